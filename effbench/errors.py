@@ -1,0 +1,25 @@
+"""Errors that reach the user as one clear line and exit code 2."""
+
+from __future__ import annotations
+
+
+class EffbenchError(Exception):
+    """Bad input or configuration: printed as one line, exit code 2, nothing half-written."""
+
+    exit_code = 2
+
+
+class ProblemFormatError(EffbenchError):
+    """A problem definition breaks the format of problems/README.md."""
+
+
+class SampleFileError(EffbenchError):
+    """A samples file is malformed or names unknown problems."""
+
+
+class SandboxUnavailable(EffbenchError):
+    """A sandbox backend or meter cannot run on this machine."""
+
+
+class InfrastructureError(Exception):
+    """The harness failed (not the candidate): the test is recorded as an infrastructure failure."""

@@ -1,0 +1,51 @@
+"""The environment fingerprint recorded with every result and used to key cached profiles."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import platform
+import subprocess
+
+from effbench import codec
+from effbench.meters import sandbox_python
+from effbench.meters.base import Meter
+
+
+@functools.lru_cache(maxsize=1)
+def _sandbox_python_version() -> str:
+    out = subprocess.run(
+        [sandbox_python(), "-I", "-S", "-c", "import sys, platform; print(sys.version.split()[0], platform.python_implementation())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return out.stdout.strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu() -> dict[str, str]:
+    model, flags = platform.processor() or "", ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and not model:
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith(("flags", "Features")) and not flags:
+                    flags = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"cpu": model, "cpu_flags": hashlib.sha256(" ".join(sorted(flags.split())).encode()).hexdigest()[:12]}
+
+
+def environment_fingerprint(meter: Meter, backend: str) -> dict:
+    """Facts that can change an instruction count: interpreter, libc, CPU features, meter, runner."""
+    return {
+        "backend": backend,
+        "python": _sandbox_python_version(),
+        "libc": " ".join(platform.libc_ver()),
+        "machine": platform.machine(),
+        **_cpu(),
+        "runner": codec.runner_hash(),
+        **meter.fingerprint(),
+    }

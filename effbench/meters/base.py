@@ -1,0 +1,61 @@
+"""What a meter is: how the runner is started, and how a test's cost is read from its records."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The cost of one test: the median over repeats, with its relative spread (max-min)/median."""
+
+    value: float
+    spread: float = 0.0
+    repeats: int = 1
+
+
+CountLookup = Callable[[int], "int | None"]
+
+
+class Meter(ABC):
+    """A way of counting what a candidate's run costs. Owned by the trusted side."""
+
+    name: str
+    unit: str
+    #: runs per test; counters that are deterministic need one
+    repeats: int = 1
+    #: does the runner need valgrind's log descriptor (counts arrive there, by pid)?
+    uses_log: bool = False
+
+    def command_prefix(self, log_fd: int | None) -> list[str]:
+        """Program and options that wrap the sandbox interpreter (e.g. valgrind)."""
+        return []
+
+    def runner_options(self) -> list[str]:
+        return ["--meter", self.name]
+
+    @abstractmethod
+    def pair_cost(self, pair: dict, lookup: CountLookup) -> float | None:
+        """Cost of one (baseline, test) pair of child records, or None when unknown."""
+
+    def cost(self, pairs: list[dict], lookup: CountLookup) -> Cost | None:
+        values = [self.pair_cost(p, lookup) for p in pairs]
+        if not values or any(v is None for v in values):
+            return None
+        med = statistics.median(values)
+        spread = (max(values) - min(values)) / med if med > 0 and len(values) > 1 else 0.0
+        return Cost(float(med), spread, len(values))
+
+    def instruction_limit(self, budget: float, pairs_hint: float = 0.0) -> float | None:
+        """A limit the runner can enforce by polling the counter itself (perf only)."""
+        return None
+
+    def fingerprint(self) -> dict:
+        return {"meter": self.name, "unit": self.unit, "machine": platform.machine()}
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.unit})"

@@ -1,0 +1,65 @@
+"""valgrind meter: cachegrind's instruction count (``I refs``), deterministic to the instruction.
+
+The runner lives under one valgrind for its whole life (startup paid once per worker). Valgrind
+writes every process's total to its log descriptor when the process exits, so a child's count is
+the runner's pre-fork count plus the child's own; the cost of a test is
+``count(test child) - count(baseline child)``, the baseline being the same child routine with a
+null candidate, forked just before.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+
+from effbench.meters.base import CountLookup, Meter
+
+IREFS = re.compile(rb"^==(\d+)== I\s+refs:\s+([\d,]+)")
+
+
+@functools.lru_cache(maxsize=1)
+def valgrind_version() -> str | None:
+    exe = shutil.which("valgrind")
+    if not exe:
+        return None
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def parse_log_line(line: bytes) -> tuple[int, int] | None:
+    """(pid, instruction count) from one line of valgrind's log, if it is a total."""
+    m = IREFS.match(line)
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2).replace(b",", b""))
+
+
+class ValgrindMeter(Meter):
+    name = "valgrind"
+    unit = "instructions"
+    uses_log = True
+
+    def command_prefix(self, log_fd: int | None) -> list[str]:
+        exe = shutil.which("valgrind") or "valgrind"
+        return [
+            exe,
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+            f"--log-fd={log_fd}",
+        ]
+
+    def pair_cost(self, pair: dict, lookup: CountLookup) -> float | None:
+        test = lookup(pair["test"]["pid"])
+        base = lookup(pair["baseline"]["pid"])
+        if test is None or base is None:
+            return None
+        return float(test - base)
+
+    def fingerprint(self) -> dict:
+        return {**super().fingerprint(), "valgrind": valgrind_version()}

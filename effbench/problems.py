@@ -1,0 +1,298 @@
+"""Problem sets: loading, validation and deterministic test generation.
+
+The format is documented in ``problems/README.md``. Loading checks every field and reports the
+first error as ``<file>: <field>: <what is wrong>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import random
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from effbench import paths
+from effbench.errors import ProblemFormatError
+
+CATEGORIES = (
+    "sorting",
+    "searching",
+    "hashing",
+    "two_pointers",
+    "strings",
+    "dynamic_programming",
+    "graphs",
+    "number_theory",
+    "combinatorics",
+    "data_structures",
+    "geometry",
+    "bit_manipulation",
+    "simulation",
+    "parsing",
+)
+CHECKERS = ("exact", "float", "unordered", "unordered_inner", "custom")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+EXPERT = "expert"
+
+
+@dataclass(frozen=True)
+class Level:
+    index: int
+    size: int
+    weight: float
+    tests: int
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One call of the entry point. ``expected`` is None for generated tests (the expert decides)."""
+
+    test_id: str
+    level: int
+    args: list
+    expected: Any = None
+    has_expected: bool = False
+
+
+@dataclass
+class Problem:
+    id: str
+    title: str
+    category: str
+    complexity: str
+    entry_point: str
+    prompt: str
+    checker: str
+    tolerance: float
+    levels: list[Level]
+    tests: list[TestCase]
+    directory: Path
+    reference_dir: Path
+    references: dict[str, str] = field(repr=False)
+    source: str = "effbench"
+    generated_tests: list[list[TestCase]] | None = field(default=None, repr=False)
+    custom_check: Callable[[list, Any, Any], bool] | None = field(default=None, repr=False)
+
+    @property
+    def expert_code(self) -> str:
+        return self.references[EXPERT]
+
+    @property
+    def tiers(self) -> list[str]:
+        """Reference tiers, expert first, then the slower ones by name."""
+        return [EXPERT] + sorted(t for t in self.references if t != EXPERT)
+
+    @functools.cached_property
+    def version(self) -> str:
+        """Content hash of everything that defines the problem (its folder and its references)."""
+        digest = hashlib.sha256()
+        for base in (self.directory, self.reference_dir):
+            if base is None or not base.is_dir():
+                continue
+            for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+                digest.update(str(path.relative_to(base)).encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+        return digest.hexdigest()[:16]
+
+    def _generator(self) -> ModuleType:
+        return _load_module(self.directory / "generator.py", f"effbench_gen_{self.id}")
+
+    def level_tests(self, level: int) -> list[TestCase]:
+        """Tests of one level: the fixed correctness tests first at level 0, then generated ones."""
+        tests = [t for t in self.tests if t.level == level]
+        if self.generated_tests is not None:
+            return tests + self.generated_tests[level]
+        gen = self._generator()
+        lvl = self.levels[level]
+        for i in range(lvl.tests):
+            rng = random.Random(f"{self.id}/{level}/{i}")
+            args = gen.generate(lvl.size, rng)
+            if not isinstance(args, list):
+                raise ProblemFormatError(
+                    f"problems/{self.id}/generator.py: generate() must return a list of arguments, got {type(args).__name__}"
+                )
+            tests.append(TestCase(f"L{level}.g{i}", level, args))
+        return tests
+
+    def all_tests(self) -> Iterator[TestCase]:
+        for level in range(len(self.levels)):
+            yield from self.level_tests(level)
+
+    def check_input(self, args: list) -> None:
+        gen = self._generator()
+        if hasattr(gen, "check_input"):
+            gen.check_input(*args)
+
+
+@dataclass
+class ProblemSet:
+    name: str
+    version: str
+    problems: dict[str, Problem]
+    root: Path | None = None
+
+    @functools.cached_property
+    def hash(self) -> str:
+        digest = hashlib.sha256(f"{self.name}\0{self.version}\0".encode())
+        for pid in sorted(self.problems):
+            digest.update(f"{pid}:{self.problems[pid].version}\0".encode())
+        return digest.hexdigest()[:16]
+
+    def get(self, problem_id: str) -> Problem:
+        try:
+            return self.problems[problem_id]
+        except KeyError:
+            raise ProblemFormatError(f"unknown problem id {problem_id!r} in problem set {self.name}") from None
+
+    def select(self, ids: list[str] | None) -> list[Problem]:
+        if not ids:
+            return [self.problems[k] for k in sorted(self.problems)]
+        return [self.get(i) for i in ids]
+
+
+def _load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ProblemFormatError(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _require(cond: bool, where: str, message: str) -> None:
+    if not cond:
+        raise ProblemFormatError(f"{where}: {message}")
+
+
+def _load_levels(raw: Any, where: str) -> list[Level]:
+    _require(isinstance(raw, list) and len(raw) >= 3, f"{where}: levels", "must be a list of at least 3 levels")
+    levels: list[Level] = []
+    for i, item in enumerate(raw):
+        here = f"{where}: levels[{i}]"
+        _require(isinstance(item, dict), here, "must be a table { size, weight, tests }")
+        unknown = set(item) - {"size", "weight", "tests"}
+        _require(not unknown, here, f"unknown keys {sorted(unknown)}")
+        size, weight, tests = item.get("size"), item.get("weight"), item.get("tests")
+        _require(isinstance(size, int) and size >= 0, f"{here}.size", "must be a non-negative integer")
+        _require(
+            isinstance(weight, (int, float)) and not isinstance(weight, bool) and weight >= 0,
+            f"{here}.weight",
+            "must be a non-negative number",
+        )
+        _require(isinstance(tests, int) and tests >= 1, f"{here}.tests", "must be a positive integer")
+        if levels:
+            _require(size > levels[-1].size, f"{here}.size", "must be greater than the previous level's size")
+        levels.append(Level(i, size, float(weight), tests))
+    _require(levels[0].weight == 0, f"{where}: levels[0].weight", "level 0 is correctness only: weight must be 0")
+    _require(any(lv.weight > 0 for lv in levels), f"{where}: levels", "at least one level needs a positive weight")
+    return levels
+
+
+def load_problem(directory: Path, reference_root: Path) -> Problem:
+    """Load and validate one problem folder."""
+    pid = directory.name
+    toml_path = directory / "problem.toml"
+    where = f"problems/{pid}/problem.toml"
+    _require(toml_path.is_file(), where, "missing")
+    try:
+        meta = tomllib.loads(toml_path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemFormatError(f"{where}: invalid TOML: {exc}") from None
+    known = {"id", "title", "category", "complexity", "entry_point", "prompt", "checker", "tolerance", "levels"}
+    unknown = set(meta) - known
+    _require(not unknown, where, f"unknown fields {sorted(unknown)}")
+    for key in ("id", "title", "category", "complexity", "entry_point", "prompt"):
+        _require(isinstance(meta.get(key), str) and meta[key].strip() != "", f"{where}: {key}", "missing or empty")
+    _require(meta["id"] == pid, f"{where}: id", f"must equal the folder name {pid!r}")
+    _require(bool(ID_PATTERN.match(pid)), f"{where}: id", "must match [a-z][a-z0-9_]*")
+    _require(meta["category"] in CATEGORIES, f"{where}: category", f"must be one of {', '.join(CATEGORIES)}")
+    _require(meta["entry_point"].isidentifier(), f"{where}: entry_point", "must be a Python identifier")
+    _require(
+        f"def {meta['entry_point']}(" in meta["prompt"], f"{where}: prompt", "must contain the entry point's signature"
+    )
+    checker = meta.get("checker", "exact")
+    _require(checker in CHECKERS, f"{where}: checker", f"must be one of {', '.join(CHECKERS)}")
+    tolerance = meta.get("tolerance", 1e-6)
+    _require(isinstance(tolerance, (int, float)) and tolerance >= 0, f"{where}: tolerance", "must be >= 0")
+    levels = _load_levels(meta.get("levels"), where)
+
+    tests_path = directory / "tests.json"
+    twhere = f"problems/{pid}/tests.json"
+    _require(tests_path.is_file(), twhere, "missing")
+    try:
+        raw_tests = json.loads(tests_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ProblemFormatError(f"{twhere}: invalid JSON: {exc}") from None
+    _require(isinstance(raw_tests, list) and raw_tests, twhere, "must be a non-empty list")
+    tests = []
+    for i, item in enumerate(raw_tests):
+        _require(
+            isinstance(item, dict) and set(item) == {"args", "expected"},
+            f"{twhere}: [{i}]",
+            'must be {"args": [...], "expected": ...}',
+        )
+        _require(isinstance(item["args"], list), f"{twhere}: [{i}].args", "must be a list")
+        tests.append(TestCase(f"L0.t{i}", 0, item["args"], item["expected"], True))
+
+    _require((directory / "generator.py").is_file(), f"problems/{pid}/generator.py", "missing")
+    custom = None
+    if checker == "custom":
+        cpath = directory / "checker.py"
+        _require(cpath.is_file(), f"problems/{pid}/checker.py", "missing (checker = custom)")
+        custom = getattr(_load_module(cpath, f"effbench_chk_{pid}"), "check", None)
+        _require(callable(custom), f"problems/{pid}/checker.py", "must define check(args, expected, actual)")
+
+    ref_dir = reference_root / pid
+    rwhere = f"references/{pid}"
+    _require(ref_dir.is_dir(), rwhere, "missing")
+    references = {p.stem: p.read_text() for p in sorted(ref_dir.glob("*.py"))}
+    _require(EXPERT in references, f"{rwhere}/expert.py", "missing")
+    _require(len(references) >= 2, rwhere, "needs at least one slower tier besides expert.py")
+    for tier, code in references.items():
+        _require(
+            f"def {meta['entry_point']}(" in code, f"{rwhere}/{tier}.py", f"does not define {meta['entry_point']}()"
+        )
+    return Problem(
+        id=pid,
+        title=meta["title"],
+        category=meta["category"],
+        complexity=meta["complexity"],
+        entry_point=meta["entry_point"],
+        prompt=meta["prompt"].strip("\n") + "\n",
+        checker=checker,
+        tolerance=float(tolerance),
+        levels=levels,
+        tests=tests,
+        directory=directory,
+        reference_dir=ref_dir,
+        references=references,
+        custom_check=custom,
+    )
+
+
+def load_problem_set(root: Path | str | None = None, references: Path | str | None = None) -> ProblemSet:
+    """Load every problem under ``root`` (default: the bundled set) and validate it."""
+    root = Path(root) if root else paths.problems_dir()
+    ref_root = Path(references) if references else (root.parent / "references")
+    if not ref_root.is_dir() and root == paths.problems_dir():
+        ref_root = paths.references_dir()
+    meta_path = root / "problemset.toml"
+    if not meta_path.is_file():
+        raise ProblemFormatError(f"{meta_path}: missing (a problem set needs a name and a version)")
+    meta = tomllib.loads(meta_path.read_text())
+    for key in ("name", "version"):
+        _require(isinstance(meta.get(key), str) and meta[key], f"{meta_path.name}: {key}", "missing or empty")
+    problems = {}
+    for directory in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        problems[directory.name] = load_problem(directory, ref_root)
+    if not problems:
+        raise ProblemFormatError(f"{root}: no problems found")
+    return ProblemSet(meta["name"], meta["version"], problems, root)

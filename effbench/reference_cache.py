@@ -1,0 +1,41 @@
+"""On-disk cache of expert profiles, keyed by problem version + environment fingerprint + meter.
+
+A profile is only reused when every fact that could change the expert's cost is the same: the
+problem's content hash, the meter and its version, the sandbox interpreter, the runner's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+class ReferenceCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _path(self, key: dict) -> Path:
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+        return self.directory / f"{key.get('problem', 'problem')}-{digest}.json"
+
+    def get(self, key: dict) -> dict[str, Any] | None:
+        path = self._path(key)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        return data.get("value")
+
+    def put(self, key: dict, value: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._path(key)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        with os.fdopen(fd, "w") as f:
+            json.dump({"key": key, "value": value}, f)
+        os.replace(tmp, path)

@@ -1,0 +1,77 @@
+"""The sandbox interface: run one test of one candidate and report what happened.
+
+A backend runs the in-sandbox runner (``sandbox/runner.py``) somewhere (a local process, a
+container) and returns a :class:`TestRun`. It never judges answers: the engine does, on the host.
+Backends are thread-safe; ``run`` blocks until a worker is free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from effbench.meters.base import Cost
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits enforced from outside the candidate's process."""
+
+    wall_seconds: float = 60.0
+    cpu_seconds: float = 30.0
+    memory_bytes: int = 1 << 30
+    file_bytes: int = 16 << 20
+    instructions: float | None = None
+
+    def for_runner(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "wall_seconds": self.wall_seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "memory_bytes": self.memory_bytes,
+            "address_space_bytes": 2 * self.memory_bytes + (512 << 20),
+            "file_bytes": self.file_bytes,
+        }
+        if self.instructions is not None:
+            out["instructions"] = int(self.instructions)
+        return out
+
+
+@dataclass(frozen=True)
+class TestRequest:
+    code: str
+    entry_point: str
+    args_json: Any  # plain data, already encoded (see sandbox/runner.py encode)
+    limits: Limits = field(default_factory=Limits)
+    repeats: int = 1
+
+
+@dataclass
+class TestRun:
+    """What the sandbox saw. ``result`` is the child's raw JSON text, still to be decoded."""
+
+    cost: Cost | None = None
+    result: str | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    killed_for: str | None = None
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_memory_kb: int = 0
+    stderr_tail: str = ""
+    infra_error: str | None = None
+    result_too_large: bool = False
+
+
+class Sandbox(Protocol):
+    """A place where candidates run. Implementations: ``local`` (and test doubles)."""
+
+    name: str
+    facts: dict[str, Any]
+
+    def run(self, request: TestRequest) -> TestRun:
+        """Run one test (with its baseline) and return the raw observations and cost."""
+        ...
+
+    def close(self) -> None:
+        """Stop every worker. Idempotent."""
+        ...
