@@ -138,6 +138,10 @@ def classify(run: TestRun, test: TestCase, expected: Any, problem: Problem, limi
         return ERROR, None, "BadResult", "the child's result is not valid JSON"
     if not ok:
         etype = str(payload.get("error_type", "Exception"))
+        if etype == "NotPlainData":  # e.g. an object whose __eq__ always says yes: not an answer
+            return WRONG, None, etype, str(payload.get("message", ""))[:500]
+        if "[Errno 27]" in str(payload.get("message", "")):  # EFBIG: the file-size limit
+            return ERROR, None, "OutputLimit", "wrote more than the output limit"
         if etype == "MemoryError":
             return CENSORED_MEMORY, None, etype, "MemoryError at the address-space limit"
         return ERROR, None, etype, str(payload.get("message", ""))[:500]

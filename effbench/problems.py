@@ -6,7 +6,6 @@ first error as ``<file>: <field>: <what is wrong>``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.util
 import json
@@ -78,6 +77,8 @@ class Problem:
     reference_dir: Path
     references: dict[str, str] = field(repr=False)
     source: str = "effbench"
+    #: content hash of the problem's folder and references, taken when it was loaded
+    version: str = ""
     generated_tests: list[list[TestCase]] | None = field(default=None, repr=False)
     custom_check: Callable[[list, Any, Any], bool] | None = field(default=None, repr=False)
 
@@ -89,18 +90,6 @@ class Problem:
     def tiers(self) -> list[str]:
         """Reference tiers, expert first, then the slower ones by name."""
         return [EXPERT] + sorted(t for t in self.references if t != EXPERT)
-
-    @functools.cached_property
-    def version(self) -> str:
-        """Content hash of everything that defines the problem (its folder and its references)."""
-        digest = hashlib.sha256()
-        for base in (self.directory, self.reference_dir):
-            if base is None or not base.is_dir():
-                continue
-            for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-                digest.update(str(path.relative_to(base)).encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
-        return digest.hexdigest()[:16]
 
     def _generator(self) -> ModuleType:
         return _load_module(self.directory / "generator.py", f"effbench_gen_{self.id}")
@@ -139,8 +128,9 @@ class ProblemSet:
     problems: dict[str, Problem]
     root: Path | None = None
 
-    @functools.cached_property
+    @property
     def hash(self) -> str:
+        """Changes when the set's name or version, or any problem's content, changes."""
         digest = hashlib.sha256(f"{self.name}\0{self.version}\0".encode())
         for pid in sorted(self.problems):
             digest.update(f"{pid}:{self.problems[pid].version}\0".encode())
@@ -156,6 +146,18 @@ class ProblemSet:
         if not ids:
             return [self.problems[k] for k in sorted(self.problems)]
         return [self.get(i) for i in ids]
+
+
+def content_hash(*folders: Path | None) -> str:
+    """Hash of every file (path and bytes) under the folders: any edit changes it."""
+    digest = hashlib.sha256()
+    for base in folders:
+        if base is None or not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(base)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _load_module(path: Path, name: str) -> ModuleType:
@@ -275,6 +277,7 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
         reference_dir=ref_dir,
         references=references,
         custom_check=custom,
+        version=content_hash(directory, ref_dir),
     )
 
 

@@ -20,5 +20,5 @@ def generate(size: int, rng: random.Random) -> list:
 
 
 def check_input(nums: list) -> None:
-    assert len(nums) <= 20_000
+    assert len(nums) <= 4_000
     assert all(isinstance(x, int) and -LIMIT <= x <= LIMIT for x in nums)

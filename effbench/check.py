@@ -1,0 +1,139 @@
+"""``effbench problems check``: proof that a problem's references, generator and tests are sound."""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import json
+from dataclasses import dataclass, field
+
+from effbench import checkers, codec
+from effbench.engine import OK, Evaluator
+from effbench.errors import EffbenchError
+from effbench.problems import EXPERT, Problem
+
+EXPERT_TOLERANCE = 0.02
+SLOWER_MAX_EFF = 0.5
+EXPERT_TOP_BUDGET = 5e7  # instructions
+
+
+@dataclass
+class ProblemCheck:
+    problem_id: str
+    errors: list[str] = field(default_factory=list)
+    reference_costs: list[float] = field(default_factory=list)
+    tier_costs: dict[str, list[float | None]] = field(default_factory=dict)
+    tier_eff: dict[str, float] = field(default_factory=dict)
+    tier_verdict: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def prompt_docstring(problem: Problem) -> str:
+    """The docstring of the entry point in the prompt (where the examples are)."""
+    try:
+        tree = ast.parse(problem.prompt)
+    except SyntaxError as exc:
+        raise EffbenchError(f"problems/{problem.id}: prompt is not valid Python: {exc}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == problem.entry_point:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+def check_static(problem: Problem) -> list[str]:
+    """Checks that need no sandbox: generator determinism, input constraints, prompt examples."""
+    errors: list[str] = []
+    for test in problem.tests:
+        try:
+            problem.check_input(test.args)
+        except Exception as exc:  # noqa: BLE001 - reported
+            errors.append(f"tests.json {test.test_id}: breaks the input constraints: {type(exc).__name__} {exc}")
+    for level in range(len(problem.levels)):
+        try:
+            first = problem.level_tests(level)
+            again = problem.level_tests(level)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"generator fails at level {level}: {type(exc).__name__}: {exc}")
+            continue
+        if json.dumps(codec.encode([t.args for t in first])) != json.dumps(codec.encode([t.args for t in again])):
+            errors.append(f"generator is not deterministic for a seed at level {level}")
+        for t in first:
+            if t.has_expected:
+                continue
+            try:
+                problem.check_input(t.args)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"generated input {t.test_id} breaks the constraints: {type(exc).__name__} {exc}")
+                break
+    examples = doctest.DocTestParser().get_examples(prompt_docstring(problem))
+    if not examples:
+        errors.append("prompt has no >>> examples")
+    for tier in problem.tiers:
+        namespace: dict = {"__name__": "solution"}
+        try:
+            exec(compile(problem.references[tier], f"references/{problem.id}/{tier}.py", "exec"), namespace)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{tier}: does not load: {type(exc).__name__}: {exc}")
+            continue
+        for ex in examples:
+            try:
+                got = codec.encode(eval(ex.source, namespace))  # noqa: S307 - trusted reference code
+                want = codec.encode(eval(ex.want, {}))  # noqa: S307 - the prompt's own example
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{tier}: example {ex.source.strip()!r} raises {type(exc).__name__}: {exc}")
+                continue
+            if not checkers.check(problem.checker, want, got, problem.tolerance, None, problem.custom_check):
+                errors.append(f"{tier}: example {ex.source.strip()!r} gives {got!r}, the prompt says {ex.want.strip()}")
+    return errors
+
+
+def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
+    result = ProblemCheck(problem.id, check_static(problem))
+    if result.errors:
+        return result
+    try:
+        profile = evaluator.profile(problem)
+    except EffbenchError as exc:
+        result.errors.append(str(exc))
+        return result
+    result.reference_costs = profile.level_costs
+    if evaluator.meter.unit == "instructions" and max(profile.level_costs) > EXPERT_TOP_BUDGET:
+        result.errors.append(
+            f"expert costs {max(profile.level_costs):.3g} instructions at its largest level (limit {EXPERT_TOP_BUDGET:.0e})"
+        )
+    for tier in problem.tiers:
+        record = evaluator.evaluate(problem, problem.references[tier], model=tier)
+        result.tier_costs[tier] = record.level_costs
+        result.tier_eff[tier] = record.efficiency
+        result.tier_verdict[tier] = record.verdict
+        if record.verdict not in (OK, "censored_budget", "censored_memory"):
+            result.errors.append(f"{tier}: {record.verdict} at {record.failed_test}: {record.error_type or ''}".strip())
+        elif tier == EXPERT:
+            if abs(record.efficiency - 1.0) > EXPERT_TOLERANCE:
+                result.errors.append(f"expert scores eff {record.efficiency:.3f}, not within {EXPERT_TOLERANCE} of 1")
+        elif record.efficiency > SLOWER_MAX_EFF:
+            result.errors.append(f"{tier}: scores eff {record.efficiency:.3f} > {SLOWER_MAX_EFF} (must lose clearly)")
+    return result
+
+
+def render_check(result: ProblemCheck) -> str:
+    levels = len(result.reference_costs)
+    head = ["tier"] + [f"L{i}" for i in range(levels)] + ["eff", "verdict"]
+    rows = [head]
+    for tier, costs in result.tier_costs.items():
+        rows.append(
+            [tier]
+            + ["-" if c is None else f"{c:.3g}" for c in costs]
+            + [f"{result.tier_eff[tier]:.3f}", result.tier_verdict[tier]]
+        )
+    status = "ok" if result.ok else "FAIL"
+    lines = [f"{result.problem_id}: {status}"]
+    if len(rows) > 1:
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        for r in rows:
+            lines.append("  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    lines += [f"  error: {e}" for e in result.errors]
+    return "\n".join(lines)

@@ -1,0 +1,235 @@
+"""The ``effbench`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from effbench.errors import EffbenchError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"effbench: error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns EffbenchError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EffbenchError as exc:
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted; the run directory keeps every finished sample (re-run to resume)", 130)
+        return None
+
+
+def _parse_ks(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        ks = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise EffbenchError(f"--k {text!r}: expected comma-separated integers like 1,5,10") from None
+    if not ks or ks[0] < 1:
+        raise EffbenchError(f"--k {text!r}: every k must be at least 1")
+    return ks
+
+
+def _ids(text: str | None) -> list[str] | None:
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(package_name="effbench")
+def main() -> None:
+    """effbench: measure how efficient LLM-written code is (pass@k and eff@k)."""
+
+
+def _load_problems(problems_dir: str | None):  # noqa: ANN202
+    from effbench.problems import load_problem_set
+
+    return load_problem_set(problems_dir)
+
+
+@main.command()
+@click.option("--samples", "samples_files", multiple=True, type=click.Path(path_type=Path),
+              help="JSONL file of {task_id, solution|completion[, model]} lines; repeatable.")
+@click.option("--references", "tiers", default=None,
+              help="Evaluate the bundled references as models: 'expert', 'slower' or 'expert,slower'.")
+@click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
+@click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
+@click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Parallel runners (default: CPU count; 1 for --meter time).")
+@click.option("--alpha", type=click.FloatRange(min=1.0, min_open=True), default=2.0, show_default=True,
+              help="Budget factor: a run stops at alpha x the expert's largest level cost.")
+@click.option("--k", "k_text", default=None, help="k values for pass@k / eff@k, e.g. 1,5,10 (default: 1 and what n allows).")
+@click.option("--memory-mb", type=click.IntRange(16), default=1024, show_default=True, help="Memory limit per test.")
+@click.option("--run-dir", type=click.Path(path_type=Path), default=None, help="Where to write results (resumes if it exists).")
+@click.option("--no-cache", is_flag=True, help="Re-measure the experts instead of using cached profiles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
+def evaluate(samples_files: tuple[Path, ...], tiers: str | None, problem_ids: str | None, problems_dir: str | None,
+             meter: str, sandbox: str, workers: int | None, alpha: float, k_text: str | None, memory_mb: int,
+             run_dir: Path | None, no_cache: bool, as_json: bool) -> None:
+    """Run candidate samples on every level and print pass@k / eff@k per problem and overall."""
+    from effbench.engine import EngineSettings
+    from effbench.meters import choose_meter
+    from effbench.samples import load_samples_file, reference_samples
+
+    ks = _parse_ks(k_text)
+    if not samples_files and not tiers:
+        raise EffbenchError("nothing to evaluate: give --samples FILE and/or --references expert,slower")
+    problems = _load_problems(problems_dir)
+    ids = _ids(problem_ids)
+    if ids:
+        problems.select(ids)  # unknown ids fail here, before anything runs
+    samples = []
+    for path in samples_files:
+        samples += [s for s in load_samples_file(path, problems) if not ids or s.problem_id in ids]
+    if tiers:
+        samples += reference_samples(problems, ids, _ids(tiers) or [])
+    if not samples:
+        raise EffbenchError("no samples left after --problems filtering")
+    # k must not exceed n for any (model, problem): checked before anything runs
+    counts: dict[tuple[str, str], int] = {}
+    for s in samples:
+        counts[(s.model, s.problem_id)] = counts.get((s.model, s.problem_id), 0) + 1
+    n_min = min(counts.values())
+    if ks and ks[-1] > n_min:
+        (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
+        raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
+    from effbench.scoring import default_ks
+
+    ks = ks or default_ks(n_min)
+    choice = choose_meter(meter)
+    click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
+    if workers is None:
+        workers = 1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1)
+    if run_dir is None:
+        run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    from effbench.run import evaluate_samples
+    from effbench.summary import summarize
+    from effbench.report import render
+
+    records = evaluate_samples(
+        samples, problems, choice, run_dir, sandbox=sandbox, workers=workers,
+        settings=EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20), use_cache=not no_cache,
+        extra_config={"k": ks, "samples_files": [str(p) for p in samples_files], "tiers": tiers},
+        hide=[str(p) for p in samples_files],
+        log=lambda m: click.echo(m, err=True),
+    )
+    summary = summarize(records, ks, alpha, alpha)
+    from effbench.rundir import RunDir
+
+    RunDir(run_dir).write_summary(summary)
+    click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
+    click.echo(f"\nrun directory: {run_dir}", err=True)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--k", "k_text", default=None, help="k values (default: those of the run).")
+@click.option("--alpha", type=click.FloatRange(min=1.0, min_open=True), default=None, help="Budget factor (at most the run's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool) -> None:
+    """Recompute metrics from a run directory's records, without running any code."""
+    from effbench.report import render
+    from effbench.rundir import RunDir
+    from effbench.summary import summarize
+
+    rd = RunDir(run_dir)
+    if not rd.exists:
+        raise EffbenchError(f"{run_dir}: not a run directory (no config.json)")
+    config = rd.config()
+    records = rd.records()
+    if not records:
+        raise EffbenchError(f"{run_dir}: no scored samples yet")
+    ks = _parse_ks(k_text) or config.get("k") or [1]
+    summary = summarize(records, ks, alpha if alpha is not None else config["alpha"], config["alpha"])
+    click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
+
+
+@main.group()
+def problems() -> None:
+    """List, show and check problems."""
+
+
+@problems.command("list")
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+def problems_list(problems_dir: str | None) -> None:
+    """Every problem with its category, levels and reference tiers."""
+    ps = _load_problems(problems_dir)
+    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(ps.problems)} problems")
+    rows = [["id", "category", "complexity", "levels (size:weight)", "tiers"]]
+    for p in ps.select(None):
+        rows.append([
+            p.id, p.category, p.complexity, " ".join(f"{lv.size}:{lv.weight:g}" for lv in p.levels), ",".join(p.tiers)
+        ])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+@problems.command("show")
+@click.argument("problem_id")
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+def problems_show(problem_id: str, problems_dir: str | None) -> None:
+    """The prompt a model sees, and the levels."""
+    p = _load_problems(problems_dir).get(problem_id)
+    click.echo(f"# {p.id}: {p.title}  [{p.category}, expert {p.complexity}, checker {p.checker}]\n")
+    click.echo(p.prompt)
+    click.echo("levels:")
+    for lv in p.levels:
+        click.echo(f"  L{lv.index}: size {lv.size}, weight {lv.weight:g}, {lv.tests} generated tests")
+    click.echo(f"correctness tests: {len(p.tests)} (level 0)")
+
+
+@problems.command("check")
+@click.argument("problem_ids", nargs=-1)
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 256), default=None)
+@click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
+def problems_check(problem_ids: tuple[str, ...], problems_dir: str | None, meter: str, workers: int | None,
+                   no_cache: bool) -> None:
+    """Validate problems: examples, tests, generator, tier agreement, budgets. Non-zero on failure."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from effbench import paths
+    from effbench.check import check_problem, render_check
+    from effbench.engine import EngineSettings, Evaluator
+    from effbench.fingerprint import environment_fingerprint
+    from effbench.meters import choose_meter
+    from effbench.reference_cache import ReferenceCache
+    from effbench.sandboxes import open_sandbox
+
+    ps = _load_problems(problems_dir)
+    selected = ps.select(list(problem_ids) or None)
+    choice = choose_meter(meter)
+    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}); meter: {choice.meter.describe()} - {choice.reason}", err=True)
+    workers = workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+    cache = None if no_cache else ReferenceCache(paths.cache_dir() / "references")
+    failures = 0
+    with open_sandbox("local", choice.meter, workers=workers) as box:
+        evaluator = Evaluator(box, choice.meter, EngineSettings(), cache, environment_fingerprint(choice.meter, "local"))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for result in pool.map(lambda p: check_problem(p, evaluator), selected):
+                click.echo(render_check(result))
+                failures += not result.ok
+    click.echo(f"\n{len(selected) - failures}/{len(selected)} problems pass", err=True)
+    if failures:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

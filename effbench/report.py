@@ -1,0 +1,48 @@
+"""Plain-text tables of a summary, for the terminal."""
+
+from __future__ import annotations
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for j, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  ".join(cells).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render(summary: dict, per_problem: bool = True) -> str:
+    ks = summary["k"]
+    header = ["problem", "n", "correct"] + [f"pass@{k}" for k in ks] + [f"eff@{k}" for k in ks] + ["speedup", "verdicts"]
+    out = []
+    for model, data in summary["models"].items():
+        rows = [header]
+        if per_problem:
+            for pid, p in data["problems"].items():
+                verdicts = ",".join(f"{v}:{c}" for v, c in sorted(p["verdicts"].items()))
+                rows.append(
+                    [pid, str(p["n"]), str(p["correct"])]
+                    + [_fmt(p["pass@k"][str(k)]) for k in ks]
+                    + [_fmt(p["eff@k"][str(k)]) for k in ks]
+                    + [_fmt(p["speedup"], 2) + ("x" if p["speedup"] else ""), verdicts]
+                )
+        o = data["overall"]
+        if o.get("problems"):
+            rows.append(
+                [f"OVERALL ({o['problems']} problems)", "", ""]
+                + [_fmt(o["pass@k"][str(k)]) for k in ks]
+                + [_fmt(o["eff@k"][str(k)]) for k in ks]
+                + [_fmt(o["speedup"], 2) + ("x" if o["speedup"] else ""), ""]
+            )
+        title = f"model: {model}   (alpha = {summary['alpha']})"
+        if o.get("infra_failures"):
+            title += f"   WARNING: {o['infra_failures']} sample(s) hit infrastructure failures and are not scored"
+        out.append(title + "\n" + _table(rows))
+    return "\n\n".join(out)

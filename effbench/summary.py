@@ -1,0 +1,78 @@
+"""From sample records to pass@k / eff@k / speedup per model, per problem and overall.
+
+Re-scoring is exact from saved records: per-level costs of every sample and of the expert are
+kept, so a new ``k`` or a lower ``alpha`` needs no re-run. A higher alpha than the run's cannot be
+honoured: runs stopped at the old budget cannot be un-stopped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from effbench.engine import INFRA, SampleRecord
+from effbench.errors import EffbenchError
+from effbench.scoring import eff_at_ks, geometric_mean, pass_at_k, sample_efficiency
+
+
+def rescore(record: SampleRecord, alpha: float) -> tuple[float, bool]:
+    score = sample_efficiency(
+        record.level_costs, record.reference_level_costs, record.weights, alpha, record.failed,
+        record.censored_level,
+    )
+    return score.efficiency, score.passed
+
+
+def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, run_alpha: float) -> dict:
+    if alpha > run_alpha + 1e-12:
+        raise EffbenchError(
+            f"--alpha {alpha} is above the run's alpha {run_alpha}: runs were stopped at the old budget; "
+            "re-run the evaluation with the higher alpha"
+        )
+    grouped: dict[str, dict[str, list[SampleRecord]]] = defaultdict(lambda: defaultdict(list))
+    infra: dict[str, int] = defaultdict(int)
+    for r in records:
+        if r.verdict == INFRA:
+            infra[r.model] += 1
+            continue
+        grouped[r.model][r.problem_id].append(r)
+    models = {}
+    for model in sorted(grouped):
+        problems = {}
+        for pid in sorted(grouped[model]):
+            recs = sorted(grouped[model][pid], key=lambda r: r.sample_index)
+            n = len(recs)
+            for k in ks:
+                if k > n:
+                    raise EffbenchError(f"k={k} is larger than n={n} samples of model {model!r} on problem {pid!r}")
+            scored = [rescore(r, alpha) for r in recs]
+            effs = [e for e, _ in scored]
+            c = sum(1 for _, passed in scored if passed)
+            eff = eff_at_ks(effs, ks)
+            speed = geometric_mean([r.speedup for r in recs if r.speedup])
+            verdicts: dict[str, int] = defaultdict(int)
+            for r in recs:
+                verdicts[r.verdict] += 1
+            problems[pid] = {
+                "n": n,
+                "correct": c,
+                "pass@k": {str(k): pass_at_k(n, c, k) for k in ks},
+                "eff@k": {str(k): eff[k] for k in ks},
+                "speedup": speed,
+                "verdicts": dict(verdicts),
+                "peak_memory_kb": max(r.peak_memory_kb for r in recs),
+                "mean_wall_seconds": sum(r.wall_seconds for r in recs) / n,
+                "mean_cpu_seconds": sum(r.cpu_seconds for r in recs) / n,
+            }
+        overall = {
+            "problems": len(problems),
+            "pass@k": {str(k): sum(p["pass@k"][str(k)] for p in problems.values()) / len(problems) for k in ks},
+            "eff@k": {str(k): sum(p["eff@k"][str(k)] for p in problems.values()) / len(problems) for k in ks},
+            "speedup": geometric_mean([p["speedup"] for p in problems.values() if p["speedup"]]),
+            "infra_failures": infra.get(model, 0),
+        }
+        models[model] = {"overall": overall, "problems": problems}
+    for model, count in infra.items():
+        if model not in models:
+            models[model] = {"overall": {"problems": 0, "infra_failures": count}, "problems": {}}
+    return {"alpha": alpha, "k": list(ks), "models": models}

@@ -1,0 +1,76 @@
+"""Problem loading: every field validated, errors name the file and the field."""
+
+import shutil
+
+import pytest
+
+from effbench.errors import ProblemFormatError
+from effbench.problems import load_problem_set
+
+from .conftest import MINI
+
+
+@pytest.fixture
+def copy_set(tmp_path):
+    root = tmp_path / "set"
+    shutil.copytree(MINI.parent, root)
+    return root
+
+
+def _edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ('category = "number_theory"', 'category = "magic"', "problem.toml: category: must be one of"),
+        ('{ size = 5, weight = 0, tests = 1 }', '{ size = 5, weight = 1, tests = 1 }', "levels[0].weight"),
+        ('{ size = 2000, weight = 1, tests = 1 }', '{ size = 2, weight = 1, tests = 1 }', "levels[1].size: must be greater"),
+        ('entry_point = "triangle"', 'entry_point = "tri angle"', "entry_point: must be a Python identifier"),
+        ('id = "triangle"', 'id = "other"', "id: must equal the folder name"),
+    ],
+)
+def test_bad_field_is_named(copy_set, old, new, message):
+    _edit(copy_set / "problems/triangle/problem.toml", old, new)
+    with pytest.raises(ProblemFormatError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_problem_set(copy_set / "problems")
+
+
+def test_missing_slower_tier_is_an_error(copy_set):
+    (copy_set / "references/triangle/loop.py").unlink()
+    with pytest.raises(ProblemFormatError, match="references/triangle: needs at least one slower tier"):
+        load_problem_set(copy_set / "problems")
+
+
+def test_malformed_tests_json_is_named(copy_set):
+    (copy_set / "problems/triangle/tests.json").write_text('[{"args": [1]}]')
+    with pytest.raises(ProblemFormatError, match=r"tests.json: \[0\]"):
+        load_problem_set(copy_set / "problems")
+
+
+def test_generator_is_deterministic_for_a_seed(mini_set):
+    p = mini_set.get("triangle")
+    assert [t.args for t in p.all_tests()] == [t.args for t in p.all_tests()]
+
+
+def test_problem_set_hash_changes_when_any_file_changes(copy_set):
+    """Invariant: cached expert profiles can never be reused for a changed problem."""
+    before = load_problem_set(copy_set / "problems")
+    _edit(copy_set / "references/triangle/loop.py", "total = 0", "total = 0  # edited")
+    after_ref = load_problem_set(copy_set / "problems")
+    _edit(copy_set / "problems/triangle/generator.py", "rng.randrange(3)", "rng.randrange(4)")
+    after_gen = load_problem_set(copy_set / "problems")
+    hashes = {before.hash, after_ref.hash, after_gen.hash}
+    assert len(hashes) == 3
+    assert before.get("triangle").version != after_ref.get("triangle").version
+
+
+def test_bundled_set_loads_with_its_categories():
+    ps = load_problem_set()
+    assert len(ps.problems) >= 8
+    assert len({p.category for p in ps.problems.values()}) >= 4
+    for p in ps.problems.values():
+        assert "expert" in p.tiers and len(p.tiers) >= 2
