@@ -49,13 +49,13 @@ def check_static(problem: Problem) -> list[str]:
     for test in problem.tests:
         try:
             problem.check_input(test.args)
-        except Exception as exc:  # noqa: BLE001 - reported
+        except Exception as exc:
             errors.append(f"tests.json {test.test_id}: breaks the input constraints: {type(exc).__name__} {exc}")
     for level in range(len(problem.levels)):
         try:
             first = problem.level_tests(level)
             again = problem.level_tests(level)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"generator fails at level {level}: {type(exc).__name__}: {exc}")
             continue
         if json.dumps(codec.encode([t.args for t in first])) != json.dumps(codec.encode([t.args for t in again])):
@@ -65,7 +65,7 @@ def check_static(problem: Problem) -> list[str]:
                 continue
             try:
                 problem.check_input(t.args)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(f"generated input {t.test_id} breaks the constraints: {type(exc).__name__} {exc}")
                 break
     examples = doctest.DocTestParser().get_examples(prompt_docstring(problem))
@@ -75,14 +75,14 @@ def check_static(problem: Problem) -> list[str]:
         namespace: dict = {"__name__": "solution"}
         try:
             exec(compile(problem.references[tier], f"references/{problem.id}/{tier}.py", "exec"), namespace)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{tier}: does not load: {type(exc).__name__}: {exc}")
             continue
         for ex in examples:
             try:
-                got = codec.encode(eval(ex.source, namespace))  # noqa: S307 - trusted reference code
-                want = codec.encode(eval(ex.want, {}))  # noqa: S307 - the prompt's own example
-            except Exception as exc:  # noqa: BLE001
+                got = codec.encode(eval(ex.source, namespace))
+                want = codec.encode(eval(ex.want, {}))
+            except Exception as exc:
                 errors.append(f"{tier}: example {ex.source.strip()!r} raises {type(exc).__name__}: {exc}")
                 continue
             if not checkers.check(problem.checker, want, got, problem.tolerance, None, problem.custom_check):
@@ -102,7 +102,8 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
     result.reference_costs = profile.level_costs
     if evaluator.meter.unit == "instructions" and max(profile.level_costs) > EXPERT_TOP_BUDGET:
         result.errors.append(
-            f"expert costs {max(profile.level_costs):.3g} instructions at its largest level (limit {EXPERT_TOP_BUDGET:.0e})"
+            f"expert costs {max(profile.level_costs):.3g} instructions at its largest level "
+            f"(limit {EXPERT_TOP_BUDGET:.0e})"
         )
     for tier in problem.tiers:
         record = evaluator.evaluate(problem, problem.references[tier], model=tier)

@@ -64,8 +64,9 @@ def _multiset(values: list) -> Counter:
     return Counter(_sort_key(v) for v in values)
 
 
-def check(kind: str, expected: Any, actual: Any, tolerance: float = 1e-6, args: list | None = None,
-          custom: Any = None) -> bool:
+def check(
+    kind: str, expected: Any, actual: Any, tolerance: float = 1e-6, args: list | None = None, custom: Any = None
+) -> bool:
     """Does ``actual`` answer the test whose answer is ``expected``, under checker ``kind``?"""
     expected, actual = canonical(expected), canonical(actual)
     if kind == "exact":

@@ -62,25 +62,60 @@ def _load_problems(problems_dir: str | None):  # noqa: ANN202
 
 
 @main.command()
-@click.option("--samples", "samples_files", multiple=True, type=click.Path(path_type=Path),
-              help="JSONL file of {task_id, solution|completion[, model]} lines; repeatable.")
-@click.option("--references", "tiers", default=None,
-              help="Evaluate the bundled references as models: 'expert', 'slower' or 'expert,slower'.")
+@click.option(
+    "--samples",
+    "samples_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="JSONL file of {task_id, solution|completion[, model]} lines; repeatable.",
+)
+@click.option(
+    "--references",
+    "tiers",
+    default=None,
+    help="Evaluate the bundled references as models: 'expert', 'slower' or 'expert,slower'.",
+)
 @click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
 @click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True)
-@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Parallel runners (default: CPU count; 1 for --meter time).")
-@click.option("--alpha", type=click.FloatRange(min=1.0, min_open=True), default=2.0, show_default=True,
-              help="Budget factor: a run stops at alpha x the expert's largest level cost.")
-@click.option("--k", "k_text", default=None, help="k values for pass@k / eff@k, e.g. 1,5,10 (default: 1 and what n allows).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Parallel runners (default: CPU count; 1 for --meter time).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(min=1.0, min_open=True),
+    default=2.0,
+    show_default=True,
+    help="Budget factor: a run stops at alpha x the expert's largest level cost.",
+)
+@click.option(
+    "--k", "k_text", default=None, help="k values for pass@k / eff@k, e.g. 1,5,10 (default: 1 and what n allows)."
+)
 @click.option("--memory-mb", type=click.IntRange(16), default=1024, show_default=True, help="Memory limit per test.")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=None, help="Where to write results (resumes if it exists).")
+@click.option(
+    "--run-dir", type=click.Path(path_type=Path), default=None, help="Where to write results (resumes if it exists)."
+)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts instead of using cached profiles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
-def evaluate(samples_files: tuple[Path, ...], tiers: str | None, problem_ids: str | None, problems_dir: str | None,
-             meter: str, sandbox: str, workers: int | None, alpha: float, k_text: str | None, memory_mb: int,
-             run_dir: Path | None, no_cache: bool, as_json: bool) -> None:
+def evaluate(
+    samples_files: tuple[Path, ...],
+    tiers: str | None,
+    problem_ids: str | None,
+    problems_dir: str | None,
+    meter: str,
+    sandbox: str,
+    workers: int | None,
+    alpha: float,
+    k_text: str | None,
+    memory_mb: int,
+    run_dir: Path | None,
+    no_cache: bool,
+    as_json: bool,
+) -> None:
     """Run candidate samples on every level and print pass@k / eff@k per problem and overall."""
     from effbench.engine import EngineSettings
     from effbench.meters import choose_meter
@@ -117,13 +152,19 @@ def evaluate(samples_files: tuple[Path, ...], tiers: str | None, problem_ids: st
         workers = 1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1)
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    from effbench.report import render
     from effbench.run import evaluate_samples
     from effbench.summary import summarize
-    from effbench.report import render
 
     records = evaluate_samples(
-        samples, problems, choice, run_dir, sandbox=sandbox, workers=workers,
-        settings=EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20), use_cache=not no_cache,
+        samples,
+        problems,
+        choice,
+        run_dir,
+        sandbox=sandbox,
+        workers=workers,
+        settings=EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20),
+        use_cache=not no_cache,
         extra_config={"k": ks, "samples_files": [str(p) for p in samples_files], "tiers": tiers},
         hide=[str(p) for p in samples_files],
         log=lambda m: click.echo(m, err=True),
@@ -139,7 +180,9 @@ def evaluate(samples_files: tuple[Path, ...], tiers: str | None, problem_ids: st
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--k", "k_text", default=None, help="k values (default: those of the run).")
-@click.option("--alpha", type=click.FloatRange(min=1.0, min_open=True), default=None, help="Budget factor (at most the run's).")
+@click.option(
+    "--alpha", type=click.FloatRange(min=1.0, min_open=True), default=None, help="Budget factor (at most the run's)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool) -> None:
     """Recompute metrics from a run directory's records, without running any code."""
@@ -172,9 +215,9 @@ def problems_list(problems_dir: str | None) -> None:
     click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(ps.problems)} problems")
     rows = [["id", "category", "complexity", "levels (size:weight)", "tiers"]]
     for p in ps.select(None):
-        rows.append([
-            p.id, p.category, p.complexity, " ".join(f"{lv.size}:{lv.weight:g}" for lv in p.levels), ",".join(p.tiers)
-        ])
+        rows.append(
+            [p.id, p.category, p.complexity, " ".join(f"{lv.size}:{lv.weight:g}" for lv in p.levels), ",".join(p.tiers)]
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -200,8 +243,9 @@ def problems_show(problem_id: str, problems_dir: str | None) -> None:
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
-def problems_check(problem_ids: tuple[str, ...], problems_dir: str | None, meter: str, workers: int | None,
-                   no_cache: bool) -> None:
+def problems_check(
+    problem_ids: tuple[str, ...], problems_dir: str | None, meter: str, workers: int | None, no_cache: bool
+) -> None:
     """Validate problems: examples, tests, generator, tier agreement, budgets. Non-zero on failure."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -221,7 +265,9 @@ def problems_check(problem_ids: tuple[str, ...], problems_dir: str | None, meter
     cache = None if no_cache else ReferenceCache(paths.cache_dir() / "references")
     failures = 0
     with open_sandbox("local", choice.meter, workers=workers) as box:
-        evaluator = Evaluator(box, choice.meter, EngineSettings(), cache, environment_fingerprint(choice.meter, "local"))
+        evaluator = Evaluator(
+            box, choice.meter, EngineSettings(), cache, environment_fingerprint(choice.meter, "local")
+        )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for result in pool.map(lambda p: check_problem(p, evaluator), selected):
                 click.echo(render_check(result))

@@ -39,6 +39,8 @@ class EngineSettings:
 
 @dataclass
 class TestOutcome:
+    __test__ = False  # not a pytest class
+
     test_id: str
     level: int
     verdict: str
@@ -111,7 +113,9 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def classify(run: TestRun, test: TestCase, expected: Any, problem: Problem, limits: Limits) -> tuple[str, Any, str | None, str]:
+def classify(
+    run: TestRun, test: TestCase, expected: Any, problem: Problem, limits: Limits
+) -> tuple[str, Any, str | None, str]:
     """(verdict, decoded answer, error type, detail) of one run, before the budget check."""
     if run.infra_error:
         return INFRA, None, "InfrastructureError", run.infra_error[:500]
@@ -187,7 +191,9 @@ class Evaluator:
         return self._tests[problem.id]
 
     def _request(self, problem: Problem, code: str, test: TestCase, limits: Limits) -> TestRequest:
-        return TestRequest(code, problem.entry_point, self._args[(problem.id, test.test_id)], limits, self.meter.repeats)
+        return TestRequest(
+            code, problem.entry_point, self._args[(problem.id, test.test_id)], limits, self.meter.repeats
+        )
 
     # -- the expert ------------------------------------------------------------------------------
     def profile(self, problem: Problem) -> ReferenceProfile:
@@ -276,8 +282,16 @@ class Evaluator:
                 if verdict == OK and cost is None:
                     verdict, etype, detail = INFRA, "InfrastructureError", "no cost measured"
                 outcome = TestOutcome(
-                    test.test_id, lvl, verdict, cost, run.cost.spread if run.cost else 0.0, run.wall_seconds,
-                    run.cpu_seconds, run.peak_memory_kb, etype, detail,
+                    test.test_id,
+                    lvl,
+                    verdict,
+                    cost,
+                    run.cost.spread if run.cost else 0.0,
+                    run.wall_seconds,
+                    run.cpu_seconds,
+                    run.peak_memory_kb,
+                    etype,
+                    detail,
                 )
                 outcomes.append(outcome)
                 if on_test:
@@ -296,7 +310,9 @@ class Evaluator:
                 break
             level_costs[lvl] = worst
         weights = [lv.weight for lv in problem.levels]
-        score = sample_efficiency(level_costs, prof.level_costs, weights, self.settings.alpha, failed or infra, censored)
+        score = sample_efficiency(
+            level_costs, prof.level_costs, weights, self.settings.alpha, failed or infra, censored
+        )
         speedups = [
             prof.level_costs[i] / c
             for i, c in enumerate(level_costs)

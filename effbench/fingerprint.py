@@ -15,7 +15,13 @@ from effbench.meters.base import Meter
 @functools.lru_cache(maxsize=1)
 def _sandbox_python_version() -> str:
     out = subprocess.run(
-        [sandbox_python(), "-I", "-S", "-c", "import sys, platform; print(sys.version.split()[0], platform.python_implementation())"],
+        [
+            sandbox_python(),
+            "-I",
+            "-S",
+            "-c",
+            "import sys, platform; print(sys.version.split()[0], platform.python_implementation())",
+        ],
         capture_output=True,
         text=True,
         timeout=60,

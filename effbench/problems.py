@@ -54,6 +54,8 @@ class Level:
 class TestCase:
     """One call of the entry point. ``expected`` is None for generated tests (the expert decides)."""
 
+    __test__ = False  # not a pytest class
+
     test_id: str
     level: int
     args: list
@@ -106,7 +108,8 @@ class Problem:
             args = gen.generate(lvl.size, rng)
             if not isinstance(args, list):
                 raise ProblemFormatError(
-                    f"problems/{self.id}/generator.py: generate() must return a list of arguments, got {type(args).__name__}"
+                    f"problems/{self.id}/generator.py: generate() must return a list of arguments, "
+                    f"got {type(args).__name__}"
                 )
             tests.append(TestCase(f"L{level}.g{i}", level, args))
         return tests

@@ -20,7 +20,9 @@ def _table(rows: list[list[str]]) -> str:
 
 def render(summary: dict, per_problem: bool = True) -> str:
     ks = summary["k"]
-    header = ["problem", "n", "correct"] + [f"pass@{k}" for k in ks] + [f"eff@{k}" for k in ks] + ["speedup", "verdicts"]
+    header = (
+        ["problem", "n", "correct"] + [f"pass@{k}" for k in ks] + [f"eff@{k}" for k in ks] + ["speedup", "verdicts"]
+    )
     out = []
     for model, data in summary["models"].items():
         rows = [header]

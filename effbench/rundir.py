@@ -45,15 +45,25 @@ class RunDir:
             for key in RESUME_KEYS:
                 if old.get(key) != config.get(key):
                     raise EffbenchError(
-                        f"{self.path}: cannot resume: {key} differs from this run's "
-                        f"(use another --run-dir)"
+                        f"{self.path}: cannot resume: {key} differs from this run's (use another --run-dir)"
                     )
+            self._drop_torn_tail()
             return {(r.model, r.problem_id, r.sample_index) for r in self.records()}
         if self.path.exists() and any(self.path.iterdir()):
             raise EffbenchError(f"{self.path}: exists and is not an effbench run directory")
         self.path.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.path / CONFIG, config)
         return set()
+
+    def _drop_torn_tail(self) -> None:
+        """A crash mid-write leaves a last line without its newline: cut it (that sample re-runs)."""
+        path = self.path / RECORDS
+        if not path.is_file():
+            return
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with path.open("r+b") as f:
+                f.truncate(data.rfind(b"\n") + 1)
 
     def append(self, record: SampleRecord) -> None:
         line = json.dumps(record.to_json(), separators=(",", ":")) + "\n"

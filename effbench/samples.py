@@ -81,8 +81,14 @@ def reference_samples(problems: ProblemSet, ids: list[str] | None, tiers: list[s
                 slow = [t for t in problem.tiers if t != EXPERT]
                 for i, name in enumerate(slow):
                     out.append(
-                        Sample("slower", problem.id, i, problem.references[name],
-                               f"references/{problem.id}/{name}.py", {"tier": name})
+                        Sample(
+                            "slower",
+                            problem.id,
+                            i,
+                            problem.references[name],
+                            f"references/{problem.id}/{name}.py",
+                            {"tier": name},
+                        )
                     )
             else:
                 raise SampleFileError(f"unknown reference tier {tier!r}; use expert and/or slower")

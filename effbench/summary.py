@@ -17,7 +17,11 @@ from effbench.scoring import eff_at_ks, geometric_mean, pass_at_k, sample_effici
 
 def rescore(record: SampleRecord, alpha: float) -> tuple[float, bool]:
     score = sample_efficiency(
-        record.level_costs, record.reference_level_costs, record.weights, alpha, record.failed,
+        record.level_costs,
+        record.reference_level_costs,
+        record.weights,
+        alpha,
+        record.failed,
         record.censored_level,
     )
     return score.efficiency, score.passed

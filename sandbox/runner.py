@@ -113,20 +113,58 @@ _MACHINE = platform.machine()
 _SYSCALLS = {
     "x86_64": {
         "arch": 0xC000003E,
-        "clone": 56, "fork": 57, "vfork": 58, "execve": 59, "kill": 62, "ptrace": 101,
-        "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
-        "perf_event_open": 298, "process_vm_readv": 310, "process_vm_writev": 311,
-        "execveat": 322, "bpf": 321, "unshare": 272, "setns": 308, "mount": 165,
-        "pidfd_send_signal": 424, "pidfd_open": 434, "clone3": 435, "socket": 41,
-        "capset": 126, "setsid": 112, "kcmp": 312, "pidfd_getfd": 438,
+        "clone": 56,
+        "fork": 57,
+        "vfork": 58,
+        "execve": 59,
+        "kill": 62,
+        "ptrace": 101,
+        "tkill": 200,
+        "tgkill": 234,
+        "rt_sigqueueinfo": 129,
+        "rt_tgsigqueueinfo": 297,
+        "perf_event_open": 298,
+        "process_vm_readv": 310,
+        "process_vm_writev": 311,
+        "execveat": 322,
+        "bpf": 321,
+        "unshare": 272,
+        "setns": 308,
+        "mount": 165,
+        "pidfd_send_signal": 424,
+        "pidfd_open": 434,
+        "clone3": 435,
+        "socket": 41,
+        "capset": 126,
+        "setsid": 112,
+        "kcmp": 312,
+        "pidfd_getfd": 438,
     },
     "aarch64": {
         "arch": 0xC00000B7,
-        "clone": 220, "execve": 221, "kill": 129, "ptrace": 117, "tkill": 130, "tgkill": 131,
-        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "perf_event_open": 241,
-        "process_vm_readv": 270, "process_vm_writev": 271, "execveat": 281, "bpf": 280,
-        "unshare": 97, "setns": 268, "mount": 40, "pidfd_send_signal": 424, "pidfd_open": 434,
-        "clone3": 435, "socket": 198, "capset": 91, "kcmp": 272, "pidfd_getfd": 438,
+        "clone": 220,
+        "execve": 221,
+        "kill": 129,
+        "ptrace": 117,
+        "tkill": 130,
+        "tgkill": 131,
+        "rt_sigqueueinfo": 138,
+        "rt_tgsigqueueinfo": 240,
+        "perf_event_open": 241,
+        "process_vm_readv": 270,
+        "process_vm_writev": 271,
+        "execveat": 281,
+        "bpf": 280,
+        "unshare": 97,
+        "setns": 268,
+        "mount": 40,
+        "pidfd_send_signal": 424,
+        "pidfd_open": 434,
+        "clone3": 435,
+        "socket": 198,
+        "capset": 91,
+        "kcmp": 272,
+        "pidfd_getfd": 438,
     },
 }.get(_MACHINE)
 
@@ -144,9 +182,24 @@ def _seccomp_program(own_pid: int) -> list:
     nr = _SYSCALLS
     prog = [("ld", 4), ("jeq", nr["arch"], None, "kill"), ("ld", 0)]
     denied = [
-        "fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
-        "perf_event_open", "bpf", "unshare", "setns", "mount", "pidfd_send_signal", "pidfd_open",
-        "rt_sigqueueinfo", "rt_tgsigqueueinfo", "kcmp", "pidfd_getfd",
+        "fork",
+        "vfork",
+        "execve",
+        "execveat",
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "perf_event_open",
+        "bpf",
+        "unshare",
+        "setns",
+        "mount",
+        "pidfd_send_signal",
+        "pidfd_open",
+        "rt_sigqueueinfo",
+        "rt_tgsigqueueinfo",
+        "kcmp",
+        "pidfd_getfd",
     ]
     for name in denied:
         if name in nr:
@@ -168,10 +221,14 @@ def _seccomp_program(own_pid: int) -> list:
     # socket: AF_UNIX only
     prog += [("jeq", nr["socket"], None, "allow"), ("ld", 16), ("jeq", 1, "allow", "eperm")]
     prog += [
-        ("label", "allow"), ("ret", _RET_ALLOW),
-        ("label", "eperm"), ("ret", _ret_errno(errno.EPERM)),
-        ("label", "enosys"), ("ret", _ret_errno(errno.ENOSYS)),
-        ("label", "kill"), ("ret", _RET_KILL),
+        ("label", "allow"),
+        ("ret", _RET_ALLOW),
+        ("label", "eperm"),
+        ("ret", _ret_errno(errno.EPERM)),
+        ("label", "enosys"),
+        ("ret", _ret_errno(errno.ENOSYS)),
+        ("label", "kill"),
+        ("ret", _RET_KILL),
     ]
     return prog
 
@@ -378,7 +435,7 @@ def _child(code, entry_point, args, scratch, result_w, go_r):
         if os.geteuid() == 0:
             drop_capabilities()
         install_seccomp(os.getpid())
-    except BaseException as exc:  # noqa: BLE001 - any failure here is the harness's, not the candidate's
+    except BaseException as exc:
         _child_report(result_w, {"harness_error": f"{type(exc).__name__}: {exc}"})
         os._exit(70)
     try:
@@ -389,14 +446,14 @@ def _child(code, entry_point, args, scratch, result_w, go_r):
             raise NameError(f"entry point {entry_point!r} is not defined")
         value = func(*args)
         payload = '{"ok":true,"value":' + json.dumps(encode(value), separators=(",", ":")) + "}"
-    except BaseException as exc:  # noqa: BLE001 - the candidate's exception is its verdict
+    except BaseException as exc:
         try:
             payload = json.dumps({"ok": False, "error_type": type(exc).__name__, "message": str(exc)[:500]})
-        except BaseException:  # noqa: BLE001 - hostile exception objects
+        except BaseException:
             payload = '{"ok":false,"error_type":"UnprintableException","message":""}'
     try:
         _child_write(result_w, payload.encode("utf-8", "replace"))
-    except BaseException:  # noqa: BLE001
+    except BaseException:
         os._exit(71)
     os._exit(0)
 
@@ -723,7 +780,7 @@ def _worker(runner, proto_in, proto_out):
     request = json.loads(_read_exact(proto_in, int(header)))
     try:
         response = runner.handle(request)
-    except Exception as exc:  # noqa: BLE001 - report, the zygote keeps serving
+    except Exception as exc:
         response = {"id": request.get("id"), "error": f"{type(exc).__name__}: {exc}"}
     _write_line(proto_out, response)
     return 0
@@ -737,10 +794,10 @@ def _serve_once(runner, proto_in, proto_out, dummy=False):
         try:
             if not dummy:
                 code = _worker(runner, proto_in, proto_out)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             try:
                 _write_line(proto_out, {"id": None, "error": f"worker: {type(exc).__name__}: {exc}"})
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 pass
             code = 1
         os._exit(code)

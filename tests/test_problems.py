@@ -27,8 +27,12 @@ def _edit(path, old, new):
     "old,new,message",
     [
         ('category = "number_theory"', 'category = "magic"', "problem.toml: category: must be one of"),
-        ('{ size = 5, weight = 0, tests = 1 }', '{ size = 5, weight = 1, tests = 1 }', "levels[0].weight"),
-        ('{ size = 2000, weight = 1, tests = 1 }', '{ size = 2, weight = 1, tests = 1 }', "levels[1].size: must be greater"),
+        ("{ size = 5, weight = 0, tests = 1 }", "{ size = 5, weight = 1, tests = 1 }", "levels[0].weight"),
+        (
+            "{ size = 20000, weight = 1, tests = 1 }",
+            "{ size = 2, weight = 1, tests = 1 }",
+            "levels[1].size: must be greater",
+        ),
         ('entry_point = "triangle"', 'entry_point = "tri angle"', "entry_point: must be a Python identifier"),
         ('id = "triangle"', 'id = "other"', "id: must equal the folder name"),
     ],

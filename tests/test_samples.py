@@ -15,10 +15,13 @@ def write(tmp_path, lines):
 
 
 def test_solution_and_completion_styles(tmp_path, mini_set):
-    path = write(tmp_path, [
-        json.dumps({"task_id": "triangle", "solution": "def triangle(n):\n    return 0\n", "model": "m"}),
-        json.dumps({"task_id": "triangle", "completion": "    return 1\n", "model": "m"}),
-    ])
+    path = write(
+        tmp_path,
+        [
+            json.dumps({"task_id": "triangle", "solution": "def triangle(n):\n    return 0\n", "model": "m"}),
+            json.dumps({"task_id": "triangle", "completion": "    return 1\n", "model": "m"}),
+        ],
+    )
     a, b = load_samples_file(path, mini_set)
     assert (a.index, b.index) == (0, 1)
     assert b.code.startswith("def triangle(n: int) -> int:") and b.code.endswith("    return 1\n")

@@ -22,50 +22,66 @@ def run(evaluator, problem, code):
 
 def test_infinite_loop_catching_every_exception_is_censored(valgrind_evaluator, triangle):
     """A loop that swallows every exception is stopped from outside and fails (censored at level 0)."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         def triangle(n):
             while True:
                 try:
                     pass
                 except BaseException:
                     pass
-    """)
+    """,
+    )
     assert rec.verdict == "censored_budget" and rec.censored_level == 0
     assert not rec.passed and rec.efficiency == 0.0
 
 
 def test_object_whose_eq_always_says_yes_is_wrong(valgrind_evaluator, triangle):
     """Answers cross the boundary as plain data: an always-equal object is not an answer."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         class Yes:
             def __eq__(self, other):
                 return True
             __hash__ = object.__hash__
         def triangle(n):
             return Yes()
-    """)
+    """,
+    )
     assert rec.verdict == "wrong" and rec.efficiency == 0.0
 
 
 def test_int_subclass_with_forged_eq_is_judged_by_its_value(valgrind_evaluator, triangle):
     """A subclass of int is not plain data either: its forged __eq__ never reaches the checker."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         class Liar(int):
             def __eq__(self, other):
                 return True
         def triangle(n):
             return Liar(-1)
-    """)
+    """,
+    )
     assert rec.verdict == "wrong"
 
 
 def test_early_exit_with_code_zero_is_an_error(valgrind_evaluator, triangle):
     """os._exit(0) before returning is not success: no result arrived."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         import os
         def triangle(n):
             os._exit(0)
-    """)
+    """,
+    )
     assert rec.verdict == "error" and rec.error_type == "NoResult"
 
 
@@ -85,7 +101,10 @@ def test_reading_references_and_answers_from_disk_finds_nothing(valgrind_evaluat
     from effbench import paths
 
     targets = [str(ref), str(paths.references_dir() / "count_inversions" / "expert.py")]
-    rec = run(valgrind_evaluator, triangle, f"""
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        f"""
         def triangle(n):
             for path in {targets!r}:
                 try:
@@ -95,13 +114,17 @@ def test_reading_references_and_answers_from_disk_finds_nothing(valgrind_evaluat
                 except Exception:
                     pass
             return -1
-    """)
+    """,
+    )
     assert rec.verdict == "wrong"
 
 
 def test_process_creation_is_refused(valgrind_evaluator, triangle):
     """No fork, no exec: work cannot be hidden in another process, nor a fork bomb started."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         import os, subprocess
         def triangle(n):
             try:
@@ -113,13 +136,17 @@ def test_process_creation_is_refused(valgrind_evaluator, triangle):
             if os.fork() == 0:
                 os._exit(0)
             return -2
-    """)
+    """,
+    )
     assert rec.verdict == "error" and rec.error_type == "PermissionError"
 
 
 def test_signalling_the_parent_is_refused_and_the_run_goes_on(valgrind_evaluator, triangle):
     """kill(parent) and kill(-1) fail; the next candidate in the same sandbox is scored normally."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         import os, signal
         def triangle(n):
             for pid in (os.getppid(), -1, 1):
@@ -129,25 +156,33 @@ def test_signalling_the_parent_is_refused_and_the_run_goes_on(valgrind_evaluator
                 except (PermissionError, ProcessLookupError):
                     pass
             return n * (n + 1) // 2 if n > 0 else 0
-    """)
+    """,
+    )
     assert rec.verdict == "ok"
     honest = run(valgrind_evaluator, triangle, HONEST)
     assert honest.verdict == "ok" and honest.efficiency == pytest.approx(1.0, abs=0.02)
 
 
 def test_network_connections_are_refused(valgrind_evaluator, triangle):
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         import socket
         def triangle(n):
             socket.create_connection(("127.0.0.1", 22), timeout=1)
             return 0
-    """)
+    """,
+    )
     assert rec.verdict == "error" and rec.error_type in ("PermissionError", "OSError", "ConnectionRefusedError")
 
 
 def test_counter_tampering_through_ctypes_is_refused(valgrind_evaluator, triangle):
     """perf_event_open and ptrace are denied by seccomp, whatever the meter."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         def triangle(n):
@@ -156,7 +191,8 @@ def test_counter_tampering_through_ctypes_is_refused(valgrind_evaluator, triangl
             if libc.syscall(101, 16, 1, 0, 0) >= 0:       # ptrace(PTRACE_ATTACH, ppid)
                 return -2
             return n * (n + 1) // 2 if n > 0 else 0
-    """)
+    """,
+    )
     assert rec.verdict == "ok"
 
 
@@ -165,24 +201,32 @@ def test_memory_bomb_is_censored_by_memory(valgrind_box, triangle):
     from effbench.engine import EngineSettings, Evaluator
 
     small = Evaluator(valgrind_box, valgrind_box.meter, EngineSettings(memory_bytes=128 << 20))
-    rec = run(small, triangle, """
+    rec = run(
+        small,
+        triangle,
+        """
         def triangle(n):
             hoard = []
             while True:
                 hoard.append(bytearray(1 << 24))
-    """)
+    """,
+    )
     assert rec.verdict == "censored_memory"
 
 
 def test_huge_output_is_stopped(valgrind_evaluator, triangle):
     """Writing without end hits the file-size limit: stopped with an error, not waited for."""
-    rec = run(valgrind_evaluator, triangle, """
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        """
         import sys
         def triangle(n):
             block = "x" * (1 << 20)
             while True:
                 sys.stdout.write(block)
-    """)
+    """,
+    )
     assert rec.verdict in ("error", "killed") and rec.error_type == "OutputLimit"
 
 
@@ -191,12 +235,16 @@ def test_writes_outside_scratch_do_not_reach_the_host(valgrind_evaluator, triang
     marker = "/tmp/effbench-threat-marker"
     if os.path.exists(marker):
         os.unlink(marker)
-    rec = run(valgrind_evaluator, triangle, f"""
+    rec = run(
+        valgrind_evaluator,
+        triangle,
+        f"""
         def triangle(n):
             with open({marker!r}, "w") as f:
                 f.write("x")
             return n * (n + 1) // 2 if n > 0 else 0
-    """)
+    """,
+    )
     assert rec.verdict == "ok"
     if valgrind_evaluator.sandbox.facts["private_tmp"]:
         assert not os.path.exists(marker)
@@ -206,14 +254,19 @@ def test_work_in_threads_is_counted(valgrind_evaluator, triangle):
     """A thread's instructions are the candidate's: moving the loop into a thread costs as much."""
     loop = "def work(n):\n    return sum(range(1, n + 1))\n"
     plain = run(valgrind_evaluator, triangle, loop + "def triangle(n):\n    return work(n) if n > 0 else 0\n")
-    threaded = run(valgrind_evaluator, triangle, loop + textwrap.dedent("""
+    threaded = run(
+        valgrind_evaluator,
+        triangle,
+        loop
+        + textwrap.dedent("""
         import threading
         def triangle(n):
             out = []
             t = threading.Thread(target=lambda: out.append(work(n) if n > 0 else 0))
             t.start(); t.join()
             return out[0]
-    """))
+    """),
+    )
     top = len(triangle.levels) - 1
     assert plain.level_costs[top] is not None and threaded.level_costs[top] is not None
     assert threaded.level_costs[top] >= plain.level_costs[top]
@@ -222,13 +275,17 @@ def test_work_in_threads_is_counted(valgrind_evaluator, triangle):
 def test_precomputing_at_import_time_is_counted(valgrind_evaluator, triangle):
     """Module-level work is part of the cost: a table built at import is not free."""
     lazy = run(valgrind_evaluator, triangle, HONEST)
-    eager = run(valgrind_evaluator, triangle, textwrap.dedent("""
+    eager = run(
+        valgrind_evaluator,
+        triangle,
+        textwrap.dedent("""
         TABLE = [0]
         for i in range(1, 200_001):
             TABLE.append(TABLE[-1] + i)
         def triangle(n):
             return TABLE[n] if n > 0 else 0
-    """))
+    """),
+    )
     assert eager.verdict in ("ok", "censored_budget")
     assert eager.efficiency < lazy.efficiency
     if eager.level_costs[0] is not None:

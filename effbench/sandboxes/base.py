@@ -38,6 +38,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class TestRequest:
+    __test__ = False  # not a pytest class
+
     code: str
     entry_point: str
     args_json: Any  # plain data, already encoded (see sandbox/runner.py encode)
@@ -48,6 +50,8 @@ class TestRequest:
 @dataclass
 class TestRun:
     """What the sandbox saw. ``result`` is the child's raw JSON text, still to be decoded."""
+
+    __test__ = False  # not a pytest class
 
     cost: Cost | None = None
     result: str | None = None

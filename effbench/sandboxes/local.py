@@ -91,7 +91,11 @@ class RunnerProcess:
         log_r = log_w = None
         if self.meter.uses_log:
             log_r, log_w = os.pipe()
-        cmd = prefix + self.meter.command_prefix(log_w) + [python, "-S", "-s", "-P", str(paths.runner_path()), *runner_args]
+        cmd = (
+            prefix
+            + self.meter.command_prefix(log_w)
+            + [python, "-S", "-s", "-P", str(paths.runner_path()), *runner_args]
+        )
         env = {"PYTHONHASHSEED": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
         self._buf = b""
         with self._cond:
@@ -239,7 +243,7 @@ class LocalSandbox:
         def boot(w: RunnerProcess) -> None:
             try:
                 w.start()
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=boot, args=(w,)) for w in self._workers]
@@ -285,7 +289,7 @@ class LocalSandbox:
                     worker.stop()
                     try:
                         worker.start()
-                    except BaseException as start_exc:  # noqa: BLE001
+                    except BaseException as start_exc:
                         last_error = f"{last_error}; restart failed: {start_exc}"
                         break
             return TestRun(infra_error=last_error or "unknown infrastructure failure")

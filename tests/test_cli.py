@@ -1,0 +1,181 @@
+"""The command line: one clear error line and exit 2 on bad input, with nothing half-written;
+end to end on the mini problem set under valgrind: deterministic counts, re-scoring without re-runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import MINI
+
+GOOD = json.dumps({"task_id": "triangle", "solution": "def triangle(n):\n    return sum(range(1, n + 1))\n"})
+
+
+def effbench(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "effbench", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+@pytest.mark.parametrize(
+    "lines,extra,message",
+    [
+        ([GOOD, "{oops"], [], "s.jsonl:2: invalid JSON"),
+        ([GOOD, json.dumps({"task_id": "nope", "solution": "x"})], [], "s.jsonl:2: unknown task_id 'nope'"),
+        ([GOOD, json.dumps({"solution": "x"})], [], "s.jsonl:2: missing field 'task_id'"),
+        ([GOOD], ["--k", "2"], "--k 2 is larger than n=1"),
+        ([GOOD], ["--problems", "missing"], "unknown problem id 'missing'"),
+        ([GOOD], ["--k", "0,x"], "--k '0,x'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_run_dir(tmp_path, lines, extra, message):
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("\n".join(lines) + "\n")
+    run_dir = tmp_path / "run"
+    out = effbench(
+        "evaluate", "--problems-dir", str(MINI), "--samples", str(samples), "--run-dir", str(run_dir), *extra
+    )
+    assert out.returncode == 2
+    errors = [line for line in out.stderr.splitlines() if line.startswith("effbench: error:")]
+    assert len(errors) == 1 and message in errors[0], out.stderr
+    assert "Traceback" not in out.stderr
+    assert not run_dir.exists()
+
+
+def test_problems_list_and_show():
+    out = effbench("problems", "list", "--problems-dir", str(MINI))
+    assert out.returncode == 0 and "triangle" in out.stdout and "number_theory" in out.stdout
+    show = effbench("problems", "show", "triangle", "--problems-dir", str(MINI))
+    assert show.returncode == 0 and "def triangle(n: int) -> int:" in show.stdout and "L2: size 200000" in show.stdout
+    missing = effbench("problems", "show", "nope", "--problems-dir", str(MINI))
+    assert missing.returncode == 2 and "unknown problem id 'nope'" in missing.stderr
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """The same evaluation twice, without the profile cache: valgrind counts must be identical."""
+    base = tmp_path_factory.mktemp("runs")
+    samples = base / "s.jsonl"
+    samples.write_text(
+        "\n".join(
+            [
+                GOOD,
+                json.dumps(
+                    {
+                        "task_id": "triangle",
+                        "solution": "def triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n",
+                    }
+                ),
+                json.dumps(
+                    {
+                        "task_id": "triangle",
+                        "completion": "    t = 0\n    for i in range(n + 1):\n        t += i\n    return t\n",
+                    }
+                ),
+                json.dumps({"task_id": "triangle", "solution": "def triangle(n):\n    return 7\n"}),
+            ]
+        )
+        + "\n"
+    )
+    runs = []
+    for name in ("a", "b"):
+        run_dir = base / name
+        out = effbench(
+            "evaluate",
+            "--problems-dir",
+            str(MINI),
+            "--samples",
+            str(samples),
+            "--meter",
+            "valgrind",
+            "--run-dir",
+            str(run_dir),
+            "--no-cache",
+            "--json",
+            "--k",
+            "1,2",
+        )
+        assert out.returncode == 0, out.stderr
+        runs.append((run_dir, json.loads(out.stdout), out.stderr))
+    return runs
+
+
+def test_references_as_two_models_with_auto_meter(tmp_path):
+    """The README's main job on the mini set: expert scores ~1, the slower tier clearly less."""
+    out = effbench(
+        "evaluate",
+        "--problems-dir",
+        str(MINI),
+        "--references",
+        "expert,slower",
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "meter: " in out.stderr
+    models = json.loads(out.stdout)["models"]
+    assert models["expert"]["problems"]["triangle"]["eff@k"]["1"] == pytest.approx(1.0, abs=0.02)
+    assert models["slower"]["problems"]["triangle"]["eff@k"]["1"] < 0.5
+
+
+def test_evaluate_writes_run_dir_and_scores_samples(two_runs):
+    run_dir, summary, stderr = two_runs[0]
+    assert "meter: valgrind" in stderr
+    assert {p.name for p in run_dir.iterdir()} >= {"config.json", "samples.jsonl", "summary.json"}
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["meter"] == "valgrind" and config["fingerprint"]["valgrind"].startswith("valgrind-")
+    s = summary["models"]["s"]["problems"]["triangle"]
+    assert s["n"] == 4 and s["correct"] == 3
+    assert s["pass@k"]["1"] == pytest.approx(0.75)
+    assert s["eff@k"]["2"] >= s["eff@k"]["1"]
+
+
+def test_two_runs_give_identical_instruction_counts(two_runs):
+    def costs(run_dir):
+        out = {}
+        for line in (run_dir / "samples.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            for t in rec["tests"]:
+                out[(rec["model"], rec["sample_index"], t["test_id"])] = t["cost"]
+        return out
+
+    a, b = costs(two_runs[0][0]), costs(two_runs[1][0])
+    assert a and a == b
+
+
+def test_score_recomputes_with_new_k_and_lower_alpha_without_running(two_runs):
+    run_dir = two_runs[0][0]
+    same = effbench("score", str(run_dir), "--json", "--k", "1,2")
+    assert json.loads(same.stdout)["models"] == two_runs[0][1]["models"]
+    lower = json.loads(effbench("score", str(run_dir), "--json", "--k", "1", "--alpha", "1.5").stdout)
+    e2 = two_runs[0][1]["models"]["s"]["problems"]["triangle"]["eff@k"]["1"]
+    assert lower["models"]["s"]["problems"]["triangle"]["eff@k"]["1"] != e2
+    too_high = effbench("score", str(run_dir), "--alpha", "3")
+    assert too_high.returncode == 2 and "above the run's alpha" in too_high.stderr
+    too_many = effbench("score", str(run_dir), "--k", "5")
+    assert too_many.returncode == 2 and "larger than n" in too_many.stderr
+
+
+def test_rerun_in_same_dir_resumes_without_running_anything(two_runs):
+    run_dir = two_runs[0][0]
+    before = (run_dir / "samples.jsonl").read_text()
+    samples_file = json.loads((run_dir / "config.json").read_text())["samples_files"][0]
+    out = effbench(
+        "evaluate",
+        "--problems-dir",
+        str(MINI),
+        "--samples",
+        samples_file,
+        "--meter",
+        "valgrind",
+        "--run-dir",
+        str(run_dir),
+        "--no-cache",
+        "--k",
+        "1,2",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "already scored, 0 to go" in out.stderr
+    assert (run_dir / "samples.jsonl").read_text() == before

@@ -1,0 +1,109 @@
+"""Judging and scoring above the sandbox, with a scripted sandbox (no code runs)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from effbench.engine import EngineSettings, Evaluator
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.rundir import RunDir
+from effbench.sandboxes.base import TestRun
+from effbench.sandboxes.scripted import ScriptedSandbox, answer
+
+
+def triangle_value(request):
+    n = request.args_json[0]
+    return n * (n + 1) // 2 if n > 0 else 0
+
+
+def scripted(candidate):
+    """Expert costs n+100 instructions; `candidate(request, n)` decides the candidate's run."""
+
+    def handler(request):
+        n = request.args_json[0]
+        if "sum(range" in request.code:  # the expert of the mini set
+            return answer(triangle_value(request), n + 100)
+        return candidate(request, n)
+
+    return ScriptedSandbox(handler)
+
+
+def evaluate(triangle, candidate, **settings):
+    box = scripted(candidate)
+    ev = Evaluator(box, ValgrindMeter(), EngineSettings(**settings), fingerprint={"test": 1})
+    return ev.evaluate(triangle, "def triangle(n): ...\n"), box
+
+
+def test_faster_than_expert_scores_above_one(triangle):
+    rec, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), (n + 100) / 2))
+    assert rec.verdict == "ok" and rec.efficiency > 1.0 and rec.speedup == pytest.approx(2.0, rel=0.01)
+
+
+def test_wrong_answer_stops_at_first_failing_test(triangle):
+    rec, box = evaluate(triangle, lambda req, n: answer(-1, 10))
+    assert rec.verdict == "wrong" and rec.failed_test == "L0.t0" and rec.efficiency == 0.0
+    candidate_requests = [r for r in box.requests if "sum(range" not in r.code]
+    assert len(candidate_requests) == 1
+
+
+def test_over_budget_censors_that_level_only(triangle):
+    top = triangle.levels[-1].size
+
+    def slow_at_top(req, n):
+        return answer(triangle_value(req), 10 * (n + 100) if n > top // 2 else n + 100)
+
+    rec, _ = evaluate(triangle, slow_at_top)
+    assert rec.verdict == "censored_budget" and rec.censored_level == 2 and rec.passed
+    assert rec.efficiency == pytest.approx(1 / 4, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "run,verdict,etype",
+    [
+        (TestRun(killed_for="wall", signal=9), "censored_budget", None),
+        (TestRun(killed_for="memory", signal=9), "censored_memory", None),
+        (TestRun(signal=signal.SIGXCPU), "censored_budget", None),
+        (TestRun(signal=signal.SIGSEGV), "killed", "SIGSEGV"),
+        (TestRun(exit_code=0, result=""), "error", "NoResult"),
+        (
+            TestRun(exit_code=0, result='{"ok": false, "error_type": "ZeroDivisionError", "message": "x"}'),
+            "error",
+            "ZeroDivisionError",
+        ),
+        (TestRun(exit_code=0, result="{garbage"), "error", "BadResult"),
+        (TestRun(infra_error="runner vanished"), "infra", "InfrastructureError"),
+    ],
+)
+def test_verdicts_of_abnormal_runs(triangle, run, verdict, etype):
+    rec, _ = evaluate(triangle, lambda req, n: run)
+    assert rec.verdict == verdict and rec.error_type == etype
+    assert rec.efficiency == 0.0
+
+
+def test_infrastructure_failures_are_not_scored_as_wrong(triangle):
+    from effbench.summary import summarize
+
+    infra, _ = evaluate(triangle, lambda req, n: TestRun(infra_error="engine down"))
+    good, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), n + 100))
+    summary = summarize([infra, good], [1], 2.0, 2.0)
+    model = summary["models"][""]
+    assert model["overall"]["infra_failures"] == 1
+    assert model["problems"]["triangle"]["n"] == 1
+
+
+def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
+    """A crash mid-write loses at most the sample being written; resume re-runs only that one."""
+    rec, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), n + 100))
+    rd = RunDir(tmp_path / "run")
+    rd.open({"problem_set_hash": "h"})
+    rd.append(rec)
+    with (tmp_path / "run" / "samples.jsonl").open("a") as f:
+        f.write('{"model": "x", "problem_')
+    assert len(rd.records()) == 1
+    assert rd.open({"problem_set_hash": "h"}) == {("", "triangle", 0)}
+    rd.append(rec)
+    assert len(rd.records()) == 2
+    with pytest.raises(Exception, match="cannot resume: problem_set_hash differs"):
+        rd.open({"problem_set_hash": "other"})

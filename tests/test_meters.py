@@ -1,0 +1,98 @@
+"""Meters other than valgrind, tested for real where this machine allows.
+
+There is no hardware PMU here, so the perf meter's plumbing (counter opened by the runner on the
+child, inherited by threads, enabled before the candidate starts, read after it exits, polled
+against the budget) is exercised with the software event task-clock; counting instructions
+differs only in the event type and config.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from effbench.engine import EngineSettings, Evaluator
+from effbench.meters import choose_meter, perf_selftest
+from effbench.meters.perf import PerfMeter
+from effbench.meters.timing import TimeMeter
+from effbench.sandboxes.base import Limits, TestRequest
+from effbench.sandboxes.local import LocalSandbox
+
+BUSY = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+
+
+@pytest.fixture(scope="module")
+def task_clock_box():
+    if not perf_selftest("task-clock").get("ok"):
+        pytest.skip("perf_event_open is not permitted on this machine (perf_event_paranoid)")
+    box = LocalSandbox(PerfMeter("task-clock"), workers=1)
+    yield box
+    box.close()
+
+
+def test_perf_counter_grows_with_work(task_clock_box):
+    small = task_clock_box.run(TestRequest(BUSY, "f", [1_000]))
+    large = task_clock_box.run(TestRequest(BUSY, "f", [3_000_000]))
+    assert small.infra_error is None and large.infra_error is None
+    assert large.cost.value > 20 * max(small.cost.value, 1.0)
+
+
+def test_perf_counter_follows_threads(task_clock_box):
+    """The counter is inherited by the candidate's threads: work moved to a thread is counted."""
+    threaded = textwrap.dedent("""
+        import threading
+        def work(n):
+            t = 0
+            for i in range(n):
+                t += i
+            return t
+        def f(n):
+            out = []
+            th = threading.Thread(target=lambda: out.append(work(n)))
+            th.start(); th.join()
+            return out[0]
+    """)
+    plain = task_clock_box.run(TestRequest(BUSY, "f", [2_000_000]))
+    moved = task_clock_box.run(TestRequest(threaded, "f", [2_000_000]))
+    assert moved.cost.value > 0.5 * plain.cost.value
+
+
+def test_perf_budget_is_enforced_by_polling_the_counter(task_clock_box):
+    """A run that passes the counter limit is stopped by the runner, long before its wall limit."""
+    forever = "def f(n):\n    while True:\n        pass\n"
+    run = task_clock_box.run(TestRequest(forever, "f", [0], Limits(wall_seconds=30, cpu_seconds=30, instructions=3e8)))
+    assert run.killed_for == "instructions"
+    assert run.wall_seconds < 10
+
+
+def test_auto_meter_prefers_perf_then_valgrind():
+    """auto says which meter it chose and why; without a working PMU it never picks perf."""
+    choice = choose_meter("auto")
+    if perf_selftest("instructions").get("ok"):
+        assert choice.meter.name == "perf"
+    else:
+        assert choice.meter.name in ("valgrind", "time")
+        assert "perf unavailable" in choice.reason
+
+
+def test_time_meter_repeats_and_reports_spread():
+    box = LocalSandbox(TimeMeter(repeats=3), workers=1)
+    try:
+        run = box.run(TestRequest(BUSY, "f", [300_000], repeats=3))
+    finally:
+        box.close()
+    assert run.cost is not None and run.cost.repeats == 3 and run.cost.value > 0
+    assert run.cost.spread >= 0.0
+
+
+def test_time_meter_scores_expert_and_slow_tier(triangle):
+    box = LocalSandbox(TimeMeter(repeats=3), workers=1)
+    try:
+        ev = Evaluator(box, box.meter, EngineSettings())
+        expert = ev.evaluate(triangle, triangle.expert_code)
+        slow = ev.evaluate(triangle, triangle.references["loop"])
+    finally:
+        box.close()
+    assert expert.verdict == "ok" and expert.efficiency > 0.5
+    assert slow.efficiency < expert.efficiency
