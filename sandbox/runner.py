@@ -633,7 +633,8 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, super
         record["result_too_large"] = size
     else:
         record["result"] = b"".join(chunks).decode("utf-8", "replace")
-    record["stderr_tail"] = _tail(os.path.join(scratch, "output.txt"))
+    if supervise:
+        record["stderr_tail"] = _tail(os.path.join(scratch, "output.txt"))
     return record
 
 
@@ -723,7 +724,8 @@ class Runner:
         baseline = run_child(
             NULL_CODE, "_effbench_null", [], base_limits, scratch, self.meter, self.perf_event, supervise=False
         )
-        scratch = _fresh_scratch(self.workdir, "scratch")
+        # the same scratch folder: the baseline only created an empty output file, which the
+        # test child truncates; keeping the runner's work between the two forks small and fixed
         test = run_child(code, entry_point, args, limits, scratch, self.meter, self.perf_event)
         return {"baseline": baseline, "test": test}
 

@@ -1,0 +1,105 @@
+"""Meter overhead and repeatability, measured in one run.
+
+For each chosen problem, the expert solution runs on every test of every level:
+  - natively: one plain Python process, the module executed and the entry point called per test;
+  - through effbench: the local sandbox with the valgrind meter (one worker, runner already up).
+It prints harness time / native time, then the repeat spread (max - min) / median of the cost of
+one test measured N times by each meter available here (valgrind, time, perf or perf/task-clock).
+
+    .venv/bin/python benchmarks/meter_overhead.py [--problems a,b] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+from effbench import codec
+from effbench.engine import EngineSettings, Evaluator
+from effbench.meters import choose_meter, perf_selftest, sandbox_python
+from effbench.meters.perf import PerfMeter
+from effbench.meters.timing import TimeMeter
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.problems import load_problem_set
+from effbench.sandboxes.base import Limits, TestRequest
+from effbench.sandboxes.local import LocalSandbox
+
+NATIVE = r"""
+import json, sys, time
+sys.set_int_max_str_digits(0)
+spec = json.loads(sys.stdin.read())
+t0 = time.perf_counter()
+for args in spec["args"]:
+    ns = {"__name__": "solution"}
+    exec(compile(spec["code"], "solution.py", "exec"), ns)
+    ns[spec["entry"]](*args)
+print(time.perf_counter() - t0)
+"""
+
+
+def native_seconds(problem, tests) -> float:
+    spec = {"code": problem.expert_code, "entry": problem.entry_point, "args": [t.args for t in tests]}
+    out = subprocess.run(
+        [sandbox_python(), "-c", NATIVE], input=json.dumps(codec.encode(spec)), capture_output=True, text=True, check=True
+    )
+    return float(out.stdout)
+
+
+def spread(values: list[float]) -> float:
+    med = statistics.median(values)
+    return (max(values) - min(values)) / med if med else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--problems", default="count_inversions")
+    parser.add_argument("--repeats", type=int, default=5)
+    opts = parser.parse_args()
+    ps = load_problem_set()
+    problems = ps.select([p.strip() for p in opts.problems.split(",")])
+
+    print(f"valgrind meter overhead ({len(problems)} problem(s), expert solution, every test)")
+    print(f"{'problem':32} {'tests':>5} {'native s':>9} {'effbench s':>10} {'ratio':>7}")
+    total_native = total_harness = 0.0
+    meter = ValgrindMeter()
+    with LocalSandbox(meter, workers=1) as box:
+        ev = Evaluator(box, meter, EngineSettings(), cache=None)
+        for problem in problems:
+            tests = [t for level in range(len(problem.levels)) for t in problem.level_tests(level)]
+            ev.profile(problem)  # expected answers and budget; not timed
+            native = native_seconds(problem, tests)
+            t0 = time.perf_counter()
+            rec = ev.evaluate(problem, problem.expert_code)
+            harness = time.perf_counter() - t0
+            assert rec.verdict == "ok", rec.verdict
+            total_native += native
+            total_harness += harness
+            print(f"{problem.id:32} {len(tests):5d} {native:9.3f} {harness:10.2f} {harness / native:6.1f}x")
+    print(f"{'total':32} {'':5} {total_native:9.3f} {total_harness:10.2f} {total_harness / total_native:6.1f}x\n")
+
+    problem = problems[0]
+    test = problem.level_tests(len(problem.levels) - 1)[0]
+    request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits())
+    meters = [("valgrind", ValgrindMeter()), ("time", TimeMeter(repeats=1))]
+    if perf_selftest("instructions").get("ok"):
+        meters.append(("perf", PerfMeter("instructions")))
+    elif perf_selftest("task-clock").get("ok"):
+        meters.append(("perf/task-clock", PerfMeter("task-clock")))
+    print(f"repeat spread of one test ({problem.id} {test.test_id}), {opts.repeats} runs, (max - min) / median")
+    for name, m in meters:
+        with LocalSandbox(m, workers=1) as box:
+            costs = []
+            for _ in range(opts.repeats):
+                run = box.run(request)
+                assert run.cost is not None, run
+                costs.append(run.cost.value)
+        print(f"  {name:16} median {statistics.median(costs):14.6g} {m.unit:12} spread {100 * spread(costs):.4f}%")
+    print(f"\nauto meter here: {choose_meter('auto').reason}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
