@@ -44,7 +44,11 @@ print(time.perf_counter() - t0)
 def native_seconds(problem, tests) -> float:
     spec = {"code": problem.expert_code, "entry": problem.entry_point, "args": [t.args for t in tests]}
     out = subprocess.run(
-        [sandbox_python(), "-c", NATIVE], input=json.dumps(codec.encode(spec)), capture_output=True, text=True, check=True
+        [sandbox_python(), "-c", NATIVE],
+        input=json.dumps(codec.encode(spec)),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout)
 

@@ -55,10 +55,23 @@ def main() -> None:
     """effbench: measure how efficient LLM-written code is (pass@k and eff@k)."""
 
 
-def _load_problems(problems_dir: str | None):  # noqa: ANN202
+def _load_problems(problems_dir: str | None, dataset: str | None = None):  # noqa: ANN202
+    if dataset:
+        if problems_dir:
+            raise EffbenchError("give --problems-dir or --dataset, not both")
+        from effbench.importers import load_dataset_problems
+
+        return load_dataset_problems(dataset)
     from effbench.problems import load_problem_set
 
     return load_problem_set(problems_dir)
+
+
+_dataset_option = click.option(
+    "--dataset",
+    default=None,
+    help="A published format instead of the bundled set: enamel:PATH_OR_HUB_ID or evalperf:...",
+)
 
 
 @main.command()
@@ -77,6 +90,7 @@ def _load_problems(problems_dir: str | None):  # noqa: ANN202
 )
 @click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
+@_dataset_option
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
 @click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True)
 @click.option(
@@ -106,6 +120,7 @@ def evaluate(
     tiers: str | None,
     problem_ids: str | None,
     problems_dir: str | None,
+    dataset: str | None,
     meter: str,
     sandbox: str,
     workers: int | None,
@@ -124,7 +139,7 @@ def evaluate(
     ks = _parse_ks(k_text)
     if not samples_files and not tiers:
         raise EffbenchError("nothing to evaluate: give --samples FILE and/or --references expert,slower")
-    problems = _load_problems(problems_dir)
+    problems = _load_problems(problems_dir, dataset)
     ids = _ids(problem_ids)
     if ids:
         problems.select(ids)  # unknown ids fail here, before anything runs
@@ -209,9 +224,10 @@ def problems() -> None:
 
 @problems.command("list")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
-def problems_list(problems_dir: str | None) -> None:
+@_dataset_option
+def problems_list(problems_dir: str | None, dataset: str | None) -> None:
     """Every problem with its category, levels and reference tiers."""
-    ps = _load_problems(problems_dir)
+    ps = _load_problems(problems_dir, dataset)
     click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(ps.problems)} problems")
     rows = [["id", "category", "complexity", "levels (size:weight)", "tiers"]]
     for p in ps.select(None):
@@ -226,9 +242,10 @@ def problems_list(problems_dir: str | None) -> None:
 @problems.command("show")
 @click.argument("problem_id")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
-def problems_show(problem_id: str, problems_dir: str | None) -> None:
+@_dataset_option
+def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None) -> None:
     """The prompt a model sees, and the levels."""
-    p = _load_problems(problems_dir).get(problem_id)
+    p = _load_problems(problems_dir, dataset).get(problem_id)
     click.echo(f"# {p.id}: {p.title}  [{p.category}, expert {p.complexity}, checker {p.checker}]\n")
     click.echo(p.prompt)
     click.echo("levels:")
@@ -240,11 +257,17 @@ def problems_show(problem_id: str, problems_dir: str | None) -> None:
 @problems.command("check")
 @click.argument("problem_ids", nargs=-1)
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@_dataset_option
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
 def problems_check(
-    problem_ids: tuple[str, ...], problems_dir: str | None, meter: str, workers: int | None, no_cache: bool
+    problem_ids: tuple[str, ...],
+    problems_dir: str | None,
+    dataset: str | None,
+    meter: str,
+    workers: int | None,
+    no_cache: bool,
 ) -> None:
     """Validate problems: examples, tests, generator, tier agreement, budgets. Non-zero on failure."""
     from concurrent.futures import ThreadPoolExecutor
@@ -257,7 +280,7 @@ def problems_check(
     from effbench.reference_cache import ReferenceCache
     from effbench.sandboxes import open_sandbox
 
-    ps = _load_problems(problems_dir)
+    ps = _load_problems(problems_dir, dataset)
     selected = ps.select(list(problem_ids) or None)
     choice = choose_meter(meter)
     click.echo(f"{ps.name} {ps.version} (hash {ps.hash}); meter: {choice.meter.describe()} - {choice.reason}", err=True)
