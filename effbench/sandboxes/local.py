@@ -58,8 +58,9 @@ def namespace_prefix() -> tuple[str, ...]:
 class RunnerProcess:
     """One runner: start, send one request at a time, read counts from valgrind's log."""
 
-    def __init__(self, meter: Meter, hide: list[str], index: int) -> None:
+    def __init__(self, meter: Meter, hide: list[str], index: int, python: str | None = None) -> None:
         self.meter = meter
+        self.python = python
         self.hide = hide
         self.index = index
         self.proc: subprocess.Popen[bytes] | None = None
@@ -73,7 +74,7 @@ class RunnerProcess:
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        python = sandbox_python()
+        python = self.python or sandbox_python()
         prefix = list(namespace_prefix())
         runner_args = [*self.meter.runner_options()]
         if prefix:
@@ -228,13 +229,20 @@ class LocalSandbox:
 
     name = "local"
 
-    def __init__(self, meter: Meter, workers: int = 1, hide: Iterable[str | os.PathLike[str]] = ()) -> None:
+    def __init__(
+        self,
+        meter: Meter,
+        workers: int = 1,
+        hide: Iterable[str | os.PathLike[str]] = (),
+        python: str | None = None,
+    ) -> None:
+        """``python``: the interpreter candidates run on (default: the real binary of this one)."""
         if workers < 1:
             raise SandboxUnavailable("local sandbox: --workers must be at least 1")
         self.meter = meter
         default_hide = [str(paths.problems_dir()), str(paths.references_dir()), str(paths.cache_dir())]
         self.hide = sorted({os.path.abspath(p) for p in [*default_hide, *map(str, hide)]})
-        self._workers = [RunnerProcess(meter, self.hide, i) for i in range(workers)]
+        self._workers = [RunnerProcess(meter, self.hide, i, python) for i in range(workers)]
         self._free: queue.Queue[RunnerProcess] = queue.Queue()
         self._closed = False
         # start all workers in parallel: valgrind's start-up is seconds
