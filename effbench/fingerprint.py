@@ -44,11 +44,11 @@ def _cpu() -> dict[str, str]:
     return {"cpu": model, "cpu_flags": hashlib.sha256(" ".join(sorted(flags.split())).encode()).hexdigest()[:12]}
 
 
-def environment_fingerprint(meter: Meter, backend: str) -> dict:
+def environment_fingerprint(meter: Meter, backend: str, python: str | None = None) -> dict:
     """Facts that can change an instruction count: interpreter, libc, CPU features, meter, runner."""
     return {
         "backend": backend,
-        "python": _sandbox_python_version(),
+        "python": _sandbox_python_version(python or sandbox_python()),
         "libc": " ".join(platform.libc_ver()),
         "machine": platform.machine(),
         **_cpu(),
