@@ -12,11 +12,11 @@ from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
 
 
-@functools.lru_cache(maxsize=1)
-def _sandbox_python_version() -> str:
+@functools.lru_cache(maxsize=8)
+def _sandbox_python_version(python: str) -> str:
     out = subprocess.run(
         [
-            sandbox_python(),
+            python,
             "-I",
             "-S",
             "-c",
