@@ -77,10 +77,10 @@ _dataset_option = click.option(
 @main.command()
 @click.option(
     "--samples",
-    "samples_files",
+    "samples_opt",
     multiple=True,
-    type=click.Path(path_type=Path),
-    help="JSONL file of {task_id, solution|completion[, model]} lines; repeatable.",
+    help="JSONL file of {task_id, solution|completion[, model]} lines (repeatable); "
+    "with --model: N, the number of samples per problem.",
 )
 @click.option(
     "--references",
@@ -92,7 +92,7 @@ _dataset_option = click.option(
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
 @_dataset_option
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
-@click.option("--sandbox", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--sandbox", type=click.Choice(["local", "docker"]), default="local", show_default=True)
 @click.option(
     "--workers",
     type=click.IntRange(1, 256),
@@ -115,8 +115,29 @@ _dataset_option = click.option(
 )
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts instead of using cached profiles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
+@click.option("--model", default=None, help="Query this model through the OpenAI API (needs --base-url).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="Environment variable with the key.")
+@click.option("--mode", type=click.Choice(["chat", "completion"]), default="chat", show_default=True)
+@click.option("--strategy", type=click.Choice(["parallel", "refine"]), default="parallel", show_default=True)
+@click.option("--rounds", type=click.IntRange(1, 50), default=3, show_default=True, help="Rounds of --strategy refine.")
+@click.option("--temperature", type=click.FloatRange(0, 2), default=0.8, show_default=True)
+@click.option("--top-p", type=click.FloatRange(0, 1), default=0.95, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(1), default=1024, show_default=True)
+@click.option("--seed", type=int, default=None, help="Sampling seed (sample i uses seed + i).")
+@click.option("--system-prompt", default=None, help="Replaces the problem set's system prompt.")
+@click.option(
+    "--prompt-template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file with the user message; {prompt} and {entry_point} are filled in.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True)
+@click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0, show_default=True)
+@click.option("--max-retries", type=click.IntRange(0, 50), default=5, show_default=True)
+@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Price table overrides.")
 def evaluate(
-    samples_files: tuple[Path, ...],
+    samples_opt: tuple[str, ...],
     tiers: str | None,
     problem_ids: str | None,
     problems_dir: str | None,
@@ -130,66 +151,100 @@ def evaluate(
     run_dir: Path | None,
     no_cache: bool,
     as_json: bool,
+    **model_options: object,
 ) -> None:
-    """Run candidate samples on every level and print pass@k / eff@k per problem and overall."""
+    """Run samples (from files, the bundled references or a model) on every level and print
+    pass@k / eff@k per problem and overall."""
     from effbench.engine import EngineSettings
     from effbench.meters import choose_meter
     from effbench.samples import load_samples_file, reference_samples
+    from effbench.scoring import default_ks
 
     ks = _parse_ks(k_text)
-    if not samples_files and not tiers:
-        raise EffbenchError("nothing to evaluate: give --samples FILE and/or --references expert,slower")
     problems = _load_problems(problems_dir, dataset)
     ids = _ids(problem_ids)
     if ids:
         problems.select(ids)  # unknown ids fail here, before anything runs
-    samples = []
-    for path in samples_files:
-        samples += [s for s in load_samples_file(path, problems) if not ids or s.problem_id in ids]
-    if tiers:
-        samples += reference_samples(problems, ids, _ids(tiers) or [])
-    if not samples:
-        raise EffbenchError("no samples left after --problems filtering")
-    # k must not exceed n for any (model, problem): checked before anything runs
-    counts: dict[tuple[str, str], int] = {}
-    for s in samples:
-        counts[(s.model, s.problem_id)] = counts.get((s.model, s.problem_id), 0) + 1
-    n_min = min(counts.values())
-    if ks and ks[-1] > n_min:
-        (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
-        raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
-    from effbench.scoring import default_ks
-
-    ks = ks or default_ks(n_min)
-    choice = choose_meter(meter)
-    click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
-    if workers is None:
-        workers = 1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1)
+    settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20)
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if model_options.get("model"):
+        if tiers:
+            raise EffbenchError("--references and --model are separate runs")
+        from effbench.models.runner import plan_from_options
+
+        job = plan_from_options(problems, ids, samples_opt, ks, model_options)
+        choice = choose_meter(meter)
+        click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
+        workers = workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+        records = job.run(
+            choice, run_dir, sandbox, workers, settings, not no_cache, log=lambda m: click.echo(m, err=True)
+        )
+        ks = job.ks
+    else:
+        if not samples_opt and not tiers:
+            raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
+        samples_files = [Path(p) for p in samples_opt]
+        samples = []
+        for path in samples_files:
+            samples += [s for s in load_samples_file(path, problems) if not ids or s.problem_id in ids]
+        if tiers:
+            samples += reference_samples(problems, ids, _ids(tiers) or [])
+        if not samples:
+            raise EffbenchError("no samples left after --problems filtering")
+        # k must not exceed n for any (model, problem): checked before anything runs
+        counts: dict[tuple[str, str], int] = {}
+        for s in samples:
+            counts[(s.model, s.problem_id)] = counts.get((s.model, s.problem_id), 0) + 1
+        n_min = min(counts.values())
+        if ks and ks[-1] > n_min:
+            (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
+            raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
+        ks = ks or default_ks(n_min)
+        choice = choose_meter(meter)
+        click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
+        workers = workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+        from effbench.run import evaluate_samples
+
+        records = evaluate_samples(
+            samples,
+            problems,
+            choice,
+            run_dir,
+            sandbox=sandbox,
+            workers=workers,
+            settings=settings,
+            use_cache=not no_cache,
+            extra_config={"k": ks, "samples_files": [str(p) for p in samples_files], "tiers": tiers},
+            hide=[str(p) for p in samples_files],
+            log=lambda m: click.echo(m, err=True),
+        )
     from effbench.report import render
-    from effbench.run import evaluate_samples
+    from effbench.rundir import RunDir
     from effbench.summary import summarize
 
-    records = evaluate_samples(
-        samples,
-        problems,
-        choice,
-        run_dir,
-        sandbox=sandbox,
-        workers=workers,
-        settings=EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20),
-        use_cache=not no_cache,
-        extra_config={"k": ks, "samples_files": [str(p) for p in samples_files], "tiers": tiers},
-        hide=[str(p) for p in samples_files],
-        log=lambda m: click.echo(m, err=True),
-    )
     summary = summarize(records, ks, alpha, alpha)
-    from effbench.rundir import RunDir
-
     RunDir(run_dir).write_summary(summary)
     click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
     click.echo(f"\nrun directory: {run_dir}", err=True)
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write curves.json, curves.png and curves.svg (default: the first run directory).",
+)
+def curves(run_dirs: tuple[Path, ...], out_dir: Path | None) -> None:
+    """Efficiency against mean cost per problem for every model and strategy, with the Pareto front."""
+    from effbench.curves import write_curves
+
+    outputs = write_curves(list(run_dirs), out_dir or run_dirs[0])
+    for kind, path in outputs.items():
+        click.echo(f"{kind}: {path}")
 
 
 @main.command()
@@ -298,6 +353,22 @@ def problems_check(
     click.echo(f"\n{len(selected) - failures}/{len(selected)} problems pass", err=True)
     if failures:
         sys.exit(1)
+
+
+@main.group("sandbox")
+def sandbox_group() -> None:
+    """The docker backend's image."""
+
+
+@sandbox_group.command("build")
+@click.option("--offline", "mode", flag_value="offline", help="From Debian packages (debootstrap + docker import).")
+@click.option("--registry", "mode", flag_value="registry", help="FROM a registry base image.")
+@click.option("--mirror", default=None, help="Debian mirror for --offline (default: deb.debian.org).")
+def sandbox_build(mode: str | None, mirror: str | None) -> None:
+    """Build the sandbox image unless its content-addressed tag exists; print the tag."""
+    from effbench.sandboxes.docker_image import build_image
+
+    click.echo(build_image(mode or "auto", log=lambda m: click.echo(m, err=True), mirror=mirror))
 
 
 if __name__ == "__main__":

@@ -252,6 +252,35 @@ class Evaluator:
             instructions=self.meter.instruction_limit(T, pairs_hint=max(1e7, 0.05 * T)),
         )
 
+    def unrunnable(
+        self, problem: Problem, model: str, sample_index: int, reason: str, meta: dict | None = None
+    ) -> SampleRecord:
+        """The record of a sample with no code to run (e.g. nothing could be extracted from the
+        model's answer): a failure with that reason, never sent to the sandbox."""
+        prof = self.profile(problem)
+        return SampleRecord(
+            model=model,
+            problem_id=problem.id,
+            sample_index=sample_index,
+            code_sha256="",
+            verdict=ERROR,
+            failed=True,
+            censored_level=None,
+            level_costs=[None] * len(problem.levels),
+            reference_level_costs=prof.level_costs,
+            weights=[lv.weight for lv in problem.levels],
+            efficiency=0.0,
+            passed=False,
+            speedup=None,
+            peak_memory_kb=0,
+            wall_seconds=0.0,
+            cpu_seconds=0.0,
+            tests=[],
+            failed_test=None,
+            error_type="NoCode",
+            meta={**(meta or {}), "reason": reason},
+        )
+
     def evaluate(
         self,
         problem: Problem,

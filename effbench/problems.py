@@ -132,6 +132,9 @@ class ProblemSet:
     version: str
     problems: dict[str, Problem]
     root: Path | None = None
+    #: what models are told (problemset.toml keys; None: effbench's defaults)
+    system_prompt: str | None = None
+    prompt_template: str | None = None
 
     @property
     def hash(self) -> str:
@@ -303,4 +306,6 @@ def load_problem_set(root: Path | str | None = None, references: Path | str | No
         problems[directory.name] = load_problem(directory, ref_root)
     if not problems:
         raise ProblemFormatError(f"{root}: no problems found")
-    return ProblemSet(meta["name"], meta["version"], problems, root)
+    return ProblemSet(
+        meta["name"], meta["version"], problems, root, meta.get("system_prompt"), meta.get("prompt_template")
+    )

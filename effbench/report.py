@@ -44,6 +44,13 @@ def render(summary: dict, per_problem: bool = True) -> str:
                 + [_fmt(o["speedup"], 2) + ("x" if o["speedup"] else ""), ""]
             )
         title = f"model: {model}   (alpha = {summary['alpha']})"
+        usage = o.get("usage")
+        if usage:
+            money = "" if usage["usd"] is None else f", ${usage['usd']:.4f} (${usage['usd_per_problem']:.4f}/problem)"
+            title += (
+                f"\n  spent {usage['prompt_tokens']:.0f} prompt + {usage['completion_tokens']:.0f} completion tokens "
+                f"({usage['tokens_per_problem']:.0f}/problem){money}"
+            )
         if o.get("infra_failures"):
             title += f"   WARNING: {o['infra_failures']} sample(s) hit infrastructure failures and are not scored"
         out.append(title + "\n" + _table(rows))

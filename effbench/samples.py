@@ -21,7 +21,7 @@ class Sample:
     model: str
     problem_id: str
     index: int
-    code: str
+    code: str | None  # None: nothing to run (the reason is in meta["extraction"])
     origin: str = ""
     meta: dict = field(default_factory=dict, compare=False)
 

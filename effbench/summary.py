@@ -68,6 +68,7 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
                 "mean_wall_seconds": sum(r.wall_seconds for r in recs) / n,
                 "mean_cpu_seconds": sum(r.cpu_seconds for r in recs) / n,
             }
+        usage = _usage_totals([r for recs in grouped[model].values() for r in recs], len(problems))
         overall = {
             "problems": len(problems),
             "pass@k": {str(k): sum(p["pass@k"][str(k)] for p in problems.values()) / len(problems) for k in ks},
@@ -75,8 +76,29 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
             "speedup": geometric_mean([p["speedup"] for p in problems.values() if p["speedup"]]),
             "infra_failures": infra.get(model, 0),
         }
+        if usage:
+            overall["usage"] = usage
         models[model] = {"overall": overall, "problems": problems}
     for model, count in infra.items():
         if model not in models:
             models[model] = {"overall": {"problems": 0, "infra_failures": count}, "problems": {}}
     return {"alpha": alpha, "k": list(ks), "models": models}
+
+
+def _usage_totals(records: Sequence[SampleRecord], problems: int) -> dict | None:
+    """Tokens and money spent by a model (records of model runs carry their usage)."""
+    usages = [r.meta["usage"] for r in records if isinstance(r.meta.get("usage"), dict)]
+    if not usages:
+        return None
+    prompt = sum(u.get("prompt_tokens", 0.0) for u in usages)
+    completion = sum(u.get("completion_tokens", 0.0) for u in usages)
+    costs = [u.get("cost_usd") for u in usages]
+    usd = None if any(c is None for c in costs) else sum(costs)
+    return {
+        "samples": len(usages),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "usd": usd,
+        "tokens_per_problem": (prompt + completion) / max(1, problems),
+        "usd_per_problem": None if usd is None else usd / max(1, problems),
+    }

@@ -1,0 +1,50 @@
+"""Prices per 1M input and output tokens, per model: a TOML table, editable and overridable per run.
+
+The bundled table (``prices.toml`` beside this file) lists local models at zero cost; add your
+hosted models there or pass ``--prices FILE``. A model without a price is reported in tokens only.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from effbench.errors import EffbenchError
+
+BUNDLED = Path(__file__).with_name("prices.toml")
+
+
+@dataclass(frozen=True)
+class Price:
+    input_per_million: float
+    output_per_million: float
+
+    def cost(self, prompt_tokens: float, completion_tokens: float) -> float:
+        return (prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million) / 1e6
+
+
+def load_prices(extra: Path | None = None) -> dict[str, Price]:
+    table: dict[str, Price] = {}
+    for path in [BUNDLED, *([extra] if extra else [])]:
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise EffbenchError(f"{path}: cannot read the price table: {exc}") from None
+        for model, entry in data.get("models", {}).items():
+            try:
+                table[model] = Price(float(entry["input"]), float(entry["output"]))
+            except (KeyError, TypeError, ValueError):
+                raise EffbenchError(
+                    f"{path}: models.{model}: needs numeric 'input' and 'output' (USD per 1M tokens)"
+                ) from None
+    return table
+
+
+def price_of(model: str, table: dict[str, Price]) -> Price | None:
+    """Exact name first, then the longest glob pattern that matches."""
+    if model in table:
+        return table[model]
+    matches = [p for p in table if fnmatch.fnmatch(model, p)]
+    return table[max(matches, key=len)] if matches else None
