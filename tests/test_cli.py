@@ -177,5 +177,5 @@ def test_rerun_in_same_dir_resumes_without_running_anything(two_runs):
         "1,2",
     )
     assert out.returncode == 0, out.stderr
-    assert "already scored, 0 to go" in out.stderr
+    assert "4 sample(s) already scored" in out.stderr
     assert (run_dir / "samples.jsonl").read_text() == before
