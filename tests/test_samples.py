@@ -44,5 +44,5 @@ def test_bad_lines_are_named(tmp_path, mini_set, line, message):
 
 
 def test_reference_tiers_as_models(mini_set):
-    samples = reference_samples(mini_set, None, ["expert", "slower"])
+    samples = reference_samples(mini_set, ["triangle"], ["expert", "slower"])
     assert [(s.model, s.meta.get("tier")) for s in samples] == [("expert", None), ("slower", "loop")]
