@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-llm.sh   # a real model server for tests/test_real_model.py
 .venv/bin/ruff check effbench tests benchmarks sandbox
 .venv/bin/ruff format --check effbench tests benchmarks sandbox
 set +e
