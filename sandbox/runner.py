@@ -31,7 +31,6 @@ import errno
 import gc
 import json
 import os
-import platform
 import resource
 import select
 import signal
@@ -54,6 +53,9 @@ class NotPlainData(TypeError):
     """A value that cannot cross the sandbox boundary (custom objects, functions, ...)."""
 
 
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
 def encode(value, _depth=0):
     """Turn a value into JSON-able plain data, or raise NotPlainData."""
     if _depth > 10_000:
@@ -62,6 +64,10 @@ def encode(value, _depth=0):
     if value is None or t is bool or t is int or t is float or t is str:
         return value
     if t is list or t is tuple:
+        # lists of scalars (the common answer) are checked at C speed: the encoding is part of
+        # every candidate's cost, so it must stay small next to the work
+        if _SCALARS.issuperset(map(type, value)):
+            return value if t is list else list(value)
         return [encode(v, _depth + 1) for v in value]
     if t is dict:
         if all(type(k) is str for k in value) and TAG not in value:
@@ -117,7 +123,9 @@ def _load_libc():
 
 _LIBC = _load_libc()
 _LIBC.syscall.restype = ctypes.c_long
-_MACHINE = platform.machine()
+# not platform.machine(): it caches the whole uname, host name included, and anything that
+# differs between machines in this process's heap can shift the children's counts
+_MACHINE = (getattr(sys.implementation, "_multiarch", "") or os.uname().machine).split("-")[0]
 
 # syscall numbers (x86_64, aarch64)
 _SYSCALLS = {
@@ -432,18 +440,13 @@ def _child(code, entry_point, args, scratch, result_w, go_r):
         os.dup2(out, 2)
         # close every inherited descriptor (valgrind's log among them) except the result pipe;
         # descriptors at or above the soft limit belong to valgrind and are out of reach anyway
+        # (closerange allocates nothing, whatever the number of open descriptors)
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        for name in os.listdir("/proc/self/fd"):
-            fd = int(name)
-            if fd > 2 and fd != result_w and fd < limit:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        os.closerange(3, result_w)
+        os.closerange(result_w + 1, limit)
         os.chdir(scratch)
         set_no_new_privs_and_pdeathsig()
-        if os.geteuid() == 0:
-            drop_capabilities()
+        drop_capabilities()  # always, root or not: the same path (and allocations) everywhere
         install_seccomp(os.getpid())
     except BaseException as exc:
         _child_report(result_w, {"harness_error": f"{type(exc).__name__}: {exc}"})
@@ -756,14 +759,20 @@ class Runner:
 
 
 def _read_exact(fd, n):
-    chunks, left = [], n
-    while left:
-        data = os.read(fd, min(left, 1 << 20))
-        if not data:
-            raise EOFError("request truncated")
-        chunks.append(data)
-        left -= len(data)
-    return b"".join(chunks)
+    """n bytes into one buffer allocated up front: how the transport (a pipe, a container's
+    socket) happens to chunk them must not change what this process allocates, since every
+    child starts from its heap."""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    with open(fd, "rb", buffering=0, closefd=False) as stream:
+        pos = 0
+        while pos < n:
+            got = stream.readinto(view[pos:])
+            if not got:
+                raise EOFError("request truncated")
+            pos += got
+    view.release()
+    return buf
 
 
 def _write_line(fd, obj):
@@ -867,7 +876,11 @@ def _setup_and_exec(opts):
         _write_line(1, {"hello": False, "error": f"set-up: {exc}"})
         return 3
     try:
-        os.execvp(opts.exec_argv[0], opts.exec_argv)
+        # a fixed environment: a container adds HOSTNAME and the like, and os.environ is part
+        # of the heap every child starts from
+        env = {k: os.environ[k] for k in ("PYTHONHASHSEED", "PATH", "LANG", "HOME") if k in os.environ}
+        os.chdir("/")
+        os.execvpe(opts.exec_argv[0], opts.exec_argv, env)
     except OSError as exc:
         _write_line(1, {"hello": False, "error": f"exec {opts.exec_argv[0]}: {exc}"})
     return 3

@@ -36,3 +36,6 @@ def valgrind_box():
 @pytest.fixture(scope="session")
 def valgrind_evaluator(valgrind_box):
     return Evaluator(valgrind_box, valgrind_box.meter, EngineSettings())
+
+
+from .docker_support import debian_python, docker_image  # noqa: E402, F401 - fixtures

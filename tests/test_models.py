@@ -141,7 +141,9 @@ def test_scripted_model_despite_faults_then_zero_requests(tmp_path, max_choices)
         )
         assert again.returncode == 0, again.stderr
         assert len(server.requests) == sent
-        assert json.loads(again.stdout)["models"]["scripted-model"]["problems"]["triangle"] == triangle
+        second = json.loads(again.stdout)["models"]["scripted-model"]["problems"]["triangle"]
+        for key in ("n", "correct", "pass@k", "eff@k", "speedup", "verdicts"):  # not the timings
+            assert second[key] == triangle[key], key
 
 
 @pytest.mark.parametrize(

@@ -47,9 +47,23 @@ def server(request):
     port = _free_port()
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"effbench-llama-{name}-{port}.log", "w")
     proc = subprocess.Popen(
-        [str(LLM / "bin" / "python"), "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--model_alias", name],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(LLM / "bin" / "python"),
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            name,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
@@ -75,14 +89,33 @@ def server(request):
 
 def effbench(*args, cache_dir):
     env = {**os.environ, "EFFBENCH_CACHE_DIR": str(cache_dir)}
-    return subprocess.run([sys.executable, "-m", "effbench", *args], capture_output=True, text=True, env=env,
-                          timeout=1200)
+    return subprocess.run(
+        [sys.executable, "-m", "effbench", *args], capture_output=True, text=True, env=env, timeout=1200
+    )
 
 
 def test_real_model_both_strategies(server, tmp_path):
     name, mode, base = server
-    common = ["evaluate", "--problems-dir", str(MINI), "--model", name, "--base-url", base, "--mode", mode,
-              "--max-tokens", "160", "--temperature", "0.7", "--seed", "7", "--request-timeout", "300", "--json"]
+    common = [
+        "evaluate",
+        "--problems-dir",
+        str(MINI),
+        "--model",
+        name,
+        "--base-url",
+        base,
+        "--mode",
+        mode,
+        "--max-tokens",
+        "160",
+        "--temperature",
+        "0.7",
+        "--seed",
+        "7",
+        "--request-timeout",
+        "300",
+        "--json",
+    ]
     runs = {"parallel": ["--samples", "2"], "refine": ["--samples", "1", "--strategy", "refine", "--rounds", "2"]}
     for strategy, extra in runs.items():
         out = effbench(*common, "--run-dir", str(tmp_path / strategy), *extra, cache_dir=tmp_path / "cache")
@@ -99,8 +132,14 @@ def test_real_model_both_strategies(server, tmp_path):
         assert sum(m["overall"]["usage"]["samples"] for m in summary["models"].values()) == expected
     again = effbench(*common, "--run-dir", str(tmp_path / "again"), *runs["parallel"], cache_dir=tmp_path / "cache")
     assert again.returncode == 0 and "0 sent" in again.stderr, again.stderr[-2000:]
-    curves = effbench("curves", str(tmp_path / "parallel"), str(tmp_path / "refine"), "--out", str(tmp_path / "c"),
-                      cache_dir=tmp_path / "cache")
+    curves = effbench(
+        "curves",
+        str(tmp_path / "parallel"),
+        str(tmp_path / "refine"),
+        "--out",
+        str(tmp_path / "c"),
+        cache_dir=tmp_path / "cache",
+    )
     assert curves.returncode == 0, curves.stderr
     data = json.loads((tmp_path / "c" / "curves.json").read_text())
     assert {p["series"] for p in data["points"]} == {f"{name} (parallel)", f"{name} (refine)"}

@@ -12,29 +12,30 @@ attacker with a kernel exploit: use the docker backend for that.
 
 from __future__ import annotations
 
-import collections
 import functools
-import json
 import os
-import queue
 import select
 import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
 from effbench import paths
-from effbench.errors import InfrastructureError, SandboxUnavailable
+from effbench.errors import SandboxUnavailable
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
-from effbench.meters.valgrind import parse_log_line
-from effbench.sandboxes.base import TestRequest, TestRun
+from effbench.sandboxes.protocol import (
+    RUNNER_ENV,
+    RUNNER_IN_SANDBOX,
+    RUNNER_WORKDIR,
+    RunnerClient,
+    RunnerPool,
+    first_failure,
+)
 
-HELLO_TIMEOUT = 180.0
-COUNT_WAIT = 15.0
+_first_failure = first_failure  # the old name
 
 
 @functools.lru_cache(maxsize=1)
@@ -55,52 +56,50 @@ def namespace_prefix() -> tuple[str, ...]:
     return ()
 
 
-class RunnerProcess:
-    """One runner: start, send one request at a time, read counts from valgrind's log."""
+class RunnerProcess(RunnerClient):
+    """One runner process on this machine (in its own namespaces where possible)."""
+
+    backend = "local"
 
     def __init__(self, meter: Meter, hide: list[str], index: int, python: str | None = None) -> None:
-        self.meter = meter
+        super().__init__(meter, index)
         self.python = python
         self.hide = hide
-        self.index = index
         self.proc: subprocess.Popen[bytes] | None = None
-        self.facts: dict[str, Any] = {}
-        self._buf = b""
-        self._counts: dict[int, int] = {}
-        self._cond = threading.Condition()
-        self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
         self._host_workdir: str | None = None
-        self._seq = 0
+        self._private_tmp = False
 
     # -- life cycle ---------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.proc is not None
+
     def start(self) -> None:
         python = self.python or sandbox_python()
         prefix = list(namespace_prefix())
-        runner_args = [*self.meter.runner_options()]
-        if prefix:
-            private_tmp = not python.startswith("/tmp/")
-            if private_tmp:
-                runner_args += ["--private-tmp", "--workdir", "/tmp/effbench-runner"]
-            else:
-                self._host_workdir = tempfile.mkdtemp(prefix="effbench-worker-")
-                runner_args += ["--workdir", self._host_workdir]
-            for path in self.hide:
-                runner_args += ["--hide", path]
-        else:
-            self._host_workdir = tempfile.mkdtemp(prefix="effbench-worker-")
-            runner_args += ["--workdir", self._host_workdir]
+        flags = ["-S", "-s", "-P"]
         log_r = log_w = None
         if self.meter.uses_log:
             log_r, log_w = os.pipe()
-        cmd = (
-            prefix
-            + self.meter.command_prefix(log_w)
-            + [python, "-S", "-s", "-P", str(paths.runner_path()), *runner_args]
-        )
-        env = {"PYTHONHASHSEED": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
-        self._buf = b""
-        with self._cond:
-            self._counts = {}
+        measured = [*self.meter.command_prefix(log_w), python, *flags]
+        setup: list[str] = []
+        self._private_tmp = bool(prefix) and not python.startswith("/tmp/")
+        if self._private_tmp:
+            # a set-up step in the namespaces mounts and copies the runner, then execs the measured
+            # runner with the docker backend's argv, environment, paths and pid (1)
+            setup = [python, *flags, str(paths.runner_path()), "--private-tmp", "--install-to", RUNNER_IN_SANDBOX]
+            for path in self.hide:
+                setup += ["--hide", path]
+            measured += [RUNNER_IN_SANDBOX, *self.meter.runner_options(), "--workdir", RUNNER_WORKDIR]
+            cmd = [*prefix, *setup, "--exec", *measured]
+        else:
+            self._host_workdir = tempfile.mkdtemp(prefix="effbench-worker-")
+            runner_args = [*self.meter.runner_options(), "--workdir", self._host_workdir]
+            if prefix:
+                for path in self.hide:
+                    runner_args += ["--hide", path]
+            cmd = [*prefix, *measured, str(paths.runner_path()), *runner_args]
+        self._reset_streams()
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
@@ -108,17 +107,19 @@ class RunnerProcess:
             stderr=subprocess.PIPE,
             pass_fds=(log_w,) if log_w is not None else (),
             start_new_session=True,
-            env=env,
+            env=dict(RUNNER_ENV),
         )
         if log_w is not None:
             os.close(log_w)
             threading.Thread(target=self._read_log, args=(log_r,), daemon=True).start()
         threading.Thread(target=self._drain_stderr, args=(self.proc.stderr,), daemon=True).start()
-        hello = self._read_response(time.monotonic() + HELLO_TIMEOUT)
-        if not hello.get("hello"):
-            self.stop()
-            raise SandboxUnavailable(f"local sandbox: runner failed to start: {hello.get('error')}")
-        self.facts = {**hello["facts"], "isolation": "namespaces" if prefix else "none"}
+        facts = self.hello()
+        self.facts = {
+            **facts,
+            "isolation": "namespaces" if prefix else "none",
+            "private_tmp": self._private_tmp,
+            "hidden": self.hide if prefix else [],
+        }
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
@@ -137,94 +138,38 @@ class RunnerProcess:
             shutil.rmtree(self._host_workdir, ignore_errors=True)
             self._host_workdir = None
 
-    # -- reader threads ----------------------------------------------------------------------
+    # -- streams ------------------------------------------------------------------------------
     def _read_log(self, fd: int) -> None:
-        buf = b""
         with os.fdopen(fd, "rb", buffering=0) as f:
             while True:
                 data = f.read(65536)
                 if not data:
                     break
-                buf += data
-                *lines, buf = buf.split(b"\n")
-                found = [p for p in map(parse_log_line, lines) if p]
-                if found:
-                    with self._cond:
-                        self._counts.update(found)
-                        self._cond.notify_all()
+                self._feed_log(data)
 
     def _drain_stderr(self, stream: Any) -> None:
         for line in iter(stream.readline, b""):
-            self._stderr.append(line)
+            self._stderr.append(line.rstrip(b"\n"))
 
-    def count_of(self, pid: int, expect: bool) -> int | None:
-        deadline = time.monotonic() + (COUNT_WAIT if expect else 0.5)
-        with self._cond:
-            while pid not in self._counts:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._cond.wait(left)
-            return self._counts.pop(pid)
+    def _send(self, data: bytes) -> None:
+        proc = self.proc
+        if proc is None or proc.stdin is None:
+            raise OSError("runner is not running")
+        proc.stdin.write(data)
+        proc.stdin.flush()
 
-    # -- protocol -----------------------------------------------------------------------------
-    def _read_response(self, deadline: float) -> dict:
-        assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise InfrastructureError("runner did not answer in time")
-            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
-            if not ready:
-                continue
-            data = os.read(fd, 1 << 20)
-            if not data:
-                tail = b"".join(self._stderr).decode("utf-8", "replace")[-500:]
-                raise InfrastructureError(f"runner exited unexpectedly: {tail.strip()}")
-            self._buf += data
-        line, _, self._buf = self._buf.partition(b"\n")
-        return json.loads(line)
-
-    def request(self, req: TestRequest) -> dict:
-        if self.proc is None:
-            self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        self._seq += 1
-        message = {
-            "op": "run",
-            "id": self._seq,
-            "code": req.code,
-            "entry_point": req.entry_point,
-            "args": req.args_json,
-            "limits": req.limits.for_runner(),
-            "repeats": req.repeats,
-        }
-        try:
-            payload = json.dumps(message, separators=(",", ":")).encode()
-            self.proc.stdin.write(b"%d\n" % len(payload) + payload)
-            self.proc.stdin.flush()
-        except OSError as exc:
-            raise InfrastructureError(f"runner is gone: {exc}") from None
-        budget = (req.limits.wall_seconds + 30.0) * 2 * max(1, req.repeats) + 60.0
-        response = self._read_response(time.monotonic() + budget)
-        if "error" in response or "runs" not in response:
-            raise InfrastructureError(f"runner error: {response['error']}")
-        if response.get("id") != self._seq:
-            raise InfrastructureError("runner answered out of order")
-        return response
+    def _recv(self, timeout: float) -> bytes | None:
+        proc = self.proc
+        if proc is None or proc.stdout is None:
+            return b""
+        fd = proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return None
+        return os.read(fd, 1 << 20)
 
 
-def _first_failure(pairs: list[dict]) -> dict:
-    """The test record that decides the verdict: a killed or failed repeat wins over clean ones."""
-    for pair in pairs:
-        t = pair["test"]
-        if t.get("killed_for") or t.get("signal") or t.get("exit_code"):
-            return t
-    return pairs[0]["test"]
-
-
-class LocalSandbox:
+class LocalSandbox(RunnerPool):
     """A pool of runner processes on this machine."""
 
     name = "local"
@@ -239,31 +184,12 @@ class LocalSandbox:
         """``python``: the interpreter candidates run on (default: the real binary of this one)."""
         if workers < 1:
             raise SandboxUnavailable("local sandbox: --workers must be at least 1")
-        self.meter = meter
         default_hide = [str(paths.problems_dir()), str(paths.references_dir()), str(paths.cache_dir())]
+        # /run holds the host's service sockets (docker.sock among them): AF_UNIX is allowed to
+        # candidates and a network namespace does not cover paths, so it is hidden too
+        default_hide += [p for p in ("/run", "/var/run") if os.path.isdir(p) and not os.path.islink(p)]
         self.hide = sorted({os.path.abspath(p) for p in [*default_hide, *map(str, hide)]})
-        self._workers = [RunnerProcess(meter, self.hide, i, python) for i in range(workers)]
-        self._free: queue.Queue[RunnerProcess] = queue.Queue()
-        self._closed = False
-        # start all workers in parallel: valgrind's start-up is seconds
-        errors: list[BaseException] = []
-
-        def boot(w: RunnerProcess) -> None:
-            try:
-                w.start()
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=boot, args=(w,)) for w in self._workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            self.close()
-            raise errors[0]
-        for w in self._workers:
-            self._free.put(w)
+        super().__init__(meter, [RunnerProcess(meter, self.hide, i, python) for i in range(workers)])
         first = self._workers[0].facts
         self.facts = {
             "backend": "local",
@@ -281,71 +207,3 @@ class LocalSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def run(self, request: TestRequest) -> TestRun:
-        if self._closed:
-            raise InfrastructureError("sandbox is closed")
-        worker = self._free.get()
-        try:
-            last_error = ""
-            for _attempt in range(2):  # an infrastructure failure is retried once, in a fresh runner
-                try:
-                    response = worker.request(request)
-                    return self._to_run(worker, response["runs"])
-                except (InfrastructureError, ValueError, OSError) as exc:
-                    last_error = str(exc)
-                    worker.stop()
-                    try:
-                        worker.start()
-                    except BaseException as start_exc:
-                        last_error = f"{last_error}; restart failed: {start_exc}"
-                        break
-            return TestRun(infra_error=last_error or "unknown infrastructure failure")
-        finally:
-            self._free.put(worker)
-
-    def _to_run(self, worker: RunnerProcess, pairs: list[dict]) -> TestRun:
-        decisive = _first_failure(pairs)
-        infra = None
-        for pair in pairs:
-            for rec in (pair["baseline"], pair["test"]):
-                if "infra_error" in rec:
-                    infra = rec["infra_error"]
-            base_result = pair["baseline"].get("result") or ""
-            if pair["baseline"].get("exit_code") != 0 or "harness_error" in base_result:
-                infra = f"baseline child failed: {base_result or pair['baseline']}"
-            if "harness_error" in (pair["test"].get("result") or ""):
-                infra = f"child set-up failed: {pair['test']['result']}"
-
-        def lookup(pid: int) -> int | None:
-            for pair in pairs:
-                for rec in (pair["baseline"], pair["test"]):
-                    if rec["pid"] == pid:
-                        # valgrind writes a total only when the process exits on its own
-                        expect = "signal" not in rec
-                        return worker.count_of(pid, expect)
-            return None
-
-        cost = self.meter.cost(pairs, lookup) if infra is None else None
-        if cost is None and infra is None and not decisive.get("signal"):
-            infra = f"{self.meter.name} meter: no count for the test child"
-        return TestRun(
-            cost=cost,
-            result=decisive.get("result"),
-            exit_code=decisive.get("exit_code"),
-            signal=decisive.get("signal"),
-            killed_for=decisive.get("killed_for"),
-            wall_seconds=sorted(p["test"]["wall_seconds"] for p in pairs)[len(pairs) // 2],
-            cpu_seconds=sorted(p["test"]["cpu_seconds"] for p in pairs)[len(pairs) // 2],
-            peak_memory_kb=max(0, max(p["test"]["max_rss_kb"] - p["baseline"]["max_rss_kb"] for p in pairs)),
-            stderr_tail=decisive.get("stderr_tail", ""),
-            infra_error=infra,
-            result_too_large="result_too_large" in decisive,
-        )
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for w in self._workers:
-            w.stop()

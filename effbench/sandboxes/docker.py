@@ -1,0 +1,367 @@
+"""The ``docker`` backend: one long-lived container per worker, through the Docker SDK for Python.
+
+Each worker is a container of the content-addressed sandbox image (see ``docker_image``) with no
+network, a read-only root filesystem, a tmpfs ``/tmp`` (the runner's scratch), memory, swap and
+pids limits, every capability dropped (``PERFMON`` added back for the perf meter only),
+``no-new-privileges``, an unprivileged user (65534) and one CPU core of its own (``cpuset``).
+The runner is the container's main process, started once per container with stdin attached
+(``docker attach`` before ``start``), and speaks the same framed protocol as in the local backend
+over the attached socket; for the valgrind meter, valgrind logs to the runner's stderr
+(``--log-fd=2``), which arrives demultiplexed on the same socket. Inside, every test child has
+the runner's own rlimits and seccomp filter.
+
+Containers carry the labels ``effbench.sandbox=1`` and their owner (host, pid, start time). They
+are removed on ``close()``, at exit and on Ctrl-C; if the harness dies without cleaning up, the
+runner's stdin (the harness's attach socket, ``StdinOnce``) reaches end-of-file and the runner
+exits, which stops and removes the container (``auto_remove``); and every start removes labelled
+containers whose owner is gone. A container that dies mid-test (OOM killer, ``docker kill``) is an
+infrastructure failure: the test is retried once in a fresh container.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import socket
+import struct
+import threading
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from effbench.errors import SandboxUnavailable
+from effbench.meters.base import Meter
+from effbench.sandboxes.docker_image import PYTHON_IN_IMAGE, RUNNER_IN_IMAGE, SANDBOX_USER, image_tag
+from effbench.sandboxes.protocol import RUNNER_ENV, RUNNER_IN_SANDBOX, RUNNER_WORKDIR, RunnerClient, RunnerPool
+
+LABEL = "effbench.sandbox"
+OWNER_LABEL = "effbench.owner"
+DEFAULT_MEMORY_BYTES = 4 << 30
+DEFAULT_PIDS = 256
+DEFAULT_TMPFS = "1g"
+
+
+class DockerUnavailable(SandboxUnavailable):
+    """The Docker engine cannot be reached, or the image is missing."""
+
+
+def connect(timeout: float = 60.0) -> Any:
+    """A Docker SDK client to a running engine, or DockerUnavailable naming the fix."""
+    try:
+        import docker
+    except ImportError:
+        raise DockerUnavailable("docker backend: the Docker SDK is missing: pip install 'docker>=7,<8'") from None
+    try:
+        client = docker.from_env(timeout=int(timeout))
+        client.ping()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DockerUnavailable(
+            f"docker backend: cannot reach the Docker engine ({reason}): "
+            "start it with `dockerd &` or `systemctl start docker`"
+        ) from None
+    return client
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a process (tells a live owner from a reused pid)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2 :].split()[19].decode()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            return f.read().strip()
+    except OSError:
+        return socket.gethostname()
+
+
+def owner_label() -> str:
+    """``<boot id>:<pid>:<start time>`` of this process."""
+    pid = os.getpid()
+    return f"{_boot_id()}:{pid}:{_start_time(pid)}"
+
+
+def _owner_gone(label: str) -> bool:
+    boot, _, rest = label.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if boot != _boot_id():
+        return False  # another machine's (or a previous boot's engine): not ours to judge
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        return True
+    return _start_time(pid) != started
+
+
+def remove_stale_containers(client: Any) -> list[str]:
+    """Remove labelled containers whose owning effbench process is gone; return their names."""
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        owner = container.labels.get(OWNER_LABEL, "")
+        if _owner_gone(owner):
+            try:
+                container.remove(force=True)
+                removed.append(container.name)
+            except Exception:
+                pass
+    return removed
+
+
+class _ExecStream:
+    """The attached socket of ``docker exec``: stdin out, stdout/stderr demultiplexed in."""
+
+    def __init__(self, sock: Any, on_stderr: Any) -> None:
+        self._io = sock
+        self._sock: socket.socket = getattr(sock, "_sock", sock)
+        self._stdout: queue.Queue[bytes] = queue.Queue()
+        self._on_stderr = on_stderr
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _read_exact(self, n: int) -> bytes:
+        chunks, left = [], n
+        while left:
+            data = self._sock.recv(min(left, 1 << 20))
+            if not data:
+                raise EOFError
+            chunks.append(data)
+            left -= len(data)
+        return b"".join(chunks)
+
+    def _pump(self) -> None:
+        try:
+            while True:
+                stream, size = struct.unpack(">BxxxL", self._read_exact(8))
+                data = self._read_exact(size)
+                if stream == 2:
+                    self._on_stderr(data)
+                else:
+                    self._stdout.put(data)
+        except (EOFError, OSError, struct.error):
+            pass
+        finally:
+            self._stdout.put(b"")
+
+    def send(self, data: bytes) -> None:
+        self._sock.sendall(data)
+
+    def recv(self, timeout: float) -> bytes | None:
+        try:
+            data = self._stdout.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if not data:
+            self._stdout.put(b"")  # stay at end-of-file
+        return data
+
+    def close(self) -> None:
+        for close in (lambda: self._sock.shutdown(socket.SHUT_RDWR), self._sock.close, self._io.close):
+            try:
+                close()
+            except Exception:
+                pass
+
+
+class DockerWorker(RunnerClient):
+    """One container pinned to one core, with one runner exec'd in it."""
+
+    backend = "docker"
+
+    def __init__(self, sandbox: DockerSandbox, index: int, cpu: str) -> None:
+        super().__init__(sandbox.meter, index)
+        self.sandbox = sandbox
+        self.cpu = cpu
+        self.container: Any = None
+        self._exec: _ExecStream | None = None
+        self.generation = 0
+
+    @property
+    def running(self) -> bool:
+        return self._exec is not None
+
+    def _create_container(self) -> str:
+        box = self.sandbox
+        api = box.client.api
+        host_config = api.create_host_config(
+            auto_remove=True,
+            network_mode="none",
+            read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={box.tmpfs_size},mode=1777"},
+            mem_limit=box.memory_bytes,
+            memswap_limit=box.memory_bytes,
+            pids_limit=box.pids,
+            cap_drop=["ALL"],
+            cap_add=["PERFMON"] if self.meter.name == "perf" else None,
+            security_opt=["no-new-privileges"],
+            cpuset_cpus=self.cpu,
+            ipc_mode="private",
+        )
+        config = api.create_container_config(
+            box.image,
+            self.runner_command(),
+            stdin_open=True,
+            user=SANDBOX_USER,
+            hostname="sandbox",
+            labels={LABEL: "1", OWNER_LABEL: box.owner, "effbench.worker": str(self.index)},
+            host_config=host_config,
+        )
+        config["StdinOnce"] = True  # the runner's stdin closes when the harness's attach does
+        name = f"effbench-{os.getpid()}-{self.index}-{self.generation}-{os.urandom(3).hex()}"
+        try:
+            created = api.create_container_from_config(config, name)
+        except Exception as exc:
+            if "PERFMON" in str(exc):
+                raise DockerUnavailable(
+                    "docker backend: this Docker engine does not know CAP_PERFMON, which the perf meter "
+                    "needs in a container (upgrade the engine, or use --meter valgrind)"
+                ) from None
+            raise
+        return created["Id"]
+
+    def runner_command(self) -> list[str]:
+        """The container's command: the same set-up step, argv, environment, paths and pid (1) as
+        the local backend's measured runner, so that counts agree to the instruction."""
+        prefix = self.meter.command_prefix(2)
+        if prefix:
+            prefix[0] = os.path.basename(prefix[0])  # found on the image's PATH
+        python, flags = self.sandbox.python, ["-S", "-s", "-P"]
+        env = [f"{k}={v}" for k, v in RUNNER_ENV.items()]
+        setup = [python, *flags, RUNNER_IN_IMAGE, "--install-to", RUNNER_IN_SANDBOX, "--exec"]
+        measured = [*prefix, python, *flags, RUNNER_IN_SANDBOX, *self.meter.runner_options()]
+        return ["/usr/bin/env", "-i", *env, *setup, *measured, "--workdir", RUNNER_WORKDIR]
+
+    def start(self) -> None:
+        client = self.sandbox.client
+        self.generation += 1
+        self._reset_streams()
+        cid = self._create_container()
+        self.container = client.containers.get(cid)
+        # attached before the start: the runner's stdin is this socket (closed when the harness
+        # goes away, whatever the way, and then the runner and its container end)
+        sock = client.api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        self._exec = _ExecStream(sock, self._feed_log)
+        client.api.start(cid)
+        try:
+            facts = self.hello()
+        except BaseException:
+            self.stop()
+            raise
+        self.facts = {**facts, "container": self.container.name, "cpu": self.cpu}
+
+    def stop(self) -> None:
+        stream, self._exec = self._exec, None
+        if stream is not None:
+            stream.close()
+        container, self.container = self.container, None
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except Exception:
+                pass  # already gone (auto_remove) or being removed
+
+    def _send(self, data: bytes) -> None:
+        if self._exec is None:
+            raise OSError("runner is not running")
+        self._exec.send(data)
+
+    def _recv(self, timeout: float) -> bytes | None:
+        if self._exec is None:
+            return b""
+        return self._exec.recv(timeout)
+
+
+_LIVE: weakref.WeakSet[DockerSandbox] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for box in list(_LIVE):
+        box.close()
+
+
+class DockerSandbox(RunnerPool):
+    """A pool of containers, one per worker, each pinned to its own core."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        meter: Meter,
+        workers: int = 1,
+        hide: Iterable[str | os.PathLike[str]] = (),
+        image: str | None = None,
+        python: str = PYTHON_IN_IMAGE,
+        memory_bytes: int = DEFAULT_MEMORY_BYTES,
+        pids: int = DEFAULT_PIDS,
+        tmpfs_size: str = DEFAULT_TMPFS,
+        cpus: list[int] | None = None,
+    ) -> None:
+        """``hide`` is accepted for symmetry with ``local``: nothing of the host is mounted here."""
+        if workers < 1:
+            raise SandboxUnavailable("docker sandbox: --workers must be at least 1")
+        self.client = connect()
+        self.image = image or image_tag()
+        import docker.errors
+
+        try:
+            self.client.images.get(self.image)
+        except docker.errors.ImageNotFound:
+            raise DockerUnavailable(
+                f"docker backend: image {self.image} is missing: build it with `effbench sandbox build`"
+            ) from None
+        if cpus is None:
+            ncpu = int(self.client.info().get("NCPU") or os.cpu_count() or 1)
+            cpus = list(range(ncpu))
+        if workers > len(cpus):
+            raise SandboxUnavailable(
+                f"docker sandbox: --workers {workers} is more than the {len(cpus)} core(s) to pin workers to"
+            )
+        self.meter = meter
+        self.python = python
+        self.memory_bytes = memory_bytes
+        self.pids = pids
+        self.tmpfs_size = tmpfs_size
+        self.owner = owner_label()
+        self.stale_removed = remove_stale_containers(self.client)
+        self._closed = False
+        _LIVE.add(self)
+        super().__init__(meter, [DockerWorker(self, i, str(cpus[i])) for i in range(workers)])
+        first = self._workers[0].facts
+        self.facts = {
+            "backend": "docker",
+            "workers": workers,
+            "image": self.image,
+            "isolation": "docker",
+            "network": "none",
+            "read_only_root": True,
+            "user": SANDBOX_USER,
+            "memory_bytes": memory_bytes,
+            "pids_limit": pids,
+            "cpus": [w.cpu for w in self._workers],  # type: ignore[attr-defined]
+            "private_tmp": True,
+            "hidden": [],
+            "seccomp": first.get("seccomp"),
+            "python": first.get("python"),
+            "meter": meter.describe(),
+        }
+
+    def containers(self) -> list[Any]:
+        """The live worker containers (for tests and diagnostics)."""
+        return [w.container for w in self._workers if w.container is not None]  # type: ignore[attr-defined]
+
+    def __enter__(self) -> DockerSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        super().close()
+        _LIVE.discard(self)

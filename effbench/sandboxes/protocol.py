@@ -1,0 +1,264 @@
+"""The host side of the runner protocol, shared by every backend that runs ``sandbox/runner.py``.
+
+A :class:`RunnerClient` is one long-lived runner, wherever it lives (a local process, a process
+exec'd in a container): requests go out framed as ``<length>\\n<json>``, responses come back as
+JSON lines, and with the valgrind meter every process's instruction count arrives on valgrind's
+log as ``==PID== I   refs: N``. Subclasses only say how to start and stop the runner and how
+bytes move (:meth:`_send`, :meth:`_recv`). A :class:`RunnerPool` hands tests to free runners,
+retries an infrastructure failure once in a fresh runner and turns records into a ``TestRun``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import queue
+import threading
+import time
+from typing import Any
+
+from effbench.errors import InfrastructureError, SandboxUnavailable
+from effbench.meters.base import Meter
+from effbench.meters.valgrind import parse_log_line
+from effbench.sandboxes.base import TestRequest, TestRun
+
+HELLO_TIMEOUT = 180.0
+COUNT_WAIT = 15.0
+
+#: the environment the runner starts with, in every backend (counts must not depend on it)
+RUNNER_ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+#: the runner's working folder (a private tmpfs in both backends)
+RUNNER_WORKDIR = "/tmp/effbench-runner"
+#: where the set-up step copies the runner before exec'ing it (same path, same argv everywhere)
+RUNNER_IN_SANDBOX = "/tmp/effbench/runner.py"
+
+
+class RunnerClient:
+    """One runner: send one request at a time, read its answers and valgrind's counts."""
+
+    backend = "runner"
+
+    def __init__(self, meter: Meter, index: int) -> None:
+        self.meter = meter
+        self.index = index
+        self.facts: dict[str, Any] = {}
+        self._buf = b""
+        self._log_buf = b""
+        self._counts: dict[int, int] = {}
+        self._cond = threading.Condition()
+        self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
+        self._seq = 0
+
+    # -- to implement --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _send(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _recv(self, timeout: float) -> bytes | None:
+        """Protocol bytes from the runner; None when nothing came within ``timeout``, b"" at EOF."""
+        raise NotImplementedError
+
+    # -- shared --------------------------------------------------------------------------------
+    def _reset_streams(self) -> None:
+        self._buf = b""
+        self._log_buf = b""
+        with self._cond:
+            self._counts = {}
+
+    def _feed_log(self, data: bytes) -> None:
+        """Bytes of valgrind's log (and, in a container, the runner's other stderr)."""
+        self._log_buf += data
+        *lines, self._log_buf = self._log_buf.split(b"\n")
+        found = []
+        for line in lines:
+            parsed = parse_log_line(line)
+            if parsed:
+                found.append(parsed)
+            elif line and not line.startswith(b"=="):
+                self._stderr.append(line)
+        if found:
+            with self._cond:
+                self._counts.update(found)
+                self._cond.notify_all()
+
+    def stderr_tail(self) -> str:
+        return b"\n".join(self._stderr).decode("utf-8", "replace")[-500:].strip()
+
+    def count_of(self, pid: int, expect: bool) -> int | None:
+        deadline = time.monotonic() + (COUNT_WAIT if expect else 0.5)
+        with self._cond:
+            while pid not in self._counts:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+            return self._counts.pop(pid)
+
+    def _read_response(self, deadline: float) -> dict:
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise InfrastructureError("runner did not answer in time")
+            data = self._recv(min(left, 1.0))
+            if data is None:
+                continue
+            if not data:
+                raise InfrastructureError(f"runner exited unexpectedly: {self.stderr_tail()}")
+            self._buf += data
+        line, _, self._buf = self._buf.partition(b"\n")
+        return json.loads(line)
+
+    def hello(self) -> dict:
+        """The runner's first line: its facts, or a SandboxUnavailable naming what failed."""
+        hello = self._read_response(time.monotonic() + HELLO_TIMEOUT)
+        if not hello.get("hello"):
+            self.stop()
+            raise SandboxUnavailable(f"{self.backend} sandbox: runner failed to start: {hello.get('error')}")
+        return hello["facts"]
+
+    def request(self, req: TestRequest) -> dict:
+        if not self.running:
+            self.start()
+        self._seq += 1
+        message = {
+            "op": "run",
+            "id": self._seq,
+            "code": req.code,
+            "entry_point": req.entry_point,
+            "args": req.args_json,
+            "limits": req.limits.for_runner(),
+            "repeats": req.repeats,
+        }
+        payload = json.dumps(message, separators=(",", ":")).encode()
+        try:
+            self._send(b"%d\n" % len(payload) + payload)
+        except OSError as exc:
+            raise InfrastructureError(f"runner is gone: {exc}") from None
+        budget = (req.limits.wall_seconds + 30.0) * 2 * max(1, req.repeats) + 60.0
+        response = self._read_response(time.monotonic() + budget)
+        if "error" in response or "runs" not in response:
+            raise InfrastructureError(f"runner error: {response.get('error')}")
+        if response.get("id") != self._seq:
+            raise InfrastructureError("runner answered out of order")
+        return response
+
+
+def first_failure(pairs: list[dict]) -> dict:
+    """The test record that decides the verdict: a killed or failed repeat wins over clean ones."""
+    for pair in pairs:
+        t = pair["test"]
+        if t.get("killed_for") or t.get("signal") or t.get("exit_code"):
+            return t
+    return pairs[0]["test"]
+
+
+def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRun:
+    """The runner's (baseline, test) records of one request as a TestRun, with the meter's cost."""
+    decisive = first_failure(pairs)
+    infra = None
+    for pair in pairs:
+        for rec in (pair["baseline"], pair["test"]):
+            if "infra_error" in rec:
+                infra = rec["infra_error"]
+        base_result = pair["baseline"].get("result") or ""
+        if pair["baseline"].get("exit_code") != 0 or "harness_error" in base_result:
+            infra = f"baseline child failed: {base_result or pair['baseline']}"
+        if "harness_error" in (pair["test"].get("result") or ""):
+            infra = f"child set-up failed: {pair['test']['result']}"
+
+    def lookup(pid: int) -> int | None:
+        for pair in pairs:
+            for rec in (pair["baseline"], pair["test"]):
+                if rec["pid"] == pid:
+                    # valgrind writes a total only when the process exits on its own
+                    expect = "signal" not in rec
+                    return worker.count_of(pid, expect)
+        return None
+
+    cost = meter.cost(pairs, lookup) if infra is None else None
+    if cost is None and infra is None and not decisive.get("signal"):
+        infra = f"{meter.name} meter: no count for the test child"
+    return TestRun(
+        cost=cost,
+        result=decisive.get("result"),
+        exit_code=decisive.get("exit_code"),
+        signal=decisive.get("signal"),
+        killed_for=decisive.get("killed_for"),
+        wall_seconds=sorted(p["test"]["wall_seconds"] for p in pairs)[len(pairs) // 2],
+        cpu_seconds=sorted(p["test"]["cpu_seconds"] for p in pairs)[len(pairs) // 2],
+        peak_memory_kb=max(0, max(p["test"]["max_rss_kb"] - p["baseline"]["max_rss_kb"] for p in pairs)),
+        stderr_tail=decisive.get("stderr_tail", ""),
+        infra_error=infra,
+        result_too_large="result_too_large" in decisive,
+    )
+
+
+class RunnerPool:
+    """A pool of runners: one test at a time per runner, started in parallel. Thread-safe."""
+
+    name = "pool"
+
+    def __init__(self, meter: Meter, workers: list[RunnerClient]) -> None:
+        self.meter = meter
+        self._workers = workers
+        self._free: queue.Queue[RunnerClient] = queue.Queue()
+        self._closed = False
+        self.infra_failures = 0
+        errors: list[BaseException] = []
+
+        def boot(w: RunnerClient) -> None:
+            try:
+                w.start()
+            except BaseException as exc:
+                errors.append(exc)
+
+        # start all workers in parallel: valgrind's start-up is seconds
+        threads = [threading.Thread(target=boot, args=(w,)) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            self.close()
+            raise errors[0]
+        for w in workers:
+            self._free.put(w)
+
+    def run(self, request: TestRequest) -> TestRun:
+        if self._closed:
+            raise InfrastructureError("sandbox is closed")
+        worker = self._free.get()
+        try:
+            last_error = ""
+            for _attempt in range(2):  # an infrastructure failure is retried once, in a fresh runner
+                try:
+                    response = worker.request(request)
+                    return to_test_run(self.meter, worker, response["runs"])
+                except (InfrastructureError, ValueError, OSError) as exc:
+                    self.infra_failures += 1
+                    last_error = str(exc)
+                    worker.stop()
+                    try:
+                        worker.start()
+                    except BaseException as start_exc:
+                        last_error = f"{last_error}; restart failed: {start_exc}"
+                        break
+            return TestRun(infra_error=last_error or "unknown infrastructure failure")
+        finally:
+            self._free.put(worker)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for w in self._workers:
+            w.stop()

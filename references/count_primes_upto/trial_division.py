@@ -1,0 +1,22 @@
+"""O(n sqrt(n) / log n): test every number by trial division with odd divisors up to its
+square root."""
+
+
+def count_primes(n):
+    count = 0
+    for x in range(2, n + 1):
+        if x < 4:
+            count += 1
+            continue
+        if x % 2 == 0:
+            continue
+        d = 3
+        prime = True
+        while d * d <= x:
+            if x % d == 0:
+                prime = False
+                break
+            d += 2
+        if prime:
+            count += 1
+    return count

@@ -1,0 +1,253 @@
+"""The docker backend for real: lock-down, faults, clean-up, image tags, the CLI.
+
+Needs a running Docker engine and the sandbox image (built on first use). Without an engine
+these tests are skipped, except in CI (CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from effbench.meters.timing import TimeMeter
+from effbench.sandboxes.base import Limits, TestRequest
+
+from .conftest import MINI
+
+SLEEPY = "import time\ndef f(n):\n    time.sleep(n)\n    return n\n"
+
+
+@pytest.fixture(scope="module")
+def time_box(docker_image):
+    from effbench.sandboxes.docker import DockerSandbox
+
+    box = DockerSandbox(TimeMeter(repeats=1), workers=2, image=docker_image)
+    yield box
+    box.close()
+
+
+def test_unreachable_engine_gives_one_clear_error_and_exit_code_2(tmp_path, monkeypatch):
+    """No engine: one line naming the fix (start dockerd), exit code 2, not a traceback."""
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+    from effbench.sandboxes.docker import DockerUnavailable, connect
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    with pytest.raises(DockerUnavailable, match=r"cannot reach the Docker engine .*dockerd &"):
+        connect(timeout=5)
+    result = CliRunner().invoke(
+        main,
+        ["evaluate", "--references", "expert", "--problems-dir", str(MINI), "--problems", "triangle"]
+        + ["--sandbox", "docker", "--meter", "time", "--run-dir", str(tmp_path / "run")],
+    )
+    assert result.exit_code == 2
+    assert "cannot reach the Docker engine" in result.output and "dockerd &" in result.output
+
+
+def test_containers_are_locked_down(time_box):
+    """No network, read-only root, every capability dropped, no-new-privileges, unprivileged user,
+    memory and pids limits, one core per worker, labelled with their owner."""
+    seen_cpus = set()
+    for container in time_box.containers():
+        container.reload()
+        host = container.attrs["HostConfig"]
+        assert host["NetworkMode"] == "none"
+        assert host["ReadonlyRootfs"] is True
+        assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+        assert "no-new-privileges" in host["SecurityOpt"]
+        assert host["Memory"] > 0 and host["PidsLimit"] > 0
+        assert "/tmp" in host["Tmpfs"]
+        assert container.attrs["Config"]["User"] == "65534:65534"
+        assert container.labels["effbench.sandbox"] == "1" and str(os.getpid()) in container.labels["effbench.owner"]
+        seen_cpus.add(host["CpusetCpus"])
+    assert len(seen_cpus) == len(time_box.containers()) == 2
+
+
+def test_image_holds_no_problems_references_or_answers(time_box):
+    """The candidate sees the runner and the interpreter, nothing of the problem set."""
+    code = (
+        "import os\ndef f(n):\n    found = []\n    for root, dirs, files in os.walk('/'):\n"
+        "        if root.startswith(('/proc', '/sys', '/dev')):\n            continue\n"
+        "        found += [os.path.join(root, x) for x in files if x in ('tests.json', 'expert.py', 'problem.toml')]\n"
+        "    return found\n"
+    )
+    run = time_box.run(TestRequest(code, "f", [0]))
+    assert run.infra_error is None and run.result == '{"ok":true,"value":[]}'
+
+
+def test_root_filesystem_is_read_only(time_box):
+    """Nothing outside the tmpfs scratch can be written: not the runner, not the system folders."""
+    code = (
+        "def f(n):\n    wrote = []\n"
+        "    for path in ('/opt/effbench/runner.py', '/etc/x', '/usr/x', '/x', '/var/x', '/home/x'):\n"
+        "        try:\n            open(path, 'a').close()\n            wrote.append(path)\n"
+        "        except OSError:\n            pass\n    return wrote\n"
+    )
+    run = time_box.run(TestRequest(code, "f", [0]))
+    assert run.infra_error is None and run.result == '{"ok":true,"value":[]}'
+
+
+def test_killed_container_is_an_infrastructure_failure_retried_in_a_fresh_container(time_box):
+    """A container killed mid-test (docker kill, OOM killer) is never scored: the test is retried
+    once in a fresh container and the run goes on."""
+    before = {c.name for c in time_box.containers()}
+    failures = time_box.infra_failures
+    out = {}
+    worker = threading.Thread(target=lambda: out.setdefault("run", time_box.run(TestRequest(SLEEPY, "f", [4]))))
+    worker.start()
+    busy = None
+    for _ in range(200):  # wait until a container runs the test (its runner has a worker child)
+        for container in time_box.containers():
+            if len(container.top()["Processes"]) > 2:
+                busy = container
+        if busy is not None:
+            break
+        time.sleep(0.05)
+    assert busy is not None
+    busy.kill()
+    worker.join(120)
+    run = out["run"]
+    assert run.infra_error is None and run.result == '{"ok":true,"value":4}'
+    assert time_box.infra_failures == failures + 1
+    assert busy.name not in {c.name for c in time_box.containers()} and before - {busy.name}
+    after = time_box.run(TestRequest(SLEEPY, "f", [0]))  # the pool goes on
+    assert after.result == '{"ok":true,"value":0}'
+
+
+def test_container_killed_twice_is_recorded_as_infra(docker_image):
+    """If the fresh container dies as well, the test is recorded as an infrastructure failure."""
+    from effbench.sandboxes.docker import DockerSandbox
+
+    with DockerSandbox(TimeMeter(repeats=1), workers=1, image=docker_image) as box:
+        stop = threading.Event()
+
+        def killer() -> None:
+            while not stop.is_set():
+                for container in box.containers():
+                    try:
+                        if len(container.top()["Processes"]) > 2:
+                            container.kill()
+                    except Exception:
+                        pass
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        run = box.run(TestRequest(SLEEPY, "f", [30], Limits(wall_seconds=60)))
+        stop.set()
+        thread.join()
+        assert run.infra_error and run.result is None
+
+
+def test_crashed_harness_leaves_no_container(docker_image):
+    """A harness killed with SIGKILL cleans nothing up itself: its containers end on their own."""
+    from effbench.sandboxes.docker import LABEL, connect
+
+    code = (
+        "import os, sys\nfrom effbench.meters.timing import TimeMeter\n"
+        "from effbench.sandboxes.docker import DockerSandbox\n"
+        f"box = DockerSandbox(TimeMeter(repeats=1), workers=1, image={docker_image!r})\n"
+        "print(os.getpid(), flush=True)\nos.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    pid = done.stdout.strip()
+    assert pid and done.returncode == -9
+    client = connect()
+
+    def mine() -> list:
+        return [
+            c
+            for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
+            if f":{pid}:" in c.labels.get("effbench.owner", "")
+        ]
+
+    for _ in range(300):
+        if not mine():
+            break
+        time.sleep(0.1)
+    assert not mine()
+
+
+def test_stale_containers_of_dead_owners_are_removed_at_start(docker_image):
+    """A labelled container whose owner process is gone is removed by the next sandbox start."""
+    from effbench.sandboxes.docker import LABEL, OWNER_LABEL, _boot_id, connect, remove_stale_containers
+
+    client = connect()
+    dead = subprocess.run(["true"]).returncode  # a pid that has exited
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    stale = client.containers.create(
+        docker_image,
+        ["/usr/bin/sleep", "600"],
+        labels={LABEL: "1", OWNER_LABEL: f"{_boot_id()}:{proc.pid}:0"},
+        network_mode="none",
+    )
+    assert dead == 0
+    stale.start()
+    removed = remove_stale_containers(client)
+    assert stale.name in removed
+    assert not client.containers.list(all=True, filters={"id": stale.id})
+
+
+def test_image_tag_is_content_addressed(tmp_path, monkeypatch, docker_image):
+    """The tag hashes the recipe and the runner: a changed runner gives a new tag, and building
+    an image that is present is a no-op."""
+    from effbench import paths
+    from effbench.sandboxes import docker_image as images
+
+    assert images.image_tag() == docker_image
+    logs: list[str] = []
+    assert images.build_image("offline", log=logs.append) == docker_image
+    assert logs == [f"{docker_image} is present: nothing to build"]
+    copy = tmp_path / "sandbox"
+    shutil.copytree(paths.runner_path().parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "runner.py").write_text((copy / "runner.py").read_text() + "\n# changed\n")
+    monkeypatch.setattr(paths, "runner_path", lambda: copy / "runner.py")
+    assert images.image_tag() != docker_image
+
+
+def test_perf_meter_plumbing_works_in_a_container(docker_image):
+    """The perf meter in docker (PERFMON added back): the task-clock counter grows with work."""
+    from effbench.meters import perf_selftest
+    from effbench.meters.perf import PerfMeter
+    from effbench.sandboxes.docker import DockerSandbox
+
+    if not perf_selftest("task-clock").get("ok"):
+        pytest.skip("perf_event_open is not permitted on this machine")
+    busy = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
+    from effbench.sandboxes.docker import DockerUnavailable
+
+    try:
+        box = DockerSandbox(PerfMeter("task-clock"), workers=1, image=docker_image)
+    except DockerUnavailable as exc:
+        if "CAP_PERFMON" not in str(exc):
+            raise
+        pytest.skip(str(exc))  # Debian 12's docker.io 20.10 predates CAP_PERFMON
+    with box:
+        small = box.run(TestRequest(busy, "f", [1_000]))
+        large = box.run(TestRequest(busy, "f", [3_000_000]))
+    assert small.infra_error is None and large.infra_error is None
+    assert large.cost.value > 20 * max(small.cost.value, 1.0)
+
+
+def test_evaluate_cli_with_docker_workers(tmp_path, docker_image):
+    """`effbench evaluate --sandbox docker --workers N` scores like the local backend."""
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["evaluate", "--references", "expert", "--problems-dir", str(MINI), "--problems", "triangle"]
+        + ["--sandbox", "docker", "--workers", str(min(2, os.cpu_count() or 1)), "--meter", "valgrind"]
+        + ["--run-dir", str(tmp_path / "run"), "--no-cache", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert '"backend": "docker"' in (tmp_path / "run" / "config.json").read_text()
