@@ -24,16 +24,17 @@ class Limits:
     instructions: float | None = None
 
     def for_runner(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "wall_seconds": self.wall_seconds,
-            "cpu_seconds": self.cpu_seconds,
-            "memory_bytes": self.memory_bytes,
-            "address_space_bytes": 2 * self.memory_bytes + (512 << 20),
-            "file_bytes": self.file_bytes,
+        """Every value a float and every key present: a request's parsed form must not allocate
+        differently with the limit values (small ints are cached, large ones are not), since every
+        child starts from the heap of the process that parsed it."""
+        return {
+            "wall_seconds": float(self.wall_seconds),
+            "cpu_seconds": float(self.cpu_seconds),
+            "memory_bytes": float(self.memory_bytes),
+            "address_space_bytes": float(2 * self.memory_bytes + (512 << 20)),
+            "file_bytes": float(self.file_bytes),
+            "instructions": float(self.instructions or 0.0),  # 0: no counter limit
         }
-        if self.instructions is not None:
-            out["instructions"] = int(self.instructions)
-        return out
 
 
 @dataclass(frozen=True)
