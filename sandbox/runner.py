@@ -860,6 +860,21 @@ def _hide(paths):
     return hidden
 
 
+def _burn_small_pids():
+    """In a fresh PID namespace pids start at 1, and ints up to 256 are cached objects in CPython:
+    a child's count would shift by the cost of allocating its pid (and the runner's heap by the
+    pids it keeps) depending on how many tests ran before. Using up the small pids here, before
+    the measured runner starts, makes every pid a large int (after a wrap the kernel restarts at
+    300, so they stay large)."""
+    while True:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        if pid > 300:
+            return
+
+
 def _setup_and_exec(opts):
     """The set-up step, not measured: mounts, the runner's copy, then exec (pid and fds kept)."""
     try:
@@ -880,6 +895,7 @@ def _setup_and_exec(opts):
         # of the heap every child starts from
         env = {k: os.environ[k] for k in ("PYTHONHASHSEED", "PATH", "LANG", "HOME") if k in os.environ}
         os.chdir("/")
+        _burn_small_pids()
         os.execvpe(opts.exec_argv[0], opts.exec_argv, env)
     except OSError as exc:
         _write_line(1, {"hello": False, "error": f"exec {opts.exec_argv[0]}: {exc}"})
