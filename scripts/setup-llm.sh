@@ -9,6 +9,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 V=.venv-llm
+if ! command -v g++ >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup-llm: installing a C++ toolchain with apt-get (llama.cpp builds from source)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >/dev/null
+  else
+    echo "setup-llm: needs g++ and make: sudo apt-get install build-essential" >&2
+    exit 1
+  fi
+fi
 [ -x "$V/bin/python" ] || "$PYTHON" -m venv "$V"
 if ! "$V/bin/python" -c 'import llama_cpp.server' >/dev/null 2>&1; then
   echo "setup-llm: building llama-cpp-python (several minutes the first time)" >&2
