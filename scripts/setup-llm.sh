@@ -15,8 +15,8 @@ if ! command -v g++ >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential >/dev/null
   else
-    echo "setup-llm: needs g++ and make: sudo apt-get install build-essential" >&2
-    exit 1
+    echo "setup-llm: needs g++ and make (sudo apt-get install build-essential); the real-model test will skip" >&2
+    exit 0
   fi
 fi
 [ -x "$V/bin/python" ] || "$PYTHON" -m venv "$V"
