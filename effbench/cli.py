@@ -67,6 +67,16 @@ def _load_problems(problems_dir: str | None, dataset: str | None = None):  # noq
     return load_problem_set(problems_dir)
 
 
+def _meter_and_workers(meter: str, workers: int | None, prefix: str = ""):  # noqa: ANN202 - (MeterChoice, int)
+    """The meter (said on stderr, with why) and the worker count: the CPU count by default, one
+    for the time meter, whose figures parallel runs would disturb."""
+    from effbench.meters import choose_meter
+
+    choice = choose_meter(meter)
+    click.echo(f"{prefix}meter: {choice.meter.describe()} - {choice.reason}", err=True)
+    return choice, workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+
+
 _dataset_option = click.option(
     "--dataset",
     default=None,
@@ -156,7 +166,6 @@ def evaluate(
     """Run samples (from files, the bundled references or a model) on every level and print
     pass@k / eff@k per problem and overall."""
     from effbench.engine import EngineSettings
-    from effbench.meters import choose_meter
     from effbench.samples import load_samples_file, reference_samples
     from effbench.scoring import default_ks
 
@@ -174,9 +183,7 @@ def evaluate(
         from effbench.models.runner import plan_from_options
 
         job = plan_from_options(problems, ids, samples_opt, ks, model_options)
-        choice = choose_meter(meter)
-        click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
-        workers = workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+        choice, workers = _meter_and_workers(meter, workers)
         records = job.run(
             choice, run_dir, sandbox, workers, settings, not no_cache, log=lambda m: click.echo(m, err=True)
         )
@@ -201,9 +208,7 @@ def evaluate(
             (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
             raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
         ks = ks or default_ks(n_min)
-        choice = choose_meter(meter)
-        click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
-        workers = workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+        choice, workers = _meter_and_workers(meter, workers)
         from effbench.run import evaluate_samples
 
         records = evaluate_samples(
@@ -331,15 +336,12 @@ def problems_check(
     from effbench.check import check_problem, render_check
     from effbench.engine import EngineSettings, Evaluator
     from effbench.fingerprint import environment_fingerprint
-    from effbench.meters import choose_meter
     from effbench.reference_cache import ReferenceCache
     from effbench.sandboxes import open_sandbox
 
     ps = _load_problems(problems_dir, dataset)
     selected = ps.select(list(problem_ids) or None)
-    choice = choose_meter(meter)
-    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}); meter: {choice.meter.describe()} - {choice.reason}", err=True)
-    workers = workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+    choice, workers = _meter_and_workers(meter, workers, f"{ps.name} {ps.version} (hash {ps.hash}); ")
     cache = None if no_cache else ReferenceCache(paths.cache_dir() / "references")
     failures = 0
     with open_sandbox("local", choice.meter, workers=workers) as box:
