@@ -104,10 +104,6 @@ def _hashable(value):
     return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
 
 
-def dumps(value) -> str:
-    return json.dumps(encode(value), separators=(",", ":"))
-
-
 # --------------------------------------------------------------------------------------------
 # Kernel interfaces through ctypes: seccomp, capabilities, perf_event_open, mounts.
 

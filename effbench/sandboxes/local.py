@@ -32,10 +32,7 @@ from effbench.sandboxes.protocol import (
     RUNNER_WORKDIR,
     RunnerClient,
     RunnerPool,
-    first_failure,
 )
-
-_first_failure = first_failure  # the old name
 
 
 @functools.lru_cache(maxsize=1)
