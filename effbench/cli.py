@@ -104,6 +104,13 @@ _dataset_option = click.option(
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
 @click.option("--sandbox", type=click.Choice(["local", "docker"]), default="local", show_default=True)
 @click.option(
+    "--rootfs",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="With --sandbox local: run in this root filesystem (`effbench sandbox export`): the docker "
+    "image's files, so counts equal the docker backend's, without a Docker engine.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 256),
     default=None,
@@ -154,6 +161,7 @@ def evaluate(
     dataset: str | None,
     meter: str,
     sandbox: str,
+    rootfs: Path | None,
     workers: int | None,
     alpha: float,
     k_text: str | None,
@@ -170,6 +178,9 @@ def evaluate(
     from effbench.scoring import default_ks
 
     ks = _parse_ks(k_text)
+    if rootfs is not None and sandbox != "local":
+        raise EffbenchError("--rootfs is for --sandbox local (the docker backend runs the image itself)")
+    rootfs_dir = str(rootfs.resolve()) if rootfs is not None else None
     problems = _load_problems(problems_dir, dataset)
     ids = _ids(problem_ids)
     if ids:
@@ -185,7 +196,14 @@ def evaluate(
         job = plan_from_options(problems, ids, samples_opt, ks, model_options)
         choice, workers = _meter_and_workers(meter, workers)
         records = job.run(
-            choice, run_dir, sandbox, workers, settings, not no_cache, log=lambda m: click.echo(m, err=True)
+            choice,
+            run_dir,
+            sandbox,
+            workers,
+            settings,
+            not no_cache,
+            rootfs=rootfs_dir,
+            log=lambda m: click.echo(m, err=True),
         )
         ks = job.ks
     else:
@@ -217,6 +235,7 @@ def evaluate(
             choice,
             run_dir,
             sandbox=sandbox,
+            rootfs=rootfs_dir,
             workers=workers,
             settings=settings,
             use_cache=not no_cache,
@@ -359,7 +378,7 @@ def problems_check(
 
 @main.group("sandbox")
 def sandbox_group() -> None:
-    """The docker backend's image."""
+    """The docker backend's image, and its files as a root filesystem for the local backend."""
 
 
 @sandbox_group.command("build")
@@ -371,6 +390,16 @@ def sandbox_build(mode: str | None, mirror: str | None) -> None:
     from effbench.sandboxes.docker_image import build_image
 
     click.echo(build_image(mode or "auto", log=lambda m: click.echo(m, err=True), mirror=mirror))
+
+
+@sandbox_group.command("export")
+@click.argument("dest", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--image", default=None, help="Image tag (default: the current sandbox image).")
+def sandbox_export(dest: Path | None, image: str | None) -> None:
+    """Unpack the sandbox image into DEST (default: in the cache) for `evaluate --rootfs`; print it."""
+    from effbench.sandboxes.rootfs import export_rootfs
+
+    click.echo(export_rootfs(image, dest, log=lambda m: click.echo(m, err=True)))
 
 
 if __name__ == "__main__":

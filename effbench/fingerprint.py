@@ -44,12 +44,29 @@ def _cpu() -> dict[str, str]:
     return {"cpu": model, "cpu_flags": hashlib.sha256(" ".join(sorted(flags.split())).encode()).hexdigest()[:12]}
 
 
-def environment_fingerprint(meter: Meter, backend: str, python: str | None = None) -> dict:
-    """Facts that can change an instruction count: interpreter, libc, CPU features, meter, runner."""
+def _userland(backend: str, rootfs: str | None) -> dict:
+    """Whose files candidates run on: this machine's interpreter and libc, or an image's."""
+    if rootfs is not None:
+        from effbench.sandboxes.rootfs import describe
+
+        facts = describe(rootfs) or {}
+        return {"userland": facts.get("image_id") or f"folder {rootfs}"}
+    if backend == "docker":
+        from effbench.sandboxes.docker_image import image_tag
+
+        return {"userland": image_tag()}
+    return {"python": _sandbox_python_version(sandbox_python()), "libc": " ".join(platform.libc_ver())}
+
+
+def environment_fingerprint(meter: Meter, backend: str, python: str | None = None, rootfs: str | None = None) -> dict:
+    """Facts that can change an instruction count: interpreter and libraries (this machine's, or
+    the image's for docker and an exported root filesystem), CPU features, meter, runner."""
+    userland = _userland(backend, rootfs)
+    if python is not None:
+        userland["python"] = _sandbox_python_version(python)
     return {
         "backend": backend,
-        "python": _sandbox_python_version(python or sandbox_python()),
-        "libc": " ".join(platform.libc_ver()),
+        **userland,
         "machine": platform.machine(),
         **_cpu(),
         "runner": codec.runner_hash(),

@@ -54,6 +54,7 @@ class EvaluationRun:
         use_cache: bool = True,
         extra_config: dict | None = None,
         hide: Sequence[str] = (),
+        rootfs: str | None = None,
         progress: bool = True,
         log: Callable[[str], None] = lambda s: None,
     ) -> None:
@@ -65,9 +66,10 @@ class EvaluationRun:
         self.settings = settings or EngineSettings()
         self.use_cache = use_cache
         self.hide = hide
+        self.rootfs = rootfs
         self.progress = progress
         self.log = log
-        self.fingerprint = environment_fingerprint(choice.meter, sandbox)
+        self.fingerprint = environment_fingerprint(choice.meter, sandbox, rootfs=rootfs)
         self.rundir = RunDir(self.run_dir)
         self.config = {
             "effbench_version": __version__,
@@ -80,6 +82,7 @@ class EvaluationRun:
             "alpha": self.settings.alpha,
             "memory_bytes": self.settings.memory_bytes,
             "sandbox": sandbox,
+            "rootfs": rootfs,
             "workers": workers,
             "samples_hash": job_hash,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -96,7 +99,10 @@ class EvaluationRun:
             self.log(f"resuming {self.run_dir}: {len(done)} sample(s) already scored")
         # candidates must not read the run directory (other samples' records) or the samples files
         hidden = sorted({str(self.run_dir.resolve()), *(str(Path(h).resolve()) for h in self.hide)})
-        self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, hide=hidden)
+        options: dict[str, Any] = {"hide": hidden}
+        if self.rootfs is not None:
+            options["rootfs"] = self.rootfs
+        self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, **options)
         config = self.rundir.config()
         config["sandbox_facts"] = self._box.facts
         (self.run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

@@ -412,10 +412,73 @@ def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
         raise OSError(err, f"mount tmpfs on {path}: {os.strerror(err)}")
 
 
-def bind_dev_null(path: str) -> None:
-    if _LIBC.mount(b"/dev/null", path.encode(), None, 4096, None) != 0:  # MS_BIND
+def _mount(source, target: str, fstype, flags: int, data=None) -> None:
+    enc = lambda v: v.encode() if isinstance(v, str) else v  # noqa: E731
+    if _LIBC.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
         err = ctypes.get_errno()
-        raise OSError(err, f"bind /dev/null on {path}: {os.strerror(err)}")
+        raise OSError(err, f"mount {source or fstype} on {target}: {os.strerror(err)}")
+
+
+def bind_dev_null(path: str) -> None:
+    _mount("/dev/null", path, None, _MS_BIND)
+
+
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+#: the device nodes a container gets, bound from the host into a root filesystem's /dev
+_DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+#: the user candidates run as in a root filesystem (and in the docker image): nobody
+_SANDBOX_UID = 65534
+#: the host name in both backends
+SANDBOX_HOSTNAME = "sandbox"
+
+
+def _initial_root() -> bool:
+    """Root of the host (not of a user namespace mapping one id): it can become nobody."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            return os.getuid() == 0 and f.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def enter_rootfs(export: str) -> None:
+    """Make an exported image (``effbench sandbox export``: ``tree/``, ``empty/``) this mount
+    namespace's root, laid out like the docker backend's container: the tree read-only, a tmpfs
+    /dev holding the host's null, zero, full, random, urandom and tty, a fresh /proc for this PID
+    namespace, a private /tmp. Runs as (namespace) root, before exec.
+
+    The tree is mounted as a read-only overlay (its two lower layers on one file system, as a
+    container's are), not bound: a bind mount keeps the disk's device number (254:0 is 65024), an
+    overlay gets a small anonymous one, and CPython caches ints up to 256, so each ``os.stat`` (an
+    import makes several) would allocate one int more than in the container and shift the counts."""
+    tree, empty = os.path.join(export, "tree"), os.path.join(export, "empty")
+    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0700")  # this namespace's
+    root = "/tmp/rootfs"
+    os.mkdir(root)
+    try:
+        if ":" in export or "," in export:
+            raise OSError(22, "path not usable as an overlay layer")
+        _mount("overlay", root, "overlay", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, f"lowerdir={tree}:{empty}")
+    except OSError:
+        _mount(tree, root, None, _MS_BIND | _MS_REC)
+        _mount(None, root, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    dev = root + "/dev"
+    _mount("tmpfs", dev, "tmpfs", _MS_NOSUID | _MS_NOEXEC, "size=64k,mode=0755")
+    for name in _DEVICES:
+        open(f"{dev}/{name}", "w").close()
+        _mount(f"/dev/{name}", f"{dev}/{name}", None, _MS_BIND)
+    os.mkdir(dev + "/shm", 0o1777)
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
+        os.symlink(target, f"{dev}/{name}")
+    _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=512m,mode=1777")
+    os.chroot(root)
+    os.chdir("/")
 
 
 # --------------------------------------------------------------------------------------------
@@ -875,14 +938,29 @@ def _setup_and_exec(opts):
     """The set-up step, not measured: mounts, the runner's copy, then exec (pid and fds kept)."""
     try:
         _hide(opts.hide)
-        if opts.private_tmp:
+        with open(os.path.abspath(__file__), "rb") as src:
+            runner_source = src.read()
+        if opts.hostname and _LIBC.sethostname(opts.hostname.encode(), len(opts.hostname.encode())) != 0:
+            raise OSError(ctypes.get_errno(), "sethostname (needs a UTS namespace)")
+        if opts.rootfs:
+            enter_rootfs(opts.rootfs)
+        elif opts.private_tmp:
             mount_tmpfs("/tmp", "512m", readonly=False)
             os.chmod("/tmp", 0o1777)
         if opts.install_to:
             os.makedirs(os.path.dirname(opts.install_to), mode=0o755, exist_ok=True)
-            with open(os.path.abspath(__file__), "rb") as src, open(opts.install_to, "wb") as dst:
-                dst.write(src.read())
+            with open(opts.install_to, "wb") as dst:
+                dst.write(runner_source)
             os.chmod(opts.install_to, 0o444)
+        if opts.rootfs and _initial_root():
+            # the runner's copy is the user's, as in the container (a stat's uid 0 is a cached int,
+            # 65534 is not: imports from the runner's folder would cost differently)
+            for path in (os.path.dirname(opts.install_to or ""), opts.install_to):
+                if path:
+                    os.chown(path, _SANDBOX_UID, _SANDBOX_UID)
+            os.setgroups([_SANDBOX_UID])
+            os.setgid(_SANDBOX_UID)
+            os.setuid(_SANDBOX_UID)
     except OSError as exc:
         _write_line(1, {"hello": False, "error": f"set-up: {exc}"})
         return 3
@@ -907,6 +985,8 @@ def main(argv):
     parser.add_argument("--workdir", required=False)
     parser.add_argument("--private-tmp", action="store_true", help="mount a tmpfs on /tmp (needs a mount namespace)")
     parser.add_argument("--hide", action="append", default=[], help="path to make empty (needs a mount namespace)")
+    parser.add_argument("--rootfs", help="with --exec: chroot into this exported image, laid out like a container")
+    parser.add_argument("--hostname", help="with --exec: set the host name (needs a UTS namespace)")
     parser.add_argument("--selftest", action="store_true")
     parser.add_argument("--install-to", help="with --exec: copy this file there first (read-only)")
     parser.add_argument(

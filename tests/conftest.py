@@ -38,4 +38,4 @@ def valgrind_evaluator(valgrind_box):
     return Evaluator(valgrind_box, valgrind_box.meter, EngineSettings())
 
 
-from .docker_support import debian_python, docker_image  # noqa: E402, F401 - fixtures
+from .docker_support import debian_python, docker_image, image_rootfs  # noqa: E402, F401 - fixtures

@@ -44,3 +44,15 @@ def debian_python() -> str:
     if shutil.which("valgrind") is None:
         pytest.fail("valgrind is required for the sandbox tests (scripts/setup.sh installs it)")
     return DEBIAN_PYTHON
+
+
+@pytest.fixture(scope="session")
+def image_rootfs(docker_image) -> str:
+    """The sandbox image's files as a folder, for the local backend's ``rootfs`` (exported once)."""
+    from effbench.sandboxes.rootfs import export_rootfs
+
+    try:
+        return str(export_rootfs(docker_image))
+    except SandboxUnavailable as exc:
+        _unavailable(str(exc))
+        raise

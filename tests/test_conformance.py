@@ -1,10 +1,13 @@
 """One conformance suite for every backend: the same test functions, parametrized over backends.
 
-``local`` and ``docker`` must give the same verdicts and, with the valgrind meter, the same
-instruction counts to the instruction, for the bundled solutions of a real problem and for hostile
-candidates (those of test_threats.py, plus a fork bomb, a memory bomb, 1 GB to stdout, network
-connections, the Docker socket, writes outside the scratch folder and reads of the harness's
-files). Both run Debian's /usr/bin/python3.11 (the image's interpreter) under valgrind.
+Three backends, each under valgrind: ``local`` on this machine's files (Debian's /usr/bin/python3.11,
+the image's interpreter), ``local-rootfs`` (the local backend in the image's files, exported with
+``effbench sandbox export``) and ``docker``. All three must give the same verdicts, test by test, for
+the bundled solutions of a real problem and for hostile candidates (those of test_threats.py, plus a
+fork bomb, a memory bomb, 1 GB to stdout, network connections, the Docker socket, writes outside the
+scratch folder and reads of the harness's files). ``local-rootfs`` and ``docker`` run the same files,
+so their instruction counts must be equal to the instruction: what is left to differ is the harness
+(namespaces or container, pipes or an attach socket, cgroups, CPU pinning), and it must not show.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from effbench.meters.valgrind import ValgrindMeter
 
 from .conftest import FIXTURES
 
-BACKENDS = ("local", "docker")
+BACKENDS = ("local", "local-rootfs", "docker")
 SECRET_FILE = f"/tmp/effbench-conformance-secret-{os.getpid()}"
 WRITTEN_FILE = f"/tmp/effbench-conformance-written-{os.getpid()}"
 ANSWER = "n * (n + 1) // 2 if n > 0 else 0"
@@ -37,8 +40,8 @@ class Case:
 
 
 @pytest.fixture(scope="module")
-def boxes(debian_python, docker_image):
-    """Both backends, each with two workers under valgrind, on the same interpreter."""
+def boxes(debian_python, docker_image, image_rootfs):
+    """The three backends, each with two workers under valgrind."""
     from effbench.sandboxes.docker import DockerSandbox
     from effbench.sandboxes.local import LocalSandbox
 
@@ -47,6 +50,7 @@ def boxes(debian_python, docker_image):
     made = {}
     try:
         made["local"] = LocalSandbox(ValgrindMeter(), workers=2, hide=[str(FIXTURES)], python=debian_python)
+        made["local-rootfs"] = LocalSandbox(ValgrindMeter(), workers=2, rootfs=image_rootfs)
         made["docker"] = DockerSandbox(ValgrindMeter(), workers=2, image=docker_image)
         yield made
     finally:
@@ -307,7 +311,7 @@ def test_writes_outside_scratch_do_not_reach_the_host(boxes, backend, problems):
 def test_harness_files_and_answers_cannot_be_read(boxes, backend, problems):
     """A secret file in the host's /tmp, the problem's expected answers, the references and the
     harness process's command line and environment are all out of reach."""
-    if backend == "local" and boxes["local"].facts["isolation"] != "namespaces":
+    if backend == "local" and boxes["local"].facts["isolation"] == "none":
         pytest.skip("the local backend hides files only with namespaces")
     assert check(boxes, backend, problems, "read_host_files").verdict == "ok"
 
@@ -337,21 +341,33 @@ def _per_test(rec) -> list[tuple[str, str, float | None]]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_backends_agree_on_verdicts(boxes, problems, name):
-    """Invariant: the same candidate gets the same verdict, test by test, in both backends."""
-    local = outcome(boxes, "local", CASES[name], problems)
+    """Invariant: the same candidate gets the same verdict, test by test, in every backend."""
     docker = outcome(boxes, "docker", CASES[name], problems)
-    assert (docker.verdict, docker.error_type) == (local.verdict, local.error_type)
-    assert [t[:2] for t in _per_test(docker)] == [t[:2] for t in _per_test(local)]
+    for other in ("local", "local-rootfs"):
+        rec = outcome(boxes, other, CASES[name], problems)
+        assert (rec.verdict, rec.error_type) == (docker.verdict, docker.error_type), other
+        assert [t[:2] for t in _per_test(rec)] == [t[:2] for t in _per_test(docker)], other
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="not yet equal to the instruction: up to ~3% apart on some tests (runner heap history differs)",
-)
-@pytest.mark.parametrize("name", sorted(set(CASES) - {"infinite_loop"}))
-def test_backends_agree_on_instruction_counts(boxes, problems, name):
-    """Goal: the same valgrind count, test by test, in both backends (same interpreter, libc,
-    runner, environment, argv, pid)."""
-    local = outcome(boxes, "local", CASES[name], problems)
+#: not counts of a fixed program: the infinite loop is stopped by a poll of the counter (its
+#: count is when the poll saw it), and two threads under valgrind take turns at points the OS
+#: scheduler picks (a few hundred instructions apart from run to run in one backend too)
+TIMING_DEPENDENT = {"infinite_loop", "work_in_thread"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - TIMING_DEPENDENT))
+def test_same_files_give_the_same_instruction_counts(boxes, problems, name):
+    """Invariant: on the same files (the image's), the local backend and the docker backend count
+    the same valgrind instructions, test by test, to the instruction."""
+    local = outcome(boxes, "local-rootfs", CASES[name], problems)
     docker = outcome(boxes, "docker", CASES[name], problems)
-    assert [t[2] for t in _per_test(docker)] == [t[2] for t in _per_test(local)]
+    assert [t[2] for t in _per_test(local)] == [t[2] for t in _per_test(docker)]
+
+
+def test_threaded_counts_agree_closely(boxes, problems):
+    """Threaded code is the one place where counts carry scheduling noise: still within 1% across
+    backends on the same files."""
+    local = outcome(boxes, "local-rootfs", CASES["work_in_thread"], problems)
+    docker = outcome(boxes, "docker", CASES["work_in_thread"], problems)
+    for (_, _, a), (_, _, b) in zip(_per_test(local), _per_test(docker)):
+        assert a == pytest.approx(b, rel=0.01)

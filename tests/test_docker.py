@@ -214,27 +214,39 @@ def test_image_tag_is_content_addressed(tmp_path, monkeypatch, docker_image):
 
 
 def test_perf_meter_plumbing_works_in_a_container(docker_image):
-    """The perf meter in docker (PERFMON added back): the task-clock counter grows with work."""
+    """The perf meter in docker: CAP_PERFMON added back, or on an engine that predates it (Debian
+    12's docker.io 20.10) our seccomp profile in place of the engine's: the task-clock counter
+    grows with work, and candidates still cannot open counters themselves."""
     from effbench.meters import perf_selftest
     from effbench.meters.perf import PerfMeter
     from effbench.sandboxes.docker import DockerSandbox
 
     if not perf_selftest("task-clock").get("ok"):
-        pytest.skip("perf_event_open is not permitted on this machine")
+        pytest.fail("perf_event_open is not permitted on this machine (kernel.perf_event_paranoid > 2?)")
     busy = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
-    from effbench.sandboxes.docker import DockerUnavailable
-
-    try:
-        box = DockerSandbox(PerfMeter("task-clock"), workers=1, image=docker_image)
-    except DockerUnavailable as exc:
-        if "CAP_PERFMON" not in str(exc):
-            raise
-        pytest.skip(str(exc))  # Debian 12's docker.io 20.10 predates CAP_PERFMON
-    with box:
+    tamper = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "def f(n):\n    return libc.syscall(298, 0, 0, -1, -1, 0)\n"
+    )
+    with DockerSandbox(PerfMeter("task-clock"), workers=1, image=docker_image) as box:
+        assert box.facts["perf_access"] in ("CAP_PERFMON", "effbench seccomp profile (the engine predates CAP_PERFMON)")
         small = box.run(TestRequest(busy, "f", [1_000]))
         large = box.run(TestRequest(busy, "f", [3_000_000]))
+        tampered = box.run(TestRequest(tamper, "f", [0]))
     assert small.infra_error is None and large.infra_error is None
     assert large.cost.value > 20 * max(small.cost.value, 1.0)
+    assert '"value":-1' in tampered.result  # perf_event_open refused to the candidate
+
+
+def test_perf_seccomp_profile_keeps_the_dangerous_syscalls_out():
+    """The profile for old engines denies what Docker's default denies (mount, ptrace, bpf, ...)
+    and lets perf_event_open through for the runner."""
+    from effbench.sandboxes.docker import perf_seccomp_profile
+
+    profile = perf_seccomp_profile()
+    denied = set(profile["syscalls"][0]["names"])
+    assert {"mount", "ptrace", "bpf", "unshare", "setns", "keyctl", "kexec_load", "userfaultfd"} <= denied
+    assert "perf_event_open" not in denied
 
 
 def test_evaluate_cli_with_docker_workers(tmp_path, docker_image):

@@ -34,6 +34,7 @@ class ModelJob:
         workers: int,
         settings: EngineSettings,
         use_cache: bool,
+        rootfs: str | None = None,
         log: Callable[[str], None] = lambda s: None,
     ) -> list[SampleRecord]:
         from effbench.models.cache import ResponseCache
@@ -60,6 +61,7 @@ class ModelJob:
                 run_dir,
                 self.plan.job_hash(self.spec, self.ids),
                 sandbox=sandbox,
+                rootfs=rootfs,
                 workers=workers,
                 settings=settings,
                 use_cache=use_cache,

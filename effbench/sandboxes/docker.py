@@ -21,6 +21,7 @@ infrastructure failure: the test is retried once in a fresh container.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import queue
 import socket
@@ -33,7 +34,14 @@ from typing import Any
 from effbench.errors import SandboxUnavailable
 from effbench.meters.base import Meter
 from effbench.sandboxes.docker_image import PYTHON_IN_IMAGE, RUNNER_IN_IMAGE, SANDBOX_USER, image_tag
-from effbench.sandboxes.protocol import RUNNER_ENV, RUNNER_IN_SANDBOX, RUNNER_WORKDIR, RunnerClient, RunnerPool
+from effbench.sandboxes.protocol import (
+    RUNNER_ENV,
+    RUNNER_IN_SANDBOX,
+    RUNNER_WORKDIR,
+    SANDBOX_HOSTNAME,
+    RunnerClient,
+    RunnerPool,
+)
 
 LABEL = "effbench.sandbox"
 OWNER_LABEL = "effbench.owner"
@@ -44,6 +52,27 @@ DEFAULT_TMPFS = "1g"
 
 class DockerUnavailable(SandboxUnavailable):
     """The Docker engine cannot be reached, or the image is missing."""
+
+
+#: what Docker's documentation lists as blocked by its default seccomp profile, less
+#: perf_event_open: for the perf meter on engines without CAP_PERFMON (the runner's own filter
+#: still denies perf_event_open, ptrace, fork, exec and the rest to candidates)
+BLOCKED_SYSCALLS = (
+    "acct add_key bpf clock_adjtime clock_settime create_module delete_module finit_module "
+    "get_kernel_syms get_mempolicy init_module ioperm iopl kcmp kexec_file_load kexec_load keyctl "
+    "lookup_dcookie mbind mount move_pages name_to_handle_at nfsservctl open_by_handle_at pivot_root "
+    "process_vm_readv process_vm_writev ptrace query_module quotactl reboot request_key set_mempolicy "
+    "setns settimeofday stime swapon swapoff sysfs _sysctl umount umount2 unshare uselib userfaultfd "
+    "ustat vm86 vm86old"
+).split()
+
+
+def perf_seccomp_profile() -> dict:
+    """A seccomp profile (Docker's JSON format) denying BLOCKED_SYSCALLS with EPERM."""
+    return {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": list(BLOCKED_SYSCALLS), "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
 
 
 def connect(timeout: float = 60.0) -> Any:
@@ -187,8 +216,25 @@ class DockerWorker(RunnerClient):
         return self._exec is not None
 
     def _create_container(self) -> str:
+        perf = self.meter.name == "perf"
+        self.perf_access = "CAP_PERFMON" if perf else None
+        try:
+            return self._create(perf_by="capability" if perf else None)
+        except Exception as exc:
+            if not (perf and "PERFMON" in str(exc)):
+                raise
+        # an engine older than CAP_PERFMON (Debian 12's docker.io 20.10): perf_event_open on the
+        # container's own processes needs no capability where kernel.perf_event_paranoid <= 2;
+        # only the engine's default seccomp profile forbids it, so that profile is swapped for ours
+        self.perf_access = "effbench seccomp profile (the engine predates CAP_PERFMON)"
+        return self._create(perf_by="seccomp")
+
+    def _create(self, perf_by: str | None) -> str:
         box = self.sandbox
         api = box.client.api
+        security = ["no-new-privileges"]
+        if perf_by == "seccomp":
+            security.append("seccomp=" + json.dumps(perf_seccomp_profile()))
         host_config = api.create_host_config(
             auto_remove=True,
             network_mode="none",
@@ -198,8 +244,8 @@ class DockerWorker(RunnerClient):
             memswap_limit=box.memory_bytes,
             pids_limit=box.pids,
             cap_drop=["ALL"],
-            cap_add=["PERFMON"] if self.meter.name == "perf" else None,
-            security_opt=["no-new-privileges"],
+            cap_add=["PERFMON"] if perf_by == "capability" else None,
+            security_opt=security,
             cpuset_cpus=self.cpu,
             ipc_mode="private",
         )
@@ -208,22 +254,13 @@ class DockerWorker(RunnerClient):
             self.runner_command(),
             stdin_open=True,
             user=SANDBOX_USER,
-            hostname="sandbox",
+            hostname=SANDBOX_HOSTNAME,
             labels={LABEL: "1", OWNER_LABEL: box.owner, "effbench.worker": str(self.index)},
             host_config=host_config,
         )
         config["StdinOnce"] = True  # the runner's stdin closes when the harness's attach does
         name = f"effbench-{os.getpid()}-{self.index}-{self.generation}-{os.urandom(3).hex()}"
-        try:
-            created = api.create_container_from_config(config, name)
-        except Exception as exc:
-            if "PERFMON" in str(exc):
-                raise DockerUnavailable(
-                    "docker backend: this Docker engine does not know CAP_PERFMON, which the perf meter "
-                    "needs in a container (upgrade the engine, or use --meter valgrind)"
-                ) from None
-            raise
-        return created["Id"]
+        return api.create_container_from_config(config, name)["Id"]
 
     def runner_command(self) -> list[str]:
         """The container's command: the same set-up step, argv, environment, paths and pid (1) as
@@ -253,7 +290,7 @@ class DockerWorker(RunnerClient):
         except BaseException:
             self.stop()
             raise
-        self.facts = {**facts, "container": self.container.name, "cpu": self.cpu}
+        self.facts = {**facts, "container": self.container.name, "cpu": self.cpu, "perf_access": self.perf_access}
 
     def stop(self) -> None:
         stream, self._exec = self._exec, None
@@ -348,6 +385,7 @@ class DockerSandbox(RunnerPool):
             "private_tmp": True,
             "hidden": [],
             "seccomp": first.get("seccomp"),
+            "perf_access": first.get("perf_access"),
             "python": first.get("python"),
             "meter": meter.describe(),
         }

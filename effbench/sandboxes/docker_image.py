@@ -23,13 +23,14 @@ from typing import Any
 
 from effbench import paths
 from effbench.errors import SandboxUnavailable
+from effbench.sandboxes.protocol import SANDBOX_PYTHON
 
 IMAGE_REPO = "effbench-sandbox"
 BASE_REPO = "effbench-base"
 RECIPE_FILES = ("Dockerfile", "Dockerfile.offline", "rootfs.sh", "runner.py")
 REGISTRY_BASE = "debian:bookworm-slim"
 RUNNER_IN_IMAGE = "/opt/effbench/runner.py"
-PYTHON_IN_IMAGE = "/usr/bin/python3.11"
+PYTHON_IN_IMAGE = SANDBOX_PYTHON
 SANDBOX_USER = "65534:65534"
 MODES = ("auto", "offline", "registry")
 

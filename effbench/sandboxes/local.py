@@ -30,9 +30,12 @@ from effbench.sandboxes.protocol import (
     RUNNER_ENV,
     RUNNER_IN_SANDBOX,
     RUNNER_WORKDIR,
+    SANDBOX_HOSTNAME,
+    SANDBOX_PYTHON,
     RunnerClient,
     RunnerPool,
 )
+from effbench.sandboxes.rootfs import python_in
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,7 +44,7 @@ def namespace_prefix() -> tuple[str, ...]:
     exe = shutil.which("unshare")
     if not exe:
         return ()
-    common = ["--mount", "--net", "--pid", "--fork", "--mount-proc", "--kill-child"]
+    common = ["--mount", "--net", "--pid", "--uts", "--fork", "--mount-proc", "--kill-child"]
     candidates = [common] if os.geteuid() == 0 else [["--user", "--map-root-user", *common]]
     for flags in candidates:
         try:
@@ -58,9 +61,12 @@ class RunnerProcess(RunnerClient):
 
     backend = "local"
 
-    def __init__(self, meter: Meter, hide: list[str], index: int, python: str | None = None) -> None:
+    def __init__(
+        self, meter: Meter, hide: list[str], index: int, python: str | None = None, rootfs: str | None = None
+    ) -> None:
         super().__init__(meter, index)
         self.python = python
+        self.rootfs = rootfs
         self.hide = hide
         self.proc: subprocess.Popen[bytes] | None = None
         self._host_workdir: str | None = None
@@ -74,6 +80,8 @@ class RunnerProcess(RunnerClient):
     def start(self) -> None:
         python = self.python or sandbox_python()
         prefix = list(namespace_prefix())
+        if self.rootfs and not prefix:
+            raise SandboxUnavailable("local sandbox: --rootfs needs namespaces (unshare), unavailable here")
         flags = ["-S", "-s", "-P"]
         log_r = log_w = None
         if self.meter.uses_log:
@@ -81,12 +89,21 @@ class RunnerProcess(RunnerClient):
         measured = [*self.meter.command_prefix(log_w), python, *flags]
         setup: list[str] = []
         self._private_tmp = bool(prefix) and not python.startswith("/tmp/")
+        if self.rootfs:
+            # the measured runner runs the root filesystem's own valgrind and interpreter
+            measured = [*self.meter.command_prefix(log_w), SANDBOX_PYTHON, *flags]
+            if measured[0] != SANDBOX_PYTHON:
+                measured[0] = os.path.basename(measured[0])
         if self._private_tmp:
             # a set-up step in the namespaces mounts and copies the runner, then execs the measured
-            # runner with the docker backend's argv, environment, paths and pid (1)
+            # runner with the docker backend's argv, environment, paths, host name and pid (1)
             setup = [python, *flags, str(paths.runner_path()), "--private-tmp", "--install-to", RUNNER_IN_SANDBOX]
-            for path in self.hide:
-                setup += ["--hide", path]
+            setup += ["--hostname", SANDBOX_HOSTNAME]
+            if self.rootfs:
+                setup += ["--rootfs", self.rootfs]  # none of this machine's files is visible there
+            else:
+                for path in self.hide:
+                    setup += ["--hide", path]
             measured += [RUNNER_IN_SANDBOX, *self.meter.runner_options(), "--workdir", RUNNER_WORKDIR]
             cmd = [*prefix, *setup, "--exec", *measured]
         else:
@@ -113,9 +130,9 @@ class RunnerProcess(RunnerClient):
         facts = self.hello()
         self.facts = {
             **facts,
-            "isolation": "namespaces" if prefix else "none",
+            "isolation": ("namespaces+rootfs" if self.rootfs else "namespaces") if prefix else "none",
             "private_tmp": self._private_tmp,
-            "hidden": self.hide if prefix else [],
+            "hidden": self.hide if prefix and not self.rootfs else [],
         }
 
     def stop(self) -> None:
@@ -177,8 +194,12 @@ class LocalSandbox(RunnerPool):
         workers: int = 1,
         hide: Iterable[str | os.PathLike[str]] = (),
         python: str | None = None,
+        rootfs: str | os.PathLike[str] | None = None,
     ) -> None:
-        """``python``: the interpreter candidates run on (default: the real binary of this one)."""
+        """``python``: the interpreter candidates run on (default: the real binary of this one).
+        ``rootfs``: a root filesystem (``effbench sandbox export``) to run in instead of this
+        machine's, with its own valgrind and ``/usr/bin/python3.11``, as user nobody when started
+        by root: the docker image's files without a Docker engine."""
         if workers < 1:
             raise SandboxUnavailable("local sandbox: --workers must be at least 1")
         default_hide = [str(paths.problems_dir()), str(paths.references_dir()), str(paths.cache_dir())]
@@ -186,7 +207,13 @@ class LocalSandbox(RunnerPool):
         # candidates and a network namespace does not cover paths, so it is hidden too
         default_hide += [p for p in ("/run", "/var/run") if os.path.isdir(p) and not os.path.islink(p)]
         self.hide = sorted({os.path.abspath(p) for p in [*default_hide, *map(str, hide)]})
-        super().__init__(meter, [RunnerProcess(meter, self.hide, i, python) for i in range(workers)])
+        root = os.path.abspath(rootfs) if rootfs is not None else None
+        if root is not None and not python_in(root).is_file():
+            raise SandboxUnavailable(
+                f"local sandbox: {root} is not an exported image (no tree/{SANDBOX_PYTHON}): "
+                "make one with `effbench sandbox export`"
+            )
+        super().__init__(meter, [RunnerProcess(meter, self.hide, i, python, root) for i in range(workers)])
         first = self._workers[0].facts
         self.facts = {
             "backend": "local",
@@ -196,6 +223,7 @@ class LocalSandbox(RunnerPool):
             "hidden": first.get("hidden", []),
             "seccomp": first.get("seccomp"),
             "python": first.get("python"),
+            "rootfs": root,
             "meter": meter.describe(),
         }
 

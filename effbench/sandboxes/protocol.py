@@ -31,6 +31,10 @@ RUNNER_ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "LA
 RUNNER_WORKDIR = "/tmp/effbench-runner"
 #: where the set-up step copies the runner before exec'ing it (same path, same argv everywhere)
 RUNNER_IN_SANDBOX = "/tmp/effbench/runner.py"
+#: the host name the runner sees (a UTS namespace locally, the container's name in docker)
+SANDBOX_HOSTNAME = "sandbox"
+#: the interpreter of the sandbox image, and of a root filesystem exported from it
+SANDBOX_PYTHON = "/usr/bin/python3.11"
 
 
 class RunnerClient:
