@@ -403,13 +403,12 @@ def perf_selftest(event: str) -> dict:
     return {"ok": True, "value": value, "multiplexed": multiplexed}
 
 
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+
+
 def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
-    flags = 2 | 4 | 8  # MS_NOSUID | MS_NODEV | MS_NOEXEC
-    if readonly:
-        flags |= 1
-    if _LIBC.mount(b"tmpfs", path.encode(), b"tmpfs", flags, f"size={size},mode=0755".encode()) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount tmpfs on {path}: {os.strerror(err)}")
+    flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | (_MS_RDONLY if readonly else 0)
+    _mount("tmpfs", path, "tmpfs", flags, f"size={size},mode=0755")
 
 
 def _mount(source, target: str, fstype, flags: int, data=None) -> None:
@@ -423,13 +422,10 @@ def bind_dev_null(path: str) -> None:
     _mount("/dev/null", path, None, _MS_BIND)
 
 
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 #: the device nodes a container gets, bound from the host into a root filesystem's /dev
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 #: the user candidates run as in a root filesystem (and in the docker image): nobody
 _SANDBOX_UID = 65534
-#: the host name in both backends
-SANDBOX_HOSTNAME = "sandbox"
 
 
 def _initial_root() -> bool:

@@ -86,14 +86,12 @@ class RunnerProcess(RunnerClient):
         log_r = log_w = None
         if self.meter.uses_log:
             log_r, log_w = os.pipe()
-        measured = [*self.meter.command_prefix(log_w), python, *flags]
+        meter_prefix = self.meter.command_prefix(log_w)
+        if self.rootfs and meter_prefix:
+            meter_prefix[0] = os.path.basename(meter_prefix[0])  # the root filesystem's own valgrind
+        measured = [*meter_prefix, SANDBOX_PYTHON if self.rootfs else python, *flags]
         setup: list[str] = []
         self._private_tmp = bool(prefix) and not python.startswith("/tmp/")
-        if self.rootfs:
-            # the measured runner runs the root filesystem's own valgrind and interpreter
-            measured = [*self.meter.command_prefix(log_w), SANDBOX_PYTHON, *flags]
-            if measured[0] != SANDBOX_PYTHON:
-                measured[0] = os.path.basename(measured[0])
         if self._private_tmp:
             # a set-up step in the namespaces mounts and copies the runner, then execs the measured
             # runner with the docker backend's argv, environment, paths, host name and pid (1)

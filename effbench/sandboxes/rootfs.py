@@ -29,6 +29,7 @@ from typing import Any
 
 from effbench import paths
 from effbench.errors import SandboxUnavailable
+from effbench.sandboxes.protocol import SANDBOX_PYTHON
 
 #: written last: a folder without it is an interrupted export
 MARKER = ".effbench-rootfs.json"
@@ -40,8 +41,6 @@ def default_dir(tag: str) -> Path:
 
 def python_in(root: str | os.PathLike[str]) -> Path:
     """Where an export folder holds the sandbox interpreter."""
-    from effbench.sandboxes.protocol import SANDBOX_PYTHON
-
     return Path(root) / "tree" / SANDBOX_PYTHON.lstrip("/")
 
 
@@ -90,7 +89,7 @@ def _remove_stale_exports(keep: Path) -> None:
     for folder in keep.parent.iterdir():
         if folder == keep or not folder.is_dir():
             continue
-        name, _, pid = folder.name.partition(".partial-")
+        _, _, pid = folder.name.partition(".partial-")
         abandoned = bool(pid) and pid.isdigit() and not os.path.exists(f"/proc/{pid}")
         if describe(folder) is not None or abandoned:
             shutil.rmtree(folder, ignore_errors=True)
