@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from effbench import checkers, codec
 from effbench.engine import OK, Evaluator
-from effbench.errors import EffbenchError
+from effbench.errors import CheckerError, EffbenchError
 from effbench.problems import EXPERT, Problem
 
 EXPERT_TOLERANCE = 0.02
@@ -41,6 +41,20 @@ def prompt_docstring(problem: Problem) -> str:
         if isinstance(node, ast.FunctionDef) and node.name == problem.entry_point:
             return ast.get_docstring(node) or ""
     return ""
+
+
+def example_args(source: str, entry_point: str, namespace: dict) -> list | None:
+    """The arguments of an example that is a plain call ``entry_point(a, b, ...)``, evaluated in
+    ``namespace``; None for any other expression (keywords, ``*args``, a call nested in another)."""
+    try:
+        node = ast.parse(source.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point):
+        return None
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        return None
+    return [eval(compile(ast.Expression(a), "<example>", "eval"), namespace) for a in node.args]
 
 
 def check_static(problem: Problem) -> list[str]:
@@ -82,10 +96,19 @@ def check_static(problem: Problem) -> list[str]:
             try:
                 got = codec.encode(eval(ex.source, namespace))
                 want = codec.encode(eval(ex.want, {}))
+                args = example_args(ex.source, problem.entry_point, namespace)
             except Exception as exc:
                 errors.append(f"{tier}: example {ex.source.strip()!r} raises {type(exc).__name__}: {exc}")
                 continue
-            if not checkers.check(problem.checker, want, got, problem.tolerance, None, problem.custom_check):
+            # a custom checker needs the call's arguments: an example that is not a plain call of
+            # the entry point is compared exactly instead (a checker never gets args=None)
+            kind = "exact" if problem.checker == "custom" and args is None else problem.checker
+            try:
+                accepted = checkers.check(kind, want, got, problem.tolerance, args, problem.custom_check)
+            except CheckerError as exc:
+                errors.append(f"{tier}: example {ex.source.strip()!r}: {exc}")
+                continue
+            if not accepted:
                 errors.append(f"{tier}: example {ex.source.strip()!r} gives {got!r}, the prompt says {ex.want.strip()}")
     return errors
 

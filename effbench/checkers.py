@@ -1,7 +1,20 @@
 """Compare a candidate's answer with the expected one, outside the candidate's process.
 
 Both sides are plain data decoded from JSON (see ``sandbox/runner.py``): the candidate cannot
-bring an object with a forged ``__eq__`` across the boundary.
+bring an object with a forged ``__eq__`` across the boundary. Values that JSON cannot hold travel
+tagged: ``{"__effbench__": TAG, ...}`` with TAG one of ``tuple``, ``set``, ``frozenset`` (field
+``items``), ``dict`` (``items``: key/value pairs), ``bytes`` (``hex``), ``complex`` (``real``,
+``imag``) and ``int`` (``dec``: a big integer in decimal).
+
+Two views of a tagged value:
+
+- :func:`canonical` (the built-in checkers): the bundled problems' documented leniency, a tuple
+  compares like a list, a set or frozenset like a sorted list, a dict with non-string keys like a
+  sorted list of pairs.
+  A bundled problem's ``checker.py`` gets this view too (problems/README.md).
+- :func:`to_python` (checkers of imported formats, e.g. the ENAMEL format's ``__check``, marked
+  with :func:`wants_python_values`): the real Python value, so a checker that demands a tuple gets
+  a tuple, and decides itself how strict it is.
 """
 
 from __future__ import annotations
@@ -9,23 +22,105 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
+from effbench.errors import CheckerError
+
 TAG = "__effbench__"
+#: decimal digits converted by one int() call; more go through _big_int in chunks (Python limits
+#: int(str) to 4300 digits by default, and a candidate may return a larger integer)
+_INT_CHUNK = 4000
+
+
+def _big_int(text: str) -> int:
+    """A decimal string (optional sign) -> int, for any length; ValueError if not decimal."""
+    sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+"))
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise ValueError(f"not a decimal integer: {text[:40]!r}")
+    if len(digits) <= _INT_CHUNK:
+        return sign * int(digits)
+    value = 0
+    head = len(digits) % _INT_CHUNK or _INT_CHUNK
+    value = int(digits[:head])
+    scale = 10**_INT_CHUNK
+    for i in range(head, len(digits), _INT_CHUNK):
+        value = value * scale + int(digits[i : i + _INT_CHUNK])
+    return sign * value
+
+
+def _items(value: dict) -> list:
+    items = value.get("items")
+    if not isinstance(items, list):
+        raise ValueError(f"tagged {value.get(TAG)!r} without a list of items")
+    return items
+
+
+def _hashable(value: Any) -> Any:
+    """Lists inside set members or dict keys become tuples (JSON has no tuple)."""
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict | set):
+        return frozenset(_hashable(v) for v in (value.items() if isinstance(value, dict) else value))
+    return value
+
+
+def to_python(value: Any) -> Any:
+    """Decoded plain data -> the Python value it stands for (tuples, sets, bytes, big ints...).
+
+    Raises ValueError on a malformed or unknown tag (which only the runner writes).
+    """
+    if isinstance(value, list):
+        return [to_python(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    tag = value.get(TAG)
+    if tag is None:
+        return {k: to_python(v) for k, v in value.items()}
+    if tag == "tuple":
+        return tuple(to_python(v) for v in _items(value))
+    if tag == "set":
+        return {_hashable(to_python(v)) for v in _items(value)}
+    if tag == "frozenset":
+        return frozenset(_hashable(to_python(v)) for v in _items(value))
+    if tag == "dict":
+        return {_hashable(to_python(k)): to_python(v) for k, v in _items(value)}
+    if tag == "bytes":
+        return bytes.fromhex(str(value.get("hex", "")))
+    if tag == "int":
+        return _big_int(str(value.get("dec", "")))
+    if tag == "complex":
+        if "items" in value:
+            real, imag = _items(value)
+        else:
+            real, imag = value.get("real", 0.0), value.get("imag", 0.0)
+        return complex(float(real), float(imag))
+    raise ValueError(f"unknown tag {tag!r}")
 
 
 def canonical(value: Any) -> Any:
-    """Tagged sets become sorted lists and tagged dicts sorted pair lists; the rest is unchanged."""
-    if isinstance(value, list):
+    """The lenient view: tuples become lists, sets and frozensets sorted lists, tagged dicts
+    sorted pair lists, big ints ints (while short enough to print); the rest is unchanged."""
+    if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     if isinstance(value, dict):
         tag = value.get(TAG)
-        if tag == "set":
-            return sorted((canonical(v) for v in value["items"]), key=_sort_key)
+        if tag == "tuple":
+            return [canonical(v) for v in value.get("items", [])]
+        if tag in ("set", "frozenset"):
+            return sorted((canonical(v) for v in value.get("items", [])), key=_sort_key)
         if tag == "dict":
-            return sorted(([canonical(k), canonical(v)] for k, v in value["items"]), key=_sort_key)
+            return sorted(([canonical(k), canonical(v)] for k, v in value.get("items", [])), key=_sort_key)
         if tag == "bytes":
-            return {TAG: "bytes", "hex": value["hex"]}
+            return {TAG: "bytes", "hex": value.get("hex")}
+        if tag == "int":
+            dec = str(value.get("dec", ""))
+            if len(dec) <= _INT_CHUNK:
+                try:
+                    return _big_int(dec)
+                except ValueError:
+                    pass
+            return {TAG: "int", "dec": dec}
         return {k: canonical(v) for k, v in value.items()}
     return value
 
@@ -64,10 +159,45 @@ def _multiset(values: list) -> Counter:
     return Counter(_sort_key(v) for v in values)
 
 
+def wants_python_values(check: Callable) -> Callable:
+    """Mark a custom checker as one that gets real Python values (:func:`to_python`) rather than
+    the lenient view; returns it."""
+    check.effbench_python_values = True  # type: ignore[attr-defined]
+    return check
+
+
+def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any, actual: Any) -> bool:
+    """Call a custom checker on real Python values: ``custom(args, expected, actual) -> bool``.
+
+    ``args`` is the list of arguments of the call; ``expected`` is the expert's answer (or the
+    test's fixed answer) and ``actual`` the candidate's, both given to the checker as real Python
+    values (:func:`to_python`) if it was marked with :func:`wants_python_values`, else in the
+    lenient view (:func:`canonical`).
+    Raises CheckerError (a problem error, never the candidate's fault) when the checker raises,
+    or when it is called without the arguments of the call.
+    """
+    if args is None:
+        raise CheckerError("a custom checker needs the arguments of the call (got none)")
+    view = to_python if getattr(custom, "effbench_python_values", False) else canonical
+    try:
+        exp, act = view(expected), view(actual)
+    except (ValueError, TypeError) as exc:
+        raise CheckerError(f"cannot decode an answer for the checker: {exc}") from None
+    try:
+        return bool(custom(list(args), exp, act))
+    except Exception as exc:  # noqa: BLE001 - benchmark code: any failure is the checker's
+        raise CheckerError(f"the checker raises {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
 def check(
     kind: str, expected: Any, actual: Any, tolerance: float = 1e-6, args: list | None = None, custom: Any = None
 ) -> bool:
-    """Does ``actual`` answer the test whose answer is ``expected``, under checker ``kind``?"""
+    """Does ``actual`` answer the test whose answer is ``expected``, under checker ``kind``?
+
+    Raises CheckerError when a custom checker raises (see :func:`run_custom`).
+    """
+    if kind == "custom":
+        return run_custom(custom, args, expected, actual)
     expected, actual = canonical(expected), canonical(actual)
     if kind == "exact":
         return equal(expected, actual)
@@ -82,6 +212,4 @@ def check(
             return False
         norm = lambda outer: _multiset([sorted(inner, key=_sort_key) for inner in outer])  # noqa: E731
         return norm(expected) == norm(actual)
-    if kind == "custom":
-        return bool(custom(args, expected, actual))
     raise ValueError(f"unknown checker {kind!r}")

@@ -55,16 +55,37 @@ def main() -> None:
     """effbench: measure how efficient LLM-written code is (pass@k and eff@k)."""
 
 
-def _load_problems(problems_dir: str | None, dataset: str | None = None):  # noqa: ANN202
+def _load_problems(  # noqa: ANN202 - a ProblemSet
+    problems_dir: str | None, dataset: str | None = None, ids: list[str] | None = None, generate: bool = True
+):
+    """The bundled set, a --problems-dir set, or a published file (--dataset). For a dataset,
+    only the rows selected by ``ids`` (ids or @named selections) are checked and, with
+    ``generate``, have their inputs generated; a bad row is skipped with a warning."""
     if dataset:
         if problems_dir:
             raise EffbenchError("give --problems-dir or --dataset, not both")
         from effbench.importers import load_dataset_problems
 
-        return load_dataset_problems(dataset)
+        return load_dataset_problems(
+            dataset, ids, generate=generate, warn=lambda m: click.echo(f"effbench: {m}", err=True)
+        )
     from effbench.problems import load_problem_set
 
     return load_problem_set(problems_dir)
+
+
+def _expand_ids(problems, ids: list[str] | None) -> list[str] | None:  # noqa: ANN001 - a ProblemSet
+    """Named selections (``@enamel``) replaced by their ids, for a set that has them."""
+    return problems.expand(ids) if ids and hasattr(problems, "expand") else ids
+
+
+def _generate_inputs(problems, ids: list[str] | None, explicit: list[str] | None) -> None:  # noqa: ANN001
+    """For an imported set: generate the selected problems' inputs now (skipping, with a
+    warning, those whose generator fails, unless the user named them)."""
+    if hasattr(problems, "generate"):
+        problems.generate(
+            ids, [i for i in explicit or () if not i.startswith("@")], lambda m: click.echo(f"effbench: {m}", err=True)
+        )
 
 
 def _meter_and_workers(meter: str, workers: int | None, prefix: str = ""):  # noqa: ANN202 - (MeterChoice, int)
@@ -181,8 +202,10 @@ def evaluate(
     if rootfs is not None and sandbox != "local":
         raise EffbenchError("--rootfs is for --sandbox local (the docker backend runs the image itself)")
     rootfs_dir = str(rootfs.resolve()) if rootfs is not None else None
-    problems = _load_problems(problems_dir, dataset)
-    ids = _ids(problem_ids)
+    named = _ids(problem_ids)
+    # a dataset's rows are parsed here; their inputs are generated once the samples are known good
+    problems = _load_problems(problems_dir, dataset, named, generate=False)
+    ids = _expand_ids(problems, named)
     if ids:
         problems.select(ids)  # unknown ids fail here, before anything runs
     settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20)
@@ -193,6 +216,8 @@ def evaluate(
             raise EffbenchError("--references and --model are separate runs")
         from effbench.models.runner import plan_from_options
 
+        _generate_inputs(problems, ids, named)
+        ids = ids and [i for i in ids if i in problems.problems]
         job = plan_from_options(problems, ids, samples_opt, ks, model_options)
         choice, workers = _meter_and_workers(meter, workers)
         records = job.run(
@@ -217,6 +242,14 @@ def evaluate(
             samples += reference_samples(problems, ids, _ids(tiers) or [])
         if not samples:
             raise EffbenchError("no samples left after --problems filtering")
+        if dataset:  # samples are valid: now generate the inputs of the problems they need
+            _generate_inputs(problems, sorted({s.problem_id for s in samples}), named)
+            kept = [s for s in samples if s.problem_id in problems.problems]
+            if len(kept) < len(samples):
+                click.echo(
+                    f"effbench: warning: {len(samples) - len(kept)} sample(s) of skipped problems dropped", err=True
+                )
+            samples = kept
         # k must not exceed n for any (model, problem): checked before anything runs
         counts: dict[tuple[str, str], int] = {}
         for s in samples:
@@ -301,15 +334,26 @@ def problems() -> None:
     """List, show and check problems."""
 
 
+_problems_option = click.option(
+    "--problems",
+    "problem_ids",
+    default=None,
+    help="Comma-separated problem ids, or a named selection of a dataset's format (e.g. @enamel).",
+)
+
+
 @problems.command("list")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
 @_dataset_option
-def problems_list(problems_dir: str | None, dataset: str | None) -> None:
+@_problems_option
+def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: str | None) -> None:
     """Every problem with its category, levels and reference tiers."""
-    ps = _load_problems(problems_dir, dataset)
-    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(ps.problems)} problems")
+    named = _ids(problem_ids)
+    ps = _load_problems(problems_dir, dataset, named)
+    selected = ps.select(named)
+    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(selected)} problems")
     rows = [["id", "category", "complexity", "levels (size:weight)", "tiers"]]
-    for p in ps.select(None):
+    for p in selected:
         rows.append(
             [p.id, p.category, p.complexity, " ".join(f"{lv.size}:{lv.weight:g}" for lv in p.levels), ",".join(p.tiers)]
         )
@@ -324,7 +368,7 @@ def problems_list(problems_dir: str | None, dataset: str | None) -> None:
 @_dataset_option
 def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None) -> None:
     """The prompt a model sees, and the levels."""
-    p = _load_problems(problems_dir, dataset).get(problem_id)
+    p = _load_problems(problems_dir, dataset, [problem_id], generate=False).get(problem_id)
     click.echo(f"# {p.id}: {p.title}  [{p.category}, expert {p.complexity}, checker {p.checker}]\n")
     click.echo(p.prompt)
     click.echo("levels:")
@@ -337,6 +381,12 @@ def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None
 @click.argument("problem_ids", nargs=-1)
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
 @_dataset_option
+@click.option(
+    "--problems",
+    "problems_opt",
+    default=None,
+    help="Comma-separated problem ids or a named selection (e.g. @enamel); adds to the positional ids.",
+)
 @click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
@@ -344,6 +394,7 @@ def problems_check(
     problem_ids: tuple[str, ...],
     problems_dir: str | None,
     dataset: str | None,
+    problems_opt: str | None,
     meter: str,
     workers: int | None,
     no_cache: bool,
@@ -358,8 +409,9 @@ def problems_check(
     from effbench.reference_cache import ReferenceCache
     from effbench.sandboxes import open_sandbox
 
-    ps = _load_problems(problems_dir, dataset)
-    selected = ps.select(list(problem_ids) or None)
+    named = list(problem_ids) + (_ids(problems_opt) or [])
+    ps = _load_problems(problems_dir, dataset, named or None)
+    selected = ps.select(named or None)
     choice, workers = _meter_and_workers(meter, workers, f"{ps.name} {ps.version} (hash {ps.hash}); ")
     cache = None if no_cache else ReferenceCache(paths.cache_dir() / "references")
     failures = 0

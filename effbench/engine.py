@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from effbench import checkers, codec
-from effbench.errors import EffbenchError
+from effbench.errors import CheckerError, EffbenchError
 from effbench.meters.base import Meter
 from effbench.problems import Problem, TestCase
 from effbench.reference_cache import ReferenceCache
@@ -25,6 +25,8 @@ from effbench.sandboxes.base import Limits, Sandbox, TestRequest, TestRun
 OK, WRONG, ERROR = "ok", "wrong", "error"
 CENSORED_BUDGET, CENSORED_MEMORY, KILLED, INFRA = "censored_budget", "censored_memory", "killed", "infra"
 CENSORED = (CENSORED_BUDGET, CENSORED_MEMORY)
+#: ``expected`` for classify(): judge the answer against itself (the expert on a generated test)
+SELF = object()
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,18 @@ def classify(
             return CENSORED_MEMORY, None, etype, "MemoryError at the address-space limit"
         return ERROR, None, etype, str(payload.get("message", ""))[:500]
     answer = payload.get("value")
-    if not checkers.check(problem.checker, expected, answer, problem.tolerance, test.args, problem.custom_check):
+    try:
+        accepted = checkers.check(
+            problem.checker,
+            answer if expected is SELF else expected,
+            answer,
+            problem.tolerance,
+            test.args,
+            problem.custom_check,
+        )
+    except CheckerError as exc:  # the problem's fault, never the candidate's
+        return INFRA, answer, "CheckerError", str(exc)[:500]
+    if not accepted:
         return WRONG, answer, None, f"answer differs from the expected one ({_preview(answer)})"
     return OK, answer, None, ""
 
@@ -217,8 +230,13 @@ class Evaluator:
             worst, worst_cpu = 0.0, 0.0
             for test in tests:
                 run = self.sandbox.run(self._request(problem, problem.expert_code, test, limits))
-                exp = test.expected if test.has_expected else None
+                exp = test.expected if test.has_expected else SELF
                 verdict, answer, etype, detail = classify(run, test, exp, problem, limits)
+                if etype == "CheckerError" or (verdict == WRONG and problem.checker == "custom" and exp is SELF):
+                    raise CheckerError(
+                        f"problem {problem.id}: skipped: at test {test.test_id} on the expert's answer, "
+                        + (detail if etype == "CheckerError" else "the checker rejects the expert's own answer")
+                    )
                 if not test.has_expected and verdict == WRONG:
                     verdict = OK  # generated tests: the expert defines the answer
                 if verdict != OK or run.cost is None:

@@ -13,6 +13,15 @@ class ProblemFormatError(EffbenchError):
     """A problem definition breaks the format of problems/README.md."""
 
 
+class ProblemError(EffbenchError):
+    """One problem cannot be evaluated (e.g. its checker raises): that problem is skipped with a
+    warning naming it, and the run goes on; never the candidate's fault."""
+
+
+class CheckerError(ProblemError):
+    """A problem's custom checker raised, or cannot be called, or rejects the expert's own answer."""
+
+
 class SampleFileError(EffbenchError):
     """A samples file is malformed or names unknown problems."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ class ReferenceCache:
 
     def _path(self, key: dict) -> Path:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
-        return self.directory / f"{key.get('problem', 'problem')}-{digest}.json"
+        # imported problems keep their published ids ("HumanEval/0"): no path separator in a name
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(key.get("problem", "problem")))
+        return self.directory / f"{name}-{digest}.json"
 
     def get(self, key: dict) -> dict[str, Any] | None:
         path = self._path(key)

@@ -17,6 +17,7 @@ from typing import Any
 
 from effbench import __version__, paths
 from effbench.engine import EngineSettings, Evaluator, SampleRecord
+from effbench.errors import ProblemError
 from effbench.fingerprint import environment_fingerprint
 from effbench.meters import MeterChoice
 from effbench.problems import ProblemSet
@@ -91,6 +92,8 @@ class EvaluationRun:
         self._box: Any = None
         self.evaluator: Evaluator | None = None
         self._done: dict[tuple[str, str, int], SampleRecord] = {}
+        #: problems skipped because they cannot be evaluated (ProblemError), with why
+        self.skipped: dict[str, str] = {}
 
     def __enter__(self) -> EvaluationRun:
         done = self.rundir.open(self.config)
@@ -123,9 +126,15 @@ class EvaluationRun:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             if needed:
                 with _progress(len(needed), "expert profiles", self.progress, "problem") as bar:
-                    for fut in as_completed([pool.submit(ev.profile, self.problems.get(pid)) for pid in needed]):
-                        fut.result()
+                    futures = {pool.submit(ev.profile, self.problems.get(pid)): pid for pid in needed}
+                    for fut in as_completed(futures):
+                        try:
+                            fut.result()
+                        except ProblemError as exc:  # e.g. its checker raises: skip that problem, go on
+                            self.log(f"warning: {exc}")
+                            self.skipped[futures[fut]] = str(exc)
                         bar.update(1)
+            todo = [s for s in todo if s.problem_id not in self.skipped]
             with _progress(len(todo), desc, self.progress) as bar:
 
                 def one(s: Sample) -> SampleRecord:
@@ -139,7 +148,7 @@ class EvaluationRun:
                     self.rundir.append(record)
                     self._done[(record.model, record.problem_id, record.sample_index)] = record
                     bar.update(1)
-        return [self._done[(s.model, s.problem_id, s.index)] for s in samples]
+        return [self._done[k] for k in ((s.model, s.problem_id, s.index) for s in samples) if k in self._done]
 
     def records(self) -> list[SampleRecord]:
         return self.rundir.records()

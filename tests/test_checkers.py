@@ -24,3 +24,58 @@ def test_unordered_is_a_multiset_comparison():
 def test_tagged_sets_compare_as_sorted_lists():
     tagged = {"__effbench__": "set", "items": [3, 1, 2]}
     assert check("exact", [1, 2, 3], tagged)
+
+
+def test_tagged_values_reach_custom_checkers_as_real_python_values():
+    """Tuples, sets, frozensets, bytes, complex and big ints keep their type for a checker that
+    asks for Python values (the imported formats' checkers)."""
+    from effbench.checkers import to_python
+
+    big = 7**9000
+    tagged = [
+        {"__effbench__": "tuple", "items": [1, {"__effbench__": "tuple", "items": [2]}]},
+        {"__effbench__": "set", "items": [[1, 2], 3]},
+        {"__effbench__": "frozenset", "items": ["a"]},
+        {"__effbench__": "bytes", "hex": "ff00"},
+        {"__effbench__": "complex", "real": 1.5, "imag": -2.0},
+        {"__effbench__": "int", "dec": _decimal(big)},
+        {"__effbench__": "dict", "items": [[[1, 2], "pair"]]},
+    ]
+    got = to_python(tagged)
+    assert got[0] == (1, (2,)) and type(got[0]) is tuple
+    assert got[1] == {(1, 2), 3} and type(got[1]) is set
+    assert got[2] == frozenset({"a"}) and type(got[2]) is frozenset
+    assert got[3] == b"\xff\x00"
+    assert got[4] == complex(1.5, -2.0)
+    assert got[5] == big
+    assert got[6] == {(1, 2): "pair"}
+
+
+def _decimal(n: int) -> str:
+    """Decimal digits of a big int without int.__str__'s digit limit."""
+    digits = []
+    while n:
+        n, r = divmod(n, 10**1000)
+        digits.append(str(r).zfill(1000))
+    return "".join(reversed(digits)).lstrip("0") or "0"
+
+
+def test_builtin_checkers_keep_their_leniency_for_tagged_values():
+    """`exact` treats a tuple like a list and a frozenset like a set, as documented."""
+    as_tuple = {"__effbench__": "tuple", "items": [1, 2]}
+    assert check("exact", [1, 2], as_tuple)
+    assert check("exact", {"__effbench__": "set", "items": [1, 2]}, {"__effbench__": "frozenset", "items": [2, 1]})
+    assert check("exact", 5, {"__effbench__": "int", "dec": "5"})
+    assert not check("exact", [1, 2, 3], as_tuple)
+
+
+def test_a_malformed_tag_is_a_checker_error_not_a_traceback():
+    import pytest
+
+    from effbench.checkers import wants_python_values
+    from effbench.errors import CheckerError
+
+    with pytest.raises(CheckerError, match="cannot decode"):
+        check(
+            "custom", 1, {"__effbench__": "int", "dec": "12x"}, args=[], custom=wants_python_values(lambda a, e, x: 1)
+        )

@@ -1,55 +1,293 @@
-"""Importers of published formats, tested on small files in those formats that we wrote ourselves."""
+"""Importers of published formats, tested on small files in those formats that we wrote ourselves
+(tests/fixtures/formats/: one file per fault kind of issue 11)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 
 import pytest
+from click.testing import CliRunner
 
-from effbench.errors import EffbenchError
+from effbench import checkers
+from effbench.cli import main
+from effbench.errors import CheckerError, EffbenchError, ProblemFormatError
 from effbench.importers import load_dataset_problems
+from effbench.importers.generate import GeneratorLimits
 
 from .conftest import FIXTURES
 
-ENAMEL = FIXTURES / "formats" / "enamel_toy.csv"
-EVALPERF = FIXTURES / "formats" / "evalperf_toy.jsonl"
+FORMATS = FIXTURES / "formats"
+ENAMEL = FORMATS / "enamel_toy.csv"
+EVALPERF = FORMATS / "evalperf_toy.jsonl"
+FAST = GeneratorLimits(seconds=3.0, memory_bytes=512 << 20)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Every test generates into its own cache (what one test caches must not hide another's work)."""
+    monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _load(spec, ids=None, **kw):
+    warnings: list[str] = []
+    ps = load_dataset_problems(spec, ids, warn=warnings.append, limits=kw.pop("limits", FAST), **kw)
+    return ps, warnings
 
 
 def test_enamel_rows_become_problems_with_default_levels():
-    ps = load_dataset_problems(f"enamel:{ENAMEL}")
-    p = ps.get("toy_0")
+    ps, _ = _load(f"enamel:{ENAMEL}")
+    p = ps.get("Toy/0")
     assert [lv.weight for lv in p.levels] == [0, 3, 3, 4]
     assert [lv.tests for lv in p.levels] == [8, 4, 4, 4]
     assert [lv.size for lv in p.levels] == [4, 100, 1000, 5000]
     assert [len(t.args[0]) for t in p.level_tests(3)] == [5000] * 4
-    again = load_dataset_problems(f"enamel:{ENAMEL}").get("toy_0")
-    assert [t.args for t in again.all_tests()] == [t.args for t in p.all_tests()]
+    again, _ = _load(f"enamel:{ENAMEL}")
+    assert [t.args for t in again.get("Toy/0").all_tests()] == [t.args for t in p.all_tests()]
     # a reference given as a body is completed with the prompt
-    assert ps.get("toy_1").expert_code.startswith("def distinct_count(items):")
+    assert ps.get("Toy/1").expert_code.startswith("def distinct_count(items):")
 
 
-def test_enamel_checker_runs_on_the_host_on_plain_data():
-    p = load_dataset_problems(f"enamel:{ENAMEL}").get("toy_1")
-    assert p.custom_check([[1, 1, 2]], 2, 2)
-    assert not p.custom_check([[1, 1, 2]], 2, 2.0)  # its checker demands an int
+def test_enamel_checker_runs_on_the_host_on_real_python_values():
+    """The format's checker gets the argument tuple, the expert's answer and the output as Python
+    values: a tagged tuple arrives as a tuple, so a checker that demands a tuple can tell."""
+    p = _load(f"enamel:{FORMATS / 'enamel_checkers.csv'}", ["Tuple/0"], generate=False)[0].get("Tuple/0")
+    as_tuple = {"__effbench__": "tuple", "items": [1, 3]}
+    assert checkers.check("custom", as_tuple, as_tuple, args=[[3, 1, 2]], custom=p.custom_check)
+    assert not checkers.check("custom", as_tuple, [1, 3], args=[[3, 1, 2]], custom=p.custom_check)
+    toy = _load(f"enamel:{ENAMEL}", generate=False)[0].get("Toy/1")
+    assert toy.custom_check([[1, 1, 2]], 2, 2)
+    assert not toy.custom_check([[1, 1, 2]], 2, 2.0)  # its checker demands an int
 
 
-def test_enamel_missing_column_is_named(tmp_path):
-    rows = list(csv.DictReader(ENAMEL.open()))
-    for r in rows:
-        del r["checker"]
-    bad = tmp_path / "bad.csv"
+@pytest.mark.parametrize("shape", ["as_dict", "as_module"])
+def test_helper_module_accepted_in_both_published_shapes(shape, monkeypatch):
+    """The published helper package replaces its module by a dict (vars(module)); a module works too."""
+    path = str(FORMATS / "helper_pkgs" / shape)
+    monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.syspath_prepend(path)
+    ps, warnings = _load(f"enamel:{FORMATS / 'enamel_helpers.csv'}")
+    assert warnings == []
+    words = ps.get("Helper/0").level_tests(1)[0].args[0]
+    assert len(words) == 50 and all(isinstance(w, str) and w.isalpha() for w in words)
+
+
+def test_missing_helper_package_is_named_with_what_to_install():
+    with pytest.raises(EffbenchError, match=r"Helper/0.*NameError: name 'rand_word'.*pip install enam"):
+        _load(f"enamel:{FORMATS / 'enamel_helpers.csv'}", ["Helper/0"])
+
+
+def test_one_bad_row_is_skipped_with_a_line_naming_it_and_why():
+    ps, warnings = _load(f"enamel:{FORMATS / 'enamel_bad_rows.csv'}")
+    assert list(ps.problems) == ["Good/0"]
+    text = "\n".join(warnings)
+    for needle in (
+        "row 1 (Bad/syntax): skipped: input_generator",
+        "row 2 (Bad/levels): skipped: input_levels must be space-separated integers",
+        "row 3 (Bad/checker): skipped: missing column checker",
+        "row 4 (Bad/reference): skipped: reference_solution does not define total()",
+        "row 5 (Good/0): skipped: duplicate task_id",
+    ):
+        assert needle in text
+    assert len(warnings) == 5 and all("\n" not in w for w in warnings)
+
+
+def test_a_bad_row_named_explicitly_or_no_usable_row_fails(tmp_path):
+    with pytest.raises(ProblemFormatError, match=r"row 2 \(Bad/levels\): skipped: input_levels"):
+        _load(f"enamel:{FORMATS / 'enamel_bad_rows.csv'}", ["Bad/levels"])
+    with pytest.raises(ProblemFormatError, match="unknown problem id 'Nope/1'"):
+        _load(f"enamel:{FORMATS / 'enamel_bad_rows.csv'}", ["Nope/1"])
+    rows = list(csv.DictReader((FORMATS / "enamel_bad_rows.csv").open()))[1:3]
+    bad = tmp_path / "all_bad.csv"
     with bad.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    with pytest.raises(EffbenchError, match=r"row 0 \(Toy/0\): missing column\(s\) checker"):
-        load_dataset_problems(f"enamel:{bad}")
+    with pytest.raises(ProblemFormatError, match=r"all_bad.csv: no usable row \(2 skipped\)"):
+        _load(f"enamel:{bad}")
+    result = CliRunner().invoke(main, ["problems", "list", "--dataset", f"enamel:{bad}"])
+    assert result.exit_code == 2 and "no usable row" in result.output
+
+
+def test_evalperf_bad_rows_are_skipped_with_a_line_naming_them():
+    ps, warnings = _load(f"evalperf:{FORMATS / 'evalperf_bad_rows.jsonl'}")
+    assert list(ps.problems) == ["Toy/short"]
+    text = "\n".join(warnings)
+    assert "line 2: skipped: invalid JSON" in text
+    assert "(Bad/reference): skipped: reference is neither JSON nor a Python literal" in text
+    assert "(Bad/pe_input): skipped: pe_input is neither JSON nor a Python literal" in text
+    assert "(Bad/entry): skipped: missing column entry_point" in text
+    assert "row 5: skipped: not a row of columns" in text
+    with pytest.raises(ProblemFormatError, match=r"\(Bad/pe_input\): skipped"):
+        _load(f"evalperf:{FORMATS / 'evalperf_bad_rows.jsonl'}", ["Bad/pe_input"])
+
+
+def test_generators_run_under_time_and_memory_limits():
+    """An endless generator and one that allocates without bound are skipped, each named with
+    the limit it hit; the sound row is imported."""
+    ps, warnings = _load(f"enamel:{FORMATS / 'enamel_limits.csv'}", limits=GeneratorLimits(2.0, 256 << 20))
+    assert list(ps.problems) == ["Fine/0"]
+    text = "\n".join(warnings)
+    assert "(Loop/0): skipped: its input_generator exceeds the time limit" in text
+    assert "(Hog/0): skipped: its input_generator exceeds the memory limit" in text
+
+
+def test_problems_list_with_an_endless_generator_returns_within_the_limit(tmp_path):
+    """`problems list` on a file with an endless generator ends (within the generator limit plus a
+    few seconds: the subprocess timeout fails the test otherwise), naming the skipped row."""
+    env = dict(os.environ, EFFBENCH_GENERATOR_SECONDS="2", EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
+    cmd = [sys.executable, "-m", "effbench", "problems", "list", "--dataset", f"enamel:{FORMATS / 'enamel_limits.csv'}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=2 + 25)
+    assert done.returncode == 0, done.stderr
+    assert "row 1 (Loop/0): skipped: its input_generator exceeds the time limit" in done.stderr
+    assert "Fine/0" in done.stdout and "Loop/0" not in done.stdout
+
+
+def test_generated_inputs_do_not_depend_on_the_host_hash_seed(tmp_path):
+    """Generators run with PYTHONHASHSEED=0 whatever the host's: set order is the same everywhere."""
+    row = next(csv.DictReader((FORMATS / "enamel_bad_rows.csv").open()))
+    row["input_generator"] = "def generate_input(size, lid, cid):\n    return (list({f'w{i}' for i in range(40)}),)\n"
+    path = tmp_path / "sets.csv"
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        w.writeheader()
+        w.writerow(row)
+    code = (
+        "import json,sys; from effbench.importers import load_dataset_problems as l; "
+        f"print(json.dumps(l('enamel:{path}').get('Good/0').level_tests(0)[0].args))"
+    )
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, EFFBENCH_CACHE_DIR=str(tmp_path / f"c{seed}"))
+        outs.append(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True))
+    want = subprocess.run(
+        [sys.executable, "-c", "import json; print(json.dumps([list({f'w{i}' for i in range(40)})]))"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONHASHSEED="0"),
+    ).stdout
+    assert outs[0].stdout == outs[1].stdout == want
+
+
+def test_generated_inputs_are_cached_by_row_content(tmp_path, monkeypatch):
+    """A second load generates nothing; a changed row is generated again."""
+    from effbench.importers import generate
+
+    first, _ = _load(f"enamel:{ENAMEL}")
+    args = [t.args for t in first.get("Toy/0").all_tests()]
+
+    def no_worker(*a, **k):
+        raise AssertionError("inputs were generated again")
+
+    monkeypatch.setattr(generate, "_run_worker", no_worker)
+    again, _ = _load(f"enamel:{ENAMEL}")
+    assert [t.args for t in again.get("Toy/0").all_tests()] == args
+    rows = list(csv.DictReader(ENAMEL.open()))
+    rows[0]["input_levels"] = "4 100 1000 4000"
+    changed = tmp_path / "changed.csv"
+    with changed.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(AssertionError, match="generated again"):
+        _load(f"enamel:{changed}", ["Toy/0"])
+
+
+def test_published_selection_runs_only_the_published_rows():
+    """@enamel is the published evaluation's rule: a row it excludes (here an endless generator at
+    HumanEval/2) is never generated, nor reported."""
+    ps, warnings = _load(f"enamel:{FORMATS / 'enamel_published.csv'}", ["@enamel"], limits=GeneratorLimits(60.0))
+    assert warnings == []
+    assert [p.id for p in ps.select(["@enamel"])] == ["HumanEval/1", "HumanEval/3"]
+    assert ps.get("HumanEval/2").generated_tests is None
+    with pytest.raises(ProblemFormatError, match="unknown named selection"):
+        ps.select(["@nope"])
+    result = CliRunner().invoke(
+        main, ["problems", "list", "--dataset", f"enamel:{FORMATS / 'enamel_published.csv'}", "--problems", "@enamel"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "HumanEval/1" in result.output and "HumanEval/2" not in result.output
+
+
+def test_problems_check_takes_problems_and_refuses_a_named_bad_row():
+    spec = f"enamel:{FORMATS / 'enamel_bad_rows.csv'}"
+    result = CliRunner().invoke(main, ["problems", "check", "--dataset", spec, "--problems", "Bad/levels"])
+    assert result.exit_code == 2 and "(Bad/levels): skipped: input_levels" in result.output
+    result = CliRunner().invoke(main, ["problems", "check", "--dataset", spec, "--problems", "Nope/3"])
+    assert result.exit_code == 2 and "unknown problem id 'Nope/3'" in result.output
+
+
+def test_published_task_ids_are_accepted_and_unknown_ones_refused_before_generating(tmp_path):
+    from effbench.samples import load_samples_file
+
+    ps, _ = _load(f"enamel:{FORMATS / 'enamel_published.csv'}", generate=False)
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"task_id": "HumanEval/3", "completion": "    return sum(nums)\n"}) + "\n")
+    assert [s.problem_id for s in load_samples_file(good, ps)] == ["HumanEval/3"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"task_id": "humaneval_3", "solution": "def total(nums): return 0"}) + "\n")
+    env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
+    cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", f"enamel:{FORMATS / 'enamel_limits.csv'}"]
+    done = subprocess.run(
+        cmd + ["--samples", str(bad), "--meter", "time", "--run-dir", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "unknown task_id 'humaneval_3'" in done.stderr
+    assert not (tmp_path / "c" / "inputs").exists()  # nothing was generated
+    assert not (tmp_path / "run").exists()
+
+
+def test_custom_checker_is_never_called_without_args_and_its_exceptions_are_problem_errors():
+    from effbench.check import check_static
+
+    calls = []
+
+    def record(args, expected, actual):
+        calls.append(args)
+        return expected == actual
+
+    with pytest.raises(CheckerError, match="needs the arguments"):
+        checkers.check("custom", 1, 1, args=None, custom=record)
+
+    def broken(args, expected, actual):
+        return abs(expected - actual) < 1
+
+    with pytest.raises(CheckerError, match="raises TypeError"):
+        checkers.check("custom", 1, "x", args=[1], custom=broken)
+    ps, _ = _load(f"enamel:{FORMATS / 'enamel_checkers.csv'}", ["Close/0", "Raise/0"])
+    close = ps.get("Close/0")
+    close.custom_check = checkers.wants_python_values(record)
+    assert check_static(close) == []
+    assert calls == [[[1, 2]]]  # the example's own arguments
+    errors = check_static(ps.get("Raise/0"))
+    assert errors and "the checker raises RuntimeError: this checker is broken" in errors[0]
+
+
+def test_a_raising_checker_skips_its_problem_and_the_run_goes_on(tmp_path):
+    """Raise/0's checker raises on the expert's answer: that problem is skipped with a line naming
+    it; Close/0 (a checker that uses the expected answer arithmetically) is scored."""
+    env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
+    spec = f"enamel:{FORMATS / 'enamel_checkers.csv'}"
+    cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", spec, "--problems", "Close/0,Raise/0"]
+    cmd += ["--references", "expert", "--meter", "time", "--run-dir", str(tmp_path / "run"), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "problem Raise/0: skipped: at test L0.g0 on the expert's answer, the checker raises RuntimeError" in (
+        done.stderr
+    )
+    summary = json.loads(done.stdout)
+    problems = summary["models"]["expert"]["problems"]
+    assert list(problems) == ["Close/0"] and problems["Close/0"]["pass@k"]["1"] == 1.0
 
 
 def test_evalperf_references_slow_to_fast():
-    p = load_dataset_problems(f"evalperf:{EVALPERF}").get("toy_vowels")
+    p = _load(f"evalperf:{EVALPERF}")[0].get("Toy/vowels")
     assert p.tiers == ["expert", "ref0"]
     assert "text.count" in p.expert_code
     assert len(p.level_tests(0)) == 2 and p.levels[0].weight == 1.0
@@ -62,24 +300,24 @@ def test_bad_dataset_spec_is_one_clear_error():
         load_dataset_problems("enamel:/nonexistent/file.csv")
 
 
-def test_imported_problems_run_through_the_same_sandbox_and_scorer(valgrind_box):
-    """Expert ~1, a slow reference clearly lower, a wrong candidate fails via the format's checker."""
-    from effbench.engine import EngineSettings, Evaluator
-
-    ev = Evaluator(valgrind_box, valgrind_box.meter, EngineSettings())
-    vowels = load_dataset_problems(f"evalperf:{EVALPERF}").get("toy_vowels")
-    assert ev.evaluate(vowels, vowels.expert_code).efficiency == pytest.approx(1.0, abs=0.02)
-    assert ev.evaluate(vowels, vowels.references["ref0"]).efficiency < 0.5
-    toy = load_dataset_problems(f"enamel:{ENAMEL}").get("toy_1")
-    wrong = ev.evaluate(toy, "def distinct_count(items):\n    return float(len(set(items)))\n")
-    assert wrong.verdict == "wrong"
-    assert ev.evaluate(toy, toy.expert_code).efficiency == pytest.approx(1.0, abs=0.02)
-
-
 def test_jsonl_rows_with_python_literal_inputs(tmp_path):
     row = json.loads(EVALPERF.read_text().splitlines()[0])
     row["pe_input"] = "[['aei'], ['xyz']]"
     path = tmp_path / "lit.jsonl"
     path.write_text(json.dumps(row) + "\n")
-    p = load_dataset_problems(f"evalperf:{path}").get("toy_vowels")
+    p = _load(f"evalperf:{path}")[0].get("Toy/vowels")
     assert [t.args for t in p.level_tests(0)] == [["aei"], ["xyz"]]
+
+
+def test_imported_problems_run_through_the_same_sandbox_and_scorer(valgrind_box):
+    """Expert ~1, a slow reference clearly lower, a wrong candidate fails via the format's checker."""
+    from effbench.engine import EngineSettings, Evaluator
+
+    ev = Evaluator(valgrind_box, valgrind_box.meter, EngineSettings())
+    vowels = _load(f"evalperf:{EVALPERF}")[0].get("Toy/vowels")
+    assert ev.evaluate(vowels, vowels.expert_code).efficiency == pytest.approx(1.0, abs=0.02)
+    assert ev.evaluate(vowels, vowels.references["ref0"]).efficiency < 0.5
+    toy = _load(f"enamel:{ENAMEL}")[0].get("Toy/1")
+    wrong = ev.evaluate(toy, "def distinct_count(items):\n    return float(len(set(items)))\n")
+    assert wrong.verdict == "wrong"
+    assert ev.evaluate(toy, toy.expert_code).efficiency == pytest.approx(1.0, abs=0.02)

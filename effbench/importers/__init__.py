@@ -1,61 +1,192 @@
-"""Importers for published benchmark formats, loaded through the ``datasets`` package.
+"""Importers for published benchmark formats: ``--dataset enamel:PATH_OR_HUB_ID`` or
+``--dataset evalperf:PATH_OR_HUB_ID``.
 
-``--dataset enamel:PATH_OR_HUB_ID`` or ``--dataset evalperf:PATH_OR_HUB_ID``. A local file is read
-by its extension (csv, json, jsonl, parquet); anything else is treated as a hub id. Imported
-problems run through the same runner, meters and scorer as the bundled ones. effbench ships none
-of these benchmarks' content: only the code that reads their formats.
+A local ``.csv``, ``.json`` or ``.jsonl`` file is read with the standard library, row by row (a
+malformed line is one skipped row, not a refused file); ``.parquet`` files and hub ids go through
+the ``datasets`` package. Imported problems run through the same runner, meters and scorer as the
+bundled ones. effbench ships none of these benchmarks' content: only the code that reads their
+formats (README: "Published benchmarks").
+
+Loading is in two steps so that bad input is refused before anything expensive runs:
+:func:`load_dataset_problems` with ``generate=False`` parses and checks every row (cheap), and
+:meth:`ImportedSet.generate` then runs the input generators of the selected problems (in a
+subprocess, under limits, cached by row content).
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from effbench.errors import EffbenchError
-from effbench.problems import ProblemSet
+from effbench.errors import EffbenchError, ProblemFormatError
+from effbench.importers.common import ImportedProblem, ImportedSet, RowError, Warn, _stderr
+from effbench.importers.generate import GeneratorLimits
 
 FORMATS = ("enamel", "evalperf")
 
+__all__ = ["FORMATS", "ImportedSet", "load_dataset_problems", "read_rows"]
 
-def read_rows(source: str, split: str = "train") -> list[dict[str, Any]]:
-    """Rows of a local file or a hub dataset, as plain dicts."""
+
+def _read_csv(path: Path) -> list[Any]:
+    csv.field_size_limit(sys.maxsize)
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            return [dict(row) for row in csv.DictReader(f)]
+    except (csv.Error, UnicodeDecodeError, ValueError) as exc:
+        raise EffbenchError(f"{path}: not a readable CSV file: {exc}") from None
+
+
+def _read_json(path: Path) -> list[Any]:
+    try:
+        content = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise EffbenchError(f"{path}: not UTF-8 text: {exc}") from None
+    if path.suffix == ".json":
+        try:
+            data = json.loads(content)
+        except (ValueError, RecursionError):
+            data = None  # maybe JSON lines in a .json file
+        if isinstance(data, list):
+            return data
+        if isinstance(data, dict):
+            raise EffbenchError(f"{path}: expected a JSON list of rows (or JSON lines), found an object")
+    rows: list[Any] = []
+    for lineno, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except (ValueError, RecursionError) as exc:
+            rows.append(RowError(f"{path.name}: line {lineno}: skipped: invalid JSON: {exc}"))
+    return rows
+
+
+def read_rows(source: str, split: str = "train") -> list[Any]:
+    """Rows of a local file or a hub dataset: dicts, or a RowError for a line that is no row."""
+    path = Path(source)
+    if path.suffix in (".csv", ".json", ".jsonl", ".parquet"):
+        if not path.is_file():
+            raise EffbenchError(f"{source}: no such file")
+        if path.suffix == ".csv":
+            return _read_csv(path)
+        if path.suffix != ".parquet":
+            return _read_json(path)
     try:
         import datasets
     except ImportError:
         raise EffbenchError(
-            "importing published formats needs the datasets package: pip install 'effbench[formats]'"
+            f"{source}: reading parquet files and hub datasets needs the datasets package: "
+            "pip install 'effbench[formats]'"
         ) from None
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
-    path = Path(source)
-    kinds = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
     try:
-        if path.suffix in kinds:
-            if not path.is_file():
-                raise EffbenchError(f"{source}: no such file")
-            ds = datasets.load_dataset(kinds[path.suffix], data_files=str(path), split="train")
+        if path.suffix == ".parquet":
+            ds = datasets.load_dataset("parquet", data_files=str(path), split="train")
         else:
             ds = datasets.load_dataset(source, split=split)
-    except EffbenchError:
-        raise
     except Exception as exc:  # noqa: BLE001 - datasets raises many kinds; one line for the user
         raise EffbenchError(f"{source}: cannot load with datasets: {type(exc).__name__}: {exc}") from None
     return [dict(row) for row in ds]
 
 
-def load_dataset_problems(spec: str) -> ProblemSet:
-    """``FORMAT:SOURCE`` -> a ProblemSet."""
+def _parse_rows(fmt: str, rows: list[Any], name: str) -> tuple[dict[str, ImportedProblem], dict[str, str], list[str]]:
+    """(usable problems by id, skipped rows by id -> why, skipped rows without an id -> why)."""
+    if fmt == "enamel":
+        from effbench.importers.enamel import problem_from_row
+    else:
+        from effbench.importers.evalperf import problem_from_row  # type: ignore[assignment]
+    problems: dict[str, ImportedProblem] = {}
+    skipped: dict[str, str] = {}
+    anonymous: list[str] = []
+    for index, row in enumerate(rows):
+        if isinstance(row, RowError):
+            anonymous.append(str(row))
+            continue
+        task_id = row.get("task_id") if isinstance(row, dict) else None
+        label = f" ({str(task_id)[:60]})" if isinstance(task_id, str | int) and not isinstance(task_id, bool) else ""
+        where = f"{name}: row {index}{label}"
+        try:
+            problem = problem_from_row(row, index, where)
+        except RowError as exc:
+            reason = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+            reason = reason.replace(f"{where}: ", f"{where}: skipped: ", 1)
+            tid = str(task_id).strip() if label else ""
+            if tid and tid not in problems and tid not in skipped:
+                skipped[tid] = reason
+            else:
+                anonymous.append(reason)
+            continue
+        except (RecursionError, MemoryError) as exc:
+            anonymous.append(f"{where}: skipped: {type(exc).__name__}")
+            continue
+        if problem.id in problems or problem.id in skipped:
+            anonymous.append(f"{where}: skipped: duplicate task_id {problem.id!r}")
+            continue
+        problems[problem.id] = problem
+    return problems, skipped, anonymous
+
+
+def load_dataset_problems(
+    spec: str,
+    ids: Sequence[str] | None = None,
+    *,
+    generate: bool = True,
+    warn: Warn | None = None,
+    limits: GeneratorLimits | None = None,
+) -> ImportedSet:
+    """``FORMAT:SOURCE`` -> the set of its usable rows.
+
+    ``ids`` selects problems by published task id or named selection (``@enamel``); only those
+    are generated, and only bad rows among them are reported. A bad row is skipped with a
+    one-line warning (``warn``, default stderr); raises ProblemFormatError (exit 2) when a row
+    named in ``ids`` is bad, an id is unknown, or no selected row is usable. With ``generate``
+    False nothing is generated yet: call :meth:`ImportedSet.generate` (tests are also generated
+    lazily, on first use).
+    """
     fmt, sep, source = spec.partition(":")
     if not sep or fmt not in FORMATS or not source:
         raise EffbenchError(
             f"--dataset {spec!r}: expected FORMAT:PATH_OR_HUB_ID with FORMAT one of {', '.join(FORMATS)}"
         )
-    if fmt == "enamel":
-        from effbench.importers.enamel import problems_from_rows
-    else:
-        from effbench.importers.evalperf import problems_from_rows
+    warn = warn or _stderr
     rows = read_rows(source)
     if not rows:
         raise EffbenchError(f"{source}: no rows")
-    problems = problems_from_rows(rows, where=source)
-    return ProblemSet(name=f"{fmt}:{Path(source).name}", version="imported", problems={p.id: p for p in problems})
+    name = Path(source).name
+    problems, skipped, anonymous = _parse_rows(fmt, rows, name)
+    if fmt == "enamel":
+        from effbench.importers.enamel import selections
+    else:
+
+        def selections(_ids: Sequence[str]) -> dict[str, list[str]]:
+            return {}
+
+    ps = ImportedSet(
+        name=f"{fmt}:{name}",
+        version="imported",
+        problems=dict(problems),
+        skipped=skipped,
+        selections=selections(list(problems) + list(skipped)),
+    )
+    wanted = ps.expand(list(ids) if ids else None)
+    explicit = [i for i in (ids or ()) if not i.startswith("@")]
+    for pid in explicit:
+        if pid not in problems and pid not in skipped:
+            raise ProblemFormatError(f"unknown problem id {pid!r} in {ps.name} (see `effbench problems list`)")
+    for pid in explicit:
+        if pid in skipped:
+            raise RowError(skipped[pid])
+    in_scope = [why for pid, why in skipped.items() if wanted is None or pid in wanted]
+    for why in in_scope + (anonymous if wanted is None else []):
+        warn(f"warning: {why}")
+    usable = [pid for pid in (wanted if wanted is not None else problems) if pid in problems]
+    if not usable:
+        raise ProblemFormatError(f"{name}: no usable row ({len(skipped) + len(anonymous)} skipped)")
+    if generate:
+        ps.generate(usable, explicit, warn, limits)
+    return ps

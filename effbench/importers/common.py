@@ -1,49 +1,112 @@
-"""What both importers share: turning a row into a Problem with pre-generated tests."""
+"""What both importers share: rows that become problems, rows that are skipped, and the set.
+
+A row is imported under its published task id (``HumanEval/0``): samples written with the
+benchmark's own ids are accepted, and tables show them. A row that cannot be imported is skipped
+with one line naming it and why (:class:`RowError`); the command fails (exit 2) only when the user
+named that row explicitly or when no row is usable.
+"""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
-import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from effbench.errors import ProblemFormatError
-from effbench.problems import Level, Problem, TestCase
+from effbench.importers.generate import GeneratorJob, GeneratorLimits, run_generators
+from effbench.problems import Level, Problem, ProblemSet, TestCase
+
+Warn = Callable[[str], None]
 
 
-def require_columns(row: dict, columns: tuple[str, ...], where: str) -> None:
-    missing = [c for c in columns if row.get(c) in (None, "")]
-    if missing:
-        raise ProblemFormatError(f"{where}: missing column(s) {', '.join(missing)}")
+class RowError(ProblemFormatError):
+    """A row of a published file that cannot be imported; the message names the row and why."""
 
 
-def safe_id(task_id: Any) -> str:
-    """A problem id usable on the command line: 'HumanEval/12' -> 'humaneval_12'."""
-    return re.sub(r"[^a-z0-9_]+", "_", str(task_id).lower()).strip("_") or "task"
+def text(row: dict, column: str, where: str, *, required: bool = True) -> str:
+    """A column that must be non-empty text."""
+    value = row.get(column)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RowError(f"{where}: missing column {column}")
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"{where}: column {column} must be text, not {type(value).__name__}")
+    return value
+
+
+def task_id_of(row: dict, where: str) -> str:
+    """The row's published task id, as text; RowError when missing."""
+    value = row.get("task_id")
+    if isinstance(value, bool) or value is None or not isinstance(value, (str, int)) or not str(value).strip():
+        raise RowError(f"{where}: missing column task_id")
+    return str(value).strip()
+
+
+def parse_module(code: str, where: str, what: str) -> ast.Module:
+    """Python source -> its AST; RowError on a syntax error."""
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes
+        line = getattr(exc, "lineno", None)
+        raise RowError(f"{where}: {what} is not valid Python{f' (line {line})' if line else ''}: {exc}") from None
+
+
+def defines(tree: ast.Module, name: str) -> bool:
+    """Does the module define a function ``name`` at top level?"""
+    return any(isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name for n in tree.body)
 
 
 def row_hash(row: dict, extra: Any = None) -> str:
-    data = json.dumps({"row": row, "extra": extra}, sort_keys=True, default=str)
+    """Content hash of a row (and settings that change its problem): the problem's version."""
+    data = json.dumps({"row": row, "extra": extra}, sort_keys=True, default=repr)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+@dataclass
+class ImportedProblem(Problem):
+    """A problem imported from a row. ``job`` generates its tests (ENAMEL) when they are first
+    needed; ``row_index`` is its position in the file; ``where`` names it in messages."""
+
+    job: GeneratorJob | None = field(default=None, repr=False)
+    counts: tuple[int, ...] = ()
+    row_index: int = 0
+    where: str = ""
+
+    def level_tests(self, level: int) -> list[TestCase]:
+        if self.generated_tests is None:
+            failure = generate_tests([self])
+            if failure:
+                raise RowError(failure[self.id])
+        assert self.generated_tests is not None
+        return self.generated_tests[level]
+
+    def check_input(self, args: list) -> None:
+        return None  # the format has no input constraints of its own
 
 
 def make_problem(
     *,
     pid: str,
-    title: str,
     source: str,
     entry_point: str,
     prompt: str,
     references: dict[str, str],
     levels: list[Level],
-    generated: list[list[TestCase]],
+    generated: list[list[TestCase]] | None,
+    version: str,
+    row_index: int,
+    where: str,
     checker: str = "exact",
     custom_check: Any = None,
-    version: str,
-) -> Problem:
-    return Problem(
+    job: GeneratorJob | None = None,
+) -> ImportedProblem:
+    return ImportedProblem(
         id=pid,
-        title=title,
+        title=pid,
         category="imported",
         complexity="?",
         entry_point=entry_point,
@@ -59,4 +122,133 @@ def make_problem(
         generated_tests=generated,
         custom_check=custom_check,
         version=version,
+        job=job,
+        counts=tuple(lv.tests for lv in levels),
+        row_index=row_index,
+        where=where,
     )
+
+
+def generate_tests(
+    problems: Sequence[ImportedProblem],
+    limits: GeneratorLimits | None = None,
+    progress: Callable[[], None] | None = None,
+) -> dict[str, str]:
+    """Generate the tests of every problem that has none yet (in a subprocess, under limits,
+    cached). Returns ``{problem id: one-line reason}`` for those whose generator failed."""
+    todo = [p for p in problems if p.generated_tests is None and p.job is not None]
+    failures: dict[str, str] = {}
+
+    def done(_job: GeneratorJob, _outcome: object) -> None:
+        if progress:
+            progress()
+
+    outcomes = run_generators([p.job for p in todo], limits, progress=done)  # type: ignore[misc]
+    for p, outcome in zip(todo, outcomes):
+        if outcome.ok and outcome.levels is not None and [len(t) for t in outcome.levels] == list(p.counts):
+            p.generated_tests = [
+                [TestCase(f"L{lid}.g{cid}", lid, list(args)) for cid, args in enumerate(tests)]
+                for lid, tests in enumerate(outcome.levels)
+            ]
+        else:
+            kind = {"timeout": "exceeds the time limit", "memory": "exceeds the memory limit"}.get(
+                outcome.kind, "fails"
+            )
+            failures[p.id] = f"{p.where}: skipped: its input_generator {kind}: {outcome.why or 'no inputs'}"
+    return failures
+
+
+@dataclass
+class ImportedSet(ProblemSet):
+    """The usable rows of a published file. ``skipped`` holds, for each row that is not usable,
+    the one line saying why; asking for such a row by id raises that line."""
+
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: named selections (``@name``) of this format: name -> ids in the file
+    selections: dict[str, list[str]] = field(default_factory=dict)
+
+    def get(self, problem_id: str) -> Problem:
+        if problem_id in self.skipped:
+            raise RowError(self.skipped[problem_id])
+        return super().get(problem_id)
+
+    def expand(self, ids: Sequence[str] | None) -> list[str] | None:
+        """Ids with each named selection ``@name`` replaced by its usable ids (in the file); an id
+        named literally stays, so that asking for a skipped row says why it was skipped."""
+        if not ids:
+            return None
+        out: list[str] = []
+        for pid in ids:
+            if pid.startswith("@"):
+                name = pid[1:]
+                if name not in self.selections:
+                    known = ", ".join(f"@{n}" for n in self.selections) or "none for this format"
+                    raise ProblemFormatError(f"--problems {pid}: unknown named selection (known: {known})")
+                if not self.selections[name]:
+                    raise ProblemFormatError(f"--problems {pid}: none of its task ids is in {self.name}")
+                # rows of a selection that are skipped were already reported: left out here
+                out += [i for i in self.selections[name] if i not in out and i not in self.skipped]
+            elif pid not in out:
+                out.append(pid)
+        return out
+
+    def select(self, ids: list[str] | None) -> list[Problem]:
+        expanded = self.expand(ids)
+        if expanded is None:
+            return [self.problems[k] for k in sorted(self.problems, key=_natural)]
+        return [self.get(i) for i in expanded]
+
+    def generate(
+        self,
+        ids: Sequence[str] | None,
+        explicit: Sequence[str] = (),
+        warn: Warn | None = None,
+        limits: GeneratorLimits | None = None,
+    ) -> list[str]:
+        """Generate the inputs of the selected problems (all by default). A problem whose
+        generator fails is skipped with a warning, or raises RowError when its id is in
+        ``explicit``; returns the ids that are usable. Raises ProblemFormatError when none is."""
+        selected = [p for p in self.select(list(ids) if ids else None) if isinstance(p, ImportedProblem)]
+        bar = _bar(sum(p.generated_tests is None and p.job is not None for p in selected))
+        try:
+            failures = generate_tests(selected, limits, progress=bar.update if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        for pid, why in failures.items():
+            self.skipped[pid] = why
+            self.problems.pop(pid, None)
+        named = [pid for pid in explicit if pid in failures]
+        if named:
+            raise RowError(failures[named[0]])
+        for why in failures.values():
+            (warn or _stderr)(f"warning: {why}")
+        usable = [p.id for p in selected if p.id not in failures]
+        if not usable:
+            raise ProblemFormatError(f"{self.name}: no usable problem ({len(failures)} skipped)")
+        return usable
+
+
+def _natural(pid: str) -> tuple:
+    """Sort key: 'HumanEval/10' after 'HumanEval/9'."""
+    import re
+
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", pid))
+
+
+def _bar(total: int):  # noqa: ANN202 - a tqdm bar, or None
+    if total < 2:
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, desc="generating inputs", unit="problem", file=sys.stderr, dynamic_ncols=True, disable=None
+    )
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    print(f"effbench: {message}", file=sys.stderr)

@@ -1,15 +1,23 @@
 """The ENAMEL format: one row per problem with the columns
 
-``task_id, prompt, entry_point, input_generator, input_levels, reference_solution, checker``.
+``task_id, prompt, entry_point, input_generator, input_levels, reference_solution, checker``
+(other columns, e.g. HumanEval's ``canonical_solution``, are ignored).
 
 - ``input_generator`` is code that defines ``generate_input(size, lid, cid)`` returning the
-  argument tuple of one call. It runs on the host with ``random`` seeded per test, in a scope that
-  holds the helpers of the published ``enam`` package (``enam.datautils``) when it is installed.
+  argument tuple of one call. As in the format's own evaluator, it runs with the prompt before it,
+  in a scope holding ``time`` and the names of the format's helper module (``enam.datautils`` of
+  the published ``enam`` package, which the package replaces by ``vars(module)``: both shapes are
+  accepted), after ``random.seed(seed)``. Test ``c`` of level ``l`` of the row at position ``i``
+  in the file gets ``seed = base ^ i ^ (n_0 + ... + n_{l-1} + c)``, the format's own formula
+  (``n_j`` tests at level ``j``; ``base`` is :data:`BASE_SEED` unless given). Generators run in a
+  subprocess under limits, cached (:mod:`effbench.importers.generate`).
 - ``input_levels`` is a space-separated list of sizes, one per level.
 - ``reference_solution`` is the expert's code (with the prompt prepended when it does not define
   the entry point itself).
-- ``checker`` is code that defines ``__check(__input, __answer, __output) -> bool``; it runs on the
-  host on plain data, never in the candidate's process.
+- ``checker`` is code that defines ``__check(__input, __answer, __output) -> bool``, run with the
+  prompt and a ``pass`` before it (the format's template). It runs on the host on real Python
+  values (tuples stay tuples), never in the candidate's process; ``__input`` is the argument
+  tuple, ``__answer`` the expert's output on it.
 
 Defaults follow the format's published evaluation: hardness weights 0, 3, 3, 4 and 8, 4, 4, 4
 tests per level.
@@ -17,95 +25,139 @@ tests per level.
 
 from __future__ import annotations
 
-import math
-import random
-import string
-import time
+import ast
+from collections.abc import Sequence
 from typing import Any
 
-from effbench.errors import ProblemFormatError
-from effbench.importers.common import make_problem, require_columns, row_hash, safe_id
-from effbench.problems import Level, Problem, TestCase
+from effbench import checkers
+from effbench.importers.common import (
+    ImportedProblem,
+    RowError,
+    defines,
+    make_problem,
+    parse_module,
+    row_hash,
+    task_id_of,
+    text,
+)
+from effbench.importers.generate import GeneratorJob
+from effbench.problems import Level
 
 COLUMNS = ("task_id", "prompt", "entry_point", "input_generator", "input_levels", "reference_solution", "checker")
 HARDNESS = (0.0, 3.0, 3.0, 4.0)
 TESTS_PER_LEVEL = (8, 4, 4, 4)
+#: the format's helper package (PyPI name and import name)
+HELPER_PACKAGE = "enam"
+BASE_SEED = 0
+#: the published evaluation's problem set: every row of the published 164-row file except these
+#: HumanEval task numbers (the ``enam`` package's documented PROBLEMSET rule); ``@enamel``
+PUBLISHED_EXCLUDED = frozenset(
+    {2, 23, 41, 45, 53, 60, 71, 92, 97, 99, 102, 123, 124, 135, 137, 138, 144, 148, 156, 157, 159, 160}
+)
+PUBLISHED_ROWS = 164
 
 
-def _helper_scope() -> dict[str, Any]:
-    scope: dict[str, Any] = {"random": random, "math": math, "string": string, "time": time}
-    try:
-        from enam import datautils  # the format's published helper module, when installed
-
-        scope.update({k: v for k, v in vars(datautils).items() if not k.startswith("__")})
-    except ImportError:
-        pass
-    return scope
+def selections(ids: Sequence[str]) -> dict[str, list[str]]:
+    """Named selections of this format, restricted to the ids present in the file."""
+    present = set(ids)
+    published = [f"HumanEval/{i}" for i in range(PUBLISHED_ROWS) if i not in PUBLISHED_EXCLUDED]
+    return {"enamel": [i for i in published if i in present]}
 
 
-def _generate(row: dict, where: str, sizes: list[int], counts: tuple[int, ...]) -> list[list[TestCase]]:
-    code = row["prompt"] + "\n" + row["input_generator"]
-    levels = []
-    for lid, size in enumerate(sizes):
-        tests = []
-        for cid in range(counts[lid]):
-            scope = _helper_scope()
-            rng_state = random.getstate()
-            random.seed(f"{row['task_id']}/{lid}/{cid}")
-            try:
-                exec(compile(code, f"{where}:input_generator", "exec"), scope)  # noqa: S102 - benchmark code
-                args = scope["generate_input"](size=size, lid=lid, cid=cid)
-            except Exception as exc:  # noqa: BLE001
-                raise ProblemFormatError(
-                    f"{where}: input_generator fails at level {lid}: {type(exc).__name__}: {exc}"
-                ) from None
-            finally:
-                random.setstate(rng_state)
-            if not isinstance(args, (list, tuple)):
-                raise ProblemFormatError(f"{where}: generate_input must return a tuple of arguments")
-            tests.append(TestCase(f"L{lid}.g{cid}", lid, list(args)))
-        levels.append(tests)
-    return levels
+def seeds(index: int, counts: Sequence[int], base: int = BASE_SEED) -> tuple[tuple[int, ...], ...]:
+    """The format's seed of every test of the row at position ``index`` (see the module doc)."""
+    out, offset = [], 0
+    for count in counts:
+        out.append(tuple(base ^ index ^ (offset + c) for c in range(count)))
+        offset += count
+    return tuple(out)
 
 
-def _checker(row: dict, where: str):  # noqa: ANN202 - a callable (args, expected, actual) -> bool
+def _checker(prompt: str, code: str, where: str):  # noqa: ANN202 - a callable (args, expected, actual) -> bool
+    source = prompt + "\n    pass\n" + code
+    tree = parse_module(source, where, "checker (after the prompt)")
+    if not defines(tree, "__check"):
+        raise RowError(f"{where}: checker must define __check(__input, __answer, __output)")
     scope: dict[str, Any] = {}
     try:
-        exec(compile(row["prompt"] + "\n    pass\n" + row["checker"], f"{where}:checker", "exec"), scope)  # noqa: S102
+        exec(compile(tree, f"{where}:checker", "exec"), scope)  # noqa: S102 - benchmark code
     except Exception as exc:  # noqa: BLE001
-        raise ProblemFormatError(f"{where}: checker does not load: {type(exc).__name__}: {exc}") from None
-    check = scope.get("__check")
-    if not callable(check):
-        raise ProblemFormatError(f"{where}: checker must define __check(__input, __answer, __output)")
-    return lambda args, expected, actual: bool(check(tuple(args or ()), expected, actual))
+        raise RowError(f"{where}: checker does not load: {type(exc).__name__}: {exc}") from None
+    check = scope["__check"]
+
+    def custom(args: list, expected: Any, actual: Any) -> bool:
+        return bool(check(tuple(args), expected, actual))
+
+    return checkers.wants_python_values(custom)
 
 
-def problem_from_row(row: dict, where: str, hardness=HARDNESS, counts=TESTS_PER_LEVEL) -> Problem:  # noqa: ANN001
-    require_columns(row, COLUMNS, where)
+def problem_from_row(
+    row: dict,
+    index: int,
+    where: str,
+    hardness: Sequence[float] = HARDNESS,
+    counts: Sequence[int] = TESTS_PER_LEVEL,
+    base_seed: int = BASE_SEED,
+) -> ImportedProblem:
+    """One row -> a problem whose tests are generated when first needed; RowError if unusable."""
+    if not isinstance(row, dict):
+        raise RowError(f"{where}: not a row of columns")
+    pid = task_id_of(row, where)
+    prompt = text(row, "prompt", where)
+    entry = text(row, "entry_point", where).strip()
+    if not entry.isidentifier():
+        raise RowError(f"{where}: entry_point {entry[:40]!r} is not a Python identifier")
+    generator = text(row, "input_generator", where)
+    levels_text = row.get("input_levels")
+    if isinstance(levels_text, int) and not isinstance(levels_text, bool):
+        levels_text = str(levels_text)
+    if not isinstance(levels_text, str) or not levels_text.strip():
+        raise RowError(f"{where}: missing column input_levels")
     try:
-        sizes = [int(x) for x in str(row["input_levels"]).split()]
+        sizes = [int(x) for x in levels_text.split()]
     except ValueError:
-        raise ProblemFormatError(f"{where}: input_levels must be space-separated integers") from None
+        raise RowError(f"{where}: input_levels must be space-separated integers, not {levels_text[:40]!r}") from None
     if len(sizes) != len(hardness) or len(counts) != len(hardness):
-        raise ProblemFormatError(f"{where}: {len(sizes)} input levels but {len(hardness)} hardness weights")
-    entry = str(row["entry_point"])
-    expert = str(row["reference_solution"])
-    if f"def {entry}(" not in expert:
-        expert = row["prompt"] + "\n" + expert
+        raise RowError(f"{where}: {len(sizes)} input levels but {len(hardness)} hardness weights")
+    if any(s < 0 or s > 10**12 for s in sizes):
+        raise RowError(f"{where}: input_levels must be sizes between 0 and 1e12")
+    reference = text(row, "reference_solution", where)
+    checker_code = text(row, "checker", where)
+    gen_tree = parse_module(prompt + "\n" + generator, where, "input_generator (after the prompt)")
+    if not defines(gen_tree, "generate_input"):
+        raise RowError(f"{where}: input_generator must define generate_input(size, lid, cid)")
+    try:
+        tree = ast.parse(reference)
+    except (SyntaxError, ValueError):  # a body that continues the prompt (the format allows both)
+        tree = None
+    if tree is not None:
+        if not defines(tree, entry):
+            raise RowError(f"{where}: reference_solution does not define {entry}()")
+        expert = reference
+    else:
+        expert = prompt + "\n" + reference
+        parse_module(expert, where, "prompt + reference_solution")
+    custom = _checker(prompt, checker_code, where)
+    job = GeneratorJob(
+        name=pid,
+        code=prompt + "\n" + generator,
+        sizes=tuple(sizes),
+        counts=tuple(counts),
+        seeds=seeds(index, counts, base_seed),
+        helper_module=HELPER_PACKAGE,
+    )
     return make_problem(
-        pid=safe_id(row["task_id"]),
-        title=str(row["task_id"]),
+        pid=pid,
         source="enamel",
         entry_point=entry,
-        prompt=str(row["prompt"]),
+        prompt=prompt,
         references={"expert": expert},
         levels=[Level(i, s, float(h), counts[i]) for i, (s, h) in enumerate(zip(sizes, hardness))],
-        generated=_generate(row, where, sizes, counts),
+        generated=None,
         checker="custom",
-        custom_check=_checker(row, where),
-        version=row_hash(row, [list(hardness), list(counts)]),
+        custom_check=custom,
+        version=row_hash({c: row.get(c) for c in COLUMNS}, [list(hardness), list(counts), index, base_seed]),
+        row_index=index,
+        where=where,
+        job=job,
     )
-
-
-def problems_from_rows(rows: list[dict], where: str) -> list[Problem]:
-    return [problem_from_row(row, f"{where}: row {i} ({row.get('task_id')})") for i, row in enumerate(rows)]

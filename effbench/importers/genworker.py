@@ -1,0 +1,216 @@
+"""The subprocess that runs published input generators, one forked child per row, under limits.
+
+Started by :mod:`effbench.importers.generate` as ``python -m effbench.importers.genworker`` with
+``PYTHONHASHSEED=0``; reads one JSON job on stdin and writes one JSON line per row on stdout, as
+each row finishes::
+
+    job  = {"helper_module": "enam", "seconds": 60.0, "memory_bytes": 2147483648, "parallel": 2,
+            "rows": [{"key": str, "code": str, "sizes": [int], "counts": [int], "seeds": [[int]]}]}
+    line = {"key": str, "ok": true, "levels": [[args, ...], ...]}        (args encoded by the codec)
+         | {"key": str, "ok": false, "kind": "timeout"|"memory"|"error", "why": str}
+
+Each row runs in a child forked from this process (the helper module is imported once, here) with
+an address-space and a CPU-time limit, its own process group, no stdin/stdout; the parent kills it
+at the wall-clock limit. Each call runs in a fresh scope, like the format's own evaluator: the
+helper module's names plus ``time`` (and ``random``, ``string``, ``math`` when the helper module is
+absent), then ``random.seed(seed)`` and ``generate_input(size=..., lid=..., cid=...)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+import tempfile
+import time
+from typing import Any
+
+POLL_SECONDS = 0.02
+
+
+def load_helpers(name: str) -> tuple[dict[str, Any] | None, str]:
+    """The helper module's names, in either published shape: a module, or a dict that the package
+    put in its module's place (``vars(module)``). (None, why) when it cannot be imported."""
+    if not name:
+        return None, "no helper module"
+    try:
+        package = __import__(name)
+    except Exception as exc:  # noqa: BLE001 - whatever the package raises on import
+        return None, f"{type(exc).__name__}: {exc}"
+    helpers = getattr(package, "datautils", None)
+    if helpers is None:
+        sub = sys.modules.get(f"{name}.datautils")
+        helpers = sub
+    if helpers is None:
+        try:
+            import importlib
+
+            helpers = importlib.import_module(f"{name}.datautils")
+        except Exception as exc:  # noqa: BLE001
+            return None, f"{name} has no datautils: {type(exc).__name__}: {exc}"
+    if isinstance(helpers, dict):
+        return dict(helpers), ""
+    try:
+        return dict(vars(helpers)), ""
+    except TypeError:
+        return None, f"{name}.datautils is neither a module nor a dict ({type(helpers).__name__})"
+
+
+def _scope(helpers: dict[str, Any] | None) -> dict[str, Any]:
+    import math
+    import random
+    import string
+
+    scope: dict[str, Any] = {"random": random, "string": string, "math": math}
+    if helpers:
+        scope.update({k: v for k, v in helpers.items() if k not in ("__name__", "__builtins__")})
+    scope["time"] = time
+    return scope
+
+
+def _child(row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_name: str, out_path: str) -> None:
+    """Runs in the forked child: generate every test of the row, write the result file."""
+    import random
+
+    from effbench import codec
+
+    result: dict[str, Any]
+    try:
+        code = compile(row["code"], f"{row['key']}:input_generator", "exec")
+        levels = []
+        for lid, (size, count) in enumerate(zip(row["sizes"], row["counts"])):
+            tests = []
+            for cid in range(count):
+                scope = _scope(helpers)
+                exec(code, scope)  # noqa: S102 - benchmark code, in this limited child
+                random.seed(row["seeds"][lid][cid])
+                args = scope["generate_input"](size=size, lid=lid, cid=cid)
+                if not isinstance(args, (tuple, list)):
+                    raise TypeError(f"generate_input returned {type(args).__name__}, not a tuple of arguments")
+                tests.append(codec.encode(list(args)))
+            levels.append(tests)
+        result = {"ok": True, "levels": levels}
+    except MemoryError:
+        result = {"ok": False, "kind": "memory", "why": "MemoryError at the generator's memory limit"}
+    except NameError as exc:
+        why = f"NameError: {exc}"
+        if helpers is None:
+            why += (
+                f" (the format's helper package provides it: pip install {helper_name}; import failed: {helper_error})"
+            )
+        result = {"ok": False, "kind": "error", "why": why}
+    except RecursionError as exc:
+        result = {"ok": False, "kind": "error", "why": f"RecursionError: {exc}"}
+    except BaseException as exc:  # noqa: BLE001 - benchmark code may raise anything
+        result = {"ok": False, "kind": "error", "why": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    try:
+        with open(out_path, "w") as f:
+            json.dump(result, f)
+    except (ValueError, TypeError) as exc:  # e.g. an int too long to print
+        with open(out_path, "w") as f:
+            json.dump({"ok": False, "kind": "error", "why": f"inputs cannot be written: {exc}"}, f)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this child when the worker dies (a sleeping generator uses no CPU time)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _start(row: dict, job: dict, helpers: Any, helper_error: str, out_path: str) -> tuple[int, str, float]:
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.setpgid(0, 0)
+            _die_with_parent()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)
+            mem = int(job["memory_bytes"])
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+            cpu = int(job["seconds"]) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            _child(row, helpers, helper_error, job.get("helper_module", ""), out_path)
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    try:
+        os.setpgid(pid, pid)  # also here: no window in which a kill of the group misses the child
+    except OSError:
+        pass
+    return pid, out_path, time.monotonic() + float(job["seconds"])
+
+
+def _finish(row: dict, status: int, out_path: str, timed_out: bool, job: dict) -> dict:
+    key = row["key"]
+    if timed_out:
+        return {"key": key, "ok": False, "kind": "timeout", "why": f"exceeded the {job['seconds']:g} s limit"}
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return {"key": key, "ok": False, "kind": "timeout", "why": f"exceeded the {job['seconds']:g} s CPU limit"}
+        return {
+            "key": key,
+            "ok": False,
+            "kind": "memory" if sig == signal.SIGSEGV else "error",
+            "why": f"killed by {signal.Signals(sig).name}",
+        }
+    try:
+        with open(out_path) as f:
+            result = json.load(f)
+    except (OSError, ValueError):
+        return {"key": key, "ok": False, "kind": "memory", "why": "the generator died without a result (memory limit?)"}
+    finally:
+        try:
+            os.unlink(out_path)
+        except OSError:
+            pass
+    return {"key": key, **result}
+
+
+def main() -> None:
+    from effbench import codec
+
+    job = json.loads(sys.stdin.read())
+    codec.runner_module()  # loaded once, before the children fork
+    helpers, helper_error = load_helpers(job.get("helper_module", ""))
+    rows = list(job["rows"])
+    parallel = max(1, int(job.get("parallel", 1)))
+    running: dict[int, tuple[dict, str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="effbench-gen-") as tmp:
+        started = 0
+        while rows or running:
+            while rows and len(running) < parallel:
+                row = rows.pop(0)
+                started += 1
+                pid, out_path, deadline = _start(row, job, helpers, helper_error, os.path.join(tmp, f"{started}.json"))
+                running[pid] = (row, out_path, deadline)
+            time.sleep(POLL_SECONDS)
+            for pid, (row, out_path, deadline) in list(running.items()):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                timed_out = False
+                if not done and time.monotonic() > deadline:
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        os.kill(pid, signal.SIGKILL)
+                    _, status = os.waitpid(pid, 0)
+                    timed_out = True
+                elif not done:
+                    continue
+                del running[pid]
+                line = _finish(row, status, out_path, timed_out, job)
+                sys.stdout.write(json.dumps(line) + "\n")
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
