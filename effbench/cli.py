@@ -305,6 +305,44 @@ def curves(run_dirs: tuple[Path, ...], out_dir: Path | None) -> None:
 
 
 @main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("leaderboard"),
+    show_default=True,
+    help="Where to write leaderboard.md, leaderboard.json, index.html and plots/.",
+)
+@click.option(
+    "--allow-mixed",
+    is_flag=True,
+    help="Rank runs with different problem sets, meters, environments "
+    "or alpha in one table (marked in every output) instead of one table each.",
+)
+@click.option("--seed", "lb_seed", type=int, default=0, show_default=True, help="Seed of bootstraps and permutations.")
+@click.option("--resamples", type=click.IntRange(100), default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--problems-dir", default=None, type=click.Path(file_okay=False), help="Categories of another problem set."
+)
+def leaderboard(
+    run_dirs: tuple[Path, ...], out_dir: Path, allow_mixed: bool, lb_seed: int, resamples: int, problems_dir: str | None
+) -> None:
+    """Rank run directories: Markdown, JSON and a self-contained HTML page with bootstrap
+    intervals, paired tests, Bradley-Terry ratings, plots and per-problem drill-down."""
+    from effbench.leaderboard import Settings, write_leaderboard
+
+    settings = Settings(seed=lb_seed, bootstrap_resamples=resamples, allow_mixed=allow_mixed)
+    doc = write_leaderboard(list(run_dirs), out_dir, settings, problems_dir)
+    for err in doc["errors"]:
+        click.echo(f"effbench: warning: skipped {err['error']}", err=True)
+    for table in doc["tables"]:
+        rows = ", ".join(f"{r['label']} {r['eff@1']:.3f}" for r in table["rows"])
+        click.echo(f"{table['id']}: {len(table['rows'])} rows on {len(table['problems'])} problems: {rows}")
+    click.echo(f"leaderboard: {out_dir / 'index.html'}, {out_dir / 'leaderboard.md'}, {out_dir / 'leaderboard.json'}")
+
+
+@main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--k", "k_text", default=None, help="k values (default: those of the run).")
 @click.option(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up effbench on a fresh Debian machine with Python 3.11: system packages (valgrind, and
-# python3-venv where the interpreter lacks venv), a virtual environment in .venv, the package.
+# Set up effbench on a fresh Debian machine with Python 3.11: system packages (valgrind, chromium and
+# chromium-driver for the leaderboard's browser test, and python3-venv where the interpreter lacks
+# venv), a virtual environment in .venv, the package.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ need_apt=()
 command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+# the leaderboard's browser test (tests/test_leaderboard_browser.py): Debian's chromium, driven by Selenium
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get" >&2
@@ -17,7 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "setup: please install: sudo apt-get install ${need_apt[*]} (continuing; valgrind is optional)" >&2
+    echo "setup: please install: sudo apt-get install ${need_apt[*]} (continuing; valgrind and chromium are optional)" >&2
   fi
 fi
 

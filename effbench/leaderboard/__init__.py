@@ -1,0 +1,62 @@
+"""``effbench leaderboard``: Markdown, JSON and a self-contained HTML page from many run directories.
+
+- :mod:`effbench.leaderboard.data`: run directories to rows (model, strategy, refinement round);
+- :mod:`effbench.leaderboard.stats`: bootstrap intervals, paired tests, Bradley-Terry ratings;
+- :mod:`effbench.leaderboard.board`: comparable tables and the ``leaderboard.json`` document;
+- :mod:`effbench.leaderboard.plots` and :mod:`effbench.leaderboard.render`: plots, Markdown, HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from effbench.leaderboard.board import SCHEMA, SCHEMA_VERSION, Settings, build
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "Settings", "build", "write_leaderboard"]
+
+OUTPUTS = ("leaderboard.md", "leaderboard.json", "index.html", "plots")
+
+
+def write_leaderboard(
+    run_dirs: Sequence[Path], out_dir: Path, settings: Settings | None = None, problems_dir: str | None = None
+) -> dict:
+    """Write ``leaderboard.md``, ``leaderboard.json``, ``index.html`` and ``plots/`` (PNG + SVG)
+    into ``out_dir`` and return the JSON document.
+
+    Everything is written to a scratch folder beside ``out_dir`` first and moved in at the end, so
+    an error leaves no half-written leaderboard.
+
+    Raises:
+        EffbenchError: no run directory is usable, or no table can be ranked (the message names
+            every directory and why); unusable directories among usable ones are listed in the
+            document's ``errors`` instead.
+    """
+    from effbench.leaderboard.plots import write_plots
+    from effbench.leaderboard.render import render_html, render_markdown
+
+    settings = settings or Settings()
+    tables, doc = build(run_dirs, settings, problems_dir)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    scratch = out_dir.parent / f".{out_dir.name}.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    try:
+        for table in tables:
+            write_plots(table, scratch / "plots")
+        doc["tables"] = [t.doc for t in tables]
+        (scratch / "leaderboard.json").write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+        (scratch / "leaderboard.md").write_text(render_markdown(doc))
+        (scratch / "index.html").write_text(render_html(doc, scratch))
+        out_dir.mkdir(exist_ok=True)
+        if (out_dir / "plots").exists():
+            shutil.rmtree(out_dir / "plots")
+        for name in OUTPUTS:
+            os.replace(scratch / name, out_dir / name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return doc

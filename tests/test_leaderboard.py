@@ -1,0 +1,277 @@
+"""effbench leaderboard: ranking, uncertainty, ratings, comparability, bad run directories, outputs.
+
+The runs are synthetic (tests/leaderboard_runs.py): scored by the real engine over a scripted
+sandbox, so the true order of the models is known.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from effbench.cli import main
+from effbench.errors import EffbenchError
+from effbench.leaderboard import SCHEMA, SCHEMA_VERSION, Settings, build, stats, write_leaderboard
+
+from . import leaderboard_runs as lr
+
+FAST = Settings(bootstrap_resamples=400, permutation_resamples=5000)  # 2**12 sign patterns: exact
+#: the true order of the synthetic rows by eff@1 (see leaderboard_runs: cost factors per model)
+TRUE_ORDER = ["expert", "fast", "refiner (round 2)", "mid", "slow", "slower", "refiner (round 1)"]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lb")
+    runs = lr.standard_runs(root)
+    return root, runs, str(root / "set" / "problems")
+
+
+@pytest.fixture(scope="module")
+def written(synthetic):
+    root, runs, problems = synthetic
+    out = root / "out"
+    doc = write_leaderboard(runs, out, FAST, problems)
+    return out, doc
+
+
+def test_rows_follow_the_true_order_and_ratings_agree(written):
+    """On runs where the order is known, eff@1 ranks the rows in that order, Bradley-Terry gives the
+    same order, and every adjacent difference (consistent on all 12 problems) is significant."""
+    _, doc = written
+    (table,) = doc["tables"]
+    labels = [r["label"] for r in table["rows"]]
+    assert labels == TRUE_ORDER
+    ratings = [r["rating"] for r in table["rows"]]
+    assert ratings == sorted(ratings, reverse=True)
+    assert table["order_disagreements"] == []
+    assert all(c["significant"] for c in table["comparisons"])
+    # 12 problems: the exact sign-flip test's smallest two-sided p-value is 2 / 2**12
+    assert table["comparisons"][0]["p_value"] == pytest.approx(2 / 2**12)
+
+
+def test_intervals_bracket_the_estimate_and_are_deterministic_for_a_seed(synthetic, written):
+    """Bootstrap intervals and ratings are the same on a second build with the same seed, differ
+    with another seed, and every interval contains its point estimate."""
+    _, runs, problems = synthetic
+    _, doc = written
+    again = build(runs, FAST, problems)[1]
+    assert lr.stats_of(again) == lr.stats_of({**doc, "tables": [dict(t, plots={}) for t in doc["tables"]]})
+    other = build(runs, Settings(seed=7, bootstrap_resamples=400, permutation_resamples=5000), problems)[1]
+    cis = [r["eff@1_ci"] for r in doc["tables"][0]["rows"]]
+    other_cis = [r["eff@1_ci"] for r in other["tables"][0]["rows"]]
+    assert cis != other_cis
+    for row in doc["tables"][0]["rows"]:
+        for key, ci in (("eff@1", row["eff@1_ci"]), ("pass@1", row["pass@1_ci"]), ("rating", row["rating_ci"])):
+            assert ci["low"] - 1e-9 <= row[key] <= ci["high"] + 1e-9, (row["label"], key)
+    assert doc["settings"]["bootstrap_resamples"] == 400 and doc["settings"]["seed"] == 0
+
+
+def test_bootstrap_interval_covers_a_known_mean():
+    """The percentile interval of a mean of 200 draws from N(0.5, 0.1) covers 0.5 and has roughly
+    the width of +-1.96 standard errors."""
+    x = np.random.default_rng(3).normal(0.5, 0.1, 200)
+    ci = stats.bootstrap_mean(x, seed=0, n_resamples=2000)
+    assert ci.low < 0.5 < ci.high
+    assert ci.high - ci.low == pytest.approx(2 * 1.96 * 0.1 / np.sqrt(200), rel=0.25)
+    assert stats.bootstrap_mean(x, seed=0, n_resamples=2000) == ci
+
+
+def test_paired_test_does_not_call_noise_significant():
+    """Two rows whose per-problem differences are symmetric noise are not significantly different;
+    identical rows give p = 1."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, 12)
+    noise = rng.normal(0, 0.05, 12)
+    noise -= noise.mean()
+    assert stats.paired_permutation_test(x, x + noise, seed=0, n_resamples=9999) > 0.5
+    assert stats.paired_permutation_test(x, x, seed=0, n_resamples=9999) == 1.0
+
+
+def test_bradley_terry_recovers_the_strength_order():
+    """Comparisons drawn from known strengths give ratings in the same order, centred on 1000."""
+    rng = np.random.default_rng(0)
+    true = np.array([1.0, 0.3, -0.2, -1.1])
+    wins = np.zeros((4, 4))
+    for _ in range(400):
+        i, j = rng.choice(4, 2, replace=False)
+        p = 1 / (1 + np.exp(-(true[i] - true[j])))
+        if rng.uniform() < p:
+            wins[i, j] += 1
+        else:
+            wins[j, i] += 1
+    ratings = stats.elo(stats.bradley_terry(wins))
+    assert list(np.argsort(-ratings)) == [0, 1, 2, 3]
+    assert ratings.mean() == pytest.approx(1000.0)
+
+
+def test_ties_split_the_win(tmp_path):
+    """Equal eff@1 on a problem counts half a win each way."""
+    w = stats.win_matrices(np.array([[0.5, 0.5, 0.1]]))
+    assert w[0, 0, 1] == w[0, 1, 0] == 0.5 and w[0, 0, 2] == 1.0 and w[0, 2, 0] == 0.0
+
+
+def test_outputs_are_written_and_self_contained(written):
+    """leaderboard.md, leaderboard.json (versioned), index.html and PNG+SVG plots exist; the page
+    loads nothing from the network and inlines its plots; the JSON records the resamples."""
+    out, doc = written
+    data = json.loads((out / "leaderboard.json").read_text())
+    assert data["schema"] == SCHEMA and data["schema_version"] == SCHEMA_VERSION
+    assert data["settings"]["bootstrap_resamples"] == FAST.bootstrap_resamples
+    page = (out / "index.html").read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert page.count("data:image/png;base64,") == 4
+    for plot in data["tables"][0]["plots"].values():
+        assert plot["files"], plot["caption"]
+        for rel in plot["files"].values():
+            assert (out / rel).stat().st_size > 1000
+    md = (out / "leaderboard.md").read_text()
+    for label in TRUE_ORDER:
+        assert f"| {label} |" in md
+    # every row links to its drill-down, every problem has one
+    for row in data["tables"][0]["rows"]:
+        assert f'href="#row-{row["slug"]}"' in page and f'id="row-{row["slug"]}"' in page
+    for pid in lr.PROBLEMS:
+        assert f'id="problem-table-1-{pid}"' in page
+
+
+def test_drill_down_has_verdicts_and_level_counts_against_expert_and_slower(written):
+    """The per-problem drill-down gives each row's verdict mix and its best sample's counts per
+    level next to the expert's profile and the slower tier's counts."""
+    out, doc = written
+    (table,) = doc["tables"]
+    pid = lr.PROBLEMS[0]
+    page = (out / "index.html").read_text()
+    section = page[page.index(f'id="problem-table-1-{pid}"') :]
+    section = section[: section.index("</details>")]
+    assert "expert profile" in section and "slower tier loop" in section
+    mid = next(r for r in table["rows"] if r["label"] == "mid")
+    best = mid["problems"][pid]["samples"][mid["problems"][pid]["best_sample"]]
+    top = best["level_costs"][-1]
+    assert f"{top:,.0f}" in section
+    assert mid["problems"][pid]["verdicts"] == {"ok": 3}
+
+
+def test_refinement_rounds_are_rows_scored_best_so_far(written):
+    """Round 2 of a refining model scores each chain's best of rounds 1-2, with cumulative tokens."""
+    _, doc = written
+    rows = {r["label"]: r for r in doc["tables"][0]["rows"]}
+    r1, r2 = rows["refiner (round 1)"], rows["refiner (round 2)"]
+    assert r2["eff@1"] > r1["eff@1"]
+    assert r2["tokens_per_problem"] == pytest.approx(2 * r1["tokens_per_problem"])
+    assert r1["strategy"] == r2["strategy"] == "refine"
+
+
+def test_flaky_model_pass_rate_and_verdict_mix(tmp_path):
+    """A model wrong on one sample in three has pass@1 2/3 on every problem and 'wrong' in its mix."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    samples = []
+    for i, pid in enumerate(lr.PROBLEMS):
+        for s in range(3):
+            code = lr.candidate_code(lr.factor("fast", i), wrong=(s == 0))
+            samples.append(("flaky", pid, s, code, lr.usage(100)))
+    run = lr.write_run(tmp_path / "flaky", problems, samples)
+    ref = lr.write_run(tmp_path / "ref", problems, lr.reference_samples(problems), tiers="expert,slower")
+    doc = build([run, ref], FAST, str(problems))[1]
+    flaky = next(r for r in doc["tables"][0]["rows"] if r["label"] == "flaky")
+    assert flaky["pass@1"] == pytest.approx(2 / 3)
+    assert flaky["problems"][lr.PROBLEMS[0]]["verdicts"] == {"ok": 2, "wrong": 1}
+
+
+def test_different_meters_are_separate_tables_unless_allow_mixed(synthetic, tmp_path):
+    """A run with another meter is never ranked silently with the others: a separate table naming
+    the difference; with allow_mixed one table, marked mixed in JSON, Markdown and HTML."""
+    root, runs, problems = synthetic
+    other = lr.write_run(tmp_path / "timed", Path(problems), lr.model_samples({"fast": 1.1}), meter="time")
+    doc = build([*runs, other], FAST, problems)[1]
+    assert len(doc["tables"]) == 2
+    assert any("meter: valgrind vs time" in d for d in doc["tables"][1]["differences"])
+    assert not doc["mixed"]
+    out = tmp_path / "mixed"
+    mixed = write_leaderboard([*runs, other], out, Settings(bootstrap_resamples=200, allow_mixed=True), problems)
+    (table,) = mixed["tables"]
+    assert mixed["mixed"] and table["mixed"] and all(r["mixed"] for r in table["rows"])
+    assert any("meter" in d for d in table["differences"])
+    md, page = (out / "leaderboard.md").read_text(), (out / "index.html").read_text()
+    assert "MIXED" in md and "MIXED" in page
+    assert md.count("†") >= len(table["rows"])
+
+
+def test_seeds_are_shown_and_their_sharing_stated(written):
+    """Each row shows its run's input seed; the table says the rows do not share one."""
+    out, doc = written
+    (table,) = doc["tables"]
+    assert {r["seed"] for r in table["rows"]} == {"seed-a", "seed-b", "seed-c"}
+    assert table["seeds_shared"] is False
+    assert "do not share one input seed" in (out / "leaderboard.md").read_text()
+
+
+def test_corrupt_and_foreign_run_dirs_are_named_and_the_others_reported(synthetic, tmp_path):
+    """A folder that is not a run, and a run whose records are corrupt, are named in the error
+    list (JSON, Markdown, stderr) while the usable runs are still ranked; exit code 0."""
+    root, runs, problems = synthetic
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("hello")
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(runs[1], corrupt)
+    lines = (corrupt / "samples.jsonl").read_text().splitlines()
+    lines[3] = '{"model": "fast", "problem_id": 7'
+    (corrupt / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "leaderboard",
+            str(runs[0]),
+            str(foreign),
+            str(corrupt),
+            "--out",
+            str(out),
+            "--resamples",
+            "200",
+            "--problems-dir",
+            problems,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "leaderboard.json").read_text())
+    errors = {e["path"]: e["error"] for e in doc["errors"]}
+    assert set(errors) == {str(foreign), str(corrupt)}
+    assert "not an effbench run directory" in errors[str(foreign)]
+    assert "samples.jsonl" in errors[str(corrupt)] or "corrupt" in errors[str(corrupt)]
+    assert str(foreign) in result.stderr and str(corrupt) in result.stderr
+    assert [r["label"] for r in doc["tables"][0]["rows"]] == ["expert", "slower"]
+    assert str(corrupt) in (out / "leaderboard.md").read_text()
+
+
+def test_no_usable_run_dir_exits_2_and_writes_nothing(tmp_path):
+    """Only unusable directories: one line naming them, exit code 2, no output folder."""
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["leaderboard", str(foreign), str(tmp_path / "missing"), "--out", str(out)])
+    assert result.exit_code == 2
+    assert str(foreign) in result.stderr and "missing" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out*"))
+    with pytest.raises(EffbenchError):
+        build([foreign], FAST)
+
+
+def test_rows_without_a_common_problem_are_not_ranked_on_others(tmp_path):
+    """A row missing a problem is ranked on the problems every row has, and says which it lacks."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    some = [s for s in lr.model_samples({"mid": 1.4}) if s[1] != lr.PROBLEMS[0]]
+    run_a = lr.write_run(tmp_path / "a", problems, some)
+    run_b = lr.write_run(tmp_path / "b", problems, lr.model_samples({"fast": 1.1}))
+    doc = build([run_a, run_b], FAST, str(problems))[1]
+    (table,) = doc["tables"]
+    assert lr.PROBLEMS[0] not in table["problems"] and len(table["problems"]) == 11
+    fast = next(r for r in table["rows"] if r["label"] == "fast")
+    assert fast["excluded_problems"] == [lr.PROBLEMS[0]]
