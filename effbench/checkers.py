@@ -4,7 +4,7 @@ Both sides are plain data decoded from JSON (see ``sandbox/runner.py``): the can
 bring an object with a forged ``__eq__`` across the boundary. Values that JSON cannot hold travel
 tagged: ``{"__effbench__": TAG, ...}`` with TAG one of ``tuple``, ``set``, ``frozenset`` (field
 ``items``), ``dict`` (``items``: key/value pairs), ``bytes`` (``hex``), ``complex`` (``real``,
-``imag``) and ``int`` (``dec``: a big integer in decimal).
+``imag``, or ``re``, ``im``) and ``int`` (a big integer: ``dec`` in decimal or ``hex`` in base 16).
 
 Two views of a tagged value:
 
@@ -49,6 +49,18 @@ def _big_int(text: str) -> int:
     return sign * value
 
 
+def _tagged_int(value: dict) -> int:
+    """``{"__effbench__": "int", "dec": "-123..."}`` or ``{..., "hex": "-7b..."}`` -> int."""
+    if "hex" in value:
+        text = str(value["hex"])
+        digits = text[1:] if text[:1] == "-" else text
+        digits = digits[2:] if digits[:2].lower() == "0x" else digits
+        if not digits or not digits.isascii() or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise ValueError(f"not a hexadecimal integer: {text[:40]!r}")
+        return int(text, 16)  # no digit limit for base 16
+    return _big_int(str(value.get("dec", "")))
+
+
 def _items(value: dict) -> list:
     items = value.get("items")
     if not isinstance(items, list):
@@ -88,13 +100,15 @@ def to_python(value: Any) -> Any:
     if tag == "bytes":
         return bytes.fromhex(str(value.get("hex", "")))
     if tag == "int":
-        return _big_int(str(value.get("dec", "")))
+        return _tagged_int(value)
     if tag == "complex":
         if "items" in value:
             real, imag = _items(value)
         else:
-            real, imag = value.get("real", 0.0), value.get("imag", 0.0)
-        return complex(float(real), float(imag))
+            real, imag = value.get("re", value.get("real")), value.get("im", value.get("imag"))
+        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (real, imag)):
+            raise ValueError("tagged complex without a real and an imaginary part")
+        return complex(real, imag)
     raise ValueError(f"unknown tag {tag!r}")
 
 
@@ -113,14 +127,12 @@ def canonical(value: Any) -> Any:
             return sorted(([canonical(k), canonical(v)] for k, v in value.get("items", [])), key=_sort_key)
         if tag == "bytes":
             return {TAG: "bytes", "hex": value.get("hex")}
-        if tag == "int":
-            dec = str(value.get("dec", ""))
-            if len(dec) <= _INT_CHUNK:
-                try:
-                    return _big_int(dec)
-                except ValueError:
-                    pass
-            return {TAG: "int", "dec": dec}
+        if tag == "int":  # an int while short enough to print, else one normal form
+            try:
+                number = _tagged_int(value)
+            except ValueError:
+                return {k: canonical(v) for k, v in value.items()}
+            return number if number.bit_length() <= _INT_CHUNK * 3 else {TAG: "int", "hex": hex(number)}
         return {k: canonical(v) for k, v in value.items()}
     return value
 

@@ -236,20 +236,14 @@ def evaluate(
             raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
         samples_files = [Path(p) for p in samples_opt]
         samples = []
+        # a dataset's skipped rows still name valid task ids: their samples are dropped below
+        readable = problems.with_skipped() if hasattr(problems, "with_skipped") else problems
         for path in samples_files:
-            samples += [s for s in load_samples_file(path, problems) if not ids or s.problem_id in ids]
+            samples += [s for s in load_samples_file(path, readable) if not ids or s.problem_id in ids]
         if tiers:
             samples += reference_samples(problems, ids, _ids(tiers) or [])
         if not samples:
             raise EffbenchError("no samples left after --problems filtering")
-        if dataset:  # samples are valid: now generate the inputs of the problems they need
-            _generate_inputs(problems, sorted({s.problem_id for s in samples}), named)
-            kept = [s for s in samples if s.problem_id in problems.problems]
-            if len(kept) < len(samples):
-                click.echo(
-                    f"effbench: warning: {len(samples) - len(kept)} sample(s) of skipped problems dropped", err=True
-                )
-            samples = kept
         # k must not exceed n for any (model, problem): checked before anything runs
         counts: dict[tuple[str, str], int] = {}
         for s in samples:
@@ -259,6 +253,17 @@ def evaluate(
             (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
             raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
         ks = ks or default_ks(n_min)
+        if dataset:  # samples are valid: now generate the inputs of the problems they need
+            needed = sorted({s.problem_id for s in samples if s.problem_id in problems.problems})
+            if not needed:
+                raise EffbenchError("no samples left: every sample is of a skipped problem")
+            _generate_inputs(problems, needed, named)
+            kept = [s for s in samples if s.problem_id in problems.problems]
+            if len(kept) < len(samples):
+                click.echo(
+                    f"effbench: warning: {len(samples) - len(kept)} sample(s) of skipped problems dropped", err=True
+                )
+            samples = kept
         choice, workers = _meter_and_workers(meter, workers)
         from effbench.run import evaluate_samples
 

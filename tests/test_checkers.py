@@ -49,6 +49,9 @@ def test_tagged_values_reach_custom_checkers_as_real_python_values():
     assert got[4] == complex(1.5, -2.0)
     assert got[5] == big
     assert got[6] == {(1, 2): "pair"}
+    # the runner's other spellings: complex as re/im, a big int in base 16
+    assert to_python({"__effbench__": "complex", "re": 0.5, "im": 2}) == complex(0.5, 2)
+    assert to_python({"__effbench__": "int", "hex": hex(-big)}) == -big
 
 
 def _decimal(n: int) -> str:
@@ -66,6 +69,9 @@ def test_builtin_checkers_keep_their_leniency_for_tagged_values():
     assert check("exact", [1, 2], as_tuple)
     assert check("exact", {"__effbench__": "set", "items": [1, 2]}, {"__effbench__": "frozenset", "items": [2, 1]})
     assert check("exact", 5, {"__effbench__": "int", "dec": "5"})
+    assert check("exact", 7**9000, {"__effbench__": "int", "hex": hex(7**9000)}) is False  # an int vs a huge one
+    huge = {"__effbench__": "int", "hex": hex(7**9000)}
+    assert check("exact", huge, {"__effbench__": "int", "dec": _decimal(7**9000)})
     assert not check("exact", [1, 2, 3], as_tuple)
 
 

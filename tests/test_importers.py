@@ -321,3 +321,49 @@ def test_imported_problems_run_through_the_same_sandbox_and_scorer(valgrind_box)
     wrong = ev.evaluate(toy, "def distinct_count(items):\n    return float(len(set(items)))\n")
     assert wrong.verdict == "wrong"
     assert ev.evaluate(toy, toy.expert_code).efficiency == pytest.approx(1.0, abs=0.02)
+
+
+def test_dataset_folders_and_parquet_go_through_datasets_with_a_named_split(tmp_path):
+    """A hub-style dataset with one split is read whole; with several, SOURCE#SPLIT names one."""
+    import datasets
+
+    line = (FORMATS / "evalperf_bad_rows.jsonl").read_text().splitlines()[0]
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (one / "test.jsonl").write_text(line + "\n")
+    (two / "test.jsonl").write_text(line + "\n")
+    (two / "train.jsonl").write_text(line + "\n")
+    assert list(_load(f"evalperf:{one}")[0].problems) == ["Toy/short"]
+    with pytest.raises(EffbenchError, match=r"several splits \(.*\): name one as .*#SPLIT"):
+        _load(f"evalperf:{two}")
+    assert list(_load(f"evalperf:{two}#test")[0].problems) == ["Toy/short"]
+    with pytest.raises(EffbenchError, match="no split 'nope'"):
+        _load(f"evalperf:{two}#nope")
+    parquet = tmp_path / "rows.parquet"
+    datasets.Dataset.from_list([json.loads(line)]).to_parquet(str(parquet))
+    assert list(_load(f"evalperf:{parquet}")[0].problems) == ["Toy/short"]
+
+
+def test_samples_of_skipped_rows_are_dropped_not_refused(tmp_path):
+    """A samples file covering every row of a file with a bad row (static) and an endless generator:
+    the run scores the sound row and drops the others' samples with a warning."""
+    rows = list(csv.DictReader((FORMATS / "enamel_limits.csv").open()))[:2]  # Fine/0, Loop/0
+    rows.append(dict(rows[0], task_id="Bad/levels", input_levels="a b c d"))
+    path = tmp_path / "mixed.csv"
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    samples = tmp_path / "samples.jsonl"
+    body = "    return sum(nums)\n"
+    samples.write_text("".join(json.dumps({"task_id": r["task_id"], "completion": body}) + "\n" for r in rows))
+    env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"), EFFBENCH_GENERATOR_SECONDS="2")
+    cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", f"enamel:{path}", "--samples", str(samples)]
+    cmd += ["--meter", "time", "--run-dir", str(tmp_path / "run"), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "(Bad/levels): skipped: input_levels" in done.stderr
+    assert "(Loop/0): skipped: its input_generator exceeds the time limit" in done.stderr
+    assert "2 sample(s) of skipped problems dropped" in done.stderr
+    assert list(json.loads(done.stdout)["models"]["samples"]["problems"]) == ["Fine/0"]

@@ -65,8 +65,12 @@ def _read_json(path: Path) -> list[Any]:
     return rows
 
 
-def read_rows(source: str, split: str = "train") -> list[Any]:
-    """Rows of a local file or a hub dataset: dicts, or a RowError for a line that is no row."""
+def read_rows(source: str) -> list[Any]:
+    """Rows of a local file or a hub dataset: dicts, or a RowError for a line that is no row.
+
+    A hub dataset (or a local dataset folder) with one split is read whole; with several, name one
+    as ``SOURCE#SPLIT`` (e.g. ``evalplus/evalperf#test``).
+    """
     path = Path(source)
     if path.suffix in (".csv", ".json", ".jsonl", ".parquet"):
         if not path.is_file():
@@ -84,18 +88,30 @@ def read_rows(source: str, split: str = "train") -> list[Any]:
         ) from None
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+    name, _, split = source.partition("#") if path.suffix != ".parquet" else (source, "", "")
     try:
         if path.suffix == ".parquet":
-            ds = datasets.load_dataset("parquet", data_files=str(path), split="train")
+            loaded = datasets.load_dataset("parquet", data_files=str(path))
         else:
-            ds = datasets.load_dataset(source, split=split)
+            loaded = datasets.load_dataset(name)
     except Exception as exc:  # noqa: BLE001 - datasets raises many kinds; one line for the user
         raise EffbenchError(f"{source}: cannot load with datasets: {type(exc).__name__}: {exc}") from None
-    return [dict(row) for row in ds]
+    splits = list(loaded)
+    if split and split not in splits:
+        raise EffbenchError(f"{source}: no split {split!r} (splits: {', '.join(splits)})")
+    if not split:
+        if len(splits) != 1:
+            raise EffbenchError(f"{source}: several splits ({', '.join(splits)}): name one as {name}#SPLIT")
+        split = splits[0]
+    return [dict(row) for row in loaded[split]]
 
 
-def _parse_rows(fmt: str, rows: list[Any], name: str) -> tuple[dict[str, ImportedProblem], dict[str, str], list[str]]:
-    """(usable problems by id, skipped rows by id -> why, skipped rows without an id -> why)."""
+def _parse_rows(
+    fmt: str, rows: list[Any], name: str, prompts: dict[str, str] | None = None
+) -> tuple[dict[str, ImportedProblem], dict[str, str], list[str]]:
+    """(usable problems by id, skipped rows by id -> why, skipped rows without an id -> why);
+    ``prompts`` receives the prompt of each skipped row that has one."""
+    prompts = {} if prompts is None else prompts
     if fmt == "enamel":
         from effbench.importers.enamel import problem_from_row
     else:
@@ -118,6 +134,8 @@ def _parse_rows(fmt: str, rows: list[Any], name: str) -> tuple[dict[str, Importe
             tid = str(task_id).strip() if label else ""
             if tid and tid not in problems and tid not in skipped:
                 skipped[tid] = reason
+                if isinstance(row.get("prompt"), str):
+                    prompts[tid] = row["prompt"]
             else:
                 anonymous.append(reason)
             continue
@@ -158,7 +176,8 @@ def load_dataset_problems(
     if not rows:
         raise EffbenchError(f"{source}: no rows")
     name = Path(source).name
-    problems, skipped, anonymous = _parse_rows(fmt, rows, name)
+    prompts: dict[str, str] = {}
+    problems, skipped, anonymous = _parse_rows(fmt, rows, name, prompts)
     if fmt == "enamel":
         from effbench.importers.enamel import selections
     else:
@@ -172,6 +191,7 @@ def load_dataset_problems(
         problems=dict(problems),
         skipped=skipped,
         selections=selections(list(problems) + list(skipped)),
+        skipped_prompts=prompts,
     )
     wanted = ps.expand(list(ids) if ids else None)
     explicit = [i for i in (ids or ()) if not i.startswith("@")]

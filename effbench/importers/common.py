@@ -166,6 +166,28 @@ class ImportedSet(ProblemSet):
     skipped: dict[str, str] = field(default_factory=dict)
     #: named selections (``@name``) of this format: name -> ids in the file
     selections: dict[str, list[str]] = field(default_factory=dict)
+    #: the prompt of each skipped row that has one (completions in samples files continue it)
+    skipped_prompts: dict[str, str] = field(default_factory=dict)
+
+    def with_skipped(self) -> ProblemSet:
+        """This set plus a stand-in (its prompt only) for each skipped row that has a task id: for
+        reading samples files, whose samples of skipped rows are then dropped, not refused."""
+        stand_ins = {
+            pid: make_problem(
+                pid=pid,
+                source="skipped",
+                entry_point="",
+                prompt=self.skipped_prompts.get(pid, ""),
+                references={},
+                levels=[],
+                generated=[],
+                version="",
+                row_index=-1,
+                where=why,
+            )
+            for pid, why in self.skipped.items()
+        }
+        return ProblemSet(self.name, self.version, {**stand_ins, **self.problems})
 
     def get(self, problem_id: str) -> Problem:
         if problem_id in self.skipped:
