@@ -128,7 +128,7 @@ def test_evalperf_bad_rows_are_skipped_with_a_line_naming_them():
 def test_generators_run_under_time_and_memory_limits():
     """An endless generator and one that allocates without bound are skipped, each named with
     the limit it hit; the sound row is imported."""
-    ps, warnings = _load(f"enamel:{FORMATS / 'enamel_limits.csv'}", limits=GeneratorLimits(2.0, 256 << 20))
+    ps, warnings = _load(f"enamel:{FORMATS / 'enamel_limits.csv'}", limits=GeneratorLimits(5.0, 256 << 20))
     assert list(ps.problems) == ["Fine/0"]
     text = "\n".join(warnings)
     assert "(Loop/0): skipped: its input_generator exceeds the time limit" in text

@@ -80,11 +80,13 @@ def test_malformed_rows_never_raise_out_of_the_parser(case):
 )
 @given(
     st.sampled_from(["enamel", "evalperf"]),
+    st.sampled_from([".jsonl", ".json", ".csv"]),
     st.lists(st.one_of(st.text(max_size=40), values.map(json.dumps)), max_size=5),
 )
-def test_malformed_files_give_one_clear_error_or_a_set(tmp_path, fmt, lines):
-    """Arbitrary JSON-lines files: a problem set, or an EffbenchError (one line, exit 2); nothing else."""
-    path = tmp_path / "fuzz.jsonl"
+def test_malformed_files_give_one_clear_error_or_a_set(tmp_path, fmt, suffix, lines):
+    """Arbitrary CSV / JSON / JSON-lines files: a problem set, or an EffbenchError (one line,
+    exit 2); nothing else."""
+    path = tmp_path / f"fuzz{suffix}"
     path.write_text("\n".join(lines) + "\n")
     try:
         ps = load_dataset_problems(f"{fmt}:{path}", generate=False, warn=lambda m: None)
