@@ -1,5 +1,5 @@
 """Model adapters against a real HTTP server on 127.0.0.1 that speaks the OpenAI API and
-misbehaves on purpose; code extraction on a table of answers we wrote."""
+misbehaves on purpose (code extraction: tests/test_extract.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
-from effbench.models.extract import extract_chat, extract_completion
 
 from .conftest import MINI
 from .openai_fake import FakeOpenAI
@@ -27,58 +25,6 @@ def scripted(prompt: str, index: int) -> str:
 
 
 ENTRY = "triangle"
-
-
-@pytest.mark.parametrize(
-    "answer,found,reason",
-    [
-        ("```python\ndef triangle(n):\n    return 1\n```", True, "fenced block"),
-        ("```\ndef triangle(n):\n    return 1\n```", True, "fenced block"),
-        (
-            "```py\nimport math\n```\ntext\n```python\ndef triangle(n):\n    return math.comb(n + 1, 2)\n```",
-            True,
-            "2 fenced blocks",
-        ),
-        ("def triangle(n):\n    return 1\n", True, "bare code"),
-        ("Here you go.\n\ndef triangle(n):\n    return 1\n\nIt returns one.", True, "code inside prose"),
-        ("```python\ndef other(n):\n    return 1\n```", False, "no fenced block defines triangle()"),
-        ("```python\ndef triangle(n)\n    return 1\n```", False, "the fenced code does not parse"),
-        ("No idea, sorry.", False, "no code defining triangle()"),
-        ("```javascript\nfunction triangle(n) { return 1 }\n```", False, "no code defining triangle()"),
-    ],
-)
-def test_chat_extraction_table(answer, found, reason):
-    got = extract_chat(answer, ENTRY)
-    assert (got.code is not None) == found and got.reason == reason
-    if found:
-        ns: dict = {}
-        exec(got.code, ns)
-        assert callable(ns[ENTRY])
-
-
-PROMPT = 'def triangle(n: int) -> int:\n    """Sum 1..n."""\n'
-
-
-@pytest.mark.parametrize(
-    "answer,expect",
-    [
-        ("    return n * (n + 1) // 2\n", "return n * (n + 1) // 2"),
-        (
-            "    total = 0\n    for i in range(n + 1):\n        total += i\n    return total\n\nprint(triangle(3))\n",
-            "return total",
-        ),
-        ("    return n\n\n\nif __name__ == '__main__':\n    main()\n", "return n"),
-        ("    return sum(range(n + 1))\n```\nExplanation: it sums.", "return sum(range(n + 1))"),
-    ],
-)
-def test_completion_extraction_keeps_the_function_only(answer, expect):
-    got = extract_completion(PROMPT, answer, ENTRY)
-    assert got.code is not None and got.code.startswith(PROMPT.rstrip("\n")) and expect in got.code
-    assert "print(" not in got.code and "__main__" not in got.code
-
-
-def test_empty_completion_is_reported():
-    assert extract_completion(PROMPT, "\n\n", ENTRY).code is None
 
 
 def effbench(*args, cache_dir, extra_env=None):

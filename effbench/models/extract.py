@@ -1,99 +1,733 @@
-"""Code extraction from model answers.
+"""Code extraction: from a model's answer to the program that is run.
 
-Chat answers: fenced blocks (with or without a language tag; several blocks), bare code, prose
-around code. Completion mode: the answer continues the prompt (often indentation only), so the
-code is prompt + answer, cut where the model wanders off into a new top-level statement.
-An answer without usable code is reported with the reason; it counts as a failed sample.
+What is read (the rules; README "Code extraction" explains them to users):
+
+- **Reasoning** inside ``<think>``/``<thinking>``/``<reasoning>`` blocks is never taken as the answer.
+  An unclosed block (the answer was cut off) runs to the end of the text; a ``</think>`` with no
+  opening tag (the chat template opened it) makes everything before it reasoning. With nothing but
+  reasoning, the sample fails (:attr:`ExtractionKind.REASONING_ONLY`). Its length in characters is
+  reported (:attr:`Extraction.reasoning_chars`) so that the runner can account it as cost.
+- **Fences**: an opening fence is a line starting with three or more backticks (or tildes), with an
+  optional language tag; a closing fence is a line holding only a fence at least as long. Three
+  backticks inside a line (a docstring, a string) never close a block, and when the shortest
+  reading of a Python block does not parse, every longer one is tried. An opening fence with
+  nothing after it (a lone closing fence after bare code) is not a block.
+- **Several blocks**: the program is the *last* parseable Python block that defines the entry point
+  at top level; other blocks contribute only the definitions and imports the program needs (found
+  by name, transitively), in the order they were written. Usage and test code is dropped, never
+  run: in the program's own top-level code, statements that call the entry point (directly or
+  through a function that does), ``print``/``input`` calls, ``assert``, ``if __name__ == ...``
+  blocks, ``test_*`` functions and ``Test*`` classes, ``from x import <entry point>``, and unused
+  imports of modules outside the standard library (``pytest``, ``solution``...). A statement that
+  binds a name the solution needs is always kept (``TABLE = [...]``, ``f = cache(f)``).
+- **No fences**: the whole answer if it parses, else the runs of lines starting at a
+  ``def``/``class``/``import``/``from``/``@`` line that parse, read as blocks.
+- **``class Solution``** (LeetCode style) with the entry point as a method and no top-level
+  function of that name is *adapted*: a module-level ``entry_point(*args, **kwargs)`` calling the
+  method on a fresh instance is appended (the cost of building the instance counts), and the
+  ``typing`` names the class uses without importing them (``List``, ``Optional``...) are imported,
+  as LeetCode's environment does. A class whose constructor needs arguments fails
+  (:attr:`ExtractionKind.METHOD_NEEDS_INSTANCE`).
+- **Completion mode**: the code is the prompt continued by the answer, cut at the last top-level
+  line up to which it parses (prose or a fence after the function ends it), then cleaned as above.
+  A body indented differently from the prompt (one space too many, or a first line that lost its
+  indentation) is re-indented to the prompt's level before giving up. An answer in chat style (a
+  fenced block defining the entry point) is read as in chat mode.
+- **Syntax errors** are not extraction failures: when the code that defines the entry point does
+  not parse, it is handed on unchanged (:attr:`ExtractionKind.SYNTAX_ERROR`) so that the sandbox
+  reports ``SyntaxError`` with the compiler's message, the same in chat mode, completion mode and
+  samples files.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+import symtable
+import sys
+import textwrap
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
-PYTHON_TAGS = {"", "python", "py", "python3", "py3"}
+
+class ExtractionKind(StrEnum):
+    """How the code was found, or why none was."""
+
+    FENCED = "fenced"
+    BARE = "bare"
+    PROSE = "prose"  # code between lines of prose, no fences
+    COMPLETION = "completion"
+    SYNTAX_ERROR = "syntax_error"  # code defining the entry point that does not parse: run to report it
+    NO_CODE = "no_code"
+    REASONING_ONLY = "reasoning_only"
+    EMPTY = "empty"
+    METHOD_NEEDS_INSTANCE = "method_needs_instance"
+
+
+FOUND = {
+    ExtractionKind.FENCED,
+    ExtractionKind.BARE,
+    ExtractionKind.PROSE,
+    ExtractionKind.COMPLETION,
+    ExtractionKind.SYNTAX_ERROR,
+}
 
 
 @dataclass(frozen=True)
 class Extraction:
+    """The result of reading one answer.
+
+    ``code``: the program to run (None: nothing to run, the sample fails with ``reason``).
+    ``reason``: one line, how the code was found or why none was. ``kind``: the same, as an enum.
+    ``reasoning_chars``: characters of reasoning (``<think>`` blocks) in the answer, a cost.
+    ``dropped``: the top-level statements removed as usage or test code, as ``"line N: text"``.
+    """
+
     code: str | None
-    reason: str  # how it was found, or why nothing was
+    reason: str
+    kind: ExtractionKind = ExtractionKind.NO_CODE
+    reasoning_chars: int = 0
+    dropped: tuple[str, ...] = field(default=())
+
+    def reasoning_tokens(self, answer: str, completion_tokens: float) -> float:
+        """The completion tokens spent on reasoning, estimated as the reasoning's share of the
+        answer's characters (servers report one total for the whole answer). Tokens."""
+        if not answer or not self.reasoning_chars:
+            return 0.0
+        return round(completion_tokens * min(1.0, self.reasoning_chars / len(answer)), 1)
+
+
+_MAX_TRIES = 64  # top-level boundaries tried before giving up on a run of code (see _grow)
+PYTHON_TAGS = {"", "python", "py", "python3", "py3", "python3.11", "ipython", "pycon"}
+_REASONING_TAG = re.compile(r"<(/?)(think|thinking|reasoning)>", re.I)
+_FENCE_LINE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
+_CODE_START = re.compile(r"^(def |async def |class |import |from |@)")
+_USAGE_CALLS = {"print", "input", "pprint", "breakpoint", "exit", "quit", "display"}
+_TEST_RUNNERS = {("unittest", "main"), ("pytest", "main"), ("doctest", "testmod"), ("sys", "exit")}
+_TYPING_NAMES = {"List", "Dict", "Set", "Tuple", "Optional", "Deque", "DefaultDict", "Counter", "Union", "Any"}
+
+
+# --- reasoning ------------------------------------------------------------------------------
+
+
+def split_reasoning(text: str) -> tuple[str, int, bool]:
+    """Remove reasoning blocks. Returns (the answer outside them, reasoning characters, whether a
+    block was left unclosed)."""
+    outside: list[str] = []
+    reasoning = 0
+    unclosed = False
+    pos = 0
+    while True:
+        m = _REASONING_TAG.search(text, pos)
+        if m is None:
+            outside.append(text[pos:])
+            break
+        if m.group(1):  # a closing tag with no opening one: everything before it is reasoning
+            reasoning += len(text[pos : m.start()])
+            pos = m.end()
+            continue
+        outside.append(text[pos : m.start()])
+        close = re.compile(rf"</{re.escape(m.group(2))}>", re.I).search(text, m.end())
+        if close is None:
+            reasoning += len(text) - m.end()
+            unclosed = True
+            break
+        reasoning += close.start() - m.end()
+        pos = close.end()
+    return "".join(outside), reasoning, unclosed
+
+
+# --- fences ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """A fenced block: its language tag (lower case), its text, and whether it was closed."""
+
+    tag: str
+    code: str
+    closed: bool
+
+    @property
+    def python(self) -> bool:
+        return self.tag in PYTHON_TAGS
 
 
 def _parses(code: str) -> bool:
+    """Whether ``code`` compiles (a full compile: ``return`` outside a function fails too), with no
+    compile flags inherited from this module."""
     try:
-        ast.parse(code)
+        compile(code, "<candidate>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         return False
     return True
 
 
-def _defines(code: str, entry_point: str) -> bool:
-    return re.search(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", code, re.M) is not None
+def fenced_blocks(text: str) -> tuple[list[Block], str]:
+    """The fenced blocks of ``text`` and the text outside them (fence lines removed)."""
+    lines = text.split("\n")
+    blocks: list[Block] = []
+    outside: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _FENCE_LINE.match(lines[i])
+        if m is None:
+            outside.append(lines[i])
+            i += 1
+            continue
+        fence = m.group(2)
+        info = m.group(3).strip()
+        if fence[0] == "`" and "`" in info:  # ```inline``` text, not a fence
+            outside.append(lines[i])
+            i += 1
+            continue
+        tag = re.match(r"[\w.+-]*", info.lstrip("{.")).group(0).lower()  # type: ignore[union-attr]
+        closers = [
+            j
+            for j in range(i + 1, len(lines))
+            if (c := _FENCE_LINE.match(lines[j])) is not None
+            and c.group(2)[0] == fence[0]
+            and len(c.group(2)) >= len(fence)
+            and not c.group(3).strip()
+        ]
+        candidates = [*closers, len(lines)] if not closers else closers
+        end = candidates[0]
+        if tag in PYTHON_TAGS and len(candidates) > 1:
+            for j in candidates[:_MAX_TRIES]:
+                if _parses(textwrap.dedent("\n".join(lines[i + 1 : j]))):
+                    end = j
+                    break
+        body = textwrap.dedent("\n".join(lines[i + 1 : end]))
+        if body.strip():
+            blocks.append(Block(tag, body.strip("\n") + "\n", end < len(lines)))
+        i = end + 1
+    return blocks, "\n".join(outside)
 
 
-def _bare_code(text: str) -> str | None:
-    """The longest run of lines starting at a def/import/class/from that parses as Python."""
-    lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines) if re.match(r"(def |class |import |from |@)", line)]
-    best = None
-    for s in starts:
-        for e in range(len(lines), s, -1):
-            chunk = "\n".join(lines[s:e]).rstrip() + "\n"
-            if _parses(chunk):
-                if best is None or len(chunk) > len(best):
-                    best = chunk
-                break
-    return best
+# --- names ----------------------------------------------------------------------------------
+
+
+def _source(node: ast.stmt) -> str:
+    return ast.unparse(ast.Module(body=[node], type_ignores=[]))
+
+
+def _globals_used(node: ast.stmt) -> set[str]:
+    """Module-level names a top-level statement reads (in its own code or nested functions)."""
+    try:
+        table = symtable.symtable(_source(node), "<candidate>", "exec")
+    except (SyntaxError, ValueError):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    out: set[str] = set()
+    todo = [table]
+    while todo:
+        t = todo.pop()
+        for s in t.get_symbols():
+            if s.is_referenced() and (t.get_type() == "module" or s.is_global()):
+                out.add(s.get_name())
+        todo.extend(t.get_children())
+    return out
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    """Names a top-level statement binds at module level (not inside functions or classes)."""
+    out: set[str] = set()
+    todo: list[ast.AST] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+            continue
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            out |= {(a.asname or a.name).split(".")[0] for a in n.names if a.name != "*"}
+            continue
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            out.add(n.id)
+        if isinstance(n, ast.Lambda):
+            continue
+        todo.extend(ast.iter_child_nodes(n))
+    return out
+
+
+def _top_level_def(tree: ast.Module, name: str) -> bool:
+    """Whether the module binds ``name`` at top level as a function (def, or an assignment)."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and name in _bound(node):
+            return True
+    return False
+
+
+def _method_class(tree: ast.Module, name: str) -> ast.ClassDef | None:
+    """The last top-level class with a method ``name``."""
+    found = None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(
+            isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name == name for m in node.body
+        ):
+            found = node
+    return found
+
+
+def _needs_arguments(cls: ast.ClassDef) -> bool:
+    for m in cls.body:
+        if isinstance(m, ast.FunctionDef) and m.name == "__init__":
+            a = m.args
+            positional = len(a.posonlyargs) + len(a.args) - 1 - len(a.defaults)
+            return positional > 0 or any(d is None for d in a.kw_defaults)
+    return False
+
+
+def _is_test_def(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return node.name.startswith("test")
+    if isinstance(node, ast.ClassDef):
+        bases = {ast.unparse(b).split(".")[-1] for b in node.bases}
+        return node.name.startswith("Test") or "TestCase" in bases
+    return False
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and any(isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(node.test))
+
+
+def _calls_usage(node: ast.stmt) -> bool:
+    """print(...), input(...), unittest.main() and the like, anywhere in a top-level statement."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Name) and f.id in _USAGE_CALLS:
+                return True
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in _TEST_RUNNERS:
+                return True
+    return False
+
+
+def _stdlib(module: str | None) -> bool:
+    return bool(module) and module.split(".")[0] in sys.stdlib_module_names  # type: ignore[union-attr]
+
+
+def _line(node: ast.stmt, lines: list[str]) -> str:
+    text = lines[node.lineno - 1][node.col_offset :]
+    return f"line {node.lineno}: {text[:80]}"
+
+
+def _clean(
+    source: str, entry: str, helpers: Iterable[str] = (), extra_users: Iterable[str] = ()
+) -> tuple[str, tuple[str, ...]]:
+    """The program: ``source`` without its usage and test code, preceded and followed by what it
+    needs from the ``helpers`` sources (definitions and imports only).
+
+    ``helpers``: the other blocks of the answer, in order, each a (source) string that parses;
+    those written before the program go before it (the caller passes them in document order, with
+    the program's own position marked by the empty string ``""``).
+    """
+    tree = ast.parse(source)
+    body = tree.body
+    uses = [_globals_used(n) for n in body]
+    binds = [_bound(n) for n in body]
+    # functions and classes that call the entry point (main(), check(), ...), transitively
+    users = {entry, *extra_users}
+    changed = True
+    while changed:
+        changed = False
+        for n, used in zip(body, uses):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name not in users:
+                if used & users:
+                    users.add(n.name)
+                    changed = True
+    users.discard(entry)
+    # what the entry point needs, transitively
+    needed = {entry, *extra_users}
+    frontier = set(needed)
+    while frontier:
+        new: set[str] = set()
+        for used, bound in zip(uses, binds):
+            if bound & frontier:
+                new |= used
+        frontier = new - needed
+        needed |= new
+    all_used: set[str] = set()
+    keep: list[bool] = []
+    for n, used, bound in zip(body, uses, binds):
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            keep.append(True)  # decided below, once the kept code is known
+            continue
+        if bound & needed and not _is_test_def(n):
+            keep.append(True)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            keep.append(not _is_test_def(n) and n.name not in users)
+        elif isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant):
+            keep.append(True)
+        elif isinstance(n, ast.Assert) or _is_main_guard(n) or _calls_usage(n):
+            keep.append(False)
+        else:
+            keep.append(not (used & (users | {entry, *extra_users})))
+    dropped_used: set[str] = set()
+    for n, used, k in zip(body, uses, keep):
+        if not isinstance(n, (ast.Import, ast.ImportFrom)):
+            if k:
+                all_used |= used
+            else:
+                dropped_used |= used
+    kept_nodes: list[ast.stmt] = []
+    dropped_nodes: list[ast.stmt] = []
+    for n, k in zip(body, keep):
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            k = not _is_usage_import(n, entry, all_used, dropped_used)
+        (kept_nodes if k else dropped_nodes).append(n)
+    source_lines = source.split("\n")
+    dropped = [_line(n, source_lines) for n in dropped_nodes]
+    program = _without(source, kept_nodes, dropped_nodes)
+    # definitions the program needs from the other blocks
+    before: list[str] = []
+    after: list[str] = []
+    side = before
+    wanted = set(all_used) - set().union(*binds) if binds else set(all_used)
+    usage_names = {entry, *users, *extra_users}
+    candidates: list[tuple[list[str], str, set[str], set[str]]] = []  # (side, text, binds, uses)
+    for h in helpers:
+        if h == "":
+            side = after
+            continue
+        h_lines = h.split("\n")
+        for n in ast.parse(h).body:
+            if _is_test_def(n) or _is_main_guard(n) or isinstance(n, ast.Assert):
+                continue
+            used, bound = _globals_used(n), _bound(n)
+            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+                if used & usage_names or _calls_usage(n):
+                    continue
+            if entry in bound:
+                continue
+            text = "\n".join(h_lines[k - 1] for k in _span(n))
+            if n.col_offset or ";" in text:
+                text = _source(n)  # shares its line with another statement
+            candidates.append((side, text, bound, used))
+    taken: set[int] = set()
+    frontier = wanted
+    while frontier:
+        new: set[str] = set()
+        for k, (_side, _text, bound, used) in enumerate(candidates):
+            if k not in taken and bound & frontier:
+                taken.add(k)
+                new |= used
+        frontier = new - wanted
+        wanted |= new
+    for k, (side_list, text, _bound_names, _used) in enumerate(candidates):
+        if k in taken:
+            side_list.append(text)
+    parts = ["\n".join(before), program, "\n".join(after)]
+    code = "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+    return code, tuple(dropped)
+
+
+def _span(node: ast.stmt) -> range:
+    start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return range(start, (node.end_lineno or node.lineno) + 1)
+
+
+def _without(source: str, kept: list[ast.stmt], dropped: list[ast.stmt]) -> str:
+    """``source`` without the lines of the ``dropped`` statements (comments and blank lines
+    stay); statements sharing a line with a kept one are removed through the syntax tree."""
+    if not dropped:
+        return source
+    gone = {i for n in dropped for i in _span(n)}
+    if gone & {i for n in kept for i in _span(n)}:
+        return "\n".join(_source(n) for n in kept) + "\n"
+    lines = source.split("\n")
+    return "\n".join(line for i, line in enumerate(lines, 1) if i not in gone)
+
+
+def _is_usage_import(node: ast.stmt, entry: str, used: set[str], test_used: set[str] = frozenset()) -> bool:
+    """An import only usage or test code needs: it imports the entry point from elsewhere
+    (``from solution import f``), or the kept code reads none of its names while dropped code does
+    or it is not from the standard library (``import pytest``, ``from solution import *``)."""
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        return False
+    names = {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+    if entry in names:
+        return True
+    module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+    foreign = (isinstance(node, ast.ImportFrom) and node.level > 0) or not _stdlib(module)
+    if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+        return foreign
+    if names & used:
+        return False
+    return foreign or bool(names & test_used)
+
+
+# --- chat -----------------------------------------------------------------------------------
+
+
+def _grow(lines: list[str], start: int, ok: Callable[[int], bool]) -> int | None:
+    """The end of the longest run of code from ``start``: the top-level line boundaries after
+    ``start`` (lines at column 0, and the end) are tried in order; the first one at which
+    ``ok(end)`` holds is taken (at most :data:`_MAX_TRIES` are tried, so that an answer of prose
+    costs linear time), then extended to the last boundary before the first one that fails
+    (found by galloping and bisection: a logarithmic number of tries). None if none holds."""
+    bounds = [e for e in range(start + 1, len(lines) + 1) if e == len(lines) or lines[e][:1].strip()]
+    first = next((i for i, e in enumerate(bounds[:_MAX_TRIES]) if ok(e)), None)
+    if first is None:
+        return None
+    good, step = first, 1
+    bad = len(bounds)
+    while good + step < len(bounds):
+        if ok(bounds[good + step]):
+            good += step
+            step *= 2
+        else:
+            bad = good + step
+            break
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if ok(bounds[mid]):
+            good = mid
+        else:
+            bad = mid
+    return bounds[good]
+
+
+def _bare_chunks(text: str) -> list[str]:
+    """Runs of lines that parse, each starting at a def/class/import/from/@ line at column 0 and
+    ending at a top-level line boundary, as long as they go on parsing."""
+    lines = text.split("\n")
+    chunks: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not _CODE_START.match(lines[i]):
+            i += 1
+            continue
+        end = _grow(lines, i, lambda e, i=i: _parses("\n".join(lines[i:e])))
+        if end is None:
+            i += 1
+            continue
+        chunks.append("\n".join(lines[i:end]).strip("\n") + "\n")
+        i = end
+    return chunks
+
+
+def _adapt_class(code: str, cls: ast.ClassDef, entry: str) -> str:
+    tree = ast.parse(code)
+    unbound = set()
+    for n in tree.body:
+        if n is not None:
+            unbound |= _globals_used(n)
+    bound = set().union(*(_bound(n) for n in tree.body))
+    typing_names = sorted((unbound - bound) & _TYPING_NAMES)
+    header = f"from typing import {', '.join(typing_names)}\n\n" if typing_names else ""
+    wrapper = (
+        f"\n\ndef {entry}(*args, **kwargs):\n"
+        f"    # adapted by effbench: the answer defines {entry} as a method of class {cls.name}\n"
+        f"    return {cls.name}().{entry}(*args, **kwargs)\n"
+    )
+    return header + code.rstrip("\n") + "\n" + wrapper
+
+
+def _from_blocks(
+    blocks: list[str], entry: str, how: ExtractionKind, count_label: str, reasoning: int
+) -> Extraction | None:
+    """The program from parseable blocks of code (fenced, or runs of bare code), or None when no
+    block defines the entry point."""
+    trees = [ast.parse(b) for b in blocks]
+    main = next((i for i in range(len(blocks) - 1, -1, -1) if _top_level_def(trees[i], entry)), None)
+    cls = None
+    if main is None:
+        main = next((i for i in range(len(blocks) - 1, -1, -1) if _method_class(trees[i], entry)), None)
+        if main is None:
+            return None
+        cls = _method_class(trees[main], entry)
+    helpers = [*blocks[:main], "", *blocks[main + 1 :]]
+    extra = [cls.name] if cls is not None else []
+    if cls is not None and _needs_arguments(cls):
+        return Extraction(
+            None,
+            f"{entry}() is a method of class {cls.name}, whose constructor needs arguments",
+            ExtractionKind.METHOD_NEEDS_INSTANCE,
+            reasoning,
+        )
+    code, dropped = _clean(blocks[main], entry, helpers, extra)
+    reason = count_label
+    if cls is not None:
+        code = _adapt_class(code, cls, entry)
+        reason += f"; {entry}() adapted from a method of class {cls.name}"
+    if dropped:
+        reason += f"; dropped {len(dropped)} statement{'s' if len(dropped) > 1 else ''} of usage or test code"
+    if reasoning:
+        reason += "; after reasoning"
+    return Extraction(code, reason, how, reasoning, dropped)
+
+
+def _label(n: int, what: str) -> str:
+    return f"{what}" if n == 1 else f"{n} {what}s"
+
+
+def _defines_by_text(code: str, entry: str) -> bool:
+    return re.search(rf"^[ \t]*(async[ \t]+)?def[ \t]+{re.escape(entry)}[ \t]*\(", code, re.M) is not None
 
 
 def extract_chat(answer: str, entry_point: str) -> Extraction:
-    blocks = [(tag.lower(), body) for tag, body in FENCE.findall(answer)]
-    python_blocks = [body for tag, body in blocks if tag in PYTHON_TAGS]
-    with_entry = [b for b in python_blocks if _defines(b, entry_point) and _parses(b)]
-    if with_entry:
-        # the entry point's block, plus helper blocks (imports, functions) that parse
-        main = with_entry[-1]
-        helpers = [b for b in python_blocks if b is not main and _parses(b) and not _defines(b, entry_point)]
-        code = "\n\n".join([*helpers, main]).strip() + "\n"
-        return Extraction(code, "fenced block" if len(python_blocks) == 1 else f"{len(python_blocks)} fenced blocks")
-    if python_blocks:
-        if any(_defines(b, entry_point) for b in python_blocks):
-            return Extraction(None, "the fenced code does not parse")
-        return Extraction(None, f"no fenced block defines {entry_point}()")
-    if _parses(answer) and _defines(answer, entry_point):
-        return Extraction(answer.strip() + "\n", "bare code")
-    code = _bare_code(answer)
-    if code and _defines(code, entry_point):
-        return Extraction(code, "code inside prose")
-    if _defines(answer, entry_point):
-        return Extraction(None, "the code does not parse")
-    return Extraction(None, f"no code defining {entry_point}()")
+    """The program in a chat answer (see the module docstring for the rules)."""
+    text, reasoning, unclosed = split_reasoning(answer)
+    if reasoning and not text.strip():
+        why = "the reasoning block is not closed (cut off?)" if unclosed else "nothing follows the reasoning"
+        return Extraction(None, f"no answer after the reasoning: {why}", ExtractionKind.REASONING_ONLY, reasoning)
+    blocks, outside = fenced_blocks(text)
+    python = [b for b in blocks if b.python]
+    parsing = [b.code for b in python if _parses(b.code)]
+    if parsing:
+        found = _from_blocks(
+            parsing, entry_point, ExtractionKind.FENCED, _label(len(python), "fenced block"), reasoning
+        )
+        if found is not None:
+            return found
+    broken = [b.code for b in python if not _parses(b.code) and _defines_by_text(b.code, entry_point)]
+    if broken:
+        return _syntax_error(broken[-1], entry_point, reasoning)
+    # no fenced block defines it: bare code (also after a lone closing fence, or around blocks)
+    plain = "\n".join(line for line in text.split("\n") if not _FENCE_LINE.match(line))
+    if _parses(plain) and plain.strip():
+        found = _from_blocks([plain], entry_point, ExtractionKind.BARE, "bare code", reasoning)
+        if found is not None:
+            return found
+    chunks = _bare_chunks(plain)
+    if chunks:
+        found = _from_blocks(chunks, entry_point, ExtractionKind.PROSE, "code inside prose", reasoning)
+        if found is not None:
+            return found
+    m = re.search(rf"^(async[ \t]+)?def[ \t]+{re.escape(entry_point)}[ \t]*\(", plain, re.M)
+    if m is not None:
+        return _syntax_error(plain[m.start() :].strip("\n") + "\n", entry_point, reasoning)
+    where = " after the reasoning" if reasoning else ""
+    if python:
+        return Extraction(None, f"no fenced block defines {entry_point}(){where}", ExtractionKind.NO_CODE, reasoning)
+    return Extraction(None, f"no code defining {entry_point}(){where}", ExtractionKind.NO_CODE, reasoning)
+
+
+def syntax_error_of(code: str) -> str:
+    """The compiler's complaint about ``code``, as ``SyntaxError: <msg> (line N)``; '' if it parses."""
+    try:
+        compile(code, "<candidate>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+    return ""
+
+
+def _syntax_error(code: str, entry: str, reasoning: int) -> Extraction:
+    """Code that defines the entry point but does not parse: handed on, so that the sandbox
+    reports the ``SyntaxError`` (the same reason in chat mode, completion mode and samples files)."""
+    return Extraction(
+        code,
+        f"the code defining {entry}() does not parse ({syntax_error_of(code)}); run as is",
+        ExtractionKind.SYNTAX_ERROR,
+        reasoning,
+    )
+
+
+# --- completion -----------------------------------------------------------------------------
+
+
+def _body_indent(prompt: str, entry: str) -> str:
+    """The indentation of the entry point's body in the prompt (its docstring's), or def's + 4."""
+    lines = prompt.split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        m = re.match(rf"^([ \t]*)(async[ \t]+)?def[ \t]+{re.escape(entry)}\b", lines[i])
+        if m:
+            for later in lines[i + 1 :]:
+                if later.strip() and not re.match(r"^[ \t]*[)\]:]", later):
+                    ind = re.match(r"[ \t]*", later).group(0)  # type: ignore[union-attr]
+                    if len(ind) > len(m.group(1)):
+                        return ind
+            return m.group(1) + "    "
+    return "    "
+
+
+def _join(prompt: str, lines: list[str]) -> str:
+    """The prompt continued by the answer's lines (the prompt's trailing indentation, if any, is
+    the first line's)."""
+    head, _, tail = prompt.rpartition("\n")
+    if "\n" in prompt and not tail.strip():
+        return head + "\n" + tail + "\n".join(lines)
+    return prompt + ("" if prompt.endswith("\n") else "\n") + "\n".join(lines)
+
+
+def _reindented(lines: list[str], indent: str) -> list[tuple[str, list[str]]]:
+    """Variants of the answer with its leading body moved to ``indent``: (what was done, lines)."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return []
+    stop = next((j for j in range(first + 1, len(lines)) if lines[j][:1].strip()), len(lines))
+    body = [line for line in lines[first:stop] if line.strip()]
+    out = []
+    first_ind = len(lines[first]) - len(lines[first].lstrip())
+    if first_ind < len(indent):  # the first line lost its indentation
+        fixed = list(lines)
+        fixed[first] = indent + lines[first].lstrip()
+        out.append(("first line re-indented", fixed))
+    smallest = min(len(x) - len(x.lstrip()) for x in body)
+    if smallest != len(indent) and smallest > 0:
+        shift = len(indent) - smallest
+
+        def move(line: str) -> str:
+            if not line.strip():
+                return line
+            return " " * max(0, len(line) - len(line.lstrip()) + shift) + line.lstrip()
+
+        out.append(
+            (f"body shifted by {shift:+d} columns", [*lines[:first], *map(move, lines[first:stop]), *lines[stop:]])
+        )
+    return out
+
+
+def _longest_parsing(prompt: str, lines: list[str]) -> str | None:
+    """prompt + the longest run of ``lines`` from the start that ends at a top-level line and
+    parses, with a non-blank body; None if there is none."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None
+    end = _grow(lines, first, lambda e: _parses(_join(prompt, lines[:e])))
+    return None if end is None else _join(prompt, lines[:end])
 
 
 def extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction:
-    """prompt + answer, cut at the first line that leaves the function (or at an end fence)."""
-    if "```" in answer:
-        fenced = extract_chat(answer, entry_point)
-        if fenced.code:
-            return fenced
-        answer = answer.split("```", 1)[0]
-    kept: list[str] = []
-    for line in answer.splitlines():
-        if line.strip() and not line[0].isspace() and not line.startswith(("def ", "@", "class ", "import ", "from ")):
-            break  # prose, tests or a main block after the function
-        if line.startswith(("if __name__", "print(", "assert ")):
-            break
-        kept.append(line)
-    code = prompt.rstrip("\n") + "\n" + "\n".join(kept).rstrip() + "\n"
-    while kept and not _parses(code):
-        kept.pop()
-        code = prompt.rstrip("\n") + "\n" + "\n".join(kept).rstrip() + "\n"
-    if not kept or not _parses(code):
-        return Extraction(None, "the completion does not continue the prompt into valid code")
-    body_only = prompt.rstrip("\n") + "\n"
-    if code.strip() == body_only.strip():
-        return Extraction(None, "empty completion")
-    return Extraction(code, "completion")
+    """The program of a completion: ``prompt`` continued by ``answer`` (see the module docstring)."""
+    text, reasoning, unclosed = split_reasoning(answer)
+    if reasoning and not text.strip():
+        why = "the reasoning block is not closed (cut off?)" if unclosed else "nothing follows the reasoning"
+        return Extraction(None, f"no answer after the reasoning: {why}", ExtractionKind.REASONING_ONLY, reasoning)
+    lines = text.split("\n")
+    fences = [i for i, line in enumerate(lines) if _FENCE_LINE.match(line)]
+    if fences:
+        chat = extract_chat(text, entry_point)
+        if chat.kind is ExtractionKind.FENCED:
+            return Extraction(chat.code, chat.reason + " (a chat-style answer)", chat.kind, reasoning, chat.dropped)
+    if not text.strip():
+        return Extraction(None, "empty completion", ExtractionKind.EMPTY, reasoning)
+    indent = _body_indent(prompt, entry_point)
+    note = "; after reasoning" if reasoning else ""
+    for cut in [*fences, len(lines)]:  # the shortest reading first, then the longer ones
+        segment = lines[:cut]
+        if not any(line.strip() for line in segment):
+            continue
+        for how, variant in [("", segment), *_reindented(segment, indent)]:
+            code = _longest_parsing(prompt, variant)
+            if code is None:
+                continue
+            cleaned, dropped = _clean(code, entry_point)
+            reason = "completion" + (f" ({how})" if how else "")
+            if dropped:
+                reason += f"; dropped {len(dropped)} statement{'s' if len(dropped) > 1 else ''} of usage or test code"
+            return Extraction(cleaned, reason + note, ExtractionKind.COMPLETION, reasoning, dropped)
+    first = next(line for line in lines if line.strip())
+    if first[:1].strip() and not _CODE_START.match(first):
+        return Extraction(
+            None,
+            "no code: the completion does not continue the function body" + note,
+            ExtractionKind.NO_CODE,
+            reasoning,
+        )
+    segment = lines[: fences[0]] if fences else lines
+    return _syntax_error(_join(prompt, segment).rstrip("\n") + "\n", entry_point, reasoning)

@@ -62,6 +62,7 @@ def _to_sample(
     meta = {
         **extra,
         "extraction": found.reason,
+        "extraction_dropped": list(found.dropped),
         "answer": answer.text,
         "usage": {
             "prompt_tokens": answer.prompt_tokens,
@@ -71,6 +72,8 @@ def _to_sample(
             "response_id": answer.response_id,
             "choices_in_response": answer.choices_in_response,
             "cost_usd": money,
+            "reasoning_chars": found.reasoning_chars,
+            "reasoning_tokens": found.reasoning_tokens(answer.text, answer.completion_tokens),
         },
     }
     return Sample(label, problem.id, index, found.code, f"{spec.name}:{problem.id}:{index}", meta)
