@@ -11,8 +11,10 @@ from pathlib import Path
 import click
 
 from effbench.errors import EffbenchError
+from effbench.options import FiniteFloatRange, check_writable_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+ALPHA_MAX = 1000.0  # a budget beyond 1000x the expert's cost would only make runs endless
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -21,7 +23,22 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 class _Group(click.Group):
-    """Turns EffbenchError into one line on stderr and exit code 2."""
+    """Turns EffbenchError, and click's usage errors (a bad option value, an unknown option), into
+    one line on stderr and exit code 2."""
+
+    def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        kwargs.pop("standalone_mode", None)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[arg-type]
+        except click.ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                command = exc.ctx.command_path.partition(" ")[2]
+                message = f"{command + ': ' if command else ''}{message} (see '{exc.ctx.command_path} --help')"
+            _fail(message, exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        return None
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -139,7 +156,7 @@ _dataset_option = click.option(
 )
 @click.option(
     "--alpha",
-    type=click.FloatRange(min=1.0, min_open=True),
+    type=FiniteFloatRange(min=1.0, min_open=True, max=ALPHA_MAX),
     default=2.0,
     show_default=True,
     help="Budget factor: a run stops at alpha x the expert's largest level cost.",
@@ -147,7 +164,9 @@ _dataset_option = click.option(
 @click.option(
     "--k", "k_text", default=None, help="k values for pass@k / eff@k, e.g. 1,5,10 (default: 1 and what n allows)."
 )
-@click.option("--memory-mb", type=click.IntRange(16), default=1024, show_default=True, help="Memory limit per test.")
+@click.option(
+    "--memory-mb", type=click.IntRange(16, 1 << 22), default=1024, show_default=True, help="Memory limit per test."
+)
 @click.option(
     "--run-dir", type=click.Path(path_type=Path), default=None, help="Where to write results (resumes if it exists)."
 )
@@ -159,10 +178,12 @@ _dataset_option = click.option(
 @click.option("--mode", type=click.Choice(["chat", "completion"]), default="chat", show_default=True)
 @click.option("--strategy", type=click.Choice(["parallel", "refine"]), default="parallel", show_default=True)
 @click.option("--rounds", type=click.IntRange(1, 50), default=3, show_default=True, help="Rounds of --strategy refine.")
-@click.option("--temperature", type=click.FloatRange(0, 2), default=0.8, show_default=True)
-@click.option("--top-p", type=click.FloatRange(0, 1), default=0.95, show_default=True)
-@click.option("--max-tokens", type=click.IntRange(1), default=1024, show_default=True)
-@click.option("--seed", type=int, default=None, help="Sampling seed (sample i uses seed + i).")
+@click.option("--temperature", type=FiniteFloatRange(0, 2), default=0.8, show_default=True)
+@click.option("--top-p", type=FiniteFloatRange(0, 1), default=0.95, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(1, 1 << 24), default=1024, show_default=True)
+@click.option(
+    "--seed", type=click.IntRange(0, (1 << 63) - 1), default=None, help="Sampling seed (sample i uses seed + i)."
+)
 @click.option("--system-prompt", default=None, help="Replaces the problem set's system prompt.")
 @click.option(
     "--prompt-template",
@@ -171,7 +192,7 @@ _dataset_option = click.option(
     help="A file with the user message; {prompt} and {entry_point} are filled in.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True)
-@click.option("--request-timeout", type=click.FloatRange(0.1), default=120.0, show_default=True)
+@click.option("--request-timeout", type=FiniteFloatRange(0.1, 86400.0), default=120.0, show_default=True)
 @click.option("--max-retries", type=click.IntRange(0, 50), default=5, show_default=True)
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Price table overrides.")
 def evaluate(
@@ -195,7 +216,7 @@ def evaluate(
     """Run samples (from files, the bundled references or a model) on every level and print
     pass@k / eff@k per problem and overall."""
     from effbench.engine import EngineSettings
-    from effbench.samples import load_samples_file, reference_samples
+    from effbench.samples import count_samples_file, load_samples_file, reference_samples
     from effbench.scoring import default_ks
 
     ks = _parse_ks(k_text)
@@ -211,6 +232,7 @@ def evaluate(
     settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20)
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    check_writable_dir(run_dir, "--run-dir")  # before anything runs
     if model_options.get("model"):
         if tiers:
             raise EffbenchError("--references and --model are separate runs")
@@ -235,11 +257,13 @@ def evaluate(
         if not samples_opt and not tiers:
             raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
         samples_files = [Path(p) for p in samples_opt]
-        samples = []
         # a dataset's skipped rows still name valid task ids: their samples are dropped below
         readable = problems.with_skipped() if hasattr(problems, "with_skipped") else problems
+        for path in samples_files:  # each file validated in a streaming pass (flat memory) before any is loaded
+            count_samples_file(path, readable, ids=ids)
+        samples = []
         for path in samples_files:
-            samples += [s for s in load_samples_file(path, readable) if not ids or s.problem_id in ids]
+            samples += load_samples_file(path, readable, ids=ids)
         if tiers:
             samples += reference_samples(problems, ids, _ids(tiers) or [])
         if not samples:
@@ -351,7 +375,10 @@ def leaderboard(
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--k", "k_text", default=None, help="k values (default: those of the run).")
 @click.option(
-    "--alpha", type=click.FloatRange(min=1.0, min_open=True), default=None, help="Budget factor (at most the run's)."
+    "--alpha",
+    type=FiniteFloatRange(min=1.0, min_open=True, max=ALPHA_MAX),
+    default=None,
+    help="Budget factor (at most the run's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool) -> None:

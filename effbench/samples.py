@@ -2,13 +2,17 @@
 
 A line is ``{"task_id": ..., "solution": <full code>}`` or, HumanEval-style,
 ``{"task_id": ..., "completion": <body that continues the prompt>}``; ``"model"`` is optional
-(default: the file's stem). Errors name the file and line.
+(default: the file's stem). Errors name the file and line. Files are read one line at a time, so
+validating a file of any size takes the memory of one line; bytes that are not UTF-8, lone
+surrogates and files that are not regular files (a directory, a FIFO) are refused by name.
 """
 
 from __future__ import annotations
 
 import json
+import stat
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +30,10 @@ class Sample:
     meta: dict = field(default_factory=dict, compare=False)
 
 
+MAX_LINE_BYTES = 16 << 20  # a longer line is refused before it is held in memory (bytes)
+_FIELDS = ("task_id", "model", "solution", "completion")
+
+
 def _code_of(entry: dict, prompt: str, where: str) -> str:
     has_solution, has_completion = "solution" in entry, "completion" in entry
     if has_solution == has_completion:
@@ -36,23 +44,86 @@ def _code_of(entry: dict, prompt: str, where: str) -> str:
     return entry[key] if has_solution else prompt + entry[key]
 
 
-def load_samples_file(path: Path, problems: ProblemSet, model: str | None = None) -> list[Sample]:
-    """Read and validate a JSONL file; raises SampleFileError on the first bad line."""
-    if not path.is_file():
-        raise SampleFileError(f"{path}: no such file")
+def _what_it_is(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a samples file (it is missing, a directory, a FIFO...), or
+    None for a regular file. Never opens it (opening a FIFO would block)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except NotADirectoryError:
+        return "no such file (a parent is not a directory)"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a samples file (give the .jsonl file inside it)"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a regular file: write the samples to a file first"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a samples file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a samples file"
+    return "is not a regular file"
+
+
+def _check_unicode(entry: dict, where: str) -> None:
+    """Strings must be valid Unicode: JSON can spell a lone surrogate (``"\\ud800"``), which no
+    file can store."""
+    for key in _FIELDS:
+        value = entry.get(key)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise SampleFileError(
+                    f"{where}: '{key}' holds a lone surrogate \\u{ord(value[exc.start]):04x} at character "
+                    f"{exc.start}, which is not valid Unicode"
+                ) from None
+
+
+def iter_samples_file(
+    path: Path, problems: ProblemSet, model: str | None = None, ids: Sequence[str] | None = None
+) -> Iterator[Sample]:
+    """The samples of a JSONL file, validated one line at a time (memory does not grow with the
+    file: a line is at most :data:`MAX_LINE_BYTES`). ``ids``: yield only these problems' samples
+    (every line is validated all the same). Raises SampleFileError naming the file and line at the
+    first bad line, when the file is not a regular file, or when it holds no samples."""
+    problem = _what_it_is(path)
+    if problem:
+        raise SampleFileError(f"{path}: {problem}")
+    wanted = set(ids) if ids else None
     counters: dict[tuple[str, str], int] = defaultdict(int)
-    out: list[Sample] = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    seen = 0
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise SampleFileError(f"{path}: cannot read: {exc.strerror}") from None
+    with f:
+        lineno = 0
+        while raw := f.readline(MAX_LINE_BYTES + 1):
+            lineno += 1
             where = f"{path}:{lineno}"
+            if len(raw) > MAX_LINE_BYTES:
+                raise SampleFileError(f"{where}: line longer than {MAX_LINE_BYTES >> 20} MiB")
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise SampleFileError(
+                    f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+                ) from None
             if not line.strip():
                 continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SampleFileError(f"{where}: invalid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise SampleFileError(f"{where}: invalid JSON: nested too deeply") from None
             if not isinstance(entry, dict):
                 raise SampleFileError(f"{where}: each line must be a JSON object")
+            _check_unicode(entry, where)
             task_id = entry.get("task_id")
             if not isinstance(task_id, str):
                 raise SampleFileError(f"{where}: missing field 'task_id'")
@@ -62,12 +133,33 @@ def load_samples_file(path: Path, problems: ProblemSet, model: str | None = None
             if not isinstance(name, str):
                 raise SampleFileError(f"{where}: 'model' must be a string")
             code = _code_of(entry, problems.problems[task_id].prompt, where)
+            seen += 1
             key = (name, task_id)
-            out.append(Sample(name, task_id, counters[key], code, where))
+            index = counters[key]
             counters[key] += 1
-    if not out:
+            if wanted is None or task_id in wanted:
+                yield Sample(name, task_id, index, code, where)
+            del entry, code, line, raw
+    if not seen:
         raise SampleFileError(f"{path}: no samples")
-    return out
+
+
+def count_samples_file(
+    path: Path, problems: ProblemSet, model: str | None = None, ids: Sequence[str] | None = None
+) -> dict[tuple[str, str], int]:
+    """Validate a samples file in one streaming pass (memory stays flat whatever its size) and
+    count its samples per (model, problem id), only for ``ids`` if given. Raises SampleFileError."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for s in iter_samples_file(path, problems, model, ids):
+        counts[(s.model, s.problem_id)] += 1
+    return dict(counts)
+
+
+def load_samples_file(
+    path: Path, problems: ProblemSet, model: str | None = None, ids: Sequence[str] | None = None
+) -> list[Sample]:
+    """Read and validate a JSONL file; raises SampleFileError on the first bad line."""
+    return list(iter_samples_file(path, problems, model, ids))
 
 
 def reference_samples(problems: ProblemSet, ids: list[str] | None, tiers: list[str]) -> list[Sample]:

@@ -1,0 +1,63 @@
+"""Command-line input checks shared by every command: number types that refuse NaN and infinity,
+and the pre-flight check that a run directory can be written, made before anything runs.
+
+Every failure is an :class:`~effbench.errors.EffbenchError` (or a click ``BadParameter``) whose
+message names the option and the value, so the CLI prints it as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from effbench.errors import EffbenchError
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A float option that must be finite (``nan``, ``inf`` and ``-inf`` are refused) and, like
+    ``click.FloatRange``, inside ``[min, max]`` (either end optionally open)."""
+
+    name = "finite float"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+def check_writable_dir(path: Path, what: str) -> None:
+    """Raise EffbenchError unless ``path`` is a directory this process can write in, or can be
+    created as one: not a file, not below a file, not on a read-only file system, not in a
+    directory without write permission. Nothing is left behind (an empty probe directory is made
+    and removed at once). ``what`` names the option in the message (e.g. ``"--run-dir"``)."""
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            raise EffbenchError(f"{what} {path}: is a file (or a broken link), not a directory")
+        _check_dir(path, path, what)
+        return
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise EffbenchError(f"{what} {path}: {parent} is a file, so no directory can be made below it")
+            _check_dir(path, parent, what)
+            return
+
+
+def _check_dir(path: Path, directory: Path, what: str) -> None:
+    try:
+        read_only = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError as exc:
+        raise EffbenchError(f"{what} {path}: cannot inspect {directory}: {exc.strerror}") from None
+    if read_only:
+        raise EffbenchError(f"{what} {path}: {directory} is on a read-only file system")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise EffbenchError(f"{what} {path}: no permission to write in {directory}")
+    try:  # what the checks above cannot see (sysfs, an immutable directory...): try, and undo
+        os.rmdir(tempfile.mkdtemp(prefix=".effbench-write-check-", dir=directory))
+    except OSError as exc:
+        raise EffbenchError(f"{what} {path}: cannot create anything in {directory}: {exc.strerror}") from None

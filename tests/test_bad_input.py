@@ -1,0 +1,303 @@
+"""Bad input to the command line, as a careless user gives it (issue 12 items 8-10, 13, 14): every
+case ends with exactly one line on stderr naming the file and line or the option, exit code 2, and
+an earlier run directory that is byte-identical afterwards (the bad command is pointed at it
+wherever it takes a run directory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import MINI
+
+GOOD = {"task_id": "triangle", "solution": "def triangle(n):\n    return n * (n + 1) // 2\n"}
+
+
+def effbench(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "effbench", *args], capture_output=True, text=True, env=env)
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, bytes | None]]:
+    """Every file and directory below ``root``: its mode and its bytes."""
+    out: dict[str, tuple[int, bytes | None]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            out[str(p.relative_to(root))] = (p.lstat().st_mode, None if p.is_dir() else p.read_bytes())
+    return out
+
+
+def the_one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("effbench: error: "), stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    return {**os.environ, "EFFBENCH_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory, env) -> Path:
+    """A finished run directory (time meter, one sample: quick)."""
+    base = tmp_path_factory.mktemp("earlier")
+    samples = base / "good.jsonl"
+    samples.write_text(json.dumps(GOOD) + "\n")
+    run_dir = base / "run"
+    out = effbench(
+        "evaluate",
+        "--problems-dir",
+        str(MINI),
+        "--problems",
+        "triangle",
+        "--samples",
+        str(samples),
+        "--meter",
+        "time",
+        "--workers",
+        "1",
+        "--run-dir",
+        str(run_dir),
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (run_dir / "samples.jsonl").read_text().strip()
+    return run_dir
+
+
+def evaluate_into(earlier: Path, samples: Path, *extra: str) -> list[str]:
+    return [
+        "evaluate",
+        "--problems-dir",
+        str(MINI),
+        "--samples",
+        str(samples),
+        "--meter",
+        "time",
+        "--run-dir",
+        str(earlier),
+        *extra,
+    ]
+
+
+def assert_refused(out: subprocess.CompletedProcess, message: str, earlier: Path, before: dict) -> None:
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert message in line, line
+    assert snapshot(earlier) == before
+
+
+# --- item 8: bytes that are not UTF-8, and a lone surrogate ---------------------------------------
+
+
+def test_non_utf8_bytes_name_the_file_and_line(tmp_path, earlier, env):
+    """A samples file with a Latin-1 byte on line 2 is refused at that line, not a traceback."""
+    bad = tmp_path / "latin1.jsonl"
+    bad.write_bytes(json.dumps(GOOD).encode() + b"\n" + json.dumps(GOOD).encode()[:-2] + b' # caf\xe9"}\n')
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, bad), env=env)
+    assert_refused(out, f"{bad}:2: not UTF-8 text (byte 0xe9", earlier, before)
+
+
+def test_lone_surrogate_in_a_solution_names_the_file_and_line(tmp_path, earlier, env):
+    """JSON can spell "\\ud800", which no UTF-8 file can store: refused at its line, by field."""
+    bad = tmp_path / "surrogate.jsonl"
+    bad.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "solution": "x = '\ud800'"}) + "\n")
+    assert "\\ud800" in bad.read_text()
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, bad), env=env)
+    assert_refused(out, f"{bad}:2: 'solution' holds a lone surrogate \\ud800", earlier, before)
+
+
+# --- item 9: non-finite and out-of-range numbers, on every command ---------------------------------
+
+EVALUATE_NUMBERS = [
+    ("--alpha", "nan"),
+    ("--alpha", "inf"),
+    ("--alpha", "-inf"),
+    ("--alpha", "1"),
+    ("--alpha", "1e9"),
+    ("--temperature", "nan"),
+    ("--temperature", "3"),
+    ("--top-p", "inf"),
+    ("--top-p", "-0.5"),
+    ("--request-timeout", "nan"),
+    ("--request-timeout", "0"),
+    ("--memory-mb", "8"),
+    ("--memory-mb", "99999999999"),
+    ("--max-tokens", "0"),
+    ("--seed", "-1"),
+    ("--workers", "0"),
+    ("--concurrency", "100000"),
+    ("--max-retries", "-1"),
+    ("--rounds", "0"),
+]
+
+
+@pytest.mark.parametrize("option,value", EVALUATE_NUMBERS, ids=[f"{o}={v}" for o, v in EVALUATE_NUMBERS])
+def test_evaluate_refuses_non_finite_and_out_of_range_numbers(tmp_path, earlier, env, option, value):
+    """Each number option of evaluate refuses NaN, infinities and out-of-range values by name,
+    before anything runs or is written (NaN once reached config.json)."""
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, good, option, value), env=env)
+    assert_refused(out, f"evaluate: Invalid value for '{option}'", earlier, before)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0.5", "1e6"])
+def test_score_refuses_non_finite_and_out_of_range_alpha(earlier, env, value):
+    """score --alpha takes the same finite range as evaluate's."""
+    before = snapshot(earlier)
+    out = effbench("score", str(earlier), "--alpha", value, env=env)
+    assert_refused(out, "score: Invalid value for '--alpha'", earlier, before)
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "1e3"])
+def test_problems_check_refuses_bad_worker_counts(earlier, env, value):
+    """problems check --workers is a bounded integer too."""
+    before = snapshot(earlier)
+    out = effbench("problems", "check", "--problems-dir", str(MINI), "--workers", value, env=env)
+    assert_refused(out, "problems check: Invalid value for '--workers'", earlier, before)
+
+
+# --- item 10: a run directory that cannot be written ----------------------------------------------
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only location: a read-only tmpfs mount where we may mount (root, as in CI), else a
+    directory without write permission (not root), else /sys, where nobody creates directories."""
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = (
+        shutil.which("mount") is not None
+        and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount_point)], capture_output=True
+        ).returncode
+        == 0
+    )
+    if mounted:
+        yield mount_point, "read-only file system"
+        subprocess.run(["umount", str(mount_point)], check=True)
+    elif os.geteuid() != 0:
+        mount_point.chmod(0o555)
+        yield mount_point, "no permission to write"
+        mount_point.chmod(0o755)
+    else:
+        yield Path("/sys"), "cannot create anything in /sys"
+
+
+def test_run_dir_that_is_a_file(tmp_path, earlier, env):
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    target = tmp_path / "a-file"
+    target.write_text("not a directory")
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, good, "--run-dir", str(target)), env=env)
+    assert_refused(out, f"--run-dir {target}: is a file", earlier, before)
+    assert target.read_text() == "not a directory"
+
+
+def test_run_dir_below_a_file(tmp_path, earlier, env):
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    target = blocker / "sub" / "run"
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, good, "--run-dir", str(target)), env=env)
+    assert_refused(out, f"--run-dir {target}: {blocker} is a file", earlier, before)
+
+
+def test_run_dir_in_a_read_only_location(tmp_path, earlier, env, read_only_dir):
+    """Checked before anything runs: no meter line, no traceback, nothing created."""
+    location, message = read_only_dir
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    target = location / "effbench-run"
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, good, "--run-dir", str(target)), env=env)
+    assert_refused(out, message, earlier, before)
+    assert not target.exists()
+
+
+# --- item 13: a 200 MB samples file is validated with flat memory ---------------------------------
+
+
+def _peak_rss_kib(args: list[str], env: dict[str, str]) -> tuple[int, str, int]:
+    """Run effbench; return (exit code, stderr, the child's own peak resident set in KiB)."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "effbench", *args], stdout=subprocess.DEVNULL, stderr=err, env=env
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return proc.returncode, err.read().decode(), usage.ru_maxrss
+
+
+def test_a_200_mb_samples_file_is_validated_in_constant_memory(tmp_path, earlier, env):
+    """A 200 MB file whose last line is bad is refused at that line, and validating it takes no
+    more memory than validating a 2-line file (within 64 MiB; holding it would take 200+ MiB)."""
+    line = json.dumps({**GOOD, "solution": GOOD["solution"] + "# " + "x" * 2000 + "\n"}) + "\n"
+    bad_last = '{"task_id": "triangle", "solution": 42}\n'
+    big = tmp_path / "big.jsonl"
+    n = (200 << 20) // len(line) + 1
+    with big.open("w") as f:
+        for _ in range(n):
+            f.write(line)
+        f.write(bad_last)
+    assert big.stat().st_size >= 200 << 20
+    small = tmp_path / "small.jsonl"
+    small.write_text(line + bad_last)
+    before = snapshot(earlier)
+    code, err, peak_big = _peak_rss_kib(evaluate_into(earlier, big), env)
+    assert code == 2 and f"{big}:{n + 1}: 'solution' must be a string" in the_one_error_line(err)
+    code, err, peak_small = _peak_rss_kib(evaluate_into(earlier, small), env)
+    assert code == 2 and f"{small}:2: 'solution' must be a string" in the_one_error_line(err)
+    assert peak_big - peak_small < 64 << 10, (peak_big, peak_small)
+    assert snapshot(earlier) == before
+
+
+def test_an_overlong_line_is_refused_before_it_is_held(tmp_path, earlier, env):
+    """One line longer than 16 MiB is refused by its number, without reading it whole."""
+    big = tmp_path / "one-line.jsonl"
+    big.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "solution": "#" * (17 << 20)}) + "\n")
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, big), env=env)
+    assert_refused(out, f"{big}:2: line longer than 16 MiB", earlier, before)
+
+
+# --- item 14: a directory or a FIFO given as the samples file -------------------------------------
+
+
+def test_a_directory_as_samples_file_says_so(tmp_path, earlier, env):
+    folder = tmp_path / "samples.jsonl"
+    folder.mkdir()
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, folder), env=env)
+    assert_refused(out, f"{folder}: is a directory", earlier, before)
+
+
+def test_a_fifo_as_samples_file_says_so_without_blocking(tmp_path, earlier, env):
+    """A named pipe with no writer would block a reader forever: it is named, never opened."""
+    fifo = tmp_path / "samples.jsonl"
+    os.mkfifo(fifo)
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, fifo), env=env)
+    assert_refused(out, f"{fifo}: is a named pipe (FIFO)", earlier, before)
+
+
+def test_a_missing_samples_file_says_no_such_file(tmp_path, earlier, env):
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, tmp_path / "nope.jsonl"), env=env)
+    assert_refused(out, f"{tmp_path / 'nope.jsonl'}: no such file", earlier, before)
