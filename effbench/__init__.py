@@ -12,20 +12,51 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    # the README's Python API
     "load_problem_set": ("effbench.problems", "load_problem_set"),
     "ProblemSet": ("effbench.problems", "ProblemSet"),
     "Problem": ("effbench.problems", "Problem"),
     "eff_at_k": ("effbench.scoring", "eff_at_k"),
     "pass_at_k": ("effbench.scoring", "pass_at_k"),
+    "score_sample": ("effbench.scoring", "score_sample"),
+    "summarize": ("effbench.summary", "summarize"),
     "Evaluator": ("effbench.engine", "Evaluator"),
+    "EvaluationRun": ("effbench.run", "EvaluationRun"),
+    "evaluate_samples": ("effbench.run", "evaluate_samples"),
     "choose_meter": ("effbench.meters", "choose_meter"),
     "open_sandbox": ("effbench.sandboxes", "open_sandbox"),
+    # settings
+    "EngineSettings": ("effbench.engine", "EngineSettings"),
+    "Limits": ("effbench.sandboxes.base", "Limits"),
+    # records and verdicts
+    "SampleRecord": ("effbench.records", "SampleRecord"),
+    "TestOutcome": ("effbench.records", "TestOutcome"),
+    "ReferenceProfile": ("effbench.records", "ReferenceProfile"),
+    "RunConfig": ("effbench.records", "RunConfig"),
+    "Summary": ("effbench.records", "Summary"),
+    "SCHEMA_VERSION": ("effbench.records", "SCHEMA_VERSION"),
+    "Verdict": ("effbench.verdicts", "Verdict"),
+    "KillReason": ("effbench.verdicts", "KillReason"),
+    "ErrorKind": ("effbench.verdicts", "ErrorKind"),
+    # errors
+    "EffbenchError": ("effbench.errors", "EffbenchError"),
+    "ProblemFormatError": ("effbench.errors", "ProblemFormatError"),
+    "SampleFileError": ("effbench.errors", "SampleFileError"),
+    "SandboxUnavailable": ("effbench.errors", "SandboxUnavailable"),
+    "InfrastructureError": ("effbench.errors", "InfrastructureError"),
+    "RecordFormatError": ("effbench.records", "RecordFormatError"),
+    "Interrupted": ("effbench.engine", "Interrupted"),
+    # registries
+    "SANDBOXES": ("effbench.registry", "SANDBOXES"),
+    "METERS": ("effbench.registry", "METERS"),
+    "IMPORTERS": ("effbench.registry", "IMPORTERS"),
 }
 
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
+    """Resolve a public name on first use (PEP 562)."""
     try:
         module_name, attr = _LAZY[name]
     except KeyError:
@@ -36,4 +67,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """The public names."""
     return sorted(__all__)

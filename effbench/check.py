@@ -8,13 +8,22 @@ import json
 from dataclasses import dataclass, field
 
 from effbench import checkers, codec
-from effbench.engine import OK, Evaluator
+from effbench.engine import Evaluator
 from effbench.errors import CheckerError, EffbenchError
-from effbench.problems import EXPERT, Problem
+from effbench.problems import EXPERT, GENERATOR_HASH_SEED, Problem
+from effbench.verdicts import Verdict
 
 EXPERT_TOLERANCE = 0.02
 SLOWER_MAX_EFF = 0.5
 EXPERT_TOP_BUDGET = 5e7  # instructions
+#: The growth rule: every weighted level must cost the expert at least this many times its
+#: cheapest test (over all levels, level 0's correctness tests included). Below it the level's cost
+#: is mostly the constant part of a run (module execution, the call), not the algorithm's work, so
+#: it cannot tell algorithms apart (issue 10 item 3).
+MIN_LEVEL_GROWTH = 2.0
+#: The seed the determinism check generates with, and the second hash seed it compares against.
+CHECK_INPUT_SEED = "effbench-problems-check"
+OTHER_HASH_SEED = 12345
 
 
 @dataclass
@@ -24,7 +33,7 @@ class ProblemCheck:
     reference_costs: list[float] = field(default_factory=list)
     tier_costs: dict[str, list[float | None]] = field(default_factory=dict)
     tier_eff: dict[str, float] = field(default_factory=dict)
-    tier_verdict: dict[str, str] = field(default_factory=dict)
+    tier_verdict: dict[str, Verdict] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,15 +74,13 @@ def check_static(problem: Problem) -> list[str]:
             problem.check_input(test.args)
         except Exception as exc:
             errors.append(f"tests.json {test.test_id}: breaks the input constraints: {type(exc).__name__} {exc}")
+    errors += check_generator_determinism(problem)
     for level in range(len(problem.levels)):
         try:
-            first = problem.level_tests(level)
-            again = problem.level_tests(level)
+            first = problem.level_tests(level, CHECK_INPUT_SEED)
         except Exception as exc:
             errors.append(f"generator fails at level {level}: {type(exc).__name__}: {exc}")
             continue
-        if json.dumps(codec.encode([t.args for t in first])) != json.dumps(codec.encode([t.args for t in again])):
-            errors.append(f"generator is not deterministic for a seed at level {level}")
         for t in first:
             if t.has_expected:
                 continue
@@ -113,6 +120,53 @@ def check_static(problem: Problem) -> list[str]:
     return errors
 
 
+def check_generator_determinism(problem: Problem) -> list[str]:
+    """The generator must give the same inputs for a seed in every process: it runs in three fresh
+    interpreters (two with the fixed hash seed, one with another) and the outputs are compared.
+
+    A generator that reads the clock or ``os.urandom``, or iterates a set of strings (whose order
+    follows the string-hash seed), fails. Imported problems (inputs already generated) pass.
+    """
+    if problem.generated_tests is not None:
+        return []
+    from effbench.problems import _run_generator
+
+    try:
+        runs = [
+            _run_generator(problem, CHECK_INPUT_SEED, GENERATOR_HASH_SEED),
+            _run_generator(problem, CHECK_INPUT_SEED, GENERATOR_HASH_SEED),
+            _run_generator(problem, CHECK_INPUT_SEED, OTHER_HASH_SEED),
+        ]
+    except EffbenchError as exc:
+        return [f"generator fails: {exc}"]
+    texts = [json.dumps(r, sort_keys=True) for r in runs]
+    if texts[0] != texts[1]:
+        return ["generator is not deterministic across processes (same seed, same hash seed)"]
+    if texts[0] != texts[2]:
+        return [
+            "generator is not deterministic across processes: its output depends on the string-hash "
+            "seed (PYTHONHASHSEED; e.g. iterating a set of strings): sort it first"
+        ]
+    return []
+
+
+def check_growth(problem: Problem, evaluator: Evaluator) -> list[str]:
+    """Weighted levels whose expert cost does not grow (see :data:`MIN_LEVEL_GROWTH`)."""
+    profile = evaluator.profile(problem)
+    floor = min(profile.test_costs.values(), default=0.0)
+    if floor <= 0:
+        return []
+    errors = []
+    for level, (lv, cost) in enumerate(zip(problem.levels, profile.level_costs)):
+        if lv.weight > 0 and cost < MIN_LEVEL_GROWTH * floor:
+            errors.append(
+                f"level {level} (size {lv.size}) is flat: the expert's cost {cost:.3g} is under "
+                f"{MIN_LEVEL_GROWTH:g}x its cheapest test ({floor:.3g}); the level cannot tell algorithms "
+                "apart (raise its size)"
+            )
+    return errors
+
+
 def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
     result = ProblemCheck(problem.id, check_static(problem))
     if result.errors:
@@ -123,6 +177,7 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
         result.errors.append(str(exc))
         return result
     result.reference_costs = profile.level_costs
+    result.errors += check_growth(problem, evaluator)
     if evaluator.meter.unit == "instructions" and max(profile.level_costs) > EXPERT_TOP_BUDGET:
         result.errors.append(
             f"expert costs {max(profile.level_costs):.3g} instructions at its largest level "
@@ -133,7 +188,7 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
         result.tier_costs[tier] = record.level_costs
         result.tier_eff[tier] = record.efficiency
         result.tier_verdict[tier] = record.verdict
-        if record.verdict not in (OK, "censored_budget", "censored_memory"):
+        if record.verdict.failed:
             result.errors.append(f"{tier}: {record.verdict} at {record.failed_test}: {record.error_type or ''}".strip())
         elif tier == EXPERT:
             if abs(record.efficiency - 1.0) > EXPERT_TOLERANCE:

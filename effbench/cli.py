@@ -12,6 +12,7 @@ import click
 
 from effbench.errors import EffbenchError
 from effbench.options import FiniteFloatRange, check_writable_dir
+from effbench.registry import METERS, SANDBOXES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ALPHA_MAX = 1000.0  # a budget beyond 1000x the expert's cost would only make runs endless
@@ -46,7 +47,14 @@ class _Group(click.Group):
         except EffbenchError as exc:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
-            _fail("interrupted; the run directory keeps every finished sample (re-run to resume)", 130)
+            # every finished sample is already on disk (fsynced); do not wait for threads still
+            # inside a sandbox call: leave now
+            click.echo(
+                "effbench: interrupted; the run directory keeps every finished sample (re-run to resume)", err=True
+            )
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return None
 
 
@@ -139,8 +147,8 @@ _dataset_option = click.option(
 @click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
 @_dataset_option
-@click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
-@click.option("--sandbox", type=click.Choice(["local", "docker"]), default="local", show_default=True)
+@click.option("--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True)
+@click.option("--sandbox", type=click.Choice(list(SANDBOXES.names)), default="local", show_default=True)
 @click.option(
     "--rootfs",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -182,7 +190,18 @@ _dataset_option = click.option(
 @click.option("--top-p", type=FiniteFloatRange(0, 1), default=0.95, show_default=True)
 @click.option("--max-tokens", type=click.IntRange(1, 1 << 24), default=1024, show_default=True)
 @click.option(
-    "--seed", type=click.IntRange(0, (1 << 63) - 1), default=None, help="Sampling seed (sample i uses seed + i)."
+    "--seed",
+    "input_seed",
+    default=None,
+    help="Seed of the generated test inputs (levels >= 1). Default: a fresh secret per run, recorded in "
+    "the run directory's config.json (resumes reuse it); give it to reproduce a run's inputs.",
+)
+@click.option(
+    "--sampling-seed",
+    "seed",
+    type=click.IntRange(0, (1 << 63) - 1),
+    default=None,
+    help="Model sampling seed (sample i uses seed + i).",
 )
 @click.option("--system-prompt", default=None, help="Replaces the problem set's system prompt.")
 @click.option(
@@ -211,6 +230,7 @@ def evaluate(
     run_dir: Path | None,
     no_cache: bool,
     as_json: bool,
+    input_seed: str | None,
     **model_options: object,
 ) -> None:
     """Run samples (from files, the bundled references or a model) on every level and print
@@ -229,7 +249,9 @@ def evaluate(
     ids = _expand_ids(problems, named)
     if ids:
         problems.select(ids)  # unknown ids fail here, before anything runs
-    settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20)
+    if input_seed is not None and not input_seed.strip():
+        raise EffbenchError("--seed: must not be empty")
+    settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20, input_seed=input_seed)
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     check_writable_dir(run_dir, "--run-dir")  # before anything runs
@@ -306,11 +328,9 @@ def evaluate(
             log=lambda m: click.echo(m, err=True),
         )
     from effbench.report import render
-    from effbench.rundir import RunDir
     from effbench.summary import summarize
 
-    summary = summarize(records, ks, alpha, alpha)
-    RunDir(run_dir).write_summary(summary)
+    summary = summarize(records, ks, alpha, alpha)  # the run wrote the same to summary.json
     click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
     click.echo(f"\nrun directory: {run_dir}", err=True)
 
@@ -457,7 +477,7 @@ def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None
     default=None,
     help="Comma-separated problem ids or a named selection (e.g. @enamel); adds to the positional ids.",
 )
-@click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
+@click.option("--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
 def problems_check(

@@ -11,146 +11,143 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
+import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from effbench import checkers, codec
 from effbench.errors import CheckerError, EffbenchError
 from effbench.meters.base import Meter
-from effbench.problems import Problem, TestCase
+from effbench.problems import Problem, TestCase, input_hash, new_input_seed
+from effbench.records import ReferenceProfile, SampleRecord, TestOutcome
 from effbench.reference_cache import ReferenceCache
 from effbench.sandboxes.base import Limits, Sandbox, TestRequest, TestRun
+from effbench.verdicts import CENSORED, ErrorKind, KillReason, Verdict
 
-OK, WRONG, ERROR = "ok", "wrong", "error"
-CENSORED_BUDGET, CENSORED_MEMORY, KILLED, INFRA = "censored_budget", "censored_memory", "killed", "infra"
-CENSORED = (CENSORED_BUDGET, CENSORED_MEMORY)
+# The verdicts under their historical module-level names (the enum is the one definition).
+OK, WRONG, ERROR = Verdict.OK, Verdict.WRONG, Verdict.ERROR
+CENSORED_BUDGET, CENSORED_MEMORY = Verdict.CENSORED_BUDGET, Verdict.CENSORED_MEMORY
+KILLED, INFRA = Verdict.KILLED, Verdict.INFRA
 #: ``expected`` for classify(): judge the answer against itself (the expert on a generated test)
 SELF = object()
+
+__all__ = [
+    "CENSORED",
+    "EngineSettings",
+    "EngineStats",
+    "Evaluator",
+    "Interrupted",
+    "ReferenceProfile",
+    "SampleRecord",
+    "TestOutcome",
+    "classify",
+    "code_hash",
+]
 
 
 @dataclass(frozen=True)
 class EngineSettings:
+    """How candidates are run and judged.
+
+    Attributes:
+        alpha: budget factor, ``T = alpha * max_l r_l`` (DESIGN.md "Metric definitions").
+        memory_bytes: memory limit per test, in bytes.
+        cpu_slack: CPU-time limit = ``cpu_slack * alpha * (expert's largest CPU time) + cpu_floor``
+            seconds (a backstop; the budget ``T`` is what censors).
+        cpu_floor: see ``cpu_slack``, in seconds.
+        reference_cpu_seconds: CPU-time limit of the expert's own runs, in seconds.
+        input_seed: the secret seed of the generated tests of levels >= 1; None: a fresh secret
+            per :class:`Evaluator` (DESIGN.md: "a fresh secret per run by default").
+    """
+
     alpha: float = 2.0
     memory_bytes: int = 1 << 30
-    #: CPU-time limit = cpu_slack * alpha * (expert's largest CPU time) + cpu_floor seconds
     cpu_slack: float = 4.0
     cpu_floor: float = 1.0
     reference_cpu_seconds: float = 300.0
+    input_seed: str | None = None
+
+
+class Interrupted(Exception):  # noqa: N818 - a request, not an error
+    """Raised inside :meth:`Evaluator.evaluate` after :meth:`Evaluator.cancel`: the sample is
+    abandoned at a test boundary and must not be recorded."""
 
 
 @dataclass
-class TestOutcome:
-    __test__ = False  # not a pytest class
+class EngineStats:
+    """Counters of one evaluator (updated under its lock).
 
-    test_id: str
-    level: int
-    verdict: str
-    cost: float | None = None
-    spread: float = 0.0
-    wall_seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    peak_memory_kb: int = 0
-    error_type: str | None = None
-    detail: str = ""
+    Attributes:
+        profiles_measured: expert profiles measured in the sandbox.
+        profiles_cached: expert profiles read from the cache.
+        samples: samples evaluated (runnable or not).
+        tests: candidate tests sent to the sandbox.
+    """
 
-
-@dataclass
-class ReferenceProfile:
-    """The expert's measured costs and answers for one problem, under one meter."""
-
-    problem_id: str
-    problem_version: str
-    meter: str
-    unit: str
-    level_costs: list[float]
-    level_cpu_seconds: list[float]
-    test_costs: dict[str, float]
-    expected: dict[str, Any] = field(repr=False)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> ReferenceProfile:
-        return cls(**data)
-
-
-@dataclass
-class SampleRecord:
-    """Everything measured about one sample; enough for ``effbench score`` to re-score it."""
-
-    model: str
-    problem_id: str
-    sample_index: int
-    code_sha256: str
-    verdict: str
-    failed: bool
-    censored_level: int | None
-    level_costs: list[float | None]
-    reference_level_costs: list[float]
-    weights: list[float]
-    efficiency: float
-    passed: bool
-    speedup: float | None
-    peak_memory_kb: int
-    wall_seconds: float
-    cpu_seconds: float
-    tests: list[TestOutcome]
-    failed_test: str | None = None
-    error_type: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> SampleRecord:
-        data = dict(data)
-        data["tests"] = [TestOutcome(**t) for t in data["tests"]]
-        return cls(**data)
+    profiles_measured: int = 0
+    profiles_cached: int = 0
+    samples: int = 0
+    tests: int = 0
 
 
 def code_hash(code: str) -> str:
+    """SHA-256 of the code's UTF-8 bytes, 64 hex digits."""
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _killed(run: TestRun, limits: Limits) -> tuple[Verdict, Any, str | None, str]:
+    """The verdict of a run killed by a signal (``run.signal`` is set)."""
+    sig = run.signal
+    assert sig is not None
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 0.05):
+        return Verdict.CENSORED_BUDGET, None, None, "stopped at the CPU-time limit"
+    name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+    kind = ErrorKind.OUTPUT_LIMIT.value if sig == signal.SIGXFSZ else name
+    return Verdict.KILLED, None, kind, f"killed by {name}; {run.stderr_tail[-300:]}"
+
+
+def _failed_call(payload: dict) -> tuple[Verdict, Any, str | None, str]:
+    """The verdict of a call that raised in the child (``payload["ok"]`` is false)."""
+    etype = str(payload.get("error_type", ErrorKind.EXCEPTION.value))
+    message = str(payload.get("message", ""))
+    if etype == ErrorKind.NOT_PLAIN_DATA:  # e.g. an object whose __eq__ always says yes: not an answer
+        return Verdict.WRONG, None, etype, message[:500]
+    if "[Errno 27]" in message:  # EFBIG: the file-size limit
+        return Verdict.ERROR, None, ErrorKind.OUTPUT_LIMIT.value, "wrote more than the output limit"
+    if etype == ErrorKind.MEMORY_ERROR:
+        return Verdict.CENSORED_MEMORY, None, etype, "MemoryError at the address-space limit"
+    return Verdict.ERROR, None, etype, message[:500]
 
 
 def classify(
     run: TestRun, test: TestCase, expected: Any, problem: Problem, limits: Limits
-) -> tuple[str, Any, str | None, str]:
-    """(verdict, decoded answer, error type, detail) of one run, before the budget check."""
+) -> tuple[Verdict, Any, str | None, str]:
+    """Judge one run on the host, before the budget check.
+
+    Returns:
+        (verdict, decoded answer or None, error type or None, one-line detail).
+    """
     if run.infra_error:
-        return INFRA, None, "InfrastructureError", run.infra_error[:500]
-    if run.killed_for in ("wall", "instructions"):
-        return CENSORED_BUDGET, None, None, f"stopped at the {run.killed_for} limit"
-    if run.killed_for == "memory":
-        return CENSORED_MEMORY, None, None, f"stopped at the memory limit ({limits.memory_bytes >> 20} MiB)"
-    if run.killed_for == "output" or run.result_too_large:
-        return ERROR, None, "OutputTooLarge", "the result exceeded the size limit"
+        return Verdict.INFRA, None, ErrorKind.INFRASTRUCTURE.value, run.infra_error[:500]
+    if run.killed_for in (KillReason.WALL, KillReason.INSTRUCTIONS):
+        return Verdict.CENSORED_BUDGET, None, None, f"stopped at the {run.killed_for} limit"
+    if run.killed_for == KillReason.MEMORY:
+        return Verdict.CENSORED_MEMORY, None, None, f"stopped at the memory limit ({limits.memory_bytes >> 20} MiB)"
+    if run.killed_for == KillReason.OUTPUT or run.result_too_large:
+        return Verdict.ERROR, None, ErrorKind.OUTPUT_TOO_LARGE.value, "the result exceeded the size limit"
     if run.signal is not None:
-        if run.signal == signal.SIGXCPU or (
-            run.signal == signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 0.05
-        ):
-            return CENSORED_BUDGET, None, None, "stopped at the CPU-time limit"
-        name = signal.Signals(run.signal).name if run.signal in signal.Signals._value2member_map_ else str(run.signal)
-        kind = "OutputLimit" if run.signal == signal.SIGXFSZ else name
-        return KILLED, None, kind, f"killed by {name}; {run.stderr_tail[-300:]}"
+        return _killed(run, limits)
     if not run.result:
-        return ERROR, None, "NoResult", f"exited with code {run.exit_code} before returning; {run.stderr_tail[-300:]}"
+        detail = f"exited with code {run.exit_code} before returning; {run.stderr_tail[-300:]}"
+        return Verdict.ERROR, None, ErrorKind.NO_RESULT.value, detail
     try:
         payload = json.loads(run.result)
         ok = payload["ok"]
     except (ValueError, KeyError, TypeError):
-        return ERROR, None, "BadResult", "the child's result is not valid JSON"
+        return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, "the child's result is not valid JSON"
     if not ok:
-        etype = str(payload.get("error_type", "Exception"))
-        if etype == "NotPlainData":  # e.g. an object whose __eq__ always says yes: not an answer
-            return WRONG, None, etype, str(payload.get("message", ""))[:500]
-        if "[Errno 27]" in str(payload.get("message", "")):  # EFBIG: the file-size limit
-            return ERROR, None, "OutputLimit", "wrote more than the output limit"
-        if etype == "MemoryError":
-            return CENSORED_MEMORY, None, etype, "MemoryError at the address-space limit"
-        return ERROR, None, etype, str(payload.get("message", ""))[:500]
+        return _failed_call(payload)
     answer = payload.get("value")
     try:
         accepted = checkers.check(
@@ -162,10 +159,10 @@ def classify(
             problem.custom_check,
         )
     except CheckerError as exc:  # the problem's fault, never the candidate's
-        return INFRA, answer, "CheckerError", str(exc)[:500]
+        return Verdict.INFRA, answer, ErrorKind.CHECKER_ERROR.value, str(exc)[:500]
     if not accepted:
-        return WRONG, answer, None, f"answer differs from the expected one ({_preview(answer)})"
-    return OK, answer, None, ""
+        return Verdict.WRONG, answer, None, f"answer differs from the expected one ({_preview(answer)})"
+    return Verdict.OK, answer, None, ""
 
 
 def _preview(value: Any) -> str:
@@ -173,8 +170,23 @@ def _preview(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+@dataclass
+class _ProblemState:
+    """Per-problem state of an evaluator: its lock, tests, encoded args and profile."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tests: list[list[TestCase]] | None = None
+    args: dict[str, Any] = field(default_factory=dict)  # test id -> encoded args
+    hashes: dict[str, str] = field(default_factory=dict)  # test id -> input hash
+    profile: ReferenceProfile | None = None
+
+
 class Evaluator:
-    """Runs candidates for problems in one sandbox with one meter. Thread-safe."""
+    """Runs candidates for problems in one sandbox with one meter. Thread-safe.
+
+    Each problem's tests and expert profile are made exactly once, under a per-problem lock,
+    however many threads ask first; :attr:`stats` is updated under a lock.
+    """
 
     def __init__(
         self,
@@ -184,84 +196,151 @@ class Evaluator:
         cache: ReferenceCache | None = None,
         fingerprint: dict | None = None,
     ) -> None:
+        """Args:
+        sandbox: where tests run (any :class:`~effbench.sandboxes.base.Sandbox`).
+        meter: the meter the sandbox counts with.
+        settings: alpha, limits and the input seed; the defaults of :class:`EngineSettings`.
+        cache: where expert profiles are kept between runs (None: measured every time).
+        fingerprint: the environment fingerprint the cache is keyed by (default: the meter's).
+        """
         self.sandbox = sandbox
         self.meter = meter
         self.settings = settings or EngineSettings()
+        #: the secret seed of generated tests of levels >= 1 (recorded in a run's config.json)
+        self.input_seed = self.settings.input_seed or new_input_seed()
         self.cache = cache
         self.fingerprint = fingerprint or meter.fingerprint()
-        self._profiles: dict[str, ReferenceProfile] = {}
-        self._tests: dict[str, list[list[TestCase]]] = {}
-        self._args: dict[tuple[str, str], Any] = {}
+        self.stats = EngineStats()
+        self._lock = threading.Lock()
+        self._states: dict[str, _ProblemState] = {}
+        self._cancelled = threading.Event()
+
+    def _state(self, problem: Problem) -> _ProblemState:
+        with self._lock:
+            return self._states.setdefault(problem.id, _ProblemState())
+
+    def _count(self, **increments: int) -> None:
+        with self._lock:
+            for name, n in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + n)
+
+    def cancel(self) -> None:
+        """Make every :meth:`evaluate` in progress raise :class:`Interrupted` before its next test."""
+        self._cancelled.set()
 
     # -- tests and their encoded arguments -----------------------------------------------------
     def tests_of(self, problem: Problem) -> list[list[TestCase]]:
-        if problem.id not in self._tests:
-            levels = [problem.level_tests(lvl) for lvl in range(len(problem.levels))]
+        """The problem's tests per level, generated once from :attr:`input_seed`."""
+        state = self._state(problem)
+        with state.lock:
+            return self._tests_locked(problem, state)
+
+    def _tests_locked(self, problem: Problem, state: _ProblemState) -> list[list[TestCase]]:
+        if state.tests is None:
+            levels = [problem.level_tests(lvl, self.input_seed) for lvl in range(len(problem.levels))]
             for tests in levels:
                 for t in tests:
-                    self._args[(problem.id, t.test_id)] = codec.encode(t.args)
-            self._tests[problem.id] = levels
-        return self._tests[problem.id]
+                    encoded = codec.encode(t.args)
+                    state.args[t.test_id] = encoded
+                    state.hashes[t.test_id] = input_hash(encoded)
+            state.tests = levels
+        return state.tests
 
     def _request(self, problem: Problem, code: str, test: TestCase, limits: Limits) -> TestRequest:
-        return TestRequest(
-            code, problem.entry_point, self._args[(problem.id, test.test_id)], limits, self.meter.repeats
-        )
+        args = self._state(problem).args[test.test_id]
+        return TestRequest(code, problem.entry_point, args, limits, self.meter.repeats)
 
     # -- the expert ------------------------------------------------------------------------------
     def profile(self, problem: Problem) -> ReferenceProfile:
-        """The expert's costs and answers: from the cache, or measured now in this sandbox."""
-        if problem.id in self._profiles:
-            return self._profiles[problem.id]
-        key_data = {"problem": problem.id, "version": problem.version, "env": self.fingerprint}
+        """The expert's costs and answers: from the cache, or measured now in this sandbox.
+
+        Measured once per problem and evaluator, whatever the number of threads asking. The cache
+        key includes a digest of every test input, so a profile is only reused for the very same
+        inputs. Raises EffbenchError when the expert fails one of its own tests.
+        """
+        state = self._state(problem)
+        with state.lock:
+            if state.profile is None:
+                state.profile = self._load_or_measure(problem, state)
+            return state.profile
+
+    def _load_or_measure(self, problem: Problem, state: _ProblemState) -> ReferenceProfile:
+        tests = self._tests_locked(problem, state)
+        inputs = hashlib.sha256("\0".join(state.hashes[t.test_id] for lv in tests for t in lv).encode())
+        key_data = {
+            "problem": problem.id,
+            "version": problem.version,
+            "env": self.fingerprint,
+            "inputs": inputs.hexdigest()[:32],
+        }
         cached = self.cache.get(key_data) if self.cache else None
         if cached is not None:
-            prof = ReferenceProfile.from_json(cached)
-            self._profiles[problem.id] = prof
-            self.tests_of(problem)
-            return prof
+            try:
+                prof = ReferenceProfile.from_json(cached)
+            except EffbenchError:
+                prof = None
+            if prof is not None and all(state.hashes[t.test_id] in prof.expected for lv in tests for t in lv):
+                self._count(profiles_cached=1)
+                return prof
+        prof = self._measure(problem, state, tests)
+        self._count(profiles_measured=1)
+        if self.cache:
+            self.cache.put(key_data, prof.to_json())
+        return prof
+
+    def _measure(self, problem: Problem, state: _ProblemState, tests: list[list[TestCase]]) -> ReferenceProfile:
         limits = Limits(
             wall_seconds=4 * self.settings.reference_cpu_seconds,
             cpu_seconds=self.settings.reference_cpu_seconds,
             memory_bytes=self.settings.memory_bytes,
         )
         level_costs, level_cpu, test_costs, expected = [], [], {}, {}
-        for tests in self.tests_of(problem):
+        for level in tests:
             worst, worst_cpu = 0.0, 0.0
-            for test in tests:
+            for test in level:
                 run = self.sandbox.run(self._request(problem, problem.expert_code, test, limits))
                 exp = test.expected if test.has_expected else SELF
                 verdict, answer, etype, detail = classify(run, test, exp, problem, limits)
-                if etype == "CheckerError" or (verdict == WRONG and problem.checker == "custom" and exp is SELF):
+                if etype == ErrorKind.CHECKER_ERROR or (
+                    verdict == Verdict.WRONG and problem.checker == "custom" and exp is SELF
+                ):
                     raise CheckerError(
                         f"problem {problem.id}: skipped: at test {test.test_id} on the expert's answer, "
-                        + (detail if etype == "CheckerError" else "the checker rejects the expert's own answer")
+                        + (
+                            detail
+                            if etype == ErrorKind.CHECKER_ERROR
+                            else "the checker rejects the expert's own answer"
+                        )
                     )
-                if not test.has_expected and verdict == WRONG:
-                    verdict = OK  # generated tests: the expert defines the answer
-                if verdict != OK or run.cost is None:
+                if not test.has_expected and verdict == Verdict.WRONG:
+                    verdict = Verdict.OK  # generated tests: the expert defines the answer
+                if verdict != Verdict.OK or run.cost is None:
                     raise EffbenchError(
                         f"problem {problem.id}: the expert reference fails test {test.test_id}: "
                         f"{verdict} {etype or ''} {detail}".strip()
                     )
-                expected[test.test_id] = test.expected if test.has_expected else answer
-                test_costs[test.test_id] = run.cost.value
+                key = state.hashes[test.test_id]
+                expected[key] = test.expected if test.has_expected else answer
+                test_costs[key] = max(test_costs.get(key, 0.0), run.cost.value)
                 worst = max(worst, run.cost.value)
                 worst_cpu = max(worst_cpu, run.cpu_seconds)
             level_costs.append(max(worst, 1.0))
             level_cpu.append(worst_cpu)
-        prof = ReferenceProfile(
+        return ReferenceProfile(
             problem.id, problem.version, self.meter.name, self.meter.unit, level_costs, level_cpu, test_costs, expected
         )
-        if self.cache:
-            self.cache.put(key_data, prof.to_json())
-        self._profiles[problem.id] = prof
-        return prof
 
     # -- candidates ------------------------------------------------------------------------------
+    def budget(self, profile: ReferenceProfile) -> float:
+        """``T = alpha * max_l r_l`` for this profile, in the meter's unit."""
+        from effbench.scoring import budget
+
+        return budget(self.settings.alpha, profile.level_costs)
+
     def candidate_limits(self, profile: ReferenceProfile) -> Limits:
+        """Limits of a candidate's test: CPU and wall backstops and the meter's own budget limit."""
         s = self.settings
-        T = s.alpha * max(profile.level_costs)
+        T = self.budget(profile)  # noqa: N806 - DESIGN.md's name
         cpu = s.cpu_slack * s.alpha * max(profile.level_cpu_seconds) + s.cpu_floor
         return Limits(
             wall_seconds=2 * cpu + 5.0,
@@ -270,22 +349,28 @@ class Evaluator:
             instructions=self.meter.instruction_limit(T, pairs_hint=max(1e7, 0.05 * T)),
         )
 
-    def unrunnable(
-        self, problem: Problem, model: str, sample_index: int, reason: str, meta: dict | None = None
+    def _record(
+        self,
+        problem: Problem,
+        prof: ReferenceProfile,
+        code: str,
+        model: str,
+        sample_index: int,
+        tests: list[TestOutcome],
+        meta: dict | None,
+        unrunnable: str | None = None,
     ) -> SampleRecord:
-        """The record of a sample with no code to run (e.g. nothing could be extracted from the
-        model's answer): a failure with that reason, never sent to the sandbox."""
-        prof = self.profile(problem)
-        return SampleRecord(
+        """A record from raw facts, every derived field from :func:`effbench.scoring.score_sample`."""
+        record = SampleRecord(
             model=model,
             problem_id=problem.id,
             sample_index=sample_index,
-            code_sha256="",
-            verdict=ERROR,
-            failed=True,
+            code_sha256=code_hash(code) if unrunnable is None else "",
+            verdict=Verdict.OK,
+            failed=False,
             censored_level=None,
             level_costs=[None] * len(problem.levels),
-            reference_level_costs=prof.level_costs,
+            reference_level_costs=list(prof.level_costs),
             weights=[lv.weight for lv in problem.levels],
             efficiency=0.0,
             passed=False,
@@ -293,11 +378,22 @@ class Evaluator:
             peak_memory_kb=0,
             wall_seconds=0.0,
             cpu_seconds=0.0,
-            tests=[],
-            failed_test=None,
-            error_type="NoCode",
-            meta={**(meta or {}), "reason": reason},
+            tests=tests,
+            meta=dict(meta or {}) if unrunnable is None else {**(meta or {}), "reason": unrunnable},
+            unit=prof.unit,
+            alpha=self.settings.alpha,
+            unrunnable=unrunnable,
         )
+        self._count(samples=1)
+        return record.rescored(self.settings.alpha)
+
+    def unrunnable(
+        self, problem: Problem, model: str, sample_index: int, reason: str, meta: dict | None = None
+    ) -> SampleRecord:
+        """The record of a sample with no code to run (e.g. nothing could be extracted from the
+        model's answer): a failure with that reason (error type ``NoCode``), never sent to the sandbox."""
+        prof = self.profile(problem)
+        return self._record(problem, prof, "", model, sample_index, [], meta, unrunnable=reason)
 
     def evaluate(
         self,
@@ -308,82 +404,57 @@ class Evaluator:
         meta: dict | None = None,
         on_test: Callable[[TestOutcome], None] | None = None,
     ) -> SampleRecord:
-        """Run one candidate on every level (stopping at its first failure) and score it."""
-        from effbench.scoring import geometric_mean, sample_efficiency
+        """Run one candidate on every level (stopping at its first failure) and score it.
+
+        Args:
+            problem: the problem.
+            code: the candidate's full source.
+            model: the series label of the record (see :class:`SampleRecord`).
+            sample_index: the sample's index within (model, problem).
+            meta: stored with the record (usage, strategy, chain, round...).
+            on_test: called with each test's outcome as it is judged.
+
+        Returns:
+            The sample's record, scored by :func:`effbench.scoring.score_sample`.
+
+        Raises:
+            EffbenchError: the expert fails its own tests (while profiling).
+            Interrupted: :meth:`cancel` was called.
+        """
+        from effbench.scoring import at_budget
 
         prof = self.profile(problem)
         limits = self.candidate_limits(prof)
-        T = self.settings.alpha * max(prof.level_costs)
+        T = self.budget(prof)  # noqa: N806 - DESIGN.md's name
+        state = self._state(problem)
         outcomes: list[TestOutcome] = []
-        level_costs: list[float | None] = [None] * len(problem.levels)
-        failed, censored, stop_verdict, failed_test, error_type = False, None, OK, None, None
-        infra = False
         for lvl, tests in enumerate(self.tests_of(problem)):
-            worst = 0.0
             for test in tests:
+                if self._cancelled.is_set():
+                    raise Interrupted(f"{problem.id}: evaluation cancelled")
                 run = self.sandbox.run(self._request(problem, code, test, limits))
-                verdict, _answer, etype, detail = classify(run, test, prof.expected[test.test_id], problem, limits)
-                cost = run.cost.value if run.cost else None
-                if verdict == OK and cost is not None and cost > T:
-                    verdict, detail = CENSORED_BUDGET, f"cost {cost:.4g} exceeds the budget {T:.4g}"
-                if verdict == OK and cost is None:
-                    verdict, etype, detail = INFRA, "InfrastructureError", "no cost measured"
-                outcome = TestOutcome(
-                    test.test_id,
-                    lvl,
-                    verdict,
-                    cost,
-                    run.cost.spread if run.cost else 0.0,
-                    run.wall_seconds,
-                    run.cpu_seconds,
-                    run.peak_memory_kb,
-                    etype,
-                    detail,
+                self._count(tests=1)
+                verdict, _answer, etype, detail = classify(
+                    run, test, prof.expected[state.hashes[test.test_id]], problem, limits
+                )
+                outcome = at_budget(
+                    TestOutcome(
+                        test.test_id,
+                        lvl,
+                        verdict,
+                        run.cost.value if run.cost else None,
+                        run.cost.spread if run.cost else 0.0,
+                        run.wall_seconds,
+                        run.cpu_seconds,
+                        run.peak_memory_kb,
+                        etype,
+                        detail,
+                    ),
+                    T,
                 )
                 outcomes.append(outcome)
                 if on_test:
                     on_test(outcome)
-                if verdict != OK:
-                    stop_verdict, failed_test, error_type = verdict, test.test_id, etype
-                    if verdict in CENSORED:
-                        censored = lvl
-                    elif verdict == INFRA:
-                        infra = True
-                    else:
-                        failed = True
-                    break
-                worst = max(worst, cost or 0.0)
-            if stop_verdict != OK:
-                break
-            level_costs[lvl] = worst
-        weights = [lv.weight for lv in problem.levels]
-        score = sample_efficiency(
-            level_costs, prof.level_costs, weights, self.settings.alpha, failed or infra, censored
-        )
-        speedups = [
-            prof.level_costs[i] / c
-            for i, c in enumerate(level_costs)
-            if c is not None and c > 0 and weights[i] > 0 and (censored is None or i < censored)
-        ]
-        return SampleRecord(
-            model=model,
-            problem_id=problem.id,
-            sample_index=sample_index,
-            code_sha256=code_hash(code),
-            verdict=stop_verdict,
-            failed=failed or infra,
-            censored_level=censored,
-            level_costs=level_costs,
-            reference_level_costs=prof.level_costs,
-            weights=weights,
-            efficiency=score.efficiency,
-            passed=score.passed,
-            speedup=geometric_mean(speedups) if score.passed and censored is None else None,
-            peak_memory_kb=max((o.peak_memory_kb for o in outcomes), default=0),
-            wall_seconds=sum(o.wall_seconds for o in outcomes),
-            cpu_seconds=sum(o.cpu_seconds for o in outcomes),
-            tests=outcomes,
-            failed_test=failed_test,
-            error_type=error_type,
-            meta=dict(meta or {}),
-        )
+                if outcome.verdict != Verdict.OK:
+                    return self._record(problem, prof, code, model, sample_index, outcomes, meta)
+        return self._record(problem, prof, code, model, sample_index, outcomes, meta)

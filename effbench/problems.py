@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import random
 import re
 import tomllib
 from collections.abc import Callable, Iterator
@@ -40,6 +39,81 @@ CATEGORIES = (
 CHECKERS = ("exact", "float", "unordered", "unordered_inner", "custom")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EXPERT = "expert"
+#: PYTHONHASHSEED of the process that runs a problem's generator (any fixed value would do).
+GENERATOR_HASH_SEED = 0
+
+
+def new_input_seed() -> str:
+    """A fresh secret seed for generated tests (128 bits from :mod:`secrets`), as 32 hex digits."""
+    import secrets
+
+    return secrets.token_hex(16)
+
+
+def input_hash(encoded_args: Any) -> str:
+    """SHA-256 (hex, 32 digits) of a test's arguments in the codec's plain-data form.
+
+    Expected answers and expert costs are keyed by it (DESIGN.md: "keyed by the inputs
+    themselves"), so an answer can never be matched with an input it was not computed on.
+    """
+    text = json.dumps(encoded_args, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_GENERATE_SCRIPT = """
+import importlib.util, json, random, sys
+from effbench import codec
+job = json.load(sys.stdin)
+spec = importlib.util.spec_from_file_location("effbench_generator", job["path"])
+gen = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gen)
+out = []
+for level, (size, count) in enumerate(job["levels"]):
+    tests = []
+    for i in range(count):
+        prefix = "" if level == 0 or job["seed"] is None else job["seed"] + "/"
+        args = gen.generate(size, random.Random(prefix + job["id"] + "/" + str(level) + "/" + str(i)))
+        if not isinstance(args, list):
+            sys.stderr.write("generate() must return a list of arguments, got " + type(args).__name__)
+            sys.exit(3)
+        tests.append(codec.encode(args))
+    out.append(tests)
+json.dump(out, sys.stdout)
+"""
+
+
+def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[list[list]]:
+    """Run ``problem``'s generator in a fresh interpreter (see :meth:`Problem.generated_args`)."""
+    import os
+    import subprocess
+    import sys
+
+    where = f"problems/{problem.id}/generator.py"
+    job = {
+        "path": str(problem.directory / "generator.py"),
+        "id": problem.id,
+        "seed": seed,
+        "levels": [[lv.size, lv.tests] for lv in problem.levels],
+    }
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": str(paths.PACKAGE_DIR.parent)}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _GENERATE_SCRIPT],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ProblemFormatError(f"{where}: cannot run the generator: {exc}") from None
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        raise ProblemFormatError(f"{where}: {tail[0]}")
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        raise ProblemFormatError(f"{where}: the generator's output is not valid JSON") from None
 
 
 @dataclass(frozen=True)
@@ -83,6 +157,9 @@ class Problem:
     version: str = ""
     generated_tests: list[list[TestCase]] | None = field(default=None, repr=False)
     custom_check: Callable[[list, Any, Any], bool] | None = field(default=None, repr=False)
+    _generated_cache: dict[tuple[str | None, int], list[list[list]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def expert_code(self) -> str:
@@ -96,27 +173,39 @@ class Problem:
     def _generator(self) -> ModuleType:
         return _load_module(self.directory / "generator.py", f"effbench_gen_{self.id}")
 
-    def level_tests(self, level: int) -> list[TestCase]:
-        """Tests of one level: the fixed correctness tests first at level 0, then generated ones."""
+    def generated_args(self, seed: str | None = None, hash_seed: int = GENERATOR_HASH_SEED) -> list[list[list]]:
+        """Encoded arguments of every generated test, per level: ``[level][i] -> args``.
+
+        The generator runs in a fresh interpreter with ``PYTHONHASHSEED=hash_seed``, so its output
+        cannot depend on the host's string-hash seed (set iteration order). Level 0 always uses the
+        public fixed seed (correctness tests may be public); levels >= 1 use ``seed`` (the run's
+        secret, see :func:`new_input_seed`), or the public one when ``seed`` is None. The args are
+        in the codec's plain-data form (tuples, sets, bytes tagged). Raises ProblemFormatError when
+        the generator fails or returns something other than a list.
+        """
+        key = (seed, hash_seed)
+        if key not in self._generated_cache:
+            self._generated_cache[key] = _run_generator(self, seed, hash_seed)
+        return self._generated_cache[key]
+
+    def level_tests(self, level: int, seed: str | None = None) -> list[TestCase]:
+        """Tests of one level: the fixed correctness tests first at level 0, then generated ones.
+
+        ``seed`` chooses the generated inputs of levels >= 1 (see :meth:`generated_args`).
+        """
         tests = [t for t in self.tests if t.level == level]
         if self.generated_tests is not None:
             return tests + self.generated_tests[level]
-        gen = self._generator()
-        lvl = self.levels[level]
-        for i in range(lvl.tests):
-            rng = random.Random(f"{self.id}/{level}/{i}")
-            args = gen.generate(lvl.size, rng)
-            if not isinstance(args, list):
-                raise ProblemFormatError(
-                    f"problems/{self.id}/generator.py: generate() must return a list of arguments, "
-                    f"got {type(args).__name__}"
-                )
-            tests.append(TestCase(f"L{level}.g{i}", level, args))
+        from effbench import codec
+
+        for i, args in enumerate(self.generated_args(seed)[level]):
+            tests.append(TestCase(f"L{level}.g{i}", level, codec.decode(args)))
         return tests
 
-    def all_tests(self) -> Iterator[TestCase]:
+    def all_tests(self, seed: str | None = None) -> Iterator[TestCase]:
+        """Every test, level by level (generated ones from ``seed``)."""
         for level in range(len(self.levels)):
-            yield from self.level_tests(level)
+            yield from self.level_tests(level, seed)
 
     def check_input(self, args: list) -> None:
         if self.directory is None:  # imported problems come with their inputs already generated

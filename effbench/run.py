@@ -1,17 +1,23 @@
 """Evaluation runs: profile the experts, score samples, write the run directory.
 
 :class:`EvaluationRun` keeps one sandbox open across calls (refinement rounds evaluate, ask the
-model again, and evaluate again); :func:`evaluate_samples` is the one-shot form.
+model again, and evaluate again); :func:`evaluate_samples` is the one-shot form. The run owns its
+outputs: it writes ``config.json`` (with the secret input seed), appends each record as it is
+scored and writes ``summary.json`` when it ends, each atomically, through one :class:`RunDir`.
+
+Ctrl-C (KeyboardInterrupt) stops a run at once: queued samples are cancelled, samples in progress
+are abandoned at their next test, every sample that finished is recorded, and the interrupt is
+re-raised (the CLI exits with 130).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +26,18 @@ from effbench.engine import EngineSettings, Evaluator, SampleRecord
 from effbench.errors import ProblemError
 from effbench.fingerprint import environment_fingerprint
 from effbench.meters import MeterChoice
-from effbench.problems import ProblemSet
+from effbench.problems import ProblemSet, new_input_seed
 from effbench.reference_cache import ReferenceCache
 from effbench.rundir import RunDir
 from effbench.samples import Sample
 from effbench.sandboxes import open_sandbox
 
+#: how long an interrupted run waits for samples in progress to reach a test boundary, in seconds
+INTERRUPT_GRACE_SECONDS = 1.0
+
 
 def samples_hash(samples: Sequence[Sample]) -> str:
+    """16 hex digits identifying a job's samples (model, problem, index, code), for resume checks."""
     digest = hashlib.sha256()
     for s in samples:
         digest.update(f"{s.model}\0{s.problem_id}\0{s.index}\0".encode() + (s.code or "").encode() + b"\0")
@@ -41,7 +51,11 @@ def _progress(total: int, desc: str, enabled: bool, unit: str = "sample"):  # no
 
 
 class EvaluationRun:
-    """A run directory and an open sandbox; ``evaluate`` may be called many times."""
+    """A run directory and an open sandbox; ``evaluate`` may be called many times.
+
+    Use it as a context manager. ``settings.input_seed`` fixes the generated inputs (``--seed``);
+    by default a fresh secret is drawn, recorded in ``config.json`` and reused on resume.
+    """
 
     def __init__(
         self,
@@ -65,6 +79,7 @@ class EvaluationRun:
         self.sandbox_name = sandbox
         self.workers = workers
         self.settings = settings or EngineSettings()
+        self._seed_given = self.settings.input_seed is not None
         self.use_cache = use_cache
         self.hide = hide
         self.rootfs = rootfs
@@ -86,6 +101,8 @@ class EvaluationRun:
             "rootfs": rootfs,
             "workers": workers,
             "samples_hash": job_hash,
+            "input_seed": self.settings.input_seed,
+            "input_seed_source": "--seed" if self._seed_given else "fresh secret",
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             **(extra_config or {}),
         }
@@ -96,9 +113,14 @@ class EvaluationRun:
         self.skipped: dict[str, str] = {}
 
     def __enter__(self) -> EvaluationRun:
-        done = self.rundir.open(self.config)
+        """Create or resume the run directory, start the sandbox and the evaluator."""
+        done = self.rundir.open(self.config, log=self.log)
+        if self.config.get("input_seed") is None:  # a new run, or a resumed run from before seeds
+            self.config["input_seed"] = new_input_seed()
+            self.config["input_seed_source"] = "fresh secret"
+        self.settings = replace(self.settings, input_seed=self.config["input_seed"])
         if done:
-            self._done = {(r.model, r.problem_id, r.sample_index): r for r in self.rundir.records()}
+            self._done = {r.key: r for r in self.rundir.records()}
             self.log(f"resuming {self.run_dir}: {len(done)} sample(s) already scored")
         # candidates must not read the run directory (other samples' records) or the samples files
         hidden = sorted({str(self.run_dir.resolve()), *(str(Path(h).resolve()) for h in self.hide)})
@@ -106,34 +128,81 @@ class EvaluationRun:
         if self.rootfs is not None:
             options["rootfs"] = self.rootfs
         self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, **options)
-        config = self.rundir.config()
-        config["sandbox_facts"] = self._box.facts
-        (self.run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        config = {**self.rundir.config(), **self.config, "sandbox_facts": self._box.facts}
+        if done:
+            config["created"] = self.rundir.config().get("created", config["created"])
+        self.rundir.write_config(config)
         cache = ReferenceCache(paths.cache_dir() / "references") if self.use_cache else None
         self.evaluator = Evaluator(self._box, self.choice.meter, self.settings, cache, self.fingerprint)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._box is not None:
-            self._box.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        """Write ``summary.json`` (when the run ended normally) and stop the sandbox."""
+        try:
+            if exc_type is None:
+                self.write_summary()
+        finally:
+            if self._box is not None:
+                self._box.close()
+
+    def summarize(self, ks: Sequence[int] | None = None, alpha: float | None = None) -> dict:
+        """The summary of every record in the run directory (see :func:`effbench.summary.summarize`).
+
+        ``ks`` defaults to the config's ``k``, else to :func:`effbench.scoring.default_ks` of the
+        smallest n; ``alpha`` to the run's.
+        """
+        from effbench.scoring import default_ks
+        from effbench.summary import summarize
+
+        records = self.rundir.records()
+        if ks is None:
+            ks = self.config.get("k")
+        if not ks:
+            counts: dict[tuple[str, str], int] = {}
+            for r in records:
+                counts[(r.model, r.problem_id)] = counts.get((r.model, r.problem_id), 0) + 1
+            ks = default_ks(min(counts.values(), default=1))
+        return summarize(records, ks, self.settings.alpha if alpha is None else alpha, self.settings.alpha)
+
+    def write_summary(self) -> dict | None:
+        """Write ``summary.json`` atomically; returns it (None when there is no record yet)."""
+        if not self.rundir.records():
+            return None
+        summary = self.summarize()
+        self.rundir.write_summary(summary)
+        return summary
+
+    def _record(self, record: SampleRecord) -> None:
+        if record.key not in self._done:  # once, even when Ctrl-C lands between the two lines
+            self.rundir.append(record)
+            self._done[record.key] = record
 
     def evaluate(self, samples: Sequence[Sample], desc: str = "samples") -> list[SampleRecord]:
-        """Records for the samples, in order: finished ones from the run directory, others run now."""
+        """Records for the samples, in order: finished ones from the run directory, others run now.
+
+        Raises KeyboardInterrupt after recording every finished sample when interrupted.
+        """
         assert self.evaluator is not None, "use EvaluationRun as a context manager"
         ev = self.evaluator
         todo = [s for s in samples if (s.model, s.problem_id, s.index) not in self._done]
         needed = sorted({s.problem_id for s in todo if s.code is not None})
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        outstanding: set[Future] = set()
+        try:
             if needed:
                 with _progress(len(needed), "expert profiles", self.progress, "problem") as bar:
                     futures = {pool.submit(ev.profile, self.problems.get(pid)): pid for pid in needed}
-                    for fut in as_completed(futures):
-                        try:
-                            fut.result()
-                        except ProblemError as exc:  # e.g. its checker raises: skip that problem, go on
-                            self.log(f"warning: {exc}")
-                            self.skipped[futures[fut]] = str(exc)
-                        bar.update(1)
+                    outstanding = set(futures)
+                    while outstanding:
+                        finished, _ = wait(outstanding, return_when=FIRST_COMPLETED)
+                        for fut in finished:
+                            outstanding.discard(fut)
+                            try:
+                                fut.result()
+                            except ProblemError as exc:  # e.g. its checker raises: skip that problem, go on
+                                self.log(f"warning: {exc}")
+                                self.skipped[futures[fut]] = str(exc)
+                            bar.update(1)
             todo = [s for s in todo if s.problem_id not in self.skipped]
             with _progress(len(todo), desc, self.progress) as bar:
 
@@ -143,14 +212,39 @@ class EvaluationRun:
                         return ev.unrunnable(problem, s.model, s.index, s.meta.get("extraction", "no code"), s.meta)
                     return ev.evaluate(problem, s.code, s.model, s.index, s.meta)
 
-                for fut in as_completed([pool.submit(one, s) for s in todo]):
-                    record = fut.result()
-                    self.rundir.append(record)
-                    self._done[(record.model, record.problem_id, record.sample_index)] = record
-                    bar.update(1)
+                outstanding = {pool.submit(one, s) for s in todo}
+                while outstanding:
+                    finished, _ = wait(outstanding, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        self._record(fut.result())
+                        outstanding.discard(fut)
+                        bar.update(1)
+        except KeyboardInterrupt:
+            self._stop(pool, outstanding)
+            raise
+        except BaseException:
+            ev.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return [self._done[k] for k in ((s.model, s.problem_id, s.index) for s in samples) if k in self._done]
 
+    def _stop(self, pool: ThreadPoolExecutor, outstanding: set[Future]) -> None:
+        """On Ctrl-C: cancel what has not started, let samples in progress stop at their next test
+        (waiting at most :data:`INTERRUPT_GRACE_SECONDS`) and record every one that finished."""
+        assert self.evaluator is not None
+        self.evaluator.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        running = {f for f in outstanding if not f.cancelled()}
+        wait(running, timeout=INTERRUPT_GRACE_SECONDS)
+        for fut in running:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                record = fut.result()
+                if isinstance(record, SampleRecord):  # not a profile
+                    self._record(record)
+
     def records(self) -> list[SampleRecord]:
+        """Every record in the run directory."""
         return self.rundir.records()
 
 
@@ -161,7 +255,11 @@ def evaluate_samples(
     run_dir: Path,
     **options: Any,
 ) -> list[SampleRecord]:
-    """One-shot: evaluate every sample (resuming the run directory if it exists)."""
+    """One-shot: evaluate every sample (resuming the run directory if it exists).
+
+    Writes the run directory (config, records, summary) and returns every record in it.
+    ``options`` are those of :class:`EvaluationRun`.
+    """
     with EvaluationRun(problems, choice, run_dir, samples_hash(samples), **options) as run:
         run.evaluate(samples)
         return run.records()

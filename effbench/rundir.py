@@ -1,45 +1,84 @@
-"""Run directories: ``config.json``, ``samples.jsonl`` (one record per sample, appended as it is
-scored, so an interrupted run resumes where it stopped) and ``summary.json``."""
+"""Run directories: ``config.json``, ``samples.jsonl`` and ``summary.json``, one writer for all three.
+
+``samples.jsonl`` holds one :class:`~effbench.records.SampleRecord` per line, appended (and fsynced)
+as each sample is scored, so an interrupted run resumes where it stopped. ``config.json`` and
+``summary.json`` are replaced atomically (write a temporary file, then rename). A line that cannot be
+read is never skipped silently: resuming moves it to ``samples.rejected.jsonl`` and says so (that
+sample runs again); ``effbench score`` refuses and names that fix.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from effbench.engine import SampleRecord
 from effbench.errors import EffbenchError
+from effbench.records import RecordFormatError, SampleRecord
 
-CONFIG, RECORDS, SUMMARY = "config.json", "samples.jsonl", "summary.json"
+CONFIG, RECORDS, SUMMARY, REJECTED = "config.json", "samples.jsonl", "summary.json", "samples.rejected.jsonl"
 #: config keys that must match for a run directory to be resumed
 RESUME_KEYS = ("problem_set_hash", "meter", "fingerprint", "alpha", "samples_hash")
 
 
-def _atomic_write(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically: readers see the old or the new file,
+    never a partial one. Raises OSError."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_line(line: bytes, where: str) -> SampleRecord:
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordFormatError(f"{where}: not valid JSON ({exc})") from None
+    return SampleRecord.from_json(data, where)
 
 
 class RunDir:
+    """The files of one run directory. Thread-safe: every write goes through one lock."""
+
     def __init__(self, path: Path) -> None:
+        """Args: path: the run directory (it need not exist yet)."""
         self.path = Path(path)
         self._lock = threading.Lock()
 
     @property
     def exists(self) -> bool:
+        """True when the directory has a ``config.json``."""
         return (self.path / CONFIG).is_file()
 
     def config(self) -> dict:
+        """``config.json`` as a dict; raises EffbenchError when it is missing or unreadable."""
+        from effbench.records import RunConfig
+
         try:
-            return json.loads((self.path / CONFIG).read_text())
+            data = json.loads((self.path / CONFIG).read_text())
         except (OSError, ValueError) as exc:
             raise EffbenchError(f"{self.path}: not a run directory ({CONFIG} unreadable: {exc})") from None
+        RunConfig.from_json(data, str(self.path / CONFIG))  # validates
+        return data
 
-    def open(self, config: dict) -> set[tuple[str, str, int]]:
-        """Create the directory, or check it can be resumed. Returns the samples already done."""
+    def open(self, config: dict, log: Any = None) -> set[tuple[str, str, int]]:
+        """Create the directory, or check it can be resumed and repair its records.
+
+        On resume, ``config["input_seed"]`` of None takes the recorded seed (so the same inputs are
+        generated again); a different seed is refused. Unreadable lines of ``samples.jsonl`` are
+        moved to ``samples.rejected.jsonl`` (``log`` is told). Returns the keys of the samples
+        already scored. Raises EffbenchError when the directory cannot be resumed.
+        """
         if self.exists:
             old = self.config()
             for key in RESUME_KEYS:
@@ -47,46 +86,103 @@ class RunDir:
                     raise EffbenchError(
                         f"{self.path}: cannot resume: {key} differs from this run's (use another --run-dir)"
                     )
-            self._drop_torn_tail()
-            return {(r.model, r.problem_id, r.sample_index) for r in self.records()}
+            if config.get("input_seed") is None or "input_seed" not in old:
+                config["input_seed"] = old.get("input_seed")
+            elif config["input_seed"] != old.get("input_seed"):
+                raise EffbenchError(
+                    f"{self.path}: cannot resume: --seed differs from the run's input seed "
+                    "(omit --seed to reuse it, or use another --run-dir)"
+                )
+            rejected = self.repair()
+            if rejected and log:
+                log(
+                    f"{self.path / RECORDS}: {rejected} unreadable line(s) moved to {self.path / REJECTED}; "
+                    "those samples run again"
+                )
+            return {r.key for r in self.records()}
+        if self.path.exists() and not self.path.is_dir():
+            raise EffbenchError(f"{self.path}: exists and is not a directory")
         if self.path.exists() and any(self.path.iterdir()):
             raise EffbenchError(f"{self.path}: exists and is not an effbench run directory")
-        self.path.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.path / CONFIG, config)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EffbenchError(f"{self.path}: cannot create the run directory: {exc.strerror}") from None
+        self.write_config(config)
         return set()
 
-    def _drop_torn_tail(self) -> None:
-        """A crash mid-write leaves a last line without its newline: cut it (that sample re-runs)."""
+    def repair(self) -> int:
+        """Move every unreadable line of ``samples.jsonl`` (a torn last line too) to
+        ``samples.rejected.jsonl``, rewriting ``samples.jsonl`` atomically. Returns how many moved."""
         path = self.path / RECORDS
-        if not path.is_file():
-            return
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            with path.open("r+b") as f:
-                f.truncate(data.rfind(b"\n") + 1)
+        with self._lock:
+            if not path.is_file():
+                return 0
+            data = path.read_bytes()
+            good, bad = [], []
+            for lineno, line in enumerate(data.splitlines(keepends=True), 1):
+                if not line.strip():
+                    continue
+                try:
+                    if not line.endswith(b"\n"):
+                        raise RecordFormatError("torn last line (no newline)")
+                    _parse_line(line, f"{path}:{lineno}")
+                    good.append(line)
+                except RecordFormatError:
+                    bad.append(line if line.endswith(b"\n") else line + b"\n")
+            if not bad:
+                return 0
+            with (self.path / REJECTED).open("ab") as f:
+                f.writelines(bad)
+                f.flush()
+                os.fsync(f.fileno())
+            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{RECORDS}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.writelines(good)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            return len(bad)
+
+    def write_config(self, config: dict) -> None:
+        """Replace ``config.json`` atomically."""
+        with self._lock:
+            atomic_write_json(self.path / CONFIG, config)
 
     def append(self, record: SampleRecord) -> None:
-        line = json.dumps(record.to_json(), separators=(",", ":")) + "\n"
+        """Append one record to ``samples.jsonl`` and fsync it."""
+        line = json.dumps(record.to_json(), separators=(",", ":"), allow_nan=False) + "\n"
         with self._lock, (self.path / RECORDS).open("a") as f:
             f.write(line)
             f.flush()
             os.fsync(f.fileno())
 
     def records(self) -> list[SampleRecord]:
+        """Every record, validated; derived fields as written (use ``rescored`` to recompute).
+
+        A torn last line (no newline: a crash mid-write) is ignored; any other unreadable line
+        raises EffbenchError naming the file, the line and the fix.
+        """
         path = self.path / RECORDS
         if not path.is_file():
             return []
         out = []
-        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        lines = path.read_bytes().splitlines(keepends=True)
+        for lineno, line in enumerate(lines, 1):
             if not line.strip():
                 continue
+            if lineno == len(lines) and not line.endswith(b"\n"):
+                break  # a line cut short by a crash: that sample simply runs again on resume
             try:
-                out.append(SampleRecord.from_json(json.loads(line)))
-            except (ValueError, TypeError, KeyError):
-                # a line cut short by a crash: that sample simply runs again on resume
-                if lineno != len(path.read_text().splitlines()):
-                    raise EffbenchError(f"{path}:{lineno}: corrupt record") from None
+                out.append(_parse_line(line, f"{path}:{lineno}"))
+            except RecordFormatError as exc:
+                raise EffbenchError(
+                    f"{exc}; resume the run (`effbench evaluate` with the same options and --run-dir) "
+                    f"to move unreadable lines to {REJECTED}"
+                ) from None
         return out
 
     def write_summary(self, summary: dict) -> None:
-        _atomic_write(self.path / SUMMARY, summary)
+        """Replace ``summary.json`` atomically."""
+        with self._lock:
+            atomic_write_json(self.path / SUMMARY, summary)

@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from effbench.errors import EffbenchError
+from effbench.records import TestOutcome
+from effbench.verdicts import ErrorKind, Verdict
 
 
 def budget(alpha: float, reference_level_costs: Sequence[float]) -> float:
+    """The budget ``T = alpha * max_l r_l`` (DESIGN.md "Metric definitions"), in the meter's unit."""
     return alpha * max(reference_level_costs)
 
 
-def level_efficiency(T: float, r: float, t: float) -> float:
+def level_efficiency(T: float, r: float, t: float) -> float:  # noqa: N803 - DESIGN.md's names
+    """``e_l = max(0, T - t_l) / (T - r_l)``, not clipped above; raises ValueError if ``T <= r``."""
     if T <= r:
         raise ValueError(f"budget {T} must exceed the reference cost {r}")
     return max(0.0, T - t) / (T - r)
@@ -33,6 +37,8 @@ def level_efficiency(T: float, r: float, t: float) -> float:
 
 @dataclass(frozen=True)
 class SampleScore:
+    """The efficiency part of a score (kept for :func:`sample_efficiency`'s callers)."""
+
     efficiency: float
     passed: bool
     level_efficiency: tuple[float, ...]
@@ -49,11 +55,21 @@ def sample_efficiency(
 ) -> SampleScore:
     """Score one sample from its per-level costs (``None`` for levels not run).
 
-    ``censored_level`` is the first level stopped by a limit during the run; costs above the
-    budget at this ``alpha`` censor their level too (so ``score`` can re-run with a lower alpha).
+    Args:
+        level_costs: ``t_l``, the candidate's largest cost per level (meter's unit), None if not run.
+        reference_costs: ``r_l``, the expert's, same unit.
+        weights: ``h_l``.
+        alpha: the budget factor; ``T = alpha * max_l r_l``.
+        failed: a wrong answer, error, kill or infrastructure failure at any level.
+        censored_level: the first level stopped by a limit during the run; costs above the budget
+            at this ``alpha`` censor their level too.
+
+    Returns:
+        The sample's efficiency ``e = sum_l h_l e_l / sum_l h_l`` (DESIGN.md), whether it passed,
+        ``e_l`` per level and the censored level at this alpha.
     """
-    L = len(reference_costs)
-    T = budget(alpha, reference_costs)
+    L = len(reference_costs)  # noqa: N806 - DESIGN.md's name
+    T = budget(alpha, reference_costs)  # noqa: N806
     cens = censored_level
     for lvl, t in enumerate(level_costs):
         if cens is not None and lvl >= cens:
@@ -73,6 +89,126 @@ def sample_efficiency(
     total = float(sum(weights))
     e = sum(w * x for w, x in zip(weights, effs)) / total
     return SampleScore(e, True, tuple(effs), cens)
+
+
+def at_budget(outcome: TestOutcome, T: float) -> TestOutcome:  # noqa: N803
+    """A test's outcome judged against the budget ``T``: an ``ok`` test that cost more than ``T`` is
+    ``censored_budget``, an ``ok`` test with no cost measured is ``infra``; others are unchanged."""
+    if outcome.verdict != Verdict.OK:
+        return outcome
+    if outcome.cost is None:
+        return replace(
+            outcome, verdict=Verdict.INFRA, error_type=ErrorKind.INFRASTRUCTURE.value, detail="no cost measured"
+        )
+    if outcome.cost > T:
+        return replace(
+            outcome, verdict=Verdict.CENSORED_BUDGET, detail=f"cost {outcome.cost:.4g} exceeds the budget {T:.4g}"
+        )
+    return outcome
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """Every derived field of a sample (see :class:`effbench.records.SampleRecord`).
+
+    Costs are in the meter's unit (instructions or ns), times in seconds, memory in KiB.
+    """
+
+    verdict: Verdict
+    failed: bool
+    censored_level: int | None
+    level_costs: tuple[float | None, ...]
+    level_efficiency: tuple[float, ...]
+    efficiency: float
+    passed: bool
+    speedup: float | None
+    peak_memory_kb: int
+    wall_seconds: float
+    cpu_seconds: float
+    failed_test: str | None
+    error_type: str | None
+    tests: tuple[TestOutcome, ...]
+
+
+def score_sample(
+    tests: Sequence[TestOutcome],
+    reference_level_costs: Sequence[float],
+    weights: Sequence[float],
+    alpha: float,
+    unrunnable: str | None = None,
+) -> ScoredSample:
+    """THE scoring function: raw facts of one sample to every derived field (DESIGN.md "Results").
+
+    The engine, :func:`effbench.summary.summarize`, ``effbench score`` and the reward API all call
+    it, so re-scoring at another alpha equals a fresh run at that alpha.
+
+    Args:
+        tests: the outcomes in the order they ran (the run stopped at its first failing test).
+        reference_level_costs: ``r_l``, the expert's largest cost per level (meter's unit).
+        weights: ``h_l``, one per level.
+        alpha: the budget factor; ``T = alpha * max_l r_l``. Must not exceed the alpha the tests
+            ran with (a test stopped at the old budget stays stopped).
+        unrunnable: why the sample had no code to run (then it fails with ``NoCode``).
+
+    Returns:
+        A :class:`ScoredSample`. The tests are re-judged at ``T`` in order and cut after the first
+        one that is not ``ok`` (where a fresh run would have stopped); the sample's verdict is that
+        test's, ``ok`` if none; a wrong answer, error, kill or infrastructure failure fails it;
+        censoring at level ``l`` zeroes levels ``>= l`` (at level 0 it fails). ``speedup`` is the
+        geometric mean of ``r_l / t_l`` over weighted levels, for samples that pass uncensored.
+        Wall, CPU and memory are summed (peak: max) over the tests kept.
+    """
+    L = len(reference_level_costs)  # noqa: N806 - DESIGN.md's name
+    if unrunnable is not None:
+        return ScoredSample(
+            Verdict.ERROR, True, None, (None,) * L, (0.0,) * L, 0.0, False, None, 0, 0.0, 0.0, None,
+            ErrorKind.NO_CODE.value, (),
+        )  # fmt: skip
+    T = budget(alpha, reference_level_costs)  # noqa: N806
+    kept: list[TestOutcome] = []
+    worst: list[float | None] = [None] * L
+    complete = [False] * L
+    stop: TestOutcome | None = None
+    for raw in tests:
+        outcome = at_budget(raw, T)
+        kept.append(outcome)
+        if outcome.verdict != Verdict.OK:
+            stop = outcome
+            break
+        worst[outcome.level] = max(worst[outcome.level] or 0.0, outcome.cost or 0.0)
+    levels_run = {t.level for t in kept}
+    for lvl in range(L):
+        complete[lvl] = lvl in levels_run and (stop is None or lvl < stop.level)
+    level_costs = tuple(worst[lvl] if complete[lvl] else None for lvl in range(L))
+    verdict = stop.verdict if stop is not None else Verdict.OK
+    censored = stop.level if stop is not None and verdict.censored else None
+    failed = verdict.failed
+    score = sample_efficiency(level_costs, reference_level_costs, weights, alpha, failed, censored)
+    speedup = None
+    if score.passed and censored is None:
+        speedup = geometric_mean(
+            [
+                reference_level_costs[i] / c
+                for i, c in enumerate(level_costs)
+                if c is not None and c > 0 and weights[i] > 0
+            ]
+        )
+    return ScoredSample(
+        verdict=verdict,
+        failed=failed,
+        censored_level=censored,
+        level_costs=level_costs,
+        level_efficiency=score.level_efficiency,
+        efficiency=score.efficiency,
+        passed=score.passed,
+        speedup=speedup,
+        peak_memory_kb=max((t.peak_memory_kb for t in kept), default=0),
+        wall_seconds=sum(t.wall_seconds for t in kept),
+        cpu_seconds=sum(t.cpu_seconds for t in kept),
+        failed_test=stop.test_id if stop is not None else None,
+        error_type=stop.error_type if stop is not None else None,
+        tests=tuple(kept),
+    )
 
 
 def _check_k(n: int, k: int) -> None:

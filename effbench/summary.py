@@ -10,24 +10,38 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from effbench.engine import INFRA, SampleRecord
 from effbench.errors import EffbenchError
-from effbench.scoring import eff_at_ks, geometric_mean, pass_at_k, sample_efficiency
+from effbench.records import SCHEMA_VERSION, SampleRecord
+from effbench.scoring import eff_at_ks, geometric_mean, pass_at_k
+from effbench.verdicts import Verdict
 
 
 def rescore(record: SampleRecord, alpha: float) -> tuple[float, bool]:
-    score = sample_efficiency(
-        record.level_costs,
-        record.reference_level_costs,
-        record.weights,
-        alpha,
-        record.failed,
-        record.censored_level,
-    )
-    return score.efficiency, score.passed
+    """(efficiency, passed) of a record at ``alpha`` (see :meth:`SampleRecord.rescored`)."""
+    scored = record.rescored(alpha)
+    return scored.efficiency, scored.passed
 
 
 def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, run_alpha: float) -> dict:
+    """pass@k, eff@k, speedup, verdict counts, memory and times per model, per problem and overall.
+
+    Every record is re-scored from its raw facts at ``alpha`` first
+    (:func:`effbench.scoring.score_sample`), so the summary at ``alpha`` is the one a fresh run at
+    ``alpha`` gives. Samples with an infrastructure failure are counted, not scored.
+
+    Args:
+        records: sample records (any schema version).
+        ks: the k of pass@k and eff@k; each must be at most the n of every (model, problem).
+        alpha: the budget factor to score at.
+        run_alpha: the alpha the run was made with; ``alpha`` may not exceed it.
+
+    Returns:
+        ``{"schema", "alpha", "k", "models": {label: {"overall": ..., "problems": {pid: ...}}}}``
+        (the layout of :class:`effbench.records.Summary`).
+
+    Raises:
+        EffbenchError: ``alpha`` above ``run_alpha``, or a k larger than some n.
+    """
     if alpha > run_alpha + 1e-12:
         raise EffbenchError(
             f"--alpha {alpha} is above the run's alpha {run_alpha}: runs were stopped at the old budget; "
@@ -35,8 +49,8 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
         )
     grouped: dict[str, dict[str, list[SampleRecord]]] = defaultdict(lambda: defaultdict(list))
     infra: dict[str, int] = defaultdict(int)
-    for r in records:
-        if r.verdict == INFRA:
+    for r in (rec.rescored(alpha) for rec in records):
+        if r.verdict == Verdict.INFRA:
             infra[r.model] += 1
             continue
         grouped[r.model][r.problem_id].append(r)
@@ -49,14 +63,13 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
             for k in ks:
                 if k > n:
                     raise EffbenchError(f"k={k} is larger than n={n} samples of model {model!r} on problem {pid!r}")
-            scored = [rescore(r, alpha) for r in recs]
-            effs = [e for e, _ in scored]
-            c = sum(1 for _, passed in scored if passed)
+            effs = [r.efficiency for r in recs]
+            c = sum(1 for r in recs if r.passed)
             eff = eff_at_ks(effs, ks)
             speed = geometric_mean([r.speedup for r in recs if r.speedup])
             verdicts: dict[str, int] = defaultdict(int)
             for r in recs:
-                verdicts[r.verdict] += 1
+                verdicts[str(r.verdict)] += 1
             problems[pid] = {
                 "n": n,
                 "correct": c,
@@ -82,7 +95,7 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
     for model, count in infra.items():
         if model not in models:
             models[model] = {"overall": {"problems": 0, "infra_failures": count}, "problems": {}}
-    return {"alpha": alpha, "k": list(ks), "models": models}
+    return {"schema": SCHEMA_VERSION, "alpha": alpha, "k": list(ks), "models": models}
 
 
 def _usage_totals(records: Sequence[SampleRecord], problems: int) -> dict | None:

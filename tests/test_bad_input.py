@@ -134,7 +134,7 @@ EVALUATE_NUMBERS = [
     ("--memory-mb", "8"),
     ("--memory-mb", "99999999999"),
     ("--max-tokens", "0"),
-    ("--seed", "-1"),
+    ("--sampling-seed", "-1"),
     ("--workers", "0"),
     ("--concurrency", "100000"),
     ("--max-retries", "-1"),

@@ -54,7 +54,7 @@ def test_problems_list_and_show():
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """The same evaluation twice, without the profile cache: valgrind counts must be identical."""
+    """The same evaluation twice (same --seed), without the profile cache: valgrind counts must be identical."""
     base = tmp_path_factory.mktemp("runs")
     samples = base / "s.jsonl"
     samples.write_text(
@@ -95,6 +95,8 @@ def two_runs(tmp_path_factory):
             "--json",
             "--k",
             "1,2",
+            "--seed",
+            "fixed-for-the-test",
         )
         assert out.returncode == 0, out.stderr
         runs.append((run_dir, json.loads(out.stdout), out.stderr))

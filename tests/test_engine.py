@@ -12,6 +12,8 @@ from effbench.rundir import RunDir
 from effbench.sandboxes.base import TestRun
 from effbench.sandboxes.scripted import ScriptedSandbox, answer
 
+CONFIG = {"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0}
+
 
 def triangle_value(request):
     n = request.args_json[0]
@@ -97,13 +99,13 @@ def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
     """A crash mid-write loses at most the sample being written; resume re-runs only that one."""
     rec, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), n + 100))
     rd = RunDir(tmp_path / "run")
-    rd.open({"problem_set_hash": "h"})
+    rd.open(CONFIG)
     rd.append(rec)
     with (tmp_path / "run" / "samples.jsonl").open("a") as f:
         f.write('{"model": "x", "problem_')
     assert len(rd.records()) == 1
-    assert rd.open({"problem_set_hash": "h"}) == {("", "triangle", 0)}
+    assert rd.open(dict(CONFIG)) == {("", "triangle", 0)}
     rd.append(rec)
     assert len(rd.records()) == 2
     with pytest.raises(Exception, match="cannot resume: problem_set_hash differs"):
-        rd.open({"problem_set_hash": "other"})
+        rd.open({**CONFIG, "problem_set_hash": "other"})

@@ -61,7 +61,9 @@ def test_scripted_model_despite_faults_then_zero_requests(tmp_path, max_choices)
     faults = ["429", "500", "hang", "drop", "malformed"]
     with FakeOpenAI(scripted, faults=faults, max_choices=max_choices) as server:
         out = effbench(
-            *model_args(server, tmp_path / "a", "--samples", "4", "--k", "1,2,4", "--prices", str(prices)),
+            *model_args(
+                server, tmp_path / "a", "--samples", "4", "--k", "1,2,4", "--prices", str(prices), "--seed", "t"
+            ),
             cache_dir=tmp_path / "cache",
         )
         assert out.returncode == 0, out.stderr
@@ -82,7 +84,9 @@ def test_scripted_model_despite_faults_then_zero_requests(tmp_path, max_choices)
         assert total["usd"] == pytest.approx((total["prompt_tokens"] * 1.0 + total["completion_tokens"] * 2.0) / 1e6)
         sent = len(server.requests)
         again = effbench(
-            *model_args(server, tmp_path / "b", "--samples", "4", "--k", "1,2,4", "--prices", str(prices)),
+            *model_args(
+                server, tmp_path / "b", "--samples", "4", "--k", "1,2,4", "--prices", str(prices), "--seed", "t"
+            ),
             cache_dir=tmp_path / "cache",
         )
         assert again.returncode == 0, again.stderr

@@ -110,7 +110,7 @@ def test_real_model_both_strategies(server, tmp_path):
         "160",
         "--temperature",
         "0.7",
-        "--seed",
+        "--sampling-seed",
         "7",
         "--request-timeout",
         "300",

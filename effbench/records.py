@@ -1,0 +1,415 @@
+"""Typed records of a run: tests, samples, expert profiles, the run's config and its summary.
+
+Every record carries a schema version (:data:`SCHEMA_VERSION`); ``from_json`` validates a
+record and reads every version written so far (version 1: the files written before records had a
+``schema`` field). Records store *raw facts* (per-test verdicts and costs, the expert's level costs,
+the weights, the unit of cost); the fields derived from them (efficiency, passed, speedup, the
+sample's verdict at an alpha...) are recomputed by :func:`effbench.scoring.score_sample` whenever a
+record is read, never trusted from the file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from effbench.errors import EffbenchError
+from effbench.verdicts import Verdict
+
+#: Version of the record formats written today. 1: no ``schema`` field; 2: adds ``schema``,
+#: ``unit``, ``alpha``, ``strategy``, ``chain``, ``round``, ``model_name`` and ``unrunnable``.
+SCHEMA_VERSION = 2
+
+#: The label the refine strategy gave its rounds before they were record fields: ``name+refine:rN``.
+_ROUND_LABEL = re.compile(r"^(?P<name>.*)\+(?P<strategy>[a-z_]+):r(?P<round>\d+)$")
+
+
+class RecordFormatError(EffbenchError):
+    """A record (a line of ``samples.jsonl``, ``config.json``, ``summary.json``) is malformed."""
+
+
+def _check(cond: bool, what: str, message: str) -> None:
+    if not cond:
+        raise RecordFormatError(f"{what}: {message}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _schema_of(data: Any, what: str) -> int:
+    _check(isinstance(data, dict), what, "must be a JSON object")
+    version = data.get("schema", 1)
+    _check(
+        isinstance(version, int) and 1 <= version <= SCHEMA_VERSION,
+        f"{what}: schema",
+        f"version {version!r} is not one this effbench reads (1..{SCHEMA_VERSION})",
+    )
+    return version
+
+
+def _require_keys(data: dict, keys: tuple[str, ...], what: str) -> None:
+    missing = [k for k in keys if k not in data]
+    _check(not missing, what, f"missing field(s) {', '.join(missing)}")
+
+
+def _verdict(value: Any, what: str) -> Verdict:
+    try:
+        return Verdict(value)
+    except ValueError:
+        raise RecordFormatError(f"{what}: unknown verdict {value!r}") from None
+
+
+@dataclass
+class TestOutcome:
+    """One test of one candidate, as judged on the host.
+
+    Attributes:
+        test_id: ``L<level>.t<i>`` (a fixed correctness test) or ``L<level>.g<i>`` (generated).
+        level: the test's level index.
+        verdict: the test's :class:`Verdict` at the budget it was run with.
+        cost: the candidate's cost in the meter's unit (instructions or ns); None when not measured.
+        spread: relative spread (max-min)/median of the cost over the meter's repeats.
+        wall_seconds: wall time of the test, in seconds.
+        cpu_seconds: CPU time of the test, in seconds.
+        peak_memory_kb: peak resident memory, in KiB.
+        error_type: an :class:`~effbench.verdicts.ErrorKind` or the candidate's exception name.
+        detail: one human-readable line.
+    """
+
+    __test__ = False  # not a pytest class
+
+    test_id: str
+    level: int
+    verdict: Verdict
+    cost: float | None = None
+    spread: float = 0.0
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_memory_kb: int = 0
+    error_type: str | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        """Coerce the verdict to the enum (a plain string is accepted)."""
+        self.verdict = _verdict(self.verdict, f"test {self.test_id}")
+
+    @classmethod
+    def from_json(cls, data: Any, what: str = "test") -> TestOutcome:
+        """Validate and build a test outcome; raises :class:`RecordFormatError`."""
+        _check(isinstance(data, dict), what, "must be a JSON object")
+        _require_keys(data, ("test_id", "level", "verdict"), what)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        _check(not unknown, what, f"unknown field(s) {', '.join(sorted(unknown))}")
+        _check(isinstance(data["test_id"], str), f"{what}.test_id", "must be a string")
+        _check(isinstance(data["level"], int), f"{what}.level", "must be an integer")
+        cost = data.get("cost")
+        _check(cost is None or _is_number(cost), f"{what}.cost", "must be a number or null")
+        return cls(**data)
+
+
+@dataclass
+class SampleRecord:
+    """Everything measured about one sample; enough for ``effbench score`` to re-score it.
+
+    Raw facts: ``tests`` (in the order they ran; the run stops at the first failing one),
+    ``reference_level_costs`` (the expert's largest cost per level, ``r_l``), ``weights`` (``h_l``),
+    ``alpha`` (the budget factor the tests were judged at), ``unit`` of every cost, and
+    ``unrunnable`` (why a sample had no code to run). The derived fields (``verdict``, ``failed``,
+    ``censored_level``, ``level_costs``, ``efficiency``, ``passed``, ``speedup``, ``peak_memory_kb``,
+    ``wall_seconds``, ``cpu_seconds``, ``failed_test``, ``error_type``) are written for readers of
+    the JSON but recomputed from the facts by :meth:`rescored` (DESIGN.md, "Results").
+
+    ``model`` is the series label that summaries group by (for the refine strategy it is still
+    ``<model_name>+refine:r<round>``, the form older files have); ``model_name``, ``strategy``,
+    ``chain`` and ``round`` are the fields to use.
+    """
+
+    model: str
+    problem_id: str
+    sample_index: int
+    code_sha256: str
+    verdict: Verdict
+    failed: bool
+    censored_level: int | None
+    level_costs: list[float | None]
+    reference_level_costs: list[float]
+    weights: list[float]
+    efficiency: float
+    passed: bool
+    speedup: float | None
+    peak_memory_kb: int
+    wall_seconds: float
+    cpu_seconds: float
+    tests: list[TestOutcome]
+    failed_test: str | None = None
+    error_type: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+    unit: str | None = None
+    alpha: float | None = None
+    model_name: str | None = None
+    strategy: str | None = None
+    chain: int | None = None
+    round: int | None = None
+    unrunnable: str | None = None
+
+    def __post_init__(self) -> None:
+        """Coerce the verdict to the enum and fill strategy/chain/round from meta or the label."""
+        self.verdict = _verdict(self.verdict, f"sample {self.model}/{self.problem_id}/{self.sample_index}")
+        if self.model_name is None:
+            self.model_name = self.meta.get("model_name")
+        if self.strategy is None:
+            self.strategy = self.meta.get("strategy")
+        if self.round is None and isinstance(self.meta.get("round"), int):
+            self.round = self.meta["round"]
+        if self.chain is None and isinstance(self.meta.get("chain"), int):
+            self.chain = self.meta["chain"]
+        match = _ROUND_LABEL.match(self.model)
+        if match:  # the old label form: name+refine:rN
+            self.model_name = self.model_name or match["name"]
+            self.strategy = self.strategy or match["strategy"]
+            if self.round is None:
+                self.round = int(match["round"])
+            if self.chain is None:
+                self.chain = self.sample_index
+        if self.model_name is None:
+            self.model_name = self.model
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """(series label, problem id, sample index): unique within a run directory."""
+        return (self.model, self.problem_id, self.sample_index)
+
+    def to_json(self) -> dict:
+        """Plain JSON-able data (verdicts as their strings); always the current schema."""
+        data = asdict(self)
+        data["schema"] = SCHEMA_VERSION
+        return data
+
+    def rescored(self, alpha: float | None = None) -> SampleRecord:
+        """This record with every derived field recomputed from its raw facts at ``alpha``.
+
+        ``alpha`` defaults to the record's own (or 2.0 for a version-1 record without one). An
+        alpha above the one the tests were run with cannot be honoured (runs stopped at the old
+        budget cannot be un-stopped): callers check it (:func:`effbench.summary.summarize`).
+        """
+        from effbench.scoring import score_sample
+
+        a = alpha if alpha is not None else (self.alpha if self.alpha is not None else 2.0)
+        score = score_sample(self.tests, self.reference_level_costs, self.weights, a, unrunnable=self.unrunnable)
+        return replace(
+            self,
+            verdict=score.verdict,
+            failed=score.failed,
+            censored_level=score.censored_level,
+            level_costs=list(score.level_costs),
+            efficiency=score.efficiency,
+            passed=score.passed,
+            speedup=score.speedup,
+            peak_memory_kb=score.peak_memory_kb,
+            wall_seconds=score.wall_seconds,
+            cpu_seconds=score.cpu_seconds,
+            failed_test=score.failed_test,
+            error_type=score.error_type,
+            tests=list(score.tests),
+            alpha=a,
+        )
+
+    @classmethod
+    def from_json(cls, data: Any, what: str = "record") -> SampleRecord:
+        """Validate a record of any schema version and build it; raises :class:`RecordFormatError`.
+
+        Derived fields are kept as written; call :meth:`rescored` to recompute them.
+        """
+        version = _schema_of(data, what)
+        data = dict(data)
+        _require_keys(
+            data,
+            ("model", "problem_id", "sample_index", "verdict", "reference_level_costs", "weights", "tests"),
+            what,
+        )
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        _check(not unknown, what, f"unknown field(s) {', '.join(sorted(unknown))}")
+        _check(isinstance(data["model"], str), f"{what}.model", "must be a string")
+        _check(isinstance(data["problem_id"], str), f"{what}.problem_id", "must be a string")
+        _check(isinstance(data["sample_index"], int), f"{what}.sample_index", "must be an integer")
+        refs, weights = data["reference_level_costs"], data["weights"]
+        _check(
+            isinstance(refs, list) and refs and all(_is_number(x) and x > 0 for x in refs),
+            f"{what}.reference_level_costs",
+            "must be a non-empty list of positive numbers",
+        )
+        _check(
+            isinstance(weights, list) and len(weights) == len(refs) and all(_is_number(x) for x in weights),
+            f"{what}.weights",
+            "must be a list of numbers, one per level",
+        )
+        _check(isinstance(data["tests"], list), f"{what}.tests", "must be a list")
+        data["tests"] = [TestOutcome.from_json(t, f"{what}.tests[{i}]") for i, t in enumerate(data["tests"])]
+        alpha = data.get("alpha")
+        _check(
+            alpha is None or (_is_number(alpha) and math.isfinite(alpha) and alpha > 1),
+            f"{what}.alpha",
+            "must be a finite number above 1",
+        )
+        data.setdefault("meta", {})
+        _check(isinstance(data["meta"], dict), f"{what}.meta", "must be an object")
+        if version == 1 and not data["tests"] and data.get("error_type") == "NoCode":
+            data["unrunnable"] = data["meta"].get("reason", "no code")
+        data["schema"] = SCHEMA_VERSION
+        for name, default in (
+            ("code_sha256", ""),
+            ("failed", False),
+            ("censored_level", None),
+            ("level_costs", [None] * len(refs)),
+            ("efficiency", 0.0),
+            ("passed", False),
+            ("speedup", None),
+            ("peak_memory_kb", 0),
+            ("wall_seconds", 0.0),
+            ("cpu_seconds", 0.0),
+        ):
+            data.setdefault(name, default)
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise RecordFormatError(f"{what}: {exc}") from None
+
+
+@dataclass
+class ReferenceProfile:
+    """The expert's measured costs and answers for one problem, under one meter.
+
+    ``test_costs`` and ``expected`` are keyed by :func:`effbench.problems.input_hash` of each
+    test's encoded arguments, so an answer can only ever be used for the input it was computed on
+    (DESIGN.md: "expected answers and costs are keyed by the inputs themselves"). Costs are in
+    ``unit`` (instructions or ns); ``level_cpu_seconds`` in seconds.
+    """
+
+    problem_id: str
+    problem_version: str
+    meter: str
+    unit: str
+    level_costs: list[float]
+    level_cpu_seconds: list[float]
+    test_costs: dict[str, float]
+    expected: dict[str, Any] = field(repr=False)
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict:
+        """Plain JSON-able data."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any, what: str = "profile") -> ReferenceProfile:
+        """Validate and build a profile; raises :class:`RecordFormatError` (version 1 profiles,
+        keyed by test id, are refused: their answers are not tied to inputs)."""
+        version = _schema_of(data, what)
+        _check(version >= 2, what, "profile keyed by test id (schema 1): re-measure it")
+        _require_keys(data, tuple(f.name for f in fields(cls) if f.name != "schema"), what)
+        _check(
+            isinstance(data["level_costs"], list) and all(_is_number(x) for x in data["level_costs"]),
+            f"{what}.level_costs",
+            "must be a list of numbers",
+        )
+        _check(isinstance(data["expected"], dict), f"{what}.expected", "must be an object keyed by input hash")
+        return cls(**data)
+
+
+#: config.json keys every run directory has (version 1 and later).
+_CONFIG_REQUIRED = ("problem_set_hash", "meter", "alpha")
+
+
+@dataclass
+class RunConfig:
+    """A run directory's ``config.json``: what was run, where, with which meter and settings.
+
+    The named fields are the ones effbench reads back; ``extra`` keeps every other key (model
+    options, sandbox facts...) as written. ``input_seed`` is the secret seed of the generated
+    tests (levels >= 1); None in version-1 runs, whose inputs came from the public fixed seed.
+    """
+
+    problem_set_hash: str
+    meter: str
+    alpha: float
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    samples_hash: str | None = None
+    input_seed: str | None = None
+    k: list[int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict:
+        """The config as written to ``config.json`` (``extra`` merged in at the top level)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return {**self.extra, **data}
+
+    @classmethod
+    def from_json(cls, data: Any, what: str = "config.json") -> RunConfig:
+        """Validate a config of any schema version; raises :class:`RecordFormatError`."""
+        _schema_of(data, what)
+        _require_keys(data, _CONFIG_REQUIRED, what)
+        alpha = data["alpha"]
+        _check(_is_number(alpha) and math.isfinite(alpha) and alpha > 1, f"{what}: alpha", "must be a number above 1")
+        _check(isinstance(data["meter"], str), f"{what}: meter", "must be a string")
+        k = data.get("k")
+        _check(
+            k is None or (isinstance(k, list) and all(isinstance(x, int) and x >= 1 for x in k)),
+            f"{what}: k",
+            "must be a list of positive integers",
+        )
+        seed = data.get("input_seed")
+        _check(seed is None or isinstance(seed, str), f"{what}: input_seed", "must be a string")
+        named = {f.name for f in fields(cls)} - {"extra", "schema"}
+        return cls(
+            **{k2: data[k2] for k2 in named if k2 in data},
+            extra={k2: v for k2, v in data.items() if k2 not in named and k2 != "schema"},
+        )
+
+
+@dataclass
+class Summary:
+    """``summary.json``: pass@k, eff@k, speedup and verdict counts per model and problem.
+
+    ``models`` maps a series label to ``{"overall": {...}, "problems": {pid: {...}}}`` exactly as
+    :func:`effbench.summary.summarize` builds it (the layout the README documents).
+    """
+
+    alpha: float
+    k: list[int]
+    models: dict[str, Any]
+    schema: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict:
+        """Plain JSON-able data."""
+        return {"schema": SCHEMA_VERSION, "alpha": self.alpha, "k": list(self.k), "models": self.models}
+
+    @classmethod
+    def from_json(cls, data: Any, what: str = "summary.json") -> Summary:
+        """Validate a summary of any schema version; raises :class:`RecordFormatError`."""
+        _schema_of(data, what)
+        _require_keys(data, ("alpha", "k", "models"), what)
+        _check(isinstance(data["models"], dict), f"{what}: models", "must be an object")
+        for name, model in data["models"].items():
+            _check(
+                isinstance(model, dict) and "overall" in model and "problems" in model,
+                f"{what}: models.{name}",
+                "needs 'overall' and 'problems'",
+            )
+        return cls(data["alpha"], list(data["k"]), data["models"])
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "RecordFormatError",
+    "ReferenceProfile",
+    "RunConfig",
+    "SampleRecord",
+    "Summary",
+    "TestOutcome",
+]

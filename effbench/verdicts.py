@@ -1,0 +1,75 @@
+"""Verdicts, kill reasons and error kinds: the one place their names are spelled.
+
+They are :class:`enum.StrEnum`, so a member equals its string (``Verdict.OK == "ok"``) and the JSON
+of records is the same as before they existed. Definitions follow DESIGN.md, "Metric definitions"
+and "Threat model".
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """What one test (and, at its first failing test, one sample) came to.
+
+    ``OK``: the answer is right and the cost is within the budget. ``WRONG``: a wrong answer (or a
+    result that is not plain data). ``ERROR``: the candidate raised, returned nothing, or broke an
+    output limit. ``CENSORED_BUDGET`` / ``CENSORED_MEMORY``: stopped at the budget ``T`` (or the CPU
+    or wall limit derived from it) / at the memory limit; right-censored, never waited for.
+    ``KILLED``: killed by a signal the candidate brought on itself. ``INFRA``: the harness failed;
+    never counted as slow or wrong code, and such samples are left out of scoring.
+    """
+
+    OK = "ok"
+    WRONG = "wrong"
+    ERROR = "error"
+    CENSORED_BUDGET = "censored_budget"
+    CENSORED_MEMORY = "censored_memory"
+    KILLED = "killed"
+    INFRA = "infra"
+
+    @property
+    def censored(self) -> bool:
+        """True for the verdicts of a run stopped at a limit (budget or memory)."""
+        return self in CENSORED
+
+    @property
+    def failed(self) -> bool:
+        """True for the verdicts that make a sample fail (score 0): wrong, error, killed, infra."""
+        return self not in (Verdict.OK, *CENSORED)
+
+
+#: The censoring verdicts: DESIGN.md "censoring at level l zeroes levels j >= l".
+CENSORED: tuple[Verdict, ...] = (Verdict.CENSORED_BUDGET, Verdict.CENSORED_MEMORY)
+
+
+class KillReason(StrEnum):
+    """Which limit stopped a run from outside (``TestRun.killed_for``)."""
+
+    WALL = "wall"
+    INSTRUCTIONS = "instructions"
+    MEMORY = "memory"
+    OUTPUT = "output"
+
+
+class ErrorKind(StrEnum):
+    """The harness's own names for a failure, stored in ``error_type``.
+
+    A candidate's exception keeps its type name there instead (``ZeroDivisionError``...), so
+    ``error_type`` is a plain string that is one of these members or an exception's name.
+    """
+
+    INFRASTRUCTURE = "InfrastructureError"
+    NO_RESULT = "NoResult"
+    BAD_RESULT = "BadResult"
+    OUTPUT_TOO_LARGE = "OutputTooLarge"
+    OUTPUT_LIMIT = "OutputLimit"
+    NOT_PLAIN_DATA = "NotPlainData"
+    MEMORY_ERROR = "MemoryError"
+    NO_CODE = "NoCode"
+    CHECKER_ERROR = "CheckerError"
+    EXCEPTION = "Exception"
+
+
+__all__ = ["CENSORED", "ErrorKind", "KillReason", "Verdict"]

@@ -1,0 +1,394 @@
+"""The results layer: one scoring function, re-scoring equal to a fresh run, a thread-safe evaluator,
+secret generated inputs, typed records that read older files, and run directories that survive
+bad lines. Everything here runs on the scripted sandbox (no code runs), except where it says so."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from effbench.engine import EngineSettings, Evaluator
+from effbench.errors import EffbenchError
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.records import RecordFormatError, RunConfig, SampleRecord, Summary
+from effbench.rundir import REJECTED, RunDir
+from effbench.sandboxes.base import TestRun
+from effbench.sandboxes.scripted import ScriptedSandbox, answer
+from effbench.summary import summarize
+from effbench.verdicts import Verdict
+
+SEED = "property-test-seed"
+
+
+def triangle_value(n):
+    return n * (n + 1) // 2 if n > 0 else 0
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What a scripted candidate does on one test: a cost factor (vs the expert) and a fault."""
+
+    factor: float
+    fault: str  # "none", "wrong", "error", "killed", "memory"
+
+
+def run_of(behaviour: Behaviour, n: int) -> TestRun:
+    expert_cost = n + 100
+    if behaviour.fault == "wrong":
+        return answer(-1, expert_cost * behaviour.factor, wall_seconds=0.01)
+    if behaviour.fault == "error":
+        return TestRun(exit_code=0, result='{"ok": false, "error_type": "ValueError", "message": "x"}')
+    if behaviour.fault == "killed":
+        return TestRun(signal=11, stderr_tail="segfault")
+    if behaviour.fault == "memory":
+        return TestRun(killed_for="memory", signal=9, peak_memory_kb=5000)
+    return answer(
+        triangle_value(n), expert_cost * behaviour.factor, wall_seconds=0.001 * behaviour.factor, peak_memory_kb=n % 97
+    )
+
+
+def scripted_sandbox(expert_code, behaviours):
+    """Expert costs n+100; candidate ``code`` (its index as text) behaves as ``behaviours[code][test]``."""
+
+    def handler(request):
+        n = request.args_json[0]
+        if request.code == expert_code:
+            return answer(triangle_value(n), n + 100)
+        plan = behaviours[int(request.code)]
+        return run_of(plan[n % len(plan)], n)
+
+    return ScriptedSandbox(handler)
+
+
+def run_all(triangle, behaviours, alpha):
+    box = scripted_sandbox(triangle.expert_code, behaviours)
+    ev = Evaluator(box, ValgrindMeter(), EngineSettings(alpha=alpha, input_seed=SEED), fingerprint={"t": 1})
+    return [ev.evaluate(triangle, str(i), model="m", sample_index=i) for i in range(len(behaviours))]
+
+
+def assert_same(a, b, path="summary"):
+    """Equal on every field; floats within 1e-9 relative."""
+    if isinstance(a, float) or isinstance(b, float):
+        assert a is not None and b is not None, path
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), f"{path}: {a} != {b}"
+    elif isinstance(a, dict):
+        assert set(a) == set(b), f"{path}: keys {sorted(a)} != {sorted(b)}"
+        for k in a:
+            assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+behaviour = st.builds(
+    Behaviour,
+    factor=st.floats(0.3, 5.0, allow_nan=False),
+    fault=st.sampled_from(["none"] * 6 + ["wrong", "error", "killed", "memory"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    behaviours=st.lists(st.lists(behaviour, min_size=1, max_size=4), min_size=1, max_size=5),
+    run_alpha=st.floats(1.5, 4.0),
+    fraction=st.floats(0.0, 1.0),
+)
+def test_rescoring_at_a_lower_alpha_equals_a_fresh_run_on_every_summary_field(
+    triangle, behaviours, run_alpha, fraction
+):
+    """Invariant (issue 10 item 5): score(run, alpha=a) == a fresh run at a, on every field of the
+    summary (pass@k, eff@k, speedup, verdict counts, memory, times), for any a <= the run's alpha."""
+    alpha = 1.01 + fraction * (run_alpha - 1.01)
+    ks = list(range(1, len(behaviours) + 1))
+    rescored = summarize(run_all(triangle, behaviours, run_alpha), ks, alpha, run_alpha)
+    fresh = summarize(run_all(triangle, behaviours, alpha), ks, alpha, alpha)
+    assert_same(rescored, fresh)
+
+
+def test_a_record_read_back_is_rescored_from_its_facts_not_its_stored_fields(triangle):
+    """Derived fields in a file are never trusted: a record claiming eff 9 and 'ok' for a wrong
+    answer is re-scored from its tests."""
+    (rec,) = run_all(triangle, [[Behaviour(1.0, "wrong")]], 2.0)
+    data = rec.to_json()
+    data.update(efficiency=9.0, passed=True, verdict="ok", failed=False, speedup=3.0)
+    back = SampleRecord.from_json(json.loads(json.dumps(data))).rescored()
+    assert back.verdict == Verdict.WRONG and back.efficiency == 0.0 and not back.passed and back.speedup is None
+
+
+def test_eight_threads_on_a_fresh_problem_profile_the_expert_exactly_once(triangle):
+    """Invariant (issue 10 item 6): concurrent first calls on one problem measure its expert once."""
+    expert_runs = []
+    lock = threading.Lock()
+    gate = threading.Barrier(8)
+
+    def handler(request):
+        n = request.args_json[0]
+        if request.code == triangle.expert_code:
+            with lock:
+                expert_runs.append(n)
+            return answer(triangle_value(n), n + 100)
+        return answer(triangle_value(n), n + 100)
+
+    ev = Evaluator(ScriptedSandbox(handler), ValgrindMeter(), EngineSettings(input_seed=SEED), fingerprint={"t": 1})
+    records = []
+
+    def worker(i):
+        gate.wait()
+        records.append(ev.evaluate(triangle, "def triangle(n): ...\n", "m", i))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    n_tests = sum(len(level) for level in ev.tests_of(triangle))
+    assert len(expert_runs) == n_tests
+    assert ev.stats.profiles_measured == 1 and ev.stats.samples == 8 and ev.stats.tests == 8 * n_tests
+    assert all(r.verdict == Verdict.OK for r in records)
+
+
+def generated_inputs(problem, seed):
+    seen = {}
+
+    def handler(request):
+        if request.code == problem.expert_code:
+            return answer(request.args_json[0][::-1] if isinstance(request.args_json[0], str) else 0, 1000)
+        return answer(0, 1)
+
+    ev = Evaluator(ScriptedSandbox(handler), ValgrindMeter(), EngineSettings(input_seed=seed), fingerprint={"t": 1})
+    for level in ev.tests_of(problem):
+        for t in level:
+            seen[t.test_id] = json.dumps(t.args)
+    return seen, ev.input_seed
+
+
+def test_generated_inputs_come_from_a_secret_per_run_unless_the_seed_is_given(mini_set):
+    """Invariant (issue 9 item 8): without a seed, two runs generate different level >= 1 inputs
+    (a table of answers computed offline is useless); with the same seed, identical ones; level-0
+    correctness tests stay fixed."""
+    problem = mini_set.get("reverse_words")
+    a, seed_a = generated_inputs(problem, None)
+    b, seed_b = generated_inputs(problem, None)
+    assert seed_a != seed_b and len(seed_a) == 32
+    level0 = [k for k in a if k.startswith("L0.")]
+    assert level0 and all(a[k] == b[k] for k in level0)
+    higher = [k for k in a if not k.startswith("L0.")]
+    assert higher and all(a[k] != b[k] for k in higher)
+    c, _ = generated_inputs(problem, "fixed")
+    d, _ = generated_inputs(problem, "fixed")
+    assert c == d
+
+
+def test_profile_answers_are_keyed_by_the_inputs_not_by_test_ids(triangle, tmp_path):
+    """Invariant (issue 10 item 4): an expected answer can only be used for the input it was
+    computed on: a cached profile made for other inputs is not reused."""
+    from effbench.reference_cache import ReferenceCache
+
+    measured = []
+
+    def handler(request):
+        if request.code == triangle.expert_code:
+            measured.append(request.args_json[0])
+        n = request.args_json[0]
+        return answer(triangle_value(n), n + 100)
+
+    cache = ReferenceCache(tmp_path / "cache")
+
+    def profile(seed):
+        ev = Evaluator(ScriptedSandbox(handler), ValgrindMeter(), EngineSettings(input_seed=seed), cache, {"t": 1})
+        return ev, ev.profile(triangle)
+
+    ev1, p1 = profile("one")
+    count = len(measured)
+    _, again = profile("one")
+    assert len(measured) == count and again.expected == p1.expected  # same inputs: from the cache
+    ev3, p3 = profile("two-other-inputs")
+    inputs1 = {json.dumps(t.args) for lv in ev1.tests_of(triangle) for t in lv}
+    inputs3 = {json.dumps(t.args) for lv in ev3.tests_of(triangle) for t in lv}
+    if inputs1 != inputs3:
+        assert len(measured) > count  # other inputs: measured again, not taken from the cache
+    assert set(p3.expected) == {
+        __import__("effbench.problems", fromlist=["input_hash"]).input_hash(
+            __import__("effbench.codec", fromlist=["encode"]).encode(t.args)
+        )
+        for lv in ev3.tests_of(triangle)
+        for t in lv
+    }
+
+
+def test_a_generator_that_depends_on_the_hash_seed_fails_problems_check(tmp_path, mini_set):
+    """Invariant (issue 10 item 4): a generator whose output depends on the string-hash seed (set
+    iteration order) is reported by `problems check` as not deterministic across processes."""
+    import shutil
+
+    from effbench.check import check_static
+    from effbench.problems import load_problem_set
+
+    from .conftest import MINI
+
+    root = tmp_path / "problems"
+    shutil.copytree(MINI, root)
+    shutil.copytree(MINI.parent / "references", tmp_path / "references")
+    (root / "reverse_words" / "generator.py").write_text(
+        "import random\n\n\ndef generate(size, rng):\n"
+        "    words = {'ab', 'c', 'def', 'gh', 'ij', 'klm', 'nop', 'q'}\n"
+        "    return [' '.join(list(words)[rng.randrange(len(words))] for _ in range(size))]\n"
+    )
+    problem = load_problem_set(root).get("reverse_words")
+    errors = check_static(problem)
+    assert any("not deterministic across processes" in e for e in errors), errors
+    assert not any("across processes" in e for e in check_static(mini_set.get("reverse_words")))
+
+
+def test_records_of_schema_1_are_read_and_strategy_round_come_from_the_old_label():
+    """Files written before the schema field (version 1) still load; the refine label
+    'name+refine:r2' gives model_name, strategy and round."""
+    v1 = {
+        "model": "qwen+refine:r2",
+        "problem_id": "p",
+        "sample_index": 3,
+        "code_sha256": "x",
+        "verdict": "ok",
+        "failed": False,
+        "censored_level": None,
+        "level_costs": [10.0, 100.0],
+        "reference_level_costs": [10.0, 100.0],
+        "weights": [0.0, 1.0],
+        "efficiency": 1.0,
+        "passed": True,
+        "speedup": 1.0,
+        "peak_memory_kb": 1,
+        "wall_seconds": 0.1,
+        "cpu_seconds": 0.1,
+        "tests": [
+            {"test_id": "L0.t0", "level": 0, "verdict": "ok", "cost": 10.0},
+            {"test_id": "L1.g0", "level": 1, "verdict": "ok", "cost": 100.0},
+        ],
+        "failed_test": None,
+        "error_type": None,
+        "meta": {},
+    }
+    rec = SampleRecord.from_json(v1)
+    assert (rec.model_name, rec.strategy, rec.round, rec.chain) == ("qwen", "refine", 2, 3)
+    assert rec.rescored(2.0).efficiency == pytest.approx(1.0) and rec.to_json()["schema"] == 2
+    with pytest.raises(RecordFormatError, match="unknown verdict 'great'"):
+        SampleRecord.from_json({**v1, "verdict": "great"})
+    with pytest.raises(RecordFormatError, match="tests\\[1\\].cost"):
+        SampleRecord.from_json({**v1, "tests": [v1["tests"][0], {**v1["tests"][1], "cost": "big"}]})
+    with pytest.raises(RecordFormatError, match="schema"):
+        SampleRecord.from_json({**v1, "schema": 99})
+    assert RunConfig.from_json({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "x": 1}).extra == {"x": 1}
+    assert Summary.from_json({"alpha": 2.0, "k": [1], "models": {}}).k == [1]
+
+
+def test_resume_quarantines_an_unparseable_complete_line_and_loses_nothing(tmp_path, triangle):
+    """Invariant (issue 12 item 11): a samples.jsonl ending in a complete but unparseable line is
+    repaired on resume (the line moves to samples.rejected.jsonl, the user is told), never made
+    worse; `score` before that refuses with one line naming the fix."""
+    (rec,) = run_all(triangle, [[Behaviour(1.0, "none")]], 2.0)
+    config = {"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0}
+    rd = RunDir(tmp_path / "run")
+    rd.open(dict(config))
+    rd.append(rec)
+    bad = '{"model": "m", "problem_id": "triangle", "oops": }\n'
+    with (tmp_path / "run" / "samples.jsonl").open("a") as f:
+        f.write(bad)
+    with pytest.raises(EffbenchError, match=r"samples.jsonl:2: not valid JSON.*resume the run"):
+        rd.records()
+    said = []
+    assert rd.open(dict(config), log=said.append) == {rec.key}
+    assert said and "1 unreadable line(s) moved" in said[0]
+    assert (tmp_path / "run" / REJECTED).read_text() == bad
+    rd.append(rec)  # appending after the repair keeps the file readable
+    assert len(rd.records()) == 2
+
+
+def test_resume_reuses_the_recorded_input_seed_and_refuses_another(tmp_path):
+    """A resumed run generates the same inputs as before (the seed comes from config.json);
+    a different --seed is refused rather than mixing inputs."""
+    rd = RunDir(tmp_path / "run")
+    rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "input_seed": "s1"})
+    again = {"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "input_seed": None}
+    rd.open(again)
+    assert again["input_seed"] == "s1"
+    with pytest.raises(EffbenchError, match="--seed differs"):
+        rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "input_seed": "s2"})
+
+
+def test_score_refuses_a_run_dir_with_a_bad_line_naming_the_fix_and_changes_nothing(tmp_path, triangle):
+    """`effbench score` on a samples.jsonl with an unparseable complete line: one error line naming
+    the line and the fix, exit 2, the directory byte-identical."""
+    import subprocess
+    import sys
+
+    (rec,) = run_all(triangle, [[Behaviour(1.0, "none")]], 2.0)
+    rd = RunDir(tmp_path / "run")
+    rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "k": [1]})
+    rd.append(rec)
+    with (tmp_path / "run" / "samples.jsonl").open("a") as f:
+        f.write("{not json}\n")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    out = subprocess.run(
+        [sys.executable, "-m", "effbench", "score", str(tmp_path / "run")], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    errors = [line for line in out.stderr.splitlines() if line.startswith("effbench: error:")]
+    assert len(errors) == 1 and "samples.jsonl:2" in errors[0] and "resume the run" in errors[0]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_fast_and_records_every_finished_sample(tmp_path):
+    """Invariant (issue 12 item 12): SIGINT to a real `effbench evaluate` (mini set, valgrind) exits
+    130 promptly (generous bound: 10 s), every line of samples.jsonl is a valid record of a sample
+    that finished (no infra records from the shutdown), and resuming completes the run with each
+    sample exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import MINI
+
+    samples = tmp_path / "s.jsonl"
+    code = "def triangle(n):\n    return sum(range(1, n + 1))  # a candidate\n"
+    samples.write_text("".join(json.dumps({"task_id": "triangle", "solution": code}) + "\n" for _ in range(16)))
+    run_dir = tmp_path / "run"
+    args = [sys.executable, "-m", "effbench", "evaluate", "--problems-dir", str(MINI), "--samples", str(samples)]
+    args += ["--meter", "valgrind", "--workers", "2", "--no-cache", "--run-dir", str(run_dir), "--k", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    records = run_dir / "samples.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if records.is_file() and records.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    took = time.monotonic() - sent
+    assert proc.returncode == 130, err[-500:]
+    assert took < 10, f"took {took:.1f}s to stop"
+    assert "interrupted" in err, err[-500:]
+    lines = records.read_text().splitlines()
+    assert 2 <= len(lines) < 16, err[-500:]
+    recs = [SampleRecord.from_json(json.loads(line)) for line in lines]
+    assert all(r.verdict != Verdict.INFRA for r in recs) and len({r.key for r in recs}) == len(recs)
+    env = {**os.environ}
+    again = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stderr[-500:]
+    assert f"{len(lines)} sample(s) already scored" in again.stderr, again.stderr[-500:]
+    final = [json.loads(line) for line in records.read_text().splitlines()]
+    assert sorted(r["sample_index"] for r in final) == list(range(16))
+    assert (run_dir / "summary.json").is_file()
