@@ -1,3 +1,5 @@
+"""``python -m effbench``: the command line (see :mod:`effbench.cli`)."""
+
 from effbench.cli import main
 
 main()

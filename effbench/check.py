@@ -28,6 +28,8 @@ OTHER_HASH_SEED = 12345
 
 @dataclass
 class ProblemCheck:
+    """The outcome of checking one problem: its errors, and each tier's level costs, eff and verdict."""
+
     problem_id: str
     errors: list[str] = field(default_factory=list)
     reference_costs: list[float] = field(default_factory=list)
@@ -37,6 +39,7 @@ class ProblemCheck:
 
     @property
     def ok(self) -> bool:
+        """True when no check failed."""
         return not self.errors
 
 
@@ -53,8 +56,11 @@ def prompt_docstring(problem: Problem) -> str:
 
 
 def example_args(source: str, entry_point: str, namespace: dict) -> list | None:
-    """The arguments of an example that is a plain call ``entry_point(a, b, ...)``, evaluated in
-    ``namespace``; None for any other expression (keywords, ``*args``, a call nested in another)."""
+    """The arguments of an example that is a plain call ``entry_point(a, b, ...)``.
+
+    They are evaluated in ``namespace``; None for any other expression (keywords, ``*args``, a
+    call nested in another).
+    """
     try:
         node = ast.parse(source.strip(), mode="eval").body
     except SyntaxError:
@@ -68,13 +74,23 @@ def example_args(source: str, entry_point: str, namespace: dict) -> list | None:
 
 def check_static(problem: Problem) -> list[str]:
     """Checks that need no sandbox: generator determinism, input constraints, prompt examples."""
+    errors = check_inputs(problem) + check_generator_determinism(problem)
+    examples = doctest.DocTestParser().get_examples(prompt_docstring(problem))
+    if not examples and problem.source == "effbench":
+        errors.append("prompt has no >>> examples")
+    for tier in problem.tiers:
+        errors += check_examples(problem, tier, examples)
+    return errors
+
+
+def check_inputs(problem: Problem) -> list[str]:
+    """Errors of fixed and generated inputs that break the generator's ``check_input``."""
     errors: list[str] = []
     for test in problem.tests:
         try:
             problem.check_input(test.args)
         except Exception as exc:
             errors.append(f"tests.json {test.test_id}: breaks the input constraints: {type(exc).__name__} {exc}")
-    errors += check_generator_determinism(problem)
     for level in range(len(problem.levels)):
         try:
             first = problem.level_tests(level, CHECK_INPUT_SEED)
@@ -89,45 +105,48 @@ def check_static(problem: Problem) -> list[str]:
             except Exception as exc:
                 errors.append(f"generated input {t.test_id} breaks the constraints: {type(exc).__name__} {exc}")
                 break
-    examples = doctest.DocTestParser().get_examples(prompt_docstring(problem))
-    if not examples and problem.source == "effbench":
-        errors.append("prompt has no >>> examples")
-    for tier in problem.tiers:
-        namespace: dict = {"__name__": "solution"}
+    return errors
+
+
+def check_examples(problem: Problem, tier: str, examples: list[doctest.Example]) -> list[str]:
+    """Errors of one reference tier on the prompt's ``>>>`` examples (it must load and agree)."""
+    namespace: dict = {"__name__": "solution"}
+    try:
+        exec(compile(problem.references[tier], f"references/{problem.id}/{tier}.py", "exec"), namespace)
+    except Exception as exc:
+        return [f"{tier}: does not load: {type(exc).__name__}: {exc}"]
+    errors: list[str] = []
+    for ex in examples:
         try:
-            exec(compile(problem.references[tier], f"references/{problem.id}/{tier}.py", "exec"), namespace)
+            got = codec.encode(eval(ex.source, namespace))
+            want = codec.encode(eval(ex.want, {}))
+            args = example_args(ex.source, problem.entry_point, namespace)
         except Exception as exc:
-            errors.append(f"{tier}: does not load: {type(exc).__name__}: {exc}")
+            errors.append(f"{tier}: example {ex.source.strip()!r} raises {type(exc).__name__}: {exc}")
             continue
-        for ex in examples:
-            try:
-                got = codec.encode(eval(ex.source, namespace))
-                want = codec.encode(eval(ex.want, {}))
-                args = example_args(ex.source, problem.entry_point, namespace)
-            except Exception as exc:
-                errors.append(f"{tier}: example {ex.source.strip()!r} raises {type(exc).__name__}: {exc}")
-                continue
-            # a custom checker needs the call's arguments: an example that is not a plain call of
-            # the entry point is compared exactly instead (a checker never gets args=None)
-            kind = "exact" if problem.checker == "custom" and args is None else problem.checker
-            try:
-                accepted = checkers.check(kind, want, got, problem.tolerance, args, problem.custom_check)
-            except CheckerError as exc:
-                errors.append(f"{tier}: example {ex.source.strip()!r}: {exc}")
-                continue
-            if not accepted:
-                errors.append(f"{tier}: example {ex.source.strip()!r} gives {got!r}, the prompt says {ex.want.strip()}")
+        # a custom checker needs the call's arguments: an example that is not a plain call of
+        # the entry point is compared exactly instead (a checker never gets args=None)
+        kind = "exact" if problem.checker == "custom" and args is None else problem.checker
+        try:
+            accepted = checkers.check(kind, want, got, problem.tolerance, args, problem.custom_check)
+        except CheckerError as exc:
+            errors.append(f"{tier}: example {ex.source.strip()!r}: {exc}")
+            continue
+        if not accepted:
+            errors.append(f"{tier}: example {ex.source.strip()!r} gives {got!r}, the prompt says {ex.want.strip()}")
     return errors
 
 
 def check_generator_determinism(problem: Problem) -> list[str]:
-    """The generator must give the same inputs for a seed in every process: it runs in three fresh
-    interpreters (two with the fixed hash seed, one with another) and the outputs are compared.
+    """Errors when the generator does not give the same inputs for a seed in every process.
+
+    It runs in three fresh interpreters (two with the fixed hash seed, one with another) and the
+    outputs are compared.
 
     A generator that reads the clock or ``os.urandom``, or iterates a set of strings (whose order
     follows the string-hash seed), fails. Imported problems (inputs already generated) pass.
     """
-    if problem.generated_tests is not None:
+    if problem.generated_tests is not None or problem.directory is None:
         return []
     from effbench.problems import _run_generator
 
@@ -168,6 +187,14 @@ def check_growth(problem: Problem, evaluator: Evaluator) -> list[str]:
 
 
 def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
+    """Every check of one problem: the static ones, then the expert's profile and every tier's run.
+
+    The rules: the prompt's examples hold for every tier; the generator is deterministic across
+    processes and respects the input constraints; the expert scores eff 1 (within
+    :data:`EXPERT_TOLERANCE`) and each slower tier at most :data:`SLOWER_MAX_EFF`; the expert's top
+    level costs at most :data:`EXPERT_TOP_BUDGET` instructions; no weighted level is flat
+    (:data:`MIN_LEVEL_GROWTH`).
+    """
     result = ProblemCheck(problem.id, check_static(problem))
     if result.errors:
         return result
@@ -199,6 +226,7 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
 
 
 def render_check(result: ProblemCheck) -> str:
+    """A problem's check as text: a status line, a table of tier costs per level, the errors."""
     levels = len(result.reference_costs)
     head = ["tier"] + [f"L{i}" for i in range(levels)] + ["eff", "verdict"]
     rows = [head]

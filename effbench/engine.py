@@ -70,8 +70,10 @@ class EngineSettings:
 
 
 class Interrupted(Exception):  # noqa: N818 - a request, not an error
-    """Raised inside :meth:`Evaluator.evaluate` after :meth:`Evaluator.cancel`: the sample is
-    abandoned at a test boundary and must not be recorded."""
+    """Raised inside :meth:`Evaluator.evaluate` after :meth:`Evaluator.cancel`.
+
+    The sample is abandoned at a test boundary and must not be recorded.
+    """
 
 
 @dataclass
@@ -196,12 +198,14 @@ class Evaluator:
         cache: ReferenceCache | None = None,
         fingerprint: dict | None = None,
     ) -> None:
-        """Args:
-        sandbox: where tests run (any :class:`~effbench.sandboxes.base.Sandbox`).
-        meter: the meter the sandbox counts with.
-        settings: alpha, limits and the input seed; the defaults of :class:`EngineSettings`.
-        cache: where expert profiles are kept between runs (None: measured every time).
-        fingerprint: the environment fingerprint the cache is keyed by (default: the meter's).
+        """Set up an evaluator; nothing runs until the first call.
+
+        Args:
+            sandbox: where tests run (any :class:`~effbench.sandboxes.base.Sandbox`).
+            meter: the meter the sandbox counts with.
+            settings: alpha, limits and the input seed; the defaults of :class:`EngineSettings`.
+            cache: where expert profiles are kept between runs (None: measured every time).
+            fingerprint: the environment fingerprint the cache is keyed by (default: the meter's).
         """
         self.sandbox = sandbox
         self.meter = meter
@@ -390,8 +394,10 @@ class Evaluator:
     def unrunnable(
         self, problem: Problem, model: str, sample_index: int, reason: str, meta: dict | None = None
     ) -> SampleRecord:
-        """The record of a sample with no code to run (e.g. nothing could be extracted from the
-        model's answer): a failure with that reason (error type ``NoCode``), never sent to the sandbox."""
+        """The record of a sample with no code to run (e.g. nothing could be extracted from an answer).
+
+        It fails with that reason (error type ``NoCode``) and is never sent to the sandbox.
+        """
         prof = self.profile(problem)
         return self._record(problem, prof, "", model, sample_index, [], meta, unrunnable=reason)
 

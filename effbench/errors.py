@@ -14,8 +14,10 @@ class ProblemFormatError(EffbenchError):
 
 
 class ProblemError(EffbenchError):
-    """One problem cannot be evaluated (e.g. its checker raises): that problem is skipped with a
-    warning naming it, and the run goes on; never the candidate's fault."""
+    """One problem cannot be evaluated (e.g. its checker raises).
+
+    That problem is skipped with a warning naming it, and the run goes on; never the candidate's fault.
+    """
 
 
 class CheckerError(ProblemError):

@@ -59,8 +59,11 @@ def _userland(backend: str, rootfs: str | None) -> dict:
 
 
 def environment_fingerprint(meter: Meter, backend: str, python: str | None = None, rootfs: str | None = None) -> dict:
-    """Facts that can change an instruction count: interpreter and libraries (this machine's, or
-    the image's for docker and an exported root filesystem), CPU features, meter, runner."""
+    """Facts that can change an instruction count, as a dict (the profile cache's key).
+
+    The interpreter and libraries (this machine's, or the image's for docker and an exported root
+    filesystem), CPU features, the meter and the runner.
+    """
     userland = _userland(backend, rootfs)
     if python is not None:
         userland["python"] = _sandbox_python_version(python)

@@ -19,18 +19,22 @@ def _data_dir(name: str) -> Path:
 
 
 def problems_dir() -> Path:
+    """The bundled problem set's folder."""
     return _data_dir("problems")
 
 
 def references_dir() -> Path:
+    """The bundled references' folder."""
     return _data_dir("references")
 
 
 def runner_path() -> Path:
+    """The in-sandbox runner, ``sandbox/runner.py``."""
     return _data_dir("sandbox") / "runner.py"
 
 
 def cache_dir() -> Path:
+    """The cache folder: ``$EFFBENCH_CACHE_DIR``, else ``$XDG_CACHE_HOME/effbench``, else ``~/.cache/effbench``."""
     base = os.environ.get("EFFBENCH_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "effbench"
     )

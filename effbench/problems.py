@@ -118,6 +118,12 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
 
 @dataclass(frozen=True)
 class Level:
+    """One size level (DESIGN.md "Metric definitions").
+
+    ``size`` is the generator's size parameter, ``weight`` is ``h_l``, ``tests`` the number of
+    generated tests.
+    """
+
     index: int
     size: int
     weight: float
@@ -139,6 +145,11 @@ class TestCase:
 
 @dataclass
 class Problem:
+    """A problem: prompt, entry point, checker, levels, fixed tests and references (trusted code).
+
+    Loaded and validated by :func:`load_problem`; the format is ``problems/README.md``.
+    """
+
     id: str
     title: str
     category: str
@@ -163,6 +174,7 @@ class Problem:
 
     @property
     def expert_code(self) -> str:
+        """The expert (fastest known) reference's source."""
         return self.references[EXPERT]
 
     @property
@@ -208,6 +220,7 @@ class Problem:
             yield from self.level_tests(level, seed)
 
     def check_input(self, args: list) -> None:
+        """Run the generator's ``check_input(*args)`` if it has one; raises what it raises."""
         if self.directory is None:  # imported problems come with their inputs already generated
             return
         gen = self._generator()
@@ -217,6 +230,8 @@ class Problem:
 
 @dataclass
 class ProblemSet:
+    """Problems by id, with the set's name, version and what models are told."""
+
     name: str
     version: str
     problems: dict[str, Problem]
@@ -234,12 +249,14 @@ class ProblemSet:
         return digest.hexdigest()[:16]
 
     def get(self, problem_id: str) -> Problem:
+        """The problem with this id; raises ProblemFormatError naming an unknown id."""
         try:
             return self.problems[problem_id]
         except KeyError:
             raise ProblemFormatError(f"unknown problem id {problem_id!r} in problem set {self.name}") from None
 
     def select(self, ids: list[str] | None) -> list[Problem]:
+        """The problems with these ids (all, sorted by id, when None or empty)."""
         if not ids:
             return [self.problems[k] for k in sorted(self.problems)]
         return [self.get(i) for i in ids]

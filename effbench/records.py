@@ -307,8 +307,10 @@ class ReferenceProfile:
 
     @classmethod
     def from_json(cls, data: Any, what: str = "profile") -> ReferenceProfile:
-        """Validate and build a profile; raises :class:`RecordFormatError` (version 1 profiles,
-        keyed by test id, are refused: their answers are not tied to inputs)."""
+        """Validate and build a profile; raises :class:`RecordFormatError`.
+
+        Version-1 profiles, keyed by test id, are refused: their answers are not tied to inputs.
+        """
         version = _schema_of(data, what)
         _check(version >= 2, what, "profile keyed by test id (schema 1): re-measure it")
         _require_keys(data, tuple(f.name for f in fields(cls) if f.name != "schema"), what)

@@ -16,7 +16,10 @@ from typing import Any
 
 
 class ReferenceCache:
+    """Expert profiles as JSON files in one folder, one per key; writes are atomic."""
+
     def __init__(self, directory: Path) -> None:
+        """Use ``directory`` (created on the first write)."""
         self.directory = Path(directory)
 
     def _path(self, key: dict) -> Path:
@@ -26,6 +29,7 @@ class ReferenceCache:
         return self.directory / f"{name}-{digest}.json"
 
     def get(self, key: dict) -> dict[str, Any] | None:
+        """The value stored under exactly ``key``, or None (missing, unreadable or another key)."""
         path = self._path(key)
         try:
             data = json.loads(path.read_text())
@@ -36,6 +40,7 @@ class ReferenceCache:
         return data.get("value")
 
     def put(self, key: dict, value: dict[str, Any]) -> None:
+        """Store ``value`` under ``key`` (JSON-able dicts), atomically."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(key)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")

@@ -28,10 +28,12 @@ class Registry(Generic[T]):
     """
 
     def __init__(self, kind: str, entries: dict[str, str], error: type[EffbenchError] = EffbenchError) -> None:
-        """Args:
-        kind: what the names name, for error messages ("sandbox", "meter", "format").
-        entries: name -> ``"module:attribute"``.
-        error: the exception raised for an unknown name (an EffbenchError: one line, exit 2).
+        """Create a registry.
+
+        Args:
+            kind: what the names name, for error messages ("sandbox", "meter", "format").
+            entries: name -> ``"module:attribute"``.
+            error: the exception raised for an unknown name (an EffbenchError: one line, exit 2).
         """
         self.kind = kind
         self.error = error
@@ -60,9 +62,10 @@ class Registry(Generic[T]):
                 target = self._targets[name]
             except KeyError:
                 raise self.error(f"unknown {self.kind} {name!r}; known: {', '.join(self._targets)}") from None
-            if isinstance(target, str):
+            if isinstance(target, str):  # "module:attribute", or "module" for the module itself
                 module_name, _, attr = target.partition(":")
-                target = getattr(importlib.import_module(module_name), attr)
+                module = importlib.import_module(module_name)
+                target = getattr(module, attr) if attr else module
                 self._targets[name] = target
             return target  # type: ignore[return-value]
 
@@ -89,13 +92,10 @@ METERS: Registry[Callable[..., Any]] = Registry("meter", {}, SandboxUnavailable)
 for _name in ("perf", "valgrind", "time"):
     METERS.register(_name, _meter_factory(_name))
 
-#: Published formats: name -> ``problems_from_rows(rows, where=...)``.
-IMPORTERS: Registry[Callable[..., Any]] = Registry(
-    "format",
-    {
-        "enamel": "effbench.importers.enamel:problems_from_rows",
-        "evalperf": "effbench.importers.evalperf:problems_from_rows",
-    },
+#: Published formats: name -> the importer module (``problem_from_row(row, index, where)``, and
+#: optionally ``selections(ids)``).
+IMPORTERS: Registry[Any] = Registry(
+    "format", {"enamel": "effbench.importers.enamel", "evalperf": "effbench.importers.evalperf"}
 )
 
 __all__ = ["IMPORTERS", "METERS", "SANDBOXES", "Registry"]

@@ -19,6 +19,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def render(summary: dict, per_problem: bool = True) -> str:
+    """A summary (see :func:`effbench.summary.summarize`) as plain-text tables, one per model."""
     ks = summary["k"]
     header = (
         ["problem", "n", "correct"] + [f"pass@{k}" for k in ks] + [f"eff@{k}" for k in ks] + ["speedup", "verdicts"]

@@ -73,6 +73,23 @@ class EvaluationRun:
         progress: bool = True,
         log: Callable[[str], None] = lambda s: None,
     ) -> None:
+        """Describe a run; nothing is written or started before ``__enter__``.
+
+        Args:
+            problems: the problem set.
+            choice: the meter, and why it was chosen.
+            run_dir: the run directory (created, or resumed when it has a config.json).
+            job_hash: identifies the job's samples (:func:`samples_hash`); resuming needs the same.
+            sandbox: a name in :data:`effbench.registry.SANDBOXES`.
+            workers: parallel runners (and threads).
+            settings: alpha, limits, input seed.
+            use_cache: reuse cached expert profiles.
+            extra_config: more keys for config.json (``k``, model options...).
+            hide: paths the candidates must not see (samples files).
+            rootfs: a root filesystem for the local backend.
+            progress: show progress bars on stderr.
+            log: where one-line messages go.
+        """
         self.problems = problems
         self.choice = choice
         self.run_dir = Path(run_dir)
@@ -230,8 +247,11 @@ class EvaluationRun:
         return [self._done[k] for k in ((s.model, s.problem_id, s.index) for s in samples) if k in self._done]
 
     def _stop(self, pool: ThreadPoolExecutor, outstanding: set[Future]) -> None:
-        """On Ctrl-C: cancel what has not started, let samples in progress stop at their next test
-        (waiting at most :data:`INTERRUPT_GRACE_SECONDS`) and record every one that finished."""
+        """On Ctrl-C: cancel what has not started and record every sample that finished.
+
+        Samples in progress stop at their next test; they get at most
+        :data:`INTERRUPT_GRACE_SECONDS` to finish the one they are in.
+        """
         assert self.evaluator is not None
         self.evaluator.cancel()
         pool.shutdown(wait=False, cancel_futures=True)

@@ -25,8 +25,10 @@ RESUME_KEYS = ("problem_set_hash", "meter", "fingerprint", "alpha", "samples_has
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically: readers see the old or the new file,
-    never a partial one. Raises OSError."""
+    """Write ``data`` as indented JSON to ``path`` atomically.
+
+    Readers see the old or the new file, never a partial one. Raises OSError.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
@@ -112,8 +114,11 @@ class RunDir:
         return set()
 
     def repair(self) -> int:
-        """Move every unreadable line of ``samples.jsonl`` (a torn last line too) to
-        ``samples.rejected.jsonl``, rewriting ``samples.jsonl`` atomically. Returns how many moved."""
+        """Move every unreadable line of ``samples.jsonl`` (a torn last line too) aside.
+
+        They go to ``samples.rejected.jsonl``; ``samples.jsonl`` is rewritten atomically. Returns
+        how many lines moved.
+        """
         path = self.path / RECORDS
         with self._lock:
             if not path.is_file():

@@ -92,8 +92,11 @@ def sample_efficiency(
 
 
 def at_budget(outcome: TestOutcome, T: float) -> TestOutcome:  # noqa: N803
-    """A test's outcome judged against the budget ``T``: an ``ok`` test that cost more than ``T`` is
-    ``censored_budget``, an ``ok`` test with no cost measured is ``infra``; others are unchanged."""
+    """A test's outcome judged against the budget ``T`` (meter's unit).
+
+    An ``ok`` test that cost more than ``T`` is ``censored_budget``, an ``ok`` test with no cost
+    measured is ``infra``; others are unchanged.
+    """
     if outcome.verdict != Verdict.OK:
         return outcome
     if outcome.cost is None:
@@ -243,6 +246,7 @@ def eff_at_k(scores: Sequence[float], k: int) -> float:
 
 
 def eff_at_ks(scores: Sequence[float], ks: Sequence[int]) -> dict[int, float]:
+    """:func:`eff_at_k` for several k at once: ``{k: eff@k}``; raises EffbenchError for k > n."""
     e = np.sort(np.asarray(scores, dtype=float))
     return {k: float(np.dot(eff_at_k_weights(len(e), k), e)) for k in ks}
 
@@ -258,6 +262,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def geometric_mean(values: Sequence[float]) -> float | None:
+    """Geometric mean of the positive finite values (others are skipped); None when there are none."""
     vals = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
     if not vals:
         return None
@@ -265,4 +270,5 @@ def geometric_mean(values: Sequence[float]) -> float | None:
 
 
 def default_ks(n_min: int) -> list[int]:
+    """The k reported by default: those of 1, 5, 10, 25, 100 that are at most ``n_min``."""
     return [k for k in (1, 5, 10, 25, 100) if k <= n_min] or [1]

@@ -392,3 +392,25 @@ def test_ctrl_c_stops_fast_and_records_every_finished_sample(tmp_path):
     final = [json.loads(line) for line in records.read_text().splitlines()]
     assert sorted(r["sample_index"] for r in final) == list(range(16))
     assert (run_dir / "summary.json").is_file()
+
+
+def test_registries_answer_unknown_names_with_the_known_ones_and_accept_new_backends():
+    """A sandbox, meter or format name that is not registered gets one error line listing the
+    known ones; a backend registered at run time (e.g. a Ray executor) is opened by name."""
+    from effbench.errors import SandboxUnavailable
+    from effbench.registry import IMPORTERS, METERS, SANDBOXES
+    from effbench.sandboxes import open_sandbox
+
+    with pytest.raises(SandboxUnavailable, match="unknown sandbox 'ray'; known: local, docker"):
+        open_sandbox("ray", ValgrindMeter())
+    with pytest.raises(SandboxUnavailable, match="unknown meter 'cirron'; known: perf, valgrind, time"):
+        METERS.get("cirron")
+    with pytest.raises(EffbenchError, match="unknown format 'humaneval'; known: enamel, evalperf"):
+        IMPORTERS.get("humaneval")
+    SANDBOXES.register("scripted-test", lambda meter, workers=1, **options: ScriptedSandbox(lambda r: answer(0, 1)))
+    try:
+        box = open_sandbox("scripted-test", ValgrindMeter())
+        assert isinstance(box, ScriptedSandbox)
+    finally:
+        SANDBOXES._targets.pop("scripted-test")
+    assert callable(IMPORTERS.get("enamel").problem_from_row)

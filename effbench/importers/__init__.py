@@ -25,8 +25,9 @@ from typing import Any
 from effbench.errors import EffbenchError, ProblemFormatError
 from effbench.importers.common import ImportedProblem, ImportedSet, RowError, Warn, _stderr
 from effbench.importers.generate import GeneratorLimits
+from effbench.registry import IMPORTERS
 
-FORMATS = ("enamel", "evalperf")
+FORMATS = IMPORTERS.names
 
 __all__ = ["FORMATS", "ImportedSet", "load_dataset_problems", "read_rows"]
 
@@ -112,10 +113,7 @@ def _parse_rows(
     """(usable problems by id, skipped rows by id -> why, skipped rows without an id -> why);
     ``prompts`` receives the prompt of each skipped row that has one."""
     prompts = {} if prompts is None else prompts
-    if fmt == "enamel":
-        from effbench.importers.enamel import problem_from_row
-    else:
-        from effbench.importers.evalperf import problem_from_row  # type: ignore[assignment]
+    problem_from_row = IMPORTERS.get(fmt).problem_from_row
     problems: dict[str, ImportedProblem] = {}
     skipped: dict[str, str] = {}
     anonymous: list[str] = []
@@ -178,12 +176,7 @@ def load_dataset_problems(
     name = Path(source).name
     prompts: dict[str, str] = {}
     problems, skipped, anonymous = _parse_rows(fmt, rows, name, prompts)
-    if fmt == "enamel":
-        from effbench.importers.enamel import selections
-    else:
-
-        def selections(_ids: Sequence[str]) -> dict[str, list[str]]:
-            return {}
+    selections = getattr(IMPORTERS.get(fmt), "selections", lambda _ids: {})
 
     ps = ImportedSet(
         name=f"{fmt}:{name}",

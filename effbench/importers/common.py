@@ -76,7 +76,8 @@ class ImportedProblem(Problem):
     row_index: int = 0
     where: str = ""
 
-    def level_tests(self, level: int) -> list[TestCase]:
+    def level_tests(self, level: int, seed: str | None = None) -> list[TestCase]:
+        # ``seed`` (the run's input seed) is not used: imported inputs are generated once, per row
         if self.generated_tests is None:
             failure = generate_tests([self])
             if failure:

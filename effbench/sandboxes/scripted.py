@@ -1,5 +1,8 @@
-"""A sandbox that runs nothing: it answers from a function. For tests of everything above the
-sandbox (classification, early stopping, scoring, run directories), like httpx's MockTransport."""
+"""A sandbox that runs nothing: it answers from a function.
+
+For tests of everything above the sandbox (classification, early stopping, scoring, run
+directories), like httpx's MockTransport.
+"""
 
 from __future__ import annotations
 
@@ -23,18 +26,23 @@ def answer(value: Any, cost: float, **fields: Any) -> TestRun:
 
 
 class ScriptedSandbox:
+    """A :class:`~effbench.sandboxes.base.Sandbox` whose ``run`` calls ``handler``. Thread-safe."""
+
     name = "scripted"
 
     def __init__(self, handler: Callable[[TestRequest], TestRun]) -> None:
+        """Answer every request with ``handler(request)``; requests are kept in :attr:`requests`."""
         self.handler = handler
         self.facts = {"backend": "scripted"}
         self.requests: list[TestRequest] = []
         self._lock = threading.Lock()
 
     def run(self, request: TestRequest) -> TestRun:
+        """Record the request and return the handler's answer."""
         with self._lock:
             self.requests.append(request)
         return self.handler(request)
 
     def close(self) -> None:
+        """Nothing to stop."""
         pass
