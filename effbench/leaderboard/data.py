@@ -312,6 +312,10 @@ def _entry_from_records(
     per_problem: dict[str, list] = defaultdict(list)
     for r in scored:
         per_problem[r.problem_id].append(r)
+    infra_by_problem: dict[str, int] = defaultdict(int)
+    for r in records:
+        if is_infra(r):
+            infra_by_problem[r.problem_id] += 1
     n_min = min(len(v) for v in per_problem.values())
     ks = list(range(1, n_min + 1))
     label = records[0].model
@@ -332,7 +336,9 @@ def _entry_from_records(
             pass_at={k: float(fig["pass@k"][str(k)]) for k in ks},
             eff_at={k: float(fig["eff@k"][str(k)]) for k in ks},
             speedup=fig["speedup"],
-            verdicts={str(k): int(v) for k, v in fig["verdicts"].items()},
+            # infrastructure failures are not scored, but belong in the verdict mix
+            verdicts={str(k): int(v) for k, v in fig["verdicts"].items()}
+            | ({_infra_verdict(): infra_by_problem[pid]} if infra_by_problem.get(pid) else {}),
             samples=views,
             reference_level_costs=list(recs[0].reference_level_costs),
             weights=list(recs[0].weights),

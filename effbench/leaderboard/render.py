@@ -54,6 +54,11 @@ def _table_title(table: dict) -> str:
     return f"{c['problem_set']}, meter {c['meter']}, environment {c['environment']}, alpha {c['alpha']:g}"
 
 
+def _short_set(problem_set: str) -> str:
+    """``name version`` of ``name version (hash h)`` (the hash is in the table's heading and the JSON)."""
+    return problem_set.split(" (hash ")[0]
+
+
 def _seed(seed: str | None) -> str:
     return "not recorded" if seed is None else str(seed)
 
@@ -136,7 +141,7 @@ def render_markdown(doc: dict) -> str:
                 _cost(r),
                 r["meter"],
                 r["environment"],
-                r["problem_set"],
+                _short_set(r["problem_set"]),
                 _seed(r["seed"]),
                 _vs_next(t, i),
             ]
@@ -349,7 +354,8 @@ def render_html(doc: dict, out_dir: Path) -> str:
                 + _num_cell(r["speedup"], _speedup(r["speedup"]))
                 + _num_cell(None if r["strategy"] == "reference" else r["tokens_per_problem"], _e(_cost(r)))
                 + f'<td class="text">{_e(r["meter"])}</td><td class="text">{_e(r["environment"])}</td>'
-                + f'<td class="text">{_e(r["problem_set"])}</td><td class="text">{_e(_seed(r["seed"]))}</td>'
+                + f'<td class="text" title="{_e(r["problem_set"])}">{_e(_short_set(r["problem_set"]))}</td>'
+                + f'<td class="text">{_e(_seed(r["seed"]))}</td>'
                 + f'<td class="text">{vs}</td></tr>'
             )
         parts.append(
