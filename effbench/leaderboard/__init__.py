@@ -24,8 +24,9 @@ OUTPUTS = ("leaderboard.md", "leaderboard.json", "index.html", "plots")
 def write_leaderboard(
     run_dirs: Sequence[Path], out_dir: Path, settings: Settings | None = None, problems_dir: str | None = None
 ) -> dict:
-    """Write ``leaderboard.md``, ``leaderboard.json``, ``index.html`` and ``plots/`` (PNG + SVG)
-    into ``out_dir`` and return the JSON document.
+    """Write the leaderboard of ``run_dirs`` into ``out_dir`` and return its JSON document.
+
+    Outputs: ``leaderboard.md``, ``leaderboard.json``, ``index.html`` and ``plots/`` (PNG + SVG).
 
     Everything is written to a scratch folder beside ``out_dir`` first and moved in at the end, so
     an error leaves no half-written leaderboard.

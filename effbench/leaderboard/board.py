@@ -1,5 +1,8 @@
-"""Tables of comparable rows: figures over the problems every row has, intervals, paired tests
-between adjacent rows, Bradley-Terry ratings; the JSON document every output is rendered from."""
+"""Tables of comparable rows, ranked, and the JSON document every output is rendered from.
+
+Figures are over the problems every row of a table has; each table carries intervals, paired
+tests between adjacent rows and Bradley-Terry ratings.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ class Settings:
     allow_mixed: bool = False
 
     def describe(self) -> dict:
+        """The settings and the methods they drive, as recorded in leaderboard.json."""
         return {
             "seed": self.seed,
             "bootstrap_resamples": self.bootstrap_resamples,
@@ -172,8 +176,11 @@ def _run_doc(run: LoadedRun) -> dict:
 
 
 def rank_table(table: Table, settings: Settings) -> dict:
-    """Rank ``table.entries`` and fill ``table.doc``: rows sorted by eff@1 (then pass@1, label,
-    run path), intervals, adjacent paired tests, Bradley-Terry ratings."""
+    """Rank ``table.entries`` and fill ``table.doc`` (also returned).
+
+    Rows are sorted by eff@1, then pass@1, label and run path; the document gets intervals,
+    adjacent paired tests and Bradley-Terry ratings.
+    """
     problems = table.problems
     k_shared = min(min(e.problems[p].n for p in problems) for e in table.entries)
     rows = []
@@ -251,8 +258,11 @@ def rank_table(table: Table, settings: Settings) -> dict:
 def build_tables(
     runs: list[LoadedRun], settings: Settings, problems_dir: str | None = None
 ) -> tuple[list[Table], list[RunError]]:
-    """Rows of every run, grouped into comparable tables and ranked. Rows of a table are compared
-    on the problems all of them have; a table whose rows share no problem is reported as an error."""
+    """Rows of every run, grouped into comparable tables and ranked.
+
+    Rows of a table are compared on the problems all of them have; a table whose rows share no
+    problem is reported as an error.
+    """
     known = problem_categories(problems_dir)
     tables: list[Table] = []
     errors: list[RunError] = []
@@ -306,8 +316,11 @@ def build_document(tables: list[Table], errors: list[RunError], settings: Settin
 
 
 def build(run_dirs: Sequence[Path], settings: Settings, problems_dir: str | None = None) -> tuple[list[Table], dict]:
-    """Read, group and rank. Raises EffbenchError (exit 2) when no run directory is usable; the
-    message names each directory and why."""
+    """Read, group and rank.
+
+    Raises EffbenchError (exit 2) when no run directory is usable; the
+    message names each directory and why.
+    """
     runs, errors = load_runs(list(run_dirs))
     if not runs:
         raise EffbenchError("no usable run directory: " + "; ".join(e.error for e in errors))

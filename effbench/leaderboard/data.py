@@ -1,6 +1,7 @@
-"""Leaderboard data: run directories read through :class:`effbench.rundir.RunDir`, scored through
-:func:`effbench.summary.summarize`, grouped into rows (model, strategy, refinement round) and into
-tables of comparable runs.
+"""Leaderboard data: run directories to rows (model, strategy, refinement round).
+
+Run directories are read through :class:`effbench.rundir.RunDir` and scored through
+:func:`effbench.summary.summarize`; rows are later grouped into tables of comparable runs.
 
 A row's per-problem figures are those of ``effbench score`` on the same records: pass@k and eff@k
 as DESIGN.md defines them, at the run's own alpha. A refinement round ``r`` is scored as the best
@@ -46,6 +47,7 @@ class Comparability:
 
     @classmethod
     def from_config(cls, config: dict) -> Comparability:
+        """The key of a run's ``config.json``; raises KeyError without ``alpha``."""
         fp = config.get("fingerprint") or {}
         fp_json = json.dumps(fp, sort_keys=True, default=str)
         return cls(
@@ -76,6 +78,7 @@ class Comparability:
         return out
 
     def describe(self) -> dict:
+        """The key as JSON, with the full fingerprint."""
         return {
             "problem_set": self.problem_set,
             "meter": self.meter,
@@ -97,6 +100,7 @@ class LoadedRun:
 
     @property
     def alpha(self) -> float:
+        """The run's budget factor (every record is scored at it)."""
         return self.key.alpha
 
 
@@ -161,12 +165,9 @@ class Entry:
     slug: str = ""
 
     def __post_init__(self) -> None:
+        """Default label: the model, and the round (counted from 1) for refinement rows."""
         if not self.label:
             self.label = self.model + (f" (round {self.round + 1})" if self.round is not None else "")
-
-    @property
-    def priced(self) -> bool:
-        return all(p.usd is not None for p in self.problems.values()) and any(p.usd for p in self.problems.values())
 
 
 def _config_seed(config: dict) -> str | None:
@@ -228,9 +229,11 @@ def _attr_or_meta(record: Any, name: str) -> Any:
 
 
 def row_key(record: Any, reference_tiers: Sequence[str] = ()) -> tuple[str, str, int | None]:
-    """(model, strategy, round) of a record: from typed fields where the record has them, else
-    from its ``meta`` (model runs record ``strategy``, ``round`` and ``model_name``), else from the
-    label (``<name>+refine:r<r>``)."""
+    """The row a record belongs to: ``(model, strategy, round)``.
+
+    From typed fields where the record has them, else from its ``meta`` (model runs record
+    ``strategy``, ``round`` and ``model_name``), else from the label (``<name>+refine:r<r>``).
+    """
     meta = record.meta or {}
     strategy = _attr_or_meta(record, "strategy")
     round_ = _attr_or_meta(record, "round")

@@ -1,6 +1,9 @@
-"""Leaderboard plots (matplotlib, PNG and SVG): eff@k against k, eff against mean cost per problem
-with the Pareto front (the points and front of :mod:`effbench.curves`), a per-category heat map of
-eff@1, and each problem's distribution of sample efficiencies."""
+"""Leaderboard plots (matplotlib, PNG and SVG).
+
+eff@k against k, eff against mean cost per problem with the Pareto front (the points and front of
+:mod:`effbench.curves`), a per-category heat map of eff@1, and each problem's distribution of
+sample efficiencies.
+"""
 
 from __future__ import annotations
 
@@ -54,10 +57,8 @@ def _restricted(entry: Entry, problems: set[str]) -> list:
     return [r for r in entry.run.records if r.problem_id in problems and not is_infra(r)]
 
 
-def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
-    """eff against mean cost per problem for model rows (parallel: a point per k; refine: a point
-    per round), with the Pareto front across them (``effbench.curves``); reference rows as
-    horizontal lines (they cost no tokens). Returns (paths or None, a caption)."""
+def _cost_points(table: Table) -> list:
+    """The cost-vs-efficiency points of the table's model rows (``effbench.curves.Point``)."""
     from effbench import curves
     from effbench.leaderboard.data import row_key
 
@@ -78,6 +79,18 @@ def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
                     rounds[rnd or 0].append(r)
             if rounds:
                 points += curves.refine_points(f"{e.model} (refine)", dict(rounds), e.run.alpha)
+    return points
+
+
+def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
+    """Plot eff against mean cost per problem; returns (paths or None, a caption).
+
+    Model rows only (parallel: a point per k; refine: a point per round), with the Pareto front
+    across them (``effbench.curves``); reference rows as horizontal lines (they cost no tokens).
+    """
+    from effbench import curves
+
+    points = _cost_points(table)
     if not points:
         return None, "No row has token usage (model runs record it), so there is no cost axis to plot."
     unit = "usd" if all(p.usd is not None for p in points) and any(p.usd for p in points) else "tokens"
@@ -193,8 +206,10 @@ def plot_distributions(table: Table, out_dir: Path) -> dict[str, str]:
 
 
 def write_plots(table: Table, out_dir: Path) -> dict:
-    """Every plot of a table into ``out_dir``; records their paths (relative to the output folder)
-    in ``table.doc['plots']`` and returns it."""
+    """Write every plot of a table into ``out_dir``.
+
+    Records their paths (relative to the output folder) in ``table.doc['plots']`` and returns it.
+    """
     plots: dict = {
         "eff_at_k": {
             "files": plot_eff_at_k(table, out_dir),

@@ -1,5 +1,7 @@
-"""leaderboard.md and a self-contained index.html (inline CSS and JS, plots inline as data URIs,
-their SVGs beside it), both rendered from the leaderboard.json document."""
+"""Render leaderboard.md and a self-contained index.html from the leaderboard.json document.
+
+The page has inline CSS and JS, plots inline as data URIs and their SVGs beside it.
+"""
 
 from __future__ import annotations
 
@@ -245,8 +247,11 @@ def _verdict_mix(verdicts: dict) -> str:
 
 
 def _level_table(t: dict, pid: str) -> str:
-    """Instruction counts per level: the expert's profile, each slower tier (from reference rows of
-    this table) and each row's best sample, with the ratio to the expert."""
+    """Instruction counts per level, with the ratio to the expert.
+
+    Lines: the expert's profile, each slower tier (from reference rows of this table) and each
+    row's best sample.
+    """
     first = t["rows"][0]["problems"][pid]
     ref = first["reference_level_costs"]
     head = "".join(f"<th>L{i} (w {w:g})</th>" for i, w in enumerate(first["weights"]))
@@ -296,6 +301,89 @@ def _img(out_dir: Path, files: dict | None, alt: str, caption: str) -> str:
     )
 
 
+def _html_board(t: dict) -> str:
+    """The main table of a leaderboard table: one row per model row, sortable by any column."""
+    head = "".join(
+        f'<th class="{"text" if c in TEXT_COLUMNS else "num"}" scope="col">{_e(c)}</th>' for c in _columns(t)
+    )
+    body = []
+    for i, r in enumerate(t["rows"]):
+        cmp_ = t["comparisons"][i] if i < len(t["comparisons"]) else None
+        vs = ""
+        if cmp_:
+            cls = "sig" if cmp_["significant"] else "ns"
+            vs = f'<span class="{cls}">{_e(_vs_next(t, i))}</span>'
+        body.append(
+            f'<tr class="{"mixed" if r["mixed"] else ""}" data-slug="{_e(r["slug"])}">'
+            + _num_cell(r["rank"], str(r["rank"]))
+            + f'<td class="text" data-value="{_e(r["label"].lower())}">'
+            f'<a class="drill" href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td>'
+            + f'<td class="text">{_e(r["strategy"])}</td>'
+            + _num_cell(r["n_min"], _n(r))
+            + _num_cell(r["pass@1"], _f(r["pass@1"]), f' <span class="ci">{_ci(r["pass@1_ci"])}</span>')
+            + _num_cell(r["eff@1"], _f(r["eff@1"]), f' <span class="ci">{_ci(r["eff@1_ci"])}</span>')
+            + _num_cell(r["rating"], f"{r['rating']:.0f}", f' <span class="ci">{_ci(r["rating_ci"], 0)}</span>')
+            + _num_cell(r["eff@k_shared"], _f(r["eff@k_shared"]))
+            + _num_cell(r["speedup"], _speedup(r["speedup"]))
+            + _num_cell(None if r["strategy"] == "reference" else r["tokens_per_problem"], _e(_cost(r)))
+            + f'<td class="text">{_e(r["meter"])}</td><td class="text">{_e(r["environment"])}</td>'
+            + f'<td class="text" title="{_e(r["problem_set"])}">{_e(_short_set(r["problem_set"]))}</td>'
+            + f'<td class="text">{_e(_seed(r["seed"]))}</td>'
+            + f'<td class="text">{vs}</td></tr>'
+        )
+    return (
+        f'<table class="board" id="board-{_e(t["id"])}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _html_row_details(t: dict) -> list[str]:
+    """Per row: a drill-down with its figures on every problem (linked from the main table)."""
+    parts = []
+    parts.append("<h3>Per model</h3>")
+    for r in t["rows"]:
+        lines = []
+        for pid in t["problems"]:
+            p = r["problems"][pid]
+            lines.append(
+                f'<tr><td class="text"><a class="drill" href="#problem-{_e(t["id"])}-{_e(pid)}">{_e(pid)}</a></td>'
+                f'<td class="text">{_e(p["category"])}</td><td>{p["n"]}</td><td>{_f(p["pass@1"])}</td>'
+                f"<td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
+                f'<td class="text">{_e(_verdict_mix(p["verdicts"]))}</td></tr>'
+            )
+        parts.append(
+            f'<details class="row-detail" id="row-{_e(r["slug"])}"><summary>{_e(_label(r))} '
+            f"({_e(r['strategy'])}, run <code>{_e(r['run'])}</code>, seed {_e(_seed(r['seed']))})</summary>"
+            '<table><thead><tr><th class="text">problem</th><th class="text">category</th><th>n</th><th>pass@1</th>'
+            '<th>eff@1</th><th>speedup</th><th class="text">verdict mix</th></tr></thead>'
+            f"<tbody>{''.join(lines)}</tbody></table></details>"
+        )
+    return parts
+
+
+def _html_problem_details(t: dict) -> list[str]:
+    """Per problem: every row's figures, verdict mix and best sample's counts per level."""
+    parts = []
+    parts.append("<h3>Per problem</h3>")
+    for pid in t["problems"]:
+        lines = []
+        for r in t["rows"]:
+            p = r["problems"][pid]
+            lines.append(
+                f'<tr><td class="text"><a href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td><td>{p["n"]}</td>'
+                f"<td>{_f(p['pass@1'])}</td><td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
+                f'<td class="text">{_e(_verdict_mix(p["verdicts"]))}</td></tr>'
+            )
+        parts.append(
+            f'<details class="problem-detail" id="problem-{_e(t["id"])}-{_e(pid)}"><summary>{_e(pid)} '
+            f'<span class="muted">({_e(t["categories"][pid])})</span></summary>'
+            '<table><thead><tr><th class="text">row</th><th>n</th><th>pass@1</th><th>eff@1</th><th>speedup</th>'
+            f'<th class="text">verdict mix</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
+            f"{_level_table(t, pid)}</details>"
+        )
+    return parts
+
+
 def render_html(doc: dict, out_dir: Path) -> str:
     """A self-contained page: no request leaves it (plots are data URIs; the SVG links point beside it)."""
     s = doc["settings"]
@@ -330,38 +418,7 @@ def render_html(doc: dict, out_dir: Path) -> str:
         elif t["differences"]:
             parts.append(f'<p class="muted">Differs from table-1 in: {_e("; ".join(t["differences"]))}.</p>')
         parts.append(f"<p>{len(t['problems'])} problems: {_e(', '.join(t['problems']))}. {_e(_seeds_line(t))}</p>")
-        head = "".join(
-            f'<th class="{"text" if c in TEXT_COLUMNS else "num"}" scope="col">{_e(c)}</th>' for c in _columns(t)
-        )
-        body = []
-        for i, r in enumerate(t["rows"]):
-            cmp_ = t["comparisons"][i] if i < len(t["comparisons"]) else None
-            vs = ""
-            if cmp_:
-                cls = "sig" if cmp_["significant"] else "ns"
-                vs = f'<span class="{cls}">{_e(_vs_next(t, i))}</span>'
-            body.append(
-                f'<tr class="{"mixed" if r["mixed"] else ""}" data-slug="{_e(r["slug"])}">'
-                + _num_cell(r["rank"], str(r["rank"]))
-                + f'<td class="text" data-value="{_e(r["label"].lower())}">'
-                f'<a class="drill" href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td>'
-                + f'<td class="text">{_e(r["strategy"])}</td>'
-                + _num_cell(r["n_min"], _n(r))
-                + _num_cell(r["pass@1"], _f(r["pass@1"]), f' <span class="ci">{_ci(r["pass@1_ci"])}</span>')
-                + _num_cell(r["eff@1"], _f(r["eff@1"]), f' <span class="ci">{_ci(r["eff@1_ci"])}</span>')
-                + _num_cell(r["rating"], f"{r['rating']:.0f}", f' <span class="ci">{_ci(r["rating_ci"], 0)}</span>')
-                + _num_cell(r["eff@k_shared"], _f(r["eff@k_shared"]))
-                + _num_cell(r["speedup"], _speedup(r["speedup"]))
-                + _num_cell(None if r["strategy"] == "reference" else r["tokens_per_problem"], _e(_cost(r)))
-                + f'<td class="text">{_e(r["meter"])}</td><td class="text">{_e(r["environment"])}</td>'
-                + f'<td class="text" title="{_e(r["problem_set"])}">{_e(_short_set(r["problem_set"]))}</td>'
-                + f'<td class="text">{_e(_seed(r["seed"]))}</td>'
-                + f'<td class="text">{vs}</td></tr>'
-            )
-        parts.append(
-            f'<table class="board" id="board-{_e(t["id"])}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>"
-        )
+        parts.append(_html_board(t))
         if t["order_disagreements"]:
             names = ", ".join(r["label"] for r in t["rows"] if r["slug"] in t["order_disagreements"])
             parts.append(
@@ -375,42 +432,8 @@ def render_html(doc: dict, out_dir: Path) -> str:
                 )
         for name, plot in t["plots"].items():
             parts.append(_img(out_dir, plot["files"], f"{t['id']} {name}", plot["caption"]))
-        # drill-down per row
-        parts.append("<h3>Per model</h3>")
-        for r in t["rows"]:
-            lines = []
-            for pid in t["problems"]:
-                p = r["problems"][pid]
-                lines.append(
-                    f'<tr><td class="text"><a class="drill" href="#problem-{_e(t["id"])}-{_e(pid)}">{_e(pid)}</a></td>'
-                    f'<td class="text">{_e(p["category"])}</td><td>{p["n"]}</td><td>{_f(p["pass@1"])}</td>'
-                    f"<td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
-                    f'<td class="text">{_e(_verdict_mix(p["verdicts"]))}</td></tr>'
-                )
-            parts.append(
-                f'<details class="row-detail" id="row-{_e(r["slug"])}"><summary>{_e(_label(r))} '
-                f"({_e(r['strategy'])}, run <code>{_e(r['run'])}</code>, seed {_e(_seed(r['seed']))})</summary>"
-                '<table><thead><tr><th class="text">problem</th><th class="text">category</th><th>n</th><th>pass@1</th>'
-                '<th>eff@1</th><th>speedup</th><th class="text">verdict mix</th></tr></thead>'
-                f"<tbody>{''.join(lines)}</tbody></table></details>"
-            )
-        parts.append("<h3>Per problem</h3>")
-        for pid in t["problems"]:
-            lines = []
-            for r in t["rows"]:
-                p = r["problems"][pid]
-                lines.append(
-                    f'<tr><td class="text"><a href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td><td>{p["n"]}</td>'
-                    f"<td>{_f(p['pass@1'])}</td><td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
-                    f'<td class="text">{_e(_verdict_mix(p["verdicts"]))}</td></tr>'
-                )
-            parts.append(
-                f'<details class="problem-detail" id="problem-{_e(t["id"])}-{_e(pid)}"><summary>{_e(pid)} '
-                f'<span class="muted">({_e(t["categories"][pid])})</span></summary>'
-                '<table><thead><tr><th class="text">row</th><th>n</th><th>pass@1</th><th>eff@1</th><th>speedup</th>'
-                f'<th class="text">verdict mix</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
-                f"{_level_table(t, pid)}</details>"
-            )
+        parts += _html_row_details(t)
+        parts += _html_problem_details(t)
         parts.append("</section>")
     parts.append(f"<script>{JS}</script></body></html>")
     return "\n".join(parts) + "\n"

@@ -39,6 +39,7 @@ class Interval:
     confidence: float
 
     def to_json(self) -> dict:
+        """``{"low", "high", "confidence"}``."""
         return {"low": self.low, "high": self.high, "confidence": self.confidence}
 
 
@@ -74,8 +75,10 @@ def bootstrap_mean(values: np.ndarray, seed: int, n_resamples: int, confidence: 
 
 
 def paired_permutation_test(x: np.ndarray, y: np.ndarray, seed: int, n_resamples: int) -> float:
-    """Two-sided p-value that rows ``x`` and ``y`` (one value per problem, same order) have the
-    same mean, by flipping the sign of per-problem differences.
+    """Two-sided p-value that rows ``x`` and ``y`` have the same mean.
+
+    ``x`` and ``y`` hold one value per problem, in the same order; the test flips the sign of
+    per-problem differences.
 
     Returns 1.0 when every difference is zero (nothing to tell apart).
     """
@@ -158,8 +161,10 @@ def elo(theta: np.ndarray) -> np.ndarray:
 def bradley_terry_intervals(
     scores: np.ndarray, seed: int, n_resamples: int, confidence: float = 0.95
 ) -> tuple[np.ndarray, list[Interval] | None]:
-    """Elo-scale Bradley-Terry ratings of the rows of ``scores`` (shape ``(P, R)``) and percentile
-    bootstrap intervals, problems resampled with replacement by ``scipy.stats.bootstrap``.
+    """Elo-scale Bradley-Terry ratings of the rows of ``scores`` with bootstrap intervals.
+
+    ``scores`` has shape ``(P, R)``; problems are resampled with replacement by
+    ``scipy.stats.bootstrap`` (percentile intervals).
 
     Returns ``(ratings (R,), intervals)``; intervals are None with fewer than 2 problems.
     """
