@@ -202,7 +202,7 @@ def test_published_selection_runs_only_the_published_rows():
     ps, warnings = _load(f"enamel:{FORMATS / 'enamel_published.csv'}", ["@enamel"], limits=GeneratorLimits(60.0))
     assert warnings == []
     assert [p.id for p in ps.select(["@enamel"])] == ["HumanEval/1", "HumanEval/3"]
-    assert ps.get("HumanEval/2").generated_tests is None
+    assert ps.get("HumanEval/2").needs_inputs
     with pytest.raises(ProblemFormatError, match="unknown named selection"):
         ps.select(["@nope"])
     result = CliRunner().invoke(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from effbench.errors import ProblemFormatError
-from effbench.importers.generate import GeneratorJob, GeneratorLimits, run_generators
+from effbench.importers.generate import GeneratorJob, GeneratorLimits, GeneratorOutcome, run_generators
 from effbench.problems import Level, Problem, ProblemSet, TestCase
 
 Warn = Callable[[str], None]
@@ -75,18 +75,42 @@ class ImportedProblem(Problem):
     counts: tuple[int, ...] = ()
     row_index: int = 0
     where: str = ""
+    #: generated inputs not read yet (in the cache): read on first use
+    inputs: GeneratorOutcome | None = field(default=None, repr=False)
+
+    @property
+    def needs_inputs(self) -> bool:
+        """True until the inputs are generated (or found in the cache)."""
+        return self.generated_tests is None and self.inputs is None and self.job is not None
 
     def level_tests(self, level: int, seed: str | None = None) -> list[TestCase]:
         # ``seed`` (the run's input seed) is not used: imported inputs are generated once, per row
+        if self.generated_tests is None and self.inputs is not None:
+            try:
+                self.generated_tests = _as_tests(self.inputs.load(), self.counts)
+            except (OSError, ValueError):
+                self.inputs = None  # unreadable: generate again
         if self.generated_tests is None:
             failure = generate_tests([self])
             if failure:
                 raise RowError(failure[self.id])
+            if self.generated_tests is None and self.inputs is not None:
+                self.generated_tests = _as_tests(self.inputs.load(), self.counts)
         assert self.generated_tests is not None
         return self.generated_tests[level]
 
     def check_input(self, args: list) -> None:
         return None  # the format has no input constraints of its own
+
+
+def _as_tests(levels: list[list[list]], counts: tuple[int, ...]) -> list[list[TestCase]]:
+    """Generated argument lists -> test cases; ValueError when they do not match the levels."""
+    if [len(t) for t in levels] != list(counts) or not all(isinstance(a, list) for t in levels for a in t):
+        raise ValueError("generated inputs do not match the levels")
+    return [
+        [TestCase(f"L{lid}.g{cid}", lid, list(args)) for cid, args in enumerate(tests)]
+        for lid, tests in enumerate(levels)
+    ]
 
 
 def make_problem(
@@ -137,7 +161,7 @@ def generate_tests(
 ) -> dict[str, str]:
     """Generate the tests of every problem that has none yet (in a subprocess, under limits,
     cached). Returns ``{problem id: one-line reason}`` for those whose generator failed."""
-    todo = [p for p in problems if p.generated_tests is None and p.job is not None]
+    todo = [p for p in problems if p.needs_inputs]
     failures: dict[str, str] = {}
 
     def done(_job: GeneratorJob, _outcome: object) -> None:
@@ -146,11 +170,14 @@ def generate_tests(
 
     outcomes = run_generators([p.job for p in todo], limits, progress=done)  # type: ignore[misc]
     for p, outcome in zip(todo, outcomes):
-        if outcome.ok and outcome.levels is not None and [len(t) for t in outcome.levels] == list(p.counts):
-            p.generated_tests = [
-                [TestCase(f"L{lid}.g{cid}", lid, list(args)) for cid, args in enumerate(tests)]
-                for lid, tests in enumerate(outcome.levels)
-            ]
+        if outcome.ok and outcome.levels is not None:
+            try:
+                p.generated_tests = _as_tests(outcome.levels, p.counts)
+                continue
+            except ValueError as exc:
+                outcome = GeneratorOutcome(False, None, "error", str(exc))
+        if outcome.ok:
+            p.inputs = outcome  # in the cache: read on first use
         else:
             kind = {"timeout": "exceeds the time limit", "memory": "exceeds the memory limit"}.get(
                 outcome.kind, "fails"
@@ -232,7 +259,7 @@ class ImportedSet(ProblemSet):
         generator fails is skipped with a warning, or raises RowError when its id is in
         ``explicit``; returns the ids that are usable. Raises ProblemFormatError when none is."""
         selected = [p for p in self.select(list(ids) if ids else None) if isinstance(p, ImportedProblem)]
-        bar = _bar(sum(p.generated_tests is None and p.job is not None for p in selected))
+        bar = _bar(sum(p.needs_inputs for p in selected))
         try:
             failures = generate_tests(selected, limits, progress=bar.update if bar else None)
         finally:

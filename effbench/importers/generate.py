@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from effbench import codec, paths
 
@@ -90,14 +92,31 @@ class GeneratorJob:
 
 @dataclass(frozen=True)
 class GeneratorOutcome:
-    """``levels[l][c]`` is the argument list of test ``c`` of level ``l`` (Python values), or, when
-    not ``ok``, ``kind`` (``timeout``, ``memory``, ``error``) and ``why`` say what went wrong."""
+    """When ``ok``, the inputs: ``levels[l][c]`` is the argument list of test ``c`` of level ``l``
+    (Python values), or, for inputs in the cache, ``path`` to read them from with :meth:`load`
+    (only when they are needed: listing problems never reads them). When not ``ok``, ``kind``
+    (``timeout``, ``memory``, ``error``) and ``why`` say what went wrong."""
 
     ok: bool
     levels: list[list[list]] | None = None
     kind: str = ""
     why: str = ""
     cached: bool = False
+    path: Path | None = None
+
+    def load(self) -> list[list[list]]:
+        """The inputs; raises ValueError (or OSError) when the file is unreadable or corrupt."""
+        if self.levels is not None:
+            return self.levels
+        if self.path is None:
+            raise ValueError("no inputs")
+        data = json.loads(self.path.read_text())
+        if not isinstance(data, dict) or not data.get("ok") or not isinstance(data.get("levels"), list):
+            raise ValueError(f"{self.path}: not a file of generated inputs")
+        try:
+            return [[_decode(args) for args in tests] for tests in data["levels"]]
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(f"{self.path}: generated inputs cannot be decoded: {exc}") from None
 
 
 def helper_identity(name: str) -> str:
@@ -121,39 +140,62 @@ def _worker_hash() -> str:
     return hashlib.sha256(Path(__file__).with_name("genworker.py").read_bytes()).hexdigest()[:12] + codec.runner_hash()
 
 
-def _cache_path(key: str) -> Path:
-    return paths.cache_dir() / "inputs" / key[:2] / f"{key}.json"
+def _cache_path(key: str, failed: bool = False) -> Path:
+    return paths.cache_dir() / "inputs" / key[:2] / f"{key}{'.failed' if failed else ''}.json"
 
 
-def _read_cache(key: str) -> dict | None:
+def _read_cache(key: str) -> GeneratorOutcome | None:
+    """A cached outcome: inputs by path (not read yet), or a cached failure; None if absent."""
     path = _cache_path(key)
+    if path.is_file():
+        return GeneratorOutcome(True, cached=True, path=path)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(_cache_path(key, failed=True).read_text())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and "ok" in data else None
+    if not isinstance(data, dict):
+        return None
+    return GeneratorOutcome(False, None, str(data.get("kind", "error")), str(data.get("why", "")), True)
 
 
-def _write_cache(key: str, data: dict) -> None:
-    path = _cache_path(key)
+def _write_failure(key: str, data: dict) -> None:
+    path = _cache_path(key, failed=True)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
+            json.dump({"ok": False, "kind": data.get("kind", "error"), "why": data.get("why", "")}, f)
         os.replace(tmp, path)
     except (OSError, ValueError):
         pass  # a cache that cannot be written only costs time
 
 
-def _outcome(data: dict, cached: bool) -> GeneratorOutcome:
-    if not data.get("ok"):
-        return GeneratorOutcome(False, None, str(data.get("kind", "error")), str(data.get("why", "")), cached)
+def _adopt(key: str, path: Path) -> GeneratorOutcome:
+    """The worker's result file for ``key``, moved into the cache (same file system: no copy) and
+    read when needed; read now if it cannot be moved (the worker's folder is removed after)."""
+    target = _cache_path(key)
     try:
-        levels = [[codec.decode(args) for args in tests] for tests in data["levels"]]
-    except (ValueError, TypeError, KeyError) as exc:
-        return GeneratorOutcome(False, None, "error", f"generated inputs cannot be decoded: {exc}", cached)
-    return GeneratorOutcome(True, levels, cached=cached)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        return GeneratorOutcome(True, path=target)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+    try:
+        return GeneratorOutcome(True, GeneratorOutcome(True, path=path).load())
+    except (OSError, ValueError) as exc:
+        return GeneratorOutcome(False, None, "error", f"the generated inputs cannot be read: {exc}")
+
+
+def _decode(data: Any) -> Any:
+    """codec.decode, with lists of scalars (most generated inputs) passed through at C speed."""
+    if type(data) is list:
+        if _SCALARS.issuperset(map(type, data)):
+            return data
+        return [_decode(v) for v in data]
+    return codec.decode(data)
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None)})
 
 
 def run_generators(
@@ -171,9 +213,9 @@ def run_generators(
     outcomes: list[GeneratorOutcome | None] = [None] * len(jobs)
     todo: dict[str, list[int]] = {}
     for i, job in enumerate(jobs):
-        data = _read_cache(job.key)
-        if data is not None:
-            outcomes[i] = _outcome(data, cached=True)
+        cached = _read_cache(job.key)
+        if cached is not None:
+            outcomes[i] = cached
             if progress:
                 progress(job, outcomes[i])  # type: ignore[arg-type]
         else:
@@ -184,9 +226,12 @@ def run_generators(
             by_helper.setdefault(jobs[idx[0]].helper_module, []).append(key)
         for helper, keys in by_helper.items():
             for key, data in _run_worker(jobs, todo, keys, helper, limits, parallel):
-                if data.get("ok") or data.get("kind") == "error":
-                    _write_cache(key, data)
-                outcome = _outcome(data, cached=False)
+                if data.get("ok"):
+                    outcome = _adopt(key, Path(data["file"]))
+                else:
+                    if data.get("kind") == "error":
+                        _write_failure(key, data)
+                    outcome = GeneratorOutcome(False, None, str(data.get("kind", "error")), str(data.get("why", "")))
                 for i in todo[key]:
                     outcomes[i] = outcome
                     if progress:
@@ -216,7 +261,14 @@ def _run_worker(
                 "seeds": [list(s) for s in job.seeds],
             }
         )
+    base = paths.cache_dir() / "inputs"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        out_dir = tempfile.mkdtemp(prefix=".gen-", dir=base)  # beside the cache: results move in
+    except OSError:
+        out_dir = tempfile.mkdtemp(prefix="effbench-gen-")
     request = {
+        "out_dir": out_dir,
         "helper_module": helper,
         "seconds": limits.seconds,
         "memory_bytes": limits.memory_bytes,
@@ -227,6 +279,21 @@ def _run_worker(
     # the worker imports effbench from wherever this process does
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    try:
+        yield from _talk(request, env, keys, todo, limits, parallel, len(rows))
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def _talk(
+    request: dict,
+    env: dict,
+    keys: list[str],
+    todo: dict[str, list[int]],
+    limits: GeneratorLimits,
+    parallel: int,
+    n_rows: int,
+) -> Iterator[tuple[str, dict]]:
     done: set[str] = set()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
@@ -239,7 +306,7 @@ def _run_worker(
         )
         assert proc.stdin is not None and proc.stdout is not None
         # the worker enforces each row's limit; this bounds the whole (e.g. a hung worker)
-        rounds = -(-len(rows) // parallel)
+        rounds = -(-n_rows // parallel)
         timer = threading.Timer(rounds * (limits.seconds + 5.0) + 30.0, proc.kill)
         timer.start()
         try:

@@ -5,8 +5,10 @@ Started by :mod:`effbench.importers.generate` as ``python -m effbench.importers.
 each row finishes::
 
     job  = {"helper_module": "enam", "seconds": 60.0, "memory_bytes": 2147483648, "parallel": 2,
-            "rows": [{"key": str, "code": str, "sizes": [int], "counts": [int], "seeds": [[int]]}]}
-    line = {"key": str, "ok": true, "levels": [[args, ...], ...]}        (args encoded by the codec)
+            "out_dir": str, "rows": [{"key": str, "code": str, "sizes": [int], "counts": [int],
+                                      "seeds": [[int]]}]}
+    line = {"key": str, "ok": true, "file": str}     (the file holds {"ok": true, "levels":
+                                                      [[args, ...], ...]}, args encoded by the codec)
          | {"key": str, "ok": false, "kind": "timeout"|"memory"|"error", "why": str}
 
 Each row runs in a child forked from this process (the helper module is imported once, here) with
@@ -70,8 +72,11 @@ def _scope(helpers: dict[str, Any] | None) -> dict[str, Any]:
     return scope
 
 
-def _child(row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_name: str, out_path: str) -> None:
-    """Runs in the forked child: generate every test of the row, write the result file."""
+def _child(
+    row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_name: str, out_path: str, data_path: str
+) -> None:
+    """Runs in the forked child: generate every test of the row; write the inputs to ``data_path``
+    (``{"ok": true, "levels": ...}``), then the status (``{"ok": ...}`` with why) to ``out_path``."""
     import random
 
     from effbench import codec
@@ -91,7 +96,9 @@ def _child(row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_
                     raise TypeError(f"generate_input returned {type(args).__name__}, not a tuple of arguments")
                 tests.append(codec.encode(list(args)))
             levels.append(tests)
-        result = {"ok": True, "levels": levels}
+        with open(data_path, "w") as f:
+            json.dump({"ok": True, "levels": levels}, f)
+        result = {"ok": True}
     except MemoryError:
         result = {"ok": False, "kind": "memory", "why": "MemoryError at the generator's memory limit"}
     except NameError as exc:
@@ -110,6 +117,14 @@ def _child(row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_
             json.dump(result, f)
     except (ValueError, TypeError) as exc:  # e.g. an int too long to print
         with open(out_path, "w") as f:
+            json.dump({"ok": False, "kind": "error", "why": f"inputs cannot be written: {exc}"}, f)
+
+
+def _safe_child(*args: Any) -> None:
+    try:
+        _child(*args)
+    except (ValueError, TypeError) as exc:  # the inputs themselves cannot be written as JSON
+        with open(args[4], "w") as f:
             json.dump({"ok": False, "kind": "error", "why": f"inputs cannot be written: {exc}"}, f)
 
 
@@ -137,7 +152,8 @@ def _start(row: dict, job: dict, helpers: Any, helper_error: str, out_path: str)
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             cpu = int(job["seconds"]) + 1
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            _child(row, helpers, helper_error, job.get("helper_module", ""), out_path)
+            data_path = os.path.join(job["out_dir"], os.path.basename(out_path))
+            _safe_child(row, helpers, helper_error, job.get("helper_module", ""), out_path, data_path)
         except BaseException:  # noqa: BLE001
             code = 1
         finally:
@@ -173,6 +189,8 @@ def _finish(row: dict, status: int, out_path: str, timed_out: bool, job: dict) -
             os.unlink(out_path)
         except OSError:
             pass
+    if result.get("ok"):
+        return {"key": key, "ok": True, "file": os.path.join(job["out_dir"], os.path.basename(out_path))}
     return {"key": key, **result}
 
 
