@@ -28,12 +28,12 @@ from typing import Any
 from effbench.errors import CheckerError
 
 TAG = "__effbench__"
-#: decimal digits converted by one int() call; more go through _big_int in chunks (Python limits
+#: decimal digits converted by one int() call; more go through big_int in chunks (Python limits
 #: int(str) to 4300 digits by default, and a candidate may return a larger integer)
 _INT_CHUNK = 4000
 
 
-def _big_int(text: str) -> int:
+def big_int(text: str) -> int:
     """A decimal string (optional sign) -> int, for any length; ValueError if not decimal."""
     sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text.lstrip("+"))
     if not digits or not digits.isascii() or not digits.isdigit():
@@ -58,7 +58,7 @@ def _tagged_int(value: dict) -> int:
         if not digits or not digits.isascii() or any(c not in "0123456789abcdefABCDEF" for c in digits):
             raise ValueError(f"not a hexadecimal integer: {text[:40]!r}")
         return int(text, 16)  # no digit limit for base 16
-    return _big_int(str(value.get("dec", "")))
+    return big_int(str(value.get("dec", "")))
 
 
 def _items(value: dict) -> list:

@@ -367,3 +367,17 @@ def test_samples_of_skipped_rows_are_dropped_not_refused(tmp_path):
     assert "(Loop/0): skipped: its input_generator exceeds the time limit" in done.stderr
     assert "2 sample(s) of skipped problems dropped" in done.stderr
     assert list(json.loads(done.stdout)["models"]["samples"]["problems"]) == ["Fine/0"]
+
+
+def test_generated_inputs_may_hold_integers_of_any_length(tmp_path):
+    """An input past int()'s 4300-digit limit crosses the generator's subprocess and the cache."""
+    row = next(csv.DictReader((FORMATS / "enamel_bad_rows.csv").open()))
+    row["input_generator"] = "def generate_input(size, lid, cid):\n    return ([7 ** 9000 + size],)\n"
+    path = tmp_path / "big.csv"
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        w.writeheader()
+        w.writerow(row)
+    for _ in range(2):  # generated, then from the cache
+        args = _load(f"enamel:{path}")[0].get("Good/0").level_tests(1)[0].args
+        assert args == [[7**9000 + 10]]

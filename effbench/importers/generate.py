@@ -110,7 +110,15 @@ class GeneratorOutcome:
             return self.levels
         if self.path is None:
             raise ValueError("no inputs")
-        data = json.loads(self.path.read_text())
+        text = self.path.read_text()
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            if "digits" not in str(exc):
+                raise
+            from effbench.checkers import big_int  # an input integer past int()'s 4300 digits
+
+            data = json.loads(text, parse_int=big_int)
         if not isinstance(data, dict) or not data.get("ok") or not isinstance(data.get("levels"), list):
             raise ValueError(f"{self.path}: not a file of generated inputs")
         try:
