@@ -381,3 +381,22 @@ def test_generated_inputs_may_hold_integers_of_any_length(tmp_path):
     for _ in range(2):  # generated, then from the cache
         args = _load(f"enamel:{path}")[0].get("Good/0").level_tests(1)[0].args
         assert args == [[7**9000 + 10]]
+
+
+def test_a_runs_secret_seed_draws_new_inputs_at_levels_above_zero(monkeypatch):
+    """Levels >= 1 come from the run's secret seed (DESIGN.md), level 0 from the format's public
+    seeds; the same seed gives the same inputs again (from the cache); a generator that fails with
+    it is a problem error (the run skips that problem), not a crash."""
+    from effbench.errors import ProblemError
+
+    p = _load(f"enamel:{ENAMEL}")[0].get("Toy/0")
+    assert p.level_tests(0, "s3cret") == p.level_tests(0)
+    assert [t.args for t in p.level_tests(2, "s3cret")] != [t.args for t in p.level_tests(2)]
+    assert [len(t.args[0]) for t in p.level_tests(3, "s3cret")] == [5000] * 4
+    again = _load(f"enamel:{ENAMEL}", generate=False)[0].get("Toy/0")
+    assert [t.args for t in again.level_tests(2, "s3cret")] == [t.args for t in p.level_tests(2, "s3cret")]
+    assert [t.args for t in again.level_tests(2, "other")] != [t.args for t in p.level_tests(2, "s3cret")]
+    monkeypatch.setenv("EFFBENCH_GENERATOR_SECONDS", "1")
+    loop = _load(f"enamel:{FORMATS / 'enamel_limits.csv'}", ["Loop/0"], generate=False)[0].get("Loop/0")
+    with pytest.raises(ProblemError, match=r"\(Loop/0\): skipped: its input_generator, with this run's seed, exceeds"):
+        loop.level_tests(1, "s3cret")

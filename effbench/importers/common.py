@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from effbench.errors import ProblemFormatError
+from effbench.errors import ProblemError, ProblemFormatError
 from effbench.importers.generate import GeneratorJob, GeneratorLimits, GeneratorOutcome, run_generators
 from effbench.problems import Level, Problem, ProblemSet, TestCase
 
@@ -69,7 +69,9 @@ def row_hash(row: dict, extra: Any = None) -> str:
 @dataclass
 class ImportedProblem(Problem):
     """A problem imported from a row. ``job`` generates its tests (ENAMEL) when they are first
-    needed; ``row_index`` is its position in the file; ``where`` names it in messages."""
+    needed, from the format's public seeds; ``make_job(seed)`` the job for a run's secret input
+    seed (levels >= 1, DESIGN.md); ``row_index`` is its position in the file; ``where`` names it
+    in messages."""
 
     job: GeneratorJob | None = field(default=None, repr=False)
     counts: tuple[int, ...] = ()
@@ -77,6 +79,9 @@ class ImportedProblem(Problem):
     where: str = ""
     #: generated inputs not read yet (in the cache): read on first use
     inputs: GeneratorOutcome | None = field(default=None, repr=False)
+    make_job: Callable[[str], GeneratorJob] | None = field(default=None, repr=False)
+    #: tests generated from a run's secret seed, by seed
+    seeded_tests: dict[str, list[list[TestCase]]] = field(default_factory=dict, repr=False)
 
     @property
     def needs_inputs(self) -> bool:
@@ -84,7 +89,11 @@ class ImportedProblem(Problem):
         return self.generated_tests is None and self.inputs is None and self.job is not None
 
     def level_tests(self, level: int, seed: str | None = None) -> list[TestCase]:
-        # ``seed`` (the run's input seed) is not used: imported inputs are generated once, per row
+        """Tests of one level. With a run's ``seed``, levels >= 1 are generated from it (in the
+        limited subprocess, cached); a generator that fails then raises ProblemError (the run
+        skips that problem). Level 0, and every level without a seed, use the public seeds."""
+        if seed is not None and level > 0 and self.make_job is not None:
+            return self._seeded(seed)[level]
         if self.generated_tests is None and self.inputs is not None:
             try:
                 self.generated_tests = _as_tests(self.inputs.load(), self.counts)
@@ -99,8 +108,23 @@ class ImportedProblem(Problem):
         assert self.generated_tests is not None
         return self.generated_tests[level]
 
+    def _seeded(self, seed: str) -> list[list[TestCase]]:
+        if seed not in self.seeded_tests:
+            assert self.make_job is not None
+            outcome = run_generators([self.make_job(seed)])[0]
+            try:
+                if not outcome.ok:
+                    raise ValueError(f"{_KINDS.get(outcome.kind, 'fails')}: {outcome.why or 'no inputs'}")
+                self.seeded_tests[seed] = _as_tests(outcome.load(), self.counts)
+            except (OSError, ValueError) as exc:
+                raise ProblemError(f"{self.where}: skipped: its input_generator, with this run's seed, {exc}") from None
+        return self.seeded_tests[seed]
+
     def check_input(self, args: list) -> None:
         return None  # the format has no input constraints of its own
+
+
+_KINDS = {"timeout": "exceeds the time limit", "memory": "exceeds the memory limit"}
 
 
 def _as_tests(levels: list[list[list]], counts: tuple[int, ...]) -> list[list[TestCase]]:
@@ -128,6 +152,7 @@ def make_problem(
     checker: str = "exact",
     custom_check: Any = None,
     job: GeneratorJob | None = None,
+    make_job: Callable[[str], GeneratorJob] | None = None,
 ) -> ImportedProblem:
     return ImportedProblem(
         id=pid,
@@ -148,6 +173,7 @@ def make_problem(
         custom_check=custom_check,
         version=version,
         job=job,
+        make_job=make_job,
         counts=tuple(lv.tests for lv in levels),
         row_index=row_index,
         where=where,
@@ -179,9 +205,7 @@ def generate_tests(
         if outcome.ok:
             p.inputs = outcome  # in the cache: read on first use
         else:
-            kind = {"timeout": "exceeds the time limit", "memory": "exceeds the memory limit"}.get(
-                outcome.kind, "fails"
-            )
+            kind = _KINDS.get(outcome.kind, "fails")
             failures[p.id] = f"{p.where}: skipped: its input_generator {kind}: {outcome.why or 'no inputs'}"
     return failures
 

@@ -26,6 +26,8 @@ tests per level.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,13 +66,22 @@ def selections(ids: Sequence[str]) -> dict[str, list[str]]:
     return {"enamel": [i for i in published if i in present]}
 
 
-def seeds(index: int, counts: Sequence[int], base: int = BASE_SEED) -> tuple[tuple[int, ...], ...]:
-    """The format's seed of every test of the row at position ``index`` (see the module doc)."""
+def seeds(
+    index: int, counts: Sequence[int], base: int = BASE_SEED, secret: int | None = None
+) -> tuple[tuple[int, ...], ...]:
+    """The format's seed of every test of the row at position ``index`` (see the module doc);
+    with ``secret``, levels >= 1 use it as their base instead (a run's secret input seed)."""
     out, offset = [], 0
-    for count in counts:
-        out.append(tuple(base ^ index ^ (offset + c) for c in range(count)))
+    for lid, count in enumerate(counts):
+        b = base if secret is None or lid == 0 else secret
+        out.append(tuple(b ^ index ^ (offset + c) for c in range(count)))
         offset += count
     return tuple(out)
+
+
+def secret_base(seed: str) -> int:
+    """A run's input seed (text) -> the integer base of the format's formula (63 bits)."""
+    return int(hashlib.sha256(f"enamel/{seed}".encode()).hexdigest()[:16], 16) >> 1
 
 
 def _checker(prompt: str, code: str, where: str):  # noqa: ANN202 - a callable (args, expected, actual) -> bool
@@ -91,6 +102,24 @@ def _checker(prompt: str, code: str, where: str):  # noqa: ANN202 - a callable (
     return checkers.wants_python_values(custom)
 
 
+def _sizes(row: dict, where: str, n_weights: int, n_counts: int) -> list[int]:
+    """The row's ``input_levels``: one size per level; RowError if malformed."""
+    levels_text = row.get("input_levels")
+    if isinstance(levels_text, int) and not isinstance(levels_text, bool):
+        levels_text = str(levels_text)
+    if not isinstance(levels_text, str) or not levels_text.strip():
+        raise RowError(f"{where}: missing column input_levels")
+    try:
+        sizes = [int(x) for x in levels_text.split()]
+    except ValueError:
+        raise RowError(f"{where}: input_levels must be space-separated integers, not {levels_text[:40]!r}") from None
+    if len(sizes) != n_weights or n_counts != n_weights:
+        raise RowError(f"{where}: {len(sizes)} input levels but {n_weights} hardness weights")
+    if any(s < 0 or s > 10**12 for s in sizes):
+        raise RowError(f"{where}: input_levels must be sizes between 0 and 1e12")
+    return sizes
+
+
 def problem_from_row(
     row: dict,
     index: int,
@@ -108,19 +137,7 @@ def problem_from_row(
     if not entry.isidentifier():
         raise RowError(f"{where}: entry_point {entry[:40]!r} is not a Python identifier")
     generator = text(row, "input_generator", where)
-    levels_text = row.get("input_levels")
-    if isinstance(levels_text, int) and not isinstance(levels_text, bool):
-        levels_text = str(levels_text)
-    if not isinstance(levels_text, str) or not levels_text.strip():
-        raise RowError(f"{where}: missing column input_levels")
-    try:
-        sizes = [int(x) for x in levels_text.split()]
-    except ValueError:
-        raise RowError(f"{where}: input_levels must be space-separated integers, not {levels_text[:40]!r}") from None
-    if len(sizes) != len(hardness) or len(counts) != len(hardness):
-        raise RowError(f"{where}: {len(sizes)} input levels but {len(hardness)} hardness weights")
-    if any(s < 0 or s > 10**12 for s in sizes):
-        raise RowError(f"{where}: input_levels must be sizes between 0 and 1e12")
+    sizes = _sizes(row, where, len(hardness), len(counts))
     reference = text(row, "reference_solution", where)
     checker_code = text(row, "checker", where)
     gen_tree = parse_module(prompt + "\n" + generator, where, "input_generator (after the prompt)")
@@ -146,6 +163,10 @@ def problem_from_row(
         seeds=seeds(index, counts, base_seed),
         helper_module=HELPER_PACKAGE,
     )
+
+    def make_job(seed: str) -> GeneratorJob:
+        return dataclasses.replace(job, seeds=seeds(index, counts, base_seed, secret_base(seed)))
+
     return make_problem(
         pid=pid,
         source="enamel",
@@ -160,4 +181,5 @@ def problem_from_row(
         row_index=index,
         where=where,
         job=job,
+        make_job=make_job,
     )
