@@ -275,7 +275,9 @@ def test_a_raising_checker_skips_its_problem_and_the_run_goes_on(tmp_path):
     env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
     spec = f"enamel:{FORMATS / 'enamel_checkers.csv'}"
     cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", spec, "--problems", "Close/0,Raise/0"]
-    cmd += ["--references", "expert", "--meter", "time", "--run-dir", str(tmp_path / "run"), "--json"]
+    # the time meter is noisy on a shared machine: a wide budget keeps the expert from being censored
+    cmd += ["--references", "expert", "--meter", "time", "--alpha", "100", "--run-dir", str(tmp_path / "run")]
+    cmd += ["--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "problem Raise/0: skipped: at test L0.g0 on the expert's answer, the checker raises RuntimeError" in (
@@ -360,7 +362,7 @@ def test_samples_of_skipped_rows_are_dropped_not_refused(tmp_path):
     samples.write_text("".join(json.dumps({"task_id": r["task_id"], "completion": body}) + "\n" for r in rows))
     env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"), EFFBENCH_GENERATOR_SECONDS="2")
     cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", f"enamel:{path}", "--samples", str(samples)]
-    cmd += ["--meter", "time", "--run-dir", str(tmp_path / "run"), "--json"]
+    cmd += ["--meter", "time", "--alpha", "100", "--run-dir", str(tmp_path / "run"), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "(Bad/levels): skipped: input_levels" in done.stderr
