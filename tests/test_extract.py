@@ -421,3 +421,27 @@ def test_the_reasoning_length_reaches_the_sample_usage():
     assert usage["reasoning_tokens"] == pytest.approx(100.0 * 300 / len(text), abs=0.1)
     assert sample.code == DEF and "after reasoning" in sample.meta["extraction"]
     assert sample.meta["extraction_dropped"] == ["line 3: print(triangle(3))"]
+
+
+HOSTILE = [
+    "-" * 200_000 + "1",  # the parser's stack
+    "def triangle(n):\n    return " + "+".join(["1"] * 100_000) + "\n",  # the compiler's recursion
+    "(" * 100_000,
+    "```python\n" + "[" * 5000 + "]" * 5000 + "\ndef triangle(n):\n    return 1\n```",
+    "\x00def triangle(n):\n    return 1\n",
+    "<think>" * 1000,
+    "</think>" * 1000,
+    "```" * 10_000,
+    "```\n" * 10_000,
+    "~~~~\n" * 1000 + DEF,
+    "\ud800" + DEF,
+    "\r\n".join(DEF.splitlines()),
+]
+
+
+@pytest.mark.parametrize("answer", HOSTILE, ids=range(len(HOSTILE)))
+def test_extraction_never_raises_on_hostile_answers(answer):
+    """Whatever a model writes, extraction returns a result (a failure with its reason at worst):
+    deep nesting, null bytes, surrogates, thousands of fences or reasoning tags."""
+    for got in (extract_chat(answer, ENTRY), extract_completion(PROMPT, answer, ENTRY)):
+        assert got.reason and (got.code is None) == (got.kind not in FOUND)

@@ -42,6 +42,8 @@ What is read (the rules; README "Code extraction" explains them to users):
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 import re
 import symtable
 import sys
@@ -159,7 +161,7 @@ def _parses(code: str) -> bool:
     compile flags inherited from this module."""
     try:
         compile(code, "<candidate>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # the last two: nested too deeply
         return False
     return True
 
@@ -169,6 +171,10 @@ def fenced_blocks(text: str) -> tuple[list[Block], str]:
     lines = text.split("\n")
     blocks: list[Block] = []
     outside: list[str] = []
+    bare = [  # (line index, fence) of the lines that can close a block
+        (j, m.group(2)) for j, line in enumerate(lines) if (m := _FENCE_LINE.match(line)) and not m.group(3).strip()
+    ]
+    bare_at = [j for j, _ in bare]
     i = 0
     while i < len(lines):
         m = _FENCE_LINE.match(lines[i])
@@ -183,18 +189,19 @@ def fenced_blocks(text: str) -> tuple[list[Block], str]:
             i += 1
             continue
         tag = re.match(r"[\w.+-]*", info.lstrip("{.")).group(0).lower()  # type: ignore[union-attr]
-        closers = [
-            j
-            for j in range(i + 1, len(lines))
-            if (c := _FENCE_LINE.match(lines[j])) is not None
-            and c.group(2)[0] == fence[0]
-            and len(c.group(2)) >= len(fence)
-            and not c.group(3).strip()
-        ]
-        candidates = [*closers, len(lines)] if not closers else closers
-        end = candidates[0]
-        if tag in PYTHON_TAGS and len(candidates) > 1:
-            for j in candidates[:_MAX_TRIES]:
+        closers = list(
+            itertools.islice(
+                (
+                    j
+                    for j, f in itertools.islice(bare, bisect.bisect_right(bare_at, i), None)
+                    if f[0] == fence[0] and len(f) >= len(fence)
+                ),
+                _MAX_TRIES,
+            )
+        )
+        end = closers[0] if closers else len(lines)
+        if tag in PYTHON_TAGS and len(closers) > 1:
+            for j in closers:
                 if _parses(textwrap.dedent("\n".join(lines[i + 1 : j]))):
                     end = j
                     break
@@ -216,7 +223,7 @@ def _globals_used(node: ast.stmt) -> set[str]:
     """Module-level names a top-level statement reads (in its own code or nested functions)."""
     try:
         table = symtable.symtable(_source(node), "<candidate>", "exec")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     out: set[str] = set()
     todo = [table]
@@ -568,7 +575,14 @@ def _defines_by_text(code: str, entry: str) -> bool:
 
 
 def extract_chat(answer: str, entry_point: str) -> Extraction:
-    """The program in a chat answer (see the module docstring for the rules)."""
+    """The program in a chat answer (see the module docstring for the rules). Never raises."""
+    try:
+        return _extract_chat(answer, entry_point)
+    except (MemoryError, RecursionError):
+        return Extraction(None, "the answer is nested too deeply to read", ExtractionKind.NO_CODE)
+
+
+def _extract_chat(answer: str, entry_point: str) -> Extraction:
     text, reasoning, unclosed = split_reasoning(answer)
     if reasoning and not text.strip():
         why = "the reasoning block is not closed (cut off?)" if unclosed else "nothing follows the reasoning"
@@ -613,6 +627,8 @@ def syntax_error_of(code: str) -> str:
         return f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
     except ValueError as exc:
         return f"ValueError: {exc}"
+    except (MemoryError, RecursionError):
+        return "nested too deeply to compile"
     return ""
 
 
@@ -693,7 +709,15 @@ def _longest_parsing(prompt: str, lines: list[str]) -> str | None:
 
 
 def extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction:
-    """The program of a completion: ``prompt`` continued by ``answer`` (see the module docstring)."""
+    """The program of a completion: ``prompt`` continued by ``answer`` (see the module docstring).
+    Never raises."""
+    try:
+        return _extract_completion(prompt, answer, entry_point)
+    except (MemoryError, RecursionError):
+        return Extraction(None, "the answer is nested too deeply to read", ExtractionKind.NO_CODE)
+
+
+def _extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction:
     text, reasoning, unclosed = split_reasoning(answer)
     if reasoning and not text.strip():
         why = "the reasoning block is not closed (cut off?)" if unclosed else "nothing follows the reasoning"
@@ -701,14 +725,14 @@ def extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction
     lines = text.split("\n")
     fences = [i for i, line in enumerate(lines) if _FENCE_LINE.match(line)]
     if fences:
-        chat = extract_chat(text, entry_point)
+        chat = _extract_chat(text, entry_point)
         if chat.kind is ExtractionKind.FENCED:
             return Extraction(chat.code, chat.reason + " (a chat-style answer)", chat.kind, reasoning, chat.dropped)
     if not text.strip():
         return Extraction(None, "empty completion", ExtractionKind.EMPTY, reasoning)
     indent = _body_indent(prompt, entry_point)
     note = "; after reasoning" if reasoning else ""
-    for cut in [*fences, len(lines)]:  # the shortest reading first, then the longer ones
+    for cut in [*fences[:_MAX_TRIES], len(lines)]:  # the shortest reading first, then the longer ones
         segment = lines[:cut]
         if not any(line.strip() for line in segment):
             continue
