@@ -348,6 +348,7 @@ def curves(run_dirs: tuple[Path, ...], out_dir: Path | None) -> None:
     """Efficiency against mean cost per problem for every model and strategy, with the Pareto front."""
     from effbench.curves import write_curves
 
+    check_writable_dir(out_dir or run_dirs[0], "--out")
     outputs = write_curves(list(run_dirs), out_dir or run_dirs[0])
     for kind, path in outputs.items():
         click.echo(f"{kind}: {path}")
@@ -370,7 +371,9 @@ def curves(run_dirs: tuple[Path, ...], out_dir: Path | None) -> None:
     "or alpha in one table (marked in every output) instead of one table each.",
 )
 @click.option("--seed", "lb_seed", type=int, default=0, show_default=True, help="Seed of bootstraps and permutations.")
-@click.option("--resamples", type=click.IntRange(100), default=2000, show_default=True, help="Bootstrap resamples.")
+@click.option(
+    "--resamples", type=click.IntRange(100, 1_000_000), default=2000, show_default=True, help="Bootstrap resamples."
+)
 @click.option(
     "--problems-dir", default=None, type=click.Path(file_okay=False), help="Categories of another problem set."
 )
@@ -381,6 +384,7 @@ def leaderboard(
     intervals, paired tests, Bradley-Terry ratings, plots and per-problem drill-down."""
     from effbench.leaderboard import Settings, write_leaderboard
 
+    check_writable_dir(out_dir, "--out")
     settings = Settings(seed=lb_seed, bootstrap_resamples=resamples, allow_mixed=allow_mixed)
     doc = write_leaderboard(list(run_dirs), out_dir, settings, problems_dir)
     for err in doc["errors"]:

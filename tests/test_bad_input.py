@@ -169,6 +169,15 @@ def test_problems_check_refuses_bad_worker_counts(earlier, env, value):
     assert_refused(out, "problems check: Invalid value for '--workers'", earlier, before)
 
 
+@pytest.mark.parametrize("value", ["99", "1000000000", "nan"])
+def test_leaderboard_refuses_out_of_range_resamples(tmp_path, earlier, env, value):
+    """leaderboard --resamples is bounded both ways (a billion resamples would exhaust memory)."""
+    before = snapshot(earlier)
+    out = effbench("leaderboard", str(earlier), "--out", str(tmp_path / "lb"), "--resamples", value, env=env)
+    assert_refused(out, "leaderboard: Invalid value for '--resamples'", earlier, before)
+    assert not (tmp_path / "lb").exists()
+
+
 # --- item 10: a run directory that cannot be written ----------------------------------------------
 
 
@@ -228,6 +237,17 @@ def test_run_dir_in_a_read_only_location(tmp_path, earlier, env, read_only_dir):
     out = effbench(*evaluate_into(earlier, good, "--run-dir", str(target)), env=env)
     assert_refused(out, message, earlier, before)
     assert not target.exists()
+
+
+@pytest.mark.parametrize("command", ["leaderboard", "curves"])
+def test_output_directory_below_a_file(tmp_path, earlier, env, command):
+    """The --out of leaderboard and curves is checked like --run-dir, before anything is computed."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    target = blocker / "out"
+    before = snapshot(earlier)
+    out = effbench(command, str(earlier), "--out", str(target), env=env)
+    assert_refused(out, f"--out {target}: {blocker} is a file", earlier, before)
 
 
 # --- item 13: a 200 MB samples file is validated with flat memory ---------------------------------
