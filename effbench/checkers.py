@@ -102,19 +102,27 @@ def to_python(value: Any) -> Any:
     if tag == "int":
         return _tagged_int(value)
     if tag == "complex":
-        if "items" in value:
-            real, imag = _items(value)
-        else:
-            real, imag = value.get("re", value.get("real")), value.get("im", value.get("imag"))
-        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (real, imag)):
-            raise ValueError("tagged complex without a real and an imaginary part")
-        return complex(real, imag)
+        return _tagged_complex(value)
     raise ValueError(f"unknown tag {tag!r}")
 
 
+def _tagged_complex(value: dict) -> complex:
+    """``{"__effbench__": "complex", "re": x, "im": y}`` (or ``real``/``imag``, or ``items``)."""
+    if "items" in value:
+        real, imag = _items(value)
+    else:
+        real, imag = value.get("re", value.get("real")), value.get("im", value.get("imag"))
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (real, imag)):
+        raise ValueError("tagged complex without a real and an imaginary part")
+    return complex(real, imag)
+
+
 def canonical(value: Any) -> Any:
-    """The lenient view: tuples become lists, sets and frozensets sorted lists, tagged dicts
-    sorted pair lists, big ints ints (while short enough to print); the rest is unchanged."""
+    """The lenient view of a value, for the built-in checkers.
+
+    The lenient view: tuples become lists, sets and frozensets sorted lists, tagged dicts
+    sorted pair lists, big ints ints (while short enough to print); the rest is unchanged.
+    """
     if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     if isinstance(value, dict):
@@ -172,8 +180,11 @@ def _multiset(values: list) -> Counter:
 
 
 def wants_python_values(check: Callable) -> Callable:
-    """Mark a custom checker as one that gets real Python values (:func:`to_python`) rather than
-    the lenient view; returns it."""
+    """Mark a custom checker as one that gets real Python values.
+
+    Mark a custom checker as one that gets real Python values (:func:`to_python`) rather than
+    the lenient view; returns it.
+    """
     check.effbench_python_values = True  # type: ignore[attr-defined]
     return check
 

@@ -1,4 +1,6 @@
-"""Importers for published benchmark formats: ``--dataset enamel:PATH_OR_HUB_ID`` or
+"""Importers for published benchmark formats (``--dataset FORMAT:SOURCE``).
+
+Importers for published benchmark formats: ``--dataset enamel:PATH_OR_HUB_ID`` or
 ``--dataset evalperf:PATH_OR_HUB_ID``.
 
 A local ``.csv``, ``.json`` or ``.jsonl`` file is read with the standard library, row by row (a
@@ -110,8 +112,11 @@ def read_rows(source: str) -> list[Any]:
 def _parse_rows(
     fmt: str, rows: list[Any], name: str, prompts: dict[str, str] | None = None
 ) -> tuple[dict[str, ImportedProblem], dict[str, str], list[str]]:
-    """(usable problems by id, skipped rows by id -> why, skipped rows without an id -> why);
-    ``prompts`` receives the prompt of each skipped row that has one."""
+    """Parse every row: usable problems, and one line of why for each skipped row.
+
+    (usable problems by id, skipped rows by id -> why, skipped rows without an id -> why);
+    ``prompts`` receives the prompt of each skipped row that has one.
+    """
     prompts = {} if prompts is None else prompts
     problem_from_row = IMPORTERS.get(fmt).problem_from_row
     problems: dict[str, ImportedProblem] = {}

@@ -68,10 +68,13 @@ def row_hash(row: dict, extra: Any = None) -> str:
 
 @dataclass
 class ImportedProblem(Problem):
-    """A problem imported from a row. ``job`` generates its tests (ENAMEL) when they are first
+    """A problem imported from a row of a published file.
+
+    A problem imported from a row. ``job`` generates its tests (ENAMEL) when they are first
     needed, from the format's public seeds; ``make_job(seed)`` the job for a run's secret input
     seed (levels >= 1, DESIGN.md); ``row_index`` is its position in the file; ``where`` names it
-    in messages."""
+    in messages.
+    """
 
     job: GeneratorJob | None = field(default=None, repr=False)
     counts: tuple[int, ...] = ()
@@ -89,9 +92,12 @@ class ImportedProblem(Problem):
         return self.generated_tests is None and self.inputs is None and self.job is not None
 
     def level_tests(self, level: int, seed: str | None = None) -> list[TestCase]:
-        """Tests of one level. With a run's ``seed``, levels >= 1 are generated from it (in the
+        """Tests of one level, generated on first use.
+
+        Tests of one level. With a run's ``seed``, levels >= 1 are generated from it (in the
         limited subprocess, cached); a generator that fails then raises ProblemError (the run
-        skips that problem). Level 0, and every level without a seed, use the public seeds."""
+        skips that problem). Level 0, and every level without a seed, use the public seeds.
+        """
         if seed is not None and level > 0 and self.make_job is not None:
             return self._seeded(seed)[level]
         if self.generated_tests is None and self.inputs is not None:
@@ -121,6 +127,7 @@ class ImportedProblem(Problem):
         return self.seeded_tests[seed]
 
     def check_input(self, args: list) -> None:
+        """No input constraints: the format has none of its own."""
         return None  # the format has no input constraints of its own
 
 
@@ -154,6 +161,7 @@ def make_problem(
     job: GeneratorJob | None = None,
     make_job: Callable[[str], GeneratorJob] | None = None,
 ) -> ImportedProblem:
+    """An ImportedProblem with the fields every imported problem shares."""
     return ImportedProblem(
         id=pid,
         title=pid,
@@ -185,8 +193,11 @@ def generate_tests(
     limits: GeneratorLimits | None = None,
     progress: Callable[[], None] | None = None,
 ) -> dict[str, str]:
-    """Generate the tests of every problem that has none yet (in a subprocess, under limits,
-    cached). Returns ``{problem id: one-line reason}`` for those whose generator failed."""
+    """Generate the tests of every problem that has none yet.
+
+    Generate the tests of every problem that has none yet (in a subprocess, under limits,
+    cached). Returns ``{problem id: one-line reason}`` for those whose generator failed.
+    """
     todo = [p for p in problems if p.needs_inputs]
     failures: dict[str, str] = {}
 
@@ -212,8 +223,11 @@ def generate_tests(
 
 @dataclass
 class ImportedSet(ProblemSet):
-    """The usable rows of a published file. ``skipped`` holds, for each row that is not usable,
-    the one line saying why; asking for such a row by id raises that line."""
+    """The usable rows of a published file, and why each other row was skipped.
+
+    The usable rows of a published file. ``skipped`` holds, for each row that is not usable,
+    the one line saying why; asking for such a row by id raises that line.
+    """
 
     skipped: dict[str, str] = field(default_factory=dict)
     #: named selections (``@name``) of this format: name -> ids in the file
@@ -222,8 +236,11 @@ class ImportedSet(ProblemSet):
     skipped_prompts: dict[str, str] = field(default_factory=dict)
 
     def with_skipped(self) -> ProblemSet:
-        """This set plus a stand-in (its prompt only) for each skipped row that has a task id: for
-        reading samples files, whose samples of skipped rows are then dropped, not refused."""
+        """This set plus a stand-in for each skipped row, for reading samples files.
+
+        This set plus a stand-in (its prompt only) for each skipped row that has a task id: for
+        reading samples files, whose samples of skipped rows are then dropped, not refused.
+        """
         stand_ins = {
             pid: make_problem(
                 pid=pid,
@@ -242,13 +259,17 @@ class ImportedSet(ProblemSet):
         return ProblemSet(self.name, self.version, {**stand_ins, **self.problems})
 
     def get(self, problem_id: str) -> Problem:
+        """The problem ``problem_id``; raises RowError (why) for a skipped row."""
         if problem_id in self.skipped:
             raise RowError(self.skipped[problem_id])
         return super().get(problem_id)
 
     def expand(self, ids: Sequence[str] | None) -> list[str] | None:
-        """Ids with each named selection ``@name`` replaced by its usable ids (in the file); an id
-        named literally stays, so that asking for a skipped row says why it was skipped."""
+        """Ids with each named selection replaced by its ids.
+
+        Ids with each named selection ``@name`` replaced by its usable ids (in the file); an id
+        named literally stays, so that asking for a skipped row says why it was skipped.
+        """
         if not ids:
             return None
         out: list[str] = []
@@ -267,6 +288,7 @@ class ImportedSet(ProblemSet):
         return out
 
     def select(self, ids: list[str] | None) -> list[Problem]:
+        """Problems by id or named selection (all usable ones when ``ids`` is empty)."""
         expanded = self.expand(ids)
         if expanded is None:
             return [self.problems[k] for k in sorted(self.problems, key=_natural)]
@@ -279,9 +301,12 @@ class ImportedSet(ProblemSet):
         warn: Warn | None = None,
         limits: GeneratorLimits | None = None,
     ) -> list[str]:
-        """Generate the inputs of the selected problems (all by default). A problem whose
+        """Generate the inputs of the selected problems, skipping those that fail.
+
+        Generate the inputs of the selected problems (all by default). A problem whose
         generator fails is skipped with a warning, or raises RowError when its id is in
-        ``explicit``; returns the ids that are usable. Raises ProblemFormatError when none is."""
+        ``explicit``; returns the ids that are usable. Raises ProblemFormatError when none is.
+        """
         selected = [p for p in self.select(list(ids) if ids else None) if isinstance(p, ImportedProblem)]
         bar = _bar(sum(p.needs_inputs for p in selected))
         try:

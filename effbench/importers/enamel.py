@@ -1,4 +1,6 @@
-"""The ENAMEL format: one row per problem with the columns
+"""The ENAMEL format.
+
+The ENAMEL format: one row per problem with the columns
 
 ``task_id, prompt, entry_point, input_generator, input_levels, reference_solution, checker``
 (other columns, e.g. HumanEval's ``canonical_solution``, are ignored).
@@ -69,8 +71,11 @@ def selections(ids: Sequence[str]) -> dict[str, list[str]]:
 def seeds(
     index: int, counts: Sequence[int], base: int = BASE_SEED, secret: int | None = None
 ) -> tuple[tuple[int, ...], ...]:
-    """The format's seed of every test of the row at position ``index`` (see the module doc);
-    with ``secret``, levels >= 1 use it as their base instead (a run's secret input seed)."""
+    """The format's seed of every test of one row.
+
+    The format's seed of every test of the row at position ``index`` (see the module doc);
+    with ``secret``, levels >= 1 use it as their base instead (a run's secret input seed).
+    """
     out, offset = [], 0
     for lid, count in enumerate(counts):
         b = base if secret is None or lid == 0 else secret

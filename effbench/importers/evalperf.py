@@ -1,4 +1,6 @@
-"""The EvalPerf format: one row per task with ``task_id, entry_point, prompt, reference, pe_input``
+"""The EvalPerf format.
+
+The EvalPerf format: one row per task with ``task_id, entry_point, prompt, reference, pe_input``
 and optionally ``scores`` (other columns are ignored).
 
 - ``reference`` is a list of solutions ordered from slow to fast (or its JSON / Python-literal

@@ -37,8 +37,11 @@ CACHE_FORMAT = 1
 
 @dataclass(frozen=True)
 class GeneratorLimits:
-    """Limits of one row's generation (all its tests): seconds of wall-clock time (the CPU-time
-    limit is one more) and bytes of address space."""
+    """Limits of one row's input generation.
+
+    Limits of one row's generation (all its tests): seconds of wall-clock time (the CPU-time
+    limit is one more) and bytes of address space.
+    """
 
     seconds: float = 60.0
     memory_bytes: int = 2 << 30
@@ -62,8 +65,11 @@ class GeneratorLimits:
 
 @dataclass(frozen=True)
 class GeneratorJob:
-    """One row: ``code`` defines ``generate_input(size, lid, cid)``; level ``l`` has ``counts[l]``
-    tests of size ``sizes[l]``, test ``c`` seeded with ``seeds[l][c]``. ``name`` is for messages."""
+    """One row's input generation.
+
+    One row: ``code`` defines ``generate_input(size, lid, cid)``; level ``l`` has ``counts[l]``
+    tests of size ``sizes[l]``, test ``c`` seeded with ``seeds[l][c]``. ``name`` is for messages.
+    """
 
     name: str
     code: str
@@ -74,6 +80,7 @@ class GeneratorJob:
 
     @property
     def key(self) -> str:
+        """The cache key: a hash of everything the generated inputs depend on."""
         data = json.dumps(
             {
                 "format": CACHE_FORMAT,
@@ -92,10 +99,13 @@ class GeneratorJob:
 
 @dataclass(frozen=True)
 class GeneratorOutcome:
-    """When ``ok``, the inputs: ``levels[l][c]`` is the argument list of test ``c`` of level ``l``
+    """What one row's input generation gave.
+
+    When ``ok``, the inputs: ``levels[l][c]`` is the argument list of test ``c`` of level ``l``
     (Python values), or, for inputs in the cache, ``path`` to read them from with :meth:`load`
     (only when they are needed: listing problems never reads them). When not ``ok``, ``kind``
-    (``timeout``, ``memory``, ``error``) and ``why`` say what went wrong."""
+    (``timeout``, ``memory``, ``error``) and ``why`` say what went wrong.
+    """
 
     ok: bool
     levels: list[list[list]] | None = None
@@ -128,8 +138,11 @@ class GeneratorOutcome:
 
 
 def helper_identity(name: str) -> str:
-    """The helper package's version and the hash of its data-helper source, without importing it
-    (importing the published one loads pandas); "absent" when it is not installed."""
+    """An identity of the installed helper package.
+
+    The helper package's version and the hash of its data-helper source, without importing it
+    (importing the published one loads pandas); "absent" when it is not installed.
+    """
     if not name:
         return "none"
     try:
@@ -179,8 +192,11 @@ def _write_failure(key: str, data: dict) -> None:
 
 
 def _adopt(key: str, path: Path) -> GeneratorOutcome:
-    """The worker's result file for ``key``, moved into the cache (same file system: no copy) and
-    read when needed; read now if it cannot be moved (the worker's folder is removed after)."""
+    """Take the worker's result file for ``key`` into the cache.
+
+    The worker's result file for ``key``, moved into the cache (same file system: no copy) and
+    read when needed; read now if it cannot be moved (the worker's folder is removed after).
+    """
     target = _cache_path(key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,11 @@ POLL_SECONDS = 0.02
 
 
 def load_helpers(name: str) -> tuple[dict[str, Any] | None, str]:
-    """The helper module's names, in either published shape: a module, or a dict that the package
-    put in its module's place (``vars(module)``). (None, why) when it cannot be imported."""
+    """The helper module's names, in either published shape.
+
+    The helper module's names, in either published shape: a module, or a dict that the package
+    put in its module's place (``vars(module)``). (None, why) when it cannot be imported.
+    """
     if not name:
         return None, "no helper module"
     try:
@@ -75,8 +78,11 @@ def _scope(helpers: dict[str, Any] | None) -> dict[str, Any]:
 def _child(
     row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_name: str, out_path: str, data_path: str
 ) -> None:
-    """Runs in the forked child: generate every test of the row; write the inputs to ``data_path``
-    (``{"ok": true, "levels": ...}``), then the status (``{"ok": ...}`` with why) to ``out_path``."""
+    """Generate one row's inputs, in the forked child.
+
+    Runs in the forked child: generate every test of the row; write the inputs to ``data_path``
+    (``{"ok": true, "levels": ...}``), then the status (``{"ok": ...}`` with why) to ``out_path``.
+    """
     import random
 
     from effbench import codec
@@ -198,6 +204,7 @@ def _finish(row: dict, status: int, out_path: str, timed_out: bool, job: dict) -
 
 
 def main() -> None:
+    """Read the job on stdin, run every row in a limited child, report each on stdout."""
     from effbench import codec
 
     job = json.loads(sys.stdin.read())
