@@ -112,6 +112,14 @@ CHAT = [
         K.FENCED,
     ),
     Case(
+        "state set on the function object is kept, its test is not",
+        "```python\ndef triangle(n):\n    if n not in triangle.memo:\n        triangle.memo[n] = n * (n + 1) // 2\n"
+        "    return triangle.memo[n]\n\n\ntriangle.memo = {}\nprint(triangle.memo, triangle(3))\n```",
+        "def triangle(n):\n    if n not in triangle.memo:\n        triangle.memo[n] = n * (n + 1) // 2\n"
+        "    return triangle.memo[n]\n\n\ntriangle.memo = {}\n",
+        K.FENCED,
+    ),
+    Case(
         "main() reading stdin dropped with its call",
         f"```python\n{DEF}\n\ndef main():\n    print(triangle(int(input())))\n\n\nmain()\n```",
         DEF,
@@ -121,6 +129,12 @@ CHAT = [
         "unittest class and runner dropped, with their import",
         f"```python\nimport unittest\n\n{DEF}\n\nclass TestTriangle(unittest.TestCase):\n"
         "    def test_small(self):\n        self.assertEqual(triangle(3), 6)\n\n\nunittest.main()\n```",
+        DEF,
+        K.FENCED,
+    ),
+    Case(
+        "usage written before the definition",
+        f"```python\nprint(triangle(4))\n\n{DEF}```",
         DEF,
         K.FENCED,
     ),
@@ -324,6 +338,12 @@ COMPLETION = [
         PROMPT + "def triangle(n: int) -> int:\n    return n * (n + 1) // 2\n",
         K.COMPLETION,
     ),
+    Completion(
+        "body and a test function with its call",
+        "    return n * (n + 1) // 2\n\n\ndef test_triangle():\n    assert triangle(4) == 10\n\n\ntest_triangle()\n",
+        PROMPT + "    return n * (n + 1) // 2\n",
+        K.COMPLETION,
+    ),
     Completion("a chat-style answer in completion mode", f"Sure!\n{FENCED}\n", DEF, K.FENCED),
     Completion(
         "reasoning, then the body",
@@ -445,3 +465,45 @@ def test_extraction_never_raises_on_hostile_answers(answer):
     deep nesting, null bytes, surrogates, thousands of fences or reasoning tags."""
     for got in (extract_chat(answer, ENTRY), extract_completion(PROMPT, answer, ENTRY)):
         assert got.reason and (got.code is None) == (got.kind not in FOUND)
+
+
+REASONING_CHAT = (
+    "<think>\nFirst try:\n```python\ndef triangle(n):\n    return n * n\n```\nNo: triangle(2) is 3, not 4.\n"
+    "Gauss is O(1); but what if the block is not closed\n```python\n</think>\n\n"
+    "Final answer:\n```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```\n\n"
+    "Usage:\n```python\nprint(triangle(4))  # 10\n```\n"
+)
+SHIFTED_COMPLETION = "     return n * (n + 1) // 2 if n > 0 else 0\n\n\nprint(triangle(4))\n"
+
+
+@pytest.mark.parametrize(
+    "mode,answer", [("chat", REASONING_CHAT), ("completion", SHIFTED_COMPLETION)], ids=["chat", "completion"]
+)
+def test_a_correct_answer_in_a_real_shape_scores_end_to_end(tmp_path, mode, answer):
+    """Through the CLI and a real HTTP server: an answer with reasoning, a draft, an unclosed fence
+    in the reasoning and a usage block (chat), or a body one space off with a call after it
+    (completion), is scored correct, and the reasoning's length is in the record's usage."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import MINI
+    from .openai_fake import FakeOpenAI
+
+    with FakeOpenAI(lambda prompt, index: answer) as server:
+        run_dir = tmp_path / "run"
+        args = ["evaluate", "--problems-dir", str(MINI), "--problems", "triangle", "--model", "scripted-model"]
+        args += ["--base-url", server.base_url, "--mode", mode, "--samples", "2", "--run-dir", str(run_dir)]
+        args += ["--meter", "time", "--workers", "1"]
+        env = {**os.environ, "EFFBENCH_CACHE_DIR": str(tmp_path / "cache"), "OPENAI_API_KEY": "x"}
+        out = subprocess.run([sys.executable, "-m", "effbench", *args], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()]
+    assert len(records) == 2
+    for r in records:
+        assert r["passed"] and not r["failed"], r["meta"]
+        dropped = r["meta"]["extraction_dropped"]  # chat: the usage block is never included at all
+        assert dropped == [] if mode == "chat" else len(dropped) == 1 and dropped[0].endswith(": print(triangle(4))")
+    reasoning = REASONING_CHAT.index("</think>") - len("<think>") if mode == "chat" else 0
+    assert all(r["meta"]["usage"]["reasoning_chars"] == reasoning for r in records)

@@ -256,6 +256,22 @@ def _bound(node: ast.stmt) -> set[str]:
     return out
 
 
+def _mutated(node: ast.stmt) -> set[str]:
+    """Names whose attributes or items a top-level assignment sets (``f.cache = {}``, ``T[0] = 1``)."""
+    out: set[str] = set()
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Store):
+                    base = n.value
+                    while isinstance(base, (ast.Attribute, ast.Subscript)):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        out.add(base.id)
+    return out
+
+
 def _top_level_def(tree: ast.Module, name: str) -> bool:
     """Whether the module binds ``name`` at top level as a function (def, or an assignment)."""
     for node in tree.body:
@@ -333,7 +349,7 @@ def _clean(
     tree = ast.parse(source)
     body = tree.body
     uses = [_globals_used(n) for n in body]
-    binds = [_bound(n) for n in body]
+    binds = [_bound(n) | _mutated(n) for n in body]  # setting f.cache binds state f needs
     # functions and classes that call the entry point (main(), check(), ...), transitively
     users = {entry, *extra_users}
     changed = True
@@ -391,7 +407,7 @@ def _clean(
     before: list[str] = []
     after: list[str] = []
     side = before
-    wanted = set(all_used) - set().union(*binds) if binds else set(all_used)
+    wanted = set(all_used) - set().union(*(_bound(n) for n in body))
     usage_names = {entry, *users, *extra_users}
     candidates: list[tuple[list[str], str, set[str], set[str]]] = []  # (side, text, binds, uses)
     for h in helpers:
