@@ -445,7 +445,10 @@ def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: st
     named = _ids(problem_ids)
     ps = _load_problems(problems_dir, dataset, named)
     selected = ps.select(named)
-    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(selected)} problems")
+    # rows of a dataset that are not usable (each warned about)
+    skipped = len(getattr(ps, "skipped", {})) + len(getattr(ps, "skipped_rows", []))
+    note = f" ({skipped} row(s) of the file skipped)" if skipped else ""
+    click.echo(f"{ps.name} {ps.version} (hash {ps.hash}): {len(selected)} problems{note}")
     rows = [["id", "category", "complexity", "levels (size:weight)", "tiers"]]
     for p in selected:
         rows.append(

@@ -93,6 +93,7 @@ def test_one_bad_row_is_skipped_with_a_line_naming_it_and_why():
     ):
         assert needle in text
     assert len(warnings) == 5 and all("\n" not in w for w in warnings)
+    assert len(ps.skipped) + len(ps.skipped_rows) == 5
 
 
 def test_a_bad_row_named_explicitly_or_no_usable_row_fails(tmp_path):

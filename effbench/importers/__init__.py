@@ -190,6 +190,7 @@ def load_dataset_problems(
         skipped=skipped,
         selections=selections(list(problems) + list(skipped)),
         skipped_prompts=prompts,
+        skipped_rows=anonymous,
     )
     wanted = ps.expand(list(ids) if ids else None)
     explicit = [i for i in (ids or ()) if not i.startswith("@")]

@@ -234,6 +234,8 @@ class ImportedSet(ProblemSet):
     selections: dict[str, list[str]] = field(default_factory=dict)
     #: the prompt of each skipped row that has one (completions in samples files continue it)
     skipped_prompts: dict[str, str] = field(default_factory=dict)
+    #: why each skipped row that has no usable task id (or a duplicate one) was skipped
+    skipped_rows: list[str] = field(default_factory=list)
 
     def with_skipped(self) -> ProblemSet:
         """This set plus a stand-in for each skipped row, for reading samples files.
