@@ -1,5 +1,7 @@
-"""Command-line input checks shared by every command: number types that refuse NaN and infinity,
-and the pre-flight check that a run directory can be written, made before anything runs.
+"""Command-line input checks shared by every command.
+
+Number types that refuse NaN and infinity, and the pre-flight check that a run directory can be
+written, made before anything runs.
 
 Every failure is an :class:`~effbench.errors.EffbenchError` (or a click ``BadParameter``) whose
 message names the option and the value, so the CLI prints it as one line with exit code 2.
@@ -18,12 +20,16 @@ from effbench.errors import EffbenchError
 
 
 class FiniteFloatRange(click.FloatRange):
-    """A float option that must be finite (``nan``, ``inf`` and ``-inf`` are refused) and, like
-    ``click.FloatRange``, inside ``[min, max]`` (either end optionally open)."""
+    """A float option that must be finite and inside a range.
+
+    ``nan``, ``inf`` and ``-inf`` are refused; the range is ``click.FloatRange``'s ``[min, max]``
+    (either end optionally open).
+    """
 
     name = "finite float"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """Parse ``value`` as a float; fail (click's BadParameter) unless it is finite and in range."""
         number = click.FLOAT.convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
@@ -31,10 +37,18 @@ class FiniteFloatRange(click.FloatRange):
 
 
 def check_writable_dir(path: Path, what: str) -> None:
-    """Raise EffbenchError unless ``path`` is a directory this process can write in, or can be
-    created as one: not a file, not below a file, not on a read-only file system, not in a
-    directory without write permission. Nothing is left behind (an empty probe directory is made
-    and removed at once). ``what`` names the option in the message (e.g. ``"--run-dir"``)."""
+    """Check that ``path`` is a directory this process can write in, or can be created as one.
+
+    Not a file, not below a file, not on a read-only file system, not in a directory without
+    write permission. Nothing is left behind (an empty probe directory is made and removed at once).
+
+    Args:
+        path: the directory to check.
+        what: the option it came from, named in the message (e.g. ``"--run-dir"``).
+
+    Raises:
+        EffbenchError: one line naming the option, the path and what is wrong.
+    """
     if path.exists() or path.is_symlink():
         if not path.is_dir():
             raise EffbenchError(f"{what} {path}: is a file (or a broken link), not a directory")

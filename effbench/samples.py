@@ -22,10 +22,22 @@ from effbench.problems import EXPERT, ProblemSet
 
 @dataclass(frozen=True)
 class Sample:
+    """One candidate program for one problem.
+
+    Attributes:
+        model: the label results are grouped under.
+        problem_id: the problem's id.
+        index: the sample's number among this model's samples of this problem (0-based).
+        code: the program to run; None when there is nothing to run (the reason is in
+            ``meta["extraction"]``).
+        origin: where it came from (``file:line``, a reference path, ``model:problem:index``).
+        meta: anything the record should keep (usage, extraction, strategy...).
+    """
+
     model: str
     problem_id: str
     index: int
-    code: str | None  # None: nothing to run (the reason is in meta["extraction"])
+    code: str | None
     origin: str = ""
     meta: dict = field(default_factory=dict, compare=False)
 
@@ -45,8 +57,10 @@ def _code_of(entry: dict, prompt: str, where: str) -> str:
 
 
 def _what_it_is(path: Path) -> str | None:
-    """Why ``path`` cannot be read as a samples file (it is missing, a directory, a FIFO...), or
-    None for a regular file. Never opens it (opening a FIFO would block)."""
+    """Say why ``path`` cannot be read as a samples file, or None for a regular file.
+
+    It is never opened: opening a FIFO with no writer would block.
+    """
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -69,8 +83,10 @@ def _what_it_is(path: Path) -> str | None:
 
 
 def _check_unicode(entry: dict, where: str) -> None:
-    """Strings must be valid Unicode: JSON can spell a lone surrogate (``"\\ud800"``), which no
-    file can store."""
+    r"""Refuse strings that are not valid Unicode.
+
+    JSON can spell a lone surrogate (``"\ud800"``), which no UTF-8 file can store.
+    """
     for key in _FIELDS:
         value = entry.get(key)
         if isinstance(value, str):
@@ -83,19 +99,65 @@ def _check_unicode(entry: dict, where: str) -> None:
                 ) from None
 
 
+def _entry(raw: bytes, first: bool, where: str) -> dict | None:
+    """Decode and parse one line of a samples file: its JSON object, or None for a blank line."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise SampleFileError(f"{where}: line longer than {MAX_LINE_BYTES >> 20} MiB")
+    try:
+        line = raw.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise SampleFileError(
+            f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
+        ) from None
+    if not line.strip():
+        return None
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SampleFileError(f"{where}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise SampleFileError(f"{where}: invalid JSON: nested too deeply") from None
+    if not isinstance(entry, dict):
+        raise SampleFileError(f"{where}: each line must be a JSON object")
+    _check_unicode(entry, where)
+    return entry
+
+
+def _sample_fields(entry: dict, problems: ProblemSet, model: str, where: str) -> tuple[str, str, str]:
+    """The (model, task id, code) of a parsed line, each checked."""
+    task_id = entry.get("task_id")
+    if not isinstance(task_id, str):
+        raise SampleFileError(f"{where}: missing field 'task_id'")
+    if task_id not in problems.problems:
+        raise SampleFileError(f"{where}: unknown task_id {task_id!r} (see `effbench problems list`)")
+    name = entry.get("model") or model
+    if not isinstance(name, str):
+        raise SampleFileError(f"{where}: 'model' must be a string")
+    return name, task_id, _code_of(entry, problems.problems[task_id].prompt, where)
+
+
 def iter_samples_file(
     path: Path, problems: ProblemSet, model: str | None = None, ids: Sequence[str] | None = None
 ) -> Iterator[Sample]:
-    """The samples of a JSONL file, validated one line at a time (memory does not grow with the
-    file: a line is at most :data:`MAX_LINE_BYTES`). ``ids``: yield only these problems' samples
-    (every line is validated all the same). Raises SampleFileError naming the file and line at the
-    first bad line, when the file is not a regular file, or when it holds no samples."""
+    """Yield the samples of a JSONL file, validated one line at a time.
+
+    Memory does not grow with the file: a line is at most :data:`MAX_LINE_BYTES` bytes.
+
+    Args:
+        path: the samples file.
+        problems: the problem set the task ids must belong to.
+        model: the model label of every sample (default: each line's ``"model"``, else the stem).
+        ids: yield only these problems' samples (every line is validated all the same).
+
+    Raises:
+        SampleFileError: naming the file and line at the first bad line, or the file when it is
+            not a regular file or holds no samples.
+    """
     problem = _what_it_is(path)
     if problem:
         raise SampleFileError(f"{path}: {problem}")
     wanted = set(ids) if ids else None
     counters: dict[tuple[str, str], int] = defaultdict(int)
-    seen = 0
     try:
         f = path.open("rb")
     except OSError as exc:
@@ -105,50 +167,34 @@ def iter_samples_file(
         while raw := f.readline(MAX_LINE_BYTES + 1):
             lineno += 1
             where = f"{path}:{lineno}"
-            if len(raw) > MAX_LINE_BYTES:
-                raise SampleFileError(f"{where}: line longer than {MAX_LINE_BYTES >> 20} MiB")
-            try:
-                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise SampleFileError(
-                    f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line)"
-                ) from None
-            if not line.strip():
+            entry = _entry(raw, lineno == 1, where)
+            if entry is None:
                 continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SampleFileError(f"{where}: invalid JSON: {exc.msg}") from None
-            except RecursionError:
-                raise SampleFileError(f"{where}: invalid JSON: nested too deeply") from None
-            if not isinstance(entry, dict):
-                raise SampleFileError(f"{where}: each line must be a JSON object")
-            _check_unicode(entry, where)
-            task_id = entry.get("task_id")
-            if not isinstance(task_id, str):
-                raise SampleFileError(f"{where}: missing field 'task_id'")
-            if task_id not in problems.problems:
-                raise SampleFileError(f"{where}: unknown task_id {task_id!r} (see `effbench problems list`)")
-            name = model or entry.get("model") or path.stem
-            if not isinstance(name, str):
-                raise SampleFileError(f"{where}: 'model' must be a string")
-            code = _code_of(entry, problems.problems[task_id].prompt, where)
-            seen += 1
-            key = (name, task_id)
-            index = counters[key]
-            counters[key] += 1
-            if wanted is None or task_id in wanted:
-                yield Sample(name, task_id, index, code, where)
-            del entry, code, line, raw
-    if not seen:
+            fields = _sample_fields(entry, problems, model or path.stem, where)
+            if model:
+                fields = (model, *fields[1:])
+            index = counters[fields[:2]]
+            counters[fields[:2]] += 1
+            if wanted is None or fields[1] in wanted:
+                yield Sample(fields[0], fields[1], index, fields[2], where)
+            del entry, fields, raw
+    if not counters:
         raise SampleFileError(f"{path}: no samples")
 
 
 def count_samples_file(
     path: Path, problems: ProblemSet, model: str | None = None, ids: Sequence[str] | None = None
 ) -> dict[tuple[str, str], int]:
-    """Validate a samples file in one streaming pass (memory stays flat whatever its size) and
-    count its samples per (model, problem id), only for ``ids`` if given. Raises SampleFileError."""
+    """Validate a samples file in one streaming pass and count its samples.
+
+    Memory stays flat whatever the file's size. Arguments as :func:`iter_samples_file`.
+
+    Returns:
+        The number of samples per (model, problem id), only for ``ids`` if given.
+
+    Raises:
+        SampleFileError: as :func:`iter_samples_file`.
+    """
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for s in iter_samples_file(path, problems, model, ids):
         counts[(s.model, s.problem_id)] += 1
@@ -158,7 +204,11 @@ def count_samples_file(
 def load_samples_file(
     path: Path, problems: ProblemSet, model: str | None = None, ids: Sequence[str] | None = None
 ) -> list[Sample]:
-    """Read and validate a JSONL file; raises SampleFileError on the first bad line."""
+    """Read and validate a JSONL file (arguments as :func:`iter_samples_file`).
+
+    Raises:
+        SampleFileError: on the first bad line.
+    """
     return list(iter_samples_file(path, problems, model, ids))
 
 

@@ -93,8 +93,11 @@ class Extraction:
     dropped: tuple[str, ...] = field(default=())
 
     def reasoning_tokens(self, answer: str, completion_tokens: float) -> float:
-        """The completion tokens spent on reasoning, estimated as the reasoning's share of the
-        answer's characters (servers report one total for the whole answer). Tokens."""
+        """Estimate the completion tokens spent on reasoning (tokens).
+
+        Servers report one total for the whole answer: the estimate is the reasoning's share of
+        the answer's characters.
+        """
         if not answer or not self.reasoning_chars:
             return 0.0
         return round(completion_tokens * min(1.0, self.reasoning_chars / len(answer)), 1)
@@ -114,8 +117,12 @@ _TYPING_NAMES = {"List", "Dict", "Set", "Tuple", "Optional", "Deque", "DefaultDi
 
 
 def split_reasoning(text: str) -> tuple[str, int, bool]:
-    """Remove reasoning blocks. Returns (the answer outside them, reasoning characters, whether a
-    block was left unclosed)."""
+    """Remove reasoning blocks.
+
+    Returns:
+        The answer outside them, the reasoning's length in characters, and whether a block was
+        left unclosed.
+    """
     outside: list[str] = []
     reasoning = 0
     unclosed = False
@@ -153,12 +160,15 @@ class Block:
 
     @property
     def python(self) -> bool:
+        """Whether the tag says Python (or nothing)."""
         return self.tag in PYTHON_TAGS
 
 
 def _parses(code: str) -> bool:
-    """Whether ``code`` compiles (a full compile: ``return`` outside a function fails too), with no
-    compile flags inherited from this module."""
+    """Say whether ``code`` compiles, with no compile flags inherited from this module.
+
+    A full compile: ``return`` outside a function fails too.
+    """
     try:
         compile(code, "<candidate>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, MemoryError, RecursionError):  # the last two: nested too deeply
@@ -336,114 +346,149 @@ def _line(node: ast.stmt, lines: list[str]) -> str:
     return f"line {node.lineno}: {text[:80]}"
 
 
-def _clean(
-    source: str, entry: str, helpers: Iterable[str] = (), extra_users: Iterable[str] = ()
-) -> tuple[str, tuple[str, ...]]:
-    """The program: ``source`` without its usage and test code, preceded and followed by what it
-    needs from the ``helpers`` sources (definitions and imports only).
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
 
-    ``helpers``: the other blocks of the answer, in order, each a (source) string that parses;
-    those written before the program go before it (the caller passes them in document order, with
-    the program's own position marked by the empty string ``""``).
-    """
-    tree = ast.parse(source)
-    body = tree.body
-    uses = [_globals_used(n) for n in body]
-    binds = [_bound(n) | _mutated(n) for n in body]  # setting f.cache binds state f needs
-    # functions and classes that call the entry point (main(), check(), ...), transitively
-    users = {entry, *extra_users}
+
+@dataclass(frozen=True)
+class _Stmt:
+    """A top-level statement with the module-level names it reads and binds."""
+
+    node: ast.stmt
+    uses: set[str]
+    binds: set[str]
+
+    @staticmethod
+    def of(node: ast.stmt) -> _Stmt:
+        # setting f.cache binds state that f needs
+        return _Stmt(node, _globals_used(node), _bound(node) | _mutated(node))
+
+
+def _closure(stmts: list[_Stmt], start: set[str]) -> set[str]:
+    """The names ``start`` needs, transitively: what the statements binding them read."""
+    needed = set(start)
+    frontier = set(start)
+    while frontier:
+        new: set[str] = set()
+        for st in stmts:
+            if st.binds & frontier:
+                new |= st.uses
+        frontier = new - needed
+        needed |= new
+    return needed
+
+
+def _callers(stmts: list[_Stmt], targets: set[str]) -> set[str]:
+    """The functions and classes that use ``targets`` (main(), check()...), transitively."""
+    users = set(targets)
     changed = True
     while changed:
         changed = False
-        for n, used in zip(body, uses):
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name not in users:
-                if used & users:
-                    users.add(n.name)
-                    changed = True
-    users.discard(entry)
-    # what the entry point needs, transitively
-    needed = {entry, *extra_users}
-    frontier = set(needed)
-    while frontier:
-        new: set[str] = set()
-        for used, bound in zip(uses, binds):
-            if bound & frontier:
-                new |= used
-        frontier = new - needed
-        needed |= new
-    all_used: set[str] = set()
-    keep: list[bool] = []
-    for n, used, bound in zip(body, uses, binds):
-        if isinstance(n, (ast.Import, ast.ImportFrom)):
-            keep.append(True)  # decided below, once the kept code is known
-            continue
-        if bound & needed and not _is_test_def(n):
-            keep.append(True)
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            keep.append(not _is_test_def(n) and n.name not in users)
-        elif isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant):
-            keep.append(True)
-        elif isinstance(n, ast.Assert) or _is_main_guard(n) or _calls_usage(n):
-            keep.append(False)
-        else:
-            keep.append(not (used & (users | {entry, *extra_users})))
-    dropped_used: set[str] = set()
-    for n, used, k in zip(body, uses, keep):
-        if not isinstance(n, (ast.Import, ast.ImportFrom)):
-            if k:
-                all_used |= used
-            else:
-                dropped_used |= used
-    kept_nodes: list[ast.stmt] = []
-    dropped_nodes: list[ast.stmt] = []
-    for n, k in zip(body, keep):
-        if isinstance(n, (ast.Import, ast.ImportFrom)):
-            k = not _is_usage_import(n, entry, all_used, dropped_used)
-        (kept_nodes if k else dropped_nodes).append(n)
+        for st in stmts:
+            if isinstance(st.node, _DEFS) and st.node.name not in users and st.uses & users:
+                users.add(st.node.name)
+                changed = True
+    return users - targets
+
+
+def _keeps(st: _Stmt, needed: set[str], usage: set[str]) -> bool:
+    """Whether a statement that is not an import stays in the program."""
+    n = st.node
+    if st.binds & needed and not _is_test_def(n):
+        return True
+    if isinstance(n, _DEFS):
+        return not _is_test_def(n) and n.name not in usage
+    if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant):
+        return True
+    if isinstance(n, ast.Assert) or _is_main_guard(n) or _calls_usage(n):
+        return False
+    return not st.uses & usage
+
+
+def _clean(
+    source: str, entry: str, helpers: Iterable[str] = (), extra_users: Iterable[str] = ()
+) -> tuple[str, tuple[str, ...]]:
+    """Remove usage and test code from a program and add what it needs from other blocks.
+
+    Args:
+        source: the program (parses).
+        entry: the entry point's name.
+        helpers: the other blocks of the answer, each parsing, in document order, with the
+            program's own position marked by ``""``: those before it go before the program.
+        extra_users: more names whose use marks usage code (the adapted class's name).
+
+    Returns:
+        The code and the dropped statements, each as ``"line N: text"``.
+    """
+    stmts = [_Stmt.of(n) for n in ast.parse(source).body]
+    targets = {entry, *extra_users}
+    usage = _callers(stmts, targets) | targets
+    needed = _closure(stmts, targets)
+    keep = [isinstance(st.node, _IMPORTS) or _keeps(st, needed, usage) for st in stmts]
+    kept_uses = set().union(*(st.uses for st, k in zip(stmts, keep) if k and not isinstance(st.node, _IMPORTS)))
+    dropped_uses = set().union(*(st.uses for st, k in zip(stmts, keep) if not k))
+    keep = [
+        not _is_usage_import(st.node, entry, kept_uses, dropped_uses) if isinstance(st.node, _IMPORTS) else k
+        for st, k in zip(stmts, keep)
+    ]
+    kept_nodes = [st.node for st, k in zip(stmts, keep) if k]
+    dropped_nodes = [st.node for st, k in zip(stmts, keep) if not k]
     source_lines = source.split("\n")
-    dropped = [_line(n, source_lines) for n in dropped_nodes]
-    program = _without(source, kept_nodes, dropped_nodes)
-    # definitions the program needs from the other blocks
-    before: list[str] = []
-    after: list[str] = []
-    side = before
-    wanted = set(all_used) - set().union(*(_bound(n) for n in body))
-    usage_names = {entry, *users, *extra_users}
-    candidates: list[tuple[list[str], str, set[str], set[str]]] = []  # (side, text, binds, uses)
+    dropped = tuple(_line(n, source_lines) for n in dropped_nodes)
+    wanted = kept_uses - set().union(*(_bound(st.node) for st in stmts))
+    before, after = _from_helpers(helpers, wanted, entry, usage)
+    parts = ["\n".join(before), _without(source, kept_nodes, dropped_nodes), "\n".join(after)]
+    return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n", dropped
+
+
+def _helper_candidates(helpers: Iterable[str], entry: str, usage: set[str]) -> list[tuple[bool, str, _Stmt]]:
+    """The statements of the other blocks that may be taken: (written after the program, text, stmt).
+
+    Never test code, never a statement that uses the entry point at import time, never one that
+    rebinds the entry point.
+    """
+    out: list[tuple[bool, str, _Stmt]] = []
+    after = False
     for h in helpers:
         if h == "":
-            side = after
+            after = True
             continue
         h_lines = h.split("\n")
         for n in ast.parse(h).body:
             if _is_test_def(n) or _is_main_guard(n) or isinstance(n, ast.Assert):
                 continue
-            used, bound = _globals_used(n), _bound(n)
-            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
-                if used & usage_names or _calls_usage(n):
-                    continue
-            if entry in bound:
+            st = _Stmt(n, _globals_used(n), _bound(n))
+            if not isinstance(n, _DEFS + _IMPORTS) and (st.uses & usage or _calls_usage(n)):
+                continue
+            if entry in st.binds:
                 continue
             text = "\n".join(h_lines[k - 1] for k in _span(n))
             if n.col_offset or ";" in text:
                 text = _source(n)  # shares its line with another statement
-            candidates.append((side, text, bound, used))
+            out.append((after, text, st))
+    return out
+
+
+def _from_helpers(helpers: Iterable[str], wanted: set[str], entry: str, usage: set[str]) -> tuple[list[str], list[str]]:
+    """The definitions and imports the program needs from the other blocks, by name, transitively.
+
+    Returns:
+        The texts to put before the program and after it, in document order.
+    """
+    candidates = _helper_candidates(helpers, entry, usage)
     taken: set[int] = set()
-    frontier = wanted
+    frontier = set(wanted)
     while frontier:
         new: set[str] = set()
-        for k, (_side, _text, bound, used) in enumerate(candidates):
-            if k not in taken and bound & frontier:
+        for k, (_after, _text, st) in enumerate(candidates):
+            if k not in taken and st.binds & frontier:
                 taken.add(k)
-                new |= used
+                new |= st.uses
         frontier = new - wanted
-        wanted |= new
-    for k, (side_list, text, _bound_names, _used) in enumerate(candidates):
-        if k in taken:
-            side_list.append(text)
-    parts = ["\n".join(before), program, "\n".join(after)]
-    code = "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
-    return code, tuple(dropped)
+        wanted = wanted | new
+    before = [text for k, (after, text, _st) in enumerate(candidates) if k in taken and not after]
+    after_texts = [text for k, (after, text, _st) in enumerate(candidates) if k in taken and after]
+    return before, after_texts
 
 
 def _span(node: ast.stmt) -> range:
@@ -452,8 +497,11 @@ def _span(node: ast.stmt) -> range:
 
 
 def _without(source: str, kept: list[ast.stmt], dropped: list[ast.stmt]) -> str:
-    """``source`` without the lines of the ``dropped`` statements (comments and blank lines
-    stay); statements sharing a line with a kept one are removed through the syntax tree."""
+    """Remove the lines of the ``dropped`` statements from ``source``.
+
+    Comments and blank lines stay; statements sharing a line with a kept one are removed through
+    the syntax tree.
+    """
     if not dropped:
         return source
     gone = {i for n in dropped for i in _span(n)}
@@ -464,9 +512,12 @@ def _without(source: str, kept: list[ast.stmt], dropped: list[ast.stmt]) -> str:
 
 
 def _is_usage_import(node: ast.stmt, entry: str, used: set[str], test_used: set[str] = frozenset()) -> bool:
-    """An import only usage or test code needs: it imports the entry point from elsewhere
-    (``from solution import f``), or the kept code reads none of its names while dropped code does
-    or it is not from the standard library (``import pytest``, ``from solution import *``)."""
+    """Say whether an import is one only usage or test code needs.
+
+    That is: it imports the entry point from elsewhere (``from solution import f``), or the kept
+    code reads none of its names while dropped code does or it is not from the standard library
+    (``import pytest``, ``from solution import *``).
+    """
     if not isinstance(node, (ast.Import, ast.ImportFrom)):
         return False
     names = {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
@@ -485,11 +536,13 @@ def _is_usage_import(node: ast.stmt, entry: str, used: set[str], test_used: set[
 
 
 def _grow(lines: list[str], start: int, ok: Callable[[int], bool]) -> int | None:
-    """The end of the longest run of code from ``start``: the top-level line boundaries after
-    ``start`` (lines at column 0, and the end) are tried in order; the first one at which
-    ``ok(end)`` holds is taken (at most :data:`_MAX_TRIES` are tried, so that an answer of prose
-    costs linear time), then extended to the last boundary before the first one that fails
-    (found by galloping and bisection: a logarithmic number of tries). None if none holds."""
+    """Find the end of the longest run of code from ``start`` (None if there is none).
+
+    The top-level line boundaries after ``start`` (lines at column 0, and the end) are tried in
+    order; the first one at which ``ok(end)`` holds is taken (at most :data:`_MAX_TRIES` are tried,
+    so that an answer of prose costs linear time), then extended to the last boundary before the
+    first one that fails (found by galloping and bisection: a logarithmic number of tries).
+    """
     bounds = [e for e in range(start + 1, len(lines) + 1) if e == len(lines) or lines[e][:1].strip()]
     first = next((i for i, e in enumerate(bounds[:_MAX_TRIES]) if ok(e)), None)
     if first is None:
@@ -513,8 +566,11 @@ def _grow(lines: list[str], start: int, ok: Callable[[int], bool]) -> int | None
 
 
 def _bare_chunks(text: str) -> list[str]:
-    """Runs of lines that parse, each starting at a def/class/import/from/@ line at column 0 and
-    ending at a top-level line boundary, as long as they go on parsing."""
+    """Find the runs of lines that parse in text without fences.
+
+    Each starts at a def/class/import/from/@ line at column 0 and ends at a top-level line
+    boundary, as long as it goes on parsing.
+    """
     lines = text.split("\n")
     chunks: list[str] = []
     i = 0
@@ -551,8 +607,10 @@ def _adapt_class(code: str, cls: ast.ClassDef, entry: str) -> str:
 def _from_blocks(
     blocks: list[str], entry: str, how: ExtractionKind, count_label: str, reasoning: int
 ) -> Extraction | None:
-    """The program from parseable blocks of code (fenced, or runs of bare code), or None when no
-    block defines the entry point."""
+    """Build the program from parseable blocks of code (fenced, or runs of bare code).
+
+    Returns None when no block defines the entry point.
+    """
     trees = [ast.parse(b) for b in blocks]
     main = next((i for i in range(len(blocks) - 1, -1, -1) if _top_level_def(trees[i], entry)), None)
     cls = None
@@ -649,8 +707,11 @@ def syntax_error_of(code: str) -> str:
 
 
 def _syntax_error(code: str, entry: str, reasoning: int) -> Extraction:
-    """Code that defines the entry point but does not parse: handed on, so that the sandbox
-    reports the ``SyntaxError`` (the same reason in chat mode, completion mode and samples files)."""
+    """Hand on code that defines the entry point but does not parse.
+
+    The sandbox then reports the ``SyntaxError``: the same reason in chat mode, completion mode
+    and samples files.
+    """
     return Extraction(
         code,
         f"the code defining {entry}() does not parse ({syntax_error_of(code)}); run as is",
@@ -678,8 +739,10 @@ def _body_indent(prompt: str, entry: str) -> str:
 
 
 def _join(prompt: str, lines: list[str]) -> str:
-    """The prompt continued by the answer's lines (the prompt's trailing indentation, if any, is
-    the first line's)."""
+    """Continue the prompt with the answer's lines.
+
+    The prompt's trailing indentation, if any, is the first line's.
+    """
     head, _, tail = prompt.rpartition("\n")
     if "\n" in prompt and not tail.strip():
         return head + "\n" + tail + "\n".join(lines)
@@ -715,8 +778,11 @@ def _reindented(lines: list[str], indent: str) -> list[tuple[str, list[str]]]:
 
 
 def _longest_parsing(prompt: str, lines: list[str]) -> str | None:
-    """prompt + the longest run of ``lines`` from the start that ends at a top-level line and
-    parses, with a non-blank body; None if there is none."""
+    """Continue ``prompt`` with the longest run of ``lines`` that parses.
+
+    The run starts at the first line, ends at a top-level line and holds a non-blank body; None if
+    there is none.
+    """
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return None
@@ -725,8 +791,13 @@ def _longest_parsing(prompt: str, lines: list[str]) -> str | None:
 
 
 def extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction:
-    """The program of a completion: ``prompt`` continued by ``answer`` (see the module docstring).
-    Never raises."""
+    """Extract the program of a completion: ``prompt`` continued by ``answer``.
+
+    The rules are the module docstring's. Never raises.
+
+    Returns:
+        The extraction: the program or why there is none.
+    """
     try:
         return _extract_completion(prompt, answer, entry_point)
     except (MemoryError, RecursionError):
