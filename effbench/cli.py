@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from effbench.errors import EffbenchError
-from effbench.options import FiniteFloatRange, check_writable_dir
+from effbench.options import FiniteFloatRange, check_readable_file, check_writable_dir
 from effbench.registry import METERS, SANDBOXES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -255,6 +255,9 @@ def evaluate(
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     check_writable_dir(run_dir, "--run-dir")  # before anything runs
+    for option in ("prompt_template", "prices"):
+        if model_options.get(option):
+            check_readable_file(Path(str(model_options[option])), "--" + option.replace("_", "-"))
     if model_options.get("model"):
         if tiers:
             raise EffbenchError("--references and --model are separate runs")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -75,3 +76,23 @@ def _check_dir(path: Path, directory: Path, what: str) -> None:
         os.rmdir(tempfile.mkdtemp(prefix=".effbench-write-check-", dir=directory))
     except OSError as exc:
         raise EffbenchError(f"{what} {path}: cannot create anything in {directory}: {exc.strerror}") from None
+
+
+def check_readable_file(path: Path, what: str) -> None:
+    """Check that ``path`` is a regular file, without opening it (opening a FIFO would block).
+
+    Args:
+        path: the file an option names.
+        what: the option, named in the message (e.g. ``"--prompt-template"``).
+
+    Raises:
+        EffbenchError: one line saying what the path is instead (missing, a directory, a FIFO...).
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise EffbenchError(f"{what} {path}: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return
+    kind = "a directory" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a special file"
+    raise EffbenchError(f"{what} {path}: is {kind}, not a regular file")

@@ -21,7 +21,9 @@ GOOD = {"task_id": "triangle", "solution": "def triangle(n):\n    return n * (n 
 
 
 def effbench(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "effbench", *args], capture_output=True, text=True, env=env)
+    # a time-out, not a hang, if a FIFO is ever opened again
+    cmd = [sys.executable, "-m", "effbench", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, bytes | None]]:
@@ -321,3 +323,15 @@ def test_a_missing_samples_file_says_no_such_file(tmp_path, earlier, env):
     before = snapshot(earlier)
     out = effbench(*evaluate_into(earlier, tmp_path / "nope.jsonl"), env=env)
     assert_refused(out, f"{tmp_path / 'nope.jsonl'}: no such file", earlier, before)
+
+
+@pytest.mark.parametrize("option", ["--prompt-template", "--prices"])
+def test_a_fifo_as_a_model_option_file_says_so_without_blocking(tmp_path, earlier, env, option):
+    """Files that --model runs read (the prompt template, the price table) are checked like the
+    samples file: a FIFO would block the reader forever, so it is named and never opened."""
+    fifo = tmp_path / "file.txt"
+    os.mkfifo(fifo)
+    args = ["evaluate", "--problems-dir", str(MINI), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    before = snapshot(earlier)
+    out = effbench(*args, "--run-dir", str(earlier), option, str(fifo), env=env)
+    assert_refused(out, f"{option} {fifo}: is a named pipe (FIFO)", earlier, before)
