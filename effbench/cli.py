@@ -210,10 +210,39 @@ _dataset_option = click.option(
     default=None,
     help="A file with the user message; {prompt} and {entry_point} are filled in.",
 )
-@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True)
-@click.option("--request-timeout", type=FiniteFloatRange(0.1, 86400.0), default=120.0, show_default=True)
+@click.option(
+    "--concurrency",
+    default="auto",
+    show_default=True,
+    help="Requests in flight at once; auto asks the server (llama.cpp /props or /slots), else 1 for a local "
+    "server, 8 for vLLM/SGLang, 4 for a remote API.",
+)
+@click.option(
+    "--request-timeout",
+    type=FiniteFloatRange(0.1, 86400.0),
+    default=300.0,
+    show_default=True,
+    help="Abandon (and retry) a request after this many seconds without a byte from the server (streaming).",
+)
 @click.option("--max-retries", type=click.IntRange(0, 50), default=5, show_default=True)
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Price table overrides.")
+@click.option("--top-k", type=click.IntRange(1), default=None, help="top_k sampling (servers that support it).")
+@click.option(
+    "--stop",
+    multiple=True,
+    help="A stop sequence (repeatable, at most 4; \\n for a newline); '' sends none. Default in completion "
+    "mode: the problem set's, else a new top-level def/class/if __name__ or a fence.",
+)
+@click.option(
+    "--context-length",
+    type=click.IntRange(16),
+    default=None,
+    help="The model's context in tokens (default: what the server says, if it does); keeps refinement "
+    "prompts within it.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Send the requests without asking after the cost estimate.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N problems (after selection).")
+@click.option("--category", "categories", default=None, help="Only problems of these categories (comma-separated).")
 def evaluate(
     samples_opt: tuple[str, ...],
     tiers: str | None,
@@ -251,6 +280,10 @@ def evaluate(
         problems.select(ids)  # unknown ids fail here, before anything runs
     if input_seed is not None and not input_seed.strip():
         raise EffbenchError("--seed: must not be empty")
+    limit, categories = model_options.pop("limit"), _ids(model_options.pop("categories"))  # type: ignore[arg-type]
+    if limit is not None or categories:
+        ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
+    assume_yes = bool(model_options.pop("yes"))
     settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20, input_seed=input_seed)
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
@@ -266,6 +299,7 @@ def evaluate(
         _generate_inputs(problems, ids, named)
         ids = ids and [i for i in ids if i in problems.problems]
         job = plan_from_options(problems, ids, samples_opt, ks, model_options)
+        _confirm_cost(job, assume_yes)
         choice, workers = _meter_and_workers(meter, workers)
         records = job.run(
             choice,
@@ -334,8 +368,43 @@ def evaluate(
     from effbench.summary import summarize
 
     summary = summarize(records, ks, alpha, alpha)  # the run wrote the same to summary.json
+    refinement = summary.get("refinement")  # refine runs: best so far and cumulative cost per round
     click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
+    if refinement and not as_json:
+        from effbench.curves import render_refinement
+
+        click.echo("\n" + render_refinement(refinement))
     click.echo(f"\nrun directory: {run_dir}", err=True)
+
+
+def _narrow(problems, ids: list[str] | None, categories: list[str] | None, limit: int | None) -> list[str]:  # noqa: ANN001
+    """``--category`` then ``--limit`` on top of ``--problems`` (ids in the set's order)."""
+    chosen = problems.select(ids)
+    if categories:
+        known = sorted({p.category for p in problems.select(None)})
+        unknown = [c for c in categories if c not in known]
+        if unknown:
+            raise EffbenchError(f"--category {','.join(unknown)}: unknown; this set has {', '.join(known)}")
+        chosen = [p for p in chosen if p.category in categories]
+    if limit is not None:
+        chosen = chosen[:limit]
+    if not chosen:
+        raise EffbenchError("no problem left after --problems/--category/--limit")
+    return [p.id for p in chosen]
+
+
+def _confirm_cost(job, assume_yes: bool) -> None:  # noqa: ANN001 - effbench.models.runner.ModelJob
+    """Print the cost estimate; ask before sending anything, unless --yes or stdin is not a
+    terminal (then go ahead and say so: a script never hangs on the question)."""
+    estimate = job.estimate()
+    click.echo(estimate.describe(job.spec), err=True)
+    if not estimate.answers or assume_yes:
+        return
+    if not sys.stdin.isatty():
+        click.echo("stdin is not a terminal: going ahead without asking (pass --yes to say so)", err=True)
+        return
+    if not click.confirm("Send these requests?", default=estimate.usd_max == 0.0, err=True):
+        raise EffbenchError("cancelled before any request was sent")
 
 
 @main.command()
@@ -347,12 +416,18 @@ def evaluate(
     default=None,
     help="Where to write curves.json, curves.png and curves.svg (default: the first run directory).",
 )
-def curves(run_dirs: tuple[Path, ...], out_dir: Path | None) -> None:
-    """Efficiency against mean cost per problem for every model and strategy, with the Pareto front."""
+@click.option(
+    "--allow-mixed-problems",
+    is_flag=True,
+    help="Plot runs that cover different problems (marked as not comparable) instead of refusing.",
+)
+def curves(run_dirs: tuple[Path, ...], out_dir: Path | None, allow_mixed_problems: bool) -> None:
+    """Efficiency and pass rate against mean cost per problem for every model and strategy, with
+    95% bootstrap intervals over problems and the Pareto front."""
     from effbench.curves import write_curves
 
     check_writable_dir(out_dir or run_dirs[0], "--out")
-    outputs = write_curves(list(run_dirs), out_dir or run_dirs[0])
+    outputs = write_curves(list(run_dirs), out_dir or run_dirs[0], allow_mixed=allow_mixed_problems)
     for kind, path in outputs.items():
         click.echo(f"{kind}: {path}")
 

@@ -1,22 +1,45 @@
 """Cost-vs-efficiency curves from run directories, with the Pareto front across models and
-strategies. From N parallel samples, every k <= N is a point (k samples cost k times the mean
-sample); a refinement chain gives one point per round (cost so far, best efficiency so far)."""
+strategies (DESIGN.md, "Models, budgets, cost curves").
+
+- Parallel sampling: from N samples per problem, every k <= N is a point: eff@k and pass@k
+  (unbiased estimators), at k times the mean sample's cost.
+- Refinement: one point per round r (counted from 1): the best efficiency so far of a chain and
+  whether any of its samples so far passed, at the chain's cumulative cost up to round r (a chain
+  that ended keeps its best and its cost). The same figures are the refinement table of
+  ``effbench evaluate --strategy refine`` (:func:`refinement_table`).
+- Cost counts every attempt: the answered one and the abandoned ones (time-outs, dropped
+  connections, errors, context refusals), whose prompt tokens were sent and may be billed.
+- The cost unit is USD when every series has a price and some price is not zero, else tokens;
+  the plot and ``curves.json`` say which and why.
+- Each point carries a 95% bootstrap interval over problems (``scipy.stats.bootstrap``,
+  percentile method, 2000 resamples, fixed seed) of its mean over problems; with fewer than two
+  problems there is no interval.
+- Series evaluated on different problem sets are not comparable on one front: they are refused,
+  unless ``allow_mixed`` is given, which marks each series with its problem count and the title
+  with a warning.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from effbench.engine import INFRA, SampleRecord
 from effbench.errors import EffbenchError
 from effbench.rundir import RunDir
 from effbench.summary import rescore, summarize
 
+CONFIDENCE = 0.95
+
 
 @dataclass
 class Point:
+    """One point of a curve: mean over problems of the cost (in ``cost_unit``), tokens, USD
+    (None without a price), pass rate and efficiency, with 95% intervals over problems."""
+
     series: str
     label: str
     cost: float
@@ -25,11 +48,20 @@ class Point:
     pass_rate: float
     eff: float
     pareto: bool = False
+    eff_ci: tuple[float, float] | None = None
+    pass_ci: tuple[float, float] | None = None
+    problems: int = 0
+    per_problem_eff: list[float] = field(default_factory=list, repr=False)
+    per_problem_pass: list[float] = field(default_factory=list, repr=False)
 
 
-def _usage(record: SampleRecord) -> tuple[float, float | None]:
+def record_cost(record: SampleRecord) -> tuple[float, float | None]:
+    """(tokens, USD or None) spent on one sample: the answered attempt and the abandoned ones."""
     usage = record.meta.get("usage") or {}
-    tokens = float(usage.get("prompt_tokens", 0.0)) + float(usage.get("completion_tokens", 0.0))
+    tokens = sum(
+        float(usage.get(k) or 0.0)
+        for k in ("prompt_tokens", "completion_tokens", "abandoned_prompt_tokens", "abandoned_completion_tokens")
+    )
     return tokens, usage.get("cost_usd")
 
 
@@ -37,58 +69,186 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def bootstrap_ci(values: list[float]) -> tuple[float, float] | None:
+    """95% percentile-bootstrap interval of the mean of ``values`` (None below two values)."""
+    if len(values) < 2:
+        return None
+    if max(values) - min(values) < 1e-15:
+        return (values[0], values[0])
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    res = bootstrap(
+        (np.asarray(values, dtype=float),),
+        np.mean,
+        confidence_level=CONFIDENCE,
+        n_resamples=2000,
+        method="percentile",
+        random_state=np.random.default_rng(0),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _point(series: str, label: str, effs: list[float], passes: list[float], tokens: float, usd: float | None) -> Point:
+    return Point(
+        series,
+        label,
+        0.0,
+        tokens,
+        usd,
+        _mean(passes),
+        _mean(effs),
+        eff_ci=bootstrap_ci(effs),
+        pass_ci=bootstrap_ci(passes),
+        problems=len(effs),
+        per_problem_eff=effs,
+        per_problem_pass=passes,
+    )
+
+
 def parallel_points(series: str, records: list[SampleRecord], alpha: float) -> list[Point]:
+    """A point per k <= n (n: the fewest samples of any problem)."""
     by_problem: dict[str, list[SampleRecord]] = defaultdict(list)
     for r in records:
         by_problem[r.problem_id].append(r)
     n = min(len(v) for v in by_problem.values())
     summary = summarize(records, list(range(1, n + 1)), alpha, alpha)["models"][records[0].model]
-    per_sample_tokens = _mean([_mean([_usage(r)[0] for r in v]) for v in by_problem.values()])
-    usd_values = [_usage(r)[1] for r in records]
+    per_sample_tokens = _mean([_mean([record_cost(r)[0] for r in v]) for v in by_problem.values()])
+    usd_values = [record_cost(r)[1] for r in records]
     per_sample_usd = None
     if all(u is not None for u in usd_values):
-        per_sample_usd = _mean([_mean([_usage(r)[1] for r in v]) for v in by_problem.values()])  # type: ignore[misc]
+        per_sample_usd = _mean([_mean([record_cost(r)[1] for r in v]) for v in by_problem.values()])  # type: ignore[misc]
+    problems = summary["problems"]
     points = []
     for k in range(1, n + 1):
-        points.append(
-            Point(
-                series,
-                f"k={k}",
-                0.0,
-                k * per_sample_tokens,
-                None if per_sample_usd is None else k * per_sample_usd,
-                summary["overall"]["pass@k"][str(k)],
-                summary["overall"]["eff@k"][str(k)],
-            )
-        )
+        effs = [problems[pid]["eff@k"][str(k)] for pid in sorted(problems)]
+        passes = [problems[pid]["pass@k"][str(k)] for pid in sorted(problems)]
+        usd = None if per_sample_usd is None else k * per_sample_usd
+        points.append(_point(series, f"k={k}", effs, passes, k * per_sample_tokens, usd))
     return points
 
 
-def refine_points(series: str, rounds: dict[int, list[SampleRecord]], alpha: float) -> list[Point]:
+@dataclass
+class RoundFigures:
+    """Per refinement round (from 1): per problem, the chains' best efficiency so far, whether
+    any sample so far passed, cumulative tokens and USD; and how many chains have ended."""
+
+    round: int
+    eff: dict[str, list[float]]
+    passed: dict[str, list[float]]
+    tokens: dict[str, list[float]]
+    usd: dict[str, list[float | None]]
+    ended: list[str]
+
+
+def refine_rounds(rounds: dict[int, list[SampleRecord]], alpha: float) -> list[RoundFigures]:
+    """Best-so-far and cumulative figures per round from the records of each round."""
     chains: dict[tuple[str, int], dict[int, SampleRecord]] = defaultdict(dict)
     for r, recs in rounds.items():
         for rec in recs:
             chains[(rec.problem_id, rec.sample_index)][r] = rec
-    points = []
+    out = []
     for r in sorted(rounds):
-        per_problem: dict[str, list[tuple[float, bool, float, float | None]]] = defaultdict(list)
-        for (pid, _c), chain in chains.items():
+        fig = RoundFigures(r, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), [])
+        for (pid, c), chain in sorted(chains.items()):
             upto = [chain[j] for j in sorted(chain) if j <= r]
+            if not upto:
+                continue
             scored = [rescore(x, alpha) for x in upto]
-            tokens = sum(_usage(x)[0] for x in upto)
-            usds = [_usage(x)[1] for x in upto]
-            usd = None if any(u is None for u in usds) else sum(usds)  # type: ignore[arg-type]
-            per_problem[pid].append((max(e for e, _ in scored), any(p for _, p in scored), tokens, usd))
-        effs = [_mean([c[0] for c in v]) for v in per_problem.values()]
-        passes = [_mean([float(c[1]) for c in v]) for v in per_problem.values()]
-        tokens = _mean([_mean([c[2] for c in v]) for v in per_problem.values()])
-        usd_known = all(c[3] is not None for v in per_problem.values() for c in v)
-        usd = _mean([_mean([c[3] for c in v]) for v in per_problem.values()]) if usd_known else None  # type: ignore[misc]
-        points.append(Point(series, f"round {r + 1}", 0.0, tokens, usd, _mean(passes), _mean(effs)))
+            usds = [record_cost(x)[1] for x in upto]
+            fig.eff[pid].append(max(e for e, _ in scored))
+            fig.passed[pid].append(float(any(p for _, p in scored)))
+            fig.tokens[pid].append(sum(record_cost(x)[0] for x in upto))
+            fig.usd[pid].append(None if any(u is None for u in usds) else sum(usds))  # type: ignore[arg-type]
+            if any("chain_end" in x.meta for x in upto):
+                fig.ended.append(f"{pid}#{c}")
+        out.append(fig)
+    return out
+
+
+def refine_points(series: str, rounds: dict[int, list[SampleRecord]], alpha: float) -> list[Point]:
+    """A point per round: a chain's best efficiency so far at its cumulative cost."""
+    points = []
+    for fig in refine_rounds(rounds, alpha):
+        pids = sorted(fig.eff)
+        effs = [_mean(fig.eff[p]) for p in pids]
+        passes = [_mean(fig.passed[p]) for p in pids]
+        tokens = _mean([_mean(fig.tokens[p]) for p in pids])
+        known = all(u is not None for p in pids for u in fig.usd[p])
+        usd = _mean([_mean(fig.usd[p]) for p in pids]) if known else None  # type: ignore[arg-type]
+        points.append(_point(series, f"round {fig.round}", effs, passes, tokens, usd))
     return points
 
 
+def _split_rounds(records: list[SampleRecord]) -> tuple[dict[str, list[SampleRecord]], dict[str, dict[int, list]]]:
+    from effbench.models.strategies import parse_round_label
+
+    plain: dict[str, list[SampleRecord]] = defaultdict(list)
+    refine: dict[str, dict[int, list[SampleRecord]]] = defaultdict(lambda: defaultdict(list))
+    for rec in records:
+        if rec.verdict == INFRA:
+            continue
+        parsed = parse_round_label(rec.model)
+        if parsed:
+            refine[parsed[0]][parsed[1]].append(rec)
+        else:
+            plain[rec.model].append(rec)
+    return plain, refine
+
+
+def refinement_table(records: list[SampleRecord], alpha: float) -> list[dict[str, Any]]:
+    """Per refined model and round (from 1): the best-so-far efficiency (eff, mean over problems
+    of the mean over chains) and pass rate, the cumulative tokens and USD per chain (mean over
+    problems), the chains still going and those that ended (``problem#chain``)."""
+    _, refine = _split_rounds(records)
+    table = []
+    for name in sorted(refine):
+        for fig in refine_rounds(refine[name], alpha):
+            pids = sorted(fig.eff)
+            known = all(u is not None for p in pids for u in fig.usd[p])
+            table.append(
+                {
+                    "model": name,
+                    "round": fig.round,
+                    "best_eff_so_far": _mean([_mean(fig.eff[p]) for p in pids]),
+                    "pass_so_far": _mean([_mean(fig.passed[p]) for p in pids]),
+                    "cumulative_tokens_per_chain": _mean([_mean(fig.tokens[p]) for p in pids]),
+                    "cumulative_usd_per_chain": _mean([_mean(fig.usd[p]) for p in pids]) if known else None,  # type: ignore[arg-type]
+                    "chains": sum(len(v) for v in fig.eff.values()),
+                    "chains_ended": fig.ended,
+                }
+            )
+    return table
+
+
+def render_refinement(table: list[dict[str, Any]]) -> str:
+    """The refinement table for the terminal."""
+    rows = [["model", "round", "best eff so far", "pass so far", "tokens/chain (cum.)", "USD/chain (cum.)", "ended"]]
+    for t in table:
+        usd = "-" if t["cumulative_usd_per_chain"] is None else f"{t['cumulative_usd_per_chain']:.5f}"
+        ended = ", ".join(t["chains_ended"]) or "-"
+        rows.append(
+            [
+                t["model"],
+                f"round {t['round']}",
+                f"{t['best_eff_so_far']:.3f}",
+                f"{t['pass_so_far']:.3f}",
+                f"{t['cumulative_tokens_per_chain']:.0f}",
+                usd,
+                ended,
+            ]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["refinement: best so far and cumulative cost per round"]
+    for j, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def mark_pareto(points: list[Point]) -> None:
+    """Mark the points no other point beats on both cost (lower) and efficiency (higher)."""
     best = float("-inf")
     for p in sorted(points, key=lambda p: (p.cost, -p.eff)):
         if p.eff > best + 1e-12:
@@ -96,72 +256,213 @@ def mark_pareto(points: list[Point]) -> None:
             best = p.eff
 
 
-def collect(run_dirs: list[Path]) -> tuple[list[Point], str]:
+@dataclass
+class Curves:
+    """Every point, the cost unit and why, and the problem sets' agreement."""
+
+    points: list[Point]
+    unit: str
+    unit_reason: str
+    mixed: bool = False
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _series_of_run(path: Path, problem_sets: dict[str, list[str]], unpriced: set[str]) -> list[Point]:
+    """The points of one run directory; notes each series' problems and the unpriced models."""
+    rd = RunDir(path)
+    if not rd.exists:
+        raise EffbenchError(f"{path}: not a run directory (no config.json)")
+    alpha = rd.config()["alpha"]
+    plain, refine = _split_rounds(rd.records())
+    groups: list[tuple[str, str, list[SampleRecord], dict[int, list[SampleRecord]] | None]] = [
+        (label, "parallel", recs, None) for label, recs in plain.items() if any("usage" in r.meta for r in recs)
+    ]
+    groups += [(label, "refine", [r for v in rounds.values() for r in v], rounds) for label, rounds in refine.items()]
+    points: list[Point] = []
+    for label, strategy, recs, rounds in groups:
+        name = f"{label} ({strategy})"
+        if name in problem_sets:  # the same model in two run directories: two series
+            name = f"{label} ({strategy}, {path.name})"
+        points += parallel_points(name, recs, alpha) if rounds is None else refine_points(name, rounds, alpha)
+        problem_sets[name] = sorted({r.problem_id for r in recs})
+        if any(record_cost(r)[1] is None for r in recs):
+            unpriced.add(label)
+    return points
+
+
+def _cost_unit(points: list[Point], unpriced: set[str]) -> tuple[str, str]:
+    """(unit, why): USD when every series has a price and some price is not 0, else tokens."""
+    if unpriced:
+        return "tokens", f"no price for {', '.join(sorted(unpriced))} (--prices FILE)"
+    if not any(p.usd for p in points):
+        return "tokens", "every price is 0 (local models)"
+    return "usd", "every model has a price"
+
+
+def collect(run_dirs: list[Path], allow_mixed: bool = False) -> Curves:
+    """Points of every model and strategy in the run directories.
+
+    Raises:
+        EffbenchError: a folder that is not a run, runs without model usage, or (without
+            ``allow_mixed``) series evaluated on different problems.
+    """
     series: list[Point] = []
+    problem_sets: dict[str, list[str]] = {}
+    unpriced: set[str] = set()
     for path in run_dirs:
-        rd = RunDir(path)
-        if not rd.exists:
-            raise EffbenchError(f"{path}: not a run directory (no config.json)")
-        alpha = rd.config()["alpha"]
-        groups: dict[str, list[SampleRecord]] = defaultdict(list)
-        for rec in rd.records():
-            if rec.verdict != INFRA:
-                groups[rec.model].append(rec)
-        refine: dict[str, dict[int, list[SampleRecord]]] = defaultdict(dict)
-        for label, recs in groups.items():
-            if "+refine:r" in label:
-                name, _, r = label.partition("+refine:r")
-                refine[name][int(r)] = recs
-            elif any("usage" in r.meta for r in recs):
-                series += parallel_points(f"{label} (parallel)", recs, alpha)
-        for name, rounds in refine.items():
-            series += refine_points(f"{name} (refine)", rounds, alpha)
+        series += _series_of_run(path, problem_sets, unpriced)
     if not series:
         raise EffbenchError("no model samples with token usage in these run directories (curves need model runs)")
-    unit = "usd" if all(p.usd is not None for p in series) and any(p.usd for p in series) else "tokens"
+    mixed = len({tuple(v) for v in problem_sets.values()}) > 1
+    if mixed and not allow_mixed:
+        detail = "; ".join(
+            f"{s}: {len(v)} ({', '.join(v[:4])}{', ...' if len(v) > 4 else ''})" for s, v in problem_sets.items()
+        )
+        raise EffbenchError(
+            f"these runs cover different problems, so their costs and efficiencies are not comparable ({detail}); "
+            "evaluate every model on the same --problems, or pass --allow-mixed-problems to plot them marked"
+        )
+    if mixed:
+        for p in series:
+            p.series = f"{p.series} [{len(problem_sets[p.series])} problems]"
+    unit, reason = _cost_unit(series, unpriced)
     for p in series:
         p.cost = p.usd if unit == "usd" else p.tokens  # type: ignore[assignment]
     mark_pareto(series)
-    return series, unit
+    return Curves(series, unit, reason, mixed, problem_sets)
 
 
-def write_curves(run_dirs: list[Path], out_dir: Path) -> dict[str, Path]:
-    points, unit = collect(run_dirs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = {"cost_unit": unit, "points": [asdict(p) for p in points]}
-    (out_dir / "curves.json").write_text(json.dumps(data, indent=2) + "\n")
+def _boxes_overlap(a: Any, b: Any, pad: float = 1.0) -> bool:
+    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0)
 
+
+def _drawn_texts(fig: Any, text_type: type) -> list[Any]:
+    """Visible, non-empty texts, without the tick labels matplotlib keeps outside the view."""
+    hidden: set[int] = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            eps = (hi - lo) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - eps <= tick.get_loc() <= hi + eps:
+                    hidden.update((id(tick.label1), id(tick.label2)))
+    return [t for t in fig.findobj(text_type) if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+
+
+def text_overlaps(fig: Any) -> list[tuple[str, str]]:
+    """Pairs of visible, non-empty texts of a drawn matplotlib figure whose extents overlap."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in _drawn_texts(fig, Text)]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    return [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if _boxes_overlap(box_a, box_b, pad=0.0)
+    ]
+
+
+_OFFSETS = [(5, 5), (5, -12), (-30, 5), (-30, -12), (8, 14), (8, -22), (-40, 14), (-40, -22), (14, -4), (-48, -4)]
+
+
+def _place_labels(fig: Any, axes: list[Any], labels: list[list[tuple[str, float, float]]]) -> None:
+    """Annotate points where the label overlaps no other text and stays inside its axes; a label
+    with no free place is left out (its point is still drawn, and listed in curves.json)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    taken = [t.get_window_extent(renderer) for t in _drawn_texts(fig, Text)]
+    for ax, items in zip(axes, labels):
+        frame = ax.get_window_extent(renderer)
+        for text, x, y in items:
+            for dx, dy in _OFFSETS:
+                ann = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=7)
+                ann.set_in_layout(False)
+                box = ann.get_window_extent(renderer)
+                inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+                if inside and not any(_boxes_overlap(box, other) for other in taken):
+                    taken.append(box)
+                    break
+                ann.remove()
+
+
+def build_figure(curves: Curves) -> Any:
+    """The figure: efficiency (left) and pass rate (right) against mean cost per problem, with
+    95% intervals over problems, the Pareto front (on efficiency), non-overlapping labels, the
+    cost unit and why, and a legend below the panels."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    points = curves.points
+    fig, (ax_eff, ax_pass) = plt.subplots(1, 2, figsize=(12, 5.5), dpi=120, layout="constrained")
     by_series: dict[str, list[Point]] = defaultdict(list)
     for p in points:
         by_series[p.series].append(p)
+    labels: list[list[tuple[str, float, float]]] = [[], []]
     for name, pts in by_series.items():
         pts = sorted(pts, key=lambda p: p.cost)
-        ax.plot([p.cost for p in pts], [p.eff for p in pts], marker="o", label=name)
-        for p in pts:
-            ax.annotate(p.label, (p.cost, p.eff), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        xs = [p.cost for p in pts]
+        for ax, values, cis, slot in (
+            (ax_eff, [p.eff for p in pts], [p.eff_ci for p in pts], 0),
+            (ax_pass, [p.pass_rate for p in pts], [p.pass_ci for p in pts], 1),
+        ):
+            low = [max(0.0, v - ci[0]) if ci else 0.0 for v, ci in zip(values, cis)]
+            high = [max(0.0, ci[1] - v) if ci else 0.0 for v, ci in zip(values, cis)]
+            ax.errorbar(xs, values, yerr=[low, high], marker="o", capsize=3, label=name if slot == 0 else None)
+            labels[slot] += [(p.label, x, v) for p, x, v in zip(pts, xs, values)]
     front = sorted((p for p in points if p.pareto), key=lambda p: p.cost)
-    ax.step(
+    ax_eff.step(
         [p.cost for p in front],
         [p.eff for p in front],
         where="post",
         linestyle="--",
         color="black",
         linewidth=1,
-        label="Pareto front",
+        label="Pareto front (efficiency)",
     )
-    ax.scatter([p.cost for p in front], [p.eff for p in front], s=90, facecolors="none", edgecolors="black")
-    ax.set_xlabel("mean cost per problem (" + ("USD" if unit == "usd" else "tokens") + ")")
-    ax.set_ylabel("eff@k (refine: best so far)")
-    ax.set_title("Efficiency against test-time cost")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax_eff.scatter([p.cost for p in front], [p.eff for p in front], s=90, facecolors="none", edgecolors="black")
+    unit = "USD" if curves.unit == "usd" else "tokens"
+    for ax, what, values in (
+        (ax_eff, "eff@k (refine: best so far)", [p.eff_ci[1] if p.eff_ci else p.eff for p in points]),
+        (ax_pass, "pass@k (refine: any pass so far)", [p.pass_ci[1] if p.pass_ci else p.pass_rate for p in points]),
+    ):
+        top = max([1.0, *values])
+        ax.set_ylim(0.0, top * 1.12)  # never below 0, even when every value is 0
+        ax.set_xlim(left=0.0, right=max([p.cost for p in points] + [1e-9]) * 1.15)
+        ax.set_xlabel(f"mean cost per problem ({unit}: {curves.unit_reason})", fontsize=8)
+        ax.set_ylabel(what)
+        ax.grid(alpha=0.3)
+    title = "Efficiency and correctness against test-time cost (error bars: 95% bootstrap over problems)"
+    if curves.mixed:
+        title += "\nWARNING: series cover different problems (counts in brackets): not comparable"
+    fig.suptitle(title, fontsize=10)
+    fig.legend(loc="outside lower center", ncols=min(3, len(by_series) + 1), fontsize=8)
+    _place_labels(fig, [ax_eff, ax_pass], labels)
+    return fig
+
+
+def write_curves(run_dirs: list[Path], out_dir: Path, allow_mixed: bool = False) -> dict[str, Path]:
+    """Write curves.json, curves.png and curves.svg into ``out_dir``; returns their paths."""
+    curves = collect(run_dirs, allow_mixed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = {
+        "cost_unit": curves.unit,
+        "cost_unit_reason": curves.unit_reason,
+        "confidence": CONFIDENCE,
+        "mixed_problem_sets": curves.mixed,
+        "problems": curves.problems,
+        "points": [asdict(p) for p in curves.points],
+    }
+    (out_dir / "curves.json").write_text(json.dumps(data, indent=2) + "\n")
+    import matplotlib.pyplot as plt
+
+    fig = build_figure(curves)
     outputs = {"json": out_dir / "curves.json", "png": out_dir / "curves.png", "svg": out_dir / "curves.svg"}
     fig.savefig(outputs["png"])
     fig.savefig(outputs["svg"])

@@ -80,6 +80,7 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
                 "peak_memory_kb": max(r.peak_memory_kb for r in recs),
                 "mean_wall_seconds": sum(r.wall_seconds for r in recs) / n,
                 "mean_cpu_seconds": sum(r.cpu_seconds for r in recs) / n,
+                **_problem_usage(recs),
             }
         usage = _usage_totals([r for recs in grouped[model].values() for r in recs], len(problems))
         overall = {
@@ -95,7 +96,25 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
     for model, count in infra.items():
         if model not in models:
             models[model] = {"overall": {"problems": 0, "infra_failures": count}, "problems": {}}
-    return {"schema": SCHEMA_VERSION, "alpha": alpha, "k": list(ks), "models": models}
+    return {"schema": SCHEMA_VERSION, "alpha": alpha, "k": list(ks), "models": models, **_refinement(records, alpha)}
+
+
+def _problem_usage(records: Sequence[SampleRecord]) -> dict:
+    """``{"usage": ...}`` of one problem's model samples (tokens and money), or nothing."""
+    usage = _usage_totals(records, 1)
+    return {"usage": usage} if usage else {}
+
+
+def _refinement(records: Sequence[SampleRecord], alpha: float) -> dict:
+    """``{"refinement": ...}`` of refine runs, or nothing.
+
+    Per round: the best efficiency so far and the cumulative cost
+    (:func:`effbench.curves.refinement_table`).
+    """
+    from effbench.curves import refinement_table  # curves imports this module
+
+    table = refinement_table(list(records), alpha)
+    return {"refinement": table} if table else {}
 
 
 def _usage_totals(records: Sequence[SampleRecord], problems: int) -> dict | None:
@@ -107,11 +126,17 @@ def _usage_totals(records: Sequence[SampleRecord], problems: int) -> dict | None
     completion = sum(u.get("completion_tokens", 0.0) for u in usages)
     costs = [u.get("cost_usd") for u in usages]
     usd = None if any(c is None for c in costs) else sum(costs)
+    # abandoned attempts (time-outs, dropped connections, refusals): counted apart, and in usd
+    ab_prompt = sum(u.get("abandoned_prompt_tokens", 0.0) for u in usages)
+    ab_completion = sum(u.get("abandoned_completion_tokens", 0.0) for u in usages)
     return {
         "samples": len(usages),
         "prompt_tokens": prompt,
         "completion_tokens": completion,
+        "abandoned_attempts": sum(u.get("abandoned_attempts", 0) for u in usages),
+        "abandoned_prompt_tokens": ab_prompt,
+        "abandoned_completion_tokens": ab_completion,
         "usd": usd,
-        "tokens_per_problem": (prompt + completion) / max(1, problems),
+        "tokens_per_problem": (prompt + completion + ab_prompt + ab_completion) / max(1, problems),
         "usd_per_problem": None if usd is None else usd / max(1, problems),
     }

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import matplotlib.text
 import pytest
 
 from .conftest import MINI
@@ -81,7 +82,10 @@ def test_scripted_model_despite_faults_then_zero_requests(tmp_path, max_choices)
         usage = [r["meta"]["usage"] for r in records]
         assert all(u["completion_tokens"] > 0 and u["prompt_tokens"] > 0 for u in usage)
         total = summary["overall"]["usage"]
-        assert total["usd"] == pytest.approx((total["prompt_tokens"] * 1.0 + total["completion_tokens"] * 2.0) / 1e6)
+        prompt_all = total["prompt_tokens"] + total["abandoned_prompt_tokens"]
+        completion_all = total["completion_tokens"] + total["abandoned_completion_tokens"]
+        assert total["usd"] == pytest.approx((prompt_all * 1.0 + completion_all * 2.0) / 1e6)
+        assert total["abandoned_attempts"] == len(faults)
         sent = len(server.requests)
         again = effbench(
             *model_args(
@@ -142,7 +146,7 @@ def test_refine_rounds_and_curves(tmp_path):
         )
         assert all("sum(range(1, n + 1))" not in json.dumps(r["body"]) for r in server.requests)  # never the reference
     labels = {json.loads(x)["model"] for x in (tmp_path / "ref" / "samples.jsonl").read_text().splitlines()}
-    assert labels == {"scripted-model+refine:r0", "scripted-model+refine:r1"}
+    assert labels == {"scripted-model+refine:round1", "scripted-model+refine:round2"}
     out = effbench(
         "curves",
         str(tmp_path / "par"),
@@ -165,3 +169,274 @@ def test_refine_rounds_and_curves(tmp_path):
     refine_pts = [p for p in data["points"] if p["series"] == "scripted-model (refine)"]
     assert [p["label"] for p in refine_pts] == ["round 1", "round 2"]
     assert refine_pts[1]["cost"] > refine_pts[0]["cost"] and refine_pts[1]["eff"] >= refine_pts[0]["eff"]
+    # the unit and why; 95% intervals over the 2 problems around each mean; a pass@k panel
+    assert data["cost_unit"] == "tokens" and "no price for scripted-model" in data["cost_unit_reason"]
+    for p in data["points"]:
+        low, high = p["eff_ci"]
+        assert low - 1e-9 <= p["eff"] <= high + 1e-9 and p["problems"] == 2
+    from effbench.curves import build_figure, collect, text_overlaps
+
+    fig = build_figure(collect([tmp_path / "par", tmp_path / "ref"]))
+    assert text_overlaps(fig) == []
+    texts = {t.get_text() for t in fig.findobj(matplotlib.text.Text)}
+    assert {"k=1", "round 1"} <= texts and any("tokens: no price" in t for t in texts)
+    assert [ax.get_ylabel().split()[0] for ax in fig.axes] == ["eff@k", "pass@k"]
+
+
+def crowded_curves():
+    """Three series with eight points each, almost on top of each other."""
+    from effbench.curves import Curves, Point
+
+    points = [
+        Point(f"model-{s} (parallel)", f"k={k}", 100.0 * k + s, 100.0 * k + s, None, 0.1 * k, 0.01 * k + 0.001 * s)
+        for s in range(3)
+        for k in range(1, 9)
+    ]
+    return Curves(points, "tokens", "no price for model-0, model-1, model-2 (--prices FILE)")
+
+
+def test_curve_labels_never_overlap_even_when_crowded():
+    """Labels of points that nearly coincide are placed apart or left out; no text of the
+    figure (labels, ticks, axis labels, legend, title) overlaps another."""
+    from effbench.curves import build_figure, text_overlaps
+
+    fig = build_figure(crowded_curves())
+    assert text_overlaps(fig) == []
+    placed = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().startswith("k=")]
+    assert len(placed) >= 6  # and still labels most of what fits
+
+
+def test_curves_zero_efficiency_axis_and_mixed_problem_sets(tmp_path):
+    """All-zero efficiencies keep the y axis at 0 and above; runs on different problem subsets
+    are refused with one line, or plotted marked with --allow-mixed-problems."""
+    with FakeOpenAI(lambda p, i: UNPARSEABLE) as server:
+        for name, extra in (("all", []), ("one", ["--limit", "1"])):
+            out = effbench(
+                *model_args(server, tmp_path / name, "--samples", "2", *FAST_METER, *extra), cache_dir=tmp_path / "c"
+            )
+            assert out.returncode == 0, out.stderr
+    from effbench.curves import build_figure, collect, text_overlaps
+
+    fig = build_figure(collect([tmp_path / "all"]))
+    assert all(ax.get_ylim()[0] == 0.0 and ax.get_ylim()[1] > 0.5 for ax in fig.axes)
+    assert text_overlaps(fig) == []
+    both = [str(tmp_path / "all"), str(tmp_path / "one")]
+    out = effbench("curves", *both, "--out", str(tmp_path / "x"), cache_dir=tmp_path / "c")
+    assert out.returncode == 2 and "cover different problems" in out.stderr and not (tmp_path / "x").exists()
+    out = effbench("curves", *both, "--out", str(tmp_path / "x"), "--allow-mixed-problems", cache_dir=tmp_path / "c")
+    assert out.returncode == 0, out.stderr
+    data = json.loads((tmp_path / "x" / "curves.json").read_text())
+    assert data["mixed_problem_sets"] is True
+    assert {p["series"] for p in data["points"]} == {
+        "scripted-model (parallel) [2 problems]",
+        "scripted-model (parallel, one) [1 problems]",
+    }
+
+
+# the accounting tests need no instruction counts: the time meter spares valgrind's start-up
+FAST_METER = ["--meter", "time"]
+
+
+def records_of(run_dir):
+    return [json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()]
+
+
+def test_single_slot_server_every_attempt_recorded_and_tokens_match_the_server(tmp_path):
+    """Against a one-request-at-a-time server with injected time-outs, errors and dropped
+    connections: every HTTP attempt is in some sample's record (answered ones with usage,
+    abandoned ones with the prompt tokens sent, time and reason); the summary's answered token
+    totals equal the server's own count for the requests it answered, and the abandoned attempts
+    are counted apart, with the prompt tokens the server received for them."""
+    faults = ["stall", "500", "drop_mid", "hang", "drop", "429"]
+    with FakeOpenAI(scripted, faults=faults, max_choices=1, slots=1, token_delay=0.01, hang_seconds=8) as server:
+        out = effbench(
+            *model_args(server, tmp_path / "a", "--samples", "3", "--k", "1,3", "--max-retries", "8", *FAST_METER),
+            cache_dir=tmp_path / "cache",
+        )
+        assert out.returncode == 0, out.stderr
+        assert server.faults_served == faults and server.max_active == 1
+    records = records_of(tmp_path / "a")
+    assert len(records) == 2 * 3
+    attempts = [a for r in records for a in r["meta"]["attempts"]]
+    # a request for several samples is in each of their records, with share = how many
+    assert sum(1 / a["share"] for a in attempts) == pytest.approx(len(server.requests))
+    answered = [a for a in attempts if a["outcome"] == "answered"]
+    abandoned = [a for a in attempts if a["outcome"] == "abandoned"]
+    assert len(answered) == len(server.answered) == 6
+    assert sum(1 / a["share"] for a in abandoned) == pytest.approx(len(faults))
+    reasons = sorted({(a["reason"], a["seconds"]) for a in abandoned})  # one per request
+    reasons = [reason for reason, _ in reasons]
+    assert sum("time-out: no byte for 1 s" in x for x in reasons) == 2, reasons  # stall and hang
+    assert "HTTP 500" in reasons and "HTTP 429" in reasons
+    assert sum(x.startswith("connection dropped") for x in reasons) == 2, reasons
+    assert all(a["seconds"] >= 1.0 for a in abandoned if a["reason"].startswith("time-out"))
+    usage = json.loads(out.stdout)["models"]["scripted-model"]["overall"]["usage"]
+    assert usage["prompt_tokens"] == pytest.approx(server.answered_prompt_tokens)
+    assert usage["completion_tokens"] == pytest.approx(server.answered_completion_tokens)
+    assert usage["abandoned_attempts"] == pytest.approx(len(faults))
+    faulted_prompt = sum(r["prompt_tokens"] for r in server.requests if r["fault"])
+    assert usage["abandoned_prompt_tokens"] == pytest.approx(faulted_prompt)
+    assert usage["abandoned_completion_tokens"] > 0  # the stalled and dropped streams had begun
+    per_problem = json.loads(out.stdout)["models"]["scripted-model"]["problems"]
+    assert sum(p["usage"]["prompt_tokens"] for p in per_problem.values()) == pytest.approx(usage["prompt_tokens"])
+    assert "model requests: 12 sent" in out.stderr
+
+
+@pytest.mark.parametrize("concurrency,queued_timeouts", [(None, False), ("2", True)], ids=["default", "two"])
+def test_default_concurrency_never_times_out_queued_requests(tmp_path, concurrency, queued_timeouts):
+    """A single-slot server that says so (llama.cpp's /props) and generates slowly: with the
+    default concurrency (auto) no request waits in its queue past the silence time-out; forcing 4
+    at once does time out (which shows the test can see it)."""
+    extra = ["--samples", "2", "--max-retries", "8", *FAST_METER]
+    extra += ["--concurrency", concurrency] if concurrency else []
+    with FakeOpenAI(scripted, max_choices=1, slots=1, props=True, token_delay=0.1) as server:
+        out = effbench(*model_args(server, tmp_path / "a", *extra), cache_dir=tmp_path / "cache")
+        assert out.returncode == 0, out.stderr
+    abandoned = [a for r in records_of(tmp_path / "a") for a in r["meta"]["attempts"] if a["outcome"] == "abandoned"]
+    assert bool(abandoned) == queued_timeouts, out.stderr
+    if concurrency is None:
+        assert "1 request(s) at once: the server serves 1 at once (/props total_slots)" in out.stderr
+
+
+def long_or_short(prompt: str, index: int) -> str:
+    """Chain 0's first answer is long (a long comment in the function); every other answer short."""
+    entry = "reverse_words" if "reverse_words" in prompt else "triangle"
+    body = (
+        "return ' '.join(text.split()[::-1])" if entry == "reverse_words" else "return n * (n + 1) // 2 if n > 0 else 0"
+    )
+    arg = "text" if entry == "reverse_words" else "n"
+    padding = "".join(f"    # note {i}: this explains the approach at length\n" for i in range(60))
+    first_round = "Earlier attempts" not in prompt and "previous" not in prompt.lower()
+    comment = padding if first_round and index == 0 else ""
+    return f"```python\ndef {entry}({arg}):\n{comment}    {body}\n```"
+
+
+@pytest.mark.parametrize("props", [False, True], ids=["context-unknown", "context-from-props"])
+def test_refine_survives_context_overflow(tmp_path, props):
+    """`--strategy refine --rounds 3` against a server with a small context: when the client
+    does not know the context, the chains whose follow-up prompt overflows end there, named in the
+    records, the log and the refinement table, and the others go on to round 3; when the server
+    says its context (/props), the long previous code is left out and every chain completes."""
+    with FakeOpenAI(long_or_short, max_choices=1, context=420, props=props) as server:
+        out = effbench(
+            *model_args(server, tmp_path / "r", "--samples", "2", "--strategy", "refine", "--rounds", "3", *FAST_METER),
+            cache_dir=tmp_path / "cache",
+        )
+        assert out.returncode == 0, out.stderr
+        refused = server.refused_context
+    records = records_of(tmp_path / "r")
+    by_round = {r: [x for x in records if x["meta"]["round"] == r] for r in (1, 2, 3)}
+    summary = json.loads(out.stdout)
+    table = summary["refinement"]
+    assert [t["round"] for t in table] == [1, 2, 3]
+    if props:
+        assert refused == 0 and [len(v) for v in by_round.values()] == [4, 4, 4]
+        assert all(not t["chains_ended"] for t in table)
+        return
+    assert refused == 2
+    ended = sorted(f"{x['problem_id']}#{x['sample_index']}" for x in by_round[2] if "chain_end" in x["meta"])
+    assert ended == ["reverse_words#0", "triangle#0"]
+    assert all("context overflow" in x["meta"]["chain_end"] for x in by_round[2] if "chain_end" in x["meta"])
+    assert sorted(x["sample_index"] for x in by_round[3]) == [1, 1]  # the other chains went on
+    assert table[1]["chains_ended"] == ended and table[2]["chains_ended"] == ended
+    assert "chain 0 of triangle ends: context overflow" in out.stderr
+    # the refused attempt is an abandoned attempt of that record, with its prompt tokens
+    overflow = [a for x in by_round[2] for a in x["meta"]["attempts"] if a["reason"].startswith("context overflow")]
+    assert len(overflow) == 2 and all(a["prompt_tokens"] > 420 for a in overflow)
+    # best so far never decreases, cumulative cost never decreases, round numbering from 1
+    effs = [t["best_eff_so_far"] for t in table]
+    costs = [t["cumulative_tokens_per_chain"] for t in table]
+    assert effs == sorted(effs) and costs == sorted(costs)
+    assert {x["model"] for x in records} == {f"scripted-model+refine:round{r}" for r in (1, 2, 3)}
+
+
+def test_completion_mode_stop_sequences_and_generation_settings_are_sent(tmp_path):
+    """Completion mode sends stop sequences that end the function (overridable with --stop),
+    and --top-k and --seed reach the server."""
+    with FakeOpenAI(lambda p, i: "    return n * (n + 1) // 2\n") as server:
+        out = effbench(
+            *model_args(server, tmp_path / "a", "--mode", "completion", "--top-k", "20", "--sampling-seed", "5", *FAST_METER),
+            "--problems",
+            "triangle",
+            cache_dir=tmp_path / "c",
+        )
+        assert out.returncode == 0, out.stderr
+        body = server.requests[-1]["body"]
+        assert body["stop"] == ["\ndef ", "\nclass ", "\nif __name__", "\n```"]
+        assert body["top_k"] == 20 and body["seed"] == 5
+        out = effbench(
+            *model_args(server, tmp_path / "b", "--mode", "completion", "--stop", "\\n\\n\\n", *FAST_METER),
+            "--problems",
+            "triangle",
+            cache_dir=tmp_path / "c",
+        )
+        assert out.returncode == 0, out.stderr
+        assert server.requests[-1]["body"]["stop"] == ["\n\n\n"]
+        out = effbench(
+            *model_args(server, tmp_path / "d", *FAST_METER), "--problems", "triangle", cache_dir=tmp_path / "c"
+        )
+        assert "stop" not in server.requests[-1]["body"]  # chat mode: none by default
+
+
+def test_cache_is_keyed_by_model_not_by_server_address(tmp_path):
+    """The same model restarted on another port answers from the cache: no request is sent."""
+    with FakeOpenAI(scripted) as first:
+        out = effbench(*model_args(first, tmp_path / "a", "--samples", "2", *FAST_METER), cache_dir=tmp_path / "c")
+        assert out.returncode == 0 and first.requests, out.stderr
+    with FakeOpenAI(scripted) as second:
+        assert second.base_url != first.base_url
+        out = effbench(*model_args(second, tmp_path / "b", "--samples", "2", *FAST_METER), cache_dir=tmp_path / "c")
+        assert out.returncode == 0, out.stderr
+        assert second.requests == [] and "0 sent" in out.stderr
+
+
+def test_server_down_is_one_line_with_a_hint(tmp_path):
+    """No server listening: one line that says to start the model server, at once (no minute of
+    retries), and no run directory."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ["evaluate", "--problems-dir", str(MINI), "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"]
+    out = effbench(*args, "--run-dir", str(tmp_path / "run"), cache_dir=tmp_path / "c")
+    assert out.returncode == 2
+    lines = [x for x in out.stderr.splitlines() if x.startswith("effbench: error:")]
+    assert len(lines) == 1 and "is the model server running?" in lines[0], out.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_cost_estimate_before_any_request_limit_and_category(tmp_path):
+    """The estimate (answers, tokens, money) is printed before the first request; a
+    non-interactive stdin goes ahead and says so; --limit and --category choose the problems;
+    an unknown category is one clear line."""
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."scripted-model"]\ninput = 1.0\noutput = 2.0\n')
+    with FakeOpenAI(scripted) as server:
+        args = model_args(
+            server, tmp_path / "a", "--samples", "2", "--max-tokens", "100", "--prices", str(prices), *FAST_METER
+        )
+        env = {"EFFBENCH_CACHE_DIR": str(tmp_path / "c")}
+        out = subprocess.run(
+            [sys.executable, "-m", "effbench", *args, "--limit", "1"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+        )
+        assert out.returncode == 0, out.stderr
+        assert "2 answer(s) to request (0 already cached)" in out.stderr
+        assert "at most 200 completion tokens" in out.stderr and "at most $0.0" in out.stderr
+        assert "stdin is not a terminal: going ahead" in out.stderr
+        assert out.stderr.index("cost estimate") < out.stderr.index("model requests")
+        assert {r["problem_id"] for r in records_of(tmp_path / "a")} == {"reverse_words"}  # first in order
+        out = effbench(
+            *model_args(server, tmp_path / "b", "--category", "number_theory", "--yes", *FAST_METER),
+            cache_dir=tmp_path / "c",
+        )
+        assert out.returncode == 0 and "not a terminal" not in out.stderr, out.stderr
+        assert {r["problem_id"] for r in records_of(tmp_path / "b")} == {"triangle"}
+        sent = len(server.requests)
+        out = effbench(*model_args(server, tmp_path / "d", "--category", "poetry"), cache_dir=tmp_path / "c")
+        assert out.returncode == 2 and "--category poetry: unknown" in out.stderr
+        assert len(server.requests) == sent and not (tmp_path / "d").exists()

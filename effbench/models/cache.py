@@ -1,6 +1,8 @@
-"""On-disk response cache (SQLite): one row per (model, endpoint, prompt, parameters, sample index,
-round). Each answer is committed as soon as it arrives, so a crash loses nothing already answered,
-and a rerun or a resumed run never asks the same question twice."""
+"""On-disk response cache (SQLite): one row per (model identity, prompt, parameters, sample index,
+round). The key never contains the server's address: the same model restarted on another port (or
+served by another host) answers from the same cache. Each answer is committed as soon as it
+arrives, so a crash loses nothing already answered, and a rerun or a resumed run never asks the
+same question twice."""
 
 from __future__ import annotations
 
@@ -8,13 +10,24 @@ import hashlib
 import json
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 
 @dataclass
 class CachedAnswer:
+    """One sample's answer and what obtaining it cost.
+
+    ``prompt_tokens`` and ``completion_tokens`` (tokens) are this sample's share of the answered
+    request's usage; ``latency_seconds`` runs from when the request was sent (not queued) to its
+    last byte. ``attempts`` lists every HTTP attempt made for this sample, the answered one last,
+    each a dict ``{outcome: "answered"|"abandoned", reason, prompt_tokens, completion_tokens,
+    seconds, first_byte_seconds, usage_from_server, share}`` (tokens already divided by ``share``,
+    the number of samples the request was for). ``usage_from_server`` is false when the server
+    streamed no usage and the tokens were counted by the client (see ``client.py``).
+    """
+
     text: str
     prompt_tokens: float
     completion_tokens: float
@@ -22,14 +35,23 @@ class CachedAnswer:
     finish_reason: str | None
     response_id: str
     choices_in_response: int
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    usage_from_server: bool = True
+    first_byte_seconds: float | None = None
+
+
+_FIELDS = {f.name for f in fields(CachedAnswer)}
 
 
 def answer_key(identity: dict[str, Any], sample_index: int) -> str:
+    """The cache key (hex SHA-256) of one sample of one request identity (``Query.identity``)."""
     payload = json.dumps({"identity": identity, "sample": sample_index}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 class ResponseCache:
+    """A thread-safe SQLite table of :class:`CachedAnswer` by :func:`answer_key`."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -39,14 +61,20 @@ class ResponseCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     def get(self, key: str) -> CachedAnswer | None:
+        """The answer stored under ``key``, or None."""
         with self._lock:
             row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
-        return CachedAnswer(**json.loads(row[0])) if row else None
+        if not row:
+            return None
+        data = json.loads(row[0])
+        return CachedAnswer(**{k: v for k, v in data.items() if k in _FIELDS})
 
     def put(self, key: str, answer: CachedAnswer) -> None:
+        """Store (or replace) one answer, committed at once."""
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (key, json.dumps(asdict(answer))))
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._db.close()

@@ -1,53 +1,100 @@
 """The OpenAI-compatible adapter: any server that speaks the OpenAI API (hosted APIs, vLLM, SGLang,
 llama.cpp, Ollama) without code changes.
 
-Requests run concurrently under a limit; 429 (honouring Retry-After), 5xx, time-outs, dropped
-connections and malformed bodies are retried with exponential backoff and jitter, a bounded
-number of times; 401/403/404/400 stop the run with one clear line. Servers that return fewer
-choices than ``n`` (llama.cpp serves one) are asked again for the missing samples; every answer
-is cached with its share of the response's token usage, so nothing is counted twice.
+- Requests are streamed. An attempt is abandoned when the server sends no byte for
+  ``ModelSpec.timeout`` seconds (a time-out on silence, not on total length: a long answer that
+  keeps streaming is never cut), and its latency runs from when it was sent, not queued.
+- How many requests run at once: ``ModelSpec.concurrency``, or, when it is None (``--concurrency
+  auto``), what the server says (llama.cpp's ``/props`` ``total_slots`` or ``/slots``); a local
+  server that says nothing gets 1 (llama-cpp-python serves one request at a time: more would
+  only queue until they time out), vLLM and SGLang 8, a remote host 4 (:func:`probe_server`).
+- 429 (honouring Retry-After), 5xx, time-outs, dropped connections and malformed bodies are
+  retried with exponential backoff and jitter, a bounded number of times; 401/403/404/400 stop
+  the run with one clear line; a 400 that says the prompt exceeds the context is a
+  :class:`ContextOverflow` for that query only (a refinement chain ends there).
+- Every attempt is accounted: an answered one with the server's usage, an abandoned one
+  (time-out, dropped connection, error) with the prompt tokens sent (the server's count for the
+  same prompt when one of its attempts was answered, else an estimate of 4 characters per
+  token), the completion tokens streamed before it broke, the time spent and the reason. A
+  hosted API may bill abandoned attempts, so the cost axes count them.
+- Usage comes from the stream's final chunk (``stream_options.include_usage``); a server that
+  streams none has its completion tokens counted as content chunks (one token each on llama.cpp)
+  and its prompt tokens estimated, marked ``usage_from_server: false``.
+- Servers that return fewer choices than ``n`` (llama.cpp serves one) are asked again for the
+  missing samples; every answer is cached with its share of the response's token usage, so
+  nothing is counted twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import random
+import re
+import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+from urllib.parse import urlparse
 
 from effbench.errors import EffbenchError
 from effbench.models.cache import CachedAnswer, ResponseCache, answer_key
 
+#: characters per token, for estimates only (prompts sent by abandoned attempts, cost estimates)
+CHARS_PER_TOKEN = 4.0
+
+
+class AttemptOutcome(StrEnum):
+    """How one HTTP attempt ended."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model behind an OpenAI-compatible endpoint and how to ask it.
+
+    ``timeout``: seconds of silence (no byte streamed) after which an attempt is abandoned.
+    ``concurrency``: requests in flight at once; None asks the server (:func:`probe_server`).
+    ``stop``: stop sequences (None: the strategy's default for the mode); ``top_k`` is sent as
+    an extra body field (vLLM, SGLang, llama.cpp and Ollama read it; hosted APIs may refuse it).
+    ``context_length``: the server's context in tokens, when known (None: ask the server).
+    """
+
     name: str
     base_url: str
     mode: str = "chat"  # or "completion"
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float = 0.8
     top_p: float = 0.95
+    top_k: int | None = None
     max_tokens: int = 1024
     seed: int | None = None
-    concurrency: int = 4
-    timeout: float = 120.0
+    stop: tuple[str, ...] | None = None
+    concurrency: int | None = None
+    timeout: float = 300.0
     max_retries: int = 5
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
+    context_length: int | None = None
 
     def identity(self) -> dict[str, Any]:
-        """What defines an answer (the cache key): not the key, the timeouts or the concurrency."""
+        """What defines an answer (the cache key): the model's name and the generation settings;
+        not the server's address, the key, the time-outs or the concurrency."""
         return {
             "model": self.name,
-            "base_url": self.base_url.rstrip("/"),
             "mode": self.mode,
             "temperature": self.temperature,
             "top_p": self.top_p,
+            "top_k": self.top_k,
             "max_tokens": self.max_tokens,
             "seed": self.seed,
+            "stop": list(self.stop) if self.stop else None,
         }
 
 
@@ -62,19 +109,157 @@ class Query:
     extra_identity: dict[str, Any] = field(default_factory=dict)
 
     def identity(self, spec: ModelSpec) -> dict[str, Any]:
+        """The cache identity of this prompt under ``spec``."""
         return {**spec.identity(), "messages": self.messages, "prompt": self.prompt, **self.extra_identity}
+
+    def text_length(self) -> int:
+        """Characters of prompt text (for estimates)."""
+        if self.messages is not None:
+            return sum(len(m.get("content") or "") for m in self.messages)
+        return len(self.prompt or "")
+
+
+@dataclass
+class Refused:
+    """No answer for a sample: the server refused its prompt for a reason retrying cannot fix
+    (today: the prompt exceeds the context). ``attempts`` as in :class:`CachedAnswer`."""
+
+    reason: str
+    attempts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class ClientStats:
+    """Counters over a client's life: HTTP attempts, retries, abandoned attempts, cache hits,
+    new answers, and completion tokens streamed (tokens) over ``busy_seconds`` of requests."""
+
     requests: int = 0
     retries: int = 0
+    abandoned: int = 0
     cached: int = 0
     answered: int = 0
+    refused: int = 0
+    completion_tokens: float = 0.0
 
 
 class ModelError(EffbenchError):
     """The endpoint refused the request for a reason retrying cannot fix."""
+
+
+class ContextOverflow(Exception):
+    """The server says the prompt does not fit in the model's context (HTTP 400)."""
+
+
+_CONTEXT_WORDS = re.compile(r"context|too many tokens|too long|exceed", re.I)
+
+
+@dataclass
+class ServerFacts:
+    """What a server says about itself: requests it serves at once (slots), its context length
+    in tokens, what kind of server it is, and where each fact came from."""
+
+    slots: int | None = None
+    context_length: int | None = None
+    kind: str | None = None
+    source: str = ""
+    reachable: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def _is_local(base_url: str) -> bool:
+    host = urlparse(base_url).hostname or ""
+    if host in ("localhost", "") or host.endswith(".local"):
+        return True
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_private or addr.is_link_local
+
+
+def probe_server(base_url: str, api_key: str | None = None, timeout: float = 5.0) -> ServerFacts:
+    """Ask an OpenAI-compatible server how many requests it serves at once and its context.
+
+    Reads llama.cpp's ``GET /props`` (``total_slots``, ``default_generation_settings.n_ctx``) and
+    ``GET /slots``, and ``GET /v1/models`` (``owned_by`` names vLLM and SGLang; ``max_model_len``,
+    llama.cpp's ``meta.n_ctx_train``). Every probe is optional; ``reachable`` is False when no
+    connection could be made at all (the server is not running). Never raises.
+    """
+    import httpx
+
+    facts = ServerFacts()
+    url = base_url.rstrip("/")
+    root = url[: -len("/v1")] if url.endswith("/v1") else url
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    refused = 0
+
+    def get(path: str) -> Any:
+        nonlocal refused
+        try:
+            resp = httpx.get(path, headers=headers, timeout=timeout)
+        except httpx.ConnectError:
+            refused += 1
+            return None
+        except httpx.HTTPError:
+            return None
+        if resp.status_code != 200:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            return None
+
+    props = get(root + "/props")
+    if isinstance(props, dict):
+        slots = props.get("total_slots")
+        if isinstance(slots, int) and slots > 0:
+            facts.slots, facts.source, facts.kind = slots, "/props total_slots", "llama.cpp"
+        n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx")
+        if isinstance(n_ctx, int) and n_ctx > 0:
+            facts.context_length = n_ctx
+    if facts.slots is None:
+        slots_info = get(root + "/slots")
+        if isinstance(slots_info, list) and slots_info:
+            facts.slots, facts.source, facts.kind = len(slots_info), "/slots", "llama.cpp"
+            n_ctx = slots_info[0].get("n_ctx") if isinstance(slots_info[0], dict) else None
+            if facts.context_length is None and isinstance(n_ctx, int) and n_ctx > 0:
+                facts.context_length = n_ctx
+    models = get(url + "/models")
+    if isinstance(models, dict) and isinstance(models.get("data"), list) and models["data"]:
+        first = models["data"][0] if isinstance(models["data"][0], dict) else {}
+        owner = str(first.get("owned_by") or "")
+        if owner in ("vllm", "sglang") and facts.kind is None:
+            facts.kind = owner
+        ctx = first.get("max_model_len") or (first.get("meta") or {}).get("n_ctx_train")
+        if facts.context_length is None and isinstance(ctx, int) and ctx > 0:
+            facts.context_length = ctx
+    facts.reachable = refused < 3 or props is not None or models is not None
+    return facts
+
+
+def choose_concurrency(spec: ModelSpec, facts: ServerFacts | None) -> tuple[int, str]:
+    """(requests in flight, why): the user's number, else what the server says, else a default
+    by kind of server (see the module docstring)."""
+    if spec.concurrency is not None:
+        return spec.concurrency, "--concurrency"
+    if facts is not None and facts.slots:
+        return facts.slots, f"the server serves {facts.slots} at once ({facts.source})"
+    if facts is not None and facts.kind in ("vllm", "sglang"):
+        return 8, f"{facts.kind} batches requests"
+    if _is_local(spec.base_url):
+        return 1, (
+            "a local server that does not say how many requests it serves at once (llama-cpp-python "
+            "serves one); --concurrency N for a batching server"
+        )
+    return 4, "a remote API; --concurrency N to change"
+
+
+def server_down_message(spec: ModelSpec) -> str:
+    """The one line for a server that accepts no connection."""
+    return (
+        f"cannot connect to {spec.base_url} (model {spec.name!r}): is the model server running? "
+        "Start it first (README: 'Serving a model'), or check --base-url"
+    )
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -89,24 +274,89 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
+@dataclass
+class _Reply:
+    texts: list[str]
+    finishes: list[str | None]
+    prompt_tokens: float | None  # the server's count for the request, when it said
+    completion_tokens: float
+    usage_from_server: bool
+    response_id: str
+    first_byte: float | None
+    seconds: float
+
+
+class _Abandoned(Exception):
+    def __init__(self, reason: str, completion_tokens: float, first_byte: float | None, wait: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.completion_tokens = completion_tokens
+        self.first_byte = first_byte
+        self.wait = wait
+
+
+def _abandoned_entry(
+    reason: str, completion_tokens: float, seconds: float, first_byte: float | None, share: int
+) -> dict[str, Any]:
+    return {
+        "outcome": str(AttemptOutcome.ABANDONED),
+        "reason": reason,
+        "prompt_tokens": None,  # filled in when the prompt's token count is known
+        "completion_tokens": completion_tokens / share,
+        "seconds": seconds,
+        "first_byte_seconds": first_byte,
+        "usage_from_server": False,
+        "share": share,
+    }
+
+
 class ModelClient:
-    def __init__(self, spec: ModelSpec, cache: ResponseCache, log: Callable[[str], None] = lambda s: None) -> None:
+    """Asks one model (``spec``) for answers, through ``cache``; ``log`` gets one-line notes."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        cache: ResponseCache,
+        log: Callable[[str], None] = lambda s: None,
+        progress: bool = True,
+    ) -> None:
         self.spec = spec
         self.cache = cache
         self.log = log
+        self.progress = progress
         self.stats = ClientStats()
+        self.facts: ServerFacts | None = None
+        self.concurrency: int | None = None
+        self._stream_usage = True  # asked with stream_options until a server refuses it
+
+    # ---- the server ------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Probe the server once (before the first request): concurrency and context length.
+        Raises ModelError when the server accepts no connection."""
+        if self.concurrency is not None:
+            return
+        key = os.environ.get(self.spec.api_key_env)
+        self.facts = probe_server(self.spec.base_url, key)
+        if not self.facts.reachable:
+            raise ModelError(server_down_message(self.spec))
+        self.concurrency, why = choose_concurrency(self.spec, self.facts)
+        self.log(f"{self.spec.name}: {self.concurrency} request(s) at once: {why}")
+
+    def context_length(self) -> int | None:
+        """The model's context in tokens, if the user or the server said."""
+        if self.spec.context_length:
+            return self.spec.context_length
+        return self.facts.context_length if self.facts else None
 
     def _client(self):  # noqa: ANN202 - openai.AsyncOpenAI
+        import httpx
         import openai
 
         key = os.environ.get(self.spec.api_key_env) or "effbench-no-key"
-        return openai.AsyncOpenAI(base_url=self.spec.base_url, api_key=key, timeout=self.spec.timeout, max_retries=0)
+        timeout = httpx.Timeout(self.spec.timeout, connect=min(10.0, self.spec.timeout), pool=None)
+        return openai.AsyncOpenAI(base_url=self.spec.base_url, api_key=key, timeout=timeout, max_retries=0)
 
-    async def _request(
-        self, client: Any, query: Query, n: int, first_index: int
-    ) -> tuple[list[str | None], Any, float]:
-        import openai
-
+    def _params(self, n: int, first_index: int) -> dict[str, Any]:
         s = self.spec
         params: dict[str, Any] = {
             "model": s.name,
@@ -114,118 +364,282 @@ class ModelClient:
             "top_p": s.top_p,
             "max_tokens": s.max_tokens,
             "n": n,
+            "stream": True,
         }
+        if self._stream_usage:
+            params["stream_options"] = {"include_usage": True}
         if s.seed is not None:
             params["seed"] = s.seed + first_index
-        attempt = 0
-        while True:
-            start = time.monotonic()
-            self.stats.requests += 1
-            try:
-                if s.mode == "chat":
-                    resp = await client.chat.completions.create(messages=query.messages, **params)
-                    texts = [c.message.content if c.message else None for c in resp.choices]
-                    finishes = [c.finish_reason for c in resp.choices]
-                else:
-                    resp = await client.completions.create(prompt=query.prompt, **params)
-                    texts = [c.text for c in resp.choices]
-                    finishes = [c.finish_reason for c in resp.choices]
-                if not isinstance(resp.choices, list):
-                    raise ValueError("response without choices")
-                return [t for t in texts], (resp, finishes), time.monotonic() - start
-            except openai.AuthenticationError as exc:
-                raise ModelError(
-                    f"model {s.name!r} at {s.base_url}: 401 unauthorized; set ${s.api_key_env} ({exc.message})"
-                ) from None
-            except openai.PermissionDeniedError as exc:
-                raise ModelError(f"model {s.name!r} at {s.base_url}: 403 forbidden ({exc.message})") from None
-            except openai.NotFoundError as exc:
-                raise ModelError(
-                    f"model {s.name!r} at {s.base_url}: 404 not found; check --model and --base-url ({exc.message})"
-                ) from None
-            except openai.BadRequestError as exc:
-                raise ModelError(f"model {s.name!r} at {s.base_url}: 400 bad request ({exc.message})") from None
-            except (openai.RateLimitError, openai.InternalServerError, openai.APIStatusError) as exc:
-                status = getattr(exc, "status_code", None)
-                if isinstance(exc, openai.APIStatusError) and status is not None and status < 500 and status != 429:
-                    raise ModelError(f"model {s.name!r} at {s.base_url}: HTTP {status} ({exc.message})") from None
-                reason, wait = f"HTTP {status}", _retry_after(exc)
-            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                reason, wait = type(exc).__name__, None
-            except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as exc:
-                reason, wait = f"malformed response ({type(exc).__name__})", None
-            attempt += 1
-            if attempt > s.max_retries:
-                raise ModelError(
-                    f"model {s.name!r} at {s.base_url}: giving up after {attempt} attempts (last: {reason}); "
-                    "answers received so far are cached: re-run to resume"
-                )
-            self.stats.retries += 1
-            backoff = min(s.backoff_cap, s.backoff_base * 2 ** (attempt - 1))
-            delay = min(60.0, wait) if wait is not None else backoff / 2 + random.uniform(0, backoff / 2)
-            self.log(f"{s.name}: {reason}; retry {attempt}/{s.max_retries} in {delay:.1f}s")
-            await asyncio.sleep(delay)
+        if s.stop:
+            params["stop"] = list(s.stop)
+        if s.top_k is not None:
+            params["extra_body"] = {"top_k": s.top_k}
+        return params
 
-    async def _fill(self, client: Any, query: Query, sem: asyncio.Semaphore) -> dict[int, CachedAnswer]:
-        identity = query.identity(self.spec)
-        out: dict[int, CachedAnswer] = {}
+    async def _attempt(self, client: Any, query: Query, n: int, first_index: int) -> _Reply:
+        """One HTTP attempt; raises _Abandoned (retryable), ContextOverflow or ModelError."""
+        import httpx
+        import openai
+
+        s = self.spec
+        start = time.monotonic()
+        first_byte: float | None = None
+        pieces: dict[int, list[str]] = defaultdict(list)
+        chunks: dict[int, int] = defaultdict(int)
+        finishes: dict[int, str | None] = {}
+        usage: Any = None
+        response_id = ""
+        self.stats.requests += 1
+        try:
+            if s.mode == "chat":
+                stream = await client.chat.completions.create(messages=query.messages, **self._params(n, first_index))
+            else:
+                stream = await client.completions.create(prompt=query.prompt, **self._params(n, first_index))
+            async for chunk in stream:
+                if first_byte is None:
+                    first_byte = time.monotonic() - start
+                response_id = response_id or str(getattr(chunk, "id", "") or "")
+                for c in getattr(chunk, "choices", None) or []:
+                    piece = (c.delta.content if c.delta else None) if s.mode == "chat" else c.text
+                    if piece:
+                        pieces[c.index].append(piece)
+                        chunks[c.index] += 1
+                        self.stats.completion_tokens += 1
+                    if c.finish_reason:
+                        finishes[c.index] = c.finish_reason
+                if getattr(chunk, "usage", None) is not None:
+                    usage = chunk.usage
+        except openai.AuthenticationError as exc:
+            raise ModelError(
+                f"model {s.name!r} at {s.base_url}: 401 unauthorized; set ${s.api_key_env} ({exc.message})"
+            ) from None
+        except openai.PermissionDeniedError as exc:
+            raise ModelError(f"model {s.name!r} at {s.base_url}: 403 forbidden ({exc.message})") from None
+        except openai.NotFoundError as exc:
+            raise ModelError(
+                f"model {s.name!r} at {s.base_url}: 404 not found; check --model and --base-url ({exc.message})"
+            ) from None
+        except openai.BadRequestError as exc:
+            if "stream_options" in str(exc.message) and self._stream_usage:
+                self._stream_usage = False  # an older server: count the stream ourselves
+                raise _Abandoned("the server refuses stream_options", 0, first_byte, 0.0) from None
+            if _CONTEXT_WORDS.search(str(exc.message)):
+                raise ContextOverflow(str(exc.message)) from None
+            raise ModelError(f"model {s.name!r} at {s.base_url}: 400 bad request ({exc.message})") from None
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            if status < 500 and status not in (408, 429):
+                raise ModelError(f"model {s.name!r} at {s.base_url}: HTTP {status} ({exc.message})") from None
+            raise _Abandoned(f"HTTP {status}", sum(chunks.values()), first_byte, _retry_after(exc)) from None
+        except (openai.APITimeoutError, httpx.TimeoutException):
+            raise _Abandoned(f"time-out: no byte for {s.timeout:g} s", sum(chunks.values()), first_byte, None) from None
+        except (openai.APIConnectionError, httpx.TransportError) as exc:
+            refused = isinstance(exc, httpx.ConnectError) or isinstance(exc.__cause__, httpx.ConnectError)
+            reason = "connection refused" if refused else "connection dropped"
+            raise _Abandoned(reason, sum(chunks.values()), first_byte, None) from None
+        except openai.APIError as exc:  # e.g. an error event in the middle of the stream
+            raise _Abandoned(f"server error ({exc.message})"[:200], sum(chunks.values()), first_byte, None) from None
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise _Abandoned(
+                f"malformed response ({type(exc).__name__})", sum(chunks.values()), first_byte, None
+            ) from None
+        seconds = time.monotonic() - start
+        if not pieces and not finishes:
+            raise _Abandoned("malformed response (no choices)", 0, first_byte, None)
+        indices = sorted(set(pieces) | set(finishes))
+        if any(i not in finishes for i in indices):  # the stream ended before the answer did
+            raise _Abandoned("connection dropped mid-answer", sum(chunks.values()), first_byte, None)
+        texts = ["".join(pieces.get(i, [])) for i in indices]
+        if usage is not None and getattr(usage, "completion_tokens", None) is not None:
+            return _Reply(
+                texts,
+                [finishes.get(i) for i in indices],
+                float(getattr(usage, "prompt_tokens", 0) or 0),
+                float(usage.completion_tokens or 0),
+                True,
+                response_id,
+                first_byte,
+                seconds,
+            )
+        return _Reply(
+            texts,
+            [finishes.get(i) for i in indices],
+            None,
+            float(sum(chunks.values())),
+            False,
+            response_id,
+            first_byte,
+            seconds,
+        )
+
+    async def _fill(
+        self, client: Any, query: Query, sem: asyncio.Semaphore, bar: Any
+    ) -> dict[int, CachedAnswer | Refused]:
+        s = self.spec
+        identity = query.identity(s)
+        out: dict[int, CachedAnswer | Refused] = {}
         for i in query.indices:
             hit = self.cache.get(answer_key(identity, i))
             if hit is not None:
                 out[i] = hit
                 self.stats.cached += 1
         missing = [i for i in query.indices if i not in out]
+        abandoned: list[tuple[list[int], dict[str, Any]]] = []  # (samples it was for, attempt)
+        known_prompt: float | None = None  # the server's prompt tokens for this prompt
+
+        def attempts_of(index: int, prompt_tokens: float | None) -> list[dict[str, Any]]:
+            """The abandoned attempts made for ``index``, with the prompt tokens they sent."""
+            sent = prompt_tokens if prompt_tokens is not None else query.text_length() / CHARS_PER_TOKEN
+            return [
+                {**e, "prompt_tokens": sent / e["share"], "usage_from_server": prompt_tokens is not None}
+                for indices, e in abandoned
+                if index in indices
+            ]
+
+        failures = 0
         empty_rounds = 0
         while missing:
             async with sem:
-                texts, (resp, finishes), latency = await self._request(client, query, len(missing), missing[0])
-            got = [(t, f) for t, f in zip(texts, finishes)][: len(missing)]
+                sent_at = time.monotonic()
+                try:
+                    reply = await self._attempt(client, query, len(missing), missing[0])
+                except _Abandoned as exc:
+                    self.stats.abandoned += 1
+                    abandoned.append(
+                        (
+                            list(missing),
+                            _abandoned_entry(
+                                exc.reason,
+                                exc.completion_tokens,
+                                time.monotonic() - sent_at,
+                                exc.first_byte,
+                                len(missing),
+                            ),
+                        )
+                    )
+                    failures += 1
+                    if failures > s.max_retries:
+                        if exc.reason == "connection refused":
+                            raise ModelError(server_down_message(s)) from None
+                        raise ModelError(
+                            f"model {s.name!r} at {s.base_url}: giving up after {failures} attempts "
+                            f"(last: {exc.reason}); answers received so far are cached: re-run to resume"
+                        ) from None
+                    self.stats.retries += 1
+                    backoff = min(s.backoff_cap, s.backoff_base * 2 ** (failures - 1))
+                    delay = backoff / 2 + random.uniform(0, backoff / 2)
+                    if exc.wait is not None:
+                        delay = min(60.0, exc.wait)
+                    self._note(bar, f"{s.name}: {exc.reason}; retry {failures}/{s.max_retries} in {delay:.1f}s")
+                    await asyncio.sleep(delay)
+                    continue
+                except ContextOverflow as exc:
+                    self.stats.refused += len(missing)
+                    reason = f"context overflow: {exc}"
+                    abandoned.append(
+                        (list(missing), _abandoned_entry(reason, 0.0, time.monotonic() - sent_at, None, len(missing)))
+                    )
+                    for i in missing:
+                        out[i] = Refused(reason, attempts_of(i, known_prompt))
+                    if bar is not None:
+                        bar.update(len(missing))
+                    break
+            got = list(zip(reply.texts, reply.finishes))[: len(missing)]
             if not got:
                 empty_rounds += 1
-                if empty_rounds > self.spec.max_retries:
-                    raise ModelError(f"model {self.spec.name!r}: the server keeps returning no choices")
+                if empty_rounds > s.max_retries:
+                    raise ModelError(f"model {s.name!r}: the server keeps returning no choices")
                 continue
-            usage = getattr(resp, "usage", None)
-            prompt_tokens = float(getattr(usage, "prompt_tokens", 0) or 0)
-            completion_tokens = float(getattr(usage, "completion_tokens", 0) or 0)
             share = len(got)
+            if reply.prompt_tokens is not None:
+                known_prompt = reply.prompt_tokens
+            prompt_total = known_prompt if known_prompt is not None else query.text_length() / CHARS_PER_TOKEN
             for (text, finish), index in zip(got, missing):
+                answered = {
+                    "outcome": str(AttemptOutcome.ANSWERED),
+                    "reason": finish or "stop",
+                    "prompt_tokens": prompt_total / share,
+                    "completion_tokens": reply.completion_tokens / share,
+                    "seconds": reply.seconds,
+                    "first_byte_seconds": reply.first_byte,
+                    "usage_from_server": reply.usage_from_server,
+                    "share": share,
+                }
                 answer = CachedAnswer(
                     text=text or "",
-                    prompt_tokens=prompt_tokens / share,
-                    completion_tokens=completion_tokens / share,
-                    latency_seconds=latency,
+                    prompt_tokens=prompt_total / share,
+                    completion_tokens=reply.completion_tokens / share,
+                    latency_seconds=reply.seconds,
                     finish_reason=finish,
-                    response_id=str(getattr(resp, "id", "")),
+                    response_id=reply.response_id,
                     choices_in_response=share,
+                    attempts=[*attempts_of(index, known_prompt), answered],
+                    usage_from_server=reply.usage_from_server,
+                    first_byte_seconds=reply.first_byte,
                 )
-                self.cache.put(answer_key(identity, index), answer)
+                self.cache.put(answer_key(identity, index), answer)  # committed as it arrives
                 out[index] = answer
                 self.stats.answered += 1
-            missing = missing[len(got) :]
+            if bar is not None:
+                bar.update(share)
+                self._postfix(bar)
+            missing = missing[share:]
         return out
 
-    def run(
-        self, queries: list[Query], progress: Callable[[int], None] = lambda n: None
-    ) -> list[dict[int, CachedAnswer]]:
-        """Answers for every query (from the cache where possible), in the order given."""
+    def _note(self, bar: Any, message: str) -> None:
+        if bar is not None:
+            self._postfix(bar)
+            bar.write(message, file=sys.stderr)
+        else:
+            self.log(message)
 
-        async def main() -> list[dict[int, CachedAnswer]]:
+    def _postfix(self, bar: Any) -> None:
+        elapsed = max(1e-9, time.monotonic() - self._started)
+        bar.set_postfix_str(
+            f"{self.stats.completion_tokens / elapsed:.1f} tok/s, {self.stats.retries} retries, "
+            f"{self.stats.abandoned} abandoned",
+            refresh=False,
+        )
+
+    def missing(self, queries: list[Query]) -> int:
+        """How many of the queries' samples are not in the cache (answers to ask for)."""
+        count = 0
+        for q in queries:
+            identity = q.identity(self.spec)
+            count += sum(1 for i in q.indices if self.cache.get(answer_key(identity, i)) is None)
+        return count
+
+    def run(self, queries: list[Query], desc: str = "model answers") -> list[dict[int, CachedAnswer | Refused]]:
+        """Answers for every query (from the cache where possible), in the order given: per query
+        a dict sample index -> :class:`CachedAnswer`, or :class:`Refused` where the server
+        refused the prompt. Raises ModelError when the server is down or keeps failing."""
+        todo = self.missing(queries)
+        if todo:
+            self.prepare()
+
+        async def main() -> list[dict[int, CachedAnswer | Refused]]:
+            from tqdm import tqdm
+
             client = self._client()
-            sem = asyncio.Semaphore(max(1, self.spec.concurrency))
-
-            async def one(q: Query) -> dict[int, CachedAnswer]:
-                result = await self._fill(client, q, sem)
-                progress(len(q.indices))
-                return result
-
+            sem = asyncio.Semaphore(max(1, self.concurrency or 1))
+            self._started = time.monotonic()
+            bar = tqdm(
+                total=todo,
+                desc=desc,
+                unit="answer",
+                file=sys.stderr,
+                disable=not (self.progress and todo),
+                dynamic_ncols=True,
+            )
             try:
-                return await asyncio.gather(*(one(q) for q in queries))
+                return await asyncio.gather(*(self._fill(client, q, sem, bar) for q in queries))
             finally:
+                bar.close()
                 await client.close()
 
         return asyncio.run(main())
 
 
 def usage_of(answer: CachedAnswer) -> dict[str, Any]:
+    """The answer's fields without its text."""
     return asdict(answer) | {"text": None}

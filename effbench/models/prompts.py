@@ -1,6 +1,13 @@
-"""What the model is asked: a system prompt and a template per problem set, and the refinement
-feedback (its previous code, its verdict, its measured cost against the budget; never the
-reference, never an expected answer)."""
+"""What the model is asked: a system prompt and a template per problem set, the stop sequences
+of completion mode, and the refinement feedback (its previous code, its verdict, its measured cost
+against the budget; never the reference, never an expected answer).
+
+A refinement prompt does not grow with the rounds: it holds the task, the latest attempt's code
+(not its prose) and the feedback on it, with one line per earlier round (its verdict and
+efficiency). That is a truncation of the conversation with a summary of what was dropped; where
+the context length is known and the latest code would not fit, the code is left out too, and a
+prompt that still does not fit ends its chain (the server's refusal is recorded with the reason).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,12 @@ TEMPLATE = (
     "and small constant factors. Reply with the complete function (and any helpers or imports) in a "
     "single ```python code block.\n\n```python\n{prompt}```\n"
 )
+
+
+#: Completion mode: a base model continues the prompt past the function; these end it where a new
+#: top-level definition, a main block or a fence starts (at most 4: the OpenAI API's limit).
+#: A problem set overrides them with ``stop = [...]`` in its problemset.toml, a run with ``--stop``.
+COMPLETION_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\n```")
 
 
 def chat_messages(problem: Problem, system_prompt: str | None, template: str | None) -> list[dict[str, str]]:
@@ -53,6 +66,40 @@ def feedback(record: SampleRecord, problem: Problem, alpha: float) -> str:
         "Reply with the complete function in one ```python code block."
     )
     return "\n".join(lines)
+
+
+def refine_chat_messages(
+    problem: Problem,
+    system_prompt: str | None,
+    template: str | None,
+    previous: str | None,
+    note: str,
+    earlier: list[str],
+) -> list[dict[str, str]]:
+    """The conversation for the next round: the task, the latest attempt (its code in a fence,
+    or None to leave it out) and the feedback ``note``, preceded by one line per earlier round."""
+    messages = chat_messages(problem, system_prompt, template)
+    if previous is not None:
+        messages.append({"role": "assistant", "content": f"```python\n{previous.rstrip()}\n```"})
+    else:
+        note = "(Your previous answer is left out: it does not fit in the context.)\n" + note
+    if earlier:
+        note = "Earlier attempts: " + "; ".join(earlier) + ".\n" + note
+    messages.append({"role": "user", "content": note})
+    return messages
+
+
+def refine_completion_prompt(problem: Problem, previous: str | None, note: str, earlier: list[str]) -> str:
+    """Completion mode: the feedback and the latest code as comments above a fresh copy of the
+    prompt (which the model continues)."""
+    lines = []
+    if earlier:
+        lines.append("# Earlier attempts: " + "; ".join(earlier) + ".")
+    if previous is not None:
+        lines.append("# Previous attempt:")
+        lines += ["# " + line for line in previous.rstrip().splitlines()]
+    lines += ["# " + line for line in note.splitlines()]
+    return "\n".join(lines) + "\n" + problem.prompt
 
 
 def _level_of(test_id: str | None) -> int:

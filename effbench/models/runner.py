@@ -1,4 +1,5 @@
-"""``effbench evaluate --model``: validate the options, ask the model, evaluate, account the cost."""
+"""``effbench evaluate --model``: validate the options, estimate the cost, ask the model, evaluate,
+account the cost."""
 
 from __future__ import annotations
 
@@ -12,19 +13,37 @@ from effbench.engine import EngineSettings, SampleRecord
 from effbench.errors import EffbenchError
 from effbench.meters import MeterChoice
 from effbench.models.client import ModelSpec
-from effbench.models.strategies import SamplingPlan
+from effbench.models.prompts import COMPLETION_STOP
+from effbench.models.strategies import CostEstimate, SamplingPlan
 from effbench.problems import ProblemSet
 from effbench.scoring import default_ks
 
 
 @dataclass
 class ModelJob:
+    """A validated model run: which problems, which model, which plan, which k."""
+
     problems: ProblemSet
     ids: list[str]
     spec: ModelSpec
     plan: SamplingPlan
     ks: list[int]
     prices_file: Path | None
+
+    def estimate(self) -> CostEstimate:
+        """Answers, tokens and money the run will ask for (nothing is sent)."""
+        from effbench.models.cache import ResponseCache
+        from effbench.models.client import ModelClient
+        from effbench.models.pricing import load_prices, price_of
+        from effbench.models.strategies import estimate_cost
+
+        price = price_of(self.spec.name, load_prices(self.prices_file))
+        cache = ResponseCache(paths.cache_dir() / "responses.sqlite")
+        try:
+            client = ModelClient(self.spec, cache)
+            return estimate_cost(self.plan, self.spec, client, [self.problems.get(i) for i in self.ids], price)
+        finally:
+            cache.close()
 
     def run(
         self,
@@ -50,11 +69,16 @@ class ModelJob:
         client = ModelClient(self.spec, cache, log)
         config = {
             "k": self.ks,
-            "model": {k: v for k, v in self.spec.__dict__.items()},
+            "model": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.spec.__dict__.items()},
             "plan": self.plan.__dict__,
             "price": None if price is None else price.__dict__,
         }
+        from effbench.models.strategies import first_queries
+
+        problems = [self.problems.get(i) for i in self.ids]
         try:
+            if client.missing(first_queries(self.plan, self.spec, problems)):
+                client.prepare()  # a server that is down is said now, before the run directory exists
             with EvaluationRun(
                 self.problems,
                 choice,
@@ -68,13 +92,14 @@ class ModelJob:
                 extra_config=config,
                 log=log,
             ) as run:
-                run_plan(self.plan, self.spec, client, [self.problems.get(i) for i in self.ids], run, price)
+                run_plan(self.plan, self.spec, client, problems, run, price)
                 records = run.records()
         finally:
             cache.close()
+            st = client.stats
             log(
-                f"model requests: {client.stats.requests} sent ({client.stats.retries} retries), "
-                f"{client.stats.cached} answers from the cache, {client.stats.answered} new"
+                f"model requests: {st.requests} sent ({st.retries} retries, {st.abandoned} abandoned, "
+                f"{st.refused} refused for the context), {st.cached} answers from the cache, {st.answered} new"
             )
         return records
 
@@ -108,18 +133,22 @@ def plan_from_options(
             raise EffbenchError(
                 f"--prompt-template {path}: only {{prompt}} and {{entry_point}} may be filled ({exc})"
             ) from None
+    mode = str(o.get("mode") or "chat")
     spec = ModelSpec(
         name=str(o["model"]),
         base_url=str(o["base_url"]),
-        mode=str(o.get("mode") or "chat"),
+        mode=mode,
         api_key_env=str(o.get("api_key_env") or "OPENAI_API_KEY"),
         temperature=float(o.get("temperature", 0.8)),  # type: ignore[arg-type]
         top_p=float(o.get("top_p", 0.95)),  # type: ignore[arg-type]
+        top_k=o.get("top_k"),  # type: ignore[arg-type]
         max_tokens=int(o.get("max_tokens", 1024)),  # type: ignore[arg-type]
         seed=o.get("seed"),  # type: ignore[arg-type]
-        concurrency=int(o.get("concurrency", 4)),  # type: ignore[arg-type]
-        timeout=float(o.get("request_timeout", 120.0)),  # type: ignore[arg-type]
+        stop=stop_sequences(problems, mode, o.get("stop")),  # type: ignore[arg-type]
+        concurrency=_concurrency(o.get("concurrency")),
+        timeout=float(o.get("request_timeout", 300.0)),  # type: ignore[arg-type]
         max_retries=int(o.get("max_retries", 5)),  # type: ignore[arg-type]
+        context_length=o.get("context_length"),  # type: ignore[arg-type]
     )
     plan = SamplingPlan(
         strategy=str(o.get("strategy") or "parallel"),
@@ -134,3 +163,44 @@ def plan_from_options(
         load_prices(Path(o["prices"]))  # fail now on a broken table
     selected = [p.id for p in problems.select(ids)]
     return ModelJob(problems, selected, spec, plan, ks or default_ks(n), Path(o["prices"]) if o.get("prices") else None)
+
+
+def _concurrency(value: object) -> int | None:
+    """``--concurrency``: a number, or ``auto`` (None: ask the server)."""
+    if value is None or str(value).lower() == "auto":
+        return None
+    try:
+        n = int(str(value))
+    except ValueError:
+        raise EffbenchError(f"--concurrency {value!r}: a number of requests at once, or 'auto'") from None
+    if not 1 <= n <= 256:
+        raise EffbenchError(f"--concurrency {n}: must be between 1 and 256")
+    return n
+
+
+def stop_sequences(problems: ProblemSet, mode: str, given: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The stop sequences sent: ``--stop`` when given (``--stop ''`` sends none), else the problem
+    set's ``stop = [...]`` (problemset.toml), else :data:`COMPLETION_STOP` in completion mode and
+    none in chat mode. At most 4 (the OpenAI API's limit)."""
+    import tomllib
+
+    if given:
+        chosen = tuple(x.encode().decode("unicode_escape") for x in given if x)
+        where = "--stop"
+    else:
+        chosen, where = None, ""
+        meta = Path(getattr(problems, "root", "") or ".") / "problemset.toml"
+        if meta.is_file():
+            try:
+                declared = tomllib.loads(meta.read_text()).get("stop")
+            except (OSError, tomllib.TOMLDecodeError):
+                declared = None
+            if declared is not None:
+                if not isinstance(declared, list) or not all(isinstance(x, str) for x in declared):
+                    raise EffbenchError(f"{meta}: stop must be a list of strings")
+                chosen, where = tuple(declared), f"{meta}: stop"
+        if chosen is None:
+            chosen = COMPLETION_STOP if mode == "completion" else ()
+    if len(chosen) > 4:
+        raise EffbenchError(f"{where}: at most 4 stop sequences (the OpenAI API's limit), got {len(chosen)}")
+    return chosen or None

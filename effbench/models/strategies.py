@@ -3,33 +3,43 @@
 - ``parallel``: N independent samples per problem; eff@k and pass@k for every k <= N come from
   the one set of samples through the unbiased estimators.
 - ``refine``: N chains of R rounds; in each round the model sees its previous code, its verdict
-  and its measured cost against the budget, and is asked for a faster correct version. Records
-  of round r are stored under the model label ``<name>+refine:r<r>``.
+  and its measured cost against the budget, and is asked for a faster correct version (the
+  prompt is bounded: see :mod:`effbench.models.prompts`). Rounds are numbered from 1 everywhere
+  (records, tables, progress, plots): round r's records carry the model label
+  ``<name>+refine:round<r>`` and ``meta.round == r``. A chain whose prompt the server refuses
+  (it exceeds the context) ends there: that round's record is a failed sample whose
+  ``meta.chain_end`` names the reason; its best sample so far stands and the other chains go on.
+
+Every record's ``meta.usage`` holds the answered attempt's tokens (``prompt_tokens``,
+``completion_tokens``), the abandoned attempts' (``abandoned_*``) and ``cost_usd``, the money of
+both (an abandoned attempt may be billed); ``meta.attempts`` lists every attempt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from effbench.engine import SampleRecord
 from effbench.models.cache import CachedAnswer
-from effbench.models.client import ModelClient, ModelSpec, Query
+from effbench.models.client import CHARS_PER_TOKEN, AttemptOutcome, ModelClient, ModelSpec, Query, Refused
 from effbench.models.extract import extract_chat, extract_completion
 from effbench.models.pricing import Price
-from effbench.models.prompts import chat_messages, feedback
+from effbench.models.prompts import chat_messages, feedback, refine_chat_messages, refine_completion_prompt
 from effbench.problems import Problem
 from effbench.run import EvaluationRun
 from effbench.samples import Sample
 
 STRATEGIES = ("parallel", "refine")
+REFINE_MARK = "+refine:round"
 
 
 @dataclass(frozen=True)
 class SamplingPlan:
+    """How many samples (parallel) or chains x rounds (refine), and the prompts."""
+
     strategy: str = "parallel"
     samples: int = 1
     rounds: int = 1
@@ -37,12 +47,61 @@ class SamplingPlan:
     template: str | None = None
 
     def job_hash(self, spec: ModelSpec, problem_ids: list[str]) -> str:
+        """The run directory's identity: model identity, plan and problems (not the address)."""
         data = {"spec": spec.identity(), "plan": asdict(self), "problems": problem_ids}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def round_label(name: str, strategy: str, round_index: int) -> str:
-    return name if strategy == "parallel" else f"{name}+refine:r{round_index}"
+def round_label(name: str, strategy: str, round_number: int) -> str:
+    """The model label of a round's records (round_number counts from 1)."""
+    return name if strategy == "parallel" else f"{name}{REFINE_MARK}{round_number}"
+
+
+def parse_round_label(label: str) -> tuple[str, int] | None:
+    """(model name, round from 1) of a refinement label, or None; reads the earlier ``+refine:rN``
+    (counted from 0) too."""
+    if REFINE_MARK in label:
+        name, _, r = label.partition(REFINE_MARK)
+        return (name, int(r)) if r.isdigit() else None
+    if "+refine:r" in label:
+        name, _, r = label.partition("+refine:r")
+        return (name, int(r) + 1) if r.isdigit() else None
+    return None
+
+
+def usage_meta(answer: CachedAnswer | Refused, price: Price | None) -> dict[str, Any]:
+    """A sample's ``meta.usage``: the answered attempt's tokens, the abandoned attempts' tokens,
+    time and count, and the money of all of them (USD, None without a price)."""
+    attempts = answer.attempts
+    abandoned = [a for a in attempts if a["outcome"] == AttemptOutcome.ABANDONED]
+    ab_prompt = sum(float(a.get("prompt_tokens") or 0.0) for a in abandoned)
+    ab_completion = sum(float(a.get("completion_tokens") or 0.0) for a in abandoned)
+    if isinstance(answer, Refused):
+        prompt = completion = 0.0
+        extra: dict[str, Any] = {"answered": False, "refused": answer.reason}
+    else:
+        prompt, completion = answer.prompt_tokens, answer.completion_tokens
+        extra = {
+            "answered": True,
+            "latency_seconds": answer.latency_seconds,
+            "first_byte_seconds": answer.first_byte_seconds,
+            "finish_reason": answer.finish_reason,
+            "response_id": answer.response_id,
+            "choices_in_response": answer.choices_in_response,
+            "usage_from_server": answer.usage_from_server,
+        }
+    money = price.cost(prompt + ab_prompt, completion + ab_completion) if price else None
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        **extra,
+        # a request made for several samples is split over them, like its tokens
+        "abandoned_attempts": sum(1.0 / max(1, int(a.get("share") or 1)) for a in abandoned),
+        "abandoned_prompt_tokens": ab_prompt,
+        "abandoned_completion_tokens": ab_completion,
+        "abandoned_seconds": sum(float(a.get("seconds") or 0.0) for a in abandoned),
+        "cost_usd": money,
+    }
 
 
 def _to_sample(
@@ -50,33 +109,63 @@ def _to_sample(
     spec: ModelSpec,
     label: str,
     index: int,
-    answer: CachedAnswer,
+    answer: CachedAnswer | Refused,
     price: Price | None,
     extra: dict[str, Any],
 ) -> Sample:
+    meta: dict[str, Any] = {**extra, "usage": usage_meta(answer, price), "attempts": answer.attempts}
+    if isinstance(answer, Refused):
+        meta["extraction"] = answer.reason
+        meta["answer"] = None
+        return Sample(label, problem.id, index, None, f"{spec.name}:{problem.id}:{index}", meta)
     if spec.mode == "chat":
         found = extract_chat(answer.text, problem.entry_point)
     else:
         found = extract_completion(problem.prompt, answer.text, problem.entry_point)
-    money = price.cost(answer.prompt_tokens, answer.completion_tokens) if price else None
-    meta = {
-        **extra,
-        "extraction": found.reason,
-        "extraction_dropped": list(found.dropped),
-        "answer": answer.text,
-        "usage": {
-            "prompt_tokens": answer.prompt_tokens,
-            "completion_tokens": answer.completion_tokens,
-            "latency_seconds": answer.latency_seconds,
-            "finish_reason": answer.finish_reason,
-            "response_id": answer.response_id,
-            "choices_in_response": answer.choices_in_response,
-            "cost_usd": money,
-            "reasoning_chars": found.reasoning_chars,
-            "reasoning_tokens": found.reasoning_tokens(answer.text, answer.completion_tokens),
-        },
-    }
+    meta["extraction"] = found.reason
+    meta["extraction_dropped"] = list(found.dropped)
+    meta["answer"] = answer.text
+    meta["usage"]["reasoning_chars"] = found.reasoning_chars
+    meta["usage"]["reasoning_tokens"] = found.reasoning_tokens(answer.text, answer.completion_tokens)
     return Sample(label, problem.id, index, found.code, f"{spec.name}:{problem.id}:{index}", meta)
+
+
+@dataclass
+class _Chain:
+    code: str | None = None  # the latest attempt's extracted code
+    note: str = ""  # the feedback on it
+    earlier: list[str] | None = None  # one line per earlier round
+    ended: str | None = None
+
+
+def _round_query(
+    plan: SamplingPlan, spec: ModelSpec, problem: Problem, c: int, r: int, chain: _Chain, ctx: int | None
+) -> Query:
+    earlier = (chain.earlier or [])[:-1]
+    previous = chain.code
+    if spec.mode == "chat":
+        messages = refine_chat_messages(problem, plan.system_prompt, plan.template, previous, chain.note, earlier)
+        if ctx and previous is not None and _tokens(messages) + spec.max_tokens > ctx:
+            messages = refine_chat_messages(problem, plan.system_prompt, plan.template, None, chain.note, earlier)
+        return Query((problem.id, c), [c], messages=messages, extra_identity={"round": r})
+    prompt = refine_completion_prompt(problem, previous, chain.note, earlier)
+    if ctx and previous is not None and len(prompt) / CHARS_PER_TOKEN + spec.max_tokens > ctx:
+        prompt = refine_completion_prompt(problem, None, chain.note, earlier)
+    return Query((problem.id, c), [c], prompt=prompt, extra_identity={"round": r})
+
+
+def _tokens(messages: list[dict[str, str]]) -> float:
+    return sum(len(m["content"]) for m in messages) / CHARS_PER_TOKEN
+
+
+def first_queries(plan: SamplingPlan, spec: ModelSpec, problems: list[Problem]) -> list[Query]:
+    """Round 1 (or the only round): one query per problem for every sample or chain."""
+    chains = list(range(plan.samples))
+    if spec.mode == "chat":
+        return [
+            Query((p.id, None), chains, messages=chat_messages(p, plan.system_prompt, plan.template)) for p in problems
+        ]
+    return [Query((p.id, None), chains, prompt=p.prompt) for p in problems]
 
 
 def run_plan(
@@ -86,63 +175,101 @@ def run_plan(
     problems: list[Problem],
     run: EvaluationRun,
     price: Price | None,
-    progress: Callable[[str, int], Any] | None = None,
 ) -> list[SampleRecord]:
     """Ask, extract, evaluate (and for refine: feed back and ask again). Returns every record."""
     records: list[SampleRecord] = []
-    chains = list(range(plan.samples))
-    history: dict[tuple[str, int], list[dict[str, str]]] = {}
     rounds = plan.rounds if plan.strategy == "refine" else 1
-    for r in range(rounds):
-        queries = []
-        for p in problems:
-            if spec.mode == "chat":
-                base = chat_messages(p, plan.system_prompt, plan.template)
-                if r == 0:
-                    queries.append(Query((p.id, None), chains, messages=base))
-                else:
-                    # each chain has its own conversation from round 1 on
-                    for c in chains:
-                        queries.append(Query((p.id, c), [c], messages=history[(p.id, c)], extra_identity={"round": r}))
-            else:
-                if r == 0:
-                    queries.append(Query((p.id, None), chains, prompt=p.prompt))
-                else:
-                    for c in chains:
-                        prompt = history[(p.id, c)][-1]["content"]
-                        queries.append(Query((p.id, c), [c], prompt=prompt, extra_identity={"round": r}))
-        answers = client.run(queries)
-        by_problem = {p.id: p for p in problems}
+    by_problem = {p.id: p for p in problems}
+    state = {(p.id, c): _Chain(earlier=[]) for p in problems for c in range(plan.samples)}
+    for r in range(1, rounds + 1):
+        if r == 1:
+            queries = first_queries(plan, spec, problems)
+        else:
+            ctx = client.context_length()
+            queries = [
+                _round_query(plan, spec, by_problem[pid], c, r - 1, chain, ctx)
+                for (pid, c), chain in state.items()
+                if chain.ended is None
+            ]
+        if not queries:
+            break
+        where = f"round {r}/{rounds}" if rounds > 1 else ""
+        answers = client.run(queries, desc=f"model answers, {where}" if where else "model answers")
         samples: list[Sample] = []
         for q, got in zip(queries, answers):
-            pid = q.tag[0]
-            problem = by_problem[pid]
+            problem = by_problem[q.tag[0]]
             for c in q.indices:
                 extra = {"strategy": plan.strategy, "chain": c, "round": r, "model_name": spec.name}
-                samples.append(
-                    _to_sample(problem, spec, round_label(spec.name, plan.strategy, r), c, got[c], price, extra)
-                )
-        done = run.evaluate(samples, desc=f"round {r + 1}/{rounds}" if rounds > 1 else "samples")
+                if isinstance(got[c], Refused) and plan.strategy == "refine":
+                    extra["chain_end"] = got[c].reason
+                    state[(problem.id, c)].ended = got[c].reason
+                label = round_label(spec.name, plan.strategy, r)
+                samples.append(_to_sample(problem, spec, label, c, got[c], price, extra))
+        done = run.evaluate(samples, desc=f"samples, {where}" if where else "samples")
         records += done
-        if r + 1 < rounds:
-            for s, rec in zip(samples, done):
-                problem = by_problem[s.problem_id]
-                key = (s.problem_id, s.meta["chain"])
-                if spec.mode == "chat":
-                    prev = history.get(key) or chat_messages(problem, plan.system_prompt, plan.template)
-                    history[key] = [
-                        *prev,
-                        {"role": "assistant", "content": s.meta["answer"]},
-                        {"role": "user", "content": feedback(rec, problem, run.settings.alpha)},
-                    ]
-                else:
-                    # completion mode: the feedback becomes a comment above a fresh copy of the prompt
-                    note = "\n".join("# " + line for line in feedback(rec, problem, run.settings.alpha).splitlines())
-                    previous = s.code or problem.prompt
-                    prompt = f"# Previous attempt:\n{_commented(previous)}\n{note}\n{problem.prompt}"
-                    history[key] = [{"role": "user", "content": prompt}]
+        for s in samples:
+            if "chain_end" in s.meta:
+                run.log(f"round {r}: chain {s.index} of {s.problem_id} ends: {s.meta['chain_end'][:160]}")
+        if r == rounds:
+            break
+        for s, rec in zip(samples, done):
+            chain = state[(s.problem_id, s.index)]
+            if chain.ended is not None:
+                continue
+            problem = by_problem[s.problem_id]
+            chain.code = s.code
+            chain.note = feedback(rec, problem, run.settings.alpha)
+            kind = rec.verdict + (f" ({rec.error_type})" if rec.error_type else "")
+            chain.earlier = [*(chain.earlier or []), f"round {r}: {kind}, efficiency {rec.efficiency:.2f}"]
     return records
 
 
-def _commented(code: str) -> str:
-    return "\n".join("# " + line for line in code.splitlines())
+@dataclass
+class CostEstimate:
+    """What a run will ask for, before anything is sent: answers to request (and how many the
+    cache already holds), prompt tokens (estimated at 4 characters per token), completion tokens
+    at most (``max_tokens`` each) and the money at most (USD, None without a price)."""
+
+    answers: int
+    cached: int
+    prompt_tokens: float
+    completion_tokens_max: float
+    usd_max: float | None
+    later_rounds: int = 0
+
+    def describe(self, spec: ModelSpec) -> str:
+        """One paragraph for the terminal."""
+        money = "no price known (tokens only)" if self.usd_max is None else f"at most ${self.usd_max:.4f}"
+        text = (
+            f"cost estimate for {spec.name!r}: {self.answers} answer(s) to request ({self.cached} already cached), "
+            f"~{self.prompt_tokens:,.0f} prompt tokens + at most {self.completion_tokens_max:,.0f} completion "
+            f"tokens, {money}"
+        )
+        if self.later_rounds:
+            text += f"; refinement rounds after the first add up to {self.later_rounds} answer(s) (included)"
+        return text
+
+
+def estimate_cost(
+    plan: SamplingPlan, spec: ModelSpec, client: ModelClient, problems: list[Problem], price: Price | None
+) -> CostEstimate:
+    """Requests, tokens and money of a run, from the cache and the prompts (no request sent).
+    Later refinement rounds are counted as if every chain ran every round, with a prompt of the
+    task, a previous answer of ``max_tokens`` and the feedback."""
+    queries = first_queries(plan, spec, problems)
+    answers = prompt_tokens = 0.0
+    cached = 0
+    for q in queries:
+        missing = client.missing([q])
+        cached += len(q.indices) - missing
+        answers += missing
+        prompt_tokens += missing * q.text_length() / CHARS_PER_TOKEN
+    later = 0
+    if plan.strategy == "refine" and plan.rounds > 1:
+        later = len(problems) * plan.samples * (plan.rounds - 1)
+        mean_prompt = sum(q.text_length() for q in queries) / max(1, len(queries)) / CHARS_PER_TOKEN
+        prompt_tokens += later * (mean_prompt + spec.max_tokens + 150)
+        answers += later
+    completion = answers * spec.max_tokens
+    usd = price.cost(prompt_tokens, completion) if price else None
+    return CostEstimate(int(answers), cached, prompt_tokens, completion, usd, later)
