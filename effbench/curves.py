@@ -142,14 +142,15 @@ class RoundFigures:
 
 
 def refine_rounds(rounds: dict[int, list[SampleRecord]], alpha: float) -> list[RoundFigures]:
-    """Best-so-far and cumulative figures per round from the records of each round."""
+    """Best-so-far and cumulative figures per round from the records of each round; ``rounds``
+    is keyed by the stored round index (from 0, ``meta.round``), the figures are numbered from 1."""
     chains: dict[tuple[str, int], dict[int, SampleRecord]] = defaultdict(dict)
     for r, recs in rounds.items():
         for rec in recs:
             chains[(rec.problem_id, rec.sample_index)][r] = rec
     out = []
     for r in sorted(rounds):
-        fig = RoundFigures(r, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), [])
+        fig = RoundFigures(r + 1, defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), [])
         for (pid, c), chain in sorted(chains.items()):
             upto = [chain[j] for j in sorted(chain) if j <= r]
             if not upto:
@@ -190,7 +191,7 @@ def _split_rounds(records: list[SampleRecord]) -> tuple[dict[str, list[SampleRec
             continue
         parsed = parse_round_label(rec.model)
         if parsed:
-            refine[parsed[0]][parsed[1]].append(rec)
+            refine[parsed[0]][parsed[1] - 1].append(rec)  # keyed by the stored index, from 0
         else:
             plain[rec.model].append(rec)
     return plain, refine

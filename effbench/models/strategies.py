@@ -4,9 +4,10 @@
   the one set of samples through the unbiased estimators.
 - ``refine``: N chains of R rounds; in each round the model sees its previous code, its verdict
   and its measured cost against the budget, and is asked for a faster correct version (the
-  prompt is bounded: see :mod:`effbench.models.prompts`). Rounds are numbered from 1 everywhere
-  (records, tables, progress, plots): round r's records carry the model label
-  ``<name>+refine:round<r>`` and ``meta.round == r``. A chain whose prompt the server refuses
+  prompt is bounded: see :mod:`effbench.models.prompts`). Rounds are numbered from 1 wherever
+  they are shown (model labels in tables, progress, plots, the refinement table): round r's
+  records carry the model label ``<name>+refine:round<r>``; the stored index ``meta.round`` is
+  r - 1 (as the records layer and the leaderboard read it). A chain whose prompt the server refuses
   (it exceeds the context) ends there: that round's record is a failed sample whose
   ``meta.chain_end`` names the reason; its best sample so far stands and the other chains go on.
 
@@ -199,7 +200,7 @@ def run_plan(
         for q, got in zip(queries, answers):
             problem = by_problem[q.tag[0]]
             for c in q.indices:
-                extra = {"strategy": plan.strategy, "chain": c, "round": r, "model_name": spec.name}
+                extra = {"strategy": plan.strategy, "chain": c, "round": r - 1, "model_name": spec.name}
                 if isinstance(got[c], Refused) and plan.strategy == "refine":
                     extra["chain_end"] = got[c].reason
                     state[(problem.id, c)].ended = got[c].reason
