@@ -240,6 +240,13 @@ _dataset_option = click.option(
     help="The model's context in tokens (default: what the server says, if it does); keeps refinement "
     "prompts within it.",
 )
+@click.option(
+    "--stream/--no-stream",
+    default=True,
+    show_default=True,
+    help="Stream answers (time-out on silence); --no-stream for servers that stream no token usage "
+    "(llama-cpp-python): exact counts, time-out on the whole answer.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Send the requests without asking after the cost estimate.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N problems (after selection).")
 @click.option("--category", "categories", default=None, help="Only problems of these categories (comma-separated).")

@@ -440,3 +440,26 @@ def test_cost_estimate_before_any_request_limit_and_category(tmp_path):
         out = effbench(*model_args(server, tmp_path / "d", "--category", "poetry"), cache_dir=tmp_path / "c")
         assert out.returncode == 2 and "--category poetry: unknown" in out.stderr
         assert len(server.requests) == sent and not (tmp_path / "d").exists()
+
+
+def test_server_without_stream_usage_is_said_and_no_stream_counts_exactly(tmp_path):
+    """A server that streams no usage (llama-cpp-python): tokens are counted and marked as such,
+    and the log says so; --no-stream takes the server's exact usage, equal to its own books."""
+    with FakeOpenAI(scripted, max_choices=1, stream_usage=False) as server:
+        out = effbench(*model_args(server, tmp_path / "a", "--samples", "2", *FAST_METER), cache_dir=tmp_path / "c")
+        assert out.returncode == 0, out.stderr
+        assert "the server streams no token usage" in out.stderr
+        usage = [r["meta"]["usage"] for r in records_of(tmp_path / "a")]
+        assert all(u["usage_from_server"] is False and u["completion_tokens"] > 0 for u in usage)
+        # the streamed chunks are the server's tokens: the count is right, the prompt an estimate
+        assert sum(u["completion_tokens"] for u in usage) == server.answered_completion_tokens
+        server.answered.clear()
+        out = effbench(
+            *model_args(server, tmp_path / "b", "--samples", "2", "--no-stream", "--temperature", "0.5", *FAST_METER),
+            cache_dir=tmp_path / "c",
+        )
+        assert out.returncode == 0, out.stderr
+        assert all("stream" not in r["body"] for r in server.requests[-4:])
+        summary = json.loads(out.stdout)["models"]["scripted-model"]["overall"]["usage"]
+        assert summary["prompt_tokens"] == server.answered_prompt_tokens
+        assert summary["completion_tokens"] == server.answered_completion_tokens

@@ -18,7 +18,10 @@ llama.cpp, Ollama) without code changes.
   token), the completion tokens streamed before it broke, the time spent and the reason. A
   hosted API may bill abandoned attempts, so the cost axes count them.
 - Usage comes from the stream's final chunk (``stream_options.include_usage``); a server that
-  streams none has its completion tokens counted as content chunks (one token each on llama.cpp)
+  streams none (llama-cpp-python) has its completion tokens counted as content chunks (one token
+  each on llama.cpp), said once on stderr; ``stream=False`` (``--no-stream``) asks for whole
+  responses instead, with the server's exact usage and a time-out on the whole answer. A server
+  that streams none
   and its prompt tokens estimated, marked ``usage_from_server: false``.
 - Servers that return fewer choices than ``n`` (llama.cpp serves one) are asked again for the
   missing samples; every answer is cached with its share of the response's token usage, so
@@ -82,6 +85,7 @@ class ModelSpec:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     context_length: int | None = None
+    stream: bool = True
 
     def identity(self) -> dict[str, Any]:
         """What defines an answer (the cache key): the model's name and the generation settings;
@@ -295,6 +299,18 @@ class _Abandoned(Exception):
         self.wait = wait
 
 
+async def _as_chunks(response: Any, mode: str) -> Any:
+    """A whole (non-streamed) response as one chunk of the stream's shape, usage included."""
+    from types import SimpleNamespace
+
+    choices = []
+    for c in response.choices or []:
+        text = (c.message.content if c.message else None) if mode == "chat" else c.text
+        delta = SimpleNamespace(content=text)
+        choices.append(SimpleNamespace(index=c.index, delta=delta, text=text, finish_reason=c.finish_reason or "stop"))
+    yield SimpleNamespace(id=response.id, choices=choices, usage=response.usage)
+
+
 def _abandoned_entry(
     reason: str, completion_tokens: float, seconds: float, first_byte: float | None, share: int
 ) -> dict[str, Any]:
@@ -328,6 +344,7 @@ class ModelClient:
         self.facts: ServerFacts | None = None
         self.concurrency: int | None = None
         self._stream_usage = True  # asked with stream_options until a server refuses it
+        self._said_no_usage = False
 
     # ---- the server ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -364,9 +381,10 @@ class ModelClient:
             "top_p": s.top_p,
             "max_tokens": s.max_tokens,
             "n": n,
-            "stream": True,
         }
-        if self._stream_usage:
+        if s.stream:
+            params["stream"] = True
+        if s.stream and self._stream_usage:
             params["stream_options"] = {"include_usage": True}
         if s.seed is not None:
             params["seed"] = s.seed + first_index
@@ -395,6 +413,8 @@ class ModelClient:
                 stream = await client.chat.completions.create(messages=query.messages, **self._params(n, first_index))
             else:
                 stream = await client.completions.create(prompt=query.prompt, **self._params(n, first_index))
+            if not s.stream:
+                stream = _as_chunks(stream, s.mode)
             async for chunk in stream:
                 if first_byte is None:
                     first_byte = time.monotonic() - start
@@ -460,6 +480,12 @@ class ModelClient:
                 response_id,
                 first_byte,
                 seconds,
+            )
+        if not self._said_no_usage:
+            self._said_no_usage = True
+            self.log(
+                f"{s.name}: the server streams no token usage: completion tokens are counted as streamed chunks "
+                "and prompt tokens estimated (usage_from_server: false); --no-stream for its exact count"
             )
         return _Reply(
             texts,

@@ -149,6 +149,7 @@ def plan_from_options(
         timeout=float(o.get("request_timeout", 300.0)),  # type: ignore[arg-type]
         max_retries=int(o.get("max_retries", 5)),  # type: ignore[arg-type]
         context_length=o.get("context_length"),  # type: ignore[arg-type]
+        stream=bool(o.get("stream", True)),
     )
     plan = SamplingPlan(
         strategy=str(o.get("strategy") or "parallel"),
