@@ -355,7 +355,9 @@ def test_completion_mode_stop_sequences_and_generation_settings_are_sent(tmp_pat
     and --top-k and --seed reach the server."""
     with FakeOpenAI(lambda p, i: "    return n * (n + 1) // 2\n") as server:
         out = effbench(
-            *model_args(server, tmp_path / "a", "--mode", "completion", "--top-k", "20", "--sampling-seed", "5", *FAST_METER),
+            *model_args(
+                server, tmp_path / "a", "--mode", "completion", "--top-k", "20", "--sampling-seed", "5", *FAST_METER
+            ),
             "--problems",
             "triangle",
             cache_dir=tmp_path / "c",
