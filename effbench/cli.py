@@ -572,6 +572,13 @@ def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None
 @click.option("--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 256), default=None)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
+@click.option(
+    "--seed",
+    "input_seed",
+    default="effbench-problems-check",
+    show_default=True,
+    help="Seed of the generated inputs the check runs on (fixed, so a check is reproducible).",
+)
 def problems_check(
     problem_ids: tuple[str, ...],
     problems_dir: str | None,
@@ -580,6 +587,7 @@ def problems_check(
     meter: str,
     workers: int | None,
     no_cache: bool,
+    input_seed: str,
 ) -> None:
     """Validate problems: examples, tests, generator, tier agreement, budgets. Non-zero on failure."""
     from concurrent.futures import ThreadPoolExecutor
@@ -599,7 +607,11 @@ def problems_check(
     failures = 0
     with open_sandbox("local", choice.meter, workers=workers) as box:
         evaluator = Evaluator(
-            box, choice.meter, EngineSettings(), cache, environment_fingerprint(choice.meter, "local")
+            box,
+            choice.meter,
+            EngineSettings(input_seed=input_seed),
+            cache,
+            environment_fingerprint(choice.meter, "local"),
         )
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for result in pool.map(lambda p: check_problem(p, evaluator), selected):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from effbench.engine import SampleRecord
 from effbench.problems import Problem
+from effbench.verdicts import ErrorKind, Verdict
 
 SYSTEM_PROMPT = (
     "You are an expert Python programmer. You write correct code that is as efficient as possible: "
@@ -38,7 +39,7 @@ def chat_messages(problem: Problem, system_prompt: str | None, template: str | N
 
 def feedback(record: SampleRecord, problem: Problem, alpha: float) -> str:
     """What the model is told about its previous attempt."""
-    if record.error_type == "NoCode":
+    if record.error_type == ErrorKind.NO_CODE:
         return (
             "I could not find a complete Python function named "
             f"`{problem.entry_point}` in your answer. Reply with the whole function in one ```python code block."
@@ -47,7 +48,11 @@ def feedback(record: SampleRecord, problem: Problem, alpha: float) -> str:
     sizes = [lv.size for lv in problem.levels]
     if record.failed:
         where = f" on a test of size {sizes[_level_of(record.failed_test)]}" if record.failed_test else ""
-        what = {"wrong": "returned a wrong answer", "error": f"raised {record.error_type}", "killed": "was killed"}
+        what = {
+            Verdict.WRONG: "returned a wrong answer",
+            Verdict.ERROR: f"raised {record.error_type}",
+            Verdict.KILLED: "was killed",
+        }
         detail = what.get(record.verdict, record.verdict)
         return (
             f"Your previous code {detail}{where}. Fix it: return a correct and efficient version "

@@ -15,9 +15,9 @@ def generate(size: int, rng: random.Random) -> list:
 
 
 def check_input(grid: list, steps: int) -> None:
-    assert 3 <= len(grid) <= 64
+    assert 3 <= len(grid) <= 160
     cols = len(grid[0])
-    assert 3 <= cols <= 64
+    assert 3 <= cols <= 160
     assert all(isinstance(row, str) and len(row) == cols and set(row) <= {"#", "."}
                for row in grid)
-    assert isinstance(steps, int) and 0 <= steps <= 64
+    assert isinstance(steps, int) and 0 <= steps <= 160

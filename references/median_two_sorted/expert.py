@@ -1,10 +1,10 @@
-"""O(log min(m, n)): binary search for the split of the shorter list that balances both halves."""
+"""O(log min(i, j)) per query: binary search for the split of the shorter prefix that balances both
+halves; O(q log(m + n)) in all."""
 
 
-def median_two_sorted(a, b):
-    if len(a) > len(b):
-        a, b = b, a
-    m, n = len(a), len(b)
+def _median(a, m, b, n):
+    if m > n:
+        a, m, b, n = b, n, a, m
     half = (m + n + 1) // 2
     lo, hi = 0, m
     while True:
@@ -31,3 +31,7 @@ def median_two_sorted(a, b):
     else:
         right = a[i] if a[i] < b[j] else b[j]
     return (left + right) / 2
+
+
+def median_two_sorted(a, b, queries):
+    return [_median(a, i, b, j) for i, j in queries]
