@@ -588,11 +588,13 @@ def _bare_chunks(text: str) -> list[str]:
 
 
 def _adapt_class(code: str, cls: ast.ClassDef, entry: str) -> str:
+    """Append a module-level ``entry`` calling the method on a fresh instance of ``cls``.
+
+    The ``typing`` names the code reads without importing them are imported (LeetCode's
+    environment does so).
+    """
     tree = ast.parse(code)
-    unbound = set()
-    for n in tree.body:
-        if n is not None:
-            unbound |= _globals_used(n)
+    unbound = set().union(*(_globals_used(n) for n in tree.body))
     bound = set().union(*(_bound(n) for n in tree.body))
     typing_names = sorted((unbound - bound) & _TYPING_NAMES)
     header = f"from typing import {', '.join(typing_names)}\n\n" if typing_names else ""
