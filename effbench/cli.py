@@ -226,7 +226,9 @@ _dataset_option = click.option(
 )
 @click.option("--max-retries", type=click.IntRange(0, 50), default=5, show_default=True)
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Price table overrides.")
-@click.option("--top-k", type=click.IntRange(1), default=None, help="top_k sampling (servers that support it).")
+@click.option(
+    "--top-k", type=click.IntRange(1, 1 << 20), default=None, help="top_k sampling (servers that support it)."
+)
 @click.option(
     "--stop",
     multiple=True,
@@ -235,7 +237,7 @@ _dataset_option = click.option(
 )
 @click.option(
     "--context-length",
-    type=click.IntRange(16),
+    type=click.IntRange(16, 1 << 24),
     default=None,
     help="The model's context in tokens (default: what the server says, if it does); keeps refinement "
     "prompts within it.",

@@ -138,7 +138,10 @@ EVALUATE_NUMBERS = [
     ("--max-tokens", "0"),
     ("--sampling-seed", "-1"),
     ("--workers", "0"),
-    ("--concurrency", "100000"),
+    ("--top-k", "0"),
+    ("--top-k", "99999999999"),
+    ("--context-length", "8"),
+    ("--limit", "0"),
     ("--max-retries", "-1"),
     ("--rounds", "0"),
 ]
@@ -153,6 +156,15 @@ def test_evaluate_refuses_non_finite_and_out_of_range_numbers(tmp_path, earlier,
     before = snapshot(earlier)
     out = effbench(*evaluate_into(earlier, good, option, value), env=env)
     assert_refused(out, f"evaluate: Invalid value for '{option}'", earlier, before)
+
+
+@pytest.mark.parametrize("value", ["0", "100000", "nan"])
+def test_model_concurrency_is_bounded(earlier, env, value):
+    """--concurrency (a number or auto) is checked with the model options, before any request."""
+    args = ["evaluate", "--problems-dir", str(MINI), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    before = snapshot(earlier)
+    out = effbench(*args, "--run-dir", str(earlier), "--concurrency", value, env=env)
+    assert_refused(out, "--concurrency", earlier, before)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0.5", "1e6"])
