@@ -12,10 +12,13 @@ re-raised (the CLI exits with 130).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
@@ -48,6 +51,25 @@ def _progress(total: int, desc: str, enabled: bool, unit: str = "sample"):  # no
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the block (main thread only); it is raised right after."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) in (
+        signal.SIG_IGN,
+        None,
+    ):
+        yield
+        return
+    pending: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if pending:
+        raise KeyboardInterrupt
 
 
 class EvaluationRun:
@@ -190,9 +212,12 @@ class EvaluationRun:
         return summary
 
     def _record(self, record: SampleRecord) -> None:
-        if record.key not in self._done:  # once, even when Ctrl-C lands between the two lines
-            self.rundir.append(record)
-            self._done[record.key] = record
+        # Ctrl-C is held back while a record is written and marked done, so a sample is recorded
+        # exactly once: never half, never twice
+        with _sigint_deferred():
+            if record.key not in self._done:
+                self.rundir.append(record)
+                self._done[record.key] = record
 
     def evaluate(self, samples: Sequence[Sample], desc: str = "samples") -> list[SampleRecord]:
         """Records for the samples, in order: finished ones from the run directory, others run now.
