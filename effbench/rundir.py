@@ -90,6 +90,8 @@ class RunDir:
                     )
             if config.get("input_seed") is None or "input_seed" not in old:
                 config["input_seed"] = old.get("input_seed")
+                if "input_seed_source" in old:
+                    config["input_seed_source"] = old["input_seed_source"]
             elif config["input_seed"] != old.get("input_seed"):
                 raise EffbenchError(
                     f"{self.path}: cannot resume: --seed differs from the run's input seed "
