@@ -18,6 +18,13 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _verdict(verdict: str, count: int, error_types: dict | None) -> str:
+    """``verdict:count``, with the error types for ``error`` (``error:3(NoCode:2,ValueError:1)``)."""
+    if verdict == "error" and error_types:
+        return f"error:{count}(" + ",".join(f"{t}:{n}" for t, n in error_types.items()) + ")"
+    return f"{verdict}:{count}"
+
+
 def render(summary: dict, per_problem: bool = True) -> str:
     """A summary (see :func:`effbench.summary.summarize`) as plain-text tables, one per model."""
     ks = summary["k"]
@@ -29,7 +36,7 @@ def render(summary: dict, per_problem: bool = True) -> str:
         rows = [header]
         if per_problem:
             for pid, p in data["problems"].items():
-                verdicts = ",".join(f"{v}:{c}" for v, c in sorted(p["verdicts"].items()))
+                verdicts = ",".join(_verdict(v, c, p.get("error_types")) for v, c in sorted(p["verdicts"].items()))
                 rows.append(
                     [pid, str(p["n"]), str(p["correct"])]
                     + [_fmt(p["pass@k"][str(k)]) for k in ks]

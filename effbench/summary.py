@@ -81,6 +81,7 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
                 "mean_wall_seconds": sum(r.wall_seconds for r in recs) / n,
                 "mean_cpu_seconds": sum(r.cpu_seconds for r in recs) / n,
                 **_problem_usage(recs),
+                **_error_types(recs),
             }
         usage = _usage_totals([r for recs in grouped[model].values() for r in recs], len(problems))
         overall = {
@@ -103,6 +104,15 @@ def _problem_usage(records: Sequence[SampleRecord]) -> dict:
     """``{"usage": ...}`` of one problem's model samples (tokens and money), or nothing."""
     usage = _usage_totals(records, 1)
     return {"usage": usage} if usage else {}
+
+
+def _error_types(records: Sequence[SampleRecord]) -> dict:
+    """``{"error_types": {type: count}}`` of the samples whose verdict is ``error``, or nothing."""
+    kinds: dict[str, int] = defaultdict(int)
+    for r in records:
+        if r.verdict == Verdict.ERROR:
+            kinds[str(r.error_type or "unknown")] += 1
+    return {"error_types": dict(sorted(kinds.items()))} if kinds else {}
 
 
 def _refinement(records: Sequence[SampleRecord], alpha: float) -> dict:

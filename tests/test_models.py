@@ -217,6 +217,8 @@ def test_curves_zero_efficiency_axis_and_mixed_problem_sets(tmp_path):
             assert out.returncode == 0, out.stderr
     from effbench.curves import build_figure, collect, text_overlaps
 
+    table = effbench("score", str(tmp_path / "all"), cache_dir=tmp_path / "c")
+    assert "error:2(NoCode:2)" in table.stdout, table.stdout  # the table names the error type
     fig = build_figure(collect([tmp_path / "all"]))
     assert all(ax.get_ylim()[0] == 0.0 and ax.get_ylim()[1] > 0.5 for ax in fig.axes)
     assert text_overlaps(fig) == []

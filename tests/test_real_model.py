@@ -114,6 +114,8 @@ def test_real_model_both_strategies(server, tmp_path):
         "7",
         "--json",
         "--yes",
+        "--meter",
+        "time",  # the accounting is what is checked: no valgrind start-up in CI
     ]
     runs = {"parallel": ["--samples", "2"], "refine": ["--samples", "1", "--strategy", "refine", "--rounds", "2"]}
     for strategy, extra in runs.items():
