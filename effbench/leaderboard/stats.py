@@ -119,12 +119,14 @@ def win_matrices(scores: np.ndarray) -> np.ndarray:
     return w
 
 
-def bradley_terry(wins: np.ndarray, prior_sd: float = BT_PRIOR_SD) -> np.ndarray:
+def bradley_terry(wins: np.ndarray, prior_sd: float = BT_PRIOR_SD, start: np.ndarray | None = None) -> np.ndarray:
     """Bradley-Terry log-strengths ``theta`` (shape ``(R,)``, mean 0) from a win matrix.
 
     ``P(i beats j) = sigmoid(theta_i - theta_j)``; ``wins[i, j]`` counts i's wins over j (ties as
     halves). Maximises ``sum_ij wins[i, j] * log sigmoid(theta_i - theta_j) - |theta|^2 / (2 sd^2)``
-    by a trust-region Newton method (``trust-exact``) with the exact gradient and Hessian.
+    by a trust-region Newton method (``trust-exact``) with the exact gradient and Hessian, from
+    ``start`` (default zeros; a bootstrap refit starts from the full-data estimate). The objective
+    is strictly convex, so the start changes the iterations, not the answer.
     """
     from scipy.optimize import minimize
     from scipy.special import expit, log_expit
@@ -149,7 +151,8 @@ def bradley_terry(wins: np.ndarray, prior_sd: float = BT_PRIOR_SD) -> np.ndarray
         np.fill_diagonal(h, c.sum(axis=1) + lam)
         return h
 
-    res = minimize(objective, np.zeros(r), jac=True, hess=hessian, method="trust-exact", options={"gtol": 1e-9})
+    x0 = np.zeros(r) if start is None else np.asarray(start, dtype=float)
+    res = minimize(objective, x0, jac=True, hess=hessian, method="trust-exact", options={"gtol": 1e-9})
     return res.x - res.x.mean()
 
 
@@ -171,13 +174,14 @@ def bradley_terry_intervals(
     from scipy import stats
 
     per_problem = win_matrices(scores)
-    ratings = elo(bradley_terry(per_problem.sum(axis=0)))
+    theta = bradley_terry(per_problem.sum(axis=0))
+    ratings = elo(theta)
     p = per_problem.shape[0]
     if p < 2 or per_problem.shape[1] < 2:
         return ratings, None
 
     def statistic(idx: np.ndarray) -> np.ndarray:
-        return elo(bradley_terry(per_problem[np.asarray(idx, dtype=int)].sum(axis=0)))
+        return elo(bradley_terry(per_problem[np.asarray(idx, dtype=int)].sum(axis=0), start=theta))
 
     res = stats.bootstrap(
         (np.arange(p),),
