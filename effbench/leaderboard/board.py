@@ -57,8 +57,8 @@ class Settings:
             "paired_test": "two-sided paired permutation (sign-flip) test of the mean per-problem eff@1 "
             "difference between adjacent rows (scipy.stats.permutation_test, permutation_type='samples'; "
             "exact when 2^problems <= permutation_resamples)",
-            "ratings": "Bradley-Terry from per-problem eff@1 comparisons (a win to the higher, ties split), "
-            "MAP under a N(0, 1) prior on log-strengths (scipy.optimize.minimize), Elo scale "
+            "ratings": "Bradley-Terry from per-problem eff@1 comparisons (a win to the higher, ties within "
+            "1e-4 split), MAP under a N(0, 1) prior on log-strengths (scipy.optimize.minimize), Elo scale "
             "1000 + 400*theta/ln(10), percentile bootstrap over problems",
         }
 

@@ -7,8 +7,9 @@
   ``permutation_type="samples"``; exact, over all ``2^P`` sign patterns, when ``2^P`` does not
   exceed the number of resamples);
 - :func:`bradley_terry` : Bradley-Terry strengths from per-problem comparisons of eff@1 (a win to
-  the higher, ties split), the maximum a posteriori estimate under a standard normal prior on the
-  log-strengths (which keeps a row that wins every comparison finite), fitted with
+  the higher, ties within :data:`TIE_TOLERANCE` split), the maximum a posteriori estimate under a
+  standard normal prior on the log-strengths (which keeps a row that wins every comparison
+  finite), fitted with
   ``scipy.optimize.minimize``; :func:`bradley_terry_intervals` bootstraps it over problems.
 
 Bradley, R. A. and Terry, M. E. (1952), "Rank analysis of incomplete block designs".
@@ -28,6 +29,9 @@ ELO_BASE = 1000.0
 ELO_SCALE = 400.0 / math.log(10.0)
 #: standard deviation of the normal prior on Bradley-Terry log-strengths
 BT_PRIOR_SD = 1.0
+#: eff@1 values closer than this on a problem are a tie: an expert measured as a sample can land a
+#: few instructions from its own profile (eff 1.00003), which is no win
+TIE_TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,11 @@ def win_matrices(scores: np.ndarray) -> np.ndarray:
     """Per-problem comparison counts from a ``(P, R)`` matrix of eff@1 (problem x row).
 
     Returns ``W`` of shape ``(P, R, R)``: ``W[p, i, j]`` is 1 when row ``i`` beats row ``j`` on
-    problem ``p``, 0.5 for a tie (within 1e-12), 0 otherwise; the diagonal is 0.
+    problem ``p``, 0.5 for a tie (within :data:`TIE_TOLERANCE`), 0 otherwise; the diagonal is 0.
     """
     s = np.asarray(scores, dtype=float)
     diff = s[:, :, None] - s[:, None, :]
-    w = np.where(diff > 1e-12, 1.0, np.where(np.abs(diff) <= 1e-12, 0.5, 0.0))
+    w = np.where(diff > TIE_TOLERANCE, 1.0, np.where(np.abs(diff) <= TIE_TOLERANCE, 0.5, 0.0))
     idx = np.arange(s.shape[1])
     w[:, idx, idx] = 0.0
     return w
