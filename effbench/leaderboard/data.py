@@ -254,19 +254,19 @@ def row_key(record: Any, reference_tiers: Sequence[str] = ()) -> tuple[str, str,
     return str(name), strategy, (int(round_) if strategy == "refine" and round_ is not None else None)
 
 
-def _tokens(record: Any) -> tuple[float, float | None]:
-    usage = (record.meta or {}).get("usage") or {}
-    if not isinstance(usage, dict):
-        return 0.0, None
-    tokens = float(usage.get("prompt_tokens") or 0.0) + float(usage.get("completion_tokens") or 0.0)
-    usd = usage.get("cost_usd")
-    return tokens, (None if usd is None else float(usd))
-
-
 def _sum_usage(records: Sequence[Any]) -> tuple[float, float | None]:
+    """Tokens and USD spent on ``records``; USD is None unless every record is priced.
+
+    Abandoned attempts are included (:func:`effbench.curves.record_cost`, the cost the curves plot).
+    """
+    from effbench.curves import record_cost
+
     tokens, usd, priced = 0.0, 0.0, True
     for r in records:
-        t, u = _tokens(r)
+        if not isinstance((r.meta or {}).get("usage"), dict):
+            priced = False
+            continue
+        t, u = record_cost(r)
         tokens += t
         if u is None:
             priced = False
