@@ -55,6 +55,8 @@ def _handler(request):  # noqa: ANN001, ANN202
     value = n * (n + 1) // 2 if n > 0 else 0
     if "# infra" in request.code:  # the harness fails on this candidate (retried once, then infra)
         return TestRun(infra_error="runner died")
+    if "# raises" in request.code:  # the candidate raises on every test
+        return TestRun(result=json.dumps({"ok": False, "error_type": "ValueError", "message": "boom"}), exit_code=0)
     m = re.search(r"# factor=([0-9.]+) wrong=(\d)", request.code)
     if not m:  # the expert
         return answer(value, n + 100)

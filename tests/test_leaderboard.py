@@ -174,8 +174,9 @@ def test_refinement_rounds_are_rows_scored_best_so_far(written):
 
 
 def test_flaky_model_pass_rate_and_verdict_mix(tmp_path):
-    """A model wrong on one sample in three has pass@1 2/3 on every problem and 'wrong' in its mix;
-    a sample the harness failed to run is in the mix as infra, not scored, and counted on the row."""
+    """A model wrong on one sample in three has pass@1 2/3 on a problem and 'wrong' in its mix;
+    a sample the harness failed to run is in the mix as infra, not scored, and counted on the row;
+    an error is in the mix with its exception type."""
     problems = lr.make_problem_set(tmp_path / "set")
     samples = []
     for i, pid in enumerate(lr.PROBLEMS):
@@ -183,14 +184,18 @@ def test_flaky_model_pass_rate_and_verdict_mix(tmp_path):
             code = lr.candidate_code(lr.factor("fast", i), wrong=(s == 0))
             samples.append(("flaky", pid, s, code, lr.usage(100)))
     samples.append(("flaky", lr.PROBLEMS[1], 3, "# infra\n" + lr.candidate_code(1.1), lr.usage(100)))
+    samples.append(("flaky", lr.PROBLEMS[2], 3, "# raises\n" + lr.candidate_code(1.1), lr.usage(100)))
     run = lr.write_run(tmp_path / "flaky", problems, samples)
     ref = lr.write_run(tmp_path / "ref", problems, lr.reference_samples(problems), tiers="expert,slower")
     doc = build([run, ref], FAST, str(problems))[1]
     flaky = next(r for r in doc["tables"][0]["rows"] if r["label"] == "flaky")
-    assert flaky["pass@1"] == pytest.approx(2 / 3)
+    # 2 correct of 3 on eleven problems, 2 of 4 where one more sample raised
+    assert flaky["pass@1"] == pytest.approx((11 * 2 / 3 + 2 / 4) / 12)
     assert flaky["problems"][lr.PROBLEMS[0]]["verdicts"] == {"ok": 2, "wrong": 1}
     assert flaky["problems"][lr.PROBLEMS[1]]["verdicts"] == {"infra": 1, "ok": 2, "wrong": 1}
     assert flaky["problems"][lr.PROBLEMS[1]]["n"] == 3 and flaky["infra_failures"] == 1
+    assert flaky["problems"][lr.PROBLEMS[2]]["verdicts"] == {"error": 1, "ok": 2, "wrong": 1}
+    assert flaky["problems"][lr.PROBLEMS[2]]["error_types"] == {"ValueError": 1}
 
 
 def test_different_meters_are_separate_tables_unless_allow_mixed(synthetic, tmp_path):

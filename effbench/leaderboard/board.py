@@ -142,6 +142,7 @@ def _problem_doc(entry: Entry, pid: str) -> dict:
         "eff@k": {str(k): v for k, v in p.eff_at.items()},
         "speedup": p.speedup,
         "verdicts": dict(sorted(p.verdicts.items())),
+        "error_types": p.error_types,
         "tokens": p.tokens,
         "usd": p.usd,
         "reference_level_costs": p.reference_level_costs,

@@ -144,6 +144,8 @@ class ProblemResult:
     weights: list[float]
     tokens: float
     usd: float | None
+    #: the exception types of the samples whose verdict is ``error`` (``{type: count}``)
+    error_types: dict[str, int] = field(default_factory=dict)
 
     @property
     def best(self) -> SampleView:
@@ -288,14 +290,9 @@ def _view(record: Any, efficiency: float, passed: bool, index: int, round_: int 
 
 
 def _infra_verdict() -> str:
-    try:  # the typed results layer (issue 10) moves verdicts into an enum
-        from effbench.verdicts import Verdict  # type: ignore[import-not-found]
+    from effbench.verdicts import Verdict
 
-        return str(Verdict.INFRA.value)
-    except ImportError:
-        from effbench.engine import INFRA
-
-        return str(INFRA)
+    return str(Verdict.INFRA)
 
 
 def is_infra(record: Any) -> bool:
@@ -347,16 +344,65 @@ def _entry_from_records(
             weights=list(recs[0].weights),
             tokens=tokens,
             usd=usd,
+            error_types={str(k): int(v) for k, v in (fig.get("error_types") or {}).items()},
         )
     infra = len(records) - len(scored)
     return Entry(model, strategy, round_, run, problems, infra_failures=infra)
 
 
-def _refine_entries(model: str, rounds: dict[int, list], run: LoadedRun, categories: dict[str, str]) -> list[Entry]:
-    """One row per refinement round: each chain scored by its best sample up to that round."""
+def _refine_problem(pid: str, chain_list: list[tuple[int, list]], alpha: float, category: str) -> ProblemResult | None:
+    """A refinement round's figures on one problem, or None when every sample hit infra.
+
+    Each chain is scored by its best sample so far; the verdict mix is the round's own samples'.
+    """
     from effbench.scoring import eff_at_ks, geometric_mean, pass_at_k
     from effbench.summary import rescore
+    from effbench.verdicts import Verdict
 
+    views, spent, speedups, lasts = [], [], [], []
+    for chain, upto in sorted(chain_list):
+        spent += upto
+        usable = [x for x in upto if not is_infra(x)]
+        if not usable:
+            continue
+        scored = [(rescore(x, alpha), x) for x in usable]
+        (e, _), best = max(scored, key=lambda t: (t[0][0], -_round_of(t[1])))
+        views.append(_view(best, e, any(p for (_, p), _ in scored), chain, _round_of(best)))
+        lasts.append(usable[-1])
+        if best.speedup:
+            speedups.append(best.speedup)
+    if not views:
+        return None
+    verdicts: dict[str, int] = defaultdict(int)
+    error_types: dict[str, int] = defaultdict(int)
+    for last in lasts:
+        verdicts[str(last.verdict)] += 1
+        if last.verdict == Verdict.ERROR:
+            error_types[str(last.error_type or "unknown")] += 1
+    n, c = len(views), sum(v.passed for v in views)
+    ks = list(range(1, n + 1))
+    effs = eff_at_ks([v.efficiency for v in views], ks)
+    tokens, usd = _sum_usage(spent)
+    first = chain_list[0][1][0]
+    return ProblemResult(
+        problem_id=pid,
+        category=category,
+        n=n,
+        pass_at={k: pass_at_k(n, c, k) for k in ks},
+        eff_at={k: float(effs[k]) for k in ks},
+        speedup=geometric_mean(speedups),
+        verdicts=dict(verdicts),
+        samples=views,
+        reference_level_costs=list(first.reference_level_costs),
+        weights=list(first.weights),
+        tokens=tokens,
+        usd=usd,
+        error_types=dict(sorted(error_types.items())),
+    )
+
+
+def _refine_entries(model: str, rounds: dict[int, list], run: LoadedRun, categories: dict[str, str]) -> list[Entry]:
+    """One row per refinement round: each chain scored by its best sample up to that round."""
     chains: dict[tuple[str, int], dict[int, Any]] = defaultdict(dict)
     for r, recs in rounds.items():
         for rec in recs:
@@ -371,41 +417,9 @@ def _refine_entries(model: str, rounds: dict[int, list], run: LoadedRun, categor
                 by_problem[pid].append((chain, upto))
         problems = {}
         for pid, chain_list in sorted(by_problem.items()):
-            views, spent, verdicts, speedups = [], [], defaultdict(int), []
-            for chain, upto in sorted(chain_list):
-                spent += upto
-                usable = [x for x in upto if not is_infra(x)]
-                if not usable:
-                    continue
-                scored = [(rescore(x, run.alpha), x) for x in usable]
-                (e, passed), best = max(scored, key=lambda t: (t[0][0], -_round_of(t[1])))
-                views.append(_view(best, e, any(p for (_, p), _ in scored), chain, _round_of(best)))
-                last = usable[-1]
-                verdicts[str(getattr(last.verdict, "value", last.verdict))] += 1
-                if best.speedup:
-                    speedups.append(best.speedup)
-            if not views:
-                continue
-            n = len(views)
-            c = sum(v.passed for v in views)
-            ks = list(range(1, n + 1))
-            effs = eff_at_ks([v.efficiency for v in views], ks)
-            tokens, usd = _sum_usage(spent)
-            first = chain_list[0][1][0]
-            problems[pid] = ProblemResult(
-                problem_id=pid,
-                category=categories.get(pid, "uncategorized"),
-                n=n,
-                pass_at={k: pass_at_k(n, c, k) for k in ks},
-                eff_at={k: float(effs[k]) for k in ks},
-                speedup=geometric_mean(speedups),
-                verdicts=dict(verdicts),
-                samples=views,
-                reference_level_costs=list(first.reference_level_costs),
-                weights=list(first.weights),
-                tokens=tokens,
-                usd=usd,
-            )
+            result = _refine_problem(pid, chain_list, run.alpha, categories.get(pid, "uncategorized"))
+            if result is not None:
+                problems[pid] = result
         infra = sum(1 for recs in rounds.values() for x in recs if is_infra(x) and _round_of(x) <= r)
         if problems:
             entries.append(Entry(model, "refine", r, run, problems, infra_failures=infra))

@@ -242,8 +242,14 @@ def _fmt_cost(x: float | None) -> str:
     return "–" if x is None else f"{x:,.0f}"
 
 
-def _verdict_mix(verdicts: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())) or "–"
+def _verdict_mix(p: dict) -> str:
+    """``error 3 (NoCode 2, ValueError 1), wrong 1`` of a row's figures on one problem."""
+    kinds = p.get("error_types") or {}
+    parts = []
+    for verdict, count in sorted(p["verdicts"].items()):
+        detail = f" ({', '.join(f'{k} {v}' for k, v in kinds.items())})" if verdict == "error" and kinds else ""
+        parts.append(f"{verdict} {count}{detail}")
+    return ", ".join(parts) or "–"
 
 
 def _level_table(t: dict, pid: str) -> str:
@@ -349,7 +355,7 @@ def _html_row_details(t: dict) -> list[str]:
                 f'<tr><td class="text"><a class="drill" href="#problem-{_e(t["id"])}-{_e(pid)}">{_e(pid)}</a></td>'
                 f'<td class="text">{_e(p["category"])}</td><td>{p["n"]}</td><td>{_f(p["pass@1"])}</td>'
                 f"<td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
-                f'<td class="text">{_e(_verdict_mix(p["verdicts"]))}</td></tr>'
+                f'<td class="text">{_e(_verdict_mix(p))}</td></tr>'
             )
         parts.append(
             f'<details class="row-detail" id="row-{_e(r["slug"])}"><summary>{_e(_label(r))} '
@@ -372,7 +378,7 @@ def _html_problem_details(t: dict) -> list[str]:
             lines.append(
                 f'<tr><td class="text"><a href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td><td>{p["n"]}</td>'
                 f"<td>{_f(p['pass@1'])}</td><td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
-                f'<td class="text">{_e(_verdict_mix(p["verdicts"]))}</td></tr>'
+                f'<td class="text">{_e(_verdict_mix(p))}</td></tr>'
             )
         parts.append(
             f'<details class="problem-detail" id="problem-{_e(t["id"])}-{_e(pid)}"><summary>{_e(pid)} '
