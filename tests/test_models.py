@@ -467,3 +467,22 @@ def test_server_without_stream_usage_is_said_and_no_stream_counts_exactly(tmp_pa
         summary = json.loads(out.stdout)["models"]["scripted-model"]["overall"]["usage"]
         assert summary["prompt_tokens"] == server.answered_prompt_tokens
         assert summary["completion_tokens"] == server.answered_completion_tokens
+
+
+def test_llama_cpp_slots_serve_one_problems_samples_in_parallel(tmp_path):
+    """A llama.cpp server with 2 slots (its /props says so) answers one choice per request: the
+    samples of one problem are asked as separate requests, 2 at once, not one after another;
+    each sample still gets its own seed and cache entry."""
+    with FakeOpenAI(scripted, max_choices=1, slots=2, props=True, token_delay=0.05) as server:
+        out = effbench(
+            *model_args(server, tmp_path / "a", "--samples", "4", "--sampling-seed", "3", *FAST_METER),
+            "--problems",
+            "triangle",
+            cache_dir=tmp_path / "c",
+        )
+        assert out.returncode == 0, out.stderr
+        assert server.max_active == 2 and len(server.requests) == 4
+        assert sorted(r["body"]["seed"] for r in server.requests) == [3, 4, 5, 6]
+        assert all(r["body"]["n"] == 1 for r in server.requests)
+    assert "2 request(s) at once: the server serves 2 at once (/props total_slots)" in out.stderr
+    assert sorted(r["sample_index"] for r in records_of(tmp_path / "a")) == [0, 1, 2, 3]

@@ -635,6 +635,15 @@ class ModelClient:
             count += sum(1 for i in q.indices if self.cache.get(answer_key(identity, i)) is None)
         return count
 
+    def _split(self, query: Query) -> list[Query]:
+        """A query for several samples, as one query per sample when the server answers one choice
+        per request (llama.cpp) and serves several at once: its slots then work in parallel. Other
+        servers get one request with ``n`` choices (a hosted API bills the prompt once)."""
+        one_choice = self.facts is not None and self.facts.kind == "llama.cpp"
+        if not one_choice or (self.concurrency or 1) < 2 or len(query.indices) < 2:
+            return [query]
+        return [Query(query.tag, [i], query.messages, query.prompt, query.extra_identity) for i in query.indices]
+
     def run(self, queries: list[Query], desc: str = "model answers") -> list[dict[int, CachedAnswer | Refused]]:
         """Answers for every query (from the cache where possible), in the order given: per query
         a dict sample index -> :class:`CachedAnswer`, or :class:`Refused` where the server
@@ -658,7 +667,10 @@ class ModelClient:
                 dynamic_ncols=True,
             )
             try:
-                return await asyncio.gather(*(self._fill(client, q, sem, bar) for q in queries))
+                parts = [self._split(q) for q in queries]
+                flat = [sub for subs in parts for sub in subs]
+                done = iter(await asyncio.gather(*(self._fill(client, q, sem, bar) for q in flat)))
+                return [{i: a for _ in subs for i, a in next(done).items()} for subs in parts]
             finally:
                 bar.close()
                 await client.close()
