@@ -650,5 +650,47 @@ def sandbox_export(dest: Path | None, image: str | None) -> None:
     click.echo(export_rootfs(image, dest, log=lambda m: click.echo(m, err=True)))
 
 
+@sandbox_group.command("probe")
+@click.option("--sandbox", type=click.Choice(["local", "docker"]), default="local", show_default=True)
+@click.option(
+    "--rootfs",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="With --sandbox local: run in this exported image (`effbench sandbox export`).",
+)
+@click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
+@click.option("--only", default=None, help="Comma-separated threat names (default: the whole corpus).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | None, as_json: bool) -> None:
+    """Run the threat corpus against a backend: one line per threat, exit 1 on any breach."""
+    from effbench.meters import choose_meter
+    from effbench.sandboxes import open_sandbox
+    from effbench.sandboxes.probe import ProbeResult, run_probe
+
+    if rootfs is not None and sandbox != "local":
+        raise EffbenchError("--rootfs is for --sandbox local (the docker backend runs the image itself)")
+    choice = choose_meter(meter)
+    click.echo(f"meter: {choice.meter.describe()} - {choice.reason}", err=True)
+    options = {"rootfs": str(rootfs.resolve())} if rootfs is not None else {}
+
+    def show(result: ProbeResult) -> None:
+        if not as_json:
+            state = "contained" if result.contained else "BREACHED "
+            click.echo(f"{state}  {result.name:<40} [{result.kind}] {result.evidence}")
+
+    with open_sandbox(sandbox, choice.meter, workers=1, **options) as box:
+        click.echo(f"sandbox: {sandbox}, isolation {box.facts.get('isolation')}", err=True)
+        try:
+            results = run_probe(box, choice.meter, _ids(only), log=show)
+        except KeyError as exc:
+            raise EffbenchError(str(exc.args[0])) from None
+    breached = [r for r in results if not r.contained]
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in results], indent=2))
+    click.echo(f"{len(results) - len(breached)}/{len(results)} threats contained", err=True)
+    if breached:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 from types import ModuleType
 from typing import Any
 
 from effbench import paths
+
+TAG = "__effbench__"
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,6 +30,40 @@ def encode(value: Any) -> Any:
 
 def decode(data: Any) -> Any:
     return runner_module().decode(data)
+
+
+def _parse_int(text: str) -> int:
+    """JSON integers of any length: Python's int() refuses more than 4300 decimal digits, and
+    a result (or an expected answer) may legitimately be that long."""
+    if len(text) <= 4000:
+        return int(text)
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = len(text) + 1
+        return int(decimal.Decimal(text))
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse a child's JSON result on the host: integers of any length; the runner bounds its
+    size and nesting before it leaves the child. Raises ValueError (or RecursionError)."""
+    return json.loads(text, parse_int=_parse_int)
+
+
+def _tag_big_ints(data: Any) -> Any:
+    if type(data) is int:
+        return data if data.bit_length() <= 13000 else {TAG: "int", "hex": format(data, "x")}
+    if isinstance(data, list):
+        return [_tag_big_ints(v) for v in data]
+    if isinstance(data, dict):
+        return {k: _tag_big_ints(v) for k, v in data.items()}
+    return data
+
+
+def encode_args(value: Any) -> Any:
+    """A test's arguments as plain data for a request: ``encode``, with integers too long for
+    JSON's decimal digits tagged as hex (the runner decodes them)."""
+    return _tag_big_ints(encode(value))
 
 
 def runner_hash() -> str:

@@ -102,8 +102,8 @@ def _killed(run: TestRun, limits: Limits) -> tuple[Verdict, Any, str | None, str
     """The verdict of a run killed by a signal (``run.signal`` is set)."""
     sig = run.signal
     assert sig is not None
-    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and run.cpu_seconds >= limits.cpu_seconds - 0.05):
-        return Verdict.CENSORED_BUDGET, None, None, "stopped at the CPU-time limit"
+    # a CPU-time signal the runner did not report as its limit (KillReason.CPU) is one the
+    # candidate sent itself: a failure, never censoring
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
     kind = ErrorKind.OUTPUT_LIMIT.value if sig == signal.SIGXFSZ else name
     return Verdict.KILLED, None, kind, f"killed by {name}; {run.stderr_tail[-300:]}"
@@ -113,12 +113,12 @@ def _failed_call(payload: dict) -> tuple[Verdict, Any, str | None, str]:
     """The verdict of a call that raised in the child (``payload["ok"]`` is false)."""
     etype = str(payload.get("error_type", ErrorKind.EXCEPTION.value))
     message = str(payload.get("message", ""))
-    if etype == ErrorKind.NOT_PLAIN_DATA:  # e.g. an object whose __eq__ always says yes: not an answer
+    if etype in (ErrorKind.NOT_PLAIN_DATA, ErrorKind.RESULT_TOO_DEEP, ErrorKind.RESULT_TOO_LARGE):
+        # an object whose __eq__ always says yes, or a result too deep or too large to cross the
+        # boundary (refused in the child): not an answer
         return Verdict.WRONG, None, etype, message[:500]
     if "[Errno 27]" in message:  # EFBIG: the file-size limit
         return Verdict.ERROR, None, ErrorKind.OUTPUT_LIMIT.value, "wrote more than the output limit"
-    if etype == ErrorKind.MEMORY_ERROR:
-        return Verdict.CENSORED_MEMORY, None, etype, "MemoryError at the address-space limit"
     return Verdict.ERROR, None, etype, message[:500]
 
 
@@ -132,7 +132,14 @@ def classify(
     """
     if run.infra_error:
         return Verdict.INFRA, None, ErrorKind.INFRASTRUCTURE.value, run.infra_error[:500]
-    if run.killed_for in (KillReason.WALL, KillReason.INSTRUCTIONS):
+    # from here on every fact was observed by the trusted side, out of band (runner records):
+    # nothing the candidate printed or raised decides between censoring, failure and infra
+    if run.meter_anomaly:
+        return Verdict.ERROR, None, ErrorKind.METER_ANOMALY.value, run.meter_anomaly[:500]
+    if run.scratch_left:
+        detail = f"left files that could not be removed: {run.scratch_left}"
+        return Verdict.ERROR, None, ErrorKind.SCRATCH_LEFT.value, detail
+    if run.killed_for in (KillReason.WALL, KillReason.INSTRUCTIONS, KillReason.CPU):
         return Verdict.CENSORED_BUDGET, None, None, f"stopped at the {run.killed_for} limit"
     if run.killed_for == KillReason.MEMORY:
         return Verdict.CENSORED_MEMORY, None, None, f"stopped at the memory limit ({limits.memory_bytes >> 20} MiB)"
@@ -144,9 +151,9 @@ def classify(
         detail = f"exited with code {run.exit_code} before returning; {run.stderr_tail[-300:]}"
         return Verdict.ERROR, None, ErrorKind.NO_RESULT.value, detail
     try:
-        payload = json.loads(run.result)
+        payload = codec.loads(run.result)
         ok = payload["ok"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, "the child's result is not valid JSON"
     if not ok:
         return _failed_call(payload)
@@ -244,7 +251,7 @@ class Evaluator:
             levels = [problem.level_tests(lvl, self.input_seed) for lvl in range(len(problem.levels))]
             for tests in levels:
                 for t in tests:
-                    encoded = codec.encode(t.args)
+                    encoded = codec.encode_args(t.args)
                     state.args[t.test_id] = encoded
                     state.hashes[t.test_id] = input_hash(encoded)
             state.tests = levels

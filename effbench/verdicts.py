@@ -49,6 +49,9 @@ class KillReason(StrEnum):
 
     WALL = "wall"
     INSTRUCTIONS = "instructions"
+    #: the kernel's CPU-time limit, as the runner measured it (a signal the candidate sent
+    #: itself is not this)
+    CPU = "cpu"
     MEMORY = "memory"
     OUTPUT = "output"
 
@@ -66,6 +69,14 @@ class ErrorKind(StrEnum):
     OUTPUT_TOO_LARGE = "OutputTooLarge"
     OUTPUT_LIMIT = "OutputLimit"
     NOT_PLAIN_DATA = "NotPlainData"
+    #: results refused in the child: nested deeper than the runner's MAX_DEPTH, or too large
+    RESULT_TOO_DEEP = "ResultTooDeep"
+    RESULT_TOO_LARGE = "ResultTooLarge"
+    #: the meter's count for a test could not be trusted (missing, duplicated, negative): the
+    #: candidate may have caused it, so it fails the test
+    METER_ANOMALY = "MeterAnomaly"
+    #: the test left files in its scratch folder that could not be removed
+    SCRATCH_LEFT = "ScratchLeft"
     MEMORY_ERROR = "MemoryError"
     NO_CODE = "NoCode"
     CHECKER_ERROR = "CheckerError"

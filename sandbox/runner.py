@@ -39,7 +39,8 @@ import sys
 import time
 
 PROTOCOL = 1
-MAX_RESULT_BYTES = 64 * 1024 * 1024
+#: the largest result (its JSON text) a child may send; larger is refused in the child
+MAX_RESULT_BYTES = 16 * 1024 * 1024
 STDERR_TAIL_BYTES = 2048
 POLL_SECONDS = 0.005
 
@@ -53,13 +54,27 @@ class NotPlainData(TypeError):
     """A value that cannot cross the sandbox boundary (custom objects, functions, ...)."""
 
 
+class ResultTooDeep(NotPlainData):
+    """A value nested deeper than MAX_DEPTH: refused in the child, before it reaches the host."""
+
+
+class ResultTooLarge(NotPlainData):
+    """A value whose encoding exceeds MAX_RESULT_BYTES: refused in the child."""
+
+
+#: bounds on what crosses the boundary: nesting depth, and bytes of the encoded result
+MAX_DEPTH = 100
 _SCALARS = frozenset({int, float, str, bool, type(None)})
 
 
 def encode(value, _depth=0):
-    """Turn a value into JSON-able plain data, or raise NotPlainData."""
-    if _depth > 10_000:
-        raise NotPlainData("value nested too deeply")
+    """Turn a value into JSON-able plain data, or raise NotPlainData.
+
+    Lists, str-keyed dicts and scalars are plain JSON; tuples, sets, frozensets, other dicts,
+    bytes and complex numbers are tagged (``{"__effbench__": "tuple", "items": [...]}``), so that
+    their types survive the boundary and each checker decides how strict to be."""
+    if _depth > MAX_DEPTH:
+        raise ResultTooDeep(f"result nested deeper than {MAX_DEPTH} levels")
     t = type(value)
     if value is None or t is bool or t is int or t is float or t is str:
         return value
@@ -67,8 +82,10 @@ def encode(value, _depth=0):
         # lists of scalars (the common answer) are checked at C speed: the encoding is part of
         # every candidate's cost, so it must stay small next to the work
         if _SCALARS.issuperset(map(type, value)):
-            return value if t is list else list(value)
-        return [encode(v, _depth + 1) for v in value]
+            items = value if t is list else list(value)
+        else:
+            items = [encode(v, _depth + 1) for v in value]
+        return items if t is list else {TAG: "tuple", "items": items}
     if t is dict:
         if all(type(k) is str for k in value) and TAG not in value:
             return {k: encode(v, _depth + 1) for k, v in value.items()}
@@ -76,14 +93,16 @@ def encode(value, _depth=0):
     if t is set or t is frozenset:
         items = [encode(v, _depth + 1) for v in value]
         items.sort(key=lambda v: json.dumps(v, sort_keys=True))
-        return {TAG: "set", "items": items}
+        return {TAG: "set" if t is set else "frozenset", "items": items}
     if t is bytes or t is bytearray:
         return {TAG: "bytes", "hex": bytes(value).hex()}
+    if t is complex:
+        return {TAG: "complex", "re": value.real, "im": value.imag}
     raise NotPlainData(f"result of type {t.__module__}.{t.__qualname__} is not plain data")
 
 
 def decode(data):
-    """Inverse of encode for arguments: JSON data back to Python values."""
+    """Inverse of encode: JSON data back to Python values (tuples, sets, bytes... included)."""
     if isinstance(data, list):
         return [decode(v) for v in data]
     if isinstance(data, dict):
@@ -92,10 +111,18 @@ def decode(data):
             return {k: decode(v) for k, v in data.items()}
         if tag == "dict":
             return {_hashable(decode(k)): decode(v) for k, v in data["items"]}
+        if tag == "tuple":
+            return tuple(decode(v) for v in data["items"])
         if tag == "set":
             return {_hashable(decode(v)) for v in data["items"]}
+        if tag == "frozenset":
+            return frozenset(_hashable(decode(v)) for v in data["items"])
         if tag == "bytes":
             return bytes.fromhex(data["hex"])
+        if tag == "complex":
+            return complex(data["re"], data["im"])
+        if tag == "int":  # an int too long for JSON's decimal digits (hex has no digit limit)
+            return int(data["hex"], 16)
         raise ValueError(f"unknown tag {tag!r}")
     return data
 
@@ -127,113 +154,203 @@ _MACHINE = (getattr(sys.implementation, "_multiarch", "") or os.uname().machine)
 _SYSCALLS = {
     "x86_64": {
         "arch": 0xC000003E,
+        "mmap": 9,
+        "mprotect": 10,
+        "shmget": 29,
+        "shmat": 30,
+        "shmctl": 31,
+        "socket": 41,
         "clone": 56,
         "fork": 57,
         "vfork": 58,
         "execve": 59,
         "kill": 62,
+        "semget": 64,
+        "semop": 65,
+        "semctl": 66,
+        "shmdt": 67,
+        "msgget": 68,
+        "msgsnd": 69,
+        "msgrcv": 70,
+        "msgctl": 71,
         "ptrace": 101,
-        "tkill": 200,
-        "tgkill": 234,
+        "setsid": 112,
+        "capset": 126,
         "rt_sigqueueinfo": 129,
+        "personality": 135,
+        "prctl": 157,
+        "mount": 165,
+        "tkill": 200,
+        "semtimedop": 220,
+        "tgkill": 234,
+        "mq_open": 240,
+        "mq_unlink": 241,
+        "mq_timedsend": 242,
+        "mq_timedreceive": 243,
+        "mq_notify": 244,
+        "mq_getsetattr": 245,
+        "add_key": 248,
+        "request_key": 249,
+        "keyctl": 250,
+        "unshare": 272,
         "rt_tgsigqueueinfo": 297,
         "perf_event_open": 298,
+        "setns": 308,
         "process_vm_readv": 310,
         "process_vm_writev": 311,
-        "execveat": 322,
+        "kcmp": 312,
         "bpf": 321,
-        "unshare": 272,
-        "setns": 308,
-        "mount": 165,
+        "execveat": 322,
+        "userfaultfd": 323,
+        "pkey_mprotect": 329,
         "pidfd_send_signal": 424,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
         "pidfd_open": 434,
         "clone3": 435,
-        "socket": 41,
-        "capset": 126,
-        "setsid": 112,
-        "kcmp": 312,
         "pidfd_getfd": 438,
+        "process_madvise": 440,
     },
     "aarch64": {
         "arch": 0xC00000B7,
-        "clone": 220,
-        "execve": 221,
-        "kill": 129,
+        "mount": 40,
+        "personality": 92,
+        "unshare": 97,
         "ptrace": 117,
+        "kill": 129,
         "tkill": 130,
         "tgkill": 131,
         "rt_sigqueueinfo": 138,
+        "prctl": 167,
+        "mq_open": 180,
+        "mq_unlink": 181,
+        "mq_timedsend": 182,
+        "mq_timedreceive": 183,
+        "mq_notify": 184,
+        "mq_getsetattr": 185,
+        "msgget": 186,
+        "msgctl": 187,
+        "msgrcv": 188,
+        "msgsnd": 189,
+        "semget": 190,
+        "semctl": 191,
+        "semtimedop": 192,
+        "semop": 193,
+        "shmget": 194,
+        "shmctl": 195,
+        "shmat": 196,
+        "shmdt": 197,
+        "socket": 198,
+        "add_key": 217,
+        "request_key": 218,
+        "keyctl": 219,
+        "clone": 220,
+        "execve": 221,
+        "mmap": 222,
+        "mprotect": 226,
         "rt_tgsigqueueinfo": 240,
         "perf_event_open": 241,
+        "setns": 268,
         "process_vm_readv": 270,
         "process_vm_writev": 271,
-        "execveat": 281,
+        "kcmp": 272,
         "bpf": 280,
-        "unshare": 97,
-        "setns": 268,
-        "mount": 40,
+        "execveat": 281,
+        "userfaultfd": 282,
+        "pkey_mprotect": 288,
+        "capset": 91,
         "pidfd_send_signal": 424,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
         "pidfd_open": 434,
         "clone3": 435,
-        "socket": 198,
-        "capset": 91,
-        "kcmp": 272,
         "pidfd_getfd": 438,
+        "process_madvise": 440,
     },
 }.get(_MACHINE)
 
-_BPF_LD_W_ABS, _BPF_JEQ, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0x45, 0x06
+_BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGT, _BPF_JGE, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0x25, 0x35, 0x45, 0x06
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x00000000
+_X32_SYSCALL_BIT = 0x40000000
+_PROT_EXEC = 4
+#: prctl options a candidate may not use: PR_SET_DUMPABLE (would reopen /proc/self/mem to it),
+#: PR_TASK_PERF_EVENTS_DISABLE/ENABLE, PR_SET_MM, PR_SET_PTRACER
+_DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
+#: what the test child may not do at all: create processes or run programs, trace or read other
+#: processes, count events, load BPF, change namespaces or mounts, signal through pidfds, keep
+#: state beyond its own life (System V IPC, POSIX message queues, keyrings), or reach around
+#: seccomp (io_uring, userfaultfd)
+_DENIED_SYSCALLS = (
+    "fork vfork execve execveat ptrace process_vm_readv process_vm_writev process_madvise "
+    "perf_event_open bpf unshare setns mount pidfd_send_signal pidfd_open pidfd_getfd "
+    "rt_sigqueueinfo rt_tgsigqueueinfo kcmp shmget shmat shmctl shmdt semget semop semctl "
+    "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
+    "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
+    "io_uring_register userfaultfd"
+).split()
 
 
 def _ret_errno(code):
     return 0x00050000 | code
 
 
-def _seccomp_program(own_pid: int) -> list:
-    """A BPF program as a list of (code, jt, jf, k); jumps are resolved from labels."""
+def _arg(i, high=False):
+    """Offset of the low (or high) 32 bits of syscall argument i in struct seccomp_data."""
+    return 16 + 8 * i + (4 if high else 0)
+
+
+def _seccomp_program(own_pid: int, exec_floor) -> list:
+    """A BPF program as a list of (code, jt, jf, k); jumps are resolved from labels.
+
+    ``exec_floor``: where valgrind's own memory begins (its translation cache is mapped
+    executable there); below it, and everywhere when None, no mapping may be made or turned
+    executable. Every library the candidate can use was mapped before the filter, so this only
+    refuses machine code the candidate wrote itself (which could run unseen by the meter,
+    e.g. through valgrind's client requests)."""
     nr = _SYSCALLS
     prog = [("ld", 4), ("jeq", nr["arch"], None, "kill"), ("ld", 0)]
-    denied = [
-        "fork",
-        "vfork",
-        "execve",
-        "execveat",
-        "ptrace",
-        "process_vm_readv",
-        "process_vm_writev",
-        "perf_event_open",
-        "bpf",
-        "unshare",
-        "setns",
-        "mount",
-        "pidfd_send_signal",
-        "pidfd_open",
-        "rt_sigqueueinfo",
-        "rt_tgsigqueueinfo",
-        "kcmp",
-        "pidfd_getfd",
-    ]
-    for name in denied:
+    if _MACHINE == "x86_64":  # the x32 ABI numbers the same calls differently: none of them
+        prog.append(("jge", _X32_SYSCALL_BIT, "eperm", None))
+    for name in _DENIED_SYSCALLS:
         if name in nr:
             prog.append(("jeq", nr[name], "eperm", None))
     # clone3: ENOSYS makes glibc fall back to clone, whose flags we can inspect
     prog.append(("jeq", nr["clone3"], "enosys", None))
     # clone: only threads (CLONE_THREAD) may be created
-    prog += [("jeq", nr["clone"], None, "after_clone"), ("ld", 16), ("jset", 0x00010000, "allow", "eperm")]
+    prog += [("jeq", nr["clone"], None, "after_clone"), ("ld", _arg(0)), ("jset", 0x00010000, "allow", "eperm")]
     prog.append(("label", "after_clone"))
     # kill / tkill / tgkill: only to itself (or its own process group, pid 0)
     for name in ("kill", "tgkill", "tkill"):
         after = "after_" + name
-        prog += [("jeq", nr[name], None, after), ("ld", 16), ("jeq", own_pid, "allow", None)]
+        prog += [("jeq", nr[name], None, after), ("ld", _arg(0)), ("jeq", own_pid, "allow", None)]
         if name == "kill":
             prog += [("jeq", 0, "allow", None), ("jeq", (-own_pid) & 0xFFFFFFFF, "allow", "eperm")]
         else:
             prog.append(("ret", _ret_errno(errno.EPERM)))
         prog += [("label", after), ("ld", 0)]
+    # prctl: not the options that would reopen the process to itself or others
+    prog += [("jeq", nr["prctl"], None, "after_prctl"), ("ld", _arg(0))]
+    prog += [("jeq", option, "eperm", None) for option in _DENIED_PRCTL]
+    prog += [("ret", _RET_ALLOW), ("label", "after_prctl"), ("ld", 0)]
+    # personality: queries only (READ_IMPLIES_EXEC would make readable memory executable)
+    prog += [("jeq", nr["personality"], None, "after_personality"), ("ld", _arg(0))]
+    prog += [("jeq", 0xFFFFFFFF, "allow", "eperm"), ("label", "after_personality"), ("ld", 0)]
+    # mmap / mprotect / pkey_mprotect: nothing executable below the floor
+    for name in ("mmap", "mprotect", "pkey_mprotect"):
+        after = "after_" + name
+        prog += [("jeq", nr[name], None, after), ("ld", _arg(2)), ("jset", _PROT_EXEC, None, "allow")]
+        if exec_floor is None:
+            prog.append(("ret", _ret_errno(errno.EPERM)))
+        else:
+            high, low = exec_floor >> 32, exec_floor & 0xFFFFFFFF
+            prog += [("ld", _arg(0, high=True)), ("jgt", high, "allow", None), ("jeq", high, None, "eperm")]
+            prog += [("ld", _arg(0)), ("jge", low, "allow", "eperm")]
+        prog += [("label", after), ("ld", 0)]
     # socket: AF_UNIX only
-    prog += [("jeq", nr["socket"], None, "allow"), ("ld", 16), ("jeq", 1, "allow", "eperm")]
+    prog += [("jeq", nr["socket"], None, "allow"), ("ld", _arg(0)), ("jeq", 1, "allow", "eperm")]
     prog += [
         ("label", "allow"),
         ("ret", _RET_ALLOW),
@@ -245,6 +362,9 @@ def _seccomp_program(own_pid: int) -> list:
         ("ret", _RET_KILL),
     ]
     return prog
+
+
+_JUMPS = {"jeq": _BPF_JEQ, "jgt": _BPF_JGT, "jge": _BPF_JGE, "jset": _BPF_JSET}
 
 
 def _assemble(prog: list) -> bytes:
@@ -264,12 +384,11 @@ def _assemble(prog: list) -> bytes:
         elif op == "ret":
             out.append(struct.pack("HBBI", _BPF_RET, 0, 0, item[1]))
         else:
-            code = _BPF_JEQ if op == "jeq" else _BPF_JSET
             jt = 0 if item[2] is None else labels[item[2]] - index - 1
             jf = 0 if item[3] is None else labels[item[3]] - index - 1
             if not (0 <= jt < 256 and 0 <= jf < 256):
                 raise ValueError("BPF jump out of range")
-            out.append(struct.pack("HBBI", code, jt, jf, item[1]))
+            out.append(struct.pack("HBBI", _JUMPS[op], jt, jf, item[1]))
         index += 1
     return b"".join(out)
 
@@ -279,7 +398,15 @@ class _SockFprog(ctypes.Structure):
 
 
 _PID_PLACEHOLDER = 0x3FFFFFF1  # above any pid_max; patched with the child's pid after fork
-_SECCOMP_TEMPLATE = _assemble(_seccomp_program(_PID_PLACEHOLDER)) if _SYSCALLS is not None else b""
+#: the assembled filter, for the exec floor this runner found at start (see exec_floor())
+_SECCOMP_TEMPLATE = b""
+
+
+def prepare_seccomp(exec_floor) -> None:
+    """Assemble the children's filter once, in the zygote (every child patches in its pid)."""
+    global _SECCOMP_TEMPLATE
+    if _SYSCALLS is not None:
+        _SECCOMP_TEMPLATE = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor))
 
 
 def _seccomp_fprog(own_pid: int):
@@ -291,8 +418,9 @@ def _seccomp_fprog(own_pid: int):
 
 
 def install_seccomp(own_pid: int) -> None:
-    """Deny process creation, exec, tracing, counters, foreign signals and non-local sockets."""
-    if _SYSCALLS is None:
+    """Deny process creation, exec, tracing, counters, foreign signals, lasting IPC, new
+    executable memory and non-local sockets (the filter prepared by prepare_seccomp)."""
+    if _SYSCALLS is None or not _SECCOMP_TEMPLATE:
         raise OSError(errno.ENOSYS, f"no seccomp table for {_MACHINE}")
     _buf, prog = _seccomp_fprog(own_pid)
     if _LIBC.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
@@ -314,6 +442,109 @@ def drop_capabilities() -> None:
 
 def set_no_new_privs_and_pdeathsig() -> None:
     _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def set_not_dumpable() -> None:
+    """PR_SET_DUMPABLE 0: this process's /proc files (fd/, mem, ...) belong to root, so a child
+    without capabilities cannot open the runner's descriptors or memory through /proc."""
+    _LIBC.prctl(4, 0, 0, 0, 0)
+
+
+#: the user a test child runs as when the runner is root: no file of the runner's (its copy, its
+#: working folder) nor of the host is its own, so it can change none of them, and (not dumpable)
+#: it cannot open its own /proc/self/mem either
+CHILD_UID = 65533
+
+
+def _uid_mapped(uid: int) -> bool:
+    try:
+        with open("/proc/self/uid_map") as f:
+            for line in f:
+                inner, _outer, count = (int(x) for x in line.split())
+                if inner <= uid < inner + count:
+                    return True
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def child_user():
+    """CHILD_UID when this runner can become it (root, and the uid mapped in its namespace)."""
+    return CHILD_UID if os.geteuid() == 0 and _uid_mapped(CHILD_UID) else None
+
+
+def become_child_user(uid) -> None:
+    """In a test child: no groups, the child uid (credentials change: capabilities and the
+    parent-death signal are cleared, so those are set after this)."""
+    if uid is None:
+        return
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def _maps():
+    """(start, end, perms, path) of every mapping of this process."""
+    out = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            out.append((start, end, parts[1], parts[5] if len(parts) > 5 else ""))
+    return out
+
+
+def exec_floor(meter):
+    """Under valgrind: where valgrind's own memory starts (its translation cache, mapped rwx,
+    lies above every client mapping), after removing execute permission from the client's
+    writable+executable regions (valgrind maps the client's brk segment rwx). Elsewhere None:
+    no new executable memory at all. Raises OSError when the layout is not the expected one."""
+    global _EXEC_FLOOR
+    if meter != "valgrind":
+        return None
+    own = [start for start, _end, perms, path in _maps() if perms.startswith("rwx") and not path and start >= 1 << 32]
+    if not own:
+        raise OSError(errno.EINVAL, "valgrind's translation cache not found in /proc/self/maps")
+    _EXEC_FLOOR = min(own)
+    strip_exec_below_floor()
+    return _EXEC_FLOOR
+
+
+#: see exec_floor (None: not under valgrind)
+_EXEC_FLOOR = None
+
+
+def strip_exec_below_floor() -> None:
+    """Take execute permission off every writable+executable client region. Done in the zygote
+    and again in each child before its filter: valgrind may grow the brk segment rwx while the
+    runner (which has no filter) allocates; in the child, the filter refuses that."""
+    if _EXEC_FLOOR is None:
+        return
+    for start, end, perms, _path in _maps():
+        if perms.startswith("rwx") and start < _EXEC_FLOOR:
+            if _LIBC.mprotect(ctypes.c_void_p(start), ctypes.c_size_t(end - start), 3) != 0:  # READ|WRITE
+                raise OSError(ctypes.get_errno(), f"mprotect {start:#x}-{end:#x}")
+
+
+def preload_extension_modules() -> list:
+    """Map the standard library's extension modules (and the libraries they need) now, in the
+    zygote, without importing them: a child may not map executable memory, but ``import
+    decimal`` then finds ``_decimal`` already loaded. The import itself (the module's init)
+    still runs in the child and is the candidate's cost. Returns the names that would not load."""
+    folder = os.path.join(os.path.dirname(os.__file__), "lib-dynload")
+    failed = []
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return failed
+    for name in names:
+        if not name.endswith(".so") or name.startswith(("_test", "xx", "_xx", "_ctypes_test")):
+            continue
+        try:
+            ctypes.CDLL(os.path.join(folder, name), mode=sys.getdlopenflags())
+        except OSError:
+            failed.append(name)
+    return failed
 
 
 class _PerfEventAttr(ctypes.Structure):
@@ -424,17 +655,6 @@ def bind_dev_null(path: str) -> None:
 
 #: the device nodes a container gets, bound from the host into a root filesystem's /dev
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
-#: the user candidates run as in a root filesystem (and in the docker image): nobody
-_SANDBOX_UID = 65534
-
-
-def _initial_root() -> bool:
-    """Root of the host (not of a user namespace mapping one id): it can become nobody."""
-    try:
-        with open("/proc/self/uid_map") as f:
-            return os.getuid() == 0 and f.read().split() == ["0", "0", "4294967295"]
-    except OSError:
-        return False
 
 
 def enter_rootfs(export: str) -> None:
@@ -463,7 +683,7 @@ def enter_rootfs(export: str) -> None:
     for name in _DEVICES:
         open(f"{dev}/{name}", "w").close()
         _mount(f"/dev/{name}", f"{dev}/{name}", None, _MS_BIND)
-    os.mkdir(dev + "/shm", 0o1777)
+    os.mkdir(dev + "/shm", 0o755)  # nothing of a test child's may outlive it
     for name, target in (
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
@@ -472,7 +692,7 @@ def enter_rootfs(export: str) -> None:
     ):
         os.symlink(target, f"{dev}/{name}")
     _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=512m,mode=1777")
+    _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=512m,mode=0755")
     os.chroot(root)
     os.chdir("/")
 
@@ -484,36 +704,64 @@ def enter_rootfs(export: str) -> None:
 NULL_CODE = "def _effbench_null(*args):\n    return None\n"
 
 
-def _child(code, entry_point, args, scratch, result_w, go_r):
+#: the child's exit code when its own set-up failed (before any candidate code ran)
+EXIT_SETUP_FAILED = 70
+#: what a child writes on its status pipe once its set-up is done; anything else is the set-up's
+#: error. The pipe is closed before the candidate's code runs, so the candidate can neither
+#: write on it nor make the harness believe its own failure was an infrastructure failure.
+SETUP_DONE = b"+"
+#: what a child writes on its status pipe first: the parent may attach its counter now
+ATTACH_NOW = b"d"
+
+
+def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
     try:
         os.setsid()
+        # dumpable until the parent has attached its counter (perf_event_open on a process that
+        # is not dumpable needs CAP_SYS_PTRACE); not dumpable again before any candidate code
+        _LIBC.prctl(4, 1, 0, 0, 0)
+        os.write(status_w, ATTACH_NOW)
         os.read(go_r, 1)  # wait until the parent has attached the counter (perf) and timers
         devnull = os.open("/dev/null", os.O_RDONLY)
         out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(devnull, 0)
         os.dup2(out, 1)
         os.dup2(out, 2)
-        # close every inherited descriptor (valgrind's log among them) except the result pipe;
-        # descriptors at or above the soft limit belong to valgrind and are out of reach anyway
-        # (closerange allocates nothing, whatever the number of open descriptors)
+        # close every inherited descriptor (valgrind's log among them) except the result and
+        # status pipes; descriptors at or above the soft limit belong to valgrind and are out of
+        # reach anyway (closerange allocates nothing, whatever the number of open descriptors)
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        os.closerange(3, result_w)
-        os.closerange(result_w + 1, limit)
+        low, high = min(result_w, status_w), max(result_w, status_w)
+        os.closerange(3, low)
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, limit)
         os.chdir(scratch)
+        strip_exec_below_floor()
+        become_child_user(uid)
         set_no_new_privs_and_pdeathsig()
+        set_not_dumpable()  # again: a change of credentials may have reset it
         drop_capabilities()  # always, root or not: the same path (and allocations) everywhere
         install_seccomp(os.getpid())
+        os.write(status_w, SETUP_DONE)
+        os.close(status_w)
     except BaseException as exc:
-        _child_report(result_w, {"harness_error": f"{type(exc).__name__}: {exc}"})
-        os._exit(70)
+        try:
+            os.write(status_w, f"{type(exc).__name__}: {exc}"[:1000].encode("utf-8", "replace"))
+        except BaseException:
+            pass
+        os._exit(EXIT_SETUP_FAILED)
     try:
         namespace = {"__name__": "solution", "__builtins__": __builtins__}
-        exec(compile(code, "solution.py", "exec"), namespace)
+        # no inherited compiler flags: the candidate gets the semantics it wrote (this file's
+        # ``from __future__ import annotations`` is not theirs)
+        exec(compile(code, "solution.py", "exec", dont_inherit=True), namespace)
         func = namespace.get(entry_point)
         if not callable(func):
             raise NameError(f"entry point {entry_point!r} is not defined")
         value = func(*args)
         payload = '{"ok":true,"value":' + json.dumps(encode(value), separators=(",", ":")) + "}"
+        if len(payload) > MAX_RESULT_BYTES:
+            raise ResultTooLarge(f"the result's encoding exceeds {MAX_RESULT_BYTES} bytes")
     except BaseException as exc:
         try:
             payload = json.dumps({"ok": False, "error_type": type(exc).__name__, "message": str(exc)[:500]})
@@ -543,13 +791,6 @@ def child_rlimits(limits, meter):
     if address_space and meter != "valgrind":  # valgrind needs its own address space
         out.append((resource.RLIMIT_AS, (int(address_space), int(address_space))))
     return out
-
-
-def _child_report(fd, obj):
-    try:
-        _child_write(fd, json.dumps(obj).encode())
-    except OSError:
-        pass
 
 
 def _child_write(fd, data):
@@ -582,9 +823,17 @@ def _kill_group(pid):
             pass
 
 
-def run_child(code, entry_point, args, limits, scratch, meter, perf_event, supervise=True):
-    """Fork one child, supervise it, return a record (no decoding of the result)."""
+#: what the runner reads of a child's result pipe: the child's own bound plus its envelope
+_RESULT_READ_CAP = MAX_RESULT_BYTES + 4096
+
+
+def run_child(code, entry_point, args, limits, scratch, meter, perf_event, uid, supervise=True):
+    """Fork one child, supervise it, return a record (no decoding of the result).
+
+    Harness facts (``infra_error``, ``killed_for``, ``signal``...) come from this process's own
+    observations and the child's status pipe, never from anything the candidate printed."""
     result_r, result_w = os.pipe()
+    status_r, status_w = os.pipe()
     go_r, go_w = os.pipe()
     # the same collector state before every fork: a child's garbage collections (part of its
     # count) must not depend on what the runner allocated before it
@@ -593,12 +842,16 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, super
     pid = os.fork()
     if pid == 0:
         os.close(result_r)
+        os.close(status_r)
         os.close(go_w)
-        _child(code, entry_point, args, scratch, result_w, go_r)
+        _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid)
         os._exit(72)  # not reached
     os.close(result_w)
+    os.close(status_w)
     os.close(go_r)
     record = {"pid": pid}
+    if os.read(status_r, 1) != ATTACH_NOW:
+        record["infra_error"] = "child set-up: the child died before it could be measured"
     # limits are applied from here, after the fork and before the child goes on: nothing the
     # child inherits may depend on limit values (an extra int object in this process shifts the
     # allocator state the child starts from, and with it the child's count)
@@ -640,7 +893,7 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, super
                     fd_open = False
                 else:
                     size += len(data)
-                    if size > MAX_RESULT_BYTES:
+                    if size > _RESULT_READ_CAP:
                         killed_for = killed_for or "output"
                         _kill_group(pid)
                     else:
@@ -680,9 +933,15 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, super
             if not data:
                 break
             size += len(data)
-            if size <= MAX_RESULT_BYTES:
+            if size <= _RESULT_READ_CAP:
                 chunks.append(data)
     os.close(result_r)
+    setup_status = _read_status(status_r)
+    os.close(status_r)
+    if setup_status != SETUP_DONE and "infra_error" not in record:
+        # the child's set-up (ours, before any candidate code) did not finish
+        why = setup_status.decode("utf-8", "replace") or "the child died before its set-up finished"
+        record["infra_error"] = f"child set-up: {why}"
     if counter is not None:
         value, multiplexed = perf_read(counter)
         os.close(counter)
@@ -693,17 +952,40 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, super
     record["max_rss_kb"] = max(rusage.ru_maxrss, peak_rss_kb)
     if os.WIFSIGNALED(status):
         record["signal"] = os.WTERMSIG(status)
+        cpu_limit = limits.get("cpu_seconds")
+        if (
+            killed_for is None
+            and cpu_limit
+            and record["signal"] in (signal.SIGXCPU, signal.SIGKILL)
+            # the kernel stops at the soft limit, which wait4's rusage reports up to ~10% lower
+            and record["cpu_seconds"] >= 0.8 * int(cpu_limit + 0.999)
+        ):
+            killed_for = "cpu"  # the kernel's CPU-time limit, as this process measured it
     else:
         record["exit_code"] = os.WEXITSTATUS(status)
     if killed_for:
         record["killed_for"] = killed_for
-    if size > MAX_RESULT_BYTES:
+    if size > _RESULT_READ_CAP:
         record["result_too_large"] = size
     else:
         record["result"] = b"".join(chunks).decode("utf-8", "replace")
     if supervise:
         record["stderr_tail"] = _tail(os.path.join(scratch, "output.txt"))
     return record
+
+
+def _read_status(fd):
+    """What a child wrote on its status pipe (it is closed by now, so this never blocks long)."""
+    data = b""
+    while len(data) <= 2000:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _tail(path):
@@ -717,30 +999,71 @@ def _tail(path):
         return ""
 
 
-def _fresh_scratch(root, name):
+def _fresh_scratch(root, name, uid):
+    """An empty scratch folder for the next child, owned by the child's user. Its parent (the
+    runner's working folder) is the runner's: a child can fill its scratch but never replace it."""
     path = os.path.join(root, name)
-    if os.path.isdir(path):
-        _rmtree(path)
-    os.mkdir(path, 0o700)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        empty_dir(path)
+        os.chmod(path, 0o700, follow_symlinks=False)
+    if uid is not None:
+        os.chown(path, uid, uid, follow_symlinks=False)
     return path
 
 
-def _rmtree(path):
-    for dirpath, dirnames, filenames in os.walk(path, topdown=False):
-        for f in filenames:
-            try:
-                os.unlink(os.path.join(dirpath, f))
-            except OSError:
-                pass
-        for d in dirnames:
-            try:
-                os.rmdir(os.path.join(dirpath, d))
-            except OSError:
-                pass
+_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def empty_dir(path, max_steps=10_000_000):
+    """Remove everything under ``path``, which a hostile child may have filled: no link is ever
+    followed (every operation is relative to a directory descriptor opened with O_NOFOLLOW), and
+    no recursion (nested folders are moved up, one level at a time), so neither planted links nor
+    a folder nested 100,000 deep can make this touch anything else or fail. Raises OSError when
+    the folder cannot be emptied."""
+    top = os.open(path, _OPEN_DIR)
     try:
-        os.rmdir(path)
-    except OSError:
-        pass
+        steps = 0
+        while True:
+            with os.scandir(top) as it:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+            if not entries:
+                return
+            for name, is_dir in entries:
+                steps += 1
+                if steps > max_steps:
+                    raise OSError(errno.EMLINK, f"{path}: too many entries to remove")
+                if not is_dir:
+                    os.unlink(name, dir_fd=top)
+                    continue
+                try:
+                    os.rmdir(name, dir_fd=top)
+                    continue
+                except OSError:
+                    pass
+                sub = os.open(name, _OPEN_DIR, dir_fd=top)
+                try:
+                    os.fchmod(sub, 0o700)
+                    with os.scandir(sub) as it:
+                        inner = [e.name for e in it]
+                    for child in inner:
+                        steps += 1
+                        while True:
+                            target = f".effbench-{steps}"
+                            try:
+                                os.rename(child, target, src_dir_fd=sub, dst_dir_fd=top)
+                                break
+                            except FileExistsError:
+                                steps += 1
+                            except OSError as exc:
+                                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.EISDIR, errno.ENOTDIR):
+                                    raise
+                                steps += 1
+                finally:
+                    os.close(sub)
+    finally:
+        os.close(top)
 
 
 # --------------------------------------------------------------------------------------------
@@ -760,41 +1083,59 @@ def _effbench_warm_up(n):
 
 
 class Runner:
-    def __init__(self, meter, perf_event, workdir):
+    def __init__(self, meter, perf_event, workdir, uid):
         self.meter = meter
         self.perf_event = perf_event
         self.workdir = workdir
+        self.uid = uid  # the test children's user (None: this runner's own)
         self.warm_up()
 
     def warm_up(self):
         """Run the child routine's code paths here once, so that under valgrind every child
         inherits their translations instead of translating them again (wall time, not counts)."""
         namespace = {"__name__": "solution", "__builtins__": __builtins__}
-        exec(compile(WARM_UP_CODE, "solution.py", "exec"), namespace)
+        exec(compile(WARM_UP_CODE, "solution.py", "exec", dont_inherit=True), namespace)
         value = namespace["_effbench_warm_up"](2000)
         json.loads(json.dumps(encode(value), separators=(",", ":")))
-        exec(compile(NULL_CODE, "solution.py", "exec"), {"__builtins__": __builtins__})
+        exec(compile(NULL_CODE, "solution.py", "exec", dont_inherit=True), {"__builtins__": __builtins__})
         if _SYSCALLS is not None:
             _seccomp_fprog(os.getpid())
         _LIBC.prctl(21, 0, 0, 0, 0)  # PR_GET_SECCOMP: the ctypes call path, harmlessly
         os.listdir("/proc/self/fd")
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-        scratch = _fresh_scratch(self.workdir, "scratch")
+        scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
         fd = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
         _tail(os.path.join(scratch, "output.txt"))
+        empty_dir(scratch)
+        _read_status(os.open("/dev/null", os.O_RDONLY))
 
     def run_pair(self, code, entry_point, args, limits):
-        """Baseline child then test child, forked from the same point of this loop."""
-        scratch = _fresh_scratch(self.workdir, "scratch")
+        """Baseline child then test child, forked from the same point of this loop; then the
+        scratch folder is emptied, so nothing a test wrote is seen by any other."""
+        scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
         base_limits = dict(limits)
         base_limits.pop("instructions", None)
         baseline = run_child(
-            NULL_CODE, "_effbench_null", [], base_limits, scratch, self.meter, self.perf_event, supervise=False
+            NULL_CODE,
+            "_effbench_null",
+            [],
+            base_limits,
+            scratch,
+            self.meter,
+            self.perf_event,
+            self.uid,
+            supervise=False,
         )
         # the same scratch folder: the baseline only created an empty output file, which the
         # test child truncates; keeping the runner's work between the two forks small and fixed
-        test = run_child(code, entry_point, args, limits, scratch, self.meter, self.perf_event)
+        test = run_child(code, entry_point, args, limits, scratch, self.meter, self.perf_event, self.uid)
+        try:
+            empty_dir(scratch)
+        except OSError as exc:
+            # what the candidate left cannot be removed: its test fails, and the host replaces
+            # this runner (a fresh private /tmp) before anything else runs here
+            test["scratch_left"] = f"{type(exc).__name__}: {exc}"[:300]
         return {"baseline": baseline, "test": test}
 
     def handle(self, request):
@@ -930,8 +1271,107 @@ def _burn_small_pids():
             return
 
 
+_MOUNT_FLAGS = {
+    "nosuid": _MS_NOSUID,
+    "nodev": _MS_NODEV,
+    "noexec": _MS_NOEXEC,
+    "noatime": 1024,
+    "nodiratime": 2048,
+    "relatime": 1 << 21,
+}
+
+
+def remount_read_only(keep=("/proc", "/dev")) -> list:
+    """Every mount of this (private) mount namespace read-only, but ``keep`` and what lies below
+    it: a test child, even run as root, then cannot write anything of the host's (``/dev/shm``
+    and ``/tmp`` get fresh mounts of their own after this). Returns the mounts left writable."""
+    left = []
+    with open("/proc/self/mountinfo") as f:
+        points = [(line.split()[4], line.split()[5]) for line in f]
+    for point, options in points:
+        point = point.encode().decode("unicode_escape")
+        if any(point == k or point.startswith(k + "/") for k in keep):
+            continue
+        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+        for option in options.split(","):
+            flags |= _MOUNT_FLAGS.get(option, 0)
+        try:
+            _mount(None, point, None, flags)
+        except OSError:
+            left.append(point)
+    return left
+
+
+def expose_to_children(path) -> None:
+    """Make ``path`` (the interpreter's own prefix) reachable by the test children's user when a
+    folder above it is not (an interpreter under ``/root``): that folder is covered with an
+    empty read-only tmpfs holding only ``path``, bound back in place, read-only. Paths do not
+    change, and nothing else of that folder stays visible."""
+    path = os.path.realpath(path)
+    parts = path.strip("/").split("/")
+    closed = None
+    for i in range(1, len(parts)):
+        ancestor = "/" + "/".join(parts[:i])
+        if not os.stat(ancestor).st_mode & 0o001:
+            closed = ancestor
+            break
+    if closed is None:
+        return
+    stage = "/tmp/.effbench-expose"
+    os.mkdir(stage, 0o700)
+    _mount(path, stage, None, _MS_BIND | _MS_REC)
+    _mount("tmpfs", closed, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0755")
+    os.makedirs(path, mode=0o755)
+    _mount(stage, path, None, _MS_BIND | _MS_REC)
+    _mount(None, closed, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=64k,mode=0755")
+    if _LIBC.umount2(stage.encode(), 2) != 0:  # MNT_DETACH
+        raise OSError(ctypes.get_errno(), f"umount {stage}")
+    os.rmdir(stage)
+
+
+def _relay(runner_pid, streams):
+    """The set-up step's last job, for the runner's whole life: copy bytes between the outside
+    (this process's stdin, stdout, stderr: pipes of the host or of the container engine) and the
+    runner's stdin, stdout and stderr, which are sockets (a socket cannot be reopened through
+    /proc/PID/fd, so no child can write on the channels that carry answers and counts). When the
+    outside goes away (the harness died, even by SIGKILL), the runner is killed at once; its
+    workers and children follow through their parent-death signals."""
+    to_runner, from_out, from_err = streams
+    sources = {0: (to_runner.fileno(), True), from_out.fileno(): (1, False), from_err.fileno(): (2, False)}
+    open_fds = set(sources)
+    while open_fds:
+        ready, _, _ = select.select(sorted(open_fds), [], [])
+        for fd in ready:
+            try:
+                data = os.read(fd, 1 << 16)
+            except OSError:
+                data = b""
+            target, is_input = sources[fd]
+            if not data:
+                open_fds.discard(fd)
+                if is_input:  # the harness is gone: so is everything it started here
+                    _kill_group(runner_pid)
+                    os._exit(0)
+                continue
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(target, view) :]
+            except OSError:
+                if is_input:
+                    open_fds.discard(fd)  # the runner is gone; its output streams end too
+                else:
+                    _kill_group(runner_pid)
+                    os._exit(0)
+    _, status = os.waitpid(runner_pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def _setup_and_exec(opts):
-    """The set-up step, not measured: mounts, the runner's copy, then exec (pid and fds kept)."""
+    """The set-up step, not measured: mounts, the runner's copy, then the runner (exec'd in a
+    child, pid and argv the same in every backend) with socket stdio, and this process relays."""
+    import socket
+
     try:
         _hide(opts.hide)
         with open(os.path.abspath(__file__), "rb") as src:
@@ -941,34 +1381,49 @@ def _setup_and_exec(opts):
         if opts.rootfs:
             enter_rootfs(opts.rootfs)
         elif opts.private_tmp:
-            mount_tmpfs("/tmp", "512m", readonly=False)
-            os.chmod("/tmp", 0o1777)
+            remount_read_only()
+            mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
+            if os.geteuid() == 0:
+                expose_to_children(sys.base_prefix)
+            if os.path.isdir("/dev/shm"):
+                mount_tmpfs("/dev/shm", "16k", readonly=True)
+        elif opts.container_tmp:
+            # a container's own /tmp and /dev/shm (the engine makes them 1777): the runner's, so
+            # that nothing a test child writes outside its scratch folder outlives it
+            for path in ("/tmp", "/dev/shm"):
+                if os.path.isdir(path) and os.stat(path).st_uid == os.geteuid() == 0:
+                    os.chmod(path, 0o755)
         if opts.install_to:
             os.makedirs(os.path.dirname(opts.install_to), mode=0o755, exist_ok=True)
             with open(opts.install_to, "wb") as dst:
                 dst.write(runner_source)
             os.chmod(opts.install_to, 0o444)
-        if opts.rootfs and _initial_root():
-            # the runner's copy is the user's, as in the container (a stat's uid 0 is a cached int,
-            # 65534 is not: imports from the runner's folder would cost differently)
-            for path in (os.path.dirname(opts.install_to or ""), opts.install_to):
-                if path:
-                    os.chown(path, _SANDBOX_UID, _SANDBOX_UID)
-            os.setgroups([_SANDBOX_UID])
-            os.setgid(_SANDBOX_UID)
-            os.setuid(_SANDBOX_UID)
+        env = {k: os.environ[k] for k in ("PYTHONHASHSEED", "PATH", "LANG", "HOME") if k in os.environ}
+        os.chdir("/")
+        set_not_dumpable()
+        # a fixed environment: a container adds HOSTNAME and the like, and os.environ is part
+        # of the heap every child starts from
+        pairs = [socket.socketpair() for _ in range(3)]
+        _burn_small_pids()
     except OSError as exc:
         _write_line(1, {"hello": False, "error": f"set-up: {exc}"})
         return 3
-    try:
-        # a fixed environment: a container adds HOSTNAME and the like, and os.environ is part
-        # of the heap every child starts from
-        env = {k: os.environ[k] for k in ("PYTHONHASHSEED", "PATH", "LANG", "HOME") if k in os.environ}
-        os.chdir("/")
-        _burn_small_pids()
-        os.execvpe(opts.exec_argv[0], opts.exec_argv, env)
-    except OSError as exc:
-        _write_line(1, {"hello": False, "error": f"exec {opts.exec_argv[0]}: {exc}"})
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for i, (_outer, inner) in enumerate(pairs):
+                os.dup2(inner.fileno(), i)
+            for outer, inner in pairs:
+                outer.close()
+                inner.close()
+            set_no_new_privs_and_pdeathsig()
+            os.execvpe(opts.exec_argv[0], opts.exec_argv, env)
+        except OSError as exc:
+            _write_line(1, {"hello": False, "error": f"exec {opts.exec_argv[0]}: {exc}"})
+        os._exit(3)
+    for _outer, inner in pairs:
+        inner.close()
+    _relay(pid, [outer for outer, _inner in pairs])
     return 3
 
 
@@ -979,7 +1434,12 @@ def main(argv):
     parser.add_argument("--meter", choices=["valgrind", "perf", "time"], default="time")
     parser.add_argument("--perf-event", default="instructions", choices=sorted(PERF_EVENTS))
     parser.add_argument("--workdir", required=False)
-    parser.add_argument("--private-tmp", action="store_true", help="mount a tmpfs on /tmp (needs a mount namespace)")
+    parser.add_argument(
+        "--private-tmp", action="store_true", help="with --exec: host mounts read-only, a private /tmp and /dev/shm"
+    )
+    parser.add_argument(
+        "--container-tmp", action="store_true", help="with --exec: /tmp and /dev/shm are a container's own"
+    )
     parser.add_argument("--hide", action="append", default=[], help="path to make empty (needs a mount namespace)")
     parser.add_argument("--rootfs", help="with --exec: chroot into this exported image, laid out like a container")
     parser.add_argument("--hostname", help="with --exec: set the host name (needs a UTS namespace)")
@@ -989,8 +1449,9 @@ def main(argv):
         "--exec",
         dest="exec_argv",
         nargs=argparse.REMAINDER,
-        help="set up (--private-tmp, --hide, --install-to), then exec the rest of the command line: "
-        "the measured runner then starts with the same argv, environment and paths in every backend",
+        help="set up (--private-tmp, --hide, --install-to), then run the rest of the command line "
+        "with socket stdio and relay it: the measured runner then starts with the same argv, "
+        "environment, paths and descriptors in every backend",
     )
     opts = parser.parse_args(argv)
 
@@ -1003,6 +1464,7 @@ def main(argv):
         print(json.dumps(facts))
         return 0
 
+    set_not_dumpable()
     proto_in, proto_out = os.dup(0), os.dup(1)
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
@@ -1011,21 +1473,23 @@ def main(argv):
     facts["root"] = os.geteuid() == 0  # a bool: no allocation that differs between backends
     try:
         facts["hidden"] = _hide(opts.hide)
-        if opts.private_tmp:
-            mount_tmpfs("/tmp", "512m", readonly=False)
-            facts["private_tmp"] = True
+        facts["preload_failed"] = preload_extension_modules()
+        prepare_seccomp(exec_floor(opts.meter))
     except OSError as exc:
         _write_line(proto_out, {"hello": False, "error": str(exc)})
         return 3
+    uid = child_user()
+    facts["child_uid"] = uid
     workdir = opts.workdir or "/tmp/effbench-runner"
-    os.makedirs(workdir, mode=0o700, exist_ok=True)
+    os.makedirs(workdir, mode=0o711, exist_ok=True)
+    os.chmod(workdir, 0o711)  # the children reach their scratch folder below it, nothing else
     facts["seccomp"] = _SYSCALLS is not None
     if opts.meter == "perf":
         probe = perf_selftest(opts.perf_event)
         if not probe["ok"]:
             _write_line(proto_out, {"hello": False, "error": "perf: " + probe["reason"]})
             return 3
-    runner = Runner(opts.meter, opts.perf_event, workdir)
+    runner = Runner(opts.meter, opts.perf_event, workdir, uid)
     _write_line(proto_out, {"hello": True, "facts": facts})
     return serve(runner, proto_in, proto_out)
 

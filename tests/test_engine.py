@@ -66,7 +66,21 @@ def test_over_budget_censors_that_level_only(triangle):
     [
         (TestRun(killed_for="wall", signal=9), "censored_budget", None),
         (TestRun(killed_for="memory", signal=9), "censored_memory", None),
-        (TestRun(signal=signal.SIGXCPU), "censored_budget", None),
+        (TestRun(killed_for="cpu", signal=signal.SIGXCPU), "censored_budget", None),
+        # a CPU-time signal the runner did not see coming (the candidate sent it to itself):
+        # a failure, never censoring (which would keep the credit of the levels before)
+        (TestRun(signal=signal.SIGXCPU), "killed", "SIGXCPU"),
+        (
+            TestRun(exit_code=0, result='{"ok": false, "error_type": "MemoryError", "message": ""}'),
+            "error",
+            "MemoryError",
+        ),
+        (TestRun(meter_anomaly="valgrind meter: more than one count"), "error", "MeterAnomaly"),
+        (
+            TestRun(exit_code=0, result='{"ok": false, "error_type": "ResultTooDeep", "message": ""}'),
+            "wrong",
+            "ResultTooDeep",
+        ),
         (TestRun(signal=signal.SIGSEGV), "killed", "SIGSEGV"),
         (TestRun(exit_code=0, result=""), "error", "NoResult"),
         (

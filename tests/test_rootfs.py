@@ -53,14 +53,15 @@ def test_export_refuses_a_folder_that_is_not_an_export(tmp_path, docker_image):
 
 def test_local_backend_in_the_image_sees_only_the_image(image_rootfs):
     """Invariant: with a root filesystem a candidate sees the image's files only (no host folder,
-    no harness cache), under the sandbox host name, as user nobody when started by root."""
+    no harness cache), under the sandbox host name, as user 65533 (not the runner's) when started
+    by root."""
     from effbench.sandboxes.local import LocalSandbox
 
     with LocalSandbox(TimeMeter(repeats=1), rootfs=image_rootfs) as box:
         run = box.run(TestRequest(PROBE, "f", [0]))
         assert box.facts["isolation"] == "namespaces+rootfs" and box.facts["rootfs"] == image_rootfs
     uid, hostname, has_runner, has_cache, has_work, listing = json.loads(run.result)["value"]
-    assert uid == (65534 if os.geteuid() == 0 else 0)
+    assert uid == (65533 if os.geteuid() == 0 else 0)
     assert hostname == "sandbox"
     assert has_runner  # the image's own copy of the runner: it is the image's tree
     assert not has_cache and not has_work

@@ -30,6 +30,8 @@ class Meter(ABC):
     repeats: int = 1
     #: does the runner need valgrind's log descriptor (counts arrive there, by pid)?
     uses_log: bool = False
+    #: deterministic to the unit: a negative cost (test below its baseline) cannot be noise
+    exact: bool = False
 
     def command_prefix(self, log_fd: int | None) -> list[str]:
         """Program and options that wrap the sandbox interpreter (e.g. valgrind)."""

@@ -43,6 +43,7 @@ class ValgrindMeter(Meter):
     name = "valgrind"
     unit = "instructions"
     uses_log = True
+    exact = True
 
     def command_prefix(self, log_fd: int | None) -> list[str]:
         exe = shutil.which("valgrind") or "valgrind"

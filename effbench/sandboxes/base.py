@@ -65,6 +65,10 @@ class TestRun:
     stderr_tail: str = ""
     infra_error: str | None = None
     result_too_large: bool = False
+    #: the meter's count could not be trusted for this test (see protocol.to_test_run)
+    meter_anomaly: str | None = None
+    #: the test left files its scratch folder could not be emptied of (its runner was replaced)
+    scratch_left: str | None = None
 
 
 class Sandbox(Protocol):

@@ -2,13 +2,13 @@
 
 Each worker is a container of the content-addressed sandbox image (see ``docker_image``) with no
 network, a read-only root filesystem, a tmpfs ``/tmp`` (the runner's scratch), memory, swap and
-pids limits, every capability dropped (``PERFMON`` added back for the perf meter only),
-``no-new-privileges``, an unprivileged user (65534) and one CPU core of its own (``cpuset``).
-The runner is the container's main process, started once per container with stdin attached
-(``docker attach`` before ``start``), and speaks the same framed protocol as in the local backend
-over the attached socket; for the valgrind meter, valgrind logs to the runner's stderr
-(``--log-fd=2``), which arrives demultiplexed on the same socket. Inside, every test child has
-the runner's own rlimits and seccomp filter.
+pids limits, every capability dropped but RUNNER_CAPABILITIES (``PERFMON`` for the perf meter),
+``no-new-privileges``, test children run as user 65533, and one CPU core of its own (``cpuset``).
+The set-up step is the container's main process (started once per container with stdin attached,
+``docker attach`` before ``start``): it relays the runner's socket stdio, so the runner speaks the
+same framed protocol as in the local backend over the attached socket; for the valgrind meter,
+valgrind logs to the runner's stderr (``--log-fd=2``), which arrives demultiplexed on the same
+socket. Inside, every test child has the runner's own user switch, rlimits and seccomp filter.
 
 Containers carry the labels ``effbench.sandbox=1`` and their owner (host, pid, start time). They
 are removed on ``close()``, at exit and on Ctrl-C; if the harness dies without cleaning up, the
@@ -48,6 +48,10 @@ OWNER_LABEL = "effbench.owner"
 DEFAULT_MEMORY_BYTES = 4 << 30
 DEFAULT_PIDS = 256
 DEFAULT_TMPFS = "1g"
+#: what the runner (root in the container, every other capability dropped) needs: to run each
+#: test child as another user (SETUID, SETGID), to stop it (KILL), and to give it and then empty
+#: its scratch folder whatever it did there (CHOWN, DAC_OVERRIDE, FOWNER). Children drop them all.
+RUNNER_CAPABILITIES = ("SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER")
 
 
 class DockerUnavailable(SandboxUnavailable):
@@ -239,12 +243,13 @@ class DockerWorker(RunnerClient):
             auto_remove=True,
             network_mode="none",
             read_only=True,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={box.tmpfs_size},mode=1777"},
+            # the runner's: test children (another user) write only their scratch folder below it
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={box.tmpfs_size},mode=755"},
             mem_limit=box.memory_bytes,
             memswap_limit=box.memory_bytes,
             pids_limit=box.pids,
             cap_drop=["ALL"],
-            cap_add=["PERFMON"] if perf_by == "capability" else None,
+            cap_add=[*RUNNER_CAPABILITIES, *(["PERFMON"] if perf_by == "capability" else [])],
             security_opt=security,
             cpuset_cpus=self.cpu,
             ipc_mode="private",
@@ -270,7 +275,7 @@ class DockerWorker(RunnerClient):
             prefix[0] = os.path.basename(prefix[0])  # found on the image's PATH
         python, flags = self.sandbox.python, ["-S", "-s", "-P"]
         env = [f"{k}={v}" for k, v in RUNNER_ENV.items()]
-        setup = [python, *flags, RUNNER_IN_IMAGE, "--install-to", RUNNER_IN_SANDBOX, "--exec"]
+        setup = [python, *flags, RUNNER_IN_IMAGE, "--container-tmp", "--install-to", RUNNER_IN_SANDBOX, "--exec"]
         measured = [*prefix, python, *flags, RUNNER_IN_SANDBOX, *self.meter.runner_options()]
         return ["/usr/bin/env", "-i", *env, *setup, *measured, "--workdir", RUNNER_WORKDIR]
 

@@ -83,48 +83,42 @@ class RunnerProcess(RunnerClient):
         if self.rootfs and not prefix:
             raise SandboxUnavailable("local sandbox: --rootfs needs namespaces (unshare), unavailable here")
         flags = ["-S", "-s", "-P"]
-        log_r = log_w = None
-        if self.meter.uses_log:
-            log_r, log_w = os.pipe()
-        meter_prefix = self.meter.command_prefix(log_w)
+        # valgrind logs on the runner's stderr (a socket the set-up step relays to us)
+        meter_prefix = self.meter.command_prefix(2)
         if self.rootfs and meter_prefix:
             meter_prefix[0] = os.path.basename(meter_prefix[0])  # the root filesystem's own valgrind
         measured = [*meter_prefix, SANDBOX_PYTHON if self.rootfs else python, *flags]
-        setup: list[str] = []
+        # a set-up step (in the namespaces, where there are some) mounts and copies the runner,
+        # then starts the measured runner with socket stdio and relays it (see the runner)
+        setup = [python, *flags, str(paths.runner_path())]
         self._private_tmp = bool(prefix) and not python.startswith("/tmp/")
         if self._private_tmp:
-            # a set-up step in the namespaces mounts and copies the runner, then execs the measured
-            # runner with the docker backend's argv, environment, paths, host name and pid (1)
-            setup = [python, *flags, str(paths.runner_path()), "--private-tmp", "--install-to", RUNNER_IN_SANDBOX]
-            setup += ["--hostname", SANDBOX_HOSTNAME]
+            # the docker backend's argv, environment, paths, host name and pid
+            setup += ["--private-tmp", "--install-to", RUNNER_IN_SANDBOX, "--hostname", SANDBOX_HOSTNAME]
             if self.rootfs:
                 setup += ["--rootfs", self.rootfs]  # none of this machine's files is visible there
             else:
                 for path in self.hide:
                     setup += ["--hide", path]
             measured += [RUNNER_IN_SANDBOX, *self.meter.runner_options(), "--workdir", RUNNER_WORKDIR]
-            cmd = [*prefix, *setup, "--exec", *measured]
         else:
             self._host_workdir = tempfile.mkdtemp(prefix="effbench-worker-")
-            runner_args = [*self.meter.runner_options(), "--workdir", self._host_workdir]
+            os.chmod(self._host_workdir, 0o711)
+            measured += [str(paths.runner_path()), *self.meter.runner_options(), "--workdir", self._host_workdir]
             if prefix:
                 for path in self.hide:
-                    runner_args += ["--hide", path]
-            cmd = [*prefix, *measured, str(paths.runner_path()), *runner_args]
+                    measured += ["--hide", path]
+        cmd = [*prefix, *setup, "--exec", *measured]
         self._reset_streams()
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(log_w,) if log_w is not None else (),
             start_new_session=True,
             env=dict(RUNNER_ENV),
         )
-        if log_w is not None:
-            os.close(log_w)
-            threading.Thread(target=self._read_log, args=(log_r,), daemon=True).start()
-        threading.Thread(target=self._drain_stderr, args=(self.proc.stderr,), daemon=True).start()
+        threading.Thread(target=self._read_log, args=(self.proc.stderr,), daemon=True).start()
         facts = self.hello()
         self.facts = {
             **facts,
@@ -140,7 +134,7 @@ class RunnerProcess(RunnerClient):
                 os.killpg(proc.pid, 9)
             except OSError:
                 pass
-            for stream in (proc.stdin, proc.stdout):
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
                 try:
                     stream.close()  # type: ignore[union-attr]
                 except OSError:
@@ -151,17 +145,17 @@ class RunnerProcess(RunnerClient):
             self._host_workdir = None
 
     # -- streams ------------------------------------------------------------------------------
-    def _read_log(self, fd: int) -> None:
-        with os.fdopen(fd, "rb", buffering=0) as f:
-            while True:
-                data = f.read(65536)
-                if not data:
-                    break
-                self._feed_log(data)
-
-    def _drain_stderr(self, stream: Any) -> None:
-        for line in iter(stream.readline, b""):
-            self._stderr.append(line.rstrip(b"\n"))
+    def _read_log(self, stream: Any) -> None:
+        """The runner's stderr: valgrind's counts and the runner's own messages."""
+        fd = stream.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except (OSError, ValueError):
+                break
+            if not data:
+                break
+            self._feed_log(data)
 
     def _send(self, data: bytes) -> None:
         proc = self.proc
@@ -196,8 +190,8 @@ class LocalSandbox(RunnerPool):
     ) -> None:
         """``python``: the interpreter candidates run on (default: the real binary of this one).
         ``rootfs``: a root filesystem (``effbench sandbox export``) to run in instead of this
-        machine's, with its own valgrind and ``/usr/bin/python3.11``, as user nobody when started
-        by root: the docker image's files without a Docker engine."""
+        machine's, with its own valgrind and ``/usr/bin/python3.11`` (test children as user 65533
+        when started by root): the docker image's files without a Docker engine."""
         if workers < 1:
             raise SandboxUnavailable("local sandbox: --workers must be at least 1")
         default_hide = [str(paths.problems_dir()), str(paths.references_dir()), str(paths.cache_dir())]

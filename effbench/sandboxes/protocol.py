@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from effbench.errors import InfrastructureError, SandboxUnavailable
-from effbench.meters.base import Meter
+from effbench.meters.base import Cost, Meter
 from effbench.meters.valgrind import parse_log_line
 from effbench.sandboxes.base import TestRequest, TestRun
 
@@ -49,6 +49,10 @@ class RunnerClient:
         self._buf = b""
         self._log_buf = b""
         self._counts: dict[int, int] = {}
+        #: pids whose total arrived more than once (each is accepted once: a second total means
+        #: the channel carried something valgrind did not write for that process)
+        self._duplicates: collections.OrderedDict[int, None] = collections.OrderedDict()
+        self._accepted: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._cond = threading.Condition()
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
         self._seq = 0
@@ -77,6 +81,8 @@ class RunnerClient:
         self._log_buf = b""
         with self._cond:
             self._counts = {}
+            self._duplicates.clear()
+            self._accepted.clear()
 
     def _feed_log(self, data: bytes) -> None:
         """Bytes of valgrind's log (and, in a container, the runner's other stderr)."""
@@ -91,21 +97,40 @@ class RunnerClient:
                 self._stderr.append(line)
         if found:
             with self._cond:
-                self._counts.update(found)
+                for pid, count in found:
+                    if pid in self._accepted:
+                        self._counts.pop(pid, None)
+                        self._duplicates[pid] = None
+                        while len(self._duplicates) > 4096:
+                            self._duplicates.popitem(last=False)
+                        continue
+                    self._accepted[pid] = None
+                    while len(self._accepted) > 65536:  # pids are reused only after a wrap
+                        self._accepted.popitem(last=False)
+                    self._counts[pid] = count
                 self._cond.notify_all()
 
     def stderr_tail(self) -> str:
         return b"\n".join(self._stderr).decode("utf-8", "replace")[-500:].strip()
 
     def count_of(self, pid: int, expect: bool) -> int | None:
+        """The one total valgrind wrote for ``pid`` (waiting up to COUNT_WAIT seconds when the
+        process exited by itself), or None. A pid whose total arrived twice has none."""
         deadline = time.monotonic() + (COUNT_WAIT if expect else 0.5)
         with self._cond:
-            while pid not in self._counts:
+            while pid not in self._counts and pid not in self._duplicates:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
                 self._cond.wait(left)
+            if pid in self._duplicates:
+                return None
             return self._counts.pop(pid)
+
+    def duplicated(self, pid: int) -> bool:
+        """Did more than one total arrive for ``pid``?"""
+        with self._cond:
+            return pid in self._duplicates
 
     def _read_response(self, deadline: float) -> dict:
         while b"\n" not in self._buf:
@@ -169,18 +194,21 @@ def first_failure(pairs: list[dict]) -> dict:
 
 
 def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRun:
-    """The runner's (baseline, test) records of one request as a TestRun, with the meter's cost."""
+    """The runner's (baseline, test) records of one request as a TestRun, with the meter's cost.
+
+    Harness failures (``infra_error``) come only from the runner's own records (its set-up of a
+    child, prlimit, the perf counter): nothing the candidate prints or returns is read for them.
+    A count that is missing for a child that exited by itself, arrived twice, or makes the cost
+    negative is a ``meter_anomaly``: the candidate may have caused it, so it fails the test
+    rather than excluding it."""
     decisive = first_failure(pairs)
     infra = None
     for pair in pairs:
         for rec in (pair["baseline"], pair["test"]):
             if "infra_error" in rec:
                 infra = rec["infra_error"]
-        base_result = pair["baseline"].get("result") or ""
-        if pair["baseline"].get("exit_code") != 0 or "harness_error" in base_result:
-            infra = f"baseline child failed: {base_result or pair['baseline']}"
-        if "harness_error" in (pair["test"].get("result") or ""):
-            infra = f"child set-up failed: {pair['test']['result']}"
+        if infra is None and pair["baseline"].get("exit_code") != 0:
+            infra = f"baseline child failed: {pair['baseline']}"[:500]
 
     def lookup(pid: int) -> int | None:
         for pair in pairs:
@@ -192,8 +220,21 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         return None
 
     cost = meter.cost(pairs, lookup) if infra is None else None
-    if cost is None and infra is None and not decisive.get("signal"):
-        infra = f"{meter.name} meter: no count for the test child"
+    anomaly = None
+    if infra is None:
+        duplicated = [rec["pid"] for p in pairs for rec in (p["baseline"], p["test"]) if worker.duplicated(rec["pid"])]
+        if duplicated:
+            anomaly = f"{meter.name} meter: more than one count for process {duplicated[0]}"
+        elif cost is None and not decisive.get("signal"):
+            anomaly = f"{meter.name} meter: no count for the test child"
+        elif cost is not None and cost.value < 0:
+            if meter.exact:
+                anomaly = f"{meter.name} meter: negative cost {cost.value:.0f}"
+            else:  # a noisy meter's baseline can exceed a tiny test: nothing was measured
+                cost = Cost(0.0, cost.spread, cost.repeats)
+        if anomaly:
+            cost = None
+    scratch_left = next((p["test"]["scratch_left"] for p in pairs if "scratch_left" in p["test"]), None)
     return TestRun(
         cost=cost,
         result=decisive.get("result"),
@@ -206,6 +247,8 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         stderr_tail=decisive.get("stderr_tail", ""),
         infra_error=infra,
         result_too_large="result_too_large" in decisive,
+        meter_anomaly=anomaly,
+        scratch_left=scratch_left,
     )
 
 
@@ -249,7 +292,10 @@ class RunnerPool:
             for _attempt in range(2):  # an infrastructure failure is retried once, in a fresh runner
                 try:
                     response = worker.request(request)
-                    return to_test_run(self.meter, worker, response["runs"])
+                    run = to_test_run(self.meter, worker, response["runs"])
+                    if run.scratch_left:
+                        worker.stop()  # a fresh runner (and private /tmp) for whatever runs next
+                    return run
                 except (InfrastructureError, ValueError, OSError) as exc:
                     self.infra_failures += 1
                     last_error = str(exc)

@@ -1,0 +1,605 @@
+"""``effbench sandbox probe``: the threat corpus, run against a backend and a meter.
+
+Each :class:`Threat` is a hostile candidate for a small built-in problem (``triangle(n)``, the sum
+1 + ... + n), with the rule that says whether the sandbox contained it. Two kinds of rule:
+
+- *capability* threats try to obtain something a candidate must never have (executable memory it
+  wrote, its own ``/proc/self/mem``, a descriptor of the runner, a write outside its scratch
+  folder, lasting IPC...). They return the right answer only when every attempt was refused, and
+  a wrong one the moment one succeeds: contained means verdict ``ok``.
+- *outcome* threats try to score better than their honest twin (forging counts, signalling in
+  band, state left for a later sample, results built to crash the host...). Contained means the
+  score is no better than the honest twin's, and the verdict is the one DESIGN.md requires.
+
+The same corpus is the test suite of ``tests/threats/`` (one test per threat, on every backend CI
+runs) and what users run before trusting a number on their own machine. Threats are listed in
+the README's threat table with the defence that contains each.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from effbench.engine import EngineSettings, Evaluator, SampleRecord
+from effbench.problems import Level, Problem, TestCase
+from effbench.verdicts import ErrorKind, Verdict
+
+#: the built-in problem's answer for n (its expert is deliberately O(n), so that honest slower
+#: and faster code both exist)
+EXPERT = "def triangle(n):\n    return sum(range(1, n + 1))\n"
+#: the honest twin of most threats: the same O(n) work in a Python loop (slower than the expert)
+SLOW = "def triangle(n):\n    total = 0\n    for i in range(1, n + 1):\n        total += i\n    return total\n"
+#: returned by capability threats the moment a forbidden capability was obtained
+BREACH_SENTINEL = -424242
+
+
+def probe_problem() -> Problem:
+    """The probe's problem: ``triangle(n)``, three fixed level-0 tests, one test at n = 20,000
+    (weight 1) and one at n = 200,000 (weight 3)."""
+    fixed = [TestCase(f"L0.t{i}", 0, [n], n * (n + 1) // 2 if n > 0 else 0, True) for i, n in enumerate((0, 1, 5))]
+    generated = [[], [TestCase("L1.g0", 1, [20_000])], [TestCase("L2.g0", 2, [200_000])]]
+    return Problem(
+        id="effbench_probe",
+        title="Sum of the first n integers (sandbox probe)",
+        category="number_theory",
+        complexity="O(n)",
+        entry_point="triangle",
+        prompt='def triangle(n: int) -> int:\n    """Return 1 + 2 + ... + n (0 for n <= 0)."""\n',
+        checker="exact",
+        tolerance=0.0,
+        levels=[Level(0, 5, 0.0, 1), Level(1, 20_000, 1.0, 1), Level(2, 200_000, 3.0, 1)],
+        tests=fixed,
+        directory=None,  # type: ignore[arg-type]
+        reference_dir=None,  # type: ignore[arg-type]
+        references={"expert": EXPERT, "slow": SLOW},
+        source="effbench-probe",
+        version="probe-1",
+        generated_tests=generated,
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one threat was contained, and what showed it."""
+
+    contained: bool
+    evidence: str
+
+
+@dataclass
+class Threat:
+    """A hostile candidate and the rule that judges it.
+
+    ``code``: the candidate (entry point ``triangle``). ``before``: candidates run first, as
+    earlier samples of the same run (to leave state behind). ``judge``: (record of ``code``,
+    context) -> Verdict. ``kind``: the threat model's heading it belongs to.
+    """
+
+    name: str
+    kind: str
+    summary: str
+    code: str
+    judge: Callable[[SampleRecord, ProbeContext], Verdict]
+    before: list[str] = field(default_factory=list)
+    host_paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProbeContext:
+    """What judges compare against: the honest twins' records, and host paths to look at."""
+
+    slow: SampleRecord
+    expert: SampleRecord
+    host_paths_before: dict[str, bool] = field(default_factory=dict)
+
+
+def _describe(rec: SampleRecord) -> str:
+    etype = f" {rec.error_type}" if rec.error_type else ""
+    return f"verdict {rec.verdict}{etype}, efficiency {rec.efficiency:.4f}"
+
+
+def capability(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+    """Contained: no forbidden attempt succeeded (the candidate never returned the sentinel, so
+    its verdict is not ``wrong``), and nothing it did was taken for an infrastructure failure. An
+    attempt that crashes the meter itself (valgrind dies on some raw syscalls) is a failure of
+    the candidate's, which is contained too."""
+    ok = rec.verdict not in (Verdict.WRONG, Verdict.INFRA)
+    return Verdict(ok, _describe(rec) + ("" if ok else " (a forbidden capability was obtained)"))
+
+
+def no_better_than_slow(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+    """Contained: not scored above the honest twin doing the same work."""
+    ok = rec.verdict != Verdict.INFRA and rec.efficiency <= ctx.slow.efficiency + 1e-6
+    return Verdict(ok, f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}")
+
+
+def verdict_is(*verdicts: Verdict, error_type: str | None = None) -> Callable[[SampleRecord, ProbeContext], Verdict]:
+    def judge(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+        ok = rec.verdict in verdicts and (error_type is None or rec.error_type == error_type) and rec.efficiency == 0
+        want = "/".join(verdicts) + (f" {error_type}" if error_type else "")
+        return Verdict(ok, f"{_describe(rec)}; required {want} with efficiency 0")
+
+    return judge
+
+
+def leaves_no_host_file(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+    created = [p for p, existed in ctx.host_paths_before.items() if not existed and os.path.lexists(p)]
+    for p in created:
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+    ok = not created and rec.verdict == Verdict.OK
+    return Verdict(ok, _describe(rec) + (f"; host files created: {created}" if created else ""))
+
+
+def _candidate(body: str) -> str:
+    """A hostile prelude in ``_attack(n)`` returning True when it obtained what it tried, then
+    the expert's answer, or the breach sentinel."""
+    answer = EXPERT.replace("def triangle(n):", "def _honest(n):")
+    return (
+        "import os, sys, ctypes, signal\n"
+        + answer
+        + textwrap.dedent(body)
+        + textwrap.dedent(f"""
+        def triangle(n):
+            if _attack(n):
+                return {BREACH_SENTINEL}
+            return _honest(n) if n > 0 else 0
+        """)
+    )
+
+
+_FORGE = """
+def _attack(n):
+    me = os.getpid()
+    lines = b"".join(b"==%d== I   refs: %d\\n" % (pid, c) for pid in range(me - 8, me + 8) for c in (1, 10**12))
+    fake = b'{"id":"000000000001","runs":[]}\\n'
+    for folder in ("/proc/self/fd", "/proc/%d/fd" % os.getppid(), "/proc/1/fd", "/proc/2/fd"):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            for flags in (os.O_WRONLY, os.O_WRONLY | os.O_APPEND):
+                try:
+                    fd = os.open(folder + "/" + name, flags)
+                except OSError:
+                    continue
+                try:
+                    os.write(fd, lines + fake)
+                except OSError:
+                    pass
+                os.close(fd)
+    for fd in range(10, 4096):  # above its own: the runner's and valgrind's, were any inherited
+        try:
+            os.write(fd, lines)
+        except OSError:
+            pass
+    sys.stdout.write(lines.decode()); sys.stderr.write(lines.decode())
+    return False
+"""
+
+_EXEC_MEMORY = """
+import mmap
+def _attack(n):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    # new executable mappings: anonymous, and a file written by the candidate
+    for prot in (7, 5, 4):
+        if libc.mmap(None, 4096, prot, 0x22, -1, 0) not in (None, 2**64 - 1, -1):
+            return True
+    try:
+        mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+        return True
+    except OSError:
+        pass
+    # an existing buffer made executable
+    buf = ctypes.create_string_buffer(3 * 4096)
+    page = (ctypes.addressof(buf) + 4095) & ~4095
+    if libc.mprotect(ctypes.c_void_p(page), 4096, 7) == 0:
+        return True
+    try:
+        if libc.pkey_mprotect(ctypes.c_void_p(page), 4096, 7, -1) == 0:
+            return True
+    except AttributeError:
+        pass
+    # memory that is already writable and executable (valgrind maps the client's brk rwx)
+    floor = None
+    for line in open("/proc/self/maps"):
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        if line.split()[1].startswith("rwx") and lo >= 1 << 32:
+            floor = lo if floor is None else min(floor, lo)
+    for line in open("/proc/self/maps"):
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        perms = line.split()[1]
+        if perms.startswith("rwx") and (floor is None or lo < floor):
+            return True
+    # read implies exec
+    if libc.personality(0x0400000) != -1:
+        return True
+    return False
+"""
+
+_PROC_MEM = """
+def _attack(n):
+    libc = ctypes.CDLL(None, use_errno=True)
+    for attempt in range(2):
+        for path in ("/proc/self/mem", "/proc/%d/mem" % os.getppid(), "/proc/1/mem"):
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except OSError:
+                continue
+            os.close(fd)
+            return True
+        libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE, then try again
+    return False
+"""
+
+_PARENT = """
+def _attack(n):
+    libc = ctypes.CDLL(None, use_errno=True)
+    for pid in (os.getppid(), 1, -1):
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError:
+            pass
+    for call in ((101, 16, os.getppid(), 0, 0), (298, 0, 0, -1, -1, 0), (425, 8, 0)):
+        if libc.syscall(*call) >= 0:  # ptrace attach, perf_event_open, io_uring_setup
+            return True
+    if libc.syscall(0x40000000 | 57) >= 0:  # fork through the x32 numbering
+        return True
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = None
+    if pid == 0:
+        os._exit(0)
+    if pid is not None:
+        return True
+    import socket
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.socket(family, socket.SOCK_STREAM)
+            return True
+        except OSError:
+            pass
+    attr = ctypes.create_string_buffer(128)
+    if libc.syscall(321, 0, attr, 128) >= 0:  # bpf (last: valgrind itself may die on it)
+        return True
+    return False
+"""
+
+_IPC = """
+def _attack(n):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.shmget(0x5EFF, 4096, 0o1666) >= 0 or libc.msgget(0x5EFF, 0o1666) >= 0:
+        return True
+    if libc.semget(0x5EFF, 1, 0o1666) >= 0:
+        return True
+    try:
+        rt = ctypes.CDLL("librt.so.1", use_errno=True)
+        if rt.mq_open(b"/effbench", 0o100 | 2, 0o666, None) >= 0:
+            return True
+    except OSError:
+        pass
+    if libc.syscall(248, b"user", b"effbench", b"x", 1, -4) >= 0:  # add_key to the user keyring
+        return True
+    return False
+"""
+
+_WRITES = """
+def _attack(n):
+    import sysconfig
+    here = os.getcwd()
+    targets = ["/tmp/effbench-probe", "/dev/shm/effbench-probe", "/var/tmp/effbench-probe",
+               "/effbench-probe", "/etc/effbench-probe", os.path.expanduser("~/effbench-probe"),
+               os.path.join(sysconfig.get_paths()["stdlib"], "effbench_probe.py"),
+               os.path.join(os.path.dirname(here), "effbench-probe")]
+    main = sys.modules.get("__main__")
+    runner = getattr(main, "__file__", None)
+    if runner:
+        targets.append(runner)
+        targets.append(os.path.join(os.path.dirname(runner), "effbench-probe"))
+    for path in targets:
+        try:
+            with open(path, "a") as f:
+                f.write("x")
+            return True
+        except OSError:
+            pass
+    for path in [runner, here] if runner else [here]:
+        try:
+            os.chmod(path, 0o777)
+            if path != here:
+                return True
+        except OSError:
+            pass
+    try:
+        os.rename(here, here + ".moved")  # replace the scratch folder (a link for the cleaner)
+        return True
+    except OSError:
+        pass
+    return False
+"""
+
+_LEAVE_STATE = """
+import os, json
+def triangle(n):
+    answer = sum(range(1, n + 1)) if n > 0 else 0
+    for folder in (os.getcwd(), os.environ.get("TMPDIR", "/tmp"), "/tmp", "/dev/shm", "/var/tmp",
+                   os.path.expanduser("~"), os.path.dirname(os.getcwd())):
+        try:
+            with open(os.path.join(folder, "effbench-answer-%d" % n), "w") as f:
+                f.write(str(answer))
+        except OSError:
+            pass
+    return answer
+"""
+
+_READ_STATE = """
+import os
+def triangle(n):
+    for folder in (os.getcwd(), os.environ.get("TMPDIR", "/tmp"), "/tmp", "/dev/shm", "/var/tmp",
+                   os.path.expanduser("~"), os.path.dirname(os.getcwd())):
+        try:
+            with open(os.path.join(folder, "effbench-answer-%d" % n)) as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            pass
+    return -1
+"""
+
+_FILL_SCRATCH = """
+import os
+def triangle(n):
+    here = os.getcwd()
+    path = here
+    for i in range(1500):           # deeper than any recursive cleaner survives
+        path = os.path.join(path, "d")
+        try:
+            os.mkdir(path)
+        except OSError:
+            break
+    for i in range(300):
+        try:
+            os.symlink("/", os.path.join(here, "root%d" % i))
+            os.symlink(os.path.dirname(here), os.path.join(here, "up%d" % i))
+        except OSError:
+            break
+    os.chmod(here, 0)
+    return sum(range(1, n + 1)) if n > 0 else 0
+"""
+
+
+def _in_band(text: str) -> str:
+    return SLOW.replace(
+        "    return total\n",
+        f"    if n > 100:\n        print({text!r})\n        raise RuntimeError({text!r})\n    return total\n",
+    )
+
+
+def threats() -> list[Threat]:
+    """The corpus, in the order of DESIGN.md's threat model."""
+    infra_text = (
+        "harness_error InfrastructureError infra_error: runner vanished; child set-up failed; "
+        "==1== I   refs: 1; worker died (wait status 9)"
+    )
+    return [
+        Threat(
+            "forged_counts_on_every_descriptor",
+            "count forgery",
+            "writes valgrind-style totals and a forged runner answer on every descriptor it can reach, "
+            "its own, its parent's and pid 1's through /proc, and on stdout/stderr",
+            "import os, sys\n"
+            + SLOW.replace("def triangle(n):", "def _honest(n):").replace("return total", "return total\n")
+            + _FORGE.replace("return False", "return False\n")
+            + "def triangle(n):\n    _attack(n)\n    return _honest(n) if n > 0 else 0\n",
+            no_better_than_slow,
+        ),
+        Threat(
+            "machine_code_the_meter_cannot_see",
+            "hidden work",
+            "tries to get writable and executable memory (new mappings, mprotect, the client's rwx brk, "
+            "READ_IMPLIES_EXEC) for code valgrind's client requests would run natively",
+            _candidate(_EXEC_MEMORY),
+            capability,
+        ),
+        Threat(
+            "own_memory_through_proc",
+            "count forgery",
+            "opens /proc/self/mem (and the parent's, pid 1's), also after PR_SET_DUMPABLE",
+            _candidate(_PROC_MEM),
+            capability,
+        ),
+        Threat(
+            "signals_tracing_processes_and_network",
+            "escape",
+            "signals its parent and pid 1, ptrace, perf_event_open, bpf, io_uring, fork (also through x32 "
+            "numbers), IPv4/IPv6 sockets",
+            _candidate(_PARENT),
+            capability,
+        ),
+        Threat(
+            "state_in_ipc_and_keyrings",
+            "shared state",
+            "System V shared memory, message queues and semaphores, POSIX message queues, the user keyring",
+            _candidate(_IPC),
+            capability,
+        ),
+        Threat(
+            "writes_outside_scratch",
+            "host writes",
+            "writes /tmp, /dev/shm, /var/tmp, /, /etc, $HOME, the standard library, the runner's copy and its "
+            "folder; chmods the runner; renames its scratch folder",
+            _candidate(_WRITES),
+            capability,
+        ),
+        Threat(
+            "answers_left_for_a_later_sample",
+            "shared state",
+            "an earlier sample stores each answer in every writable place; this one only reads them back",
+            _READ_STATE,
+            verdict_is(Verdict.WRONG),
+            before=[_LEAVE_STATE],
+        ),
+        Threat(
+            "scratch_filled_with_depth_and_links",
+            "path tampering",
+            "an earlier sample nests 1,500 folders, plants links to / and to the runner's folder and "
+            "chmods its scratch 000; the next honest sample must be scored normally",
+            SLOW,
+            lambda rec, ctx: Verdict(
+                rec.verdict == ctx.slow.verdict and abs(rec.efficiency - ctx.slow.efficiency) < 1e-6,
+                f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}",
+            ),
+            before=[_FILL_SCRATCH],
+        ),
+        Threat(
+            "harness_words_in_output_and_exceptions",
+            "in-band status",
+            "prints and raises text with the harness's own words at the larger levels",
+            _in_band(infra_text),
+            verdict_is(Verdict.ERROR, error_type="RuntimeError"),
+        ),
+        Threat(
+            "self_sent_cpu_limit_signal",
+            "in-band status",
+            "sends itself SIGXCPU at the larger levels, as if the CPU-time limit had stopped it",
+            SLOW.replace(
+                "    return total\n",
+                "    if n > 100:\n        import os, signal\n        os.kill(os.getpid(), signal.SIGXCPU)\n"
+                "    return total\n",
+            ),
+            verdict_is(Verdict.KILLED),
+        ),
+        Threat(
+            "raised_memory_error",
+            "in-band status",
+            "raises MemoryError at the larger levels, as if the memory limit had stopped it",
+            SLOW.replace("    return total\n", "    if n > 100:\n        raise MemoryError()\n    return total\n"),
+            verdict_is(Verdict.ERROR, error_type=ErrorKind.MEMORY_ERROR),
+        ),
+        Threat(
+            "result_nested_5000_deep",
+            "result bomb",
+            "returns a list nested 5,000 deep",
+            "def triangle(n):\n    x = []\n    for _ in range(5000):\n        x = [x]\n    return x\n",
+            verdict_is(Verdict.WRONG, error_type=ErrorKind.RESULT_TOO_DEEP),
+        ),
+        Threat(
+            "result_of_40_megabytes",
+            "result bomb",
+            "returns a 40 MB string",
+            "def triangle(n):\n    return 'x' * (40 << 20)\n",
+            verdict_is(Verdict.WRONG, Verdict.ERROR, Verdict.CENSORED_BUDGET),
+        ),
+        Threat(
+            "always_equal_object",
+            "forged answer",
+            "returns an object whose __eq__ always says yes",
+            "class Yes:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
+            "def triangle(n):\n    return Yes()\n",
+            verdict_is(Verdict.WRONG),
+        ),
+        Threat(
+            "int_subclass_with_forged_eq",
+            "forged answer",
+            "returns an int subclass whose __eq__ always says yes",
+            "class Liar(int):\n    def __eq__(self, other):\n        return True\n"
+            "def triangle(n):\n    return Liar(-1)\n",
+            verdict_is(Verdict.WRONG),
+        ),
+        Threat(
+            "exit_zero_before_returning",
+            "forged answer",
+            "calls os._exit(0) instead of returning",
+            "import os\ndef triangle(n):\n    os._exit(0)\n",
+            verdict_is(Verdict.ERROR, error_type=ErrorKind.NO_RESULT),
+        ),
+        Threat(
+            "endless_loop_catching_everything",
+            "resource exhaustion",
+            "loops forever inside try/except BaseException",
+            "def triangle(n):\n    while True:\n        try:\n            pass\n        except BaseException:\n"
+            "            pass\n",
+            verdict_is(Verdict.CENSORED_BUDGET),
+        ),
+        Threat(
+            "work_moved_into_a_thread",
+            "hidden work",
+            "does the slow loop in a thread",
+            SLOW.replace("def triangle(n):", "def _work(n):") + "import threading\ndef triangle(n):\n    out = []\n"
+            "    t = threading.Thread(target=lambda: out.append(_work(n) if n > 0 else 0))\n"
+            "    t.start(); t.join()\n    return out[0]\n",
+            no_better_than_slow,
+        ),
+    ]
+
+
+@dataclass
+class ProbeResult:
+    """One threat's outcome on one backend."""
+
+    name: str
+    kind: str
+    contained: bool
+    evidence: str
+
+
+def run_probe(
+    sandbox: Any,
+    meter: Any,
+    only: list[str] | None = None,
+    log: Callable[[ProbeResult], None] | None = None,
+) -> list[ProbeResult]:
+    """Run the corpus (or the threats named in ``only``) in an open sandbox; one result each.
+
+    ``sandbox``: an open :class:`~effbench.sandboxes.base.Sandbox`; ``meter``: its meter. Raises
+    KeyError for an unknown threat name. Never raises for what a candidate does."""
+    corpus = threats()
+    if only:
+        known = {t.name for t in corpus}
+        unknown = [n for n in only if n not in known]
+        if unknown:
+            raise KeyError(f"unknown threat(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        corpus = [t for t in corpus if t.name in only]
+    problem = probe_problem()
+    evaluator = Evaluator(sandbox, meter, EngineSettings(memory_bytes=512 << 20))
+    ctx = ProbeContext(
+        slow=evaluator.evaluate(problem, SLOW, model="honest-slow"),
+        expert=evaluator.evaluate(problem, EXPERT, model="honest-expert"),
+    )
+    results = []
+    for threat in corpus:
+        for earlier in threat.before:
+            evaluator.evaluate(problem, earlier, model=f"{threat.name}:before")
+        ctx.host_paths_before = {p: os.path.lexists(p) for p in _host_paths()}
+        record = evaluator.evaluate(problem, threat.code, model=threat.name)
+        verdict = threat.judge(record, ctx)
+        if verdict.contained and threat.kind == "host writes":
+            verdict = leaves_no_host_file(record, ctx)
+        result = ProbeResult(threat.name, threat.kind, verdict.contained, verdict.evidence)
+        results.append(result)
+        if log:
+            log(result)
+    return results
+
+
+def _host_paths() -> list[str]:
+    """Where a candidate's writes would land on this machine, were they not contained."""
+    return [
+        "/tmp/effbench-probe",
+        "/dev/shm/effbench-probe",
+        "/var/tmp/effbench-probe",
+        "/effbench-probe",
+        "/etc/effbench-probe",
+        os.path.join(tempfile.gettempdir(), "effbench-probe"),
+    ]
