@@ -122,18 +122,15 @@ def _failed_call(payload: dict) -> tuple[Verdict, Any, str | None, str]:
     return Verdict.ERROR, None, etype, message[:500]
 
 
-def classify(
-    run: TestRun, test: TestCase, expected: Any, problem: Problem, limits: Limits
-) -> tuple[Verdict, Any, str | None, str]:
-    """Judge one run on the host, before the budget check.
+def _observed_by_the_runner(run: TestRun, limits: Limits) -> tuple[Verdict, Any, str | None, str] | None:
+    """The verdict decided by the trusted side's own observations (runner records), if any.
 
-    Returns:
-        (verdict, decoded answer or None, error type or None, one-line detail).
+    Nothing the candidate printed or raised decides between censoring, failure and infra: an
+    infrastructure failure, a meter anomaly, a scratch folder left unremovable, a limit the
+    runner saw reached, an oversized result, a signal.
     """
     if run.infra_error:
         return Verdict.INFRA, None, ErrorKind.INFRASTRUCTURE.value, run.infra_error[:500]
-    # from here on every fact was observed by the trusted side, out of band (runner records):
-    # nothing the candidate printed or raised decides between censoring, failure and infra
     if run.meter_anomaly:
         return Verdict.ERROR, None, ErrorKind.METER_ANOMALY.value, run.meter_anomaly[:500]
     if run.scratch_left:
@@ -147,6 +144,20 @@ def classify(
         return Verdict.ERROR, None, ErrorKind.OUTPUT_TOO_LARGE.value, "the result exceeded the size limit"
     if run.signal is not None:
         return _killed(run, limits)
+    return None
+
+
+def classify(
+    run: TestRun, test: TestCase, expected: Any, problem: Problem, limits: Limits
+) -> tuple[Verdict, Any, str | None, str]:
+    """Judge one run on the host, before the budget check.
+
+    Returns:
+        (verdict, decoded answer or None, error type or None, one-line detail).
+    """
+    harness = _observed_by_the_runner(run, limits)
+    if harness is not None:
+        return harness
     if not run.result:
         detail = f"exited with code {run.exit_code} before returning; {run.stderr_tail[-300:]}"
         return Verdict.ERROR, None, ErrorKind.NO_RESULT.value, detail

@@ -39,8 +39,11 @@ BREACH_SENTINEL = -424242
 
 
 def probe_problem() -> Problem:
-    """The probe's problem: ``triangle(n)``, three fixed level-0 tests, one test at n = 20,000
-    (weight 1) and one at n = 200,000 (weight 3)."""
+    """The probe's problem: ``triangle(n)``.
+
+    Three fixed level-0 tests, one test at n = 20,000 (weight 1) and one at n = 200,000
+    (weight 3).
+    """
     fixed = [TestCase(f"L0.t{i}", 0, [n], n * (n + 1) // 2 if n > 0 else 0, True) for i, n in enumerate((0, 1, 5))]
     generated = [[], [TestCase("L1.g0", 1, [20_000])], [TestCase("L2.g0", 2, [200_000])]]
     return Problem(
@@ -64,7 +67,7 @@ def probe_problem() -> Problem:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Judgement:
     """Whether one threat was contained, and what showed it."""
 
     contained: bool
@@ -77,14 +80,14 @@ class Threat:
 
     ``code``: the candidate (entry point ``triangle``). ``before``: candidates run first, as
     earlier samples of the same run (to leave state behind). ``judge``: (record of ``code``,
-    context) -> Verdict. ``kind``: the threat model's heading it belongs to.
+    context) -> Judgement. ``kind``: the threat model's heading it belongs to.
     """
 
     name: str
     kind: str
     summary: str
     code: str
-    judge: Callable[[SampleRecord, ProbeContext], Verdict]
+    judge: Callable[[SampleRecord, ProbeContext], Judgement]
     before: list[str] = field(default_factory=list)
     host_paths: list[str] = field(default_factory=list)
 
@@ -103,31 +106,36 @@ def _describe(rec: SampleRecord) -> str:
     return f"verdict {rec.verdict}{etype}, efficiency {rec.efficiency:.4f}"
 
 
-def capability(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
-    """Contained: no forbidden attempt succeeded (the candidate never returned the sentinel, so
-    its verdict is not ``wrong``), and nothing it did was taken for an infrastructure failure. An
-    attempt that crashes the meter itself (valgrind dies on some raw syscalls) is a failure of
-    the candidate's, which is contained too."""
+def capability(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
+    """Contained: no forbidden attempt succeeded, nothing was taken for an infrastructure failure.
+
+    The candidate never returned the sentinel, so its verdict is not ``wrong``. An attempt that
+    crashes the meter itself (valgrind dies on some raw syscalls) is a failure of the
+    candidate's, which is contained too.
+    """
     ok = rec.verdict not in (Verdict.WRONG, Verdict.INFRA)
-    return Verdict(ok, _describe(rec) + ("" if ok else " (a forbidden capability was obtained)"))
+    return Judgement(ok, _describe(rec) + ("" if ok else " (a forbidden capability was obtained)"))
 
 
-def no_better_than_slow(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+def no_better_than_slow(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
     """Contained: not scored above the honest twin doing the same work."""
     ok = rec.verdict != Verdict.INFRA and rec.efficiency <= ctx.slow.efficiency + 1e-6
-    return Verdict(ok, f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}")
+    return Judgement(ok, f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}")
 
 
-def verdict_is(*verdicts: Verdict, error_type: str | None = None) -> Callable[[SampleRecord, ProbeContext], Verdict]:
-    def judge(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+def verdict_is(*verdicts: Verdict, error_type: str | None = None) -> Callable[[SampleRecord, ProbeContext], Judgement]:
+    """A judge: contained when the verdict is one of ``verdicts`` (with ``error_type``), score 0."""
+
+    def judge(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
         ok = rec.verdict in verdicts and (error_type is None or rec.error_type == error_type) and rec.efficiency == 0
         want = "/".join(verdicts) + (f" {error_type}" if error_type else "")
-        return Verdict(ok, f"{_describe(rec)}; required {want} with efficiency 0")
+        return Judgement(ok, f"{_describe(rec)}; required {want} with efficiency 0")
 
     return judge
 
 
-def leaves_no_host_file(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
+def leaves_no_host_file(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
+    """Contained: verdict ``ok`` and none of the host paths a write would reach appeared."""
     created = [p for p, existed in ctx.host_paths_before.items() if not existed and os.path.lexists(p)]
     for p in created:
         try:
@@ -135,12 +143,14 @@ def leaves_no_host_file(rec: SampleRecord, ctx: ProbeContext) -> Verdict:
         except OSError:
             pass
     ok = not created and rec.verdict == Verdict.OK
-    return Verdict(ok, _describe(rec) + (f"; host files created: {created}" if created else ""))
+    return Judgement(ok, _describe(rec) + (f"; host files created: {created}" if created else ""))
 
 
 def _candidate(body: str) -> str:
-    """A hostile prelude in ``_attack(n)`` returning True when it obtained what it tried, then
-    the expert's answer, or the breach sentinel."""
+    """A capability threat: ``_attack(n)`` (True when it obtained what it tried), then the answer.
+
+    The answer is the expert's, or the breach sentinel.
+    """
     answer = EXPERT.replace("def triangle(n):", "def _honest(n):")
     return (
         "import os, sys, ctypes, signal\n"
@@ -456,7 +466,7 @@ def threats() -> list[Threat]:
             "an earlier sample nests 1,500 folders, plants links to / and to the runner's folder and "
             "chmods its scratch 000; the next honest sample must be scored normally",
             SLOW,
-            lambda rec, ctx: Verdict(
+            lambda rec, ctx: Judgement(
                 rec.verdict == ctx.slow.verdict and abs(rec.efficiency - ctx.slow.efficiency) < 1e-6,
                 f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}",
             ),
@@ -563,7 +573,8 @@ def run_probe(
     """Run the corpus (or the threats named in ``only``) in an open sandbox; one result each.
 
     ``sandbox``: an open :class:`~effbench.sandboxes.base.Sandbox`; ``meter``: its meter. Raises
-    KeyError for an unknown threat name. Never raises for what a candidate does."""
+    KeyError for an unknown threat name. Never raises for what a candidate does.
+    """
     corpus = threats()
     if only:
         known = {t.name for t in corpus}

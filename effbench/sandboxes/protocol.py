@@ -193,22 +193,40 @@ def first_failure(pairs: list[dict]) -> dict:
     return pairs[0]["test"]
 
 
+def _infra_of(pairs: list[dict]) -> str | None:
+    """A harness failure the runner reported (never read from what a candidate printed)."""
+    for pair in pairs:
+        for rec in (pair["baseline"], pair["test"]):
+            if "infra_error" in rec:
+                return str(rec["infra_error"])
+        if pair["baseline"].get("exit_code") != 0:
+            return f"baseline child failed: {pair['baseline']}"[:500]
+    return None
+
+
+def _anomaly_of(meter: Meter, worker: RunnerClient, pairs: list[dict], cost: Cost | None) -> str | None:
+    """Why the meter's count of this test cannot be trusted, if it cannot."""
+    duplicated = [rec["pid"] for p in pairs for rec in (p["baseline"], p["test"]) if worker.duplicated(rec["pid"])]
+    if duplicated:
+        return f"{meter.name} meter: more than one count for process {duplicated[0]}"
+    if cost is None and not first_failure(pairs).get("signal"):
+        return f"{meter.name} meter: no count for the test child"
+    if cost is not None and cost.value < 0 and meter.exact:
+        return f"{meter.name} meter: negative cost {cost.value:.0f}"
+    return None
+
+
 def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRun:
     """The runner's (baseline, test) records of one request as a TestRun, with the meter's cost.
 
     Harness failures (``infra_error``) come only from the runner's own records (its set-up of a
     child, prlimit, the perf counter): nothing the candidate prints or returns is read for them.
     A count that is missing for a child that exited by itself, arrived twice, or makes the cost
-    negative is a ``meter_anomaly``: the candidate may have caused it, so it fails the test
-    rather than excluding it."""
+    negative under an exact meter is a ``meter_anomaly``: the candidate may have caused it, so it
+    fails the test rather than excluding it. A noisy meter's negative cost is 0.
+    """
     decisive = first_failure(pairs)
-    infra = None
-    for pair in pairs:
-        for rec in (pair["baseline"], pair["test"]):
-            if "infra_error" in rec:
-                infra = rec["infra_error"]
-        if infra is None and pair["baseline"].get("exit_code") != 0:
-            infra = f"baseline child failed: {pair['baseline']}"[:500]
+    infra = _infra_of(pairs)
 
     def lookup(pid: int) -> int | None:
         for pair in pairs:
@@ -220,20 +238,11 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         return None
 
     cost = meter.cost(pairs, lookup) if infra is None else None
-    anomaly = None
-    if infra is None:
-        duplicated = [rec["pid"] for p in pairs for rec in (p["baseline"], p["test"]) if worker.duplicated(rec["pid"])]
-        if duplicated:
-            anomaly = f"{meter.name} meter: more than one count for process {duplicated[0]}"
-        elif cost is None and not decisive.get("signal"):
-            anomaly = f"{meter.name} meter: no count for the test child"
-        elif cost is not None and cost.value < 0:
-            if meter.exact:
-                anomaly = f"{meter.name} meter: negative cost {cost.value:.0f}"
-            else:  # a noisy meter's baseline can exceed a tiny test: nothing was measured
-                cost = Cost(0.0, cost.spread, cost.repeats)
-        if anomaly:
-            cost = None
+    anomaly = None if infra is not None else _anomaly_of(meter, worker, pairs, cost)
+    if anomaly:
+        cost = None
+    elif cost is not None and cost.value < 0:  # a noisy meter's baseline can exceed a tiny test
+        cost = Cost(0.0, cost.spread, cost.repeats)
     scratch_left = next((p["test"]["scratch_left"] for p in pairs if "scratch_left" in p["test"]), None)
     return TestRun(
         cost=cost,
