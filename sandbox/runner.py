@@ -1,22 +1,34 @@
 """effbench in-sandbox runner: standard library only, one file.
 
 The host starts one runner per worker (under valgrind for the valgrind meter) and keeps it alive.
-The runner speaks JSON lines on its stdin/stdout:
+A set-up step (``--exec``, not measured) comes first: in the sandbox's namespaces it makes the
+host's mounts read-only, hides folders, gives the runner a private ``/tmp`` (or enters an exported
+image with ``--rootfs``), copies this file, then starts the measured runner with *sockets* as its
+stdin, stdout and stderr and stays behind relaying them to the host's pipes. A socket cannot be
+reopened through ``/proc/PID/fd``, so nothing in the sandbox can write on the channels that carry
+answers and valgrind's counts; when the host goes away, the relay kills the runner at once.
 
-    host -> runner  {"op": "run", "id": ..., "code": ..., "entry_point": ..., "args": <plain data>,
-                     "limits": {...}, "repeats": 1}
-    runner -> host  {"id": ..., "runs": [<one record per repeat>]}
+The runner speaks framed JSON on its stdin/stdout:
 
-For every test it forks a *baseline* child (the same child routine on a null candidate) and then
-the *test* child, each in its own session. A child closes every inherited descriptor, redirects
-stdout/stderr to a capped scratch file, applies resource limits, drops capabilities, installs a
-seccomp filter (no fork/exec, no ptrace, no perf_event_open, no signals to other processes, no
-sockets but AF_UNIX), then compiles and executes the candidate module and calls the entry point.
-The result leaves the child as plain JSON on a pipe; the runner forwards the raw text untouched
-and the host decodes and checks it. Expected answers never enter this process.
+    host -> runner  <length>\n{"op": "run", "id": ..., "code": ..., "entry_point": ..., "args": <plain
+                     data>, "limits": {...}, "repeats": 1}
+    runner -> host  {"id": ..., "runs": [<one (baseline, test) record pair per repeat>]}
 
-Meters: under valgrind the host reads each child's instruction count from valgrind's log (a
-descriptor the candidate cannot reach once the child closed it); the cost of a test is
+The runner is a zygote (not dumpable, so its /proc files are root's) that never reads a request:
+for each one it forks a worker, which forks a *baseline* child (the same child routine on a null
+candidate) and then the *test* child, each in its own session. A child closes every inherited
+descriptor, redirects stdout/stderr to a capped scratch file, gets its rlimits from the parent,
+becomes user 65533 when the runner is root, drops capabilities, takes execute permission off any
+writable memory and installs a seccomp filter (no processes, exec, tracing, counters, foreign
+signals, lasting IPC, new executable memory, or sockets but AF_UNIX); it reports the end of its
+set-up on a status pipe it closes before the candidate's code runs, then executes the candidate
+module and calls the entry point. The result leaves the child as plain JSON on a pipe, bounded in
+size and depth; the runner forwards the raw text and the host decodes and checks it. Expected
+answers never enter this process. The scratch folder is emptied (without following links) after
+each test.
+
+Meters: under valgrind the host reads each child's instruction count from valgrind's log (the
+runner's stderr socket), accepting one total per process; the cost of a test is
 count(test child) - count(baseline child). For perf the runner opens a hardware counter on each
 child (user space, inherited by its threads) and reads it after the child exits. For time the
 runner measures the child's wall and CPU time. The runner enforces wall-clock, CPU, memory and

@@ -1,17 +1,51 @@
-"""Values cross the sandbox boundary as plain JSON data, never as pickles or objects."""
+"""Values cross the sandbox boundary as plain JSON data, never as pickles or objects.
+
+Invariants: every type a candidate may return survives the trip with its type (tuples, sets,
+frozensets, bytes, complex, big ints); results too deep are refused before they reach the host;
+the host parses integers of any length.
+"""
 
 import json
 
 import pytest
 
-from effbench.codec import decode, encode, runner_module
+from effbench.codec import decode, encode, encode_args, loads, runner_module
 
 
-def test_round_trip_of_plain_data():
+def test_round_trip_of_plain_data_keeps_every_type():
     value = [1, -2.5, "x", None, True, [1, [2]], {"a": 1}, {1: "b"}, {3, 4}, b"\x00\xff", (5, 6)]
+    value += [frozenset({7}), 1 + 2j, ((1, 2), [3])]
     back = decode(json.loads(json.dumps(encode(value))))
     assert back[:7] == [1, -2.5, "x", None, True, [1, [2]], {"a": 1}]
-    assert back[7] == {1: "b"} and back[8] == {3, 4} and back[9] == b"\x00\xff" and back[10] == [5, 6]
+    assert back[7] == {1: "b"} and back[8] == {3, 4} and back[9] == b"\x00\xff"
+    assert back[10] == (5, 6) and type(back[10]) is tuple
+    assert back[11] == frozenset({7}) and type(back[11]) is frozenset
+    assert back[12] == 1 + 2j and back[13] == ((1, 2), [3])
+
+
+def test_result_nested_too_deep_is_refused_before_crossing():
+    """A result nested past MAX_DEPTH raises ResultTooDeep in the child (a wrong answer), not a
+    RecursionError in the host's decoder."""
+    runner = runner_module()
+    deep = []
+    for _ in range(runner.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(runner.ResultTooDeep):
+        encode(deep)
+    shallow = []
+    for _ in range(runner.MAX_DEPTH - 1):
+        shallow = [shallow]
+    assert encode(shallow) is not None
+
+
+def test_integers_longer_than_4300_digits_cross_both_ways():
+    """Host->runner arguments tag big ints as hex; runner->host JSON numbers of any length parse."""
+    big = 7**6000  # 5,071 decimal digits: past int()'s default limit
+    tagged = encode_args([big, 5])
+    assert tagged[0]["__effbench__"] == "int" and tagged[1] == 5
+    assert decode(json.loads(json.dumps(tagged))) == [big, 5]
+    text = '{"ok":true,"value":[' + "9" * 6000 + "]}"
+    assert loads(text)["value"][0] == 10**6000 - 1
 
 
 def test_objects_are_not_plain_data():
