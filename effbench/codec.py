@@ -33,15 +33,10 @@ def decode(data: Any) -> Any:
 
 
 def _parse_int(text: str) -> int:
-    """JSON integers of any length: Python's int() refuses more than 4300 decimal digits, and
-    a result (or an expected answer) may legitimately be that long."""
-    if len(text) <= 4000:
-        return int(text)
-    import decimal
-
-    with decimal.localcontext() as ctx:
-        ctx.prec = len(text) + 1
-        return int(decimal.Decimal(text))
+    """JSON integers as Python parses them by default (at most 4300 digits). The runner tags
+    longer integers as hex, so a longer decimal one was written by a candidate on its own:
+    refused (ValueError), never parsed in quadratic time."""
+    return int(text)
 
 
 def loads(text: str | bytes) -> Any:

@@ -186,7 +186,11 @@ def classify(
 
 
 def _preview(value: Any) -> str:
-    text = json.dumps(value)
+    """At most 80 characters of an answer, whatever it is (ints of any length included)."""
+    try:
+        text = json.dumps(value)
+    except (ValueError, TypeError, RecursionError):
+        text = f"<{type(value).__name__} that does not print>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -46,6 +46,7 @@ import os
 import resource
 import select
 import signal
+import stat
 import struct
 import sys
 import time
@@ -716,6 +717,54 @@ def enter_rootfs(export: str) -> None:
 NULL_CODE = "def _effbench_null(*args):\n    return None\n"
 
 
+_DEFAULT_MAX_STR_DIGITS = getattr(sys.int_info, "default_max_str_digits", 4300)
+_FFI_MODULES = ("ctypes", "_ctypes", "ctypes._endian", "ctypes.util", "ctypes.wintypes", "ctypes.macholib")
+
+
+def _tag_long_ints(data):
+    if type(data) is int:
+        return data if data.bit_length() < 13000 else {TAG: "int", "hex": format(data, "x")}
+    if type(data) is list:
+        return [_tag_long_ints(v) for v in data]
+    if type(data) is dict:
+        return {k: _tag_long_ints(v) for k, v in data.items()}
+    return data
+
+
+def _dumps_result(data):
+    """JSON text of an encoded result: integers too long for decimal digits (Python's default
+    limit, which candidates run under) are tagged as hex, which the host parses in linear time."""
+    try:
+        return json.dumps(data, separators=(",", ":"))
+    except ValueError:
+        return json.dumps(_tag_long_ints(data), separators=(",", ":"))
+
+
+class _NoFFI:
+    """A meta path finder that refuses ctypes to the candidate (the runner used it for its own
+    set-up before the candidate's code runs)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name in _FFI_MODULES or name.startswith("ctypes."):
+            raise ImportError(f"{name} is not available in the sandbox")
+        return None
+
+
+def _hide_ffi():
+    """After the filter: ``import ctypes`` refused to the candidate, and the runner's own ctypes
+    objects dropped from this module (its loaded types stay reachable to a determined candidate
+    through introspection; see the README's threat model)."""
+    for name in list(sys.modules):
+        if name in _FFI_MODULES or name.startswith("ctypes."):
+            del sys.modules[name]
+    sys.meta_path.insert(0, _NoFFI)
+    module = sys.modules.get(__name__)
+    for name in ("ctypes", "_LIBC", "_SockFprog", "_PerfEventAttr"):
+        if module is not None and hasattr(module, name):
+            delattr(module, name)
+
+
 #: the child's exit code when its own set-up failed (before any candidate code ran)
 EXIT_SETUP_FAILED = 70
 #: what a child writes on its status pipe once its set-up is done; anything else is the set-up's
@@ -754,6 +803,8 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         set_not_dumpable()  # again: a change of credentials may have reset it
         drop_capabilities()  # always, root or not: the same path (and allocations) everywhere
         install_seccomp(os.getpid())
+        _hide_ffi()
+        sys.set_int_max_str_digits(_DEFAULT_MAX_STR_DIGITS)  # Python's own default, as candidates expect
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
     except BaseException as exc:
@@ -771,7 +822,7 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         if not callable(func):
             raise NameError(f"entry point {entry_point!r} is not defined")
         value = func(*args)
-        payload = '{"ok":true,"value":' + json.dumps(encode(value), separators=(",", ":")) + "}"
+        payload = '{"ok":true,"value":' + _dumps_result(encode(value)) + "}"
         if len(payload) > MAX_RESULT_BYTES:
             raise ResultTooLarge(f"the result's encoding exceeds {MAX_RESULT_BYTES} bytes")
     except BaseException as exc:
@@ -1001,14 +1052,24 @@ def _read_status(fd):
 
 
 def _tail(path):
+    """The last STDERR_TAIL_BYTES of a child's output file. The child may have replaced it by a
+    link (to a file only the runner could read), a FIFO (that would block) or a device (that never
+    ends): it is opened without following links, without blocking, and read only if it is a
+    regular file, and never past its size."""
     try:
-        with open(path, "rb") as f:
-            f.seek(0, 2)
-            n = f.tell()
-            f.seek(max(0, n - STDERR_TAIL_BYTES))
-            return f.read().decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return ""
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return ""
+        start = max(0, st.st_size - STDERR_TAIL_BYTES)
+        return os.pread(fd, min(st.st_size, STDERR_TAIL_BYTES), start).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _fresh_scratch(root, name, uid):

@@ -153,7 +153,8 @@ def _candidate(body: str) -> str:
     """
     answer = EXPERT.replace("def triangle(n):", "def _honest(n):")
     return (
-        "import os, sys, ctypes, signal\n"
+        "import os, sys, signal\n"
+        + _RECOVER_CTYPES
         + answer
         + textwrap.dedent(body)
         + textwrap.dedent(f"""
@@ -164,6 +165,41 @@ def _candidate(body: str) -> str:
         """)
     )
 
+
+#: ``import ctypes`` is refused to candidates, but the runner's own ctypes stays reachable by
+#: introspection: capability threats recover it that way, so that the kernel-side defences are
+#: what they test
+_RECOVER_CTYPES = """
+def _recover_ctypes():
+    try:
+        import ctypes
+        return ctypes
+    except ImportError:
+        pass
+    import types
+    for cls in object.__subclasses__():
+        if cls.__name__ == "CDLL":
+            return types.SimpleNamespace(**cls.__init__.__globals__)
+    raise ImportError("no ctypes")
+ctypes = _recover_ctypes()
+"""
+
+_IMPORT_FFI = """
+def _attack(n):
+    import importlib
+    for name in ("ctypes", "_ctypes", "ctypes.util"):
+        try:
+            importlib.import_module(name)
+            return True
+        except ImportError:
+            pass
+    try:
+        __import__("_ctypes")
+        return True
+    except ImportError:
+        pass
+    return False
+"""
 
 _FORGE = """
 def _attack(n):
@@ -389,6 +425,49 @@ def triangle(n):
 """
 
 
+_OUTPUT_LINK = """
+import os
+def triangle(n):
+    if n < 100:
+        return n * (n + 1) // 2 if n > 0 else 0
+    os.unlink("output.txt")
+    os.symlink("/etc/shadow" if os.path.exists("/etc/shadow") else "/etc/passwd", "output.txt")
+    raise ValueError("wrong on purpose")
+"""
+
+_OUTPUT_FIFO = """
+import os
+def triangle(n):
+    if n < 100:
+        return n * (n + 1) // 2 if n > 0 else 0
+    os.unlink("output.txt")
+    os.mkfifo("output.txt")
+    raise ValueError("wrong on purpose")
+"""
+
+_RAW_DECIMAL = """
+import os, stat
+def triangle(n):
+    if n < 100:
+        return n * (n + 1) // 2 if n > 0 else 0
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, b'{"ok":true,"value":' + b"9" * 1_000_000 + b"}")
+        except OSError:
+            pass
+    os._exit(0)
+"""
+
+
+def _no_runner_file_in_detail(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
+    """Contained: an error of the candidate's own, and no line of a file it could not read."""
+    details = " ".join(t.detail for t in rec.tests)
+    leaked = "root:" in details or "nobody:" in details
+    ok = rec.verdict == Verdict.ERROR and rec.error_type == "ValueError" and not leaked
+    return Judgement(ok, _describe(rec) + ("; a root-only file leaked into the detail" if leaked else ""))
+
+
 def _in_band(text: str) -> str:
     return SLOW.replace(
         "    return total\n",
@@ -420,6 +499,13 @@ def threats() -> list[Threat]:
             "tries to get writable and executable memory (new mappings, mprotect, the client's rwx brk, "
             "READ_IMPLIES_EXEC) for code valgrind's client requests would run natively",
             _candidate(_EXEC_MEMORY),
+            capability,
+        ),
+        Threat(
+            "ctypes_import",
+            "count forgery",
+            "imports ctypes or _ctypes (with which a candidate could write the meter's memory)",
+            _candidate(_IMPORT_FFI).replace(_RECOVER_CTYPES, ""),
             capability,
         ),
         Threat(
@@ -510,6 +596,34 @@ def threats() -> list[Threat]:
             "returns a 40 MB string",
             "def triangle(n):\n    return 'x' * (40 << 20)\n",
             verdict_is(Verdict.WRONG, Verdict.ERROR, Verdict.CENSORED_BUDGET),
+        ),
+        Threat(
+            "output_file_replaced_by_a_link",
+            "path tampering",
+            "replaces its output file by a link to a file only the runner can read, then fails",
+            _OUTPUT_LINK,
+            _no_runner_file_in_detail,
+        ),
+        Threat(
+            "output_file_replaced_by_a_fifo",
+            "in-band status",
+            "replaces its output file by a FIFO (the runner's read would block), then fails",
+            _OUTPUT_FIFO,
+            verdict_is(Verdict.ERROR, error_type="ValueError"),
+        ),
+        Threat(
+            "integer_of_5000_digits",
+            "result bomb",
+            "returns 10**5000 (a wrong answer too long for decimal printing)",
+            "def triangle(n):\n    return 10 ** 5000\n",
+            verdict_is(Verdict.WRONG),
+        ),
+        Threat(
+            "million_digits_on_the_result_pipe",
+            "result bomb",
+            "writes its own result with a 1,000,000-digit decimal integer (quadratic to parse) on the pipe",
+            _RAW_DECIMAL,
+            verdict_is(Verdict.ERROR, error_type=ErrorKind.BAD_RESULT),
         ),
         Threat(
             "always_equal_object",
