@@ -215,6 +215,7 @@ _SYSCALLS = {
         "bpf": 321,
         "execveat": 322,
         "userfaultfd": 323,
+        "memfd_create": 319,
         "pkey_mprotect": 329,
         "pidfd_send_signal": 424,
         "io_uring_setup": 425,
@@ -271,6 +272,7 @@ _SYSCALLS = {
         "bpf": 280,
         "execveat": 281,
         "userfaultfd": 282,
+        "memfd_create": 279,
         "pkey_mprotect": 288,
         "capset": 91,
         "pidfd_send_signal": 424,
@@ -288,21 +290,21 @@ _BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGT, _BPF_JGE, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x00000000
 _X32_SYSCALL_BIT = 0x40000000
-_PROT_EXEC = 4
+_PROT_WRITE, _PROT_EXEC, _MAP_ANONYMOUS = 2, 4, 0x20
 #: prctl options a candidate may not use: PR_SET_DUMPABLE (would reopen /proc/self/mem to it),
 #: PR_TASK_PERF_EVENTS_DISABLE/ENABLE, PR_SET_MM, PR_SET_PTRACER
 _DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
 #: what the test child may not do at all: create processes or run programs, trace or read other
 #: processes, count events, load BPF, change namespaces or mounts, signal through pidfds, keep
-#: state beyond its own life (System V IPC, POSIX message queues, keyrings), or reach around
-#: seccomp (io_uring, userfaultfd)
+#: state beyond its own life (System V IPC, POSIX message queues, keyrings), reach around
+#: seccomp (io_uring, userfaultfd), or make a file it can map executable (memfd)
 _DENIED_SYSCALLS = (
     "fork vfork execve execveat ptrace process_vm_readv process_vm_writev process_madvise "
     "perf_event_open bpf unshare setns mount pidfd_send_signal pidfd_open pidfd_getfd "
     "rt_sigqueueinfo rt_tgsigqueueinfo kcmp shmget shmat shmctl shmdt semget semop semctl "
     "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
     "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
-    "io_uring_register userfaultfd"
+    "io_uring_register userfaultfd memfd_create"
 ).split()
 
 
@@ -351,10 +353,17 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
     # personality: queries only (READ_IMPLIES_EXEC would make readable memory executable)
     prog += [("jeq", nr["personality"], None, "after_personality"), ("ld", _arg(0))]
     prog += [("jeq", 0xFFFFFFFF, "allow", "eperm"), ("label", "after_personality"), ("ld", 0)]
-    # mmap / mprotect / pkey_mprotect: nothing executable below the floor
+    # mmap / mprotect / pkey_mprotect: no executable memory the candidate could have written.
+    # A read-only executable mapping of a file is allowed (the loader mapping a library): the
+    # only files a candidate can write are on noexec mounts, where the kernel refuses it; memfd
+    # is refused above. Anything else executable only at or above the floor (valgrind's own).
     for name in ("mmap", "mprotect", "pkey_mprotect"):
-        after = "after_" + name
+        after, floor_check = "after_" + name, "floor_" + name
         prog += [("jeq", nr[name], None, after), ("ld", _arg(2)), ("jset", _PROT_EXEC, None, "allow")]
+        if name == "mmap":
+            prog += [("jset", _PROT_WRITE, floor_check, None), ("ld", _arg(3))]
+            prog += [("jset", _MAP_ANONYMOUS, floor_check, "allow")]
+        prog.append(("label", floor_check))
         if exec_floor is None:
             prog.append(("ret", _ret_errno(errno.EPERM)))
         else:
@@ -537,27 +546,6 @@ def strip_exec_below_floor() -> None:
         if perms.startswith("rwx") and start < _EXEC_FLOOR:
             if _LIBC.mprotect(ctypes.c_void_p(start), ctypes.c_size_t(end - start), 3) != 0:  # READ|WRITE
                 raise OSError(ctypes.get_errno(), f"mprotect {start:#x}-{end:#x}")
-
-
-def preload_extension_modules() -> list:
-    """Map the standard library's extension modules (and the libraries they need) now, in the
-    zygote, without importing them: a child may not map executable memory, but ``import
-    decimal`` then finds ``_decimal`` already loaded. The import itself (the module's init)
-    still runs in the child and is the candidate's cost. Returns the names that would not load."""
-    folder = os.path.join(os.path.dirname(os.__file__), "lib-dynload")
-    failed = []
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return failed
-    for name in names:
-        if not name.endswith(".so") or name.startswith(("_test", "xx", "_xx", "_ctypes_test")):
-            continue
-        try:
-            ctypes.CDLL(os.path.join(folder, name), mode=sys.getdlopenflags())
-        except OSError:
-            failed.append(name)
-    return failed
 
 
 class _PerfEventAttr(ctypes.Structure):
@@ -1180,6 +1168,7 @@ class Runner:
         fd = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
         _tail(os.path.join(scratch, "output.txt"))
+        strip_exec_below_floor()  # the children run it: their translations come from here
         empty_dir(scratch)
         _read_status(os.open("/dev/null", os.O_RDONLY))
 
@@ -1546,7 +1535,6 @@ def main(argv):
     facts["root"] = os.geteuid() == 0  # a bool: no allocation that differs between backends
     try:
         facts["hidden"] = _hide(opts.hide)
-        facts["preload_failed"] = preload_extension_modules()
         prepare_seccomp(exec_floor(opts.meter))
     except OSError as exc:
         _write_line(proto_out, {"hello": False, "error": str(exc)})

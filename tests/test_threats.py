@@ -183,7 +183,12 @@ def test_counter_tampering_through_ctypes_is_refused(valgrind_evaluator, triangl
         valgrind_evaluator,
         triangle,
         """
-        import ctypes
+        try:
+            import ctypes
+        except ImportError:  # refused to candidates; the runner's own stays reachable
+            import types
+            _cdll = next(c for c in object.__subclasses__() if c.__name__ == 'CDLL')
+            ctypes = types.SimpleNamespace(**_cdll.__init__.__globals__)
         libc = ctypes.CDLL(None, use_errno=True)
         def triangle(n):
             if libc.syscall(298, 0, 0, -1, -1, 0) >= 0:   # perf_event_open

@@ -244,7 +244,7 @@ class DockerWorker(RunnerClient):
             network_mode="none",
             read_only=True,
             # the runner's: test children (another user) write only their scratch folder below it
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={box.tmpfs_size},mode=755"},
+            tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={box.tmpfs_size},mode=755"},
             mem_limit=box.memory_bytes,
             memswap_limit=box.memory_bytes,
             pids_limit=box.pids,

@@ -270,6 +270,25 @@ def _attack(n):
     # read implies exec
     if libc.personality(0x0400000) != -1:
         return True
+    # files it can write or create, mapped executable: its scratch (noexec), /dev/zero, a memfd
+    with open("code.bin", "wb") as f:
+        f.write(b"\\xc3" * 4096)
+    sources = [("code.bin", os.O_RDONLY, 5), ("/dev/zero", os.O_RDWR, 7), ("/dev/zero", os.O_RDONLY, 5)]
+    for path, flags, prot in sources:
+        try:
+            fd = os.open(path, flags)
+        except OSError:
+            continue
+        if libc.mmap(None, 4096, prot, 0x02, fd, 0) not in (None, 2**64 - 1, -1):
+            return True
+        os.close(fd)
+    try:
+        fd = os.memfd_create("x")
+        os.write(fd, b"\\xc3" * 4096)
+        if libc.mmap(None, 4096, 5, 0x02, fd, 0) not in (None, 2**64 - 1, -1):
+            return True
+    except OSError:
+        pass
     return False
 """
 
@@ -497,7 +516,8 @@ def threats() -> list[Threat]:
             "machine_code_the_meter_cannot_see",
             "hidden work",
             "tries to get writable and executable memory (new mappings, mprotect, the client's rwx brk, "
-            "READ_IMPLIES_EXEC) for code valgrind's client requests would run natively",
+            "READ_IMPLIES_EXEC, files it wrote, /dev/zero, a memfd) for code valgrind's client requests "
+            "would run natively",
             _candidate(_EXEC_MEMORY),
             capability,
         ),
