@@ -15,6 +15,12 @@ import time
 
 import pytest
 
+
+from effbench.meters.timing import TimeMeter
+from effbench.sandboxes.base import Limits, TestRequest
+
+from .conftest import MINI
+
 RECOVER_CTYPES = [
     'try:',
     '    import ctypes',
@@ -23,11 +29,6 @@ RECOVER_CTYPES = [
     "    _cdll = next(c for c in object.__subclasses__() if c.__name__ == 'CDLL')",
     '    ctypes = types.SimpleNamespace(**_cdll.__init__.__globals__)',
 ]
-
-from effbench.meters.timing import TimeMeter
-from effbench.sandboxes.base import Limits, TestRequest
-
-from .conftest import MINI
 
 SLEEPY = "import time\ndef f(n):\n    time.sleep(n)\n    return n\n"
 
