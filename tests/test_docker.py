@@ -15,7 +15,6 @@ import time
 
 import pytest
 
-
 from effbench.meters.timing import TimeMeter
 from effbench.sandboxes.base import Limits, TestRequest
 
