@@ -290,7 +290,7 @@ _BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGT, _BPF_JGE, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x00000000
 _X32_SYSCALL_BIT = 0x40000000
-_PROT_WRITE, _PROT_EXEC, _MAP_ANONYMOUS = 2, 4, 0x20
+_PROT_WRITE, _PROT_EXEC, _MAP_SHARED, _MAP_ANONYMOUS = 2, 4, 0x01, 0x20
 #: prctl options a candidate may not use: PR_SET_DUMPABLE (would reopen /proc/self/mem to it),
 #: PR_TASK_PERF_EVENTS_DISABLE/ENABLE, PR_SET_MM, PR_SET_PTRACER
 _DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
@@ -354,15 +354,16 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
     prog += [("jeq", nr["personality"], None, "after_personality"), ("ld", _arg(0))]
     prog += [("jeq", 0xFFFFFFFF, "allow", "eperm"), ("label", "after_personality"), ("ld", 0)]
     # mmap / mprotect / pkey_mprotect: no executable memory the candidate could have written.
-    # A read-only executable mapping of a file is allowed (the loader mapping a library): the
-    # only files a candidate can write are on noexec mounts, where the kernel refuses it; memfd
-    # is refused above. Anything else executable only at or above the floor (valgrind's own).
+    # A private read-only executable mapping of a file is allowed (the loader mapping a library):
+    # the only files a candidate can write are on noexec mounts, where the kernel refuses it;
+    # memfd is refused above; a shared one could be duplicated (mremap) and made writable.
+    # Anything else executable only at or above the floor (valgrind's own).
     for name in ("mmap", "mprotect", "pkey_mprotect"):
         after, floor_check = "after_" + name, "floor_" + name
         prog += [("jeq", nr[name], None, after), ("ld", _arg(2)), ("jset", _PROT_EXEC, None, "allow")]
         if name == "mmap":
             prog += [("jset", _PROT_WRITE, floor_check, None), ("ld", _arg(3))]
-            prog += [("jset", _MAP_ANONYMOUS, floor_check, "allow")]
+            prog += [("jset", _MAP_ANONYMOUS | _MAP_SHARED, floor_check, "allow")]
         prog.append(("label", floor_check))
         if exec_floor is None:
             prog.append(("ret", _ret_errno(errno.EPERM)))

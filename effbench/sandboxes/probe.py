@@ -273,13 +273,14 @@ def _attack(n):
     # files it can write or create, mapped executable: its scratch (noexec), /dev/zero, a memfd
     with open("code.bin", "wb") as f:
         f.write(b"\\xc3" * 4096)
-    sources = [("code.bin", os.O_RDONLY, 5), ("/dev/zero", os.O_RDWR, 7), ("/dev/zero", os.O_RDONLY, 5)]
-    for path, flags, prot in sources:
+    # (a private read-only executable /dev/zero is harmless: nothing can ever write it)
+    sources = [("code.bin", os.O_RDONLY, 5, 0x02), ("/dev/zero", os.O_RDWR, 7, 0x02), ("/dev/zero", os.O_RDWR, 5, 0x01)]
+    for path, flags, prot, share in sources:
         try:
             fd = os.open(path, flags)
         except OSError:
             continue
-        if libc.mmap(None, 4096, prot, 0x02, fd, 0) not in (None, 2**64 - 1, -1):
+        if libc.mmap(None, 4096, prot, share, fd, 0) not in (None, 2**64 - 1, -1):
             return True
         os.close(fd)
     try:
