@@ -33,6 +33,7 @@ from typing import Any
 
 from effbench.errors import SandboxUnavailable
 from effbench.meters.base import Meter
+from effbench.sandboxes.docker_engine import DockerUnavailable, connect
 from effbench.sandboxes.docker_image import PYTHON_IN_IMAGE, RUNNER_IN_IMAGE, SANDBOX_USER, image_tag
 from effbench.sandboxes.protocol import (
     RUNNER_ENV,
@@ -54,10 +55,6 @@ DEFAULT_TMPFS = "1g"
 RUNNER_CAPABILITIES = ("SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER")
 
 
-class DockerUnavailable(SandboxUnavailable):
-    """The Docker engine cannot be reached, or the image is missing."""
-
-
 #: what Docker's documentation lists as blocked by its default seccomp profile, less
 #: perf_event_open: for the perf meter on engines without CAP_PERFMON (the runner's own filter
 #: still denies perf_event_open, ptrace, fork, exec and the rest to candidates)
@@ -77,24 +74,6 @@ def perf_seccomp_profile() -> dict:
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": list(BLOCKED_SYSCALLS), "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
     }
-
-
-def connect(timeout: float = 60.0) -> Any:
-    """A Docker SDK client to a running engine, or DockerUnavailable naming the fix."""
-    try:
-        import docker
-    except ImportError:
-        raise DockerUnavailable("docker backend: the Docker SDK is missing: pip install 'docker>=7,<8'") from None
-    try:
-        client = docker.from_env(timeout=int(timeout))
-        client.ping()
-    except Exception as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise DockerUnavailable(
-            f"docker backend: cannot reach the Docker engine ({reason}): "
-            "start it with `dockerd &` or `systemctl start docker`"
-        ) from None
-    return client
 
 
 def _start_time(pid: int) -> str | None:

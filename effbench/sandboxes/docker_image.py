@@ -153,7 +153,7 @@ def build_image(
     if mode not in MODES:
         raise SandboxUnavailable(f"unknown build mode {mode!r}; choose one of {', '.join(MODES)}")
     if client is None:
-        from effbench.sandboxes.docker import connect
+        from effbench.sandboxes.docker_engine import connect
 
         client = connect()
     tag = image_tag()

@@ -309,6 +309,8 @@ class RunnerPool:
                     self.infra_failures += 1
                     last_error = str(exc)
                     worker.stop()
+                    if self._closed:  # closing (Ctrl-C): no new runner for a test in flight
+                        break
                     try:
                         worker.start()
                     except BaseException as start_exc:
