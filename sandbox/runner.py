@@ -317,14 +317,39 @@ def _arg(i, high=False):
     return 16 + 8 * i + (4 if high else 0)
 
 
+def _exec_memory_rules(exec_floor) -> list:
+    """BPF rules (ending at the labels allow / eperm) for mmap, mprotect and pkey_mprotect.
+
+    No executable memory the candidate could have written. A private read-only executable
+    mapping of a file is allowed (the loader mapping a library): the only files a candidate can
+    write are on noexec mounts, where the kernel refuses it; memfd is refused elsewhere; a shared
+    one could be duplicated (mremap) and made writable. Anything else executable only at or above
+    the floor (valgrind's own memory)."""
+    nr = _SYSCALLS
+    prog = []
+    for name in ("mmap", "mprotect", "pkey_mprotect"):
+        after, floor_check = "after_" + name, "floor_" + name
+        prog += [("jeq", nr[name], None, after), ("ld", _arg(2)), ("jset", _PROT_EXEC, None, "allow")]
+        if name == "mmap":
+            prog += [("jset", _PROT_WRITE, floor_check, None), ("ld", _arg(3))]
+            prog += [("jset", _MAP_ANONYMOUS | _MAP_SHARED, floor_check, "allow")]
+        prog.append(("label", floor_check))
+        if exec_floor is None:
+            prog.append(("ret", _ret_errno(errno.EPERM)))
+        else:
+            high, low = exec_floor >> 32, exec_floor & 0xFFFFFFFF
+            prog += [("ld", _arg(0, high=True)), ("jgt", high, "allow", None), ("jeq", high, None, "eperm")]
+            prog += [("ld", _arg(0)), ("jge", low, "allow", "eperm")]
+        prog += [("label", after), ("ld", 0)]
+    return prog
+
+
 def _seccomp_program(own_pid: int, exec_floor) -> list:
     """A BPF program as a list of (code, jt, jf, k); jumps are resolved from labels.
 
     ``exec_floor``: where valgrind's own memory begins (its translation cache is mapped
-    executable there); below it, and everywhere when None, no mapping may be made or turned
-    executable. Every library the candidate can use was mapped before the filter, so this only
-    refuses machine code the candidate wrote itself (which could run unseen by the meter,
-    e.g. through valgrind's client requests)."""
+    executable there); see _exec_memory_rules: machine code the candidate wrote itself (which
+    could run unseen by the meter, e.g. through valgrind's client requests) never runs."""
     nr = _SYSCALLS
     prog = [("ld", 4), ("jeq", nr["arch"], None, "kill"), ("ld", 0)]
     if _MACHINE == "x86_64":  # the x32 ABI numbers the same calls differently: none of them
@@ -353,25 +378,7 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
     # personality: queries only (READ_IMPLIES_EXEC would make readable memory executable)
     prog += [("jeq", nr["personality"], None, "after_personality"), ("ld", _arg(0))]
     prog += [("jeq", 0xFFFFFFFF, "allow", "eperm"), ("label", "after_personality"), ("ld", 0)]
-    # mmap / mprotect / pkey_mprotect: no executable memory the candidate could have written.
-    # A private read-only executable mapping of a file is allowed (the loader mapping a library):
-    # the only files a candidate can write are on noexec mounts, where the kernel refuses it;
-    # memfd is refused above; a shared one could be duplicated (mremap) and made writable.
-    # Anything else executable only at or above the floor (valgrind's own).
-    for name in ("mmap", "mprotect", "pkey_mprotect"):
-        after, floor_check = "after_" + name, "floor_" + name
-        prog += [("jeq", nr[name], None, after), ("ld", _arg(2)), ("jset", _PROT_EXEC, None, "allow")]
-        if name == "mmap":
-            prog += [("jset", _PROT_WRITE, floor_check, None), ("ld", _arg(3))]
-            prog += [("jset", _MAP_ANONYMOUS | _MAP_SHARED, floor_check, "allow")]
-        prog.append(("label", floor_check))
-        if exec_floor is None:
-            prog.append(("ret", _ret_errno(errno.EPERM)))
-        else:
-            high, low = exec_floor >> 32, exec_floor & 0xFFFFFFFF
-            prog += [("ld", _arg(0, high=True)), ("jgt", high, "allow", None), ("jeq", high, None, "eperm")]
-            prog += [("ld", _arg(0)), ("jge", low, "allow", "eperm")]
-        prog += [("label", after), ("ld", 0)]
+    prog += _exec_memory_rules(exec_floor)
     # socket: AF_UNIX only
     prog += [("jeq", nr["socket"], None, "allow"), ("ld", _arg(0)), ("jeq", 1, "allow", "eperm")]
     prog += [
@@ -438,6 +445,24 @@ def _seccomp_fprog(own_pid: int):
     code = code.replace(negative, struct.pack("I", (-own_pid) & 0xFFFFFFFF))
     buf = ctypes.create_string_buffer(code, len(code))
     return buf, _SockFprog(len(code) // 8, ctypes.addressof(buf))
+
+
+def install_worker_filter(exec_floor) -> None:
+    """The worker's own filter, before it forks a test's children: only the executable-memory
+    rules. Valgrind may grow the brk segment rwx while the worker allocates; with this filter
+    that growth is refused (glibc then maps its heap elsewhere), so the children inherit no
+    writable+executable memory, and the work for it happens before the baseline's fork."""
+    if _SYSCALLS is None:
+        return
+    prog = [("ld", 4), ("jeq", _SYSCALLS["arch"], None, "kill"), ("ld", 0)]
+    prog += _exec_memory_rules(exec_floor)
+    prog += [("label", "allow"), ("ret", _RET_ALLOW), ("label", "eperm"), ("ret", _ret_errno(errno.EPERM))]
+    prog += [("label", "kill"), ("ret", _RET_KILL)]
+    code = _assemble(prog)
+    buf = ctypes.create_string_buffer(code, len(code))
+    fprog = _SockFprog(len(code) // 8, ctypes.addressof(buf))
+    if _LIBC.prctl(38, 1, 0, 0, 0) != 0 or _LIBC.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "worker seccomp filter")
 
 
 def install_seccomp(own_pid: int) -> None:
@@ -538,9 +563,8 @@ _EXEC_FLOOR = None
 
 
 def strip_exec_below_floor() -> None:
-    """Take execute permission off every writable+executable client region. Done in the zygote
-    and again in each child before its filter: valgrind may grow the brk segment rwx while the
-    runner (which has no filter) allocates; in the child, the filter refuses that."""
+    """Take execute permission off every writable+executable client region: in the zygote, and
+    in each worker before its filter (see install_worker_filter)."""
     if _EXEC_FLOOR is None:
         return
     for start, end, perms, _path in _maps():
@@ -786,7 +810,6 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         os.closerange(low + 1, high)
         os.closerange(high + 1, limit)
         os.chdir(scratch)
-        strip_exec_below_floor()
         become_child_user(uid)
         set_no_new_privs_and_pdeathsig()
         set_not_dumpable()  # again: a change of credentials may have reset it
@@ -1251,6 +1274,8 @@ def _worker(runner, proto_in, proto_out):
     Requests are framed as ``<length>\n<json>`` so that the worker reads exactly its own.
     """
     set_no_new_privs_and_pdeathsig()
+    strip_exec_below_floor()
+    install_worker_filter(_EXEC_FLOOR)
     header = b""
     while not header.endswith(b"\n"):
         ch = os.read(proto_in, 1)

@@ -21,12 +21,12 @@ from effbench.sandboxes.base import Limits, TestRequest
 from .conftest import MINI
 
 RECOVER_CTYPES = [
-    'try:',
-    '    import ctypes',
+    "try:",
+    "    import ctypes",
     "except ImportError:  # refused to candidates; the runner's own stays reachable",
-    '    import types',
+    "    import types",
     "    _cdll = next(c for c in object.__subclasses__() if c.__name__ == 'CDLL')",
-    '    ctypes = types.SimpleNamespace(**_cdll.__init__.__globals__)',
+    "    ctypes = types.SimpleNamespace(**_cdll.__init__.__globals__)",
 ]
 
 SLEEPY = "import time\ndef f(n):\n    time.sleep(n)\n    return n\n"
@@ -237,8 +237,7 @@ def test_perf_meter_plumbing_works_in_a_container(docker_image):
         pytest.fail("perf_event_open is not permitted on this machine (kernel.perf_event_paranoid > 2?)")
     busy = "def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n"
     tamper = (
-        "".join(line + "\n" for line in RECOVER_CTYPES)
-        + "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "".join(line + "\n" for line in RECOVER_CTYPES) + "libc = ctypes.CDLL(None, use_errno=True)\n"
         "def f(n):\n    return libc.syscall(298, 0, 0, -1, -1, 0)\n"
     )
     with DockerSandbox(PerfMeter("task-clock"), workers=1, image=docker_image) as box:
