@@ -403,3 +403,17 @@ def test_a_runs_secret_seed_draws_new_inputs_at_levels_above_zero(monkeypatch):
     loop = _load(f"enamel:{FORMATS / 'enamel_limits.csv'}", ["Loop/0"], generate=False)[0].get("Loop/0")
     with pytest.raises(ProblemError, match=r"\(Loop/0\): skipped: its input_generator, with this run's seed, exceeds"):
         loop.level_tests(1, "s3cret")
+
+
+def test_a_checker_that_demands_a_tuple_gets_the_experts_tuple(valgrind_box):
+    """Tuples cross the sandbox boundary as tuples: the format's checker that requires one accepts
+    the expert's own answers (examples and every generated test) and rejects a list."""
+    from effbench.check import check_static
+    from effbench.engine import EngineSettings, Evaluator
+
+    p = _load(f"enamel:{FORMATS / 'enamel_checkers.csv'}", ["Tuple/0"])[0].get("Tuple/0")
+    assert check_static(p) == []
+    ev = Evaluator(valgrind_box, valgrind_box.meter, EngineSettings())
+    assert ev.evaluate(p, p.expert_code).passed
+    as_list = "def min_max(nums):\n    return [min(nums), max(nums)]\n"
+    assert ev.evaluate(p, as_list).verdict == "wrong"
