@@ -69,7 +69,8 @@ def test_local_backend_in_the_image_sees_only_the_image(image_rootfs):
 
 
 def test_a_folder_that_is_not_an_export_is_refused_clearly(tmp_path):
-    """`--rootfs` on a random folder: one line naming the fix, exit code 2."""
+    """`--rootfs` on a random folder: one line naming the fix, exit code 2, and no run directory
+    (which would then refuse the corrected command as a different run)."""
     result = CliRunner().invoke(
         main,
         ["evaluate", "--references", "expert", "--problems-dir", str(MINI), "--rootfs", str(tmp_path)]
@@ -77,6 +78,7 @@ def test_a_folder_that_is_not_an_export_is_refused_clearly(tmp_path):
     )
     assert result.exit_code == 2, result.output
     assert "effbench sandbox export" in result.output
+    assert not (tmp_path / "run").exists()
 
 
 def test_rootfs_is_for_the_local_backend_only(tmp_path):

@@ -175,6 +175,15 @@ class RunnerProcess(RunnerClient):
         return os.read(fd, 1 << 20)
 
 
+def check_rootfs(root: str) -> None:
+    """Raise SandboxUnavailable (one line naming the fix) unless ``root`` is an exported image."""
+    if not python_in(root).is_file():
+        raise SandboxUnavailable(
+            f"local sandbox: {root} is not an exported image (no tree{SANDBOX_PYTHON}): "
+            "make one with `effbench sandbox export`"
+        )
+
+
 class LocalSandbox(RunnerPool):
     """A pool of runner processes on this machine."""
 
@@ -200,11 +209,8 @@ class LocalSandbox(RunnerPool):
         default_hide += [p for p in ("/run", "/var/run") if os.path.isdir(p) and not os.path.islink(p)]
         self.hide = sorted({os.path.abspath(p) for p in [*default_hide, *map(str, hide)]})
         root = os.path.abspath(rootfs) if rootfs is not None else None
-        if root is not None and not python_in(root).is_file():
-            raise SandboxUnavailable(
-                f"local sandbox: {root} is not an exported image (no tree/{SANDBOX_PYTHON}): "
-                "make one with `effbench sandbox export`"
-            )
+        if root is not None:
+            check_rootfs(root)
         super().__init__(meter, [RunnerProcess(meter, self.hide, i, python, root) for i in range(workers)])
         first = self._workers[0].facts
         self.facts = {
