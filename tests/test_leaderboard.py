@@ -289,3 +289,11 @@ def test_rows_without_a_common_problem_are_not_ranked_on_others(tmp_path):
     assert lr.PROBLEMS[0] not in table["problems"] and len(table["problems"]) == 11
     fast = next(r for r in table["rows"] if r["label"] == "fast")
     assert fast["excluded_problems"] == [lr.PROBLEMS[0]]
+
+
+def test_one_problem_gives_no_test_and_no_crash():
+    """A run on a single problem (the README's own example) still gets a leaderboard: one paired
+    observation cannot be tested, so adjacent rows are never called significantly different."""
+    from effbench.leaderboard.stats import paired_permutation_test
+
+    assert paired_permutation_test(np.array([1.0]), np.array([0.1]), seed=0, n_resamples=100) == 1.0

@@ -84,14 +84,15 @@ def paired_permutation_test(x: np.ndarray, y: np.ndarray, seed: int, n_resamples
     ``x`` and ``y`` hold one value per problem, in the same order; the test flips the sign of
     per-problem differences.
 
-    Returns 1.0 when every difference is zero (nothing to tell apart).
+    Returns 1.0 when every difference is zero, or with fewer than 2 problems (nothing to tell
+    apart: one paired observation cannot be tested).
     """
     from scipy import stats
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape:
         raise ValueError(f"paired samples differ in shape: {x.shape} vs {y.shape}")
-    if x.size == 0 or np.all(x == y):
+    if x.size < 2 or np.all(x == y):
         return 1.0
 
     def mean_difference(a: np.ndarray, b: np.ndarray, axis: int) -> np.ndarray:
