@@ -115,6 +115,8 @@ def _entry(raw: bytes, first: bool, where: str) -> dict | None:
         entry = json.loads(line)
     except json.JSONDecodeError as exc:
         raise SampleFileError(f"{where}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit limit
+        raise SampleFileError(f"{where}: invalid JSON: {exc}") from None
     except RecursionError:
         raise SampleFileError(f"{where}: invalid JSON: nested too deeply") from None
     if not isinstance(entry, dict):

@@ -347,3 +347,22 @@ def test_a_fifo_as_a_model_option_file_says_so_without_blocking(tmp_path, earlie
     before = snapshot(earlier)
     out = effbench(*args, "--run-dir", str(earlier), option, str(fifo), env=env)
     assert_refused(out, f"{option} {fifo}: is a named pipe (FIFO)", earlier, before)
+
+
+def test_integer_past_the_digit_limit_in_a_samples_file_is_one_line(tmp_path):
+    """An integer longer than Python's 4300-digit limit in a samples line is bad JSON for us:
+    one line naming file and line, exit 2, no run directory."""
+    samples = tmp_path / "big.jsonl"
+    samples.write_text('{"task_id": "triangle", "solution": "x", "n": ' + "9" * 5000 + "}\n")
+    run_dir = tmp_path / "run"
+    out = subprocess.run(
+        [sys.executable, "-m", "effbench", "evaluate", "--samples", str(samples), "--problems-dir", str(MINI)]
+        + ["--meter", "time", "--run-dir", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2, out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("effbench: error:")]
+    assert len(errors) == 1 and "big.jsonl:1: invalid JSON" in errors[0], out.stderr
+    assert "Traceback" not in out.stderr and not run_dir.exists()

@@ -507,3 +507,21 @@ def test_a_correct_answer_in_a_real_shape_scores_end_to_end(tmp_path, mode, answ
         assert dropped == [] if mode == "chat" else len(dropped) == 1 and dropped[0].endswith(": print(triangle(4))")
     reasoning = REASONING_CHAT.index("</think>") - len("<think>") if mode == "chat" else 0
     assert all(r["meta"]["usage"]["reasoning_chars"] == reasoning for r in records)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "```python\ndef f(x):\n    s = '<think>'\n    return x + len(s)\n```\n",
+        "def f(x):\n    s = '<think>'\n    return x + len(s)\n",
+        "```python\ndef f(x):\n    return len('</think>') + x\n```\n",
+    ],
+)
+def test_reasoning_tags_inside_string_literals_are_code(answer):
+    """A tag written inside quotes is a string of the code (a problem about markup), not the
+    start or end of a reasoning block: the answer's code comes out whole and runs."""
+    got = extract_chat(answer, "f")
+    assert got.code is not None, got.reason
+    namespace: dict = {}
+    exec(got.code, namespace)
+    assert namespace["f"](1) in (8, 9)

@@ -126,12 +126,15 @@ def split_reasoning(text: str) -> tuple[str, int, bool]:
     outside: list[str] = []
     reasoning = 0
     unclosed = False
-    pos = 0
+    pos = search = 0
     while True:
-        m = _REASONING_TAG.search(text, pos)
+        m = _REASONING_TAG.search(text, search)
         if m is None:
             outside.append(text[pos:])
             break
+        search = m.end()
+        if _quoted(text, m):  # '<think>' in a string literal of the code: not a tag
+            continue
         if m.group(1):  # a closing tag with no opening one: everything before it is reasoning
             reasoning += len(text[pos : m.start()])
             pos = m.end()
@@ -143,8 +146,15 @@ def split_reasoning(text: str) -> tuple[str, int, bool]:
             unclosed = True
             break
         reasoning += close.start() - m.end()
-        pos = close.end()
+        pos = search = close.end()
     return "".join(outside), reasoning, unclosed
+
+
+def _quoted(text: str, m: re.Match[str]) -> bool:
+    """Is the tag written inside quotes (a string literal of the code, not a reasoning tag)?"""
+    before = text[m.start() - 1] if m.start() > 0 else ""
+    after = text[m.end()] if m.end() < len(text) else ""
+    return before in ("'", '"') or after in ("'", '"')
 
 
 # --- fences ---------------------------------------------------------------------------------
