@@ -417,3 +417,13 @@ def test_a_checker_that_demands_a_tuple_gets_the_experts_tuple(valgrind_box):
     assert ev.evaluate(p, p.expert_code).passed
     as_list = "def min_max(nums):\n    return [min(nums), max(nums)]\n"
     assert ev.evaluate(p, as_list).verdict == "wrong"
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    """A CSV saved with a UTF-8 byte-order mark (as spreadsheets write it) imports like the same
+    file without one: the mark is not read into the first column's name."""
+    from effbench.importers import read_rows
+
+    marked = tmp_path / "enamel_bom.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + ENAMEL.read_bytes())
+    assert read_rows(str(marked)) == read_rows(str(ENAMEL))

@@ -37,7 +37,7 @@ __all__ = ["FORMATS", "ImportedSet", "load_dataset_problems", "read_rows"]
 def _read_csv(path: Path) -> list[Any]:
     csv.field_size_limit(sys.maxsize)
     try:
-        with path.open(encoding="utf-8", newline="") as f:
+        with path.open(encoding="utf-8-sig", newline="") as f:  # a BOM (as Excel writes) is no column
             return [dict(row) for row in csv.DictReader(f)]
     except (csv.Error, UnicodeDecodeError, ValueError) as exc:
         raise EffbenchError(f"{path}: not a readable CSV file: {exc}") from None
@@ -45,7 +45,7 @@ def _read_csv(path: Path) -> list[Any]:
 
 def _read_json(path: Path) -> list[Any]:
     try:
-        content = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EffbenchError(f"{path}: not UTF-8 text: {exc}") from None
     if path.suffix == ".json":
