@@ -46,6 +46,12 @@ _LAZY = {
     "InfrastructureError": ("effbench.errors", "InfrastructureError"),
     "RecordFormatError": ("effbench.records", "RecordFormatError"),
     "Interrupted": ("effbench.engine", "Interrupted"),
+    # the reward API (issue 14)
+    "RewardModel": ("effbench.reward.model", "RewardModel"),
+    "RewardResult": ("effbench.reward.result", "RewardResult"),
+    "ItemStatus": ("effbench.reward.result", "ItemStatus"),
+    "Shaping": ("effbench.reward.shaping", "Shaping"),
+    "ShapingKind": ("effbench.reward.shaping", "ShapingKind"),
     # registries
     "SANDBOXES": ("effbench.registry", "SANDBOXES"),
     "METERS": ("effbench.registry", "METERS"),

@@ -1,0 +1,312 @@
+"""``RewardModel``: a thread-safe, batched reward for (problem, completion), for RL training loops.
+
+DESIGN.md "The three entry points": ``effbench.RewardModel`` is a thread-safe, batched reward with TRL
+and verl signatures (:mod:`effbench.reward.trl`, :mod:`effbench.reward.verl`), spread over a Ray
+cluster where one machine is not enough (``executor="ray"``, :mod:`effbench.executors`).
+
+Each item is scored by an :class:`~effbench.reward.scorer.ItemScorer` (extraction exactly as the model
+adapters do, then the engine and :func:`effbench.scoring.score_sample`, then the shaping). The local
+executor runs it on a thread pool over one warm sandbox with ``workers`` runners; the sandbox stays
+open across calls until :meth:`RewardModel.close`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from effbench.errors import EffbenchError
+from effbench.reward.result import RewardResult
+from effbench.reward.scorer import MODES, ItemScorer, RewardItem, ScorerConfig
+from effbench.reward.shaping import Shaping, ShapingKind
+
+EXECUTORS = ("local", "ray")
+
+
+def _problem_folders(problems: Any) -> tuple[str | None, str | None]:
+    """(problems folder, references folder) of a ``problems=`` argument."""
+    if problems is None:
+        return None, None
+    if isinstance(problems, (str, os.PathLike)):
+        return str(Path(problems).resolve()), None
+    root = getattr(problems, "root", None)
+    members = getattr(problems, "problems", None)
+    if root is None or not isinstance(members, dict) or not members:
+        raise EffbenchError("reward: problems must be a folder or a problem set loaded from one (load_problem_set)")
+    first = next(iter(members.values()))
+    refs = getattr(first, "reference_dir", None)
+    return str(Path(root).resolve()), (str(Path(refs).parent.resolve()) if refs is not None else None)
+
+
+class RewardModel:
+    """Rewards for (problem id, completion) items, scored in sandboxes. Thread-safe.
+
+    Use it as a context manager (or call :meth:`close`) to stop its sandbox.
+
+    Example::
+
+        with RewardModel(meter="time", shaping="efficiency", workers=2) as rm:
+            rm.score("max_subarray_sum", answer_text).reward
+    """
+
+    def __init__(
+        self,
+        problems: Any = None,
+        sandbox: str = "local",
+        meter: str = "auto",
+        workers: int | None = None,
+        shaping: str | ShapingKind | Shaping = "efficiency",
+        alpha: float = 2.0,
+        levels: int | None = None,
+        seed: str | None = None,
+        executor: str = "local",
+        address: str | None = None,
+        mode: str = "chat",
+        cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+        warm: bool = True,
+    ) -> None:
+        """Configure the reward and (with ``warm``) start its sandbox now.
+
+        Args:
+            problems: a problem set folder, a :class:`~effbench.problems.ProblemSet` loaded from one, or
+                None for effbench's bundled set.
+            sandbox: ``local`` or ``docker`` (DESIGN.md "Sandbox backends").
+            meter: ``auto`` (resolved once, here: perf, else valgrind, else time), ``perf``,
+                ``valgrind`` or ``time``.
+            workers: parallel items (threads, and runners of the sandbox); default: the CPU count.
+            shaping: ``binary``, ``efficiency``, ``speedup``, ``acecode`` or a :class:`Shaping` with
+                parameters (see :mod:`effbench.reward.shaping`).
+            alpha: the budget factor ``T = alpha * max_l r_l``, > 1.
+            levels: use only the first ``levels`` size levels of each problem (faster, less
+                discriminating); None: all.
+            seed: the secret seed of the stress inputs; None draws a fresh one (profiles are then
+                measured once per RewardModel; pass a fixed seed to reuse them across processes
+                and restarts from the cache on disk).
+            executor: ``local`` (threads here) or ``ray`` (:func:`effbench.executors.get_executor`).
+            address: the Ray cluster's address (``executor="ray"``), e.g. ``ray://head:10001`` or
+                ``auto``; None starts or joins a local one as Ray does.
+            mode: how string completions are read: ``chat`` or ``completion`` (see
+                :class:`~effbench.reward.scorer.RewardItem`).
+            cache: keep expert profiles on disk (``$EFFBENCH_CACHE_DIR/references``).
+            cache_dir: another cache folder.
+            warm: start the sandbox and load the problems now, so that configuration errors raise
+                here (local executor).
+
+        Raises:
+            EffbenchError: a bad option (named in the message), or with ``warm`` a sandbox or meter
+                that cannot run here (SandboxUnavailable) or a malformed problem set.
+        """
+        from effbench.meters import METERS, choose_meter
+        from effbench.problems import new_input_seed
+
+        if executor not in EXECUTORS:
+            raise EffbenchError(f"reward: unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+        if mode not in MODES:
+            raise EffbenchError(f"reward: unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if meter not in METERS:
+            raise EffbenchError(f"reward: unknown meter {meter!r}; choose one of {', '.join(METERS)}")
+        n = (os.cpu_count() or 1) if workers is None else workers
+        if not isinstance(n, int) or n < 1:
+            raise EffbenchError(f"reward: workers must be a positive integer, got {workers!r}")
+        self.workers = n
+        self.executor = executor
+        self.address = address
+        self.mode = mode
+        self.meter_reason = f"requested meter {meter}"
+        if meter == "auto":  # resolved once, so that every process of a batch counts with the same meter
+            choice = choose_meter("auto")
+            meter, self.meter_reason = choice.meter.name, choice.reason
+        problems_dir, references_dir = _problem_folders(problems)
+        self.config = ScorerConfig(
+            seed=seed or new_input_seed(),
+            problems=problems_dir,
+            references=references_dir,
+            sandbox=sandbox,
+            meter=meter,
+            shaping=Shaping.of(shaping),
+            alpha=alpha,
+            levels=levels,
+            sandbox_workers=n,
+            cache=cache,
+            cache_dir=str(cache_dir) if cache_dir is not None else None,
+        )
+        self.scorer = ItemScorer(self.config)
+        self._pool: ThreadPoolExecutor | None = None
+        self._acquired = False
+        self._remote: Any = None
+        self._closed = False
+        if warm and executor == "local":
+            self.scorer.acquire()
+            self._acquired = True
+
+    # -- properties --------------------------------------------------------------------------------
+    @property
+    def shaping(self) -> Shaping:
+        """The shaping rewards are computed with."""
+        return self.config.shaping
+
+    @property
+    def seed(self) -> str:
+        """The stress inputs' seed (record it to reproduce the rewards)."""
+        return self.config.seed
+
+    @property
+    def meter(self) -> str:
+        """The meter's name."""
+        return self.config.meter
+
+    def problem_ids(self) -> list[str]:
+        """The ids of the problems this model scores, sorted."""
+        return sorted(self._warm().problem_set.problems)
+
+    def stats(self) -> dict[str, int]:
+        """This process's evaluator counters: profiles measured and read from cache, samples, tests."""
+        from dataclasses import asdict
+
+        return asdict(self._warm().evaluator.stats)
+
+    def _warm(self) -> Any:
+        if not self._acquired and not self._closed:
+            self.scorer.acquire()
+            self._acquired = True
+        from effbench.reward.scorer import _warm
+
+        return _warm(self.config)
+
+    # -- scoring -----------------------------------------------------------------------------------
+    def _item(self, value: Any) -> RewardItem:
+        return RewardItem.of(value, self.mode)
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._closed:
+            raise EffbenchError("reward: this RewardModel is closed")
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="effbench-reward")
+        return self._pool
+
+    def _ray(self) -> Any:
+        if self._remote is None:
+            try:
+                from effbench.executors import get_executor  # type: ignore[import-not-found]
+            except ImportError as exc:
+                raise EffbenchError(
+                    "reward: executor='ray' needs effbench.executors (issue 14 item 4), not available here "
+                    f"({exc}); use executor='local'"
+                ) from None
+            self._remote = get_executor("ray", address=self.address)
+        return self._remote
+
+    def score(self, problem_id: str, completion: Any) -> RewardResult:
+        """The reward of one completion for one problem (see :class:`RewardResult`). Never raises for bad input."""
+        if self.executor == "ray":
+            return self.score_batch([(problem_id, completion)])[0]
+        if self._closed:
+            raise EffbenchError("reward: this RewardModel is closed")
+        self._warm()
+        return self.scorer(self._item((problem_id, completion)))
+
+    def score_batch(self, items: Iterable[Any]) -> list[RewardResult]:
+        """Rewards of many items, in their order.
+
+        Args:
+            items: ``(problem_id, completion)`` pairs (or ``(problem_id, completion, mode)``,
+                :class:`RewardItem`, or mappings with ``problem_id``/``task_id`` and ``completion``).
+
+        Returns:
+            One :class:`RewardResult` per item, same order. A bad item gives a result with a reason,
+            never an exception.
+
+        Raises:
+            EffbenchError: the model is closed, or the Ray executor is unavailable.
+        """
+        batch = [self._item(x) for x in items]
+        if not batch:
+            return []
+        if self.executor == "ray":
+            return list(self._ray().map(self.scorer, batch))
+        pool = self._threads()
+        self._warm()
+        return list(pool.map(self.scorer, batch))
+
+    async def ascore(self, problem_id: str, completion: Any) -> RewardResult:
+        """:meth:`score` without blocking the event loop (runs on the model's threads)."""
+        if self.executor == "ray":
+            return (await self.ascore_batch([(problem_id, completion)]))[0]
+        loop = asyncio.get_running_loop()
+        pool = self._threads()
+        return await loop.run_in_executor(pool, self.score, problem_id, completion)
+
+    async def ascore_batch(self, items: Iterable[Any]) -> list[RewardResult]:
+        """:meth:`score_batch` without blocking the event loop; results in the items' order."""
+        batch = [self._item(x) for x in items]
+        if self.executor == "ray":
+            return await asyncio.to_thread(self.score_batch, batch)
+        loop = asyncio.get_running_loop()
+        pool = self._threads()
+        await loop.run_in_executor(pool, self._warm)
+        return list(await asyncio.gather(*(loop.run_in_executor(pool, self.scorer, it) for it in batch)))
+
+    def rewards(self, items: Iterable[Any]) -> list[float]:
+        """Just the rewards of :meth:`score_batch` (floats, same order)."""
+        return [r.reward for r in self.score_batch(items)]
+
+    def prepare(self, problem_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Measure (or read from the cache) the expert profiles now, in parallel (local executor).
+
+        Args:
+            problem_ids: the problems (default: all).
+
+        Returns:
+            ``{problem_id: why}`` for the problems whose profile could not be made (empty when all were).
+        """
+        ids = list(problem_ids) if problem_ids is not None else self.problem_ids()
+        pool = self._threads()
+        self._warm()
+
+        def one(pid: str) -> str | None:
+            try:
+                self.scorer.profile(pid)
+            except Exception as exc:  # noqa: BLE001 - reported per problem
+                return f"{type(exc).__name__}: {exc}"
+            return None
+
+        return {pid: why for pid, why in zip(ids, pool.map(one, ids)) if why is not None}
+
+    # -- lifetime ----------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the threads and give back the warm sandbox (closed when no other model uses it). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if self._acquired:
+            self.scorer.release()
+            self._acquired = False
+        close = getattr(self._remote, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> RewardModel:
+        """The model itself."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """:meth:`close`."""
+        self.close()
+
+    def __repr__(self) -> str:
+        """Its configuration in one line."""
+        c = self.config
+        return (
+            f"RewardModel(shaping={c.shaping.kind.value!r}, meter={c.meter!r}, sandbox={c.sandbox!r}, "
+            f"workers={self.workers}, alpha={c.alpha}, levels={c.levels}, executor={self.executor!r})"
+        )
+
+
+__all__ = ["EXECUTORS", "RewardModel"]

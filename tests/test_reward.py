@@ -1,0 +1,365 @@
+"""The reward API (issue 14 items 1-2): RewardModel, ItemScorer, RewardResult, shapings.
+
+The meter is not the subject here: these tests use the ``time`` meter on the mini problem set with
+few levels (the valgrind identity test is in tests/test_reward_throughput.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import multiprocessing
+import pickle
+import subprocess
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from effbench.errors import EffbenchError
+from effbench.reward import ItemScorer, ItemStatus, RewardModel, RewardResult, Shaping, ShapingKind
+from effbench.reward.scorer import RewardItem, ScorerConfig, completion_text
+from effbench.verdicts import Verdict
+
+MINI = Path(__file__).parent / "fixtures" / "mini" / "problems"
+EXPERT = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
+CLOSED_FORM = "```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```"
+WRONG = "```python\ndef triangle(n):\n    return n\n```"
+CRASH = "```python\ndef triangle(n):\n    return 1 // 0\n```"
+SYNTAX = "```python\ndef triangle(n)\n    return n\n```"
+REVERSE = "```python\ndef reverse_words(s):\n    return ' '.join(reversed(s.split()))\n```"
+
+#: garbage and hostile inputs: none may raise out of score_batch, all get a finite reward
+GARBAGE = [
+    ("triangle", ""),
+    ("triangle", "I cannot help with that."),
+    ("triangle", None),
+    ("triangle", 12),
+    ("triangle", SYNTAX),
+    ("triangle", "<think>only thinking, never an answer"),
+    ("triangle", [{"role": "user", "content": "hi"}]),
+    ("triangle", [{"role": "assistant", "content": [{"type": "text", "text": EXPERT}]}]),
+    ("triangle", "x" * 300_000),
+    ("triangle", "```python\n" + "(" * 5000 + "\n```"),
+    ("no_such_problem", EXPERT),
+    (None, EXPERT),
+    ("triangle",),
+    42,
+    ("triangle", object()),
+    ("triangle", "```python\nimport os\ndef triangle(n):\n    os.kill(os.getppid(), 9)\n    return 0\n```"),
+    (
+        "triangle",
+        "```python\nclass Yes:\n    def __eq__(self, o):\n        return True\ndef triangle(n):\n    return Yes()\n```",
+    ),
+    ("triangle", "```python\nimport os\ndef triangle(n):\n    os._exit(0)\n```"),
+    ("triangle", CRASH),
+]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("reward-cache")
+
+
+@pytest.fixture(scope="module")
+def model(cache_dir):
+    rm = RewardModel(problems=MINI, meter="time", workers=2, seed="reward-tests", cache_dir=cache_dir)
+    yield rm
+    rm.close()
+
+
+def test_import_effbench_exports_the_reward_api_lazily():
+    """Invariant: effbench.RewardModel is effbench.reward's, and importing effbench loads none of it."""
+    code = (
+        "import sys, effbench; assert 'effbench.reward.model' not in sys.modules; "
+        "from effbench.reward.model import RewardModel; assert effbench.RewardModel is RewardModel; "
+        "assert effbench.RewardResult.__name__ == 'RewardResult'; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_correct_code_passes_and_wrong_code_fails_with_its_reason(model):
+    """Invariant: the expert passes with efficiency ~1 (time meter), a wrong answer fails with reward 0."""
+    good, wrong, crash = model.score_batch([("triangle", EXPERT), ("triangle", WRONG), ("triangle", CRASH)])
+    assert good.status is ItemStatus.SCORED and good.verdict is Verdict.OK and good.passed
+    assert good.reward == good.efficiency > 0.3  # the time meter is noisy: not 1 exactly
+    assert good.unit == "ns" and good.meter == "time" and len(good.level_costs) == 3
+    assert all(c is not None for c in good.level_costs) and len(good.reference_level_costs) == 3
+    assert wrong.verdict is Verdict.WRONG and not wrong.passed and wrong.reward == 0.0
+    assert "differs from the expected" in wrong.reason and wrong.extraction.startswith("fenced")
+    assert crash.verdict is Verdict.ERROR and crash.error_type == "ZeroDivisionError" and crash.reward == 0.0
+
+
+@pytest.mark.parametrize("shaping", list(ShapingKind))
+def test_garbage_and_hostile_items_never_raise_and_get_the_failure_reward(model, shaping, cache_dir):
+    """Invariant: every shaping returns a finite float for every garbage item, in order, never raising;
+    none of them scores above the shaping's failure value except the list-of-parts chat answer
+    (which holds the expert)."""
+    rm = RewardModel(problems=MINI, meter="time", workers=2, seed="reward-tests", shaping=shaping, cache_dir=cache_dir)
+    try:
+        results = rm.score_batch(GARBAGE)
+    finally:
+        rm.close()
+    assert len(results) == len(GARBAGE)
+    failure = Shaping.of(shaping).failure
+    for item, r in zip(GARBAGE, results):
+        assert isinstance(r, RewardResult) and isinstance(r.reward, float) and math.isfinite(r.reward), item
+        if item == GARBAGE[7]:
+            assert r.passed, r
+        else:
+            assert r.reward == failure and not r.passed, (str(item)[:80], r)
+            assert r.reason, r
+    by_status = {i: r.status for i, r in enumerate(results)}
+    assert by_status[10] is ItemStatus.UNKNOWN_PROBLEM and "no_such_problem" in results[10].reason
+    assert by_status[11] is ItemStatus.UNKNOWN_PROBLEM and by_status[13] is ItemStatus.UNKNOWN_PROBLEM
+    assert by_status[0] is ItemStatus.NO_CODE and by_status[2] is ItemStatus.NO_CODE
+    assert by_status[3] is ItemStatus.NO_CODE and by_status[14] is ItemStatus.NO_CODE
+    assert by_status[8] is ItemStatus.NO_CODE and "longer than" in results[8].reason
+    assert results[4].verdict is Verdict.ERROR and "SyntaxError" in (results[4].error_type or "") + results[4].reason
+
+
+def test_reasoning_is_removed_and_chat_messages_are_read_like_the_model_adapters(model):
+    """Invariant: code inside <think> is never the answer; the last assistant message of a chat is."""
+    fake_in_thinking = "<think>```python\n" + EXPERT.strip("`").removeprefix("python\n") + "```</think>no code"
+    r1, r2, r3 = model.score_batch(
+        [
+            ("triangle", fake_in_thinking),
+            ("triangle", [{"role": "assistant", "content": WRONG}, {"role": "assistant", "content": EXPERT}]),
+            ("triangle", "<think>let me see</think>\n" + EXPERT),
+        ]
+    )
+    assert r1.status is ItemStatus.NO_CODE and not r1.passed
+    assert r2.passed and r3.passed and "after reasoning" in r3.extraction
+
+
+def test_completion_mode_continues_the_prompt(cache_dir):
+    """Invariant: mode='completion' reads the answer as the body of the prompt's function (completion adapter)."""
+    with RewardModel(
+        problems=MINI, meter="time", workers=1, seed="reward-tests", mode="completion", cache_dir=cache_dir
+    ) as rm:
+        body = "    return sum(range(1, n + 1))\n"
+        r = rm.score("triangle", body)
+        chat = rm.score_batch([("triangle", EXPERT, "chat")])[0]
+    assert r.passed and r.extraction.startswith("completion")
+    assert chat.passed and chat.extraction.startswith("fenced")
+
+
+def test_score_batch_keeps_order_under_concurrency(model):
+    """Invariant: results come back in the items' order, whatever order the threads finish in."""
+    items = [("triangle", EXPERT), ("reverse_words", REVERSE), ("triangle", WRONG), ("nope", EXPERT)] * 3
+    results = model.score_batch(items)
+    assert [r.problem_id for r in results] == [i[0] for i in items]
+    assert [r.passed for r in results] == [True, True, False, False] * 3
+
+
+def test_threads_calling_score_at_once_get_their_own_results(model):
+    """Invariant: RewardModel.score is thread-safe: 6 threads get the result of their own item."""
+    items = [("triangle", EXPERT), ("triangle", WRONG), ("reverse_words", REVERSE)] * 2
+    out: dict[int, RewardResult] = {}
+
+    def run(i: int) -> None:
+        out[i] = model.score(*items[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(items))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert [out[i].problem_id for i in range(len(items))] == [p for p, _ in items]
+    assert [out[i].passed for i in range(len(items))] == [True, False, True] * 2
+
+
+def test_async_variants_match_the_sync_ones(model):
+    """Invariant: ascore/ascore_batch give the same verdicts, in order, without blocking the loop."""
+    items = [("triangle", WRONG), ("triangle", EXPERT), ("x", "")]
+
+    async def main():
+        one = await model.ascore("triangle", CRASH)
+        many = await model.ascore_batch(items)
+        return one, many
+
+    one, many = asyncio.run(main())
+    assert one.error_type == "ZeroDivisionError"
+    assert [r.verdict for r in many] == [Verdict.WRONG, Verdict.OK, Verdict.INFRA]
+
+
+def test_sandbox_stays_warm_and_profiles_are_measured_once(model):
+    """Invariant: the evaluator (and its sandbox) is the same object across calls; each problem's
+    expert is profiled once per process, however many items and batches ask."""
+    scorer = model.scorer
+    ev = scorer.evaluator()
+    model.score_batch([("triangle", EXPERT)] * 3)
+    model.score_batch([("triangle", WRONG), ("reverse_words", REVERSE)])
+    assert scorer.evaluator() is ev
+    stats = model.stats()
+    assert stats["profiles_measured"] + stats["profiles_cached"] == 2
+    assert stats["tests"] > 0
+
+
+def _score_in_fresh_process(scorer, item):
+    return scorer(item)
+
+
+def test_item_scorer_pickles_as_its_config_and_scores_in_another_process(model):
+    """Invariant (the contract with the Ray executor): an ItemScorer pickles to its configuration
+    alone (no sandbox, no evaluator), and a fresh process builds its own warm evaluator from it."""
+    scorer = model.scorer
+    blob = pickle.dumps(scorer)
+    assert len(blob) < 2000 and b"Evaluator" not in blob and b"Sandbox" not in blob
+    assert pickle.loads(blob) == scorer
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        remote = pool.submit(_score_in_fresh_process, scorer, RewardItem("triangle", WRONG)).result(timeout=300)
+        again = pool.submit(_score_in_fresh_process, scorer, ("triangle", EXPERT)).result(timeout=300)
+    assert remote.verdict is Verdict.WRONG and remote.reward == 0.0
+    assert again.passed and again.level_costs[0] is not None
+
+
+_STATS_SCRIPT = """
+import json, sys
+from effbench.reward import RewardModel
+with RewardModel(problems=sys.argv[1], meter="time", workers=1, seed=sys.argv[2], cache_dir=sys.argv[3]) as rm:
+    rm.score_batch([("triangle", "```python\\ndef triangle(n):\\n    return n\\n```"), ("reverse_words", "")])
+    print(json.dumps(rm.stats()))
+"""
+
+
+def test_profiles_are_reused_from_disk_across_processes(tmp_path):
+    """Invariant: a second process with the same seed (same inputs), meter and environment reads the
+    expert profiles from the cache on disk; another seed measures them anew."""
+
+    def stats(seed: str) -> dict:
+        out = subprocess.run(
+            [sys.executable, "-c", _STATS_SCRIPT, str(MINI), seed, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = stats("seed-a")
+    second = stats("seed-a")
+    other = stats("seed-b")
+    assert (first["profiles_measured"], first["profiles_cached"]) == (2, 0)
+    assert (second["profiles_measured"], second["profiles_cached"]) == (0, 2)
+    assert (other["profiles_measured"], other["profiles_cached"]) == (2, 0)
+
+
+def test_levels_option_keeps_only_the_first_levels(cache_dir):
+    """Invariant: levels=2 scores on levels 0-1 only (two per-level costs); levels=1 is refused."""
+    with RewardModel(problems=MINI, meter="time", workers=1, seed="reward-tests", levels=2, cache_dir=cache_dir) as rm:
+        r = rm.score("triangle", EXPERT)
+    assert r.passed and len(r.level_costs) == 2 and len(r.reference_level_costs) == 2
+    with pytest.raises(EffbenchError, match="levels"):
+        RewardModel(problems=MINI, meter="time", levels=1, warm=False)
+
+
+def test_bad_options_raise_one_clear_error():
+    """Invariant: configuration errors raise at construction, naming the option."""
+    with pytest.raises(EffbenchError, match="unknown reward shaping 'fast'"):
+        RewardModel(problems=MINI, meter="time", shaping="fast", warm=False)
+    with pytest.raises(EffbenchError, match="unknown executor"):
+        RewardModel(problems=MINI, meter="time", executor="spark", warm=False)
+    with pytest.raises(EffbenchError, match="unknown meter"):
+        RewardModel(problems=MINI, meter="cycles", warm=False)
+    with pytest.raises(EffbenchError, match="alpha"):
+        RewardModel(problems=MINI, meter="time", alpha=1.0, warm=False)
+    with pytest.raises(EffbenchError, match="workers"):
+        RewardModel(problems=MINI, meter="time", workers=0, warm=False)
+
+
+def test_ray_executor_without_effbench_executors_is_a_clear_error(monkeypatch):
+    """Invariant: executor='ray' where effbench.executors cannot be imported raises one clear error."""
+    monkeypatch.setitem(sys.modules, "effbench.executors", None)
+    rm = RewardModel(problems=MINI, meter="time", executor="ray", warm=False)
+    with pytest.raises(EffbenchError, match="executor='ray' needs effbench.executors"):
+        rm.score_batch([("triangle", EXPERT)])
+
+
+def test_completion_text_reads_strings_and_chat_messages():
+    """Invariant: the answer is a string itself, or the last assistant message's text."""
+    assert completion_text("abc") == ("abc", "")
+    assert completion_text({"role": "assistant", "content": "x"})[0] == "x"
+    assert completion_text([{"role": "user", "content": "q"}])[0] is None
+    assert (
+        completion_text([{"role": "assistant", "content": [{"type": "text", "text": "a"}, {"text": "b"}]}])[0] == "ab"
+    )
+    assert RewardItem.of({"task_id": "t", "completion": "c"}) == RewardItem("t", "c")
+    assert RewardItem.of(("t", "c", "bogus")).malformed
+
+
+def test_scorer_config_is_hashable_and_ignores_shaping_for_the_warm_key():
+    """Invariant: two configs that differ only in shaping share one warm evaluator key."""
+    a = ScorerConfig(seed="s", shaping=Shaping.of("binary"))
+    b = ScorerConfig(seed="s", shaping=Shaping.of("speedup"))
+    assert a != b and a.engine_key == b.engine_key and hash(a.engine_key) == hash(b.engine_key)
+    assert ItemScorer(a) == pickle.loads(pickle.dumps(ItemScorer(a)))
+
+
+# -- shapings ----------------------------------------------------------------------------------------
+finite_or_not = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(list(ShapingKind)),
+    passed=st.booleans(),
+    efficiency=st.floats(allow_nan=True, allow_infinity=True),
+    speedup=finite_or_not,
+    censored=st.one_of(st.none(), st.integers(0, 5)),
+)
+def test_every_shaping_returns_a_finite_float_for_any_facts(kind, passed, efficiency, speedup, censored):
+    """Invariant: whatever the facts (NaN and infinities included), the reward is a finite float."""
+    r = Shaping.of(kind).reward(passed, efficiency, speedup, censored)
+    assert isinstance(r, float) and math.isfinite(r)
+
+
+def test_shapings_order_fail_below_slow_below_fast():
+    """Invariant: for every shaping, failure <= passing-but-censored <= passing at the expert's speed
+    <= passing faster, strictly where the shaping distinguishes them."""
+    for kind in ShapingKind:
+        s = Shaping.of(kind)
+        fail = s.reward(False, 0.0, None, None)
+        censored = s.reward(True, 0.3, None, 2)
+        slower = s.reward(True, 0.5, 0.5, None)
+        same = s.reward(True, 1.0, 1.0, None)
+        faster = s.reward(True, 1.4, 3.0, None)
+        assert fail == s.failure
+        assert fail < censored <= slower <= same <= faster, kind
+    speed = Shaping.of("speedup")
+    assert speed.reward(True, 1, 100.0, None) == 2.0 and speed.reward(True, 1, 1e-9, None) == -2.0
+    assert speed.reward(True, 1, 2.0, None) == pytest.approx(math.log(2))
+    step = Shaping.of("acecode")
+    assert [step.reward(False, 0, None, None), step.reward(True, 0.5, 0.5, None), step.reward(True, 1, 1.0, None)] == [
+        0.0,
+        0.5,
+        1.0,
+    ]
+    assert step.reward(True, 1, 0.995, None) == 1.0 and step.reward(True, 1, 0.98, None) == 0.5
+    with pytest.raises(EffbenchError):
+        Shaping(ShapingKind.ACECODE, step_slower=2.0)
+
+
+def test_closed_form_beats_the_expert_and_gets_more_reward(model):
+    """Invariant: faster-than-expert code (closed form vs the expert's O(n)) gets efficiency > 1 and
+    speedup > 1; every shaping ranks it at least as high as the expert."""
+    expert, fast = model.score_batch([("triangle", EXPERT), ("triangle", CLOSED_FORM)])
+    assert fast.passed and fast.efficiency > expert.efficiency and fast.speedup > 5
+    for kind in ShapingKind:
+        s = Shaping.of(kind)
+        assert s.reward(True, fast.efficiency, fast.speedup, None) >= s.reward(
+            True, expert.efficiency, expert.speedup, expert.censored_level
+        )
+
+
+def test_reward_result_refuses_a_non_finite_reward():
+    """Invariant: a RewardResult cannot carry NaN or an infinity."""
+    with pytest.raises(ValueError):
+        RewardResult("p", float("nan"), False, 0.0, None, Verdict.ERROR, ItemStatus.NO_CODE, "")
