@@ -18,19 +18,21 @@ hostile program, an unknown problem id or a harness failure gets the shaping's f
     ``clip(ln s, -c, +c)`` where ``s`` is the speedup vs the expert (the geometric mean of
     ``r_l / t_l`` over weighted levels, DESIGN.md's "speedup vs expert") and ``c =
     speedup_clip`` (default 2.0: speedups beyond ``e**2 ~ 7.4x`` either way are not told apart).
-    A sample that passed but was stopped at the budget on some level (no speedup) gets ``-c``; a
-    failure gets ``-c - speedup_fail_margin`` (default ``-3.0``), below every passing sample. The
+    A sample that passed but was stopped at the budget on some level gets ``-c``; one that passed
+    every level at a cost too small to measure (no speedup: ``r_l / 0``) gets ``+c``; a failure gets
+    ``-c - speedup_fail_margin`` (default ``-3.0``), below every passing sample. The
     logarithm makes 2x faster and 2x slower symmetric; the clip bounds the reward, as group-relative
     advantages (GRPO) are sensitive to outliers. The log and clip are our choice.
 ``acecode``
-    A step function in the spirit of ACECode (Yang et al. 2024, arXiv:2412.17264, "a step function
-    that penalizes incorrect code" and rewards correct code by its speed against a reference):
-    ``step_fail`` (0.0) for a failure < ``step_slower`` (0.5) for a sample that passed but is slower
-    than the expert (stopped at the budget on some level, or speedup below ``step_threshold``) <
-    ``step_faster`` (1.0) for a sample that passed every level with speedup ``>= step_threshold``
-    (default 0.99: within 1% of the expert's cost counts as reaching it, so the expert itself lands
-    in the top step despite measurement spread). The reference is effbench's expert reference, the
-    fastest known solution; the thresholds are ours, not the paper's runtime-ratio values.
+    A step function in the spirit of ACECode (Yang et al. 2024, arXiv:2412.17264: a reward from
+    execution feedback that is a step function of correctness first, then of runtime against a
+    reference solution): ``step_fail`` (0.0) for a failure < ``step_slower`` (0.5) for a sample that
+    passed but is slower than the expert (stopped at the budget on some level, or speedup below
+    ``step_threshold``) < ``step_faster`` (1.0) for a sample that passed every level with speedup
+    ``>= step_threshold`` (or at a cost too small to measure). ``step_threshold`` defaults to 0.99:
+    within 1% of the expert's cost counts as reaching it, so the expert itself lands in the top step
+    despite measurement spread. The reference is effbench's expert (the fastest known solution); the
+    step values and threshold are ours, not the paper's.
 """
 
 from __future__ import annotations
@@ -124,13 +126,17 @@ class Shaping:
         if self.kind is ShapingKind.EFFICIENCY:
             e = float(efficiency)
             return e if math.isfinite(e) and e >= 0 else 0.0
-        fast = speedup is not None and censored_level is None and math.isfinite(speedup) and speedup > 0
+        if censored_level is not None:  # passed, but stopped at the budget on some level: slower
+            ln = -math.inf
+        elif speedup is None:  # passed every level at a cost too small to measure: fastest
+            ln = math.inf
+        else:
+            ln = math.log(speedup) if speedup > 0 else -math.inf
+            ln = ln if not math.isnan(ln) else -math.inf
         if self.kind is ShapingKind.SPEEDUP:
-            if not fast:
-                return float(-self.speedup_clip)
-            return float(min(self.speedup_clip, max(-self.speedup_clip, math.log(speedup))))  # type: ignore[arg-type]
+            return float(min(self.speedup_clip, max(-self.speedup_clip, ln)))
         # ACECODE
-        if fast and speedup >= self.step_threshold:  # type: ignore[operator]
+        if ln >= math.log(self.step_threshold):
             return float(self.step_faster)
         return float(self.step_slower)
 
