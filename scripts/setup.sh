@@ -31,5 +31,7 @@ stamp=.venv/.effbench-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e '.[dev]'
+  # the RL reward's trainer test (tests/test_reward_trl.py) runs a real TRL step: torch's CPU build
+  .venv/bin/python -m pip install -q -e '.[rl]'
   touch "$stamp"
 fi

@@ -1,0 +1,157 @@
+"""TRL adapter: a reward function with the signature ``GRPOTrainer`` calls, and its dataset.
+
+TRL's ``GRPOTrainer`` calls each reward function as
+``reward_func(prompts=..., completions=..., completion_ids=..., **columns)`` where ``columns`` are the
+dataset's other columns, one list per column with one entry per completion (here ``task_id`` and
+``extraction``), plus ``trainer_state``; it expects a list of floats back and logs their mean as
+``rewards/<reward_func.__name__>/mean``. :func:`grpo_dataset` builds that dataset from a problem
+set: the prompt the model adapters send (chat messages, or text), the ``task_id`` and how to read
+the answer.
+
+Nothing here imports TRL: the reward function is a plain callable, and ``datasets`` is imported only
+by :func:`grpo_dataset`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from effbench.errors import EffbenchError
+from effbench.reward.model import RewardModel
+from effbench.reward.result import RewardResult
+from effbench.reward.scorer import RewardItem
+
+#: prompt formats of :func:`grpo_dataset`
+FORMATS = ("conversational", "standard", "completion")
+
+
+class TRLReward:
+    """A GRPOTrainer reward function backed by a :class:`RewardModel`. Thread-safe.
+
+    Attributes:
+        model: the reward model.
+        task_id_column: the dataset column holding each prompt's problem id.
+        last_results: the :class:`RewardResult` of the latest call, in order (for logging).
+        calls: how many times the trainer called it.
+    """
+
+    def __init__(self, model: RewardModel, task_id_column: str = "task_id", name: str | None = None) -> None:
+        """Wrap ``model``; ``name`` (default ``effbench_<shaping>``) is what TRL logs the reward under."""
+        self.model = model
+        self.task_id_column = task_id_column
+        self.__name__ = name or f"effbench_{model.shaping.kind.value}"
+        self.last_results: list[RewardResult] = []
+        self.calls = 0
+
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        completion_ids: Sequence[Any] | None = None,
+        **columns: Any,
+    ) -> list[float]:
+        """Rewards of the completions, one float each, in order.
+
+        Args:
+            prompts: the prompts (unused: the problem is found by its id).
+            completions: strings, or chat messages (TRL's conversational format: a list of message
+                dicts per completion); reasoning blocks are removed, code extracted as the model
+                adapters do.
+            completion_ids: token ids (unused).
+            **columns: the dataset's columns, a list each: ``task_id`` (required), ``extraction``
+                (``chat``/``completion``, optional), and whatever else the trainer passes; a
+                ``log_metric`` callable (TRL's) gets the batch's pass rate, mean efficiency and no-code
+                rate under ``<name>/...``.
+
+        Returns:
+            ``list[float]``, finite, one per completion.
+
+        Raises:
+            EffbenchError: the ``task_id`` column is missing or of another length than the completions.
+        """
+        completions = list(completions or [])
+        ids = columns.get(self.task_id_column)
+        if ids is None or len(ids) != len(completions):
+            raise EffbenchError(
+                f"effbench TRL reward: the dataset needs a {self.task_id_column!r} column (one problem id per "
+                f"prompt; build it with effbench.reward.trl.grpo_dataset), got columns {sorted(columns)}"
+            )
+        modes = columns.get("extraction") or [self.model.mode] * len(completions)
+        items = [RewardItem.of((pid, c, m)) for pid, c, m in zip(ids, completions, modes)]
+        results = self.model.score_batch(items)
+        self.last_results = results
+        self.calls += 1
+        log_metric = columns.get("log_metric")
+        if callable(log_metric) and results:  # TRL >= 1.x: scalar metrics beside the reward's mean
+            n = len(results)
+            log_metric(f"{self.__name__}/pass_rate", sum(r.passed for r in results) / n)
+            log_metric(f"{self.__name__}/efficiency", sum(r.efficiency for r in results) / n)
+            log_metric(f"{self.__name__}/no_code_rate", sum(r.status == "no_code" for r in results) / n)
+        return [r.reward for r in results]
+
+
+def trl_reward_function(model: RewardModel | None = None, task_id_column: str = "task_id", **options: Any) -> TRLReward:
+    """A GRPOTrainer reward function: pass it as ``reward_funcs=[...]``.
+
+    Args:
+        model: a reward model to use (None: one is made from ``options``).
+        task_id_column: the dataset column with the problem ids.
+        **options: :class:`RewardModel` options (``shaping``, ``meter``, ``workers``, ``levels``...).
+    """
+    return TRLReward(model if model is not None else RewardModel(**options), task_id_column)
+
+
+def _prompt_rows(problems: Any, ids: Sequence[str] | None, fmt: str) -> list[dict[str, Any]]:
+    from effbench.models.prompts import SYSTEM_PROMPT, chat_messages
+    from effbench.problems import load_problem_set
+
+    if fmt not in FORMATS:
+        raise EffbenchError(f"grpo_dataset: unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    pset = problems if hasattr(problems, "select") else load_problem_set(problems)
+    rows = []
+    for problem in pset.select(list(ids) if ids else None):
+        messages = chat_messages(problem, pset.system_prompt, pset.prompt_template)
+        if fmt == "conversational":
+            prompt: Any = messages
+        elif fmt == "standard":
+            prompt = (pset.system_prompt or SYSTEM_PROMPT) + "\n\n" + messages[-1]["content"]
+        else:
+            prompt = problem.prompt
+        rows.append(
+            {
+                "prompt": prompt,
+                "task_id": problem.id,
+                "entry_point": problem.entry_point,
+                "extraction": "completion" if fmt == "completion" else "chat",
+            }
+        )
+    return rows
+
+
+def grpo_dataset(
+    problems: Any = None, ids: Sequence[str] | None = None, format: str = "conversational", repeat: int = 1
+) -> Any:
+    """A ``datasets.Dataset`` of prompts for GRPOTrainer, one row per problem (times ``repeat``).
+
+    Args:
+        problems: a problem set folder, a loaded ProblemSet, or None for the bundled set.
+        ids: the problems to include (default: all, sorted by id).
+        format: ``conversational`` (chat messages: the system prompt and the user message the chat
+            model adapter sends), ``standard`` (the same as one string) or ``completion`` (the
+            problem's prompt, continued by a base model; read in completion mode).
+        repeat: how many times each problem appears (epochs within one pass).
+
+    Returns:
+        A Dataset with columns ``prompt``, ``task_id``, ``entry_point`` and ``extraction``.
+
+    Raises:
+        EffbenchError: an unknown format; ProblemFormatError for an unknown id.
+    """
+    from datasets import Dataset
+
+    rows = _prompt_rows(problems, ids, format) * max(1, repeat)
+    return Dataset.from_list(rows)
+
+
+__all__ = ["FORMATS", "TRLReward", "grpo_dataset", "trl_reward_function"]
