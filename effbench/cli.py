@@ -184,7 +184,28 @@ _dataset_option = click.option(
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
 @click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="Environment variable with the key.")
 @click.option("--mode", type=click.Choice(["chat", "completion"]), default="chat", show_default=True)
-@click.option("--strategy", type=click.Choice(["parallel", "refine"]), default="parallel", show_default=True)
+@click.option(
+    "--strategy",
+    type=click.Choice(["parallel", "refine", "select"]),
+    default="parallel",
+    show_default=True,
+    help="select: parallel samples also run on the prompt's visible examples; reports sel@k beside eff@k.",
+)
+@click.option(
+    "--allocation",
+    type=click.Choice(["uniform", "adaptive"]),
+    default=None,
+    help="Spread --budget samples over the problems: uniform, or adaptive (a first round, then where the "
+    "expected gain in eff is largest).",
+)
+@click.option("--budget", type=click.IntRange(1), default=None, help="With --allocation: total samples.")
+@click.option(
+    "--first-round",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="With --allocation adaptive: samples per problem before the difficulty is estimated.",
+)
 @click.option("--rounds", type=click.IntRange(1, 50), default=3, show_default=True, help="Rounds of --strategy refine.")
 @click.option("--temperature", type=FiniteFloatRange(0, 2), default=0.8, show_default=True)
 @click.option("--top-p", type=FiniteFloatRange(0, 1), default=0.95, show_default=True)
@@ -304,6 +325,8 @@ def evaluate(
     for option in ("prompt_template", "prices"):
         if model_options.get(option):
             check_readable_file(Path(str(model_options[option])), "--" + option.replace("_", "-"))
+    if not model_options.get("model") and (model_options.get("allocation") or model_options.get("budget")):
+        raise EffbenchError("--allocation and --budget spend model samples: they need --model")
     if model_options.get("model"):
         if tiers:
             raise EffbenchError("--references and --model are separate runs")
@@ -382,11 +405,18 @@ def evaluate(
 
     summary = summarize(records, ks, alpha, alpha)  # the run wrote the same to summary.json
     refinement = summary.get("refinement")  # refine runs: best so far and cumulative cost per round
+    from effbench.models.selection import render_selection, selection_summary
+
+    selection = selection_summary(records, ks, alpha)  # --strategy select: sel@k beside eff@k
+    if selection:
+        summary["selection"] = selection
     click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
     if refinement and not as_json:
         from effbench.curves import render_refinement
 
         click.echo("\n" + render_refinement(refinement))
+    if selection and not as_json:
+        click.echo("\n" + render_selection(selection))
     click.echo(f"\nrun directory: {run_dir}", err=True)
 
 
@@ -420,6 +450,49 @@ def _confirm_cost(job, assume_yes: bool) -> None:  # noqa: ANN001 - effbench.mod
         raise EffbenchError("cancelled before any request was sent")
 
 
+_COST_AXES = ("auto", "tokens", "usd", "seconds", "flops", "bytes")  # effbench.models.costs.COST_AXES
+_cost_option = click.option(
+    "--cost",
+    type=click.Choice(_COST_AXES),
+    default="auto",
+    show_default=True,
+    help="The cost axis: auto (USD when every model has a price, else tokens), tokens, usd, seconds "
+    "(generation latency), flops or bytes (compute and memory traffic from the model's architecture).",
+)
+_model_facts_option = click.option(
+    "--model-facts",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A TOML table of model architectures (params, layers, heads, kv_heads, head_dim) over the bundled "
+    "one, for --cost flops|bytes.",
+)
+_eff_levels_option = click.option(
+    "--eff-levels",
+    default=None,
+    help="Efficiency levels of the cheapest-budget table, e.g. 0.1,0.5,0.9 (default: 0.05 to 1).",
+)
+
+
+def _parse_levels(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        levels = sorted({float(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise EffbenchError(f"--eff-levels {text!r}: comma-separated numbers like 0.1,0.5,0.9") from None
+    if not levels or levels[0] < 0 or any(x != x or x == float("inf") for x in levels):
+        raise EffbenchError(f"--eff-levels {text!r}: finite levels of at least 0")
+    return levels
+
+
+def _check_facts(model_facts: Path | None) -> None:
+    if model_facts is not None:
+        from effbench.models.costs import load_architectures
+
+        check_readable_file(model_facts, "--model-facts")
+        load_architectures(model_facts)  # a broken table fails now, before anything is written
+
+
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -427,22 +500,169 @@ def _confirm_cost(job, assume_yes: bool) -> None:  # noqa: ANN001 - effbench.mod
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where to write curves.json, curves.png and curves.svg (default: the first run directory).",
+    help="Where to write curves.json, curves.png, curves.svg and cheapest.md (default: the first run directory).",
 )
 @click.option(
     "--allow-mixed-problems",
     is_flag=True,
     help="Plot runs that cover different problems (marked as not comparable) instead of refusing.",
 )
-def curves(run_dirs: tuple[Path, ...], out_dir: Path | None, allow_mixed_problems: bool) -> None:
+@_cost_option
+@_model_facts_option
+@_eff_levels_option
+def curves(
+    run_dirs: tuple[Path, ...],
+    out_dir: Path | None,
+    allow_mixed_problems: bool,
+    cost: str,
+    model_facts: Path | None,
+    eff_levels: str | None,
+) -> None:
     """Efficiency and pass rate against mean cost per problem for every model and strategy, with
-    95% bootstrap intervals over problems and the Pareto front."""
+    95% bootstrap intervals over problems, the Pareto front and the cheapest point reaching each
+    efficiency level."""
     from effbench.curves import write_curves
 
+    levels = _parse_levels(eff_levels)
+    _check_facts(model_facts)
     check_writable_dir(out_dir or run_dirs[0], "--out")
-    outputs = write_curves(list(run_dirs), out_dir or run_dirs[0], allow_mixed=allow_mixed_problems)
+    outputs = write_curves(
+        list(run_dirs), out_dir or run_dirs[0], allow_mixed=allow_mixed_problems, cost=cost, model_facts=model_facts,
+        levels=levels,
+    )  # fmt: skip
     for kind, path in outputs.items():
         click.echo(f"{kind}: {path}")
+
+
+@main.command()
+@click.option(
+    "--strategies",
+    default="parallel,select,refine",
+    show_default=True,
+    help="Comma-separated: parallel (eff@k), select (sel@k, verified selection), refine, uniform and "
+    "adaptive (allocation of budget x problems samples over the set).",
+)
+@click.option(
+    "--budgets",
+    default="1,2,4",
+    show_default=True,
+    help="Model answers per problem, e.g. 1,2,4,8: parallel/select give every k up to the largest, refine "
+    "that many rounds, uniform/adaptive a total of budget x problems each.",
+)
+@click.option("--refine-chains", type=click.IntRange(1, 64), default=2, show_default=True, help="Chains of refine.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The sweep's folder: a run directory per strategy, curves.*, cheapest.md (default: runs/sweep-<time>); "
+    "resumes if it exists.",
+)
+@_cost_option
+@_model_facts_option
+@_eff_levels_option
+def sweep(
+    strategies: str,
+    budgets: str,
+    refine_chains: int,
+    out_dir: Path | None,
+    cost: str,
+    model_facts: Path | None,
+    eff_levels: str | None,
+    **o: object,
+) -> None:
+    """Run one model under several strategies and budgets (reusing every cached answer: no request
+    is sent twice), then write the curves of all of them, the Pareto front and the cheapest budget
+    that reaches each efficiency level."""
+    from effbench.engine import EngineSettings
+    from effbench.models.runner import plan_from_options
+    from effbench.models.sweep import SweepPlan, parse_budgets, run_sweep, sweep_jobs, sweep_seed
+    from effbench.rundir import atomic_write_json
+
+    if not o.get("model"):
+        raise EffbenchError("sweep needs --model NAME and --base-url URL")
+    plan = SweepPlan(tuple(_ids(strategies) or []), parse_budgets(budgets), refine_chains, int(o["first_round"]))
+    plan.check()
+    levels = _parse_levels(eff_levels)
+    _check_facts(model_facts)
+    named = _ids(o.pop("problem_ids"))  # type: ignore[arg-type]
+    problems = _load_problems(o.pop("problems_dir"))  # type: ignore[arg-type]
+    ids = named
+    if ids:
+        problems.select(ids)
+    limit, categories = o.pop("limit"), _ids(o.pop("categories"))  # type: ignore[arg-type]
+    if limit is not None or categories:
+        ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
+    out = out_dir or Path("runs") / time.strftime("sweep-%Y%m%d-%H%M%S")
+    check_writable_dir(out, "--out")
+    for option in ("prompt_template", "prices"):
+        if o.get(option):
+            check_readable_file(Path(str(o[option])), "--" + option.replace("_", "-"))
+    meter, sandbox, workers = o.pop("meter"), o.pop("sandbox"), o.pop("workers")
+    alpha, memory_mb, no_cache = o.pop("alpha"), o.pop("memory_mb"), o.pop("no_cache")
+    assume_yes, given_seed = bool(o.pop("yes")), o.pop("input_seed")
+    base = plan_from_options(problems, ids, [str(plan.budgets[-1])], None, o)
+    jobs = sweep_jobs(base, plan)
+    _confirm_sweep([job for _, job in jobs], assume_yes)
+    seed = sweep_seed(out, given_seed)  # type: ignore[arg-type]
+    settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20, input_seed=seed)  # type: ignore[arg-type,operator]
+    choice, workers = _meter_and_workers(str(meter), workers)  # type: ignore[arg-type]
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(
+        out / "sweep.json",
+        {
+            "model": base.spec.name,
+            "strategies": list(plan.strategies),
+            "budgets": list(plan.budgets),
+            "refine_chains": plan.refine_chains,
+            "first_round": plan.first_round,
+            "problems": base.ids,
+            "input_seed": seed,
+            "runs": [name for name, _ in jobs],
+        },
+    )
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+    done: list = []
+
+    def one(job, run_dir: Path) -> None:  # noqa: ANN001 - a ModelJob
+        job.run(choice, run_dir, str(sandbox), workers, settings, not no_cache, log=log)
+        done.append(job)
+
+    dirs = run_sweep(base, plan, out, one, log)
+    sent = sum(j.stats.requests for j in done if j.stats)
+    cached = sum(j.stats.cached for j in done if j.stats)
+    click.echo(f"sweep: {sent} model request(s) sent in all, {cached} answer(s) reused from the cache", err=True)
+    from effbench.curves import write_curves
+
+    outputs = write_curves(dirs, out, cost=cost, model_facts=model_facts, levels=levels)
+    click.echo(outputs["table"].read_text())
+    for kind, path in outputs.items():
+        click.echo(f"{kind}: {path}")
+
+
+def _confirm_sweep(jobs: list, assume_yes: bool) -> None:
+    """Each run's cost estimate, then one question for all (see :func:`_confirm_cost`)."""
+    estimates = [job.estimate() for job in jobs]
+    for job, estimate in zip(jobs, estimates):
+        click.echo(f"{job.plan.strategy}: {estimate.describe(job.spec)}", err=True)
+    click.echo("(the runs share the response cache: what one asks, the next reads; an upper bound)", err=True)
+    if not any(e.answers for e in estimates) or assume_yes:
+        return
+    if not sys.stdin.isatty():
+        click.echo("stdin is not a terminal: going ahead without asking (pass --yes to say so)", err=True)
+        return
+    if not click.confirm("Send these requests?", default=all(e.usd_max == 0.0 for e in estimates), err=True):
+        raise EffbenchError("cancelled before any request was sent")
+
+
+#: evaluate's options that sweep takes too (same names, same checks)
+_SWEEP_SHARED = (
+    "problem_ids", "problems_dir", "meter", "sandbox", "workers", "alpha", "memory_mb", "no_cache", "model",
+    "base_url", "api_key_env", "mode", "temperature", "top_p", "max_tokens", "input_seed", "seed",
+    "system_prompt", "prompt_template", "concurrency", "request_timeout", "max_retries", "prices", "top_k",
+    "stop", "context_length", "stream", "yes", "limit", "categories", "first_round",
+)  # fmt: skip
+sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 
 
 @main.command()

@@ -9,8 +9,18 @@ strategies (DESIGN.md, "Models, budgets, cost curves").
   ``effbench evaluate --strategy refine`` (:func:`refinement_table`).
 - Cost counts every attempt: the answered one and the abandoned ones (time-outs, dropped
   connections, errors, context refusals), whose prompt tokens were sent and may be billed.
-- The cost unit is USD when every series has a price and some price is not zero, else tokens;
-  the plot and ``curves.json`` say which and why.
+- The cost axis (``cost``): ``auto`` (the default) is USD when every series has a price and some
+  price is not zero, else tokens; or one of ``tokens``, ``usd``, ``seconds`` (generation latency),
+  ``flops`` or ``bytes`` (compute and memory traffic from the model's architecture), defined in
+  :mod:`effbench.models.costs`. The plot and ``curves.json`` say which and why; every point
+  carries all of them.
+- Verified selection (runs of ``--strategy select``): a series ``<model> (select)`` beside the
+  parallel one, a point per k: sel@k (:mod:`effbench.models.selection`) at k samples' cost plus
+  the selection's own (instructions on the flops axis, seconds on the seconds axis).
+- Allocation over the problem set (``--allocation``, ``effbench sweep``): a series per policy
+  (``<model> (uniform)``, ``<model> (adaptive)``), a point per total budget B: the mean over
+  problems of the best of the samples the policy gave each problem, at their mean cost per
+  problem (:mod:`effbench.models.allocation`).
 - Each point carries a 95% bootstrap interval over problems (``scipy.stats.bootstrap``,
   percentile method, 2000 resamples, fixed seed) of its mean over problems; with fewer than two
   problems there is no interval.
@@ -21,7 +31,6 @@ strategies (DESIGN.md, "Models, budgets, cost curves").
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,10 +38,13 @@ from typing import Any
 
 from effbench.engine import INFRA, SampleRecord
 from effbench.errors import EffbenchError
+from effbench.models.costs import COST_AXES, Architecture, SampleCost, sample_cost
 from effbench.rundir import RunDir
 from effbench.summary import rescore, summarize
 
 CONFIDENCE = 0.95
+#: the efficiency levels of the cheapest-budget table (``cheapest.md``) by default
+EFF_LEVELS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
 
 
 @dataclass
@@ -53,6 +65,16 @@ class Point:
     problems: int = 0
     per_problem_eff: list[float] = field(default_factory=list, repr=False)
     per_problem_pass: list[float] = field(default_factory=list, repr=False)
+    #: generation seconds, FLOPs and bytes moved per problem (None: the model's architecture unknown)
+    seconds: float = 0.0
+    flops: float | None = None
+    bytes: float | None = None
+    #: what the selection of ``--strategy select`` spent per problem: instructions (the meter's
+    #: unit) and wall seconds on the visible examples
+    selection_cost: float = 0.0
+    selection_seconds: float = 0.0
+    #: model answers per problem the point costs (k, a refinement round, B / problems)
+    budget: float = 0.0
 
 
 def record_cost(record: SampleRecord) -> tuple[float, float | None]:
@@ -89,13 +111,17 @@ def bootstrap_ci(values: list[float]) -> tuple[float, float] | None:
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def _point(series: str, label: str, effs: list[float], passes: list[float], tokens: float, usd: float | None) -> Point:
+def _point(
+    series: str, label: str, effs: list[float], passes: list[float], costs: dict[str, Any], budget: float
+) -> Point:
+    """A point from per-problem efficiencies and pass rates and its costs per problem (a dict with
+    the axes of :data:`effbench.models.costs.COST_AXES`, ``selection_cost`` and ``selection_seconds``)."""
     return Point(
         series,
         label,
         0.0,
-        tokens,
-        usd,
+        costs["tokens"],
+        costs["usd"],
         _mean(passes),
         _mean(effs),
         eff_ci=bootstrap_ci(effs),
@@ -103,35 +129,92 @@ def _point(series: str, label: str, effs: list[float], passes: list[float], toke
         problems=len(effs),
         per_problem_eff=effs,
         per_problem_pass=passes,
+        seconds=costs["seconds"],
+        flops=costs["flops"],
+        bytes=costs["bytes"],
+        selection_cost=costs.get("selection_cost", 0.0),
+        selection_seconds=costs.get("selection_seconds", 0.0),
+        budget=budget,
     )
 
 
-def parallel_points(series: str, records: list[SampleRecord], alpha: float) -> list[Point]:
-    """A point per k <= n (n: the fewest samples of any problem)."""
+def _axis_means(by_problem: dict[str, list[SampleCost]]) -> dict[str, Any]:
+    """Per cost axis: the mean over problems of the mean over a problem's samples (None on an
+    axis where some sample's cost is unknown)."""
+    out: dict[str, Any] = {}
+    for axis in COST_AXES:
+        values = [[c.on(axis) for c in costs] for costs in by_problem.values()]
+        known = all(v is not None for vs in values for v in vs)
+        out[axis] = _mean([_mean(vs) for vs in values]) if known else None  # type: ignore[arg-type]
+    return out
+
+
+def _scaled(costs: dict[str, Any], k: float) -> dict[str, Any]:
+    return {axis: None if v is None else k * v for axis, v in costs.items()}
+
+
+def parallel_points(
+    series: str, records: list[SampleRecord], alpha: float, arch: Architecture | None = None
+) -> list[Point]:
+    """A point per k <= n (n: the fewest samples of any problem): eff@k and pass@k at k times the
+    mean sample's cost (``arch``: the model's architecture, for the FLOPs and bytes axes)."""
     by_problem: dict[str, list[SampleRecord]] = defaultdict(list)
     for r in records:
         by_problem[r.problem_id].append(r)
     n = min(len(v) for v in by_problem.values())
     summary = summarize(records, list(range(1, n + 1)), alpha, alpha)["models"][records[0].model]
-    per_sample_tokens = _mean([_mean([record_cost(r)[0] for r in v]) for v in by_problem.values()])
-    usd_values = [record_cost(r)[1] for r in records]
-    per_sample_usd = None
-    if all(u is not None for u in usd_values):
-        per_sample_usd = _mean([_mean([record_cost(r)[1] for r in v]) for v in by_problem.values()])  # type: ignore[misc]
+    per_sample = _axis_means({pid: [sample_cost(r.meta, arch) for r in v] for pid, v in by_problem.items()})
     problems = summary["problems"]
     points = []
     for k in range(1, n + 1):
         effs = [problems[pid]["eff@k"][str(k)] for pid in sorted(problems)]
         passes = [problems[pid]["pass@k"][str(k)] for pid in sorted(problems)]
-        usd = None if per_sample_usd is None else k * per_sample_usd
-        points.append(_point(series, f"k={k}", effs, passes, k * per_sample_tokens, usd))
+        points.append(_point(series, f"k={k}", effs, passes, _scaled(per_sample, k), k))
+    return points
+
+
+def select_points(
+    series: str, records: list[SampleRecord], alpha: float, arch: Architecture | None = None
+) -> list[Point]:
+    """Verified selection: a point per k <= n, sel@k and the selected sample's pass rate (the
+    same estimator on 0/1), at k samples' generation cost plus the selection's: its cost on the
+    visible examples (``meta.selection``) is added as instructions to the FLOPs axis (when the
+    meter counts instructions) and as wall seconds to the seconds axis."""
+    from effbench.models.selection import sel_at_k, selection_of
+
+    by_problem: dict[str, list[SampleRecord]] = defaultdict(list)
+    for r in sorted(records, key=lambda r: r.sample_index):
+        by_problem[r.problem_id].append(r)
+    n = min(len(v) for v in by_problem.values())
+    per_sample = _axis_means({pid: [sample_cost(r.meta, arch) for r in v] for pid, v in by_problem.items()})
+    facts = {pid: [selection_of(r.meta) or (False, 0.0, 0.0) for r in v] for pid, v in by_problem.items()}
+    sel_cost = _mean([_mean([f[1] for f in fs]) for fs in facts.values()])
+    sel_seconds = _mean([_mean([f[2] for f in fs]) for fs in facts.values()])
+    counts_instructions = all(r.unit == "instructions" for r in records)
+    points = []
+    for k in range(1, n + 1):
+        effs, passes = [], []
+        for pid in sorted(by_problem):
+            recs, fs = by_problem[pid], facts[pid]
+            scored = [rescore(r, alpha) for r in recs]
+            passed, costs = [f[0] for f in fs], [f[1] for f in fs]
+            effs.append(sel_at_k([e for e, _ in scored], passed, costs, k))
+            passes.append(sel_at_k([float(p) for _, p in scored], passed, costs, k))
+        costs_k = _scaled(per_sample, k)
+        costs_k["selection_cost"] = k * sel_cost
+        costs_k["selection_seconds"] = k * sel_seconds
+        costs_k["seconds"] += k * sel_seconds
+        if costs_k["flops"] is not None and counts_instructions:
+            costs_k["flops"] += k * sel_cost
+        points.append(_point(series, f"k={k}", effs, passes, costs_k, k))
     return points
 
 
 @dataclass
 class RoundFigures:
     """Per refinement round (from 1): per problem, the chains' best efficiency so far, whether
-    any sample so far passed, cumulative tokens and USD; and how many chains have ended."""
+    any sample so far passed, cumulative tokens and USD, the cumulative cost on every axis
+    (:class:`effbench.models.costs.SampleCost`); and how many chains have ended."""
 
     round: int
     eff: dict[str, list[float]]
@@ -139,9 +222,20 @@ class RoundFigures:
     tokens: dict[str, list[float]]
     usd: dict[str, list[float | None]]
     ended: list[str]
+    costs: dict[str, list[SampleCost]] = field(default_factory=lambda: defaultdict(list))
 
 
-def refine_rounds(rounds: dict[int, list[SampleRecord]], alpha: float) -> list[RoundFigures]:
+def _sum_costs(costs: list[SampleCost]) -> SampleCost:
+    def total(axis: str) -> float | None:
+        values = [c.on(axis) for c in costs]
+        return None if any(v is None for v in values) else sum(values)  # type: ignore[arg-type]
+
+    return SampleCost(*(total(axis) for axis in COST_AXES))  # type: ignore[arg-type]
+
+
+def refine_rounds(
+    rounds: dict[int, list[SampleRecord]], alpha: float, arch: Architecture | None = None
+) -> list[RoundFigures]:
     """Best-so-far and cumulative figures per round from the records of each round; ``rounds``
     is keyed by the stored round index (from 0, ``meta.round``), the figures are numbered from 1."""
     chains: dict[tuple[str, int], dict[int, SampleRecord]] = defaultdict(dict)
@@ -161,23 +255,24 @@ def refine_rounds(rounds: dict[int, list[SampleRecord]], alpha: float) -> list[R
             fig.passed[pid].append(float(any(p for _, p in scored)))
             fig.tokens[pid].append(sum(record_cost(x)[0] for x in upto))
             fig.usd[pid].append(None if any(u is None for u in usds) else sum(usds))  # type: ignore[arg-type]
+            fig.costs[pid].append(_sum_costs([sample_cost(x.meta, arch) for x in upto]))
             if any("chain_end" in x.meta for x in upto):
                 fig.ended.append(f"{pid}#{c}")
         out.append(fig)
     return out
 
 
-def refine_points(series: str, rounds: dict[int, list[SampleRecord]], alpha: float) -> list[Point]:
+def refine_points(
+    series: str, rounds: dict[int, list[SampleRecord]], alpha: float, arch: Architecture | None = None
+) -> list[Point]:
     """A point per round: a chain's best efficiency so far at its cumulative cost."""
     points = []
-    for fig in refine_rounds(rounds, alpha):
+    for fig in refine_rounds(rounds, alpha, arch):
         pids = sorted(fig.eff)
         effs = [_mean(fig.eff[p]) for p in pids]
         passes = [_mean(fig.passed[p]) for p in pids]
-        tokens = _mean([_mean(fig.tokens[p]) for p in pids])
-        known = all(u is not None for p in pids for u in fig.usd[p])
-        usd = _mean([_mean(fig.usd[p]) for p in pids]) if known else None  # type: ignore[arg-type]
-        points.append(_point(series, f"round {fig.round}", effs, passes, tokens, usd))
+        costs = _axis_means({p: fig.costs[p] for p in pids})
+        points.append(_point(series, f"round {fig.round}", effs, passes, costs, fig.round))
     return points
 
 
@@ -268,52 +363,148 @@ class Curves:
     problems: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _series_of_run(path: Path, problem_sets: dict[str, list[str]], unpriced: set[str]) -> list[Point]:
-    """The points of one run directory; notes each series' problems and the unpriced models."""
+@dataclass
+class _Context:
+    """What collecting the series of several run directories gathers on the way."""
+
+    problem_sets: dict[str, list[str]] = field(default_factory=dict)
+    unpriced: set[str] = field(default_factory=set)
+    no_facts: set[str] = field(default_factory=set)
+    architectures: dict[str, Architecture] = field(default_factory=dict)
+
+    def arch(self, model: str) -> Architecture | None:
+        from effbench.models.costs import architecture_of
+
+        found = architecture_of(model, self.architectures)
+        if found is None:
+            self.no_facts.add(model)
+        return found
+
+
+def _model_name(label: str, records: list[SampleRecord]) -> str:
+    """The model's name (for its price and architecture): ``meta.model_name``, else the label."""
+    for r in records:
+        name = (r.meta or {}).get("model_name")
+        if name:
+            return str(name)
+    return label
+
+
+def _groups(path: Path, records: list[SampleRecord]) -> list[tuple[str, str, list[SampleRecord], Any]]:
+    """(label, strategy, records, extra) of each series of a run directory's records: parallel
+    (and select when measured on the visible examples), refine (extra: the rounds), or one per
+    allocation policy (extra: its ``allocation.json``)."""
+    plain, refine = _split_rounds(records)
+    allocation = path / "allocation.json"
+    groups: list[tuple[str, str, list[SampleRecord], Any]] = []
+    if allocation.is_file():  # a run of --allocation: its samples are drawn per problem by a policy
+        from effbench.models.allocation import read_allocation
+
+        doc = read_allocation(allocation)
+        for label, recs in plain.items():
+            groups += [(label, policy, recs, doc) for policy in doc["policies"]]
+    else:
+        for label, recs in plain.items():
+            if not any("usage" in r.meta for r in recs):
+                continue
+            groups.append((label, "parallel", recs, None))
+            if any("selection" in r.meta for r in recs):
+                groups.append((label, "select", recs, None))
+    groups += [(label, "refine", [r for v in rounds.values() for r in v], rounds) for label, rounds in refine.items()]
+    return groups
+
+
+def _series_of_run(path: Path, ctx: _Context) -> list[Point]:
+    """The points of one run directory; notes each series' problems, the unpriced models and
+    those without architecture facts in ``ctx``."""
     rd = RunDir(path)
     if not rd.exists:
         raise EffbenchError(f"{path}: not a run directory (no config.json)")
     alpha = rd.config()["alpha"]
-    plain, refine = _split_rounds(rd.records())
-    groups: list[tuple[str, str, list[SampleRecord], dict[int, list[SampleRecord]] | None]] = [
-        (label, "parallel", recs, None) for label, recs in plain.items() if any("usage" in r.meta for r in recs)
-    ]
-    groups += [(label, "refine", [r for v in rounds.values() for r in v], rounds) for label, rounds in refine.items()]
+    records = rd.records()
+    groups = _groups(path, records)
     points: list[Point] = []
-    for label, strategy, recs, rounds in groups:
+    for label, strategy, recs, extra in groups:
         name = f"{label} ({strategy})"
-        if name in problem_sets:  # the same model in two run directories: two series
+        if name in ctx.problem_sets:  # the same model in two run directories: two series
             name = f"{label} ({strategy}, {path.name})"
-        points += parallel_points(name, recs, alpha) if rounds is None else refine_points(name, rounds, alpha)
-        problem_sets[name] = sorted({r.problem_id for r in recs})
+        arch = ctx.arch(_model_name(label, recs))
+        if strategy == "parallel":
+            points += parallel_points(name, recs, alpha, arch)
+        elif strategy == "select":
+            points += select_points(name, recs, alpha, arch)
+        elif strategy == "refine":
+            points += refine_points(name, extra, alpha, arch)
+        else:
+            from effbench.models.allocation import allocation_points
+
+            points += allocation_points(name, recs, extra, strategy, alpha, arch)
+        problem_sets_of = sorted({r.problem_id for r in recs})
+        ctx.problem_sets[name] = problem_sets_of
         if any(record_cost(r)[1] is None for r in recs):
-            unpriced.add(label)
+            ctx.unpriced.add(label)
     return points
 
 
-def _cost_unit(points: list[Point], unpriced: set[str]) -> tuple[str, str]:
-    """(unit, why): USD when every series has a price and some price is not 0, else tokens."""
-    if unpriced:
-        return "tokens", f"no price for {', '.join(sorted(unpriced))} (--prices FILE)"
-    if not any(p.usd for p in points):
-        return "tokens", "every price is 0 (local models)"
-    return "usd", "every model has a price"
+_UNIT_NAMES = {"usd": "USD", "tokens": "tokens", "seconds": "seconds", "flops": "FLOPs", "bytes": "bytes"}
 
 
-def collect(run_dirs: list[Path], allow_mixed: bool = False) -> Curves:
+def _cost_unit(points: list[Point], ctx: _Context, cost: str = "auto") -> tuple[str, str]:
+    """(unit, why). ``auto``: USD when every series has a price and some price is not 0, else
+    tokens. Raises EffbenchError for an axis some series cannot be put on."""
+    if cost == "auto":
+        if ctx.unpriced:
+            return "tokens", f"no price for {', '.join(sorted(ctx.unpriced))} (--prices FILE)"
+        if not any(p.usd for p in points):
+            return "tokens", "every price is 0 (local models)"
+        return "usd", "every model has a price"
+    if cost not in COST_AXES:
+        raise EffbenchError(f"--cost {cost!r}: one of auto, {', '.join(COST_AXES)}")
+    if cost == "usd":
+        if ctx.unpriced:
+            raise EffbenchError(f"--cost usd: no price for {', '.join(sorted(ctx.unpriced))} (give --prices FILE)")
+        return "usd", "the price table's money, abandoned attempts included"
+    if cost in ("flops", "bytes") and any(getattr(p, cost) is None for p in points):
+        raise EffbenchError(
+            f"--cost {cost}: no architecture facts for {', '.join(sorted(ctx.no_facts))}: add them to a "
+            "--model-facts FILE (layout: effbench/models/architectures.toml)"
+        )
+    selecting = any(p.selection_cost for p in points)
+    reasons = {
+        "tokens": "prompt + completion tokens, abandoned attempts included",
+        "seconds": "generation latency of the requests" + ("; the selection's wall seconds added" if selecting else ""),
+        "flops": "2 x params per token + attention (effbench/models/costs.py)"
+        + ("; the selection's instructions added as operations" if selecting else ""),
+        "bytes": "weights + KV cache read per token at batch 1 (effbench/models/costs.py)",
+    }
+    return cost, reasons[cost]
+
+
+def collect(
+    run_dirs: list[Path], allow_mixed: bool = False, cost: str = "auto", model_facts: Path | None = None
+) -> Curves:
     """Points of every model and strategy in the run directories.
 
+    Args:
+        run_dirs: run directories of model runs.
+        allow_mixed: plot series evaluated on different problems (marked) instead of refusing.
+        cost: the cost axis: ``auto`` or one of :data:`effbench.models.costs.COST_AXES`.
+        model_facts: a TOML file of model architectures over the bundled table (FLOPs, bytes).
+
     Raises:
-        EffbenchError: a folder that is not a run, runs without model usage, or (without
-            ``allow_mixed``) series evaluated on different problems.
+        EffbenchError: a folder that is not a run, runs without model usage, (without
+            ``allow_mixed``) series evaluated on different problems, or an axis some series
+            cannot be put on (no price, no architecture facts).
     """
+    from effbench.models.costs import load_architectures
+
+    ctx = _Context(architectures=load_architectures(model_facts))
     series: list[Point] = []
-    problem_sets: dict[str, list[str]] = {}
-    unpriced: set[str] = set()
     for path in run_dirs:
-        series += _series_of_run(path, problem_sets, unpriced)
+        series += _series_of_run(path, ctx)
     if not series:
         raise EffbenchError("no model samples with token usage in these run directories (curves need model runs)")
+    problem_sets = ctx.problem_sets
     mixed = len({tuple(v) for v in problem_sets.values()}) > 1
     if mixed and not allow_mixed:
         detail = "; ".join(
@@ -326,11 +517,55 @@ def collect(run_dirs: list[Path], allow_mixed: bool = False) -> Curves:
     if mixed:
         for p in series:
             p.series = f"{p.series} [{len(problem_sets[p.series])} problems]"
-    unit, reason = _cost_unit(series, unpriced)
+    unit, reason = _cost_unit(series, ctx, cost)
     for p in series:
-        p.cost = p.usd if unit == "usd" else p.tokens  # type: ignore[assignment]
+        p.cost = getattr(p, unit)
     mark_pareto(series)
     return Curves(series, unit, reason, mixed, problem_sets)
+
+
+def cheapest_table(curves: Curves, levels: list[float]) -> list[dict[str, Any]]:
+    """For each efficiency level, the cheapest point (any series) whose mean eff reaches it, and
+    per series its cheapest point that does: ``[{level, cheapest: {series, label, budget, cost,
+    eff} | None, by_series: {series: {label, budget, cost, eff} | None}}]``."""
+    names = list(dict.fromkeys(p.series for p in curves.points))
+    rows = []
+    for level in levels:
+        reaching = [p for p in curves.points if p.eff >= level - 1e-12]
+
+        def best(points: list[Point]) -> dict[str, Any] | None:
+            if not points:
+                return None
+            p = min(points, key=lambda p: (p.cost, p.budget, -p.eff))
+            return {"series": p.series, "label": p.label, "budget": p.budget, "cost": p.cost, "eff": p.eff}
+
+        rows.append(
+            {
+                "level": level,
+                "cheapest": best(reaching),
+                "by_series": {name: best([p for p in reaching if p.series == name]) for name in names},
+            }
+        )
+    return rows
+
+
+def render_cheapest(rows: list[dict[str, Any]], unit: str) -> str:
+    """The cheapest-budget table as Markdown: a row per efficiency level, the overall cheapest
+    point and each series' cheapest budget (``-``: that series never reaches the level)."""
+    if not rows:
+        return ""
+    names = list(rows[0]["by_series"])
+    unit_name = _UNIT_NAMES.get(unit, unit)
+    head = ["eff level", f"cheapest (cost in {unit_name})", *names]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for row in rows:
+        c = row["cheapest"]
+        cells = [f"{row['level']:g}", "-" if c is None else f"{c['series']} {c['label']}: {c['cost']:.4g}"]
+        for name in names:
+            b = row["by_series"][name]
+            cells.append("-" if b is None else f"{b['label']} ({b['cost']:.4g})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _boxes_overlap(a: Any, b: Any, pad: float = 1.0) -> bool:
@@ -428,9 +663,9 @@ def build_figure(curves: Curves) -> Any:
         label="Pareto front (efficiency)",
     )
     ax_eff.scatter([p.cost for p in front], [p.eff for p in front], s=90, facecolors="none", edgecolors="black")
-    unit = "USD" if curves.unit == "usd" else "tokens"
+    unit = _UNIT_NAMES.get(curves.unit, curves.unit)
     for ax, what, values in (
-        (ax_eff, "eff@k (refine: best so far)", [p.eff_ci[1] if p.eff_ci else p.eff for p in points]),
+        (ax_eff, "eff@k (select: sel@k; refine: best so far)", [p.eff_ci[1] if p.eff_ci else p.eff for p in points]),
         (ax_pass, "pass@k (refine: any pass so far)", [p.pass_ci[1] if p.pass_ci else p.pass_rate for p in points]),
     ):
         top = max([1.0, *values])
@@ -448,9 +683,19 @@ def build_figure(curves: Curves) -> Any:
     return fig
 
 
-def write_curves(run_dirs: list[Path], out_dir: Path, allow_mixed: bool = False) -> dict[str, Path]:
-    """Write curves.json, curves.png and curves.svg into ``out_dir``; returns their paths."""
-    curves = collect(run_dirs, allow_mixed)
+def write_curves(
+    run_dirs: list[Path],
+    out_dir: Path,
+    allow_mixed: bool = False,
+    cost: str = "auto",
+    model_facts: Path | None = None,
+    levels: list[float] | None = None,
+) -> dict[str, Path]:
+    """Write curves.json, curves.png, curves.svg and cheapest.md into ``out_dir``; returns their
+    paths. ``levels``: the efficiency levels of the cheapest-budget table (default
+    :data:`EFF_LEVELS`); the other arguments are :func:`collect`'s."""
+    curves = collect(run_dirs, allow_mixed, cost, model_facts)
+    table = cheapest_table(curves, list(levels or EFF_LEVELS))
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {
         "cost_unit": curves.unit,
@@ -459,13 +704,27 @@ def write_curves(run_dirs: list[Path], out_dir: Path, allow_mixed: bool = False)
         "mixed_problem_sets": curves.mixed,
         "problems": curves.problems,
         "points": [asdict(p) for p in curves.points],
+        "cheapest": table,
     }
-    (out_dir / "curves.json").write_text(json.dumps(data, indent=2) + "\n")
+    from effbench.rundir import atomic_write_json
+
+    atomic_write_json(out_dir / "curves.json", data)
     import matplotlib.pyplot as plt
 
     fig = build_figure(curves)
-    outputs = {"json": out_dir / "curves.json", "png": out_dir / "curves.png", "svg": out_dir / "curves.svg"}
+    outputs = {
+        "json": out_dir / "curves.json",
+        "png": out_dir / "curves.png",
+        "svg": out_dir / "curves.svg",
+        "table": out_dir / "cheapest.md",
+    }
     fig.savefig(outputs["png"])
     fig.savefig(outputs["svg"])
     plt.close(fig)
+    unit = _UNIT_NAMES.get(curves.unit, curves.unit)
+    outputs["table"].write_text(
+        f"Cheapest point reaching each mean efficiency (cost: mean {unit} per problem; {curves.unit_reason})\n\n"
+        + render_cheapest(table, curves.unit)
+        + "\n"
+    )
     return outputs

@@ -219,6 +219,10 @@ class EvaluationRun:
                 self.rundir.append(record)
                 self._done[record.key] = record
 
+    def is_done(self, sample: Sample) -> bool:
+        """True when the sample's record is already in the run directory (a resumed run)."""
+        return (sample.model, sample.problem_id, sample.index) in self._done
+
     def evaluate(self, samples: Sequence[Sample], desc: str = "samples") -> list[SampleRecord]:
         """Records for the samples, in order: finished ones from the run directory, others run now.
 

@@ -3,8 +3,10 @@ account the cost."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from effbench import paths
 from effbench.engine import EngineSettings, SampleRecord
 from effbench.errors import EffbenchError
 from effbench.meters import MeterChoice
+from effbench.models.allocation import AllocationPlan
 from effbench.models.client import ModelSpec
 from effbench.models.prompts import COMPLETION_STOP
 from effbench.models.strategies import CostEstimate, SamplingPlan
@@ -29,6 +32,18 @@ class ModelJob:
     plan: SamplingPlan
     ks: list[int]
     prices_file: Path | None
+    #: ``--allocation``: a total budget spread over the problems by a policy (None: ``plan.samples`` each)
+    allocation: AllocationPlan | None = None
+    #: the model client's counters after :meth:`run` (requests sent, answers from the cache...)
+    stats: Any = None
+
+    def job_hash(self) -> str:
+        """The run directory's identity (resuming needs the same): the plan's, and the allocation's."""
+        base = self.plan.job_hash(self.spec, self.ids)
+        if self.allocation is None:
+            return base
+        data = json.dumps([base, self.allocation.__dict__], sort_keys=True, default=list)
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
 
     def estimate(self) -> CostEstimate:
         """Answers, tokens and money the run will ask for (nothing is sent)."""
@@ -41,7 +56,11 @@ class ModelJob:
         cache = ResponseCache(paths.cache_dir() / "responses.sqlite")
         try:
             client = ModelClient(self.spec, cache)
-            return estimate_cost(self.plan, self.spec, client, [self.problems.get(i) for i in self.ids], price)
+            plan = self.plan
+            if self.allocation is not None:  # about budget / problems each (adaptive moves them around)
+                top = max(self.allocation.budgets)
+                plan = replace(plan, samples=max(plan.samples, -(-top // len(self.ids))))
+            return estimate_cost(plan, self.spec, client, [self.problems.get(i) for i in self.ids], price)
         finally:
             cache.close()
 
@@ -73,6 +92,8 @@ class ModelJob:
             "plan": self.plan.__dict__,
             "price": None if price is None else price.__dict__,
         }
+        if self.allocation is not None:
+            config["allocation"] = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.allocation).items()}
         from effbench.models.strategies import first_queries
 
         problems = [self.problems.get(i) for i in self.ids]
@@ -83,7 +104,7 @@ class ModelJob:
                 self.problems,
                 choice,
                 run_dir,
-                self.plan.job_hash(self.spec, self.ids),
+                self.job_hash(),
                 sandbox=sandbox,
                 rootfs=rootfs,
                 workers=workers,
@@ -92,11 +113,16 @@ class ModelJob:
                 extra_config=config,
                 log=log,
             ) as run:
-                run_plan(self.plan, self.spec, client, problems, run, price)
+                if self.allocation is not None:
+                    from effbench.models.allocation import run_allocation
+
+                    run_allocation(self.plan, self.allocation, self.spec, client, problems, run, price)
+                else:
+                    run_plan(self.plan, self.spec, client, problems, run, price)
                 records = run.records()
         finally:
             cache.close()
-            st = client.stats
+            st = self.stats = client.stats
             log(
                 f"model requests: {st.requests} sent ({st.retries} retries, {st.abandoned} abandoned, "
                 f"{st.refused} refused for the context), {st.cached} answers from the cache, {st.answered} new"
@@ -112,13 +138,14 @@ def plan_from_options(
         raise EffbenchError("--model needs --base-url (e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1)")
     if len(samples_opt) > 1:
         raise EffbenchError("with --model, give --samples N once (the number of samples per problem)")
+    allocation = _allocation_from_options(o, samples_opt)
     try:
         n = int(samples_opt[0]) if samples_opt else 1
     except ValueError:
         raise EffbenchError(f"with --model, --samples takes a number of samples, not {samples_opt[0]!r}") from None
     if n < 1:
         raise EffbenchError("--samples must be at least 1")
-    if ks and ks[-1] > n:
+    if ks and ks[-1] > n and allocation is None:
         raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples per problem")
     template = None
     if o.get("prompt_template"):
@@ -163,7 +190,35 @@ def plan_from_options(
 
         load_prices(Path(o["prices"]))  # fail now on a broken table
     selected = [p.id for p in problems.select(ids)]
-    return ModelJob(problems, selected, spec, plan, ks or default_ks(n), Path(o["prices"]) if o.get("prices") else None)
+    prices = Path(o["prices"]) if o.get("prices") else None
+    if allocation is not None:
+        allocation.check(len(selected))
+        n = min(allocation.budgets) // len(selected)  # the fewest samples any problem may get
+        if ks and ks[-1] > n:
+            raise EffbenchError(f"--k {ks[-1]} is larger than the {n} sample(s) a problem may get from --budget")
+        plan = SamplingPlan(
+            strategy="parallel",
+            samples=allocation.first_round,
+            system_prompt=plan.system_prompt,
+            template=plan.template,
+        )
+    return ModelJob(problems, selected, spec, plan, ks or default_ks(n), prices, allocation)
+
+
+def _allocation_from_options(o: dict[str, Any], samples_opt: Sequence[str]) -> AllocationPlan | None:
+    """``--allocation POLICY --budget B [--first-round F]``, checked against the other options."""
+    policy = o.get("allocation")
+    if not policy:
+        if o.get("budget") is not None:
+            raise EffbenchError("--budget is the total of --allocation uniform|adaptive: give --allocation too")
+        return None
+    if samples_opt:
+        raise EffbenchError("--allocation spends --budget over the problems: give --budget B, not --samples")
+    if (o.get("strategy") or "parallel") != "parallel":
+        raise EffbenchError("--allocation draws parallel samples: it does not combine with --strategy refine/select")
+    if o.get("budget") is None:
+        raise EffbenchError("--allocation needs --budget B (total samples over the problems)")
+    return AllocationPlan((str(policy),), (int(o["budget"]),), int(o.get("first_round") or 1))  # type: ignore[arg-type]
 
 
 def _concurrency(value: object) -> int | None:

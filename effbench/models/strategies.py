@@ -2,6 +2,9 @@
 
 - ``parallel``: N independent samples per problem; eff@k and pass@k for every k <= N come from
   the one set of samples through the unbiased estimators.
+- ``select``: parallel sampling, and every sample is also run on the prompt's visible examples
+  (``meta.selection``) so that ``sel@k``, the efficiency of the sample a deployed system would
+  submit, is reported beside eff@k (:mod:`effbench.models.selection`).
 - ``refine``: N chains of R rounds; in each round the model sees its previous code, its verdict
   and its measured cost against the budget, and is asked for a faster correct version (the
   prompt is bounded: see :mod:`effbench.models.prompts`). Rounds are numbered from 1 wherever
@@ -29,11 +32,12 @@ from effbench.models.client import CHARS_PER_TOKEN, AttemptOutcome, ModelClient,
 from effbench.models.extract import extract_chat, extract_completion
 from effbench.models.pricing import Price
 from effbench.models.prompts import chat_messages, feedback, refine_chat_messages, refine_completion_prompt
+from effbench.models.selection import measure_selection
 from effbench.problems import Problem
 from effbench.run import EvaluationRun
 from effbench.samples import Sample
 
-STRATEGIES = ("parallel", "refine")
+STRATEGIES = ("parallel", "refine", "select")
 REFINE_MARK = "+refine:round"
 
 
@@ -55,7 +59,7 @@ class SamplingPlan:
 
 def round_label(name: str, strategy: str, round_number: int) -> str:
     """The model label of a round's records (round_number counts from 1)."""
-    return name if strategy == "parallel" else f"{name}{REFINE_MARK}{round_number}"
+    return f"{name}{REFINE_MARK}{round_number}" if strategy == "refine" else name
 
 
 def parse_round_label(label: str) -> tuple[str, int] | None:
@@ -200,12 +204,16 @@ def run_plan(
         for q, got in zip(queries, answers):
             problem = by_problem[q.tag[0]]
             for c in q.indices:
-                extra = {"strategy": plan.strategy, "chain": c, "round": r - 1, "model_name": spec.name}
+                # a selection run's samples are parallel samples (eff@k) measured on the visible examples too
+                recorded = "parallel" if plan.strategy == "select" else plan.strategy
+                extra = {"strategy": recorded, "chain": c, "round": r - 1, "model_name": spec.name}
                 if isinstance(got[c], Refused) and plan.strategy == "refine":
                     extra["chain_end"] = got[c].reason
                     state[(problem.id, c)].ended = got[c].reason
                 label = round_label(spec.name, plan.strategy, r)
                 samples.append(_to_sample(problem, spec, label, c, got[c], price, extra))
+        if plan.strategy == "select":
+            measure_selection(run, samples, by_problem)
         done = run.evaluate(samples, desc=f"samples, {where}" if where else "samples")
         records += done
         for s in samples:

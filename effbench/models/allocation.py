@@ -1,0 +1,274 @@
+"""Compute-optimal allocation of a total sampling budget over a problem set (``--allocation``,
+issue 15 item 2).
+
+With a total budget of ``B`` samples for ``P`` problems:
+
+- ``uniform`` gives every problem ``B // P`` samples (the first ``B mod P`` problems, in the set's
+  order, one more).
+- ``adaptive`` first spends ``f`` samples (``--first-round``) on every problem, estimates each
+  problem's difficulty from them, and spends the other ``B - f P`` samples one at a time where the
+  expected gain in efficiency is largest.
+
+The rule. A problem's outcome with ``n`` samples is the efficiency of its best sample (what eff@n
+estimates). Its samples are modelled as independent draws: a draw passes with probability
+``p = (c + 1) / (f + 2)`` (``c`` of the ``f`` first samples passed: the posterior mean under a
+uniform prior, Laplace's rule of succession, so a problem with no pass yet keeps a chance) and,
+when it passes, its efficiency is one of the first round's passing efficiencies, each equally
+likely (none passed: the passing efficiencies of every problem's first round, pooled; none at
+all: 1, the expert's). The expected best of ``n`` draws is
+
+    E_n = sum_j v_j (F(v_j)^n - F(v_{j-1})^n),   F(v) = (1 - p) + p * #{values <= v} / m,
+
+over the distinct values ``v_1 < ... < v_m`` (``F(v_0) = 1 - p``). ``E_n`` is concave in ``n``
+(the gain of one more draw, ``E_{n+1} - E_n``, never grows), so giving each next sample to the
+problem with the largest gain maximizes the sum over problems of ``E_{n_i}`` under the model (the
+greedy algorithm for a separable concave objective, e.g. Ibaraki & Katoh, "Resource Allocation
+Problems", 1988). Ties go to the problem first in the set's order. The source: Snell et al. 2024,
+"Scaling LLM Test-Time Compute Optimally can be More Effective than Scaling Model Parameters"
+(arXiv:2408.03314) allocate test-time compute per prompt by its estimated difficulty
+("compute-optimal" scaling); the marginal-gain rule for best-of-n samples follows Damani et al.
+2024, "Learning How Hard to Think: Input-Adaptive Allocation of LM Computation"
+(arXiv:2410.04707). Here difficulty is estimated from the model's own first samples, with the
+problem's pass rate and efficiencies (not only correctness), since the objective is efficiency.
+
+A policy's outcome is measured, not modelled: per problem, the efficiency of the best of the
+samples it was given (their first ``n_i`` by sample index), at their summed cost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from effbench.errors import EffbenchError
+
+POLICIES = ("uniform", "adaptive")
+#: the rule, as recorded in ``allocation.json``
+RULE = (
+    "adaptive: f samples per problem first; p = (passes + 1) / (f + 2); passing efficiencies from the first "
+    "round (pooled over problems when none passed); each further sample to the problem with the largest "
+    "E[best of n+1] - E[best of n] (Snell et al. 2024 compute-optimal allocation; Damani et al. 2024 marginal gain)"
+)
+
+
+@dataclass(frozen=True)
+class AllocationPlan:
+    """Which policies, which total budgets (samples over the problem set) and how many samples
+    per problem the adaptive policy's first round spends."""
+
+    policies: tuple[str, ...]
+    budgets: tuple[int, ...]
+    first_round: int = 1
+
+    def check(self, problems: int) -> None:
+        """Raises EffbenchError (one line naming the option) for a plan that cannot be honoured."""
+        unknown = [p for p in self.policies if p not in POLICIES]
+        if unknown or not self.policies:
+            raise EffbenchError(f"--allocation {','.join(unknown) or '(none)'}: one of {', '.join(POLICIES)}")
+        if self.first_round < 1:
+            raise EffbenchError("--first-round must be at least 1")
+        for b in self.budgets:
+            if b < problems:
+                raise EffbenchError(f"--budget {b}: at least one sample per problem ({problems} problems)")
+            if "adaptive" in self.policies and b < self.first_round * problems:
+                raise EffbenchError(
+                    f"--budget {b}: the adaptive first round alone needs {self.first_round} x {problems} problems "
+                    f"= {self.first_round * problems} samples (lower --first-round or raise --budget)"
+                )
+
+
+def uniform_allocation(problem_ids: Sequence[str], budget: int) -> dict[str, int]:
+    """``budget // P`` samples per problem, one more for the first ``budget mod P`` (set order)."""
+    base, extra = divmod(budget, len(problem_ids))
+    return {pid: base + (1 if i < extra else 0) for i, pid in enumerate(problem_ids)}
+
+
+def expected_best(p: float, values: Sequence[float], n: int) -> float:
+    """``E_n``: the expected best of ``n`` independent draws that pass with probability ``p`` and
+    then take one of ``values`` uniformly (a failure scores 0); the module docstring's formula."""
+    if n <= 0 or not values:
+        return 0.0
+    distinct = sorted(set(values))
+    m = len(values)
+    below = 1.0 - p
+    total = 0.0
+    for v in distinct:
+        cdf = (1.0 - p) + p * sum(1 for x in values if x <= v) / m
+        total += v * (cdf**n - below**n)
+        below = cdf
+    return total
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A problem's difficulty after the first round: pass probability and the efficiencies a
+    passing sample is modelled to take."""
+
+    samples: int
+    passes: int
+    p: float
+    values: tuple[float, ...]
+
+    def gain(self, n: int) -> float:
+        """``E_{n+1} - E_n``: what one more sample is expected to add to the problem's best."""
+        return expected_best(self.p, self.values, n + 1) - expected_best(self.p, self.values, n)
+
+
+def estimate(first: dict[str, list[tuple[float, bool]]]) -> dict[str, Estimate]:
+    """Per problem, from its first samples' (efficiency, passed): the :class:`Estimate`."""
+    pooled = [e for outcomes in first.values() for e, ok in outcomes if ok] or [1.0]
+    out = {}
+    for pid, outcomes in first.items():
+        passing = [e for e, ok in outcomes if ok]
+        p = (len(passing) + 1) / (len(outcomes) + 2)
+        out[pid] = Estimate(len(outcomes), len(passing), p, tuple(passing or pooled))
+    return out
+
+
+def adaptive_allocation(
+    problem_ids: Sequence[str], first: dict[str, list[tuple[float, bool]]], budget: int, first_round: int
+) -> dict[str, int]:
+    """Samples per problem, summing to ``budget``: ``first_round`` each, then greedy by the
+    expected gain (module docstring). ``first`` holds each problem's first-round (efficiency,
+    passed); raises EffbenchError when the budget does not cover the first round."""
+    rest = budget - first_round * len(problem_ids)
+    if rest < 0:
+        raise EffbenchError(f"--budget {budget}: below the first round's {first_round * len(problem_ids)} samples")
+    est = estimate({pid: first.get(pid, []) for pid in problem_ids})
+    n = {pid: first_round for pid in problem_ids}
+    for _ in range(rest):
+        best = max(problem_ids, key=lambda pid: (est[pid].gain(n[pid]), -problem_ids.index(pid)))
+        n[best] += 1
+    return n
+
+
+def read_allocation(path: Path) -> dict[str, Any]:
+    """An ``allocation.json`` (written by the allocation run): ``{first_round, rule, problems,
+    policies: {policy: {budget: {problem: samples}}}, estimates}``. Raises EffbenchError when it
+    cannot be read."""
+    try:
+        doc = json.loads(path.read_text())
+        assert isinstance(doc["policies"], dict)
+    except (OSError, ValueError, KeyError, AssertionError, TypeError) as exc:
+        raise EffbenchError(f"{path}: not a readable allocation file ({exc})") from None
+    return doc
+
+
+def allocation_points(
+    series: str, records: list[Any], doc: dict[str, Any], policy: str, alpha: float, arch: Any = None
+) -> list[Any]:
+    """A curve point (:class:`effbench.curves.Point`) per total budget of ``policy``: per problem
+    the best of its first ``n_i`` samples (efficiency, and whether any passed) at their summed
+    cost, averaged over problems; labelled ``B=<budget>``, ``budget`` = B / problems."""
+    from collections import defaultdict
+
+    from effbench.curves import _axis_means, _point
+    from effbench.models.costs import sample_cost
+    from effbench.summary import rescore
+
+    by_problem: dict[str, dict[int, Any]] = defaultdict(dict)
+    for r in records:
+        by_problem[r.problem_id][r.sample_index] = r
+    points = []
+    for budget, counts in sorted(doc["policies"][policy].items(), key=lambda kv: int(kv[0])):
+        effs, passes, costs = [], [], {}
+        for pid in sorted(counts):
+            chosen = [by_problem[pid][i] for i in range(int(counts[pid])) if i in by_problem.get(pid, {})]
+            if not chosen:
+                continue
+            scored = [rescore(r, alpha) for r in chosen]
+            effs.append(max(e for e, _ in scored))
+            passes.append(float(any(ok for _, ok in scored)))
+            total = [sample_cost(r.meta, arch) for r in chosen]
+            costs[pid] = [_sum(total)]
+        if not effs:
+            continue
+        points.append(_point(series, f"B={budget}", effs, passes, _axis_means(costs), int(budget) / len(counts)))
+    return points
+
+
+def _sum(costs: list[Any]) -> Any:
+    from effbench.curves import _sum_costs
+
+    return _sum_costs(costs)
+
+
+def run_allocation(
+    plan: Any,
+    alloc: AllocationPlan,
+    spec: Any,
+    client: Any,
+    problems: list[Any],
+    run: Any,
+    price: Any,
+) -> dict[str, Any]:
+    """Ask and evaluate the samples every policy and budget of ``alloc`` needs, in ``run`` (an
+    :class:`effbench.run.EvaluationRun`), and write its ``allocation.json``; returns that document.
+
+    The adaptive first round (``alloc.first_round`` samples per problem) is asked and scored
+    first; the allocations follow from its records; then each problem's missing samples are asked
+    at once. A problem's samples are the same prompt's sample indices 0, 1, ... whatever the
+    policy, so they come from the response cache when parallel sampling (or another budget) asked
+    them before: no request is repeated. ``plan`` is the :class:`~effbench.models.strategies.SamplingPlan`
+    (prompts), ``client`` a :class:`~effbench.models.client.ModelClient`, ``price`` the model's
+    price or None.
+    """
+    from dataclasses import replace
+
+    from effbench.models.strategies import _to_sample, first_queries
+    from effbench.rundir import atomic_write_json
+
+    ids = [p.id for p in problems]
+    alloc.check(len(ids))
+    template = {q.tag[0]: q for q in first_queries(plan, spec, problems)}
+    by_id = {p.id: p for p in problems}
+    have = dict.fromkeys(ids, 0)
+
+    def fetch(upto: dict[str, int], desc: str) -> None:
+        queries = [
+            replace(template[pid], indices=list(range(have[pid], upto[pid]))) for pid in ids if upto[pid] > have[pid]
+        ]
+        if not queries:
+            return
+        answers = client.run(queries, desc=f"model answers, {desc}")
+        samples = []
+        for q, got in zip(queries, answers):
+            pid = q.tag[0]
+            for c in q.indices:
+                extra = {"strategy": "parallel", "chain": c, "round": 0, "model_name": spec.name}
+                samples.append(_to_sample(by_id[pid], spec, spec.name, c, got[c], price, extra))
+            have[pid] = upto[pid]
+        run.evaluate(samples, desc=f"samples, {desc}")
+
+    first_round = alloc.first_round if "adaptive" in alloc.policies else 0
+    fetch(dict.fromkeys(ids, first_round), "first round")
+    first: dict[str, list[tuple[float, bool]]] = {pid: [] for pid in ids}
+    for r in run.records():
+        if r.sample_index < first_round and r.problem_id in first and r.model == spec.name:
+            first[r.problem_id].append((r.efficiency, r.passed))
+    kept = [pid for pid in ids if pid not in run.skipped]
+    policies: dict[str, dict[str, dict[str, int]]] = {p: {} for p in alloc.policies}
+    for budget in alloc.budgets:
+        for policy in alloc.policies:
+            counts = (
+                uniform_allocation(kept, budget)
+                if policy == "uniform"
+                else adaptive_allocation(kept, first, budget, first_round)
+            )
+            policies[policy][str(budget)] = counts
+    needed = {pid: max([have[pid], *(c.get(pid, 0) for b in policies.values() for c in b.values())]) for pid in ids}
+    fetch({pid: needed[pid] if pid in kept else have[pid] for pid in ids}, "allocated")
+    est = estimate({pid: first[pid] for pid in kept}) if first_round else {}
+    doc = {
+        "first_round": first_round,
+        "rule": RULE,
+        "budgets": list(alloc.budgets),
+        "problems": kept,
+        "policies": policies,
+        "estimates": {pid: {"p": e.p, "passes": e.passes, "samples": e.samples} for pid, e in est.items()},
+    }
+    atomic_write_json(run.run_dir / "allocation.json", doc)
+    return doc
