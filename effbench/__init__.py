@@ -56,6 +56,9 @@ _LAZY = {
     "SANDBOXES": ("effbench.registry", "SANDBOXES"),
     "METERS": ("effbench.registry", "METERS"),
     "IMPORTERS": ("effbench.registry", "IMPORTERS"),
+    # executors (local threads or a Ray cluster)
+    "EXECUTORS": ("effbench.registry", "EXECUTORS"),
+    "get_executor": ("effbench.executors", "get_executor"),
 }
 
 __all__ = ["__version__", *_LAZY]

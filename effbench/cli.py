@@ -12,7 +12,7 @@ import click
 
 from effbench.errors import EffbenchError
 from effbench.options import FiniteFloatRange, check_readable_file, check_writable_dir
-from effbench.registry import METERS, SANDBOXES
+from effbench.registry import EXECUTORS, METERS, SANDBOXES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ALPHA_MAX = 1000.0  # a budget beyond 1000x the expert's cost would only make runs endless
@@ -273,6 +273,19 @@ _dataset_option = click.option(
 @click.option("--yes", "-y", is_flag=True, help="Send the requests without asking after the cost estimate.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N problems (after selection).")
 @click.option("--category", "categories", default=None, help="Only problems of these categories (comma-separated).")
+@click.option(
+    "--executor",
+    type=click.Choice(list(EXECUTORS.names)),
+    default="local",
+    show_default=True,
+    help="Where samples run: local (threads here) or ray (Ray actors, each node with its own --sandbox; "
+    "--workers = actors, default every CPU of the cluster).",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="With --executor ray: the cluster's head, HOST:PORT (default: start a local Ray on 127.0.0.1).",
+)
 def evaluate(
     samples_opt: tuple[str, ...],
     tiers: str | None,
@@ -315,6 +328,12 @@ def evaluate(
     if input_seed is not None and not input_seed.strip():
         raise EffbenchError("--seed: must not be empty")
     limit, categories = model_options.pop("limit"), _ids(model_options.pop("categories"))  # type: ignore[arg-type]
+    executor, ray_address = str(model_options.pop("executor")), model_options.pop("ray_address")
+    if ray_address is not None and executor != "ray":
+        raise EffbenchError("--ray-address is for --executor ray")
+    if executor != "local" and model_options.get("model"):
+        raise EffbenchError(f"--executor {executor}: for --samples and --references; use --executor local with --model")
+    executor_options = {"address": ray_address, "workers": workers} if executor == "ray" else {}
     if limit is not None or categories:
         ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
     assume_yes = bool(model_options.pop("yes"))
@@ -399,6 +418,8 @@ def evaluate(
             extra_config={"k": ks, "samples_files": [str(p) for p in samples_files], "tiers": tiers},
             hide=[str(p) for p in samples_files],
             log=lambda m: click.echo(m, err=True),
+            executor=executor,
+            executor_options=executor_options,
         )
     from effbench.report import render
     from effbench.summary import summarize

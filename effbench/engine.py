@@ -290,6 +290,32 @@ class Evaluator:
                 state.profile = self._load_or_measure(problem, state)
             return state.profile
 
+    def use_profile(self, problem: Problem, profile: ReferenceProfile) -> None:
+        """Use an expert profile measured elsewhere (another Ray worker, same environment) for ``problem``.
+
+        Kept only when this evaluator has none yet; it must be of this problem's version and
+        meter and hold an answer for every test of this evaluator's inputs.
+
+        Raises:
+            EffbenchError: the profile is of another problem, version or meter, or lacks an input.
+        """
+        state = self._state(problem)
+        with state.lock:
+            tests = self._tests_locked(problem, state)
+            missing = sum(state.hashes[t.test_id] not in profile.expected for lv in tests for t in lv)
+            if (profile.problem_id, profile.problem_version, profile.meter) != (
+                problem.id,
+                problem.version,
+                self.meter.name,
+            ) or missing:
+                raise EffbenchError(
+                    f"problem {problem.id}: a shared expert profile ({profile.problem_id} {profile.problem_version}, "
+                    f"{profile.meter}) does not fit this evaluator ({problem.version}, {self.meter.name}, "
+                    f"{missing} input(s) missing: another input seed?)"
+                )
+            if state.profile is None:
+                state.profile = profile
+
     def _load_or_measure(self, problem: Problem, state: _ProblemState) -> ReferenceProfile:
         tests = self._tests_locked(problem, state)
         inputs = hashlib.sha256("\0".join(state.hashes[t.test_id] for lv in tests for t in lv).encode())

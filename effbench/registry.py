@@ -1,4 +1,4 @@
-"""Small lazy registries: sandboxes, meters and importers by name.
+"""Small lazy registries: sandboxes, meters, importers and executors by name.
 
 An entry is a dotted target (``"package.module:attribute"``) imported on first use, so that
 ``import effbench`` stays cheap and a backend's heavy dependencies (the Docker SDK, datasets) load
@@ -98,4 +98,11 @@ IMPORTERS: Registry[Any] = Registry(
     "format", {"enamel": "effbench.importers.enamel", "evalperf": "effbench.importers.evalperf"}
 )
 
-__all__ = ["IMPORTERS", "METERS", "SANDBOXES", "Registry"]
+#: Executors (``effbench.executors.get_executor``): name -> class taking its options (``workers``,
+#: ``address``...); see :mod:`effbench.executors.base`.
+EXECUTORS: Registry[Any] = Registry(
+    "executor",
+    {"local": "effbench.executors.local:LocalExecutor", "ray": "effbench.executors.ray_executor:RayExecutor"},
+)
+
+__all__ = ["EXECUTORS", "IMPORTERS", "METERS", "SANDBOXES", "Registry"]

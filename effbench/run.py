@@ -94,6 +94,8 @@ class EvaluationRun:
         rootfs: str | None = None,
         progress: bool = True,
         log: Callable[[str], None] = lambda s: None,
+        executor: str = "local",
+        executor_options: dict[str, Any] | None = None,
     ) -> None:
         """Describe a run; nothing is written or started before ``__enter__``.
 
@@ -111,6 +113,9 @@ class EvaluationRun:
             rootfs: a root filesystem for the local backend.
             progress: show progress bars on stderr.
             log: where one-line messages go.
+            executor: ``local`` (threads here), or a name in :data:`effbench.registry.EXECUTORS`
+                (``ray``) whose workers each run their own ``sandbox``.
+            executor_options: the executor's options (``address``, ``workers``...).
         """
         self.problems = problems
         self.choice = choice
@@ -124,6 +129,11 @@ class EvaluationRun:
         self.rootfs = rootfs
         self.progress = progress
         self.log = log
+        self.executor_name = executor
+        self.executor_options = dict(executor_options or {})
+        self._executor: Any = None
+        #: paths hidden from candidates (set when the run starts)
+        self.hidden: list[str] = []
         self.fingerprint = environment_fingerprint(choice.meter, sandbox, rootfs=rootfs)
         self.rundir = RunDir(self.run_dir)
         self.config = {
@@ -139,6 +149,7 @@ class EvaluationRun:
             "sandbox": sandbox,
             "rootfs": rootfs,
             "workers": workers,
+            **({"executor": executor} if executor != "local" else {}),
             "samples_hash": job_hash,
             "input_seed": self.settings.input_seed,
             "input_seed_source": "--seed" if self._seed_given else "fresh secret",
@@ -163,16 +174,25 @@ class EvaluationRun:
             self.log(f"resuming {self.run_dir}: {len(done)} sample(s) already scored")
         # candidates must not read the run directory (other samples' records) or the samples files
         hidden = sorted({str(self.run_dir.resolve()), *(str(Path(h).resolve()) for h in self.hide)})
-        options: dict[str, Any] = {"hide": hidden}
-        if self.rootfs is not None:
-            options["rootfs"] = self.rootfs
-        self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, **options)
-        config = {**self.rundir.config(), **self.config, "sandbox_facts": self._box.facts}
+        self.hidden = hidden
+        if self.executor_name != "local":  # the executor's workers run the sandboxes (effbench.executors)
+            from effbench.executors import get_executor
+
+            self._executor = get_executor(self.executor_name, log=self.log, **self.executor_options)
+            facts = self._executor.describe()
+        else:
+            options: dict[str, Any] = {"hide": hidden}
+            if self.rootfs is not None:
+                options["rootfs"] = self.rootfs
+            self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, **options)
+            facts = self._box.facts
+        config = {**self.rundir.config(), **self.config, "sandbox_facts": facts}
         if done:
             config["created"] = self.rundir.config().get("created", config["created"])
         self.rundir.write_config(config)
-        cache = ReferenceCache(paths.cache_dir() / "references") if self.use_cache else None
-        self.evaluator = Evaluator(self._box, self.choice.meter, self.settings, cache, self.fingerprint)
+        if self._box is not None:
+            cache = ReferenceCache(paths.cache_dir() / "references") if self.use_cache else None
+            self.evaluator = Evaluator(self._box, self.choice.meter, self.settings, cache, self.fingerprint)
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
@@ -183,6 +203,8 @@ class EvaluationRun:
         finally:
             if self._box is not None:
                 self._box.close()
+            if self._executor is not None:
+                self._executor.close()
 
     def summarize(self, ks: Sequence[int] | None = None, alpha: float | None = None) -> dict:
         """The summary of every record in the run directory (see :func:`effbench.summary.summarize`).
@@ -228,6 +250,10 @@ class EvaluationRun:
 
         Raises KeyboardInterrupt after recording every finished sample when interrupted.
         """
+        if self._executor is not None:
+            from effbench.executors.evaluation import evaluate_on_executor
+
+            return evaluate_on_executor(self, self._executor, samples, desc)
         assert self.evaluator is not None, "use EvaluationRun as a context manager"
         ev = self.evaluator
         todo = [s for s in samples if (s.model, s.problem_id, s.index) not in self._done]

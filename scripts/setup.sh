@@ -33,5 +33,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   # the RL reward's trainer test (tests/test_reward_trl.py) runs a real TRL step: torch's CPU build
   .venv/bin/python -m pip install -q -e '.[rl]'
+  # ray: the executor tests (tests/test_ray*.py) run in CI
+  .venv/bin/python -m pip install -q -e '.[ray]'
   touch "$stamp"
 fi

@@ -39,3 +39,4 @@ def valgrind_evaluator(valgrind_box):
 
 
 from .docker_support import debian_python, docker_image, image_rootfs  # noqa: E402, F401 - fixtures
+from .ray_support import ray_head  # noqa: E402, F401 - fixture (tests/test_ray*.py)

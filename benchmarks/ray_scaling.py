@@ -1,0 +1,100 @@
+"""Ray scaling: the same evaluation on 1 Ray worker and on 2, as a speed ratio (goal: >= 1.8x).
+
+The work: the expert and slower references of the first ``--problems`` bundled problems, each
+``--copies`` times (as separate samples), evaluated by ``SampleEvaluation`` on the ``ray``
+executor with a fixed input seed. Each configuration starts its own local Ray runtime with as
+many CPUs as workers, warms up (every worker starts its sandbox runner; the expert profiles are
+measured and shared) and is then timed on the whole batch: the ratio is the throughput of the
+batch alone, start-up excluded. The two configurations alternate ``--rounds`` times (1, 2, 1, 2...)
+so that a change in the machine's load does not favour one; the load average is printed.
+Every round's results are checked identical (valgrind counts) to the first's.
+
+    .venv/bin/python benchmarks/ray_scaling.py [--problems 6] [--copies 2] [--meter valgrind] [--rounds 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from effbench.engine import EngineSettings
+from effbench.executors import get_executor
+from effbench.executors.evaluation import SampleEvaluation
+from effbench.meters import get_meter
+from effbench.problems import load_problem_set
+from effbench.samples import reference_samples
+from effbench.verdicts import Verdict
+
+
+def workload(n_problems: int, copies: int):
+    problems = load_problem_set()
+    ids = [p.id for p in problems.select(None)][:n_problems]
+    base = reference_samples(problems, ids, ["expert", "slower"])
+    samples = [
+        type(s)(s.model, s.problem_id, s.index + c * 1000, s.code, s.origin) for c in range(copies) for s in base
+    ]
+    return problems, ids, samples
+
+
+def facts(records):
+    """What must not depend on the executor: verdicts and uncensored costs per test."""
+    out = []
+    for r in records:
+        for t in r.tests:
+            cost = t.cost if t.verdict == Verdict.OK else None
+            out.append((r.model, r.problem_id, r.sample_index, t.test_id, t.verdict, cost))
+    return out
+
+
+def one(workers: int, job, samples, warmup, address: str | None):
+    with get_executor("ray", workers=workers, address=address) as ex:
+        ex.map(job, warmup)  # sandboxes started, profiles measured and shared
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        records = ex.map(job, samples)
+        seconds = time.perf_counter() - t0
+    return seconds, load, records
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--problems", type=int, default=6)
+    ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--meter", default="valgrind", choices=["valgrind", "time"])
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--address", default=None, help="a Ray cluster (default: a local runtime per configuration)")
+    args = ap.parse_args()
+
+    problems, ids, samples = workload(args.problems, args.copies)
+    meter = get_meter(args.meter) if args.meter == "valgrind" else get_meter("time", repeats=1)
+    job = SampleEvaluation(problems, meter, settings=EngineSettings(input_seed="ray-scaling"))
+    # one expert sample per problem, and at least one item per worker
+    warmup = [s for s in samples if s.model == "expert" and s.index < 1000]
+    print(f"command: {' '.join([os.path.basename(sys.executable), *sys.argv])}")
+    print(f"work: {len(samples)} samples ({', '.join(ids)}; expert+slower x {args.copies}), meter {meter.name}")
+    print(f"machine: {os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f}")
+    times: dict[int, list[float]] = {1: [], 2: []}
+    reference = None
+    for rnd in range(args.rounds):
+        for workers in (1, 2):
+            seconds, load, records = one(workers, job, samples, warmup, args.address)
+            got = facts(records)
+            if reference is None:
+                reference = got
+            elif meter.name == "valgrind" and got != reference:
+                print("ERROR: results differ between configurations", file=sys.stderr)
+                return 1
+            times[workers].append(seconds)
+            rate = len(samples) / seconds
+            print(f"round {rnd + 1}: {workers} worker(s): {seconds:7.1f} s, {rate:.3f} samples/s (load {load:.2f})")
+    t1, t2 = statistics.median(times[1]), statistics.median(times[2])
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"speed-up, 2 workers vs 1: {t1 / t2:.2f}x (goal >= 1.8x; median of {args.rounds} round(s))")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
