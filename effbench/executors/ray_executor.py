@@ -25,6 +25,7 @@ import hashlib
 import logging
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -175,6 +176,7 @@ class RayExecutor:
         #: ``shared_computed``: shared facts computed (once each); ``items``: items finished
         self.stats = {"shared_computed": 0, "items": 0}
         self._slots: list[_Slot] = []
+        self._lock = threading.Lock()  # one map at a time (a RewardModel may be called from many threads)
         self._fn_refs: dict[str, Any] = {}  # fn key -> its ObjectRef (the configuration, put once)
         self._shared: dict[tuple[str, Hashable], Any] = {}  # (fn key, key) -> ObjectRef of the fact
         self._ray = ray = _import_ray(local=address is None or _is_loopback(address))
@@ -261,7 +263,12 @@ class RayExecutor:
         """See :meth:`effbench.executors.base.Executor.map`.
 
         Shared facts first (each once, kept for later calls with an equal function), then the items.
+        Thread-safe: concurrent calls run one after the other.
         """
+        with self._lock:
+            return self._map(fn, items, on_result)
+
+    def _map(self, fn: Callable[[Any], Any], items: Sequence[Any], on_result: ResultCallback | None) -> list:
         if not self._slots:
             raise ExecutorError("executor ray: closed")
         fn_key, fn_box = self._fn_ref(fn)

@@ -1,0 +1,58 @@
+"""RewardModel(executor="ray") end to end on a real Ray head (issue 14 items 1 and 4 together).
+
+The reward engineer's picklable ItemScorer runs on Ray actors through effbench.executors: the
+rewards, verdicts and instruction counts (valgrind) must equal the local executor's, in order,
+for correct, slow, wrong, crashing, garbage and unknown-problem items alike.
+"""
+
+from __future__ import annotations
+
+from effbench.reward import RewardModel
+from effbench.verdicts import Verdict
+
+from .conftest import MINI
+
+EXPERT = "```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```"
+LOOP = "```python\ndef triangle(n):\n    t = 0\n    for i in range(n + 1):\n        t += i\n    return t\n```"
+WRONG = "```python\ndef triangle(n):\n    return n\n```"
+CRASH = "```python\ndef triangle(n):\n    return 1 // 0\n```"
+REVERSE = "```python\ndef reverse_words(s):\n    return ' '.join(reversed(s.split()))\n```"
+ITEMS = [
+    ("triangle", EXPERT),
+    ("reverse_words", REVERSE),
+    ("triangle", LOOP),
+    ("triangle", WRONG),
+    ("triangle", CRASH),
+    ("triangle", "I cannot help with that."),
+    ("no_such_problem", EXPERT),
+    ("reverse_words", REVERSE),
+]
+
+
+def _facts(result):
+    censored = result.censored_level
+    costs = tuple(c if censored is None or i < censored else None for i, c in enumerate(result.level_costs))
+    return (
+        result.problem_id,
+        result.reward,
+        result.passed,
+        result.verdict,
+        result.status,
+        costs,
+        result.reference_level_costs,
+    )
+
+
+def test_reward_model_on_ray_gives_the_local_rewards_and_counts(ray_head):
+    """score_batch on Ray = on local threads: same rewards and valgrind counts, item by item, in order."""
+    options = {"problems": MINI, "meter": "valgrind", "seed": "ray-reward", "workers": 1, "cache": False}
+    with RewardModel(**options) as local:
+        expected = local.score_batch(ITEMS)
+    with RewardModel(**options, executor="ray", address=ray_head.address) as remote:
+        got = remote.score_batch(ITEMS)
+        again = remote.score_batch(ITEMS[:3])  # warm actors, a second call
+    assert [r.problem_id for r in got] == [pid for pid, _ in ITEMS]
+    assert [_facts(r) for r in got] == [_facts(r) for r in expected]
+    assert [_facts(r) for r in again] == [_facts(r) for r in expected[:3]]
+    assert got[0].passed and got[0].verdict == Verdict.OK and got[0].level_costs[-1] > 0
+    assert not got[3].passed and got[3].reward < got[0].reward
