@@ -130,6 +130,8 @@ def test_profiles_are_computed_once_and_shared_across_calls(ray_head):
         assert ex.stats["shared_computed"] == 2
         assert ex.stats["items"] == len(samples) + 3
     assert [r.verdict for r in first] == [_expected_verdict(s) for s in samples]
+    for pid in ("triangle", "reverse_words"):  # time meter: a second measurement would differ
+        assert len({tuple(r.reference_level_costs) for r in first + second if r.problem_id == pid}) == 1
     assert [r.reference_level_costs for r in second] == [r.reference_level_costs for r in first[:3]]
 
 

@@ -56,3 +56,16 @@ def test_reward_model_on_ray_gives_the_local_rewards_and_counts(ray_head):
     assert [_facts(r) for r in again] == [_facts(r) for r in expected[:3]]
     assert got[0].passed and got[0].verdict == Verdict.OK and got[0].level_costs[-1] > 0
     assert not got[3].passed and got[3].reward < got[0].reward
+
+
+def test_reward_profiles_are_measured_once_for_the_whole_cluster(ray_head):
+    """With the time meter every measurement differs, yet every item of a problem scored on Ray
+    carries the very same expert costs: one profile per problem, measured on one worker and shared
+    with the other through the object store (not re-measured by each worker)."""
+    items = [("triangle", EXPERT)] * 6 + [("reverse_words", REVERSE)] * 6
+    options = {"problems": MINI, "meter": "time", "seed": "one-profile", "workers": 1, "cache": False}
+    with RewardModel(**options, executor="ray", address=ray_head.address) as remote:
+        results = remote.score_batch(items)
+    assert all(r.passed for r in results)
+    for pid in ("triangle", "reverse_words"):
+        assert len({r.reference_level_costs for r in results if r.problem_id == pid}) == 1

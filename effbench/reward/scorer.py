@@ -322,6 +322,38 @@ class ItemScorer:
             raise ProblemFormatError(f"unknown problem id {problem_id!r} in problem set {warm.problem_set.name}")
         return warm.evaluator.profile(problem)
 
+    # -- shared facts (effbench.executors.base.SharesFacts): on Ray, each expert profile is measured
+    # once for the whole cluster and reaches every worker through the object store
+    def shared_keys(self, item: Any) -> tuple[str, ...]:
+        """The profile an item is judged against (its problem id); none for a malformed item."""
+        it = RewardItem.of(item)
+        return () if it.malformed is not None else (it.problem_id,)
+
+    def compute_shared(self, problem_id: str) -> dict[str, Any]:
+        """The problem's expert profile and the environment it was measured in.
+
+        Returns ``{"profile": ReferenceProfile | None, "fingerprint": ...}``: None for an unknown id
+        or a failing expert (its items then fail as they would locally). Never raises an EffbenchError.
+        """
+        warm = _warm(self.config)
+        problem = warm.problem(problem_id)
+        try:
+            profile = warm.evaluator.profile(problem) if problem is not None else None
+        except EffbenchError:
+            profile = None
+        return {"profile": profile, "fingerprint": warm.fingerprint}
+
+    def use_shared(self, problem_id: str, value: dict[str, Any]) -> None:
+        """Judge this problem's items against a profile measured by another worker.
+
+        Only when it was measured in this worker's environment (same fingerprint); otherwise the
+        profile is measured here, as without an executor.
+        """
+        warm = _warm(self.config)
+        problem = warm.problem(problem_id)
+        if problem is not None and value["profile"] is not None and value["fingerprint"] == warm.fingerprint:
+            warm.evaluator.use_profile(problem, value["profile"])
+
     def __call__(self, item: Any) -> RewardResult:
         """Score one item (anything :meth:`RewardItem.of` reads). Never raises an Exception."""
         start = time.perf_counter()
