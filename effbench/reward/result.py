@@ -59,6 +59,8 @@ class RewardResult:
         extraction: how the code was found in the completion, or why none was.
         shaping: the shaping that turned the facts into ``reward``.
         elapsed_seconds: wall time spent scoring this item (extraction, sandbox, judging), seconds.
+        run_seconds: the candidate's own wall time in the sandbox, summed over its tests (the median
+            of the meter's repeats for each), seconds; the rest of ``elapsed_seconds`` is the harness's.
         tests_run: candidate tests sent to the sandbox.
     """
 
@@ -79,6 +81,7 @@ class RewardResult:
     extraction: str = ""
     shaping: str = ""
     elapsed_seconds: float = 0.0
+    run_seconds: float = 0.0
     tests_run: int = 0
 
     def __post_init__(self) -> None:
@@ -87,9 +90,10 @@ class RewardResult:
             raise ValueError(f"reward must be a finite float, got {self.reward!r}")
 
     def facts(self) -> dict[str, Any]:
-        """Every field except ``elapsed_seconds``: what two scorings of the same item must agree on."""
+        """Every field except the times: what two scorings of the same item must agree on."""
         data = self.to_json()
         data.pop("elapsed_seconds")
+        data.pop("run_seconds")
         return data
 
     def to_json(self) -> dict[str, Any]:

@@ -442,6 +442,7 @@ class ItemScorer:
             extraction=extraction,
             shaping=shaping.kind.value,
             elapsed_seconds=time.perf_counter() - start,
+            run_seconds=float(record.wall_seconds),
             tests_run=len(record.tests),
         )
 

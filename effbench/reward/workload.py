@@ -85,7 +85,9 @@ HOSTILE: list[tuple[str, bool, str]] = [
             x = 0
             for i in range(3_000_000):
                 x += i
-        threading.Thread(target=_spin, daemon=True).start()
+        worker = threading.Thread(target=_spin)
+        worker.start()
+        worker.join()
         """,
     ),
     (

@@ -1,0 +1,229 @@
+"""Reward throughput (issue 14 item 5): a fixed mixed workload through RewardModel.score_batch.
+
+The workload (effbench/reward/workload.py): per problem, 4 correct-fast (expert) completions, 4
+correct-slow (the slowest other reference tier), 3 wrong, 3 crashing, 2 timing-out (never return) and
+4 hostile ones, over the first 20 bundled problems by id: 400 items, interleaved by problem.
+
+For each meter asked for (default: every meter available here) and each executor (``local``; ``ray``
+too when ``effbench.executors`` provides it), it prints:
+
+- profile time: the experts' profiles for the 20 problems, measured before the batch (not cached);
+- items/s of one ``score_batch`` call over the whole workload, and p50/p95 of the per-item latency
+  (``RewardResult.elapsed_seconds``: extraction, sandbox, judging);
+- harness time / native time of the same code: for the correct items, the item's latency over the
+  time a plain Python process takes to execute the same code on the same tests (module executed once
+  per test, as the sandbox does);
+- per-item overhead: latency minus the candidate's own runs in the sandbox (``run_seconds`` times the
+  meter's repeats), p50/p95, for items that ran;
+- the invariants: results in order, and no hostile completion above the honest correct completion
+  of the same problem (its twin: the expert, which it wraps).
+
+    .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+
+from effbench.meters import sandbox_python
+from effbench.problems import load_problem_set
+from effbench.reward import RewardModel
+from effbench.reward.scorer import _warm
+from effbench.reward.workload import MIX, Kind, mixed_workload
+
+NATIVE = r"""
+import json, sys, time
+from effbench import codec
+sys.set_int_max_str_digits(0)
+jobs = json.loads(sys.stdin.read())
+out = []
+for job in jobs:
+    args_list = [codec.decode(a) for a in job["args"]]
+    code = compile(job["code"], "solution.py", "exec")
+    t0 = time.perf_counter()
+    for args in args_list:
+        ns = {"__name__": "solution"}
+        exec(code, ns)
+        ns[job["entry"]](*args)
+    out.append(time.perf_counter() - t0)
+print(json.dumps(out))
+"""
+
+
+def available_meters() -> list[str]:
+    from effbench.meters import perf_selftest
+    from effbench.meters.valgrind import valgrind_version
+
+    meters = ["time"]
+    if valgrind_version():
+        meters.append("valgrind")
+    if perf_selftest("instructions").get("ok"):
+        meters.append("perf")
+    return meters
+
+
+def ray_available() -> bool:
+    try:
+        from effbench.executors import get_executor  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def native_seconds(rm: RewardModel, items, results) -> dict[int, float]:
+    """Native time of the correct items' code on the tests each ran: {index: seconds}."""
+    from effbench.models.extract import extract_chat
+
+    warm = _warm(rm.config)
+    jobs, index = [], []
+    for i, (it, r) in enumerate(zip(items, results)):
+        if it.kind not in (Kind.CORRECT_FAST, Kind.CORRECT_SLOW) or r.tests_run == 0:
+            continue
+        problem = warm.problem(it.problem_id)
+        tests = [t for level in warm.evaluator.tests_of(problem) for t in level][: r.tests_run]
+        state = warm.evaluator._state(problem)
+        code = extract_chat(it.completion, problem.entry_point).code
+        jobs.append({"code": code, "entry": problem.entry_point, "args": [state.args[t.test_id] for t in tests]})
+        index.append(i)
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    out = subprocess.run(
+        [sandbox_python(), "-c", NATIVE], input=json.dumps(jobs), capture_output=True, text=True, env=env, check=True
+    )
+    return dict(zip(index, json.loads(out.stdout)))
+
+
+def check_invariants(items, results) -> list[str]:
+    problems = []
+    if [r.problem_id for r in results] != [it.problem_id for it in items]:
+        problems.append("results are not in the items' order")
+    honest: dict[str, float] = defaultdict(lambda: float("-inf"))
+    for it, r in zip(items, results):
+        if it.kind is Kind.CORRECT_FAST:
+            honest[it.problem_id] = max(honest[it.problem_id], r.reward)
+    for it, r in zip(items, results):
+        if it.kind is Kind.HOSTILE and r.reward > honest[it.problem_id] + 1e-9:
+            problems.append(f"hostile {it.name} on {it.problem_id}: {r.reward} > honest {honest[it.problem_id]}")
+    return problems
+
+
+def run(meter: str, executor: str, args, items, problem_ids) -> dict:
+    with tempfile.TemporaryDirectory(prefix="effbench-reward-bench-") as cache:
+        rm = RewardModel(
+            meter=meter,
+            workers=args.workers,
+            levels=args.levels,
+            seed=args.seed,
+            executor=executor,
+            address=args.ray_address,
+            cache_dir=cache,
+            warm=executor == "local",
+        )
+        try:
+            t0 = time.perf_counter()
+            if executor == "local":
+                failed = rm.prepare(problem_ids)
+            else:  # the remote workers profile on their first items
+                failed = {}
+            profile_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            results = rm.score_batch([it.item for it in items])
+            wall = time.perf_counter() - t0
+            native = native_seconds(rm, items, results) if executor == "local" else {}
+            repeats = _warm(rm.config).meter.repeats if executor == "local" else 1
+        finally:
+            rm.close()
+    lat = [r.elapsed_seconds for r in results]
+    ran = [r for r in results if r.tests_run]
+    overhead = [r.elapsed_seconds - repeats * r.run_seconds for r in ran]
+    ratios = [results[i].elapsed_seconds / s for i, s in native.items() if s > 0]
+    by_kind: dict[str, Counter] = defaultdict(Counter)
+    for it, r in zip(items, results):
+        by_kind[it.kind.value][f"{r.verdict}" + (f"/{r.status}" if r.status != "scored" else "")] += 1
+    return {
+        "meter": meter,
+        "executor": executor,
+        "items": len(results),
+        "profile_s": profile_s,
+        "profile_failures": failed,
+        "wall_s": wall,
+        "items_per_s": len(results) / wall,
+        "p50_s": pct(lat, 0.5),
+        "p95_s": pct(lat, 0.95),
+        "overhead_p50_ms": 1000 * pct(overhead, 0.5),
+        "overhead_p95_ms": 1000 * pct(overhead, 0.95),
+        "harness_native_median": statistics.median(ratios) if ratios else float("nan"),
+        "harness_native_total": (
+            sum(results[i].elapsed_seconds for i in native) / sum(native.values()) if native else float("nan")
+        ),
+        "by_kind": {k: dict(v) for k, v in by_kind.items()},
+        "invariant_failures": check_invariants(items, results),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meters", help="comma-separated meters (default: every one available here)")
+    parser.add_argument("--executors", default="local,ray", help="local and/or ray (ray when available)")
+    parser.add_argument("--ray-address", default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--problems", type=int, default=20, help="the first N bundled problems by id")
+    parser.add_argument("--levels", type=int, default=None, help="size levels used (default: all)")
+    parser.add_argument("--seed", default="reward-throughput")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    opts = parser.parse_args()
+    ps = load_problem_set()
+    problems = ps.select(None)[: opts.problems]
+    items = mixed_workload(problems)
+    meters = opts.meters.split(",") if opts.meters else available_meters()
+    executors = [e for e in opts.executors.split(",") if e == "local" or ray_available()]
+    if "ray" in opts.executors.split(",") and "ray" not in executors:
+        print("ray executor: effbench.executors is not available here; local only\n")
+    mix = ", ".join(f"{n} {k.value}" for k, n in MIX.items())
+    print(
+        f"workload: {len(items)} items over {len(problems)} problems ({mix} per problem); "
+        f"workers {opts.workers}; levels {opts.levels or 'all'}\n"
+    )
+    rows = []
+    for meter in meters:
+        for executor in executors:
+            row = run(meter, executor, opts, items, [p.id for p in problems])
+            rows.append(row)
+            print(
+                f"{meter:>8} {executor:>5}: {row['items']} items in {row['wall_s']:.1f} s = "
+                f"{row['items_per_s']:.2f} items/s; latency p50 {row['p50_s']:.3f} s, p95 {row['p95_s']:.3f} s; "
+                f"overhead beyond the candidate's runs p50 {row['overhead_p50_ms']:.0f} ms, "
+                f"p95 {row['overhead_p95_ms']:.0f} ms; harness/native (correct items) median "
+                f"{row['harness_native_median']:.1f}x, total {row['harness_native_total']:.1f}x; "
+                f"profiles {row['profile_s']:.1f} s",
+                flush=True,
+            )
+            for kind, counts in row["by_kind"].items():
+                print(f"{'':16}{kind:>13}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+            if row["profile_failures"]:
+                print(f"{'':16}profile failures: {row['profile_failures']}")
+            failures = row["invariant_failures"]
+            print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    if any(r["invariant_failures"] for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
