@@ -624,8 +624,12 @@ def sweep(
     assume_yes, given_seed = bool(o.pop("yes")), o.pop("input_seed")
     base = plan_from_options(problems, ids, [str(plan.budgets[-1])], None, o)
     jobs = sweep_jobs(base, plan)
-    _confirm_sweep([job for _, job in jobs], assume_yes)
-    seed = sweep_seed(out, given_seed)  # type: ignore[arg-type]
+    if _confirm_sweep([job for _, job in jobs], assume_yes):  # answers to ask: is the server up?
+        from effbench.models.client import ModelError, probe_server, server_down_message
+
+        if not probe_server(base.spec.base_url).reachable:
+            raise ModelError(server_down_message(base.spec))  # before anything is written
+    seed = sweep_seed(out, given_seed, [name for name, _ in jobs])  # type: ignore[arg-type]
     settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20, input_seed=seed)  # type: ignore[arg-type,operator]
     choice, workers = _meter_and_workers(str(meter), workers)  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
@@ -661,19 +665,22 @@ def sweep(
         click.echo(f"{kind}: {path}")
 
 
-def _confirm_sweep(jobs: list, assume_yes: bool) -> None:
-    """Each run's cost estimate, then one question for all (see :func:`_confirm_cost`)."""
+def _confirm_sweep(jobs: list, assume_yes: bool) -> bool:
+    """Each run's cost estimate, then one question for all (see :func:`_confirm_cost`); True when
+    some answer is to be asked of the server."""
     estimates = [job.estimate() for job in jobs]
     for job, estimate in zip(jobs, estimates):
         click.echo(f"{job.plan.strategy}: {estimate.describe(job.spec)}", err=True)
     click.echo("(the runs share the response cache: what one asks, the next reads; an upper bound)", err=True)
-    if not any(e.answers for e in estimates) or assume_yes:
-        return
+    asking = any(e.answers for e in estimates)
+    if not asking or assume_yes:
+        return asking
     if not sys.stdin.isatty():
         click.echo("stdin is not a terminal: going ahead without asking (pass --yes to say so)", err=True)
-        return
+        return True
     if not click.confirm("Send these requests?", default=all(e.usd_max == 0.0 for e in estimates), err=True):
         raise EffbenchError("cancelled before any request was sent")
+    return True
 
 
 #: evaluate's options that sweep takes too (same names, same checks)
@@ -752,7 +759,14 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
         raise EffbenchError(f"{run_dir}: no scored samples yet")
     ks = _parse_ks(k_text) or config.get("k") or [1]
     summary = summarize(records, ks, alpha if alpha is not None else config["alpha"], config["alpha"])
+    from effbench.models.selection import render_selection, selection_summary
+
+    selection = selection_summary(records, ks, summary["alpha"])  # runs of --strategy select
+    if selection:
+        summary["selection"] = selection
     click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
+    if selection and not as_json:
+        click.echo("\n" + render_selection(selection))
 
 
 @main.group()

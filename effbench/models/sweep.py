@@ -106,18 +106,22 @@ def sweep_jobs(base: ModelJob, sweep: SweepPlan) -> list[tuple[str, ModelJob]]:
     return jobs
 
 
-def sweep_seed(out: Path, given: str | None) -> str:
+def sweep_seed(out: Path, given: str | None, runs: list[str] | None = None) -> str:
     """The input seed every run of the sweep shares: ``given`` (``--seed``), else the one recorded
-    in ``out/sweep.json`` by an earlier invocation, else a fresh secret."""
+    in ``out/sweep.json`` or in the ``config.json`` of one of its ``runs`` by an earlier
+    invocation (an interrupted sweep resumes on the same hidden tests), else a fresh secret."""
     from effbench.problems import new_input_seed
 
     if given:
         return given
-    try:
-        recorded = json.loads((out / "sweep.json").read_text()).get("input_seed")
-    except (OSError, ValueError, AttributeError):
-        recorded = None
-    return str(recorded) if recorded else new_input_seed()
+    for path in [out / "sweep.json", *(out / name / "config.json" for name in runs or [])]:
+        try:
+            recorded = json.loads(path.read_text()).get("input_seed")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if recorded:
+            return str(recorded)
+    return new_input_seed()
 
 
 def run_sweep(
