@@ -15,7 +15,7 @@ TAG = "__effbench__"
 
 @functools.lru_cache(maxsize=1)
 def runner_module() -> ModuleType:
-    """``sandbox/runner.py`` loaded as a module (it is standard library only)."""
+    """Load ``sandbox/runner.py`` as a module, once per process (it is standard library only)."""
     spec = importlib.util.spec_from_file_location("effbench_sandbox_runner", paths.runner_path())
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -24,28 +24,65 @@ def runner_module() -> ModuleType:
 
 
 def encode(value: Any) -> Any:
-    """Python value -> JSON-able plain data (raises the runner's NotPlainData otherwise)."""
+    """Turn a Python value into JSON-able plain data.
+
+    Lists, str-keyed dicts and scalars stay as they are; tuples, sets, other dicts, bytes and
+    complex numbers are tagged so that their types survive the sandbox boundary.
+
+    Raises:
+        NotPlainData: (the runner's TypeError subclass) for values that cannot cross the boundary.
+    """
     return runner_module().encode(value)
 
 
 def decode(data: Any) -> Any:
+    """Turn plain data from a result or a test file back into Python values.
+
+    The inverse of ``encode``: tagged tuples, sets, frozensets, non-str-keyed dicts, bytes,
+    complex numbers and hex-tagged long integers come back as their types.
+
+    Args:
+        data: JSON-parsed plain data (lists, dicts, scalars, tagged dicts).
+
+    Returns:
+        The Python value it encodes.
+
+    Raises:
+        ValueError: on an unknown tag.
+    """
     return runner_module().decode(data)
 
 
 def _parse_int(text: str) -> int:
-    """JSON integers as Python parses them by default (at most 4300 digits). The runner tags
-    longer integers as hex, so a longer decimal one was written by a candidate on its own:
-    refused (ValueError), never parsed in quadratic time."""
+    """Parse a JSON integer as Python does by default (at most 4300 digits).
+
+    The runner tags longer integers as hex, so a longer decimal one was written by a candidate
+    on its own: it is refused (ValueError), never parsed in quadratic time.
+    """
     return int(text)
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse a child's JSON result on the host: integers of any length; the runner bounds its
-    size and nesting before it leaves the child. Raises ValueError (or RecursionError)."""
+    """Parse a child's JSON result on the host.
+
+    Integers of any length arrive hex-tagged (see ``encode_args``); the runner bounds the
+    result's size (bytes) and nesting before it leaves the child.
+
+    Args:
+        text: the JSON document, as str or UTF-8 bytes.
+
+    Returns:
+        The parsed plain data (still tagged: pass it to ``decode``).
+
+    Raises:
+        ValueError: on malformed JSON or a decimal integer longer than 4300 digits.
+        RecursionError: on nesting deeper than the parser's stack.
+    """
     return json.loads(text, parse_int=_parse_int)
 
 
 def _tag_big_ints(data: Any) -> Any:
+    """Replace integers longer than 13000 bits (about 3900 decimal digits) by hex tags, recursively."""
     if type(data) is int:
         return data if data.bit_length() <= 13000 else {TAG: "int", "hex": format(data, "x")}
     if isinstance(data, list):
@@ -56,12 +93,29 @@ def _tag_big_ints(data: Any) -> Any:
 
 
 def encode_args(value: Any) -> Any:
-    """A test's arguments as plain data for a request: ``encode``, with integers too long for
-    JSON's decimal digits tagged as hex (the runner decodes them)."""
+    """Encode a test's arguments as plain data for a request to the runner.
+
+    This is ``encode``, with integers too long for JSON's decimal digits tagged as hex (the
+    runner decodes them).
+
+    Args:
+        value: the arguments (any plain-data Python value).
+
+    Returns:
+        JSON-able plain data.
+
+    Raises:
+        NotPlainData: (the runner's TypeError subclass) for values that cannot cross the boundary.
+    """
     return _tag_big_ints(encode(value))
 
 
 def runner_hash() -> str:
+    """Identify the in-sandbox runner's code, for cache keys and fingerprints.
+
+    Returns:
+        The first 16 hex digits of the SHA-256 of ``sandbox/runner.py``.
+    """
     import hashlib
 
     return hashlib.sha256(paths.runner_path().read_bytes()).hexdigest()[:16]

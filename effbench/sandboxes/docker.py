@@ -87,6 +87,7 @@ def _start_time(pid: int) -> str | None:
 
 
 def _boot_id() -> str:
+    """The kernel's boot id (the host name where /proc does not have it)."""
     try:
         with open("/proc/sys/kernel/random/boot_id") as f:
             return f.read().strip()
@@ -101,6 +102,7 @@ def owner_label() -> str:
 
 
 def _owner_gone(label: str) -> bool:
+    """Whether the process an ``owner_label`` names (on this boot) has exited."""
     boot, _, rest = label.partition(":")
     pid_text, _, started = rest.partition(":")
     if boot != _boot_id():
@@ -187,6 +189,10 @@ class DockerWorker(RunnerClient):
     backend = "docker"
 
     def __init__(self, sandbox: DockerSandbox, index: int, cpu: str) -> None:
+        """A worker of ``sandbox`` (its client, image and limits), number ``index``, pinned to core ``cpu``.
+
+        Nothing starts here: the container is created by ``start`` (the pool calls it).
+        """
         super().__init__(sandbox.meter, index)
         self.sandbox = sandbox
         self.cpu = cpu
@@ -196,6 +202,7 @@ class DockerWorker(RunnerClient):
 
     @property
     def running(self) -> bool:
+        """Whether this worker's container is attached (a request starts one when not)."""
         return self._exec is not None
 
     def _create_container(self) -> str:
@@ -247,8 +254,11 @@ class DockerWorker(RunnerClient):
         return api.create_container_from_config(config, name)["Id"]
 
     def runner_command(self) -> list[str]:
-        """The container's command: the same set-up step, argv, environment, paths and pid (1) as
-        the local backend's measured runner, so that counts agree to the instruction."""
+        """The container's command line (its main process, pid 1).
+
+        It has the same set-up step, argv, environment, paths and pid as the local backend's
+        measured runner, so that counts agree to the instruction.
+        """
         prefix = self.meter.command_prefix(2)
         if prefix:
             prefix[0] = os.path.basename(prefix[0])  # found on the image's PATH
@@ -259,6 +269,14 @@ class DockerWorker(RunnerClient):
         return ["/usr/bin/env", "-i", *env, *setup, *measured, "--workdir", RUNNER_WORKDIR]
 
     def start(self) -> None:
+        """Create a fresh container, attach to it, start it and read the runner's hello.
+
+        Raises:
+            docker.errors.APIError: when the engine refuses the container.
+            SandboxUnavailable: when the runner reports that it failed to start.
+            InfrastructureError: when the runner exits or is silent for HELLO_TIMEOUT seconds
+                before its hello (the container is removed).
+        """
         client = self.sandbox.client
         self.generation += 1
         self._reset_streams()
@@ -277,6 +295,7 @@ class DockerWorker(RunnerClient):
         self.facts = {**facts, "container": self.container.name, "cpu": self.cpu, "perf_access": self.perf_access}
 
     def stop(self) -> None:
+        """Close the attach socket and remove the container; safe to call twice."""
         stream, self._exec = self._exec, None
         if stream is not None:
             stream.close()
@@ -379,11 +398,14 @@ class DockerSandbox(RunnerPool):
         return [w.container for w in self._workers if w.container is not None]  # type: ignore[attr-defined]
 
     def __enter__(self) -> DockerSandbox:
+        """Use the pool in a ``with`` block; it is closed at the block's end."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the pool (exceptions propagate)."""
         self.close()
 
     def close(self) -> None:
+        """Stop every worker and remove its container; safe to call twice."""
         super().close()
         _LIVE.discard(self)

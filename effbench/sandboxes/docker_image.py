@@ -37,6 +37,7 @@ MODES = ("auto", "offline", "registry")
 
 
 def recipe_dir() -> str:
+    """The folder of the image's recipe files and the runner (the repo's or the bundled ``sandbox/``)."""
     return str(paths.runner_path().parent)
 
 

@@ -64,6 +64,15 @@ class RunnerProcess(RunnerClient):
     def __init__(
         self, meter: Meter, hide: list[str], index: int, python: str | None = None, rootfs: str | None = None
     ) -> None:
+        """A runner for ``meter``, number ``index`` of its pool; nothing starts before ``start``.
+
+        Args:
+            meter: measures each test child (valgrind wraps the runner).
+            hide: host paths mounted over with an empty read-only tmpfs (where namespaces work).
+            index: this runner's number within its pool (names, log lines).
+            python: the interpreter candidates run on (default: ``meters.sandbox_python()``).
+            rootfs: an exported root filesystem to run in instead of this machine's.
+        """
         super().__init__(meter, index)
         self.python = python
         self.rootfs = rootfs
@@ -75,9 +84,18 @@ class RunnerProcess(RunnerClient):
     # -- life cycle ---------------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """Whether the runner process is up (a request starts it when not)."""
         return self.proc is not None
 
     def start(self) -> None:
+        """Start the runner (in its own namespaces where ``unshare`` works) and read its hello.
+
+        Raises:
+            SandboxUnavailable: when ``rootfs`` is set but namespaces are unavailable, or the
+                runner reports that it failed to start.
+            InfrastructureError: when the runner exits or is silent for HELLO_TIMEOUT seconds
+                before its hello.
+        """
         python = self.python or sandbox_python()
         prefix = list(namespace_prefix())
         if self.rootfs and not prefix:
@@ -128,6 +146,10 @@ class RunnerProcess(RunnerClient):
         }
 
     def stop(self) -> None:
+        """Kill the runner's process group (its test children too) and remove its host workdir.
+
+        Safe to call twice.
+        """
         proc, self.proc = self.proc, None
         if proc is not None:
             try:
@@ -197,10 +219,24 @@ class LocalSandbox(RunnerPool):
         python: str | None = None,
         rootfs: str | os.PathLike[str] | None = None,
     ) -> None:
-        """``python``: the interpreter candidates run on (default: the real binary of this one).
-        ``rootfs``: a root filesystem (``effbench sandbox export``) to run in instead of this
-        machine's, with its own valgrind and ``/usr/bin/python3.11`` (test children as user 65533
-        when started by root): the docker image's files without a Docker engine."""
+        """Start ``workers`` runner processes in parallel.
+
+        The problems, references and cache folders, ``/run`` and ``/var/run`` are always hidden
+        from candidates, besides ``hide``.
+
+        Args:
+            meter: the meter every runner measures with.
+            workers: number of runner processes (tests run in parallel, one per runner).
+            hide: more host paths to mount over with an empty read-only tmpfs.
+            python: the interpreter candidates run on (default: the real binary of this one).
+            rootfs: a root filesystem (``effbench sandbox export``) to run in instead of this
+                machine's, with its own valgrind and ``/usr/bin/python3.11`` (test children as
+                user 65533 when started by root): the docker image's files without a Docker engine.
+
+        Raises:
+            SandboxUnavailable: for ``workers`` < 1, a ``rootfs`` that is not an exported image,
+                or a runner that cannot start.
+        """
         if workers < 1:
             raise SandboxUnavailable("local sandbox: --workers must be at least 1")
         default_hide = [str(paths.problems_dir()), str(paths.references_dir()), str(paths.cache_dir())]
@@ -226,7 +262,9 @@ class LocalSandbox(RunnerPool):
         }
 
     def __enter__(self) -> LocalSandbox:
+        """Use the pool in a ``with`` block; it is closed at the block's end."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the pool (exceptions propagate)."""
         self.close()

@@ -36,6 +36,7 @@ MARKER = ".effbench-rootfs.json"
 
 
 def default_dir(tag: str) -> Path:
+    """The cache's export folder for image ``tag``: ``<cache>/rootfs/<the tag's hash>``."""
     return paths.cache_dir() / "rootfs" / tag.rsplit(":", 1)[-1]
 
 
@@ -96,11 +97,14 @@ def _remove_stale_exports(keep: Path) -> None:
 
 
 def _stamp_directory_atimes(tree: Path) -> None:
-    """Give every directory an access time with nanoseconds, as the image's layers have once the
-    build has read them. It matters to the instruction: ``os.stat`` makes an int of each time's
-    nanoseconds, CPython caches ints up to 256, and the import system stats the folders it
-    searches, so a tar's whole-second times (nanoseconds 0) would make each import cheaper here
-    than in the container by an int allocation per folder."""
+    """Give every directory an access time with nanoseconds, as the image's layers have once read.
+
+    It matters to the instruction: ``os.stat`` makes an int of each time's nanoseconds, CPython
+    caches ints up to 256, and the import system stats the folders it searches, so a tar's
+    whole-second times (nanoseconds 0) would make each import cheaper here than in the container
+    by an int allocation per folder. Each directory's access time becomes its modification time
+    plus 500,000,000 ns.
+    """
     for folder, dirs, _files in os.walk(tree):
         for name in [".", *dirs]:
             path = os.path.join(folder, name)
@@ -115,8 +119,25 @@ def export_rootfs(
     client: Any = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> Path:
-    """Unpack the sandbox image ``tag`` (default: the current one) into ``dest`` unless it holds
-    that export already; return the folder."""
+    """Unpack the sandbox image ``tag`` into ``dest``, unless ``dest`` holds that export already.
+
+    The files are unpacked into a ``.partial-<pid>`` sibling renamed into place at the end, so an
+    interrupted export leaves no folder that looks complete. With the default ``dest``, older
+    exports in the cache are removed first.
+
+    Args:
+        tag: the image (default: the current ``image_tag()``).
+        dest: the export folder (default: ``default_dir(tag)``).
+        client: a Docker SDK client (default: ``connect()``).
+        log: called with one line of progress at a time.
+
+    Returns:
+        The export folder.
+
+    Raises:
+        SandboxUnavailable: when ``dest`` holds something else, the image is missing, or the
+            Docker engine cannot be reached (``DockerUnavailable``).
+    """
     from effbench.sandboxes.docker_image import _has_image, image_tag
 
     tag = tag or image_tag()
