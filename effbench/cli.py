@@ -123,6 +123,32 @@ def _meter_and_workers(meter: str, workers: int | None, prefix: str = ""):  # no
     return choice, workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
 
 
+def _problem_set_option(command):  # noqa: ANN001, ANN202 - a click command function
+    """``--problem-set NAME``: a bundled problem set by name (``core``, ``starter``; see
+    :func:`effbench.problems.bundled_problem_sets`). The command receives its folder as
+    ``problems_dir``; giving it with ``--problems-dir`` or ``--dataset`` is an error."""
+    import functools
+
+    from effbench.problems import bundled_problem_set_dir, bundled_problem_sets
+
+    @click.option(
+        "--problem-set",
+        "problem_set",
+        type=click.Choice(sorted(bundled_problem_sets())),
+        default=None,
+        help="A bundled problem set by name (default: core, the main set; starter: short problems for small models).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: object, problem_set: str | None = None, **kwargs: object) -> object:
+        if problem_set is not None:
+            if kwargs.get("problems_dir") or kwargs.get("dataset"):
+                raise EffbenchError("give one of --problem-set, --problems-dir, --dataset")
+            kwargs["problems_dir"] = str(bundled_problem_set_dir(problem_set))
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
 _dataset_option = click.option(
     "--dataset",
     default=None,
@@ -146,6 +172,7 @@ _dataset_option = click.option(
 )
 @click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
+@_problem_set_option
 @_dataset_option
 @click.option("--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True)
 @click.option("--sandbox", type=click.Choice(list(SANDBOXES.names)), default="local", show_default=True)
@@ -784,6 +811,7 @@ _problems_option = click.option(
 
 @problems.command("list")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@_problem_set_option
 @_dataset_option
 @_problems_option
 def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: str | None) -> None:
@@ -808,6 +836,7 @@ def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: st
 @problems.command("show")
 @click.argument("problem_id")
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@_problem_set_option
 @_dataset_option
 def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None) -> None:
     """The prompt a model sees, and the levels."""
@@ -823,6 +852,7 @@ def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None
 @problems.command("check")
 @click.argument("problem_ids", nargs=-1)
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@_problem_set_option
 @_dataset_option
 @click.option(
     "--problems",

@@ -21,6 +21,7 @@ from effbench import paths
 from effbench.errors import ProblemFormatError
 
 CATEGORIES = (
+    "basics",
     "sorting",
     "searching",
     "hashing",
@@ -395,12 +396,61 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
     )
 
 
-def load_problem_set(root: Path | str | None = None, references: Path | str | None = None) -> ProblemSet:
-    """Load every problem under ``root`` (default: the bundled set) and validate it."""
-    root = Path(root) if root else paths.problems_dir()
-    ref_root = Path(references) if references else (root.parent / "references")
+#: The name of the bundled main set in :func:`bundled_problem_sets` (``problems/`` itself).
+MAIN_SET = "core"
+
+
+def bundled_problem_sets() -> dict[str, Path]:
+    """The problem sets shipped with effbench, by the name ``--problem-set`` takes.
+
+    ``core`` is ``problems/`` itself; every sub-folder of it that holds its own ``problemset.toml``
+    is another set named by its folder (``problems/starter/`` is ``starter``), whose references
+    live in ``references/<name>/``.
+    """
+    root = paths.problems_dir()
+    sets = {MAIN_SET: root}
+    for sub in sorted(root.iterdir()):
+        if sub.is_dir() and (sub / "problemset.toml").is_file():
+            sets[sub.name] = sub
+    return sets
+
+
+def bundled_problem_set_dir(name: str) -> Path:
+    """The folder of the bundled set ``name`` (see :func:`bundled_problem_sets`).
+
+    Raises:
+        ProblemFormatError: an unknown name; the message lists the known ones.
+    """
+    sets = bundled_problem_sets()
+    if name not in sets:
+        raise ProblemFormatError(f"unknown problem set {name!r}; known: {', '.join(sets)}")
+    return sets[name]
+
+
+def _default_references(root: Path) -> Path:
+    """Where a set's references are when not given.
+
+    ``<root>/../references``; for a set nested in another (a sub-folder with its own
+    problemset.toml, e.g. ``problems/starter``), the parent set's references folder's sub-folder of
+    the same name (``references/starter``).
+    """
+    if (root.parent / "problemset.toml").is_file():
+        return _default_references(root.parent) / root.name
+    ref_root = root.parent / "references"
     if not ref_root.is_dir() and root == paths.problems_dir():
         ref_root = paths.references_dir()
+    return ref_root
+
+
+def load_problem_set(root: Path | str | None = None, references: Path | str | None = None) -> ProblemSet:
+    """Load every problem under ``root`` (default: the bundled main set) and validate it.
+
+    A sub-folder of ``root`` with its own ``problemset.toml`` is another set (see
+    :func:`bundled_problem_sets`), not a problem of this one. References default to
+    ``<root>/../references`` (see :func:`_default_references` for nested sets).
+    """
+    root = Path(root) if root else paths.problems_dir()
+    ref_root = Path(references) if references else _default_references(root)
     meta_path = root / "problemset.toml"
     if not meta_path.is_file():
         raise ProblemFormatError(f"{meta_path}: missing (a problem set needs a name and a version)")
@@ -409,6 +459,8 @@ def load_problem_set(root: Path | str | None = None, references: Path | str | No
         _require(isinstance(meta.get(key), str) and meta[key], f"{meta_path.name}: {key}", "missing or empty")
     problems = {}
     for directory in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        if (directory / "problemset.toml").is_file():
+            continue  # a nested problem set (e.g. problems/starter), loaded by its own name
         problems[directory.name] = load_problem(directory, ref_root)
     if not problems:
         raise ProblemFormatError(f"{root}: no problems found")

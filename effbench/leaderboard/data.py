@@ -455,19 +455,22 @@ def entries_of_run(run: LoadedRun, categories: dict[str, str]) -> list[Entry]:
 
 
 def problem_categories(problems_dir: str | None = None) -> dict[str, tuple[str, str]]:
-    """``{problem id: (problem set name, category)}`` of the bundled set and ``problems_dir``.
+    """``{problem id: (problem set name, category)}`` of the bundled sets and ``problems_dir``.
 
     Categories are not stored in run records; they come from the problem definitions. A set that
     cannot be loaded contributes nothing (its problems show as ``uncategorized``).
     """
-    from effbench.problems import load_problem_set
+    from effbench.problems import bundled_problem_sets, load_problem_set
 
     out: dict[str, tuple[str, str]] = {}
-    for source in (None, problems_dir) if problems_dir else (None,):
+    sources: list[str | None] = [str(p) for p in bundled_problem_sets().values()]
+    for source in sources + [problems_dir]:
+        if source is None:
+            continue
         try:
             ps = load_problem_set(source)
         except EffbenchError:
-            if source is not None:
+            if source == problems_dir:
                 raise
             continue
         for pid, problem in ps.problems.items():

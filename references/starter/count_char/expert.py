@@ -1,0 +1,5 @@
+"""O(n): str.count (a C scan)."""
+
+
+def count_char(s, ch):
+    return s.count(ch)

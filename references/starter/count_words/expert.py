@@ -1,0 +1,5 @@
+"""O(n): str.split (a C scan)."""
+
+
+def count_words(text):
+    return len(text.split())

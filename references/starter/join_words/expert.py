@@ -1,0 +1,5 @@
+"""O(total length): str.join (one C copy)."""
+
+
+def join_words(words):
+    return " ".join(words)
