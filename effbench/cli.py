@@ -609,6 +609,7 @@ def curves(
 @_cost_option
 @_model_facts_option
 @_eff_levels_option
+@_problem_set_option
 def sweep(
     strategies: str,
     budgets: str,
