@@ -458,6 +458,11 @@ def evaluate(
     selection = selection_summary(records, ks, alpha)  # --strategy select: sel@k beside eff@k
     if selection:
         summary["selection"] = selection
+    allocation = None
+    if (run_dir / "allocation.json").is_file():  # --allocation: samples per problem, and why
+        from effbench.models.allocation import read_allocation
+
+        allocation = summary["allocation"] = read_allocation(run_dir / "allocation.json")
     click.echo(json.dumps(summary, indent=2) if as_json else render(summary))
     if refinement and not as_json:
         from effbench.curves import render_refinement
@@ -465,6 +470,11 @@ def evaluate(
         click.echo("\n" + render_refinement(refinement))
     if selection and not as_json:
         click.echo("\n" + render_selection(selection))
+    if allocation and not as_json:
+        for policy, budgets in allocation["policies"].items():
+            for budget, counts in budgets.items():
+                shares = ", ".join(f"{pid} {n}" for pid, n in counts.items())
+                click.echo(f"\nallocation {policy}, budget {budget} samples: {shares}")
     click.echo(f"\nrun directory: {run_dir}", err=True)
 
 

@@ -219,6 +219,7 @@ def test_adaptive_spends_exactly_the_budget_and_beats_uniform_on_uneven_difficul
         assert generated == 6 == len(records_of(tmp_path / policy))
         doc = json.loads((tmp_path / policy / "allocation.json").read_text())
         runs[policy] = doc["policies"][policy]["6"]
+        assert json.loads(out.stdout)["allocation"]["policies"] == doc["policies"]  # reported by the run
         assert sum(runs[policy].values()) == 6
     assert runs["uniform"] == {"reverse_words": 3, "triangle": 3}
     assert runs["adaptive"]["reverse_words"] > runs["adaptive"]["triangle"]
@@ -248,6 +249,7 @@ def test_allocation_options_are_checked_before_any_request(tmp_path):
             (["--budget", "4"], "give --allocation too"),
             (["--allocation", "uniform", "--budget", "4", "--samples", "2"], "not --samples"),
             (["--allocation", "uniform", "--budget", "1"], "at least one sample per problem"),
+            (["--allocation", "adaptive", "--budget", "8", "--k", "2"], "larger than the 1 sample(s)"),
         ]
         for extra, message in cases:
             out = effbench(*model_args(server, tmp_path / "r", *extra), cache_dir=tmp_path / "c")

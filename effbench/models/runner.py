@@ -194,6 +194,8 @@ def plan_from_options(
     if allocation is not None:
         allocation.check(len(selected))
         n = min(allocation.budgets) // len(selected)  # the fewest samples any problem may get
+        if "adaptive" in allocation.policies:
+            n = min(n, allocation.first_round)
         if ks and ks[-1] > n:
             raise EffbenchError(f"--k {ks[-1]} is larger than the {n} sample(s) a problem may get from --budget")
         plan = SamplingPlan(
