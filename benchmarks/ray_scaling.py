@@ -7,7 +7,9 @@ many CPUs as workers, warms up (every worker starts its sandbox runner; the expe
 measured and shared) and is then timed on the whole batch: the ratio is the throughput of the
 batch alone, start-up excluded. The two configurations alternate ``--rounds`` times (1, 2, 1, 2...)
 so that a change in the machine's load does not favour one; the load average is printed.
-Every round's results are checked identical (valgrind counts) to the first's.
+With valgrind every round's results are checked against the first's: the same verdicts, and
+counts equal or within 1e-4 (a runner's count drifts by a few instructions with its history, the
+same between two local runs; the README's issue-10 drift).
 
     .venv/bin/python benchmarks/ray_scaling.py [--problems 6] [--copies 2] [--meter valgrind] [--rounds 1]
 """
@@ -49,6 +51,20 @@ def facts(records):
     return out
 
 
+def compare(a, b) -> str:
+    """'' when the verdicts are equal and the counts agree; else what differs. Counts may drift by a
+    few instructions with a runner's history (README, issue 10's drift: 32 instructions seen), the
+    same between two local runs: a relative gap above 1e-4 is an error, smaller ones are counted."""
+    if [x[:5] for x in a] != [y[:5] for y in b]:
+        return "verdicts differ between configurations"
+    gaps = [abs(x[5] - y[5]) / max(x[5], 1.0) for x, y in zip(a, b) if x[5] is not None and x[5] != y[5]]
+    if gaps and max(gaps) > 1e-4:
+        return f"counts differ by up to {max(gaps):.2e} (relative)"
+    counted = sum(x[5] is not None for x in a)
+    print(f"  same verdicts; counts: {counted - len(gaps)}/{counted} identical, max gap {max(gaps, default=0):.1e}")
+    return ""
+
+
 def one(workers: int, job, samples, warmup, address: str | None):
     with get_executor("ray", workers=workers, address=address) as ex:
         ex.map(job, warmup)  # sandboxes started, profiles measured and shared
@@ -84,9 +100,11 @@ def main() -> int:
             got = facts(records)
             if reference is None:
                 reference = got
-            elif meter.name == "valgrind" and got != reference:
-                print("ERROR: results differ between configurations", file=sys.stderr)
-                return 1
+            elif meter.name == "valgrind":
+                problem = compare(reference, got)
+                if problem:
+                    print(f"ERROR: {problem}", file=sys.stderr)
+                    return 1
             times[workers].append(seconds)
             rate = len(samples) / seconds
             print(f"round {rnd + 1}: {workers} worker(s): {seconds:7.1f} s, {rate:.3f} samples/s (load {load:.2f})")
