@@ -196,6 +196,9 @@ def evaluate_on_executor(run: EvaluationRun, executor: Executor, samples: Sequen
     job = SampleEvaluation(
         run.problems, run.choice.meter, run.sandbox_name, run.settings, run.rootfs, run.hidden, run.use_cache
     )
+    facts = executor.describe()
+    where = f"{facts.get('workers')} {executor.name} worker(s) on {', '.join(facts.get('nodes', [])) or 'this machine'}"
+    run.log(f"{len(todo)} sample(s) on {where}; each expert profile is measured once, first, and shared")
     with _progress(len(todo), desc, run.progress) as bar:
 
         def arrived(_index: int, result: SampleRecord | Skipped) -> None:
