@@ -7,10 +7,15 @@ for correct, slow, wrong, crashing, garbage and unknown-problem items alike.
 
 from __future__ import annotations
 
+import os
+import signal
+
+from effbench.executors import get_executor
 from effbench.reward import RewardModel
 from effbench.verdicts import Verdict
 
 from .conftest import MINI
+from .ray_support import HEAD_CPUS
 
 EXPERT = "```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```"
 LOOP = "```python\ndef triangle(n):\n    t = 0\n    for i in range(n + 1):\n        t += i\n    return t\n```"
@@ -69,3 +74,30 @@ def test_reward_profiles_are_measured_once_for_the_whole_cluster(ray_head):
     assert all(r.passed for r in results)
     for pid in ("triangle", "reverse_words"):
         assert len({r.reference_level_costs for r in results if r.problem_id == pid}) == 1
+
+
+def test_a_killed_worker_loses_no_reward_and_the_retry_is_in_the_result(ray_head):
+    """SIGKILL a Ray worker while ItemScorer items are in flight: every item still gets its reward,
+    in order, and the items it held say so in RewardResult.retries (the worker and the attempt)."""
+    items = [("triangle", EXPERT), ("triangle", WRONG), ("reverse_words", REVERSE)] * 5
+    options = {"problems": MINI, "meter": "time", "seed": "kill-reward", "workers": 1, "cache": False}
+    with RewardModel(**options, warm=False) as model:
+        scorer = model.scorer  # the picklable item function RewardModel(executor="ray") maps
+    killed = []
+    with get_executor("ray", address=ray_head.address, workers=HEAD_CPUS) as ex:
+
+        def arrived(_index, _result):
+            if not killed:
+                killed.append(ex.worker_pids()[0])
+                os.kill(killed[0], signal.SIGKILL)
+
+        results = ex.map(scorer, items, on_result=arrived)
+        lost = {r.item for r in ex.retries}
+    assert [r.problem_id for r in results] == [pid for pid, _ in items]
+    assert [r.passed for r in results] == [code != WRONG for _pid, code in items]
+    assert lost, "no item was in flight on the killed worker"
+    for i, result in enumerate(results):
+        if i in lost:
+            assert result.retries and all(f"pid {killed[0]} " in r["worker"] for r in result.retries)
+        else:
+            assert result.retries == ()

@@ -62,6 +62,9 @@ class RewardResult:
         run_seconds: the candidate's own wall time in the sandbox, summed over its tests (the median
             of the meter's repeats for each), seconds; the rest of ``elapsed_seconds`` is the harness's.
         tests_run: candidate tests sent to the sandbox.
+        retries: with the Ray executor, the attempts lost with a worker that died while scoring
+            this item (each ``{"item", "attempt", "worker", "reason"}``; it was then scored on
+            another worker); empty otherwise.
     """
 
     problem_id: str
@@ -83,6 +86,7 @@ class RewardResult:
     elapsed_seconds: float = 0.0
     run_seconds: float = 0.0
     tests_run: int = 0
+    retries: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse a non-finite reward: every shaping must return a finite float."""
@@ -90,10 +94,11 @@ class RewardResult:
             raise ValueError(f"reward must be a finite float, got {self.reward!r}")
 
     def facts(self) -> dict[str, Any]:
-        """Every field except the times: what two scorings of the same item must agree on."""
+        """Every field except the times and lost attempts: what two scorings of the same item must agree on."""
         data = self.to_json()
         data.pop("elapsed_seconds")
         data.pop("run_seconds")
+        data.pop("retries")
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -103,6 +108,7 @@ class RewardResult:
         data["status"] = str(self.status)
         data["level_costs"] = list(self.level_costs)
         data["reference_level_costs"] = list(self.reference_level_costs)
+        data["retries"] = [dict(r) for r in self.retries]
         return data
 
 

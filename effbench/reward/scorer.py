@@ -354,6 +354,10 @@ class ItemScorer:
         if problem is not None and value["profile"] is not None and value["fingerprint"] == warm.fingerprint:
             warm.evaluator.use_profile(problem, value["profile"])
 
+    def record_retries(self, result: RewardResult, retries: list[Any]) -> RewardResult:
+        """The result with the attempts lost with a dead Ray worker (``RewardResult.retries``)."""
+        return dataclasses.replace(result, retries=result.retries + tuple(r.to_json() for r in retries))
+
     def __call__(self, item: Any) -> RewardResult:
         """Score one item (anything :meth:`RewardItem.of` reads). Never raises an Exception."""
         start = time.perf_counter()
