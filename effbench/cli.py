@@ -225,7 +225,15 @@ _dataset_option = click.option(
     help="Spread --budget samples over the problems: uniform, or adaptive (a first round, then where the "
     "expected gain in eff is largest).",
 )
-@click.option("--budget", type=click.IntRange(1), default=None, help="With --allocation: total samples.")
+@click.option("--budget", type=click.IntRange(1), default=None, help="With --allocation: total samples (or tokens).")
+@click.option(
+    "--budget-unit",
+    type=click.Choice(["samples", "tokens"]),
+    default="samples",
+    show_default=True,
+    help="What --budget counts; tokens: prompt + completion over the set, after a first round that "
+    "estimates each problem's tokens per sample (both policies).",
+)
 @click.option(
     "--first-round",
     type=click.IntRange(1, 1000),

@@ -399,3 +399,60 @@ def test_sweep_bad_options_fail_before_anything(tmp_path):
     down = ["sweep", "--problems-dir", str(MINI), "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"]
     out = effbench(*down, "--out", str(tmp_path / "o"), cache_dir=tmp_path / "c")
     assert out.returncode == 2 and "is the model server running?" in out.stderr and not (tmp_path / "o").exists()
+
+
+def test_token_budget_allocation_fits_the_budget_by_its_estimates():
+    """With a budget in tokens, uniform gives each problem as many samples as its equal share holds
+    and adaptive adds samples by expected gain per token until no further sample fits: the
+    estimated spend never passes the budget, and one more sample of any problem would."""
+    from effbench.models.allocation import token_allocation
+
+    ids = ["a", "b", "c"]
+    rng = random.Random(7)
+    for _ in range(50):
+        first = {pid: [(e, e > 0) for e in (rng.choice([0.0, 0.6, 1.1]),)] for pid in ids}
+        cost = {pid: rng.uniform(50, 300) for pid in ids}
+        budget = rng.randint(400, 3000)
+        uni = token_allocation("uniform", ids, first, cost, budget, 1)
+        assert uni == {pid: max(1, int((budget / 3) // cost[pid])) for pid in ids}
+        ada = token_allocation("adaptive", ids, first, cost, budget, 1)
+        spent = sum(ada[p] * cost[p] for p in ids)
+        first_round = sum(cost.values())
+        assert min(ada.values()) >= 1
+        assert spent <= max(budget, first_round) + 1e-9
+        assert spent == pytest.approx(first_round) or all(spent + cost[p] > budget for p in ids)
+
+
+def test_adaptive_token_budget_beats_uniform_on_uneven_difficulty(tmp_path):
+    """`--budget-unit tokens`: on the easy/hard set with a budget of 4 hard + 2 easy samples'
+    tokens (measured by a first probe), uniform's equal share never reaches the hard problem's
+    4th answer and adaptive does; the estimated spend of each stays within the budget."""
+    with FakeOpenAI(easy_and_hard) as server:
+        probe = effbench(
+            *model_args(server, tmp_path / "probe", "--samples", "1"), *FAST_METER, cache_dir=tmp_path / "c0"
+        )
+        assert probe.returncode == 0, probe.stderr
+    per = {}
+    for r in records_of(tmp_path / "probe"):
+        u = r["meta"]["usage"]
+        per[r["problem_id"]] = u["prompt_tokens"] + u["completion_tokens"]
+    budget = int(4 * per["reverse_words"] + 2 * per["triangle"]) + 1
+    effs = {}
+    for policy in ("uniform", "adaptive"):
+        with FakeOpenAI(easy_and_hard) as server:
+            args = ["--allocation", policy, "--budget", str(budget), "--budget-unit", "tokens"]
+            out = effbench(
+                *model_args(server, tmp_path / policy, *args), *FAST_METER, cache_dir=tmp_path / f"c-{policy}"
+            )
+            assert out.returncode == 0, out.stderr
+        doc = json.loads((tmp_path / policy / "allocation.json").read_text())
+        counts, cost = doc["policies"][policy][str(budget)], doc["tokens_per_sample"]
+        assert doc["unit"] == "tokens" and cost == pytest.approx(per)
+        assert sum(counts[p] * cost[p] for p in counts) <= budget
+        effs[policy] = json.loads(out.stdout)["allocation"]["policies"][policy][str(budget)]
+    assert effs["uniform"]["reverse_words"] <= 3 < effs["adaptive"]["reverse_words"]
+    out = effbench("curves", str(tmp_path / "uniform"), str(tmp_path / "adaptive"), cache_dir=tmp_path / "c")
+    assert out.returncode == 0, out.stderr
+    points = {p["series"]: p for p in json.loads((tmp_path / "uniform" / "curves.json").read_text())["points"]}
+    assert points["scripted-model (adaptive)"]["eff"] > points["scripted-model (uniform)"]["eff"]
+    assert points["scripted-model (adaptive)"]["label"] == f"B={budget} tok"

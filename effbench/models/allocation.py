@@ -31,6 +31,14 @@ Problems", 1988). Ties go to the problem first in the set's order. The source: S
 (arXiv:2410.04707). Here difficulty is estimated from the model's own first samples, with the
 problem's pass rate and efficiencies (not only correctness), since the objective is efficiency.
 
+A budget in tokens (``--budget-unit tokens``: prompt + completion tokens over the set, as the
+tokens cost axis counts them) starts both policies with the first round, whose mean tokens per
+sample stand for each problem's later samples: ``uniform`` gives every problem an equal share of
+the tokens, as many samples as fit; ``adaptive`` gives each next sample to the problem with the
+largest expected gain per token whose sample still fits (:func:`token_allocation`). Tokens are
+known only once generated, so the spend is the estimate's, not exact: ``allocation.json`` keeps
+the estimates and the records the realized tokens.
+
 A policy's outcome is measured, not modelled: per problem, the efficiency of the best of the
 samples it was given (their first ``n_i`` by sample index), at their summed cost.
 """
@@ -46,6 +54,7 @@ from typing import Any
 from effbench.errors import EffbenchError
 
 POLICIES = ("uniform", "adaptive")
+UNITS = ("samples", "tokens")
 #: the rule, as recorded in ``allocation.json``
 RULE = (
     "adaptive: f samples per problem first; p = (passes + 1) / (f + 2); passing efficiencies from the first "
@@ -62,6 +71,8 @@ class AllocationPlan:
     policies: tuple[str, ...]
     budgets: tuple[int, ...]
     first_round: int = 1
+    #: what a budget counts: ``samples``, or ``tokens`` (prompt + completion, as the tokens axis)
+    unit: str = "samples"
 
     def check(self, problems: int) -> None:
         """Raises EffbenchError (one line naming the option) for a plan that cannot be honoured."""
@@ -70,6 +81,10 @@ class AllocationPlan:
             raise EffbenchError(f"--allocation {','.join(unknown) or '(none)'}: one of {', '.join(POLICIES)}")
         if self.first_round < 1:
             raise EffbenchError("--first-round must be at least 1")
+        if self.unit not in UNITS:
+            raise EffbenchError(f"--budget-unit {self.unit!r}: one of {', '.join(UNITS)}")
+        if self.unit == "tokens":
+            return  # every policy starts with the first round; the budget then bounds the rest
         for b in self.budgets:
             if b < problems:
                 raise EffbenchError(f"--budget {b}: at least one sample per problem ({problems} problems)")
@@ -145,6 +160,37 @@ def adaptive_allocation(
     return n
 
 
+def token_allocation(
+    policy: str,
+    problem_ids: Sequence[str],
+    first: dict[str, list[tuple[float, bool]]],
+    tokens_per_sample: dict[str, float],
+    budget: int,
+    first_round: int,
+) -> dict[str, int]:
+    """Samples per problem for a budget of ``budget`` tokens, after a first round of
+    ``first_round`` samples each whose mean tokens per sample (``tokens_per_sample``) stand for
+    every later sample of the problem. ``uniform``: an equal share of tokens per problem,
+    ``floor(share / tokens per sample)`` samples (at least the first round); ``adaptive``: each
+    further sample to the problem with the largest expected gain per token among those whose
+    next sample still fits in the budget. The estimated spend never exceeds the budget beyond
+    the first round; the realized spend is what the samples cost."""
+    cost = {pid: max(1.0, float(tokens_per_sample.get(pid) or 0.0)) for pid in problem_ids}
+    n = {pid: first_round for pid in problem_ids}
+    if policy == "uniform":
+        share = budget / len(problem_ids)
+        return {pid: max(first_round, int(share // cost[pid])) for pid in problem_ids}
+    est = estimate({pid: first.get(pid, []) for pid in problem_ids})
+    spent = sum(first_round * cost[pid] for pid in problem_ids)
+    while True:
+        fits = [pid for pid in problem_ids if spent + cost[pid] <= budget]
+        if not fits:
+            return n
+        best = max(fits, key=lambda pid: (est[pid].gain(n[pid]) / cost[pid], -problem_ids.index(pid)))
+        n[best] += 1
+        spent += cost[best]
+
+
 def read_allocation(path: Path) -> dict[str, Any]:
     """An ``allocation.json`` (written by the allocation run): ``{first_round, rule, problems,
     policies: {policy: {budget: {problem: samples}}}, estimates}``. Raises EffbenchError when it
@@ -186,7 +232,10 @@ def allocation_points(
             costs[pid] = [_sum(total)]
         if not effs:
             continue
-        points.append(_point(series, f"B={budget}", effs, passes, _axis_means(costs), int(budget) / len(counts)))
+        tokens = doc.get("unit") == "tokens"
+        samples = sum(int(v) for v in counts.values()) / len(counts) if tokens else int(budget) / len(counts)
+        label = f"B={budget} tok" if tokens else f"B={budget}"
+        points.append(_point(series, label, effs, passes, _axis_means(costs), samples))
     return points
 
 
@@ -243,21 +292,28 @@ def run_allocation(
             have[pid] = upto[pid]
         run.evaluate(samples, desc=f"samples, {desc}")
 
-    first_round = alloc.first_round if "adaptive" in alloc.policies else 0
+    by_tokens = alloc.unit == "tokens"
+    first_round = alloc.first_round if "adaptive" in alloc.policies or by_tokens else 0
     fetch(dict.fromkeys(ids, first_round), "first round")
+    from effbench.curves import record_cost
+
     first: dict[str, list[tuple[float, bool]]] = {pid: [] for pid in ids}
+    first_tokens: dict[str, list[float]] = {pid: [] for pid in ids}
     for r in run.records():
         if r.sample_index < first_round and r.problem_id in first and r.model == spec.name:
             first[r.problem_id].append((r.efficiency, r.passed))
+            first_tokens[r.problem_id].append(record_cost(r)[0])
+    per_sample = {pid: sum(v) / len(v) for pid, v in first_tokens.items() if v}
     kept = [pid for pid in ids if pid not in run.skipped]
     policies: dict[str, dict[str, dict[str, int]]] = {p: {} for p in alloc.policies}
     for budget in alloc.budgets:
         for policy in alloc.policies:
-            counts = (
-                uniform_allocation(kept, budget)
-                if policy == "uniform"
-                else adaptive_allocation(kept, first, budget, first_round)
-            )
+            if by_tokens:
+                counts = token_allocation(policy, kept, first, per_sample, budget, first_round)
+            elif policy == "uniform":
+                counts = uniform_allocation(kept, budget)
+            else:
+                counts = adaptive_allocation(kept, first, budget, first_round)
             policies[policy][str(budget)] = counts
     needed = {pid: max([have[pid], *(c.get(pid, 0) for b in policies.values() for c in b.values())]) for pid in ids}
     fetch({pid: needed[pid] if pid in kept else have[pid] for pid in ids}, "allocated")
@@ -266,6 +322,8 @@ def run_allocation(
         "first_round": first_round,
         "rule": RULE,
         "budgets": list(alloc.budgets),
+        "unit": alloc.unit,
+        "tokens_per_sample": per_sample if by_tokens else None,
         "problems": kept,
         "policies": policies,
         "estimates": {pid: {"p": e.p, "passes": e.passes, "samples": e.samples} for pid, e in est.items()},

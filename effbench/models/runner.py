@@ -59,6 +59,8 @@ class ModelJob:
             plan = self.plan
             if self.allocation is not None:  # about budget / problems each (adaptive moves them around)
                 top = max(self.allocation.budgets)
+                if self.allocation.unit == "tokens":  # tokens: the first round, the rest said per run
+                    top = self.allocation.first_round * len(self.ids)
                 plan = replace(plan, samples=max(plan.samples, -(-top // len(self.ids))))
             return estimate_cost(plan, self.spec, client, [self.problems.get(i) for i in self.ids], price)
         finally:
@@ -194,8 +196,8 @@ def plan_from_options(
     if allocation is not None:
         allocation.check(len(selected))
         n = min(allocation.budgets) // len(selected)  # the fewest samples any problem may get
-        if "adaptive" in allocation.policies:
-            n = min(n, allocation.first_round)
+        if "adaptive" in allocation.policies or allocation.unit == "tokens":
+            n = allocation.first_round if allocation.unit == "tokens" else min(n, allocation.first_round)
         if ks and ks[-1] > n:
             raise EffbenchError(f"--k {ks[-1]} is larger than the {n} sample(s) a problem may get from --budget")
         plan = SamplingPlan(
@@ -220,7 +222,8 @@ def _allocation_from_options(o: dict[str, Any], samples_opt: Sequence[str]) -> A
         raise EffbenchError("--allocation draws parallel samples: it does not combine with --strategy refine/select")
     if o.get("budget") is None:
         raise EffbenchError("--allocation needs --budget B (total samples over the problems)")
-    return AllocationPlan((str(policy),), (int(o["budget"]),), int(o.get("first_round") or 1))  # type: ignore[arg-type]
+    unit = str(o.get("budget_unit") or "samples")
+    return AllocationPlan((str(policy),), (int(o["budget"]),), int(o.get("first_round") or 1), unit)  # type: ignore[arg-type]
 
 
 def _concurrency(value: object) -> int | None:
