@@ -39,6 +39,9 @@ log_ = logging.getLogger("effbench.executors")
 DEPTH = 2
 #: seconds a new actor may take to start before the cluster is said to lack room for it
 START_TIMEOUT = 120.0
+#: seconds the actors get to close their sandboxes before they are killed (an item still running
+#: is not waited for: Ctrl-C stays quick)
+CLOSE_TIMEOUT = 5.0
 
 
 def _import_ray(local: bool) -> Any:
@@ -237,8 +240,8 @@ class RayExecutor:
         try:
             (new,) = self._start(1)
             self.log(f"ray worker {slot.label} lost; started worker {new.label} in its place")
-        except ExecutorError as exc:
-            self.log(f"ray worker {slot.label} lost; no replacement: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the other workers go on without it
+            self.log(f"ray worker {slot.label} lost; no replacement: {str(exc).strip()[:200]}")
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live actors (their Ray worker processes)."""
@@ -363,8 +366,8 @@ class RayExecutor:
         ray = self._ray
         slots, self._slots = [s for s in self._slots if s.alive], []
         if slots:
-            try:
-                ray.get([s.actor.close.remote() for s in slots], timeout=60)
+            try:  # a few seconds to stop their sandboxes; killing an actor stops them too (the relay)
+                ray.wait([s.actor.close.remote() for s in slots], num_returns=len(slots), timeout=CLOSE_TIMEOUT)
             except Exception:  # noqa: BLE001 - a dead or stuck actor is killed below anyway
                 pass
             for s in slots:
