@@ -13,6 +13,7 @@ too when ``effbench.executors`` provides it), it prints:
 - harness time / native time of the same code: for the correct items, the item's latency over the
   time a plain Python process takes to execute the same code on the same tests (module executed once
   per test, as the sandbox does);
+- seconds per candidate test: the latency of the items that ran over the tests they ran;
 - per-item overhead: latency minus the candidate's own runs in the sandbox (``run_seconds`` times the
   meter's repeats), p50/p95, for items that ran;
 - the invariants: results in order, and no hostile completion above the honest correct completion
@@ -151,6 +152,7 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
     ran = [r for r in results if r.tests_run]
     overhead = [r.elapsed_seconds - repeats * r.run_seconds for r in ran]
     ratios = [results[i].elapsed_seconds / s for i, s in native.items() if s > 0]
+    tests = sum(r.tests_run for r in ran)
     by_kind: dict[str, Counter] = defaultdict(Counter)
     for it, r in zip(items, results):
         by_kind[it.kind.value][f"{r.verdict}" + (f"/{r.status}" if r.status != "scored" else "")] += 1
@@ -164,6 +166,8 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
         "items_per_s": len(results) / wall,
         "p50_s": pct(lat, 0.5),
         "p95_s": pct(lat, 0.95),
+        "seconds_per_test": sum(r.elapsed_seconds for r in ran) / tests if tests else float("nan"),
+        "tests": tests,
         "overhead_p50_ms": 1000 * pct(overhead, 0.5),
         "overhead_p95_ms": 1000 * pct(overhead, 0.95),
         "harness_native_median": statistics.median(ratios) if ratios else float("nan"),
@@ -173,6 +177,20 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
         "by_kind": {k: dict(v) for k, v in by_kind.items()},
         "invariant_failures": check_invariants(items, results),
     }
+
+
+def extraction_ms(items) -> float:
+    """The reward layer's own work before the sandbox, per item: reading the item and extracting the code."""
+    from effbench.models.extract import extract_chat
+    from effbench.reward.scorer import RewardItem, completion_text
+
+    ps = load_problem_set()
+    t0 = time.perf_counter()
+    for it in items:
+        item = RewardItem.of(it.item)
+        text, _ = completion_text(item.completion)
+        extract_chat(text, ps.get(item.problem_id).entry_point)
+    return 1000 * (time.perf_counter() - t0) / len(items)
 
 
 def main() -> None:
@@ -185,10 +203,14 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=None, help="size levels used (default: all)")
     parser.add_argument("--seed", default="reward-throughput")
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument("--extraction-only", action="store_true", help="only time the reward layer's extraction")
     opts = parser.parse_args()
     ps = load_problem_set()
     problems = ps.select(None)[: opts.problems]
     items = mixed_workload(problems)
+    print(f"reward layer before the sandbox (item reading + code extraction): {extraction_ms(items):.2f} ms per item")
+    if opts.extraction_only:
+        return
     meters = opts.meters.split(",") if opts.meters else available_meters()
     executors = [e for e in opts.executors.split(",") if e == "local" or ray_available()]
     if "ray" in opts.executors.split(",") and "ray" not in executors:
@@ -206,6 +228,7 @@ def main() -> None:
             print(
                 f"{meter:>8} {executor:>5}: {row['items']} items in {row['wall_s']:.1f} s = "
                 f"{row['items_per_s']:.2f} items/s; latency p50 {row['p50_s']:.3f} s, p95 {row['p95_s']:.3f} s; "
+                f"{row['seconds_per_test']:.3f} s per candidate test ({row['tests']} tests); "
                 f"overhead beyond the candidate's runs p50 {row['overhead_p50_ms']:.0f} ms, "
                 f"p95 {row['overhead_p95_ms']:.0f} ms; harness/native (correct items) median "
                 f"{row['harness_native_median']:.1f}x, total {row['harness_native_total']:.1f}x; "
