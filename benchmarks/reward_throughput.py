@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 
-from effbench.meters import sandbox_python
+from effbench.meters import choose_meter, sandbox_python
 from effbench.problems import load_problem_set
 from effbench.reward import RewardModel
 from effbench.reward.scorer import _warm
@@ -145,7 +145,7 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
             results = rm.score_batch([it.item for it in items])
             wall = time.perf_counter() - t0
             native = native_seconds(rm, items, results) if executor == "local" else {}
-            repeats = _warm(rm.config).meter.repeats if executor == "local" else 1
+            repeats = _warm(rm.config).meter.repeats if executor == "local" else choose_meter(meter).meter.repeats
         finally:
             rm.close()
     lat = [r.elapsed_seconds for r in results]
