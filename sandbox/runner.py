@@ -759,23 +759,255 @@ class _NoFFI:
 
     @staticmethod
     def find_spec(name, path=None, target=None):
-        if name in _FFI_MODULES or name.startswith("ctypes."):
+        if _is_ffi_module_name(name):
             raise ImportError(f"{name} is not available in the sandbox")
         return None
 
 
-def _hide_ffi():
-    """After the filter: ``import ctypes`` refused to the candidate, and the runner's own ctypes
-    objects dropped from this module (its loaded types stay reachable to a determined candidate
-    through introspection; see the README's threat model)."""
-    for name in list(sys.modules):
-        if name in _FFI_MODULES or name.startswith("ctypes."):
-            del sys.modules[name]
+# --------------------------------------------------------------------------------------------
+# Foreign-function access and forged bytecode, out of the candidate's reach.
+#
+# Under valgrind the counters live in the measured process's own memory: anything that lets a
+# candidate write arbitrary memory (ctypes, a code object with forged bytecode) lets it rewind
+# its count. The runner needs ctypes for its own set-up (seccomp, capabilities, prctl), so the
+# module is loaded in every child; after the child's last use of it, everything through which
+# Python code could reach it is cut (its modules, the runner's references, the class tree's
+# links to its types, the interpreter's cached copy of its module), and an audit hook, which
+# nothing in Python can remove, refuses what would bring it back (importing it again under
+# any name, a sub-interpreter), forged bytecode (the code constructor and code.replace,
+# marshal.loads, assigning __code__), and the collector's introspection (gc.get_objects and
+# friends reach every object, reachable or not).
+
+#: modules whose import is refused to candidates (by the first or the last component of the
+#: name; the last names an extension module's init function): foreign functions, CPython's own
+#: test modules (raw memory through test hooks) and sub-interpreters (which have no audit hook)
+_REFUSED_MODULES = frozenset(
+    {
+        "ctypes",
+        "_ctypes",
+        "_ctypes_test",
+        "_testcapi",
+        "_testinternalcapi",
+        "_testbuffer",
+        "_testmultiphase",
+        "_testsinglephase",
+        "_testimportmultiple",
+        "_testclinic",
+        "_xxtestfuzz",
+        "_xxsubinterpreters",
+        "_xxinterpchannels",
+        "_interpreters",
+        "_interpchannels",
+        "_interpqueues",
+    }
+)
+#: audit events refused to candidates (prefixes); see the section's comment. Tracing and
+#: profiling hooks too: frame jumps from a trace function are CPython's oldest crash reports.
+_REFUSED_EVENTS = (
+    "ctypes.",
+    "gc.get_",
+    "code.__new__",
+    "marshal.load",
+    "cpython.PyInterpreterState_New",
+    "sys.setprofile",
+    "sys.settrace",
+    "sqlite3.enable_load_extension",
+    "sqlite3.load_extension",
+)
+
+
+#: function attributes a candidate may not assign (a function whose code or defaults change under
+#: the guard's feet; code objects of other shapes)
+_PROTECTED_ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")
+
+
+def _is_ffi_module_name(name):
+    return name in _FFI_MODULES or name.startswith("ctypes.")
+
+
+def _reachable_classes():
+    """Every class reachable from ``object`` through ``__subclasses__`` (what a candidate sees)."""
+    out, seen, stack = [], set(), [object]
+    while stack:
+        cls = stack.pop()
+        if id(cls) not in seen:
+            seen.add(id(cls))
+            out.append(cls)
+            stack.extend(type.__subclasses__(cls))
+    return out
+
+
+def _ffi_classes():
+    """ctypes's classes reachable from ``object``: its modules', and two it names as builtins."""
+    extra = (type(ctypes.byref(ctypes.c_int())), type(gc.get_referents(ctypes.c_int.__dict__)[0]))
+    out = []
+    for cls in _reachable_classes():
+        module = getattr(cls, "__module__", "") or ""
+        if cls in extra or module == "_ctypes" or _is_ffi_module_name(module):
+            out.append(cls)
+    return out
+
+
+def plan_ffi_removal():
+    """In the zygote, once: what each child cuts after its own last use of ctypes.
+
+    Returns (links, dicts, names): (subclass dict, key) links from a class outside ctypes to one
+    of its classes; dictionaries to empty (ctypes's modules, its caches, the interpreter's cached
+    copy of ``_ctypes``'s namespace, which importing it again would restore); names of this
+    module's globals that hold ctypes objects. Raises OSError if a link is not found."""
+    import _ctypes  # the runner's own, already loaded
+    import weakref
+
+    classes = _ffi_classes()
+    ids = {id(cls) for cls in classes}
+    wanted = {id(cls): cls for cls in classes if any(id(base) not in ids for base in cls.__bases__)}
+    links, dicts = [], []
+    for obj in gc.get_objects():
+        if type(obj) is not dict:
+            continue
+        for key, cls in wanted.items():
+            ref = obj.get(key)
+            if isinstance(ref, weakref.ref) and ref() is cls:
+                links.append((obj, key))
+        if obj is not _ctypes.__dict__ and obj.get("__name__") == "_ctypes" and obj.get("CFuncPtr") is _ctypes.CFuncPtr:
+            dicts.append(obj)  # the interpreter's copy of the extension's namespace
+    if len(links) < len(wanted):
+        raise OSError(errno.EINVAL, "ctypes removal: a link from the class tree to ctypes was not found")
+    dicts += [_ctypes._pointer_type_cache, ctypes._c_functype_cache]
+    dicts += [m.__dict__ for n, m in sys.modules.items() if _is_ffi_module_name(n) and m is not None]
+    ffi_objects = (ctypes._CFuncPtr, ctypes.CDLL, ctypes._SimpleCData, ctypes.Structure, ctypes.Array)
+    names = [
+        n
+        for n, v in globals().items()
+        if isinstance(v, ffi_objects)
+        or (isinstance(v, type) and id(v) in ids)
+        or (type(v) is type(sys) and _is_ffi_module_name(getattr(v, "__name__", "")))
+    ]
+    return links, dicts, names
+
+
+#: see plan_ffi_removal (set in the zygote; each child drops it with the rest)
+_FFI_PLAN = None
+
+
+def remove_ffi():
+    """In a child, after its last use of ctypes: cut every path to it (see plan_ffi_removal),
+    then install the guard. Nothing may use ctypes in this process afterwards."""
+    global _FFI_PLAN
+    links, dicts, names = _FFI_PLAN
+    _FFI_PLAN = None
+    for mapping, key in links:
+        mapping.pop(key, None)
+    for name in [n for n in sys.modules if _is_ffi_module_name(n)]:
+        del sys.modules[name]
+    for mapping in dicts:
+        mapping.clear()
+    own = globals()
+    for name in names:
+        own.pop(name, None)
+    del links, dicts, names, own
     sys.meta_path.insert(0, _NoFFI)
-    module = sys.modules.get(__name__)
-    for name in ("ctypes", "_LIBC", "_SockFprog", "_PerfEventAttr"):
-        if module is not None and hasattr(module, name):
-            delattr(module, name)
+    sys.dont_write_bytecode = True
+    sys.addaudithook(_make_guard())
+
+
+def _make_guard():
+    """The audit hook: a closure over constants and builtin functions only, so that nothing a
+    candidate can reach (module attributes, globals) changes what it decides.
+
+    ``marshal.loads`` is allowed for one caller only: the import system's ``_compile_bytecode``
+    reading a cached-bytecode file that lies under the interpreter's own (read-only) prefix and
+    whose bytes are exactly what is being loaded (the hook reads the file again, through the
+    kernel's own name for it). Anything else that builds code from raw bytes is refused."""
+    from importlib import _bootstrap_external
+
+    prefixes = tuple({os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.prefix, sys.base_exec_prefix)})
+
+    def cached_bytecode_of_the_interpreter(
+        data,
+        _code=_bootstrap_external._compile_bytecode.__code__,
+        _prefixes=prefixes,
+        _getframe=sys._getframe,
+        _open=os.open,
+        _read=os.read,
+        _close=os.close,
+        _readlink=os.readlink,
+        _fstat=os.fstat,
+    ):
+        frame = _getframe(2)  # 0: this, 1: the hook, 2: the caller of marshal.loads
+        if frame.f_code is not _code:
+            return False
+        path = frame.f_locals.get("bytecode_path")
+        if type(path) is not str:
+            return False
+        fd = _open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if not _readlink(f"/proc/self/fd/{fd}").startswith(_prefixes):
+                return False
+            size = _fstat(fd).st_size
+            chunks, got = [], 0
+            while got < size:
+                chunk = _read(fd, size - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+        finally:
+            _close(fd)
+        return b"".join(chunks)[16:] == data
+
+    def guard(event, args, _events=_REFUSED_EVENTS, _modules=_REFUSED_MODULES, _pyc=cached_bytecode_of_the_interpreter):  # noqa: E501
+        if event == "marshal.loads" and args and _pyc(args[0]):
+            return
+        if event.startswith(_events):
+            raise RuntimeError(f"{event} is not available in the sandbox")
+        if event == "import" and args and type(args[0]) is str:
+            name = args[0]
+            if name.rpartition(".")[2] in _modules or name.partition(".")[0] in _modules:
+                raise ImportError(f"{name} is not available in the sandbox")
+        elif (
+            event == "object.__setattr__"
+            and len(args) > 1
+            and args[1] in ("__code__", "__defaults__", "__kwdefaults__")
+        ):
+            raise RuntimeError(f"assigning {args[1]} is not available in the sandbox")
+
+    return guard
+
+
+def verify_ffi_removed():
+    """In a throwaway child: apply remove_ffi, then look for ctypes from the roots a candidate
+    has (the class tree, sys.modules, this module, importing it again). Raises OSError if it is
+    still reachable, so that the runner refuses to start rather than measure with it there."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        why = ""
+        try:
+            remove_ffi()
+            left = [c.__qualname__ for c in _reachable_classes() if str(c.__module__).startswith(("ctypes", "_ctypes"))]
+            if left:
+                why = f"classes still reachable: {left[:5]}"
+            elif any(_is_ffi_module_name(n) for n in sys.modules) or {"_LIBC", "ctypes"} & set(globals()):
+                why = "a module or a global still holds ctypes"
+            else:
+                for name in ("ctypes", "_ctypes"):
+                    try:
+                        __import__(name)
+                        why = f"import {name} succeeded"
+                    except ImportError:
+                        pass
+        except BaseException as exc:
+            why = f"{type(exc).__name__}: {exc}"
+        os.write(w, why.encode()[:500])
+        os._exit(0)
+    os.close(w)
+    why = _read_status(r).decode("utf-8", "replace")
+    os.close(r)
+    os.waitpid(pid, 0)
+    if why:
+        raise OSError(errno.EINVAL, f"ctypes not removed from the children: {why}")
 
 
 #: the child's exit code when its own set-up failed (before any candidate code ran)
@@ -815,7 +1047,7 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         set_not_dumpable()  # again: a change of credentials may have reset it
         drop_capabilities()  # always, root or not: the same path (and allocations) everywhere
         install_seccomp(os.getpid())
-        _hide_ffi()
+        remove_ffi()  # the last use of ctypes is behind us
         sys.set_int_max_str_digits(_DEFAULT_MAX_STR_DIGITS)  # Python's own default, as candidates expect
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
@@ -1577,6 +1809,13 @@ def main(argv):
             _write_line(proto_out, {"hello": False, "error": "perf: " + probe["reason"]})
             return 3
     runner = Runner(opts.meter, opts.perf_event, workdir, uid)
+    global _FFI_PLAN
+    try:
+        _FFI_PLAN = plan_ffi_removal()
+        verify_ffi_removed()
+    except (OSError, ImportError) as exc:
+        _write_line(proto_out, {"hello": False, "error": str(exc)})
+        return 3
     _write_line(proto_out, {"hello": True, "facts": facts})
     return serve(runner, proto_in, proto_out)
 

@@ -146,42 +146,158 @@ def leaves_no_host_file(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
     return Judgement(ok, _describe(rec) + (f"; host files created: {created}" if created else ""))
 
 
-def _candidate(body: str) -> str:
+def _candidate(body: str, needs_ctypes: bool | None = None) -> str:
     """A capability threat: ``_attack(n)`` (True when it obtained what it tried), then the answer.
 
-    The answer is the expert's, or the breach sentinel.
+    The answer is the expert's, or the breach sentinel. ``needs_ctypes`` (default: whether the
+    body calls it): an attack that needs ctypes is skipped where ctypes cannot be recovered.
     """
+    if needs_ctypes is None:
+        needs_ctypes = "ctypes." in body
     answer = EXPERT.replace("def triangle(n):", "def _honest(n):")
     return (
         "import os, sys, signal\n"
+        + f"_NEEDS_CTYPES = {needs_ctypes}\n"
         + _RECOVER_CTYPES
         + answer
         + textwrap.dedent(body)
         + textwrap.dedent(f"""
         def triangle(n):
-            if _attack(n):
+            if (not _NEEDS_CTYPES or ctypes is not None) and _attack(n):
                 return {BREACH_SENTINEL}
             return _honest(n) if n > 0 else 0
         """)
     )
 
 
-#: ``import ctypes`` is refused to candidates, but the runner's own ctypes stays reachable by
-#: introspection: capability threats recover it that way, so that the kernel-side defences are
-#: what they test
+#: capability threats that need raw system calls recover ctypes however they can; where it is
+#: out of reach (the runner cuts every path to it before candidate code runs, see
+#: ``ffi_by_introspection``) they have nothing to attack with and ``ctypes`` is None
 _RECOVER_CTYPES = """
 def _recover_ctypes():
     try:
         import ctypes
         return ctypes
-    except ImportError:
+    except Exception:
         pass
     import types
     for cls in object.__subclasses__():
         if cls.__name__ == "CDLL":
             return types.SimpleNamespace(**cls.__init__.__globals__)
-    raise ImportError("no ctypes")
+    return None
 ctypes = _recover_ctypes()
+"""
+
+#: every path a candidate has to ctypes (or another way to write arbitrary memory: CPython's
+#: test modules, a sub-interpreter without the audit hook)
+_FFI_BY_INTROSPECTION = """
+import importlib, importlib.util, glob, sys, os
+def _is_ffi(obj):
+    kind = obj if isinstance(obj, type) else type(obj)
+    name = getattr(obj, "__name__", "") if type(obj) is type(sys) else str(getattr(kind, "__module__", ""))
+    return name in ("ctypes", "_ctypes") or name.startswith("ctypes.")
+def _attack(n):
+    found = []
+    seen, stack = set(), [object]
+    while stack:  # the class tree
+        cls = stack.pop()
+        if id(cls) not in seen:
+            seen.add(id(cls))
+            if _is_ffi(cls):
+                found.append(cls)
+            stack.extend(type.__subclasses__(cls))
+    found += [m for m in list(sys.modules.values()) if m is not None and _is_ffi(m)]
+    frame = sys._getframe()
+    while frame is not None:  # the runner's frames, its globals and locals
+        for scope in (frame.f_globals, frame.f_locals):
+            found += [v for v in list(scope.values()) if _is_ffi(v)]
+        frame = frame.f_back
+    try:
+        import gc
+        found += [o for o in gc.get_objects() if _is_ffi(o)]
+    except Exception:
+        pass
+    sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "__name__", "") != "_NoFFI"]
+    for name in ("ctypes", "_ctypes", "_testcapi", "_testinternalcapi", "_xxsubinterpreters"):
+        try:  # a module with nothing in it (the interpreter's emptied copy) gives nothing
+            module = importlib.import_module(name)
+            if any(not k.startswith("__") for k in vars(module)):
+                found.append(module)
+        except Exception:
+            pass
+    import _imp
+    dynload = [p for d in sys.path for p in glob.glob(os.path.join(d, "_ctypes.*.so"))]
+    for path in dynload:
+        for name, where in (("_ctypes", path.replace("/_ctypes", "/./_ctypes")), ("x._ctypes", path)):
+            try:
+                module = _imp.create_dynamic(importlib.util.spec_from_file_location(name, where))
+                if any(not k.startswith("__") for k in vars(module)):
+                    found.append(module)
+            except Exception:
+                pass
+    return bool(found)
+"""
+
+#: ways to make a code object whose bytecode the compiler never checked
+_FORGED_BYTECODE = """
+import marshal, types, importlib.util, os, sys
+def _attack(n):
+    made = []
+    code = (lambda: n).__code__
+    try:
+        made.append(code.replace(co_code=code.co_code))
+    except Exception:
+        pass
+    try:
+        made.append(types.CodeType(*[getattr(code, a) for a in (
+            "co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_nlocals", "co_stacksize",
+            "co_flags", "co_code", "co_consts", "co_names", "co_varnames", "co_filename", "co_name",
+            "co_qualname", "co_firstlineno", "co_linetable", "co_exceptiontable")]))
+    except Exception:
+        pass
+    try:
+        made.append(marshal.loads(marshal.dumps(code)))
+    except Exception:
+        pass
+    try:  # cached bytecode of its own, imported without a source
+        with open("forged.pyc", "wb") as f:
+            f.write(importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(compile("X = 1", "f", "exec")))
+        loader = importlib.machinery.SourcelessFileLoader("forged", os.path.abspath("forged.pyc"))
+        made.append(loader.get_code("forged"))
+    except Exception:
+        pass
+    from importlib import _bootstrap_external as bootstrap
+    import importlib.machinery
+    spec = importlib.machinery.PathFinder.find_spec("colorsys")
+    real = importlib.util.cache_from_source(spec.origin) if spec else ""
+    forged = marshal.dumps(compile("X = 1", "f", "exec"))
+    if os.path.exists(real):
+        try:  # the import system's own loader function, naming a genuine cached file
+            made.append(bootstrap._compile_bytecode(forged, name="colorsys", bytecode_path=real))
+        except Exception:
+            pass
+        with open(real, "rb") as f:
+            header = f.read(16)
+        genuine = bootstrap.FileLoader.get_data
+        def get_data(self, path):  # a genuine header, a forged body, for a genuine path
+            return header + forged if path == real else genuine(self, path)
+        bootstrap.FileLoader.get_data = get_data
+        try:
+            import colorsys
+            if getattr(colorsys, "X", None) == 1:
+                made.append(colorsys)
+        except Exception:
+            pass
+        finally:
+            bootstrap.FileLoader.get_data = genuine
+    def other():
+        return 0
+    try:
+        other.__code__ = (lambda: 1).__code__
+        made.append(other.__code__)
+    except Exception:
+        pass
+    return bool(made)
 """
 
 _IMPORT_FFI = """
@@ -526,7 +642,25 @@ def threats() -> list[Threat]:
             "ctypes_import",
             "count forgery",
             "imports ctypes or _ctypes (with which a candidate could write the meter's memory)",
-            _candidate(_IMPORT_FFI).replace(_RECOVER_CTYPES, ""),
+            _candidate(_IMPORT_FFI, needs_ctypes=False),
+            capability,
+        ),
+        Threat(
+            "ffi_by_introspection",
+            "count forgery",
+            "looks for ctypes (arbitrary memory writes: valgrind's counters live in the candidate's own "
+            "memory) through the class tree, sys.modules, the runner's frames and globals, the collector, "
+            "importing it again under other names and paths; also CPython's test modules and "
+            "sub-interpreters",
+            _candidate(_FFI_BY_INTROSPECTION, needs_ctypes=False),
+            capability,
+        ),
+        Threat(
+            "forged_bytecode",
+            "count forgery",
+            "makes code objects the compiler never checked (arbitrary memory access from bytecode): the "
+            "code constructor, code.replace, marshal.loads, cached bytecode of its own, __code__ assignment",
+            _candidate(_FORGED_BYTECODE, needs_ctypes=False),
             capability,
         ),
         Threat(
