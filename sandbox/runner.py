@@ -730,6 +730,8 @@ def enter_rootfs(export: str) -> None:
 NULL_CODE = "def _effbench_null(*args):\n    return None\n"
 
 
+#: the test child's thread switch interval, seconds (see _child)
+_SWITCH_INTERVAL = 1e6
 _DEFAULT_MAX_STR_DIGITS = getattr(sys.int_info, "default_max_str_digits", 4300)
 _FFI_MODULES = ("ctypes", "_ctypes", "ctypes._endian", "ctypes.util", "ctypes.wintypes", "ctypes.macholib")
 
@@ -1049,6 +1051,9 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         install_seccomp(os.getpid())
         remove_ffi()  # the last use of ctypes is behind us
         sys.set_int_max_str_digits(_DEFAULT_MAX_STR_DIGITS)  # Python's own default, as candidates expect
+        # threads switch only where one blocks or ends, never on a timer: a count that must not
+        # depend on how long anything took (a busy-wait on another thread runs into the limit)
+        sys.setswitchinterval(_SWITCH_INTERVAL)
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
     except BaseException as exc:
@@ -1059,9 +1064,9 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         os._exit(EXIT_SETUP_FAILED)
     try:
         namespace = {"__name__": "solution", "__builtins__": __builtins__}
-        # no inherited compiler flags: the candidate gets the semantics it wrote (this file's
-        # ``from __future__ import annotations`` is not theirs)
-        exec(compile(code, "solution.py", "exec", dont_inherit=True), namespace)
+        if isinstance(code, BaseException):
+            raise code  # compiling it failed (in the worker, see compile_candidate)
+        exec(code, namespace)
         func = namespace.get(entry_point)
         if not callable(func):
             raise NameError(f"entry point {entry_point!r} is not defined")
@@ -1387,6 +1392,36 @@ def empty_dir(path, max_steps=10_000_000):
 # The protocol loop.
 
 
+#: the longest source the worker compiles (characters); a longer one is the candidate's error
+MAX_SOURCE_CHARS = 4 << 20
+
+
+class SourceTooLarge(ValueError):
+    """The candidate's source is longer than MAX_SOURCE_CHARS."""
+
+
+def compile_candidate(source):
+    """The candidate's module as a code object, or the exception compiling it raised.
+
+    Compiled here in the worker, before the baseline and the test children are forked, so that
+    compiling is in neither count and cancels out: a test's cost is the module's execution
+    (imports, tables built at import time), the call and returning its result (DESIGN.md,
+    "Meters"), not the length of its source (the host sends it without comments and docstrings:
+    effbench/canonical.py). No inherited compiler
+    flags: the candidate gets the semantics it wrote (this file's ``from __future__ import
+    annotations`` is not theirs). The test child raises a returned exception as the candidate's
+    own error (a SyntaxError is the candidate's, not the harness's)."""
+    try:
+        if not isinstance(source, str):
+            raise TypeError("the candidate's source must be text")
+        if len(source) > MAX_SOURCE_CHARS:
+            raise SourceTooLarge(f"the source has {len(source)} characters, more than {MAX_SOURCE_CHARS}")
+        return compile(source, "solution.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+        exc.__traceback__ = None
+        return exc
+
+
 WARM_UP_CODE = """
 def _effbench_warm_up(n):
     data = list(range(n, 0, -1))
@@ -1411,10 +1446,12 @@ class Runner:
         """Run the child routine's code paths here once, so that under valgrind every child
         inherits their translations instead of translating them again (wall time, not counts)."""
         namespace = {"__name__": "solution", "__builtins__": __builtins__}
-        exec(compile(WARM_UP_CODE, "solution.py", "exec", dont_inherit=True), namespace)
+        exec(compile_candidate(WARM_UP_CODE), namespace)
         value = namespace["_effbench_warm_up"](2000)
         json.loads(json.dumps(encode(value), separators=(",", ":")))
-        exec(compile(NULL_CODE, "solution.py", "exec", dont_inherit=True), {"__builtins__": __builtins__})
+        compile_candidate("def f(:\n")  # the error path
+        self.null_code = compile_candidate(NULL_CODE)
+        exec(self.null_code, {"__builtins__": __builtins__})
         if _SYSCALLS is not None:
             _seccomp_fprog(os.getpid())
         _LIBC.prctl(21, 0, 0, 0, 0)  # PR_GET_SECCOMP: the ctypes call path, harmlessly
@@ -1435,7 +1472,7 @@ class Runner:
         base_limits = dict(limits)
         base_limits.pop("instructions", None)
         baseline = run_child(
-            NULL_CODE,
+            self.null_code,
             "_effbench_null",
             [],
             base_limits,
@@ -1464,9 +1501,10 @@ class Runner:
         args = decode(request["args"])
         if not isinstance(args, list):
             return {"id": request.get("id"), "error": "args must be a list"}
-        gc.freeze()  # the arguments are part of the state every child starts from
+        code = compile_candidate(request["code"])
+        gc.freeze()  # the arguments and the code are part of the state every child starts from
         runs = [
-            self.run_pair(request["code"], request["entry_point"], args, request.get("limits", {}))
+            self.run_pair(code, request["entry_point"], args, request.get("limits", {}))
             for _ in range(max(1, int(request.get("repeats", 1))))
         ]
         return {"id": request.get("id"), "runs": runs}
@@ -1530,7 +1568,7 @@ def _serve_once(runner, proto_in, proto_out, dummy=False):
         code = 0
         try:
             if dummy:
-                runner.run_pair(NULL_CODE, "_effbench_null", [], {"wall_seconds": 60.0, "cpu_seconds": 30.0})
+                runner.run_pair(runner.null_code, "_effbench_null", [], {"wall_seconds": 60.0, "cpu_seconds": 30.0})
             else:
                 code = _worker(runner, proto_in, proto_out)
         except BaseException as exc:

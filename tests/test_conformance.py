@@ -205,18 +205,15 @@ CASES = {
         Case(
             "counter_tampering",
             f"""
+            import types
             try:
                 import ctypes
-            except ImportError:  # refused to candidates; the runner's own stays reachable
-                import types
-                _cdll = next(c for c in object.__subclasses__() if c.__name__ == 'CDLL')
-                ctypes = types.SimpleNamespace(**_cdll.__init__.__globals__)
-            libc = ctypes.CDLL(None, use_errno=True)
+            except ImportError:  # refused to candidates, and every other path to it is cut
+                _cdll = [c for c in object.__subclasses__() if c.__name__ == 'CDLL']
+                ctypes = types.SimpleNamespace(**_cdll[0].__init__.__globals__) if _cdll else None
             def triangle(n):
-                if libc.syscall(298, 0, 0, -1, -1, 0) >= 0:
+                if ctypes is not None:
                     return -1
-                if libc.syscall(101, 16, 1, 0, 0) >= 0:
-                    return -2
                 return {ANSWER}
             """,
         ),
@@ -326,8 +323,8 @@ def test_signalling_the_parent_is_refused(boxes, backend, problems):
     assert check(boxes, backend, problems, "signal_parent").verdict == "ok"
 
 
-def test_counter_tampering_through_ctypes_is_refused(boxes, backend, problems):
-    """perf_event_open and ptrace are denied, whatever the backend."""
+def test_ctypes_is_out_of_reach_on_every_backend(boxes, backend, problems):
+    """Invariant: no candidate recovers ctypes (with which it could write the meter's memory)."""
     assert check(boxes, backend, problems, "counter_tampering").verdict == "ok"
 
 

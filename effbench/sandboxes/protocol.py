@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+from effbench.canonical import canonical_source
 from effbench.errors import InfrastructureError, SandboxUnavailable
 from effbench.meters.base import Cost, Meter
 from effbench.meters.valgrind import parse_log_line
@@ -161,7 +162,7 @@ class RunnerClient:
         message = {
             "op": "run",
             "id": f"{self._seq:012d}",  # fixed width, like everything that differs between requests
-            "code": req.code,
+            "code": canonical_source(req.code),
             "entry_point": req.entry_point,
             "args": req.args_json,
             "limits": req.limits.for_runner(),
