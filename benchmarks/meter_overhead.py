@@ -3,8 +3,10 @@
 For each chosen problem, the expert solution runs on every test of every level:
   - natively: one plain Python process, the module executed and the entry point called per test;
   - through effbench: the local sandbox with the valgrind meter (one worker, runner already up).
-It prints harness time / native time, then the repeat spread (max - min) / median of the cost of
-one test measured N times by each meter available here (valgrind, time, perf or perf/task-clock).
+It prints harness time / native time, then where one test's wall time goes (the harness phases
+the runner and the host report: ``TestRun.phases``) and the fixed cost per test (everything but
+the candidate's own metered work), then the repeat spread (max - min) / median of the cost of one
+test measured N times by each meter available here (valgrind, time, perf or perf/task-clock).
 
     .venv/bin/python benchmarks/meter_overhead.py [--problems a,b] [--repeats 5]
 """
@@ -53,6 +55,32 @@ def native_seconds(problem, tests) -> float:
     return float(out.stdout)
 
 
+PHASES = ("request", "decode_compile", "baseline_child", "test_child", "worker_other", "reply", "counts")
+
+
+def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float]:
+    """Mean seconds per test of each harness phase, the host's own share, and the candidate's work.
+
+    Every test of ``problem`` goes through ``box.run`` once (the expert, as in the table above).
+    The candidate's own work is the test child's time beyond the baseline child's (a child
+    running a null candidate): what the meter itself costs on the candidate's instructions.
+    """
+    totals = dict.fromkeys(PHASES, 0.0)
+    host = 0.0
+    for test in tests:
+        request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits())
+        t0 = time.perf_counter()
+        run = box.run(request)
+        elapsed = time.perf_counter() - t0
+        for name in PHASES:
+            totals[name] += run.phases.get(name, 0.0)
+        host += elapsed - sum(run.phases.values())
+    n = len(tests)
+    means = {k: v / n for k, v in totals.items()}
+    own = max(0.0, means["test_child"] - means["baseline_child"])
+    return means, host / n, own
+
+
 def spread(values: list[float]) -> float:
     med = statistics.median(values)
     return (max(values) - min(values)) / med if med else 0.0
@@ -84,6 +112,39 @@ def main() -> None:
             total_harness += harness
             print(f"{problem.id:32} {len(tests):5d} {native:9.3f} {harness:10.2f} {harness / native:6.1f}x")
     print(f"{'total':32} {'':5} {total_native:9.3f} {total_harness:10.2f} {total_harness / total_native:6.1f}x\n")
+
+    print("where one test's wall time goes (valgrind meter, mean per test, ms)")
+    with LocalSandbox(meter, workers=1) as box:
+        rows = []
+        for problem in problems:
+            tests = [t for level in range(len(problem.levels)) for t in problem.level_tests(level)]
+            means, host, own = breakdown(box, problem, tests)
+            rows.append((problem.id, means, host, own))
+        print(f"{'problem':24} " + " ".join(f"{n[:12]:>12}" for n in (*PHASES, "host", "fixed/test")))
+        for pid, means, host, own in rows:
+            fixed = sum(means.values()) + host - own
+            cells = [means[n] for n in PHASES] + [host, fixed]
+            print(f"{pid[:24]:24} " + " ".join(f"{1000 * c:12.1f}" for c in cells))
+        print("fixed/test = every phase and the host's share, minus the candidate's own metered work")
+        print("(the test child's time beyond the baseline child's)\n")
+
+    print("early stop: an endless loop under the valgrind meter (stopped by CPU time, censored)")
+    with LocalSandbox(meter, workers=1) as box:
+        ev = Evaluator(box, meter, EngineSettings(), cache=None)
+        for problem in problems:
+            profile = ev.profile(problem)
+            loop = f"def {problem.entry_point}(*args):\n    while True:\n        pass\n"
+            t0 = time.perf_counter()
+            rec = ev.evaluate(problem, loop, model="endless")
+            elapsed = time.perf_counter() - t0
+            stopped = rec.tests[-1]
+            budget_time = ev.settings.alpha * max(profile.level_cpu_seconds)
+            print(
+                f"  {problem.id:30} verdict {rec.verdict}; stopped after {stopped.cpu_seconds:.2f} s CPU "
+                f"({elapsed:.2f} s wall); the budget at the expert's pace: {budget_time:.2f} s; "
+                f"ratio {stopped.cpu_seconds / budget_time:.2f}x"
+            )
+    print()
 
     problem = problems[0]
     test = problem.level_tests(len(problem.levels) - 1)[0]

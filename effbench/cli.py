@@ -114,13 +114,22 @@ def _generate_inputs(problems, ids: list[str] | None, explicit: list[str] | None
 
 
 def _meter_and_workers(meter: str, workers: int | None, prefix: str = ""):  # noqa: ANN202 - (MeterChoice, int)
-    """The meter (said on stderr, with why) and the worker count: the CPU count by default, one
-    for the time meter, whose figures parallel runs would disturb."""
+    """The meter (said on stderr, with why) and the worker count: the CPUs this process may use
+    (``os.sched_getaffinity``, which a container or ``taskset`` narrows) by default, one for the
+    time meter, whose figures parallel runs would disturb."""
     from effbench.meters import choose_meter
 
     choice = choose_meter(meter)
     click.echo(f"{prefix}meter: {choice.meter.describe()} - {choice.reason}", err=True)
-    return choice, workers or (1 if choice.meter.name == "time" else max(1, os.cpu_count() or 1))
+    return choice, workers or (1 if choice.meter.name == "time" else usable_cpus())
+
+
+def usable_cpus() -> int:
+    """How many CPUs this process may run on (its affinity mask; the CPU count where unknown)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _problem_set_option(command):  # noqa: ANN001, ANN202 - a click command function
@@ -187,7 +196,7 @@ _dataset_option = click.option(
     "--workers",
     type=click.IntRange(1, 256),
     default=None,
-    help="Parallel runners (default: CPU count; 1 for --meter time).",
+    help="Parallel runners (default: the CPUs this process may use; 1 for --meter time).",
 )
 @click.option(
     "--alpha",

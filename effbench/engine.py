@@ -53,9 +53,16 @@ class EngineSettings:
     Attributes:
         alpha: budget factor, ``T = alpha * max_l r_l`` (DESIGN.md "Metric definitions").
         memory_bytes: memory limit per test, in bytes.
-        cpu_slack: CPU-time limit = ``cpu_slack * alpha * (expert's largest CPU time) + cpu_floor``
-            seconds (a backstop; the budget ``T`` is what censors).
-        cpu_floor: see ``cpu_slack``, in seconds.
+        cpu_slack: CPU-time limit of a candidate's test = ``cpu_slack * alpha * (expert's largest
+            test CPU time) + cpu_floor`` seconds, enforced by the runner to within a poll. Where the
+            meter cannot stop a run at the budget itself (valgrind counts only at exit), this is
+            what stops a slow candidate early: at ``cpu_slack`` times the time the expert's pace
+            would take to spend the budget ``T``, so a candidate is stopped before its budget only
+            if it executes instructions at under ``1 / cpu_slack`` of the expert's rate. The
+            censored verdict the stop gives is the same the budget would (DESIGN.md: a run past
+            ``T`` is censored); a censored sample costs at most about ``cpu_slack`` times the
+            budget's time.
+        cpu_floor: see ``cpu_slack``, in seconds (the child's own start and exit).
         reference_cpu_seconds: CPU-time limit of the expert's own runs, in seconds.
         input_seed: the secret seed of the generated tests of levels >= 1; None: a fresh secret
             per :class:`Evaluator` (DESIGN.md: "a fresh secret per run by default").
@@ -63,8 +70,8 @@ class EngineSettings:
 
     alpha: float = 2.0
     memory_bytes: int = 1 << 30
-    cpu_slack: float = 4.0
-    cpu_floor: float = 1.0
+    cpu_slack: float = 2.0
+    cpu_floor: float = 0.2
     reference_cpu_seconds: float = 300.0
     input_seed: str | None = None
 

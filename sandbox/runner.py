@@ -1087,11 +1087,13 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
 
 
 def child_rlimits(limits, meter):
-    """The child's rlimits, set by the parent with prlimit once the child exists."""
+    """The child's rlimits, set by the parent with prlimit once the child exists. The CPU-time
+    limit is enforced to the poll by the parent (see _cpu_seconds_of); the kernel's, in whole
+    seconds, is a backstop one second later."""
     out = []
     cpu = limits.get("cpu_seconds")
     if cpu:
-        soft = max(1, int(cpu + 0.999))
+        soft = max(1, int(cpu + 0.999)) + 1
         out.append((resource.RLIMIT_CPU, (soft, soft + 1)))
     fsize = limits.get("file_bytes")
     if fsize:
@@ -1125,6 +1127,25 @@ def _status_rss_kb(pid):
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def _cpu_seconds_of(pid):
+    """The CPU time a running process has used, in seconds (its threads included), or None."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+#: how often the parent reads a child's CPU time (every this many polls)
+CPU_POLL_EVERY = 8
 
 
 def _kill_group(pid):
@@ -1185,6 +1206,8 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, uid, 
     mem_limit_kb = (limits.get("memory_bytes") or 0) // 1024
     baseline_rss_kb = None
     instr_limit = limits.get("instructions") if meter == "perf" else None
+    cpu_limit = limits.get("cpu_seconds") if supervise else None
+    polls = 0
     chunks, size, killed_for = [], 0, None
     start = time.perf_counter()
     os.write(go_w, b"g")
@@ -1232,6 +1255,11 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, uid, 
             if killed_for is None and counter is not None and instr_limit:
                 if perf_read(counter)[0] > instr_limit:
                     killed_for = "instructions"
+            polls += 1
+            if killed_for is None and cpu_limit and polls % CPU_POLL_EVERY == 0:
+                used = _cpu_seconds_of(pid)
+                if used is not None and used > cpu_limit:
+                    killed_for = "cpu"  # this process's own measurement, to the poll
             if killed_for:
                 _kill_group(pid)
     wall = time.perf_counter() - start
@@ -1498,16 +1526,19 @@ class Runner:
             return {"id": request.get("id"), "pong": True}
         if request.get("op") != "run":
             return {"id": request.get("id"), "error": f"unknown op {request.get('op')!r}"}
+        started = time.monotonic()  # the harness's own time, reported as phases (never in a count)
         args = decode(request["args"])
         if not isinstance(args, list):
             return {"id": request.get("id"), "error": "args must be a list"}
         code = compile_candidate(request["code"])
+        compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
         runs = [
             self.run_pair(code, request["entry_point"], args, request.get("limits", {}))
             for _ in range(max(1, int(request.get("repeats", 1))))
         ]
-        return {"id": request.get("id"), "runs": runs}
+        timing = {"started": started, "compiled": compiled, "done": time.monotonic()}
+        return {"id": request.get("id"), "runs": runs, "timing": timing}
 
 
 def _read_exact(fd, n):
@@ -1538,14 +1569,9 @@ def _write_line(fd, obj):
 EXIT_EOF = 3
 
 
-def _worker(runner, proto_in, proto_out):
-    """One request, in a process forked from the pristine zygote: read, run, answer, exit.
-
-    Requests are framed as ``<length>\n<json>`` so that the worker reads exactly its own.
-    """
-    set_no_new_privs_and_pdeathsig()
-    strip_exec_below_floor()
-    install_worker_filter(_EXEC_FLOOR)
+def _serve_request(runner, proto_in, proto_out):
+    """Read one request, run it, answer. Requests are framed as ``<length>\n<json>`` so that the
+    worker reads exactly its own. Returns 0, or EXIT_EOF when the harness closed the channel."""
     header = b""
     while not header.endswith(b"\n"):
         ch = os.read(proto_in, 1)
@@ -1561,44 +1587,102 @@ def _worker(runner, proto_in, proto_out):
     return 0
 
 
-def _serve_once(runner, proto_in, proto_out, dummy=False):
+#: what the zygote writes on a worker's turn pipe: serve the next request, or run a null test and
+#: answer nobody (the warm-up rounds)
+TURN_SERVE, TURN_WARM_UP = b"g", b"w"
+#: what a worker writes on its done pipe once it has answered (it may still be exiting)
+ANSWERED = b"a"
+
+
+def _worker(runner, proto_in, proto_out, turn_r, done_w):
+    """One request, in a process forked from the pristine zygote: set up, wait for its turn,
+    read, run, answer, tell the zygote, exit. Its set-up overlaps the previous worker's request."""
+    set_no_new_privs_and_pdeathsig()
+    strip_exec_below_floor()
+    install_worker_filter(_EXEC_FLOOR)
+    turn = os.read(turn_r, 1)
+    if turn == TURN_WARM_UP:
+        runner.run_pair(runner.null_code, "_effbench_null", [], {"wall_seconds": 60.0, "cpu_seconds": 30.0})
+        os.write(done_w, ANSWERED)
+        return 0
+    if turn != TURN_SERVE:
+        return EXIT_EOF  # the zygote is closing
+    code = _serve_request(runner, proto_in, proto_out)
+    if code == 0:
+        os.write(done_w, ANSWERED)
+    return code
+
+
+def _spawn(runner, proto_in, proto_out):
+    """Fork the next worker (it sets itself up and waits for its turn): (pid, turn_w, done_r)."""
+    turn_r, turn_w = os.pipe()
+    done_r, done_w = os.pipe()
     gc.collect()
     pid = os.fork()
     if pid == 0:
-        code = 0
+        code = 1
         try:
-            if dummy:
-                runner.run_pair(runner.null_code, "_effbench_null", [], {"wall_seconds": 60.0, "cpu_seconds": 30.0})
-            else:
-                code = _worker(runner, proto_in, proto_out)
+            os.close(turn_w)
+            os.close(done_r)
+            code = _worker(runner, proto_in, proto_out, turn_r, done_w)
         except BaseException as exc:
             try:
                 _write_line(proto_out, {"id": None, "error": f"worker: {type(exc).__name__}: {exc}"})
             except BaseException:
                 pass
-            code = 1
         os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_EOF:
-        return False
-    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) in (0, 1)):
-        _write_line(proto_out, {"id": None, "error": f"worker died (wait status {status})"})
-    return True
+    os.close(turn_r)
+    os.close(done_w)
+    return pid, turn_w, done_r
+
+
+def _give_turn(worker, turn):
+    """Let ``worker`` go on (serve, warm up, or exit) by writing its turn byte."""
+    try:
+        os.write(worker[1], turn)
+    except OSError:
+        pass  # it died during its set-up: waiting on it says so
+    os.close(worker[1])
+
+
+def _answered(worker):
+    """Block until ``worker`` has answered (True) or ended without answering (False)."""
+    answered = os.read(worker[2], 1) == ANSWERED
+    os.close(worker[2])
+    return answered
 
 
 def serve(runner, proto_in, proto_out):
     """The zygote loop: this process never reads a request, so every worker (and so every
-    child) starts from the same interpreter state, whatever ran before it. Two warm-up rounds
-    (a worker that runs a null test and answers nobody) first, so that everything the rounds
-    leave behind (the scratch folder, the loop's own caches) is settled before the first real
-    request: measured, the first round costs its test about a hundred instructions more."""
+    child) starts from the same interpreter state, whatever ran before it.
+
+    Pipelined: the next worker is forked, and sets itself up, while the current one serves; it
+    gets its turn as soon as the current one has answered, and the current one's exit (valgrind's
+    summary included) overlaps the next request. Every serving worker is forked at the same point
+    of the loop, with exactly one worker alive. The first two are warm-up rounds (a worker that
+    runs a null test and answers nobody), so that everything the rounds leave behind (the scratch
+    folder, the loop's own caches) is settled before the first real request: measured, the first
+    round costs its test about a hundred instructions more."""
     gc.collect()
     gc.freeze()
-    for _ in range(2):
-        _serve_once(runner, proto_in, proto_out, dummy=True)
-    while _serve_once(runner, proto_in, proto_out):
-        pass
-    return 0
+    turns = [TURN_WARM_UP, TURN_WARM_UP]
+    current, current_turn = _spawn(runner, proto_in, proto_out), turns.pop()
+    _give_turn(current, current_turn)
+    while True:
+        following = _spawn(runner, proto_in, proto_out)
+        answered = _answered(current)
+        status = None if answered else os.waitpid(current[0], 0)[1]
+        if status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_EOF:
+            _give_turn(following, b"x")  # closing: the spare worker exits without reading
+            os.waitpid(following[0], 0)
+            return 0
+        if status is not None and current_turn == TURN_SERVE and not os.WIFEXITED(status):
+            _write_line(proto_out, {"id": None, "error": f"worker died (wait status {status})"})
+        following_turn = turns.pop() if turns else TURN_SERVE
+        _give_turn(following, following_turn)
+        if answered:
+            os.waitpid(current[0], 0)
+        current, current_turn = following, following_turn
 
 
 def _hide(paths):

@@ -69,6 +69,9 @@ class TestRun:
     meter_anomaly: str | None = None
     #: the test left files its scratch folder could not be emptied of (its runner was replaced)
     scratch_left: str | None = None
+    #: where this test's wall time went, in seconds per phase (harness profiling; see
+    #: protocol.harness_phases): never part of a cost
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class Sandbox(Protocol):

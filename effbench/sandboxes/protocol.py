@@ -172,6 +172,7 @@ class RunnerClient:
         # padded to a multiple of 4 KiB (JSON ignores trailing blanks): requests for the same test
         # with other limits have the same size, so the runner's buffers are the same too
         payload += b" " * (-len(payload) % 4096)
+        sent = time.monotonic()
         try:
             self._send(b"%d\n" % len(payload) + payload)
         except OSError as exc:
@@ -182,7 +183,36 @@ class RunnerClient:
             raise InfrastructureError(f"runner error: {response.get('error')}")
         if response.get("id") != message["id"]:
             raise InfrastructureError("runner answered out of order")
+        response["host_timing"] = {"sent": sent, "answered": time.monotonic()}
         return response
+
+
+def harness_phases(response: dict, counted: float) -> dict[str, float]:
+    """Where one request's wall time went, in seconds (the runner's clock is the host's monotonic
+    clock: the same kernel, locally and in docker).
+
+    ``request``: sending it and the worker picking it up; ``decode_compile``: decoding the
+    arguments and compiling the source; ``baseline_child`` / ``test_child``: each child from its
+    start signal to its exit being reaped (valgrind's exit summary included); ``worker_other``:
+    the rest of the worker's time (forks, pipes, limits, emptying the scratch folder);
+    ``reply``: the answer back to the host; ``counts``: waiting for valgrind's totals on its log.
+    Empty when the runner did not report its timing.
+    """
+    timing, host = response.get("timing"), response.get("host_timing")
+    if not timing or not host:
+        return {}
+    pairs = response.get("runs", [])
+    baseline = sum(p["baseline"].get("wall_seconds", 0.0) for p in pairs)
+    test = sum(p["test"].get("wall_seconds", 0.0) for p in pairs)
+    return {
+        "request": timing["started"] - host["sent"],
+        "decode_compile": timing["compiled"] - timing["started"],
+        "baseline_child": baseline,
+        "test_child": test,
+        "worker_other": max(0.0, timing["done"] - timing["compiled"] - baseline - test),
+        "reply": host["answered"] - timing["done"],
+        "counts": max(0.0, counted - host["answered"]),
+    }
 
 
 def first_failure(pairs: list[dict]) -> dict:
@@ -303,6 +333,7 @@ class RunnerPool:
                 try:
                     response = worker.request(request)
                     run = to_test_run(self.meter, worker, response["runs"])
+                    run.phases = harness_phases(response, time.monotonic())
                     if run.scratch_left:
                         worker.stop()  # a fresh runner (and private /tmp) for whatever runs next
                     return run
