@@ -113,20 +113,19 @@ def main() -> None:
             print(f"{problem.id:32} {len(tests):5d} {native:9.3f} {harness:10.2f} {harness / native:6.1f}x")
     print(f"{'total':32} {'':5} {total_native:9.3f} {total_harness:10.2f} {total_harness / total_native:6.1f}x\n")
 
-    print("where one test's wall time goes (valgrind meter, mean per test, ms)")
-    with LocalSandbox(meter, workers=1) as box:
-        rows = []
-        for problem in problems:
-            tests = [t for level in range(len(problem.levels)) for t in problem.level_tests(level)]
-            means, host, own = breakdown(box, problem, tests)
-            rows.append((problem.id, means, host, own))
-        print(f"{'problem':24} " + " ".join(f"{n[:12]:>12}" for n in (*PHASES, "host", "fixed/test")))
-        for pid, means, host, own in rows:
-            fixed = sum(means.values()) + host - own
-            cells = [means[n] for n in PHASES] + [host, fixed]
-            print(f"{pid[:24]:24} " + " ".join(f"{1000 * c:12.1f}" for c in cells))
-        print("fixed/test = every phase and the host's share, minus the candidate's own metered work")
-        print("(the test child's time beyond the baseline child's)\n")
+    print("where one test's wall time goes (mean per test, ms)")
+    print(f"{'meter / problem':30} " + " ".join(f"{n[:12]:>12}" for n in (*PHASES, "host", "fixed/test")))
+    for name, phase_meter in (("valgrind", meter), ("time", TimeMeter(repeats=1))):
+        with LocalSandbox(phase_meter, workers=1) as box:
+            for problem in problems:
+                tests = [t for level in range(len(problem.levels)) for t in problem.level_tests(level)]
+                means, host, own = breakdown(box, problem, tests)
+                fixed = sum(means.values()) + host - own
+                cells = [means[n] for n in PHASES] + [host, fixed]
+                label = f"{name} / {problem.id}"[:30]
+                print(f"{label:30} " + " ".join(f"{1000 * c:12.1f}" for c in cells))
+    print("fixed/test = every phase and the host's share, minus the candidate's own metered work")
+    print("(the test child's time beyond the baseline child's)\n")
 
     print("early stop: an endless loop under the valgrind meter (stopped by CPU time, censored)")
     with LocalSandbox(meter, workers=1) as box:

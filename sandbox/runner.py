@@ -488,8 +488,10 @@ def drop_capabilities() -> None:
         raise OSError(ctypes.get_errno(), "capset failed")
 
 
-def set_no_new_privs_and_pdeathsig() -> None:
-    _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+def set_parent_death_signal() -> None:
+    """PR_SET_PDEATHSIG SIGKILL: this process dies with its parent (no-new-privs is set with the
+    seccomp filter, see install_seccomp and install_worker_filter)."""
+    _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)
 
 
 def set_not_dumpable() -> None:
@@ -1045,7 +1047,7 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         os.closerange(high + 1, limit)
         os.chdir(scratch)
         become_child_user(uid)
-        set_no_new_privs_and_pdeathsig()
+        set_parent_death_signal()
         set_not_dumpable()  # again: a change of credentials may have reset it
         drop_capabilities()  # always, root or not: the same path (and allocations) everywhere
         install_seccomp(os.getpid())
@@ -1597,7 +1599,7 @@ ANSWERED = b"a"
 def _worker(runner, proto_in, proto_out, turn_r, done_w):
     """One request, in a process forked from the pristine zygote: set up, wait for its turn,
     read, run, answer, tell the zygote, exit. Its set-up overlaps the previous worker's request."""
-    set_no_new_privs_and_pdeathsig()
+    set_parent_death_signal()
     strip_exec_below_floor()
     install_worker_filter(_EXEC_FLOOR)
     turn = os.read(turn_r, 1)
@@ -1858,7 +1860,7 @@ def _setup_and_exec(opts):
             for outer, inner in pairs:
                 outer.close()
                 inner.close()
-            set_no_new_privs_and_pdeathsig()
+            set_parent_death_signal()
             os.execvpe(opts.exec_argv[0], opts.exec_argv, env)
         except OSError as exc:
             _write_line(1, {"hello": False, "error": f"exec {opts.exec_argv[0]}: {exc}"})

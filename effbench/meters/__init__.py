@@ -18,6 +18,8 @@ __all__ = ["METERS", "Cost", "Meter", "MeterChoice", "choose_meter", "perf_selft
 
 @dataclass(frozen=True)
 class MeterChoice:
+    """The meter ``choose_meter`` picked, and why (said to the user)."""
+
     meter: Meter
     reason: str
 

@@ -38,6 +38,7 @@ class Meter(ABC):
         return []
 
     def runner_options(self) -> list[str]:
+        """The runner's command-line options for this meter (``--meter NAME`` and its own)."""
         return ["--meter", self.name]
 
     @abstractmethod
@@ -45,6 +46,15 @@ class Meter(ABC):
         """Cost of one (baseline, test) pair of child records, or None when unknown."""
 
     def cost(self, pairs: list[dict], lookup: CountLookup) -> Cost | None:
+        """The test's cost from its repeats: the median of the pairs' costs, in :attr:`unit`.
+
+        Args:
+            pairs: the runner's (baseline, test) child records, one per repeat.
+            lookup: pid -> count from the meter's own channel (valgrind's log), or None.
+
+        Returns:
+            The :class:`Cost`, or None when a pair's cost is unknown.
+        """
         values = [self.pair_cost(p, lookup) for p in pairs]
         if not values or any(v is None for v in values):
             return None
@@ -57,7 +67,9 @@ class Meter(ABC):
         return None
 
     def fingerprint(self) -> dict:
+        """What the meter's figures depend on (part of the profile cache key, DESIGN.md)."""
         return {"meter": self.name, "unit": self.unit, "machine": platform.machine()}
 
     def describe(self) -> str:
+        """One line for the user: the meter's name and unit."""
         return f"{self.name} ({self.unit})"

@@ -21,6 +21,7 @@ IREFS = re.compile(rb"^==(\d+)== I\s+refs:\s+([\d,]+)")
 
 @functools.lru_cache(maxsize=1)
 def valgrind_version() -> str | None:
+    """``valgrind --version``'s answer (e.g. ``valgrind-3.19.0``), or None if it is not installed."""
     exe = shutil.which("valgrind")
     if not exe:
         return None
@@ -40,12 +41,19 @@ def parse_log_line(line: bytes) -> tuple[int, int] | None:
 
 
 class ValgrindMeter(Meter):
+    """cachegrind's ``I refs``: the instructions a child executed, exact and deterministic.
+
+    The runner lives under one valgrind; each child's total arrives on valgrind's log, by pid,
+    once (see effbench/sandboxes/protocol.py).
+    """
+
     name = "valgrind"
     unit = "instructions"
     uses_log = True
     exact = True
 
     def command_prefix(self, log_fd: int | None) -> list[str]:
+        """The valgrind command line (cachegrind, no cache simulation, its log on ``log_fd``)."""
         exe = shutil.which("valgrind") or "valgrind"
         return [
             exe,
@@ -56,6 +64,7 @@ class ValgrindMeter(Meter):
         ]
 
     def pair_cost(self, pair: dict, lookup: CountLookup) -> float | None:
+        """``I refs(test) - I refs(baseline)`` in instructions; None when a total is missing."""
         test = lookup(pair["test"]["pid"])
         base = lookup(pair["baseline"]["pid"])
         if test is None or base is None:
@@ -63,4 +72,5 @@ class ValgrindMeter(Meter):
         return float(test - base)
 
     def fingerprint(self) -> dict:
+        """The base fingerprint and valgrind's version."""
         return {**super().fingerprint(), "valgrind": valgrind_version()}

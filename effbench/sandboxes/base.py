@@ -24,9 +24,12 @@ class Limits:
     instructions: float | None = None
 
     def for_runner(self) -> dict[str, Any]:
-        """Every value a float and every key present: a request's parsed form must not allocate
-        differently with the limit values (small ints are cached, large ones are not), since every
-        child starts from the heap of the process that parsed it."""
+        """The limits as the runner reads them: every value a float, every key present.
+
+        A request's parsed form must not allocate differently with the limit values (small ints
+        are cached, large ones are not), since every child starts from the heap of the process
+        that parsed it.
+        """
         return {
             "wall_seconds": float(self.wall_seconds),
             "cpu_seconds": float(self.cpu_seconds),
@@ -39,6 +42,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class TestRequest:
+    """One test to run: the candidate's source, its entry point, encoded arguments and limits."""
+
     __test__ = False  # not a pytest class
 
     code: str

@@ -1,4 +1,4 @@
-"""The host side of the runner protocol, shared by every backend that runs ``sandbox/runner.py``.
+r"""The host side of the runner protocol, shared by every backend that runs ``sandbox/runner.py``.
 
 A :class:`RunnerClient` is one long-lived runner, wherever it lives (a local process, a process
 exec'd in a container): requests go out framed as ``<length>\\n<json>``, responses come back as
@@ -44,6 +44,7 @@ class RunnerClient:
     backend = "runner"
 
     def __init__(self, meter: Meter, index: int) -> None:
+        """A runner for ``meter``; ``index`` numbers it within its pool (names, log lines)."""
         self.meter = meter
         self.index = index
         self.facts: dict[str, Any] = {}
@@ -61,12 +62,15 @@ class RunnerClient:
     # -- to implement --------------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """Whether the runner process is up (a request starts it when not)."""
         raise NotImplementedError
 
     def start(self) -> None:
+        """Start the runner and read its hello. Raises SandboxUnavailable if it cannot start."""
         raise NotImplementedError
 
     def stop(self) -> None:
+        """Stop the runner and everything it started; safe to call twice."""
         raise NotImplementedError
 
     def _send(self, data: bytes) -> None:
@@ -112,11 +116,15 @@ class RunnerClient:
                 self._cond.notify_all()
 
     def stderr_tail(self) -> str:
+        """The runner's last stderr lines (at most 500 characters), for error messages."""
         return b"\n".join(self._stderr).decode("utf-8", "replace")[-500:].strip()
 
     def count_of(self, pid: int, expect: bool) -> int | None:
-        """The one total valgrind wrote for ``pid`` (waiting up to COUNT_WAIT seconds when the
-        process exited by itself), or None. A pid whose total arrived twice has none."""
+        """The one total valgrind wrote for ``pid``, in instructions, or None.
+
+        Waits up to COUNT_WAIT seconds when the process exited by itself (``expect``). A pid
+        whose total arrived twice has none.
+        """
         deadline = time.monotonic() + (COUNT_WAIT if expect else 0.5)
         with self._cond:
             while pid not in self._counts and pid not in self._duplicates:
@@ -156,6 +164,10 @@ class RunnerClient:
         return hello["facts"]
 
     def request(self, req: TestRequest) -> dict:
+        """Send one test (its canonical source, arguments, limits) and return the runner's answer.
+
+        Raises InfrastructureError when the runner is gone, answers an error or out of order.
+        """
         if not self.running:
             self.start()
         self._seq += 1
@@ -188,9 +200,9 @@ class RunnerClient:
 
 
 def harness_phases(response: dict, counted: float) -> dict[str, float]:
-    """Where one request's wall time went, in seconds (the runner's clock is the host's monotonic
-    clock: the same kernel, locally and in docker).
+    """Where one request's wall time went, in seconds.
 
+    The runner's clock is the host's monotonic clock (the same kernel, locally and in docker).
     ``request``: sending it and the worker picking it up; ``decode_compile``: decoding the
     arguments and compiling the source; ``baseline_child`` / ``test_child``: each child from its
     start signal to its exit being reaped (valgrind's exit summary included); ``worker_other``:
@@ -298,6 +310,7 @@ class RunnerPool:
     name = "pool"
 
     def __init__(self, meter: Meter, workers: list[RunnerClient]) -> None:
+        """Start every runner of ``workers`` in parallel. Raises the first start-up failure."""
         self.meter = meter
         self._workers = workers
         self._free: queue.Queue[RunnerClient] = queue.Queue()
@@ -324,6 +337,11 @@ class RunnerPool:
             self._free.put(w)
 
     def run(self, request: TestRequest) -> TestRun:
+        """Run one test on the next free runner.
+
+        An infrastructure failure is retried once in a fresh runner, then returned as
+        ``TestRun.infra_error`` (never raised).
+        """
         if self._closed:
             raise InfrastructureError("sandbox is closed")
         worker = self._free.get()
@@ -353,6 +371,7 @@ class RunnerPool:
             self._free.put(worker)
 
     def close(self) -> None:
+        """Stop every runner; tests in flight end as infrastructure failures."""
         if self._closed:
             return
         self._closed = True

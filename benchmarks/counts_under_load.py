@@ -1,0 +1,108 @@
+"""Counts are the algorithm's, not the machine's: under load, across runs, across checkouts.
+
+Three checks, each printed with its outcome (exit status 1 if one fails):
+
+1. **Under load.** With one busy process per usable CPU running beside it, every chosen
+   problem's expert, submitted as a sample (with a comment, so that its text differs from the
+   reference's), must score eff 1.0 exactly (within 1e-9) against a profile measured in the same
+   run.
+2. **Across runs.** Two evaluations of the same candidates in two fresh sandboxes give the same
+   count on every test.
+3. **Across checkouts.** The problems and references copied to two folders at different paths
+   give the same expert profile, test by test.
+
+Bounded in time by the problem list (default: five problems, a few minutes under valgrind).
+
+    .venv/bin/python benchmarks/counts_under_load.py [--problems a,b] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from effbench import paths
+from effbench.engine import EngineSettings, Evaluator
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.problems import load_problem_set
+from effbench.sandboxes.local import LocalSandbox
+
+SEED = "counts-under-load"
+
+
+def _burn() -> None:
+    x = 0
+    while True:
+        x = (x * 1103515245 + 12345) % 2147483648
+
+
+def evaluate(problem_set, ids, workers: int) -> tuple[dict[str, list[float | None]], list[str]]:
+    """{problem: per-test costs} of each expert resubmitted as a sample, and checks eff == 1."""
+    out, failures = {}, []
+    meter = ValgrindMeter()
+    with LocalSandbox(meter, workers=workers) as box:
+        ev = Evaluator(box, meter, EngineSettings(input_seed=SEED), cache=None)
+        for problem in problem_set.select(ids):
+            rec = ev.evaluate(problem, "# resubmitted\n" + problem.expert_code, model="expert-as-sample")
+            out[problem.id] = [t.cost for t in rec.tests]
+            if rec.verdict != "ok" or abs(rec.efficiency - 1.0) > 1e-9:
+                failures.append(f"{problem.id}: verdict {rec.verdict}, eff {rec.efficiency!r}")
+    return out, failures
+
+
+def profiles(root: Path, ids, workers: int) -> dict[str, dict[str, float]]:
+    """{problem: {input hash: cost}} of the expert profiles, problems loaded from ``root``."""
+    problem_set = load_problem_set(root / "problems", root / "references")
+    meter = ValgrindMeter()
+    with LocalSandbox(meter, workers=workers) as box:
+        ev = Evaluator(box, meter, EngineSettings(input_seed=SEED), cache=None)
+        return {p.id: dict(ev.profile(p).test_costs) for p in problem_set.select(ids)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--problems", default="running_median,topological_order_lexmin,count_inversions,edit_distance,eval_expression"
+    )
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    opts = parser.parse_args()
+    ids = [p.strip() for p in opts.problems.split(",")]
+    problem_set = load_problem_set()
+    ok = True
+
+    hogs = [multiprocessing.Process(target=_burn, daemon=True) for _ in os.sched_getaffinity(0)]
+    for hog in hogs:
+        hog.start()
+    try:
+        first, failures = evaluate(problem_set, ids, opts.workers)
+    finally:
+        for hog in hogs:
+            hog.kill()
+    print(f"1. under load ({len(hogs)} busy processes beside it): expert as a sample scores exactly 1: ", end="")
+    print("yes" if not failures else "NO: " + "; ".join(failures))
+    ok &= not failures
+
+    second, _ = evaluate(problem_set, ids, opts.workers)
+    differ = [p for p in ids if first.get(p) != second.get(p)]
+    print(f"2. two runs, every test's count equal: {'yes' if not differ else 'NO: ' + ', '.join(differ)}")
+    ok &= not differ
+
+    with tempfile.TemporaryDirectory(prefix="effbench-a-") as a, tempfile.TemporaryDirectory(prefix="eb-") as b:
+        copies = []
+        for top in (Path(a) / "one", Path(b) / "deeper" / "two"):
+            shutil.copytree(paths.problems_dir(), top / "problems")
+            shutil.copytree(paths.references_dir(), top / "references")
+            copies.append(profiles(top, ids, opts.workers))
+    differ = [p for p in ids if copies[0].get(p) != copies[1].get(p)]
+    print(f"3. two checkouts at different paths, equal profiles: {'yes' if not differ else 'NO: ' + ', '.join(differ)}")
+    ok &= not differ
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
