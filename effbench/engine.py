@@ -396,11 +396,26 @@ class Evaluator:
 
         return budget(self.settings.alpha, profile.level_costs)
 
-    def candidate_limits(self, profile: ReferenceProfile) -> Limits:
-        """Limits of a candidate's test: CPU and wall backstops and the meter's own budget limit."""
+    def candidate_limits(self, profile: ReferenceProfile, own_rate: float | None = None) -> Limits:
+        """Limits of a candidate's test: the CPU-time stop, a wall backstop, the meter's budget.
+
+        Args:
+            profile: the expert's profile (its costs, and the CPU seconds of its largest test).
+            own_rate: the candidate's own slowest pace seen so far, in cost units per CPU second
+                (see :meth:`evaluate`), or None. Where it is slower than the expert's, the CPU
+                stop moves out so that the candidate still gets ``cpu_slack`` times the time its
+                own pace needs to spend the budget (never in).
+
+        Returns:
+            The :class:`Limits`: ``cpu_seconds = cpu_slack * alpha * c + cpu_floor``, ``c`` the
+            expert's largest test CPU time, or the own-pace time when longer (EngineSettings).
+        """
         s = self.settings
         T = self.budget(profile)  # noqa: N806 - DESIGN.md's name
-        cpu = s.cpu_slack * s.alpha * max(profile.level_cpu_seconds) + s.cpu_floor
+        expert_cpu = max(profile.level_cpu_seconds)
+        cpu = s.cpu_slack * s.alpha * expert_cpu + s.cpu_floor
+        if own_rate and own_rate > 0:
+            cpu = max(cpu, s.cpu_slack * T / own_rate + s.cpu_floor)
         return Limits(
             wall_seconds=2 * cpu + 5.0,
             cpu_seconds=cpu,
@@ -485,8 +500,9 @@ class Evaluator:
         from effbench.scoring import at_budget
 
         prof = self.profile(problem)
-        limits = self.candidate_limits(prof)
         T = self.budget(prof)  # noqa: N806 - DESIGN.md's name
+        own_rate: float | None = None  # the candidate's slowest pace on its large tests so far
+        limits = self.candidate_limits(prof)
         state = self._state(problem)
         outcomes: list[TestOutcome] = []
         for lvl, tests in enumerate(self.tests_of(problem)):
@@ -514,6 +530,11 @@ class Evaluator:
                     T,
                 )
                 outcomes.append(outcome)
+                if outcome.verdict == Verdict.OK and outcome.cost and run.cpu_seconds > 0 and outcome.cost >= 0.05 * T:
+                    pace = outcome.cost / run.cpu_seconds  # large enough that its start-up is noise
+                    if own_rate is None or pace < own_rate:
+                        own_rate = pace
+                        limits = self.candidate_limits(prof, own_rate)
                 if on_test:
                     on_test(outcome)
                 if outcome.verdict != Verdict.OK:

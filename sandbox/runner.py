@@ -1132,18 +1132,19 @@ def _status_rss_kb(pid):
 
 
 def _cpu_seconds_of(pid):
-    """The CPU time a running process has used, in seconds (its threads included), or None."""
-    try:
-        with open(f"/proc/{pid}/schedstat", "rb") as f:
-            return int(f.read().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        pass
+    """The user CPU time a running process has used, in seconds (its threads included), or None.
+
+    User time only, like the instruction counts (user-space instructions): the kernel's time for
+    a candidate's page faults is not work the budget measures."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / _CLOCK_TICKS
     except (OSError, ValueError, IndexError):
         return None
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 #: how often the parent reads a child's CPU time (every this many polls)

@@ -1,0 +1,55 @@
+"""The CPU-time stop (issue 13 item 3): twice the budget's time at the expert's pace, moved out
+for a candidate whose own pace is slower (never a stop before the budget at its own pace)."""
+
+from __future__ import annotations
+
+from effbench.engine import EngineSettings, Evaluator
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.sandboxes.scripted import ScriptedSandbox, answer
+
+EXPERT_PACE = 400e6  # instructions per CPU second
+
+
+def triangle_value(n):
+    return n * (n + 1) // 2 if n > 0 else 0
+
+
+def run_with_pace(triangle, pace: float):
+    """(evaluator, requests of the candidate): the candidate costs 1.5x the expert, at ``pace``."""
+    requests = []
+
+    def handler(request):
+        n = request.args_json[0]
+        cost = 1000.0 + 100.0 * n
+        if request.code == triangle.expert_code:
+            return answer(triangle_value(n), cost, cpu_seconds=cost / EXPERT_PACE)
+        requests.append(request)
+        return answer(triangle_value(n), 1.5 * cost, cpu_seconds=1.5 * cost / pace)
+
+    ev = Evaluator(ScriptedSandbox(handler), ValgrindMeter(), EngineSettings(input_seed="stop"), fingerprint={"t": 2})
+    rec = ev.evaluate(triangle, "def triangle(n): ...\n", "m")
+    assert rec.verdict == "ok"
+    return ev, requests
+
+
+def test_the_stop_is_twice_the_budgets_time_at_the_experts_pace(triangle):
+    """Invariant: a candidate at the expert's pace is stopped at cpu_slack * alpha * c + floor."""
+    ev, requests = run_with_pace(triangle, EXPERT_PACE)
+    profile = ev.profile(triangle)
+    s = ev.settings
+    expected = s.cpu_slack * s.alpha * max(profile.level_cpu_seconds) + s.cpu_floor
+    assert {r.limits.cpu_seconds for r in requests} == {expected}
+
+
+def test_a_slower_pace_moves_the_stop_out_never_in(triangle):
+    """Invariant: once a large test shows a pace 4x slower than the expert's, the stop leaves the
+    candidate twice the time its own pace needs to spend the budget."""
+    ev, requests = run_with_pace(triangle, EXPERT_PACE / 4)
+    profile = ev.profile(triangle)
+    s = ev.settings
+    first, last = requests[0].limits.cpu_seconds, requests[-1].limits.cpu_seconds
+    assert first == s.cpu_slack * s.alpha * max(profile.level_cpu_seconds) + s.cpu_floor
+    budget = ev.budget(profile)
+    assert last >= s.cpu_slack * budget / (EXPERT_PACE / 4) + s.cpu_floor - 1e-12
+    assert last > first
+    assert all(b.limits.cpu_seconds >= a.limits.cpu_seconds for a, b in zip(requests, requests[1:]))
