@@ -13,6 +13,7 @@ text and get the same counts.
 from __future__ import annotations
 
 import ast
+import functools
 import warnings
 
 
@@ -32,6 +33,7 @@ def _drop_docstrings(tree: ast.Module) -> None:
                 body[:] = kept or [ast.Pass()]
 
 
+@functools.lru_cache(maxsize=256)
 def canonical_source(code: str) -> str:
     """``code`` without comments, docstrings and layout (the same program, printed by ``ast``).
 
@@ -41,7 +43,7 @@ def canonical_source(code: str) -> str:
     Returns:
         The canonical text, or ``code`` unchanged when it does not parse here (the sandbox's
         compiler then reports the candidate's own SyntaxError) or cannot be printed back.
-        Never raises.
+        Never raises. Cached (every test of a sample sends the same source).
     """
     try:
         with warnings.catch_warnings():

@@ -915,6 +915,26 @@ def remove_ffi():
     sys.addaudithook(_make_guard())
 
 
+def _refused_import(args, _modules=_REFUSED_MODULES, _str=str):
+    """Whether an ``import`` audit event (name, file, ...) loads a refused module.
+
+    The name must be a plain str without NUL (C code reads it up to the first NUL, and a str
+    subclass could answer comparisons as it likes); its first and last components (the last one
+    names an extension's init function) and the file's own module name must not be refused.
+    """
+    name = args[0]
+    if type(name) is not _str or "\x00" in name:
+        return True
+    if name.rpartition(".")[2] in _modules or name.partition(".")[0] in _modules:
+        return True
+    path = args[1] if len(args) > 1 else None
+    if path is None:
+        return False
+    if type(path) is not _str or "\x00" in path:
+        return True
+    return path.rpartition("/")[2].partition(".")[0] in _modules
+
+
 def _make_guard():
     """The audit hook: a closure over constants and builtin functions only, so that nothing a
     candidate can reach (module attributes, globals) changes what it decides.
@@ -965,10 +985,8 @@ def _make_guard():
             return
         if event.startswith(_events):
             raise RuntimeError(f"{event} is not available in the sandbox")
-        if event == "import" and args and type(args[0]) is str:
-            name = args[0]
-            if name.rpartition(".")[2] in _modules or name.partition(".")[0] in _modules:
-                raise ImportError(f"{name} is not available in the sandbox")
+        if event == "import" and args and _refused_import(args):
+            raise ImportError(f"{args[0]!r} is not available in the sandbox")
         elif (
             event == "object.__setattr__"
             and len(args) > 1
@@ -1424,11 +1442,65 @@ def empty_dir(path, max_steps=10_000_000):
 
 
 #: the longest source the worker compiles (characters); a longer one is the candidate's error
-MAX_SOURCE_CHARS = 4 << 20
+MAX_SOURCE_CHARS = 1 << 20
 
 
 class SourceTooLarge(ValueError):
     """The candidate's source is longer than MAX_SOURCE_CHARS."""
+
+
+class CompileTimeout(SyntaxError):
+    """Compiling the candidate's source took more CPU time than COMPILE_CPU_SECONDS."""
+
+
+#: sources longer than this (characters) are compiled in a child of their own, under a CPU-time
+#: limit: compiling is superlinear in some shapes of source (thousands of definitions), and a
+#: worker must not hang on it (the sample would be lost as an infrastructure failure)
+INLINE_COMPILE_CHARS = 16384
+#: the CPU-time limit of that child, in seconds; past it the compilation is the candidate's error
+COMPILE_CPU_SECONDS = 20
+
+
+def _compile_in_a_child(source):
+    """compile() in a forked child under RLIMIT_CPU; the code object comes back marshalled (made
+    by the compiler from the source, never by the candidate). Returns it or the exception."""
+    import marshal
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        status = 0
+        try:
+            set_parent_death_signal()
+            resource.setrlimit(resource.RLIMIT_CPU, (COMPILE_CPU_SECONDS, COMPILE_CPU_SECONDS + 1))
+            try:
+                data = b"c" + marshal.dumps(compile(source, "solution.py", "exec", dont_inherit=True))
+            except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+                data = b"e" + json.dumps([type(exc).__name__, str(exc)[:500]]).encode()
+            _child_write(w, data)
+        except BaseException:
+            status = 1
+        os._exit(status)
+    os.close(w)
+    chunks = []
+    while True:
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    data = b"".join(chunks)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
+        return CompileTimeout(f"compiling the source took more than {COMPILE_CPU_SECONDS} s of CPU time")
+    if data[:1] == b"c":
+        return marshal.loads(data[1:])
+    if data[:1] == b"e":
+        kind, message = json.loads(data[1:])
+        error = {"ValueError": ValueError, "TypeError": TypeError, "RecursionError": RecursionError}.get(kind)
+        return (error or SyntaxError)(message)
+    return SyntaxError(f"the compiler failed on this source (wait status {status})")
 
 
 def compile_candidate(source):
@@ -1447,6 +1519,8 @@ def compile_candidate(source):
             raise TypeError("the candidate's source must be text")
         if len(source) > MAX_SOURCE_CHARS:
             raise SourceTooLarge(f"the source has {len(source)} characters, more than {MAX_SOURCE_CHARS}")
+        if len(source) > INLINE_COMPILE_CHARS:
+            return _compile_in_a_child(source)
         return compile(source, "solution.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
         exc.__traceback__ = None

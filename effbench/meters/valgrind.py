@@ -59,6 +59,7 @@ class ValgrindMeter(Meter):
             exe,
             "--tool=cachegrind",
             "--cache-sim=no",
+            "--vgdb=no",  # no gdbserver, and no memory page it would share between processes
             "--cachegrind-out-file=/dev/null",
             f"--log-fd={log_fd}",
         ]

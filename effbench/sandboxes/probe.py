@@ -227,10 +227,21 @@ def _attack(n):
             pass
     import _imp
     dynload = [p for d in sys.path for p in glob.glob(os.path.join(d, "_ctypes.*.so"))]
+    class _Name(str):  # a str subclass answers comparisons as it likes
+        pass
     for path in dynload:
-        for name, where in (("_ctypes", path.replace("/_ctypes", "/./_ctypes")), ("x._ctypes", path)):
+        names = (
+            ("_ctypes", path.replace("/_ctypes", "/./_ctypes")),
+            ("x._ctypes", path),
+            ("_ctypes\\x00", path),  # C reads the name up to the NUL
+            (_Name("x._ctypes"), path),
+            ("p", path),
+        )
+        for name, where in names:
             try:
-                module = _imp.create_dynamic(importlib.util.spec_from_file_location(name, where))
+                spec = importlib.util.spec_from_file_location("p", where)
+                spec.name = name
+                module = _imp.create_dynamic(spec)
                 if any(not k.startswith("__") for k in vars(module)):
                     found.append(module)
             except Exception:
@@ -662,6 +673,14 @@ def threats() -> list[Threat]:
             "code constructor, code.replace, marshal.loads, cached bytecode of its own, __code__ assignment",
             _candidate(_FORGED_BYTECODE, needs_ctypes=False),
             capability,
+        ),
+        Threat(
+            "compile_bomb",
+            "in-band signalling",
+            "a source whose compilation takes minutes (40,000 definitions): were the worker to hang on it, "
+            "the sample would be lost as an infrastructure failure",
+            "def _f():\n    pass\n" * 40_000 + EXPERT,
+            verdict_is(Verdict.ERROR, error_type="CompileTimeout"),
         ),
         Threat(
             "own_memory_through_proc",
