@@ -171,8 +171,11 @@ def classify(
     try:
         payload = codec.loads(run.result)
         ok = payload["ok"]
-    except (ValueError, KeyError, TypeError, RecursionError):
+        why = _not_what_the_runner_writes(payload)
+    except (ValueError, KeyError, TypeError, RecursionError, MemoryError):
         return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, "the child's result is not valid JSON"
+    if why:
+        return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, f"the child's result {why}"
     if not ok:
         return _failed_call(payload)
     answer = payload.get("value")
@@ -185,11 +188,45 @@ def classify(
             test.args,
             problem.custom_check,
         )
-    except CheckerError as exc:  # the problem's fault, never the candidate's
-        return Verdict.INFRA, answer, ErrorKind.CHECKER_ERROR.value, str(exc)[:500]
+    except CheckerError as exc:
+        # the checker could not take this answer: for a candidate that is a failure it could have
+        # caused (a result written by hand on its own pipe), never a reason to drop the sample;
+        # on the expert's own answer, profiling stops the problem (see Evaluator.profile)
+        return Verdict.WRONG, answer, ErrorKind.CHECKER_ERROR.value, str(exc)[:500]
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+        return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, f"the answer cannot be checked: {exc}"[:500]
     if not accepted:
         return Verdict.WRONG, answer, None, f"answer differs from the expected one ({_preview(answer)})"
     return Verdict.OK, answer, None, ""
+
+
+#: deepest nesting of a result the runner writes: its MAX_DEPTH, the envelope and a tag's items
+_MAX_RESULT_DEPTH = 104
+#: longest decimal integer a result may carry (Python's default limit; the runner writes longer
+#: ones as hex, which parses in linear time)
+_MAX_DECIMAL_DIGITS = 4300
+
+
+def _not_what_the_runner_writes(payload: Any) -> str | None:
+    """Why a parsed result cannot have come from the runner's encoder, or None.
+
+    A candidate can write its own bytes on its result pipe; the runner bounds what it writes
+    (depth, decimal digits), so anything beyond those bounds is the candidate's, and is refused
+    here, in linear time, before a checker recurses into it or parses a huge decimal.
+    """
+    stack = [(payload, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_RESULT_DEPTH:
+            return f"is nested deeper than {_MAX_RESULT_DEPTH} levels"
+        if isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+        elif isinstance(value, dict):
+            dec = value.get("dec")
+            if isinstance(dec, str) and len(dec) > _MAX_DECIMAL_DIGITS + 1:
+                return f"carries a decimal integer of more than {_MAX_DECIMAL_DIGITS} digits"
+            stack.extend((v, depth + 1) for v in value.values())
+    return None
 
 
 def _preview(value: Any) -> str:

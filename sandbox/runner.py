@@ -915,29 +915,61 @@ def remove_ffi():
     sys.addaudithook(_make_guard())
 
 
-def _refused_import(args, _modules=_REFUSED_MODULES, _str=str):
-    """Whether an ``import`` audit event (name, file, ...) loads a refused module.
+def _kernel_path(path, _open=os.open, _close=os.close, _readlink=os.readlink, _flags=os.O_RDONLY | os.O_CLOEXEC):
+    """The kernel's own name for the file at ``path`` (links resolved), or None if it cannot be
+    opened. Only builtin functions bound here: nothing a candidate can reach changes the answer."""
+    try:
+        fd = _open(path, _flags)
+    except OSError:
+        return None
+    try:
+        return _readlink(f"/proc/self/fd/{fd}")
+    finally:
+        _close(fd)
+
+
+def _refused_import(args, dynload, _modules=_REFUSED_MODULES, _str=str, _type=type, _len=len, _where=_kernel_path):
+    """Whether an ``import`` audit event (name, file, ...) loads something refused.
 
     The name must be a plain str without NUL (C code reads it up to the first NUL, and a str
-    subclass could answer comparisons as it likes); its first and last components (the last one
-    names an extension's init function) and the file's own module name must not be refused.
+    subclass could answer comparisons as it likes); neither its first nor its last component (the
+    last names an extension's init function) may be refused. A file (an extension module being
+    loaded) must lie in one of ``dynload``, the folders of the standard library's own extension
+    modules, and not name a refused module: no site-packages (cffi, numpy and the like give raw
+    memory too), no copy elsewhere.
     """
     name = args[0]
-    if type(name) is not _str or "\x00" in name:
+    if _type(name) is not _str or "\x00" in name:
         return True
     if name.rpartition(".")[2] in _modules or name.partition(".")[0] in _modules:
         return True
-    path = args[1] if len(args) > 1 else None
+    path = args[1] if _len(args) > 1 else None
     if path is None:
         return False
-    if type(path) is not _str or "\x00" in path:
+    if _type(path) is not _str or "\x00" in path:
         return True
-    return path.rpartition("/")[2].partition(".")[0] in _modules
+    real = _where(path)
+    if real is None or real.rpartition("/")[0] not in dynload:
+        return True
+    return real.rpartition("/")[2].partition(".")[0] in _modules
+
+
+def _standard_extension_folders():
+    """The folders (kernel names) of the standard library's extension modules loaded here."""
+    folders = set()
+    prefixes = tuple({os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.base_exec_prefix)})
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.endswith(".so"):
+            real = os.path.realpath(path)
+            if real.startswith(prefixes) and "-packages" not in real:
+                folders.add(real.rpartition("/")[0])
+    return frozenset(folders)
 
 
 def _make_guard():
     """The audit hook: a closure over constants and builtin functions only, so that nothing a
-    candidate can reach (module attributes, globals) changes what it decides.
+    candidate can reach (module attributes, globals, builtins) changes what it decides.
 
     ``marshal.loads`` is allowed for one caller only: the import system's ``_compile_bytecode``
     reading a cached-bytecode file that lies under the interpreter's own (read-only) prefix and
@@ -957,14 +989,18 @@ def _make_guard():
         _close=os.close,
         _readlink=os.readlink,
         _fstat=os.fstat,
+        _flags=os.O_RDONLY | os.O_CLOEXEC,
+        _type=type,
+        _str=str,
+        _len=len,
     ):
         frame = _getframe(2)  # 0: this, 1: the hook, 2: the caller of marshal.loads
         if frame.f_code is not _code:
             return False
         path = frame.f_locals.get("bytecode_path")
-        if type(path) is not str:
+        if _type(path) is not _str:
             return False
-        fd = _open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _open(path, _flags)
         try:
             if not _readlink(f"/proc/self/fd/{fd}").startswith(_prefixes):
                 return False
@@ -975,24 +1011,31 @@ def _make_guard():
                 if not chunk:
                     break
                 chunks.append(chunk)
-                got += len(chunk)
+                got += _len(chunk)
         finally:
             _close(fd)
         return b"".join(chunks)[16:] == data
 
-    def guard(event, args, _events=_REFUSED_EVENTS, _modules=_REFUSED_MODULES, _pyc=cached_bytecode_of_the_interpreter):  # noqa: E501
+    def guard(
+        event,
+        args,
+        _events=_REFUSED_EVENTS,
+        _pyc=cached_bytecode_of_the_interpreter,
+        _refused=_refused_import,
+        _dynload=_standard_extension_folders(),
+        _protected=_PROTECTED_ATTRIBUTES,
+        _len=len,
+        _runtime_error=RuntimeError,
+        _import_error=ImportError,
+    ):
         if event == "marshal.loads" and args and _pyc(args[0]):
             return
         if event.startswith(_events):
-            raise RuntimeError(f"{event} is not available in the sandbox")
-        if event == "import" and args and _refused_import(args):
-            raise ImportError(f"{args[0]!r} is not available in the sandbox")
-        elif (
-            event == "object.__setattr__"
-            and len(args) > 1
-            and args[1] in ("__code__", "__defaults__", "__kwdefaults__")
-        ):
-            raise RuntimeError(f"assigning {args[1]} is not available in the sandbox")
+            raise _runtime_error(f"{event} is not available in the sandbox")
+        if event == "import" and args and _refused(args, _dynload):
+            raise _import_error(f"{args[0]!r} is not available in the sandbox")
+        if event == "object.__setattr__" and _len(args) > 1 and args[1] in _protected:
+            raise _runtime_error(f"assigning {args[1]} is not available in the sandbox")
 
     return guard
 
@@ -1610,10 +1653,11 @@ class Runner:
         code = compile_candidate(request["code"])
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
-        runs = [
-            self.run_pair(code, request["entry_point"], args, request.get("limits", {}))
-            for _ in range(max(1, int(request.get("repeats", 1))))
-        ]
+        runs = []
+        for _ in range(max(1, int(request.get("repeats", 1)))):
+            runs.append(self.run_pair(code, request["entry_point"], args, request.get("limits", {})))
+            if runs[-1]["test"].get("killed_for") or runs[-1]["test"].get("signal"):
+                break  # one run past a limit decides the test: no repeat would pass it
         timing = {"started": started, "compiled": compiled, "done": time.monotonic()}
         return {"id": request.get("id"), "runs": runs, "timing": timing}
 

@@ -246,7 +246,29 @@ def _attack(n):
                     found.append(module)
             except Exception:
                 pass
+    # extension modules outside the standard library (cffi, numpy...: raw memory too)
+    site = os.path.join(sys.base_prefix, "lib", "python3.11", "site-packages")
+    others = {site, "/usr/lib/python3/dist-packages", "/usr/local/lib/python3.11/dist-packages"}
+    for folder in {p for p in sys.path if "-packages" in p} | others:
+        for path in glob.glob(os.path.join(folder, "*.so"))[:20]:
+            name = os.path.basename(path).partition(".")[0]
+            try:
+                module = _imp.create_dynamic(importlib.util.spec_from_file_location(name, path))
+                found.append(module)
+            except Exception:
+                pass
     return bool(found)
+"""
+
+#: a candidate that writes its own result on the runner's pipe and leaves (PAYLOAD: an expression)
+_FORGED_RESULT = """
+import os, sys
+def triangle(n):
+    fd = sys._getframe(1).f_locals["result_w"]
+    data = (PAYLOAD).encode()
+    while data:
+        data = data[os.write(fd, data):]
+    os._exit(0)
 """
 
 #: ways to make a code object whose bytecode the compiler never checked
@@ -673,6 +695,23 @@ def threats() -> list[Threat]:
             "code constructor, code.replace, marshal.loads, cached bytecode of its own, __code__ assignment",
             _candidate(_FORGED_BYTECODE, needs_ctypes=False),
             capability,
+        ),
+        Threat(
+            "forged_result_nested_600_deep",
+            "host robustness",
+            "writes its own result on the runner's result pipe (found through its caller's frame): a list "
+            "nested 600 deep, past what the runner ever writes, for the host's checker to recurse into",
+            _FORGED_RESULT.replace("PAYLOAD", "'{\"ok\":true,\"value\":' + '[' * 600 + ']' * 600 + '}'"),
+            verdict_is(Verdict.ERROR, error_type="BadResult"),
+        ),
+        Threat(
+            "forged_result_huge_decimal",
+            "host robustness",
+            "writes its own result: a tagged integer of 3,000,000 decimal digits (quadratic to parse)",
+            _FORGED_RESULT.replace(
+                "PAYLOAD", '\'{"ok":true,"value":{"__effbench__":"int","dec":"\' + \'9\' * 3000000 + \'"}}\''
+            ),
+            verdict_is(Verdict.ERROR, error_type="BadResult"),
         ),
         Threat(
             "compile_bomb",
