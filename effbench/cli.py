@@ -7,12 +7,17 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from effbench.errors import EffbenchError
 from effbench.options import FiniteFloatRange, check_readable_file, check_writable_dir
 from effbench.registry import EXECUTORS, METERS, SANDBOXES
+
+if TYPE_CHECKING:
+    from effbench.engine import SampleRecord
+    from effbench.samples import Sample
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ALPHA_MAX = 1000.0  # a budget beyond 1000x the expert's cost would only make runs endless
@@ -24,8 +29,11 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 class _Group(click.Group):
-    """Turns EffbenchError, and click's usage errors (a bad option value, an unknown option), into
-    one line on stderr and exit code 2."""
+    """The command group: errors become one line on stderr and exit code 2, never a traceback.
+
+    That is EffbenchError and click's usage errors (a bad option value, an unknown option); Ctrl-C
+    exits at once with code 130, the run directory keeping every finished sample.
+    """
 
     def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         kwargs.pop("standalone_mode", None)
@@ -83,9 +91,11 @@ def main() -> None:
 def _load_problems(  # noqa: ANN202 - a ProblemSet
     problems_dir: str | None, dataset: str | None = None, ids: list[str] | None = None, generate: bool = True
 ):
-    """The bundled set, a --problems-dir set, or a published file (--dataset). For a dataset,
-    only the rows selected by ``ids`` (ids or @named selections) are checked and, with
-    ``generate``, have their inputs generated; a bad row is skipped with a warning."""
+    """The bundled set, a --problems-dir set, or a published file (--dataset).
+
+    For a dataset, only the rows selected by ``ids`` (ids or @named selections) are checked and,
+    with ``generate``, have their inputs generated; a bad row is skipped with a warning.
+    """
     if dataset:
         if problems_dir:
             raise EffbenchError("give --problems-dir or --dataset, not both")
@@ -105,8 +115,10 @@ def _expand_ids(problems, ids: list[str] | None) -> list[str] | None:  # noqa: A
 
 
 def _generate_inputs(problems, ids: list[str] | None, explicit: list[str] | None) -> None:  # noqa: ANN001
-    """For an imported set: generate the selected problems' inputs now (skipping, with a
-    warning, those whose generator fails, unless the user named them)."""
+    """For an imported set, generate the selected problems' inputs now.
+
+    Those whose generator fails are skipped with a warning, unless the user named them.
+    """
     if hasattr(problems, "generate"):
         problems.generate(
             ids, [i for i in explicit or () if not i.startswith("@")], lambda m: click.echo(f"effbench: {m}", err=True)
@@ -114,9 +126,12 @@ def _generate_inputs(problems, ids: list[str] | None, explicit: list[str] | None
 
 
 def _meter_and_workers(meter: str, workers: int | None, prefix: str = ""):  # noqa: ANN202 - (MeterChoice, int)
-    """The meter (said on stderr, with why) and the worker count: the CPUs this process may use
-    (``os.sched_getaffinity``, which a container or ``taskset`` narrows) by default, one for the
-    time meter, whose figures parallel runs would disturb."""
+    """The meter (said on stderr, with why) and the worker count.
+
+    The worker count is, by default, the CPUs this process may use (``os.sched_getaffinity``,
+    which a container or ``taskset`` narrows), and one for the time meter, whose figures parallel
+    runs would disturb.
+    """
     from effbench.meters import choose_meter
 
     choice = choose_meter(meter)
@@ -133,9 +148,12 @@ def usable_cpus() -> int:
 
 
 def _problem_set_option(command):  # noqa: ANN001, ANN202 - a click command function
-    """``--problem-set NAME``: a bundled problem set by name (``core``, ``starter``; see
-    :func:`effbench.problems.bundled_problem_sets`). The command receives its folder as
-    ``problems_dir``; giving it with ``--problems-dir`` or ``--dataset`` is an error."""
+    """Add ``--problem-set NAME`` to a command: a bundled problem set by name.
+
+    The names are ``core``, ``starter``, ... (see :func:`effbench.problems.bundled_problem_sets`).
+    The command receives the set's folder as ``problems_dir``; giving it with ``--problems-dir``
+    or ``--dataset`` is an error.
+    """
     import functools
 
     from effbench.problems import bundled_problem_set_dir, bundled_problem_sets
@@ -349,20 +367,15 @@ def evaluate(
     input_seed: str | None,
     **model_options: object,
 ) -> None:
-    """Run samples (from files, the bundled references or a model) on every level and print
-    pass@k / eff@k per problem and overall."""
+    """Run samples (from files, the bundled references or a model) and print pass@k and eff@k.
+
+    Every sample runs on every level of its problem; pass@k and eff@k are printed per problem and
+    overall.
+    """
     from effbench.engine import EngineSettings
-    from effbench.samples import count_samples_file, load_samples_file, reference_samples
-    from effbench.scoring import default_ks
 
     ks = _parse_ks(k_text)
-    if rootfs is not None and sandbox != "local":
-        raise EffbenchError("--rootfs is for --sandbox local (the docker backend runs the image itself)")
-    rootfs_dir = str(rootfs.resolve()) if rootfs is not None else None
-    if rootfs_dir is not None:  # before anything is created
-        from effbench.sandboxes.local import check_rootfs
-
-        check_rootfs(rootfs_dir)
+    rootfs_dir = _checked_rootfs(rootfs, sandbox)
     named = _ids(problem_ids)
     # a dataset's rows are parsed here; their inputs are generated once the samples are known good
     problems = _load_problems(problems_dir, dataset, named, generate=False)
@@ -372,12 +385,7 @@ def evaluate(
     if input_seed is not None and not input_seed.strip():
         raise EffbenchError("--seed: must not be empty")
     limit, categories = model_options.pop("limit"), _ids(model_options.pop("categories"))  # type: ignore[arg-type]
-    executor, ray_address = str(model_options.pop("executor")), model_options.pop("ray_address")
-    if ray_address is not None and executor != "ray":
-        raise EffbenchError("--ray-address is for --executor ray")
-    if executor != "local" and model_options.get("model"):
-        raise EffbenchError(f"--executor {executor}: for --samples and --references; use --executor local with --model")
-    executor_options = {"address": ray_address, "workers": workers} if executor == "ray" else {}
+    executor, executor_options = _executor_options(model_options, workers)
     if limit is not None or categories:
         ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
     assume_yes = bool(model_options.pop("yes"))
@@ -385,11 +393,8 @@ def evaluate(
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     check_writable_dir(run_dir, "--run-dir")  # before anything runs
-    for option in ("prompt_template", "prices"):
-        if model_options.get(option):
-            check_readable_file(Path(str(model_options[option])), "--" + option.replace("_", "-"))
-    if not model_options.get("model") and (model_options.get("allocation") or model_options.get("budget")):
-        raise EffbenchError("--allocation and --budget spend model samples: they need --model")
+    _check_model_options(model_options)
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
     if model_options.get("model"):
         if tiers:
             raise EffbenchError("--references and --model are separate runs")
@@ -400,52 +405,14 @@ def evaluate(
         job = plan_from_options(problems, ids, samples_opt, ks, model_options)
         _confirm_cost(job, assume_yes)
         choice, workers = _meter_and_workers(meter, workers)
-        records = job.run(
-            choice,
-            run_dir,
-            sandbox,
-            workers,
-            settings,
-            not no_cache,
-            rootfs=rootfs_dir,
-            log=lambda m: click.echo(m, err=True),
-        )
+        records = job.run(choice, run_dir, sandbox, workers, settings, not no_cache, rootfs=rootfs_dir, log=log)
         ks = job.ks
     else:
-        if not samples_opt and not tiers:
-            raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
         samples_files = [Path(p) for p in samples_opt]
-        # a dataset's skipped rows still name valid task ids: their samples are dropped below
-        readable = problems.with_skipped() if hasattr(problems, "with_skipped") else problems
-        for path in samples_files:  # each file validated in a streaming pass (flat memory) before any is loaded
-            count_samples_file(path, readable, ids=ids)
-        samples = []
-        for path in samples_files:
-            samples += load_samples_file(path, readable, ids=ids)
-        if tiers:
-            samples += reference_samples(problems, ids, _ids(tiers) or [])
-        if not samples:
-            raise EffbenchError("no samples left after --problems filtering")
-        # k must not exceed n for any (model, problem): checked before anything runs
-        counts: dict[tuple[str, str], int] = {}
-        for s in samples:
-            counts[(s.model, s.problem_id)] = counts.get((s.model, s.problem_id), 0) + 1
-        n_min = min(counts.values())
-        if ks and ks[-1] > n_min:
-            (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
-            raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
-        ks = ks or default_ks(n_min)
+        samples = _load_samples(problems, ids, samples_files, tiers)
+        ks = _check_ks(samples, ks)
         if dataset:  # samples are valid: now generate the inputs of the problems they need
-            needed = sorted({s.problem_id for s in samples if s.problem_id in problems.problems})
-            if not needed:
-                raise EffbenchError("no samples left: every sample is of a skipped problem")
-            _generate_inputs(problems, needed, named)
-            kept = [s for s in samples if s.problem_id in problems.problems]
-            if len(kept) < len(samples):
-                click.echo(
-                    f"effbench: warning: {len(samples) - len(kept)} sample(s) of skipped problems dropped", err=True
-                )
-            samples = kept
+            samples = _generate_needed(problems, samples, named)
         choice, workers = _meter_and_workers(meter, workers)
         from effbench.run import evaluate_samples
 
@@ -461,17 +428,122 @@ def evaluate(
             use_cache=not no_cache,
             extra_config={"k": ks, "samples_files": [str(p) for p in samples_files], "tiers": tiers},
             hide=[str(p) for p in samples_files],
-            log=lambda m: click.echo(m, err=True),
+            log=log,
             executor=executor,
             executor_options=executor_options,
         )
+    _print_results(records, ks, alpha, run_dir, as_json)
+
+
+def _checked_rootfs(rootfs: Path | None, sandbox: str) -> str | None:
+    """``--rootfs`` as an absolute path, checked to be an exported image; None without it.
+
+    Raises EffbenchError (SandboxUnavailable) for a sandbox other than local or a folder that is
+    not an export, before anything is created.
+    """
+    if rootfs is None:
+        return None
+    if sandbox != "local":
+        raise EffbenchError("--rootfs is for --sandbox local (the docker backend runs the image itself)")
+    from effbench.sandboxes.local import check_rootfs
+
+    rootfs_dir = str(rootfs.resolve())
+    check_rootfs(rootfs_dir)
+    return rootfs_dir
+
+
+def _executor_options(model_options: dict[str, object], workers: int | None) -> tuple[str, dict[str, object]]:
+    """(executor name, its options) from ``--executor`` and ``--ray-address``, popped from ``model_options``.
+
+    Raises EffbenchError for ``--ray-address`` without ``--executor ray``, or a remote executor with
+    ``--model``.
+    """
+    executor, ray_address = str(model_options.pop("executor")), model_options.pop("ray_address")
+    if ray_address is not None and executor != "ray":
+        raise EffbenchError("--ray-address is for --executor ray")
+    if executor != "local" and model_options.get("model"):
+        raise EffbenchError(f"--executor {executor}: for --samples and --references; use --executor local with --model")
+    return executor, ({"address": ray_address, "workers": workers} if executor == "ray" else {})
+
+
+def _check_model_options(model_options: dict[str, object]) -> None:
+    """Check the model options' files are readable and the allocation options come with ``--model``."""
+    for option in ("prompt_template", "prices"):
+        if model_options.get(option):
+            check_readable_file(Path(str(model_options[option])), "--" + option.replace("_", "-"))
+    if not model_options.get("model") and (model_options.get("allocation") or model_options.get("budget")):
+        raise EffbenchError("--allocation and --budget spend model samples: they need --model")
+
+
+def _load_samples(
+    problems,  # noqa: ANN001 - a ProblemSet
+    ids: list[str] | None,
+    samples_files: list[Path],
+    tiers: str | None,
+) -> list[Sample]:
+    """The samples of ``--samples`` files and ``--references`` tiers, on the selected problems.
+
+    Every file is validated in a streaming pass (flat memory) before any is loaded. Raises
+    EffbenchError when there is nothing to evaluate or no sample is left after the selection.
+    """
+    from effbench.samples import count_samples_file, load_samples_file, reference_samples
+
+    if not samples_files and not tiers:
+        raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
+    # a dataset's skipped rows still name valid task ids: their samples are dropped later
+    readable = problems.with_skipped() if hasattr(problems, "with_skipped") else problems
+    for path in samples_files:
+        count_samples_file(path, readable, ids=ids)
+    samples = []
+    for path in samples_files:
+        samples += load_samples_file(path, readable, ids=ids)
+    if tiers:
+        samples += reference_samples(problems, ids, _ids(tiers) or [])
+    if not samples:
+        raise EffbenchError("no samples left after --problems filtering")
+    return samples
+
+
+def _check_ks(samples: list[Sample], ks: list[int] | None) -> list[int]:
+    """``--k`` checked against the samples (k <= n for every model and problem), else the default ks.
+
+    Raises EffbenchError, naming the model and problem with the fewest samples, before anything runs.
+    """
+    from effbench.scoring import default_ks
+
+    counts: dict[tuple[str, str], int] = {}
+    for s in samples:
+        counts[(s.model, s.problem_id)] = counts.get((s.model, s.problem_id), 0) + 1
+    n_min = min(counts.values())
+    if ks and ks[-1] > n_min:
+        (model, pid), n = min(counts.items(), key=lambda kv: kv[1])
+        raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples of model {model!r} on problem {pid!r}")
+    return ks or default_ks(n_min)
+
+
+def _generate_needed(problems, samples: list[Sample], named: list[str] | None) -> list[Sample]:  # noqa: ANN001
+    """Generate the inputs of the imported problems the samples need; drop samples of skipped problems (said).
+
+    Raises EffbenchError when every sample is of a skipped problem.
+    """
+    needed = sorted({s.problem_id for s in samples if s.problem_id in problems.problems})
+    if not needed:
+        raise EffbenchError("no samples left: every sample is of a skipped problem")
+    _generate_inputs(problems, needed, named)
+    kept = [s for s in samples if s.problem_id in problems.problems]
+    if len(kept) < len(samples):
+        click.echo(f"effbench: warning: {len(samples) - len(kept)} sample(s) of skipped problems dropped", err=True)
+    return kept
+
+
+def _print_results(records: list[SampleRecord], ks: list[int], alpha: float, run_dir: Path, as_json: bool) -> None:
+    """Print the run's summary (tables, or JSON) and, for those runs, the refinement and selection tables."""
+    from effbench.models.selection import render_selection, selection_summary
     from effbench.report import render
     from effbench.summary import summarize
 
     summary = summarize(records, ks, alpha, alpha)  # the run wrote the same to summary.json
     refinement = summary.get("refinement")  # refine runs: best so far and cumulative cost per round
-    from effbench.models.selection import render_selection, selection_summary
-
     selection = selection_summary(records, ks, alpha)  # --strategy select: sel@k beside eff@k
     if selection:
         summary["selection"] = selection
@@ -512,8 +584,11 @@ def _narrow(problems, ids: list[str] | None, categories: list[str] | None, limit
 
 
 def _confirm_cost(job, assume_yes: bool) -> None:  # noqa: ANN001 - effbench.models.runner.ModelJob
-    """Print the cost estimate; ask before sending anything, unless --yes or stdin is not a
-    terminal (then go ahead and say so: a script never hangs on the question)."""
+    """Print the cost estimate, then ask before sending anything.
+
+    Unless --yes, or stdin is not a terminal: then go ahead and say so (a script never hangs on
+    the question). Raises EffbenchError when the user says no.
+    """
     estimate = job.estimate()
     click.echo(estimate.describe(job.spec), err=True)
     if not estimate.answers or assume_yes:
@@ -593,9 +668,11 @@ def curves(
     model_facts: Path | None,
     eff_levels: str | None,
 ) -> None:
-    """Efficiency and pass rate against mean cost per problem for every model and strategy, with
-    95% bootstrap intervals over problems, the Pareto front and the cheapest point reaching each
-    efficiency level."""
+    """Plot efficiency and pass rate against mean cost per problem, per model and strategy.
+
+    With 95% bootstrap intervals over problems, the Pareto front and the cheapest point reaching
+    each efficiency level.
+    """
     from effbench.curves import write_curves
 
     levels = _parse_levels(eff_levels)
@@ -647,9 +724,11 @@ def sweep(
     eff_levels: str | None,
     **o: object,
 ) -> None:
-    """Run one model under several strategies and budgets (reusing every cached answer: no request
-    is sent twice), then write the curves of all of them, the Pareto front and the cheapest budget
-    that reaches each efficiency level."""
+    """Run one model under several strategies and budgets, then write their curves.
+
+    Every cached answer is reused: no request is sent twice. The curves of all of them come with
+    the Pareto front and the cheapest budget that reaches each efficiency level.
+    """
     from effbench.engine import EngineSettings
     from effbench.models.runner import plan_from_options
     from effbench.models.sweep import SweepPlan, parse_budgets, run_sweep, sweep_jobs, sweep_seed
@@ -721,8 +800,10 @@ def sweep(
 
 
 def _confirm_sweep(jobs: list, assume_yes: bool) -> bool:
-    """Each run's cost estimate, then one question for all (see :func:`_confirm_cost`); True when
-    some answer is to be asked of the server."""
+    """Print each run's cost estimate, then ask one question for all (see :func:`_confirm_cost`).
+
+    Returns True when some answer is to be asked of the server.
+    """
     estimates = [job.estimate() for job in jobs]
     for job, estimate in zip(jobs, estimates):
         click.echo(f"{job.plan.strategy}: {estimate.describe(job.spec)}", err=True)
@@ -774,8 +855,11 @@ sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 def leaderboard(
     run_dirs: tuple[Path, ...], out_dir: Path, allow_mixed: bool, lb_seed: int, resamples: int, problems_dir: str | None
 ) -> None:
-    """Rank run directories: Markdown, JSON and a self-contained HTML page with bootstrap
-    intervals, paired tests, Bradley-Terry ratings, plots and per-problem drill-down."""
+    """Rank run directories in Markdown, JSON and a self-contained HTML page.
+
+    With bootstrap intervals, paired tests, Bradley-Terry ratings, plots and per-problem
+    drill-down.
+    """
     from effbench.leaderboard import Settings, write_leaderboard
 
     check_writable_dir(out_dir, "--out")

@@ -1,5 +1,6 @@
-"""Cost-vs-efficiency curves from run directories, with the Pareto front across models and
-strategies (DESIGN.md, "Models, budgets, cost curves").
+"""Cost-vs-efficiency curves from run directories, with the Pareto front across models and strategies.
+
+The definitions are DESIGN.md's, "Models, budgets, cost curves".
 
 - Parallel sampling: from N samples per problem, every k <= N is a point: eff@k and pass@k
   (unbiased estimators), at k times the mean sample's cost.
@@ -49,8 +50,11 @@ EFF_LEVELS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
 
 @dataclass
 class Point:
-    """One point of a curve: mean over problems of the cost (in ``cost_unit``), tokens, USD
-    (None without a price), pass rate and efficiency, with 95% intervals over problems."""
+    """One point of a curve, each figure a mean over problems.
+
+    The cost (in the curves' cost unit), tokens, USD (None without a price), pass rate and
+    efficiency, with 95% intervals over problems.
+    """
 
     series: str
     label: str
@@ -114,8 +118,11 @@ def bootstrap_ci(values: list[float]) -> tuple[float, float] | None:
 def _point(
     series: str, label: str, effs: list[float], passes: list[float], costs: dict[str, Any], budget: float
 ) -> Point:
-    """A point from per-problem efficiencies and pass rates and its costs per problem (a dict with
-    the axes of :data:`effbench.models.costs.COST_AXES`, ``selection_cost`` and ``selection_seconds``)."""
+    """A point from per-problem efficiencies and pass rates, and its mean costs per problem.
+
+    ``costs`` holds the axes of :data:`effbench.models.costs.COST_AXES`, ``selection_cost`` and
+    ``selection_seconds``; ``budget``: model answers per problem the point costs (k, a round, B / problems).
+    """
     return Point(
         series,
         label,
@@ -139,8 +146,10 @@ def _point(
 
 
 def _axis_means(by_problem: dict[str, list[SampleCost]]) -> dict[str, Any]:
-    """Per cost axis: the mean over problems of the mean over a problem's samples (None on an
-    axis where some sample's cost is unknown)."""
+    """Per cost axis, the mean over problems of the mean over a problem's samples.
+
+    None on an axis where some sample's cost is unknown.
+    """
     out: dict[str, Any] = {}
     for axis in COST_AXES:
         values = [[c.on(axis) for c in costs] for costs in by_problem.values()]
@@ -156,8 +165,11 @@ def _scaled(costs: dict[str, Any], k: float) -> dict[str, Any]:
 def parallel_points(
     series: str, records: list[SampleRecord], alpha: float, arch: Architecture | None = None
 ) -> list[Point]:
-    """A point per k <= n (n: the fewest samples of any problem): eff@k and pass@k at k times the
-    mean sample's cost (``arch``: the model's architecture, for the FLOPs and bytes axes)."""
+    """A point per k <= n (n: the fewest samples of any problem): eff@k and pass@k at k samples' cost.
+
+    The cost is k times the mean sample's; ``arch``, the model's architecture, gives the FLOPs
+    and bytes axes.
+    """
     by_problem: dict[str, list[SampleRecord]] = defaultdict(list)
     for r in records:
         by_problem[r.problem_id].append(r)
@@ -176,10 +188,12 @@ def parallel_points(
 def select_points(
     series: str, records: list[SampleRecord], alpha: float, arch: Architecture | None = None
 ) -> list[Point]:
-    """Verified selection: a point per k <= n, sel@k and the selected sample's pass rate (the
-    same estimator on 0/1), at k samples' generation cost plus the selection's: its cost on the
-    visible examples (``meta.selection``) is added as instructions to the FLOPs axis (when the
-    meter counts instructions) and as wall seconds to the seconds axis."""
+    """Verified selection: a point per k <= n, sel@k and the selected sample's pass rate.
+
+    The pass rate is the same estimator on 0/1. The cost is k samples' generation cost plus the
+    selection's: its cost on the visible examples (``meta.selection``) is added as instructions
+    to the FLOPs axis (when the meter counts instructions) and as wall seconds to the seconds axis.
+    """
     from effbench.models.selection import sel_at_k, selection_of
 
     by_problem: dict[str, list[SampleRecord]] = defaultdict(list)
@@ -212,9 +226,12 @@ def select_points(
 
 @dataclass
 class RoundFigures:
-    """Per refinement round (from 1): per problem, the chains' best efficiency so far, whether
-    any sample so far passed, cumulative tokens and USD, the cumulative cost on every axis
-    (:class:`effbench.models.costs.SampleCost`); and how many chains have ended."""
+    """One refinement round's figures (rounds from 1).
+
+    Per problem, the chains' best efficiency so far, whether any sample so far passed, cumulative
+    tokens and USD, the cumulative cost on every axis (:class:`effbench.models.costs.SampleCost`);
+    and how many chains have ended.
+    """
 
     round: int
     eff: dict[str, list[float]]
@@ -236,8 +253,11 @@ def _sum_costs(costs: list[SampleCost]) -> SampleCost:
 def refine_rounds(
     rounds: dict[int, list[SampleRecord]], alpha: float, arch: Architecture | None = None
 ) -> list[RoundFigures]:
-    """Best-so-far and cumulative figures per round from the records of each round; ``rounds``
-    is keyed by the stored round index (from 0, ``meta.round``), the figures are numbered from 1."""
+    """Best-so-far and cumulative figures per round, from the records of each round.
+
+    ``rounds`` is keyed by the stored round index (from 0, ``meta.round``); the figures are
+    numbered from 1.
+    """
     chains: dict[tuple[str, int], dict[int, SampleRecord]] = defaultdict(dict)
     for r, recs in rounds.items():
         for rec in recs:
@@ -293,9 +313,12 @@ def _split_rounds(records: list[SampleRecord]) -> tuple[dict[str, list[SampleRec
 
 
 def refinement_table(records: list[SampleRecord], alpha: float) -> list[dict[str, Any]]:
-    """Per refined model and round (from 1): the best-so-far efficiency (eff, mean over problems
-    of the mean over chains) and pass rate, the cumulative tokens and USD per chain (mean over
-    problems), the chains still going and those that ended (``problem#chain``)."""
+    """The refinement table: a row per refined model and round (from 1).
+
+    Each row: the best-so-far efficiency (eff, mean over problems of the mean over chains) and
+    pass rate, the cumulative tokens and USD per chain (mean over problems), the chains still
+    going and those that ended (``problem#chain``).
+    """
     _, refine = _split_rounds(records)
     table = []
     for name in sorted(refine):
@@ -391,9 +414,11 @@ def _model_name(label: str, records: list[SampleRecord]) -> str:
 
 
 def _groups(path: Path, records: list[SampleRecord]) -> list[tuple[str, str, list[SampleRecord], Any]]:
-    """(label, strategy, records, extra) of each series of a run directory's records: parallel
-    (and select when measured on the visible examples), refine (extra: the rounds), or one per
-    allocation policy (extra: its ``allocation.json``)."""
+    """(label, strategy, records, extra) of each series of a run directory's records.
+
+    Parallel (and select when measured on the visible examples), refine (extra: the rounds), or
+    one per allocation policy (extra: its ``allocation.json``).
+    """
     plain, refine = _split_rounds(records)
     allocation = path / "allocation.json"
     groups: list[tuple[str, str, list[SampleRecord], Any]] = []
@@ -415,8 +440,11 @@ def _groups(path: Path, records: list[SampleRecord]) -> list[tuple[str, str, lis
 
 
 def _series_of_run(path: Path, ctx: _Context) -> list[Point]:
-    """The points of one run directory; notes each series' problems, the unpriced models and
-    those without architecture facts in ``ctx``."""
+    """The points of one run directory.
+
+    Notes each series' problems, the unpriced models and those without architecture facts in
+    ``ctx``.
+    """
     rd = RunDir(path)
     if not rd.exists:
         raise EffbenchError(f"{path}: not a run directory (no config.json)")
@@ -450,8 +478,11 @@ _UNIT_NAMES = {"usd": "USD", "tokens": "tokens", "seconds": "seconds", "flops": 
 
 
 def _cost_unit(points: list[Point], ctx: _Context, cost: str = "auto") -> tuple[str, str]:
-    """(unit, why). ``auto``: USD when every series has a price and some price is not 0, else
-    tokens. Raises EffbenchError for an axis some series cannot be put on."""
+    """The cost axis of the curves, and why: (unit, reason).
+
+    ``auto``: USD when every series has a price and some price is not 0, else tokens. Raises
+    EffbenchError for an axis some series cannot be put on.
+    """
     if cost == "auto":
         if ctx.unpriced:
             return "tokens", f"no price for {', '.join(sorted(ctx.unpriced))} (--prices FILE)"
@@ -525,9 +556,11 @@ def collect(
 
 
 def cheapest_table(curves: Curves, levels: list[float]) -> list[dict[str, Any]]:
-    """For each efficiency level, the cheapest point (any series) whose mean eff reaches it, and
-    per series its cheapest point that does: ``[{level, cheapest: {series, label, budget, cost,
-    eff} | None, by_series: {series: {label, budget, cost, eff} | None}}]``."""
+    """For each efficiency level, the cheapest point (any series) whose mean eff reaches it.
+
+    And per series, its cheapest point that does. The shape: ``[{level, cheapest: {series,
+    label, budget, cost, eff} | None, by_series: {series: {label, budget, cost, eff} | None}}]``.
+    """
     names = list(dict.fromkeys(p.series for p in curves.points))
     rows = []
     for level in levels:
@@ -550,8 +583,11 @@ def cheapest_table(curves: Curves, levels: list[float]) -> list[dict[str, Any]]:
 
 
 def render_cheapest(rows: list[dict[str, Any]], unit: str) -> str:
-    """The cheapest-budget table as Markdown: a row per efficiency level, the overall cheapest
-    point and each series' cheapest budget (``-``: that series never reaches the level)."""
+    """The cheapest-budget table as Markdown.
+
+    A row per efficiency level: the overall cheapest point and each series' cheapest budget
+    (``-``: that series never reaches the level).
+    """
     if not rows:
         return ""
     names = list(rows[0]["by_series"])
@@ -605,8 +641,10 @@ _OFFSETS = [(5, 5), (5, -12), (-30, 5), (-30, -12), (8, 14), (8, -22), (-40, 14)
 
 
 def _place_labels(fig: Any, axes: list[Any], labels: list[list[tuple[str, float, float]]]) -> None:
-    """Annotate points where the label overlaps no other text and stays inside its axes; a label
-    with no free place is left out (its point is still drawn, and listed in curves.json)."""
+    """Annotate points where the label overlaps no other text and stays inside its axes.
+
+    A label with no free place is left out (its point is still drawn, and listed in curves.json).
+    """
     from matplotlib.text import Text
 
     fig.canvas.draw()
@@ -627,9 +665,11 @@ def _place_labels(fig: Any, axes: list[Any], labels: list[list[tuple[str, float,
 
 
 def build_figure(curves: Curves) -> Any:
-    """The figure: efficiency (left) and pass rate (right) against mean cost per problem, with
-    95% intervals over problems, the Pareto front (on efficiency), non-overlapping labels, the
-    cost unit and why, and a legend below the panels."""
+    """The figure: efficiency (left) and pass rate (right) against mean cost per problem.
+
+    With 95% intervals over problems, the Pareto front (on efficiency), non-overlapping labels,
+    the cost unit and why, and a legend below the panels.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -691,9 +731,18 @@ def write_curves(
     model_facts: Path | None = None,
     levels: list[float] | None = None,
 ) -> dict[str, Path]:
-    """Write curves.json, curves.png, curves.svg and cheapest.md into ``out_dir``; returns their
-    paths. ``levels``: the efficiency levels of the cheapest-budget table (default
-    :data:`EFF_LEVELS`); the other arguments are :func:`collect`'s."""
+    """Write curves.json, curves.png, curves.svg and cheapest.md into ``out_dir``.
+
+    ``levels``: the efficiency levels of the cheapest-budget table (default :data:`EFF_LEVELS`);
+    the other arguments are :func:`collect`'s.
+
+    Returns:
+        File kind -> the path written.
+
+    Raises:
+        EffbenchError: as :func:`collect` does (unreadable runs, mixed problem sets, an axis some
+            series cannot be put on).
+    """
     curves = collect(run_dirs, allow_mixed, cost, model_facts)
     table = cheapest_table(curves, list(levels or EFF_LEVELS))
     out_dir.mkdir(parents=True, exist_ok=True)

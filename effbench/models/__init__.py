@@ -1,2 +1,5 @@
-"""Querying models through the OpenAI API: adapter, response cache, code extraction, prices,
-sampling strategies. Nothing here is imported by ``import effbench``."""
+"""Querying models through the OpenAI API.
+
+The adapter, the response cache, code extraction, prices, cost axes, sampling strategies,
+allocation and sweeps. Nothing here is imported by ``import effbench``.
+"""

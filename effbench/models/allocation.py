@@ -1,7 +1,6 @@
-"""Compute-optimal allocation of a total sampling budget over a problem set (``--allocation``,
-issue 15 item 2).
+"""Compute-optimal allocation of a total sampling budget over a problem set (``--allocation``).
 
-With a total budget of ``B`` samples for ``P`` problems:
+Issue 15 item 2. With a total budget of ``B`` samples for ``P`` problems:
 
 - ``uniform`` gives every problem ``B // P`` samples (the first ``B mod P`` problems, in the set's
   order, one more).
@@ -65,8 +64,12 @@ RULE = (
 
 @dataclass(frozen=True)
 class AllocationPlan:
-    """Which policies, which total budgets (samples over the problem set) and how many samples
-    per problem the adaptive policy's first round spends."""
+    """What an allocation run compares.
+
+    ``policies``: uniform and/or adaptive; ``budgets``: total budgets over the problem set, in
+    ``unit`` (samples or tokens); ``first_round``: samples per problem the first round spends
+    (the adaptive policy's, and every policy's with a budget in tokens).
+    """
 
     policies: tuple[str, ...]
     budgets: tuple[int, ...]
@@ -102,8 +105,11 @@ def uniform_allocation(problem_ids: Sequence[str], budget: int) -> dict[str, int
 
 
 def expected_best(p: float, values: Sequence[float], n: int) -> float:
-    """``E_n``: the expected best of ``n`` independent draws that pass with probability ``p`` and
-    then take one of ``values`` uniformly (a failure scores 0); the module docstring's formula."""
+    """``E_n``, the expected best efficiency of ``n`` independent draws (the module docstring's formula).
+
+    Each draw passes with probability ``p`` and then takes one of ``values`` uniformly; a failure
+    scores 0. Returns 0.0 for ``n`` <= 0 or no values.
+    """
     if n <= 0 or not values:
         return 0.0
     distinct = sorted(set(values))
@@ -119,8 +125,11 @@ def expected_best(p: float, values: Sequence[float], n: int) -> float:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A problem's difficulty after the first round: pass probability and the efficiencies a
-    passing sample is modelled to take."""
+    """A problem's difficulty after the first round.
+
+    ``samples`` and ``passes`` of its first round, ``p`` the modelled pass probability (Laplace's
+    rule), and ``values``: the efficiencies a passing sample is modelled to take.
+    """
 
     samples: int
     passes: int
@@ -146,9 +155,19 @@ def estimate(first: dict[str, list[tuple[float, bool]]]) -> dict[str, Estimate]:
 def adaptive_allocation(
     problem_ids: Sequence[str], first: dict[str, list[tuple[float, bool]]], budget: int, first_round: int
 ) -> dict[str, int]:
-    """Samples per problem, summing to ``budget``: ``first_round`` each, then greedy by the
-    expected gain (module docstring). ``first`` holds each problem's first-round (efficiency,
-    passed); raises EffbenchError when the budget does not cover the first round."""
+    """Samples per problem, summing to ``budget``: ``first_round`` each, then greedy by the expected gain.
+
+    The rule is the module docstring's; ties go to the problem first in ``problem_ids``.
+
+    Args:
+        problem_ids: the problems, in the set's order.
+        first: per problem, its first-round samples as (efficiency, passed).
+        budget: total samples over the problem set.
+        first_round: samples per problem already spent by the first round.
+
+    Raises:
+        EffbenchError: when the budget does not cover the first round.
+    """
     rest = budget - first_round * len(problem_ids)
     if rest < 0:
         raise EffbenchError(f"--budget {budget}: below the first round's {first_round * len(problem_ids)} samples")
@@ -168,13 +187,15 @@ def token_allocation(
     budget: int,
     first_round: int,
 ) -> dict[str, int]:
-    """Samples per problem for a budget of ``budget`` tokens, after a first round of
-    ``first_round`` samples each whose mean tokens per sample (``tokens_per_sample``) stand for
-    every later sample of the problem. ``uniform``: an equal share of tokens per problem,
-    ``floor(share / tokens per sample)`` samples (at least the first round); ``adaptive``: each
-    further sample to the problem with the largest expected gain per token among those whose
-    next sample still fits in the budget. The estimated spend never exceeds the budget beyond
-    the first round; the realized spend is what the samples cost."""
+    """Samples per problem for a budget of ``budget`` tokens (prompt + completion over the set).
+
+    After a first round of ``first_round`` samples each, whose mean tokens per sample
+    (``tokens_per_sample``) stand for every later sample of the problem. ``uniform``: an equal
+    share of tokens per problem, ``floor(share / tokens per sample)`` samples (at least the first
+    round); ``adaptive``: each further sample to the problem with the largest expected gain per
+    token among those whose next sample still fits in the budget. The estimated spend never
+    exceeds the budget beyond the first round; the realized spend is what the samples cost.
+    """
     cost = {pid: max(1.0, float(tokens_per_sample.get(pid) or 0.0)) for pid in problem_ids}
     n = {pid: first_round for pid in problem_ids}
     if policy == "uniform":
@@ -192,9 +213,15 @@ def token_allocation(
 
 
 def read_allocation(path: Path) -> dict[str, Any]:
-    """An ``allocation.json`` (written by the allocation run): ``{first_round, rule, problems,
-    policies: {policy: {budget: {problem: samples}}}, estimates}``. Raises EffbenchError when it
-    cannot be read."""
+    """Read an ``allocation.json`` (written by the allocation run).
+
+    Its shape: ``{first_round, rule, budgets, unit, tokens_per_sample, problems, policies:
+    {policy: {budget: {problem: samples}}}, estimates}`` (files written before budgets in tokens
+    have no ``unit``: samples).
+
+    Raises:
+        EffbenchError: when it cannot be read or lacks ``policies``.
+    """
     try:
         doc = json.loads(path.read_text())
         assert isinstance(doc["policies"], dict)
@@ -206,9 +233,13 @@ def read_allocation(path: Path) -> dict[str, Any]:
 def allocation_points(
     series: str, records: list[Any], doc: dict[str, Any], policy: str, alpha: float, arch: Any = None
 ) -> list[Any]:
-    """A curve point (:class:`effbench.curves.Point`) per total budget of ``policy``: per problem
-    the best of its first ``n_i`` samples (efficiency, and whether any passed) at their summed
-    cost, averaged over problems; labelled ``B=<budget>``, ``budget`` = B / problems."""
+    """One curve point (:class:`effbench.curves.Point`) per total budget of ``policy``.
+
+    Per problem, the best of its first ``n_i`` samples (efficiency, and whether any passed) at
+    their summed cost, averaged over problems; labelled ``B=<budget>`` (``B=<budget> tok`` for a
+    budget in tokens), with ``budget`` the mean samples per problem (B / problems for a budget in
+    samples).
+    """
     from collections import defaultdict
 
     from effbench.curves import _axis_means, _point
@@ -254,9 +285,10 @@ def run_allocation(
     run: Any,
     price: Any,
 ) -> dict[str, Any]:
-    """Ask and evaluate the samples every policy and budget of ``alloc`` needs, in ``run`` (an
-    :class:`effbench.run.EvaluationRun`), and write its ``allocation.json``; returns that document.
+    """Ask and evaluate the samples every policy and budget of ``alloc`` needs, and write ``allocation.json``.
 
+    The samples go into ``run`` (an :class:`effbench.run.EvaluationRun`); the document written is
+    also returned.
     The adaptive first round (``alloc.first_round`` samples per problem) is asked and scored
     first; the allocations follow from its records; then each problem's missing samples are asked
     at once. A problem's samples are the same prompt's sample indices 0, 1, ... whatever the

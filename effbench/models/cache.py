@@ -1,8 +1,10 @@
-"""On-disk response cache (SQLite): one row per (model identity, prompt, parameters, sample index,
-round). The key never contains the server's address: the same model restarted on another port (or
+"""On-disk response cache (SQLite), one row per (model identity, prompt, parameters, sample index, round).
+
+The key never contains the server's address: the same model restarted on another port (or
 served by another host) answers from the same cache. Each answer is committed as soon as it
 arrives, so a crash loses nothing already answered, and a rerun or a resumed run never asks the
-same question twice."""
+same question twice.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ class ResponseCache:
     """A thread-safe SQLite table of :class:`CachedAnswer` by :func:`answer_key`."""
 
     def __init__(self, path: Path) -> None:
+        """Open (or create) the cache database at ``path``, in WAL mode; its folder is created too."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()

@@ -1,5 +1,6 @@
-"""The OpenAI-compatible adapter: any server that speaks the OpenAI API (hosted APIs, vLLM, SGLang,
-llama.cpp, Ollama) without code changes.
+"""The OpenAI-compatible adapter, for any server that speaks the OpenAI API without code changes.
+
+Hosted APIs, vLLM, SGLang, llama.cpp and Ollama are all reached the same way.
 
 - Requests are streamed. An attempt is abandoned when the server sends no byte for
   ``ModelSpec.timeout`` seconds (a time-out on silence, not on total length: a long answer that
@@ -20,9 +21,9 @@ llama.cpp, Ollama) without code changes.
 - Usage comes from the stream's final chunk (``stream_options.include_usage``); a server that
   streams none (llama-cpp-python) has its completion tokens counted as content chunks (one token
   each on llama.cpp), said once on stderr; ``stream=False`` (``--no-stream``) asks for whole
-  responses instead, with the server's exact usage and a time-out on the whole answer. A server
-  that streams none
-  and its prompt tokens estimated, marked ``usage_from_server: false``.
+  responses instead, with the server's exact usage and a time-out on the whole answer. Without
+  the server's usage, prompt tokens are estimated and the answer is marked
+  ``usage_from_server: false``.
 - Servers that return fewer choices than ``n`` (llama.cpp serves one) are asked again for the
   missing samples; every answer is cached with its share of the response's token usage, so
   nothing is counted twice.
@@ -88,8 +89,11 @@ class ModelSpec:
     stream: bool = True
 
     def identity(self) -> dict[str, Any]:
-        """What defines an answer (the cache key): the model's name and the generation settings;
-        not the server's address, the key, the time-outs or the concurrency."""
+        """What defines an answer (the cache key): the model's name and the generation settings.
+
+        Not the server's address, the key, the time-outs or the concurrency: the same model
+        served elsewhere answers from the same cache.
+        """
         return {
             "model": self.name,
             "mode": self.mode,
@@ -125,8 +129,11 @@ class Query:
 
 @dataclass
 class Refused:
-    """No answer for a sample: the server refused its prompt for a reason retrying cannot fix
-    (today: the prompt exceeds the context). ``attempts`` as in :class:`CachedAnswer`."""
+    """No answer for a sample: the server refused its prompt for a reason retrying cannot fix.
+
+    Today the only reason is a prompt that exceeds the context. ``attempts`` as in
+    :class:`CachedAnswer`.
+    """
 
     reason: str
     attempts: list[dict[str, Any]] = field(default_factory=list)
@@ -134,8 +141,12 @@ class Refused:
 
 @dataclass
 class ClientStats:
-    """Counters over a client's life: HTTP attempts, retries, abandoned attempts, cache hits,
-    new answers, and completion tokens streamed (tokens) over ``busy_seconds`` of requests."""
+    """Counters over a client's life.
+
+    ``requests``: HTTP attempts; ``retries``; ``abandoned``: attempts abandoned; ``cached``: cache
+    hits; ``answered``: new answers; ``refused``: samples refused (context overflow);
+    ``completion_tokens``: tokens streamed so far (one per content chunk while streaming).
+    """
 
     requests: int = 0
     retries: int = 0
@@ -159,8 +170,12 @@ _CONTEXT_WORDS = re.compile(r"context|too many tokens|too long|exceed", re.I)
 
 @dataclass
 class ServerFacts:
-    """What a server says about itself: requests it serves at once (slots), its context length
-    in tokens, what kind of server it is, and where each fact came from."""
+    """What a server says about itself (:func:`probe_server`).
+
+    ``slots``: requests it serves at once; ``context_length``: in tokens; ``kind``: llama.cpp,
+    vllm or sglang; ``source``: where ``slots`` came from; ``reachable``: False when no connection
+    could be made at all; ``notes``: free-form remarks (unused by the probe today).
+    """
 
     slots: int | None = None
     context_length: int | None = None
@@ -214,36 +229,68 @@ def probe_server(base_url: str, api_key: str | None = None, timeout: float = 5.0
             return None
 
     props = get(root + "/props")
-    if isinstance(props, dict):
-        slots = props.get("total_slots")
-        if isinstance(slots, int) and slots > 0:
-            facts.slots, facts.source, facts.kind = slots, "/props total_slots", "llama.cpp"
-        n_ctx = (props.get("default_generation_settings") or {}).get("n_ctx")
-        if isinstance(n_ctx, int) and n_ctx > 0:
-            facts.context_length = n_ctx
+    _read_props(props, facts)
     if facts.slots is None:
-        slots_info = get(root + "/slots")
-        if isinstance(slots_info, list) and slots_info:
-            facts.slots, facts.source, facts.kind = len(slots_info), "/slots", "llama.cpp"
-            n_ctx = slots_info[0].get("n_ctx") if isinstance(slots_info[0], dict) else None
-            if facts.context_length is None and isinstance(n_ctx, int) and n_ctx > 0:
-                facts.context_length = n_ctx
+        _read_slots(get(root + "/slots"), facts)
     models = get(url + "/models")
-    if isinstance(models, dict) and isinstance(models.get("data"), list) and models["data"]:
-        first = models["data"][0] if isinstance(models["data"][0], dict) else {}
-        owner = str(first.get("owned_by") or "")
-        if owner in ("vllm", "sglang") and facts.kind is None:
-            facts.kind = owner
-        ctx = first.get("max_model_len") or (first.get("meta") or {}).get("n_ctx_train")
-        if facts.context_length is None and isinstance(ctx, int) and ctx > 0:
-            facts.context_length = ctx
+    _read_models(models, facts)
     facts.reachable = refused < 3 or props is not None or models is not None
     return facts
 
 
+def _positive_int(value: Any) -> int | None:
+    """``value`` if it is a positive int (a count of slots or tokens a server reported), else None."""
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _read_props(props: Any, facts: ServerFacts) -> None:
+    """Take slots and context length (tokens) from llama.cpp's ``GET /props`` body into ``facts``."""
+    if not isinstance(props, dict):
+        return
+    slots = _positive_int(props.get("total_slots"))
+    if slots is not None:
+        facts.slots, facts.source, facts.kind = slots, "/props total_slots", "llama.cpp"
+    n_ctx = _positive_int((props.get("default_generation_settings") or {}).get("n_ctx"))
+    if n_ctx is not None:
+        facts.context_length = n_ctx
+
+
+def _read_slots(slots_info: Any, facts: ServerFacts) -> None:
+    """Take slots (one per list item) and, if still unknown, context length from llama.cpp's ``GET /slots``."""
+    if not (isinstance(slots_info, list) and slots_info):
+        return
+    facts.slots, facts.source, facts.kind = len(slots_info), "/slots", "llama.cpp"
+    n_ctx = _positive_int(slots_info[0].get("n_ctx") if isinstance(slots_info[0], dict) else None)
+    if facts.context_length is None and n_ctx is not None:
+        facts.context_length = n_ctx
+
+
+def _read_models(models: Any, facts: ServerFacts) -> None:
+    """Take the server's kind and, if still unknown, context length from ``GET /v1/models``.
+
+    The kind comes from ``owned_by`` (vllm, sglang), the context (tokens) from ``max_model_len``
+    or llama.cpp's ``meta.n_ctx_train``.
+    """
+    if not (isinstance(models, dict) and isinstance(models.get("data"), list) and models["data"]):
+        return
+    first = models["data"][0] if isinstance(models["data"][0], dict) else {}
+    owner = str(first.get("owned_by") or "")
+    if owner in ("vllm", "sglang") and facts.kind is None:
+        facts.kind = owner
+    ctx = _positive_int(first.get("max_model_len") or (first.get("meta") or {}).get("n_ctx_train"))
+    if facts.context_length is None and ctx is not None:
+        facts.context_length = ctx
+
+
 def choose_concurrency(spec: ModelSpec, facts: ServerFacts | None) -> tuple[int, str]:
-    """(requests in flight, why): the user's number, else what the server says, else a default
-    by kind of server (see the module docstring)."""
+    """Choose how many requests to keep in flight, and say why.
+
+    The user's number, else what the server says, else a default by kind of server (see the
+    module docstring).
+
+    Returns:
+        (requests in flight, the reason as a phrase for the log).
+    """
     if spec.concurrency is not None:
         return spec.concurrency, "--concurrency"
     if facts is not None and facts.slots:
@@ -299,6 +346,63 @@ class _Abandoned(Exception):
         self.wait = wait
 
 
+@dataclass
+class _Streamed:
+    """What one attempt's stream delivered so far, per choice index."""
+
+    start: float  # time.monotonic() when the request was sent
+    first_byte: float | None = None  # seconds from ``start`` to the first chunk
+    pieces: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    chunks: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # content chunks
+    finishes: dict[int, str | None] = field(default_factory=dict)
+    usage: Any = None  # the final chunk's usage, when the server streams one
+    response_id: str = ""
+
+    def feed(self, chunk: Any, mode: str, stats: ClientStats) -> None:
+        """Take one chunk; each content piece counts one completion token in ``stats`` as it arrives."""
+        if self.first_byte is None:
+            self.first_byte = time.monotonic() - self.start
+        self.response_id = self.response_id or str(getattr(chunk, "id", "") or "")
+        for c in getattr(chunk, "choices", None) or []:
+            piece = (c.delta.content if c.delta else None) if mode == "chat" else c.text
+            if piece:
+                self.pieces[c.index].append(piece)
+                self.chunks[c.index] += 1
+                stats.completion_tokens += 1
+            if c.finish_reason:
+                self.finishes[c.index] = c.finish_reason
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = chunk.usage
+
+    def streamed(self) -> float:
+        """Content chunks streamed over every choice (completion tokens, one per chunk on llama.cpp)."""
+        return float(sum(self.chunks.values()))
+
+
+class _AttemptHistory:
+    """A query's abandoned attempts, and the server's prompt token count for it once known."""
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.abandoned: list[tuple[list[int], dict[str, Any]]] = []  # (samples it was for, attempt)
+        self.known_prompt: float | None = None  # the server's prompt tokens for this prompt
+
+    def prompt_tokens(self) -> float:
+        """The prompt's tokens: the server's count when known, else 4 characters per token."""
+        if self.known_prompt is not None:
+            return self.known_prompt
+        return self.query.text_length() / CHARS_PER_TOKEN
+
+    def attempts_of(self, index: int) -> list[dict[str, Any]]:
+        """The abandoned attempts made for sample ``index``, with their share of the prompt tokens sent."""
+        sent = self.prompt_tokens()
+        return [
+            {**e, "prompt_tokens": sent / e["share"], "usage_from_server": self.known_prompt is not None}
+            for indices, e in self.abandoned
+            if index in indices
+        ]
+
+
 async def _as_chunks(response: Any, mode: str) -> Any:
     """A whole (non-streamed) response as one chunk of the stream's shape, usage included."""
     from types import SimpleNamespace
@@ -336,6 +440,7 @@ class ModelClient:
         log: Callable[[str], None] = lambda s: None,
         progress: bool = True,
     ) -> None:
+        """A client for ``spec``; ``progress`` shows a progress bar on stderr. Nothing is sent here."""
         self.spec = spec
         self.cache = cache
         self.log = log
@@ -348,8 +453,11 @@ class ModelClient:
 
     # ---- the server ------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Probe the server once (before the first request): concurrency and context length.
-        Raises ModelError when the server accepts no connection."""
+        """Probe the server once, before the first request: concurrency and context length.
+
+        Raises:
+            ModelError: when the server accepts no connection.
+        """
         if self.concurrency is not None:
             return
         key = os.environ.get(self.spec.api_key_env)
@@ -396,90 +504,101 @@ class ModelClient:
 
     async def _attempt(self, client: Any, query: Query, n: int, first_index: int) -> _Reply:
         """One HTTP attempt; raises _Abandoned (retryable), ContextOverflow or ModelError."""
+        got = _Streamed(start=time.monotonic())
+        self.stats.requests += 1
+        try:
+            async for chunk in await self._open(client, query, n, first_index):
+                got.feed(chunk, self.spec.mode, self.stats)
+        except Exception as exc:
+            failure = self._failure(exc, got)
+            if failure is None:
+                raise
+            raise failure from None
+        return self._reply(got, time.monotonic() - got.start)
+
+    async def _open(self, client: Any, query: Query, n: int, first_index: int) -> Any:
+        """Send the request for ``n`` choices; return its stream of chunks (a whole response as one chunk)."""
+        s = self.spec
+        if s.mode == "chat":
+            stream = await client.chat.completions.create(messages=query.messages, **self._params(n, first_index))
+        else:
+            stream = await client.completions.create(prompt=query.prompt, **self._params(n, first_index))
+        return stream if s.stream else _as_chunks(stream, s.mode)
+
+    def _failure(self, exc: Exception, got: _Streamed) -> Exception | None:
+        """What a failed attempt raises: ModelError, ContextOverflow or _Abandoned (retryable).
+
+        None for an exception that is not about the server's answer (it propagates as it is).
+        ``got``: what the attempt streamed before it broke (completion tokens, first byte).
+        """
         import httpx
         import openai
 
-        s = self.spec
-        start = time.monotonic()
-        first_byte: float | None = None
-        pieces: dict[int, list[str]] = defaultdict(list)
-        chunks: dict[int, int] = defaultdict(int)
-        finishes: dict[int, str | None] = {}
-        usage: Any = None
-        response_id = ""
-        self.stats.requests += 1
-        try:
-            if s.mode == "chat":
-                stream = await client.chat.completions.create(messages=query.messages, **self._params(n, first_index))
-            else:
-                stream = await client.completions.create(prompt=query.prompt, **self._params(n, first_index))
-            if not s.stream:
-                stream = _as_chunks(stream, s.mode)
-            async for chunk in stream:
-                if first_byte is None:
-                    first_byte = time.monotonic() - start
-                response_id = response_id or str(getattr(chunk, "id", "") or "")
-                for c in getattr(chunk, "choices", None) or []:
-                    piece = (c.delta.content if c.delta else None) if s.mode == "chat" else c.text
-                    if piece:
-                        pieces[c.index].append(piece)
-                        chunks[c.index] += 1
-                        self.stats.completion_tokens += 1
-                    if c.finish_reason:
-                        finishes[c.index] = c.finish_reason
-                if getattr(chunk, "usage", None) is not None:
-                    usage = chunk.usage
-        except openai.AuthenticationError as exc:
-            raise ModelError(
-                f"model {s.name!r} at {s.base_url}: 401 unauthorized; set ${s.api_key_env} ({exc.message})"
-            ) from None
-        except openai.PermissionDeniedError as exc:
-            raise ModelError(f"model {s.name!r} at {s.base_url}: 403 forbidden ({exc.message})") from None
-        except openai.NotFoundError as exc:
-            raise ModelError(
-                f"model {s.name!r} at {s.base_url}: 404 not found; check --model and --base-url ({exc.message})"
-            ) from None
-        except openai.BadRequestError as exc:
-            if "stream_options" in str(exc.message) and self._stream_usage:
-                self._stream_usage = False  # an older server: count the stream ourselves
-                raise _Abandoned("the server refuses stream_options", 0, first_byte, 0.0) from None
-            if _CONTEXT_WORDS.search(str(exc.message)):
-                raise ContextOverflow(str(exc.message)) from None
-            raise ModelError(f"model {s.name!r} at {s.base_url}: 400 bad request ({exc.message})") from None
-        except openai.APIStatusError as exc:
-            status = exc.status_code
-            if status < 500 and status not in (408, 429):
-                raise ModelError(f"model {s.name!r} at {s.base_url}: HTTP {status} ({exc.message})") from None
-            raise _Abandoned(f"HTTP {status}", sum(chunks.values()), first_byte, _retry_after(exc)) from None
-        except (openai.APITimeoutError, httpx.TimeoutException):
-            raise _Abandoned(f"time-out: no byte for {s.timeout:g} s", sum(chunks.values()), first_byte, None) from None
-        except (openai.APIConnectionError, httpx.TransportError) as exc:
+        streamed, first_byte = got.streamed(), got.first_byte
+        if isinstance(exc, openai.APIStatusError):
+            return self._status_failure(exc, streamed, first_byte)
+        if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+            return _Abandoned(f"time-out: no byte for {self.spec.timeout:g} s", streamed, first_byte, None)
+        if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
             refused = isinstance(exc, httpx.ConnectError) or isinstance(exc.__cause__, httpx.ConnectError)
             reason = "connection refused" if refused else "connection dropped"
-            raise _Abandoned(reason, sum(chunks.values()), first_byte, None) from None
-        except openai.APIError as exc:  # e.g. an error event in the middle of the stream
-            raise _Abandoned(f"server error ({exc.message})"[:200], sum(chunks.values()), first_byte, None) from None
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise _Abandoned(
-                f"malformed response ({type(exc).__name__})", sum(chunks.values()), first_byte, None
-            ) from None
-        seconds = time.monotonic() - start
-        if not pieces and not finishes:
-            raise _Abandoned("malformed response (no choices)", 0, first_byte, None)
-        indices = sorted(set(pieces) | set(finishes))
-        if any(i not in finishes for i in indices):  # the stream ended before the answer did
-            raise _Abandoned("connection dropped mid-answer", sum(chunks.values()), first_byte, None)
-        texts = ["".join(pieces.get(i, [])) for i in indices]
+            return _Abandoned(reason, streamed, first_byte, None)
+        if isinstance(exc, openai.APIError):  # e.g. an error event in the middle of the stream
+            return _Abandoned(f"server error ({exc.message})"[:200], streamed, first_byte, None)
+        if isinstance(exc, (ValueError, TypeError, AttributeError, KeyError)):
+            return _Abandoned(f"malformed response ({type(exc).__name__})", streamed, first_byte, None)
+        return None
+
+    def _status_failure(self, exc: Any, streamed: float, first_byte: float | None) -> Exception:
+        """What an HTTP error status raises (``exc``: an openai.APIStatusError).
+
+        401, 403, 404 and other 4xx but 408 and 429 are a ModelError; a 400 saying the prompt
+        exceeds the context a ContextOverflow; a 400 refusing ``stream_options`` turns them off
+        and is retried at once; 408, 429 (with its Retry-After, seconds) and 5xx are retried.
+        ``streamed``: completion tokens streamed before the error.
+        """
+        import openai
+
+        s = self.spec
+        where = f"model {s.name!r} at {s.base_url}"
+        if isinstance(exc, openai.AuthenticationError):
+            return ModelError(f"{where}: 401 unauthorized; set ${s.api_key_env} ({exc.message})")
+        if isinstance(exc, openai.PermissionDeniedError):
+            return ModelError(f"{where}: 403 forbidden ({exc.message})")
+        if isinstance(exc, openai.NotFoundError):
+            return ModelError(f"{where}: 404 not found; check --model and --base-url ({exc.message})")
+        if isinstance(exc, openai.BadRequestError):
+            if "stream_options" in str(exc.message) and self._stream_usage:
+                self._stream_usage = False  # an older server: count the stream ourselves
+                return _Abandoned("the server refuses stream_options", 0, first_byte, 0.0)
+            if _CONTEXT_WORDS.search(str(exc.message)):
+                return ContextOverflow(str(exc.message))
+            return ModelError(f"{where}: 400 bad request ({exc.message})")
+        status = exc.status_code
+        if status < 500 and status not in (408, 429):
+            return ModelError(f"{where}: HTTP {status} ({exc.message})")
+        return _Abandoned(f"HTTP {status}", streamed, first_byte, _retry_after(exc))
+
+    def _reply(self, got: _Streamed, seconds: float) -> _Reply:
+        """The answer of a finished stream (``seconds`` since it was sent).
+
+        Raises _Abandoned when the stream held no choice or ended before some choice's finish.
+        Without the server's usage, completion tokens are the content chunks streamed (said once).
+        """
+        s = self.spec
+        if not got.pieces and not got.finishes:
+            raise _Abandoned("malformed response (no choices)", 0, got.first_byte, None)
+        indices = sorted(set(got.pieces) | set(got.finishes))
+        if any(i not in got.finishes for i in indices):  # the stream ended before the answer did
+            raise _Abandoned("connection dropped mid-answer", got.streamed(), got.first_byte, None)
+        texts = ["".join(got.pieces.get(i, [])) for i in indices]
+        finishes = [got.finishes.get(i) for i in indices]
+        usage = got.usage
         if usage is not None and getattr(usage, "completion_tokens", None) is not None:
+            prompt_tokens = float(getattr(usage, "prompt_tokens", 0) or 0)
+            completion_tokens = float(usage.completion_tokens or 0)
             return _Reply(
-                texts,
-                [finishes.get(i) for i in indices],
-                float(getattr(usage, "prompt_tokens", 0) or 0),
-                float(usage.completion_tokens or 0),
-                True,
-                response_id,
-                first_byte,
-                seconds,
+                texts, finishes, prompt_tokens, completion_tokens, True, got.response_id, got.first_byte, seconds
             )
         if not self._said_no_usage:
             self._said_no_usage = True
@@ -487,41 +606,22 @@ class ModelClient:
                 f"{s.name}: the server streams no token usage: completion tokens are counted as streamed chunks "
                 "and prompt tokens estimated (usage_from_server: false); --no-stream for its exact count"
             )
-        return _Reply(
-            texts,
-            [finishes.get(i) for i in indices],
-            None,
-            float(sum(chunks.values())),
-            False,
-            response_id,
-            first_byte,
-            seconds,
-        )
+        return _Reply(texts, finishes, None, got.streamed(), False, got.response_id, got.first_byte, seconds)
 
     async def _fill(
         self, client: Any, query: Query, sem: asyncio.Semaphore, bar: Any
     ) -> dict[int, CachedAnswer | Refused]:
+        """Answers for every sample of ``query``: from the cache, else asked of the server.
+
+        Failed attempts are retried with backoff (at most ``max_retries`` times); a prompt the
+        server refuses (context overflow) gives a :class:`Refused` for each missing sample. Each
+        answer is committed to the cache as it arrives. Raises ModelError when retries run out.
+        """
         s = self.spec
         identity = query.identity(s)
-        out: dict[int, CachedAnswer | Refused] = {}
-        for i in query.indices:
-            hit = self.cache.get(answer_key(identity, i))
-            if hit is not None:
-                out[i] = hit
-                self.stats.cached += 1
+        out = self._cached(identity, query.indices)
         missing = [i for i in query.indices if i not in out]
-        abandoned: list[tuple[list[int], dict[str, Any]]] = []  # (samples it was for, attempt)
-        known_prompt: float | None = None  # the server's prompt tokens for this prompt
-
-        def attempts_of(index: int, prompt_tokens: float | None) -> list[dict[str, Any]]:
-            """The abandoned attempts made for ``index``, with the prompt tokens they sent."""
-            sent = prompt_tokens if prompt_tokens is not None else query.text_length() / CHARS_PER_TOKEN
-            return [
-                {**e, "prompt_tokens": sent / e["share"], "usage_from_server": prompt_tokens is not None}
-                for indices, e in abandoned
-                if index in indices
-            ]
-
+        history = _AttemptHistory(query)
         failures = 0
         empty_rounds = 0
         while missing:
@@ -531,44 +631,17 @@ class ModelClient:
                     reply = await self._attempt(client, query, len(missing), missing[0])
                 except _Abandoned as exc:
                     self.stats.abandoned += 1
-                    abandoned.append(
-                        (
-                            list(missing),
-                            _abandoned_entry(
-                                exc.reason,
-                                exc.completion_tokens,
-                                time.monotonic() - sent_at,
-                                exc.first_byte,
-                                len(missing),
-                            ),
-                        )
+                    entry = _abandoned_entry(
+                        exc.reason, exc.completion_tokens, time.monotonic() - sent_at, exc.first_byte, len(missing)
                     )
+                    history.abandoned.append((list(missing), entry))
                     failures += 1
-                    if failures > s.max_retries:
-                        if exc.reason == "connection refused":
-                            raise ModelError(server_down_message(s)) from None
-                        raise ModelError(
-                            f"model {s.name!r} at {s.base_url}: giving up after {failures} attempts "
-                            f"(last: {exc.reason}); answers received so far are cached: re-run to resume"
-                        ) from None
-                    self.stats.retries += 1
-                    backoff = min(s.backoff_cap, s.backoff_base * 2 ** (failures - 1))
-                    delay = backoff / 2 + random.uniform(0, backoff / 2)
-                    if exc.wait is not None:
-                        delay = min(60.0, exc.wait)
+                    delay = self._retry_delay(exc, failures)
                     self._note(bar, f"{s.name}: {exc.reason}; retry {failures}/{s.max_retries} in {delay:.1f}s")
                     await asyncio.sleep(delay)
                     continue
                 except ContextOverflow as exc:
-                    self.stats.refused += len(missing)
-                    reason = f"context overflow: {exc}"
-                    abandoned.append(
-                        (list(missing), _abandoned_entry(reason, 0.0, time.monotonic() - sent_at, None, len(missing)))
-                    )
-                    for i in missing:
-                        out[i] = Refused(reason, attempts_of(i, known_prompt))
-                    if bar is not None:
-                        bar.update(len(missing))
+                    out.update(self._refuse(str(exc), missing, history, time.monotonic() - sent_at, bar))
                     break
             got = list(zip(reply.texts, reply.finishes))[: len(missing)]
             if not got:
@@ -576,40 +649,100 @@ class ModelClient:
                 if empty_rounds > s.max_retries:
                     raise ModelError(f"model {s.name!r}: the server keeps returning no choices")
                 continue
-            share = len(got)
-            if reply.prompt_tokens is not None:
-                known_prompt = reply.prompt_tokens
-            prompt_total = known_prompt if known_prompt is not None else query.text_length() / CHARS_PER_TOKEN
-            for (text, finish), index in zip(got, missing):
-                answered = {
-                    "outcome": str(AttemptOutcome.ANSWERED),
-                    "reason": finish or "stop",
-                    "prompt_tokens": prompt_total / share,
-                    "completion_tokens": reply.completion_tokens / share,
-                    "seconds": reply.seconds,
-                    "first_byte_seconds": reply.first_byte,
-                    "usage_from_server": reply.usage_from_server,
-                    "share": share,
-                }
-                answer = CachedAnswer(
-                    text=text or "",
-                    prompt_tokens=prompt_total / share,
-                    completion_tokens=reply.completion_tokens / share,
-                    latency_seconds=reply.seconds,
-                    finish_reason=finish,
-                    response_id=reply.response_id,
-                    choices_in_response=share,
-                    attempts=[*attempts_of(index, known_prompt), answered],
-                    usage_from_server=reply.usage_from_server,
-                    first_byte_seconds=reply.first_byte,
-                )
-                self.cache.put(answer_key(identity, index), answer)  # committed as it arrives
-                out[index] = answer
-                self.stats.answered += 1
+            out.update(self._store(identity, reply, got, missing, history))
             if bar is not None:
-                bar.update(share)
+                bar.update(len(got))
                 self._postfix(bar)
-            missing = missing[share:]
+            missing = missing[len(got) :]
+        return out
+
+    def _cached(self, identity: dict[str, Any], indices: list[int]) -> dict[int, CachedAnswer | Refused]:
+        """The cached answers among samples ``indices`` of the prompt ``identity`` (counted as cache hits)."""
+        out: dict[int, CachedAnswer | Refused] = {}
+        for i in indices:
+            hit = self.cache.get(answer_key(identity, i))
+            if hit is not None:
+                out[i] = hit
+                self.stats.cached += 1
+        return out
+
+    def _retry_delay(self, exc: _Abandoned, failures: int) -> float:
+        """Seconds to wait before retry number ``failures``.
+
+        Exponential backoff with jitter, capped at ``backoff_cap``; a server's Retry-After wins
+        (at most 60 s). Raises ModelError once ``failures`` exceeds ``max_retries``.
+        """
+        s = self.spec
+        if failures > s.max_retries:
+            if exc.reason == "connection refused":
+                raise ModelError(server_down_message(s)) from None
+            raise ModelError(
+                f"model {s.name!r} at {s.base_url}: giving up after {failures} attempts "
+                f"(last: {exc.reason}); answers received so far are cached: re-run to resume"
+            ) from None
+        self.stats.retries += 1
+        backoff = min(s.backoff_cap, s.backoff_base * 2 ** (failures - 1))
+        delay = backoff / 2 + random.uniform(0, backoff / 2)
+        if exc.wait is not None:
+            delay = min(60.0, exc.wait)
+        return delay
+
+    def _refuse(
+        self, message: str, missing: list[int], history: _AttemptHistory, seconds: float, bar: Any
+    ) -> dict[int, Refused]:
+        """A :class:`Refused` for each of the ``missing`` samples: the server says the prompt exceeds the context."""
+        self.stats.refused += len(missing)
+        reason = f"context overflow: {message}"
+        history.abandoned.append((list(missing), _abandoned_entry(reason, 0.0, seconds, None, len(missing))))
+        out = {i: Refused(reason, history.attempts_of(i)) for i in missing}
+        if bar is not None:
+            bar.update(len(missing))
+        return out
+
+    def _store(
+        self,
+        identity: dict[str, Any],
+        reply: _Reply,
+        got: list[tuple[str, str | None]],
+        missing: list[int],
+        history: _AttemptHistory,
+    ) -> dict[int, CachedAnswer]:
+        """Cache the choices ``got`` of ``reply`` as the answers of the first ``missing`` samples.
+
+        The response's prompt and completion tokens are shared evenly among its choices; each
+        answer carries the abandoned attempts made for its sample and the answered one.
+        """
+        share = len(got)
+        if reply.prompt_tokens is not None:
+            history.known_prompt = reply.prompt_tokens
+        prompt_total = history.prompt_tokens()
+        out: dict[int, CachedAnswer] = {}
+        for (text, finish), index in zip(got, missing):
+            answered = {
+                "outcome": str(AttemptOutcome.ANSWERED),
+                "reason": finish or "stop",
+                "prompt_tokens": prompt_total / share,
+                "completion_tokens": reply.completion_tokens / share,
+                "seconds": reply.seconds,
+                "first_byte_seconds": reply.first_byte,
+                "usage_from_server": reply.usage_from_server,
+                "share": share,
+            }
+            answer = CachedAnswer(
+                text=text or "",
+                prompt_tokens=prompt_total / share,
+                completion_tokens=reply.completion_tokens / share,
+                latency_seconds=reply.seconds,
+                finish_reason=finish,
+                response_id=reply.response_id,
+                choices_in_response=share,
+                attempts=[*history.attempts_of(index), answered],
+                usage_from_server=reply.usage_from_server,
+                first_byte_seconds=reply.first_byte,
+            )
+            self.cache.put(answer_key(identity, index), answer)  # committed as it arrives
+            out[index] = answer
+            self.stats.answered += 1
         return out
 
     def _note(self, bar: Any, message: str) -> None:
@@ -636,18 +769,31 @@ class ModelClient:
         return count
 
     def _split(self, query: Query) -> list[Query]:
-        """A query for several samples, as one query per sample when the server answers one choice
-        per request (llama.cpp) and serves several at once: its slots then work in parallel. Other
-        servers get one request with ``n`` choices (a hosted API bills the prompt once)."""
+        """Split a query for several samples into one query per sample where that is faster.
+
+        That is when the server answers one choice per request (llama.cpp) and serves several at
+        once: its slots then work in parallel. Other servers get one request with ``n`` choices
+        (a hosted API bills the prompt once).
+        """
         one_choice = self.facts is not None and self.facts.kind == "llama.cpp"
         if not one_choice or (self.concurrency or 1) < 2 or len(query.indices) < 2:
             return [query]
         return [Query(query.tag, [i], query.messages, query.prompt, query.extra_identity) for i in query.indices]
 
     def run(self, queries: list[Query], desc: str = "model answers") -> list[dict[int, CachedAnswer | Refused]]:
-        """Answers for every query (from the cache where possible), in the order given: per query
-        a dict sample index -> :class:`CachedAnswer`, or :class:`Refused` where the server
-        refused the prompt. Raises ModelError when the server is down or keeps failing."""
+        """Answers for every query, from the cache where possible, in the order given.
+
+        Args:
+            queries: the prompts and the sample indices wanted for each.
+            desc: the progress bar's label.
+
+        Returns:
+            Per query, a dict sample index -> :class:`CachedAnswer`, or :class:`Refused` where
+            the server refused the prompt.
+
+        Raises:
+            ModelError: when the server is down, refuses the request, or keeps failing.
+        """
         todo = self.missing(queries)
         if todo:
             self.prepare()

@@ -1,5 +1,6 @@
-"""What one model sample cost, on five axes: tokens, money, generation seconds, compute (FLOPs)
-and memory traffic (bytes), the cost axes of ``effbench curves --cost`` (issue 15 item 3).
+"""What one model sample cost, on the five cost axes of ``effbench curves --cost`` (issue 15 item 3).
+
+The axes: tokens, money (USD), generation seconds, compute (FLOPs) and memory traffic (bytes).
 
 Every axis counts every HTTP attempt of the sample (``meta.attempts``: the answered one and the
 abandoned ones), each attempt's share when one request carried several samples.
@@ -93,8 +94,10 @@ class Architecture:
         return self.weight_bytes + prompt * self.kv_bytes_per_token
 
     def decode_bytes(self, prompt: float, completion: float) -> float:
-        """Bytes moved generating ``completion`` tokens at batch size 1: every step reads the
-        weights and its context's KV cache and writes its own."""
+        """Bytes moved generating ``completion`` tokens after a ``prompt``-token prefill, at batch size 1.
+
+        Every decoding step reads the weights and its context's KV cache and writes its own.
+        """
         kv = self.kv_bytes_per_token * (completion * prompt + completion * (completion + 1) / 2)
         return completion * self.weight_bytes + kv
 
@@ -145,8 +148,11 @@ def architecture_of(model: str, table: dict[str, Architecture]) -> Architecture 
 
 @dataclass(frozen=True)
 class SampleCost:
-    """One sample's cost on every axis: tokens, USD (None without a price), seconds, FLOPs and
-    bytes (None without the model's architecture)."""
+    """One sample's cost on every axis.
+
+    Tokens, USD (None without a price), seconds, FLOPs and bytes (None without the model's
+    architecture).
+    """
 
     tokens: float
     usd: float | None
@@ -165,8 +171,11 @@ def _attempts(meta: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def sample_cost(meta: dict[str, Any], arch: Architecture | None) -> SampleCost:
-    """The cost of the sample whose record has ``meta`` (``meta.usage`` and ``meta.attempts`` of
-    a model run; see :mod:`effbench.models.strategies`), on every axis."""
+    """The cost, on every axis, of the sample whose record has ``meta``.
+
+    Reads ``meta.usage`` and ``meta.attempts`` as a model run writes them (see
+    :mod:`effbench.models.strategies`); ``arch`` gives FLOPs and bytes, None leaves them out.
+    """
     usage = meta.get("usage") or {}
     tokens = sum(
         float(usage.get(k) or 0.0)

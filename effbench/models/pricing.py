@@ -18,14 +18,27 @@ BUNDLED = Path(__file__).with_name("prices.toml")
 
 @dataclass(frozen=True)
 class Price:
+    """A model's price: USD per 1M input (prompt) tokens and per 1M output (completion) tokens."""
+
     input_per_million: float
     output_per_million: float
 
     def cost(self, prompt_tokens: float, completion_tokens: float) -> float:
+        """The money, in USD, of ``prompt_tokens`` sent and ``completion_tokens`` received."""
         return (prompt_tokens * self.input_per_million + completion_tokens * self.output_per_million) / 1e6
 
 
 def load_prices(extra: Path | None = None) -> dict[str, Price]:
+    """The bundled price table, overridden entry by entry by ``extra`` (``--prices FILE``).
+
+    Both are TOML: ``[models."<name or glob>"]`` with ``input`` and ``output`` in USD per 1M tokens.
+
+    Returns:
+        Model name (or glob pattern) -> :class:`Price`.
+
+    Raises:
+        EffbenchError: naming the file (and entry) that cannot be read or lacks a numeric price.
+    """
     table: dict[str, Price] = {}
     for path in [BUNDLED, *([extra] if extra else [])]:
         try:
@@ -43,7 +56,10 @@ def load_prices(extra: Path | None = None) -> dict[str, Price]:
 
 
 def price_of(model: str, table: dict[str, Price]) -> Price | None:
-    """Exact name first, then the longest glob pattern that matches."""
+    """The price of ``model`` in ``table``: its exact name first, then the longest glob pattern that matches.
+
+    Returns None when nothing matches (the run is then reported in tokens only).
+    """
     if model in table:
         return table[model]
     matches = [p for p in table if fnmatch.fnmatch(model, p)]

@@ -1,6 +1,8 @@
-"""What the model is asked: a system prompt and a template per problem set, the stop sequences
-of completion mode, and the refinement feedback (its previous code, its verdict, its measured cost
-against the budget; never the reference, never an expected answer).
+"""What the model is asked: prompts, stop sequences and refinement feedback.
+
+A system prompt and a template per problem set, the stop sequences of completion mode, and the
+refinement feedback (its previous code, its verdict, its measured cost against the budget; never
+the reference, never an expected answer).
 
 A refinement prompt does not grow with the rounds: it holds the task, the latest attempt's code
 (not its prose) and the feedback on it, with one line per earlier round (its verdict and
@@ -33,6 +35,16 @@ COMPLETION_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\n```")
 
 
 def chat_messages(problem: Problem, system_prompt: str | None, template: str | None) -> list[dict[str, str]]:
+    """The first round's conversation: a system message and the problem's prompt in the template.
+
+    Args:
+        problem: the problem whose ``prompt`` and ``entry_point`` fill the template.
+        system_prompt: the system message (None: :data:`SYSTEM_PROMPT`).
+        template: a ``str.format`` template with ``{prompt}`` and ``{entry_point}`` (None: :data:`TEMPLATE`).
+
+    Returns:
+        OpenAI chat messages, ``[{"role": ..., "content": ...}, ...]``.
+    """
     user = (template or TEMPLATE).format(prompt=problem.prompt, entry_point=problem.entry_point)
     return [{"role": "system", "content": system_prompt or SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
@@ -81,8 +93,11 @@ def refine_chat_messages(
     note: str,
     earlier: list[str],
 ) -> list[dict[str, str]]:
-    """The conversation for the next round: the task, the latest attempt (its code in a fence,
-    or None to leave it out) and the feedback ``note``, preceded by one line per earlier round."""
+    """The conversation for the next refinement round.
+
+    The task, the latest attempt (its code in a fence, or None to leave it out) and the feedback
+    ``note``, preceded by one line per earlier round.
+    """
     messages = chat_messages(problem, system_prompt, template)
     if previous is not None:
         messages.append({"role": "assistant", "content": f"```python\n{previous.rstrip()}\n```"})
@@ -95,8 +110,11 @@ def refine_chat_messages(
 
 
 def refine_completion_prompt(problem: Problem, previous: str | None, note: str, earlier: list[str]) -> str:
-    """Completion mode: the feedback and the latest code as comments above a fresh copy of the
-    prompt (which the model continues)."""
+    """The next refinement round's prompt in completion mode.
+
+    The feedback and the latest code, as comments, above a fresh copy of the prompt (which the
+    model continues).
+    """
     lines = []
     if earlier:
         lines.append("# Earlier attempts: " + "; ".join(earlier) + ".")

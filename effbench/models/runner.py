@@ -1,5 +1,7 @@
-"""``effbench evaluate --model``: validate the options, estimate the cost, ask the model, evaluate,
-account the cost."""
+"""``effbench evaluate --model``: from the command's options to scored records.
+
+Validate the options, estimate the cost, ask the model, evaluate, account the cost.
+"""
 
 from __future__ import annotations
 
@@ -77,6 +79,27 @@ class ModelJob:
         rootfs: str | None = None,
         log: Callable[[str], None] = lambda s: None,
     ) -> list[SampleRecord]:
+        """Ask the model and evaluate its answers in the run directory ``run_dir``.
+
+        Answers come from the response cache where possible; the request counters are logged at
+        the end, whatever happens.
+
+        Args:
+            choice: the meter, and why it was chosen.
+            run_dir: the run directory (resumed when it holds the same job).
+            sandbox: the sandbox backend's name.
+            workers: tests run in parallel.
+            settings: the engine's settings (alpha, limits, input seed).
+            use_cache: reuse cached expert profiles.
+            rootfs: an exported root filesystem for the local backend.
+            log: called with one line at a time.
+
+        Returns:
+            Every record of the run.
+
+        Raises:
+            ModelError: when the server is down, refuses the request, or keeps failing.
+        """
         from effbench.models.cache import ResponseCache
         from effbench.models.client import ModelClient
         from effbench.models.pricing import load_prices, price_of
@@ -135,7 +158,20 @@ class ModelJob:
 def plan_from_options(
     problems: ProblemSet, ids: list[str] | None, samples_opt: Sequence[str], ks: list[int] | None, o: dict[str, Any]
 ) -> ModelJob:
-    """Everything is checked here, before any request is sent or any directory written."""
+    """The model job of ``effbench evaluate --model``, from the command's options ``o``.
+
+    Everything is checked here, before any request is sent or any directory written.
+
+    Args:
+        problems: the problem set.
+        ids: the selected problems' ids (None: all).
+        samples_opt: ``--samples`` (at most one number: samples per problem; default 1).
+        ks: ``--k`` (None: the default ks for the samples each problem gets).
+        o: the remaining options of the command, by click parameter name.
+
+    Raises:
+        EffbenchError: one line naming the option that is missing, malformed or inconsistent.
+    """
     if not o.get("base_url"):
         raise EffbenchError("--model needs --base-url (e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1)")
     if len(samples_opt) > 1:
@@ -149,19 +185,7 @@ def plan_from_options(
         raise EffbenchError("--samples must be at least 1")
     if ks and ks[-1] > n and allocation is None:
         raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples per problem")
-    template = None
-    if o.get("prompt_template"):
-        path = Path(o["prompt_template"])
-        try:
-            template = path.read_text()
-        except OSError as exc:
-            raise EffbenchError(f"--prompt-template {path}: {exc.strerror}") from None
-        try:
-            template.format(prompt="", entry_point="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise EffbenchError(
-                f"--prompt-template {path}: only {{prompt}} and {{entry_point}} may be filled ({exc})"
-            ) from None
+    template = _read_template(o.get("prompt_template"))
     mode = str(o.get("mode") or "chat")
     spec = ModelSpec(
         name=str(o["model"]),
@@ -209,6 +233,28 @@ def plan_from_options(
     return ModelJob(problems, selected, spec, plan, ks or default_ks(n), prices, allocation)
 
 
+def _read_template(given: Any) -> str | None:
+    """The ``--prompt-template`` file's text, or None without one.
+
+    Raises EffbenchError when it cannot be read or fills a field other than ``{prompt}`` and
+    ``{entry_point}``.
+    """
+    if not given:
+        return None
+    path = Path(given)
+    try:
+        template = path.read_text()
+    except OSError as exc:
+        raise EffbenchError(f"--prompt-template {path}: {exc.strerror}") from None
+    try:
+        template.format(prompt="", entry_point="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise EffbenchError(
+            f"--prompt-template {path}: only {{prompt}} and {{entry_point}} may be filled ({exc})"
+        ) from None
+    return template
+
+
 def _allocation_from_options(o: dict[str, Any], samples_opt: Sequence[str]) -> AllocationPlan | None:
     """``--allocation POLICY --budget B [--first-round F]``, checked against the other options."""
     policy = o.get("allocation")
@@ -240,9 +286,11 @@ def _concurrency(value: object) -> int | None:
 
 
 def stop_sequences(problems: ProblemSet, mode: str, given: Sequence[str] | None) -> tuple[str, ...] | None:
-    """The stop sequences sent: ``--stop`` when given (``--stop ''`` sends none), else the problem
-    set's ``stop = [...]`` (problemset.toml), else :data:`COMPLETION_STOP` in completion mode and
-    none in chat mode. At most 4 (the OpenAI API's limit)."""
+    """The stop sequences to send, at most 4 (the OpenAI API's limit).
+
+    ``--stop`` when given (``--stop ''`` sends none), else the problem set's ``stop = [...]``
+    (problemset.toml), else :data:`COMPLETION_STOP` in completion mode and none in chat mode.
+    """
     import tomllib
 
     if given:

@@ -1,5 +1,6 @@
-"""Verified selection (``--strategy select``, issue 15 item 1): what a deployed system can do
-without the oracle behind eff@k.
+"""Verified selection (``--strategy select``, issue 15 item 1).
+
+What a deployed system can do without the oracle behind eff@k.
 
 eff@k is the expected efficiency of the *best* of k samples, which only an oracle that has scored
 every sample on the hidden levels knows. A deployed system can instead run each of its k samples
@@ -55,8 +56,9 @@ class VisibleExample:
 
 
 def visible_examples(problem: Problem) -> list[VisibleExample]:
-    """The prompt's examples that are plain calls of the entry point with literal arguments and a
-    literal answer (others are skipped: they cannot be run as one call and judged).
+    """The prompt's examples that are plain calls of the entry point with literal arguments and answer.
+
+    Other examples are skipped: they cannot be run as one call and judged.
 
     Returns an empty list for a prompt without examples (imported sets may have none): then every
     sample "passes" at cost 0 and the selection is the first sample, a random pick.
@@ -106,8 +108,10 @@ class SelectionRun:
 
 
 def measure_visible(evaluator: Evaluator, problem: Problem, code: str | None) -> SelectionRun:
-    """Run ``code`` on the problem's visible examples in the evaluator's sandbox, with its meter
-    and a candidate's limits, judged on the host like any test (:func:`effbench.engine.classify`).
+    """Run ``code`` on the problem's visible examples in the evaluator's sandbox.
+
+    With the evaluator's meter and a candidate's limits, judged on the host like any test
+    (:func:`effbench.engine.classify`).
 
     A sample without code fails at no cost. Raises what the evaluator raises while profiling the
     expert (the limits follow from its profile).
@@ -167,10 +171,12 @@ def selection_of(meta: dict[str, Any]) -> tuple[bool, float, float] | None:
 
 
 def measure_selection(run: Any, samples: Sequence[Any], problems: dict[str, Problem]) -> None:
-    """Measure every sample not yet scored by ``run`` (an :class:`effbench.run.EvaluationRun`) on
-    its problem's visible examples and store the outcome in its ``meta.selection``, in parallel
-    over the run's workers, with a progress bar. A problem whose expert cannot be profiled is left
-    unmeasured (the run skips it, and says why)."""
+    """Measure every sample not yet scored by ``run`` on its problem's visible examples.
+
+    ``run`` is an :class:`effbench.run.EvaluationRun`. Each outcome is stored in the sample's
+    ``meta.selection``, in parallel over the run's workers, with a progress bar. A problem whose
+    expert cannot be profiled is left unmeasured (the run skips it, and says why).
+    """
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
@@ -202,9 +208,15 @@ def measure_selection(run: Any, samples: Sequence[Any], problems: dict[str, Prob
 
 
 def selection_summary(records: Sequence[Any], ks: Sequence[int], alpha: float) -> dict[str, Any] | None:
-    """sel@k beside eff@k per model, overall (mean over problems) and per problem, with the
-    selection's cost per sample (the meter's unit, and seconds); None when no record was
-    measured on the visible examples. ``ks`` larger than a problem's n are left out there."""
+    """sel@k beside eff@k per model, overall (mean over problems) and per problem.
+
+    With the selection's cost per sample (the meter's unit, and seconds). ``ks`` larger than a
+    problem's n are left out there; overall holds a k only when every problem has it.
+
+    Returns:
+        ``{model: {"overall": ..., "unit": ..., "problems": {pid: ...}}}``, or None when no
+        record was measured on the visible examples.
+    """
     from collections import defaultdict
 
     from effbench.scoring import eff_at_ks
@@ -249,8 +261,11 @@ def selection_summary(records: Sequence[Any], ks: Sequence[int], alpha: float) -
 
 
 def render_selection(summary: dict[str, Any]) -> str:
-    """The terminal table: per model and k, eff@k (oracle) and sel@k (verified selection), and
-    what the selection costs per sample."""
+    """The terminal table of a :func:`selection_summary`.
+
+    Per model and k, eff@k (oracle) and sel@k (verified selection), and what the selection costs
+    per sample.
+    """
     lines = ["verified selection: sel@k (fastest sample passing the visible examples) beside eff@k (oracle best)"]
     for model, data in summary.items():
         o = data["overall"]

@@ -63,8 +63,10 @@ def round_label(name: str, strategy: str, round_number: int) -> str:
 
 
 def parse_round_label(label: str) -> tuple[str, int] | None:
-    """(model name, round from 1) of a refinement label, or None; reads the earlier ``+refine:rN``
-    (counted from 0) too."""
+    """(model name, round from 1) of a refinement label, or None when it is not one.
+
+    Reads the earlier ``+refine:rN`` form (rounds counted from 0) too.
+    """
     if REFINE_MARK in label:
         name, _, r = label.partition(REFINE_MARK)
         return (name, int(r)) if r.isdigit() else None
@@ -75,8 +77,11 @@ def parse_round_label(label: str) -> tuple[str, int] | None:
 
 
 def usage_meta(answer: CachedAnswer | Refused, price: Price | None) -> dict[str, Any]:
-    """A sample's ``meta.usage``: the answered attempt's tokens, the abandoned attempts' tokens,
-    time and count, and the money of all of them (USD, None without a price)."""
+    """A sample's ``meta.usage``, from its answer's attempts.
+
+    The answered attempt's tokens, the abandoned attempts' tokens, seconds and count, and the
+    money of all of them (USD, None without a price).
+    """
     attempts = answer.attempts
     abandoned = [a for a in attempts if a["outcome"] == AttemptOutcome.ABANDONED]
     ab_prompt = sum(float(a.get("prompt_tokens") or 0.0) for a in abandoned)
@@ -200,18 +205,7 @@ def run_plan(
             break
         where = f"round {r}/{rounds}" if rounds > 1 else ""
         answers = client.run(queries, desc=f"model answers, {where}" if where else "model answers")
-        samples: list[Sample] = []
-        for q, got in zip(queries, answers):
-            problem = by_problem[q.tag[0]]
-            for c in q.indices:
-                # a selection run's samples are parallel samples (eff@k) measured on the visible examples too
-                recorded = "parallel" if plan.strategy == "select" else plan.strategy
-                extra = {"strategy": recorded, "chain": c, "round": r - 1, "model_name": spec.name}
-                if isinstance(got[c], Refused) and plan.strategy == "refine":
-                    extra["chain_end"] = got[c].reason
-                    state[(problem.id, c)].ended = got[c].reason
-                label = round_label(spec.name, plan.strategy, r)
-                samples.append(_to_sample(problem, spec, label, c, got[c], price, extra))
+        samples = _round_samples(plan, spec, queries, answers, by_problem, state, r, price)
         if plan.strategy == "select":
             measure_selection(run, samples, by_problem)
         done = run.evaluate(samples, desc=f"samples, {where}" if where else "samples")
@@ -221,23 +215,68 @@ def run_plan(
                 run.log(f"round {r}: chain {s.index} of {s.problem_id} ends: {s.meta['chain_end'][:160]}")
         if r == rounds:
             break
-        for s, rec in zip(samples, done):
-            chain = state[(s.problem_id, s.index)]
-            if chain.ended is not None:
-                continue
-            problem = by_problem[s.problem_id]
-            chain.code = s.code
-            chain.note = feedback(rec, problem, run.settings.alpha)
-            kind = rec.verdict + (f" ({rec.error_type})" if rec.error_type else "")
-            chain.earlier = [*(chain.earlier or []), f"round {r}: {kind}, efficiency {rec.efficiency:.2f}"]
+        _feed_back(samples, done, by_problem, state, r, run.settings.alpha)
     return records
+
+
+def _round_samples(
+    plan: SamplingPlan,
+    spec: ModelSpec,
+    queries: list[Query],
+    answers: list[dict[int, CachedAnswer | Refused]],
+    by_problem: dict[str, Problem],
+    state: dict[tuple[str, int], _Chain],
+    r: int,
+    price: Price | None,
+) -> list[Sample]:
+    """The samples of round ``r`` (from 1), one per chain or sample index of each query's answers.
+
+    A refinement chain whose prompt the server refused (context overflow) ends here: its sample
+    carries ``meta.chain_end`` and its chain in ``state`` is marked ended.
+    """
+    samples: list[Sample] = []
+    label = round_label(spec.name, plan.strategy, r)
+    # a selection run's samples are parallel samples (eff@k) measured on the visible examples too
+    recorded = "parallel" if plan.strategy == "select" else plan.strategy
+    for q, got in zip(queries, answers):
+        problem = by_problem[q.tag[0]]
+        for c in q.indices:
+            extra = {"strategy": recorded, "chain": c, "round": r - 1, "model_name": spec.name}
+            if isinstance(got[c], Refused) and plan.strategy == "refine":
+                extra["chain_end"] = got[c].reason
+                state[(problem.id, c)].ended = got[c].reason
+            samples.append(_to_sample(problem, spec, label, c, got[c], price, extra))
+    return samples
+
+
+def _feed_back(
+    samples: list[Sample],
+    records: list[SampleRecord],
+    by_problem: dict[str, Problem],
+    state: dict[tuple[str, int], _Chain],
+    r: int,
+    alpha: float,
+) -> None:
+    """Give each chain still running its round-``r`` code, the feedback on it and a line for the round."""
+    for s, rec in zip(samples, records):
+        chain = state[(s.problem_id, s.index)]
+        if chain.ended is not None:
+            continue
+        problem = by_problem[s.problem_id]
+        chain.code = s.code
+        chain.note = feedback(rec, problem, alpha)
+        kind = rec.verdict + (f" ({rec.error_type})" if rec.error_type else "")
+        chain.earlier = [*(chain.earlier or []), f"round {r}: {kind}, efficiency {rec.efficiency:.2f}"]
 
 
 @dataclass
 class CostEstimate:
-    """What a run will ask for, before anything is sent: answers to request (and how many the
-    cache already holds), prompt tokens (estimated at 4 characters per token), completion tokens
-    at most (``max_tokens`` each) and the money at most (USD, None without a price)."""
+    """What a run will ask for, before anything is sent.
+
+    Answers to request (and how many the cache already holds), prompt tokens (estimated at 4
+    characters per token), completion tokens at most (``max_tokens`` each) and the money at most
+    (USD, None without a price).
+    """
 
     answers: int
     cached: int
@@ -263,8 +302,10 @@ def estimate_cost(
     plan: SamplingPlan, spec: ModelSpec, client: ModelClient, problems: list[Problem], price: Price | None
 ) -> CostEstimate:
     """Requests, tokens and money of a run, from the cache and the prompts (no request sent).
+
     Later refinement rounds are counted as if every chain ran every round, with a prompt of the
-    task, a previous answer of ``max_tokens`` and the feedback."""
+    task, a previous answer of ``max_tokens`` and the feedback.
+    """
     queries = first_queries(plan, spec, problems)
     answers = prompt_tokens = 0.0
     cached = 0

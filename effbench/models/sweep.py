@@ -1,6 +1,7 @@
-"""``effbench sweep``: one model under several test-time strategies and budgets in one command
-(issue 15 item 4), with the curves of all of them, the Pareto front and the cheapest budget that
-reaches each efficiency level.
+"""``effbench sweep``: one model under several test-time strategies and budgets in one command.
+
+Issue 15 item 4. It writes the curves of all of them, the Pareto front and the cheapest budget
+that reaches each efficiency level.
 
 A budget ``b`` is model answers per problem. The sweep runs, each in its own run directory under
 ``--out`` (resumable like any run):
@@ -37,8 +38,11 @@ SWEEP_STRATEGIES = ("parallel", "select", "refine", "uniform", "adaptive")
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """The strategies, the budgets (answers per problem, ascending), refinement's chains and
-    the adaptive allocation's first round (samples per problem)."""
+    """What a sweep runs.
+
+    The strategies, the budgets (answers per problem, ascending), refinement's chains and the
+    adaptive allocation's first round (samples per problem).
+    """
 
     strategies: tuple[str, ...]
     budgets: tuple[int, ...]
@@ -73,8 +77,10 @@ def parse_budgets(text: str) -> tuple[int, ...]:
 
 
 def sweep_jobs(base: ModelJob, sweep: SweepPlan) -> list[tuple[str, ModelJob]]:
-    """(run directory name, job) of every run the sweep needs, in the order they run: parallel
-    first (its answers fill the cache the others read), then refinement, then allocation."""
+    """(run directory name, job) of every run the sweep needs, in the order they run.
+
+    Parallel first (its answers fill the cache the others read), then refinement, then allocation.
+    """
     top = sweep.budgets[-1]
     jobs: list[tuple[str, ModelJob]] = []
     plan = base.plan
@@ -107,9 +113,12 @@ def sweep_jobs(base: ModelJob, sweep: SweepPlan) -> list[tuple[str, ModelJob]]:
 
 
 def sweep_seed(out: Path, given: str | None, runs: list[str] | None = None) -> str:
-    """The input seed every run of the sweep shares: ``given`` (``--seed``), else the one recorded
-    in ``out/sweep.json`` or in the ``config.json`` of one of its ``runs`` by an earlier
-    invocation (an interrupted sweep resumes on the same hidden tests), else a fresh secret."""
+    """The input seed every run of the sweep shares.
+
+    ``given`` (``--seed``), else the one recorded in ``out/sweep.json`` or in the ``config.json``
+    of one of its ``runs`` by an earlier invocation (an interrupted sweep resumes on the same
+    hidden tests), else a fresh secret.
+    """
     from effbench.problems import new_input_seed
 
     if given:
@@ -131,8 +140,10 @@ def run_sweep(
     run: Callable[[ModelJob, Path], Any],
     log: Callable[[str], None] = lambda s: None,
 ) -> list[Path]:
-    """Run every job of the sweep (``run(job, run_dir)`` runs one, e.g. :meth:`ModelJob.run` with
-    the meter and sandbox bound) and return their run directories."""
+    """Run every job of the sweep and return their run directories, in order.
+
+    ``run(job, run_dir)`` runs one, e.g. :meth:`ModelJob.run` with the meter and sandbox bound.
+    """
     dirs = []
     jobs = sweep_jobs(base, sweep)
     for i, (name, job) in enumerate(jobs, 1):
