@@ -67,7 +67,8 @@ class FakeOpenAI:
         self.max_active = 0
         self._counters: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.fake = self  # type: ignore[attr-defined]
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -91,182 +92,178 @@ class FakeOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def _handler(self):
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # quiet
-                pass
+class _Handler(BaseHTTPRequestHandler):
+    """The fake's request handler; the server carries the :class:`FakeOpenAI` it serves (``server.fake``)."""
 
-            def _send(self, status, body, headers=None):
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+    @property
+    def fake(self) -> FakeOpenAI:
+        return self.server.fake  # type: ignore[attr-defined]
 
-            def _client_gone(self, seconds):
-                """Wait until the client closes the connection (True) or ``seconds`` pass."""
-                deadline = time.monotonic() + seconds
-                while time.monotonic() < deadline:
-                    ready, _, _ = select.select([self.connection], [], [], 0.05)
-                    if ready:
-                        try:
-                            if self.connection.recv(1, socket.MSG_PEEK) == b"":
-                                return True
-                        except OSError:
-                            return True
-                return False
+    def log_message(self, *args):  # quiet
+        pass
 
-            def do_GET(self):
-                if self.path == "/props" and fake.props:
-                    settings = {"n_ctx": fake.context} if fake.context else {}
-                    return self._send(200, {"total_slots": fake.slots or 1, "default_generation_settings": settings})
-                if self.path == "/v1/models":
-                    return self._send(
-                        200, {"object": "list", "data": [{"id": m, "object": "model"} for m in fake.models]}
-                    )
-                return self._send(404, {"error": {"message": "not found"}})
+    def _send(self, status, body, headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
 
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                chat = self.path.endswith("/chat/completions")
-                prompt = json.dumps(body.get("messages")) if chat else str(body.get("prompt"))
-                prompt_tokens = len(tokens_of(prompt))
-                with fake._lock:
-                    fault = fake.faults.pop(0) if fake.faults else None
-                    fake.requests.append(
-                        {"path": self.path, "body": body, "prompt_tokens": prompt_tokens, "fault": fault}
-                    )
-                    if fault:
-                        fake.faults_served.append(fault)
-                if fault == "429":
-                    return self._send(
-                        429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "1"}
-                    )
-                if fault == "500":
-                    return self._send(500, {"error": {"message": "boom", "type": "server_error"}})
-                if fault == "drop":
+    def _client_gone(self, seconds):
+        """Wait until the client closes the connection (True) or ``seconds`` pass."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.connection], [], [], 0.05)
+            if ready:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+        return False
+
+    def do_GET(self):
+        if self.path == "/props" and self.fake.props:
+            settings = {"n_ctx": self.fake.context} if self.fake.context else {}
+            return self._send(200, {"total_slots": self.fake.slots or 1, "default_generation_settings": settings})
+        if self.path == "/v1/models":
+            return self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in self.fake.models]})
+        return self._send(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        chat = self.path.endswith("/chat/completions")
+        prompt = json.dumps(body.get("messages")) if chat else str(body.get("prompt"))
+        prompt_tokens = len(tokens_of(prompt))
+        with self.fake._lock:
+            fault = self.fake.faults.pop(0) if self.fake.faults else None
+            self.fake.requests.append({"path": self.path, "body": body, "prompt_tokens": prompt_tokens, "fault": fault})
+            if fault:
+                self.fake.faults_served.append(fault)
+        if fault == "429":
+            return self._send(429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "1"})
+        if fault == "500":
+            return self._send(500, {"error": {"message": "boom", "type": "server_error"}})
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        if fault == "malformed":
+            return self._send(200, b'{"id": "x", "choices": [ {"index": 0, "message": ')
+        if fault == "401":
+            return self._send(401, {"error": {"message": "bad key", "type": "invalid_request_error"}})
+        if body.get("model") not in self.fake.models:
+            return self._send(404, {"error": {"message": f"model {body.get('model')} not found"}})
+        if self.fake.context is not None and prompt_tokens > self.fake.context:
+            with self.fake._lock:
+                self.fake.refused_context += 1
+            return self._send(
+                400,
+                {
+                    "error": {
+                        "message": f"the request exceeds the available context size "
+                        f"({prompt_tokens} tokens > {self.fake.context})",
+                        "type": "exceed_context_size_error",
+                    }
+                },
+            )
+        if self.fake._slot_sem is not None:
+            self.fake._slot_sem.acquire()  # queued: not a byte sent meanwhile
+        with self.fake._lock:
+            self.fake.active += 1
+            self.fake.max_active = max(self.fake.max_active, self.fake.active)
+        try:
+            return self._generate(body, chat, prompt, prompt_tokens, fault)
+        finally:
+            with self.fake._lock:
+                self.fake.active -= 1
+            if self.fake._slot_sem is not None:
+                self.fake._slot_sem.release()
+
+    def _generate(self, body, chat, prompt, prompt_tokens, fault):
+        if fault == "hang":
+            self._client_gone(self.fake.hang_seconds)
+            return None
+        n = min(int(body.get("n") or 1), self.fake.max_choices)
+        texts = []
+        for _ in range(n):
+            with self.fake._lock:
+                index = self.fake._counters[prompt]
+                self.fake._counters[prompt] += 1
+            texts.append(self.fake.answer(prompt, index))
+        pieces = [tokens_of(t) for t in texts]
+        completion_tokens = sum(len(p) for p in pieces)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        rid = f"resp-{len(self.fake.requests)}"
+        if not body.get("stream"):
+            time.sleep(self.fake.token_delay * completion_tokens)
+            choices = [
+                {"index": i, "finish_reason": "stop", "message": {"role": "assistant", "content": t}}
+                if chat
+                else {"index": i, "finish_reason": "stop", "text": t, "logprobs": None}
+                for i, t in enumerate(texts)
+            ]
+            obj = "chat.completion" if chat else "text_completion"
+            body_out = {"id": rid, "object": obj, "created": 0, "model": body.get("model")}
+            self._send(200, {**body_out, "choices": choices, "usage": usage})
+            with self.fake._lock:
+                self.fake.answered.append(usage)
+            return None
+        return self._stream(body, chat, pieces, usage, rid, fault)
+
+    def _stream(self, body, chat, pieces, usage, rid, fault):
+        obj = "chat.completion.chunk" if chat else "text_completion"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+        def event(choices, extra=None):
+            data = {"id": rid, "object": obj, "created": 0, "model": body.get("model"), "choices": choices}
+            data.update(extra or {})
+            self.wfile.write(b"data: " + json.dumps(data).encode() + b"\n\n")
+            self.wfile.flush()
+
+        def choice(i, piece, finish=None):
+            if chat:
+                return {
+                    "index": i,
+                    "delta": {"content": piece} if piece is not None else {},
+                    "finish_reason": finish,
+                }
+            return {"index": i, "text": piece or "", "finish_reason": finish, "logprobs": None}
+
+        try:
+            sent = 0
+            longest = max((len(p) for p in pieces), default=0)
+            for step in range(longest):
+                for i, p in enumerate(pieces):
+                    if step < len(p):
+                        event([choice(i, p[step])])
+                        sent += 1
+                if fault in ("stall", "drop_mid") and sent >= 2:
+                    if fault == "stall":
+                        self._client_gone(self.fake.hang_seconds)
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return None
-                if fault == "malformed":
-                    return self._send(200, b'{"id": "x", "choices": [ {"index": 0, "message": ')
-                if fault == "401":
-                    return self._send(401, {"error": {"message": "bad key", "type": "invalid_request_error"}})
-                if body.get("model") not in fake.models:
-                    return self._send(404, {"error": {"message": f"model {body.get('model')} not found"}})
-                if fake.context is not None and prompt_tokens > fake.context:
-                    with fake._lock:
-                        fake.refused_context += 1
-                    return self._send(
-                        400,
-                        {
-                            "error": {
-                                "message": f"the request exceeds the available context size "
-                                f"({prompt_tokens} tokens > {fake.context})",
-                                "type": "exceed_context_size_error",
-                            }
-                        },
-                    )
-                if fake._slot_sem is not None:
-                    fake._slot_sem.acquire()  # queued: not a byte sent meanwhile
-                with fake._lock:
-                    fake.active += 1
-                    fake.max_active = max(fake.max_active, fake.active)
-                try:
-                    return self._generate(body, chat, prompt, prompt_tokens, fault)
-                finally:
-                    with fake._lock:
-                        fake.active -= 1
-                    if fake._slot_sem is not None:
-                        fake._slot_sem.release()
-
-            def _generate(self, body, chat, prompt, prompt_tokens, fault):
-                if fault == "hang":
-                    self._client_gone(fake.hang_seconds)
-                    return None
-                n = min(int(body.get("n") or 1), fake.max_choices)
-                texts = []
-                for _ in range(n):
-                    with fake._lock:
-                        index = fake._counters[prompt]
-                        fake._counters[prompt] += 1
-                    texts.append(fake.answer(prompt, index))
-                pieces = [tokens_of(t) for t in texts]
-                completion_tokens = sum(len(p) for p in pieces)
-                usage = {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                }
-                rid = f"resp-{len(fake.requests)}"
-                if not body.get("stream"):
-                    time.sleep(fake.token_delay * completion_tokens)
-                    choices = [
-                        {"index": i, "finish_reason": "stop", "message": {"role": "assistant", "content": t}}
-                        if chat
-                        else {"index": i, "finish_reason": "stop", "text": t, "logprobs": None}
-                        for i, t in enumerate(texts)
-                    ]
-                    obj = "chat.completion" if chat else "text_completion"
-                    body_out = {"id": rid, "object": obj, "created": 0, "model": body.get("model")}
-                    self._send(200, {**body_out, "choices": choices, "usage": usage})
-                    with fake._lock:
-                        fake.answered.append(usage)
-                    return None
-                return self._stream(body, chat, pieces, usage, rid, fault)
-
-            def _stream(self, body, chat, pieces, usage, rid, fault):
-                obj = "chat.completion.chunk" if chat else "text_completion"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
-                self.end_headers()
-
-                def event(choices, extra=None):
-                    data = {"id": rid, "object": obj, "created": 0, "model": body.get("model"), "choices": choices}
-                    data.update(extra or {})
-                    self.wfile.write(b"data: " + json.dumps(data).encode() + b"\n\n")
-                    self.wfile.flush()
-
-                def choice(i, piece, finish=None):
-                    if chat:
-                        return {
-                            "index": i,
-                            "delta": {"content": piece} if piece is not None else {},
-                            "finish_reason": finish,
-                        }
-                    return {"index": i, "text": piece or "", "finish_reason": finish, "logprobs": None}
-
-                try:
-                    sent = 0
-                    longest = max((len(p) for p in pieces), default=0)
-                    for step in range(longest):
-                        for i, p in enumerate(pieces):
-                            if step < len(p):
-                                event([choice(i, p[step])])
-                                sent += 1
-                        if fault in ("stall", "drop_mid") and sent >= 2:
-                            if fault == "stall":
-                                self._client_gone(fake.hang_seconds)
-                            self.close_connection = True
-                            self.connection.shutdown(socket.SHUT_RDWR)
-                            return None
-                        time.sleep(fake.token_delay)
-                    event([choice(i, None, "stop") for i in range(len(pieces))])
-                    include = (body.get("stream_options") or {}).get("include_usage")
-                    if include and fake.stream_usage:
-                        event([], {"usage": usage})
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
-                    return None
-                with fake._lock:
-                    fake.answered.append(usage)
-                return None
-
-        return Handler
+                time.sleep(self.fake.token_delay)
+            event([choice(i, None, "stop") for i in range(len(pieces))])
+            include = (body.get("stream_options") or {}).get("include_usage")
+            if include and self.fake.stream_usage:
+                event([], {"usage": usage})
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return None
+        with self.fake._lock:
+            self.fake.answered.append(usage)
+        return None
