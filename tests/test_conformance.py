@@ -360,10 +360,15 @@ TIMING_DEPENDENT = {"infinite_loop", "work_in_thread"}
 @pytest.mark.parametrize("name", sorted(set(CASES) - TIMING_DEPENDENT))
 def test_same_files_give_the_same_instruction_counts(boxes, problems, name):
     """Invariant: on the same files (the image's), the local backend and the docker backend count
-    the same valgrind instructions, test by test, to the instruction."""
+    the same valgrind instructions, test by test, to the instruction, on every test both ran to
+    its end. A test stopped by CPU time (the early stop: how much CPU a run gets before it is
+    stopped depends on the machine's speed and load) has no count in one backend and may have one
+    in the other; its verdict (censored) is compared by test_backends_agree_on_verdicts."""
     local = outcome(boxes, "local-rootfs", CASES[name], problems)
     docker = outcome(boxes, "docker", CASES[name], problems)
-    assert [t[2] for t in _per_test(local)] == [t[2] for t in _per_test(docker)]
+    both = [(a[2], b[2]) for a, b in zip(_per_test(local), _per_test(docker)) if a[2] is not None and b[2] is not None]
+    assert [a for a, _ in both] == [b for _, b in both]
+    assert len(both) >= len(_per_test(local)) - 1  # at most the last test, stopped by CPU time
 
 
 def test_threaded_counts_agree_closely(boxes, problems):
@@ -372,4 +377,5 @@ def test_threaded_counts_agree_closely(boxes, problems):
     local = outcome(boxes, "local-rootfs", CASES["work_in_thread"], problems)
     docker = outcome(boxes, "docker", CASES["work_in_thread"], problems)
     for (_, _, a), (_, _, b) in zip(_per_test(local), _per_test(docker)):
-        assert a == pytest.approx(b, rel=0.01)
+        if a is not None and b is not None:  # a test stopped by CPU time has no count (see above)
+            assert a == pytest.approx(b, rel=0.01)
