@@ -94,5 +94,11 @@ def test_time_meter_scores_expert_and_slow_tier(triangle):
         slow = ev.evaluate(triangle, triangle.references["loop"])
     finally:
         box.close()
-    assert expert.verdict == "ok" and expert.efficiency > 0.5
-    assert slow.efficiency < expert.efficiency
+    # Correctness is exact; time is not. The check on the numbers keeps a wide margin (the Python
+    # loop costs several times the C loop at the top level), so load cannot flip it, and asserts
+    # no threshold on efficiency itself (DESIGN: no timing assertion in a unit test).
+    assert expert.verdict == "ok" and expert.unit == "ns"
+    assert all(c is not None and c > 0 for c in expert.reference_level_costs)
+    top_expert = expert.reference_level_costs[-1]
+    top_slow = slow.level_costs[-1] if slow.level_costs and slow.level_costs[-1] is not None else None
+    assert slow.censored_level is not None or (top_slow is not None and top_slow > top_expert)

@@ -29,6 +29,7 @@ torch = _rl_extra("torch")
 trl = _rl_extra("trl")
 transformers = _rl_extra("transformers")
 
+from effbench.records import Verdict  # noqa: E402
 from effbench.reward import RewardModel  # noqa: E402
 from effbench.reward.trl import TRLReward, grpo_dataset, trl_reward_function  # noqa: E402
 
@@ -119,7 +120,10 @@ def test_reward_function_reads_trl_conversational_completions():
         )
     assert fn.__name__ == "effbench_efficiency"
     assert len(out) == 3 and all(isinstance(x, float) for x in out)
-    assert out[0] > 0 and out[1] == 0.0 and out[2] == 0.0
+    # The expert's code reached the sandbox and ran right: OK, or stopped at the budget when a loaded
+    # machine slows the time meter's run (no timing threshold in a unit test).
+    assert fn.last_results[0].verdict in (Verdict.OK, Verdict.CENSORED_BUDGET), fn.last_results[0]
+    assert out[0] == fn.last_results[0].reward and out[1] == 0.0 and out[2] == 0.0
     assert [r.status for r in fn.last_results] == ["scored", "no_code", "scored"]
 
 
