@@ -139,7 +139,10 @@ def _observed_by_the_runner(run: TestRun, limits: Limits) -> tuple[Verdict, Any,
     if run.infra_error:
         return Verdict.INFRA, None, ErrorKind.INFRASTRUCTURE.value, run.infra_error[:500]
     if run.meter_anomaly:
-        return Verdict.ERROR, None, ErrorKind.METER_ANOMALY.value, run.meter_anomaly[:500]
+        # a result written by hand (os._exit right after: cheaper than the baseline's own way
+        # out, so a negative count) is refused for what it is
+        bad = _decoded(run)[1] if run.result else None
+        return bad or (Verdict.ERROR, None, ErrorKind.METER_ANOMALY.value, run.meter_anomaly[:500])
     if run.scratch_left:
         detail = f"left files that could not be removed: {run.scratch_left}"
         return Verdict.ERROR, None, ErrorKind.SCRATCH_LEFT.value, detail
@@ -152,6 +155,22 @@ def _observed_by_the_runner(run: TestRun, limits: Limits) -> tuple[Verdict, Any,
     if run.signal is not None:
         return _killed(run, limits)
     return None
+
+
+def _decoded(run: TestRun) -> tuple[dict, None] | tuple[None, tuple[Verdict, Any, str | None, str]]:
+    """Decode a run's result: ``(payload, None)``, or ``(None, verdict)`` refusing it.
+
+    The verdict is the BadResult error of a result the runner could not have written.
+    """
+    try:
+        payload = codec.loads(run.result)
+        payload["ok"]  # noqa: B018 - the envelope's key must be there
+        why = _not_what_the_runner_writes(payload)
+    except (ValueError, KeyError, TypeError, RecursionError, MemoryError):
+        return None, (Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, "the child's result is not valid JSON")
+    if why:
+        return None, (Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, f"the child's result {why}")
+    return payload, None
 
 
 def classify(
@@ -168,15 +187,10 @@ def classify(
     if not run.result:
         detail = f"exited with code {run.exit_code} before returning; {run.stderr_tail[-300:]}"
         return Verdict.ERROR, None, ErrorKind.NO_RESULT.value, detail
-    try:
-        payload = codec.loads(run.result)
-        ok = payload["ok"]
-        why = _not_what_the_runner_writes(payload)
-    except (ValueError, KeyError, TypeError, RecursionError, MemoryError):
-        return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, "the child's result is not valid JSON"
-    if why:
-        return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, f"the child's result {why}"
-    if not ok:
+    payload, bad = _decoded(run)
+    if bad is not None:
+        return bad
+    if not payload["ok"]:
         return _failed_call(payload)
     answer = payload.get("value")
     try:

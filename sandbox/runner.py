@@ -46,6 +46,7 @@ import os
 import resource
 import select
 import signal
+import socket
 import stat
 import struct
 import sys
@@ -430,28 +431,46 @@ class _SockFprog(ctypes.Structure):
 _PID_PLACEHOLDER = 0x3FFFFFF1  # above any pid_max; patched with the child's pid after fork
 #: the assembled filter, for the exec floor this runner found at start (see exec_floor())
 _SECCOMP_TEMPLATE = b""
+#: byte offsets in _SECCOMP_TEMPLATE of the k fields holding the pid, and of those holding -pid
+_PID_SLOTS: tuple = ()
+_NEGATED_PID_SLOTS: tuple = ()
 
 
 def prepare_seccomp(exec_floor) -> None:
     """Assemble the children's filter once, in the zygote (every child patches in its pid)."""
-    global _SECCOMP_TEMPLATE
-    if _SYSCALLS is not None:
-        _SECCOMP_TEMPLATE = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor))
+    global _SECCOMP_TEMPLATE, _PID_SLOTS, _NEGATED_PID_SLOTS
+    if _SYSCALLS is None:
+        return
+    code = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor))
+    slots = []
+    for value in (_PID_PLACEHOLDER, (-_PID_PLACEHOLDER) & 0xFFFFFFFF):
+        word = struct.pack("I", value)
+        # a BPF instruction is 8 bytes, its k field the last 4; the value must be nowhere else
+        found = tuple(off for off in range(4, len(code), 8) if code[off : off + 4] == word)
+        if len(found) != code.count(word):
+            raise OSError(errno.EINVAL, "the pid placeholder is not only in k fields")
+        slots.append(found)
+    _SECCOMP_TEMPLATE, (_PID_SLOTS, _NEGATED_PID_SLOTS) = code, slots
 
 
 def _seccomp_fprog(own_pid: int):
-    code = _SECCOMP_TEMPLATE.replace(struct.pack("I", _PID_PLACEHOLDER), struct.pack("I", own_pid))
-    negative = struct.pack("I", (-_PID_PLACEHOLDER) & 0xFFFFFFFF)
-    code = code.replace(negative, struct.pack("I", (-own_pid) & 0xFFFFFFFF))
-    buf = ctypes.create_string_buffer(code, len(code))
-    return buf, _SockFprog(len(code) // 8, ctypes.addressof(buf))
+    """The children's filter with ``own_pid`` written into its fixed slots: the same steps for
+    every pid (a search-and-replace would do more or less work depending on the pid's bytes,
+    and that work is part of the child's count)."""
+    buf = ctypes.create_string_buffer(_SECCOMP_TEMPLATE, len(_SECCOMP_TEMPLATE))
+    for off in _PID_SLOTS:
+        struct.pack_into("I", buf, off, own_pid)
+    negated = (-own_pid) & 0xFFFFFFFF
+    for off in _NEGATED_PID_SLOTS:
+        struct.pack_into("I", buf, off, negated)
+    return buf, _SockFprog(len(_SECCOMP_TEMPLATE) // 8, ctypes.addressof(buf))
 
 
 def install_worker_filter(exec_floor) -> None:
-    """The worker's own filter, before it forks a test's children: only the executable-memory
-    rules. Valgrind may grow the brk segment rwx while the worker allocates; with this filter
-    that growth is refused (glibc then maps its heap elsewhere), so the children inherit no
-    writable+executable memory, and the work for it happens before the baseline's fork."""
+    """The zygote's own filter, installed once before its first fork (see serve), inherited by
+    every worker and child: only the executable-memory rules. Valgrind may grow the brk segment
+    rwx while a process allocates; with this filter that growth is refused (glibc then maps its
+    heap elsewhere), so no worker or child ever holds writable+executable memory."""
     if _SYSCALLS is None:
         return
     prog = [("ld", 4), ("jeq", _SYSCALLS["arch"], None, "kill"), ("ld", 0)]
@@ -565,8 +584,8 @@ _EXEC_FLOOR = None
 
 
 def strip_exec_below_floor() -> None:
-    """Take execute permission off every writable+executable client region: in the zygote, and
-    in each worker before its filter (see install_worker_filter)."""
+    """Take execute permission off every writable+executable client region: in the zygote, at
+    its set-up and before its filter (see install_worker_filter)."""
     if _EXEC_FLOOR is None:
         return
     for start, end, perms, _path in _maps():
@@ -1224,11 +1243,12 @@ def _kill_group(pid):
 _RESULT_READ_CAP = MAX_RESULT_BYTES + 4096
 
 
-def run_child(code, entry_point, args, limits, scratch, meter, perf_event, uid, supervise=True):
-    """Fork one child, supervise it, return a record (no decoding of the result).
+def fork_child(code, entry_point, args, scratch, uid):
+    """Fork one child, which sets itself up as far as its attach point and waits there for
+    :func:`supervise_child`. Returns its handle ``(pid, result_r, status_r, go_w)``.
 
-    Harness facts (``infra_error``, ``killed_for``, ``signal``...) come from this process's own
-    observations and the child's status pipe, never from anything the candidate printed."""
+    Nothing here depends on the request but the child's code and arguments, so that a test's two
+    children (see Runner.run_pair) are forked back to back from the same state."""
     result_r, result_w = os.pipe()
     status_r, status_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -1246,6 +1266,16 @@ def run_child(code, entry_point, args, limits, scratch, meter, perf_event, uid, 
     os.close(result_w)
     os.close(status_w)
     os.close(go_r)
+    return pid, result_r, status_r, go_w
+
+
+def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
+    """Let a child forked by :func:`fork_child` go on, supervise it, return a record (no decoding
+    of the result).
+
+    Harness facts (``infra_error``, ``killed_for``, ``signal``...) come from this process's own
+    observations and the child's status pipe, never from anything the candidate printed."""
+    pid, result_r, status_r, go_w = handle
     record = {"pid": pid}
     if os.read(status_r, 1) != ATTACH_NOW:
         record["infra_error"] = "child set-up: the child died before it could be measured"
@@ -1614,25 +1644,30 @@ class Runner:
         _read_status(os.open("/dev/null", os.O_RDONLY))
 
     def run_pair(self, code, entry_point, args, limits):
-        """Baseline child then test child, forked from the same point of this loop; then the
-        scratch folder is emptied, so nothing a test wrote is seen by any other."""
+        """Baseline child then test child, forked back to back (the test child waits at its
+        attach point while the baseline runs); then the scratch folder is emptied, so nothing a
+        test wrote is seen by any other.
+
+        Back to back: between the two forks this process runs the same few steps whatever
+        happened before, so the test child starts from the baseline's state plus a fixed
+        difference. Anything this process did between them that depends on timing (the
+        baseline's rusage values, how its result arrived) would shift the heap the candidate
+        runs on, and with it the candidate's count (measured: tens to hundreds of instructions
+        on float- and string-heavy code)."""
         scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
         base_limits = dict(limits)
         base_limits.pop("instructions", None)
-        baseline = run_child(
-            self.null_code,
-            "_effbench_null",
-            [],
-            base_limits,
-            scratch,
-            self.meter,
-            self.perf_event,
-            self.uid,
-            supervise=False,
-        )
-        # the same scratch folder: the baseline only created an empty output file, which the
-        # test child truncates; keeping the runner's work between the two forks small and fixed
-        test = run_child(code, entry_point, args, limits, scratch, self.meter, self.perf_event, self.uid)
+        base_child = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid)
+        # the same scratch folder: the baseline only creates an empty output file, which the
+        # test child truncates once it goes on
+        test_child = fork_child(code, entry_point, args, scratch, self.uid)
+        try:
+            baseline = supervise_child(base_child, base_limits, scratch, self.meter, self.perf_event, supervise=False)
+        except BaseException:
+            _kill_group(test_child[0])
+            os.waitpid(test_child[0], 0)
+            raise
+        test = supervise_child(test_child, limits, scratch, self.meter, self.perf_event)
         try:
             empty_dir(scratch)
         except OSError as exc:
@@ -1650,27 +1685,64 @@ class Runner:
         args = decode(request["args"])
         if not isinstance(args, list):
             return {"id": request.get("id"), "error": "args must be a list"}
+        limits = limits_of(request.get("limits", {}))
         code = compile_candidate(request["code"])
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
         runs = []
         for _ in range(max(1, int(request.get("repeats", 1)))):
-            runs.append(self.run_pair(code, request["entry_point"], args, request.get("limits", {})))
+            runs.append(self.run_pair(code, request["entry_point"], args, limits))
             if runs[-1]["test"].get("killed_for") or runs[-1]["test"].get("signal"):
                 break  # one run past a limit decides the test: no repeat would pass it
         timing = {"started": started, "compiled": compiled, "done": time.monotonic()}
         return {"id": request.get("id"), "runs": runs, "timing": timing}
 
 
+#: the harness's channel as a socket object (see main and _read_exact), or None
+_PROTO_SOCKET = None
+
+#: the limits' names on the wire (whole numbers as fixed-width digit strings) -> (name here, scale)
+_WIRE_LIMITS = {
+    "wall_us": ("wall_seconds", 1e6),
+    "cpu_us": ("cpu_seconds", 1e6),
+    "memory_bytes": ("memory_bytes", 1.0),
+    "address_space_bytes": ("address_space_bytes", 1.0),
+    "file_bytes": ("file_bytes", 1.0),
+    "instructions": ("instructions", 1.0),
+}
+
+
+def limits_of(wire):
+    """A request's limits as floats (seconds, bytes, instructions; 0 = none). They travel as
+    20-digit strings of whole numbers (Limits.for_runner) and are read without the float parser:
+    parsing a float's text leaves dtoa.c's pool of big numbers in a state that depends on the
+    digits, and every child starts from this process's state (a float-formatting candidate's
+    count moved with the limits' values). Unknown keys are refused."""
+    out = {}
+    for key, text in wire.items():
+        if key not in _WIRE_LIMITS or not isinstance(text, str) or len(text) != 20 or not text.isdigit():
+            raise ValueError(f"bad limit {key!r}")
+        name, scale = _WIRE_LIMITS[key]
+        out[name] = float(int(text)) / scale
+    return out
+
+
 def _read_exact(fd, n):
-    """n bytes into one buffer allocated up front: how the transport (a pipe, a container's
-    socket) happens to chunk them must not change what this process allocates, since every
-    child starts from its heap."""
+    """n bytes into one buffer allocated up front, in one call when ``fd`` is a socket (as it is
+    in both backends, see main): how the transport happens to chunk them must not change what
+    this process does, since every child starts from its heap (a loop of reads allocates and
+    frees per chunk, and the chunks follow timing)."""
     buf = bytearray(n)
     view = memoryview(buf)
-    with open(fd, "rb", buffering=0, closefd=False) as stream:
+    if _PROTO_SOCKET is not None and _PROTO_SOCKET.fileno() == fd:
+        pos = _PROTO_SOCKET.recv_into(view, n, socket.MSG_WAITALL)
+        if pos == n:
+            view.release()
+            return buf
+    else:
         pos = 0
-        while pos < n:
+    with open(fd, "rb", buffering=0, closefd=False) as stream:
+        while pos < n:  # not a socket, or a signal cut the one call short
             got = stream.readinto(view[pos:])
             if not got:
                 raise EOFError("request truncated")
@@ -1719,8 +1791,6 @@ def _worker(runner, proto_in, proto_out, turn_r, done_w):
     """One request, in a process forked from the pristine zygote: set up, wait for its turn,
     read, run, answer, tell the zygote, exit. Its set-up overlaps the previous worker's request."""
     set_parent_death_signal()
-    strip_exec_below_floor()
-    install_worker_filter(_EXEC_FLOOR)
     turn = os.read(turn_r, 1)
     if turn == TURN_WARM_UP:
         runner.run_pair(runner.null_code, "_effbench_null", [], {"wall_seconds": 60.0, "cpu_seconds": 30.0})
@@ -1783,7 +1853,15 @@ def serve(runner, proto_in, proto_out):
     of the loop, with exactly one worker alive. The first two are warm-up rounds (a worker that
     runs a null test and answers nobody), so that everything the rounds leave behind (the scratch
     folder, the loop's own caches) is settled before the first real request: measured, the first
-    round costs its test about a hundred instructions more."""
+    round costs its test about a hundred instructions more.
+
+    Before the first fork, this process takes execute permission off any writable client memory
+    and installs the executable-memory filter (install_worker_filter) on itself: every worker and
+    child inherits both, and none repeats the work. Repeated in each worker, reading
+    /proc/self/maps (whose length grows with valgrind's own mappings) left the worker's heap, and
+    so every child's, in a state that depended on the runner's age."""
+    strip_exec_below_floor()
+    install_worker_filter(_EXEC_FLOOR)
     gc.collect()
     gc.freeze()
     turns = [TURN_WARM_UP, TURN_WARM_UP]
@@ -1933,7 +2011,6 @@ def _relay(runner_pid, streams):
 def _setup_and_exec(opts):
     """The set-up step, not measured: mounts, the runner's copy, then the runner (exec'd in a
     child, pid and argv the same in every backend) with socket stdio, and this process relays."""
-    import socket
 
     try:
         _hide(opts.hide)
@@ -2029,6 +2106,11 @@ def main(argv):
 
     set_not_dumpable()
     proto_in, proto_out = os.dup(0), os.dup(1)
+    global _PROTO_SOCKET
+    try:  # made here, once: every worker reads its request through the same object
+        _PROTO_SOCKET = socket.socket(fileno=proto_in)
+    except OSError:
+        _PROTO_SOCKET = None  # a pipe (the runner started by hand): read in a loop
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)

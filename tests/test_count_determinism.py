@@ -41,3 +41,52 @@ def test_the_expert_measured_as_a_sample_scores_exactly_one(valgrind_evaluator):
     assert rec.verdict == "ok"
     assert rec.level_costs == rec.reference_level_costs
     assert rec.efficiency == 1.0
+
+
+#: a float result (formatted by the child with float repr, i.e. dtoa.c) and float parsing in the
+#: candidate: the work whose cost followed the runner's own float parsing of the limits
+FLOAT_WORK = (
+    "def f(n):\n"
+    "    xs = [float(repr(i / 7.0)) for i in range(n)]\n"
+    "    return [x * 1.5 for x in xs[-50:]] + [sum(xs) / 3.0, 1e300 / 7.0, 2.5e-300 / 3.0]\n"
+)
+
+#: limits of a profiling run and of a candidate's run: values of every kind of text (whole numbers,
+#: long fractions, an instruction budget or none)
+LIMITS = [
+    {"wall_seconds": 1200.0, "cpu_seconds": 300.0},
+    {"wall_seconds": 6.2661359999999995, "cpu_seconds": 0.633068},
+    {"wall_seconds": 31.25, "cpu_seconds": 1.5, "instructions": 123456789.0},
+]
+
+
+def test_a_count_does_not_depend_on_the_limits_it_ran_under(valgrind_box):
+    """Invariant: the same code on the same input costs the same to the instruction whatever its
+    limits (the expert is profiled under generous limits, a sample under the budget's). The
+    runner must not parse the limits with anything whose state a child inherits and a candidate
+    then pays for (found: dtoa.c's big-number pool, 216 instructions on a float-returning expert)."""
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    counts = set()
+    for limits in LIMITS:
+        for n in (10, 2000):
+            run = valgrind_box.run(TestRequest(FLOAT_WORK, "f", [n], Limits(**limits)))
+            assert run.cost is not None, run
+            counts.add((n, run.cost.value))
+    assert len(counts) == 2, sorted(counts)
+
+
+def test_a_count_does_not_depend_on_the_pids_or_the_runners_age(valgrind_box):
+    """Invariant: one request repeated gives one count, while the children's pids (a new pair per
+    request, three pids per request: 300 requests cover every value of a pid's low byte several
+    times) and the runner's own history (valgrind's mappings grow) change under it. Found: the
+    child wrote its pid into its seccomp filter with a search-and-replace whose work depended on
+    the pid's bytes (a few pids in each 256 moved a count by 32 to 100 instructions)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    request = TestRequest("def f(n):\n    return repr(n / 7.0)\n", "f", [3], Limits(wall_seconds=60.0, cpu_seconds=30.0))
+    with ThreadPoolExecutor(2) as pool:  # the fixture's two workers
+        counts = list(pool.map(lambda _: valgrind_box.run(request).cost.value, range(300)))
+    assert len(set(counts)) == 1, sorted(set(counts))

@@ -23,21 +23,30 @@ class Limits:
     file_bytes: int = 16 << 20
     instructions: float | None = None
 
-    def for_runner(self) -> dict[str, Any]:
-        """The limits as the runner reads them: every value a float, every key present.
+    def for_runner(self) -> dict[str, str]:
+        """The limits as the runner reads them: whole numbers as 20-digit strings.
 
-        A request's parsed form must not allocate differently with the limit values (small ints
-        are cached, large ones are not), since every child starts from the heap of the process
-        that parsed it.
+        Every key present; microseconds, bytes and instructions.
+
+        The runner's state when it forks a test's children must not depend on the limit values,
+        since every child starts from that state. Two things in CPython would carry them: the
+        allocator (the JSON parser makes a temporary string of each number's text, whose size
+        class follows its length) and the float parser's own pool of big numbers (``dtoa.c``'s
+        Bigint free lists: parsing "6.266136" leaves them otherwise than "1200.0", and a
+        candidate that formats a float, as every float result is, then costs more or fewer
+        instructions). Fixed-width decimal integers are read with neither (``int``, then
+        ``float(int)``). Measured: a float-returning expert's count moved by 216 instructions
+        with the wall-time limit's text alone (tests/test_count_determinism.py).
         """
-        return {
-            "wall_seconds": float(self.wall_seconds),
-            "cpu_seconds": float(self.cpu_seconds),
-            "memory_bytes": float(self.memory_bytes),
-            "address_space_bytes": float(2 * self.memory_bytes + (512 << 20)),
-            "file_bytes": float(self.file_bytes),
-            "instructions": float(self.instructions or 0.0),  # 0: no counter limit
+        values = {
+            "wall_us": round(self.wall_seconds * 1e6),
+            "cpu_us": round(self.cpu_seconds * 1e6),
+            "memory_bytes": int(self.memory_bytes),
+            "address_space_bytes": 2 * int(self.memory_bytes) + (512 << 20),
+            "file_bytes": int(self.file_bytes),
+            "instructions": int(self.instructions or 0),  # 0: no counter limit
         }
+        return {key: f"{max(0, value):020d}" for key, value in values.items()}
 
 
 @dataclass(frozen=True)

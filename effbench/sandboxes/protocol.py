@@ -254,9 +254,18 @@ def _anomaly_of(meter: Meter, worker: RunnerClient, pairs: list[dict], cost: Cos
         return f"{meter.name} meter: more than one count for process {duplicated[0]}"
     if cost is None and not first_failure(pairs).get("signal"):
         return f"{meter.name} meter: no count for the test child"
-    if cost is not None and cost.value < 0 and meter.exact:
+    if cost is not None and cost.value < 0 and meter.exact and _answered(pairs):
         return f"{meter.name} meter: negative cost {cost.value:.0f}"
     return None
+
+
+def _answered(pairs: list[dict]) -> bool:
+    """Whether every test child exited by itself with status 0 after writing a result.
+
+    One that did not (``os._exit`` before answering) may well cost less than the baseline, which
+    answers: its test fails for the missing answer, and its count means nothing.
+    """
+    return all(p["test"].get("exit_code") == 0 and p["test"].get("result") for p in pairs)
 
 
 def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRun:
@@ -284,8 +293,10 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
     anomaly = None if infra is not None else _anomaly_of(meter, worker, pairs, cost)
     if anomaly:
         cost = None
-    elif cost is not None and cost.value < 0:  # a noisy meter's baseline can exceed a tiny test
-        cost = Cost(0.0, cost.spread, cost.repeats)
+    elif cost is not None and cost.value < 0:
+        # a noisy meter's baseline can exceed a tiny test: 0; an exact meter's child that never
+        # answered (see _answered): no cost, the missing answer decides
+        cost = None if meter.exact else Cost(0.0, cost.spread, cost.repeats)
     scratch_left = next((p["test"]["scratch_left"] for p in pairs if "scratch_left" in p["test"]), None)
     return TestRun(
         cost=cost,
