@@ -11,9 +11,11 @@ Three checks, each printed with its outcome (exit status 1 if one fails):
 3. **Across checkouts.** The problems and references copied to two folders at different paths
    give the same expert profile, test by test.
 
-Bounded in time by the problem list (default: five problems, a few minutes under valgrind).
+Bounded in time by the problem list (default: five problems, a few minutes under valgrind;
+``--problems all``: every bundled problem, about six evaluations of the whole set). Problems are
+spread over ``--workers`` threads sharing one sandbox of as many workers.
 
-    .venv/bin/python benchmarks/counts_under_load.py [--problems a,b] [--workers N]
+    .venv/bin/python benchmarks/counts_under_load.py [--problems a,b|all] [--workers N]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from effbench import paths
@@ -43,15 +46,21 @@ def _burn() -> None:
 
 def evaluate(problem_set, ids, workers: int) -> tuple[dict[str, list[float | None]], list[str]]:
     """{problem: per-test costs} of each expert resubmitted as a sample, and checks eff == 1."""
-    out, failures = {}, []
     meter = ValgrindMeter()
     with LocalSandbox(meter, workers=workers) as box:
         ev = Evaluator(box, meter, EngineSettings(input_seed=SEED), cache=None)
-        for problem in problem_set.select(ids):
-            rec = ev.evaluate(problem, "# resubmitted\n" + problem.expert_code, model="expert-as-sample")
-            out[problem.id] = [t.cost for t in rec.tests]
-            if rec.verdict != "ok" or abs(rec.efficiency - 1.0) > 1e-9:
-                failures.append(f"{problem.id}: verdict {rec.verdict}, eff {rec.efficiency!r}")
+
+        def one(problem):
+            return ev.evaluate(problem, "# resubmitted\n" + problem.expert_code, model="expert-as-sample")
+
+        with ThreadPoolExecutor(workers) as pool:
+            records = list(pool.map(one, problem_set.select(ids)))
+    out = {rec.problem_id: [t.cost for t in rec.tests] for rec in records}
+    failures = [
+        f"{rec.problem_id}: verdict {rec.verdict}, eff {rec.efficiency!r}"
+        for rec in records
+        if rec.verdict != "ok" or abs(rec.efficiency - 1.0) > 1e-9
+    ]
     return out, failures
 
 
@@ -61,7 +70,9 @@ def profiles(root: Path, ids, workers: int) -> dict[str, dict[str, float]]:
     meter = ValgrindMeter()
     with LocalSandbox(meter, workers=workers) as box:
         ev = Evaluator(box, meter, EngineSettings(input_seed=SEED), cache=None)
-        return {p.id: dict(ev.profile(p).test_costs) for p in problem_set.select(ids)}
+        with ThreadPoolExecutor(workers) as pool:
+            profs = list(pool.map(ev.profile, problem_set.select(ids)))
+    return {prof.problem_id: dict(prof.test_costs) for prof in profs}
 
 
 def main() -> int:
@@ -71,8 +82,11 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     opts = parser.parse_args()
-    ids = [p.strip() for p in opts.problems.split(",")]
     problem_set = load_problem_set()
+    if opts.problems == "all":
+        ids = sorted(problem_set.problems)
+    else:
+        ids = [p.strip() for p in opts.problems.split(",")]
     ok = True
 
     hogs = [multiprocessing.Process(target=_burn, daemon=True) for _ in os.sched_getaffinity(0)]
