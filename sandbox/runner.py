@@ -881,6 +881,8 @@ def plan_ffi_removal():
     import _ctypes  # the runner's own, already loaded
     import weakref
 
+    global _GUARD_FOLDERS
+    _GUARD_FOLDERS = (_interpreter_prefixes(), _standard_extension_folders())
     classes = _ffi_classes()
     ids = {id(cls) for cls in classes}
     wanted = {id(cls): cls for cls in classes if any(id(base) not in ids for base in cls.__bases__)}
@@ -973,6 +975,16 @@ def _refused_import(args, dynload, _modules=_REFUSED_MODULES, _str=str, _type=ty
     return real.rpartition("/")[2].partition(".")[0] in _modules
 
 
+#: (the interpreter's prefixes, the standard library's extension folders), found once in the
+#: zygote by plan_ffi_removal, for the audit hook every child installs (see _make_guard)
+_GUARD_FOLDERS = None
+
+
+def _interpreter_prefixes():
+    """The interpreter's own prefixes (kernel names, each ending in a separator), as a tuple."""
+    return tuple(sorted({os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.prefix, sys.base_exec_prefix)}))
+
+
 def _standard_extension_folders():
     """The folders (kernel names) of the standard library's extension modules loaded here."""
     folders = set()
@@ -996,7 +1008,7 @@ def _make_guard():
     kernel's own name for it). Anything else that builds code from raw bytes is refused."""
     from importlib import _bootstrap_external
 
-    prefixes = tuple({os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.prefix, sys.base_exec_prefix)})
+    prefixes, dynload = _GUARD_FOLDERS or (_interpreter_prefixes(), _standard_extension_folders())
 
     def cached_bytecode_of_the_interpreter(
         data,
@@ -1041,7 +1053,7 @@ def _make_guard():
         _events=_REFUSED_EVENTS,
         _pyc=cached_bytecode_of_the_interpreter,
         _refused=_refused_import,
-        _dynload=_standard_extension_folders(),
+        _dynload=dynload,
         _protected=_PROTECTED_ATTRIBUTES,
         _len=len,
         _runtime_error=RuntimeError,

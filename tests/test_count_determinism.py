@@ -86,7 +86,8 @@ def test_a_count_does_not_depend_on_the_pids_or_the_runners_age(valgrind_box):
 
     from effbench.sandboxes.base import Limits, TestRequest
 
-    request = TestRequest("def f(n):\n    return repr(n / 7.0)\n", "f", [3], Limits(wall_seconds=60.0, cpu_seconds=30.0))
+    code = "def f(n):\n    return repr(n / 7.0)\n"
+    request = TestRequest(code, "f", [3], Limits(wall_seconds=60.0, cpu_seconds=30.0))
     with ThreadPoolExecutor(2) as pool:  # the fixture's two workers
         counts = list(pool.map(lambda _: valgrind_box.run(request).cost.value, range(300)))
     assert len(set(counts)) == 1, sorted(set(counts))
