@@ -313,6 +313,13 @@ _dataset_option = click.option(
     "--top-k", type=click.IntRange(1, 1 << 20), default=None, help="top_k sampling (servers that support it)."
 )
 @click.option(
+    "--extra-body",
+    default=None,
+    metavar="JSON",
+    help="Further request fields the server reads, as a JSON object, e.g. '{\"repeat_penalty\": 1.0}' "
+    "(llama.cpp) or '{\"min_p\": 0.05}' (vLLM); part of the answer cache's key.",
+)
+@click.option(
     "--stop",
     multiple=True,
     help="A stop sequence (repeatable, at most 4; \\n for a newline); '' sends none. Default in completion "
@@ -824,7 +831,7 @@ _SWEEP_SHARED = (
     "problem_ids", "problems_dir", "meter", "sandbox", "workers", "alpha", "memory_mb", "no_cache", "model",
     "base_url", "api_key_env", "mode", "temperature", "top_p", "max_tokens", "input_seed", "seed",
     "system_prompt", "prompt_template", "concurrency", "request_timeout", "max_retries", "prices", "top_k",
-    "stop", "context_length", "stream", "yes", "limit", "categories", "first_round",
+    "extra_body", "stop", "context_length", "stream", "yes", "limit", "categories", "first_round",
 )  # fmt: skip
 sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 

@@ -382,6 +382,40 @@ def test_completion_mode_stop_sequences_and_generation_settings_are_sent(tmp_pat
         assert "stop" not in server.requests[-1]["body"]  # chat mode: none by default
 
 
+def test_extra_body_fields_reach_the_server_and_key_the_cache(tmp_path):
+    """--extra-body's fields (a server's own sampling options, e.g. llama.cpp's repeat_penalty)
+    are in every request's body beside --top-k; answers made with other fields are not reused from
+    the cache; a field effbench sets itself, or text that is not a JSON object, is refused with
+    exit 2 before any request."""
+    with FakeOpenAI(scripted) as server:
+        args = model_args(server, tmp_path / "a", "--top-k", "7", *FAST_METER)
+        out = effbench(*args, "--extra-body", '{"repeat_penalty": 1.0, "min_p": 0.05}', cache_dir=tmp_path / "c")
+        assert out.returncode == 0, out.stderr
+        body = server.requests[-1]["body"]
+        assert body["repeat_penalty"] == 1.0 and body["min_p"] == 0.05 and body["top_k"] == 7
+        sent = len(server.requests)
+        again = effbench(
+            *model_args(server, tmp_path / "b", "--top-k", "7", *FAST_METER),
+            "--extra-body",
+            '{"repeat_penalty": 1.1}',
+            cache_dir=tmp_path / "c",
+        )
+        assert again.returncode == 0, again.stderr
+        assert len(server.requests) > sent and server.requests[-1]["body"]["repeat_penalty"] == 1.1
+        sent = len(server.requests)
+        for bad, says in (
+            ('{"temperature": 0}', "use --temperature"),
+            ('{"seed": 3}', "use --sampling-seed"),
+            ("[1, 2]", "a JSON object"),
+            ('{"x": NaN}', "not a JSON object"),
+            ("{'x': 1}", "not a JSON object"),
+        ):
+            args = model_args(server, tmp_path / "bad", *FAST_METER)
+            out = effbench(*args, "--extra-body", bad, cache_dir=tmp_path / "c")
+            assert out.returncode == 2 and says in out.stderr and "--extra-body" in out.stderr, (bad, out.stderr)
+        assert len(server.requests) == sent and not (tmp_path / "bad").exists()
+
+
 def test_cache_is_keyed_by_model_not_by_server_address(tmp_path):
     """The same model restarted on another port answers from the cache: no request is sent."""
     with FakeOpenAI(scripted) as first:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import os
 import random
 import re
@@ -59,6 +60,51 @@ class AttemptOutcome(StrEnum):
     ABANDONED = "abandoned"
 
 
+#: request fields effbench sets itself, refused in ``--extra-body``: the option that sets each
+RESERVED_FIELDS = {
+    "model": "--model",
+    "messages": "--mode and the prompt options",
+    "prompt": "--mode and the prompt options",
+    "n": "--samples",
+    "stream": "--stream/--no-stream",
+    "stream_options": "--stream/--no-stream",
+    "temperature": "--temperature",
+    "top_p": "--top-p",
+    "top_k": "--top-k",
+    "max_tokens": "--max-tokens",
+    "seed": "--sampling-seed",
+    "stop": "--stop",
+}
+
+
+def extra_body_of(text: str | None) -> str | None:
+    """Check ``--extra-body``, a JSON object of further request fields.
+
+    Returns:
+        The object as canonical JSON text (sorted keys), or None for None or ``{}``.
+
+    Raises:
+        EffbenchError: not JSON, not an object, a non-finite number, or a field effbench sets
+            itself (:data:`RESERVED_FIELDS`; use its own option).
+    """
+    if text is None:
+        return None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise EffbenchError(f"--extra-body: not a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise EffbenchError(f"--extra-body: a JSON object of request fields is needed, not {type(value).__name__}")
+    reserved = sorted(set(RESERVED_FIELDS) & set(value))
+    if reserved:
+        raise EffbenchError(f"--extra-body: {reserved[0]!r} is set by effbench: use {RESERVED_FIELDS[reserved[0]]}")
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A model behind an OpenAI-compatible endpoint and how to ask it.
@@ -68,6 +114,9 @@ class ModelSpec:
     ``stop``: stop sequences (None: the strategy's default for the mode); ``top_k`` is sent as
     an extra body field (vLLM, SGLang, llama.cpp and Ollama read it; hosted APIs may refuse it).
     ``context_length``: the server's context in tokens, when known (None: ask the server).
+    ``extra_body``: further request fields the server reads (llama.cpp's ``repeat_penalty``,
+    vLLM's ``min_p``...), as canonical JSON text of an object (see :func:`extra_body_of`); part of
+    the cache identity when set.
     """
 
     name: str
@@ -87,6 +136,7 @@ class ModelSpec:
     backoff_cap: float = 30.0
     context_length: int | None = None
     stream: bool = True
+    extra_body: str | None = None
 
     def identity(self) -> dict[str, Any]:
         """What defines an answer (the cache key): the model's name and the generation settings.
@@ -94,7 +144,7 @@ class ModelSpec:
         Not the server's address, the key, the time-outs or the concurrency: the same model
         served elsewhere answers from the same cache.
         """
-        return {
+        out = {
             "model": self.name,
             "mode": self.mode,
             "temperature": self.temperature,
@@ -104,6 +154,9 @@ class ModelSpec:
             "seed": self.seed,
             "stop": list(self.stop) if self.stop else None,
         }
+        if self.extra_body:  # only when set: the answers cached before this field existed stay valid
+            out["extra_body"] = json.loads(self.extra_body)
+        return out
 
 
 @dataclass
@@ -498,8 +551,11 @@ class ModelClient:
             params["seed"] = s.seed + first_index
         if s.stop:
             params["stop"] = list(s.stop)
+        extra = json.loads(s.extra_body) if s.extra_body else {}
         if s.top_k is not None:
-            params["extra_body"] = {"top_k": s.top_k}
+            extra["top_k"] = s.top_k
+        if extra:
+            params["extra_body"] = extra
         return params
 
     async def _attempt(self, client: Any, query: Query, n: int, first_index: int) -> _Reply:

@@ -17,7 +17,7 @@ from effbench.engine import EngineSettings, SampleRecord
 from effbench.errors import EffbenchError
 from effbench.meters import MeterChoice
 from effbench.models.allocation import AllocationPlan
-from effbench.models.client import ModelSpec
+from effbench.models.client import ModelSpec, extra_body_of
 from effbench.models.prompts import COMPLETION_STOP
 from effbench.models.strategies import CostEstimate, SamplingPlan
 from effbench.problems import ProblemSet
@@ -203,6 +203,7 @@ def plan_from_options(
         max_retries=int(o.get("max_retries", 5)),  # type: ignore[arg-type]
         context_length=o.get("context_length"),  # type: ignore[arg-type]
         stream=bool(o.get("stream", True)),
+        extra_body=extra_body_of(o.get("extra_body")),  # type: ignore[arg-type]
     )
     plan = SamplingPlan(
         strategy=str(o.get("strategy") or "parallel"),
