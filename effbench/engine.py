@@ -62,7 +62,9 @@ class EngineSettings:
             censored verdict the stop gives is the same the budget would (DESIGN.md: a run past
             ``T`` is censored); a censored sample costs at most about ``cpu_slack`` times the
             budget's time.
-        cpu_floor: see ``cpu_slack``, in seconds (the child's own start and exit).
+        cpu_floor: see ``cpu_slack``, in seconds: a margin for the poll and for noise. The
+            child's own start and exit are added by the runner, as the CPU time the baseline child
+            of the same request took (sandbox/runner.py ``_with_start_up``).
         reference_cpu_seconds: CPU-time limit of the expert's own runs, in seconds.
         input_seed: the secret seed of the generated tests of levels >= 1; None: a fresh secret
             per :class:`Evaluator` (DESIGN.md: "a fresh secret per run by default").
@@ -71,7 +73,7 @@ class EngineSettings:
     alpha: float = 2.0
     memory_bytes: int = 1 << 30
     cpu_slack: float = 2.0
-    cpu_floor: float = 0.2
+    cpu_floor: float = 0.05
     reference_cpu_seconds: float = 300.0
     input_seed: str | None = None
 

@@ -53,3 +53,27 @@ def test_a_slower_pace_moves_the_stop_out_never_in(triangle):
     assert last >= s.cpu_slack * budget / (EXPERT_PACE / 4) + s.cpu_floor - 1e-12
     assert last > first
     assert all(b.limits.cpu_seconds >= a.limits.cpu_seconds for a, b in zip(requests, requests[1:]))
+
+
+def test_the_runner_counts_the_stop_from_the_end_of_the_childs_own_start_up(valgrind_box):
+    """Invariant: the CPU-time limit a request gives is for the candidate's own work: the runner
+    adds the CPU time of the same request's baseline child (the child's own start and exit), so
+    an endless loop is stopped at that sum, never before it (a lower bound: no timing threshold)."""
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    limit = 0.3
+    run = valgrind_box.run(TestRequest("def f():\n    while True:\n        pass\n", "f", [], Limits(cpu_seconds=limit)))
+    assert run.killed_for == "cpu", run
+    assert run.baseline_cpu_seconds > 0.0
+    assert run.cpu_seconds >= limit + run.baseline_cpu_seconds
+    # and the rule itself, as the runner applies it (a poll's lag alone could pass the above)
+    import importlib.util
+
+    from effbench import paths
+
+    spec = importlib.util.spec_from_file_location("effbench_runner_rule", paths.runner_path())
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    limits = {"cpu_seconds": limit, "wall_seconds": 9.0}
+    assert runner._with_start_up(limits, {"cpu_seconds": 0.07}) == {"cpu_seconds": limit + 0.07, "wall_seconds": 9.0}
+    assert runner._with_start_up({"cpu_seconds": 0.0}, {"cpu_seconds": 0.07}) == {"cpu_seconds": 0.0}  # no limit

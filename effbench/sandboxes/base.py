@@ -75,6 +75,9 @@ class TestRun:
     killed_for: str | None = None
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    #: the baseline child's CPU seconds (the child's own start and exit; the runner adds it to
+    #: the test child's CPU-time limit, see sandbox/runner.py _with_start_up)
+    baseline_cpu_seconds: float = 0.0
     peak_memory_kb: int = 0
     stderr_tail: str = ""
     infra_error: str | None = None

@@ -306,6 +306,7 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         killed_for=decisive.get("killed_for"),
         wall_seconds=sorted(p["test"]["wall_seconds"] for p in pairs)[len(pairs) // 2],
         cpu_seconds=sorted(p["test"]["cpu_seconds"] for p in pairs)[len(pairs) // 2],
+        baseline_cpu_seconds=sorted(p["baseline"]["cpu_seconds"] for p in pairs)[len(pairs) // 2],
         peak_memory_kb=max(0, max(p["test"]["max_rss_kb"] - p["baseline"]["max_rss_kb"] for p in pairs)),
         stderr_tail=decisive.get("stderr_tail", ""),
         infra_error=infra,
