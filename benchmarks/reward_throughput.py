@@ -19,7 +19,12 @@ too when ``effbench.executors`` provides it), it prints:
 - the invariants: results in order, and no hostile completion above the honest correct completion
   of the same problem (its twin: the expert, which it wraps).
 
-    .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20]
+    .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20] [--twice]
+
+With ``--twice`` it scores the workload a second time on the same warm model and compares every
+item (verdict, reward, efficiency, per-level costs), and compares the executors item by item; under
+an exact meter (valgrind, perf) a difference fails the script (exit 1). The time meter's costs are
+never identical, so its comparison is printed for information only.
 """
 
 from __future__ import annotations
@@ -144,6 +149,7 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
             t0 = time.perf_counter()
             results = rm.score_batch([it.item for it in items])
             wall = time.perf_counter() - t0
+            again = rm.score_batch([it.item for it in items]) if args.twice else None
             native = native_seconds(rm, items, results) if executor == "local" else {}
             repeats = _warm(rm.config).meter.repeats if executor == "local" else choose_meter(meter).meter.repeats
         finally:
@@ -176,7 +182,20 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
         ),
         "by_kind": {k: dict(v) for k, v in by_kind.items()},
         "invariant_failures": check_invariants(items, results),
+        "facts": [facts(r) for r in results],
+        "second_call_differs": None if again is None else differing(results, again),
     }
+
+
+def facts(r) -> tuple:
+    """What must be identical between two scorings of one item under an exact meter."""
+    return (r.problem_id, r.status, str(r.verdict), r.passed, r.reward, r.efficiency, tuple(r.level_costs))
+
+
+def differing(a, b) -> list[int]:
+    """Indices of the items whose facts differ between two lists of results."""
+    missing = list(range(min(len(a), len(b)), max(len(a), len(b))))
+    return [i for i, (x, y) in enumerate(zip(a, b)) if facts(x) != facts(y)] + missing
 
 
 def extraction_ms(items) -> float:
@@ -204,6 +223,12 @@ def main() -> None:
     parser.add_argument("--seed", default="reward-throughput")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--extraction-only", action="store_true", help="only time the reward layer's extraction")
+    parser.add_argument(
+        "--twice",
+        action="store_true",
+        help="score the workload a second time on the same (warm) model and compare every item's facts "
+        "(verdict, reward, efficiency, per-level costs); with several executors, compare them too",
+    )
     opts = parser.parse_args()
     ps = load_problem_set()
     problems = ps.select(None)[: opts.problems]
@@ -241,11 +266,35 @@ def main() -> None:
                 print(f"{'':16}profile failures: {row['profile_failures']}")
             failures = row["invariant_failures"]
             print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
+            if row["second_call_differs"] is not None:
+                print(f"{'':16}a second call, item by item: " + same_or_not(items, row["second_call_differs"]))
+    if opts.twice:
+        compare_executors(rows, meters, items)
     if opts.json:
         with open(opts.json, "w") as f:
-            json.dump(rows, f, indent=2)
-    if any(r["invariant_failures"] for r in rows):
+            json.dump([{k: v for k, v in r.items() if k != "facts"} for r in rows], f, indent=2)
+    exact = {m for m in meters if choose_meter(m).meter.exact}
+    differ = any(r["second_call_differs"] for r in rows if r["meter"] in exact)
+    if any(r["invariant_failures"] for r in rows) or differ:
         sys.exit(1)
+
+
+def compare_executors(rows: list[dict], meters: list[str], items) -> None:
+    """Print, per meter scored on both executors, whether they gave every item the same facts."""
+    for meter in meters:
+        by_exec = {r["executor"]: r for r in rows if r["meter"] == meter}
+        if len(by_exec) > 1:
+            local, other = by_exec["local"], by_exec["ray"]
+            diff = [i for i, (x, y) in enumerate(zip(local["facts"], other["facts"])) if x != y]
+            print(f"{meter:>8} local vs ray, item by item: " + same_or_not(items, diff))
+
+
+def same_or_not(items, diff: list[int]) -> str:
+    """``identical (N items)`` or the count and the first few that differ."""
+    if not diff:
+        return f"identical ({len(items)} items)"
+    shown = ", ".join(f"{items[i].kind.value}/{items[i].problem_id}" for i in diff[:5])
+    return f"{len(diff)} of {len(items)} differ (first: {shown})"
 
 
 if __name__ == "__main__":
