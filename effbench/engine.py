@@ -65,6 +65,11 @@ class EngineSettings:
         cpu_floor: see ``cpu_slack``, in seconds: a margin for the poll and for noise. The
             child's own start and exit are added by the runner, as the CPU time the baseline child
             of the same request took (sandbox/runner.py ``_with_start_up``).
+        max_stop_factor: how far a candidate's own slower pace may move its CPU-time stop out: at
+            most this many times the stop at the expert's pace (so a pace down to ``1 /
+            max_stop_factor`` of the expert's still reaches the budget; the bundled experts' own
+            paces under valgrind span about 6x). It bounds what a candidate that makes itself look
+            slow can hold a worker for.
         reference_cpu_seconds: CPU-time limit of the expert's own runs, in seconds.
         input_seed: the secret seed of the generated tests of levels >= 1; None: a fresh secret
             per :class:`Evaluator` (DESIGN.md: "a fresh secret per run by default").
@@ -74,6 +79,7 @@ class EngineSettings:
     memory_bytes: int = 1 << 30
     cpu_slack: float = 2.0
     cpu_floor: float = 0.05
+    max_stop_factor: float = 16.0
     reference_cpu_seconds: float = 300.0
     input_seed: str | None = None
 
@@ -186,7 +192,10 @@ def classify(
     harness = _observed_by_the_runner(run, limits)
     if harness is not None:
         return harness
-    if not run.result:
+    if not run.result or run.exit_code != 0:
+        # the runner's child writes a result and exits 0, and only then: a result from a child
+        # that exited otherwise was written by the candidate itself (and skipped the end of the
+        # measured span), so it is no answer
         detail = f"exited with code {run.exit_code} before returning; {run.stderr_tail[-300:]}"
         return Verdict.ERROR, None, ErrorKind.NO_RESULT.value, detail
     payload, bad = _decoded(run)
@@ -461,14 +470,16 @@ class Evaluator:
 
         Returns:
             The :class:`Limits`: ``cpu_seconds = cpu_slack * alpha * c + cpu_floor``, ``c`` the
-            expert's largest test CPU time, or the own-pace time when longer (EngineSettings).
+            expert's largest test CPU time, or the own-pace time when longer, at most
+            ``max_stop_factor`` times the first (EngineSettings).
         """
         s = self.settings
         T = self.budget(profile)  # noqa: N806 - DESIGN.md's name
         expert_cpu = max(profile.level_cpu_seconds)
         cpu = s.cpu_slack * s.alpha * expert_cpu + s.cpu_floor
         if own_rate and own_rate > 0:
-            cpu = max(cpu, s.cpu_slack * T / own_rate + s.cpu_floor)
+            # moved out for a slower pace, never past max_stop_factor times the expert-pace stop
+            cpu = min(max(cpu, s.cpu_slack * T / own_rate + s.cpu_floor), s.max_stop_factor * cpu)
         return Limits(
             wall_seconds=2 * cpu + 5.0,
             cpu_seconds=cpu,
@@ -583,8 +594,11 @@ class Evaluator:
                     T,
                 )
                 outcomes.append(outcome)
-                if outcome.verdict == Verdict.OK and outcome.cost and run.cpu_seconds > 0 and outcome.cost >= 0.05 * T:
-                    pace = outcome.cost / run.cpu_seconds  # large enough that its start-up is noise
+                # the pace in user CPU time, the quantity the runner's stop watches: kernel time a
+                # candidate burns (reading /dev/zero) must not make it look slow and move its stop out
+                user = run.user_cpu_seconds or run.cpu_seconds
+                if outcome.verdict == Verdict.OK and outcome.cost and user > 0 and outcome.cost >= 0.05 * T:
+                    pace = outcome.cost / user  # large enough that its start-up is noise
                     if own_rate is None or pace < own_rate:
                         own_rate = pace
                         limits = self.candidate_limits(prof, own_rate)

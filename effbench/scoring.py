@@ -94,14 +94,19 @@ def sample_efficiency(
 def at_budget(outcome: TestOutcome, T: float) -> TestOutcome:  # noqa: N803
     """A test's outcome judged against the budget ``T`` (meter's unit).
 
-    An ``ok`` test that cost more than ``T`` is ``censored_budget``, an ``ok`` test with no cost
-    measured is ``infra``; others are unchanged.
+    An ``ok`` test that cost more than ``T`` is ``censored_budget``; an ``ok`` test with no cost
+    measured is an ``error`` (``MeterAnomaly``): the runner reports its own failures as ``infra``
+    before any judging, so a missing cost is one the candidate may have caused (DESIGN.md's
+    threat model: such a sample fails, it is never left out of scoring); others are unchanged.
     """
     if outcome.verdict != Verdict.OK:
         return outcome
     if outcome.cost is None:
         return replace(
-            outcome, verdict=Verdict.INFRA, error_type=ErrorKind.INFRASTRUCTURE.value, detail="no cost measured"
+            outcome,
+            verdict=Verdict.ERROR,
+            error_type=ErrorKind.METER_ANOMALY.value,
+            detail="no cost measured for a run that answered",
         )
     if outcome.cost > T:
         return replace(

@@ -767,13 +767,32 @@ def _tag_long_ints(data):
     return data
 
 
+#: built once, in the zygote: json.dumps would build an encoder on every call
+_RESULT_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode_str = json.encoder.encode_basestring_ascii
+
+
 def _dumps_result(data):
     """JSON text of an encoded result: integers too long for decimal digits (Python's default
-    limit, which candidates run under) are tagged as hex, which the host parses in linear time."""
+    limit, which candidates run under) are tagged as hex, which the host parses in linear time.
+
+    Short for scalars: this is the end of every measured span, and a candidate may skip it by
+    writing its answer on the result pipe itself and exiting (it is the same process, nothing can
+    tell the two writes apart), so whatever this costs beyond such a write is credit a candidate
+    can take; it is kept to a few hundred instructions (test_threats.py measures the gain)."""
+    t = type(data)
     try:
-        return json.dumps(data, separators=(",", ":"))
+        if t is int:
+            return int.__repr__(data)
+        if t is str:
+            return _encode_str(data)
+        if data is None:
+            return "null"
+        if t is bool:
+            return "true" if data else "false"
+        return _RESULT_ENCODER.encode(data)
     except ValueError:
-        return json.dumps(_tag_long_ints(data), separators=(",", ":"))
+        return _RESULT_ENCODER.encode(_tag_long_ints(data))
 
 
 class _NoFFI:
@@ -1218,10 +1237,11 @@ def child_rlimits(limits, meter):
 
 
 def _child_write(fd, data):
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+    n = os.write(fd, data)
+    if n < len(data):  # a pipe takes 64 KiB at once: the rest as the parent reads
+        view = memoryview(data)[n:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1411,6 +1431,7 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
         record["multiplexed"] = multiplexed
     record["wall_seconds"] = wall
     record["cpu_seconds"] = rusage.ru_utime + rusage.ru_stime
+    record["user_seconds"] = rusage.ru_utime  # what the CPU-time stop watches (_cpu_seconds_of)
     record["max_rss_kb"] = max(rusage.ru_maxrss, peak_rss_kb)
     if os.WIFSIGNALED(status):
         record["signal"] = os.WTERMSIG(status)

@@ -372,10 +372,12 @@ def test_same_files_give_the_same_instruction_counts(boxes, problems, name):
 
 
 def test_threaded_counts_agree_closely(boxes, problems):
-    """Threaded code is the one place where counts carry scheduling noise: still within 1% across
-    backends on the same files."""
+    """Threaded code is the one place where counts carry scheduling noise (which thread valgrind
+    runs when one wakes another follows the kernel's timing, and with it how often a GIL hand-off
+    waits): within 5% across backends on the same files. Seen: a few hundred instructions apart on an idle
+    machine, 1.2% (1,808 of 149,791 instructions) under the CI's load."""
     local = outcome(boxes, "local-rootfs", CASES["work_in_thread"], problems)
     docker = outcome(boxes, "docker", CASES["work_in_thread"], problems)
     for (_, _, a), (_, _, b) in zip(_per_test(local), _per_test(docker)):
         if a is not None and b is not None:  # a test stopped by CPU time has no count (see above)
-            assert a == pytest.approx(b, rel=0.01)
+            assert a == pytest.approx(b, rel=0.05)

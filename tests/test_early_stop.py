@@ -14,17 +14,19 @@ def triangle_value(n):
     return n * (n + 1) // 2 if n > 0 else 0
 
 
-def run_with_pace(triangle, pace: float):
-    """(evaluator, requests of the candidate): the candidate costs 1.5x the expert, at ``pace``."""
+def run_with_pace(triangle, pace: float, kernel_seconds: float = 0.0):
+    """(evaluator, requests of the candidate): the candidate costs 1.5x the expert, at ``pace``
+    (instructions per user CPU second), plus ``kernel_seconds`` of system time per test."""
     requests = []
 
     def handler(request):
         n = request.args_json[0]
         cost = 1000.0 + 100.0 * n
         if request.code == triangle.expert_code:
-            return answer(triangle_value(n), cost, cpu_seconds=cost / EXPERT_PACE)
+            return answer(triangle_value(n), cost, cpu_seconds=cost / EXPERT_PACE, user_cpu_seconds=cost / EXPERT_PACE)
         requests.append(request)
-        return answer(triangle_value(n), 1.5 * cost, cpu_seconds=1.5 * cost / pace)
+        user = 1.5 * cost / pace
+        return answer(triangle_value(n), 1.5 * cost, cpu_seconds=user + kernel_seconds, user_cpu_seconds=user)
 
     ev = Evaluator(ScriptedSandbox(handler), ValgrindMeter(), EngineSettings(input_seed="stop"), fingerprint={"t": 2})
     rec = ev.evaluate(triangle, "def triangle(n): ...\n", "m")
@@ -53,6 +55,18 @@ def test_a_slower_pace_moves_the_stop_out_never_in(triangle):
     assert last >= s.cpu_slack * budget / (EXPERT_PACE / 4) + s.cpu_floor - 1e-12
     assert last > first
     assert all(b.limits.cpu_seconds >= a.limits.cpu_seconds for a, b in zip(requests, requests[1:]))
+
+
+def test_a_pace_made_slow_on_purpose_cannot_hold_a_worker_for_long(triangle):
+    """Invariant: the stop moves out for a slower pace at most max_stop_factor times, and kernel
+    time (which the stop does not watch: a candidate reading /dev/zero) does not count as a slow
+    pace. Found by a red team: burning system time made every next test's limit grow about 40x,
+    to hours of CPU per sample."""
+    ev, requests = run_with_pace(triangle, EXPERT_PACE / 1e6)
+    first = requests[0].limits.cpu_seconds
+    assert max(r.limits.cpu_seconds for r in requests) == ev.settings.max_stop_factor * first
+    ev, requests = run_with_pace(triangle, EXPERT_PACE, kernel_seconds=50.0)
+    assert {r.limits.cpu_seconds for r in requests} == {requests[0].limits.cpu_seconds}
 
 
 def test_the_runner_counts_the_stop_from_the_end_of_the_childs_own_start_up(valgrind_box):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -61,6 +62,18 @@ def test_over_budget_censors_that_level_only(triangle):
     assert rec.efficiency == pytest.approx(1 / 4, rel=1e-3)
 
 
+def test_a_right_answer_without_a_cost_fails_and_is_never_infra(triangle):
+    """Invariant: an answer with no cost is the candidate's doing (the runner reports its own
+    failures as infra before any judging): the sample fails as MeterAnomaly and stays in scoring.
+    Found by a red team: a hand-written answer and a non-zero exit made a slow sample infra."""
+
+    def run(req, n):
+        return TestRun(exit_code=0, result=json.dumps({"ok": True, "value": triangle_value(req)}))
+
+    rec, _ = evaluate(triangle, run)
+    assert rec.verdict == "error" and rec.error_type == "MeterAnomaly" and rec.efficiency == 0.0
+
+
 @pytest.mark.parametrize(
     "run,verdict,etype",
     [
@@ -90,6 +103,9 @@ def test_over_budget_censors_that_level_only(triangle):
         ),
         (TestRun(exit_code=0, result="{garbage"), "error", "BadResult"),
         (TestRun(infra_error="runner vanished"), "infra", "InfrastructureError"),
+        # a right answer the candidate wrote on its result pipe by hand before exiting non-zero
+        # (and so before the end of the measured span, the cost dropped): no answer, a failure
+        (TestRun(exit_code=1, result='{"ok":true,"value":6}'), "error", "NoResult"),
     ],
 )
 def test_verdicts_of_abnormal_runs(triangle, run, verdict, etype):

@@ -102,3 +102,31 @@ def test_time_meter_scores_expert_and_slow_tier(triangle):
     top_expert = expert.reference_level_costs[-1]
     top_slow = slow.level_costs[-1] if slow.level_costs and slow.level_costs[-1] is not None else None
     assert slow.censored_level is not None or (top_slow is not None and top_slow > top_expert)
+
+
+def test_valgrind_totals_survive_a_pid_wrap_and_are_never_stale():
+    """Invariant: one total is accepted per process, not per pid. After the pid counter wraps
+    (pid_max 32768: ~10,000 tests, fewer when candidates start threads), a reused pid's total is
+    taken (not refused as a duplicate, which would fail honest tests), a total left from before the
+    wrap is never handed out for the new process of that pid, and a second total for one process
+    is still a duplicate. Found by a red team: every reused pid failed as MeterAnomaly."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.protocol import RunnerClient
+
+    client = RunnerClient(ValgrindMeter(), 0)
+
+    def total(pid: int, n: int) -> None:
+        client._feed_log(b"==%d== I   refs:      %s\n" % (pid, f"{n:,}".encode()))
+
+    total(500, 7)  # a worker's own total: never taken
+    for pid in range(301, 32768):
+        if pid != 500:
+            total(pid, 1000)
+            assert client.count_of(pid, True) == 1000
+    total(301, 140_000_000)  # the counter wrapped: 301 and 302 are new processes
+    total(302, 145_000_000)
+    assert client.count_of(301, True) == 140_000_000 and not client.duplicated(301)
+    assert client.count_of(302, True) == 145_000_000 and not client.duplicated(302)
+    assert client.count_of(500, False) is None  # the old process's total is gone
+    total(302, 1)  # a second total for the new process 302
+    assert client.duplicated(302) and client.count_of(302, False) is None

@@ -75,6 +75,8 @@ class TestRun:
     killed_for: str | None = None
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    #: the user-space part of ``cpu_seconds``: what the runner's CPU-time stop watches
+    user_cpu_seconds: float = 0.0
     #: the baseline child's CPU seconds (the child's own start and exit; the runner adds it to
     #: the test child's CPU-time limit, see sandbox/runner.py _with_start_up)
     baseline_cpu_seconds: float = 0.0

@@ -862,6 +862,17 @@ def threats() -> list[Threat]:
             verdict_is(Verdict.ERROR, error_type=ErrorKind.NO_RESULT),
         ),
         Threat(
+            "answer_by_hand_then_exit_nonzero",
+            "in-band signalling",
+            "writes the right answer on its result pipe itself (found through its caller's frame) and "
+            "exits with status 1: a count below the baseline's, whose dropped cost once made the test "
+            "infra and left the sample out of scoring",
+            "import os, sys\ndef triangle(n):\n    fd = sys._getframe(1).f_locals['result_w']\n"
+            '    os.write(fd, (\'{"ok":true,"value":%d}\' % (n * (n + 1) // 2 if n > 0 else 0)).encode())\n'
+            "    os._exit(1)\n",
+            verdict_is(Verdict.ERROR, error_type=ErrorKind.NO_RESULT),
+        ),
+        Threat(
             "endless_loop_catching_everything",
             "resource exhaustion",
             "loops forever inside try/except BaseException",

@@ -38,6 +38,14 @@ SANDBOX_HOSTNAME = "sandbox"
 SANDBOX_PYTHON = "/usr/bin/python3.11"
 
 
+#: a pid below half the largest seen, once that is above this, means the pid counter wrapped
+WRAP_FLOOR = 4096
+#: the latest arrivals kept across a wrap (a request's processes and the pipelined next one's)
+RECENT_PIDS = 8
+#: totals kept waiting to be taken (the workers' own are never taken)
+MAX_PENDING_COUNTS = 4096
+
+
 class RunnerClient:
     """One runner: send one request at a time, read its answers and valgrind's counts."""
 
@@ -50,11 +58,17 @@ class RunnerClient:
         self.facts: dict[str, Any] = {}
         self._buf = b""
         self._log_buf = b""
-        self._counts: dict[int, int] = {}
+        #: totals not yet taken, by pid, oldest first (a worker's own total is never taken: the
+        #: oldest are dropped past MAX_PENDING_COUNTS)
+        self._counts: collections.OrderedDict[int, int] = collections.OrderedDict()
         #: pids whose total arrived more than once (each is accepted once: a second total means
         #: the channel carried something valgrind did not write for that process)
         self._duplicates: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._accepted: collections.OrderedDict[int, None] = collections.OrderedDict()
+        #: the largest pid accepted since the pid counter last wrapped, and the latest arrivals
+        #: (the processes of the request in progress and the pipelined next one)
+        self._max_pid = 0
+        self._recent: collections.deque[int] = collections.deque(maxlen=RECENT_PIDS)
         self._cond = threading.Condition()
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
         self._seq = 0
@@ -85,9 +99,11 @@ class RunnerClient:
         self._buf = b""
         self._log_buf = b""
         with self._cond:
-            self._counts = {}
+            self._counts = collections.OrderedDict()
             self._duplicates.clear()
             self._accepted.clear()
+            self._max_pid = 0
+            self._recent.clear()
 
     def _feed_log(self, data: bytes) -> None:
         """Bytes of valgrind's log (and, in a container, the runner's other stderr)."""
@@ -103,17 +119,38 @@ class RunnerClient:
         if found:
             with self._cond:
                 for pid, count in found:
-                    if pid in self._accepted:
-                        self._counts.pop(pid, None)
-                        self._duplicates[pid] = None
-                        while len(self._duplicates) > 4096:
-                            self._duplicates.popitem(last=False)
-                        continue
-                    self._accepted[pid] = None
-                    while len(self._accepted) > 65536:  # pids are reused only after a wrap
-                        self._accepted.popitem(last=False)
-                    self._counts[pid] = count
+                    self._accept(pid, count)
                 self._cond.notify_all()
+
+    def _accept(self, pid: int, count: int) -> None:
+        """Take one total (under the lock): once per process, however long the runner lives.
+
+        The kernel hands out pids in increasing order until the counter wraps (at pid_max, 32768
+        on many systems: ~10,000 tests, or fewer when candidates start threads). A pid far below
+        the largest seen means a wrap: every total and every record of an acceptance from before
+        it is forgotten, but for the latest arrivals (the request in progress), so that a reused
+        pid is neither refused as a duplicate nor answered with an old process's total.
+        """
+        if self._max_pid > WRAP_FLOOR and pid < self._max_pid // 2:
+            keep = set(self._recent)
+            for table in (self._counts, self._accepted, self._duplicates):
+                for old in [p for p in table if p not in keep]:
+                    del table[old]
+            self._max_pid = 0
+        self._max_pid = max(self._max_pid, pid)
+        self._recent.append(pid)
+        if pid in self._accepted:
+            self._counts.pop(pid, None)
+            self._duplicates[pid] = None
+            while len(self._duplicates) > 4096:
+                self._duplicates.popitem(last=False)
+            return
+        self._accepted[pid] = None
+        while len(self._accepted) > 65536:
+            self._accepted.popitem(last=False)
+        self._counts[pid] = count
+        while len(self._counts) > MAX_PENDING_COUNTS:
+            self._counts.popitem(last=False)
 
     def stderr_tail(self) -> str:
         """The runner's last stderr lines (at most 500 characters), for error messages."""
@@ -306,6 +343,7 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         killed_for=decisive.get("killed_for"),
         wall_seconds=sorted(p["test"]["wall_seconds"] for p in pairs)[len(pairs) // 2],
         cpu_seconds=sorted(p["test"]["cpu_seconds"] for p in pairs)[len(pairs) // 2],
+        user_cpu_seconds=sorted(p["test"].get("user_seconds", 0.0) for p in pairs)[len(pairs) // 2],
         baseline_cpu_seconds=sorted(p["baseline"]["cpu_seconds"] for p in pairs)[len(pairs) // 2],
         peak_memory_kb=max(0, max(p["test"]["max_rss_kb"] - p["baseline"]["max_rss_kb"] for p in pairs)),
         stderr_tail=decisive.get("stderr_tail", ""),
