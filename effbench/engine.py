@@ -78,7 +78,7 @@ class EngineSettings:
     alpha: float = 2.0
     memory_bytes: int = 1 << 30
     cpu_slack: float = 2.0
-    cpu_floor: float = 0.05
+    cpu_floor: float = 0.03
     max_stop_factor: float = 16.0
     reference_cpu_seconds: float = 300.0
     input_seed: str | None = None

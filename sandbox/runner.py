@@ -1275,8 +1275,8 @@ def _cpu_seconds_of(pid):
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-#: how often the parent reads a child's CPU time (every this many polls)
-CPU_POLL_EVERY = 8
+#: how often the parent reads a child's CPU time (every this many polls: 10 ms, the stop's granularity)
+CPU_POLL_EVERY = 2
 
 
 def _kill_group(pid):
