@@ -118,6 +118,15 @@ def _expected_verdict(sample):
     return Verdict.WRONG if sample.model == "wrong" else Verdict.OK
 
 
+def _assert_verdicts(results, samples):
+    """Each result's verdict is its sample's, in order. Under the time meter an expert sample on a
+    loaded machine may cost over twice its profile (censored, seen in CI with the machine fully
+    loaded): what is judged exactly is the answer, and some expert sample must pass."""
+    allowed = {Verdict.OK: {Verdict.OK, Verdict.CENSORED_BUDGET}, Verdict.WRONG: {Verdict.WRONG}}
+    assert all(r.verdict in allowed[_expected_verdict(s)] for r, s in zip(results, samples, strict=True)), results
+    assert any(r.verdict == Verdict.OK for r in results)
+
+
 def test_profiles_are_computed_once_and_shared_across_calls(ray_head):
     """Each problem's expert profile is computed once for the whole cluster, and a second batch with
     the same configuration reuses it (no re-measuring per worker or per call)."""
@@ -129,7 +138,7 @@ def test_profiles_are_computed_once_and_shared_across_calls(ray_head):
         second = ex.map(job, samples[:3])
         assert ex.stats["shared_computed"] == 2
         assert ex.stats["items"] == len(samples) + 3
-    assert [r.verdict for r in first] == [_expected_verdict(s) for s in samples]
+    _assert_verdicts(first, samples)
     for pid in ("triangle", "reverse_words"):  # time meter: a second measurement would differ
         assert len({tuple(r.reference_level_costs) for r in first + second if r.problem_id == pid}) == 1
     assert [r.reference_level_costs for r in second] == [r.reference_level_costs for r in first[:3]]
@@ -161,7 +170,7 @@ def test_a_killed_worker_loses_no_item_and_the_retry_is_recorded(ray_head):
     assert [(r.model, r.problem_id, r.sample_index) for r in results] == [
         (s.model, s.problem_id, s.index) for s in samples
     ]
-    assert [r.verdict for r in results] == [_expected_verdict(s) for s in samples]
+    _assert_verdicts(results, samples)
     assert retries and all(f"pid {pid} " in r.worker for r in retries)
     retried = {r.item for r in retries}
     for i, record in enumerate(results):
