@@ -268,25 +268,31 @@ def main() -> None:
             print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
             if row["second_call_differs"] is not None:
                 print(f"{'':16}a second call, item by item: " + same_or_not(items, row["second_call_differs"]))
-    if opts.twice:
-        compare_executors(rows, meters, items)
+    executors_differ = compare_executors(rows, meters, items) if opts.twice else []
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump([{k: v for k, v in r.items() if k != "facts"} for r in rows], f, indent=2)
     exact = {m for m in meters if choose_meter(m).meter.exact}
-    differ = any(r["second_call_differs"] for r in rows if r["meter"] in exact)
+    differ = any(r["second_call_differs"] for r in rows if r["meter"] in exact) or bool(exact & set(executors_differ))
     if any(r["invariant_failures"] for r in rows) or differ:
         sys.exit(1)
 
 
-def compare_executors(rows: list[dict], meters: list[str], items) -> None:
-    """Print, per meter scored on both executors, whether they gave every item the same facts."""
+def compare_executors(rows: list[dict], meters: list[str], items) -> list[str]:
+    """Print, per meter scored on both executors, whether they gave every item the same facts.
+
+    Returns the meters whose executors differ on some item.
+    """
+    differ = []
     for meter in meters:
         by_exec = {r["executor"]: r for r in rows if r["meter"] == meter}
         if len(by_exec) > 1:
             local, other = by_exec["local"], by_exec["ray"]
             diff = [i for i, (x, y) in enumerate(zip(local["facts"], other["facts"])) if x != y]
             print(f"{meter:>8} local vs ray, item by item: " + same_or_not(items, diff))
+            if diff:
+                differ.append(meter)
+    return differ
 
 
 def same_or_not(items, diff: list[int]) -> str:
