@@ -1090,14 +1090,37 @@ def _make_guard():
     return guard
 
 
-def verify_ffi_removed():
-    """In a throwaway child: apply remove_ffi, then look for ctypes from the roots a candidate
-    has (the class tree, sys.modules, this module, importing it again). Raises OSError if it is
-    still reachable, so that the runner refuses to start rather than measure with it there."""
+def _in_a_throwaway_child(work):
+    """Run ``work()`` in a forked child and return (the bytes it returned, the child's wait
+    status). The child writes them on a pipe and exits 0, or exits 1 if ``work`` raised; this
+    process reads the pipe to its end, then reaps the child."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
+        status = 0
+        try:
+            _child_write(w, work())
+        except BaseException:
+            status = 1
+        os._exit(status)
+    os.close(w)
+    chunks = []
+    while True:
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    return b"".join(chunks), os.waitpid(pid, 0)[1]
+
+
+def verify_ffi_removed():
+    """In a throwaway child: apply remove_ffi, then look for ctypes from the roots a candidate
+    has (the class tree, sys.modules, this module, importing it again). Raises OSError if it is
+    still reachable, so that the runner refuses to start rather than measure with it there."""
+
+    def look():
         why = ""
         try:
             remove_ffi()
@@ -1115,12 +1138,9 @@ def verify_ffi_removed():
                         pass
         except BaseException as exc:
             why = f"{type(exc).__name__}: {exc}"
-        os.write(w, why.encode()[:500])
-        os._exit(0)
-    os.close(w)
-    why = _read_status(r).decode("utf-8", "replace")
-    os.close(r)
-    os.waitpid(pid, 0)
+        return why.encode()[:500]
+
+    why = _in_a_throwaway_child(look)[0].decode("utf-8", "replace")
     if why:
         raise OSError(errno.EINVAL, f"ctypes not removed from the children: {why}")
 
@@ -1588,32 +1608,15 @@ def _compile_in_a_child(source):
     by the compiler from the source, never by the candidate). Returns it or the exception."""
     import marshal
 
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        status = 0
+    def compile_it():
+        set_parent_death_signal()
+        resource.setrlimit(resource.RLIMIT_CPU, (COMPILE_CPU_SECONDS, COMPILE_CPU_SECONDS + 1))
         try:
-            set_parent_death_signal()
-            resource.setrlimit(resource.RLIMIT_CPU, (COMPILE_CPU_SECONDS, COMPILE_CPU_SECONDS + 1))
-            try:
-                data = b"c" + marshal.dumps(compile(source, "solution.py", "exec", dont_inherit=True))
-            except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
-                data = b"e" + json.dumps([type(exc).__name__, str(exc)[:500]]).encode()
-            _child_write(w, data)
-        except BaseException:
-            status = 1
-        os._exit(status)
-    os.close(w)
-    chunks = []
-    while True:
-        chunk = os.read(r, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    data = b"".join(chunks)
+            return b"c" + marshal.dumps(compile(source, "solution.py", "exec", dont_inherit=True))
+        except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+            return b"e" + json.dumps([type(exc).__name__, str(exc)[:500]]).encode()
+
+    data, status = _in_a_throwaway_child(compile_it)
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
         return CompileTimeout(f"compiling the source took more than {COMPILE_CPU_SECONDS} s of CPU time")
     if data[:1] == b"c":
