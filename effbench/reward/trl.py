@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from effbench.errors import EffbenchError
-from effbench.reward.model import RewardModel
+from effbench.reward.model import RewardModel, select_problems
 from effbench.reward.result import RewardResult
 from effbench.reward.scorer import RewardItem
 
@@ -130,7 +130,11 @@ def _prompt_rows(problems: Any, ids: Sequence[str] | None, fmt: str) -> list[dic
 
 
 def grpo_dataset(
-    problems: Any = None, ids: Sequence[str] | None = None, format: str = "conversational", repeat: int = 1
+    problems: Any = None,
+    ids: Sequence[str] | None = None,
+    format: str = "conversational",
+    repeat: int = 1,
+    problem_set: str | None = None,
 ) -> Any:
     """A ``datasets.Dataset`` of prompts for GRPOTrainer, one row per problem (times ``repeat``).
 
@@ -141,16 +145,19 @@ def grpo_dataset(
             model adapter sends), ``standard`` (the same as one string) or ``completion`` (the
             problem's prompt, continued by a base model; read in completion mode).
         repeat: how many times each problem appears (epochs within one pass).
+        problem_set: a bundled set by name instead of ``problems`` (``core``, ``starter``), as
+            ``--problem-set`` and ``RewardModel(problem_set=...)`` select it.
 
     Returns:
         A Dataset with columns ``prompt``, ``task_id``, ``entry_point`` and ``extraction``.
 
     Raises:
-        EffbenchError: an unknown format; ProblemFormatError for an unknown id.
+        EffbenchError: an unknown format, or both ``problems`` and ``problem_set``;
+            ProblemFormatError for an unknown id or set name.
     """
     from datasets import Dataset
 
-    rows = _prompt_rows(problems, ids, format) * max(1, repeat)
+    rows = _prompt_rows(select_problems(problems, problem_set), ids, format) * max(1, repeat)
     return Dataset.from_list(rows)
 
 

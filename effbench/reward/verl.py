@@ -86,18 +86,24 @@ def compute_score_batch(
     return [r.reward for r in reward_model(**options).score_batch(items)]
 
 
-def verl_rows(problems: Any = None, ids: Sequence[str] | None = None, split: str = "train") -> list[dict[str, Any]]:
+def verl_rows(
+    problems: Any = None, ids: Sequence[str] | None = None, split: str = "train", problem_set: str | None = None
+) -> list[dict[str, Any]]:
     """Rows of a verl RL dataset, one per problem, prompts as the chat model adapter sends them.
+
+    ``problems`` is a folder, a loaded ProblemSet or None (the bundled main set); ``problem_set`` names
+    a bundled set instead (``starter``: pass the same ``problem_set`` in ``reward_kwargs``).
 
     Returns:
         Dicts with ``data_source`` (``effbench``), ``prompt`` (chat messages), ``ability`` (``code``),
         ``reward_model`` (``{"style": "rule", "ground_truth": task_id}``) and ``extra_info``
         (``task_id``, ``index``, ``split``, ``extraction``).
     """
+    from effbench.reward.model import select_problems
     from effbench.reward.trl import _prompt_rows
 
     rows = []
-    for index, row in enumerate(_prompt_rows(problems, ids, "conversational")):
+    for index, row in enumerate(_prompt_rows(select_problems(problems, problem_set), ids, "conversational")):
         rows.append(
             {
                 "data_source": DATA_SOURCE,
