@@ -287,6 +287,13 @@ _dataset_option = click.option(
     help="A file with the user message; {prompt} and {entry_point} are filled in.",
 )
 @click.option(
+    "--prompt-prefix",
+    default=None,
+    metavar="FILE",
+    help="Completion mode: a file of solved example functions put before every prompt (a few-shot "
+    "preamble for base models); default: the problem set's completion_prefix; '' sends none.",
+)
+@click.option(
     "--concurrency",
     default="auto",
     show_default=True,
@@ -473,6 +480,8 @@ def _check_model_options(model_options: dict[str, object]) -> None:
             check_readable_file(Path(str(model_options[option])), "--" + option.replace("_", "-"))
     if not model_options.get("model") and (model_options.get("allocation") or model_options.get("budget")):
         raise EffbenchError("--allocation and --budget spend model samples: they need --model")
+    if not model_options.get("model") and model_options.get("prompt_prefix"):
+        raise EffbenchError("--prompt-prefix is sent to a model: it needs --model")
 
 
 def _load_samples(
@@ -824,7 +833,7 @@ _SWEEP_SHARED = (
     "problem_ids", "problems_dir", "meter", "sandbox", "workers", "alpha", "memory_mb", "no_cache", "model",
     "base_url", "api_key_env", "mode", "temperature", "top_p", "max_tokens", "input_seed", "seed",
     "system_prompt", "prompt_template", "concurrency", "request_timeout", "max_retries", "prices", "top_k",
-    "extra_body", "stop", "context_length", "stream", "yes", "limit", "categories", "first_round",
+    "prompt_prefix", "extra_body", "stop", "context_length", "stream", "yes", "limit", "categories", "first_round",
 )  # fmt: skip
 sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 

@@ -240,6 +240,9 @@ class ProblemSet:
     #: what models are told (problemset.toml keys; None: effbench's defaults)
     system_prompt: str | None = None
     prompt_template: str | None = None
+    #: completion mode's few-shot preamble: the text of the file named by problemset.toml's
+    #: ``completion_prefix`` (relative to the set's folder); None: no preamble
+    completion_prefix: str | None = None
 
     @property
     def hash(self) -> str:
@@ -465,5 +468,33 @@ def load_problem_set(root: Path | str | None = None, references: Path | str | No
     if not problems:
         raise ProblemFormatError(f"{root}: no problems found")
     return ProblemSet(
-        meta["name"], meta["version"], problems, root, meta.get("system_prompt"), meta.get("prompt_template")
+        meta["name"],
+        meta["version"],
+        problems,
+        root,
+        meta.get("system_prompt"),
+        meta.get("prompt_template"),
+        _completion_prefix(meta_path, meta.get("completion_prefix")),
     )
+
+
+def _completion_prefix(meta_path: Path, name: object) -> str | None:
+    """The text of the file a problemset.toml names as ``completion_prefix`` (None when it names none).
+
+    The path is relative to the set's folder and stays inside it. Raises ProblemFormatError naming
+    problemset.toml when it is not a string, leaves the folder, or cannot be read as UTF-8 text.
+    """
+    if name is None:
+        return None
+    where = f"{meta_path}: completion_prefix"
+    if not isinstance(name, str) or not name:
+        raise ProblemFormatError(f'{where}: a file name relative to the set\'s folder, e.g. "completion_prefix.py"')
+    folder = meta_path.parent.resolve()
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder):
+        raise ProblemFormatError(f"{where}: {name!r} is outside the set's folder")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProblemFormatError(f"{where}: cannot read {name!r} ({exc})") from None
+    return text or None

@@ -1,11 +1,13 @@
 """The real small models (scripts/setup-llm.sh: SmolLM2-135M chat, Gemma-3-270M completion, served
 by llama.cpp) under `effbench sweep` on two problems of the starter set, the set made for them
 (issue 15 item 6): every answer is scored and accounted for, both strategies' curves and the
-cheapest-budget table are written, and a second sweep asks the server nothing. Never skipped in
+cheapest-budget table are written, the completion-mode model is shown the set's few-shot preamble
+(the chat model is not), and a second sweep asks the server nothing. Never skipped in
 CI (tests/test_real_model.py's fixture fails there when the models are missing)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from .test_real_model import effbench, server  # noqa: F401 - the llama.cpp server fixture
@@ -17,7 +19,8 @@ VERDICTS = {"ok", "wrong", "error", "censored_budget", "censored_memory", "kille
 def test_real_model_sweep_on_starter_subset_accounts_every_answer_and_writes_curves(server, tmp_path):  # noqa: F811
     """Invariant: a real model's sweep on the starter set gives budget x problems scored samples
     with their token usage, a curve per strategy over k = 1..budget, the cheapest-budget table,
-    and no repeated request (the second sweep is answered from the cache)."""
+    and no repeated request (the second sweep is answered from the cache). In completion mode the
+    set's few-shot preamble is recorded and its tokens are in every prompt; chat mode sends none."""
     name, mode, base = server
     args = [
         "sweep", "--problem-set", "starter", "--problems", ",".join(SUBSET), "--model", name,
@@ -34,6 +37,17 @@ def test_real_model_sweep_on_starter_subset_accounts_every_answer_and_writes_cur
     for r in records:
         assert r["verdict"] in VERDICTS and r["model"] == name
         assert r["meta"]["usage"]["completion_tokens"] > 0 and r["meta"]["usage"]["prompt_tokens"] > 0
+    from effbench.problems import bundled_problem_set_dir, load_problem_set
+
+    starter = load_problem_set(bundled_problem_set_dir("starter"))
+    recorded = json.loads((runs[0] / "config.json").read_text())["prompt_prefix"]
+    if mode == "completion":
+        assert recorded["sha256"] == hashlib.sha256(starter.completion_prefix.encode()).hexdigest()
+        for r in records:  # the preamble's tokens were sent (a code token is at most ~6 characters)
+            sent = len(starter.completion_prefix) + len(starter.get(r["problem_id"]).prompt)
+            assert r["meta"]["usage"]["prompt_tokens"] > sent / 6, r["meta"]["usage"]
+    else:
+        assert recorded is None
     data = json.loads((tmp_path / "sweep" / "curves.json").read_text())
     series = {p["series"] for p in data["points"]}
     assert series == {f"{name} (parallel)", f"{name} (select)"}

@@ -1,8 +1,9 @@
 """What the model is asked: prompts, stop sequences and refinement feedback.
 
-A system prompt and a template per problem set, the stop sequences of completion mode, and the
-refinement feedback (its previous code, its verdict, its measured cost against the budget; never
-the reference, never an expected answer).
+A system prompt and a template per problem set, the stop sequences of completion mode, the
+few-shot preamble of completion mode (:func:`completion_prompt`), and the refinement feedback
+(its previous code, its verdict, its measured cost against the budget; never the reference,
+never an expected answer).
 
 A refinement prompt does not grow with the rounds: it holds the task, the latest attempt's code
 (not its prose) and the feedback on it, with one line per earlier round (its verdict and
@@ -32,6 +33,31 @@ TEMPLATE = (
 #: top-level definition, a main block or a fence starts (at most 4: the OpenAI API's limit).
 #: A problem set overrides them with ``stop = [...]`` in its problemset.toml, a run with ``--stop``.
 COMPLETION_STOP = ("\ndef ", "\nclass ", "\nif __name__", "\n```")
+
+
+def completion_prompt(problem: Problem, prefix: str | None) -> str:
+    """The first round's prompt in completion mode: the few-shot preamble, then the problem's prompt.
+
+    A base model is shown solved examples before the function it is to complete, the way
+    lm-evaluation-harness prompts base models with ``num_fewshot`` examples (Gao et al., "A framework
+    for few-shot language model evaluation", 2021-2024; Brown et al. 2020, arXiv:2005.14165). The
+    preamble's trailing whitespace is replaced by two blank lines (PEP 8's separation of top-level
+    functions), so the problem's ``def`` starts a new top-level definition.
+
+    Args:
+        problem: the problem whose ``prompt`` (signature and docstring) the model continues.
+        prefix: the preamble (``--prompt-prefix`` or the set's ``completion_prefix``); None or blank: none.
+
+    Returns:
+        The prompt text sent as the completion request's ``prompt``.
+    """
+    return _with_prefix(prefix, problem.prompt)
+
+
+def _with_prefix(prefix: str | None, text: str) -> str:
+    if not prefix or not prefix.strip():
+        return text
+    return prefix.rstrip() + "\n\n\n" + text
 
 
 def chat_messages(problem: Problem, system_prompt: str | None, template: str | None) -> list[dict[str, str]]:
@@ -109,11 +135,13 @@ def refine_chat_messages(
     return messages
 
 
-def refine_completion_prompt(problem: Problem, previous: str | None, note: str, earlier: list[str]) -> str:
+def refine_completion_prompt(
+    problem: Problem, previous: str | None, note: str, earlier: list[str], prefix: str | None = None
+) -> str:
     """The next refinement round's prompt in completion mode.
 
-    The feedback and the latest code, as comments, above a fresh copy of the prompt (which the
-    model continues).
+    The few-shot preamble (as in :func:`completion_prompt`), then the feedback and the latest code
+    as comments, above a fresh copy of the prompt (which the model continues).
     """
     lines = []
     if earlier:
@@ -122,7 +150,7 @@ def refine_completion_prompt(problem: Problem, previous: str | None, note: str, 
         lines.append("# Previous attempt:")
         lines += ["# " + line for line in previous.rstrip().splitlines()]
     lines += ["# " + line for line in note.splitlines()]
-    return "\n".join(lines) + "\n" + problem.prompt
+    return _with_prefix(prefix, "\n".join(lines) + "\n" + problem.prompt)
 
 
 def _level_of(test_id: str | None) -> int:

@@ -38,6 +38,8 @@ class ModelJob:
     allocation: AllocationPlan | None = None
     #: the model client's counters after :meth:`run` (requests sent, answers from the cache...)
     stats: Any = None
+    #: where ``plan.prefix`` came from (``--prompt-prefix FILE`` or the set's problemset.toml); None without one
+    prefix_source: str | None = None
 
     def job_hash(self) -> str:
         """The run directory's identity (resuming needs the same): the plan's, and the allocation's."""
@@ -116,6 +118,13 @@ class ModelJob:
             "model": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.spec.__dict__.items()},
             "plan": self.plan.__dict__,
             "price": None if price is None else price.__dict__,
+            "prompt_prefix": None
+            if self.plan.prefix is None
+            else {
+                "source": self.prefix_source,
+                "sha256": hashlib.sha256(self.plan.prefix.encode()).hexdigest(),
+                "chars": len(self.plan.prefix),
+            },
         }
         if self.allocation is not None:
             config["allocation"] = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.allocation).items()}
@@ -187,6 +196,7 @@ def plan_from_options(
         raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples per problem")
     template = _read_template(o.get("prompt_template"))
     mode = str(o.get("mode") or "chat")
+    prefix, prefix_source = prompt_prefix(problems, mode, o.get("prompt_prefix"))
     spec = ModelSpec(
         name=str(o["model"]),
         base_url=str(o["base_url"]),
@@ -211,6 +221,7 @@ def plan_from_options(
         rounds=int(o.get("rounds", 3)) if o.get("strategy") == "refine" else 1,  # type: ignore[arg-type]
         system_prompt=o.get("system_prompt") or getattr(problems, "system_prompt", None),  # type: ignore[arg-type]
         template=template or getattr(problems, "prompt_template", None),
+        prefix=prefix,
     )
     if o.get("prices"):
         from effbench.models.pricing import load_prices
@@ -230,8 +241,42 @@ def plan_from_options(
             samples=allocation.first_round,
             system_prompt=plan.system_prompt,
             template=plan.template,
+            prefix=plan.prefix,
         )
-    return ModelJob(problems, selected, spec, plan, ks or default_ks(n), prices, allocation)
+    ks = ks or default_ks(n)
+    return ModelJob(problems, selected, spec, plan, ks, prices, allocation, prefix_source=prefix_source)
+
+
+def prompt_prefix(problems: ProblemSet, mode: str, given: Any) -> tuple[str | None, str | None]:
+    """Completion mode's few-shot preamble and where it came from: (text, source), or (None, None).
+
+    ``--prompt-prefix FILE`` when given (``--prompt-prefix ''`` sends none), else the problem set's
+    ``completion_prefix`` (problemset.toml) in completion mode. Chat mode sends none: a chat model is
+    asked through the template (``--prompt-template``).
+
+    Raises:
+        EffbenchError: ``--prompt-prefix`` with ``--mode chat``, or a file that cannot be read as text.
+    """
+    if given is not None:
+        if str(given) == "":
+            return None, None
+        if mode != "completion":
+            raise EffbenchError(
+                "--prompt-prefix is a few-shot preamble for --mode completion (a base model); "
+                "in chat mode use --prompt-template"
+            )
+        path = Path(str(given))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise EffbenchError(f"--prompt-prefix {path}: cannot read it ({exc})") from None
+        if not text.strip():
+            raise EffbenchError(f"--prompt-prefix {path}: the file is empty (--prompt-prefix '' sends no preamble)")
+        return text, f"--prompt-prefix {path}"
+    declared = getattr(problems, "completion_prefix", None)
+    if mode != "completion" or not declared or not declared.strip():
+        return None, None
+    return declared, f"{Path(getattr(problems, 'root', '') or '.') / 'problemset.toml'}: completion_prefix"
 
 
 def _read_template(given: Any) -> str | None:

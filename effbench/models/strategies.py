@@ -31,7 +31,13 @@ from effbench.models.cache import CachedAnswer
 from effbench.models.client import CHARS_PER_TOKEN, AttemptOutcome, ModelClient, ModelSpec, Query, Refused
 from effbench.models.extract import extract_chat, extract_completion
 from effbench.models.pricing import Price
-from effbench.models.prompts import chat_messages, feedback, refine_chat_messages, refine_completion_prompt
+from effbench.models.prompts import (
+    chat_messages,
+    completion_prompt,
+    feedback,
+    refine_chat_messages,
+    refine_completion_prompt,
+)
 from effbench.models.selection import measure_selection
 from effbench.problems import Problem
 from effbench.run import EvaluationRun
@@ -43,17 +49,26 @@ REFINE_MARK = "+refine:round"
 
 @dataclass(frozen=True)
 class SamplingPlan:
-    """How many samples (parallel) or chains x rounds (refine), and the prompts."""
+    """How many samples (parallel) or chains x rounds (refine), and the prompts.
+
+    ``prefix``: completion mode's few-shot preamble, put before every completion prompt, first
+    rounds and refinement rounds alike (:func:`~effbench.models.prompts.completion_prompt`); None
+    in chat mode or without one.
+    """
 
     strategy: str = "parallel"
     samples: int = 1
     rounds: int = 1
     system_prompt: str | None = None
     template: str | None = None
+    prefix: str | None = None
 
     def job_hash(self, spec: ModelSpec, problem_ids: list[str]) -> str:
         """The run directory's identity: model identity, plan and problems (not the address)."""
-        data = {"spec": spec.identity(), "plan": asdict(self), "problems": problem_ids}
+        plan = asdict(self)
+        if plan["prefix"] is None:  # a run directory made before prefixes existed still resumes
+            del plan["prefix"]
+        data = {"spec": spec.identity(), "plan": plan, "problems": problem_ids}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -158,9 +173,9 @@ def _round_query(
         if ctx and previous is not None and _tokens(messages) + spec.max_tokens > ctx:
             messages = refine_chat_messages(problem, plan.system_prompt, plan.template, None, chain.note, earlier)
         return Query((problem.id, c), [c], messages=messages, extra_identity={"round": r})
-    prompt = refine_completion_prompt(problem, previous, chain.note, earlier)
+    prompt = refine_completion_prompt(problem, previous, chain.note, earlier, plan.prefix)
     if ctx and previous is not None and len(prompt) / CHARS_PER_TOKEN + spec.max_tokens > ctx:
-        prompt = refine_completion_prompt(problem, None, chain.note, earlier)
+        prompt = refine_completion_prompt(problem, None, chain.note, earlier, plan.prefix)
     return Query((problem.id, c), [c], prompt=prompt, extra_identity={"round": r})
 
 
@@ -175,7 +190,7 @@ def first_queries(plan: SamplingPlan, spec: ModelSpec, problems: list[Problem]) 
         return [
             Query((p.id, None), chains, messages=chat_messages(p, plan.system_prompt, plan.template)) for p in problems
         ]
-    return [Query((p.id, None), chains, prompt=p.prompt) for p in problems]
+    return [Query((p.id, None), chains, prompt=completion_prompt(p, plan.prefix)) for p in problems]
 
 
 def run_plan(
