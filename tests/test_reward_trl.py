@@ -136,6 +136,7 @@ def test_the_grpo_example_trains_on_starter_problems_that_exist_by_default():
     spec.loader.exec_module(example)
     defaults = example.build_parser().parse_args([])
     assert defaults.problem_set == "starter" and defaults.shaping == "acecode" and defaults.problems is None
+    assert defaults.meter == "auto"  # the exact meter where there is one: the time meter's noise splits equal code
     assert example.build_parser().parse_args(["--problem-set", "core"]).problem_set == "core"
     sets = bundled_problem_sets()
     for name, ids in example.DEFAULT_PROBLEMS.items():
