@@ -118,6 +118,10 @@ def test_grpo_dataset_selects_the_starter_set_by_name():
 
     with pytest.raises(EffbenchError, match="max_subarray_sum"):
         grpo_dataset(problem_set="starter", ids=["max_subarray_sum"])
+    # completion format: the set's few-shot preamble, then the prompt, as `evaluate --mode completion` sends it
+    assert starter.completion_prefix
+    text = grpo_dataset(problem_set="starter", ids=["sum_list"], format="completion")[0]["prompt"]
+    assert text.startswith(starter.completion_prefix.rstrip()) and text.endswith(problem.prompt)
 
 
 def test_the_grpo_example_trains_on_starter_problems_that_exist_by_default():

@@ -103,7 +103,7 @@ def trl_reward_function(model: RewardModel | None = None, task_id_column: str = 
 
 
 def _prompt_rows(problems: Any, ids: Sequence[str] | None, fmt: str) -> list[dict[str, Any]]:
-    from effbench.models.prompts import SYSTEM_PROMPT, chat_messages
+    from effbench.models.prompts import SYSTEM_PROMPT, chat_messages, completion_prompt
     from effbench.problems import load_problem_set
 
     if fmt not in FORMATS:
@@ -116,8 +116,8 @@ def _prompt_rows(problems: Any, ids: Sequence[str] | None, fmt: str) -> list[dic
             prompt: Any = messages
         elif fmt == "standard":
             prompt = (pset.system_prompt or SYSTEM_PROMPT) + "\n\n" + messages[-1]["content"]
-        else:
-            prompt = problem.prompt
+        else:  # with the set's few-shot preamble, as `effbench evaluate --mode completion` sends it
+            prompt = completion_prompt(problem, getattr(pset, "completion_prefix", None))
         rows.append(
             {
                 "prompt": prompt,
@@ -143,7 +143,9 @@ def grpo_dataset(
         ids: the problems to include (default: all, sorted by id).
         format: ``conversational`` (chat messages: the system prompt and the user message the chat
             model adapter sends), ``standard`` (the same as one string) or ``completion`` (the
-            problem's prompt, continued by a base model; read in completion mode).
+            problem's prompt after the set's few-shot ``completion_prefix`` if it has one, as
+            :func:`effbench.models.prompts.completion_prompt` makes it; continued by a base model,
+            read in completion mode).
         repeat: how many times each problem appears (epochs within one pass).
         problem_set: a bundled set by name instead of ``problems`` (``core``, ``starter``), as
             ``--problem-set`` and ``RewardModel(problem_set=...)`` select it.
