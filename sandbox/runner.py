@@ -1337,6 +1337,17 @@ def fork_child(code, entry_point, args, scratch, uid):
     return pid, result_r, status_r, go_w
 
 
+def _exit_watch(pid):
+    """A descriptor that becomes readable when child ``pid`` has exited (a pidfd), or None where
+    the kernel has none (before Linux 5.3, or a container's filter refuses it): the parent then
+    notices an exit at its next poll, up to POLL_SECONDS later, instead of at once. Opened after
+    both children are forked: nothing a child inherits depends on it."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
     """Let a child forked by :func:`fork_child` go on, supervise it, return a record (no decoding
     of the result).
@@ -1371,6 +1382,7 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
     cpu_limit = limits.get("cpu_seconds") if supervise else None
     polls = 0
     chunks, size, killed_for = [], 0, None
+    exited = _exit_watch(pid) if supervise else None
     start = time.perf_counter()
     os.write(go_w, b"g")
     os.close(go_w)
@@ -1382,9 +1394,14 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
         # between the baseline's fork and the test's fork does not depend on timing
         _, status, rusage = os.wait4(pid, 0)
     while supervise:
+        watched = ([result_r] if fd_open else []) + ([exited] if exited is not None else [])
+        if watched:
+            ready, _, _ = select.select(watched, [], [], POLL_SECONDS)
+        else:
+            ready = ()
+            time.sleep(POLL_SECONDS)
         if fd_open:
-            ready, _, _ = select.select([result_r], [], [], POLL_SECONDS)
-            if ready:
+            if result_r in ready:
                 data = os.read(result_r, 1 << 20)
                 if not data:
                     fd_open = False
@@ -1396,12 +1413,14 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
                     else:
                         chunks.append(data)
                 continue
-        else:
-            time.sleep(POLL_SECONDS)
         got, st, ru = os.wait4(pid, os.WNOHANG)
         if got == pid:
             status, rusage = st, ru
             break
+        if exited is not None and exited in ready:
+            # readable but not yet reapable (a thread group still going): poll from here on
+            os.close(exited)
+            exited = None
         elapsed = time.perf_counter() - start
         if killed_for is None:
             if elapsed > wall_limit:
@@ -1425,6 +1444,8 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
             if killed_for:
                 _kill_group(pid)
     wall = time.perf_counter() - start
+    if exited is not None:
+        os.close(exited)
     _kill_group(pid)  # leftovers of the session (threads die with the process; no forks allowed)
     if fd_open:
         while True:
