@@ -219,6 +219,7 @@ def main() -> None:
     parser.add_argument("--ray-address", default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--problems", type=int, default=20, help="the first N bundled problems by id")
+    parser.add_argument("--only", help="these bundled problems (comma-separated ids) instead of the first N")
     parser.add_argument("--levels", type=int, default=None, help="size levels used (default: all)")
     parser.add_argument("--seed", default="reward-throughput")
     parser.add_argument("--json", help="also write the figures to this JSON file")
@@ -231,7 +232,7 @@ def main() -> None:
     )
     opts = parser.parse_args()
     ps = load_problem_set()
-    problems = ps.select(None)[: opts.problems]
+    problems = ps.select(opts.only.split(",")) if opts.only else ps.select(None)[: opts.problems]
     items = mixed_workload(problems)
     print(f"reward layer before the sandbox (item reading + code extraction): {extraction_ms(items):.2f} ms per item")
     if opts.extraction_only:
@@ -290,9 +291,18 @@ def compare_executors(rows: list[dict], meters: list[str], items) -> list[str]:
             local, other = by_exec["local"], by_exec["ray"]
             diff = [i for i, (x, y) in enumerate(zip(local["facts"], other["facts"])) if x != y]
             print(f"{meter:>8} local vs ray, item by item: " + same_or_not(items, diff))
+            for i in diff[:5]:
+                where = f"{items[i].kind.value}/{items[i].problem_id}"
+                print(f"{'':>11}{where}: " + fields_that_differ(local["facts"][i], other["facts"][i]))
             if diff:
                 differ.append(meter)
     return differ
+
+
+def fields_that_differ(first: dict, second: dict) -> str:
+    """``field: first -> second`` for each field two results' facts disagree on (long values cut)."""
+    keys = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+    return "; ".join(f"{k}: {str(first.get(k))[:120]} -> {str(second.get(k))[:120]}" for k in keys)
 
 
 def same_or_not(items, diff: list[int]) -> str:
