@@ -89,13 +89,14 @@ def test_prompt_prefix_reaches_first_and_refinement_prompts_and_keys_the_cache(t
 
 def test_problem_sets_completion_prefix_is_sent_in_completion_mode_only(tmp_path):
     """Invariant: a set's problemset.toml ``completion_prefix`` file is put before the prompt in
-    completion mode and recorded with its source; ``--prompt-prefix ''`` sends the bare prompt;
+    completion mode and recorded with its source, and its ``stop`` list is sent there but never
+    in chat mode (it would cut a chat answer at its fenced ``def``); ``--prompt-prefix ''`` sends the bare prompt;
     chat mode sends no preamble; ``--prompt-prefix`` with chat mode is refused before any request."""
     shutil.copytree(MINI.parent, tmp_path / "fixture")  # the problems and their references
     root = tmp_path / "fixture" / MINI.name
     (root / "shots.py").write_text(SHOTS_A)
     with (root / "problemset.toml").open("a") as f:
-        f.write('completion_prefix = "shots.py"\n')
+        f.write('completion_prefix = "shots.py"\nstop = ["\\ndef ", "\\n#"]\n')
     prompt = triangle_prompt()
     with FakeOpenAI(lambda p, i: TRIANGLE_BODY) as server:
 
@@ -107,6 +108,7 @@ def test_problem_sets_completion_prefix_is_sent_in_completion_mode_only(tmp_path
         out = run("with", "--mode", "completion")
         assert out.returncode == 0, out.stderr
         assert completion_prompts(server) == [SHOTS_A.rstrip() + "\n\n\n" + prompt]
+        assert server.requests[-1]["body"]["stop"] == ["\ndef ", "\n#"]  # the set's stops
         recorded = json.loads((tmp_path / "with" / "config.json").read_text())["prompt_prefix"]
         assert recorded["source"].endswith("problemset.toml: completion_prefix")
         out = run("without", "--mode", "completion", "--prompt-prefix", "")
@@ -116,6 +118,7 @@ def test_problem_sets_completion_prefix_is_sent_in_completion_mode_only(tmp_path
         out = run("chat")
         assert out.returncode == 0, out.stderr
         assert "fewshot_alpha" not in json.dumps(server.requests[-1]["body"]["messages"])
+        assert "stop" not in server.requests[-1]["body"]  # a set's stops would cut a chat answer's fenced def
         sent = len(server.requests)
         out = run("refused", "--prompt-prefix", str(root / "shots.py"))
         lines = [x for x in out.stderr.splitlines() if x.startswith("effbench: error:")]

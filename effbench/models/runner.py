@@ -334,8 +334,10 @@ def _concurrency(value: object) -> int | None:
 def stop_sequences(problems: ProblemSet, mode: str, given: Sequence[str] | None) -> tuple[str, ...] | None:
     """The stop sequences to send, at most 4 (the OpenAI API's limit).
 
-    ``--stop`` when given (``--stop ''`` sends none), else the problem set's ``stop = [...]``
-    (problemset.toml), else :data:`COMPLETION_STOP` in completion mode and none in chat mode.
+    ``--stop`` when given (``--stop ''`` sends none), else in completion mode the problem set's
+    ``stop = [...]`` (problemset.toml), else :data:`COMPLETION_STOP`; chat mode sends none unless
+    given (a set's stops end a base model's continuation, and would cut a chat answer's fenced
+    ``def``).
     """
     import tomllib
 
@@ -345,7 +347,7 @@ def stop_sequences(problems: ProblemSet, mode: str, given: Sequence[str] | None)
     else:
         chosen, where = None, ""
         meta = Path(getattr(problems, "root", "") or ".") / "problemset.toml"
-        if meta.is_file():
+        if mode == "completion" and meta.is_file():
             try:
                 declared = tomllib.loads(meta.read_text()).get("stop")
             except (OSError, tomllib.TOMLDecodeError):
