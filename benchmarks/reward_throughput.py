@@ -22,8 +22,9 @@ too when ``effbench.executors`` provides it), it prints:
     .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20] [--twice]
 
 With ``--twice`` it scores the workload a second time on the same warm model and compares every
-item (verdict, reward, efficiency, per-level costs), and compares the executors item by item; under
-an exact meter (valgrind, perf) a difference fails the script (exit 1). The time meter's costs are
+item (verdict, reward, efficiency, per-level costs). When both executors run, it compares them item
+by item (with or without ``--twice``). Under an exact meter (valgrind, perf) a difference fails the
+script (exit 1). The time meter's costs are
 never identical, so its comparison is printed for information only.
 """
 
@@ -228,7 +229,7 @@ def main() -> None:
         "--twice",
         action="store_true",
         help="score the workload a second time on the same (warm) model and compare every item's facts "
-        "(verdict, reward, efficiency, per-level costs); with several executors, compare them too",
+        "(verdict, reward, efficiency, per-level costs)",
     )
     opts = parser.parse_args()
     ps = load_problem_set()
@@ -269,7 +270,7 @@ def main() -> None:
             print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
             if row["second_call_differs"] is not None:
                 print(f"{'':16}a second call, item by item: " + same_or_not(items, row["second_call_differs"]))
-    executors_differ = compare_executors(rows, meters, items) if opts.twice else []
+    executors_differ = compare_executors(rows, meters, items)
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump([{k: v for k, v in r.items() if k != "facts"} for r in rows], f, indent=2)
