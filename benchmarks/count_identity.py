@@ -68,21 +68,40 @@ def record(ids: list[str] | None, tier_levels: int, workers: int) -> dict:
                 counts.setdefault(pid, {}).setdefault(tier, {})[test_id] = value
                 if i % 50 == 0 or i == len(jobs):
                     print(f"  {i}/{len(jobs)} runs, {time.monotonic() - started:.0f} s", file=sys.stderr)
-    env = {"python": platform.python_version(), "valgrind": valgrind_version(), "machine": platform.machine()}
-    return {"env": env, "tier_levels": tier_levels, "counts": counts}
+    return {"env": environment(), "tier_levels": tier_levels, "counts": counts}
 
 
 def differences(before: dict, after: dict) -> list[str]:
-    """One line per (problem, tier, test) present in ``before`` whose count differs in ``after``."""
+    """One line per (problem, tier, test) whose count differs between the two recordings, or that
+    one of them has and the other has not."""
     out = []
-    for pid, tiers in before["counts"].items():
-        for tier, tests in tiers.items():
-            for test_id, value in tests.items():
-                now = after["counts"].get(pid, {}).get(tier, {}).get(test_id, "absent")
-                if now != value:
-                    delta = f" ({now - value:+,.0f})" if isinstance(now, float) and isinstance(value, float) else ""
-                    out.append(f"{pid} {tier} {test_id}: {value} -> {now}{delta}")
+    keys = set()
+    for side in (before, after):
+        for pid, tiers in side["counts"].items():
+            for tier, tests in tiers.items():
+                keys.update((pid, tier, test_id) for test_id in tests)
+    for pid, tier, test_id in sorted(keys):
+        was = before["counts"].get(pid, {}).get(tier, {}).get(test_id, "absent")
+        now = after["counts"].get(pid, {}).get(tier, {}).get(test_id, "absent")
+        if now != was:
+            delta = f" ({now - was:+,.0f})" if isinstance(now, float) and isinstance(was, float) else ""
+            out.append(f"{pid} {tier} {test_id}: {was} -> {now}{delta}")
     return out
+
+
+def environment() -> dict:
+    """What the counts depend on besides the code: the interpreter, valgrind, the machine."""
+    return {"python": platform.python_version(), "valgrind": valgrind_version(), "machine": platform.machine()}
+
+
+def _recording(path: Path) -> dict:
+    """A recording written by ``--record``, checked for shape; raises ValueError naming the fault."""
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("counts"), dict) or not isinstance(data.get("env"), dict):
+        raise ValueError("not a recording of benchmarks/count_identity.py (needs 'env' and 'counts')")
+    if not data["counts"]:
+        raise ValueError("the recording holds no counts")
+    return data
 
 
 def main() -> int:
@@ -94,31 +113,50 @@ def main() -> int:
     parser.add_argument("--tier-levels", type=int, default=2, help="levels run by the slower tiers (default 2)")
     parser.add_argument("--workers", type=int, default=2)
     opts = parser.parse_args()
+    if opts.workers < 1 or opts.tier_levels < 0:
+        parser.error("--workers must be at least 1 and --tier-levels at least 0")
+    before = None
     if opts.compare is not None:
         try:
-            before = json.loads(opts.compare.read_text())
+            before = _recording(opts.compare)
         except (OSError, ValueError) as exc:
-            print(f"count_identity: cannot read {opts.compare}: {exc}", file=sys.stderr)
+            print(f"count_identity: cannot use {opts.compare}: {exc}", file=sys.stderr)
+            return 2
+        if before["env"] != environment():
+            print(
+                f"count_identity: {opts.compare} was recorded under {before['env']}, this is {environment()}: "
+                "not comparable",
+                file=sys.stderr,
+            )
             return 2
         ids = sorted(before["counts"])
         opts.tier_levels = before.get("tier_levels", opts.tier_levels)
     else:
-        ids = None if opts.problems == "all" else [p.strip() for p in opts.problems.split(",")]
+        ids = None if opts.problems == "all" else [p.strip() for p in opts.problems.split(",") if p.strip()]
+        if ids == []:
+            parser.error("--problems names no problem")
+        try:
+            opts.record.touch()
+        except OSError as exc:
+            print(f"count_identity: cannot write {opts.record}: {exc}", file=sys.stderr)
+            return 2
+    known = {p.id for p in load_problem_set().select(None)}
+    unknown = sorted(set(ids or ()) - known)
+    if unknown:
+        print(f"count_identity: unknown problem(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
     t0 = time.monotonic()
     now = record(ids, opts.tier_levels, opts.workers)
     n = sum(len(tests) for tiers in now["counts"].values() for tests in tiers.values())
     print(f"{n} counts over {len(now['counts'])} problems in {time.monotonic() - t0:.0f} s")
-    if opts.record is not None:
+    if before is None:
         opts.record.write_text(json.dumps(now, indent=1, sort_keys=True))
         print(f"written to {opts.record}")
         return 0
-    if before["env"] != now["env"]:
-        print(f"count_identity: recorded under {before['env']}, now {now['env']}: not comparable", file=sys.stderr)
-        return 2
     diff = differences(before, now)
     for line in diff:
         print("  " + line)
-    print(f"identical: {'yes' if not diff else 'no'} ({len(diff)} of {n} counts differ)")
+    print(f"identical: {'yes' if not diff else 'no'} ({len(diff)} of {n} counts differ or are missing on one side)")
     return 1 if diff else 0
 
 

@@ -233,7 +233,14 @@ def main() -> None:
     )
     opts = parser.parse_args()
     ps = load_problem_set()
-    problems = ps.select(opts.only.split(",")) if opts.only else ps.select(None)[: opts.problems]
+    if opts.only is not None:
+        wanted = [p.strip() for p in opts.only.split(",") if p.strip()]
+        unknown = sorted(set(wanted) - {p.id for p in ps.select(None)})
+        if not wanted or unknown:
+            parser.error(f"--only: unknown problem(s) {', '.join(unknown)}" if unknown else "--only names no problem")
+        problems = ps.select(wanted)
+    else:
+        problems = ps.select(None)[: opts.problems]
     items = mixed_workload(problems)
     print(f"reward layer before the sandbox (item reading + code extraction): {extraction_ms(items):.2f} ms per item")
     if opts.extraction_only:

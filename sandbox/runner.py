@@ -1412,7 +1412,8 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
                         _kill_group(pid)
                     else:
                         chunks.append(data)
-                continue
+        # the limits are checked on every pass, data or not: a child that keeps writing to its
+        # result pipe must not keep the parent from looking at its clock
         got, st, ru = os.wait4(pid, os.WNOHANG)
         if got == pid:
             status, rusage = st, ru

@@ -42,3 +42,10 @@ def test_a_moved_count_fails_the_comparison_and_an_unchanged_run_passes(tmp_path
     moved = _run("--compare", str(recording))
     assert moved.returncode == 1
     assert f"{problem} expert {test_id}" in moved.stdout and "(-1)" in moved.stdout
+
+    tiers["expert"][test_id] -= 1.0
+    del tiers["expert"][test_id]  # a test the recording lacks is a difference too
+    recording.write_text(json.dumps(data))
+    missing = _run("--compare", str(recording))
+    assert missing.returncode == 1
+    assert f"{problem} expert {test_id}: absent ->" in missing.stdout

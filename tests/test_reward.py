@@ -273,6 +273,11 @@ def test_bad_options_raise_one_clear_error():
         RewardModel(problems=MINI, meter="time", alpha=1.0, warm=False)
     with pytest.raises(EffbenchError, match="workers"):
         RewardModel(problems=MINI, meter="time", workers=0, warm=False)
+    with pytest.raises(EffbenchError, match="workers"):
+        RewardModel(problems=MINI, meter="time", workers=True, warm=False)
+    # a million runner processes is refused before one starts
+    with pytest.raises(EffbenchError, match="at most 8 per CPU"):
+        RewardModel(problems=MINI, meter="time", workers=10**6, warm=False)
 
 
 def test_default_workers_follow_the_affinity_mask_not_the_machines_cpu_count(monkeypatch):

@@ -67,6 +67,11 @@ def _problem_folders(problems: Any) -> tuple[str | None, str | None]:
     return str(Path(root).resolve()), (str(Path(refs).parent.resolve()) if refs is not None else None)
 
 
+#: the local executor's cap on ``workers`` per usable CPU: each worker is a warm sandbox runner
+#: process (a valgrind-hosted interpreter under that meter), so more than this only queues
+MAX_WORKERS_PER_CPU = 8
+
+
 class RewardModel:
     """Rewards for (problem id, completion) items, scored in sandboxes. Thread-safe.
 
@@ -141,8 +146,13 @@ class RewardModel:
         if meter not in METERS:
             raise EffbenchError(f"reward: unknown meter {meter!r}; choose one of {', '.join(METERS)}")
         n = usable_cpus() if workers is None else workers
-        if not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise EffbenchError(f"reward: workers must be a positive integer, got {workers!r}")
+        if executor == "local" and n > MAX_WORKERS_PER_CPU * usable_cpus():
+            raise EffbenchError(
+                f"reward: workers={n} would start {n} sandbox runners on the {usable_cpus()} CPU(s) this "
+                f"process may use; at most {MAX_WORKERS_PER_CPU} per CPU ({MAX_WORKERS_PER_CPU * usable_cpus()})"
+            )
         self.workers = n
         self.executor = executor
         self.address = address

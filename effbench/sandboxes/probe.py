@@ -99,6 +99,23 @@ class ProbeContext:
     slow: SampleRecord
     expert: SampleRecord
     host_paths_before: dict[str, bool] = field(default_factory=dict)
+    #: how far an efficiency may lie from its twin's for the same work: 1e-6 under an exact meter
+    #: (valgrind, perf); under a noisy one (time), NOISY_METER_TOLERANCE of the twin's efficiency
+    tolerance: float = 1e-6
+
+    def margin(self, twin: float) -> float:
+        """The allowed difference from an efficiency ``twin`` (absolute, >= 1e-6)."""
+        return self.tolerance if self.tolerance <= 1e-6 else max(1e-6, self.tolerance * twin)
+
+    def near_twin(self, efficiency: float) -> bool:
+        """Is ``efficiency`` the honest slow twin's, within :meth:`margin`?"""
+        return abs(efficiency - self.slow.efficiency) <= self.margin(self.slow.efficiency)
+
+
+#: under the time meter, the fraction of the twin's efficiency by which the same work may differ:
+#: the twin is measured once at the probe's start and each threat later, and on a loaded machine
+#: the same work's efficiency moved by up to 14% between them (0.41 against a twin's 0.47)
+NOISY_METER_TOLERANCE = 0.25
 
 
 def _describe(rec: SampleRecord) -> str:
@@ -119,7 +136,7 @@ def capability(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
 
 def no_better_than_slow(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
     """Contained: not scored above the honest twin doing the same work."""
-    ok = rec.verdict != Verdict.INFRA and rec.efficiency <= ctx.slow.efficiency + 1e-6
+    ok = rec.verdict != Verdict.INFRA and rec.efficiency <= ctx.slow.efficiency + ctx.margin(ctx.slow.efficiency)
     return Judgement(ok, f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}")
 
 
@@ -766,7 +783,7 @@ def threats() -> list[Threat]:
             "chmods its scratch 000; the next honest sample must be scored normally",
             SLOW,
             lambda rec, ctx: Judgement(
-                rec.verdict == ctx.slow.verdict and abs(rec.efficiency - ctx.slow.efficiency) < 1e-6,
+                rec.verdict == ctx.slow.verdict and ctx.near_twin(rec.efficiency),
                 f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}",
             ),
             before=[_FILL_SCRATCH],
@@ -911,7 +928,9 @@ def run_probe(
     """Run the corpus (or the threats named in ``only``) in an open sandbox; one result each.
 
     ``sandbox``: an open :class:`~effbench.sandboxes.base.Sandbox`; ``meter``: its meter. Raises
-    KeyError for an unknown threat name. Never raises for what a candidate does.
+    KeyError for an unknown threat name. Never raises for what a candidate does. Efficiencies are
+    compared with the honest twin's within 1e-6 under an exact meter, within
+    :data:`NOISY_METER_TOLERANCE` of the twin's under the time meter (whose own runs move that much).
     """
     corpus = threats()
     if only:
@@ -925,6 +944,7 @@ def run_probe(
     ctx = ProbeContext(
         slow=evaluator.evaluate(problem, SLOW, model="honest-slow"),
         expert=evaluator.evaluate(problem, EXPERT, model="honest-expert"),
+        tolerance=1e-6 if getattr(meter, "exact", False) else NOISY_METER_TOLERANCE,
     )
     results = []
     for threat in corpus:
