@@ -223,7 +223,10 @@ def test_a_real_grpo_trainer_step_uses_effbench_rewards(tmp_path):
         seed=0,
         beta=0.0,
     )
-    with RewardModel(meter="time", workers=2, levels=2, seed="trl-tests", shaping="speedup") as rm:
+    # alpha 8: in one CI run the time meter's noise put the one runnable completion (code inside
+    # prose) just over a budget of 2x the expert's profile on a level-0 test (8.63e5 ns against
+    # 8.46e5), and every reward came out equal; this test is about TRL's plumbing, not the budget
+    with RewardModel(meter="time", workers=2, levels=2, seed="trl-tests", shaping="speedup", alpha=8.0) as rm:
         reward = Recorder(rm)
         trainer = GRPOTrainer(
             model=model, reward_funcs=[reward], args=args, train_dataset=dataset, processing_class=tokenizer
