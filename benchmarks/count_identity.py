@@ -36,10 +36,10 @@ LIMITS = Limits(wall_seconds=600.0, cpu_seconds=300.0)
 
 
 def record(ids: list[str] | None, tier_levels: int, workers: int) -> dict:
-    """``{"env": {...}, "counts": {problem: {tier: {test_id: instructions | None}}}}``.
+    """``{"env": {...}, "tier_levels": N, "counts": {problem: {tier: {test_id: instructions | str}}}}``.
 
-    A test whose run has no count (an error, a limit) is recorded as None with its verdict beside
-    it, so that a change that makes a reference fail shows as a difference too.
+    A test whose run has no count (an error, a limit) is recorded as the text ``"no count: <why>"``,
+    so that a change that makes a reference fail shows as a difference too.
     """
     problems = load_problem_set().select(ids)
     jobs = []
