@@ -185,12 +185,26 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
         "invariant_failures": check_invariants(items, results),
         "facts": [facts(r) for r in results],
         "second_call_differs": None if again is None else differing(results, again),
+        "facts_again": None if again is None else [facts(r) for r in again],
     }
 
 
-def facts(r) -> tuple:
-    """What must be identical between two scorings of one item under an exact meter."""
-    return (r.problem_id, r.status, str(r.verdict), r.passed, r.reward, r.efficiency, tuple(r.level_costs))
+def facts(r) -> dict:
+    """What must be identical between two scorings of one item under an exact meter, by field name.
+
+    The expert's level costs the item was judged against are among them: two executors that measured
+    the expert differently give every passing item of that problem another efficiency.
+    """
+    return {
+        "problem_id": r.problem_id,
+        "status": str(r.status),
+        "verdict": str(r.verdict),
+        "passed": r.passed,
+        "reward": r.reward,
+        "efficiency": r.efficiency,
+        "level_costs": list(r.level_costs),
+        "reference_level_costs": list(r.reference_level_costs),
+    }
 
 
 def differing(a, b) -> list[int]:
@@ -259,32 +273,41 @@ def main() -> None:
         for executor in executors:
             row = run(meter, executor, opts, items, [p.id for p in problems])
             rows.append(row)
-            print(
-                f"{meter:>8} {executor:>5}: {row['items']} items in {row['wall_s']:.1f} s = "
-                f"{row['items_per_s']:.2f} items/s; latency p50 {row['p50_s']:.3f} s, p95 {row['p95_s']:.3f} s; "
-                f"{row['seconds_per_test']:.3f} s per candidate test ({row['tests']} tests); "
-                f"overhead beyond the candidate's runs p50 {row['overhead_p50_ms']:.0f} ms, "
-                f"p95 {row['overhead_p95_ms']:.0f} ms; harness/native (correct items) median "
-                f"{row['harness_native_median']:.1f}x, total {row['harness_native_total']:.1f}x; "
-                f"profiles {row['profile_s']:.1f} s",
-                flush=True,
-            )
-            for kind, counts in row["by_kind"].items():
-                print(f"{'':16}{kind:>13}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-            if row["profile_failures"]:
-                print(f"{'':16}profile failures: {row['profile_failures']}")
-            failures = row["invariant_failures"]
-            print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
-            if row["second_call_differs"] is not None:
-                print(f"{'':16}a second call, item by item: " + same_or_not(items, row["second_call_differs"]))
+            print_row(row, items)
+            if opts.json:  # after every row: a later failure keeps what was measured
+                with open(opts.json, "w") as f:
+                    json.dump(rows, f, indent=1)
     executors_differ = compare_executors(rows, meters, items)
     if opts.json:
         with open(opts.json, "w") as f:
-            json.dump([{k: v for k, v in r.items() if k != "facts"} for r in rows], f, indent=2)
+            json.dump(rows, f, indent=1)
     exact = {m for m in meters if choose_meter(m).meter.exact}
     differ = any(r["second_call_differs"] for r in rows if r["meter"] in exact) or bool(exact & set(executors_differ))
     if any(r["invariant_failures"] for r in rows) or differ:
         sys.exit(1)
+
+
+def print_row(row: dict, items) -> None:
+    """Print one (meter, executor) row: throughput, latency, verdicts by kind, invariants, the second call."""
+    print(
+        f"{row['meter']:>8} {row['executor']:>5}: {row['items']} items in {row['wall_s']:.1f} s = "
+        f"{row['items_per_s']:.2f} items/s; latency p50 {row['p50_s']:.3f} s, p95 {row['p95_s']:.3f} s; "
+        f"{row['seconds_per_test']:.3f} s per candidate test ({row['tests']} tests); "
+        f"overhead beyond the candidate's runs p50 {row['overhead_p50_ms']:.0f} ms, "
+        f"p95 {row['overhead_p95_ms']:.0f} ms; harness/native (correct items) median "
+        f"{row['harness_native_median']:.1f}x, total {row['harness_native_total']:.1f}x; "
+        f"profiles {row['profile_s']:.1f} s",
+        flush=True,
+    )
+    for kind, counts in row["by_kind"].items():
+        print(f"{'':16}{kind:>13}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    if row["profile_failures"]:
+        print(f"{'':16}profile failures: {row['profile_failures']}")
+    failures = row["invariant_failures"]
+    print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
+    if row["second_call_differs"] is not None:
+        print(f"{'':16}a second call, item by item: " + same_or_not(items, row["second_call_differs"]))
+        print_differences(items, row["second_call_differs"], row["facts"], row["facts_again"], 18)
 
 
 def compare_executors(rows: list[dict], meters: list[str], items) -> list[str]:
@@ -299,12 +322,18 @@ def compare_executors(rows: list[dict], meters: list[str], items) -> list[str]:
             local, other = by_exec["local"], by_exec["ray"]
             diff = [i for i, (x, y) in enumerate(zip(local["facts"], other["facts"])) if x != y]
             print(f"{meter:>8} local vs ray, item by item: " + same_or_not(items, diff))
-            for i in diff[:5]:
-                where = f"{items[i].kind.value}/{items[i].problem_id}"
-                print(f"{'':>11}{where}: " + fields_that_differ(local["facts"][i], other["facts"][i]))
+            print_differences(items, diff, local["facts"], other["facts"], 11)
             if diff:
                 differ.append(meter)
     return differ
+
+
+def print_differences(items, diff: list[int], first: list[dict], second: list[dict], indent: int) -> None:
+    """Print the fields that differ for the first five differing items (``first -> second``)."""
+    for i in diff[:5]:
+        if i < min(len(first), len(second)):
+            where = f"{items[i].kind.value}/{items[i].problem_id}"
+            print(f"{'':>{indent}}{where}: " + fields_that_differ(first[i], second[i]))
 
 
 def fields_that_differ(first: dict, second: dict) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from effbench.records import ReferenceProfile, SampleRecord, TestOutcome
 from effbench.reference_cache import ReferenceCache
 from effbench.sandboxes.base import Limits, Sandbox, TestRequest, TestRun
 from effbench.verdicts import CENSORED, ErrorKind, KillReason, Verdict
+
+log = logging.getLogger("effbench.engine")
 
 # The verdicts under their historical module-level names (the enum is the one definition).
 OK, WRONG, ERROR = Verdict.OK, Verdict.WRONG, Verdict.ERROR
@@ -100,12 +103,16 @@ class EngineStats:
         profiles_cached: expert profiles read from the cache.
         samples: samples evaluated (runnable or not).
         tests: candidate tests sent to the sandbox.
+        profiles_rejected: profiles measured elsewhere (read from the cache, or handed over by
+            another worker) that this sandbox did not reproduce under an exact meter (see
+            :meth:`Evaluator.reproduces`): not used here.
     """
 
     profiles_measured: int = 0
     profiles_cached: int = 0
     samples: int = 0
     tests: int = 0
+    profiles_rejected: int = 0
 
 
 def code_hash(code: str) -> str:
@@ -385,6 +392,101 @@ class Evaluator:
             if state.profile is None:
                 state.profile = profile
 
+    def reproduces(self, problem: Problem, profile: ReferenceProfile) -> str | None:
+        """Whether this sandbox counts the expert as the profile says, under an exact meter.
+
+        A profile measured elsewhere (read from the disk cache, or handed over by another Ray
+        worker) is only comparable with this sandbox's counts if the expert costs here what it cost
+        there. The environment fingerprint records the declared facts (interpreter, libc, CPU,
+        meter, runner), not everything a count depends on: measured, installing a package of
+        separate debug symbols (valgrind-dbg) moved an expert's counts by 6 instructions per test
+        in runners started after it, and a variable exported by a valgrind wrapper by hundreds.
+        So the expert runs once here on its check test (the largest-cost test of the first
+        weighted level) and the count must equal the profile's, to the unit. When it does not, a
+        second run tells an environment that counts differently (both runs agree) from an expert
+        whose own count varies (threads): only the first is reported.
+
+        Args:
+            problem: the problem (its tests are generated here from this evaluator's seed).
+            profile: the profile to check (same problem, version, meter and inputs).
+
+        Returns:
+            None when the profile is reproduced, when the meter is not exact (nothing to compare
+            to the unit) or when the expert's own count varies here; else one line saying what
+            differs (test, counts here and in the profile).
+        """
+        if not self.meter.exact:
+            return None
+        state = self._state(problem)
+        with state.lock:
+            tests = self._tests_locked(problem, state)
+        return self._reproduces_locked(problem, state, tests, profile)
+
+    def _reproduces_locked(
+        self, problem: Problem, state: _ProblemState, tests: list[list[TestCase]], profile: ReferenceProfile
+    ) -> str | None:
+        """:meth:`reproduces` with the problem's tests already made (callable under its lock)."""
+        if not self.meter.exact:
+            return None
+        check = self._check_test(problem, state, tests, profile)
+        if check is None:
+            return None
+        expected = profile.test_costs[state.hashes[check.test_id]]
+        limits = self._reference_limits()
+        counts = []
+        for _ in range(2):
+            run = self.sandbox.run(self._request(problem, problem.expert_code, check, limits))
+            if run.cost is None:
+                return None  # the expert failed here: measuring the profile will say why
+            if run.cost.value == expected:
+                return None
+            counts.append(run.cost.value)
+        if counts[0] != counts[1]:
+            return None  # the expert's own count varies from run to run here: nothing to compare
+        return (
+            f"the expert costs {counts[0]:.0f} {profile.unit} here on test {check.test_id}, "
+            f"{expected:.0f} in the profile ({counts[0] - expected:+.0f})"
+        )
+
+    def adopt_profile(self, problem: Problem, profile: ReferenceProfile) -> str | None:
+        """:meth:`use_profile` if this sandbox reproduces the profile (:meth:`reproduces`).
+
+        Returns:
+            None when the profile is now this evaluator's (or it already had one), else why it was
+            rejected (counted in ``stats.profiles_rejected``; the profile is then measured here on
+            first use).
+
+        Raises:
+            EffbenchError: as :meth:`use_profile`, for a profile of another problem or inputs.
+        """
+        if self._state(problem).profile is not None:
+            return None
+        why = self.reproduces(problem, profile)
+        if why is not None:
+            self._count(profiles_rejected=1)
+            log.warning("problem %s: a profile measured elsewhere is not used: %s", problem.id, why)
+            return why
+        self.use_profile(problem, profile)
+        return None
+
+    def _check_test(
+        self, problem: Problem, state: _ProblemState, tests: list[list[TestCase]], profile: ReferenceProfile
+    ) -> TestCase | None:
+        """The test :meth:`reproduces` runs: the largest-cost test of the first weighted level."""
+        weighted = [i for i, lv in enumerate(problem.levels) if lv.weight > 0 and i < len(tests)] or [0]
+        level = [t for t in tests[weighted[0]] if state.hashes[t.test_id] in profile.test_costs]
+        if not level:
+            return None
+        return max(level, key=lambda t: profile.test_costs[state.hashes[t.test_id]])
+
+    def _reference_limits(self) -> Limits:
+        """The expert's own limits (generous: its profile must not be cut)."""
+        return Limits(
+            wall_seconds=4 * self.settings.reference_cpu_seconds,
+            cpu_seconds=self.settings.reference_cpu_seconds,
+            memory_bytes=self.settings.memory_bytes,
+        )
+
     def _load_or_measure(self, problem: Problem, state: _ProblemState) -> ReferenceProfile:
         tests = self._tests_locked(problem, state)
         inputs = hashlib.sha256("\0".join(state.hashes[t.test_id] for lv in tests for t in lv).encode())
@@ -401,8 +503,12 @@ class Evaluator:
             except EffbenchError:
                 prof = None
             if prof is not None and all(state.hashes[t.test_id] in prof.expected for lv in tests for t in lv):
-                self._count(profiles_cached=1)
-                return prof
+                why = self._reproduces_locked(problem, state, tests, prof)
+                if why is None:
+                    self._count(profiles_cached=1)
+                    return prof
+                self._count(profiles_rejected=1)
+                log.warning("problem %s: the cached expert profile is measured again: %s", problem.id, why)
         prof = self._measure(problem, state, tests)
         self._count(profiles_measured=1)
         if self.cache:
@@ -410,11 +516,7 @@ class Evaluator:
         return prof
 
     def _measure(self, problem: Problem, state: _ProblemState, tests: list[list[TestCase]]) -> ReferenceProfile:
-        limits = Limits(
-            wall_seconds=4 * self.settings.reference_cpu_seconds,
-            cpu_seconds=self.settings.reference_cpu_seconds,
-            memory_bytes=self.settings.memory_bytes,
-        )
+        limits = self._reference_limits()
         level_costs, level_cpu, test_costs, expected = [], [], {}, {}
         for level in tests:
             worst, worst_cpu = 0.0, 0.0

@@ -139,7 +139,9 @@ class SampleEvaluation:
 
         Raises:
             ExecutorError: this worker's environment (interpreter, libc, CPU, meter, runner)
-                differs from the one the profile was measured in: its counts would not compare.
+                differs from the one the profile was measured in, or (exact meters) its sandbox
+                does not reproduce the expert's count on the profile's check test
+                (:meth:`effbench.engine.Evaluator.adopt_profile`): its counts would not compare.
         """
         ev = self.evaluator()
         if value["fingerprint"] != ev.fingerprint:
@@ -152,7 +154,13 @@ class SampleEvaluation:
             return
         profile = value["profile"]
         assert isinstance(profile, ReferenceProfile)
-        ev.use_profile(self.problems.get(problem_id), profile)
+        why = ev.adopt_profile(self.problems.get(problem_id), profile)
+        if why is not None:  # one run, one profile per problem: a worker that counts otherwise cannot join
+            raise ExecutorError(
+                f"problem {problem_id}: this worker does not reproduce the expert's profile ({why}): its "
+                "environment counts differently in a way the fingerprint does not record (e.g. debug symbols "
+                "or a valgrind wrapper installed on one node only): give the cluster identical nodes"
+            )
 
     # -- items -----------------------------------------------------------------------------------------
     def __call__(self, sample: Sample) -> SampleRecord | Skipped:

@@ -346,13 +346,17 @@ class ItemScorer:
     def use_shared(self, problem_id: str, value: dict[str, Any]) -> None:
         """Judge this problem's items against a profile measured by another worker.
 
-        Only when it was measured in this worker's environment (same fingerprint); otherwise the
-        profile is measured here, as without an executor.
+        Only when it was measured in this worker's environment (same fingerprint) and, under an
+        exact meter, this worker's sandbox reproduces it (the expert costs here what the profile
+        says on its check test: :meth:`effbench.engine.Evaluator.adopt_profile`); otherwise the
+        profile is measured here, as without an executor, so that no worker judges its items
+        against counts its own sandbox does not make. A rejected profile is logged and counted in
+        :meth:`RewardModel.stats`'s ``profiles_rejected`` of that worker.
         """
         warm = _warm(self.config)
         problem = warm.problem(problem_id)
         if problem is not None and value["profile"] is not None and value["fingerprint"] == warm.fingerprint:
-            warm.evaluator.use_profile(problem, value["profile"])
+            warm.evaluator.adopt_profile(problem, value["profile"])
 
     def record_retries(self, result: RewardResult, retries: list[Any]) -> RewardResult:
         """The result with the attempts lost with a dead Ray worker (``RewardResult.retries``)."""
