@@ -10,6 +10,9 @@ the change:
     (change the runner, the sandbox, the codec...)
     .venv/bin/python benchmarks/count_identity.py --compare before.json
 
+``--expert-levels N`` records the expert on its first N levels only and ``--seed S`` generates the
+inputs of levels >= 1 from the secret seed S (as ``RewardModel(seed=S, levels=N)`` and ``evaluate
+--seed`` do) instead of the public one; both are kept in the recording, and ``--compare`` uses them.
 ``--compare`` prints every (problem, reference, test) whose count moved, or was missing on one
 side, and exits 1 if there is one; 0 when every count is identical. The recording holds the
 interpreter's and valgrind's versions: a comparison across either is refused (exit 2).
@@ -35,8 +38,11 @@ from effbench.sandboxes.local import LocalSandbox
 LIMITS = Limits(wall_seconds=600.0, cpu_seconds=300.0)
 
 
-def record(ids: list[str] | None, tier_levels: int, workers: int) -> dict:
-    """``{"env": {...}, "tier_levels": N, "counts": {problem: {tier: {test_id: instructions | str}}}}``.
+def record(
+    ids: list[str] | None, tier_levels: int, workers: int, expert_levels: int | None = None, seed: str | None = None
+) -> dict:
+    """``{"env": {...}, "tier_levels": N, "expert_levels": N|None, "seed": S|None, "counts": {problem: {tier:
+    {test_id: instructions | str}}}}``; ``expert_levels`` None: every level; ``seed`` None: the public inputs.
 
     A test whose run has no count (an error, a limit) is recorded as the text ``"no count: <why>"``,
     so that a change that makes a reference fail shows as a difference too.
@@ -45,9 +51,10 @@ def record(ids: list[str] | None, tier_levels: int, workers: int) -> dict:
     jobs = []
     for problem in problems:
         for tier in problem.tiers:
-            levels = range(len(problem.levels)) if tier == "expert" else range(min(tier_levels, len(problem.levels)))
+            last = len(problem.levels) if expert_levels is None else min(expert_levels, len(problem.levels))
+            levels = range(last) if tier == "expert" else range(min(tier_levels, len(problem.levels)))
             for level in levels:
-                for test in problem.level_tests(level):
+                for test in problem.level_tests(level, seed):
                     jobs.append((problem, tier, test))
     meter = ValgrindMeter()
     counts: dict[str, dict[str, dict[str, float | str | None]]] = {}
@@ -68,7 +75,8 @@ def record(ids: list[str] | None, tier_levels: int, workers: int) -> dict:
                 counts.setdefault(pid, {}).setdefault(tier, {})[test_id] = value
                 if i % 50 == 0 or i == len(jobs):
                     print(f"  {i}/{len(jobs)} runs, {time.monotonic() - started:.0f} s", file=sys.stderr)
-    return {"env": environment(), "tier_levels": tier_levels, "counts": counts}
+    env = environment()
+    return {"env": env, "tier_levels": tier_levels, "expert_levels": expert_levels, "seed": seed, "counts": counts}
 
 
 def differences(before: dict, after: dict) -> list[str]:
@@ -112,9 +120,11 @@ def main() -> int:
     parser.add_argument("--problems", default="all", help="comma-separated ids, or all (default)")
     parser.add_argument("--tier-levels", type=int, default=2, help="levels run by the slower tiers (default 2)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--expert-levels", type=int, default=None, help="the expert's first N levels (default all)")
+    parser.add_argument("--seed", default=None, help="secret seed of the generated inputs (default: the public ones)")
     opts = parser.parse_args()
-    if opts.workers < 1 or opts.tier_levels < 0:
-        parser.error("--workers must be at least 1 and --tier-levels at least 0")
+    if opts.workers < 1 or opts.tier_levels < 0 or (opts.expert_levels is not None and opts.expert_levels < 1):
+        parser.error("--workers and --expert-levels must be at least 1, --tier-levels at least 0")
     before = None
     if opts.compare is not None:
         try:
@@ -131,6 +141,7 @@ def main() -> int:
             return 2
         ids = sorted(before["counts"])
         opts.tier_levels = before.get("tier_levels", opts.tier_levels)
+        opts.expert_levels, opts.seed = before.get("expert_levels"), before.get("seed")
     else:
         ids = None if opts.problems == "all" else [p.strip() for p in opts.problems.split(",") if p.strip()]
         if ids == []:
@@ -146,7 +157,7 @@ def main() -> int:
         print(f"count_identity: unknown problem(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     t0 = time.monotonic()
-    now = record(ids, opts.tier_levels, opts.workers)
+    now = record(ids, opts.tier_levels, opts.workers, opts.expert_levels, opts.seed)
     n = sum(len(tests) for tiers in now["counts"].values() for tests in tiers.values())
     print(f"{n} counts over {len(now['counts'])} problems in {time.monotonic() - t0:.0f} s")
     if before is None:

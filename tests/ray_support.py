@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,7 +126,21 @@ def ray_head():
                 os.environ[k] = v
 
 
-def _run_head(temp_dir: str):  # noqa: ANN202 - a fixture's generator
+@contextmanager
+def another_head(env: dict[str, str]) -> Iterator[RayHead]:
+    """A second head like :func:`ray_head`'s (same token, its own port and folder) whose processes
+    (its workers included) run with ``env``; stopped, with nothing left, at the end. Use it while
+    ``ray_head`` is active (its token is in the environment) and no driver is connected."""
+    temp_dir = tempfile.mkdtemp(prefix="effray-")
+    heads = _run_head(temp_dir, env)
+    try:
+        yield next(heads)
+    finally:
+        heads.close()  # stops the head (the generator's finally)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _run_head(temp_dir: str, env: dict[str, str] | None = None):  # noqa: ANN202 - a fixture's generator
     _require_ray()
     port = _free_port()
     ray_cli = Path(sys.executable).parent / "ray"
@@ -147,7 +163,7 @@ def _run_head(temp_dir: str):  # noqa: ANN202 - a fixture's generator
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=dict(os.environ),
+            env=dict(os.environ) if env is None else env,
         )
     head = RayHead(f"127.0.0.1:{port}", proc, temp_dir)
     try:

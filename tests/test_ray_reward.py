@@ -15,7 +15,8 @@ from effbench.reward import RewardModel
 from effbench.verdicts import Verdict
 
 from .conftest import MINI
-from .ray_support import HEAD_CPUS
+from .other_node import other_node_path
+from .ray_support import HEAD_CPUS, another_head
 
 EXPERT = "```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```"
 LOOP = "```python\ndef triangle(n):\n    t = 0\n    for i in range(n + 1):\n        t += i\n    return t\n```"
@@ -104,3 +105,24 @@ def test_a_killed_worker_loses_no_reward_and_the_retry_is_in_the_result(ray_head
             assert result.retries and all(f"pid {killed[0]} " in r["worker"] for r in result.retries)
         else:
             assert result.retries == ()
+
+
+def test_ray_workers_that_count_otherwise_never_judge_against_the_local_profile(ray_head, triangle, tmp_path):
+    """Issue 14's local-vs-Ray difference: the executors' runners counted in environments that
+    differ where the fingerprint does not look (a debug-symbol package installed between their
+    starts). Here the Ray workers' valgrind is a wrapper that changes their runners' environment
+    (tests/other_node.py) and the local model has filled the shared profile cache first: the Ray
+    workers must not judge against that profile (same fingerprint, other counts) but measure their
+    own, so that the expert scores exactly 1.0 on both executors, each against its own counts."""
+    expert = f"```python\n{triangle.expert_code}\n```"
+    options = {"problems": MINI, "meter": "valgrind", "seed": "ray-other-node", "workers": 1, "cache_dir": tmp_path}
+    with RewardModel(**options) as local:
+        here = local.score("triangle", expert)
+    with other_node_path() as path, another_head({**os.environ, "PATH": path}) as head:
+        with RewardModel(**options, executor="ray", address=head.address) as remote:
+            there = remote.score_batch([("triangle", expert)] * 2)
+    assert here.passed and here.efficiency == 1.0 and here.level_costs == here.reference_level_costs
+    assert there[0].level_costs != here.level_costs, "the wrapper did not change the Ray workers' counts: no test"
+    for r in there:
+        assert r.passed and r.efficiency == 1.0 and r.reward == 1.0
+        assert r.level_costs == r.reference_level_costs
