@@ -409,7 +409,7 @@ def evaluate(
 
         _generate_inputs(problems, ids, named)
         ids = ids and [i for i in ids if i in problems.problems]
-        job = plan_from_options(problems, ids, samples_opt, ks, model_options)
+        job = plan_from_options(problems, ids, samples_opt, ks, model_options, log=log)
         _confirm_cost(job, assume_yes)
         choice, workers = _meter_and_workers(meter, workers)
         records = job.run(choice, run_dir, sandbox, workers, settings, not no_cache, rootfs=rootfs_dir, log=log)
@@ -765,7 +765,7 @@ def sweep(
     meter, sandbox, workers = o.pop("meter"), o.pop("sandbox"), o.pop("workers")
     alpha, memory_mb, no_cache = o.pop("alpha"), o.pop("memory_mb"), o.pop("no_cache")
     assume_yes, given_seed = bool(o.pop("yes")), o.pop("input_seed")
-    base = plan_from_options(problems, ids, [str(plan.budgets[-1])], None, o)
+    base = plan_from_options(problems, ids, [str(plan.budgets[-1])], None, o, log=lambda m: click.echo(m, err=True))
     jobs = sweep_jobs(base, plan)
     if _confirm_sweep([job for _, job in jobs], assume_yes):  # answers to ask: is the server up?
         from effbench.models.client import ModelError, probe_server, server_down_message

@@ -42,6 +42,10 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EXPERT = "expert"
 #: PYTHONHASHSEED of the process that runs a problem's generator (any fixed value would do).
 GENERATOR_HASH_SEED = 0
+#: The largest few-shot preamble (``completion_prefix``, ``--prompt-prefix``) accepted, in bytes: it
+#: is sent before every prompt, and 256 KiB (about 64k tokens at 4 bytes a token) already fills the
+#: context of most models; a larger file is a mistake, refused before it is read.
+MAX_PREFIX_BYTES = 256 * 1024
 
 
 def new_input_seed() -> str:
@@ -482,7 +486,8 @@ def _completion_prefix(meta_path: Path, name: object) -> str | None:
     """The text of the file a problemset.toml names as ``completion_prefix`` (None when it names none).
 
     The path is relative to the set's folder and stays inside it. Raises ProblemFormatError naming
-    problemset.toml when it is not a string, leaves the folder, or cannot be read as UTF-8 text.
+    problemset.toml when it is not a string, leaves the folder, cannot be read as UTF-8 text, is
+    empty (blank) or larger than :data:`MAX_PREFIX_BYTES`.
     """
     if name is None:
         return None
@@ -494,7 +499,15 @@ def _completion_prefix(meta_path: Path, name: object) -> str | None:
     if not path.is_relative_to(folder):
         raise ProblemFormatError(f"{where}: {name!r} is outside the set's folder")
     try:
+        size = path.stat().st_size
+        if size > MAX_PREFIX_BYTES:
+            raise ProblemFormatError(
+                f"{where}: {name!r} has {size} bytes, more than the {MAX_PREFIX_BYTES} a preamble may have "
+                "(it is sent before every prompt)"
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemFormatError(f"{where}: cannot read {name!r} ({exc})") from None
-    return text or None
+    if not text.strip():
+        raise ProblemFormatError(f"{where}: {name!r} is empty (leave completion_prefix out to send no preamble)")
+    return text

@@ -22,6 +22,16 @@ from effbench.records import RecordFormatError, SampleRecord
 CONFIG, RECORDS, SUMMARY, REJECTED = "config.json", "samples.jsonl", "summary.json", "samples.rejected.jsonl"
 #: config keys that must match for a run directory to be resumed
 RESUME_KEYS = ("problem_set_hash", "meter", "fingerprint", "alpha", "samples_hash")
+#: what a change of each resume key means, in the user's terms (said when a resume is refused)
+RESUME_MEANING = {
+    "problem_set_hash": "the problems (prompts, tests, generators or references) changed",
+    "meter": "another meter was chosen (--meter)",
+    "fingerprint": "the environment changed (interpreter, sandbox, meter or runner version)",
+    "alpha": "another --alpha was given",
+    "samples_hash": "what is evaluated changed: the samples files or --references tiers, or for a model run "
+    "the model, its generation options (temperature, max tokens, stop, seed...), the prompts or preamble, "
+    "the strategy or the problems selected",
+}
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -86,7 +96,8 @@ class RunDir:
             for key in RESUME_KEYS:
                 if old.get(key) != config.get(key):
                     raise EffbenchError(
-                        f"{self.path}: cannot resume: {key} differs from this run's (use another --run-dir)"
+                        f"{self.path}: cannot resume: {key} differs from this run's: {RESUME_MEANING[key]} "
+                        "(use another --run-dir)"
                     )
             if config.get("input_seed") is None or "input_seed" not in old:
                 config["input_seed"] = old.get("input_seed")

@@ -170,3 +170,83 @@ def test_starter_few_shot_examples_are_correct_and_none_is_a_problem_of_either_s
             runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
     assert runner.summarize(verbose=False).attempted >= 2 * len(functions)
+
+
+def test_chat_mode_says_once_on_stderr_that_it_leaves_out_the_sets_preamble(tmp_path):
+    """Fault blocked: a chat-mode run on a set with a completion_prefix silently dropped the preamble.
+    Invariant: evaluate and sweep in chat mode say it in exactly one stderr line (and still send
+    none); completion mode, which sends it, says nothing of the kind."""
+    shutil.copytree(MINI.parent, tmp_path / "fixture")
+    root = tmp_path / "fixture" / MINI.name
+    (root / "shots.py").write_text(SHOTS_A)
+    with (root / "problemset.toml").open("a") as f:
+        f.write('completion_prefix = "shots.py"\n')
+    notice = "chat mode does not send it"
+    with FakeOpenAI(lambda p, i: TRIANGLE_BODY) as server:
+        for name, mode in (("chat", []), ("completion", ["--mode", "completion"])):
+            args = model_args(server, tmp_path / name, *FAST_METER, *mode)
+            args[args.index("--problems-dir") + 1] = str(root)
+            out = effbench(*args, "--problems", "triangle", cache_dir=tmp_path / "c")
+            assert out.returncode == 0, out.stderr
+            assert out.stderr.count(notice) == (1 if name == "chat" else 0), out.stderr
+        assert "fewshot_alpha" not in json.dumps(server.requests[0]["body"]["messages"])
+        out = effbench(
+            "sweep", "--problems-dir", str(root), "--problems", "triangle", "--model", "scripted-model",
+            "--base-url", server.base_url, "--strategies", "parallel", "--budgets", "1,2", "--seed", "s",
+            "--out", str(tmp_path / "sweep"), *FAST_METER, cache_dir=tmp_path / "c",
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert out.stderr.count(notice) == 1, out.stderr
+
+
+def test_an_empty_or_oversized_preamble_is_refused_in_one_line_before_any_request(tmp_path):
+    """Fault blocked: a set's empty completion_prefix file was silently taken as no preamble, and a
+    preamble file of any size was read whole and sent before every prompt.
+    Invariant: a blank or over-MAX_PREFIX_BYTES completion_prefix is one line naming
+    problemset.toml (exit 2); an over-size --prompt-prefix is one line naming the option, exit 2,
+    with no request sent and no run directory."""
+    from effbench.problems import MAX_PREFIX_BYTES
+
+    huge = "# filler\n" * (MAX_PREFIX_BYTES // 9 + 1)
+    for name, text, says in (("empty", "\n  \n", "is empty"), ("huge", huge, "more than the")):
+        shutil.copytree(MINI.parent, tmp_path / name)
+        root = tmp_path / name / MINI.name
+        (root / "shots.py").write_text(text)
+        with (root / "problemset.toml").open("a") as f:
+            f.write('completion_prefix = "shots.py"\n')
+        out = effbench("problems", "list", "--problems-dir", str(root), cache_dir=tmp_path / "c")
+        lines = [x for x in out.stderr.splitlines() if x.startswith("effbench: error:")]
+        assert out.returncode == 2 and len(lines) == 1, out.stderr
+        assert "problemset.toml: completion_prefix" in lines[0] and says in lines[0], lines[0]
+    (tmp_path / "huge.py").write_text(huge)
+    with FakeOpenAI(lambda p, i: TRIANGLE_BODY) as server:
+        args = model_args(server, tmp_path / "run", *FAST_METER, "--mode", "completion")
+        out = effbench(
+            *args, "--problems", "triangle", "--prompt-prefix", str(tmp_path / "huge.py"), cache_dir=tmp_path / "c"
+        )
+        lines = [x for x in out.stderr.splitlines() if x.startswith("effbench: error:")]
+        assert out.returncode == 2 and len(lines) == 1, out.stderr
+        assert "--prompt-prefix" in lines[0] and "more than the" in lines[0], lines[0]
+        assert server.requests == [] and not (tmp_path / "run").exists()
+
+
+def test_a_refused_resume_says_what_changed_in_the_users_terms(tmp_path):
+    """Fault blocked: resuming a model run with other generation options said only "samples_hash
+    differs", a name the user never set (they had changed no samples file).
+    Invariant: every resume key's refusal names the key and what it means; for samples_hash,
+    the model run's options and prompts."""
+    from effbench.rundir import RESUME_KEYS, RESUME_MEANING, RunDir
+
+    config = {"problem_set_hash": "h", "meter": "time", "alpha": 2.0, "fingerprint": {"a": 1}, "samples_hash": "s"}
+    rd = RunDir(tmp_path / "run")
+    rd.open(dict(config))
+    assert set(RESUME_MEANING) == set(RESUME_KEYS)
+    for key in RESUME_KEYS:
+        try:
+            rd.open({**config, key: "other"})
+        except Exception as exc:  # noqa: BLE001 - the refusal's text is the subject
+            message = str(exc)
+        else:
+            raise AssertionError(f"a changed {key} was resumed")
+        assert f"cannot resume: {key} differs" in message and RESUME_MEANING[key] in message, message
+    assert "generation options" in RESUME_MEANING["samples_hash"] and "samples files" in RESUME_MEANING["samples_hash"]

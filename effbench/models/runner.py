@@ -165,7 +165,12 @@ class ModelJob:
 
 
 def plan_from_options(
-    problems: ProblemSet, ids: list[str] | None, samples_opt: Sequence[str], ks: list[int] | None, o: dict[str, Any]
+    problems: ProblemSet,
+    ids: list[str] | None,
+    samples_opt: Sequence[str],
+    ks: list[int] | None,
+    o: dict[str, Any],
+    log: Callable[[str], None] | None = None,
 ) -> ModelJob:
     """The model job of ``effbench evaluate --model``, from the command's options ``o``.
 
@@ -177,6 +182,8 @@ def plan_from_options(
         samples_opt: ``--samples`` (at most one number: samples per problem; default 1).
         ks: ``--k`` (None: the default ks for the samples each problem gets).
         o: the remaining options of the command, by click parameter name.
+        log: told once about a choice the user did not make explicitly (the set's preamble left
+            out in chat mode); None: silent.
 
     Raises:
         EffbenchError: one line naming the option that is missing, malformed or inconsistent.
@@ -196,7 +203,7 @@ def plan_from_options(
         raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples per problem")
     template = _read_template(o.get("prompt_template"))
     mode = str(o.get("mode") or "chat")
-    prefix, prefix_source = prompt_prefix(problems, mode, o.get("prompt_prefix"))
+    prefix, prefix_source = prompt_prefix(problems, mode, o.get("prompt_prefix"), log)
     spec = ModelSpec(
         name=str(o["model"]),
         base_url=str(o["base_url"]),
@@ -247,15 +254,20 @@ def plan_from_options(
     return ModelJob(problems, selected, spec, plan, ks, prices, allocation, prefix_source=prefix_source)
 
 
-def prompt_prefix(problems: ProblemSet, mode: str, given: Any) -> tuple[str | None, str | None]:
+def prompt_prefix(
+    problems: ProblemSet, mode: str, given: Any, log: Callable[[str], None] | None = None
+) -> tuple[str | None, str | None]:
     """Completion mode's few-shot preamble and where it came from: (text, source), or (None, None).
 
     ``--prompt-prefix FILE`` when given (``--prompt-prefix ''`` sends none), else the problem set's
     ``completion_prefix`` (problemset.toml) in completion mode. Chat mode sends none: a chat model is
-    asked through the template (``--prompt-template``).
+    asked through the template (``--prompt-template``); when the set has a preamble, ``log`` is
+    told so (one line), as a run that leaves out part of the set's prompting should say.
+    A file over :data:`~effbench.problems.MAX_PREFIX_BYTES` is refused before it is read.
 
     Raises:
-        EffbenchError: ``--prompt-prefix`` with ``--mode chat``, or a file that cannot be read as text.
+        EffbenchError: ``--prompt-prefix`` with ``--mode chat``, or a file that cannot be read as
+            text, is empty or too large.
     """
     if given is not None:
         if str(given) == "":
@@ -265,8 +277,16 @@ def prompt_prefix(problems: ProblemSet, mode: str, given: Any) -> tuple[str | No
                 "--prompt-prefix is a few-shot preamble for --mode completion (a base model); "
                 "in chat mode use --prompt-template"
             )
+        from effbench.problems import MAX_PREFIX_BYTES
+
         path = Path(str(given))
         try:
+            size = path.stat().st_size
+            if size > MAX_PREFIX_BYTES:
+                raise EffbenchError(
+                    f"--prompt-prefix {path}: {size} bytes, more than the {MAX_PREFIX_BYTES} a preamble may have "
+                    "(it is sent before every prompt)"
+                )
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise EffbenchError(f"--prompt-prefix {path}: cannot read it ({exc})") from None
@@ -274,7 +294,14 @@ def prompt_prefix(problems: ProblemSet, mode: str, given: Any) -> tuple[str | No
             raise EffbenchError(f"--prompt-prefix {path}: the file is empty (--prompt-prefix '' sends no preamble)")
         return text, f"--prompt-prefix {path}"
     declared = getattr(problems, "completion_prefix", None)
-    if mode != "completion" or not declared or not declared.strip():
+    if not declared or not declared.strip():
+        return None, None
+    if mode != "completion":
+        if log is not None:
+            log(
+                f"the problem set {getattr(problems, 'name', '')!r} has a few-shot preamble (completion_prefix) for "
+                "--mode completion; chat mode does not send it"
+            )
         return None, None
     return declared, f"{Path(getattr(problems, 'root', '') or '.') / 'problemset.toml'}: completion_prefix"
 
