@@ -7,6 +7,7 @@ the README says; tests/test_real_model.py runs the real small models on part of 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -80,3 +81,44 @@ def test_starter_problems_pass_the_static_checks(starter):
     fixed and generated inputs respect the stated constraints (check_static of `problems check`)."""
     failures = {p.id: errs for p in starter.problems.values() if (errs := check_static(p))}
     assert failures == {}
+
+
+def _script(name: str):
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_failure_classes_tell_a_harness_cut_from_the_models_own_mistakes(starter):
+    """Fault blocked: a real model's failures reported as "the model is weak" when the harness cut
+    its answer (a stop sequence or --max-tokens) or its extraction found nothing, or the reverse.
+    Invariant: scripts/classify_failures.py puts a max-tokens cut, a stop-sequence cut (code that
+    no longer parses), an empty extraction, a call of the entry point, a copied preamble line, a
+    bound copied from the Constraints line and plain wrong code each in its own class, and a
+    passing sample in ``correct`` whatever its text."""
+    classify = _script("classify_failures").classify
+    prompt = starter.get("sum_list").prompt + "    Constraints: 0 <= len(nums) <= 200_000.\n"
+    prefix = "def shots(a: list[int]) -> int:\n    length = 0\n    for x, y in zip(a, a):\n        length += 1\n"
+
+    def rec(answer, finish="stop", error=None, passed=False):
+        usage = {"finish_reason": finish}
+        return {"passed": passed, "error_type": error, "meta": {"answer": answer, "usage": usage}}
+
+    cases = {
+        "correct": rec("    return sum(nums)\n", passed=True),
+        "no_code": rec("", error="NoCode"),
+        "cut_by_max_tokens": rec("    total = 0\n    if nums[0] == 1:\n", finish="length"),
+        "cut_by_stop": rec("    return sum(nums\n"),
+        "calls_itself": rec("    return sum_list(nums)\n", error="RecursionError"),
+        "copies_preamble": rec("    for x, y in zip(nums, nums):\n        pass\n    return 0\n"),
+        "constraint_literal": rec("    if len(nums) > 200_000:\n        return 0\n    return 1\n"),
+        "wrong_logic": rec("    return len(nums)\n"),
+    }
+    assert set(cases) == set(_script("classify_failures").CLASSES)
+    for expected, record in cases.items():
+        assert classify(record, prompt, "sum_list", prefix) == expected, expected
+    assert classify(cases["copies_preamble"], prompt, "sum_list", None) == "wrong_logic"  # no preamble sent
