@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -58,8 +59,40 @@ def native_seconds(problem, tests) -> float:
 PHASES = ("request", "decode_compile", "baseline_child", "test_child", "worker_other", "reply", "counts")
 
 
-def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float]:
-    """Mean seconds per test of each harness phase, the host's own share, and the candidate's work.
+def sandbox_cpu_seconds(box) -> float:
+    """CPU seconds (user + system) used so far by every process of ``box``'s runners: the live
+    ones and, through their children's times, the workers and test children already reaped.
+
+    Read from /proc (Linux), so that a figure taken on a busy machine still says how much work
+    the harness does per test: wall time there mostly measures waiting for a CPU."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree = {w.proc.pid for w in box._workers if w.proc is not None}
+    grew = True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float, float]:
+    """Mean seconds per test of each harness phase, the host's own share, the candidate's work
+    and the sandbox's CPU seconds.
 
     Every test of ``problem`` goes through ``box.run`` once (the expert, as in the table above).
     The candidate's own work is the test child's time beyond the baseline child's (a child
@@ -67,6 +100,7 @@ def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float]:
     """
     totals = dict.fromkeys(PHASES, 0.0)
     host = 0.0
+    cpu_before = sandbox_cpu_seconds(box)
     for test in tests:
         request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits())
         t0 = time.perf_counter()
@@ -76,9 +110,10 @@ def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float]:
             totals[name] += run.phases.get(name, 0.0)
         host += elapsed - sum(run.phases.values())
     n = len(tests)
+    cpu = (sandbox_cpu_seconds(box) - cpu_before) / n
     means = {k: v / n for k, v in totals.items()}
     own = max(0.0, means["test_child"] - means["baseline_child"])
-    return means, host / n, own
+    return means, host / n, own, cpu
 
 
 def spread(values: list[float]) -> float:
@@ -114,18 +149,20 @@ def main() -> None:
     print(f"{'total':32} {'':5} {total_native:9.3f} {total_harness:10.2f} {total_harness / total_native:6.1f}x\n")
 
     print("where one test's wall time goes (mean per test, ms)")
-    print(f"{'meter / problem':30} " + " ".join(f"{n[:12]:>12}" for n in (*PHASES, "host", "fixed/test")))
+    print(f"{'meter / problem':30} " + " ".join(f"{n[:12]:>12}" for n in (*PHASES, "host", "fixed/test", "cpu/test")))
     for name, phase_meter in (("valgrind", meter), ("time", TimeMeter(repeats=1))):
         with LocalSandbox(phase_meter, workers=1) as box:
             for problem in problems:
                 tests = [t for level in range(len(problem.levels)) for t in problem.level_tests(level)]
-                means, host, own = breakdown(box, problem, tests)
+                means, host, own, cpu = breakdown(box, problem, tests)
                 fixed = sum(means.values()) + host - own
-                cells = [means[n] for n in PHASES] + [host, fixed]
+                cells = [means[n] for n in PHASES] + [host, fixed, cpu]
                 label = f"{name} / {problem.id}"[:30]
                 print(f"{label:30} " + " ".join(f"{1000 * c:12.1f}" for c in cells))
     print("fixed/test = every phase and the host's share, minus the candidate's own metered work")
-    print("(the test child's time beyond the baseline child's)\n")
+    print("(the test child's time beyond the baseline child's); cpu/test = CPU time of every")
+    print("process of the sandbox per test (the candidate's own work included): the harness's")
+    print("work, which a busy machine does not inflate the way it inflates wall time\n")
 
     print("early stop: an endless loop under the valgrind meter (stopped by CPU time, censored)")
     with LocalSandbox(meter, workers=1) as box:

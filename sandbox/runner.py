@@ -1717,6 +1717,83 @@ class Runner:
         empty_dir(scratch)
         _read_status(os.open("/dev/null", os.O_RDONLY))
 
+    def warm_up_serving(self):
+        """Take one request through the worker's path here, in this process, before the first
+        worker is forked: read through a socket like a real one, decoded, its limits read, its
+        code compiled, the calls a test's supervision makes on pipes, descriptors and limits made
+        once on this process, two null tests run from here, and an answer of the same shape
+        written to /dev/null. Under valgrind every worker then inherits the translations of
+        that path instead of making them again on every test (wall time, not counts; measured
+        with benchmarks/meter_overhead.py, see the README).
+
+        Every child starts from this process's state, which must not depend on the clock, the
+        load or this process's pid: nothing here formats a measured value, reads /proc or polls
+        a child's CPU time, and every answer's value is fixed (a first version that served a
+        test with memory and CPU limits and wrote its real answer left the two runners of one
+        pool 54 instructions apart on the same test)."""
+        global _PROTO_SOCKET
+        wire = {key: f"{1 << 30:020d}" for key in _WIRE_LIMITS}
+        body = json.dumps(
+            {
+                "op": "run",
+                "id": "warm-up",
+                "code": WARM_UP_CODE,
+                "entry_point": "_effbench_warm_up",
+                "args": encode([50, "text", [1.5, None, True], {"k": (1, 2)}]),
+                "limits": wire,
+                "repeats": 1,
+            },
+            separators=(",", ":"),
+        ).encode()
+        saved = _PROTO_SOCKET
+        ours, theirs = socket.socketpair()
+        sink = os.open("/dev/null", os.O_WRONLY)
+        r, w = os.pipe()
+        try:
+            _PROTO_SOCKET = ours
+            theirs.sendall(str(len(body)).encode() + b"\n" + body)
+            request = _read_request(ours.fileno())
+            decode(request["args"])
+            limits_of(request["limits"])
+            compile_candidate(request["code"])
+            os.write(w, b"x")
+            select.select([r], [], [], 0)
+            os.read(r, 1 << 20)
+            os.close(w)
+            os.read(r, 1 << 20)
+            try:
+                os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            watch = _exit_watch(os.getpid())
+            if watch is not None:
+                os.close(watch)
+            resource.prlimit(os.getpid(), resource.RLIMIT_CORE, resource.getrlimit(resource.RLIMIT_CORE))
+            # a null test's two children, forked and supervised from here: the parent's side
+            # of a test (forking, pipes, the supervising loop, reaping, emptying the scratch
+            # folder). Only a wall-clock limit, so that nothing the loop does depends on how
+            # long the children take (no /proc reads, no CPU polls); its records are dropped
+            for _ in range(2):
+                self.run_pair(self.null_code, "_effbench_null", [], {"wall_seconds": 60.0})
+            record = {
+                "pid": 1000,
+                "wall_seconds": 0.25,
+                "cpu_seconds": 0.25,
+                "user_seconds": 0.25,
+                "max_rss_kb": 1000,
+                "exit_code": 0,
+                "result": '{"ok":true,"value":null}',
+                "stderr_tail": "",
+            }
+            timing = {"started": 0.25, "compiled": 0.25, "done": 0.25}
+            _write_line(sink, {"id": "warm-up", "runs": [{"baseline": record, "test": dict(record)}], "timing": timing})
+        finally:
+            _PROTO_SOCKET = saved
+            for fd in (r, sink):
+                os.close(fd)
+            ours.close()
+            theirs.close()
+
     def run_pair(self, code, entry_point, args, limits):
         """Baseline child then test child, forked back to back (the test child waits at its
         attach point while the baseline runs); then the scratch folder is emptied, so nothing a
@@ -1836,16 +1913,23 @@ def _write_line(fd, obj):
 EXIT_EOF = 3
 
 
-def _serve_request(runner, proto_in, proto_out):
-    """Read one request, run it, answer. Requests are framed as ``<length>\n<json>`` so that the
-    worker reads exactly its own. Returns 0, or EXIT_EOF when the harness closed the channel."""
+def _read_request(proto_in):
+    """The next ``<length>\n<json>`` request, decoded; None when the harness closed the channel."""
     header = b""
     while not header.endswith(b"\n"):
         ch = os.read(proto_in, 1)
         if not ch:
-            return EXIT_EOF
+            return None
         header += ch
-    request = json.loads(_read_exact(proto_in, int(header)))
+    return json.loads(_read_exact(proto_in, int(header)))
+
+
+def _serve_request(runner, proto_in, proto_out):
+    """Read one request, run it, answer. Requests are framed as ``<length>\n<json>`` so that the
+    worker reads exactly its own. Returns 0, or EXIT_EOF when the harness closed the channel."""
+    request = _read_request(proto_in)
+    if request is None:
+        return EXIT_EOF
     try:
         response = runner.handle(request)
     except Exception as exc:
@@ -2215,6 +2299,7 @@ def main(argv):
     except (OSError, ImportError) as exc:
         _write_line(proto_out, {"hello": False, "error": str(exc)})
         return 3
+    runner.warm_up_serving()
     _write_line(proto_out, {"hello": True, "facts": facts})
     return serve(runner, proto_in, proto_out)
 
