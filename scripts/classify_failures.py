@@ -14,7 +14,7 @@ every sample in the first class that fits, in this order:
   sequence cut the function.
 - ``calls_itself``: the body calls its own entry point (no base case: RecursionError).
 - ``copies_preamble``: a line of the body is a line of the preamble's bodies (parameter names
-  replaced by one placeholder, lines of 10 characters or more, ``return`` lines and ``else:``
+  replaced by one placeholder; lines of 10 characters or more, ``else:`` and ``return NAME``
   left out): the model copied a solved example instead of solving its problem.
 - ``constraint_literal``: the body has a number of 100 or more (or written ``10**k``) that the
   prompt's ``Constraints:`` line states: the model read the bounds as part of the logic.
@@ -91,7 +91,8 @@ def _copied(answer: str, prefix: str | None, prompt: str) -> bool:
 
 
 def _keep(line: str) -> bool:
-    return len(line) >= 10 and not line.startswith("return") and line != "else:"
+    """A line specific enough to call a copy: 10 characters or more, not ``else:`` or ``return NAME``."""
+    return len(line) >= 10 and line != "else:" and not re.fullmatch(r"return [\w-]+", line)
 
 
 def _constraint_numbers(prompt: str) -> set[str]:
@@ -105,7 +106,13 @@ def _repeats(answer: str) -> bool:
     return bool(text) and len(zlib.compress(text)) < 0.42 * len(text)
 
 
-def classify(record: dict, prompt: str, entry_point: str, prefix: str | None) -> str:
+def _code_of(answer: str) -> str:
+    """The first fenced code block of a chat answer, or the whole answer when it has no fence."""
+    match = re.search(r"```[\w+-]*\n(.*?)(```|$)", answer, re.S)
+    return match.group(1) if match else answer
+
+
+def classify(record: dict, prompt: str, entry_point: str, prefix: str | None, stops: bool = True) -> str:
     """The class of one sample record (a ``samples.jsonl`` line as a dict); one of :data:`CLASSES`.
 
     Args:
@@ -114,6 +121,9 @@ def classify(record: dict, prompt: str, entry_point: str, prefix: str | None) ->
         prompt: the problem's prompt (signature and docstring) as it was sent.
         entry_point: the function the problem asks for.
         prefix: the few-shot preamble that was sent before the prompt (None: none).
+        stops: whether the run sent stop sequences (a chat run sends none: nothing can cut it
+            there). A chat answer's code is its first fenced block; a completion's is the prompt
+            and the answer.
     """
     if record.get("passed"):
         return "correct"
@@ -124,12 +134,14 @@ def classify(record: dict, prompt: str, entry_point: str, prefix: str | None) ->
         return "no_code"
     if finish == "length":
         return "cut_by_max_tokens"
-    try:
-        ast.parse(prompt + answer)
-    except SyntaxError:
-        if finish == "stop":
+    code = _code_of(answer)
+    if stops and finish == "stop":
+        try:
+            ast.parse(prompt + answer if code == answer else code)
+        except SyntaxError:
             return "cut_by_stop"
-    if record.get("error_type") == "RecursionError" or re.search(rf"\b{re.escape(entry_point)}\s*\(", answer):
+    calls = "\n".join(x for x in code.splitlines() if not x.strip().startswith(">>>"))  # not a docstring example
+    if record.get("error_type") == "RecursionError" or re.search(rf"(?<!def )\b{re.escape(entry_point)}\s*\(", calls):
         return "calls_itself"
     if _copied(answer, prefix, prompt):
         return "copies_preamble"
@@ -157,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"classify_failures: {exc}", file=sys.stderr)
         return 2
     prefix = (config.get("plan") or {}).get("prefix")
+    stops = bool((config.get("model") or {}).get("stop"))
     by_class: Counter[str] = Counter()
     by_problem: dict[str, Counter[str]] = defaultdict(Counter)
     repeating = 0
@@ -166,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - an unknown id: said, not classified
             print(f"classify_failures: {records_path}: {exc}", file=sys.stderr)
             return 2
-        cls = classify(r, problem.prompt, problem.entry_point, prefix)
+        cls = classify(r, problem.prompt, problem.entry_point, prefix, stops)
         by_class[cls] += 1
         by_problem[r["problem_id"]][cls] += 1
         answer = (r.get("meta") or {}).get("answer") or ""

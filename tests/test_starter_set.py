@@ -122,3 +122,7 @@ def test_failure_classes_tell_a_harness_cut_from_the_models_own_mistakes(starter
     for expected, record in cases.items():
         assert classify(record, prompt, "sum_list", prefix) == expected, expected
     assert classify(cases["copies_preamble"], prompt, "sum_list", None) == "wrong_logic"  # no preamble sent
+    chat = '```python\ndef sum_list(nums):\n    """S.\n    >>> sum_list([1])\n    1\n    """\n'
+    chat += "    return len(nums)\n```\nIt"
+    # a chat answer: its def line, its docstring example and its prose are no call and no cut
+    assert classify(rec(chat), prompt, "sum_list", None, stops=False) == "wrong_logic"

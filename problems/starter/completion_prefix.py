@@ -1,8 +1,6 @@
 def digit_sum(n: int) -> int:
     """Return the sum of the decimal digits of n.
 
-    Constraints: 0 <= n <= 10**18.
-
     >>> digit_sum(4096)
     19
     >>> digit_sum(0)
@@ -13,6 +11,28 @@ def digit_sum(n: int) -> int:
         total += n % 10
         n //= 10
     return total
+
+
+def word_lengths(words: list[str]) -> list[int]:
+    """Return the length of every word in words, in the same order.
+
+    >>> word_lengths(["hi", "there"])
+    [2, 5]
+    >>> word_lengths([])
+    []
+    """
+    return [len(word) for word in words]
+
+
+def has_zero(nums: list[int]) -> bool:
+    """Return True if 0 is one of the numbers in nums, else False.
+
+    >>> has_zero([4, 0, 7])
+    True
+    >>> has_zero([1, 2])
+    False
+    """
+    return 0 in nums
 
 
 def first_negative_index(nums: list[int]) -> int:
@@ -29,17 +49,12 @@ def first_negative_index(nums: list[int]) -> int:
     return -1
 
 
-def shared_prefix_length(a: str, b: str) -> int:
-    """Return how many characters a and b have in common at their start.
+def lowercase_letters(s: str) -> str:
+    """Return s with every capital letter written in lowercase.
 
-    >>> shared_prefix_length("planet", "plane")
-    5
-    >>> shared_prefix_length("cat", "dog")
-    0
+    >>> lowercase_letters("Hello World")
+    'hello world'
+    >>> lowercase_letters("")
+    ''
     """
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return length
+    return s.lower()
