@@ -1348,9 +1348,16 @@ def _exit_watch(pid):
         return None
 
 
-def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
+def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, settle=False):
     """Let a child forked by :func:`fork_child` go on, supervise it, return a record (no decoding
     of the result).
+
+    ``settle``: wait (without reaping) until the child has exited before the supervising loop
+    starts, so that the loop takes one fixed path (its answer, end of file and exit all ready at
+    once). For the runner's own warm-up (Runner.warm_up_serving), whose state every later child
+    starts from: a loop that met the child's answer and exit in the order the clock gave left
+    runners of the same code counting the same test differently (an id-hashing candidate: five
+    fresh runners, five counts, up to 496 instructions apart).
 
     Harness facts (``infra_error``, ``killed_for``, ``signal``...) come from this process's own
     observations and the child's status pipe, never from anything the candidate printed."""
@@ -1386,6 +1393,8 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True):
     start = time.perf_counter()
     os.write(go_w, b"g")
     os.close(go_w)
+    if settle:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     status = rusage = None
     fd_open = True
     peak_rss_kb = 0
@@ -1771,10 +1780,10 @@ class Runner:
             resource.prlimit(os.getpid(), resource.RLIMIT_CORE, resource.getrlimit(resource.RLIMIT_CORE))
             # a null test's two children, forked and supervised from here: the parent's side
             # of a test (forking, pipes, the supervising loop, reaping, emptying the scratch
-            # folder). Only a wall-clock limit, so that nothing the loop does depends on how
-            # long the children take (no /proc reads, no CPU polls); its records are dropped
+            # folder). Only a wall-clock limit and the loop settled (see supervise_child), so
+            # that nothing it does depends on how long the children take; records dropped
             for _ in range(2):
-                self.run_pair(self.null_code, "_effbench_null", [], {"wall_seconds": 60.0})
+                self.run_pair(self.null_code, "_effbench_null", [], {"wall_seconds": 60.0}, settle=True)
             record = {
                 "pid": 1000,
                 "wall_seconds": 0.25,
@@ -1794,7 +1803,7 @@ class Runner:
             ours.close()
             theirs.close()
 
-    def run_pair(self, code, entry_point, args, limits):
+    def run_pair(self, code, entry_point, args, limits, settle=False):
         """Baseline child then test child, forked back to back (the test child waits at its
         attach point while the baseline runs); then the scratch folder is emptied, so nothing a
         test wrote is seen by any other.
@@ -1818,7 +1827,9 @@ class Runner:
             _kill_group(test_child[0])
             os.waitpid(test_child[0], 0)
             raise
-        test = supervise_child(test_child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event)
+        test = supervise_child(
+            test_child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event, settle=settle
+        )
         try:
             empty_dir(scratch)
         except OSError as exc:

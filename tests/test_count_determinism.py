@@ -91,3 +91,32 @@ def test_a_count_does_not_depend_on_the_pids_or_the_runners_age(valgrind_box):
     with ThreadPoolExecutor(2) as pool:  # the fixture's two workers
         counts = list(pool.map(lambda _: valgrind_box.run(request).cost.value, range(300)))
     assert len(set(counts)) == 1, sorted(set(counts))
+
+
+#: a candidate whose work follows its objects' addresses (a set and a dict keyed by identity)
+ID_HASHING = (
+    "class O:\n    pass\n"
+    "def f(n):\n"
+    "    objs = [O() for _ in range(n)]\n"
+    "    s = set(objs)\n"
+    "    d = {o: i for i, o in enumerate(objs)}\n"
+    "    return [d[o] for o in s][:20], sum(d[o] for o in list(s)[:50])\n"
+)
+
+
+def test_runners_started_apart_count_the_same_test_alike(valgrind_box):
+    """Invariant: every runner counts the same test alike, whenever and beside whatever it was
+    started: each child starts from its runner's state, so nothing the runner does before its
+    first fork may follow the clock. Found: the runner's warm-up supervised two null tests, and
+    its supervising loop met their answers and exits in the order the clock gave; five fresh
+    runners then counted this id-hashing candidate five ways (up to 496 instructions apart)."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.base import Limits, TestRequest
+    from effbench.sandboxes.local import LocalSandbox
+
+    request = TestRequest(ID_HASHING, "f", [300], Limits(wall_seconds=60.0, cpu_seconds=30.0))
+    counts = [valgrind_box.run(request).cost.value for _ in range(2)]
+    for _ in range(3):
+        with LocalSandbox(ValgrindMeter(), workers=1) as box:
+            counts.append(box.run(request).cost.value)
+    assert len(set(counts)) == 1, counts
