@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import signal
 import threading
 from collections.abc import Callable
@@ -47,6 +48,12 @@ __all__ = [
     "classify",
     "code_hash",
 ]
+
+
+#: runs of the expert's check test before a profile measured elsewhere is called not reproduced:
+#: every one must give the same count, other than the profile's (an expert whose count varies
+#: from run to run is not blamed on the environment; see Evaluator.reproduces)
+CHECK_RUNS = 3
 
 
 @dataclass(frozen=True)
@@ -428,25 +435,51 @@ class Evaluator:
         """:meth:`reproduces` with the problem's tests already made (callable under its lock)."""
         if not self.meter.exact:
             return None
+        broken = self._inconsistency(state, tests, profile)
+        if broken is not None:
+            return broken
         check = self._check_test(problem, state, tests, profile)
         if check is None:
-            return None
+            return "the profile has no cost for any test of its first weighted level"
         expected = profile.test_costs[state.hashes[check.test_id]]
         limits = self._reference_limits()
         counts = []
-        for _ in range(2):
+        for _ in range(CHECK_RUNS):
             run = self.sandbox.run(self._request(problem, problem.expert_code, check, limits))
             if run.cost is None:
-                return None  # the expert failed here: measuring the profile will say why
+                # not reproduced: a cached profile is measured again (which says why the expert
+                # fails here), a shared one is not adopted
+                return f"the expert has no count here on its check test {check.test_id}"
             if run.cost.value == expected:
                 return None
             counts.append(run.cost.value)
-        if counts[0] != counts[1]:
+        if len(set(counts)) > 1:
             return None  # the expert's own count varies from run to run here: nothing to compare
         return (
-            f"the expert costs {counts[0]:.0f} {profile.unit} here on test {check.test_id}, "
-            f"{expected:.0f} in the profile ({counts[0] - expected:+.0f})"
+            f"the expert costs {counts[0]:.0f} {profile.unit} here on test {check.test_id} "
+            f"({CHECK_RUNS} runs), {expected:.0f} in the profile ({counts[0] - expected:+.0f})"
         )
+
+    @staticmethod
+    def _inconsistency(state: _ProblemState, tests: list[list[TestCase]], profile: ReferenceProfile) -> str | None:
+        """Why the profile does not hold together under an exact meter, or None.
+
+        Every test has a finite cost and each level's cost is its tests' largest (at least 1), as
+        :meth:`_measure` makes it. A profile edited on disk (one level's cost, or its tests' costs
+        emptied) fails here before any check run.
+        """
+        try:
+            if len(profile.level_costs) != len(tests):
+                return f"the profile has {len(profile.level_costs)} level costs for {len(tests)} levels"
+            for i, level in enumerate(tests):
+                costs = [profile.test_costs.get(state.hashes[t.test_id]) for t in level]
+                if not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in costs):
+                    return f"level {i}: a test has no cost in the profile"
+                if max([*costs, 1.0]) != profile.level_costs[i]:
+                    return f"level {i}: its cost in the profile is not its tests' largest"
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            return f"the profile is malformed ({type(exc).__name__})"
+        return None
 
     def adopt_profile(self, problem: Problem, profile: ReferenceProfile) -> str | None:
         """:meth:`use_profile` if this sandbox reproduces the profile (:meth:`reproduces`).

@@ -76,3 +76,46 @@ def test_a_worker_never_judges_against_a_shared_profile_it_does_not_reproduce(tr
     assert result.level_costs == result.reference_level_costs
     assert list(result.reference_level_costs) != shared["profile"].level_costs, "the wrapper changed nothing"
     assert stats["profiles_rejected"] == 1 and stats["profiles_measured"] == 1
+
+
+def _edited_cache(triangle, tmp_path, edit):
+    """A profile of ``triangle`` measured into a fresh cache, then edited on disk by ``edit``
+    (a function of its JSON); returns (an evaluator on that cache in the same environment, its
+    record of the expert, the profile first measured)."""
+    import json
+
+    meter = ValgrindMeter()
+    cache = ReferenceCache(tmp_path / "references")
+    settings = EngineSettings(input_seed="reproduce-edited")
+    fingerprint = environment_fingerprint(meter, "local")
+    with LocalSandbox(meter, workers=1, hide=[str(FIXTURES)]) as box:
+        first = Evaluator(box, meter, settings, cache, fingerprint).profile(triangle)
+        (path,) = list((tmp_path / "references").rglob("*.json"))
+        data = json.loads(path.read_text())
+        edit(data["value"])
+        path.write_text(json.dumps(data))
+        ev = Evaluator(box, meter, settings, cache, fingerprint)
+        record = ev.evaluate(triangle, triangle.expert_code)
+    return ev, record, first
+
+
+def test_a_cached_profile_edited_away_from_its_check_test_is_measured_again(triangle, tmp_path):
+    """The check run covers one test; a profile whose last level's cost was edited on disk (or
+    whose tests' costs were emptied, or made null) no longer holds together, and is measured
+    again instead of being judged against (red team: an edit of 5 instructions on a level the
+    check test is not in scored the expert 0.99999989; null costs crashed every answer)."""
+
+    def lower_last_level(data):
+        data["level_costs"][-1] -= 5
+
+    def empty_tests(data):
+        data["test_costs"] = {}
+
+    def null_tests(data):
+        data["test_costs"] = dict.fromkeys(data["test_costs"])
+
+    for edit in (lower_last_level, empty_tests, null_tests):
+        ev, record, first = _edited_cache(triangle, tmp_path / edit.__name__, edit)
+        assert record.efficiency == 1.0, edit.__name__
+        assert record.reference_level_costs == first.level_costs, edit.__name__
+        assert (ev.stats.profiles_rejected, ev.stats.profiles_measured) == (1, 1), edit.__name__
