@@ -66,11 +66,14 @@ def sandbox_cpu_seconds(box) -> float:
     Read from /proc (Linux), so that a figure taken on a busy machine still says how much work
     the harness does per test: wall time there mostly measures waiting for a CPU."""
     parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+                ticks[int(entry)] = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
             except (OSError, ValueError, IndexError):
                 continue
     tree = {w.proc.pid for w in box._workers if w.proc is not None}
@@ -79,14 +82,7 @@ def sandbox_cpu_seconds(box) -> float:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= more
         grew = bool(more)
-    total = 0
-    for pid in tree:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    total = sum(ticks.get(pid, 0) for pid in tree)
     return total / os.sysconf("SC_CLK_TCK")
 
 

@@ -56,6 +56,15 @@ __all__ = [
 CHECK_RUNS = 3
 
 
+def _level_cost(test_costs: list[float]) -> float:
+    """A level's cost in a profile: its tests' largest, at least 1 (in the meter's unit).
+
+    The one rule :meth:`Evaluator._measure` builds a profile with and
+    :meth:`Evaluator._inconsistency` checks a profile from elsewhere against.
+    """
+    return max([*test_costs, 1.0])
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """How candidates are run and judged.
@@ -408,10 +417,13 @@ class Evaluator:
         meter, runner), not everything a count depends on: measured, installing a package of
         separate debug symbols (valgrind-dbg) moved an expert's counts by 6 instructions per test
         in runners started after it, and a variable exported by a valgrind wrapper by hundreds.
-        So the expert runs once here on its check test (the largest-cost test of the first
-        weighted level) and the count must equal the profile's, to the unit. When it does not, a
-        second run tells an environment that counts differently (both runs agree) from an expert
-        whose own count varies (threads): only the first is reported.
+        So the profile must first hold together (:meth:`_inconsistency`: every test has a finite
+        cost, each level's cost is :func:`_level_cost` of its tests'), then the expert runs here on
+        its check test (the largest-cost test of the first weighted level) and the count must equal
+        the profile's, to the unit. Up to CHECK_RUNS runs tell an environment that counts
+        differently (every run agrees on another count) from an expert whose own count varies
+        (threads): only the first is reported. An expert with no count on the check test is
+        reported too (a cached profile is then measured again, which says why).
 
         Args:
             problem: the problem (its tests are generated here from this evaluator's seed).
@@ -420,7 +432,8 @@ class Evaluator:
         Returns:
             None when the profile is reproduced, when the meter is not exact (nothing to compare
             to the unit) or when the expert's own count varies here; else one line saying what
-            differs (test, counts here and in the profile).
+            differs (the profile's own inconsistency, or the test and its counts here and in the
+            profile) or that the expert had no count here.
         """
         if not self.meter.exact:
             return None
@@ -475,7 +488,7 @@ class Evaluator:
                 costs = [profile.test_costs.get(state.hashes[t.test_id]) for t in level]
                 if not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in costs):
                     return f"level {i}: a test has no cost in the profile"
-                if max([*costs, 1.0]) != profile.level_costs[i]:
+                if _level_cost(costs) != profile.level_costs[i]:
                     return f"level {i}: its cost in the profile is not its tests' largest"
         except (TypeError, AttributeError, KeyError, ValueError) as exc:
             return f"the profile is malformed ({type(exc).__name__})"
@@ -552,7 +565,7 @@ class Evaluator:
         limits = self._reference_limits()
         level_costs, level_cpu, test_costs, expected = [], [], {}, {}
         for level in tests:
-            worst, worst_cpu = 0.0, 0.0
+            costs, worst_cpu = [], 0.0
             for test in level:
                 run = self.sandbox.run(self._request(problem, problem.expert_code, test, limits))
                 exp = test.expected if test.has_expected else SELF
@@ -578,9 +591,9 @@ class Evaluator:
                 key = state.hashes[test.test_id]
                 expected[key] = test.expected if test.has_expected else answer
                 test_costs[key] = max(test_costs.get(key, 0.0), run.cost.value)
-                worst = max(worst, run.cost.value)
+                costs.append(run.cost.value)
                 worst_cpu = max(worst_cpu, run.cpu_seconds)
-            level_costs.append(max(worst, 1.0))
+            level_costs.append(_level_cost(costs))
             level_cpu.append(worst_cpu)
         return ReferenceProfile(
             problem.id, problem.version, self.meter.name, self.meter.unit, level_costs, level_cpu, test_costs, expected

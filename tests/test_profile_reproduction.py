@@ -23,14 +23,19 @@ from .conftest import FIXTURES, MINI
 from .other_node import other_node_path
 
 
+def _valgrind_cache(tmp_path, seed):
+    """(meter, cache, settings, fingerprint) of a valgrind evaluator on a fresh cache below
+    ``tmp_path``, its inputs from ``seed``."""
+    meter = ValgrindMeter()
+    cache = ReferenceCache(tmp_path / "references")
+    return meter, cache, EngineSettings(input_seed=seed), environment_fingerprint(meter, "local")
+
+
 def test_a_cached_profile_the_sandbox_does_not_reproduce_is_measured_again(triangle, tmp_path, monkeypatch):
     """The disk cache is keyed by the fingerprint, which does not see every cause of a count: an
     evaluator whose sandbox counts the expert otherwise than the cached profile says measures it
     again (and judges the expert at exactly 1.0), instead of judging against the cached counts."""
-    meter = ValgrindMeter()
-    cache = ReferenceCache(tmp_path / "references")
-    settings = EngineSettings(input_seed="reproduce-cache")
-    fingerprint = environment_fingerprint(meter, "local")
+    meter, cache, settings, fingerprint = _valgrind_cache(tmp_path, "reproduce-cache")
     with LocalSandbox(meter, workers=1, hide=[str(FIXTURES)]) as here:
         cached = Evaluator(here, meter, settings, cache, fingerprint).profile(triangle)
     with other_node_path() as path:
@@ -48,10 +53,7 @@ def test_a_cached_profile_the_sandbox_does_not_reproduce_is_measured_again(trian
 def test_a_profile_cached_in_the_same_environment_is_used_without_measuring_it(triangle, tmp_path):
     """The check costs one run of the expert, not a profile: a sandbox that reproduces the cached
     counts uses them (no profile measured, none rejected)."""
-    meter = ValgrindMeter()
-    cache = ReferenceCache(tmp_path / "references")
-    settings = EngineSettings(input_seed="reproduce-same")
-    fingerprint = environment_fingerprint(meter, "local")
+    meter, cache, settings, fingerprint = _valgrind_cache(tmp_path, "reproduce-same")
     with LocalSandbox(meter, workers=1, hide=[str(FIXTURES)]) as box:
         first = Evaluator(box, meter, settings, cache, fingerprint).profile(triangle)
         again = Evaluator(box, meter, settings, cache, fingerprint)
@@ -84,10 +86,7 @@ def _edited_cache(triangle, tmp_path, edit):
     record of the expert, the profile first measured)."""
     import json
 
-    meter = ValgrindMeter()
-    cache = ReferenceCache(tmp_path / "references")
-    settings = EngineSettings(input_seed="reproduce-edited")
-    fingerprint = environment_fingerprint(meter, "local")
+    meter, cache, settings, fingerprint = _valgrind_cache(tmp_path, "reproduce-edited")
     with LocalSandbox(meter, workers=1, hide=[str(FIXTURES)]) as box:
         first = Evaluator(box, meter, settings, cache, fingerprint).profile(triangle)
         (path,) = list((tmp_path / "references").rglob("*.json"))
