@@ -1187,6 +1187,14 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         # threads switch only where one blocks or ends, never on a timer: a count that must not
         # depend on how long anything took (a busy-wait on another thread runs into the limit)
         sys.setswitchinterval(_SWITCH_INTERVAL)
+        # no automatic cyclic garbage collection while the candidate runs (as timeit measures):
+        # when a collection falls depends on how many objects were allocated before it, so with
+        # the collector on, a program that allocates a few objects more (an import, a caught
+        # exception, a padding list) moved its collections and its count by a few percent either
+        # way, and one that did strictly more work could cost less than its honest twin. Off, a
+        # count only grows with the work done. Cyclic garbage stays until the test ends (its
+        # memory counts toward the memory limit); a candidate may turn the collector back on.
+        gc.disable()
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
     except BaseException as exc:

@@ -1,0 +1,85 @@
+"""Does a program that does more ever cost less? (issue 14's must-hold: no hostile program above its
+honest twin.)
+
+Scores a problem's expert padded with ``k`` empty lists (kept alive, at module level and at the
+start of the call), and the hostile wrappers of the reward workload (the expert answering after an
+attack run once), through ``RewardModel`` under the valgrind meter, and prints each item's level
+costs (instructions) and efficiency against the expert's profile:
+
+    .venv/bin/python benchmarks/padding_monotonicity.py [--problem decode_nested_repeat] [--pads 0,10,100,300,600]
+
+Every padded item does strictly more work than the one before it, and every wrapper more than the
+expert. The script exits 1 if a padded item's level cost is below the previous pad's, or any item
+scores above the expert (efficiency > 1); 0 otherwise. Nothing here depends on CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from effbench import RewardModel
+from effbench.problems import bundled_problem_set_dir, load_problem_set
+from effbench.reward.workload import HOSTILE, hostile_code
+
+
+def padded(expert: str, entry: str, k: int, where: str) -> str:
+    """The expert with ``k`` empty lists allocated and kept, at module level or at each call's start."""
+    if where == "module":
+        return expert.rstrip("\n") + f"\n\n_pad = [[] for _ in range({k})]\n"
+    return (
+        expert.rstrip("\n")
+        + f"\n\n_expert = {entry}\n\n\ndef {entry}(*args, **kwargs):\n"
+        + f"    _pad = [[] for _ in range({k})]\n    return _expert(*args, **kwargs)\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison; returns the exit status (0 monotone and nothing above the expert, 1 not)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--problem", default="decode_nested_repeat", help="a bundled core problem's id")
+    parser.add_argument("--pads", default="0,10,100,300,600", help="comma-separated numbers of padding lists")
+    parser.add_argument("--levels", type=int, default=2, help="levels scored (as RewardModel(levels=))")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    problems = load_problem_set(bundled_problem_set_dir("core"))
+    if args.problem not in problems.problems:
+        parser.error(f"unknown problem {args.problem!r}")
+    try:
+        pads = [int(p) for p in args.pads.split(",")]
+    except ValueError:
+        parser.error("--pads takes comma-separated whole numbers")
+    problem = problems.problems[args.problem]
+    expert, entry = problem.expert_code, problem.entry_point
+    rows: list[tuple[str, str, str]] = []  # (group, name, code)
+    for where in ("module", "call"):
+        rows += [(where, f"{where} pad {k}", padded(expert, entry, k, where)) for k in pads]
+    rows += [("hostile", name, hostile_code(name, expert, entry)) for name, honest, _ in HOSTILE if honest]
+    started = time.monotonic()
+    items = [(problem.id, "```python\n" + code.rstrip("\n") + "\n```\n") for _, _, code in rows]
+    with RewardModel(
+        problems=problems, meter="valgrind", workers=args.workers, levels=args.levels, seed="reward-throughput"
+    ) as model:
+        results = model.score_batch(items)
+    failures = []
+    previous: dict[str, tuple[float, ...]] = {}
+    print(f"{problem.id}: expert's level costs {results[0].reference_level_costs} (instructions)")
+    for (group, name, _), result in zip(rows, results):
+        costs = tuple(c if c is not None else float("nan") for c in result.level_costs or ())
+        print(f"  {name:28s} {result.verdict:16s} efficiency {result.efficiency:.6f}  level costs {costs}")
+        if result.efficiency > 1.0:
+            failures.append(f"{name} scores {result.efficiency:.6f} > 1 (the expert)")
+        if group in previous and costs and any(b < a for a, b in zip(previous[group], costs)):
+            failures.append(f"{name} costs less than the pad before it: {previous[group]} -> {costs}")
+        if group != "hostile":
+            previous[group] = costs
+    print(f"{len(rows)} items in {time.monotonic() - started:.0f} s")
+    for failure in failures:
+        print("FAIL:", failure)
+    print("monotone, nothing above the expert: " + ("yes" if not failures else "no"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
