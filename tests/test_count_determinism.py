@@ -4,6 +4,8 @@ count; the host sends the source without what is not code)."""
 
 from __future__ import annotations
 
+import json
+
 from effbench.sandboxes.probe import probe_problem
 
 #: a candidate that passes within the budget (a generator: not the expert's text)
@@ -152,3 +154,21 @@ def test_a_program_that_does_more_never_costs_less(valgrind_box):
     steps = [b - a for a, b in zip(counts, counts[1:])]
     assert min(steps) > 0, (counts, steps)
     assert max(steps) <= 2 * min(steps), (counts, steps)
+
+
+def test_counts_do_not_depend_on_the_hosts_debug_packages(valgrind_box):
+    """Invariant: the measured interpreter sees the runner's fixed environment and no debug
+    symbols of the host. Threat: Debian's ``valgrind`` is a shell script exporting
+    ``LD_LIBRARY_PATH=/usr/lib/debug`` (and ``GLIBC*_FORCE_NEW``) into the measured process, and
+    valgrind reads the symbols under /usr/lib/debug when it starts; installing ``valgrind-dbg``
+    between two runners' starts moved an expert's counts by 6 to 11 instructions per test, so
+    two executors of one run judged the same items against different counts (issue 14)."""
+    from effbench.sandboxes.base import Limits, TestRequest
+    from effbench.sandboxes.protocol import RUNNER_ENV
+
+    code = "import os\ndef f():\n    return [sorted(os.environ), os.listdir('/usr/lib/debug')]\n"
+    run = valgrind_box.run(TestRequest(code, "f", [], Limits(wall_seconds=60, cpu_seconds=30)))
+    names, debug_files = json.loads(run.result)["value"]
+    # valgrind itself adds LD_PRELOAD (its core's preload library), nothing else may
+    assert sorted(set(names) - {"LD_PRELOAD"}) == sorted(RUNNER_ENV), names
+    assert debug_files == []
