@@ -313,6 +313,11 @@ def _ret_errno(code):
     return 0x00050000 | code
 
 
+#: the signal valgrind's core sends (tkill) to end a thread when its process exits: VG_SIGVGKILL,
+#: the kernel's highest signal (seen with strace: tkill(tid, SIGRT_32))
+_VALGRIND_THREAD_KILL = 64
+
+
 def _arg(i, high=False):
     """Offset of the low (or high) 32 bits of syscall argument i in struct seccomp_data."""
     return 16 + 8 * i + (4 if high else 0)
@@ -345,8 +350,11 @@ def _exec_memory_rules(exec_floor) -> list:
     return prog
 
 
-def _seccomp_program(own_pid: int, exec_floor) -> list:
+def _seccomp_program(own_pid: int, exec_floor, thread_kill=False) -> list:
     """A BPF program as a list of (code, jt, jf, k); jumps are resolved from labels.
+
+    ``thread_kill``: allow ``tkill(tid, VG_SIGVGKILL)`` to a thread id above ``own_pid`` (see
+    thread_kill_is_contained).
 
     ``exec_floor``: where valgrind's own memory begins (its translation cache is mapped
     executable there); see _exec_memory_rules: machine code the candidate wrote itself (which
@@ -369,6 +377,12 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
         prog += [("jeq", nr[name], None, after), ("ld", _arg(0)), ("jeq", own_pid, "allow", None)]
         if name == "kill":
             prog += [("jeq", 0, "allow", None), ("jeq", (-own_pid) & 0xFFFFFFFF, "allow", "eperm")]
+        elif name == "tkill" and thread_kill:
+            # valgrind ends a process's other threads at its exit with tkill(tid, VG_SIGVGKILL):
+            # refused, a candidate that returned with a thread still waiting (an Event, a sleep)
+            # hung at exit until the wall-time limit. Allowed for that signal to a thread id
+            # above this process's own (its threads'; see thread_kill_is_contained)
+            prog += [("jgt", own_pid, None, "eperm"), ("ld", _arg(1)), ("jeq", _VALGRIND_THREAD_KILL, "allow", "eperm")]
         else:
             prog.append(("ret", _ret_errno(errno.EPERM)))
         prog += [("label", after), ("ld", 0)]
@@ -436,12 +450,25 @@ _PID_SLOTS: tuple = ()
 _NEGATED_PID_SLOTS: tuple = ()
 
 
-def prepare_seccomp(exec_floor) -> None:
+def thread_kill_is_contained(meter, uid) -> bool:
+    """Whether the children's filter may let valgrind end their threads at exit (tkill of a
+    thread id above the child's own pid, with VG_SIGVGKILL only). Only where no process that
+    signal could reach is anyone else's: the test children run as their own user (``uid``, so
+    the kernel refuses the signal to the runner and its workers, which are root) and this
+    runner has a PID namespace of its own (its parent, the set-up step, is pid 1 there; no
+    other runner's children are visible). Elsewhere a candidate that returns with a thread still
+    waiting is stopped at the wall-time limit, as before. (A candidate makes no tkill call of its
+    own: no Python API does, os.kill is kill and signal.pthread_kill is tgkill, and foreign
+    functions are out of its reach; valgrind's core is the caller.)"""
+    return meter == "valgrind" and uid is not None and os.getppid() == 1
+
+
+def prepare_seccomp(exec_floor, thread_kill=False) -> None:
     """Assemble the children's filter once, in the zygote (every child patches in its pid)."""
     global _SECCOMP_TEMPLATE, _PID_SLOTS, _NEGATED_PID_SLOTS
     if _SYSCALLS is None:
         return
-    code = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor))
+    code = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor, thread_kill))
     slots = []
     for value in (_PID_PLACEHOLDER, (-_PID_PLACEHOLDER) & 0xFFFFFFFF):
         word = struct.pack("I", value)
@@ -858,9 +885,14 @@ _REFUSED_EVENTS = (
 )
 
 
-#: function attributes a candidate may not assign (a function whose code or defaults change under
-#: the guard's feet; code objects of other shapes)
+#: function attributes a candidate may not assign on the runner's own functions (the guard and the
+#: helpers it binds as defaults: code or defaults changed under the guard's feet would change what
+#: it decides) ...
 _PROTECTED_ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")
+#: ... and those it may assign on no function at all (code objects of other shapes). Defaults are
+#: the candidate's own to set on its functions and the standard library's: collections.namedtuple
+#: with defaults= assigns __new__.__defaults__ (and so did concurrent.futures' import through it)
+_REFUSED_ATTRIBUTES = ("__code__",)
 
 
 def _is_ffi_module_name(name):
@@ -1074,6 +1106,11 @@ def _make_guard():
         _refused=_refused_import,
         _dynload=dynload,
         _protected=_PROTECTED_ATTRIBUTES,
+        _refused_attributes=_REFUSED_ATTRIBUTES,
+        _attribute_events=("object.__setattr__", "object.__delattr__"),  # assigning None deletes
+        _runner_globals=globals(),
+        _function=type(_make_guard),
+        _type=type,
         _len=len,
         _runtime_error=RuntimeError,
         _import_error=ImportError,
@@ -1084,8 +1121,11 @@ def _make_guard():
             raise _runtime_error(f"{event} is not available in the sandbox")
         if event == "import" and args and _refused(args, _dynload):
             raise _import_error(f"{args[0]!r} is not available in the sandbox")
-        if event == "object.__setattr__" and _len(args) > 1 and args[1] in _protected:
-            raise _runtime_error(f"assigning {args[1]} is not available in the sandbox")
+        if event in _attribute_events and _len(args) > 1 and args[1] in _protected:
+            if args[1] in _refused_attributes or (
+                _type(args[0]) is _function and args[0].__globals__ is _runner_globals
+            ):
+                raise _runtime_error(f"assigning {args[1]} is not available in the sandbox")
 
     return guard
 
@@ -2324,11 +2364,12 @@ def main(argv):
     facts["root"] = os.geteuid() == 0  # a bool: no allocation that differs between backends
     try:
         facts["hidden"] = _hide(opts.hide)
-        prepare_seccomp(exec_floor(opts.meter))
+        uid = child_user()
+        facts["thread_kill"] = thread_kill_is_contained(opts.meter, uid)
+        prepare_seccomp(exec_floor(opts.meter), facts["thread_kill"])
     except OSError as exc:
         _write_line(proto_out, {"hello": False, "error": str(exc)})
         return 3
-    uid = child_user()
     facts["child_uid"] = uid
     workdir = opts.workdir or "/tmp/effbench-runner"
     os.makedirs(workdir, mode=0o711, exist_ok=True)

@@ -6,6 +6,7 @@ candidates may score better than honest code, stop the run, or lose other result
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 
@@ -273,3 +274,79 @@ def test_precomputing_at_import_time_is_counted(valgrind_evaluator, triangle):
     assert eager.efficiency < lazy.efficiency
     if eager.level_costs[0] is not None:
         assert eager.level_costs[0] > 10 * lazy.level_costs[0]
+
+
+def test_the_guards_own_functions_keep_their_code_and_defaults(valgrind_box):
+    """Invariant: a candidate cannot change the code or the defaults of the runner's functions
+    (the audit hook binds its refused names and helpers as defaults: replaced, they would let
+    ctypes back in and with it the counters' memory). It reaches them through sys.modules."""
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    code = textwrap.dedent(
+        """
+        import sys
+        def f():
+            tried, assigned = 0, []
+            for module in list(sys.modules.values()):
+                for name, value in list(vars(module).items()):
+                    if name in ("_refused_import", "_kernel_path", "_make_guard") and type(value) is type(f):
+                        for attribute in ("__defaults__", "__kwdefaults__", "__code__"):
+                            tried += 1
+                            try:
+                                setattr(value, attribute, getattr(value, attribute))
+                                assigned.append(name + "." + attribute)
+                            except RuntimeError:
+                                pass
+            return [tried, assigned]
+        """
+    )
+    run = valgrind_box.run(TestRequest(code, "f", [], Limits(wall_seconds=60, cpu_seconds=30)))
+    tried, assigned = json.loads(run.result)["value"]
+    assert tried >= 6 and assigned == [], run.result
+
+
+def test_honest_code_may_set_defaults_the_standard_library_way(valgrind_box):
+    """Invariant: refusing assignments to the runner's functions does not refuse honest code.
+    Fault: every __defaults__ assignment was refused, so collections.namedtuple(defaults=...)
+    and concurrent.futures.ThreadPoolExecutor (imported through it) failed in the sandbox with
+    "assigning __defaults__ is not available"."""
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    code = textwrap.dedent(
+        """
+        from collections import namedtuple
+        from concurrent.futures import ThreadPoolExecutor
+        Point = namedtuple("Point", "x y", defaults=(0,))
+        def scale(a, k=1):
+            return a * k
+        def f(n):
+            scale.__defaults__ = (3,)
+            with ThreadPoolExecutor(2) as pool:
+                squares = sum(pool.map(lambda x: x * x, range(n)))
+            return [Point(n).y, squares, scale(n)]
+        """
+    )
+    run = valgrind_box.run(TestRequest(code, "f", [10], Limits(wall_seconds=60, cpu_seconds=30)))
+    assert json.loads(run.result) == {"ok": True, "value": [0, 285, 30]}, run.result
+
+
+def test_a_thread_left_waiting_does_not_hold_the_test(valgrind_box):
+    """Invariant: a candidate that returns while a thread of its own still waits (on an Event,
+    in a sleep) gets its answer and its count, and is not stopped at the wall-time limit. Fault:
+    valgrind ends a process's other threads at exit with tkill, which the children's filter
+    refused, so the child hung until the wall-time limit and the test had no count."""
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    code = textwrap.dedent(
+        """
+        import threading, time
+        gate = threading.Event()
+        def f(n):
+            threading.Thread(target=gate.wait).start()
+            threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+            return n * 2
+        """
+    )
+    run = valgrind_box.run(TestRequest(code, "f", [21], Limits(wall_seconds=60, cpu_seconds=30)))
+    assert run.killed_for is None and run.cost is not None, run
+    assert json.loads(run.result) == {"ok": True, "value": 42}
