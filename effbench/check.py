@@ -191,9 +191,10 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
 
     The rules: the prompt's examples hold for every tier; the generator is deterministic across
     processes and respects the input constraints; the expert scores eff 1 (within
-    :data:`EXPERT_TOLERANCE`) and each slower tier at most :data:`SLOWER_MAX_EFF`; the expert's top
-    level costs at most :data:`EXPERT_TOP_BUDGET` instructions; no weighted level is flat
-    (:data:`MIN_LEVEL_GROWTH`).
+    :data:`EXPERT_TOLERANCE`; exactly, to the instruction at every level, under an exact meter: its
+    second measurement, as a sample, must cost what its profile says) and each slower tier at
+    most :data:`SLOWER_MAX_EFF`; the expert's top level costs at most :data:`EXPERT_TOP_BUDGET`
+    instructions; no weighted level is flat (:data:`MIN_LEVEL_GROWTH`).
     """
     result = ProblemCheck(problem.id, check_static(problem))
     if result.errors:
@@ -218,7 +219,18 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
         if record.verdict.failed:
             result.errors.append(f"{tier}: {record.verdict} at {record.failed_test}: {record.error_type or ''}".strip())
         elif tier == EXPERT:
-            if abs(record.efficiency - 1.0) > EXPERT_TOLERANCE:
+            if evaluator.meter.exact and record.level_costs != profile.level_costs:
+                moved = [
+                    f"L{level} {measured} vs {expected:.0f}"
+                    for level, (measured, expected) in enumerate(zip(record.level_costs, profile.level_costs))
+                    if measured != expected
+                ]
+                result.errors.append(
+                    f"expert's count is not reproducible: measured again it costs otherwise ({', '.join(moved)} "
+                    f"{evaluator.meter.unit}); under an exact meter it must score exactly 1 "
+                    f"(eff {record.efficiency:.6f})"
+                )
+            elif abs(record.efficiency - 1.0) > EXPERT_TOLERANCE:
                 result.errors.append(f"expert scores eff {record.efficiency:.3f}, not within {EXPERT_TOLERANCE} of 1")
         elif record.efficiency > SLOWER_MAX_EFF:
             result.errors.append(f"{tier}: scores eff {record.efficiency:.3f} > {SLOWER_MAX_EFF} (must lose clearly)")

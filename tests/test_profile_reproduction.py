@@ -118,3 +118,33 @@ def test_a_cached_profile_edited_away_from_its_check_test_is_measured_again(tria
         assert record.efficiency == 1.0, edit.__name__
         assert record.reference_level_costs == first.level_costs, edit.__name__
         assert (ev.stats.profiles_rejected, ev.stats.profiles_measured) == (1, 1), edit.__name__
+
+
+#: an expert whose count follows the clock (the size of a list it builds and drops)
+CLOCK_EXPERT = (
+    "import time\n\n\ndef triangle(n):\n"
+    "    _ = [0] * (time.perf_counter_ns() % 4096)\n"
+    "    return sum(range(1, n + 1))\n"
+)
+
+
+def test_problems_check_fails_an_expert_whose_count_is_not_reproducible(valgrind_box, tmp_path):
+    """Invariant: under an exact meter, `problems check` passes a problem only if its expert,
+    measured again as a sample, costs what its profile says at every level (so it scores exactly
+    1); an expert whose count follows the clock fails it, naming the levels. The bundled
+    fixture's expert passes the same check (no false alarm)."""
+    import shutil
+
+    from effbench.check import check_problem
+    from effbench.problems import load_problem_set
+
+    shutil.copytree(MINI.parent, tmp_path / "mini")
+    (tmp_path / "mini" / "references" / "triangle" / "expert.py").write_text(CLOCK_EXPERT)
+    clocked = load_problem_set(tmp_path / "mini" / "problems").get("triangle")
+    settings = EngineSettings(input_seed="check-reproducible")
+    failed = check_problem(clocked, Evaluator(valgrind_box, valgrind_box.meter, settings))
+    assert any("not reproducible" in error for error in failed.errors), failed.errors
+    steady = check_problem(
+        load_problem_set(MINI).get("triangle"), Evaluator(valgrind_box, valgrind_box.meter, settings)
+    )
+    assert steady.ok, steady.errors
