@@ -1,16 +1,20 @@
 """Does a program that does more ever cost less? (issue 14's must-hold: no hostile program above its
 honest twin.)
 
-Scores a problem's expert padded with ``k`` empty lists (kept alive, at module level and at the
-start of the call), and the hostile wrappers of the reward workload (the expert answering after an
-attack run once), through ``RewardModel`` under the valgrind meter, and prints each item's level
+Scores, through ``RewardModel`` under the valgrind meter, a problem's expert padded with ``k``
+empty lists (kept alive, at module level and at the start of the call), the expert padded with
+``--blocks`` blocks of each of a few sizes over 512 bytes at the start of the call (glibc's
+allocator serves those, and its cost depends on the heap's history), and the hostile wrappers of
+the reward workload (the expert answering after an attack run once); prints each item's level
 costs (instructions) and efficiency against the expert's profile:
 
     .venv/bin/python benchmarks/padding_monotonicity.py [--problem decode_nested_repeat] [--pads 0,10,100,300,600]
+        [--block-sizes 520,600,800 --blocks 16] [--levels 2]
 
-Every padded item does strictly more work than the one before it, and every wrapper more than the
-expert. The script exits 1 if a padded item's level cost is below the previous pad's, or any item
-scores above the expert (efficiency > 1); 0 otherwise. Nothing here depends on CPU time.
+Every padded item does strictly more work than the expert, and than the pad before it; every
+wrapper more than the expert. The script exits 1 if a padded item's level cost is below the
+previous pad's, or any item scores above the expert (efficiency > 1); 0 otherwise. Nothing here
+depends on CPU time.
 """
 
 from __future__ import annotations
@@ -24,14 +28,15 @@ from effbench.problems import bundled_problem_set_dir, load_problem_set
 from effbench.reward.workload import HOSTILE, hostile_code
 
 
-def padded(expert: str, entry: str, k: int, where: str) -> str:
-    """The expert with ``k`` empty lists allocated and kept, at module level or at each call's start."""
+def padded(expert: str, entry: str, k: int, where: str, block: str = "[]") -> str:
+    """The expert with ``k`` objects (``block``, an expression: empty lists by default) allocated
+    and kept, at module level or at each call's start."""
     if where == "module":
-        return expert.rstrip("\n") + f"\n\n_pad = [[] for _ in range({k})]\n"
+        return expert.rstrip("\n") + f"\n\n_pad = [{block} for _ in range({k})]\n"
     return (
         expert.rstrip("\n")
         + f"\n\n_expert = {entry}\n\n\ndef {entry}(*args, **kwargs):\n"
-        + f"    _pad = [[] for _ in range({k})]\n    return _expert(*args, **kwargs)\n"
+        + f"    _pad = [{block} for _ in range({k})]\n    return _expert(*args, **kwargs)\n"
     )
 
 
@@ -40,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problem", default="decode_nested_repeat", help="a bundled core problem's id")
     parser.add_argument("--pads", default="0,10,100,300,600", help="comma-separated numbers of padding lists")
+    parser.add_argument(
+        "--block-sizes",
+        default="520,600,800",
+        help="comma-separated sizes (bytes) of blocks padded at each call's start, --blocks of each "
+        "(blocks over 512 bytes are glibc's to allocate, not CPython's); empty for none",
+    )
+    parser.add_argument("--blocks", type=int, default=16, help="number of blocks of each size")
     parser.add_argument("--levels", type=int, default=2, help="levels scored (as RewardModel(levels=))")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -48,13 +60,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown problem {args.problem!r}")
     try:
         pads = [int(p) for p in args.pads.split(",")]
+        sizes = [int(p) for p in args.block_sizes.split(",") if p.strip()]
     except ValueError:
-        parser.error("--pads takes comma-separated whole numbers")
+        parser.error("--pads and --block-sizes take comma-separated whole numbers")
+    if min(pads + sizes + [args.blocks], default=0) < 0:
+        parser.error("--pads, --block-sizes and --blocks must not be negative")
     problem = problems.problems[args.problem]
     expert, entry = problem.expert_code, problem.entry_point
     rows: list[tuple[str, str, str]] = []  # (group, name, code)
     for where in ("module", "call"):
         rows += [(where, f"{where} pad {k}", padded(expert, entry, k, where)) for k in pads]
+    rows += [
+        (
+            "blocks",
+            f"call {args.blocks} x bytearray({size})",
+            padded(expert, entry, args.blocks, "call", f"bytearray({size})"),
+        )
+        for size in sizes
+    ]
     rows += [("hostile", name, hostile_code(name, expert, entry)) for name, honest, _ in HOSTILE if honest]
     started = time.monotonic()
     items = [(problem.id, "```python\n" + code.rstrip("\n") + "\n```\n") for _, _, code in rows]
@@ -72,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f"{name} scores {result.efficiency:.6f} > 1 (the expert)")
         if group in previous and costs and any(b < a for a, b in zip(previous[group], costs)):
             failures.append(f"{name} costs less than the pad before it: {previous[group]} -> {costs}")
-        if group != "hostile":
+        if group in ("module", "call"):
             previous[group] = costs
     print(f"{len(rows)} items in {time.monotonic() - started:.0f} s")
     for failure in failures:

@@ -1234,7 +1234,12 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         # way, and one that did strictly more work could cost less than its honest twin. Off, a
         # count only grows with the work done. Cyclic garbage stays until the test ends (its
         # memory counts toward the memory limit); a candidate may turn the collector back on.
+        # The threshold too: with the collector off but the threshold at its default, every
+        # allocation past the 700th went on to test whether the collector was enabled, a few
+        # instructions that a candidate saved by raising the threshold itself (found by a red
+        # team: the expert with `gc.set_threshold(2**31 - 1)` first scored up to 1.002).
         gc.disable()
+        gc.set_threshold(_NO_COLLECTION_THRESHOLD)
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
     except BaseException as exc:
@@ -1265,6 +1270,10 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
     except BaseException:
         os._exit(71)
     os._exit(0)
+
+
+#: the test child's allocation threshold for the collector (CPython's largest: never reached)
+_NO_COLLECTION_THRESHOLD = 2**31 - 1
 
 
 def _with_start_up(limits, baseline):
@@ -2225,14 +2234,6 @@ def _relay(runner_pid, streams):
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-#: the host's separate debug symbols (Debian's *-dbg packages): hidden from the measured runner
-#: of the local backend, because valgrind reads them when it starts and some counts depend on
-#: them (measured: installing valgrind-dbg moved an expert's counts by 6 to 11 instructions per
-#: test; hiding libc6-dbg's too moved 290 of 324 counts by tens). A container, and a root
-#: filesystem exported from its image, hold the image's own packages, the same everywhere.
-HOST_DEBUG_SYMBOLS = "/usr/lib/debug"
-
-
 def launcher_binary(argv0, search_path):
     """The program to exec for ``argv0``: Debian's ``valgrind`` is a shell script that exports
     ``LD_LIBRARY_PATH=/usr/lib/debug`` and two ``GLIBC*_FORCE_NEW`` variables into the measured
@@ -2244,6 +2245,7 @@ def launcher_binary(argv0, search_path):
     import shutil
 
     found = shutil.which(argv0, path=search_path)
+    found = os.path.realpath(found) if found else found  # a link to the script: its own folder
     if not found or os.path.basename(found) != "valgrind" or not os.access(found + ".bin", os.X_OK):
         return argv0
     with open(found, "rb") as script:
@@ -2265,7 +2267,6 @@ def _setup_and_exec(opts):
         if opts.rootfs:
             enter_rootfs(opts.rootfs)
         elif opts.private_tmp:
-            _hide([HOST_DEBUG_SYMBOLS])
             remount_read_only()
             mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
             if os.geteuid() == 0:

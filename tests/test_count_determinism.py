@@ -172,3 +172,25 @@ def test_counts_do_not_depend_on_the_hosts_debug_packages(valgrind_box):
     # valgrind itself adds LD_PRELOAD (its core's preload library), nothing else may
     assert sorted(set(names) - {"LD_PRELOAD"}) == sorted(RUNNER_ENV), names
     assert debug_files == []
+
+
+#: allocation-heavy work (tracked tuples and lists), and the same after raising the collector's
+#: threshold to its largest: the second does strictly more
+ROWS = "def f(n):\n    rows = [(i, [i, i + 1], str(i)) for i in range(n)]\n    return len(rows)\n"
+RAISED_THRESHOLD = "import gc\ngc.set_threshold(2 ** 31 - 1)\n" + ROWS
+
+
+def test_the_collectors_threshold_cannot_lower_a_count(valgrind_box):
+    """Invariant: raising the collector's threshold (which the runner already keeps at its
+    largest while the collector is off) costs a candidate its own two lines and saves nothing.
+    Threat (found by a red team): with the collector off but its threshold at the default 700,
+    every allocation past the 700th went on to test whether the collector was enabled, and the
+    prefix saved 286,209 instructions on this work (n = 30,000); wrapped around experts, it
+    scored them up to 1.002."""
+    from effbench.sandboxes.base import Limits, TestRequest
+
+    limits = Limits(wall_seconds=120, cpu_seconds=60)
+    plain = valgrind_box.run(TestRequest(ROWS, "f", [30000], limits))
+    raised = valgrind_box.run(TestRequest(RAISED_THRESHOLD, "f", [30000], limits))
+    assert plain.cost is not None and raised.cost is not None
+    assert raised.cost.value >= plain.cost.value, (plain.cost.value, raised.cost.value)

@@ -27,6 +27,7 @@ from effbench.errors import SandboxUnavailable
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
 from effbench.sandboxes.protocol import (
+    HOST_DEBUG_SYMBOLS,
     RUNNER_ENV,
     RUNNER_IN_SANDBOX,
     RUNNER_WORKDIR,
@@ -109,6 +110,10 @@ class RunnerProcess(RunnerClient):
         # a set-up step (in the namespaces, where there are some) mounts and copies the runner,
         # then starts the measured runner with socket stdio and relays it (see the runner)
         setup = [python, *flags, str(paths.runner_path())]
+        if prefix and not self.rootfs:
+            # hidden before valgrind starts, which reads the debug symbols it finds (see
+            # HOST_DEBUG_SYMBOLS); a root filesystem has its image's own
+            setup += ["--hide", HOST_DEBUG_SYMBOLS]
         self._private_tmp = bool(prefix) and not python.startswith("/tmp/")
         if self._private_tmp:
             # the docker backend's argv, environment, paths, host name and pid
