@@ -259,7 +259,8 @@ _dataset_option = click.option(
     type=click.IntRange(1, 1000),
     default=1,
     show_default=True,
-    help="With --allocation adaptive: samples per problem before the difficulty is estimated.",
+    help="With adaptive allocation (evaluate --allocation adaptive, sweep's adaptive strategy): samples per "
+    "problem before the difficulty is estimated.",
 )
 @click.option("--rounds", type=click.IntRange(1, 50), default=3, show_default=True, help="Rounds of --strategy refine.")
 @click.option("--temperature", type=FiniteFloatRange(0, 2), default=0.8, show_default=True)
