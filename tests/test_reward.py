@@ -400,10 +400,13 @@ def test_shapings_order_fail_below_slow_below_fast():
         Shaping(ShapingKind.ACECODE, step_slower=2.0)
 
 
-def test_closed_form_beats_the_expert_and_gets_more_reward(model):
+def test_closed_form_beats_the_expert_and_gets_more_reward(cache_dir):
     """Invariant: faster-than-expert code (closed form vs the expert's O(n)) gets efficiency > 1 and
-    speedup > 1; every shaping ranks it at least as high as the expert."""
-    expert, fast = model.score_batch([("triangle", EXPERT), ("triangle", CLOSED_FORM)])
+    speedup > 1; every shaping ranks it at least as high as the expert. Counted with valgrind: under
+    the time meter on a loaded machine (a CI run beside other jobs, load average 10) the closed
+    form's few microseconds were noise enough to give it a speedup of 0.29."""
+    with RewardModel(problems=MINI, meter="valgrind", workers=2, seed="reward-tests", cache_dir=cache_dir) as rm:
+        expert, fast = rm.score_batch([("triangle", EXPERT), ("triangle", CLOSED_FORM)])
     assert fast.passed and fast.efficiency > expert.efficiency
     assert fast.speedup is None or fast.speedup > 2  # None: a cost too small to measure on every level
     for kind in ShapingKind:
