@@ -221,7 +221,7 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
         elif tier == EXPERT:
             if evaluator.meter.exact and record.level_costs != profile.level_costs:
                 moved = [
-                    f"L{level} {measured} vs {expected:.0f}"
+                    f"L{level} {'-' if measured is None else f'{measured:.0f}'} vs {expected:.0f}"
                     for level, (measured, expected) in enumerate(zip(record.level_costs, profile.level_costs))
                     if measured != expected
                 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from effbench.sandboxes.base import Limits, TestRequest
 from effbench.sandboxes.probe import probe_problem
 
 #: a candidate that passes within the budget (a generator: not the expert's text)
@@ -67,8 +68,6 @@ def test_a_count_does_not_depend_on_the_limits_it_ran_under(valgrind_box):
     limits (the expert is profiled under generous limits, a sample under the budget's). The
     runner must not parse the limits with anything whose state a child inherits and a candidate
     then pays for (found: dtoa.c's big-number pool, 216 instructions on a float-returning expert)."""
-    from effbench.sandboxes.base import Limits, TestRequest
-
     counts = set()
     for limits in LIMITS:
         for n in (10, 2000):
@@ -85,8 +84,6 @@ def test_a_count_does_not_depend_on_the_pids_or_the_runners_age(valgrind_box):
     child wrote its pid into its seccomp filter with a search-and-replace whose work depended on
     the pid's bytes (a few pids in each 256 moved a count by 32 to 100 instructions)."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from effbench.sandboxes.base import Limits, TestRequest
 
     code = "def f(n):\n    return repr(n / 7.0)\n"
     request = TestRequest(code, "f", [3], Limits(wall_seconds=60.0, cpu_seconds=30.0))
@@ -113,7 +110,6 @@ def test_runners_started_apart_count_the_same_test_alike(valgrind_box):
     its supervising loop met their answers and exits in the order the clock gave; five fresh
     runners then counted this id-hashing candidate five ways (up to 496 instructions apart)."""
     from effbench.meters.valgrind import ValgrindMeter
-    from effbench.sandboxes.base import Limits, TestRequest
     from effbench.sandboxes.local import LocalSandbox
 
     request = TestRequest(ID_HASHING, "f", [300], Limits(wall_seconds=60.0, cpu_seconds=30.0))
@@ -144,8 +140,6 @@ def test_a_program_that_does_more_never_costs_less(valgrind_box):
     Measured with the collector on: steps of 14-18 thousand instructions, and one of 171 thousand
     where a collection moved into the test. The runner turns automatic collection off for the
     candidate's run."""
-    from effbench.sandboxes.base import Limits, TestRequest
-
     counts = []
     for pad in range(0, 400, 40):
         run = valgrind_box.run(TestRequest(PADDED_WORK, "f", [3000, pad], Limits(wall_seconds=120, cpu_seconds=60)))
@@ -163,7 +157,6 @@ def test_counts_do_not_depend_on_the_hosts_debug_packages(valgrind_box):
     valgrind reads the symbols under /usr/lib/debug when it starts; installing ``valgrind-dbg``
     between two runners' starts moved an expert's counts by 6 to 11 instructions per test, so
     two executors of one run judged the same items against different counts (issue 14)."""
-    from effbench.sandboxes.base import Limits, TestRequest
     from effbench.sandboxes.protocol import RUNNER_ENV
 
     code = "import os\ndef f():\n    return [sorted(os.environ), os.listdir('/usr/lib/debug')]\n"
@@ -187,8 +180,6 @@ def test_the_collectors_threshold_cannot_lower_a_count(valgrind_box):
     every allocation past the 700th went on to test whether the collector was enabled, and the
     prefix saved 286,209 instructions on this work (n = 30,000); wrapped around experts, it
     scored them up to 1.002."""
-    from effbench.sandboxes.base import Limits, TestRequest
-
     limits = Limits(wall_seconds=120, cpu_seconds=60)
     plain = valgrind_box.run(TestRequest(ROWS, "f", [30000], limits))
     raised = valgrind_box.run(TestRequest(RAISED_THRESHOLD, "f", [30000], limits))

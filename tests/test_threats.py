@@ -12,6 +12,8 @@ import textwrap
 
 import pytest
 
+from effbench.sandboxes.base import Limits, TestRequest
+
 from .conftest import FIXTURES
 
 HONEST = "def triangle(n):\n    return sum(range(1, n + 1))\n"
@@ -19,6 +21,11 @@ HONEST = "def triangle(n):\n    return sum(range(1, n + 1))\n"
 
 def run(evaluator, problem, code):
     return evaluator.evaluate(problem, textwrap.dedent(code), model="hostile")
+
+
+def run_f(box, code, *args):
+    """One request straight to the sandbox: ``f(*args)`` of ``code`` (dedented), generous limits."""
+    return box.run(TestRequest(textwrap.dedent(code), "f", list(args), Limits(wall_seconds=60, cpu_seconds=30)))
 
 
 def test_infinite_loop_catching_every_exception_is_censored(valgrind_evaluator, triangle):
@@ -280,10 +287,7 @@ def test_the_guards_own_functions_keep_their_code_and_defaults(valgrind_box):
     """Invariant: a candidate cannot change the code or the defaults of the runner's functions
     (the audit hook binds its refused names and helpers as defaults: replaced, they would let
     ctypes back in and with it the counters' memory). It reaches them through sys.modules."""
-    from effbench.sandboxes.base import Limits, TestRequest
-
-    code = textwrap.dedent(
-        """
+    code = """
         import sys
         def f():
             tried, assigned = 0, []
@@ -299,8 +303,7 @@ def test_the_guards_own_functions_keep_their_code_and_defaults(valgrind_box):
                                 pass
             return [tried, assigned]
         """
-    )
-    run = valgrind_box.run(TestRequest(code, "f", [], Limits(wall_seconds=60, cpu_seconds=30)))
+    run = run_f(valgrind_box, code)
     tried, assigned = json.loads(run.result)["value"]
     assert tried >= 6 and assigned == [], run.result
 
@@ -310,10 +313,7 @@ def test_honest_code_may_set_defaults_the_standard_library_way(valgrind_box):
     Fault: every __defaults__ assignment was refused, so collections.namedtuple(defaults=...)
     and concurrent.futures.ThreadPoolExecutor (imported through it) failed in the sandbox with
     "assigning __defaults__ is not available"."""
-    from effbench.sandboxes.base import Limits, TestRequest
-
-    code = textwrap.dedent(
-        """
+    code = """
         from collections import namedtuple
         from concurrent.futures import ThreadPoolExecutor
         Point = namedtuple("Point", "x y", defaults=(0,))
@@ -325,8 +325,7 @@ def test_honest_code_may_set_defaults_the_standard_library_way(valgrind_box):
                 squares = sum(pool.map(lambda x: x * x, range(n)))
             return [Point(n).y, squares, scale(n)]
         """
-    )
-    run = valgrind_box.run(TestRequest(code, "f", [10], Limits(wall_seconds=60, cpu_seconds=30)))
+    run = run_f(valgrind_box, code, 10)
     assert json.loads(run.result) == {"ok": True, "value": [0, 285, 30]}, run.result
 
 
@@ -335,10 +334,7 @@ def test_a_thread_left_waiting_does_not_hold_the_test(valgrind_box):
     in a sleep) gets its answer and its count, and is not stopped at the wall-time limit. Fault:
     valgrind ends a process's other threads at exit with tkill, which the children's filter
     refused, so the child hung until the wall-time limit and the test had no count."""
-    from effbench.sandboxes.base import Limits, TestRequest
-
-    code = textwrap.dedent(
-        """
+    code = """
         import threading, time
         gate = threading.Event()
         def f(n):
@@ -346,7 +342,6 @@ def test_a_thread_left_waiting_does_not_hold_the_test(valgrind_box):
             threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
             return n * 2
         """
-    )
-    run = valgrind_box.run(TestRequest(code, "f", [21], Limits(wall_seconds=60, cpu_seconds=30)))
+    run = run_f(valgrind_box, code, 21)
     assert run.killed_for is None and run.cost is not None, run
     assert json.loads(run.result) == {"ok": True, "value": 42}
