@@ -10,6 +10,7 @@ import subprocess
 from effbench import codec
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
+from effbench.sandboxes.allocator import allocator_fingerprint
 
 
 @functools.lru_cache(maxsize=8)
@@ -62,7 +63,7 @@ def environment_fingerprint(meter: Meter, backend: str, python: str | None = Non
     """Facts that can change an instruction count, as a dict (the profile cache's key).
 
     The interpreter and libraries (this machine's, or the image's for docker and an exported root
-    filesystem), CPU features, the meter and the runner.
+    filesystem), CPU features, the meter, the runner and the measured interpreter's allocator.
     """
     userland = _userland(backend, rootfs)
     if python is not None:
@@ -73,5 +74,6 @@ def environment_fingerprint(meter: Meter, backend: str, python: str | None = Non
         "machine": platform.machine(),
         **_cpu(),
         "runner": codec.runner_hash(),
+        "allocator": allocator_fingerprint(),
         **meter.fingerprint(),
     }

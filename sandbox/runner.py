@@ -709,6 +709,8 @@ def perf_selftest(event: str) -> dict:
 
 
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+#: the preloaded allocator's name beside the runner's copy (see --preload)
+ALLOCATOR_NAME = "effalloc.so"
 
 
 def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
@@ -2259,6 +2261,10 @@ def _setup_and_exec(opts):
     child, pid and argv the same in every backend) with socket stdio, and this process relays."""
 
     try:
+        preload = None
+        if opts.preload and not opts.rootfs:  # read before anything is hidden
+            with open(opts.preload, "rb") as src:
+                preload = src.read()
         _hide(opts.hide)
         with open(os.path.abspath(__file__), "rb") as src:
             runner_source = src.read()
@@ -2266,6 +2272,9 @@ def _setup_and_exec(opts):
             raise OSError(ctypes.get_errno(), "sethostname (needs a UTS namespace)")
         if opts.rootfs:
             enter_rootfs(opts.rootfs)
+            if opts.preload:  # the image's own
+                with open(opts.preload, "rb") as src:
+                    preload = src.read()
         elif opts.private_tmp:
             remount_read_only()
             mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
@@ -2279,12 +2288,28 @@ def _setup_and_exec(opts):
             for path in ("/tmp", "/dev/shm"):
                 if os.path.isdir(path) and os.stat(path).st_uid == os.geteuid() == 0:
                     os.chmod(path, 0o755)
+        env = {k: os.environ[k] for k in ("PYTHONHASHSEED", "PATH", "LANG", "HOME") if k in os.environ}
         if opts.install_to:
-            os.makedirs(os.path.dirname(opts.install_to), mode=0o755, exist_ok=True)
+            folder = os.path.dirname(opts.install_to)
+            os.makedirs(folder, mode=0o755, exist_ok=True)
+            own_mount = preload is not None and (opts.private_tmp or opts.rootfs)
+            if own_mount:  # the private /tmp is noexec; the allocator is mapped executable
+                _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
             with open(opts.install_to, "wb") as dst:
                 dst.write(runner_source)
             os.chmod(opts.install_to, 0o444)
-        env = {k: os.environ[k] for k in ("PYTHONHASHSEED", "PATH", "LANG", "HOME") if k in os.environ}
+            if preload is not None:
+                opts.preload = os.path.join(folder, ALLOCATOR_NAME)
+                with open(opts.preload, "wb") as dst:
+                    dst.write(preload)
+                os.chmod(opts.preload, 0o444)
+            if own_mount:
+                _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+        if opts.preload:
+            # the allocator whose cost does not follow the heap's history, for every allocation
+            # (see effbench/sandboxes/allocator.py); valgrind adds its own preloads to the list
+            env["LD_PRELOAD"] = opts.preload
+            env["PYTHONMALLOC"] = "malloc"
         os.chdir("/")
         set_not_dumpable()
         # a fixed environment: a container adds HOSTNAME and the like, and os.environ is part
@@ -2330,6 +2355,11 @@ def main(argv):
     parser.add_argument("--hide", action="append", default=[], help="path to make empty (needs a mount namespace)")
     parser.add_argument("--rootfs", help="with --exec: chroot into this exported image, laid out like a container")
     parser.add_argument("--hostname", help="with --exec: set the host name (needs a UTS namespace)")
+    parser.add_argument(
+        "--preload",
+        help="with --exec: the allocator (effalloc.so) to preload into the measured interpreter, with "
+        "PYTHONMALLOC=malloc; with --install-to, copied beside the runner first (with --rootfs, the image's)",
+    )
     parser.add_argument("--selftest", action="store_true")
     parser.add_argument("--install-to", help="with --exec: copy this file there first (read-only)")
     parser.add_argument(

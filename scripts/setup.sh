@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up effbench on a fresh Debian machine with Python 3.11: system packages (valgrind, chromium and
-# chromium-driver for the leaderboard's browser test, and python3-venv where the interpreter lacks
-# venv), a virtual environment in .venv, the package.
+# Set up effbench on a fresh Debian machine with Python 3.11: system packages (valgrind, gcc for the
+# sandbox's allocator sandbox/effalloc.c, chromium and chromium-driver for the leaderboard's browser
+# test, and python3-venv where the interpreter lacks venv), a virtual environment in .venv, the
+# package, and the allocator built into the cache folder.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ PYTHON="${PYTHON:-python3}"
 need_apt=()
 command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
+# the measured interpreter's allocator (effbench/sandboxes/allocator.py) is compiled on this machine
+command -v gcc >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # the leaderboard's browser test (tests/test_leaderboard_browser.py): Debian's chromium, driven by Selenium
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium chromium-driver)
@@ -20,7 +23,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq >/dev/null
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
   else
-    echo "setup: please install: sudo apt-get install ${need_apt[*]} (continuing; valgrind and chromium are optional)" >&2
+    echo "setup: please install: sudo apt-get install ${need_apt[*]} (continuing; valgrind, gcc and chromium are optional)" >&2
   fi
 fi
 
@@ -36,4 +39,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # ray: the executor tests (tests/test_ray*.py) run in CI
   .venv/bin/python -m pip install -q -e '.[ray]'
   touch "$stamp"
+fi
+# the sandbox's allocator (sandbox/effalloc.c), built once per source and compiler into the cache
+if command -v gcc >/dev/null 2>&1 || command -v cc >/dev/null 2>&1; then
+  .venv/bin/python -c 'from effbench.sandboxes.allocator import built_allocator; built_allocator()'
 fi

@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import posixpath
 import queue
 import socket
 import struct
@@ -33,6 +34,7 @@ from typing import Any
 
 from effbench.errors import SandboxUnavailable
 from effbench.meters.base import Meter
+from effbench.sandboxes.allocator import image_preload
 from effbench.sandboxes.docker_engine import DockerUnavailable, connect
 from effbench.sandboxes.docker_image import PYTHON_IN_IMAGE, RUNNER_IN_IMAGE, SANDBOX_USER, image_tag
 from effbench.sandboxes.protocol import (
@@ -225,12 +227,17 @@ class DockerWorker(RunnerClient):
         security = ["no-new-privileges"]
         if perf_by == "seccomp":
             security.append("seccomp=" + json.dumps(perf_seccomp_profile()))
+        tmpfs = {"/tmp": f"rw,nosuid,nodev,noexec,size={box.tmpfs_size},mode=755"}
+        if image_preload():
+            # the runner's copy and the allocator it preloads (mapped executable): the set-up
+            # step (root) writes them, the test children (another user) cannot
+            tmpfs[posixpath.dirname(RUNNER_IN_SANDBOX)] = "rw,nosuid,nodev,exec,size=16m,mode=755"
         host_config = api.create_host_config(
             auto_remove=True,
             network_mode="none",
             read_only=True,
             # the runner's: test children (another user) write only their scratch folder below it
-            tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={box.tmpfs_size},mode=755"},
+            tmpfs=tmpfs,
             mem_limit=box.memory_bytes,
             memswap_limit=box.memory_bytes,
             pids_limit=box.pids,
@@ -264,7 +271,9 @@ class DockerWorker(RunnerClient):
             prefix[0] = os.path.basename(prefix[0])  # found on the image's PATH
         python, flags = self.sandbox.python, ["-S", "-s", "-P"]
         env = [f"{k}={v}" for k, v in RUNNER_ENV.items()]
-        setup = [python, *flags, RUNNER_IN_IMAGE, "--container-tmp", "--install-to", RUNNER_IN_SANDBOX, "--exec"]
+        setup = [python, *flags, RUNNER_IN_IMAGE, "--container-tmp", "--install-to", RUNNER_IN_SANDBOX]
+        preload = image_preload()  # copied beside the runner, see effbench/sandboxes/allocator.py
+        setup += [*(["--preload", preload] if preload else []), "--exec"]
         measured = [*prefix, python, *flags, RUNNER_IN_SANDBOX, *self.meter.runner_options()]
         return ["/usr/bin/env", "-i", *env, *setup, *measured, "--workdir", RUNNER_WORKDIR]
 

@@ -7,8 +7,9 @@ the runner: a changed runner gives a new tag (and a rebuild), an unchanged one r
 - ``offline``: ``sandbox/rootfs.sh`` (debootstrap from a Debian mirror, no container registry),
   ``docker import`` of the result as ``effbench-base:<hash>``, then ``sandbox/Dockerfile.offline``.
 
-Both hold Debian bookworm's python3.11, valgrind, perf and ``/opt/effbench/runner.py``; the build
-context holds only the recipe and the runner, never problems, references or answers.
+Both hold Debian bookworm's python3.11, valgrind, perf, ``/opt/effbench/runner.py`` and the
+allocator built on the host (``/opt/effbench/effalloc.so``); the build context holds only the
+recipe, the runner and the allocator, never problems, references or answers.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from typing import Any
 
 from effbench import paths
 from effbench.errors import SandboxUnavailable
+from effbench.sandboxes.allocator import built_allocator
 from effbench.sandboxes.protocol import SANDBOX_PYTHON
 
 IMAGE_REPO = "effbench-sandbox"
 BASE_REPO = "effbench-base"
-RECIPE_FILES = ("Dockerfile", "Dockerfile.offline", "rootfs.sh", "runner.py")
+RECIPE_FILES = ("Dockerfile", "Dockerfile.offline", "rootfs.sh", "runner.py", "effalloc.c")
 REGISTRY_BASE = "debian:bookworm-slim"
 RUNNER_IN_IMAGE = "/opt/effbench/runner.py"
 PYTHON_IN_IMAGE = SANDBOX_PYTHON
@@ -51,8 +53,13 @@ def _digest(names: tuple[str, ...]) -> str:
 
 
 def image_tag() -> str:
-    """``effbench-sandbox:<hash of the recipe files and the runner>``."""
-    return f"{IMAGE_REPO}:{_digest(RECIPE_FILES)}"
+    """``effbench-sandbox:<hash of the recipe files, the runner and the built allocator>``.
+
+    Raises:
+        SandboxUnavailable: the allocator cannot be built (no C compiler).
+    """
+    digest = hashlib.sha256((_digest(RECIPE_FILES) + built_allocator().name).encode()).hexdigest()[:16]
+    return f"{IMAGE_REPO}:{digest}"
 
 
 def base_tag() -> str:
@@ -85,6 +92,9 @@ def _context(dockerfile: str) -> str:
     ctx = tempfile.mkdtemp(prefix="effbench-image-")
     shutil.copy(os.path.join(recipe_dir(), dockerfile), os.path.join(ctx, "Dockerfile"))
     shutil.copy(paths.runner_path(), os.path.join(ctx, "runner.py"))
+    # the host's build, so that the local backend, the image and its exported root filesystem
+    # preload the same bytes (effbench/sandboxes/allocator.py)
+    shutil.copy(built_allocator(), os.path.join(ctx, "effalloc.so"))
     return ctx
 
 

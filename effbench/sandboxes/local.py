@@ -26,6 +26,7 @@ from effbench import paths
 from effbench.errors import SandboxUnavailable
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
+from effbench.sandboxes.allocator import host_preload, image_preload
 from effbench.sandboxes.protocol import (
     HOST_DEBUG_SYMBOLS,
     RUNNER_ENV,
@@ -110,6 +111,11 @@ class RunnerProcess(RunnerClient):
         # a set-up step (in the namespaces, where there are some) mounts and copies the runner,
         # then starts the measured runner with socket stdio and relays it (see the runner)
         setup = [python, *flags, str(paths.runner_path())]
+        # the allocator whose cost does not follow the heap's history (a root filesystem has the
+        # image's copy): see effbench/sandboxes/allocator.py
+        preload = image_preload() if self.rootfs else host_preload()
+        if preload:
+            setup += ["--preload", preload]
         if prefix and not self.rootfs:
             # hidden before valgrind starts, which reads the debug symbols it finds (see
             # HOST_DEBUG_SYMBOLS); a root filesystem has its image's own
