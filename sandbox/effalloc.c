@@ -58,26 +58,42 @@ static const uint32_t class_size[EFF_NCLASS] = {
 #define EFF_FIRST_ALIGNED 17u /* the first class whose blocks' data is 64-byte aligned */
 
 /* a block: word 0 its class (or a kind), word 1 the free list's link (or a length / offset) */
-typedef struct {
+typedef struct header {
     size_t kind;
-    size_t aux;
+    union {
+        struct header *next;
+        size_t n;
+    } u;
 } header;
 
-static header *heads[EFF_NCLASS];
-static header no_block; /* link NULL: what a pop from an empty list reads */
+/* an empty list's head: a block that links to itself and is never handed out, so that a pop
+ * reads the same words whether the list holds a block or not */
+static header empty = {0, {&empty}};
+static header *heads[EFF_NCLASS] = {[0 ... EFF_NCLASS - 1] = &empty};
 static char *bump, *bump_end;
 static int lock_word;
 
-static inline void lock(void) {
-    while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE))
+__attribute__((noinline, cold)) static void lock_wait(void) {
+    do
         sched_yield();
+    while (__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE));
+}
+
+/* uncontended: one exchange and a test */
+static inline void lock(void) {
+    if (__builtin_expect(__atomic_exchange_n(&lock_word, 1, __ATOMIC_ACQUIRE), 0))
+        lock_wait();
 }
 
 static inline void unlock(void) { __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE); }
 
+static void fork_prepare(void) { lock(); }
+
+static void fork_parent(void) { unlock(); }
+
 static void fork_child(void) { lock_word = 0; }
 
-__attribute__((constructor)) static void effalloc_init(void) { pthread_atfork(lock, unlock, fork_child); }
+__attribute__((constructor)) static void effalloc_init(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 /* the class of a request of n <= EFF_SMALL_MAX bytes (a function of n alone) */
 static inline unsigned size_class(size_t n) {
@@ -91,7 +107,7 @@ static inline unsigned size_class(size_t n) {
     return 28u + (k - 10u) * 4u + (unsigned)((t - ((size_t)1 << k) + step - 1) / step);
 }
 
-static void *large_alloc(size_t n) {
+__attribute__((noinline, cold)) static void *large_alloc(size_t n) {
     if (n > SIZE_MAX - EFF_HDR - EFF_PAGE) {
         errno = ENOMEM;
         return NULL;
@@ -103,12 +119,12 @@ static void *large_alloc(size_t n) {
         return NULL;
     }
     h->kind = EFF_KIND_LARGE;
-    h->aux = len;
+    h->u.n = len;
     return h + 1;
 }
 
 /* a fresh bump region (the old one's rest is left untouched: virtual memory, no pages) */
-static int refill(void) {
+__attribute__((noinline, cold)) static int refill(void) {
     char *m = mmap(NULL, EFF_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -1;
@@ -117,8 +133,8 @@ static int refill(void) {
     return 0;
 }
 
-static void *eff_malloc(size_t n) {
-    if (n > EFF_SMALL_MAX)
+static inline __attribute__((always_inline)) void *eff_malloc(size_t n) {
+    if (__builtin_expect(n > EFF_SMALL_MAX, 0))
         return large_alloc(n);
     unsigned c = size_class(n);
     size_t size = class_size[c];
@@ -135,14 +151,23 @@ static void *eff_malloc(size_t n) {
         b = ((b + EFF_HDR + 63) & ~(uintptr_t)63) - EFF_HDR;
     /* pop the list's head if there is one, else bump: the same instructions either way */
     header *h = heads[c];
-    uintptr_t has = -(uintptr_t)(h != NULL);
-    header *from = (header *)(((uintptr_t)h & has) | ((uintptr_t)&no_block & ~has));
-    heads[c] = (header *)from->aux;
-    header *p = (header *)(((uintptr_t)h & has) | (b & ~has));
-    bump = (char *)((((uintptr_t)bump) & has) | ((b + size) & ~has));
+    heads[c] = h->u.next;
+    uintptr_t p = (uintptr_t)h, next = b + size;
+#if defined(__x86_64__)
+    /* two conditional moves: p = b if the list was empty, else the bump pointer stays */
+    __asm__("cmpq %[e], %[p]\n\tcmoveq %[b], %[p]\n\tcmovneq %[old], %[next]"
+            : [p] "+&r"(p), [next] "+&r"(next)
+            : [e] "r"(&empty), [b] "r"(b), [old] "r"((uintptr_t)bump)
+            : "cc");
+#else
+    uintptr_t has = -(uintptr_t)(h != &empty);
+    p = (p & has) | (b & ~has);
+    next = ((uintptr_t)bump & has) | (next & ~has);
+#endif
+    bump = (char *)next;
     unlock();
-    p->kind = c;
-    return p + 1;
+    ((header *)p)->kind = c;
+    return (header *)p + 1;
 }
 
 static void eff_free(void *q) {
@@ -150,15 +175,15 @@ static void eff_free(void *q) {
         return;
     header *h = (header *)q - 1;
     size_t kind = h->kind;
-    if (kind < EFF_NCLASS) {
+    if (__builtin_expect(kind < EFF_NCLASS, 1)) {
         lock();
-        h->aux = (size_t)heads[kind];
+        h->u.next = heads[kind];
         heads[kind] = h;
         unlock();
     } else if (kind == EFF_KIND_LARGE) {
-        munmap(h, h->aux);
+        munmap(h, h->u.n);
     } else { /* EFF_KIND_ALIGNED: the block it was cut from */
-        eff_free((char *)q - h->aux);
+        eff_free((char *)q - h->u.n);
     }
 }
 
@@ -173,8 +198,8 @@ static size_t eff_usable(void *q) {
     if (h->kind < EFF_NCLASS)
         return class_size[h->kind] - EFF_HDR;
     if (h->kind == EFF_KIND_LARGE)
-        return h->aux - EFF_HDR;
-    return eff_usable((char *)q - h->aux) - h->aux;
+        return h->u.n - EFF_HDR;
+    return eff_usable((char *)q - h->u.n) - h->u.n;
 }
 
 EXPORT size_t malloc_usable_size(void *q) { return eff_usable(q); }
@@ -204,14 +229,14 @@ static void *eff_realloc(void *q, size_t n) {
             return q;
     } else if (h->kind == EFF_KIND_LARGE && n > EFF_SMALL_MAX && n <= SIZE_MAX - EFF_HDR - EFF_PAGE) {
         size_t len = (n + EFF_HDR + EFF_PAGE - 1) & ~(EFF_PAGE - 1);
-        if (len == h->aux)
+        if (len == h->u.n)
             return q;
-        header *m = mremap(h, h->aux, len, MREMAP_MAYMOVE);
+        header *m = mremap(h, h->u.n, len, MREMAP_MAYMOVE);
         if (m == MAP_FAILED) {
             errno = ENOMEM;
             return NULL;
         }
-        m->aux = len;
+        m->u.n = len;
         return m + 1;
     }
     void *p = eff_malloc(n);
@@ -251,7 +276,7 @@ static void *eff_memalign(size_t align, size_t n) {
     char *p = (char *)(((uintptr_t)raw + EFF_HDR + align - 1) & ~(uintptr_t)(align - 1));
     header *h = (header *)p - 1;
     h->kind = EFF_KIND_ALIGNED;
-    h->aux = (size_t)(p - raw);
+    h->u.n = (size_t)(p - raw);
     return p;
 }
 
