@@ -2309,7 +2309,8 @@ def _setup_and_exec(opts):
             # the allocator whose cost does not follow the heap's history, for every allocation
             # (see effbench/sandboxes/allocator.py); valgrind adds its own preloads to the list
             env["LD_PRELOAD"] = opts.preload
-            env["PYTHONMALLOC"] = "malloc"
+            if not opts.pymalloc:
+                env["PYTHONMALLOC"] = "malloc"
         os.chdir("/")
         set_not_dumpable()
         # a fixed environment: a container adds HOSTNAME and the like, and os.environ is part
@@ -2359,6 +2360,12 @@ def main(argv):
         "--preload",
         help="with --exec: the allocator (effalloc.so) to preload into the measured interpreter, with "
         "PYTHONMALLOC=malloc; with --install-to, copied beside the runner first (with --rootfs, the image's)",
+    )
+    parser.add_argument(
+        "--pymalloc",
+        action="store_true",
+        help="with --preload: keep CPython's own allocator for small blocks (for comparisons: its pools' "
+        "history then moves counts)",
     )
     parser.add_argument("--selftest", action="store_true")
     parser.add_argument("--install-to", help="with --exec: copy this file there first (read-only)")

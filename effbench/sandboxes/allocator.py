@@ -39,15 +39,17 @@ CFLAGS = ("-O2", "-shared", "-fPIC", "-fno-builtin")
 PYTHONMALLOC = "malloc"
 
 
-#: the environment variable that chooses the allocator: ``effalloc`` (the default) or ``glibc``
+#: the environment variable that chooses the allocator: ``effalloc`` (the default), ``glibc``
 #: (the interpreter's own: glibc's malloc and CPython's pools; counts then follow the heap's
-#: history, as before issue 14's fix; for comparisons such as benchmarks/allocator_cost.py)
+#: history, as before issue 14's fix) or ``effalloc-pymalloc`` (effalloc for what CPython's pools
+#: do not take, blocks over 512 bytes; the pools' history stays). The last two are for
+#: comparisons (benchmarks/allocator_cost.py, benchmarks/padding_monotonicity.py).
 CHOICE_VARIABLE = "EFFBENCH_ALLOCATOR"
-CHOICES = ("effalloc", "glibc")
+CHOICES = ("effalloc", "glibc", "effalloc-pymalloc")
 
 
 def allocator_choice() -> str:
-    """``effalloc`` or ``glibc``, from ``$EFFBENCH_ALLOCATOR`` (default ``effalloc``).
+    """``effalloc``, ``glibc`` or ``effalloc-pymalloc``, from ``$EFFBENCH_ALLOCATOR`` (default ``effalloc``).
 
     Raises:
         SandboxUnavailable: for any other value (one line naming the variable).
@@ -118,7 +120,7 @@ def host_preload() -> str | None:
     Raises:
         SandboxUnavailable: see allocator_choice and built_allocator.
     """
-    return str(built_allocator()) if allocator_choice() == "effalloc" else None
+    return None if allocator_choice() == "glibc" else str(built_allocator())
 
 
 def image_preload() -> str | None:
@@ -126,11 +128,21 @@ def image_preload() -> str | None:
 
     None with ``EFFBENCH_ALLOCATOR=glibc``.
     """
-    return ALLOCATOR_IN_IMAGE if allocator_choice() == "effalloc" else None
+    return None if allocator_choice() == "glibc" else ALLOCATOR_IN_IMAGE
+
+
+def preload_options(path: str | None) -> list[str]:
+    """The runner's set-up options that preload ``path`` (none for None).
+
+    ``--preload PATH``, and ``--pymalloc`` with ``EFFBENCH_ALLOCATOR=effalloc-pymalloc``.
+    """
+    if path is None:
+        return []
+    return ["--preload", path, *(["--pymalloc"] if allocator_choice() == "effalloc-pymalloc" else [])]
 
 
 def allocator_fingerprint() -> str:
-    """``effalloc-<16 hex digits of the built object's bytes>``, or ``glibc``.
+    """``effalloc-<16 hex digits of the built object's bytes>`` (``effalloc-pymalloc-<...>``), or ``glibc``.
 
     Part of the environment fingerprint, so that profiles measured under another allocator are
     not reused.
@@ -138,6 +150,7 @@ def allocator_fingerprint() -> str:
     Raises:
         SandboxUnavailable: see allocator_choice and built_allocator.
     """
-    if allocator_choice() == "glibc":
+    choice = allocator_choice()
+    if choice == "glibc":
         return "glibc"
-    return "effalloc-" + hashlib.sha256(built_allocator().read_bytes()).hexdigest()[:16]
+    return f"{choice}-" + hashlib.sha256(built_allocator().read_bytes()).hexdigest()[:16]

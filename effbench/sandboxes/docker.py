@@ -34,7 +34,7 @@ from typing import Any
 
 from effbench.errors import SandboxUnavailable
 from effbench.meters.base import Meter
-from effbench.sandboxes.allocator import image_preload
+from effbench.sandboxes.allocator import image_preload, preload_options
 from effbench.sandboxes.docker_engine import DockerUnavailable, connect
 from effbench.sandboxes.docker_image import PYTHON_IN_IMAGE, RUNNER_IN_IMAGE, SANDBOX_USER, image_tag
 from effbench.sandboxes.protocol import (
@@ -272,8 +272,8 @@ class DockerWorker(RunnerClient):
         python, flags = self.sandbox.python, ["-S", "-s", "-P"]
         env = [f"{k}={v}" for k, v in RUNNER_ENV.items()]
         setup = [python, *flags, RUNNER_IN_IMAGE, "--container-tmp", "--install-to", RUNNER_IN_SANDBOX]
-        preload = image_preload()  # copied beside the runner, see effbench/sandboxes/allocator.py
-        setup += [*(["--preload", preload] if preload else []), "--exec"]
+        # the allocator, copied beside the runner: see effbench/sandboxes/allocator.py
+        setup += [*preload_options(image_preload()), "--exec"]
         measured = [*prefix, python, *flags, RUNNER_IN_SANDBOX, *self.meter.runner_options()]
         return ["/usr/bin/env", "-i", *env, *setup, *measured, "--workdir", RUNNER_WORKDIR]
 

@@ -26,7 +26,7 @@ from effbench import paths
 from effbench.errors import SandboxUnavailable
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
-from effbench.sandboxes.allocator import host_preload, image_preload
+from effbench.sandboxes.allocator import host_preload, image_preload, preload_options
 from effbench.sandboxes.protocol import (
     HOST_DEBUG_SYMBOLS,
     RUNNER_ENV,
@@ -113,9 +113,7 @@ class RunnerProcess(RunnerClient):
         setup = [python, *flags, str(paths.runner_path())]
         # the allocator whose cost does not follow the heap's history (a root filesystem has the
         # image's copy): see effbench/sandboxes/allocator.py
-        preload = image_preload() if self.rootfs else host_preload()
-        if preload:
-            setup += ["--preload", preload]
+        setup += preload_options(image_preload() if self.rootfs else host_preload())
         if prefix and not self.rootfs:
             # hidden before valgrind starts, which reads the debug symbols it finds (see
             # HOST_DEBUG_SYMBOLS); a root filesystem has its image's own
