@@ -330,12 +330,14 @@ class Evaluator:
         self.fingerprint = fingerprint or meter.fingerprint()
         self.stats = EngineStats()
         self._lock = threading.Lock()
-        self._states: dict[str, _ProblemState] = {}
+        #: per (problem id, problem version): two problems with one id and different contents
+        #: (an edited folder, two imported files) never share tests, answers or a profile
+        self._states: dict[tuple[str, str], _ProblemState] = {}
         self._cancelled = threading.Event()
 
     def _state(self, problem: Problem) -> _ProblemState:
         with self._lock:
-            return self._states.setdefault(problem.id, _ProblemState())
+            return self._states.setdefault((problem.id, problem.version), _ProblemState())
 
     def _count(self, **increments: int) -> None:
         with self._lock:

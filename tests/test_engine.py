@@ -139,3 +139,30 @@ def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
     assert len(rd.records()) == 2
     with pytest.raises(Exception, match="cannot resume: problem_set_hash differs"):
         rd.open({**CONFIG, "problem_set_hash": "other"})
+
+
+def test_two_problems_with_one_id_never_share_answers_or_a_profile(triangle):
+    """The threat: an evaluator that kept a problem's tests, expected answers and expert profile by
+    its id alone judged an edited problem (or a second imported file's problem of the same id)
+    against the first one's expert (here: the edited expert, three times as slow as the first, was
+    censored for the first one's budget). The invariant: one evaluator scores each version of a
+    problem against that version's own expert, whatever it scored before."""
+    import dataclasses
+
+    edited_expert = "def triangle(n):  # edited\n    return sum(i for i in range(n + 1))\n"
+    edited = dataclasses.replace(triangle, version=triangle.version + "-edited", references={"expert": edited_expert})
+
+    def handler(request):
+        n = request.args_json[0]
+        if "# edited" in request.code:
+            return answer(triangle_value(request), 3 * n + 300)
+        return answer(triangle_value(request), n + 100)
+
+    ev = Evaluator(ScriptedSandbox(handler), ValgrindMeter(), EngineSettings(), fingerprint={"test": 1})
+    first = ev.evaluate(triangle, triangle.expert_code)
+    second = ev.evaluate(edited, edited_expert)
+    again = ev.evaluate(triangle, triangle.expert_code)
+    assert first.verdict == second.verdict == again.verdict == "ok"
+    assert first.efficiency == second.efficiency == again.efficiency == 1.0
+    assert second.reference_level_costs != first.reference_level_costs
+    assert ev.profile(edited).level_costs != ev.profile(triangle).level_costs
