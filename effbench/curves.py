@@ -384,6 +384,13 @@ class Curves:
     unit_reason: str
     mixed: bool = False
     problems: dict[str, list[str]] = field(default_factory=dict)
+    #: series -> "name version (content hash)" of the problem set its run was made on
+    problem_set_versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def versions_differ(self) -> bool:
+        """True when the series were evaluated on different versions (contents) of their sets."""
+        return len(set(self.problem_set_versions.values())) > 1
 
 
 @dataclass
@@ -391,6 +398,7 @@ class _Context:
     """What collecting the series of several run directories gathers on the way."""
 
     problem_sets: dict[str, list[str]] = field(default_factory=dict)
+    set_versions: dict[str, str] = field(default_factory=dict)
     unpriced: set[str] = field(default_factory=set)
     no_facts: set[str] = field(default_factory=set)
     architectures: dict[str, Architecture] = field(default_factory=dict)
@@ -448,7 +456,12 @@ def _series_of_run(path: Path, ctx: _Context) -> list[Point]:
     rd = RunDir(path)
     if not rd.exists:
         raise EffbenchError(f"{path}: not a run directory (no config.json)")
-    alpha = rd.config()["alpha"]
+    config = rd.config()
+    alpha = config["alpha"]
+    set_version = (
+        f"{config.get('problem_set', '?')} {config.get('problem_set_version', '?')} "
+        f"({config.get('problem_set_hash', '?')})"
+    )
     records = rd.records()
     groups = _groups(path, records)
     points: list[Point] = []
@@ -469,6 +482,7 @@ def _series_of_run(path: Path, ctx: _Context) -> list[Point]:
             points += allocation_points(name, recs, extra, strategy, alpha, arch)
         problem_sets_of = sorted({r.problem_id for r in recs})
         ctx.problem_sets[name] = problem_sets_of
+        ctx.set_versions[name] = set_version
         if any(record_cost(r)[1] is None for r in recs):
             ctx.unpriced.add(label)
     return points
@@ -552,7 +566,7 @@ def collect(
     for p in series:
         p.cost = getattr(p, unit)
     mark_pareto(series)
-    return Curves(series, unit, reason, mixed, problem_sets)
+    return Curves(series, unit, reason, mixed, problem_sets, dict(ctx.set_versions))
 
 
 def cheapest_table(curves: Curves, levels: list[float]) -> list[dict[str, Any]]:
@@ -744,6 +758,15 @@ def write_curves(
             series cannot be put on).
     """
     curves = collect(run_dirs, allow_mixed, cost, model_facts)
+    if curves.versions_differ:
+        import logging
+
+        listed = "; ".join(f"{k}: {v}" for k, v in curves.problem_set_versions.items())
+        logging.getLogger(__name__).warning(
+            "note: the series were evaluated on different versions of their problem set (%s); their points "
+            "compare only as far as those versions' problems and prompts agree (curves.json: problem_set_versions)",
+            listed,
+        )
     table = cheapest_table(curves, list(levels or EFF_LEVELS))
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {
@@ -752,6 +775,7 @@ def write_curves(
         "confidence": CONFIDENCE,
         "mixed_problem_sets": curves.mixed,
         "problems": curves.problems,
+        "problem_set_versions": curves.problem_set_versions,
         "points": [asdict(p) for p in curves.points],
         "cheapest": table,
     }

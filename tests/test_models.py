@@ -235,6 +235,33 @@ def test_curves_zero_efficiency_axis_and_mixed_problem_sets(tmp_path):
     }
 
 
+def test_curves_say_when_their_runs_were_made_on_different_versions_of_a_set(tmp_path):
+    """The threat: two runs of the same problem ids made on different versions of their set (an
+    edited prompt preamble, a reworded statement) plotted as if comparable, silently. The
+    invariant: curves names each series' set version in curves.json and says on stderr when they
+    differ; runs on one version get no such note."""
+    import shutil
+
+    with FakeOpenAI(lambda p, i: UNPARSEABLE) as server:
+        out = effbench(*model_args(server, tmp_path / "a", "--samples", "1", *FAST_METER), cache_dir=tmp_path / "c")
+        assert out.returncode == 0, out.stderr
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    runs = [str(tmp_path / "a"), str(tmp_path / "b")]
+    same = effbench("curves", *runs, "--out", str(tmp_path / "same"), cache_dir=tmp_path / "c")
+    assert same.returncode == 0, same.stderr
+    assert "different versions" not in same.stderr
+    versions = json.loads((tmp_path / "same" / "curves.json").read_text())["problem_set_versions"]
+    assert len(set(versions.values())) == 1 and len(versions) == 2
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    config["problem_set_version"], config["problem_set_hash"] = "9.9.9", "0" * 16
+    (tmp_path / "b" / "config.json").write_text(json.dumps(config))
+    other = effbench("curves", *runs, "--out", str(tmp_path / "other"), cache_dir=tmp_path / "c")
+    assert other.returncode == 0, other.stderr
+    assert "different versions of their problem set" in other.stderr and "9.9.9" in other.stderr
+    versions = json.loads((tmp_path / "other" / "curves.json").read_text())["problem_set_versions"]
+    assert len(set(versions.values())) == 2
+
+
 # the accounting tests need no instruction counts: the time meter spares valgrind's start-up
 FAST_METER = ["--meter", "time"]
 
