@@ -10,10 +10,13 @@ import doctest
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 from .conftest import MINI
 from .openai_fake import FakeOpenAI
 from .test_models import FAST_METER, effbench, model_args
+
+REPO = Path(__file__).resolve().parents[1]
 
 SHOTS_A = '''def fewshot_alpha(x: int) -> int:
     """Return x plus one.
@@ -147,7 +150,8 @@ def test_a_problem_sets_unreadable_or_escaping_completion_prefix_is_one_line(tmp
 def test_starter_few_shot_examples_are_correct_and_none_is_a_problem_of_either_set():
     """Invariant: the starter set's preamble is Python whose every function's doctests pass, in
     the prompts' style (a docstring with >>> examples), and none of its functions is a problem or
-    an entry point of the starter set or of the main set (it gives away no answer)."""
+    an entry point of the starter set or of the main set (it gives away no answer), nor a problem
+    of the dev set it was chosen on (scripts/starter_prompt_probe.py)."""
     from effbench.problems import bundled_problem_set_dir, load_problem_set
 
     starter = load_problem_set(bundled_problem_set_dir("starter"))
@@ -156,9 +160,14 @@ def test_starter_few_shot_examples_are_correct_and_none_is_a_problem_of_either_s
     assert text
     tree = ast.parse(text)
     functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    assert 2 <= len(functions) <= 5 and len(functions) == len(tree.body)
+    assert 2 <= len(functions) <= 12 and len(functions) == len(tree.body)
     taken = {p.id for s in (starter, core) for p in s.problems.values()}
     taken |= {p.entry_point for s in (starter, core) for p in s.problems.values()}
+    probe = ast.parse((REPO / "scripts" / "starter_prompt_probe.py").read_text())
+    dev = next(n.value for n in probe.body if isinstance(n, ast.Assign) and n.targets[0].id == "DEV")
+    names = [row.elts[0].value for row in dev.elts]
+    assert len(names) >= 40
+    taken |= set(names)
     for f in functions:
         assert f.name not in taken, f.name
         assert ">>> " in (ast.get_docstring(f) or ""), f.name

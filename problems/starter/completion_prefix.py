@@ -58,3 +58,66 @@ def lowercase_letters(s: str) -> str:
     ''
     """
     return s.lower()
+
+
+def count_multiples(nums: list[int], k: int) -> int:
+    """Return how many numbers in nums are multiples of k.
+
+    >>> count_multiples([3, 4, 9, 10], 3)
+    2
+    >>> count_multiples([], 5)
+    0
+    """
+    count = 0
+    for x in nums:
+        if x % k == 0:
+            count += 1
+    return count
+
+
+def longest_string(words: list[str]) -> str:
+    """Return the longest string in words (the first one on a tie, "" when words is empty).
+
+    >>> longest_string(["ab", "abcd", "xyz"])
+    'abcd'
+    >>> longest_string([])
+    ''
+    """
+    best = ""
+    for word in words:
+        if len(word) > len(best):
+            best = word
+    return best
+
+
+def cube_all(nums: list[int]) -> list[int]:
+    """Return the cube of every number in nums, in the same order.
+
+    >>> cube_all([1, 2, -3])
+    [1, 8, -27]
+    >>> cube_all([])
+    []
+    """
+    return [x ** 3 for x in nums]
+
+
+def total_positive(nums: list[int]) -> int:
+    """Return the sum of the numbers in nums that are greater than 0.
+
+    >>> total_positive([4, -1, 6])
+    10
+    >>> total_positive([-2])
+    0
+    """
+    return sum(x for x in nums if x > 0)
+
+
+def letters_only(s: str) -> str:
+    """Return the letters of s in the same order, without digits, spaces or other characters.
+
+    >>> letters_only("a1 b2!c")
+    'abc'
+    >>> letters_only("42")
+    ''
+    """
+    return "".join(ch for ch in s if ch.isalpha())
