@@ -3,8 +3,9 @@ honest twin.)
 
 Scores, through ``RewardModel`` under the valgrind meter, a problem's expert padded with ``k``
 empty lists (kept alive, at module level and at the start of the call), the expert padded with
-``--blocks`` blocks of each of a few sizes over 512 bytes at the start of the call (glibc's
-allocator serves those, and its cost depends on the heap's history), and the hostile wrappers of
+``--blocks`` blocks of each of a few sizes over 512 bytes at the start of the call (under
+``EFFBENCH_ALLOCATOR=glibc`` glibc's allocator serves those and its cost depends on the heap's
+history; effbench's own allocator, the default, is meant not to), and the hostile wrappers of
 the reward workload (the expert answering after an attack run once); prints each item's level
 costs (instructions) and efficiency against the expert's profile:
 
@@ -49,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         "--block-sizes",
         default="520,600,800",
         help="comma-separated sizes (bytes) of blocks padded at each call's start, --blocks of each "
-        "(blocks over 512 bytes are glibc's to allocate, not CPython's); empty for none",
+        "(over 512 bytes: glibc's to allocate under EFFBENCH_ALLOCATOR=glibc); empty for none",
     )
     parser.add_argument("--blocks", type=int, default=16, help="number of blocks of each size")
     parser.add_argument("--levels", type=int, default=2, help="levels scored (as RewardModel(levels=))")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="sandbox workers (RewardModel(workers=))")
     args = parser.parse_args(argv)
     problems = load_problem_set(bundled_problem_set_dir("core"))
     if args.problem not in problems.problems:

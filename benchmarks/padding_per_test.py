@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pads", default=",".join(str(k) for k in range(0, 301, 10)), help="numbers of lists")
     parser.add_argument("--tests", type=int, default=2, help="tests of the last level (the first N)")
     parser.add_argument("--seed", default="reward-throughput", help="the generated inputs' seed")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="sandbox workers (RewardModel(workers=))")
     args = parser.parse_args(argv)
     problems = load_problem_set(bundled_problem_set_dir("core"))
     if args.problem not in problems.problems:

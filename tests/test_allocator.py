@@ -157,3 +157,42 @@ def test_profiles_measured_under_another_allocator_are_not_reused(monkeypatch):
     theirs = environment_fingerprint(ValgrindMeter(), "local")
     assert ours["allocator"] == built and built.startswith("effalloc-") and theirs["allocator"] == "glibc"
     assert {k: v for k, v in ours.items() if k != "allocator"} == {k: v for k, v in theirs.items() if k != "allocator"}
+
+
+def test_a_damaged_cached_allocator_is_built_again_never_preloaded(tmp_path, monkeypatch):
+    """Threat: a cached effalloc that was truncated, overwritten or left half-written. The loader
+    ignores a file that is not a shared object (every allocation then silently glibc's, and the
+    counts follow the heap's history again) and crashes on a truncated one (the runner never
+    answers). Invariant: a cached object whose bytes are not the ones recorded at build time is
+    built again before any use; the rebuilt one is an intact ELF object."""
+    monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    built_allocator.cache_clear()
+    try:
+        first = built_allocator()
+        good = first.read_bytes()
+        for damage in (b"not an ELF file!", good[: len(good) // 2]):
+            first.chmod(0o644)
+            first.write_bytes(damage)
+            built_allocator.cache_clear()
+            again = built_allocator()
+            assert again == first and again.read_bytes() == good, len(damage)
+    finally:
+        built_allocator.cache_clear()
+
+
+def test_an_unwritable_cache_folder_is_one_line_naming_it(tmp_path, monkeypatch):
+    """Invariant: where the allocator cannot be built into the cache folder (read-only, or a file
+    in its place), the error is one line naming the folder and what to set, not a traceback."""
+    from effbench.errors import SandboxUnavailable
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(blocker))
+    built_allocator.cache_clear()
+    try:
+        with pytest.raises(SandboxUnavailable) as err:
+            built_allocator()
+    finally:
+        built_allocator.cache_clear()
+    message = str(err.value)
+    assert "\n" not in message and str(blocker / "allocator") in message and "EFFBENCH_CACHE_DIR" in message

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -81,32 +82,69 @@ def _compiler_version(cc: str) -> str:
     return out.stdout.splitlines()[0] if out.stdout else cc
 
 
+def _digest(path: Path) -> str | None:
+    """SHA-256 (hex) of a file's bytes, None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _intact(target: Path) -> bool:
+    """True when ``target`` is an ELF file whose bytes are those recorded beside it at build time.
+
+    The record (``<name>.sha256``) catches a cached object that was truncated, overwritten or
+    left by a build that did not finish: the loader ignores a file that is not a shared object
+    (every allocation would silently be glibc's) and crashes on a truncated one.
+    """
+    try:
+        data = target.read_bytes()
+        recorded = target.with_name(target.name + ".sha256").read_text().strip()
+    except OSError:
+        return False
+    return data[:4] == b"\x7fELF" and hashlib.sha256(data).hexdigest() == recorded
+
+
 @functools.lru_cache(maxsize=1)
 def built_allocator() -> Path:
     """The built shared object, compiled on first use (an atomic rename: concurrent builders agree).
 
+    A cached object is used only if it is intact (see :func:`_intact`); otherwise it is built again.
+
     Returns:
         the path of ``effalloc-<16 hex digits>.so`` in the cache folder, the digits a hash of the
-        source, the flags and the compiler's version.
+        source, the flags, the compiler's version and the machine's architecture.
 
     Raises:
-        SandboxUnavailable: no C compiler, or the source does not compile (the compiler's message).
+        SandboxUnavailable: no C compiler, the source does not compile (the compiler and its
+            message), or the cache folder cannot be written (one line naming it).
     """
     source = source_path().read_bytes()
     cc = _compiler()
-    key = hashlib.sha256(source + repr(CFLAGS).encode() + _compiler_version(cc).encode()).hexdigest()[:16]
+    facts = repr(CFLAGS) + _compiler_version(cc) + platform.machine()
+    key = hashlib.sha256(source + facts.encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "allocator"
     target = folder / f"effalloc-{key}.so"
-    if target.is_file():
+    if target.is_file() and _intact(target):
         return target
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".effalloc-", suffix=".so", dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".effalloc-", suffix=".so", dir=folder)
+    except OSError as exc:
+        raise SandboxUnavailable(
+            f"the sandbox's allocator cannot be built into {folder}: {exc.strerror or exc} "
+            "(set EFFBENCH_CACHE_DIR to a writable folder)"
+        ) from exc
     os.close(fd)
     try:
         out = subprocess.run([cc, *CFLAGS, "-o", tmp, str(source_path())], capture_output=True, text=True, timeout=300)
         if out.returncode != 0:
-            raise SandboxUnavailable(f"building {source_path()} failed: {(out.stderr or out.stdout).strip()[-400:]}")
+            said = (out.stderr or out.stdout).strip()[-400:] or f"exit status {out.returncode}, no message"
+            raise SandboxUnavailable(f"building {source_path()} with {cc} failed: {said}")
         os.chmod(tmp, 0o444)
+        record = folder / f".effalloc-{key}.{os.getpid()}.sha256"
+        record.write_text(_digest(Path(tmp)) or "")
+        os.replace(record, target.with_name(target.name + ".sha256"))
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
