@@ -113,10 +113,16 @@ def test_runners_started_apart_count_the_same_test_alike(valgrind_box):
     from effbench.sandboxes.local import LocalSandbox
 
     request = TestRequest(ID_HASHING, "f", [300], Limits(wall_seconds=60.0, cpu_seconds=30.0))
-    counts = [valgrind_box.run(request).cost.value for _ in range(2)]
+
+    def count(box):
+        run = box.run(request)
+        assert run.cost is not None, run  # says why (infra error, anomaly, kill) if it ever recurs
+        return run.cost.value
+
+    counts = [count(valgrind_box) for _ in range(2)]
     for _ in range(3):
         with LocalSandbox(ValgrindMeter(), workers=1) as box:
-            counts.append(box.run(request).cost.value)
+            counts.append(count(box))
     assert len(set(counts)) == 1, counts
 
 

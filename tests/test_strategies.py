@@ -211,7 +211,10 @@ def test_adaptive_spends_exactly_the_budget_and_beats_uniform_on_uneven_difficul
         with FakeOpenAI(easy_and_hard) as server:
             out = effbench(
                 *model_args(server, tmp_path / policy, "--allocation", policy, "--budget", "6"),
-                *FAST_METER,
+                # counted with valgrind: under the time meter, in a CI run at load, the same
+                # programs' efficiencies moved enough that the margin below failed (0.299 < 0.3)
+                "--meter",
+                "valgrind",
                 cache_dir=tmp_path / f"cache-{policy}",  # each policy pays for its own answers
             )
             assert out.returncode == 0, out.stderr
