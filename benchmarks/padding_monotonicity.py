@@ -25,7 +25,7 @@ import sys
 import time
 
 from effbench import RewardModel
-from effbench.problems import bundled_problem_set_dir, load_problem_set
+from effbench.problems import Problem, ProblemSet, bundled_problem_set_dir, load_problem_set
 from effbench.reward.workload import HOSTILE, hostile_code
 
 
@@ -41,10 +41,25 @@ def padded(expert: str, entry: str, k: int, where: str, block: str = "[]") -> st
     )
 
 
+def padding_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the options every padding script takes: ``--problem`` and ``--workers``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--problem", default="decode_nested_repeat", help="a bundled core problem's id")
+    parser.add_argument("--workers", type=int, default=2, help="sandbox workers (RewardModel(workers=))")
+    return parser
+
+
+def chosen_problem(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[ProblemSet, Problem]:
+    """The bundled core set and its problem ``--problem``; exits 2 (``parser.error``) for an unknown id."""
+    problems = load_problem_set(bundled_problem_set_dir("core"))
+    if args.problem not in problems.problems:
+        parser.error(f"unknown problem {args.problem!r}")
+    return problems, problems.problems[args.problem]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison; returns the exit status (0 monotone and nothing above the expert, 1 not)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problem", default="decode_nested_repeat", help="a bundled core problem's id")
+    parser = padding_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--pads", default="0,10,100,300,600", help="comma-separated numbers of padding lists")
     parser.add_argument(
         "--block-sizes",
@@ -54,11 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--blocks", type=int, default=16, help="number of blocks of each size")
     parser.add_argument("--levels", type=int, default=2, help="levels scored (as RewardModel(levels=))")
-    parser.add_argument("--workers", type=int, default=2, help="sandbox workers (RewardModel(workers=))")
     args = parser.parse_args(argv)
-    problems = load_problem_set(bundled_problem_set_dir("core"))
-    if args.problem not in problems.problems:
-        parser.error(f"unknown problem {args.problem!r}")
+    problems, problem = chosen_problem(parser, args)
     try:
         pads = [int(p) for p in args.pads.split(",")]
         sizes = [int(p) for p in args.block_sizes.split(",") if p.strip()]
@@ -66,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--pads and --block-sizes take comma-separated whole numbers")
     if min(pads + sizes + [args.blocks], default=0) < 0:
         parser.error("--pads, --block-sizes and --blocks must not be negative")
-    problem = problems.problems[args.problem]
     expert, entry = problem.expert_code, problem.entry_point
     rows: list[tuple[str, str, str]] = []  # (group, name, code)
     for where in ("module", "call"):

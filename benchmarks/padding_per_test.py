@@ -16,7 +16,6 @@ Exit 1 if any step is negative or any padded item costs less than the expert; 0 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -24,36 +23,30 @@ from pathlib import Path
 
 from effbench import codec
 from effbench.meters.valgrind import ValgrindMeter
-from effbench.problems import bundled_problem_set_dir, load_problem_set
 from effbench.sandboxes.allocator import CHOICE_VARIABLE
 from effbench.sandboxes.base import Limits, TestRequest
 from effbench.sandboxes.local import LocalSandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
-from padding_monotonicity import padded  # noqa: E402
+from padding_monotonicity import chosen_problem, padded, padding_parser  # noqa: E402
 
 LIMITS = Limits(wall_seconds=300.0, cpu_seconds=200.0)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison; returns the exit status (0: every step positive, 1: not)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problem", default="decode_nested_repeat", help="a bundled core problem's id")
+    parser = padding_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--pads", default=",".join(str(k) for k in range(0, 301, 10)), help="numbers of lists")
     parser.add_argument("--tests", type=int, default=2, help="tests of the last level (the first N)")
     parser.add_argument("--seed", default="reward-throughput", help="the generated inputs' seed")
-    parser.add_argument("--workers", type=int, default=2, help="sandbox workers (RewardModel(workers=))")
     args = parser.parse_args(argv)
-    problems = load_problem_set(bundled_problem_set_dir("core"))
-    if args.problem not in problems.problems:
-        parser.error(f"unknown problem {args.problem!r}")
+    _, problem = chosen_problem(parser, args)
     try:
         pads = sorted({int(k) for k in args.pads.split(",")})
     except ValueError:
         parser.error("--pads takes comma-separated whole numbers")
     if min(pads) < 0 or args.tests < 1 or args.workers < 1:
         parser.error("--pads must not be negative, --tests and --workers at least 1")
-    problem = problems.problems[args.problem]
     tests = list(problem.level_tests(len(problem.levels) - 1, args.seed))[: args.tests]
     rows = [(None, 0, problem.expert_code)]
     rows += [
