@@ -90,15 +90,18 @@ def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float, floa
     """Mean seconds per test of each harness phase, the host's own share, the candidate's work
     and the sandbox's CPU seconds.
 
-    Every test of ``problem`` goes through ``box.run`` once (the expert, as in the table above).
-    The candidate's own work is the test child's time beyond the baseline child's (a child
-    running a null candidate): what the meter itself costs on the candidate's instructions.
+    Every test of ``problem`` goes through ``box.run`` once (the expert, as in the table above),
+    with the meter's repeats. The candidate's own work is each test child's time beyond a
+    baseline child's (a child running a null candidate), summed over the repeats: what the meter
+    itself costs on the candidate's instructions.
     """
+    repeats = box.meter.repeats
+    baselines = 1 if box.meter.shares_baseline and repeats > 1 else repeats
     totals = dict.fromkeys(PHASES, 0.0)
     host = 0.0
     cpu_before = sandbox_cpu_seconds(box)
     for test in tests:
-        request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits())
+        request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits(), repeats)
         t0 = time.perf_counter()
         run = box.run(request)
         elapsed = time.perf_counter() - t0
@@ -108,7 +111,7 @@ def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float, floa
     n = len(tests)
     cpu = (sandbox_cpu_seconds(box) - cpu_before) / n
     means = {k: v / n for k, v in totals.items()}
-    own = max(0.0, means["test_child"] - means["baseline_child"])
+    own = max(0.0, means["test_child"] - repeats * means["baseline_child"] / baselines)
     return means, host / n, own, cpu
 
 
@@ -146,7 +149,14 @@ def main() -> None:
 
     print("where one test's wall time goes (mean per test, ms)")
     print(f"{'meter / problem':30} " + " ".join(f"{n[:12]:>12}" for n in (*PHASES, "host", "fixed/test", "cpu/test")))
-    for name, phase_meter in (("valgrind", meter), ("time", TimeMeter(repeats=1))):
+    rows = (
+        ("valgrind", meter),
+        ("time", TimeMeter(repeats=1)),
+        ("time x5", TimeMeter(repeats=5)),
+        # as before the repeats shared one baseline child: one per repeat
+        ("time x5 own bases", TimeMeter(repeats=5, shares_baseline=False)),
+    )
+    for name, phase_meter in rows:
         with LocalSandbox(phase_meter, workers=1) as box:
             for problem in problems:
                 tests = [t for level in range(len(problem.levels)) for t in problem.level_tests(level)]
@@ -158,7 +168,9 @@ def main() -> None:
     print("fixed/test = every phase and the host's share, minus the candidate's own metered work")
     print("(the test child's time beyond the baseline child's); cpu/test = CPU time of every")
     print("process of the sandbox per test (the candidate's own work included): the harness's")
-    print("work, which a busy machine does not inflate the way it inflates wall time\n")
+    print("work, which a busy machine does not inflate the way it inflates wall time. 'time x5':")
+    print("the time meter's default of 5 repeats per test, sharing one baseline child; 'own bases':")
+    print("the same with a baseline child for every repeat (as before they shared one)\n")
 
     print("early stop: an endless loop under the valgrind meter (stopped by CPU time, censored)")
     with LocalSandbox(meter, workers=1) as box:

@@ -51,6 +51,7 @@ import stat
 import struct
 import sys
 import time
+from importlib import _bootstrap_external  # imported once here: in each child it was ~1.6 ms of CPU
 
 PROTOCOL = 1
 #: the largest result (its JSON text) a child may send; larger is refused in the child
@@ -1059,8 +1060,6 @@ def _make_guard():
     reading a cached-bytecode file that lies under the interpreter's own (read-only) prefix and
     whose bytes are exactly what is being loaded (the hook reads the file again, through the
     kernel's own name for it). Anything else that builds code from raw bytes is refused."""
-    from importlib import _bootstrap_external
-
     prefixes, dynload = _GUARD_FOLDERS or (_interpreter_prefixes(), _standard_extension_folders())
 
     def cached_bytecode_of_the_interpreter(
@@ -1278,6 +1277,16 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
 _NO_COLLECTION_THRESHOLD = 2**31 - 1
 
 
+def _empty_scratch(scratch, test):
+    """Empty the scratch folder after a test. What the candidate left that cannot be removed fails
+    its test (``test["scratch_left"]``), and the host replaces this runner (a fresh private /tmp)
+    before anything else runs here."""
+    try:
+        empty_dir(scratch)
+    except OSError as exc:
+        test["scratch_left"] = f"{type(exc).__name__}: {exc}"[:300]
+
+
 def _with_start_up(limits, baseline):
     """The test child's limits: its CPU-time limit counts from where the baseline child's ended.
 
@@ -1352,6 +1361,18 @@ def _cpu_seconds_of(pid):
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _on_cpu_seconds(pid):
+    """The CPU time process ``pid`` has run so far (user and system, to the nanosecond: the
+    scheduler's own sum, of which wait4's rusage reports the split at exit), in seconds; None
+    where /proc/<pid>/schedstat cannot be read. Only meaningful for a single-threaded process
+    (the file is the main thread's): a child at its attach point."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 #: how often the parent reads a child's CPU time (every this many polls: 10 ms, the stop's granularity)
@@ -1449,6 +1470,9 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     polls = 0
     chunks, size, killed_for = [], 0, None
     exited = _exit_watch(pid) if supervise else None
+    if meter == "time":
+        # the time meter counts the child's CPU time from here (its set-up is not its test's)
+        record["cpu_before_go"] = _on_cpu_seconds(pid)
     start = time.perf_counter()
     os.write(go_w, b"g")
     os.close(go_w)
@@ -1889,13 +1913,20 @@ class Runner:
         test = supervise_child(
             test_child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event, settle=settle
         )
-        try:
-            empty_dir(scratch)
-        except OSError as exc:
-            # what the candidate left cannot be removed: its test fails, and the host replaces
-            # this runner (a fresh private /tmp) before anything else runs here
-            test["scratch_left"] = f"{type(exc).__name__}: {exc}"[:300]
+        _empty_scratch(scratch, test)
         return {"baseline": baseline, "test": test}
+
+    def run_test(self, code, entry_point, args, limits, baseline):
+        """A test child alone, judged against ``baseline`` (the record of this request's first
+        baseline child): the repeats after the first under a meter that shares one baseline per
+        request (``"baseline": "once"``, the time meter; never under valgrind, whose counts need
+        the baseline forked back to back with each test child, see run_pair). Returns the pair
+        ``{"baseline": baseline, "test": ..., "baseline_shared": True}``."""
+        scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
+        child = fork_child(code, entry_point, args, scratch, self.uid)
+        test = supervise_child(child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event)
+        _empty_scratch(scratch, test)
+        return {"baseline": baseline, "test": test, "baseline_shared": True}
 
     def handle(self, request):
         if request.get("op") == "ping":
@@ -1911,13 +1942,21 @@ class Runner:
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
         runs = []
+        shared = request.get("baseline") == BASELINE_ONCE
         for _ in range(max(1, int(request.get("repeats", 1)))):
-            runs.append(self.run_pair(code, request["entry_point"], args, limits))
+            if shared and runs:
+                runs.append(self.run_test(code, request["entry_point"], args, limits, runs[0]["baseline"]))
+            else:
+                runs.append(self.run_pair(code, request["entry_point"], args, limits))
             if runs[-1]["test"].get("killed_for") or runs[-1]["test"].get("signal"):
                 break  # one run past a limit decides the test: no repeat would pass it
         timing = {"started": started, "compiled": compiled, "done": time.monotonic()}
         return {"id": request.get("id"), "runs": runs, "timing": timing}
 
+
+#: a request's ``"baseline"`` value asking for one baseline child per request, shared by its
+#: repeats (Runner.run_test); without it, every repeat forks its own (Runner.run_pair)
+BASELINE_ONCE = "once"
 
 #: the harness's channel as a socket object (see main and _read_exact), or None
 _PROTO_SOCKET = None

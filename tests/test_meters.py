@@ -130,3 +130,55 @@ def test_valgrind_totals_survive_a_pid_wrap_and_are_never_stale():
     assert client.count_of(500, False) is None  # the old process's total is gone
     total(302, 1)  # a second total for the new process 302
     assert client.duplicated(302) and client.count_of(302, False) is None
+
+
+def _pairs_of(monkeypatch, box, request):
+    """The runner's raw (baseline, test) records of one request, as the host received them."""
+    import effbench.sandboxes.protocol as protocol
+
+    seen = []
+    real = protocol.to_test_run
+
+    def spy(meter, worker, pairs):
+        seen.append(pairs)
+        return real(meter, worker, pairs)
+
+    monkeypatch.setattr(protocol, "to_test_run", spy)
+    run = box.run(request)
+    monkeypatch.undo()
+    return run, seen[-1]
+
+
+def test_time_meter_forks_one_baseline_per_request_and_valgrind_one_per_repeat(monkeypatch, valgrind_box):
+    """Invariant: the time meter's repeats share the request's one baseline child (each repeat
+    costs one child, not two), each child's CPU time counted from its release at the attach point;
+    an exact meter (valgrind) still forks a baseline back to back with every test child."""
+    box = LocalSandbox(TimeMeter(repeats=3), workers=1)
+    try:
+        run, pairs = _pairs_of(monkeypatch, box, TestRequest(BUSY, "f", [200_000], repeats=3))
+    finally:
+        box.close()
+    assert run.cost is not None and run.cost.repeats == 3 and run.cost.value > 0
+    assert [p.get("baseline_shared", False) for p in pairs] == [False, True, True]
+    assert len({p["baseline"]["pid"] for p in pairs}) == 1
+    assert len({p["test"]["pid"] for p in pairs}) == 3
+    for rec in [pairs[0]["baseline"]] + [p["test"] for p in pairs]:
+        assert 0 < rec["cpu_before_go"] < rec["cpu_seconds"]
+
+    run, pairs = _pairs_of(monkeypatch, valgrind_box, TestRequest(BUSY, "f", [1_000], repeats=2))
+    assert run.cost is not None and not any("baseline_shared" in p for p in pairs)
+    assert len({p["baseline"]["pid"] for p in pairs}) == 2
+    assert not any("cpu_before_go" in p["baseline"] or "cpu_before_go" in p["test"] for p in pairs)
+
+
+def test_time_meter_cost_leaves_out_each_childs_set_up():
+    """The time meter's cost is the test child's CPU time after its release minus the baseline
+    child's after its release; with no release time for one of them, both whole CPU times."""
+    meter = TimeMeter()
+    pair = {
+        "baseline": {"cpu_seconds": 0.004, "cpu_before_go": 0.003},
+        "test": {"cpu_seconds": 0.010, "cpu_before_go": 0.002},
+    }
+    assert meter.pair_cost(pair, lambda pid: None) == pytest.approx((0.008 - 0.001) * 1e9)
+    pair["baseline"].pop("cpu_before_go")
+    assert meter.pair_cost(pair, lambda pid: None) == pytest.approx((0.010 - 0.004) * 1e9)

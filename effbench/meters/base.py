@@ -32,6 +32,11 @@ class Meter(ABC):
     uses_log: bool = False
     #: deterministic to the unit: a negative cost (test below its baseline) cannot be noise
     exact: bool = False
+    #: one baseline child per request, shared by its repeats, instead of one per repeat: for a
+    #: meter whose cost does not depend on the runner's state to the unit (the time meter). An
+    #: exact meter needs each test child forked back to back with its own baseline
+    #: (sandbox/runner.py ``Runner.run_pair``).
+    shares_baseline: bool = False
 
     def command_prefix(self, log_fd: int | None) -> list[str]:
         """Program and options that wrap the sandbox interpreter (e.g. valgrind)."""

@@ -224,6 +224,10 @@ class RunnerClient:
             "limits": req.limits.for_runner(),
             "repeats": req.repeats,
         }
+        if self.meter.shares_baseline and req.repeats > 1:
+            # one baseline child for all repeats (sandbox/runner.py Runner.run_test); the key is
+            # sent only then, so that every other meter's requests keep their bytes
+            message["baseline"] = "once"
         payload = json.dumps(message, separators=(",", ":")).encode()
         # padded to a multiple of 4 KiB (JSON ignores trailing blanks): requests for the same test
         # with other limits have the same size, so the runner's buffers are the same too
@@ -258,7 +262,7 @@ def harness_phases(response: dict, counted: float) -> dict[str, float]:
     if not timing or not host:
         return {}
     pairs = response.get("runs", [])
-    baseline = sum(p["baseline"].get("wall_seconds", 0.0) for p in pairs)
+    baseline = sum(p["baseline"].get("wall_seconds", 0.0) for p in pairs if not p.get("baseline_shared"))
     test = sum(p["test"].get("wall_seconds", 0.0) for p in pairs)
     return {
         "request": timing["started"] - host["sent"],
