@@ -6,7 +6,9 @@ executor with a fixed input seed. Each configuration starts its own local Ray ru
 many CPUs as workers, warms up (every worker starts its sandbox runner; the expert profiles are
 measured and shared) and is then timed on the whole batch: the ratio is the throughput of the
 batch alone, start-up excluded. The two configurations alternate ``--rounds`` times (1, 2, 1, 2...)
-so that a change in the machine's load does not favour one; the load average is printed.
+so that a change in the machine's load does not favour one; the load average is printed, and
+how many of the machine's CPUs were busy during each batch (all processes: a sandbox worker
+already keeps more than one busy part of the time, so 2 workers on 2 CPUs cannot double it).
 With valgrind every round's results are checked against the first's: the same verdicts, and
 counts equal or within 1e-4 (a runner's count drifts by a few instructions with its history, the
 same between two local runs; the README's issue-10 drift).
@@ -21,6 +23,8 @@ import os
 import statistics
 import sys
 import time
+
+import psutil
 
 from effbench.engine import EngineSettings
 from effbench.executors import get_executor
@@ -65,14 +69,24 @@ def compare(a, b) -> str:
     return ""
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy so far (every process, not idle or iowait)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
 def one(workers: int, job, samples, warmup, address: str | None):
+    """Time the batch on ``workers`` Ray workers: (seconds, load average, records, CPUs busy),
+    CPUs busy being the machine's busy CPU seconds over the batch's wall seconds (at most the
+    number of CPUs: what is left of the machine for a second worker)."""
     with get_executor("ray", workers=workers, address=address) as ex:
         ex.map(job, warmup)  # sandboxes started, profiles measured and shared
         load = os.getloadavg()[0]
-        t0 = time.perf_counter()
+        busy0, t0 = busy_cpu_seconds(), time.perf_counter()
         records = ex.map(job, samples)
         seconds = time.perf_counter() - t0
-    return seconds, load, records
+        busy = (busy_cpu_seconds() - busy0) / seconds
+    return seconds, load, records, busy
 
 
 def main() -> int:
@@ -96,7 +110,7 @@ def main() -> int:
     reference = None
     for rnd in range(args.rounds):
         for workers in (1, 2):
-            seconds, load, records = one(workers, job, samples, warmup, args.address)
+            seconds, load, records, busy = one(workers, job, samples, warmup, args.address)
             got = facts(records)
             if reference is None:
                 reference = got
@@ -107,7 +121,10 @@ def main() -> int:
                     return 1
             times[workers].append(seconds)
             rate = len(samples) / seconds
-            print(f"round {rnd + 1}: {workers} worker(s): {seconds:7.1f} s, {rate:.3f} samples/s (load {load:.2f})")
+            print(
+                f"round {rnd + 1}: {workers} worker(s): {seconds:7.1f} s, {rate:.3f} samples/s (load {load:.2f}; "
+                f"CPUs busy {busy:.2f} of {os.cpu_count()})"
+            )
     t1, t2 = statistics.median(times[1]), statistics.median(times[2])
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"speed-up, 2 workers vs 1: {t1 / t2:.2f}x (goal >= 1.8x; median of {args.rounds} round(s))")
