@@ -17,7 +17,10 @@ too when ``effbench.executors`` provides it), it prints:
 - per-item overhead: latency minus the candidate's own runs in the sandbox (``run_seconds`` times the
   meter's repeats), p50/p95, for items that ran;
 - the invariants: results in order, and no hostile completion above the honest correct completion
-  of the same problem (its twin: the expert, which it wraps).
+  of the same problem (its twin: the expert, which it wraps). Either fails the script (exit 1),
+  but a hostile above its twin only under an exact meter: under the time meter the same program
+  lands above its own twin about as often (its efficiency on small tests moves by tens of
+  percent from run to run), so that line is printed for information.
 
     .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20] [--twice]
 
@@ -183,6 +186,7 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
         ),
         "by_kind": {k: dict(v) for k, v in by_kind.items()},
         "invariant_failures": check_invariants(items, results),
+        "order_broken": [r.problem_id for r in results] != [it.problem_id for it in items],
         "facts": [facts(r) for r in results],
         "second_call_differs": None if again is None else differing(results, again),
         "facts_again": None if again is None else [facts(r) for r in again],
@@ -283,7 +287,10 @@ def main() -> None:
             json.dump(rows, f, indent=1)
     exact = {m for m in meters if choose_meter(m).meter.exact}
     differ = any(r["second_call_differs"] for r in rows if r["meter"] in exact) or bool(exact & set(executors_differ))
-    if any(r["invariant_failures"] for r in rows) or differ:
+    # a noisy meter's hostile-above-twin lines are for information: under it an honest program
+    # scores above its own twin as often (README, "Reward throughput")
+    broken = any(r["invariant_failures"] for r in rows if r["meter"] in exact or r["order_broken"])
+    if broken or differ:
         sys.exit(1)
 
 
@@ -304,7 +311,8 @@ def print_row(row: dict, items) -> None:
     if row["profile_failures"]:
         print(f"{'':16}profile failures: {row['profile_failures']}")
     failures = row["invariant_failures"]
-    print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}")
+    noisy = "" if not failures or choose_meter(row["meter"]).meter.exact else " (a noisy meter: for information)"
+    print(f"{'':16}invariants: {'order kept; no hostile above its honest twin' if not failures else failures}{noisy}")
     if row["second_call_differs"] is not None:
         print(f"{'':16}a second call, item by item: " + same_or_not(items, row["second_call_differs"]))
         print_differences(items, row["second_call_differs"], row["facts"], row["facts_again"], 18)
