@@ -15,7 +15,7 @@ import math
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from effbench import checkers, codec
@@ -209,9 +209,28 @@ def classify(
 ) -> tuple[Verdict, Any, str | None, str]:
     """Judge one run on the host, before the budget check.
 
+    Every repeat's answer is judged: where another repeat answered differently (``run.other_results``)
+    and the decisive one passes, the first other answer that fails decides (a red team answered in
+    the first of five repeats only and returned None in the others, where the first was the only
+    one checked: a median cost near 0 and a reward of 1.6 against the expert's 1.0).
+
     Returns:
         (verdict, decoded answer or None, error type or None, one-line detail).
     """
+    verdict = _classify_one(run, test, expected, problem, limits)
+    if verdict[0] is not Verdict.OK:
+        return verdict
+    for other in run.other_results:
+        again = _classify_one(replace(run, result=other, other_results=[]), test, expected, problem, limits)
+        if again[0] is not Verdict.OK:
+            return again[0], again[1], again[2], f"a repeat answered otherwise: {again[3]}"[:500]
+    return verdict
+
+
+def _classify_one(
+    run: TestRun, test: TestCase, expected: Any, problem: Problem, limits: Limits
+) -> tuple[Verdict, Any, str | None, str]:
+    """:func:`classify` for ``run.result`` alone."""
     harness = _observed_by_the_runner(run, limits)
     if harness is not None:
         return harness

@@ -345,3 +345,73 @@ def test_a_thread_left_waiting_does_not_hold_the_test(valgrind_box):
     run = run_f(valgrind_box, code, 21)
     assert run.killed_for is None and run.cost is not None, run
     assert json.loads(run.result) == {"ok": True, "value": 42}
+
+
+def test_the_scratch_folders_own_metadata_never_reaches_a_later_child(valgrind_box):
+    """Invariant: every child starts in a new, empty scratch folder. Its owner may set the folder's
+    own times and extended attributes; a later child (the next test, sample or candidate) must see
+    neither (a red team stashed each answer in a ``user.*`` attribute of ``.`` and scored 1.63
+    against the expert's 1.0)."""
+    stash = """
+        import os
+        def f():
+            os.utime(".", (1, 1))
+            try:
+                os.setxattr(".", "user.stash", b"the answer")
+                return True
+            except OSError:
+                return False  # a file system without user attributes: the times still tell
+    """
+    read = """
+        import os
+        def f():
+            return [os.listxattr("."), int(os.stat(".").st_atime), int(os.stat(".").st_mtime)]
+    """
+    first = run_f(valgrind_box, stash)
+    assert first.exit_code == 0 and json.loads(first.result)["ok"], first.stderr_tail
+    for _ in range(3):  # whichever runner of the pool serves the next request
+        seen = json.loads(run_f(valgrind_box, read).result)["value"]
+        assert seen[0] == [] and seen[1] != 1 and seen[2] != 1, seen
+
+
+def test_every_repeats_answer_is_judged():
+    """Invariant: under a meter that repeats a test, each repeat's answer is checked, not only the
+    one that decides the verdict. A candidate answering only where its pid is odd (consecutive
+    repeats alternate) is wrong whichever repeat comes first (before, only the first repeat's
+    answer was read: a red team answered in the first repeat only and returned None in the rest,
+    for a median cost near 0 and a reward of 1.6 against the expert's 1.0)."""
+    from effbench.engine import EngineSettings, Evaluator
+    from effbench.meters.timing import TimeMeter
+    from effbench.problems import load_problem_set
+    from effbench.sandboxes.local import LocalSandbox
+
+    from .conftest import MINI
+
+    triangle = load_problem_set(MINI).get("triangle")
+    alternating = "import os\ndef triangle(n):\n    return sum(range(1, n + 1)) if os.getpid() % 2 else None\n"
+    with LocalSandbox(TimeMeter(repeats=3), workers=1) as box:
+        ev = Evaluator(box, box.meter, EngineSettings())
+        honest = ev.evaluate(triangle, HONEST, model="honest")
+        rec = ev.evaluate(triangle, alternating, model="hostile")
+    assert honest.verdict == "ok"
+    assert rec.verdict == "wrong" and not rec.passed, rec.tests[-1]
+
+
+def test_a_repeat_that_answers_otherwise_decides_the_verdict(triangle):
+    """Invariant (the judging side, exactly): a run whose deciding repeat answered right but
+    another repeat answered wrong, or wrote no answer, is judged by that other answer."""
+    from effbench.engine import classify
+    from effbench.sandboxes.base import TestRun
+    from effbench.verdicts import Verdict
+
+    test = triangle.level_tests(0)[0]
+    (n,) = test.args
+    right = json.dumps({"ok": True, "value": n * (n + 1) // 2})
+    limits = Limits(wall_seconds=60, cpu_seconds=30)
+    expected = n * (n + 1) // 2
+    clean = TestRun(result=right, exit_code=0)
+    assert classify(clean, test, expected, triangle, limits)[0] is Verdict.OK
+    wrong = TestRun(result=right, exit_code=0, other_results=[json.dumps({"ok": True, "value": None})])
+    assert classify(wrong, test, expected, triangle, limits)[0] is Verdict.WRONG
+    silent = TestRun(result=right, exit_code=0, other_results=[None])
+    assert classify(silent, test, expected, triangle, limits)[0] is Verdict.ERROR

@@ -88,6 +88,11 @@ class TestRun:
     meter_anomaly: str | None = None
     #: the test left files its scratch folder could not be emptied of (its runner was replaced)
     scratch_left: str | None = None
+    #: the results of the other repeats where they differ from ``result`` (the raw JSON texts,
+    #: None for a repeat that wrote none), in repeat order: each is judged too
+    #: (engine.classify), so that a candidate cannot answer in one repeat and skip the work in
+    #: the others
+    other_results: list[str | None] = field(default_factory=list)
     #: where this test's wall time went, in seconds per phase (harness profiling; see
     #: protocol.harness_phases): never part of a cost
     phases: dict[str, float] = field(default_factory=dict)

@@ -346,6 +346,11 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         # answered (see _answered): no cost, the missing answer decides
         cost = None if meter.exact else Cost(0.0, cost.spread, cost.repeats)
     scratch_left = next((p["test"]["scratch_left"] for p in pairs if "scratch_left" in p["test"]), None)
+    others: list[str | None] = []
+    for pair in pairs:
+        text = pair["test"].get("result") or None
+        if text != (decisive.get("result") or None) and text not in others:
+            others.append(text)
     return TestRun(
         cost=cost,
         result=decisive.get("result"),
@@ -362,6 +367,7 @@ def to_test_run(meter: Meter, worker: RunnerClient, pairs: list[dict]) -> TestRu
         result_too_large="result_too_large" in decisive,
         meter_anomaly=anomaly,
         scratch_left=scratch_left,
+        other_results=others,
     )
 
 
