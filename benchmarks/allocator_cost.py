@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from script_exit import run_main
 
 from effbench import codec
 from effbench.meters.timing import TimeMeter
@@ -132,4 +133,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "allocator_cost")

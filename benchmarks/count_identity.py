@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from script_exit import run_main
+
 from effbench import codec
 from effbench.meters.valgrind import ValgrindMeter, valgrind_version
 from effbench.problems import load_problem_set
@@ -172,4 +174,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "count_identity")

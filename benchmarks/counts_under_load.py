@@ -24,10 +24,11 @@ import argparse
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from script_exit import run_main
 
 from effbench import paths
 from effbench.engine import EngineSettings, Evaluator
@@ -119,4 +120,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "counts_under_load")

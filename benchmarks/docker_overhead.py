@@ -14,6 +14,8 @@ import argparse
 import os
 import time
 
+from script_exit import run_main
+
 from effbench import codec
 from effbench.meters.timing import TimeMeter
 from effbench.meters.valgrind import ValgrindMeter
@@ -58,4 +60,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, "docker_overhead")

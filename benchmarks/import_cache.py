@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from script_exit import run_main
+
 PROMPT = (
     'def top(nums, k):\n    """The k largest of nums, largest first.\n    >>> top([3, 1, 2], 2)\n    [3, 2]\n    """\n'
 )
@@ -86,4 +88,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, "import_cache")

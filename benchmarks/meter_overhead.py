@@ -18,8 +18,9 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
+
+from script_exit import run_main
 
 from effbench import codec
 from effbench.engine import EngineSettings, Evaluator
@@ -122,9 +123,19 @@ def spread(values: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--problems", default="count_inversions")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--problems", default="count_inversions", help="comma-separated bundled problem ids (default %(default)s)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="runs of one test in the repeat-spread section, per meter (default %(default)s; not the "
+        "time meter's own repeats, which the phase table shows at 1 and 5)",
+    )
     opts = parser.parse_args()
+    if opts.repeats < 1:
+        parser.error("--repeats must be at least 1")
     ps = load_problem_set()
     problems = ps.select([p.strip() for p in opts.problems.split(",")])
 
@@ -211,4 +222,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "meter_overhead")

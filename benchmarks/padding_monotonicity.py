@@ -24,6 +24,8 @@ import argparse
 import sys
 import time
 
+from script_exit import run_main
+
 from effbench import RewardModel
 from effbench.errors import EffbenchError
 from effbench.problems import Problem, ProblemSet, bundled_problem_set_dir, load_problem_set
@@ -123,4 +125,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "padding_monotonicity")

@@ -29,6 +29,7 @@ from effbench.sandboxes.local import LocalSandbox
 
 sys.path.insert(0, str(Path(__file__).parent))
 from padding_monotonicity import chosen_problem, padded, padding_parser  # noqa: E402
+from script_exit import run_main
 
 LIMITS = Limits(wall_seconds=300.0, cpu_seconds=200.0)
 
@@ -88,4 +89,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "padding_per_test")

@@ -25,6 +25,7 @@ import sys
 import time
 
 import psutil
+from script_exit import run_main
 
 from effbench.engine import EngineSettings
 from effbench.executors import get_executor
@@ -132,4 +133,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "ray_scaling")

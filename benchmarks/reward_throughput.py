@@ -43,6 +43,8 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 
+from script_exit import run_main
+
 from effbench.meters import choose_meter, sandbox_python
 from effbench.problems import load_problem_set
 from effbench.reward import RewardModel
@@ -231,7 +233,8 @@ def extraction_ms(items) -> float:
     return 1000 * (time.perf_counter() - t0) / len(items)
 
 
-def main() -> None:
+def parse_options() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The command line, checked before any work: bad values exit 2 with one line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--meters", help="comma-separated meters (default: every one available here)")
     parser.add_argument("--executors", default="local,ray", help="local and/or ray (ray when available)")
@@ -250,6 +253,20 @@ def main() -> None:
         "(verdict, reward, efficiency, per-level costs)",
     )
     opts = parser.parse_args()
+    if opts.problems < 1 or opts.workers < 1:
+        parser.error("--problems and --workers must be at least 1")
+    unknown = sorted(set(opts.executors.split(",")) - {"local", "ray"})
+    if unknown:
+        parser.error(f"--executors: unknown executor(s) {', '.join(unknown)} (local, ray)")
+    if opts.json:
+        folder = os.path.dirname(os.path.abspath(opts.json))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            parser.error(f"--json: cannot write in {folder}")
+    return parser, opts
+
+
+def main() -> None:
+    parser, opts = parse_options()
     ps = load_problem_set()
     if opts.only is not None:
         wanted = [p.strip() for p in opts.only.split(",") if p.strip()]
@@ -359,4 +376,4 @@ def same_or_not(items, diff: list[int]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, "reward_throughput")

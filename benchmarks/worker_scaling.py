@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from script_exit import run_main
 
 from effbench.engine import EngineSettings, Evaluator
 from effbench.meters.valgrind import ValgrindMeter
@@ -57,4 +58,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main, "worker_scaling")
