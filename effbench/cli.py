@@ -904,6 +904,13 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
         raise EffbenchError(f"{run_dir}: not a run directory (no config.json)")
     config = rd.config()
     records = rd.records()
+    torn = rd.torn_last_line()
+    if torn is not None:
+        click.echo(
+            f"effbench: {run_dir / 'samples.jsonl'}:{torn}: a line cut short by a crash is not counted "
+            "(resuming the run scores that sample again)",
+            err=True,
+        )
     if not records:
         raise EffbenchError(f"{run_dir}: no scored samples yet")
     ks = _parse_ks(k_text) or config.get("k") or [1]

@@ -46,7 +46,7 @@ def render(summary: dict, per_problem: bool = True) -> str:
         o = data["overall"]
         if o.get("problems"):
             rows.append(
-                [f"OVERALL ({o['problems']} problems)", "", ""]
+                [f"OVERALL ({o['problems']} problem{'' if o['problems'] == 1 else 's'})", "", ""]
                 + [_fmt(o["pass@k"][str(k)]) for k in ks]
                 + [_fmt(o["eff@k"][str(k)]) for k in ks]
                 + [_fmt(o["speedup"], 2) + ("x" if o["speedup"] else ""), ""]

@@ -200,6 +200,19 @@ class RunDir:
                 ) from None
         return out
 
+    def torn_last_line(self) -> int | None:
+        """The number of ``samples.jsonl``'s last line if a crash cut it short, else None.
+
+        Such a line (no newline) is not counted by :meth:`records`; resuming scores it again.
+        """
+        path = self.path / RECORDS
+        if not path.is_file():
+            return None
+        lines = path.read_bytes().splitlines(keepends=True)
+        if lines and lines[-1].strip() and not lines[-1].endswith(b"\n"):
+            return len(lines)
+        return None
+
     def write_summary(self, summary: dict) -> None:
         """Replace ``summary.json`` atomically."""
         with self._lock:

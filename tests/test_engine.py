@@ -134,6 +134,7 @@ def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
     with (tmp_path / "run" / "samples.jsonl").open("a") as f:
         f.write('{"model": "x", "problem_')
     assert len(rd.records()) == 1
+    assert rd.torn_last_line() == 2  # said, never silent (effbench score prints it)
     assert rd.open(dict(CONFIG)) == {("", "triangle", 0)}
     rd.append(rec)
     assert len(rd.records()) == 2
