@@ -1277,6 +1277,15 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
 _NO_COLLECTION_THRESHOLD = 2**31 - 1
 
 
+def _discard_child(handle):
+    """Kill and reap a child forked by fork_child that was never let go, and close its pipes."""
+    pid, result_r, status_r, go_w = handle
+    _kill_group(pid)
+    os.waitpid(pid, 0)
+    for fd in (result_r, status_r, go_w):
+        os.close(fd)
+
+
 def _empty_scratch(scratch, test):
     """Empty the scratch folder after a test. What the candidate left that cannot be removed fails
     its test (``test["scratch_left"]``), and the host replaces this runner (a fresh private /tmp)
@@ -1922,17 +1931,46 @@ class Runner:
         _empty_scratch(scratch, test)
         return {"baseline": baseline, "test": test}
 
-    def run_test(self, code, entry_point, args, limits, baseline):
-        """A test child alone, judged against ``baseline`` (the record of this request's first
-        baseline child): the repeats after the first under a meter that shares one baseline per
-        request (``"baseline": "once"``, the time meter; never under valgrind, whose counts need
-        the baseline forked back to back with each test child, see run_pair). Returns the pair
-        ``{"baseline": baseline, "test": ..., "baseline_shared": True}``."""
+    def run_repeats(self, code, entry_point, args, limits, repeats, shared):
+        """The ``repeats`` (> 1) runs of one test: a baseline child and a test child per repeat,
+        or with ``shared`` one baseline child for all (``"baseline": "once"``, the time meter).
+        Returns one ``{"baseline": ..., "test": ...}`` per repeat run (``"baseline_shared": True``
+        where the baseline is the first one's).
+
+        Every child is forked before any of them runs: a child forked after an earlier repeat
+        ran would hold that repeat's record in its memory, answer included (a red team read it
+        from this frame through ``sys._getframe().f_back``, did the work in the first repeat and
+        answered from it in the others: every answer right, a median cost near 0). Each child
+        finds a new, empty scratch folder when it is let go. Valgrind's one run per test keeps
+        run_pair, whose two forks are back to back."""
         scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
-        child = fork_child(code, entry_point, args, scratch, self.uid)
-        test = supervise_child(child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event)
-        _empty_scratch(scratch, test)
-        return {"baseline": baseline, "test": test, "baseline_shared": True}
+        base_limits = dict(limits)
+        base_limits.pop("instructions", None)
+        plan = []
+        for i in range(repeats):
+            base = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid) if i == 0 or not shared else None
+            plan.append((base, fork_child(code, entry_point, args, scratch, self.uid)))
+        pending = [h for pair in plan for h in pair if h is not None]
+        runs, baseline = [], None
+        try:
+            for i, (base, test_child) in enumerate(plan):
+                if i:
+                    scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
+                if base is not None:
+                    pending.remove(base)
+                    baseline = supervise_child(base, base_limits, scratch, self.meter, self.perf_event, supervise=False)
+                pending.remove(test_child)
+                test = supervise_child(
+                    test_child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event
+                )
+                _empty_scratch(scratch, test)
+                runs.append({"baseline": baseline, "test": test, **({"baseline_shared": True} if base is None else {})})
+                if test.get("killed_for") or test.get("signal") or test.get("scratch_left"):
+                    break  # one run past a limit decides the test: no repeat would pass it
+        finally:
+            for handle in pending:  # forked, never let go: a limit decided the test, or an error
+                _discard_child(handle)
+        return runs
 
     def handle(self, request):
         if request.get("op") == "ping":
@@ -1947,21 +1985,18 @@ class Runner:
         code = compile_candidate(request["code"])
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
-        runs = []
-        shared = request.get("baseline") == BASELINE_ONCE
-        for _ in range(max(1, int(request.get("repeats", 1)))):
-            if shared and runs:
-                runs.append(self.run_test(code, request["entry_point"], args, limits, runs[0]["baseline"]))
-            else:
-                runs.append(self.run_pair(code, request["entry_point"], args, limits))
-            if runs[-1]["test"].get("killed_for") or runs[-1]["test"].get("signal"):
-                break  # one run past a limit decides the test: no repeat would pass it
+        repeats = max(1, int(request.get("repeats", 1)))
+        if repeats == 1:
+            runs = [self.run_pair(code, request["entry_point"], args, limits)]
+        else:
+            shared = request.get("baseline") == BASELINE_ONCE
+            runs = self.run_repeats(code, request["entry_point"], args, limits, repeats, shared)
         timing = {"started": started, "compiled": compiled, "done": time.monotonic()}
         return {"id": request.get("id"), "runs": runs, "timing": timing}
 
 
 #: a request's ``"baseline"`` value asking for one baseline child per request, shared by its
-#: repeats (Runner.run_test); without it, every repeat forks its own (Runner.run_pair)
+#: repeats (Runner.run_repeats); without it, every repeat forks its own
 BASELINE_ONCE = "once"
 
 #: the harness's channel as a socket object (see main and _read_exact), or None

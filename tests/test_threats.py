@@ -415,3 +415,35 @@ def test_a_repeat_that_answers_otherwise_decides_the_verdict(triangle):
     assert classify(wrong, test, expected, triangle, limits)[0] is Verdict.WRONG
     silent = TestRun(result=right, exit_code=0, other_results=[None])
     assert classify(silent, test, expected, triangle, limits)[0] is Verdict.ERROR
+
+
+def test_no_repeat_finds_an_earlier_repeats_answer_in_memory(monkeypatch):
+    """Invariant: a repeat's child holds no record of an earlier repeat (every child of a request is
+    forked before any runs). A red team walked the frames up to the runner's and read the first
+    repeat's answer in the later ones: every answer right, a median cost near 0, a reward of 1.5-1.7
+    against the expert's 1.0 under the time meter, with or without a shared baseline."""
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes import protocol
+    from effbench.sandboxes.local import LocalSandbox
+
+    looking = """
+        import sys
+        def f():
+            found = []
+            frame = sys._getframe()
+            while frame is not None:
+                for value in list(frame.f_locals.values()):
+                    for item in value if isinstance(value, list) else ():
+                        if isinstance(item, dict) and isinstance(item.get("test"), dict):
+                            found.append(str(item["test"].get("result"))[:60])
+                frame = frame.f_back
+            return found
+    """
+    seen = []
+    real = protocol.to_test_run
+    monkeypatch.setattr(protocol, "to_test_run", lambda m, w, pairs: seen.append(pairs) or real(m, w, pairs))
+    for shared in (True, False):
+        with LocalSandbox(TimeMeter(repeats=3, shares_baseline=shared), workers=1) as box:
+            box.run(TestRequest(textwrap.dedent(looking), "f", [], Limits(wall_seconds=60, cpu_seconds=30), 3))
+        answers = [json.loads(pair["test"]["result"])["value"] for pair in seen[-1]]
+        assert answers == [[], [], []], (shared, answers)

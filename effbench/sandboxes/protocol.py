@@ -225,7 +225,7 @@ class RunnerClient:
             "repeats": req.repeats,
         }
         if self.meter.shares_baseline and req.repeats > 1:
-            # one baseline child for all repeats (sandbox/runner.py Runner.run_test); the key is
+            # one baseline child for all repeats (sandbox/runner.py Runner.run_repeats); the key is
             # sent only then, so that every other meter's requests keep their bytes
             message["baseline"] = "once"
         payload = json.dumps(message, separators=(",", ":")).encode()
