@@ -39,7 +39,11 @@ def test_perf_counter_grows_with_work(task_clock_box):
 
 
 def test_perf_counter_follows_threads(task_clock_box):
-    """The counter is inherited by the candidate's threads: work moved to a thread is counted."""
+    """The counter is inherited by the candidate's threads: work moved to a thread is counted.
+
+    Compared with the same program whose thread does no work (about 60x less when counted), not
+    with the work done in the main thread: task-clock is time, and under load one run of the
+    plain loop once cost twice the threaded one (a CI run: 126.5 against 62.6 ms)."""
     threaded = textwrap.dedent("""
         import threading
         def work(n):
@@ -53,9 +57,9 @@ def test_perf_counter_follows_threads(task_clock_box):
             th.start(); th.join()
             return out[0]
     """)
-    plain = task_clock_box.run(TestRequest(BUSY, "f", [2_000_000]))
+    idle = task_clock_box.run(TestRequest(threaded, "f", [0]))
     moved = task_clock_box.run(TestRequest(threaded, "f", [2_000_000]))
-    assert moved.cost.value > 0.5 * plain.cost.value
+    assert moved.cost.value > 10 * max(idle.cost.value, 1.0), (idle.cost, moved.cost)
 
 
 def test_perf_budget_is_enforced_by_polling_the_counter(task_clock_box):
