@@ -21,13 +21,11 @@ depends on CPU time.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from script_exit import run_main
 
 from effbench import RewardModel
-from effbench.errors import EffbenchError
 from effbench.problems import Problem, ProblemSet, bundled_problem_set_dir, load_problem_set
 from effbench.reward.workload import HOSTILE, hostile_code
 
@@ -96,14 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     rows += [("hostile", name, hostile_code(name, expert, entry)) for name, honest, _ in HOSTILE if honest]
     started = time.monotonic()
     items = [(problem.id, "```python\n" + code.rstrip("\n") + "\n```\n") for _, _, code in rows]
-    try:
-        model = RewardModel(
-            problems=problems, meter="valgrind", workers=args.workers, levels=args.levels, seed="reward-throughput"
-        )
-    except EffbenchError as exc:  # a bad --levels or --workers, no valgrind: one line, not a traceback
-        print(f"padding_monotonicity: {exc}", file=sys.stderr)
-        return 2
-    with model:
+    with RewardModel(
+        problems=problems, meter="valgrind", workers=args.workers, levels=args.levels, seed="reward-throughput"
+    ) as model:  # a bad --levels or --workers, no valgrind: one line and exit 2, through run_main
         results = model.score_batch(items)
     failures = []
     previous: dict[str, tuple[float, ...]] = {}

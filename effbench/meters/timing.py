@@ -20,7 +20,6 @@ class TimeMeter(Meter):
 
     name = "time"
     unit = "ns"
-    shares_baseline = True
 
     def __init__(self, repeats: int = 5, shares_baseline: bool = True) -> None:
         """A time meter.
