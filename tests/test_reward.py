@@ -85,10 +85,14 @@ def test_import_effbench_exports_the_reward_api_lazily():
 
 
 def test_correct_code_passes_and_wrong_code_fails_with_its_reason(model):
-    """Invariant: the expert passes with efficiency ~1 (time meter), a wrong answer fails with reward 0."""
+    """Invariant: the expert passes (time meter), a wrong answer fails with reward 0.
+
+    The expert's verdict may be ``censored_budget``: the time meter is noise on a loaded machine, and in
+    the fresh-clone CI run on c28bc87 the expert's triangle cost 5.6x its own profile (efficiency 0.18)."""
     good, wrong, crash = model.score_batch([("triangle", EXPERT), ("triangle", WRONG), ("triangle", CRASH)])
-    assert good.status is ItemStatus.SCORED and good.verdict is Verdict.OK and good.passed
-    assert good.reward == good.efficiency  # near 1, but the time meter is noisy on a loaded machine
+    assert good.status is ItemStatus.SCORED and good.passed, good
+    assert good.verdict in (Verdict.OK, Verdict.CENSORED_BUDGET), good
+    assert good.reward == good.efficiency and good.reward > 0.0
     assert good.unit == "ns" and good.meter == "time" and len(good.level_costs) == 3
     assert all(c is not None for c in good.level_costs) and len(good.reference_level_costs) == 3
     assert wrong.verdict is Verdict.WRONG and not wrong.passed and wrong.reward == 0.0
@@ -186,7 +190,8 @@ def test_async_variants_match_the_sync_ones(model):
 
     one, many = asyncio.run(main())
     assert one.error_type == "ZeroDivisionError"
-    assert [r.verdict for r in many] == [Verdict.WRONG, Verdict.OK, Verdict.INFRA]
+    # the expert may be censored_budget under the time meter on a loaded machine
+    assert [r.verdict for r in many][::2] == [Verdict.WRONG, Verdict.INFRA] and many[1].passed
 
 
 def test_sandbox_stays_warm_and_profiles_are_measured_once(model):
