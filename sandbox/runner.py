@@ -37,6 +37,7 @@ runner measures the child's wall and CPU time. The runner enforces wall-clock, C
 
 from __future__ import annotations
 
+import _thread
 import ctypes
 import ctypes.util
 import errno
@@ -51,6 +52,7 @@ import stat
 import struct
 import sys
 import time
+import types
 from importlib import _bootstrap_external  # imported once here: in each child it was ~1.6 ms of CPU
 
 PROTOCOL = 1
@@ -314,9 +316,15 @@ def _ret_errno(code):
     return 0x00050000 | code
 
 
-#: the signal valgrind's core sends (tkill) to end a thread when its process exits: VG_SIGVGKILL,
-#: the kernel's highest signal (seen with strace: tkill(tid, SIGRT_32))
-_VALGRIND_THREAD_KILL = 64
+#: what a worker sends to each thread a test child under valgrind left behind, once the child is
+#: exiting (see _end_leftover_threads). The child handles it (_on_leftover_thread_signal) so that
+#: valgrind lets it interrupt a wait: with no handler, valgrind leaves a signal that does nothing
+#: by default (this one) to the kernel, which then interrupts nothing
+_LEFTOVER_THREAD_SIGNAL = signal.SIGURG
+
+
+def _on_leftover_thread_signal(signum, frame):
+    """The test child's handler of _LEFTOVER_THREAD_SIGNAL: nothing to do."""
 
 
 def _arg(i, high=False):
@@ -351,11 +359,8 @@ def _exec_memory_rules(exec_floor) -> list:
     return prog
 
 
-def _seccomp_program(own_pid: int, exec_floor, thread_kill=False) -> list:
+def _seccomp_program(own_pid: int, exec_floor) -> list:
     """A BPF program as a list of (code, jt, jf, k); jumps are resolved from labels.
-
-    ``thread_kill``: allow ``tkill(tid, VG_SIGVGKILL)`` to a thread id above ``own_pid`` (see
-    thread_kill_is_contained).
 
     ``exec_floor``: where valgrind's own memory begins (its translation cache is mapped
     executable there); see _exec_memory_rules: machine code the candidate wrote itself (which
@@ -378,13 +383,11 @@ def _seccomp_program(own_pid: int, exec_floor, thread_kill=False) -> list:
         prog += [("jeq", nr[name], None, after), ("ld", _arg(0)), ("jeq", own_pid, "allow", None)]
         if name == "kill":
             prog += [("jeq", 0, "allow", None), ("jeq", (-own_pid) & 0xFFFFFFFF, "allow", "eperm")]
-        elif name == "tkill" and thread_kill:
-            # valgrind ends a process's other threads at its exit with tkill(tid, VG_SIGVGKILL):
-            # refused, a candidate that returned with a thread still waiting (an Event, a sleep)
-            # hung at exit until the wall-time limit. Allowed for that signal to a thread id
-            # above this process's own (its threads'; see thread_kill_is_contained)
-            prog += [("jgt", own_pid, None, "eperm"), ("ld", _arg(1)), ("jeq", _VALGRIND_THREAD_KILL, "allow", "eperm")]
         else:
+            # tkill and tgkill: this process's own threads only (tkill's first argument names a
+            # thread of any process, so only its own main thread). Valgrind ends a process's
+            # other threads at exit with tkill: refused here, the worker gets them out of their
+            # waits instead (see _end_leftover_threads)
             prog.append(("ret", _ret_errno(errno.EPERM)))
         prog += [("label", after), ("ld", 0)]
     # prctl: not the options that would reopen the process to itself or others
@@ -451,25 +454,12 @@ _PID_SLOTS: tuple = ()
 _NEGATED_PID_SLOTS: tuple = ()
 
 
-def thread_kill_is_contained(meter, uid) -> bool:
-    """Whether the children's filter may let valgrind end their threads at exit (tkill of a
-    thread id above the child's own pid, with VG_SIGVGKILL only). Only where no process that
-    signal could reach is anyone else's: the test children run as their own user (``uid``, so
-    the kernel refuses the signal to the runner and its workers, which are root) and this
-    runner has a PID namespace of its own (its parent, the set-up step, is pid 1 there; no
-    other runner's children are visible). Elsewhere a candidate that returns with a thread still
-    waiting is stopped at the wall-time limit, as before. (A candidate makes no tkill call of its
-    own: no Python API does, os.kill is kill and signal.pthread_kill is tgkill, and foreign
-    functions are out of its reach; valgrind's core is the caller.)"""
-    return meter == "valgrind" and uid is not None and os.getppid() == 1
-
-
-def prepare_seccomp(exec_floor, thread_kill=False) -> None:
+def prepare_seccomp(exec_floor) -> None:
     """Assemble the children's filter once, in the zygote (every child patches in its pid)."""
     global _SECCOMP_TEMPLATE, _PID_SLOTS, _NEGATED_PID_SLOTS
     if _SYSCALLS is None:
         return
-    code = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor, thread_kill))
+    code = _assemble(_seccomp_program(_PID_PLACEHOLDER, exec_floor))
     slots = []
     for value in (_PID_PLACEHOLDER, (-_PID_PLACEHOLDER) & 0xFFFFFFFF):
         word = struct.pack("I", value)
@@ -898,6 +888,57 @@ _PROTECTED_ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")
 _REFUSED_ATTRIBUTES = ("__code__",)
 
 
+#: the most threads a test child may run at once, its main thread included: what valgrind holds
+#: (effbench/meters/valgrind.py runs it with --max-threads=64, slot 0 unused; past it valgrind
+#: stops the child with no count). See bound_threads
+MAX_CHILD_THREADS = 63
+#: CO_ITERABLE_COROUTINE: the one flag types.coroutine sets on a generator function's code (it
+#: replaces the function's __code__ by a copy with that flag: asyncio's import does it)
+_CO_ITERABLE_COROUTINE = 0x100
+
+
+def _start_new_thread_within_the_limit(
+    function,
+    args,
+    kwargs=None,
+    /,
+    _start=_thread.start_new_thread,
+    _lock=_thread.allocate_lock(),
+    _stat=os.stat,
+    _limit=MAX_CHILD_THREADS,
+):
+    """_thread.start_new_thread, refusing (RuntimeError naming the limit) a thread past
+    MAX_CHILD_THREADS. The count is the kernel's (``/proc/self/task`` has a link per thread, and
+    2); the lock makes the look and the start one step (the look's system call lets other threads
+    run, the start does not)."""
+    with _lock:
+        try:
+            running = _stat("/proc/self/task").st_nlink - 2
+        except OSError:
+            running = 0  # no /proc here: valgrind's own limit still holds
+        if running >= _limit:
+            raise RuntimeError(
+                f"can't start a new thread: the sandbox's thread limit is {_limit} threads at once, "
+                "the main thread included"
+            )
+        return _start(function, args) if kwargs is None else _start(function, args, kwargs)
+
+
+def bound_threads():
+    """In the zygote, once: every way the standard library starts a thread (``_thread`` and
+    ``threading``, which every child inherits) goes through _start_new_thread_within_the_limit.
+
+    A candidate past the limit gets an error naming it at once, under every meter (a program that
+    runs under one runs under all); under valgrind it had no count, and its test waited for one.
+    This is for honest programs: a hostile one can reach the original function (this one's
+    defaults), and past the limit valgrind stops it without a count, which the host recognises
+    in valgrind's log and reports, naming the limit (effbench/sandboxes/protocol.py)."""
+    _thread.start_new_thread = _thread.start_new = _start_new_thread_within_the_limit
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._start_new_thread = _start_new_thread_within_the_limit
+
+
 def _is_ffi_module_name(name):
     return name in _FFI_MODULES or name.startswith("ctypes.")
 
@@ -1111,6 +1152,10 @@ def _make_guard():
         _attribute_events=("object.__setattr__", "object.__delattr__"),  # assigning None deletes
         _runner_globals=globals(),
         _function=type(_make_guard),
+        _code_type=type(_make_guard.__code__),
+        _coroutine=types.coroutine.__code__,
+        _flag=_CO_ITERABLE_COROUTINE,
+        _getframe=sys._getframe,
         _type=type,
         _len=len,
         _runtime_error=RuntimeError,
@@ -1118,14 +1163,34 @@ def _make_guard():
     ):
         if event == "marshal.loads" and args and _pyc(args[0]):
             return
+        if event == "code.__new__" and _len(args) > 8 and _getframe(1).f_code is _coroutine:
+            # types.coroutine's own code, replacing a genuine code object's flags by the same
+            # flags and CO_ITERABLE_COROUTINE (the only call it makes): nothing new to run
+            original = _getframe(1).f_locals.get("co")
+            if _type(original) is _code_type and args[8] == original.co_flags | _flag:
+                return
         if event.startswith(_events):
             raise _runtime_error(f"{event} is not available in the sandbox")
         if event == "import" and args and _refused(args, _dynload):
             raise _import_error(f"{args[0]!r} is not available in the sandbox")
         if event in _attribute_events and _len(args) > 1 and args[1] in _protected:
-            if args[1] in _refused_attributes or (
-                _type(args[0]) is _function and args[0].__globals__ is _runner_globals
-            ):
+            runners = _type(args[0]) is _function and args[0].__globals__ is _runner_globals
+            if args[1] in _refused_attributes and not runners and _len(args) > 2 and _getframe(1).f_code is _coroutine:
+                # types.coroutine giving the function it was passed the copy it just made (the
+                # only assignment it makes): that function's own code, CO_ITERABLE_COROUTINE added
+                new, original = args[2], _getframe(1).f_locals.get("co")
+                if (
+                    _type(args[0]) is _function
+                    and _type(new) is _code_type
+                    and _type(original) is _code_type
+                    and args[0].__code__ is original
+                    and new.co_flags == original.co_flags | _flag
+                    and new.co_code == original.co_code
+                    and new.co_consts == original.co_consts
+                    and new.co_names == original.co_names
+                ):
+                    return
+            if args[1] in _refused_attributes or runners:
                 raise _runtime_error(f"assigning {args[1]} is not available in the sandbox")
 
     return guard
@@ -1241,6 +1306,7 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         # team: the expert with `gc.set_threshold(2**31 - 1)` first scored up to 1.002).
         gc.disable()
         gc.set_threshold(_NO_COLLECTION_THRESHOLD)
+        signal.signal(_LEFTOVER_THREAD_SIGNAL, _on_leftover_thread_signal)
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
     except BaseException as exc:
@@ -1268,6 +1334,8 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
             payload = '{"ok":false,"error_type":"UnprintableException","message":""}'
     try:
         _child_write(result_w, payload.encode("utf-8", "replace"))
+        # the end of file tells the parent this process is exiting (see _end_leftover_threads)
+        os.close(result_w)
     except BaseException:
         os._exit(71)
     os._exit(0)
@@ -1437,6 +1505,29 @@ def _exit_watch(pid):
         return None
 
 
+def _end_leftover_threads(pid):
+    """Get the threads test child ``pid`` left behind out of their waits, once it is exiting.
+
+    A candidate may return while threads of its own still wait (an Event, a sleep, a pool's
+    queue). The kernel ends them when the process exits, but under valgrind the exit goes through
+    valgrind's core, which marks every other thread as exiting and then gets each one out of its
+    blocking call with tkill: the children's filter refuses that (tkill can name a thread of any
+    process), so valgrind would wait for them for ever and the child hang until a limit. This
+    worker sends each of them _LEFTOVER_THREAD_SIGNAL with tgkill, which the kernel delivers only
+    to a thread of ``pid`` itself: the thread leaves its call, sees it is exiting and ends without
+    running any more of the candidate's code; the child then exits with its count. One that comes
+    early (before valgrind marked the threads) only interrupts a wait the candidate's code goes
+    back to, at its own cost, after its answer. A candidate that changes the signal's handler or
+    blocks it keeps its threads waiting, and its test runs into its wall-time limit."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for tid in tids:
+        if tid.isdigit() and int(tid) != pid:
+            _LIBC.syscall(_SYSCALLS["tgkill"], pid, int(tid), int(_LEFTOVER_THREAD_SIGNAL))
+
+
 def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, settle=False):
     """Let a child forked by :func:`fork_child` go on, supervise it, return a record (no decoding
     of the result).
@@ -1477,6 +1568,8 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     instr_limit = limits.get("instructions") if meter == "perf" else None
     cpu_limit = limits.get("cpu_seconds") if supervise else None
     polls = 0
+    # polls since the child closed its result pipe (it is exiting), under valgrind; see below
+    exiting_polls = 0 if meter == "valgrind" and _SYSCALLS is not None else None
     chunks, size, killed_for = [], 0, None
     exited = _exit_watch(pid) if supervise else None
     if meter == "time":
@@ -1523,6 +1616,12 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             # readable but not yet reapable (a thread group still going): poll from here on
             os.close(exited)
             exited = None
+        if not fd_open and exiting_polls is not None:
+            # the child answered and is exiting; from the next poll on (valgrind has marked its
+            # threads by then), end whatever threads it left waiting
+            exiting_polls += 1
+            if exiting_polls > 1:
+                _end_leftover_threads(pid)
         elapsed = time.perf_counter() - start
         if killed_for is None:
             if elapsed > wall_limit:
@@ -2483,8 +2582,7 @@ def main(argv):
     try:
         facts["hidden"] = _hide(opts.hide)
         uid = child_user()
-        facts["thread_kill"] = thread_kill_is_contained(opts.meter, uid)
-        prepare_seccomp(exec_floor(opts.meter), facts["thread_kill"])
+        prepare_seccomp(exec_floor(opts.meter))
     except OSError as exc:
         _write_line(proto_out, {"hello": False, "error": str(exc)})
         return 3
@@ -2498,6 +2596,7 @@ def main(argv):
         if not probe["ok"]:
             _write_line(proto_out, {"hello": False, "error": "perf: " + probe["reason"]})
             return 3
+    bound_threads()
     runner = Runner(opts.meter, opts.perf_event, workdir, uid)
     global _FFI_PLAN
     try:

@@ -186,3 +186,31 @@ def test_time_meter_cost_leaves_out_each_childs_set_up():
     assert meter.pair_cost(pair, lambda pid: None) == pytest.approx((0.008 - 0.001) * 1e9)
     pair["baseline"].pop("cpu_before_go")
     assert meter.pair_cost(pair, lambda pid: None) == pytest.approx((0.010 - 0.004) * 1e9)
+
+
+def test_a_process_valgrind_stopped_itself_has_no_count_at_once_and_says_why():
+    """Invariant: when valgrind stops a process itself (past --max-threads, valgrind's own report
+    on its log, whose lines carry no pid), the host knows that process has no count at once,
+    instead of waiting COUNT_WAIT (15 s) for one, and says why; other processes' totals, before
+    and after the report, are untouched. The report's lines are valgrind 3.19's."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.protocol import COUNT_WAIT, THREAD_LIMIT_ABORT, RunnerClient
+
+    client = RunnerClient(ValgrindMeter(), 0)
+    client._feed_log(
+        b"==700== I   refs:      1,000\n"
+        b"Use --max-threads=INT to specify a larger number of threads\nand rerun valgrind\n\n"
+        b"valgrind: the 'impossible' happened:\n   Max number of threads is too low\n\nhost stacktrace:\n"
+        b"==701==    at 0x58046FCA: ??? (in /usr/libexec/valgrind/cachegrind-amd64-linux)\n\n"
+        b"sched status:\n  running_tid=1\n\nThread 1: status = VgTs_Runnable syscall 56 (lwpid 701)\n"
+        b"Thread 2: status = VgTs_WaitSys syscall 202 (lwpid 703)\n"
+        b"==702== I   refs:      2,000\n"
+    )
+
+    def wait(timeout=None):
+        raise AssertionError(f"waited up to {COUNT_WAIT} s for a count valgrind said will not come")
+
+    client._cond.wait = wait
+    assert client.count_of(701, True) is None
+    assert client.aborted(701) == THREAD_LIMIT_ABORT and client.aborted(703) is None
+    assert client.count_of(700, True) == 1000 and client.count_of(702, True) == 2000

@@ -329,22 +329,188 @@ def test_honest_code_may_set_defaults_the_standard_library_way(valgrind_box):
     assert json.loads(run.result) == {"ok": True, "value": [0, 285, 30]}, run.result
 
 
+#: a candidate that returns while threads of its own still wait: on an Event, in a sleep, on a
+#: Condition (a pool's idle worker), daemon or not (only preloaded modules: see below)
+LEFT_WAITING = """
+    import threading, time
+    gate = threading.Event()
+    def f(n):
+        threading.Thread(target=gate.wait).start()
+        threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+        idle = threading.Condition()
+        def worker():
+            with idle:
+                idle.wait()
+        threading.Thread(target=worker).start()
+        return n * 2
+    """
+
+
+def _box_without_namespaces(monkeypatch, meter):
+    """A local sandbox whose runner has no namespaces of its own (as where ``unshare`` is refused):
+    its children share their user and pid space with the runner, as in a container."""
+    from effbench.sandboxes import local
+
+    monkeypatch.setattr(local, "namespace_prefix", lambda: ())
+    return local.LocalSandbox(meter, workers=1)
+
+
 def test_a_thread_left_waiting_does_not_hold_the_test(valgrind_box):
-    """Invariant: a candidate that returns while a thread of its own still waits (on an Event,
-    in a sleep) gets its answer and its count, and is not stopped at the wall-time limit. Fault:
-    valgrind ends a process's other threads at exit with tkill, which the children's filter
-    refused, so the child hung until the wall-time limit and the test had no count."""
-    code = """
-        import threading, time
-        gate = threading.Event()
-        def f(n):
-            threading.Thread(target=gate.wait).start()
-            threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
-            return n * 2
-        """
-    run = run_f(valgrind_box, code, 21)
+    """Invariant: a candidate that returns while threads of its own still wait (an Event, a sleep,
+    a Condition; daemon or not) gets its answer and its count, and is not stopped at a limit."""
+    run = run_f(valgrind_box, LEFT_WAITING, 21)
     assert run.killed_for is None and run.cost is not None, run
     assert json.loads(run.result) == {"ok": True, "value": 42}
+
+
+@pytest.mark.parametrize("meter_name", ["valgrind", "time", "perf"])
+def test_threads_left_waiting_end_with_their_child_under_every_meter_and_setting(monkeypatch, meter_name):
+    """Invariant: threads a candidate left waiting end when its child exits, under every meter and
+    wherever the runner runs, and the test is judged on its answer with its count. Fault (a red
+    team, 3 of 3 tries): under valgrind the exit goes through valgrind's core, which ends the other
+    threads with tkill; the children's filter refused it unless the runner was root in a PID
+    namespace of its own, so without namespaces (or as a non-root user, or in a container) the
+    child hung until a limit and had no count (killed_for 'wall' at 20 s here on 1442c9b). No
+    namespaces here, so the candidate imports only what the runner preloaded. The perf meter's
+    plumbing runs with the software event task-clock (no PMU here)."""
+    from effbench.meters import perf_selftest
+    from effbench.meters.perf import PerfMeter
+    from effbench.meters.timing import TimeMeter
+    from effbench.meters.valgrind import ValgrindMeter
+
+    if meter_name == "perf" and not perf_selftest("task-clock").get("ok"):
+        pytest.skip("perf_event_open is not permitted on this machine (perf_event_paranoid)")
+    meter = {"valgrind": ValgrindMeter, "time": TimeMeter, "perf": lambda: PerfMeter("task-clock")}[meter_name]()
+    with _box_without_namespaces(monkeypatch, meter) as box:
+        limits = Limits(wall_seconds=20, cpu_seconds=10)
+        for _ in range(2):
+            run = box.run(TestRequest(textwrap.dedent(LEFT_WAITING), "f", [21], limits))
+            assert run.killed_for is None and run.cost is not None and run.meter_anomaly is None, run
+            assert json.loads(run.result) == {"ok": True, "value": 42}
+
+
+def test_work_a_thread_does_after_the_return_is_counted(valgrind_box):
+    """Invariant: what a thread the candidate started keeps doing after its function returned is
+    part of the test's count, as if the function had done it itself: a candidate cannot move work
+    past its return (the child exits only after the thread lets go, or is stopped at a limit), and
+    nothing of it outlives the child to feed a later answer (every test is a new process)."""
+    spin = """
+        import threading
+        def work():
+            x = 0
+            for i in range(200_000):
+                x += i
+        def f(n):
+            {call}
+            return n
+    """
+    inline = run_f(valgrind_box, spin.replace("{call}", "work()"), 1)
+    later = run_f(valgrind_box, spin.replace("{call}", "threading.Thread(target=work).start()"), 1)
+    assert json.loads(inline.result) == json.loads(later.result) == {"ok": True, "value": 1}
+    assert inline.cost is not None and later.cost is not None, (inline, later)
+    assert later.cost.value >= 0.99 * inline.cost.value, (inline.cost, later.cost)
+
+
+def test_a_child_past_the_thread_limit_fails_at_once_naming_it(valgrind_box):
+    """Invariant: a child that tries to run more threads at once than the sandbox allows (63, the
+    main thread included: valgrind's --max-threads=64) fails at once with a reason naming the
+    limit. An honest program gets a RuntimeError it may catch at the thread past it; one that
+    reaches the original thread start anyway is stopped by valgrind with no count, which the host
+    reads in valgrind's log. Fault: valgrind stopped the child, the message said only 'no count
+    for the test child', and the runner was held COUNT_WAIT (15 s) waiting for one."""
+    from effbench.meters.valgrind import MAX_THREADS
+
+    honest = """
+        import threading
+        def f(n):
+            gate = threading.Event()
+            started, why = 0, ""
+            try:
+                for _ in range(n):
+                    threading.Thread(target=gate.wait).start()
+                    started += 1
+            except RuntimeError as exc:
+                why = str(exc)
+            gate.set()
+            return [started, why]
+    """
+    run = run_f(valgrind_box, honest, 100)
+    started, why = json.loads(run.result)["value"]
+    assert started == MAX_THREADS - 2 and f"thread limit is {MAX_THREADS - 1} threads" in why, run
+    assert run.cost is not None
+    uncaught = run_f(valgrind_box, honest.replace("except RuntimeError", "except ZeroDivisionError"), 100)
+    assert json.loads(uncaught.result)["error_type"] == "RuntimeError", uncaught
+    reaching_around = """
+        import _thread, time
+        def f(n):
+            start = _thread.start_new_thread.__defaults__[1]  # the runner's original function
+            for _ in range(n):
+                start(time.sleep, (5,))
+            return n
+    """
+    run = run_f(valgrind_box, reaching_around, 100)
+    assert run.cost is None and not run.result, run
+    assert f"more than {MAX_THREADS - 1} threads at once (the sandbox's thread limit" in run.meter_anomaly, run
+
+
+def test_honest_code_may_use_the_standard_librarys_concurrency(valgrind_box):
+    """Invariant: the standard library's concurrency works in the sandbox: asyncio (its import
+    turns generator functions into coroutines with types.coroutine, which copies their code with
+    one more flag and assigns it to them: a code.__new__ and a __code__ assignment the audit hook
+    refused, 'code.__new__ is not available in the sandbox' on 1442c9b), asyncio.to_thread and
+    concurrent.futures' thread pool."""
+    code = """
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+        async def square(x):
+            await asyncio.sleep(0)
+            return x * x
+        def f(n):
+            async def main():
+                squares = await asyncio.gather(*(square(i) for i in range(n)))
+                return [sum(squares), await asyncio.to_thread(sum, range(n))]
+            with ThreadPoolExecutor(2) as pool:
+                pooled = sum(pool.map(abs, range(n)))
+            return asyncio.run(main()) + [pooled]
+    """
+    run = run_f(valgrind_box, code, 10)
+    assert json.loads(run.result) == {"ok": True, "value": [285, 45, 45]}, run
+
+
+def test_types_coroutine_lets_no_other_code_be_assigned(valgrind_box):
+    """Invariant: the audit hook's one allowance for types.coroutine (its own code copying a
+    genuine code object with CO_ITERABLE_COROUTINE added, and assigning the copy to the function
+    it was given) makes no other code object: not from another function holding a local named like
+    its own, not from types.coroutine's code run with globals of the candidate's, and no other
+    __code__ assignment."""
+    code = """
+        import types
+        def f():
+            made = []
+            def victim():
+                yield 1
+            def donor():
+                yield 2
+            co, original = donor.__code__, victim.__code__
+            try:  # a frame of its own, with a local named like types.coroutine's
+                made.append(co.replace(co_flags=co.co_flags | 0x100))
+            except RuntimeError:
+                pass
+            try:
+                victim.__code__ = co
+                made.append("assigned")
+            except RuntimeError:
+                pass
+            # types.coroutine's code with globals of its own: still the flag and nothing else
+            types.FunctionType(types.coroutine.__code__, {"FunctionType": type(victim),
+                "CodeType": type(co), "callable": callable, "getattr": getattr})(victim)
+            types.coroutine(donor)  # the allowance itself
+            return [[str(m) for m in made],
+                    victim.__code__.co_code == original.co_code, victim.__code__.co_flags == original.co_flags | 0x100,
+                    donor.__code__.co_code == co.co_code, donor.__code__.co_flags == co.co_flags | 0x100]
+    """
+    run = run_f(valgrind_box, code)
+    assert json.loads(run.result)["value"] == [[], True, True, True, True], run.result
 
 
 def test_the_scratch_folders_own_metadata_never_reaches_a_later_child(valgrind_box):

@@ -40,8 +40,38 @@ def parse_log_line(line: bytes) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2).replace(b",", b""))
 
 
+#: how valgrind's report begins when it stops a process itself (a panic: e.g. past --max-threads)
+ABORT_START = b"valgrind: the 'impossible' happened:"
+#: the report's line naming the process's first thread: ``Thread 1: status = ... (lwpid PID)``
+ABORT_THREAD_ONE = re.compile(rb"^Thread 1: status = .*\(lwpid (\d+)\)")
+
+
+def parse_abort_line(line: bytes, pending: str | None) -> tuple[str | None, tuple[int, str] | None]:
+    """Follow valgrind's report of a process it stopped itself, one log line at a time.
+
+    ``pending``: what the previous lines left (None outside a report, "" after its first line,
+    then its reason). Returns (the new ``pending``, ``(pid, reason)`` once the report names its
+    process, else None). The report's lines carry no ``==PID==`` prefix; its process is the one
+    whose first thread's id is that pid (the runner forks every child from its first thread).
+    """
+    if line.startswith(ABORT_START):
+        return "", None
+    if pending is None:
+        return None, None
+    if pending == "":
+        reason = line.strip().decode("utf-8", "replace")
+        return (reason[:200] or ""), None
+    m = ABORT_THREAD_ONE.match(line)
+    if m:
+        return None, (int(m.group(1)), pending)
+    return pending, None
+
+
 #: the most threads a process under the valgrind meter may run at once (valgrind's
-#: ``--max-threads``, default 500); a test child that starts more has no count
+#: ``--max-threads``, default 500; slot 0 is unused, so 63 threads, its main thread included).
+#: The runner refuses to start a thread past it (sandbox/runner.py MAX_CHILD_THREADS); a child
+#: that goes past it anyway is stopped by valgrind with no count, which the host reads in
+#: valgrind's log (parse_abort_line) and reports at once, naming the limit
 MAX_THREADS = 64
 
 

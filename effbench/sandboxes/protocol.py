@@ -20,7 +20,7 @@ from typing import Any
 from effbench.canonical import canonical_source
 from effbench.errors import InfrastructureError, SandboxUnavailable
 from effbench.meters.base import Cost, Meter
-from effbench.meters.valgrind import parse_log_line
+from effbench.meters.valgrind import MAX_THREADS, parse_abort_line, parse_log_line
 from effbench.sandboxes.base import TestRequest, TestRun
 
 HELLO_TIMEOUT = 180.0
@@ -72,6 +72,10 @@ class RunnerClient:
         #: the channel carried something valgrind did not write for that process)
         self._duplicates: collections.OrderedDict[int, None] = collections.OrderedDict()
         self._accepted: collections.OrderedDict[int, None] = collections.OrderedDict()
+        #: processes valgrind stopped with no total (its own abort), and why, by pid; and the
+        #: abort being read from the log (its reason, until its process's pid comes)
+        self._aborted: collections.OrderedDict[int, str] = collections.OrderedDict()
+        self._abort_in_progress: str | None = None
         #: the largest pid accepted since the pid counter last wrapped, and the latest arrivals
         #: (the processes of the request in progress and the pipelined next one)
         self._max_pid = 0
@@ -109,6 +113,8 @@ class RunnerClient:
             self._counts = collections.OrderedDict()
             self._duplicates.clear()
             self._accepted.clear()
+            self._aborted.clear()
+            self._abort_in_progress = None
             self._max_pid = 0
             self._recent.clear()
 
@@ -116,17 +122,24 @@ class RunnerClient:
         """Bytes of valgrind's log (and, in a container, the runner's other stderr)."""
         self._log_buf += data
         *lines, self._log_buf = self._log_buf.split(b"\n")
-        found = []
+        found, aborted = [], []
         for line in lines:
             parsed = parse_log_line(line)
             if parsed:
                 found.append(parsed)
             elif line and not line.startswith(b"=="):
                 self._stderr.append(line)
-        if found:
+                self._abort_in_progress, done = parse_abort_line(line, self._abort_in_progress)
+                if done:
+                    aborted.append(done)
+        if found or aborted:
             with self._cond:
                 for pid, count in found:
                     self._accept(pid, count)
+                for pid, why in aborted:
+                    self._aborted[pid] = why
+                    while len(self._aborted) > 4096:
+                        self._aborted.popitem(last=False)
                 self._cond.notify_all()
 
     def _accept(self, pid: int, count: int) -> None:
@@ -140,7 +153,7 @@ class RunnerClient:
         """
         if self._max_pid > WRAP_FLOOR and pid < self._max_pid // 2:
             keep = set(self._recent)
-            for table in (self._counts, self._accepted, self._duplicates):
+            for table in (self._counts, self._accepted, self._duplicates, self._aborted):
                 for old in [p for p in table if p not in keep]:
                     del table[old]
             self._max_pid = 0
@@ -166,19 +179,28 @@ class RunnerClient:
     def count_of(self, pid: int, expect: bool) -> int | None:
         """The one total valgrind wrote for ``pid``, in instructions, or None.
 
-        Waits up to COUNT_WAIT seconds when the process exited by itself (``expect``). A pid
+        Waits up to COUNT_WAIT seconds when the process exited by itself (``expect``), not at
+        all once valgrind's log said it stopped the process itself (see :meth:`aborted`). A pid
         whose total arrived twice has none.
         """
         deadline = time.monotonic() + (COUNT_WAIT if expect else 0.5)
         with self._cond:
-            while pid not in self._counts and pid not in self._duplicates:
+            while pid not in self._counts and pid not in self._duplicates and pid not in self._aborted:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
                 self._cond.wait(left)
             if pid in self._duplicates:
                 return None
-            return self._counts.pop(pid)
+            return self._counts.pop(pid, None)  # None: valgrind stopped it (aborted)
+
+    def aborted(self, pid: int) -> str | None:
+        """Why valgrind stopped process ``pid`` itself, with no total, or None.
+
+        The reason is its log's own words (e.g. ``Max number of threads is too low``).
+        """
+        with self._cond:
+            return self._aborted.get(pid)
 
     def duplicated(self, pid: int) -> bool:
         """Did more than one total arrive for ``pid``?"""
@@ -275,6 +297,10 @@ def harness_phases(response: dict, counted: float) -> dict[str, float]:
     }
 
 
+#: valgrind's own words when a process starts more threads than --max-threads allows
+THREAD_LIMIT_ABORT = "Max number of threads is too low"
+
+
 def first_failure(pairs: list[dict]) -> dict:
     """The test record that decides the verdict: a killed or failed repeat wins over clean ones."""
     for pair in pairs:
@@ -301,6 +327,16 @@ def _anomaly_of(meter: Meter, worker: RunnerClient, pairs: list[dict], cost: Cos
     if duplicated:
         return f"{meter.name} meter: more than one count for process {duplicated[0]}"
     if cost is None and not first_failure(pairs).get("signal"):
+        for pair in pairs:
+            why = worker.aborted(pair["test"]["pid"])
+            if why == THREAD_LIMIT_ABORT:
+                return (
+                    f"{meter.name} meter: the test child ran more than {MAX_THREADS - 1} threads at once "
+                    f"(the sandbox's thread limit, valgrind --max-threads={MAX_THREADS}); "
+                    "valgrind stopped it with no count"
+                )
+            if why:
+                return f"{meter.name} meter: valgrind stopped the test child with no count: {why}"
         return f"{meter.name} meter: no count for the test child"
     if cost is not None and cost.value < 0 and meter.exact and _answered(pairs):
         return f"{meter.name} meter: negative cost {cost.value:.0f}"
