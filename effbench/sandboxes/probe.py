@@ -906,6 +906,23 @@ def threats() -> list[Threat]:
             "    t.start(); t.join()\n    return out[0]\n",
             no_better_than_slow,
         ),
+        Threat(
+            "work_moved_past_the_return",
+            "hidden work",
+            "returns at once and leaves the slow loop to a thread, with another left waiting",
+            SLOW.replace("def triangle(n):", "def _work(n):") + "import threading\n_gate = threading.Event()\n"
+            "def triangle(n):\n    threading.Thread(target=_gate.wait).start()\n"
+            "    threading.Thread(target=_work, args=(n,)).start()\n    return n * (n + 1) // 2 if n > 0 else 0\n",
+            no_better_than_slow,
+        ),
+        Threat(
+            "threads_past_the_limit",
+            "resource exhaustion",
+            "starts 100 threads through the runner's own thread start (reached around its limit)",
+            "import _thread, time\ndef triangle(n):\n    start = _thread.start_new_thread.__defaults__[1]\n"
+            "    for _ in range(100):\n        start(time.sleep, (30,))\n    return n * (n + 1) // 2 if n > 0 else 0\n",
+            verdict_is(Verdict.ERROR, error_type="MeterAnomaly"),
+        ),
     ]
 
 
