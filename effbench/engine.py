@@ -21,6 +21,7 @@ from typing import Any
 from effbench import checkers, codec
 from effbench.errors import CheckerError, EffbenchError
 from effbench.meters.base import Meter
+from effbench.meters.valgrind import MAX_THREADS
 from effbench.problems import Problem, TestCase, input_hash, new_input_seed
 from effbench.records import ReferenceProfile, SampleRecord, TestOutcome
 from effbench.reference_cache import ReferenceCache
@@ -183,6 +184,9 @@ def _observed_by_the_runner(run: TestRun, limits: Limits) -> tuple[Verdict, Any,
         return Verdict.CENSORED_MEMORY, None, None, f"stopped at the memory limit ({limits.memory_bytes >> 20} MiB)"
     if run.killed_for == KillReason.OUTPUT or run.result_too_large:
         return Verdict.ERROR, None, ErrorKind.OUTPUT_TOO_LARGE.value, "the result exceeded the size limit"
+    if run.killed_for == KillReason.THREADS:
+        detail = f"stopped at the thread limit: more than {MAX_THREADS - 1} threads at once, the main thread included"
+        return Verdict.ERROR, None, ErrorKind.THREAD_LIMIT.value, detail
     if run.signal is not None:
         return _killed(run, limits)
     return None

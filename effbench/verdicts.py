@@ -54,6 +54,9 @@ class KillReason(StrEnum):
     CPU = "cpu"
     MEMORY = "memory"
     OUTPUT = "output"
+    #: more threads at once than the sandbox allows (the runner's poll; under valgrind,
+    #: valgrind's own limit stops the child first: a MeterAnomaly naming it)
+    THREADS = "threads"
 
 
 class ErrorKind(StrEnum):
@@ -77,6 +80,8 @@ class ErrorKind(StrEnum):
     METER_ANOMALY = "MeterAnomaly"
     #: the test left files in its scratch folder that could not be removed
     SCRATCH_LEFT = "ScratchLeft"
+    #: the child ran more threads at once than the sandbox allows, and was stopped from outside
+    THREAD_LIMIT = "ThreadLimit"
     MEMORY_ERROR = "MemoryError"
     NO_CODE = "NoCode"
     CHECKER_ERROR = "CheckerError"

@@ -931,8 +931,9 @@ def bound_threads():
     A candidate past the limit gets an error naming it at once, under every meter (a program that
     runs under one runs under all); under valgrind it had no count, and its test waited for one.
     This is for honest programs: a hostile one can reach the original function (this one's
-    defaults), and past the limit valgrind stops it without a count, which the host recognises
-    in valgrind's log and reports, naming the limit (effbench/sandboxes/protocol.py)."""
+    defaults). Past the limit valgrind stops it without a count, which the host recognises in
+    valgrind's log and reports, naming the limit (effbench/sandboxes/protocol.py); under the other
+    meters the parent's poll stops it (killed_for "threads", see supervise_child)."""
     _thread.start_new_thread = _thread.start_new = _start_new_thread_within_the_limit
     threading = sys.modules.get("threading")
     if threading is not None:
@@ -1505,6 +1506,15 @@ def _exit_watch(pid):
         return None
 
 
+def _threads_of(pid):
+    """How many threads process ``pid`` runs (its ``/proc`` task folder has a link per thread,
+    and 2), or 0 where that cannot be read."""
+    try:
+        return os.stat(f"/proc/{pid}/task").st_nlink - 2
+    except OSError:
+        return 0
+
+
 def _end_leftover_threads(pid):
     """Get the threads test child ``pid`` left behind out of their waits, once it is exiting.
 
@@ -1634,6 +1644,10 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
                     peak_rss_kb = max(peak_rss_kb, rss)
                     if rss - baseline_rss_kb > mem_limit_kb:
                         killed_for = "memory"
+            if killed_for is None and _threads_of(pid) > MAX_CHILD_THREADS:
+                # the thread limit from outside (the child's own refusal can be reached around:
+                # see bound_threads); under valgrind, valgrind's own limit comes first
+                killed_for = "threads"
             if killed_for is None and counter is not None and instr_limit:
                 if perf_read(counter)[0] > instr_limit:
                     killed_for = "instructions"

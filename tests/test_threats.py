@@ -453,6 +453,41 @@ def test_a_child_past_the_thread_limit_fails_at_once_naming_it(valgrind_box):
     assert f"more than {MAX_THREADS - 1} threads at once (the sandbox's thread limit" in run.meter_anomaly, run
 
 
+def test_a_child_past_the_thread_limit_is_stopped_from_outside_under_the_time_meter():
+    """Invariant: without valgrind's own limit (time and perf meters), a child that reaches around
+    the runner's refusal and runs more threads than the sandbox allows is stopped from outside
+    (the runner's poll) and fails naming the limit, and an honest one gets the runner's refusal as
+    under valgrind. Fault: there was no thread limit at all under time and perf: threads use up
+    pids (a few hundred thousand at most machine-wide, 32,768 here), and a candidate could start
+    thousands."""
+    from effbench.engine import _observed_by_the_runner
+    from effbench.meters.timing import TimeMeter
+    from effbench.meters.valgrind import MAX_THREADS
+    from effbench.sandboxes.local import LocalSandbox
+    from effbench.verdicts import ErrorKind, Verdict
+
+    reaching_around = """
+        import _thread, time
+        def f(n):
+            start = _thread.start_new_thread.__defaults__[1]  # the runner's original function
+            for _ in range(n):
+                start(time.sleep, (30,))
+            time.sleep(2)  # long enough for the runner's poll (every 5 ms) to see them
+            return n
+    """
+    honest = "import threading\ndef f(n):\n    gate = threading.Event()\n    for _ in range(n):\n"
+    honest += "        threading.Thread(target=gate.wait, daemon=True).start()\n    return n\n"
+    limits = Limits(wall_seconds=60, cpu_seconds=30)
+    with LocalSandbox(TimeMeter(), workers=1) as box:
+        run = box.run(TestRequest(textwrap.dedent(reaching_around), "f", [100], limits))
+        refused = box.run(TestRequest(honest, "f", [100], limits))
+    assert run.killed_for == "threads", run
+    verdict, _, error_type, reason = _observed_by_the_runner(run, limits)
+    assert verdict == Verdict.ERROR and error_type == ErrorKind.THREAD_LIMIT
+    assert f"more than {MAX_THREADS - 1} threads at once" in reason
+    assert refused.killed_for is None and f"thread limit is {MAX_THREADS - 1} threads" in refused.result, refused
+
+
 def test_honest_code_may_use_the_standard_librarys_concurrency(valgrind_box):
     """Invariant: the standard library's concurrency works in the sandbox: asyncio (its import
     turns generator functions into coroutines with types.coroutine, which copies their code with
