@@ -1469,6 +1469,84 @@ def _kill_group(pid):
 _RESULT_READ_CAP = MAX_RESULT_BYTES + 4096
 
 
+# --------------------------------------------------------------------------------------------
+# Fixed pids: what a child sees of pids depends on nothing that ran before it.
+#
+# A candidate uses up pids (each thread takes one), so with the kernel's counter the pids of every
+# later process (a later request's worker, children and threads: os.getpid, getppid, native
+# thread ids, /proc, /proc/loadavg) told how many an earlier candidate had used: a channel from
+# one sample to another (a counted answer passed to a later sample that then returns it without
+# paying). Where the runner has its own PID namespace and the privilege to write
+# /proc/sys/kernel/ns_last_pid in it (the local backend: root, or root of its own user namespace),
+# each process gets a pid fixed by its place: the zygote sets the counter before forking worker
+# number k (counting from its first), which is then pid PID_BASE + (k % PID_SLOTS) * PID_STRIDE;
+# the worker's own forks (the compile child if any, then the baseline and test children, all
+# forked before any of them runs) follow it one by one, and each child's threads start at the
+# block's THREAD_OFFSET, set again just before the child is let go. Nothing else forks while a
+# worker serves: the zygote forks the next worker only once the current one has answered (see
+# serve), and a worker writes the counter only after its forks (a write between a test's two
+# forks would be in its count: formatting and writing the number cost 4,134 instructions).
+# The block changes with k so that a pid comes back only after PID_SLOTS requests (the host
+# accepts one valgrind total per pid, and a late total must never be taken for a later process);
+# every pid has five digits, so formatting one costs the same everywhere. Elsewhere (no PID
+# namespace of its own, or no privilege: the docker backend has no CAP_SYS_ADMIN nor
+# CAP_CHECKPOINT_RESTORE and a read-only /proc/sys) pids stay the kernel's, and the hello says
+# so (``fixed_pids``).
+
+PID_BASE = 10000
+PID_STRIDE = 256
+PID_SLOTS = 64
+#: where a child's threads start within its block (the worker's forks come first)
+THREAD_OFFSET = 128
+#: /proc/sys/kernel/ns_last_pid, opened by the zygote when it may fix pids (see open_last_pid)
+_LAST_PID_FD = None
+#: this worker's own pid, the start of its block (None: pids are not fixed)
+_BLOCK = None
+
+
+def open_last_pid():
+    """In the zygote at start: open ns_last_pid for writing when this runner has a PID namespace
+    of its own (not the machine's, and its parent, the set-up step, is that namespace's pid 1)
+    and may write it, with room for every block below pid_max. Returns whether pids are fixed.
+    Never writes the counter of the machine's namespace."""
+    global _LAST_PID_FD
+    try:
+        own_namespace = os.stat("/proc/self/ns/pid").st_ino != _INIT_PID_NAMESPACE
+        with open("/proc/sys/kernel/pid_max", "rb") as f:
+            pid_max = int(f.read())
+    except (OSError, ValueError):
+        return False
+    if not own_namespace or os.getppid() != 1 or pid_max <= PID_BASE + PID_SLOTS * PID_STRIDE + 4096:
+        return False
+    try:
+        fd = os.open("/proc/sys/kernel/ns_last_pid", os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        os.pwrite(fd, b"%d" % (PID_BASE - 1), 0)
+    except OSError:
+        os.close(fd)
+        return False
+    _LAST_PID_FD = fd
+    return True
+
+
+#: the inode of the machine's own PID namespace (the kernel's PROC_PID_INIT_INO)
+_INIT_PID_NAMESPACE = 0xEFFFFFFC
+
+
+def _set_last_pid(value):
+    """The next pid the kernel hands out in this namespace is ``value + 1`` (if it is free)."""
+    os.pwrite(_LAST_PID_FD, b"%d" % value, 0)
+
+
+def _before_go():
+    """Just before a child is let go: its threads' ids start at the block's THREAD_OFFSET,
+    whatever an earlier child of this request used."""
+    if _BLOCK is not None:
+        _set_last_pid(_BLOCK + THREAD_OFFSET - 1)
+
+
 def fork_child(code, entry_point, args, scratch, uid):
     """Fork one child, which sets itself up as far as its attach point and waits there for
     :func:`supervise_child`. Returns its handle ``(pid, result_r, status_r, go_w)``.
@@ -1585,6 +1663,7 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     if meter == "time":
         # the time meter counts the child's CPU time from here (its set-up is not its test's)
         record["cpu_before_go"] = _on_cpu_seconds(pid)
+    _before_go()
     start = time.perf_counter()
     os.write(go_w, b"g")
     os.close(go_w)
@@ -2225,15 +2304,22 @@ def _worker(runner, proto_in, proto_out, turn_r, done_w):
     return code
 
 
-def _spawn(runner, proto_in, proto_out):
-    """Fork the next worker (it sets itself up and waits for its turn): (pid, turn_w, done_r)."""
+def _spawn(runner, proto_in, proto_out, slot):
+    """Fork the next worker (it sets itself up and waits for its turn): (pid, turn_w, done_r).
+    Where pids are fixed, it is pid PID_BASE + slot * PID_STRIDE, the start of its block."""
+    global _BLOCK
     turn_r, turn_w = os.pipe()
     done_r, done_w = os.pipe()
-    gc.collect()
+    if _LAST_PID_FD is not None:
+        os.pwrite(_LAST_PID_FD, _BLOCK_TEXTS[slot], 0)
+    else:
+        gc.collect()  # see serve
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            if _LAST_PID_FD is not None:
+                _BLOCK = os.getpid()
             os.close(turn_w)
             os.close(done_r)
             code = _worker(runner, proto_in, proto_out, turn_r, done_w)
@@ -2246,6 +2332,11 @@ def _spawn(runner, proto_in, proto_out):
     os.close(turn_r)
     os.close(done_w)
     return pid, turn_w, done_r
+
+
+#: what the zygote writes to ns_last_pid before forking the worker of each block (made once: the
+#: zygote's loop allocates nothing for it, see serve)
+_BLOCK_TEXTS = tuple(b"%d" % (PID_BASE + i * PID_STRIDE - 1) for i in range(PID_SLOTS))
 
 
 def _give_turn(worker, turn):
@@ -2269,12 +2360,26 @@ def serve(runner, proto_in, proto_out):
     child) starts from the same interpreter state, whatever ran before it.
 
     Pipelined: the next worker is forked, and sets itself up, while the current one serves; it
-    gets its turn as soon as the current one has answered, and the current one's exit (valgrind's
-    summary included) overlaps the next request. Every serving worker is forked at the same point
-    of the loop, with exactly one worker alive. The first two are warm-up rounds (a worker that
-    runs a null test and answers nobody), so that everything the rounds leave behind (the scratch
-    folder, the loop's own caches) is settled before the first real request: measured, the first
-    round costs its test about a hundred instructions more.
+    gets its turn as soon as the current one has answered, and the current one's exit
+    (valgrind's summary included) overlaps the next request. Where pids are fixed (see
+    open_last_pid) the next worker is forked only once the current one has answered, not while
+    its candidates run: nothing may take a pid in this namespace then, or the ids of a
+    candidate's threads would follow timing (measured: 160-288 ms per small test before,
+    210-305 after, alternated on a loaded machine). Every serving worker is forked at the same
+    point of the loop. The first two are warm-up
+    rounds (a worker that runs a null test and answers nobody), so that everything the rounds
+    leave behind (the scratch folder, the loop's own caches) is settled before the first real
+    request: measured, the first round costs its test about a hundred instructions more.
+
+    Where pids are fixed, the collector is off in this process from here and the loop never
+    collects: each collection advanced the counters every child inherits and a candidate reads
+    (gc.get_stats: the number of requests this runner had served, a few instructions more for
+    every int past 256); the loop makes no cyclic garbage, and each worker collects before each
+    fork (fork_child). Not where pids are not fixed: with the next worker forked while the
+    current one serves, two worker handles are alive at each fork, and without a collection
+    (which empties the interpreter's free lists) the children of every other request started
+    from the other of two heaps (measured: a null test's count alternating 26,504 / 26,512);
+    there the counters still follow the runner's age.
 
     Before the first fork, this process takes execute permission off any writable client memory
     and installs the executable-memory filter (install_worker_filter) on itself: every worker and
@@ -2284,20 +2389,28 @@ def serve(runner, proto_in, proto_out):
     strip_exec_below_floor()
     install_worker_filter(_EXEC_FLOOR)
     gc.collect()
+    early = _LAST_PID_FD is None  # pids not fixed: the next worker sets itself up meanwhile
+    if not early:
+        gc.disable()
     gc.freeze()
     turns = [TURN_WARM_UP, TURN_WARM_UP]
-    current, current_turn = _spawn(runner, proto_in, proto_out), turns.pop()
+    slot = 0
+    current, current_turn = _spawn(runner, proto_in, proto_out, slot), turns.pop()
     _give_turn(current, current_turn)
     while True:
-        following = _spawn(runner, proto_in, proto_out)
+        slot = slot + 1 if slot + 1 < PID_SLOTS else 0
+        following = _spawn(runner, proto_in, proto_out, slot) if early else None
         answered = _answered(current)
         status = None if answered else os.waitpid(current[0], 0)[1]
         if status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_EOF:
-            _give_turn(following, b"x")  # closing: the spare worker exits without reading
-            os.waitpid(following[0], 0)
+            if following is not None:
+                _give_turn(following, b"x")  # closing: the spare worker exits without reading
+                os.waitpid(following[0], 0)
             return 0
         if status is not None and current_turn == TURN_SERVE and not os.WIFEXITED(status):
             _write_line(proto_out, {"id": None, "error": f"worker died (wait status {status})"})
+        if following is None:
+            following = _spawn(runner, proto_in, proto_out, slot)
         following_turn = turns.pop() if turns else TURN_SERVE
         _give_turn(following, following_turn)
         if answered:
@@ -2601,6 +2714,7 @@ def main(argv):
         _write_line(proto_out, {"hello": False, "error": str(exc)})
         return 3
     facts["child_uid"] = uid
+    facts["fixed_pids"] = open_last_pid()
     workdir = opts.workdir or "/tmp/effbench-runner"
     os.makedirs(workdir, mode=0o711, exist_ok=True)
     os.chmod(workdir, 0o711)  # the children reach their scratch folder below it, nothing else

@@ -229,3 +229,65 @@ def test_padding_with_large_blocks_never_lowers_a_count(valgrind_box):
         steps = [b - a for a, b in zip(counts, counts[1:])]
         assert min(steps) > 0, (size, counts, steps)
         assert max(steps) <= 2 * min(steps), (size, counts, steps)
+
+
+#: work with cyclic garbage, objects with __del__, the collector turned back on and explicit
+#: collections; it returns what it sees of the collector's history (its statistics, counts and
+#: thresholds): none of that may depend on what ran before it
+GC_HEAVY = (
+    "import gc\n"
+    "class Node:\n"
+    "    def __init__(self, i):\n"
+    "        self.i, self.me = i, self\n"
+    "    def __del__(self):\n"
+    "        pass\n"
+    "def f(n):\n"
+    "    seen = [gc.get_stats(), gc.get_count(), gc.get_threshold(), gc.get_freeze_count()]\n"
+    "    gc.enable()\n"
+    "    gc.set_threshold(100, 5, 2)\n"
+    "    found = 0\n"
+    "    for _ in range(4):\n"
+    "        nodes = [Node(i) for i in range(n)]\n"
+    "        a = []\n"
+    "        a.append([a, nodes[-1]])\n"
+    "        del nodes, a\n"
+    "        found += gc.collect()\n"
+    "    return seen, found\n"
+)
+
+#: requests that leave different traces behind them: threads (pids), cyclic garbage collected by
+#: the candidate, a crash, a syntax error, a large answer
+EARLIER = [
+    "import threading\ndef f(n):\n    for _ in range(n):\n"
+    "        t = threading.Thread(target=len, args=((),))\n        t.start()\n        t.join()\n    return n\n",
+    "import gc\ndef f(n):\n    gc.enable()\n    for i in range(n * 20):\n        a = [i]\n        a.append(a)\n"
+    "    return gc.collect()\n",
+    "def f(n):\n    raise ValueError(n)\n",
+    "def f(n:\n",
+    "def f(n):\n    return list(range(n * 1000))\n",
+]
+
+
+def test_what_ran_before_in_the_runner_never_moves_a_count():
+    """Invariant: a request's count, and what its child sees of the interpreter's history, is a
+    function of its own code and input: the same whichever requests ran before it in the same
+    runner (results must be identical between executors, which place items differently). Found:
+    the zygote collected garbage before forking each worker, so every child inherited collector
+    statistics that counted the requests served before it (gc.get_stats: 2 more per request).
+    Where the runner cannot fix pids it still collects there (see sandbox/runner.py serve), and
+    only the counts are compared."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    limits = Limits(wall_seconds=120, cpu_seconds=60)
+    probe = TestRequest(GC_HEAVY, "f", [300], limits)
+    seen = []
+    with LocalSandbox(ValgrindMeter(), workers=1) as box:
+        for earlier in [None, *EARLIER]:
+            if earlier is not None:
+                box.run(TestRequest(earlier, "f", [40], limits))
+            run = box.run(probe)
+            assert run.cost is not None, run
+            state = json.loads(run.result)["value"]
+            seen.append((run.cost.value, state if box.facts["fixed_pids"] else None))
+    assert all(s == seen[0] for s in seen), seen

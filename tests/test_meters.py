@@ -136,6 +136,45 @@ def test_valgrind_totals_survive_a_pid_wrap_and_are_never_stale():
     assert client.duplicated(302) and client.count_of(302, False) is None
 
 
+def test_valgrind_totals_of_the_runners_ring_of_fixed_pids_are_taken_every_time_round():
+    """Invariant: where the runner fixes pids (sandbox/runner.py, PID_SLOTS blocks, one per
+    request, so a pid comes back every PID_SLOTS requests), every child's total is taken, round
+    after round, and never refused as a duplicate. Found: after two rounds the children of the
+    last blocks failed as MeterAnomaly, their pids having been kept as the latest arrivals at the
+    first round's end and remembered as accepted until they came back."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.protocol import RunnerClient
+
+    runner = _runner_module()
+    client = RunnerClient(ValgrindMeter(), 0)
+
+    def total(pid: int, n: int) -> None:
+        client._feed_log(b"==%d== I   refs:      %s\n" % (pid, f"{n:,}".encode()))
+
+    late_worker = None
+    for request in range(5 * runner.PID_SLOTS):
+        block = runner.PID_BASE + (request % runner.PID_SLOTS) * runner.PID_STRIDE
+        total(block + 1, 1000 + request)
+        total(block + 2, 2000 + request)
+        if late_worker is not None:  # the previous worker's own total, written as it exits
+            total(late_worker, 7)
+        assert client.count_of(block + 1, True) == 1000 + request, request
+        assert client.count_of(block + 2, True) == 2000 + request, request
+        assert not client.duplicated(block + 1) and not client.duplicated(block + 2)
+        late_worker = block
+
+
+def _runner_module():
+    import importlib.util
+
+    from effbench import paths
+
+    spec = importlib.util.spec_from_file_location("effbench_runner_for_tests", paths.runner_path())
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _pairs_of(monkeypatch, box, request):
     """The runner's raw (baseline, test) records of one request, as the host received them."""
     import effbench.sandboxes.protocol as protocol

@@ -648,3 +648,51 @@ def test_no_repeat_finds_an_earlier_repeats_answer_in_memory(monkeypatch):
             box.run(TestRequest(textwrap.dedent(looking), "f", [], Limits(wall_seconds=60, cpu_seconds=30), 3))
         answers = [json.loads(pair["test"]["result"])["value"] for pair in seen[-1]]
         assert answers == [[], [], []], (shared, answers)
+
+
+#: what a child can see of pids: its own, its parent's, a new thread's native id, the last pid the
+#: kernel handed out (/proc/loadavg), the processes it can list
+PID_VIEW = """
+import os, threading
+def f():
+    ids = []
+    t = threading.Thread(target=lambda: ids.append(threading.get_native_id()))
+    t.start()
+    t.join()
+    with open("/proc/loadavg") as f:
+        last = f.read().split()[-1]
+    return [os.getpid(), os.getppid(), threading.get_native_id(), ids, last, sorted(os.listdir("/proc"))[:20]]
+"""
+
+#: a candidate that uses up ``n`` pids (one per thread)
+PID_SPENDER = """
+import threading
+def f(n):
+    for _ in range(n):
+        t = threading.Thread(target=len, args=((),))
+        t.start()
+        t.join()
+    return n
+"""
+
+
+def test_no_candidate_passes_information_to_a_later_one_through_pids():
+    """Invariant: the pids a child sees (its own, its parent's, its threads', the kernel's last
+    one, the processes it can list) are the same whatever the requests before it did. Threat: a
+    candidate that starts k threads uses up k pids, so every later process got pids k higher:
+    a sample could pass a counted answer (k) to a later sample, which then answered without
+    paying. Locally every fork and each child's start set ns_last_pid (the runner's own PID
+    namespace), so each process's pid follows from its place in the runner alone."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    limits = Limits(wall_seconds=60, cpu_seconds=30)
+    views = []
+    for spent in (0, 37):
+        with LocalSandbox(ValgrindMeter(), workers=1) as box:
+            if not box.facts["fixed_pids"]:
+                pytest.skip("the local sandbox has no PID namespace of its own here")
+            assert box.run(TestRequest(textwrap.dedent(PID_SPENDER), "f", [spent], limits)).result
+            run = box.run(TestRequest(textwrap.dedent(PID_VIEW), "f", [], limits))
+            views.append(json.loads(run.result)["value"])
+    assert views[0] == views[1], views

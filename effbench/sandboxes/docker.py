@@ -398,6 +398,9 @@ class DockerSandbox(RunnerPool):
             "hidden": [],
             "seccomp": first.get("seccomp"),
             "perf_access": first.get("perf_access"),
+            # False here: the container has no CAP_SYS_ADMIN (nor CAP_CHECKPOINT_RESTORE) and a
+            # read-only /proc/sys, so its runner cannot set ns_last_pid (see the README's threats)
+            "fixed_pids": bool(first.get("fixed_pids")),
             "python": first.get("python"),
             "meter": meter.describe(),
         }

@@ -265,6 +265,9 @@ class LocalSandbox(RunnerPool):
             "private_tmp": bool(first.get("private_tmp")),
             "hidden": first.get("hidden", []),
             "seccomp": first.get("seccomp"),
+            # whether every process of the runner gets a pid fixed by its place (sandbox/runner.py
+            # open_last_pid): no pid carries anything from one request to a later one
+            "fixed_pids": bool(first.get("fixed_pids")),
             "python": first.get("python"),
             "rootfs": root,
             "meter": meter.describe(),

@@ -153,9 +153,18 @@ class RunnerClient:
         """
         if self._max_pid > WRAP_FLOOR and pid < self._max_pid // 2:
             keep = set(self._recent)
-            for table in (self._counts, self._accepted, self._duplicates, self._aborted):
+            for table in (self._counts, self._duplicates):
                 for old in [p for p in table if p not in keep]:
                     del table[old]
+            # a recent pid whose total was taken belongs to a finished request: forgotten too,
+            # since the runner's ring of fixed pids (sandbox/runner.py, PID_SLOTS) brings it back
+            # before the next wrap
+            for old in [p for p in self._accepted if p not in self._counts and p not in self._duplicates]:
+                del self._accepted[old]
+            # an abort is kept only for a process of the new round (a recent one of the old
+            # round's would answer for that pid's next process at once)
+            for old in [p for p in self._aborted if p not in keep or p >= self._max_pid // 2]:
+                del self._aborted[old]
             self._max_pid = 0
         self._max_pid = max(self._max_pid, pid)
         self._recent.append(pid)
