@@ -6,7 +6,17 @@
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
+# The interpreter .venv is made from is the one candidates run on. Default: Debian's own
+# /usr/bin/python3.11 where it is there (stripped of debug information: under the valgrind meter a
+# test costs the sandbox about a third less CPU than on a build with debug line tables such as
+# pyenv's; README "Debian's interpreter"), else `python3` on the PATH. PYTHON=... chooses.
+if [ -z "${PYTHON:-}" ]; then
+  if [ -x /usr/bin/python3.11 ] && /usr/bin/python3.11 -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
+    PYTHON=/usr/bin/python3.11
+  else
+    PYTHON=python3
+  fi
+fi
 
 need_apt=()
 command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
@@ -29,6 +39,12 @@ fi
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
+else
+  made_from=$(.venv/bin/python -c 'import os, sys; print(os.path.realpath(sys.executable))')
+  wanted=$("$PYTHON" -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null || echo "$PYTHON")
+  if [ "$made_from" != "$wanted" ]; then
+    echo "setup: .venv was made from $made_from, not $wanted; keeping it (candidates run on it; remove .venv to remake it)" >&2
+  fi
 fi
 stamp=.venv/.effbench-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
