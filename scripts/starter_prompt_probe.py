@@ -5,8 +5,11 @@ bounds) was chosen on the small problems below (14 for set 0.2.0, 40 for set 0.3
 starter set: none of them is a starter problem or a problem of the main set, nor one of the
 preamble's examples, and none is scored anywhere else. Each is asked in
 the starter set's style (signature, docstring, >>> examples; the body left to the model), sent to
-an OpenAI-compatible completions endpoint with the starter set's stop sequences, and checked on a
-few inputs of our own in a subprocess (trusted-machine use only: this is not a sandbox).
+an OpenAI-compatible completions endpoint with the starter set's stop sequences (``--mode chat``:
+to the chat endpoint in effbench's default system prompt and template, no stops, as a chat-mode
+run asks), read with effbench's own extraction (the code a run would score) and checked on a few
+inputs of our own in a subprocess (trusted-machine use only: this is not a sandbox).
+``--extra-body JSON`` sets the server's sampling options (default ``{"repeat_penalty": 1.0}``).
 
     .venv/bin/python scripts/starter_prompt_probe.py --base-url http://127.0.0.1:18441/v1 --model gemma \\
         --prefix problems/starter/completion_prefix.py --no-bounds --samples 2 --temperature 0.2 --seed 101
@@ -23,6 +26,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 STOP = ["\ndef ", "\nclass ", "\nif __name__", "\n#"]
 #: (name, parameters, return type, statement, bounds ('' where none is written), docstring examples,
@@ -212,21 +216,68 @@ def passes(code: str, name: str, checks: list, timeout: float = 5.0) -> bool:
     return out.returncode == 0
 
 
+def answer_code(mode: str, text: str, answer: str, name: str) -> str | None:
+    """The program the harness would run for this answer (effbench's own extraction; None: no code).
+
+    ``mode``: "completion" (``text`` continued by ``answer``) or "chat" (the answer's code block).
+    """
+    from effbench.models.extract import extract_chat, extract_completion
+
+    found = extract_chat(answer, name) if mode == "chat" else extract_completion(text, answer, name)
+    return found.code
+
+
+def ask(client: Any, args: argparse.Namespace, preamble: str, problem: tuple, text: str, seed: int) -> str:
+    """One answer to ``text``, in ``args.mode``, as the harness asks it (chat: its system prompt and template)."""
+    extra = json.loads(args.extra_body)
+    if args.mode == "chat":
+        from types import SimpleNamespace
+
+        from effbench.models.prompts import chat_messages
+
+        task = SimpleNamespace(prompt=text, entry_point=problem[0])
+        messages = chat_messages(task, None, None)  # type: ignore[arg-type]
+        answer = client.chat.completions.create(
+            model=args.model,
+            messages=messages,
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            seed=seed,
+            extra_body=extra,
+        )
+        return answer.choices[0].message.content or ""
+    answer = client.completions.create(
+        model=args.model,
+        prompt=preamble + text,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        seed=seed,
+        stop=STOP,
+        extra_body=extra,
+    )
+    return answer.choices[0].text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Probe one prompt format on the dev set; prints the pass rate (0; 2 on a bad option)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--prefix", type=Path, help="few-shot preamble file (none when left out)")
+    parser.add_argument("--mode", choices=("completion", "chat"), default="completion")
+    parser.add_argument("--prefix", type=Path, help="few-shot preamble file (none when left out; completion only)")
     parser.add_argument("--bounds", action=argparse.BooleanOptionalAction, default=True, help="state the bounds")
     parser.add_argument("--samples", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--seed", type=int, default=100, help="sample i is sent with seed + i")
+    parser.add_argument(
+        "--extra-body", default='{"repeat_penalty": 1.0}', help="JSON sent with every request (sampling options)"
+    )
+    parser.add_argument("--show", action="store_true", help="print every answer's code (or None)")
     args = parser.parse_args(argv)
     from openai import OpenAI
 
-    preamble = args.prefix.read_text().rstrip() + "\n\n\n" if args.prefix else ""
+    preamble = args.prefix.read_text().rstrip() + "\n\n\n" if args.prefix and args.mode == "completion" else ""
     client = OpenAI(base_url=args.base_url, api_key="none", max_retries=5)
     total = good = 0
     solved = []
@@ -234,16 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         text = prompt(problem, args.bounds)
         hits = 0
         for i in range(args.samples):
-            answer = client.completions.create(
-                model=args.model,
-                prompt=preamble + text,
-                max_tokens=args.max_tokens,
-                temperature=args.temperature,
-                seed=args.seed + i,
-                stop=STOP,
-                extra_body={"repeat_penalty": 1.0},
-            )
-            hits += passes(text + answer.choices[0].text, problem[0], problem[6])
+            answer = ask(client, args, preamble, problem, text, args.seed + i)
+            code = answer_code(args.mode, text, answer, problem[0])
+            ok = code is not None and passes(code, problem[0], problem[6])
+            hits += ok
+            if args.show:
+                print(f"--- {problem[0]} sample {i}: {'pass' if ok else 'FAIL'}\n{code if code else repr(answer)}")
         total, good = total + args.samples, good + hits
         if hits:
             solved.append(f"{problem[0]} {hits}/{args.samples}")

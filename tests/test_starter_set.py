@@ -126,3 +126,28 @@ def test_failure_classes_tell_a_harness_cut_from_the_models_own_mistakes(starter
     chat += "    return len(nums)\n```\nIt"
     # a chat answer: its def line, its docstring example and its prose are no call and no cut
     assert classify(rec(chat), prompt, "sum_list", None, stops=False) == "wrong_logic"
+
+
+def test_dev_probe_scores_the_code_the_harness_would_run_in_both_modes():
+    """Fault blocked: the prompt probe (scripts/starter_prompt_probe.py), on which the starter
+    set's prompt choices are made, scoring an answer the harness would not run (or the reverse),
+    so that a choice made on the dev set is made on other code than the sweep scores.
+    Invariant: the probe reads answers with effbench's own extraction: a completion body after the
+    prompt, re-indented or cut at a trailing top-level line as the harness does, and a chat answer's
+    fenced function pass their checks; a chat answer that only repeats the prompt (no body) has no
+    code that passes, and a wrong body fails."""
+    probe = _script("starter_prompt_probe")
+    problem = next(p for p in probe.DEV if p[0] == "count_even")
+    name, checks = problem[0], problem[6]
+    text = probe.prompt(problem, False)
+    body = "    return sum(1 for x in nums if x % 2 == 0)\n"
+
+    def scored(mode, answer):
+        code = probe.answer_code(mode, text, answer, name)
+        return code is not None and probe.passes(code, name, checks)
+
+    assert scored("completion", body)
+    assert scored("completion", body + "\n\nprint(count_even([1]))\n")  # usage code dropped, as in a run
+    assert not scored("completion", "    return len(nums)\n")
+    assert scored("chat", "Here it is:\n```python\n" + text + body + "```\nDone.")
+    assert not scored("chat", text)  # the prompt repeated, no body: a base model's chat answer
