@@ -892,9 +892,65 @@ _REFUSED_ATTRIBUTES = ("__code__",)
 #: (effbench/meters/valgrind.py runs it with --max-threads=64, slot 0 unused; past it valgrind
 #: stops the child with no count). See bound_threads
 MAX_CHILD_THREADS = 63
-#: CO_ITERABLE_COROUTINE: the one flag types.coroutine sets on a generator function's code (it
-#: replaces the function's __code__ by a copy with that flag: asyncio's import does it)
-_CO_ITERABLE_COROUTINE = 0x100
+
+#: types.coroutine as every child has it. The standard library's version gives a generator
+#: function a copy of its code object with CO_ITERABLE_COROUTINE set (code.replace, then an
+#: assignment to __code__: both refused by the guard), and asyncio's import calls it. An
+#: allowance in the guard for that one call was a hole: a candidate whose fake function's
+#: ``__setattr__`` was a chain of C callables ran ``code.replace`` with fields of its own from
+#: types.coroutine's frame, forged bytecode that read and wrote the process's memory, and rewound
+#: valgrind's count (a red team: reward 1.866 against the expert's 1.000). This one never makes a
+#: code object: a generator function is wrapped the way the standard library wraps any other
+#: callable, its generators in ``types._GeneratorWrapper`` (awaitable, as asyncio needs). Compiled
+#: in a namespace of its own, so that its globals lead nowhere near the runner's.
+_SANDBOX_COROUTINE = """
+def coroutine(func):
+    \"\"\"Convert a generator function into a coroutine function (the sandbox's version: no code
+    object is rewritten; a generator function's generators are wrapped to be awaitable).\"\"\"
+    if not callable(func):
+        raise TypeError("types.coroutine() expects a callable")
+    code = getattr(func, "__code__", None)
+    if func.__class__ is FunctionType and code.__class__ is CodeType and code.co_flags & 0x180:
+        return func  # already a coroutine function (CO_COROUTINE | CO_ITERABLE_COROUTINE)
+
+    @wraps(func)
+    def wrapped(*args, **kwargs):
+        coro = func(*args, **kwargs)
+        if coro.__class__ is CoroutineType or (coro.__class__ is GeneratorType and coro.gi_code.co_flags & 0x100):
+            return coro
+        if isinstance(coro, Generator) and not isinstance(coro, Coroutine):
+            return _GeneratorWrapper(coro)
+        return coro
+
+    return wrapped
+"""
+
+
+def _sandbox_coroutine():
+    """The children's ``types.coroutine`` (see _SANDBOX_COROUTINE), built in a fresh namespace."""
+    import collections.abc
+    import functools
+
+    namespace = {
+        "__builtins__": __builtins__,
+        "__name__": "types",
+        "FunctionType": types.FunctionType,
+        "CodeType": types.CodeType,
+        "CoroutineType": types.CoroutineType,
+        "GeneratorType": types.GeneratorType,
+        "Generator": collections.abc.Generator,
+        "Coroutine": collections.abc.Coroutine,
+        "wraps": functools.wraps,
+        "_GeneratorWrapper": types._GeneratorWrapper,
+    }
+    exec(compile(_SANDBOX_COROUTINE, "<effbench: types.coroutine>", "exec"), namespace)
+    return namespace["coroutine"]
+
+
+def install_sandbox_coroutine():
+    """In the zygote, once (every child inherits it; never at import: the host loads this module
+    for its codec): ``types.coroutine`` becomes the sandbox's version (see _SANDBOX_COROUTINE)."""
+    types.coroutine = _sandbox_coroutine()
 
 
 def _start_new_thread_within_the_limit(
@@ -1153,10 +1209,6 @@ def _make_guard():
         _attribute_events=("object.__setattr__", "object.__delattr__"),  # assigning None deletes
         _runner_globals=globals(),
         _function=type(_make_guard),
-        _code_type=type(_make_guard.__code__),
-        _coroutine=types.coroutine.__code__,
-        _flag=_CO_ITERABLE_COROUTINE,
-        _getframe=sys._getframe,
         _type=type,
         _len=len,
         _runtime_error=RuntimeError,
@@ -1164,33 +1216,12 @@ def _make_guard():
     ):
         if event == "marshal.loads" and args and _pyc(args[0]):
             return
-        if event == "code.__new__" and _len(args) > 8 and _getframe(1).f_code is _coroutine:
-            # types.coroutine's own code, replacing a genuine code object's flags by the same
-            # flags and CO_ITERABLE_COROUTINE (the only call it makes): nothing new to run
-            original = _getframe(1).f_locals.get("co")
-            if _type(original) is _code_type and args[8] == original.co_flags | _flag:
-                return
         if event.startswith(_events):
             raise _runtime_error(f"{event} is not available in the sandbox")
         if event == "import" and args and _refused(args, _dynload):
             raise _import_error(f"{args[0]!r} is not available in the sandbox")
         if event in _attribute_events and _len(args) > 1 and args[1] in _protected:
             runners = _type(args[0]) is _function and args[0].__globals__ is _runner_globals
-            if args[1] in _refused_attributes and not runners and _len(args) > 2 and _getframe(1).f_code is _coroutine:
-                # types.coroutine giving the function it was passed the copy it just made (the
-                # only assignment it makes): that function's own code, CO_ITERABLE_COROUTINE added
-                new, original = args[2], _getframe(1).f_locals.get("co")
-                if (
-                    _type(args[0]) is _function
-                    and _type(new) is _code_type
-                    and _type(original) is _code_type
-                    and args[0].__code__ is original
-                    and new.co_flags == original.co_flags | _flag
-                    and new.co_code == original.co_code
-                    and new.co_consts == original.co_consts
-                    and new.co_names == original.co_names
-                ):
-                    return
             if args[1] in _refused_attributes or runners:
                 raise _runtime_error(f"assigning {args[1]} is not available in the sandbox")
 
@@ -2735,6 +2766,7 @@ def main(argv):
             _write_line(proto_out, {"hello": False, "error": "perf: " + probe["reason"]})
             return 3
     bound_threads()
+    install_sandbox_coroutine()
     runner = Runner(opts.meter, opts.perf_event, workdir, uid)
     global _FFI_PLAN
     try:

@@ -490,10 +490,10 @@ def test_a_child_past_the_thread_limit_is_stopped_from_outside_under_the_time_me
 
 def test_honest_code_may_use_the_standard_librarys_concurrency(valgrind_box):
     """Invariant: the standard library's concurrency works in the sandbox: asyncio (its import
-    turns generator functions into coroutines with types.coroutine, which copies their code with
-    one more flag and assigns it to them: a code.__new__ and a __code__ assignment the audit hook
-    refused, 'code.__new__ is not available in the sandbox' on 1442c9b), asyncio.to_thread and
-    concurrent.futures' thread pool."""
+    turns a generator function into a coroutine with types.coroutine, whose standard version copies
+    its code with one more flag and assigns it: a code.__new__ and a __code__ assignment the audit
+    hook refuses, 'code.__new__ is not available in the sandbox' on 1442c9b; the children's
+    types.coroutine wraps it instead), asyncio.to_thread and concurrent.futures' thread pool."""
     code = """
         import asyncio
         from concurrent.futures import ThreadPoolExecutor
@@ -512,40 +512,53 @@ def test_honest_code_may_use_the_standard_librarys_concurrency(valgrind_box):
     assert json.loads(run.result) == {"ok": True, "value": [285, 45, 45]}, run
 
 
-def test_types_coroutine_lets_no_other_code_be_assigned(valgrind_box):
-    """Invariant: the audit hook's one allowance for types.coroutine (its own code copying a
-    genuine code object with CO_ITERABLE_COROUTINE added, and assigning the copy to the function
-    it was given) makes no other code object: not from another function holding a local named like
-    its own, not from types.coroutine's code run with globals of the candidate's, and no other
-    __code__ assignment."""
+def test_types_coroutine_makes_no_code_object(valgrind_box):
+    """Invariant: no code object is made or assigned in a child, types.coroutine included. An
+    allowance in the audit hook for the standard types.coroutine's own code.replace (27c7165) let
+    a red team's fake function, whose ``__setattr__`` was a chain of C callables, run
+    ``code.replace`` with fields of its own from types.coroutine's frame: forged bytecode read and
+    wrote the process's memory and rewound valgrind's count (reward 1.866 against the expert's
+    1.000). The children's types.coroutine wraps a generator function instead of rewriting it,
+    and what it returns is still awaitable."""
     code = """
-        import types
+        import asyncio, functools, operator, types
         def f():
-            made = []
-            def victim():
-                yield 1
+            made = set()
             def donor():
                 yield 2
-            co, original = donor.__code__, victim.__code__
-            try:  # a frame of its own, with a local named like types.coroutine's
-                made.append(co.replace(co_flags=co.co_flags | 0x100))
-            except RuntimeError:
-                pass
-            try:
-                victim.__code__ = co
-                made.append("assigned")
-            except RuntimeError:
-                pass
-            # types.coroutine's code with globals of its own: still the flag and nothing else
-            types.FunctionType(types.coroutine.__code__, {"FunctionType": type(victim),
-                "CodeType": type(co), "callable": callable, "getattr": getattr})(victim)
-            types.coroutine(donor)  # the allowance itself
-            return [[str(m) for m in made],
-                    victim.__code__.co_code == original.co_code, victim.__code__.co_flags == original.co_flags | 0x100,
-                    donor.__code__.co_code == co.co_code, donor.__code__.co_flags == co.co_flags | 0x100]
+            def victim():
+                yield  # a bare yield, as asyncio's own sleep(0) does
+            original = victim.__code__
+            class Fake:
+                def __call__(self):
+                    pass
+                @property
+                def __class__(self):
+                    return types.FunctionType
+                @property
+                def __code__(self):
+                    return donor.__code__
+                __setattr__ = functools.partial(made.update, map(operator.methodcaller(
+                    "replace", co_consts=(), co_flags=donor.__code__.co_flags | 0x100), [donor.__code__]))
+            refused = []
+            for attempt in (
+                lambda: types.coroutine(Fake()),
+                lambda: donor.__code__.replace(co_flags=donor.__code__.co_flags | 0x100),
+                lambda: setattr(victim, "__code__", donor.__code__),
+            ):
+                try:
+                    attempt()
+                except Exception as exc:
+                    refused.append(type(exc).__name__)
+            wrapped = types.coroutine(victim)
+            async def main():
+                return await wrapped()
+            return [len(made), refused, victim.__code__ is original, wrapped is not victim,
+                    asyncio.run(main()) is None]
     """
     run = run_f(valgrind_box, code)
-    assert json.loads(run.result)["value"] == [[], True, True, True, True], run.result
+    expected = [0, ["RuntimeError", "RuntimeError"], True, True, True]
+    assert json.loads(run.result) == {"ok": True, "value": expected}, run.result
 
 
 def test_the_scratch_folders_own_metadata_never_reaches_a_later_child(valgrind_box):

@@ -290,7 +290,7 @@ def triangle(n):
 
 #: ways to make a code object whose bytecode the compiler never checked
 _FORGED_BYTECODE = """
-import marshal, types, importlib.util, os, sys
+import functools, marshal, operator, types, importlib.util, os, sys
 def _attack(n):
     made = []
     code = (lambda: n).__code__
@@ -347,6 +347,25 @@ def _attack(n):
         made.append(other.__code__)
     except Exception:
         pass
+    def donor():
+        yield
+    replaced = set()
+    class Fake:  # types.coroutine's frame running a code.replace of the candidate's own fields
+        def __call__(self):
+            pass
+        @property
+        def __class__(self):
+            return types.FunctionType
+        @property
+        def __code__(self):
+            return donor.__code__
+        __setattr__ = functools.partial(replaced.update, map(operator.methodcaller(
+            "replace", co_consts=(), co_flags=donor.__code__.co_flags | 0x100), [donor.__code__]))
+    try:
+        types.coroutine(Fake())
+    except Exception:
+        pass
+    made.extend(replaced)
     return bool(made)
 """
 
@@ -709,7 +728,8 @@ def threats() -> list[Threat]:
             "forged_bytecode",
             "count forgery",
             "makes code objects the compiler never checked (arbitrary memory access from bytecode): the "
-            "code constructor, code.replace, marshal.loads, cached bytecode of its own, __code__ assignment",
+            "code constructor, code.replace (also from types.coroutine's frame, through a fake function), "
+            "marshal.loads, cached bytecode of its own, __code__ assignment",
             _candidate(_FORGED_BYTECODE, needs_ctypes=False),
             capability,
         ),
