@@ -709,3 +709,42 @@ def test_no_candidate_passes_information_to_a_later_one_through_pids():
             run = box.run(TestRequest(textwrap.dedent(PID_VIEW), "f", [], limits))
             views.append(json.loads(run.result)["value"])
     assert views[0] == views[1], views
+
+
+#: a candidate that makes ``n`` files in its scratch folder (each takes an inode number)
+FILE_SPENDER = """
+def f(n):
+    for i in range(n):
+        open(str(i), "w").close()
+    return n
+"""
+
+#: what a child can see of its scratch folder's inode numbers
+INODE_VIEW = """
+import os
+def f():
+    open("new", "w").close()
+    return [os.stat(".").st_ino, os.stat("output.txt").st_ino, os.stat("new").st_ino]
+"""
+
+
+def test_no_candidate_passes_information_to_a_later_one_through_inode_numbers():
+    """Invariant: the inode numbers of a child's scratch folder and of the files in it are the same
+    whatever the requests before it made. Threat: the scratch folders shared one tmpfs, whose
+    inode counter every file advanced, so a candidate that made k files moved the next child's
+    numbers by k (19 after none, 56 after 37): a channel from one sample to a later one, like the
+    pids. Where the runner may mount (as for fixed pids), each scratch folder is a tmpfs of its
+    own. (Pipe and socket inode numbers come from a machine-wide counter: not closed.)"""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    limits = Limits(wall_seconds=60, cpu_seconds=30)
+    views = []
+    for spent in (0, 37):
+        with LocalSandbox(ValgrindMeter(), workers=1) as box:
+            if not box.facts["fixed_pids"]:
+                pytest.skip("the local sandbox has no namespaces of its own here")
+            assert box.run(TestRequest(textwrap.dedent(FILE_SPENDER), "f", [spent], limits)).result
+            run = box.run(TestRequest(textwrap.dedent(INODE_VIEW), "f", [], limits))
+            views.append(json.loads(run.result)["value"])
+    assert views[0] == views[1], views
