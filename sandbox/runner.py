@@ -709,6 +709,40 @@ def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
     _mount("tmpfs", path, "tmpfs", flags, f"size={size},mode=0755")
 
 
+#: /proc's options in the runner's PID namespace: a process sees no other process's /proc files
+#: unless it may trace it. Test children (their own user, not dumpable, no capabilities) see
+#: only their own: the runner's and its workers' files told a later request what an earlier one
+#: did (a red team read the zygote's cminflt, the minor page faults of every worker it had
+#: reaped, and answered a test right only after a sample of its own had touched a chosen number
+#: of pages: reward 0.67 against 0 alone; start times and CPU totals said as much)
+_PROC_OPTIONS = "hidepid=invisible"
+
+
+def hide_other_processes() -> bool:
+    """In the set-up step: remount this PID namespace's /proc with _PROC_OPTIONS. Returns whether
+    it holds (False where the mount is refused: a container without CAP_SYS_ADMIN)."""
+    try:
+        _mount("proc", "/proc", "proc", _MS_REMOUNT | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, _PROC_OPTIONS)
+    except OSError:
+        pass
+    return processes_hidden()
+
+
+def processes_hidden() -> bool:
+    """Whether /proc here hides other processes (hidepid=invisible, or 2 as older kernels say):
+    the options of the last proc mount on /proc (the one on top, which is what paths reach)."""
+    options = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                if fields[4] == "/proc" and fields[fields.index("-") + 1] == "proc":
+                    options = fields[-1].split(",")
+    except (OSError, ValueError, IndexError):
+        return False
+    return "hidepid=invisible" in options or "hidepid=2" in options
+
+
 def _mount(source, target: str, fstype, flags: int, data=None) -> None:
     enc = lambda v: v.encode() if isinstance(v, str) else v  # noqa: E731
     if _LIBC.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
@@ -758,7 +792,7 @@ def enter_rootfs(export: str) -> None:
         ("stderr", "/proc/self/fd/2"),
     ):
         os.symlink(target, f"{dev}/{name}")
-    _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, _PROC_OPTIONS)
     _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=512m,mode=0755")
     os.chroot(root)
     os.chdir("/")
@@ -1157,7 +1191,12 @@ def _make_guard():
     ``marshal.loads`` is allowed for one caller only: the import system's ``_compile_bytecode``
     reading a cached-bytecode file that lies under the interpreter's own (read-only) prefix and
     whose bytes are exactly what is being loaded (the hook reads the file again, through the
-    kernel's own name for it). Anything else that builds code from raw bytes is refused."""
+    kernel's own name for it), given as ``bytes`` or a memoryview of ``bytes`` (the import
+    system's own ``memoryview(data)[16:]``): the hook checks the audit event's copy, and marshal
+    parses the caller's buffer, which must not be one another thread can change between the two
+    (a red team rewrote a bytearray while the hook was in its system calls, loaded bytecode of its
+    own and rewound valgrind's count: reward 1.82 against the expert's 1.00). Anything else that
+    builds code from raw bytes is refused."""
     prefixes, dynload = _GUARD_FOLDERS or (_interpreter_prefixes(), _standard_extension_folders())
 
     def cached_bytecode_of_the_interpreter(
@@ -1174,12 +1213,17 @@ def _make_guard():
         _type=type,
         _str=str,
         _len=len,
+        _bytes=bytes,
+        _memoryview=memoryview,
     ):
         frame = _getframe(2)  # 0: this, 1: the hook, 2: the caller of marshal.loads
         if frame.f_code is not _code:
             return False
-        path = frame.f_locals.get("bytecode_path")
-        if _type(path) is not _str:
+        local = frame.f_locals
+        path, buffer = local.get("bytecode_path"), local.get("data")
+        if _type(buffer) is _memoryview:
+            buffer = buffer.obj  # what it views: immutable only if it is bytes
+        if _type(path) is not _str or _type(buffer) is not _bytes:
             return False
         fd = _open(path, _flags)
         try:
@@ -2635,6 +2679,7 @@ def _setup_and_exec(opts):
                 with open(opts.preload, "rb") as src:
                     preload = src.read()
         elif opts.private_tmp:
+            hide_other_processes()
             remount_read_only()
             mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
             if os.geteuid() == 0:
@@ -2767,6 +2812,9 @@ def main(argv):
         _write_line(proto_out, {"hello": False, "error": str(exc)})
         return 3
     facts["child_uid"] = uid
+    # read in a throwaway child: the mount table's length differs between runners (the hidden
+    # paths), and reading it here would leave their heaps, and so their counts, apart
+    facts["hidden_processes"] = _in_a_throwaway_child(lambda: b"1" if processes_hidden() else b"0")[0] == b"1"
     facts["fixed_pids"] = open_last_pid()
     workdir = opts.workdir or "/tmp/effbench-runner"
     os.makedirs(workdir, mode=0o711, exist_ok=True)

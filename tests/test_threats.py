@@ -186,10 +186,14 @@ def test_network_connections_are_refused(valgrind_evaluator, triangle):
 
 
 def test_memory_bomb_is_censored_by_memory(valgrind_box, triangle):
-    """Allocation without end is stopped at the memory limit from outside, as censoring."""
+    """Allocation without end is stopped at the memory limit from outside, as censoring.
+
+    The CPU stop is moved out of its way (cpu_floor 5 s, as in the conformance suite): filling
+    128 MiB takes 0.3-0.4 s of CPU under valgrind against triangle's CPU stop of about 0.55 s, and
+    on a loaded machine the CPU stop can come first (this test failed once beside CI's load)."""
     from effbench.engine import EngineSettings, Evaluator
 
-    small = Evaluator(valgrind_box, valgrind_box.meter, EngineSettings(memory_bytes=128 << 20))
+    small = Evaluator(valgrind_box, valgrind_box.meter, EngineSettings(memory_bytes=128 << 20, cpu_floor=5.0))
     rec = run(
         small,
         triangle,
@@ -200,7 +204,7 @@ def test_memory_bomb_is_censored_by_memory(valgrind_box, triangle):
                 hoard.append(bytearray(1 << 24))
     """,
     )
-    assert rec.verdict == "censored_memory"
+    assert rec.verdict == "censored_memory", rec
 
 
 def test_huge_output_is_stopped(valgrind_evaluator, triangle):
@@ -748,3 +752,61 @@ def test_no_candidate_passes_information_to_a_later_one_through_inode_numbers():
             run = box.run(TestRequest(textwrap.dedent(INODE_VIEW), "f", [], limits))
             views.append(json.loads(run.result)["value"])
     assert views[0] == views[1], views
+
+
+def test_no_candidate_reads_the_proc_files_of_the_runners_processes(valgrind_box):
+    """Invariant: a test child sees no other process's /proc files, only its own. Threat: the
+    zygote's ``/proc/PID/stat`` sums the page faults, CPU times and start times of every worker it
+    reaped: an earlier request moved its ``cminflt`` by exactly the pages it touched, and a red
+    team's probe answered right only after a sample of its own had set it (reward 0.67 against 0
+    alone). /proc is mounted with hidepid=invisible where the runner may mount it."""
+    if not valgrind_box.facts["fixed_pids"]:  # the same condition: a PID namespace of its own, root in it
+        pytest.skip("the local sandbox has no namespaces of its own here")
+    assert valgrind_box.facts["hidden_processes"]
+    code = """
+        import os
+        def f():
+            seen = []
+            for pid in (os.getppid(), 1):
+                try:
+                    with open(f"/proc/{pid}/stat") as fh:
+                        seen.append(fh.read()[:20])
+                except OSError as exc:
+                    seen.append(type(exc).__name__)
+            with open("/proc/self/stat") as fh:
+                own = int(fh.read().split()[0]) == os.getpid()
+            return [seen, own, sorted(p for p in os.listdir("/proc") if p.isdigit()) == [str(os.getpid())]]
+    """
+    run = run_f(valgrind_box, code)
+    value = json.loads(run.result)["value"]
+    assert value == [["FileNotFoundError", "FileNotFoundError"], True, True], value
+
+
+def test_the_cached_bytecode_allowance_takes_no_buffer_another_thread_could_change(valgrind_box):
+    """Invariant: marshal.loads is allowed only on the import system's own read of a genuine
+    cached-bytecode file, given as ``bytes`` or a view of ``bytes``: never on a mutable buffer.
+    Threat: the hook compares the audit event's copy of the bytes with the file, and marshal then
+    parses the caller's buffer; a red team rewrote a bytearray from a second thread while the hook
+    was in its system calls, loaded bytecode of its own and rewound valgrind's count (reward 1.82
+    against the expert's 1.00). A bytearray holding the genuine bytes is refused, race or not."""
+    code = """
+        import os
+        import json.decoder
+        from importlib import _bootstrap_external as bootstrap
+        def f():
+            path = json.decoder.__cached__
+            if not os.path.exists(path):
+                return "no cached bytecode at " + path
+            with open(path, "rb") as fh:
+                pyc = fh.read()
+            made = []
+            for data in (bytearray(pyc[16:]), memoryview(bytearray(pyc))[16:], pyc[16:]):
+                try:
+                    made.append(type(bootstrap._compile_bytecode(data, "json.decoder", path)).__name__)
+                except Exception as exc:
+                    made.append(type(exc).__name__)
+            return made
+    """
+    run = run_f(valgrind_box, code)
+    value = json.loads(run.result)["value"]
+    assert value == ["RuntimeError", "RuntimeError", "code"], value

@@ -401,6 +401,8 @@ class DockerSandbox(RunnerPool):
             # False here: the container has no CAP_SYS_ADMIN (nor CAP_CHECKPOINT_RESTORE) and a
             # read-only /proc/sys, so its runner cannot set ns_last_pid (see the README's threats)
             "fixed_pids": bool(first.get("fixed_pids")),
+            # False here: remounting /proc with hidepid needs CAP_SYS_ADMIN (see the README's threats)
+            "hidden_processes": bool(first.get("hidden_processes")),
             "python": first.get("python"),
             "meter": meter.describe(),
         }

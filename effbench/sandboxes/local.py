@@ -268,6 +268,8 @@ class LocalSandbox(RunnerPool):
             # whether every process of the runner gets a pid fixed by its place (sandbox/runner.py
             # open_last_pid): no pid carries anything from one request to a later one
             "fixed_pids": bool(first.get("fixed_pids")),
+            # whether /proc hides the runner's own processes from the test children (hidepid)
+            "hidden_processes": bool(first.get("hidden_processes")),
             "python": first.get("python"),
             "rootfs": root,
             "meter": meter.describe(),
