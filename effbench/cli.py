@@ -494,7 +494,9 @@ def _load_samples(
     """The samples of ``--samples`` files and ``--references`` tiers, on the selected problems.
 
     Every file is validated in a streaming pass (flat memory) before any is loaded. Raises
-    EffbenchError when there is nothing to evaluate or no sample is left after the selection.
+    EffbenchError when there is nothing to evaluate, when no sample is left after the selection,
+    when a file is given twice, or when one model label comes from two sources (two files, or a
+    file and ``--references``): their samples would be numbered alike and one of each pair lost.
     """
     from effbench.samples import count_samples_file, load_samples_file, reference_samples
 
@@ -502,8 +504,18 @@ def _load_samples(
         raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
     # a dataset's skipped rows still name valid task ids: their samples are dropped later
     readable = problems.with_skipped() if hasattr(problems, "with_skipped") else problems
+    source_of: dict[str, str] = {}  # model label -> the file (or --references) it comes from
+    seen_files: dict[Path, Path] = {}
     for path in samples_files:
-        count_samples_file(path, readable, ids=ids)
+        real = path.resolve()
+        if real in seen_files:
+            raise EffbenchError(f"--samples {path}: the same file is given twice (as {seen_files[real]} too)")
+        seen_files[real] = path
+        for model in sorted({m for m, _ in count_samples_file(path, readable, ids=ids)}):
+            _claim_model(source_of, model, f"--samples {path}")
+    for tier in _ids(tiers) or []:
+        if tier in ("expert", "slower"):  # their model labels (an unknown tier is refused below)
+            _claim_model(source_of, tier, "--references")
     samples = []
     for path in samples_files:
         samples += load_samples_file(path, readable, ids=ids)
@@ -512,6 +524,20 @@ def _load_samples(
     if not samples:
         raise EffbenchError("no samples left after --problems filtering")
     return samples
+
+
+def _claim_model(source_of: dict[str, str], model: str, source: str) -> None:
+    """Record that ``model``'s samples come from ``source``; EffbenchError if another source has it.
+
+    Samples are numbered per model and problem within their source: two sources of one label
+    would give two samples the same number, and the run would keep one of each pair.
+    """
+    other = source_of.setdefault(model, source)
+    if other != source:
+        raise EffbenchError(
+            f"model {model!r} comes from both {other} and {source}: give each its own model name "
+            '(a "model" field on its lines, or another file name: the default label is the file\'s stem)'
+        )
 
 
 def _check_ks(samples: list[Sample], ks: list[int] | None) -> list[int]:

@@ -48,6 +48,7 @@ else
 fi
 stamp=.venv/.effbench-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing effbench and its dev, rl (torch's CPU build, TRL) and ray extras into .venv from $PYTHON (about 2 GB; a few minutes the first time)" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e '.[dev]'
   # the RL reward's trainer test (tests/test_reward_trl.py) runs a real TRL step: torch's CPU build

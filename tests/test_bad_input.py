@@ -366,3 +366,34 @@ def test_integer_past_the_digit_limit_in_a_samples_file_is_one_line(tmp_path):
     errors = [line for line in out.stderr.splitlines() if line.startswith("effbench: error:")]
     assert len(errors) == 1 and "big.jsonl:1: invalid JSON" in errors[0], out.stderr
     assert "Traceback" not in out.stderr and not run_dir.exists()
+
+
+# --- samples from two sources under one model label ------------------------------------------------
+
+
+def test_two_sources_of_one_model_label_are_refused_not_merged(tmp_path, env):
+    """Invariant: no sample is silently lost or mixed with another source's. Threat: samples are
+    numbered per model and problem within their source, so two files whose label was the same
+    (``a/samples.jsonl`` and ``b/samples.jsonl``: the default label is the stem), the same file
+    given twice, or a file whose lines say ``"model": "expert"`` beside ``--references expert``
+    were merged into one row, one sample of each pair kept (a newcomer's 6 + 10 samples became
+    n=10; the bundled expert was replaced by a wrong file sample). Each is one error line, exit 2,
+    and no run directory."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "samples.jsonl").write_text(json.dumps(GOOD) + "\n")
+    labelled = tmp_path / "mine.jsonl"
+    labelled.write_text(json.dumps({**GOOD, "model": "expert"}) + "\n")
+    first, second = tmp_path / "a" / "samples.jsonl", tmp_path / "b" / "samples.jsonl"
+    cases = [
+        (["--samples", str(first), "--samples", str(second)], f"model 'samples' comes from both --samples {first}"),
+        (["--samples", str(first), "--samples", str(tmp_path / "b" / ".." / "a" / "samples.jsonl")], "given twice"),
+        (["--samples", str(labelled), "--references", "expert"], "model 'expert' comes from both"),
+    ]
+    for i, (args, message) in enumerate(cases):
+        run_dir = tmp_path / f"run{i}"
+        cmd = ["evaluate", "--problems-dir", str(MINI), "--meter", "time", "--run-dir", str(run_dir), *args]
+        out = effbench(*cmd, env=env)
+        assert out.returncode == 2, out.stderr
+        assert message in the_one_error_line(out.stderr), out.stderr
+        assert not run_dir.exists()
