@@ -905,7 +905,10 @@ def leaderboard(
         click.echo(f"effbench: warning: skipped {err['error']}", err=True)
     for table in doc["tables"]:
         rows = ", ".join(f"{r['label']} {r['eff@1']:.3f}" for r in table["rows"])
-        click.echo(f"{table['id']}: {len(table['rows'])} rows on {len(table['problems'])} problems: {rows}")
+        n_rows, n_problems = len(table["rows"]), len(table["problems"])
+        click.echo(
+            f"{table['id']}: {n_rows} row{'s' * (n_rows != 1)} on {n_problems} problem{'s' * (n_problems != 1)}: {rows}"
+        )
     click.echo(f"leaderboard: {out_dir / 'index.html'}, {out_dir / 'leaderboard.md'}, {out_dir / 'leaderboard.json'}")
 
 

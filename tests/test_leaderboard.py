@@ -297,3 +297,93 @@ def test_one_problem_gives_no_test_and_no_crash():
     from effbench.leaderboard.stats import paired_permutation_test
 
     assert paired_permutation_test(np.array([1.0]), np.array([0.1]), seed=0, n_resamples=100) == 1.0
+
+
+def test_a_row_with_an_excluded_problem_of_fewer_samples_keeps_its_shared_k(tmp_path):
+    """A row's problem outside the shared set, with fewer samples than its shared problems, does not
+    cut the k its shared problems provide: every k a row reports (1..n_min over the shared problems)
+    is computed from each shared problem's own samples, and each problem carries eff@k / pass@k for
+    every k up to its own n. (Was a KeyError: run 1 held tri_00 n=6 and tri_01 n=2, run 2 tri_00 n=3.)"""
+    problems = lr.make_problem_set(tmp_path / "set")
+    shared, extra = lr.PROBLEMS[0], lr.PROBLEMS[1]
+
+    def samples(model: str, per_problem: dict[str, int]) -> list:
+        return [
+            (model, pid, s, lr.candidate_code(lr.TRUE_FACTORS[model] + 0.05 * s), {"strategy": "parallel"})
+            for pid, n in per_problem.items()
+            for s in range(n)
+        ]
+
+    run1 = lr.write_run(tmp_path / "run1", problems, samples("fast", {shared: 6, extra: 2}))
+    run3 = lr.write_run(tmp_path / "run3", problems, samples("slow", {shared: 3}))
+    out = tmp_path / "lb"
+    result = CliRunner().invoke(
+        main,
+        ["leaderboard", str(run1), str(run3), "--out", str(out), "--resamples", "200", "--problems-dir", str(problems)],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "leaderboard.json").read_text())
+    (table,) = doc["tables"]
+    assert table["problems"] == [shared] and table["k_shared"] == 3
+    rows = {r["label"]: r for r in table["rows"]}
+    assert rows["fast"]["excluded_problems"] == [extra]
+    assert rows["fast"]["n_min"] == 6 and list(rows["fast"]["eff@k"]) == [str(k) for k in range(1, 7)]
+    assert list(rows["slow"]["eff@k"]) == ["1", "2", "3"]
+    # from the shared problem's own six samples: eff@1 their mean, eff@6 the best of them
+    effs = [s["efficiency"] for s in rows["fast"]["problems"][shared]["samples"]]
+    assert len(effs) == 6 and len(set(effs)) == 6
+    assert rows["fast"]["eff@k"]["1"] == pytest.approx(np.mean(effs))
+    assert rows["fast"]["eff@k"]["6"] == pytest.approx(max(effs))
+    assert rows["fast"]["eff@k_shared"] == rows["fast"]["eff@k"]["3"]
+    # the problems of a row, shared or not, each carry every k up to their own n
+    for row in table["rows"]:
+        for pid, p in row["problems"].items():
+            assert list(p["eff@k"]) == [str(k) for k in range(1, p["n"] + 1)], (row["label"], pid)
+
+
+def _one_model_run(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    """A run of model ``fast`` on two problems, ``n`` samples each, and its problem set."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    samples = [
+        ("fast", pid, s, lr.candidate_code(1.1 + 0.05 * s), {"strategy": "parallel"})
+        for pid in lr.PROBLEMS[:2]
+        for s in range(n)
+    ]
+    return lr.write_run(tmp_path / "run", problems, samples), problems
+
+
+def test_one_row_at_k_1_is_told_in_the_singular_with_one_eff1_column(tmp_path):
+    """One row of one sample per problem: the CLI says "1 row on 2 problems", and the tables (Markdown,
+    HTML) show eff@1 once, not again as the eff@k column (k_shared = 1)."""
+    run, problems = _one_model_run(tmp_path, 1)
+    out = tmp_path / "lb"
+    result = CliRunner().invoke(
+        main, ["leaderboard", str(run), "--out", str(out), "--resamples", "200", "--problems-dir", str(problems)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "table-1: 1 row on 2 problems: fast" in result.output
+    assert json.loads((out / "leaderboard.json").read_text())["tables"][0]["k_shared"] == 1
+    header = next(line for line in (out / "leaderboard.md").read_text().splitlines() if line.startswith("| #"))
+    assert [c.strip() for c in header.strip("|").split("|")].count("eff@1") == 0
+    assert header.count("eff@1") == 1
+    page = (out / "index.html").read_text()
+    assert page.count('scope="col">eff@1') == 1
+
+
+def test_eff_at_k_plot_has_whole_k_ticks_only(tmp_path, monkeypatch):
+    """k counts samples: the eff@k-vs-k plot's x ticks are whole numbers (no 1.2, 1.4, ...)."""
+    from effbench.leaderboard import plots
+
+    run, problems = _one_model_run(tmp_path, 2)
+    seen = {}
+    save = plots._save
+
+    def capture(fig, out_dir, name):  # noqa: ANN001, ANN202
+        fig.canvas.draw()
+        seen[name] = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+        return save(fig, out_dir, name)
+
+    monkeypatch.setattr(plots, "_save", capture)
+    write_leaderboard([run], tmp_path / "lb", FAST, str(problems))
+    ticks = seen["table-1-eff-at-k"]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks

@@ -130,7 +130,10 @@ class SampleView:
 
 @dataclass
 class ProblemResult:
-    """A row's figures on one problem. ``pass_at`` / ``eff_at`` map k to the estimate."""
+    """A row's figures on one problem.
+
+    ``pass_at`` / ``eff_at`` map every k in 1..n (this problem's own n) to the estimate.
+    """
 
     problem_id: str
     category: str
@@ -304,6 +307,7 @@ def _entry_from_records(
     model: str, strategy: str, round_: int | None, records: list, run: LoadedRun, categories: dict[str, str]
 ) -> Entry | None:
     """Per-problem figures of a parallel, reference or samples row through ``summarize``."""
+    from effbench.scoring import eff_at_ks, pass_at_k
     from effbench.summary import rescore, summarize
 
     scored = [r for r in records if not is_infra(r)]
@@ -316,10 +320,10 @@ def _entry_from_records(
     for r in records:
         if is_infra(r):
             infra_by_problem[r.problem_id] += 1
-    n_min = min(len(v) for v in per_problem.values())
-    ks = list(range(1, n_min + 1))
     label = records[0].model
-    summary = summarize([r for r in records if r.model == label], ks, run.alpha, run.alpha)["models"][label]
+    # k = 1 is valid for every problem; each problem's own k (1..n of that problem) is computed below,
+    # so a problem with many samples is not cut to the fewest samples of some other problem of the row
+    summary = summarize([r for r in records if r.model == label], [1], run.alpha, run.alpha)["models"][label]
     problems = {}
     for pid, recs in sorted(per_problem.items()):
         fig = summary["problems"][pid]
@@ -328,13 +332,16 @@ def _entry_from_records(
         for r in recs:
             e, passed = rescore(r, run.alpha)
             views.append(_view(r, e, passed, r.sample_index, None))
+        n, c = len(views), sum(v.passed for v in views)
+        ks = list(range(1, n + 1))
+        effs = eff_at_ks([v.efficiency for v in views], ks)
         tokens, usd = _sum_usage(recs)
         problems[pid] = ProblemResult(
             problem_id=pid,
             category=categories.get(pid, "uncategorized"),
-            n=fig["n"],
-            pass_at={k: float(fig["pass@k"][str(k)]) for k in ks},
-            eff_at={k: float(fig["eff@k"][str(k)]) for k in ks},
+            n=n,
+            pass_at={k: pass_at_k(n, c, k) for k in ks},
+            eff_at={k: float(effs[k]) for k in ks},
             speedup=fig["speedup"],
             # infrastructure failures are not scored, but belong in the verdict mix
             verdicts={str(k): int(v) for k, v in fig["verdicts"].items()}

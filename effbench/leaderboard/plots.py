@@ -38,15 +38,19 @@ def _save(fig, out_dir: Path, name: str) -> dict[str, str]:  # noqa: ANN001
 
 def plot_eff_at_k(table: Table, out_dir: Path) -> dict[str, str]:
     """eff@k (mean over the table's problems) against k, one line per row."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for row in table.doc["rows"]:
         ks = sorted(int(k) for k in row["eff@k"])
         ax.plot(ks, [row["eff@k"][str(k)] for k in ks], marker="o", label=row["label"])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts samples: no 1.2, 1.4, ...
     ax.set_xlabel("k (samples per problem)")
     ax.set_ylabel("eff@k (mean over problems)")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"eff@k against k ({len(table.problems)} problems)")
+    n = len(table.problems)
+    ax.set_title(f"eff@k against k ({n} problem{'s' * (n != 1)})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()

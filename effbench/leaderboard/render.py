@@ -77,6 +77,11 @@ def _seeds_line(table: dict) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``"1 row"``, ``"2 rows"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _columns(table: dict) -> list[str]:
     k = table["k_shared"]
     return [
@@ -87,7 +92,7 @@ def _columns(table: dict) -> list[str]:
         "pass@1 [95% CI]",
         "eff@1 [95% CI]",
         "BT rating [95% CI]",
-        f"eff@{k}",
+        *([f"eff@{k}"] if k > 1 else []),  # at k = 1 it is the eff@1 column already shown
         "speedup",
         "cost / problem",
         "meter",
@@ -123,7 +128,7 @@ def render_markdown(doc: dict) -> str:
         if t["differences"] and not t["mixed"]:
             out += [f"Differs from table-1 in: {'; '.join(t['differences'])}.", ""]
         out += [
-            f"{len(t['problems'])} problems: {', '.join(t['problems'])}. {_seeds_line(t)}",
+            f"{_count(len(t['problems']), 'problem')}: {', '.join(t['problems'])}. {_seeds_line(t)}",
             "",
         ]
         cols = _columns(t)
@@ -138,7 +143,7 @@ def render_markdown(doc: dict) -> str:
                 f"{_f(r['pass@1'])} {_ci(r['pass@1_ci'])}",
                 f"{_f(r['eff@1'])} {_ci(r['eff@1_ci'])}",
                 f"{r['rating']:.0f} {_ci(r['rating_ci'], 0)}",
-                _f(r["eff@k_shared"]),
+                *([_f(r["eff@k_shared"])] if t["k_shared"] > 1 else []),
                 _speedup(r["speedup"]),
                 _cost(r),
                 r["meter"],
@@ -329,7 +334,7 @@ def _html_board(t: dict) -> str:
             + _num_cell(r["pass@1"], _f(r["pass@1"]), f' <span class="ci">{_ci(r["pass@1_ci"])}</span>')
             + _num_cell(r["eff@1"], _f(r["eff@1"]), f' <span class="ci">{_ci(r["eff@1_ci"])}</span>')
             + _num_cell(r["rating"], f"{r['rating']:.0f}", f' <span class="ci">{_ci(r["rating_ci"], 0)}</span>')
-            + _num_cell(r["eff@k_shared"], _f(r["eff@k_shared"]))
+            + (_num_cell(r["eff@k_shared"], _f(r["eff@k_shared"])) if t["k_shared"] > 1 else "")
             + _num_cell(r["speedup"], _speedup(r["speedup"]))
             + _num_cell(None if r["strategy"] == "reference" else r["tokens_per_problem"], _e(_cost(r)))
             + f'<td class="text">{_e(r["meter"])}</td><td class="text">{_e(r["environment"])}</td>'
@@ -423,7 +428,8 @@ def render_html(doc: dict, out_dir: Path) -> str:
             )
         elif t["differences"]:
             parts.append(f'<p class="muted">Differs from table-1 in: {_e("; ".join(t["differences"]))}.</p>')
-        parts.append(f"<p>{len(t['problems'])} problems: {_e(', '.join(t['problems']))}. {_e(_seeds_line(t))}</p>")
+        listed = _e(", ".join(t["problems"]))
+        parts.append(f"<p>{_count(len(t['problems']), 'problem')}: {listed}. {_e(_seeds_line(t))}</p>")
         parts.append(_html_board(t))
         if t["order_disagreements"]:
             names = ", ".join(r["label"] for r in t["rows"] if r["slug"] in t["order_disagreements"])
