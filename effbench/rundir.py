@@ -51,6 +51,27 @@ def atomic_write_json(path: Path, data: Any) -> None:
         raise
 
 
+def _fields_that_differ(recorded: Any, now: Any, most: int = 3) -> str:
+    """What differs between two dicts, for a refused resume.
+
+    Returns ``"; sandbox: 'local' in the run, 'docker' now"``-style text naming the differing keys
+    (at most ``most``, values cut to 40 characters), or "" when either is not a dict.
+    """
+    if not isinstance(recorded, dict) or not isinstance(now, dict):
+        return ""
+    keys = sorted(k for k in recorded.keys() | now.keys() if recorded.get(k) != now.get(k))
+    if not keys:
+        return ""
+
+    def cut(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    parts = [f"{k}: {cut(recorded.get(k))} in the run, {cut(now.get(k))} now" for k in keys[:most]]
+    more = f" and {len(keys) - most} more" if len(keys) > most else ""
+    return "; " + "; ".join(parts) + more
+
+
 def _parse_line(line: bytes, where: str) -> SampleRecord:
     try:
         data = json.loads(line)
@@ -96,8 +117,8 @@ class RunDir:
             for key in RESUME_KEYS:
                 if old.get(key) != config.get(key):
                     raise EffbenchError(
-                        f"{self.path}: cannot resume: {key} differs from this run's: {RESUME_MEANING[key]} "
-                        "(use another --run-dir)"
+                        f"{self.path}: cannot resume: {key} differs from this run's: {RESUME_MEANING[key]}"
+                        f"{_fields_that_differ(old.get(key), config.get(key))} (use another --run-dir)"
                     )
             if config.get("input_seed") is None or "input_seed" not in old:
                 config["input_seed"] = old.get("input_seed")

@@ -142,6 +142,19 @@ def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
         rd.open({**CONFIG, "problem_set_hash": "other"})
 
 
+def test_a_refused_resume_names_what_differs_in_the_fingerprint(tmp_path):
+    """Invariant: a resume refused for another environment says which of its fields differ (a
+    newcomer re-ran a docker run locally and was told only that the environment changed)."""
+    rd = RunDir(tmp_path / "run")
+    base = {**CONFIG, "fingerprint": {"sandbox": "docker", "python": "3.11.2", "meter": "valgrind"}}
+    rd.open(base)
+    with pytest.raises(Exception) as info:
+        rd.open({**base, "fingerprint": {**base["fingerprint"], "sandbox": "local"}})
+    message = str(info.value)
+    assert "cannot resume: fingerprint differs" in message, message
+    assert "sandbox: 'docker' in the run, 'local' now" in message and "python" not in message, message
+
+
 def test_two_problems_with_one_id_never_share_answers_or_a_profile(triangle):
     """The threat: an evaluator that kept a problem's tests, expected answers and expert profile by
     its id alone judged an edited problem (or a second imported file's problem of the same id)
