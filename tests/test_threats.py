@@ -700,6 +700,14 @@ def test_no_candidate_passes_information_to_a_later_one_through_pids():
     a sample could pass a counted answer (k) to a later sample, which then answered without
     paying. Locally every fork and each child's start set ns_last_pid (the runner's own PID
     namespace), so each process's pid follows from its place in the runner alone."""
+    views = views_after_spending(PID_SPENDER, PID_VIEW)
+    assert views[0] == views[1], views
+
+
+def views_after_spending(spender: str, view: str) -> list:
+    """What ``view``'s ``f()`` returns in a fresh one-worker runner (valgrind) after a request of
+    ``spender``'s ``f(0)``, and in another after ``f(37)``. Skips where the local sandbox has no
+    namespaces of its own (no fixed pids, no mounts of its own)."""
     from effbench.meters.valgrind import ValgrindMeter
     from effbench.sandboxes.local import LocalSandbox
 
@@ -708,11 +716,11 @@ def test_no_candidate_passes_information_to_a_later_one_through_pids():
     for spent in (0, 37):
         with LocalSandbox(ValgrindMeter(), workers=1) as box:
             if not box.facts["fixed_pids"]:
-                pytest.skip("the local sandbox has no PID namespace of its own here")
-            assert box.run(TestRequest(textwrap.dedent(PID_SPENDER), "f", [spent], limits)).result
-            run = box.run(TestRequest(textwrap.dedent(PID_VIEW), "f", [], limits))
+                pytest.skip("the local sandbox has no namespaces of its own here")
+            assert box.run(TestRequest(textwrap.dedent(spender), "f", [spent], limits)).result
+            run = box.run(TestRequest(textwrap.dedent(view), "f", [], limits))
             views.append(json.loads(run.result)["value"])
-    assert views[0] == views[1], views
+    return views
 
 
 #: a candidate that makes ``n`` files in its scratch folder (each takes an inode number)
@@ -739,18 +747,7 @@ def test_no_candidate_passes_information_to_a_later_one_through_inode_numbers():
     numbers by k (19 after none, 56 after 37): a channel from one sample to a later one, like the
     pids. Where the runner may mount (as for fixed pids), each scratch folder is a tmpfs of its
     own. (Pipe and socket inode numbers come from a machine-wide counter: not closed.)"""
-    from effbench.meters.valgrind import ValgrindMeter
-    from effbench.sandboxes.local import LocalSandbox
-
-    limits = Limits(wall_seconds=60, cpu_seconds=30)
-    views = []
-    for spent in (0, 37):
-        with LocalSandbox(ValgrindMeter(), workers=1) as box:
-            if not box.facts["fixed_pids"]:
-                pytest.skip("the local sandbox has no namespaces of its own here")
-            assert box.run(TestRequest(textwrap.dedent(FILE_SPENDER), "f", [spent], limits)).result
-            run = box.run(TestRequest(textwrap.dedent(INODE_VIEW), "f", [], limits))
-            views.append(json.loads(run.result)["value"])
+    views = views_after_spending(FILE_SPENDER, INODE_VIEW)
     assert views[0] == views[1], views
 
 
