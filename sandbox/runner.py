@@ -709,7 +709,8 @@ def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
     _mount("tmpfs", path, "tmpfs", flags, f"size={size},mode=0755")
 
 
-#: /proc's options in the runner's PID namespace: a process sees no other process's /proc files
+#: /proc's options in the local backend's PID namespace (not with --rootfs, which has /proc as a
+#: container does): a process sees no other process's /proc files
 #: unless it may trace it. Test children (their own user, not dumpable, no capabilities) see
 #: only their own: the runner's and its workers' files told a later request what an earlier one
 #: did (a red team read the zygote's cminflt, the minor page faults of every worker it had
@@ -792,7 +793,13 @@ def enter_rootfs(export: str) -> None:
         ("stderr", "/proc/self/fd/2"),
     ):
         os.symlink(target, f"{dev}/{name}")
-    _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, _PROC_OPTIONS)
+    # /proc as a container has it (the image's counts must be the container's: tests/test_conformance.py):
+    # no hidepid, and /proc/sys read-only, so that this runner, like the container's, cannot fix its
+    # pids (open_last_pid) and runs the same code paths. Its channels are the container's too.
+    proc_flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    _mount("proc", root + "/proc", "proc", proc_flags)
+    _mount(root + "/proc/sys", root + "/proc/sys", None, _MS_BIND)
+    _mount(None, root + "/proc/sys", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | proc_flags)
     _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=512m,mode=0755")
     os.chroot(root)
     os.chdir("/")
