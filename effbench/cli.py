@@ -498,7 +498,7 @@ def _load_samples(
     when a file is given twice, or when one model label comes from two sources (two files, or a
     file and ``--references``): their samples would be numbered alike and one of each pair lost.
     """
-    from effbench.samples import count_samples_file, load_samples_file, reference_samples
+    from effbench.samples import REFERENCE_TIERS, count_samples_file, load_samples_file, reference_samples
 
     if not samples_files and not tiers:
         raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
@@ -514,7 +514,7 @@ def _load_samples(
         for model in sorted({m for m, _ in count_samples_file(path, readable, ids=ids)}):
             _claim_model(source_of, model, f"--samples {path}")
     for tier in _ids(tiers) or []:
-        if tier in ("expert", "slower"):  # their model labels (an unknown tier is refused below)
+        if tier in REFERENCE_TIERS:  # their model labels (an unknown tier is refused below)
             _claim_model(source_of, tier, "--references")
     samples = []
     for path in samples_files:

@@ -214,19 +214,37 @@ def load_samples_file(
     return list(iter_samples_file(path, problems, model, ids))
 
 
+#: the model label of the bundled non-expert tiers, evaluated together as one model
+SLOWER = "slower"
+#: the ``--references`` tiers, each also the model label its samples get
+REFERENCE_TIERS = (EXPERT, SLOWER)
+
+
 def reference_samples(problems: ProblemSet, ids: list[str] | None, tiers: list[str]) -> list[Sample]:
-    """The bundled references as models: ``expert`` and ``slower`` (every non-expert tier)."""
+    """The bundled references as models: ``expert`` and ``slower`` (every non-expert tier).
+
+    Args:
+        problems: the problem set whose references are read.
+        ids: the selected problem ids (None: all).
+        tiers: names from :data:`REFERENCE_TIERS`; each is the model label of its samples.
+
+    Returns:
+        One sample per problem for ``expert``, one per non-expert tier for ``slower``.
+
+    Raises:
+        SampleFileError: a tier not in :data:`REFERENCE_TIERS`.
+    """
     out: list[Sample] = []
     for problem in problems.select(ids):
         for tier in tiers:
             if tier == EXPERT:
                 out.append(Sample(EXPERT, problem.id, 0, problem.expert_code, f"references/{problem.id}/expert.py"))
-            elif tier == "slower":
+            elif tier == SLOWER:
                 slow = [t for t in problem.tiers if t != EXPERT]
                 for i, name in enumerate(slow):
                     out.append(
                         Sample(
-                            "slower",
+                            SLOWER,
                             problem.id,
                             i,
                             problem.references[name],

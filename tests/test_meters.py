@@ -227,6 +227,17 @@ def test_time_meter_cost_leaves_out_each_childs_set_up():
     assert meter.pair_cost(pair, lambda pid: None) == pytest.approx((0.010 - 0.004) * 1e9)
 
 
+def test_time_meter_costs_are_whole_nanoseconds():
+    """Invariant: a time-meter cost is a whole number of ns (the kernel's unit), with no noise of
+    the seconds' binary fractions (0.15 s as 149999999.99999997 ns) in costs and level costs."""
+    pair = {
+        "baseline": {"cpu_seconds": 0.2, "cpu_before_go": 0.15},
+        "test": {"cpu_seconds": 0.3, "cpu_before_go": 0.1},
+    }
+    cost = TimeMeter().pair_cost(pair, lambda pid: None)
+    assert cost == 150_000_000 and cost == int(cost)
+
+
 def test_a_process_valgrind_stopped_itself_has_no_count_at_once_and_says_why():
     """Invariant: when valgrind stops a process itself (past --max-threads, valgrind's own report
     on its log, whose lines carry no pid), the host knows that process has no count at once,

@@ -121,7 +121,9 @@ def test_garbage_and_hostile_items_never_raise_and_get_the_failure_reward(model,
             assert r.reason, r
     by_status = {i: r.status for i, r in enumerate(results)}
     assert by_status[10] is ItemStatus.UNKNOWN_PROBLEM and "no_such_problem" in results[10].reason
-    assert by_status[11] is ItemStatus.UNKNOWN_PROBLEM and by_status[13] is ItemStatus.UNKNOWN_PROBLEM
+    # not readable as an item: a problem id that is not text, a 1-tuple, not a pair at all
+    assert by_status[11] is by_status[12] is by_status[13] is ItemStatus.MALFORMED, by_status
+    assert "must be a string" in results[11].reason and "got int" in results[13].reason
     assert by_status[0] is ItemStatus.NO_CODE and by_status[2] is ItemStatus.NO_CODE
     assert by_status[3] is ItemStatus.NO_CODE and by_status[14] is ItemStatus.NO_CODE
     assert by_status[8] is ItemStatus.NO_CODE and "longer than" in results[8].reason

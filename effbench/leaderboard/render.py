@@ -9,6 +9,8 @@ import base64
 import html
 from pathlib import Path
 
+from effbench.samples import SLOWER
+
 MIXED_MARK = "†"
 TEXT_COLUMNS = ("model", "strategy", "meter", "environment", "problem set", "seed", "vs next")
 
@@ -283,7 +285,7 @@ def _level_table(t: dict, pid: str) -> str:
         return "".join(out)
 
     for row in t["rows"]:
-        if row["model"] == "slower" and row["strategy"] == "reference":
+        if row["model"] == SLOWER and row["strategy"] == "reference":
             for s in row["problems"][pid]["samples"]:
                 lines.append(
                     f'<tr><td class="text">slower tier {_e(s["tier"] or s["index"])}</td>{cells(s["level_costs"])}'

@@ -33,7 +33,7 @@ class TimeMeter(Meter):
         self.shares_baseline = shares_baseline
 
     def pair_cost(self, pair: dict, lookup: CountLookup) -> float | None:
-        """``cpu(test) - cpu(baseline)`` in ns (never below 0); None when one is missing.
+        """``cpu(test) - cpu(baseline)`` in whole ns (never below 0); None when one is missing.
 
         Each child's CPU time counts from its release at the attach point where the runner read
         it for both (``cpu_before_go``), else each child's whole CPU time.
@@ -45,7 +45,9 @@ class TimeMeter(Meter):
         if test.get("cpu_before_go") is not None and base.get("cpu_before_go") is not None:
             test_cpu -= test["cpu_before_go"]
             base_cpu -= base["cpu_before_go"]
-        return max(0.0, (test_cpu - base_cpu) * 1e9)
+        # whole ns (the kernel's unit): the seconds' binary fractions would leave noise such as
+        # 149999999.99999997 in costs and level costs
+        return float(max(0, round((test_cpu - base_cpu) * 1e9)))
 
     def fingerprint(self) -> dict:
         """The base fingerprint, where CPU time is counted from, and the baseline children.

@@ -23,6 +23,9 @@ class ItemStatus(StrEnum):
     ``NO_CODE``: nothing to run was found in the completion (it is not text, it is empty, holds only
     reasoning, or no code defines the entry point); the sample fails with ``NoCode``.
     ``UNKNOWN_PROBLEM``: the problem id is not in the reward model's problem set.
+    ``MALFORMED``: the item itself could not be read as ``(problem_id, completion[, mode])`` (not
+    a pair or mapping, a problem id that is not text, an unknown extraction mode); the caller's
+    fault, like an unknown problem, never the candidate's.
     ``HARNESS_ERROR``: effbench itself failed on this item (the expert reference failed its own
     tests, the sandbox could not start...); never the candidate's doing. Its reward is the shaping's
     failure value; trainers that can mask samples should mask these.
@@ -31,6 +34,7 @@ class ItemStatus(StrEnum):
     SCORED = "scored"
     NO_CODE = "no_code"
     UNKNOWN_PROBLEM = "unknown_problem"
+    MALFORMED = "malformed"
     HARNESS_ERROR = "harness_error"
 
 
@@ -47,7 +51,7 @@ class RewardResult:
         speedup: geometric mean of ``r_l / t_l`` over weighted levels for a sample that passed every
             level uncensored; None otherwise.
         verdict: the sample's verdict (its first failing test's, ``ok`` if none). ``error`` for an
-            item with no code, ``infra`` for an unknown problem or a harness failure.
+            item with no code, ``infra`` for a malformed item, an unknown problem or a harness failure.
         status: see :class:`ItemStatus`.
         reason: one line: why it failed or was stopped ('' when it passed every test).
         error_type: an :class:`~effbench.verdicts.ErrorKind` or the candidate's exception name.

@@ -380,6 +380,7 @@ class ItemScorer:
         error_type = {
             ItemStatus.NO_CODE: ErrorKind.NO_CODE.value,
             ItemStatus.HARNESS_ERROR: ErrorKind.INFRASTRUCTURE.value,
+            ItemStatus.MALFORMED: "MalformedItem",
         }.get(status, "UnknownProblem")
         return RewardResult(
             problem_id=item.problem_id,
@@ -400,7 +401,7 @@ class ItemScorer:
         from effbench.models.extract import extract_chat, extract_completion
 
         if item.malformed is not None:
-            return self._failed(item, start, ItemStatus.UNKNOWN_PROBLEM, item.malformed)
+            return self._failed(item, start, ItemStatus.MALFORMED, item.malformed)
         warm = _warm(self.config)
         problem = warm.problem(item.problem_id)
         if problem is None:
