@@ -715,23 +715,34 @@ def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
 #: only their own: the runner's and its workers' files told a later request what an earlier one
 #: did (a red team read the zygote's cminflt, the minor page faults of every worker it had
 #: reaped, and answered a test right only after a sample of its own had touched a chosen number
-#: of pages: reward 0.67 against 0 alone; start times and CPU totals said as much)
-_PROC_OPTIONS = "hidepid=invisible"
+#: of pages: reward 0.67 against 0 alone; start times and CPU totals said as much).
+#: ``subset=pid``: /proc has the processes' folders and nothing else. Its machine-wide files are
+#: counters that every process moves and any could read: forks and context switches
+#: (/proc/stat), page faults (/proc/vmstat), free and cached memory (/proc/meminfo), inodes and
+#: open files (/proc/sys/fs), interrupts, the load; on a quiet machine an earlier sample moved
+#: them by amounts of its choosing and a later one read them back. The runner's /proc/sys is gone
+#: with them: the set-up step hands it ns_last_pid first (keep_last_pid_for_the_runner)
+_PROC_OPTIONS = "hidepid=invisible,subset=pid"
 
 
 def hide_other_processes() -> bool:
-    """In the set-up step: remount this PID namespace's /proc with _PROC_OPTIONS. Returns whether
-    it holds (False where the mount is refused: a container without CAP_SYS_ADMIN)."""
+    """In the set-up step: mount a new /proc of this PID namespace, with _PROC_OPTIONS, over the
+    one there. Returns whether it holds (False where the mount is refused: a container without
+    CAP_SYS_ADMIN).
+
+    A new mount, not a remount: each proc mount is its own instance with its own cache of
+    names, and a remount with subset=pid still answered every name looked up before it (measured:
+    /proc/sys stayed readable after keep_last_pid_for_the_runner had opened ns_last_pid)."""
     try:
-        _mount("proc", "/proc", "proc", _MS_REMOUNT | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, _PROC_OPTIONS)
+        _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, _PROC_OPTIONS)
     except OSError:
         pass
     return processes_hidden()
 
 
-def processes_hidden() -> bool:
-    """Whether /proc here hides other processes (hidepid=invisible, or 2 as older kernels say):
-    the options of the last proc mount on /proc (the one on top, which is what paths reach)."""
+def _proc_options() -> list:
+    """The options of the last proc mount on /proc (the one on top, which is what paths reach);
+    [] when they cannot be read."""
     options = []
     try:
         with open("/proc/self/mountinfo") as f:
@@ -740,8 +751,19 @@ def processes_hidden() -> bool:
                 if fields[4] == "/proc" and fields[fields.index("-") + 1] == "proc":
                     options = fields[-1].split(",")
     except (OSError, ValueError, IndexError):
-        return False
+        return []
+    return options
+
+
+def processes_hidden() -> bool:
+    """Whether /proc here hides other processes (hidepid=invisible, or 2 as older kernels say)."""
+    options = _proc_options()
     return "hidepid=invisible" in options or "hidepid=2" in options
+
+
+def machine_files_hidden() -> bool:
+    """Whether /proc here has only the processes' folders (subset=pid: no machine-wide files)."""
+    return "subset=pid" in _proc_options()
 
 
 def _mount(source, target: str, fstype, flags: int, data=None) -> None:
@@ -1586,24 +1608,71 @@ _LAST_PID_FD = None
 _BLOCK = None
 
 
+#: the descriptor on which the set-up step hands the runner its namespace's ns_last_pid, opened
+#: before /proc lost /proc/sys (see _PROC_OPTIONS); not open in a container
+INHERITED_LAST_PID_FD = 3
+_NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
+
+
+def _pid_max_leaves_room():
+    """Whether pid_max leaves room for every block of fixed pids (False where it cannot be read)."""
+    try:
+        with open("/proc/sys/kernel/pid_max", "rb") as f:
+            return int(f.read()) > PID_BASE + PID_SLOTS * PID_STRIDE + 4096
+    except (OSError, ValueError):
+        return False
+
+
+def keep_last_pid_for_the_runner() -> None:
+    """In the set-up step (pid 1 of its PID namespace), before /proc loses /proc/sys: open
+    ns_last_pid on INHERITED_LAST_PID_FD, which the runner inherits (open_last_pid takes it from
+    there), when pid_max leaves room for every block. Nothing where it cannot be opened."""
+    if not _pid_max_leaves_room():
+        return
+    try:
+        fd = os.open(_NS_LAST_PID, os.O_WRONLY)
+    except OSError:
+        return
+    if fd != INHERITED_LAST_PID_FD:
+        os.dup2(fd, INHERITED_LAST_PID_FD)  # inheritable
+        os.close(fd)
+    else:
+        os.set_inheritable(fd, True)
+
+
+def _inherited_last_pid():
+    """INHERITED_LAST_PID_FD when it is this namespace's ns_last_pid (see
+    keep_last_pid_for_the_runner), made not inheritable across exec; else None."""
+    try:
+        if os.readlink(f"/proc/self/fd/{INHERITED_LAST_PID_FD}") != _NS_LAST_PID:
+            return None
+        os.set_inheritable(INHERITED_LAST_PID_FD, False)
+    except OSError:
+        return None
+    return INHERITED_LAST_PID_FD
+
+
 def open_last_pid():
-    """In the zygote at start: open ns_last_pid for writing when this runner has a PID namespace
+    """In the zygote at start: take ns_last_pid for writing when this runner has a PID namespace
     of its own (not the machine's, and its parent, the set-up step, is that namespace's pid 1)
-    and may write it, with room for every block below pid_max. Returns whether pids are fixed.
-    Never writes the counter of the machine's namespace."""
+    and may write it, with room for every block below pid_max: from the set-up step
+    (INHERITED_LAST_PID_FD), else opened here. Returns whether pids are fixed. Never writes the
+    counter of the machine's namespace."""
     global _LAST_PID_FD
     try:
         own_namespace = os.stat("/proc/self/ns/pid").st_ino != _INIT_PID_NAMESPACE
-        with open("/proc/sys/kernel/pid_max", "rb") as f:
-            pid_max = int(f.read())
-    except (OSError, ValueError):
-        return False
-    if not own_namespace or os.getppid() != 1 or pid_max <= PID_BASE + PID_SLOTS * PID_STRIDE + 4096:
-        return False
-    try:
-        fd = os.open("/proc/sys/kernel/ns_last_pid", os.O_WRONLY | os.O_CLOEXEC)
     except OSError:
         return False
+    if not own_namespace or os.getppid() != 1:
+        return False
+    fd = _inherited_last_pid()
+    if fd is None:
+        if not _pid_max_leaves_room():
+            return False
+        try:
+            fd = os.open(_NS_LAST_PID, os.O_WRONLY | os.O_CLOEXEC)
+        except OSError:
+            return False
     try:
         os.pwrite(fd, b"%d" % (PID_BASE - 1), 0)
     except OSError:
@@ -2686,8 +2755,13 @@ def _setup_and_exec(opts):
                 with open(opts.preload, "rb") as src:
                     preload = src.read()
         elif opts.private_tmp:
+            keep_last_pid_for_the_runner()
             hide_other_processes()
             remount_read_only()
+            # /sys's machine-wide counters (cgroups' memory and CPU use, disk statistics) are
+            # channels as /proc's are (see _PROC_OPTIONS); nothing here reads /sys
+            if os.path.isdir("/sys"):
+                mount_tmpfs("/sys", "16k", readonly=True)
             mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
             if os.geteuid() == 0:
                 expose_to_children(sys.base_prefix)
@@ -2822,6 +2896,7 @@ def main(argv):
     # read in a throwaway child: the mount table's length differs between runners (the hidden
     # paths), and reading it here would leave their heaps, and so their counts, apart
     facts["hidden_processes"] = _in_a_throwaway_child(lambda: b"1" if processes_hidden() else b"0")[0] == b"1"
+    facts["hidden_machine_files"] = _in_a_throwaway_child(lambda: b"1" if machine_files_hidden() else b"0")[0] == b"1"
     facts["fixed_pids"] = open_last_pid()
     workdir = opts.workdir or "/tmp/effbench-runner"
     os.makedirs(workdir, mode=0o711, exist_ok=True)

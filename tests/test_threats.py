@@ -676,8 +676,11 @@ def f():
     t = threading.Thread(target=lambda: ids.append(threading.get_native_id()))
     t.start()
     t.join()
-    with open("/proc/loadavg") as f:
-        last = f.read().split()[-1]
+    try:  # gone where /proc has only the processes' folders (subset=pid)
+        with open("/proc/loadavg") as f:
+            last = f.read().split()[-1]
+    except FileNotFoundError:
+        last = None
     return [os.getpid(), os.getppid(), threading.get_native_id(), ids, last, sorted(os.listdir("/proc"))[:20]]
 """
 
@@ -777,6 +780,44 @@ def test_no_candidate_reads_the_proc_files_of_the_runners_processes(valgrind_box
     run = run_f(valgrind_box, code)
     value = json.loads(run.result)["value"]
     assert value == [["FileNotFoundError", "FileNotFoundError"], True, True], value
+
+
+def test_no_candidate_reads_the_machines_counters(valgrind_box):
+    """Invariant: a test child reads no machine-wide counter: /proc has only the processes'
+    folders (subset=pid) and /sys is empty, where the runner may mount. Threat: /proc/stat's fork
+    and context-switch counts, /proc/vmstat's page faults, /proc/meminfo's cached memory,
+    /proc/sys/fs's inode and file counts, the cgroups' memory use and the disks' statistics are
+    moved by every process; on a quiet machine an earlier sample moved them by amounts of its
+    choosing (threads started, pages touched, files made) and a later sample read them back: a
+    channel from one sample to another, like the pids. The runner keeps its fixed pids (it is
+    handed ns_last_pid before /proc/sys goes) and the child its own /proc files."""
+    if not valgrind_box.facts["fixed_pids"]:  # the same condition: a PID namespace of its own, root in it
+        pytest.skip("the local sandbox has no namespaces of its own here")
+    assert valgrind_box.facts["hidden_machine_files"]
+    code = """
+        import os
+        MACHINE = ("/proc/stat", "/proc/vmstat", "/proc/meminfo", "/proc/loadavg", "/proc/uptime",
+                   "/proc/interrupts", "/proc/diskstats", "/proc/sys/fs/inode-nr", "/proc/sys/fs/file-nr",
+                   "/proc/sys/kernel/ns_last_pid", "/proc/pressure/memory", "/proc/net/dev",
+                   "/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current",
+                   "/sys/devices/system/cpu/online", "/sys/block/vda/stat")
+        def f():
+            read = []
+            for path in MACHINE:
+                try:
+                    with open(path) as fh:
+                        fh.read()
+                    read.append(path)
+                except OSError:
+                    pass
+            with open("/proc/self/status") as fh:
+                own = "Pid:" in fh.read()
+            return [read, sorted(os.listdir("/proc")), os.listdir("/sys"), own, os.cpu_count() >= 1]
+    """
+    run = run_f(valgrind_box, code)
+    value = json.loads(run.result)["value"]
+    assert value[0] == [] and value[2] == [] and value[3:] == [True, True], value
+    assert sorted(value[1]) == sorted(["self", "thread-self", *[p for p in value[1] if p.isdigit()]]), value
 
 
 def test_the_cached_bytecode_allowance_takes_no_buffer_another_thread_could_change(valgrind_box):

@@ -403,6 +403,7 @@ class DockerSandbox(RunnerPool):
             "fixed_pids": bool(first.get("fixed_pids")),
             # False here: remounting /proc with hidepid needs CAP_SYS_ADMIN (see the README's threats)
             "hidden_processes": bool(first.get("hidden_processes")),
+            "hidden_machine_files": bool(first.get("hidden_machine_files")),
             "python": first.get("python"),
             "meter": meter.describe(),
         }

@@ -270,6 +270,7 @@ class LocalSandbox(RunnerPool):
             "fixed_pids": bool(first.get("fixed_pids")),
             # whether /proc hides the runner's own processes from the test children (hidepid)
             "hidden_processes": bool(first.get("hidden_processes")),
+            "hidden_machine_files": bool(first.get("hidden_machine_files")),
             "python": first.get("python"),
             "rootfs": root,
             "meter": meter.describe(),
