@@ -264,3 +264,35 @@ def test_a_process_valgrind_stopped_itself_has_no_count_at_once_and_says_why():
     assert client.count_of(701, True) is None
     assert client.aborted(701) == THREAD_LIMIT_ABORT and client.aborted(703) is None
     assert client.count_of(700, True) == 1000 and client.count_of(702, True) == 2000
+
+
+def test_valgrind_processes_carry_no_cache_simulation_sized_after_the_host():
+    """Invariant: a process under the valgrind meter does not carry cachegrind's cache tag arrays
+    sized after the host's caches. They are never used with --cache-sim=no, yet cachegrind
+    allocates and zeroes them in every process (on this project's machine, whose L3 reads as
+    320 MB, 32 MB of tags: every fork copied their page tables and every exit unmapped them).
+    The meter names a last-level cache whose tags take at most 64 KB, valgrind accepts it, and a
+    process's count is the same with and without it."""
+    import re
+    import shutil
+    import subprocess
+
+    from effbench.meters.valgrind import IREFS, ValgrindMeter
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    prefix = ValgrindMeter().command_prefix(2)
+    geometry = [arg for arg in prefix if arg.startswith("--LL=")]
+    assert len(geometry) == 1
+    size, _assoc, line = (int(x) for x in geometry[0].removeprefix("--LL=").split(","))
+    assert size // line * 8 <= 64 * 1024  # one 8-byte tag per line
+
+    def count(command):
+        out = subprocess.run([*command, "/bin/true"], capture_output=True, env={}, timeout=120)
+        assert out.returncode == 0, out.stderr
+        totals = [IREFS.match(line) for line in out.stderr.splitlines()]
+        return [int(m.group(2).replace(b",", b"")) for m in totals if m]
+
+    pinned = count(prefix)
+    assert len(pinned) == 1
+    assert pinned == count([arg for arg in prefix if not re.match(r"--LL=", arg)])

@@ -74,6 +74,10 @@ def parse_abort_line(line: bytes, pending: str | None) -> tuple[str | None, tupl
 #: valgrind's log (parse_abort_line) and reports at once, naming the limit
 MAX_THREADS = 64
 
+#: cachegrind's last-level cache, ``size,associativity,line size`` in bytes: 256 KB, 8-way, 64-byte
+#: lines (4,096 tags, 32 KB), whatever the host's. Only its memory matters (see command_prefix)
+LL_CACHE = "262144,8,64"
+
 
 class ValgrindMeter(Meter):
     """cachegrind's ``I refs``: the instructions a child executed, exact and deterministic.
@@ -94,6 +98,12 @@ class ValgrindMeter(Meter):
             exe,
             "--tool=cachegrind",
             "--cache-sim=no",
+            # the simulated caches' geometry: without it cachegrind sizes its last-level cache
+            # after the host's (here a 320 MB L3, simulated as 256 MB) and allocates and zeroes
+            # that cache's tag array (32 MB) even with --cache-sim=no, in every process: every
+            # fork copies its page tables and every exit unmaps it (measured: about 13% of a null
+            # test's CPU time). Never used without --cache-sim=yes; counts do not move
+            f"--LL={LL_CACHE}",
             "--vgdb=no",  # no gdbserver, and no memory page it would share between processes
             # thread slots: every fork clears all of them in the child (measured: about 5% of
             # a test's CPU time at the default 500); a child running more threads at once than
