@@ -1366,28 +1366,47 @@ SETUP_DONE = b"+"
 ATTACH_NOW = b"d"
 
 
-def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
+def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid, early=False):
+    """A test (or baseline) child: set itself up, run the candidate, answer, exit.
+
+    ``early`` (the time meter, see Runner.early_setup): the set-up that does not depend on the
+    scratch folder (credentials, capabilities, the seccomp filter, removing ctypes...) runs
+    before the attach point instead of after it, once the parent has set the limits (prlimit
+    needs the runner's credentials, or CAP_SYS_RESOURCE, which a container lacks). The parent
+    waits until every child of its request is there before it lets the
+    first one go (prepare_children), so the set-ups run side by side, and the CPU time the time
+    meter counts from the release is the candidate's run and exit, not the set-up's. Only then
+    does the child open its output file and enter its scratch folder (each repeat's folder is
+    made anew just before its child is let go)."""
     try:
         os.setsid()
-        # dumpable until the parent has attached its counter (perf_event_open on a process that
-        # is not dumpable needs CAP_SYS_PTRACE); not dumpable again before any candidate code
-        _LIBC.prctl(4, 1, 0, 0, 0)
-        os.write(status_w, ATTACH_NOW)
-        os.read(go_r, 1)  # wait until the parent has attached the counter (perf) and timers
+        if early:
+            os.read(go_r, 1)  # the parent has set this process's limits
+        else:
+            # dumpable until the parent has attached its counter (perf_event_open on a process
+            # that is not dumpable needs CAP_SYS_PTRACE); not dumpable again before any
+            # candidate code
+            _LIBC.prctl(4, 1, 0, 0, 0)
+            os.write(status_w, ATTACH_NOW)
+            os.read(go_r, 1)  # wait until the parent has attached the counter (perf) and timers
         devnull = os.open("/dev/null", os.O_RDONLY)
-        out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(devnull, 0)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
+        if not early:
+            out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
         # close every inherited descriptor (valgrind's log among them) except the result and
-        # status pipes; descriptors at or above the soft limit belong to valgrind and are out of
-        # reach anyway (closerange allocates nothing, whatever the number of open descriptors)
+        # status pipes (and, early, the go pipe); descriptors at or above the soft limit belong
+        # to valgrind and are out of reach anyway (closerange allocates nothing, whatever the
+        # number of open descriptors)
         limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        low, high = min(result_w, status_w), max(result_w, status_w)
-        os.closerange(3, low)
-        os.closerange(low + 1, high)
-        os.closerange(high + 1, limit)
-        os.chdir(scratch)
+        start = 3
+        for fd in sorted((result_w, status_w, go_r) if early else (result_w, status_w)):
+            os.closerange(start, fd)
+            start = fd + 1
+        os.closerange(start, limit)
+        if not early:
+            os.chdir(scratch)
         become_child_user(uid)
         set_parent_death_signal()
         set_not_dumpable()  # again: a change of credentials may have reset it
@@ -1412,6 +1431,15 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid):
         gc.disable()
         gc.set_threshold(_NO_COLLECTION_THRESHOLD)
         signal.signal(_LEFTOVER_THREAD_SIGNAL, _on_leftover_thread_signal)
+        if early:
+            os.write(status_w, ATTACH_NOW)
+            os.read(go_r, 1)  # the parent has read the CPU time this process used so far
+            os.close(go_r)
+            out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, 1)
+            os.dup2(out, 2)
+            os.close(out)
+            os.chdir(scratch)
         os.write(status_w, SETUP_DONE)
         os.close(status_w)
     except BaseException as exc:
@@ -1698,9 +1726,11 @@ def _before_go():
         _set_last_pid(_BLOCK + THREAD_OFFSET - 1)
 
 
-def fork_child(code, entry_point, args, scratch, uid):
+def fork_child(code, entry_point, args, scratch, uid, early=False):
     """Fork one child, which sets itself up as far as its attach point and waits there for
-    :func:`supervise_child`. Returns its handle ``(pid, result_r, status_r, go_w)``.
+    :func:`supervise_child`. Returns its handle ``(pid, result_r, status_r, go_w)``. ``early``:
+    the child waits first for its limits (see :func:`prepare_children`) and does most of its
+    set-up before the attach point (see _child).
 
     Nothing here depends on the request but the child's code and arguments, so that a test's two
     children (see Runner.run_pair) are forked back to back from the same state."""
@@ -1716,12 +1746,38 @@ def fork_child(code, entry_point, args, scratch, uid):
         os.close(result_r)
         os.close(status_r)
         os.close(go_w)
-        _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid)
+        _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid, early)
         os._exit(72)  # not reached
     os.close(result_w)
     os.close(status_w)
     os.close(go_r)
     return pid, result_r, status_r, go_w
+
+
+def prepare_children(children, meter):
+    """Children forked with ``early`` (see _child), as ``[(handle, limits), ...]``: set each
+    one's limits (prlimit) and let it set itself up, all of them side by side; then wait until
+    every one is at its attach point. Returns, for each, what :func:`supervise_child` takes as
+    ``prepared``: ``(prlimit error or None, whether it reached its attach point)``.
+
+    The limits are the request's own (a test child's CPU-time limit without its baseline's
+    start-up, which is not measured yet: the parent's poll enforces the full limit, and the
+    kernel's backstop, whole seconds plus one, is above both)."""
+    errors = []
+    for (pid, _result_r, _status_r, go_w), limits in children:
+        error = None
+        try:
+            for which, values in child_rlimits(limits, meter):
+                resource.prlimit(pid, which, values)
+        except (OSError, ValueError) as exc:
+            error = f"prlimit: {exc}"
+            _kill_group(pid)
+        try:
+            os.write(go_w, b"l")
+        except OSError:
+            pass  # it died: its supervision says so
+        errors.append(error)
+    return [(error, os.read(handle[2], 1) == ATTACH_NOW) for (handle, _), error in zip(children, errors)]
 
 
 def _exit_watch(pid):
@@ -1767,7 +1823,7 @@ def _end_leftover_threads(pid):
             _LIBC.syscall(_SYSCALLS["tgkill"], pid, int(tid), int(_LEFTOVER_THREAD_SIGNAL))
 
 
-def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, settle=False):
+def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, settle=False, prepared=None):
     """Let a child forked by :func:`fork_child` go on, supervise it, return a record (no decoding
     of the result).
 
@@ -1778,20 +1834,26 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     runners of the same code counting the same test differently (an id-hashing candidate: five
     fresh runners, five counts, up to 496 instructions apart).
 
+    ``prepared``: for a child forked ``early``, what :func:`prepare_children` returned for it
+    (its limits are set and it is at its attach point already).
+
     Harness facts (``infra_error``, ``killed_for``, ``signal``...) come from this process's own
     observations and the child's status pipe, never from anything the candidate printed."""
     pid, result_r, status_r, go_w = handle
     record = {"pid": pid}
-    if os.read(status_r, 1) != ATTACH_NOW:
+    limit_error, attached = prepared if prepared is not None else (None, os.read(status_r, 1) == ATTACH_NOW)
+    if not attached:
         record["infra_error"] = "child set-up: the child died before it could be measured"
     # limits are applied from here, after the fork and before the child goes on: nothing the
     # child inherits may depend on limit values (an extra int object in this process shifts the
     # allocator state the child starts from, and with it the child's count)
     try:
-        for which, values in child_rlimits(limits, meter) if supervise else ():
+        if limit_error:
+            raise OSError(limit_error)
+        for which, values in child_rlimits(limits, meter) if supervise and prepared is None else ():
             resource.prlimit(pid, which, values)
     except (OSError, ValueError) as exc:
-        record["infra_error"] = f"prlimit: {exc}"
+        record["infra_error"] = f"prlimit: {exc}" if prepared is None else str(exc)
         _kill_group(pid)
     counter = None
     if meter == "perf":
@@ -2154,6 +2216,12 @@ class Runner:
         self.perf_event = perf_event
         self.workdir = workdir
         self.uid = uid  # the test children's user (None: this runner's own)
+        # the time meter's children set themselves up before their attach point, side by side
+        # (see _child): the CPU time it counts from the release is the run's own, and a
+        # request's set-ups overlap. Not valgrind's (whose counts include every instruction of
+        # the child anyway) nor perf's (whose counter must be attached while the child is
+        # still dumpable, before its set-up)
+        self.early_setup = meter == "time"
         self.warm_up()
 
     def warm_up(self):
@@ -2270,18 +2338,29 @@ class Runner:
         scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
         base_limits = dict(limits)
         base_limits.pop("instructions", None)
-        base_child = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid)
+        early = self.early_setup
+        base_child = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid, early)
         # the same scratch folder: the baseline only creates an empty output file, which the
         # test child truncates once it goes on
-        test_child = fork_child(code, entry_point, args, scratch, self.uid)
+        test_child = fork_child(code, entry_point, args, scratch, self.uid, early)
         try:
-            baseline = supervise_child(base_child, base_limits, scratch, self.meter, self.perf_event, supervise=False)
+            children = [(base_child, base_limits), (test_child, limits)]
+            base_ready, test_ready = prepare_children(children, self.meter) if early else (None, None)
+            baseline = supervise_child(
+                base_child, base_limits, scratch, self.meter, self.perf_event, supervise=False, prepared=base_ready
+            )
         except BaseException:
             _kill_group(test_child[0])
             os.waitpid(test_child[0], 0)
             raise
         test = supervise_child(
-            test_child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event, settle=settle
+            test_child,
+            _with_start_up(limits, baseline),
+            scratch,
+            self.meter,
+            self.perf_event,
+            settle=settle,
+            prepared=test_ready,
         )
         _empty_scratch(scratch, test)
         return {"baseline": baseline, "test": test}
@@ -2301,22 +2380,44 @@ class Runner:
         scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
         base_limits = dict(limits)
         base_limits.pop("instructions", None)
+        early = self.early_setup
         plan = []
         for i in range(repeats):
-            base = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid) if i == 0 or not shared else None
-            plan.append((base, fork_child(code, entry_point, args, scratch, self.uid)))
+            base = (
+                fork_child(self.null_code, "_effbench_null", [], scratch, self.uid, early)
+                if i == 0 or not shared
+                else None
+            )
+            plan.append((base, fork_child(code, entry_point, args, scratch, self.uid, early)))
         pending = [h for pair in plan for h in pair if h is not None]
         runs, baseline = [], None
         try:
+            ready = {}
+            if early:
+                children = [(h, base_limits if h is base else limits) for base, test in plan for h in (base, test) if h]
+                ready = dict(zip((h for h, _ in children), prepare_children(children, self.meter)))
             for i, (base, test_child) in enumerate(plan):
                 if i:
                     scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
                 if base is not None:
                     pending.remove(base)
-                    baseline = supervise_child(base, base_limits, scratch, self.meter, self.perf_event, supervise=False)
+                    baseline = supervise_child(
+                        base,
+                        base_limits,
+                        scratch,
+                        self.meter,
+                        self.perf_event,
+                        supervise=False,
+                        prepared=ready.get(base),
+                    )
                 pending.remove(test_child)
                 test = supervise_child(
-                    test_child, _with_start_up(limits, baseline), scratch, self.meter, self.perf_event
+                    test_child,
+                    _with_start_up(limits, baseline),
+                    scratch,
+                    self.meter,
+                    self.perf_event,
+                    prepared=ready.get(test_child),
                 )
                 _empty_scratch(scratch, test)
                 runs.append({"baseline": baseline, "test": test, **({"baseline_shared": True} if base is None else {})})

@@ -592,6 +592,54 @@ def test_the_scratch_folders_own_metadata_never_reaches_a_later_child(valgrind_b
         assert seen[0] == [] and seen[1] != 1 and seen[2] != 1, seen
 
 
+#: what a child can see of its own sandbox and scratch folder, then leaves behind for a later one
+SANDBOX_VIEW = """
+import os
+def f():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    try:
+        import ctypes
+        ffi = "available"
+    except ImportError:
+        ffi = "refused"
+    seen = [sorted(os.listdir(".")), os.listxattr("."), int(os.stat(".").st_mtime) == 1, os.getuid(),
+            status["Seccomp"].strip(), status.get("Seccomp_filters", "").strip(), status["NoNewPrivs"].strip(),
+            status["CapEff"].strip(), ffi]
+    with open("left.txt", "w") as out:
+        out.write("an earlier repeat was here")
+    os.utime(".", (1, 1))
+    try:
+        os.setxattr(".", "user.stash", b"the answer")
+    except OSError:
+        pass
+    return seen
+"""
+
+
+def test_every_repeat_runs_sandboxed_in_a_new_scratch_folder_under_the_time_meter(valgrind_box):
+    """Invariant: under the time meter, whose children set themselves up before they are let go
+    (sandbox/runner.py, _child's ``early``), every repeat's child runs as the valgrind meter's
+    does (set up after its release): the same user, both seccomp filters and no-new-privileges in
+    place, no capabilities, ctypes refused, in a new, empty scratch folder whose files, times and
+    attributes an earlier repeat of the same request set do not reach it."""
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    limits = Limits(wall_seconds=60, cpu_seconds=30)
+    late = valgrind_box.run(TestRequest(SANDBOX_VIEW, "f", [], limits))
+    assert late.exit_code == 0, late.stderr_tail
+    expected = json.loads(late.result)["value"]
+    assert expected[0] == ["output.txt"] and expected[1:3] == [[], False], expected
+    # the filters: the worker's (inherited) and the child's own (where the kernel counts them)
+    assert expected[4] == "2" and expected[5] in ("", "2"), expected
+    assert expected[6:] == ["1", "0000000000000000", "refused"], expected
+    with LocalSandbox(TimeMeter(repeats=3), workers=1) as box:
+        for _ in range(2):
+            run = box.run(TestRequest(SANDBOX_VIEW, "f", [], limits, 3))
+            assert run.exit_code == 0 and run.other_results == [], (run.result, run.other_results)
+            assert json.loads(run.result)["value"] == expected
+
+
 def test_every_repeats_answer_is_judged():
     """Invariant: under a meter that repeats a test, each repeat's answer is checked, not only the
     one that decides the verdict. A candidate answering only where its pid is odd (consecutive

@@ -1,0 +1,95 @@
+"""The time meter's own cost per test, and its noise, in one short run (issue 13 item 5).
+
+Two sections, both on a local sandbox with one worker, runner already up:
+
+- null tests (a candidate that returns None at once) at 1 and 5 repeats: wall time per test as
+  the host sees it (median and mean), the CPU time of every process of the sandbox per test, and
+  the median of each harness phase (``TestRun.phases``). A null test's wall time is all harness;
+- the spread of the time meter's cost of one expert test measured N times (count_inversions, its
+  smallest and its largest level's first test, one repeat each): median, 10th and 90th
+  percentile, in microseconds. Costs below the baseline count as 0 (TimeMeter.pair_cost).
+
+    .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40]
+
+To compare two versions of the runner, run this file with ``PYTHONPATH`` pointing at each
+checkout in turn (the sandbox runs the ``sandbox/runner.py`` of the ``effbench`` it imports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from meter_overhead import PHASES, sandbox_cpu_seconds
+from script_exit import run_main
+
+from effbench import codec, paths
+from effbench.meters.timing import TimeMeter
+from effbench.problems import load_problem_set
+from effbench.sandboxes.base import Limits, TestRequest
+from effbench.sandboxes.local import LocalSandbox
+
+NULL = "def f(*args):\n    return None\n"
+
+
+def null_tests(repeats: int, tests: int) -> None:
+    """Print wall time, CPU time and the phases' medians per null test at ``repeats`` repeats."""
+    with LocalSandbox(TimeMeter(repeats=repeats), workers=1) as box:
+        request = TestRequest(NULL, "f", codec.encode([]), Limits(), repeats)
+        for _ in range(3):  # the runner's first requests
+            box.run(request)
+        walls: list[float] = []
+        phases: dict[str, list[float]] = {name: [] for name in PHASES}
+        cpu_before = sandbox_cpu_seconds(box)
+        for _ in range(tests):
+            t0 = time.perf_counter()
+            run = box.run(request)
+            walls.append(time.perf_counter() - t0)
+            for name in PHASES:
+                phases[name].append(run.phases.get(name, 0.0))
+        cpu = (sandbox_cpu_seconds(box) - cpu_before) / tests
+    print(
+        f"  {repeats} repeat(s): wall/test median {1000 * statistics.median(walls):6.2f} ms, "
+        f"mean {1000 * statistics.mean(walls):6.2f} ms; cpu/test {1000 * cpu:6.2f} ms"
+    )
+    print("    phases (median ms): " + " ".join(f"{n}={1000 * statistics.median(v):.2f}" for n, v in phases.items()))
+
+
+def spread(runs: int) -> None:
+    """Print the time meter's cost of count_inversions' first test at its smallest and largest level."""
+    problem = load_problem_set().get("count_inversions")
+    with LocalSandbox(TimeMeter(repeats=1), workers=1) as box:
+        for level in (0, len(problem.levels) - 1):
+            test = problem.level_tests(level)[0]
+            request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits(), 1)
+            box.run(request)
+            costs = []
+            for _ in range(runs):
+                run = box.run(request)
+                assert run.cost is not None, run
+                costs.append(run.cost.value / 1e3)
+            deciles = statistics.quantiles(costs, n=10)
+            print(
+                f"  {problem.id} {test.test_id}: median {statistics.median(costs):8.1f} us, "
+                f"p10 {deciles[0]:8.1f}, p90 {deciles[-1]:8.1f}, p90 - p10 {deciles[-1] - deciles[0]:8.1f} us"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tests", type=int, default=40, help="null tests per repeat count (default %(default)s)")
+    parser.add_argument("--runs", type=int, default=40, help="runs of each expert test (default %(default)s)")
+    opts = parser.parse_args()
+    if opts.tests < 1 or opts.runs < 2:
+        parser.error("--tests must be at least 1 and --runs at least 2")
+    print(f"runner: {paths.runner_path()}")
+    print(f"null tests under the time meter ({opts.tests} per line, one worker)")
+    for repeats in (1, 5):
+        null_tests(repeats, opts.tests)
+    print(f"time meter cost of one expert test, {opts.runs} runs of 1 repeat")
+    spread(opts.runs)
+
+
+if __name__ == "__main__":
+    run_main(main, "time_meter_cost")
