@@ -725,10 +725,10 @@ def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
 _PROC_OPTIONS = "hidepid=invisible,subset=pid"
 
 
-def hide_other_processes() -> bool:
+def hide_other_processes() -> None:
     """In the set-up step: mount a new /proc of this PID namespace, with _PROC_OPTIONS, over the
-    one there. Returns whether it holds (False where the mount is refused: a container without
-    CAP_SYS_ADMIN).
+    one there, where the mount is allowed (a container without CAP_SYS_ADMIN refuses it; the
+    runner's hello says whether it holds: processes_hidden, machine_files_hidden).
 
     A new mount, not a remount: each proc mount is its own instance with its own cache of
     names, and a remount with subset=pid still answered every name looked up before it (measured:
@@ -737,7 +737,6 @@ def hide_other_processes() -> bool:
         _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, _PROC_OPTIONS)
     except OSError:
         pass
-    return processes_hidden()
 
 
 def _proc_options() -> list:
@@ -1610,24 +1609,33 @@ _RESULT_READ_CAP = MAX_RESULT_BYTES + 4096
 # one sample to another (a counted answer passed to a later sample that then returns it without
 # paying). Where the runner has its own PID namespace and the privilege to write
 # /proc/sys/kernel/ns_last_pid in it (the local backend: root, or root of its own user namespace),
-# each process gets a pid fixed by its place: the zygote sets the counter before forking worker
-# number k (counting from its first), which is then pid PID_BASE + (k % PID_SLOTS) * PID_STRIDE;
-# the worker's own forks (the compile child if any, then the baseline and test children, all
-# forked before any of them runs) follow it one by one, and each child's threads start at the
-# block's THREAD_OFFSET, set again just before the child is let go. Nothing else forks while a
-# worker serves: the zygote forks the next worker only once the current one has answered (see
-# serve), and a worker writes the counter only after its forks (a write between a test's two
-# forks would be in its count: formatting and writing the number cost 4,134 instructions).
-# The block changes with k so that a pid comes back only after PID_SLOTS requests (the host
-# accepts one valgrind total per pid, and a late total must never be taken for a later process);
-# every pid has five digits, so formatting one costs the same everywhere. Elsewhere (no PID
-# namespace of its own, or no privilege: the docker backend has no CAP_SYS_ADMIN nor
-# CAP_CHECKPOINT_RESTORE and a read-only /proc/sys) pids stay the kernel's, and the hello says
-# so (``fixed_pids``).
+# every worker is pid PID_BASE, the start of the one block: the zygote sets the counter before
+# forking it, and forks it only once the previous worker has exited and been reaped (see serve),
+# so that the whole block is free. The worker's own forks (the compile child if any, then the
+# baseline and test children, all forked before any of them runs) follow it one by one, and each
+# child's threads start at the block's THREAD_OFFSET, set again just before the child is let go.
+# Nothing else forks while a worker serves, and a worker writes the counter only after its forks
+# (a write between a test's two forks would be in its count: formatting and writing the number
+# cost 4,134 instructions). A ring of blocks, one per request (worker k at PID_BASE + (k % 64) *
+# PID_STRIDE), told a child its request's place in the runner modulo 64, and a sample decides how
+# many requests it uses (the engine stops it at its first failing test): a channel to every later
+# sample on the runner (a red team's probe scored 1.994 against 1.0). With one block nothing a
+# child sees of pids depends on how many requests came before it. Every pid has five digits, so
+# formatting one costs the same everywhere.
+#
+# The host takes one valgrind total per process, and every process of a request reuses the pids of
+# the one before: the worker's own total (pid PID_BASE, written as it exits, after every total of
+# its children and before any of the next worker's) is the fence that tells the host one request's
+# totals from the next one's (effbench/sandboxes/protocol.py, RunnerClient._accept). The hello
+# says how many workers run before the first request (``warm_up_workers``).
+#
+# Elsewhere (no PID namespace of its own, or no privilege: the docker backend has no
+# CAP_SYS_ADMIN nor CAP_CHECKPOINT_RESTORE and a read-only /proc/sys) pids stay the kernel's, and
+# the hello says so (``fixed_pids``).
 
 PID_BASE = 10000
+#: the block's size: the worker, its forks, and the test child's threads from THREAD_OFFSET
 PID_STRIDE = 256
-PID_SLOTS = 64
 #: where a child's threads start within its block (the worker's forks come first)
 THREAD_OFFSET = 128
 #: /proc/sys/kernel/ns_last_pid, opened by the zygote when it may fix pids (see open_last_pid)
@@ -1643,10 +1651,11 @@ _NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
 
 
 def _pid_max_leaves_room():
-    """Whether pid_max leaves room for every block of fixed pids (False where it cannot be read)."""
+    """Whether pid_max leaves room for the block of fixed pids and the zygote's own forks past it
+    (False where it cannot be read)."""
     try:
         with open("/proc/sys/kernel/pid_max", "rb") as f:
-            return int(f.read()) > PID_BASE + PID_SLOTS * PID_STRIDE + 4096
+            return int(f.read()) > PID_BASE + 2 * PID_STRIDE + 4096
     except (OSError, ValueError):
         return False
 
@@ -1654,7 +1663,7 @@ def _pid_max_leaves_room():
 def keep_last_pid_for_the_runner() -> None:
     """In the set-up step (pid 1 of its PID namespace), before /proc loses /proc/sys: open
     ns_last_pid on INHERITED_LAST_PID_FD, which the runner inherits (open_last_pid takes it from
-    there), when pid_max leaves room for every block. Nothing where it cannot be opened."""
+    there), when pid_max leaves room for the block. Nothing where it cannot be opened."""
     if not _pid_max_leaves_room():
         return
     try:
@@ -1683,7 +1692,7 @@ def _inherited_last_pid():
 def open_last_pid():
     """In the zygote at start: take ns_last_pid for writing when this runner has a PID namespace
     of its own (not the machine's, and its parent, the set-up step, is that namespace's pid 1)
-    and may write it, with room for every block below pid_max: from the set-up step
+    and may write it, with room for the block below pid_max: from the set-up step
     (INHERITED_LAST_PID_FD), else opened here. Returns whether pids are fixed. Never writes the
     counter of the machine's namespace."""
     global _LAST_PID_FD
@@ -1702,7 +1711,9 @@ def open_last_pid():
         except OSError:
             return False
     try:
-        os.pwrite(fd, b"%d" % (PID_BASE - 1), 0)
+        # past the block: the children this process forks before serving (its own warm-up)
+        # never take a worker's pid, whose total the host reads as a fence
+        os.pwrite(fd, b"%d" % (PID_BASE + PID_STRIDE), 0)
     except OSError:
         os.close(fd)
         return False
@@ -2568,14 +2579,15 @@ def _worker(runner, proto_in, proto_out, turn_r, done_w):
     return code
 
 
-def _spawn(runner, proto_in, proto_out, slot):
+def _spawn(runner, proto_in, proto_out):
     """Fork the next worker (it sets itself up and waits for its turn): (pid, turn_w, done_r).
-    Where pids are fixed, it is pid PID_BASE + slot * PID_STRIDE, the start of its block."""
+    Where pids are fixed, it is pid PID_BASE, the start of the block (the previous worker must
+    have been reaped)."""
     global _BLOCK
     turn_r, turn_w = os.pipe()
     done_r, done_w = os.pipe()
     if _LAST_PID_FD is not None:
-        os.pwrite(_LAST_PID_FD, _BLOCK_TEXTS[slot], 0)
+        os.pwrite(_LAST_PID_FD, _BLOCK_TEXT, 0)
     else:
         gc.collect()  # see serve
     pid = os.fork()
@@ -2593,18 +2605,21 @@ def _spawn(runner, proto_in, proto_out, slot):
             except BaseException:
                 pass
         os._exit(code)
-    if _LAST_PID_FD is not None and pid == _BLOCK_PIDS[slot]:
-        pid = _BLOCK_PIDS[slot]  # the same object every round: see serve
+    if _LAST_PID_FD is not None and pid == _BLOCK_PID:
+        pid = _BLOCK_PID  # the same object every round: see serve
     os.close(turn_r)
     os.close(done_w)
     return pid, turn_w, done_r
 
 
-#: what the zygote writes to ns_last_pid before forking the worker of each block (made once: the
-#: zygote's loop allocates nothing for it, see serve)
-_BLOCK_TEXTS = tuple(b"%d" % (PID_BASE + i * PID_STRIDE - 1) for i in range(PID_SLOTS))
-#: each block's worker pid, as the zygote keeps it (see serve)
-_BLOCK_PIDS = tuple(PID_BASE + i * PID_STRIDE for i in range(PID_SLOTS))
+#: what the zygote writes to ns_last_pid before forking each worker (made once: the zygote's loop
+#: allocates nothing for it, see serve)
+_BLOCK_TEXT = b"%d" % (PID_BASE - 1)
+#: every worker's pid, as the zygote keeps it (see serve)
+_BLOCK_PID = int(_BLOCK_TEXT) + 1
+#: the workers that run a null test and answer nobody before the first request (see serve); the
+#: hello says how many, so that the host can tell which fence opens a request (see open_last_pid)
+WARM_UP_WORKERS = 2
 
 
 def _give_turn(worker, turn):
@@ -2627,17 +2642,19 @@ def serve(runner, proto_in, proto_out):
     """The zygote loop: this process never reads a request, so every worker (and so every
     child) starts from the same interpreter state, whatever ran before it.
 
-    Pipelined: the next worker is forked, and sets itself up, while the current one serves; it
-    gets its turn as soon as the current one has answered, and the current one's exit
-    (valgrind's summary included) overlaps the next request. Where pids are fixed (see
-    open_last_pid) the next worker is forked only once the current one has answered, not while
-    its candidates run: nothing may take a pid in this namespace then, or the ids of a
-    candidate's threads would follow timing (measured: 160-288 ms per small test before,
-    210-305 after, alternated on a loaded machine). Every serving worker is forked at the same
-    point of the loop. The first two are warm-up
-    rounds (a worker that runs a null test and answers nobody), so that everything the rounds
-    leave behind (the scratch folder, the loop's own caches) is settled before the first real
-    request: measured, the first round costs its test about a hundred instructions more.
+    Where pids are not fixed, pipelined: the next worker is forked, and sets itself up, while
+    the current one serves; it gets its turn as soon as the current one has answered, and the
+    current one's exit (valgrind's summary included) overlaps the next request. Where pids are
+    fixed (see open_last_pid) the next worker is forked only once the current one has answered
+    and exited, and has been reaped: every worker is then pid PID_BASE with the whole block free
+    (nothing may take a pid in this namespace while candidates run, or the ids of a candidate's
+    threads would follow timing), and its total on valgrind's log is the host's fence between
+    two requests. A worker that answered and did not exit 0 may have left no total (no fence):
+    the runner then ends, and the host's next request fails over to a fresh runner. Every serving
+    worker is forked at the same point of the loop. The first WARM_UP_WORKERS are warm-up rounds
+    (a worker that runs a null test and answers nobody), so that everything the rounds leave
+    behind (the scratch folder, the loop's own caches) is settled before the first real request:
+    measured, the first round costs its test about a hundred instructions more.
 
     Where pids are fixed, the collector is off in this process from here and the loop never
     collects: each collection advanced the counters every child inherits and a candidate reads
@@ -2661,13 +2678,11 @@ def serve(runner, proto_in, proto_out):
     if not early:
         gc.disable()
     gc.freeze()
-    turns = [TURN_WARM_UP, TURN_WARM_UP]
-    slot = 0
-    current, current_turn = _spawn(runner, proto_in, proto_out, slot), turns.pop()
+    turns = [TURN_WARM_UP] * WARM_UP_WORKERS
+    current, current_turn = _spawn(runner, proto_in, proto_out), turns.pop()
     _give_turn(current, current_turn)
     while True:
-        slot = slot + 1 if slot + 1 < PID_SLOTS else 0
-        following = _spawn(runner, proto_in, proto_out, slot) if early else None
+        following = _spawn(runner, proto_in, proto_out) if early else None
         answered = _answered(current)
         status = None if answered else os.waitpid(current[0], 0)[1]
         if status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == EXIT_EOF:
@@ -2684,10 +2699,15 @@ def serve(runner, proto_in, proto_out):
             # started from the other of two heaps (measured: a null test's count alternating by
             # 8 instructions); its pid is the block's own int object, never freed
             current = None
-            following = _spawn(runner, proto_in, proto_out, slot)
+            if answered:
+                status = os.waitpid(current_pid, 0)[1]  # its pid, and the whole block, free again
+                if status != 0:
+                    _write_line(proto_out, {"id": None, "error": f"worker ended badly (wait status {status})"})
+                    return 1
+            following = _spawn(runner, proto_in, proto_out)
         following_turn = turns.pop() if turns else TURN_SERVE
         _give_turn(following, following_turn)
-        if answered:
+        if answered and early:
             os.waitpid(current_pid, 0)
         current, current_turn = following, following_turn
 
@@ -2999,6 +3019,7 @@ def main(argv):
     facts["hidden_processes"] = _in_a_throwaway_child(lambda: b"1" if processes_hidden() else b"0")[0] == b"1"
     facts["hidden_machine_files"] = _in_a_throwaway_child(lambda: b"1" if machine_files_hidden() else b"0")[0] == b"1"
     facts["fixed_pids"] = open_last_pid()
+    facts["warm_up_workers"] = WARM_UP_WORKERS
     workdir = opts.workdir or "/tmp/effbench-runner"
     os.makedirs(workdir, mode=0o711, exist_ok=True)
     os.chmod(workdir, 0o711)  # the children reach their scratch folder below it, nothing else

@@ -136,32 +136,90 @@ def test_valgrind_totals_survive_a_pid_wrap_and_are_never_stale():
     assert client.duplicated(302) and client.count_of(302, False) is None
 
 
-def test_valgrind_totals_of_the_runners_ring_of_fixed_pids_are_taken_every_time_round():
-    """Invariant: where the runner fixes pids (sandbox/runner.py, PID_SLOTS blocks, one per
-    request, so a pid comes back every PID_SLOTS requests), every child's total is taken, round
-    after round, and never refused as a duplicate. Found: after two rounds the children of the
-    last blocks failed as MeterAnomaly, their pids having been kept as the latest arrivals at the
-    first round's end and remembered as accepted until they came back."""
+def _fixed_pid_client():
+    """A host-side client of a runner that fixes pids (as its hello says), and a function that
+    feeds it one valgrind total ``(pid, n)`` as a log line."""
     from effbench.meters.valgrind import ValgrindMeter
     from effbench.sandboxes.protocol import RunnerClient
 
     runner = _runner_module()
     client = RunnerClient(ValgrindMeter(), 0)
+    client.facts = {"fixed_pids": True, "warm_up_workers": runner.WARM_UP_WORKERS}
 
     def total(pid: int, n: int) -> None:
         client._feed_log(b"==%d== I   refs:      %s\n" % (pid, f"{n:,}".encode()))
 
-    late_worker = None
-    for request in range(5 * runner.PID_SLOTS):
-        block = runner.PID_BASE + (request % runner.PID_SLOTS) * runner.PID_STRIDE
-        total(block + 1, 1000 + request)
-        total(block + 2, 2000 + request)
-        if late_worker is not None:  # the previous worker's own total, written as it exits
-            total(late_worker, 7)
-        assert client.count_of(block + 1, True) == 1000 + request, request
-        assert client.count_of(block + 2, True) == 2000 + request, request
-        assert not client.duplicated(block + 1) and not client.duplicated(block + 2)
-        late_worker = block
+    return runner, client, total
+
+
+def test_valgrind_totals_of_fixed_pids_are_taken_for_every_request():
+    """Invariant: where the runner fixes pids (sandbox/runner.py: every worker is PID_BASE and its
+    children follow it, so every request reuses the same pids), every child's total is taken,
+    request after request, and never refused as a duplicate; the workers' own totals (the fences
+    between requests) and the warm-up workers' children's are never taken. The host's constants
+    are the runner's."""
+    from effbench.sandboxes import protocol
+
+    runner, client, total = _fixed_pid_client()
+    assert (protocol.FIXED_PID_BASE, protocol.FIXED_PID_BLOCK) == (runner.PID_BASE, runner.PID_STRIDE)
+    assert protocol.WARM_UP_WORKERS == runner.WARM_UP_WORKERS
+    base = runner.PID_BASE
+    for _ in range(runner.WARM_UP_WORKERS):
+        total(base + 1, 5)  # a warm-up worker's null test
+        total(base + 2, 6)
+        total(base, 7)  # the worker exits: the fence
+    for request in range(300):
+        client._new_request()
+        total(base + 1, 1000 + request)
+        total(base + 2, 2000 + request)
+        assert client.count_of(base + 1, True) == 1000 + request, request
+        assert client.count_of(base + 2, True) == 2000 + request, request
+        assert not client.duplicated(base + 1) and not client.duplicated(base + 2)
+        total(base, 7)
+    assert client.count_of(base, False) is None and client.count_of(base + 1, False) is None
+
+
+def test_a_late_valgrind_total_of_an_earlier_request_is_never_taken_for_a_reused_pid():
+    """Invariant: where the runner fixes pids (every request's children have the same pids), a
+    total is taken only for a child of the request in progress: a late total of an earlier
+    request (one the host gave up waiting for, or of a warm-up worker) is never returned for the
+    later process of that pid, and neither is an earlier request's abort; a second total for one
+    pid within one request is a duplicate (refused). The worker's own total, written as it exits,
+    after its children's and before the next worker's, is the fence between two requests.
+    Threat: with a pid per place in a ring of 64 blocks the pids told a child its request's place
+    in the runner, which a sample moves by how many requests it uses; with one block, the host
+    must not mix up two requests' totals for the same pid."""
+    runner, client, total = _fixed_pid_client()
+    base = runner.PID_BASE
+    for _ in range(runner.WARM_UP_WORKERS):
+        total(base + 1, 5)
+        total(base, 7)
+    # request 1: the host takes base+1's total and gives up on base+2's
+    client._new_request()
+    total(base + 1, 100)
+    assert client.count_of(base + 1, True) == 100
+    assert client.count_of(base + 2, False) is None
+    # request 2 is sent; then request 1's late total and its worker's fence arrive
+    client._new_request()
+    total(base + 2, 666)
+    client._feed_log(b"valgrind: the 'impossible' happened:\n   Max number of threads is too low\n")
+    client._feed_log(b"Thread 1: status = VgTs_Runnable (lwpid %d)\n" % (base + 4))
+    total(base, 7)
+    assert client.count_of(base + 2, False) is None  # not request 1's 666
+    assert client.aborted(base + 4) is None  # nor request 1's abort
+    total(base + 1, 111)  # request 2's children reuse the pids
+    total(base + 2, 222)
+    assert client.count_of(base + 1, True) == 111 and not client.duplicated(base + 1)
+    assert client.count_of(base + 2, True) == 222 and not client.duplicated(base + 2)
+    # a second total for one pid within one request: a duplicate, refused
+    total(base + 3, 1)
+    total(base + 3, 2)
+    assert client.duplicated(base + 3) and client.count_of(base + 3, False) is None
+    total(base, 7)
+    # request 3: base+3 is a new process again, and taken
+    client._new_request()
+    total(base + 3, 333)
+    assert client.count_of(base + 3, True) == 333 and not client.duplicated(base + 3)
 
 
 def _runner_module():

@@ -755,6 +755,31 @@ def test_no_candidate_passes_information_to_a_later_one_through_pids():
     assert views[0] == views[1], views
 
 
+def test_no_sample_passes_information_to_a_later_one_through_how_many_requests_it_used():
+    """Invariant: the pids a child sees (its own, its parent's, its threads', the kernel's last
+    one, the processes it can list) are the same whatever NUMBER of requests ran before it on its
+    runner. Threat: worker number k was pid 10000 + (k % 64) * 256, so the pids told a child its
+    request's place in the runner; a sample decides how many requests it uses (the engine stops
+    it at its first failing test), so it could move the place of every later sample on that
+    runner and pass it bits (a red team's probe scored 1.994 against the expert's 1.0). Locally
+    every worker is now the same pid, forked once the previous one has exited."""
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    limits = Limits(wall_seconds=60, cpu_seconds=30)
+    views = []
+    for donor_requests in (1, 3):
+        with LocalSandbox(ValgrindMeter(), workers=1) as box:
+            if not box.facts["fixed_pids"]:
+                pytest.skip("the local sandbox has no namespaces of its own here")
+            for _ in range(donor_requests):
+                assert box.run(TestRequest(textwrap.dedent(PID_SPENDER), "f", [0], limits)).result
+            run = box.run(TestRequest(textwrap.dedent(PID_VIEW), "f", [], limits))
+            assert run.cost is not None and run.meter_anomaly is None, run
+            views.append(json.loads(run.result)["value"])
+    assert views[0] == views[1], views
+
+
 def views_after_spending(spender: str, view: str) -> list:
     """What ``view``'s ``f()`` returns in a fresh one-worker runner (valgrind) after a request of
     ``spender``'s ``f(0)``, and in another after ``f(37)``. Skips where the local sandbox has no

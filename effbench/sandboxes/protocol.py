@@ -51,6 +51,14 @@ WRAP_FLOOR = 4096
 RECENT_PIDS = 8
 #: totals kept waiting to be taken (the workers' own are never taken)
 MAX_PENDING_COUNTS = 4096
+#: where the runner fixes pids (its hello's ``fixed_pids``), every worker is this pid and its
+#: processes are the block up to FIXED_PID_BASE + FIXED_PID_BLOCK (sandbox/runner.py PID_BASE and
+#: PID_STRIDE): the worker's own total is the fence between one request's totals and the next's
+FIXED_PID_BASE = 10000
+FIXED_PID_BLOCK = 256
+#: the workers that run before the first request, where the hello does not say (its
+#: ``warm_up_workers``; sandbox/runner.py WARM_UP_WORKERS)
+WARM_UP_WORKERS = 2
 
 
 class RunnerClient:
@@ -80,6 +88,12 @@ class RunnerClient:
         #: (the processes of the request in progress and the pipelined next one)
         self._max_pid = 0
         self._recent: collections.deque[int] = collections.deque(maxlen=RECENT_PIDS)
+        #: where pids are fixed: the fences (workers' totals) read since the runner started, and
+        #: how many must precede a total of the request in progress for it to be that request's
+        #: (None: no request sent yet)
+        self._fences = 0
+        self._requests = 0
+        self._want_fences: int | None = None
         self._cond = threading.Condition()
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
         self._seq = 0
@@ -117,48 +131,99 @@ class RunnerClient:
             self._abort_in_progress = None
             self._max_pid = 0
             self._recent.clear()
+            self._fences = 0
+            self._requests = 0
+            self._want_fences = None
 
     def _feed_log(self, data: bytes) -> None:
         """Bytes of valgrind's log (and, in a container, the runner's other stderr)."""
         self._log_buf += data
         *lines, self._log_buf = self._log_buf.split(b"\n")
-        found, aborted = [], []
+        # in the log's order: where pids are fixed, which request a line belongs to is the number
+        # of fences before it
+        events: list[tuple[int, int | None, str | None]] = []
         for line in lines:
             parsed = parse_log_line(line)
             if parsed:
-                found.append(parsed)
+                events.append((parsed[0], parsed[1], None))
             elif line and not line.startswith(b"=="):
                 self._stderr.append(line)
                 self._abort_in_progress, done = parse_abort_line(line, self._abort_in_progress)
                 if done:
-                    aborted.append(done)
-        if found or aborted:
+                    events.append((done[0], None, done[1]))
+        if events:
             with self._cond:
-                for pid, count in found:
-                    self._accept(pid, count)
-                for pid, why in aborted:
-                    self._aborted[pid] = why
-                    while len(self._aborted) > 4096:
-                        self._aborted.popitem(last=False)
+                for pid, count, why in events:
+                    if count is not None:
+                        self._accept(pid, count)
+                    elif self._fixed_pids() and not self._of_request_in_progress(pid):
+                        pass  # an earlier request's process (its pid is reused), or a warm-up's
+                    else:
+                        self._aborted[pid] = why or ""
+                        while len(self._aborted) > 4096:
+                            self._aborted.popitem(last=False)
                 self._cond.notify_all()
+
+    def _fixed_pids(self) -> bool:
+        """Whether this runner fixes pids (one block, reused by every request: see _accept)."""
+        return bool(self.facts.get("fixed_pids"))
+
+    def _of_request_in_progress(self, pid: int) -> bool:
+        """Where pids are fixed: whether a log line for ``pid``, read now, is about the request's.
+
+        Under the lock. True for a pid of the block past the worker's, read after exactly as many
+        fences as the children of the request in progress follow.
+        """
+        in_block = FIXED_PID_BASE < pid < FIXED_PID_BASE + FIXED_PID_BLOCK
+        return in_block and self._want_fences is not None and self._fences == self._want_fences
+
+    def _new_request(self) -> None:
+        """Before a request is sent, where pids are fixed: forget the earlier requests' totals.
+
+        Every total, acceptance and abort of the earlier ones goes (their pids come back in this
+        one), and this one's children are expected after one more fence (its worker is forked
+        once the previous one has exited).
+        """
+        if not self._fixed_pids():
+            return
+        with self._cond:
+            warm_up = self.facts.get("warm_up_workers", WARM_UP_WORKERS)
+            self._want_fences = int(warm_up) + self._requests
+            self._requests += 1
+            self._counts.clear()
+            self._accepted.clear()
+            self._duplicates.clear()
+            self._aborted.clear()
 
     def _accept(self, pid: int, count: int) -> None:
         """Take one total (under the lock): once per process, however long the runner lives.
 
-        The kernel hands out pids in increasing order until the counter wraps (at pid_max, 32768
+        Where the runner fixes pids, every request's processes have the same pids (one block,
+        FIXED_PID_BASE on): its worker's own total, which valgrind writes as the worker exits
+        (after every total of its children, before any of the next worker's), is a fence. A total
+        is taken only for a child of the request in progress (as many fences before it as before
+        that request's children: see _new_request), once: a second one for the same pid in that
+        request is a duplicate, and a late total of an earlier request (one the host gave up
+        waiting for) is never taken for a later process.
+
+        Elsewhere the kernel hands out pids in increasing order until the counter wraps (at pid_max, 32768
         on many systems: ~10,000 tests, or fewer when candidates start threads). A pid far below
         the largest seen means a wrap: every total and every record of an acceptance from before
         it is forgotten, but for the latest arrivals (the request in progress), so that a reused
         pid is neither refused as a duplicate nor answered with an old process's total.
         """
+        if pid == FIXED_PID_BASE:
+            self._fences += 1  # counted whatever the mode: the hello may not have been read yet
+        if self._fixed_pids():
+            if self._of_request_in_progress(pid):
+                self._take_once(pid, count)
+            return
         if self._max_pid > WRAP_FLOOR and pid < self._max_pid // 2:
             keep = set(self._recent)
             for table in (self._counts, self._duplicates):
                 for old in [p for p in table if p not in keep]:
                     del table[old]
-            # a recent pid whose total was taken belongs to a finished request: forgotten too,
-            # since the runner's ring of fixed pids (sandbox/runner.py, PID_SLOTS) brings it back
-            # before the next wrap
+            # a recent pid whose total was taken belongs to a finished request: forgotten too
             for old in [p for p in self._accepted if p not in self._counts and p not in self._duplicates]:
                 del self._accepted[old]
             # an abort is kept only for a process of the new round (a recent one of the old
@@ -168,6 +233,13 @@ class RunnerClient:
             self._max_pid = 0
         self._max_pid = max(self._max_pid, pid)
         self._recent.append(pid)
+        self._take_once(pid, count)
+
+    def _take_once(self, pid: int, count: int) -> None:
+        """Keep ``count`` for ``count_of``, unless ``pid``'s total came before: a duplicate.
+
+        Under the lock. A duplicate pid has no total at all.
+        """
         if pid in self._accepted:
             self._counts.pop(pid, None)
             self._duplicates[pid] = None
@@ -245,6 +317,7 @@ class RunnerClient:
         """
         if not self.running:
             self.start()
+        self._new_request()
         self._seq += 1
         message = {
             "op": "run",
