@@ -60,21 +60,23 @@ def native_seconds(problem, tests) -> float:
 PHASES = ("request", "decode_compile", "baseline_child", "test_child", "worker_other", "reply", "counts")
 
 
-def sandbox_cpu_seconds(box) -> float:
-    """CPU seconds (user + system) used so far by every process of ``box``'s runners: the live
-    ones and, through their children's times, the workers and test children already reaped.
+def sandbox_usage(box) -> tuple[float, int]:
+    """(CPU seconds (user + system), minor page faults) used so far by every process of ``box``'s
+    runners: the live ones and, through their parents' cumulative fields, the workers and test
+    children already reaped.
 
     Read from /proc (Linux), so that a figure taken on a busy machine still says how much work
     the harness does per test: wall time there mostly measures waiting for a CPU."""
     parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
+    usage: dict[int, tuple[int, int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
                 parents[int(entry)] = int(fields[1])
-                ticks[int(entry)] = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+                # utime stime cutime cstime; minflt cminflt
+                usage[int(entry)] = (sum(int(x) for x in fields[11:15]), int(fields[7]) + int(fields[8]))
             except (OSError, ValueError, IndexError):
                 continue
     tree = {w.proc.pid for w in box._workers if w.proc is not None}
@@ -83,8 +85,13 @@ def sandbox_cpu_seconds(box) -> float:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= more
         grew = bool(more)
-    total = sum(ticks.get(pid, 0) for pid in tree)
-    return total / os.sysconf("SC_CLK_TCK")
+    ticks = sum(usage.get(pid, (0, 0))[0] for pid in tree)
+    return ticks / os.sysconf("SC_CLK_TCK"), sum(usage.get(pid, (0, 0))[1] for pid in tree)
+
+
+def sandbox_cpu_seconds(box) -> float:
+    """The CPU seconds of :func:`sandbox_usage`."""
+    return sandbox_usage(box)[0]
 
 
 def breakdown(box, problem, tests) -> tuple[dict[str, float], float, float, float]:

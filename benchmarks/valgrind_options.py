@@ -16,11 +16,11 @@ the fingerprint to name it). Then the mean CPU time and faults per test of each 
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import statistics
 import time
 
+from meter_overhead import sandbox_usage
 from script_exit import run_main
 
 from effbench import codec
@@ -62,30 +62,6 @@ def parse_setting(text: str) -> tuple[list[str], list[str]]:
     return drop, add
 
 
-def tree_usage(box) -> tuple[float, int]:
-    """(CPU seconds, minor faults) so far of every process of ``box``'s runners, the reaped
-    children included (their parents' cumulative fields)."""
-    parents: dict[int, int] = {}
-    usage: dict[int, tuple[int, int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                parents[int(entry)] = int(fields[1])
-                usage[int(entry)] = (sum(int(x) for x in fields[11:15]), int(fields[7]) + int(fields[8]))
-            except (OSError, ValueError, IndexError):
-                continue
-    tree = {w.proc.pid for w in box._workers if w.proc is not None}
-    grew = True
-    while grew:
-        more = {pid for pid, parent in parents.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    ticks = sum(usage.get(pid, (0, 0))[0] for pid in tree)
-    return ticks / os.sysconf("SC_CLK_TCK"), sum(usage.get(pid, (0, 0))[1] for pid in tree)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", required=True, help="';'-separated settings (see above)")
@@ -102,7 +78,7 @@ def main() -> None:
             with LocalSandbox(ChangedValgrind(*parsed[setting]), workers=1, python=opts.python) as box:
                 for _ in range(3):
                     box.run(request)  # the runner up and warm
-                cpu0, faults0 = tree_usage(box)
+                cpu0, faults0 = sandbox_usage(box)
                 t0 = time.perf_counter()
                 costs = set()
                 for _ in range(opts.tests):
@@ -111,7 +87,7 @@ def main() -> None:
                         raise EffbenchError(f"setting {setting!r}: a null test failed: {run}")
                     costs.add(int(run.cost.value))
                 wall = (time.perf_counter() - t0) / opts.tests
-                cpu1, faults1 = tree_usage(box)
+                cpu1, faults1 = sandbox_usage(box)
             cpu, faults = (cpu1 - cpu0) / opts.tests, (faults1 - faults0) / opts.tests
             results[setting].append((cpu, faults))
             with open("/proc/loadavg") as f:
