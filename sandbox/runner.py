@@ -1624,10 +1624,12 @@ _RESULT_READ_CAP = MAX_RESULT_BYTES + 4096
 # formatting one costs the same everywhere.
 #
 # The host takes one valgrind total per process, and every process of a request reuses the pids of
-# the one before: the worker's own total (pid PID_BASE, written as it exits, after every total of
-# its children and before any of the next worker's) is the fence that tells the host one request's
-# totals from the next one's (effbench/sandboxes/protocol.py, RunnerClient._accept). The hello
-# says how many workers run before the first request (``warm_up_workers``).
+# the one before: FENCE_LINE, which the zygote writes on valgrind's log once it has killed and
+# reaped a worker that answered (after every total of its children, before any of the next
+# worker's), tells the host one request's totals from the next one's
+# (effbench/sandboxes/protocol.py, RunnerClient._accept). The hello says how many workers run
+# before the first request (``warm_up_workers``). The worker is killed, not let exit: valgrind's
+# exit (its summary) took 14-27 ms of wall time that nothing overlapped, a kill 4.4-10.1 ms.
 #
 # Elsewhere (no PID namespace of its own, or no privilege: the docker backend has no
 # CAP_SYS_ADMIN nor CAP_CHECKPOINT_RESTORE and a read-only /proc/sys) pids stay the kernel's, and
@@ -2593,14 +2595,22 @@ def _worker(runner, proto_in, proto_out, turn_r, done_w):
     turn = os.read(turn_r, 1)
     if turn == TURN_WARM_UP:
         runner.run_pair(runner.null_code, "_effbench_null", [], {"wall_seconds": 60.0, "cpu_seconds": 30.0})
-        os.write(done_w, ANSWERED)
+        _done(done_w)
         return 0
     if turn != TURN_SERVE:
         return EXIT_EOF  # the zygote is closing
     code = _serve_request(runner, proto_in, proto_out)
     if code == 0:
-        os.write(done_w, ANSWERED)
+        _done(done_w)
     return code
+
+
+def _done(done_w):
+    """Tell the zygote this worker has answered; where pids are fixed, then wait for its kill
+    (see serve), with nothing left to do."""
+    os.write(done_w, ANSWERED)
+    while _BLOCK is not None:
+        signal.pause()
 
 
 def _spawn(runner, proto_in, proto_out):
@@ -2644,6 +2654,10 @@ _BLOCK_PID = int(_BLOCK_TEXT) + 1
 #: the workers that run a null test and answer nobody before the first request (see serve); the
 #: hello says how many, so that the host can tell which fence opens a request (see open_last_pid)
 WARM_UP_WORKERS = 2
+#: what the zygote writes on its stderr (valgrind's log) once a worker that answered is gone,
+#: where pids are fixed: the host's fence between two requests (no test child holds that
+#: descriptor: see _child)
+FENCE_LINE = b"effbench: worker reaped\n"
 
 
 def _give_turn(worker, turn):
@@ -2669,12 +2683,11 @@ def serve(runner, proto_in, proto_out):
     Where pids are not fixed, pipelined: the next worker is forked, and sets itself up, while
     the current one serves; it gets its turn as soon as the current one has answered, and the
     current one's exit (valgrind's summary included) overlaps the next request. Where pids are
-    fixed (see open_last_pid) the next worker is forked only once the current one has answered
-    and exited, and has been reaped: every worker is then pid PID_BASE with the whole block free
+    fixed (see open_last_pid) the current one, once it has answered, is killed and reaped before
+    the next worker is forked: every worker is then pid PID_BASE with the whole block free
     (nothing may take a pid in this namespace while candidates run, or the ids of a candidate's
-    threads would follow timing), and its total on valgrind's log is the host's fence between
-    two requests. A worker that answered and did not exit 0 may have left no total (no fence):
-    the runner then ends, and the host's next request fails over to a fresh runner. Every serving
+    threads would follow timing), and FENCE_LINE, written then on valgrind's log, is the host's
+    fence between two requests. Every serving
     worker is forked at the same point of the loop. The first WARM_UP_WORKERS are warm-up rounds
     (a worker that runs a null test and answers nobody), so that everything the rounds leave
     behind (the scratch folder, the loop's own caches) is settled before the first real request:
@@ -2724,10 +2737,9 @@ def serve(runner, proto_in, proto_out):
             # 8 instructions); its pid is the block's own int object, never freed
             current = None
             if answered:
-                status = os.waitpid(current_pid, 0)[1]  # its pid, and the whole block, free again
-                if status != 0:
-                    _write_line(proto_out, {"id": None, "error": f"worker ended badly (wait status {status})"})
-                    return 1
+                os.kill(current_pid, signal.SIGKILL)  # it waits for this (see _done)
+                os.waitpid(current_pid, 0)  # its pid, and the whole block, free again
+                os.write(2, FENCE_LINE)
             following = _spawn(runner, proto_in, proto_out)
         following_turn = turns.pop() if turns else TURN_SERVE
         _give_turn(following, following_turn)

@@ -137,8 +137,9 @@ def test_valgrind_totals_survive_a_pid_wrap_and_are_never_stale():
 
 
 def _fixed_pid_client():
-    """A host-side client of a runner that fixes pids (as its hello says), and a function that
-    feeds it one valgrind total ``(pid, n)`` as a log line."""
+    """A host-side client of a runner that fixes pids (as its hello says), a function that feeds
+    it one valgrind total ``(pid, n)`` as a log line, and one that feeds it the runner's fence
+    (written once a worker that answered is gone)."""
     from effbench.meters.valgrind import ValgrindMeter
     from effbench.sandboxes.protocol import RunnerClient
 
@@ -149,25 +150,29 @@ def _fixed_pid_client():
     def total(pid: int, n: int) -> None:
         client._feed_log(b"==%d== I   refs:      %s\n" % (pid, f"{n:,}".encode()))
 
-    return runner, client, total
+    def fence() -> None:
+        client._feed_log(runner.FENCE_LINE)
+
+    return runner, client, total, fence
 
 
 def test_valgrind_totals_of_fixed_pids_are_taken_for_every_request():
     """Invariant: where the runner fixes pids (sandbox/runner.py: every worker is PID_BASE and its
     children follow it, so every request reuses the same pids), every child's total is taken,
-    request after request, and never refused as a duplicate; the workers' own totals (the fences
-    between requests) and the warm-up workers' children's are never taken. The host's constants
-    are the runner's."""
+    request after request, and never refused as a duplicate; the warm-up workers' children's
+    totals, and a worker's own (were it to write one), are never taken. The host's constants are
+    the runner's."""
     from effbench.sandboxes import protocol
 
-    runner, client, total = _fixed_pid_client()
+    runner, client, total, fence = _fixed_pid_client()
     assert (protocol.FIXED_PID_BASE, protocol.FIXED_PID_BLOCK) == (runner.PID_BASE, runner.PID_STRIDE)
+    assert protocol.FENCE_LINE + b"\n" == runner.FENCE_LINE
     assert protocol.WARM_UP_WORKERS == runner.WARM_UP_WORKERS
     base = runner.PID_BASE
     for _ in range(runner.WARM_UP_WORKERS):
         total(base + 1, 5)  # a warm-up worker's null test
         total(base + 2, 6)
-        total(base, 7)  # the worker exits: the fence
+        fence()  # the worker is gone
     for request in range(300):
         client._new_request()
         total(base + 1, 1000 + request)
@@ -176,6 +181,7 @@ def test_valgrind_totals_of_fixed_pids_are_taken_for_every_request():
         assert client.count_of(base + 2, True) == 2000 + request, request
         assert not client.duplicated(base + 1) and not client.duplicated(base + 2)
         total(base, 7)
+        fence()
     assert client.count_of(base, False) is None and client.count_of(base + 1, False) is None
 
 
@@ -184,16 +190,17 @@ def test_a_late_valgrind_total_of_an_earlier_request_is_never_taken_for_a_reused
     total is taken only for a child of the request in progress: a late total of an earlier
     request (one the host gave up waiting for, or of a warm-up worker) is never returned for the
     later process of that pid, and neither is an earlier request's abort; a second total for one
-    pid within one request is a duplicate (refused). The worker's own total, written as it exits,
-    after its children's and before the next worker's, is the fence between two requests.
+    pid within one request is a duplicate (refused). The runner's fence, written once a worker
+    that answered is gone (after its children's totals, before the next worker's), tells two
+    requests apart.
     Threat: with a pid per place in a ring of 64 blocks the pids told a child its request's place
     in the runner, which a sample moves by how many requests it uses; with one block, the host
     must not mix up two requests' totals for the same pid."""
-    runner, client, total = _fixed_pid_client()
+    runner, client, total, fence = _fixed_pid_client()
     base = runner.PID_BASE
     for _ in range(runner.WARM_UP_WORKERS):
         total(base + 1, 5)
-        total(base, 7)
+        fence()
     # request 1: the host takes base+1's total and gives up on base+2's
     client._new_request()
     total(base + 1, 100)
@@ -204,7 +211,7 @@ def test_a_late_valgrind_total_of_an_earlier_request_is_never_taken_for_a_reused
     total(base + 2, 666)
     client._feed_log(b"valgrind: the 'impossible' happened:\n   Max number of threads is too low\n")
     client._feed_log(b"Thread 1: status = VgTs_Runnable (lwpid %d)\n" % (base + 4))
-    total(base, 7)
+    fence()
     assert client.count_of(base + 2, False) is None  # not request 1's 666
     assert client.aborted(base + 4) is None  # nor request 1's abort
     total(base + 1, 111)  # request 2's children reuse the pids
@@ -215,7 +222,7 @@ def test_a_late_valgrind_total_of_an_earlier_request_is_never_taken_for_a_reused
     total(base + 3, 1)
     total(base + 3, 2)
     assert client.duplicated(base + 3) and client.count_of(base + 3, False) is None
-    total(base, 7)
+    fence()
     # request 3: base+3 is a new process again, and taken
     client._new_request()
     total(base + 3, 333)

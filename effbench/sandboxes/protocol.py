@@ -53,9 +53,12 @@ RECENT_PIDS = 8
 MAX_PENDING_COUNTS = 4096
 #: where the runner fixes pids (its hello's ``fixed_pids``), every worker is this pid and its
 #: processes are the block up to FIXED_PID_BASE + FIXED_PID_BLOCK (sandbox/runner.py PID_BASE and
-#: PID_STRIDE): the worker's own total is the fence between one request's totals and the next's
+#: PID_STRIDE)
 FIXED_PID_BASE = 10000
 FIXED_PID_BLOCK = 256
+#: the line the runner writes on valgrind's log once a worker that answered is gone, where it
+#: fixes pids: the fence between one request's totals and the next's (sandbox/runner.py FENCE_LINE)
+FENCE_LINE = b"effbench: worker reaped"
 #: the workers that run before the first request, where the hello does not say (its
 #: ``warm_up_workers``; sandbox/runner.py WARM_UP_WORKERS)
 WARM_UP_WORKERS = 2
@@ -88,7 +91,7 @@ class RunnerClient:
         #: (the processes of the request in progress and the pipelined next one)
         self._max_pid = 0
         self._recent: collections.deque[int] = collections.deque(maxlen=RECENT_PIDS)
-        #: where pids are fixed: the fences (workers' totals) read since the runner started, and
+        #: where pids are fixed: the fences (FENCE_LINE) read since the runner started, and
         #: how many must precede a total of the request in progress for it to be that request's
         #: (None: no request sent yet)
         self._fences = 0
@@ -146,6 +149,8 @@ class RunnerClient:
             parsed = parse_log_line(line)
             if parsed:
                 events.append((parsed[0], parsed[1], None))
+            elif line == FENCE_LINE:
+                events.append((-1, None, None))  # a fence: no pid
             elif line and not line.startswith(b"=="):
                 self._stderr.append(line)
                 self._abort_in_progress, done = parse_abort_line(line, self._abort_in_progress)
@@ -154,12 +159,14 @@ class RunnerClient:
         if events:
             with self._cond:
                 for pid, count, why in events:
-                    if count is not None:
+                    if pid == -1:
+                        self._fences += 1  # counted whatever the mode: the hello may not be read yet
+                    elif count is not None:
                         self._accept(pid, count)
                     elif self._fixed_pids() and not self._of_request_in_progress(pid):
                         pass  # an earlier request's process (its pid is reused), or a warm-up's
                     else:
-                        self._aborted[pid] = why or ""
+                        self._aborted[pid] = str(why)
                         while len(self._aborted) > 4096:
                             self._aborted.popitem(last=False)
                 self._cond.notify_all()
@@ -199,8 +206,8 @@ class RunnerClient:
         """Take one total (under the lock): once per process, however long the runner lives.
 
         Where the runner fixes pids, every request's processes have the same pids (one block,
-        FIXED_PID_BASE on): its worker's own total, which valgrind writes as the worker exits
-        (after every total of its children, before any of the next worker's), is a fence. A total
+        FIXED_PID_BASE on): FENCE_LINE, which the runner writes once a worker that answered is
+        gone (after every total of its children, before any of the next worker's), is a fence. A total
         is taken only for a child of the request in progress (as many fences before it as before
         that request's children: see _new_request), once: a second one for the same pid in that
         request is a duplicate, and a late total of an earlier request (one the host gave up
@@ -212,8 +219,6 @@ class RunnerClient:
         it is forgotten, but for the latest arrivals (the request in progress), so that a reused
         pid is neither refused as a duplicate nor answered with an old process's total.
         """
-        if pid == FIXED_PID_BASE:
-            self._fences += 1  # counted whatever the mode: the hello may not have been read yet
         if self._fixed_pids():
             if self._of_request_in_progress(pid):
                 self._take_once(pid, count)
