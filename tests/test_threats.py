@@ -893,6 +893,76 @@ def test_no_candidate_reads_the_machines_counters(valgrind_box):
     assert sorted(value[1]) == sorted(["self", "thread-self", *[p for p in value[1] if p.isdigit()]]), value
 
 
+#: a donor that names an AF_UNIX socket after its data (an abstract name) and keeps it alive past
+#: its own exit: the socket and a pair's two ends in flight to itself (SCM_RIGHTS), a cycle only
+#: the kernel's collector frees; and a receiver that reads the names in /proc/self/net/unix
+SOCKET_STASH = """
+import array, socket
+def f(secret):
+    refused = []
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.bind(b"\\0stash:" + secret.encode())
+    except OSError as exc:
+        refused.append(type(exc).__name__)
+    try:
+        for fd in (s.fileno(), a.fileno(), b.fileno()):
+            a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+    except OSError as exc:
+        refused.append(type(exc).__name__)
+    a.send(b"plain")  # a socket pair still carries data within the child
+    return refused + [b.recv(16).decode()]
+"""
+SOCKET_READ = """
+def f():
+    with open("/proc/self/net/unix") as fh:
+        return [line.split("@stash:", 1)[1].strip() for line in fh if "@stash:" in line]
+"""
+
+
+def test_no_sample_leaves_data_for_a_later_one_in_a_socket_that_outlives_it(valgrind_box):
+    """Invariant: nothing a child makes outlives it, sockets included: a test child may not name
+    a socket (bind) nor send descriptors (sendmsg, sendmmsg), and a socket pair still works
+    within it. Threat: a red team bound a socket to an abstract name holding an answer and put it
+    in flight to itself with SCM_RIGHTS, a cycle that outlived the child for seconds; a later
+    sample read the name in /proc/self/net/unix and answered without working (eff 1.569 under
+    valgrind; 1.645 under the time meter, where a test's first repeat stashed its answer for the
+    other repeats). The runner's network namespace is shared by all its requests."""
+    donor = run_f(valgrind_box, SOCKET_STASH, "the answer is 42")
+    assert json.loads(donor.result)["value"] == ["PermissionError", "PermissionError", "plain"], donor.result
+    receiver = run_f(valgrind_box, SOCKET_READ)
+    assert json.loads(receiver.result)["value"] == [], receiver.result
+
+
+def test_no_sample_learns_how_many_requests_its_runner_served_from_the_worker_frames():
+    """Invariant: nothing a child can reach in the worker's frames counts the requests before it.
+    Threat: the request (and its id, the host's request counter) is a local of the worker's
+    frames, which a child reaches by walking up from sys._getframe(); a sample chooses how many
+    requests it uses (it stops at its first failing test), so the id passed a chosen number to
+    every later sample on the runner (a red team read ids 2 and 4 after 1 and 3 requests). Ids
+    are random now: four requests in a row never carry consecutive numbers."""
+    code = """
+        import sys
+        def f():
+            frame = sys._getframe()
+            while frame is not None:
+                request = frame.f_locals.get("request")
+                if isinstance(request, dict):
+                    return request.get("id")
+                frame = frame.f_back
+            return None
+    """
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    with LocalSandbox(TimeMeter(repeats=1), workers=1) as box:  # one runner: every request on it
+        ids = [json.loads(run_f(box, code).result)["value"] for _ in range(4)]
+    assert all(isinstance(i, str) and len(i) == 12 for i in ids), ids
+    steps = {int(b) - int(a) for a, b in zip(ids, ids[1:])}
+    assert steps != {1}, ids
+
+
 def test_the_cached_bytecode_allowance_takes_no_buffer_another_thread_could_change(valgrind_box):
     """Invariant: marshal.loads is allowed only on the import system's own read of a genuine
     cached-bytecode file, given as ``bytes`` or a view of ``bytes``: never on a mutable buffer.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import json
 import queue
+import secrets
 import threading
 import time
 from typing import Any
@@ -99,7 +100,6 @@ class RunnerClient:
         self._want_fences: int | None = None
         self._cond = threading.Condition()
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
-        self._seq = 0
 
     # -- to implement --------------------------------------------------------------------------
     @property
@@ -323,10 +323,13 @@ class RunnerClient:
         if not self.running:
             self.start()
         self._new_request()
-        self._seq += 1
         message = {
             "op": "run",
-            "id": f"{self._seq:012d}",  # fixed width, like everything that differs between requests
+            # random, of fixed width: the worker's frames hold the request, and a child can walk up
+            # to them (sys._getframe); a counter there told it how many requests its runner had
+            # served, which a sample chooses (it stops at its first failing test): a channel to
+            # every later sample
+            "id": f"{secrets.randbelow(10**12):012d}",
             "code": canonical_source(req.code),
             "entry_point": req.entry_point,
             "args": req.args_json,
