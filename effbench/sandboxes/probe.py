@@ -140,26 +140,37 @@ def no_better_than_slow(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
     return Judgement(ok, f"{_describe(rec)}; honest twin {ctx.slow.efficiency:.4f}")
 
 
-def verdict_is(*verdicts: Verdict, error_type: str | None = None) -> Callable[[SampleRecord, ProbeContext], Judgement]:
-    """A judge: contained when the verdict is one of ``verdicts`` (with ``error_type``), score 0."""
+def verdict_is(
+    *verdicts: Verdict, error_type: str | tuple[str, ...] | None = None
+) -> Callable[[SampleRecord, ProbeContext], Judgement]:
+    """A judge: contained when the verdict is one of ``verdicts`` with efficiency 0.
+
+    ``error_type``: the error type it must have, or a tuple of those it may have (None: any).
+    """
+    error_types = (error_type,) if isinstance(error_type, str) else error_type
 
     def judge(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
-        ok = rec.verdict in verdicts and (error_type is None or rec.error_type == error_type) and rec.efficiency == 0
-        want = "/".join(verdicts) + (f" {error_type}" if error_type else "")
+        ok = rec.verdict in verdicts and (error_types is None or rec.error_type in error_types) and rec.efficiency == 0
+        want = "/".join(verdicts) + (f" {'/'.join(error_types)}" if error_types else "")
         return Judgement(ok, f"{_describe(rec)}; required {want} with efficiency 0")
 
     return judge
 
 
 def leaves_no_host_file(rec: SampleRecord, ctx: ProbeContext) -> Judgement:
-    """Contained: verdict ``ok`` and none of the host paths a write would reach appeared."""
+    """Contained: no host path a write would reach appeared, and the attempts ran to a test's end.
+
+    The verdict is ``ok``, or ``censored_budget`` (its attempts, many
+    refused system calls, are work: under the time meter they cost a test of this small problem
+    more than its budget on a loaded machine, eff 0.108, where valgrind counts it within).
+    """
     created = [p for p, existed in ctx.host_paths_before.items() if not existed and os.path.lexists(p)]
     for p in created:
         try:
             os.unlink(p)
         except OSError:
             pass
-    ok = not created and rec.verdict == Verdict.OK
+    ok = not created and rec.verdict in (Verdict.OK, Verdict.CENSORED_BUDGET)
     return Judgement(ok, _describe(rec) + (f"; host files created: {created}" if created else ""))
 
 
@@ -941,7 +952,9 @@ def threats() -> list[Threat]:
             "starts 100 threads through the runner's own thread start (reached around its limit)",
             "import _thread, time\ndef triangle(n):\n    start = _thread.start_new_thread.__defaults__[1]\n"
             "    for _ in range(100):\n        start(time.sleep, (30,))\n    return n * (n + 1) // 2 if n > 0 else 0\n",
-            verdict_is(Verdict.ERROR, error_type="MeterAnomaly"),
+            # valgrind stops the process itself past its thread slots (MeterAnomaly); under the
+            # other meters the runner stops it from outside (ThreadLimit)
+            verdict_is(Verdict.ERROR, error_type=(ErrorKind.METER_ANOMALY.value, ErrorKind.THREAD_LIMIT.value)),
         ),
     ]
 
