@@ -763,38 +763,28 @@ def test_no_sample_passes_information_to_a_later_one_through_how_many_requests_i
     it at its first failing test), so it could move the place of every later sample on that
     runner and pass it bits (a red team's probe scored 1.994 against the expert's 1.0). Locally
     every worker is now the same pid, forked once the previous one has exited."""
-    from effbench.meters.valgrind import ValgrindMeter
-    from effbench.sandboxes.local import LocalSandbox
-
-    limits = Limits(wall_seconds=60, cpu_seconds=30)
-    views = []
-    for donor_requests in (1, 3):
-        with LocalSandbox(ValgrindMeter(), workers=1) as box:
-            if not box.facts["fixed_pids"]:
-                pytest.skip("the local sandbox has no namespaces of its own here")
-            for _ in range(donor_requests):
-                assert box.run(TestRequest(textwrap.dedent(PID_SPENDER), "f", [0], limits)).result
-            run = box.run(TestRequest(textwrap.dedent(PID_VIEW), "f", [], limits))
-            assert run.cost is not None and run.meter_anomaly is None, run
-            views.append(json.loads(run.result)["value"])
+    views = views_after_spending(PID_SPENDER, PID_VIEW, donors=([0], [0, 0, 0]))
     assert views[0] == views[1], views
 
 
-def views_after_spending(spender: str, view: str) -> list:
-    """What ``view``'s ``f()`` returns in a fresh one-worker runner (valgrind) after a request of
-    ``spender``'s ``f(0)``, and in another after ``f(37)``. Skips where the local sandbox has no
+def views_after_spending(spender: str, view: str, donors: tuple[list[int], ...] = ([0], [37])) -> list:
+    """What ``view``'s ``f()`` returns (measured: a count, no meter anomaly) in a fresh one-worker
+    runner (valgrind) after one request of ``spender``'s ``f(n)`` per ``n`` of each of ``donors``
+    (default: ``f(0)`` in one runner, ``f(37)`` in another). Skips where the local sandbox has no
     namespaces of its own (no fixed pids, no mounts of its own)."""
     from effbench.meters.valgrind import ValgrindMeter
     from effbench.sandboxes.local import LocalSandbox
 
     limits = Limits(wall_seconds=60, cpu_seconds=30)
     views = []
-    for spent in (0, 37):
+    for spent in donors:
         with LocalSandbox(ValgrindMeter(), workers=1) as box:
             if not box.facts["fixed_pids"]:
                 pytest.skip("the local sandbox has no namespaces of its own here")
-            assert box.run(TestRequest(textwrap.dedent(spender), "f", [spent], limits)).result
+            for n in spent:
+                assert box.run(TestRequest(textwrap.dedent(spender), "f", [n], limits)).result
             run = box.run(TestRequest(textwrap.dedent(view), "f", [], limits))
+            assert run.cost is not None and run.meter_anomaly is None, run
             views.append(json.loads(run.result)["value"])
     return views
 
