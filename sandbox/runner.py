@@ -713,7 +713,8 @@ def perf_selftest(event: str) -> dict:
     return {"ok": True, "value": value, "multiplexed": multiplexed}
 
 
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT = 1, 2, 4, 8, 32
+_MS_BIND, _MS_MOVE, _MS_REC = 4096, 8192, 16384
 #: the preloaded allocator's name beside the runner's copy (see --preload)
 ALLOCATOR_NAME = "effalloc.so"
 
@@ -794,6 +795,38 @@ def bind_dev_null(path: str) -> None:
 _DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 
 
+def populate_dev(dev: str) -> None:
+    """Mount a tmpfs on ``dev`` holding this machine's null, zero, full, random, urandom and tty
+    (bound from /dev), an empty shm folder and the fd, stdin, stdout and stderr links: the /dev of
+    the docker backend's container. Runs as (namespace) root, in the set-up step."""
+    _mount("tmpfs", dev, "tmpfs", _MS_NOSUID | _MS_NOEXEC, "size=64k,mode=0755")
+    for name in _DEVICES:
+        open(f"{dev}/{name}", "w").close()
+        _mount(f"/dev/{name}", f"{dev}/{name}", None, _MS_BIND)
+    os.mkdir(dev + "/shm", 0o755)  # nothing of a test child's may outlive it
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
+        os.symlink(target, f"{dev}/{name}")
+
+
+def replace_dev() -> None:
+    """In the local backend's set-up step, once /tmp is private: /dev becomes populate_dev's,
+    read-only, in place of the machine's (a test child saw its 108 entries: the kernel's log
+    device, fuse, kvm, loop and disk devices, the console; each refused to it by its mode alone,
+    and on another machine's settings, dmesg_restrict=0, the kernel's log would be readable,
+    which a donor can write to by crashing with an address of its choosing)."""
+    stage = "/tmp/.effbench-dev"
+    os.mkdir(stage, 0o755)
+    populate_dev(stage)
+    _mount(None, stage, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NOEXEC, "size=64k,mode=0755")
+    _mount(stage, "/dev", None, _MS_MOVE)
+    os.rmdir(stage)
+
+
 def enter_rootfs(export: str) -> None:
     """Make an exported image (``effbench sandbox export``: ``tree/``, ``empty/``) this mount
     namespace's root, laid out like the docker backend's container: the tree read-only, a tmpfs
@@ -815,19 +848,7 @@ def enter_rootfs(export: str) -> None:
     except OSError:
         _mount(tree, root, None, _MS_BIND | _MS_REC)
         _mount(None, root, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-    dev = root + "/dev"
-    _mount("tmpfs", dev, "tmpfs", _MS_NOSUID | _MS_NOEXEC, "size=64k,mode=0755")
-    for name in _DEVICES:
-        open(f"{dev}/{name}", "w").close()
-        _mount(f"/dev/{name}", f"{dev}/{name}", None, _MS_BIND)
-    os.mkdir(dev + "/shm", 0o755)  # nothing of a test child's may outlive it
-    for name, target in (
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ):
-        os.symlink(target, f"{dev}/{name}")
+    populate_dev(root + "/dev")
     # /proc as a container has it (the image's counts must be the container's: tests/test_conformance.py):
     # no hidepid, and /proc/sys read-only, so that this runner, like the container's, cannot fix its
     # pids (open_last_pid) and runs the same code paths. Its channels are the container's too.
@@ -2936,6 +2957,7 @@ def _setup_and_exec(opts):
             mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
             if os.geteuid() == 0:
                 expose_to_children(sys.base_prefix)
+            replace_dev()
             if os.path.isdir("/dev/shm"):
                 mount_tmpfs("/dev/shm", "16k", readonly=True)
         elif opts.container_tmp:

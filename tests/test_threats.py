@@ -853,7 +853,8 @@ def test_no_candidate_reads_the_machines_counters(valgrind_box):
     moved by every process; on a quiet machine an earlier sample moved them by amounts of its
     choosing (threads started, pages touched, files made) and a later sample read them back: a
     channel from one sample to another, like the pids. The runner keeps its fixed pids (it is
-    handed ns_last_pid before /proc/sys goes) and the child its own /proc files."""
+    handed ns_last_pid before /proc/sys goes) and the child its own /proc files. /dev is a
+    container's (the machine's kernel log device among the others is gone)."""
     if not valgrind_box.facts["fixed_pids"]:  # the same condition: a PID namespace of its own, root in it
         pytest.skip("the local sandbox has no namespaces of its own here")
     assert valgrind_box.facts["hidden_machine_files"]
@@ -863,7 +864,7 @@ def test_no_candidate_reads_the_machines_counters(valgrind_box):
                    "/proc/interrupts", "/proc/diskstats", "/proc/sys/fs/inode-nr", "/proc/sys/fs/file-nr",
                    "/proc/sys/kernel/ns_last_pid", "/proc/pressure/memory", "/proc/net/dev",
                    "/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current",
-                   "/sys/devices/system/cpu/online", "/sys/block/vda/stat")
+                   "/sys/devices/system/cpu/online", "/sys/block/vda/stat", "/dev/kmsg")
         def f():
             read = []
             for path in MACHINE:
@@ -875,11 +876,17 @@ def test_no_candidate_reads_the_machines_counters(valgrind_box):
                     pass
             with open("/proc/self/status") as fh:
                 own = "Pid:" in fh.read()
-            return [read, sorted(os.listdir("/proc")), os.listdir("/sys"), own, os.cpu_count() >= 1]
+            with open("/dev/null", "w") as fh:
+                fh.write("x")
+            return [read, sorted(os.listdir("/proc")), os.listdir("/sys"), own, os.cpu_count() >= 1,
+                    sorted(os.listdir("/dev"))]
     """
     run = run_f(valgrind_box, code)
     value = json.loads(run.result)["value"]
-    assert value[0] == [] and value[2] == [] and value[3:] == [True, True], value
+    assert value[0] == [] and value[2] == [] and value[3:5] == [True, True], value
+    # a container's /dev: none of the machine's other devices (its kernel log, disks, consoles)
+    devices = ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero"]
+    assert value[5] == devices, value
     assert sorted(value[1]) == sorted(["self", "thread-self", *[p for p in value[1] if p.isdigit()]]), value
 
 
