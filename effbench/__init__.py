@@ -49,6 +49,7 @@ _LAZY = {
     # the reward API (issue 14)
     "RewardModel": ("effbench.reward.model", "RewardModel"),
     "RewardResult": ("effbench.reward.result", "RewardResult"),
+    "RewardItem": ("effbench.reward.scorer", "RewardItem"),
     "ItemStatus": ("effbench.reward.result", "ItemStatus"),
     "Shaping": ("effbench.reward.shaping", "Shaping"),
     "ShapingKind": ("effbench.reward.shaping", "ShapingKind"),

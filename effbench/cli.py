@@ -1136,6 +1136,9 @@ def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | Non
 
     with open_sandbox(sandbox, choice.meter, workers=1, **options) as box:
         click.echo(f"sandbox: {sandbox}, isolation {box.facts.get('isolation')}", err=True)
+        # the defences that are facts of the machine, not threats of the corpus (README, "sandbox")
+        shown = ("seccomp", "fixed_pids", "hidden_processes", "hidden_machine_files")
+        click.echo("facts: " + ", ".join(f"{k}={box.facts.get(k)}" for k in shown if k in box.facts), err=True)
         try:
             results = run_probe(box, choice.meter, names, log=show)
         except KeyError as exc:

@@ -257,11 +257,20 @@ class ProblemSet:
         return digest.hexdigest()[:16]
 
     def get(self, problem_id: str) -> Problem:
-        """The problem with this id; raises ProblemFormatError naming an unknown id."""
+        """The problem with this id.
+
+        Raises:
+            ProblemFormatError: an unknown id, named with the nearest known id if one is near,
+                else with where to list them.
+        """
         try:
             return self.problems[problem_id]
         except KeyError:
-            raise ProblemFormatError(f"unknown problem id {problem_id!r} in problem set {self.name}") from None
+            import difflib
+
+            near = difflib.get_close_matches(str(problem_id), list(self.problems), n=1)
+            hint = f"did you mean {near[0]!r}?" if near else "see `effbench problems list`"
+            raise ProblemFormatError(f"unknown problem id {problem_id!r} in problem set {self.name} ({hint})") from None
 
     def select(self, ids: list[str] | None) -> list[Problem]:
         """The problems with these ids (all, sorted by id, when None or empty)."""

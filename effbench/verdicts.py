@@ -84,6 +84,9 @@ class ErrorKind(StrEnum):
     THREAD_LIMIT = "ThreadLimit"
     MEMORY_ERROR = "MemoryError"
     NO_CODE = "NoCode"
+    #: the reward API's items that never ran: not readable as an item, or of an unknown problem
+    MALFORMED_ITEM = "MalformedItem"
+    UNKNOWN_PROBLEM = "UnknownProblem"
     CHECKER_ERROR = "CheckerError"
     EXCEPTION = "Exception"
 

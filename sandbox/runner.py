@@ -2892,6 +2892,10 @@ def _relay(runner_pid, streams):
                 if is_input:  # the harness is gone: so is everything it started here
                     _kill_group(runner_pid)
                     os._exit(0)
+                if open_fds <= {0}:
+                    # both of the runner's output streams ended: it is gone (valgrind refusing an
+                    # option exits at once), and the harness must see so now, not wait on its stdin
+                    open_fds.clear()
                 continue
             view = memoryview(data)
             try:

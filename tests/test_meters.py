@@ -361,3 +361,21 @@ def test_valgrind_processes_carry_no_cache_simulation_sized_after_the_host():
     pinned = count(prefix)
     assert len(pinned) == 1
     assert pinned == count([arg for arg in prefix if not re.match(r"--LL=", arg)])
+
+
+def test_a_runner_that_cannot_start_is_reported_at_once_in_its_own_words():
+    """Invariant: a runner that exits before its hello (valgrind refusing an option on its command
+    line) fails the sandbox's start with the runner's own message. Threat: the set-up step kept
+    relaying the harness's stdin after the runner's output streams had ended, so the harness
+    waited HELLO_TIMEOUT (180 s) and then said only "did not answer in time"."""
+    from effbench.errors import InfrastructureError, SandboxUnavailable
+    from effbench.meters.valgrind import ValgrindMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    class RefusedOption(ValgrindMeter):
+        def command_prefix(self, log_fd):
+            return [*super().command_prefix(log_fd), "--no-such-option-for-effbench"]
+
+    with pytest.raises((InfrastructureError, SandboxUnavailable)) as caught:
+        LocalSandbox(RefusedOption(), workers=1).close()
+    assert "--no-such-option-for-effbench" in str(caught.value), caught.value

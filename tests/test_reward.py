@@ -352,6 +352,21 @@ def test_completion_text_reads_strings_and_chat_messages():
     assert RewardItem.of(("t", "c", "bogus")).malformed
 
 
+def test_an_item_the_caller_built_wrong_is_malformed_never_the_models_failure():
+    """Invariant: an item that cannot be read as (problem id, completion, mode) is malformed (the
+    caller's fault), whatever its form; never a completion with no code (the model's failure) nor
+    a harness error. Threat: a trainer whose dataset column is named ``response`` got the failure
+    reward on every item, counted as the model's ``no_code``; a RewardItem built by hand with an
+    int id was a harness error and one with an unknown mode was scored in chat mode."""
+    why = RewardItem.of({"problem_id": "t", "response": "c"}).malformed
+    assert why and "'completion'" in why and "'response'" in why
+    assert "'problem_id' or 'task_id'" in RewardItem.of({"completion": "c"}).malformed
+    assert RewardItem.of(RewardItem(5, "c")).malformed  # type: ignore[arg-type]
+    assert "bogus" in RewardItem.of(RewardItem("t", "c", mode="bogus")).malformed
+    assert RewardItem.of(RewardItem("t", "c", mode="completion")) == RewardItem("t", "c", "completion")
+    assert RewardItem.of({"problem_id": "t", "completion": None}) == RewardItem("t", None)  # no code: the model's
+
+
 def test_scorer_config_is_hashable_and_ignores_shaping_for_the_warm_key():
     """Invariant: two configs that differ only in shaping share one warm evaluator key."""
     a = ScorerConfig(seed="s", shaping=Shaping.of("binary"))

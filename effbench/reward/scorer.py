@@ -65,17 +65,27 @@ class RewardItem:
     def of(cls, value: Any, mode: str = "chat") -> RewardItem:
         """Read an item; never raises.
 
-        Accepted: a RewardItem, a ``(problem_id, completion[, mode])`` tuple or list, or a mapping with
-        ``problem_id`` (or ``task_id``) and ``completion`` keys. Anything else is a malformed item
-        (scored as such).
+        Accepted: a RewardItem (checked as a tuple is, unless already read), a
+        ``(problem_id, completion[, mode])`` tuple or list, or a mapping with ``problem_id`` (or
+        ``task_id``) and ``completion`` keys. Anything else is a malformed item (scored as such,
+        :attr:`~effbench.reward.result.ItemStatus.MALFORMED`): the caller's fault, never the
+        model's, so a mapping without a ``completion`` key (a dataset column named otherwise) is
+        malformed, not a completion with no code.
         """
         if isinstance(value, RewardItem):
-            return value
+            if value.malformed is not None or value.unreadable is not None:
+                return value
+            value = (value.problem_id, value.completion, value.mode)
         pid: Any
         completion: Any = None
         if isinstance(value, Mapping):
+            keys = ", ".join(sorted(repr(k) for k in value)[:8]) or "none"
+            if "problem_id" not in value and "task_id" not in value:
+                return cls("", None, "chat", f"a mapping item needs a 'problem_id' or 'task_id' key (its keys: {keys})")
+            if "completion" not in value:
+                return cls("", None, "chat", f"a mapping item needs a 'completion' key (its keys: {keys})")
             pid = value.get("problem_id", value.get("task_id"))
-            completion = value.get("completion")
+            completion = value["completion"]
             mode = value.get("mode", mode)
         elif isinstance(value, (tuple, list)) and len(value) in (2, 3):
             pid, completion = value[0], value[1]
@@ -380,8 +390,8 @@ class ItemScorer:
         error_type = {
             ItemStatus.NO_CODE: ErrorKind.NO_CODE.value,
             ItemStatus.HARNESS_ERROR: ErrorKind.INFRASTRUCTURE.value,
-            ItemStatus.MALFORMED: "MalformedItem",
-        }.get(status, "UnknownProblem")
+            ItemStatus.MALFORMED: ErrorKind.MALFORMED_ITEM.value,
+        }.get(status, ErrorKind.UNKNOWN_PROBLEM.value)
         return RewardResult(
             problem_id=item.problem_id,
             reward=shaping.failure,

@@ -297,7 +297,8 @@ class RunnerClient:
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise InfrastructureError("runner did not answer in time")
+                tail = self.stderr_tail()
+                raise InfrastructureError("runner did not answer in time" + (f" (its stderr: {tail})" if tail else ""))
             data = self._recv(min(left, 1.0))
             if data is None:
                 continue
