@@ -198,8 +198,16 @@ _SYSCALLS = {
         "capset": 126,
         "rt_sigqueueinfo": 129,
         "personality": 135,
+        "fcntl": 72,
+        "setpriority": 141,
+        "sched_setparam": 142,
+        "sched_setscheduler": 144,
         "prctl": 157,
         "mount": 165,
+        "sched_setaffinity": 203,
+        "ioprio_set": 251,
+        "prlimit64": 302,
+        "sched_setattr": 314,
         "tkill": 200,
         "semtimedop": 220,
         "tgkill": 234,
@@ -235,8 +243,16 @@ _SYSCALLS = {
     },
     "aarch64": {
         "arch": 0xC00000B7,
+        "fcntl": 25,
+        "ioprio_set": 30,
         "mount": 40,
         "personality": 92,
+        "sched_setparam": 118,
+        "sched_setscheduler": 119,
+        "sched_setaffinity": 122,
+        "setpriority": 140,
+        "prlimit64": 261,
+        "sched_setattr": 274,
         "unshare": 97,
         "ptrace": 117,
         "kill": 129,
@@ -404,6 +420,29 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
             # waits instead (see _end_leftover_threads)
             prog.append(("ret", _ret_errno(errno.EPERM)))
         prog += [("label", after), ("ld", 0)]
+    # calls that change another process of the same user (the kernel checks no more than the
+    # uid): its resource limits, scheduling, priorities. A test's repeats are forked and set up
+    # before the first is let go, with one uid and fixed pids: a red team's first repeat wrote its
+    # answer into the later repeats' RLIMIT_LOCKS and they answered from it (time meter: every
+    # cost 0, eff 1.70 against the expert's 1.1). Only this process (pid 0 or its own) here
+    for name in ("prlimit64", "sched_setparam", "sched_setscheduler", "sched_setaffinity", "sched_setattr"):
+        after = "after_" + name
+        prog += [("jeq", nr[name], None, after), ("ld", _arg(0)), ("jeq", 0, "allow", None)]
+        prog += [("jeq", own_pid, "allow", "eperm"), ("label", after), ("ld", 0)]
+    # setpriority(which, who, prio), ioprio_set(which, who, prio): PRIO_PROCESS (0) or
+    # IOPRIO_WHO_PROCESS (1) of this process only (never a process group or a user)
+    for name, of_process in (("setpriority", 0), ("ioprio_set", 1)):
+        after = "after_" + name
+        prog += [("jeq", nr[name], None, after), ("ld", _arg(0)), ("jeq", of_process, None, "eperm")]
+        prog += [("ld", _arg(1)), ("jeq", 0, "allow", None), ("jeq", own_pid, "allow", "eperm")]
+        prog += [("label", after), ("ld", 0)]
+    # fcntl: not F_SETOWN (8), F_SETSIG (10) or F_SETOWN_EX (15): a descriptor's I/O signal
+    # sent to another process of the same user (the kernel checks no more), a kill past the kill
+    # rule above (a red team's candidate ended its own next repeat, waiting to be let go, and the
+    # request failed as the harness's, unscored)
+    prog += [("jeq", nr["fcntl"], None, "after_fcntl"), ("ld", _arg(1))]
+    prog += [("jeq", cmd, "eperm", None) for cmd in (8, 10, 15)]
+    prog += [("ret", _RET_ALLOW), ("label", "after_fcntl"), ("ld", 0)]
     # prctl: not the options that would reopen the process to itself or others
     prog += [("jeq", nr["prctl"], None, "after_prctl"), ("ld", _arg(0))]
     prog += [("jeq", option, "eperm", None) for option in _DENIED_PRCTL]
@@ -713,7 +752,7 @@ def perf_selftest(event: str) -> dict:
     return {"ok": True, "value": value, "multiplexed": multiplexed}
 
 
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT = 1, 2, 4, 8, 32
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_NOATIME = 1, 2, 4, 8, 32, 1024
 _MS_BIND, _MS_MOVE, _MS_REC = 4096, 8192, 16384
 #: the preloaded allocator's name beside the runner's copy (see --preload)
 ALLOCATOR_NAME = "effalloc.so"
@@ -1413,7 +1452,11 @@ def _child(code, entry_point, args, scratch, result_w, status_w, go_r, uid, earl
     does the child open its output file and enter its scratch folder (each repeat's folder is
     made anew just before its child is let go)."""
     try:
-        os.setsid()
+        # a process group of its own (the parent ends the child with its threads as a group), not
+        # a session: a new session takes a scheduler autogroup whose id, read in
+        # /proc/self/autogroup, came from a machine-wide counter that every earlier child had
+        # advanced (by 2 per valgrind request: the "how many requests" channel again)
+        os.setpgid(0, 0)
         if early:
             os.read(go_r, 1)  # the parent has set this process's limits
         else:
@@ -1926,7 +1969,10 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
         record["cpu_before_go"] = _on_cpu_seconds(pid)
     _before_go()
     start = time.perf_counter()
-    os.write(go_w, b"g")
+    try:
+        os.write(go_w, b"g")
+    except OSError:
+        pass  # it died waiting to be let go (a signal): its wait status below says how, not the harness
     os.close(go_w)
     if settle:
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
@@ -2958,7 +3004,9 @@ def _setup_and_exec(opts):
             # channels as /proc's are (see _PROC_OPTIONS); nothing here reads /sys
             if os.path.isdir("/sys"):
                 mount_tmpfs("/sys", "16k", readonly=True)
-            mount_tmpfs("/tmp", "512m", readonly=False)  # mode 0755: the runner's, not the children's
+            # mode 0755: the runner's, not the children's; noatime: a child listing /tmp set its
+            # access time (relatime), a bit and a time of its choosing for every later request
+            _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME, "size=512m,mode=0755")
             if os.geteuid() == 0:
                 expose_to_children(sys.base_prefix)
             replace_dev()

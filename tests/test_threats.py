@@ -960,6 +960,107 @@ def test_no_sample_learns_how_many_requests_its_runner_served_from_the_worker_fr
     assert steps != {1}, ids
 
 
+#: a candidate whose first repeat writes its answer into the later repeats' resource limits (they
+#: are forked and set up before it runs, with its uid and the next pids) and whose later repeats
+#: answer from it: every cost but the first 0 under the time meter (a red team's eff 1.70)
+SIBLING_STASH = """
+import fcntl, os, resource
+MARK = 1 << 62
+RLIMIT_LOCKS = 10  # not in the resource module; unused by the kernel
+def f(answer):
+    soft, _ = resource.getrlimit(RLIMIT_LOCKS)
+    if soft != resource.RLIM_INFINITY and soft & MARK:
+        return ["read from a sibling", soft & (MARK - 1)]
+    refused = []
+    me = os.getpid()
+    attempts = [
+        lambda p: resource.prlimit(p, RLIMIT_LOCKS, (MARK | answer, resource.RLIM_INFINITY)),
+        lambda p: os.setpriority(os.PRIO_PROCESS, p, 7),
+        lambda p: os.sched_setaffinity(p, {0}),
+        lambda p: os.sched_setscheduler(p, os.SCHED_BATCH, os.sched_param(0)),
+        lambda p: os.setpriority(os.PRIO_USER, os.getuid(), 7),
+        lambda p: os.setpriority(os.PRIO_PGRP, 0, 7),
+    ]
+    for attempt in attempts:
+        for p in range(me + 1, me + 4):
+            try:
+                attempt(p)
+                refused.append("done")
+            except OSError as exc:
+                refused.append(type(exc).__name__)
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(r, fcntl.F_SETOWN, me + 1)
+        refused.append("done")
+    except OSError as exc:
+        refused.append(type(exc).__name__)
+    # its own process: allowed as before
+    resource.prlimit(0, RLIMIT_LOCKS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    resource.prlimit(me, RLIMIT_LOCKS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1))
+    os.sched_setaffinity(0, os.sched_getaffinity(0))
+    return sorted(set(refused))
+"""
+
+
+def test_no_repeat_changes_a_later_repeat_of_its_test():
+    """Invariant: a test child can change no other process, not even its own test's later repeats
+    (forked and set up before the first runs, with the same uid and the next pids): not their
+    resource limits, priorities, scheduling or CPU affinity, not through a descriptor's I/O
+    signal (F_SETOWN); its own, as before. Threat: a red team's first repeat wrote its answer into
+    the later repeats' RLIMIT_LOCKS with prlimit (the kernel checks no more than the uid) and
+    they answered from it: every cost but the first 0 under the time meter, eff 1.70 against the
+    expert's 1.1; F_SETOWN and a write sent SIGIO to a waiting repeat, which died, and the
+    request failed as the harness's, unscored."""
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    with LocalSandbox(TimeMeter(repeats=3), workers=1) as box:
+        run = box.run(
+            TestRequest(textwrap.dedent(SIBLING_STASH), "f", [42], Limits(wall_seconds=60, cpu_seconds=30), 3)
+        )
+    assert run.infra_error is None and run.result is not None, run
+    assert json.loads(run.result) == {"ok": True, "value": ["PermissionError"]}, run.result
+
+
+def test_no_sample_learns_how_many_children_ran_before_it_from_its_autogroup(valgrind_box):
+    """Invariant: /proc/self/autogroup reads the same in every request of a runner. Threat: each
+    child started a session (setsid), whose scheduler autogroup's id came from a machine-wide
+    counter every earlier child had advanced (by 2 per valgrind request): how many requests ran
+    before, which a sample chooses (a red team decoded a donor's choice mod 3 in 7 of 9 trials).
+    A child now makes a process group of its own, not a session."""
+    code = """
+        def f():
+            with open("/proc/self/autogroup") as fh:
+                return fh.read().split()[0]
+    """
+    seen = {json.loads(run_f(valgrind_box, code).result)["value"] for _ in range(3)}
+    assert len(seen) <= 2, seen  # the session of each of the box's two runners
+
+
+def test_no_child_leaves_a_time_of_its_choosing_on_the_runners_tmp():
+    """Invariant: nothing a child reads changes what a later child sees of the runner's /tmp.
+    Threat: /tmp was mounted relatime, so a child listing it set its access time past its
+    modification time (a bit, and a time of its choosing, for every later request); /tmp is
+    mounted noatime now."""
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes.local import LocalSandbox
+
+    code = """
+        import os
+        def f():
+            st = os.stat("/tmp")
+            os.listdir("/tmp")
+            return [st.st_atime_ns, os.stat("/tmp").st_atime_ns]
+    """
+    with LocalSandbox(TimeMeter(repeats=1), workers=1) as box:
+        if not box.facts["private_tmp"]:
+            pytest.skip("the local sandbox has no private /tmp here")
+        first = json.loads(run_f(box, code).result)["value"]
+        second = json.loads(run_f(box, code).result)["value"]
+    assert first[0] == first[1] == second[0] == second[1], (first, second)
+
+
 def test_the_cached_bytecode_allowance_takes_no_buffer_another_thread_could_change(valgrind_box):
     """Invariant: marshal.loads is allowed only on the import system's own read of a genuine
     cached-bytecode file, given as ``bytes`` or a view of ``bytes``: never on a mutable buffer.
