@@ -1759,8 +1759,17 @@ def keep_last_pid_for_the_runner() -> None:
 
 def _inherited_last_pid():
     """INHERITED_LAST_PID_FD when it is this namespace's ns_last_pid (see
-    keep_last_pid_for_the_runner), made not inheritable across exec; else None."""
+    keep_last_pid_for_the_runner), made not inheritable across exec; else None.
+
+    Its path is read only when the descriptor is inheritable (the set-up step's is; main's own
+    descriptors, made by os.dup, are not): elsewhere (a container, --rootfs) that descriptor is
+    the protocol's socket, whose link names its inode number ("socket:[509652]"), a
+    machine-wide counter of varying digits; a string of that length in this process's heap,
+    which every child inherits, moved counts by 12-69 instructions between two runners (the
+    conformance suite's --rootfs against docker). get_inheritable allocates nothing."""
     try:
+        if not os.get_inheritable(INHERITED_LAST_PID_FD):
+            return None
         if os.readlink(f"/proc/self/fd/{INHERITED_LAST_PID_FD}") != _NS_LAST_PID:
             return None
         os.set_inheritable(INHERITED_LAST_PID_FD, False)

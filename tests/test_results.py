@@ -368,7 +368,10 @@ def test_ctrl_c_stops_fast_and_records_every_finished_sample(tmp_path):
     run_dir = tmp_path / "run"
     args = [sys.executable, "-m", "effbench", "evaluate", "--problems-dir", str(MINI), "--samples", str(samples)]
     args += ["--meter", "valgrind", "--workers", "2", "--no-cache", "--run-dir", str(run_dir), "--k", "1"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT as an interactive shell leaves it: a test run started in the background by a shell
+    # without job control ignores it, and the run would inherit that (and ignore Ctrl-C)
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore)
     records = run_dir / "samples.jsonl"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
