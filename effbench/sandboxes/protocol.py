@@ -38,7 +38,8 @@ RUNNER_ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "LA
 HOST_DEBUG_SYMBOLS = "/usr/lib/debug"
 #: the runner's working folder (a private tmpfs in both backends)
 RUNNER_WORKDIR = "/tmp/effbench-runner"
-#: where the set-up step copies the runner before exec'ing it (same path, same argv everywhere)
+#: where the set-up step installs the runner (as bytecode: sandbox/runner.py runner_bytecode) before
+#: exec'ing it (same path, same argv everywhere)
 RUNNER_IN_SANDBOX = "/tmp/effbench/runner.py"
 #: the host name the runner sees (a UTS namespace locally, the container's name in docker)
 SANDBOX_HOSTNAME = "sandbox"
