@@ -3008,7 +3008,12 @@ def runner_bytecode(source, path, python, env):
     18.1 MB, 8.8 MB without), whose page-table entries every worker and child fork copied and
     every exit tore down. Compiled in a fresh process of the measured interpreter (never in this
     one, whose version may differ with --rootfs, and whose state would shape marshal's output):
-    the same bytes in every backend. ``env``: the fixed environment (no preload)."""
+    the same bytes in every backend. ``env``: the fixed environment (no preload).
+
+    Not under valgrind (the host does not ask for it there): compiling this file in the zygote
+    is what translated the compiler's code once for every worker, which compiles each candidate;
+    from bytecode each worker translated it anew on every request (benchmarks/meter_overhead.py:
+    decode_compile 11-18 ms per test from source, 39-51 from bytecode, at load 4.7-5.4)."""
     import subprocess
 
     try:

@@ -272,8 +272,9 @@ class DockerWorker(RunnerClient):
         python, flags = self.sandbox.python, ["-S", "-s", "-P"]
         env = [f"{k}={v}" for k, v in RUNNER_ENV.items()]
         setup = [python, *flags, RUNNER_IN_IMAGE, "--container-tmp", "--install-to", RUNNER_IN_SANDBOX]
-        # installed as bytecode, as the local backend's (sandbox/runner.py runner_bytecode)
-        setup += ["--compile-with", python]
+        if self.meter.name != "valgrind":
+            # installed as bytecode, as the local backend's (sandbox/runner.py runner_bytecode)
+            setup += ["--compile-with", python]
         # the allocator, copied beside the runner: see effbench/sandboxes/allocator.py
         setup += [*preload_options(image_preload()), "--exec"]
         measured = [*prefix, python, *flags, RUNNER_IN_SANDBOX, *self.meter.runner_options()]
