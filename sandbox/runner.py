@@ -2370,6 +2370,33 @@ class Runner:
         handler = signal.getsignal(_LEFTOVER_THREAD_SIGNAL)
         if handler is not None:
             signal.signal(_LEFTOVER_THREAD_SIGNAL, handler)
+        # more of the same, each harmless here (measured with --trace-flags: a worker or each of
+        # its children translated them again on every request): the clock the worker reads, a
+        # float's floor division (the memory limit in kB), the child's process group, groups
+        # and capabilities calls (the current group, the current groups, a capset the kernel
+        # refuses for its version: nothing changes), and remove_ffi's deallocations (a
+        # function pointer, a module object, a dict entry popped)
+        time.monotonic()
+        (float(len(WARM_UP_CODE) << 20) or 0) // 1024
+        try:
+            os.setpgid(0, os.getpgrp())
+        except OSError:
+            pass
+        try:
+            os.setgroups(os.getgroups())
+        except OSError:
+            pass
+        if _SYSCALLS is not None:
+            header = struct.pack("Ii", 0, 0)  # no capability version: EINVAL, nothing set
+            data = bytes(24)
+            hbuf, dbuf = ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)
+            _LIBC.syscall(_SYSCALLS["capset"], hbuf, dbuf)
+            del hbuf, dbuf
+        pointer = _LIBC._FuncPtr(("getpid", _LIBC))
+        del pointer
+        module = type(sys)("_effbench_warm_up")
+        del module
+        {0: 0}.pop(0, None)
         strip_exec_below_floor()  # the children run it: their translations come from here
         empty_dir(scratch)
         _read_status(os.open("/dev/null", os.O_RDONLY))
@@ -2767,6 +2794,24 @@ def _answered(worker):
     return answered
 
 
+def _continue_in_a_child():
+    """Go on as a forked child of this process, which only waits for it and exits as it did.
+
+    Under valgrind, what a process runs for the first time is translated there, and the
+    translations die with it. A process that was never forked has never run the child's side of
+    fork (glibc's, CPython's PyOS_AfterFork_Child, the at-fork hooks): every worker forked from
+    it translated that code again, on every request. Forked once here, this process has run it,
+    and every worker inherits its translations (measured: see the README, "Inside valgrind's
+    time"). Wall time only: the zygote's own count is in every child's total and cancels.
+    The child dies with this process (PR_SET_PDEATHSIG), as every worker dies with it."""
+    pid = os.fork()
+    if pid == 0:
+        set_parent_death_signal()
+        return
+    status = os.waitpid(pid, 0)[1]
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
 def serve(runner, proto_in, proto_out):
     """The zygote loop: this process never reads a request, so every worker (and so every
     child) starts from the same interpreter state, whatever ran before it.
@@ -2799,6 +2844,7 @@ def serve(runner, proto_in, proto_out):
     child inherits both, and none repeats the work. Repeated in each worker, reading
     /proc/self/maps (whose length grows with valgrind's own mappings) left the worker's heap, and
     so every child's, in a state that depended on the runner's age."""
+    _continue_in_a_child()
     strip_exec_below_floor()
     install_worker_filter(_EXEC_FLOOR)
     gc.collect()
