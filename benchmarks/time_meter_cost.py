@@ -10,9 +10,14 @@ Two sections, both on a local sandbox with one worker, runner already up:
   percentile, in microseconds. Costs below the baseline count as 0 (TimeMeter.pair_cost).
 
     .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40]
+    .venv/bin/python benchmarks/time_meter_cost.py --interleave OTHER/runner.py [--tests 150]
 
 To compare two versions of the runner, run this file with ``PYTHONPATH`` pointing at each
 checkout in turn (the sandbox runs the ``sandbox/runner.py`` of the ``effbench`` it imports).
+``--interleave`` instead starts two sandboxes at once, one with this checkout's runner (A) and
+one with the given runner file (B; started by this checkout's host code and allocator, so it
+must accept this checkout's command line), and runs null tests on each in turn, at 1 and 5
+repeats: both see the same load, which a shared machine moves more than most changes.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 from meter_overhead import PHASES, sandbox_cpu_seconds
 from script_exit import run_main
@@ -56,6 +62,43 @@ def null_tests(repeats: int, tests: int) -> None:
     print("    phases (median ms): " + " ".join(f"{n}={1000 * statistics.median(v):.2f}" for n, v in phases.items()))
 
 
+def interleaved(other: str, repeats: int, tests: int) -> None:
+    """Print wall time (median, quartiles) and the sandbox's CPU time per null test at ``repeats``
+    repeats, on this checkout's runner (A) and on the runner file ``other`` (B), one test on each
+    in turn (A first on even rounds, B first on odd ones)."""
+    boxes = {}
+    try:
+        for name, path in (("A", paths.runner_path()), ("B", Path(other).resolve())):
+            original = paths.runner_path
+            paths.runner_path = lambda path=path: path  # read by the sandbox's start only
+            try:
+                boxes[name] = LocalSandbox(TimeMeter(repeats=repeats), workers=1)
+            finally:
+                paths.runner_path = original
+        request = TestRequest(NULL, "f", codec.encode([]), Limits(), repeats)
+        for _ in range(3):  # the runners' first requests
+            for box in boxes.values():
+                box.run(request)
+        walls: dict[str, list[float]] = {name: [] for name in boxes}
+        cpu = dict.fromkeys(boxes, 0.0)
+        for i in range(tests):
+            for name in ("A", "B") if i % 2 == 0 else ("B", "A"):
+                before = sandbox_cpu_seconds(boxes[name])
+                t0 = time.perf_counter()
+                boxes[name].run(request)
+                walls[name].append(time.perf_counter() - t0)
+                cpu[name] += sandbox_cpu_seconds(boxes[name]) - before
+        for name, values in walls.items():
+            q1, _, q3 = statistics.quantiles(values, n=4)
+            print(
+                f"  {name} {repeats} repeat(s): wall/test median {1000 * statistics.median(values):6.2f} ms "
+                f"(q1 {1000 * q1:6.2f}, q3 {1000 * q3:6.2f}); cpu/test {1000 * cpu[name] / tests:6.2f} ms"
+            )
+    finally:
+        for box in boxes.values():
+            box.close()
+
+
 def spread(runs: int) -> None:
     """Print the time meter's cost of count_inversions' first test at its smallest and largest level."""
     problem = load_problem_set().get("count_inversions")
@@ -80,9 +123,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tests", type=int, default=40, help="null tests per repeat count (default %(default)s)")
     parser.add_argument("--runs", type=int, default=40, help="runs of each expert test (default %(default)s)")
+    parser.add_argument(
+        "--interleave",
+        metavar="RUNNER",
+        help="instead: null tests on this checkout's runner (A) and on this runner file (B), in turn",
+    )
     opts = parser.parse_args()
     if opts.tests < 1 or opts.runs < 2:
         parser.error("--tests must be at least 1 and --runs at least 2")
+    if opts.interleave:
+        if not Path(opts.interleave).is_file():
+            parser.error(f"--interleave: no such file: {opts.interleave}")
+        print(f"A: {paths.runner_path()}\nB: {Path(opts.interleave).resolve()}")
+        print(f"null tests under the time meter ({opts.tests} per line and runner, one worker each, interleaved)")
+        print(f"load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        for repeats in (1, 5):
+            interleaved(opts.interleave, repeats, opts.tests)
+        print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        return
     print(f"runner: {paths.runner_path()}")
     print(f"null tests under the time meter ({opts.tests} per line, one worker)")
     for repeats in (1, 5):
