@@ -159,6 +159,27 @@ def _frame(line: str) -> tuple[str, str, str]:
     return fields[0], sym, dso.rstrip(")")
 
 
+def roles_of(parent: dict[int, int], valgrind: set[int], root: int) -> dict[int, str]:
+    """{pid: role (one of ROLES)} of the valgrind processes under ``root``, from the process tree
+    (``parent``: pid -> parent pid). The zygote is every level of one process at the top (the
+    runner, and the child of it that serves: sandbox/runner.py _continue_in_a_child), the
+    workers the first level of many processes, their children every level below."""
+
+    def depth(pid: int) -> int | None:
+        chain = []
+        while pid in parent:
+            pid = parent[pid]
+            chain.append(pid)
+        if root not in chain:
+            return None
+        return sum(1 for p in chain if p in valgrind)
+
+    depths = {p: depth(p) for p in valgrind}
+    sizes = collections.Counter(d for d in depths.values() if d is not None)
+    workers_at = min((d for d, n in sizes.items() if n > 1), default=1)
+    return {p: ROLES[0 if d < workers_at else 1 if d == workers_at else 2] for p, d in depths.items() if d is not None}
+
+
 def classify(
     data: str, root: int, known: tuple[dict[int, int], set[int]], symbols: str | None
 ) -> tuple[collections.Counter, collections.Counter]:
@@ -191,14 +212,7 @@ def classify(
             continue
         samples.append((pid, [_frame(line) for line in lines[1:]]))
 
-    def role(pid: int) -> str | None:
-        chain = []
-        while pid in parent:
-            pid = parent[pid]
-            chain.append(pid)
-        if root not in chain:
-            return None
-        return ROLES[min(sum(1 for p in chain if p in valgrind), 2)]
+    role = roles_of(parent, valgrind, root).get
 
     table: collections.Counter = collections.Counter()
     for pid, frames in samples:
