@@ -867,11 +867,101 @@ def replace_dev() -> None:
     os.rmdir(stage)
 
 
+#: unshare(2) flags of the sandbox's own namespaces (see enter_own_namespaces)
+_CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (
+    0x00020000,
+    0x04000000,
+    0x10000000,
+    0x20000000,
+    0x40000000,
+)
+_MS_PRIVATE = 1 << 18
+#: the user namespace's ids 0..NAMESPACE_IDS-1 are NAMESPACE_ID_BASE.. outside it: its root (the
+#: runner) and the test children's user are nobody's outside, never the machine's root
+NAMESPACE_ID_BASE = 100000
+NAMESPACE_IDS = 65536
+
+
+def enter_own_namespaces(keep=None):
+    """In the set-up step of the docker backend's container (its pid 1) and of ``--rootfs`` run
+    by root: new user, mount, PID, UTS and network namespaces, as ``unshare --user --mount --pid
+    --uts --net --fork`` makes them, so that the rest of the set-up (a fresh /proc with hidepid,
+    fixed pids, an empty /sys, a container's /dev, a private /tmp) runs as it does in the local
+    backend. Returns in the new PID namespace's pid 1; the calling process waits for it and exits
+    with its status (it never returns).
+
+    The user namespace maps ids 0..65535 inside to NAMESPACE_ID_BASE.. outside, written by this
+    process (CAP_SETUID and CAP_SETGID, which the container keeps for the runner) into the
+    child's uid_map and gid_map: inside, the runner is root of namespaces of its own; outside, it
+    is an unprivileged user, never the machine's root (mapping the machine's root would need
+    CAP_SETFCAP, and a machine-root process could write the machine's /proc/sys where a mount
+    lets it). This process then gives up its own privileges (user 65534 outside) while it waits.
+
+    ``keep``: a folder to open (O_PATH) in the new mount namespace before this process becomes the
+    namespace's root, which may not walk the folders above it (the cache is under /root when root
+    runs --rootfs). Returns its descriptor's path (``/proc/self/fd/N``), or None.
+
+    Raises OSError (nothing changed) when the kernel or the engine's seccomp profile refuses the
+    namespaces."""
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_r)
+        os.close(go_w)
+        flags = _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWUTS | _CLONE_NEWNET
+        if _LIBC.unshare(flags) != 0:
+            os.write(ready_w, b"unshare(user, mount, pid, uts, net): " + os.strerror(ctypes.get_errno()).encode())
+            os._exit(3)
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        if os.read(go_r, 1) != b"1":
+            os._exit(3)
+        os.close(go_r)
+        set_parent_death_signal()
+        # still the caller's ids (unmapped here): a descriptor of this mount namespace's
+        kept = None if keep is None else f"/proc/self/fd/{os.open(keep, os.O_PATH | os.O_DIRECTORY)}"
+        os.setresgid(0, 0, 0)
+        os.setgroups([])
+        os.setresuid(0, 0, 0)
+        _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+        inner = os.fork()
+        if inner == 0:
+            set_parent_death_signal()
+            return kept  # pid 1 of the new PID namespace: the set-up goes on
+        _, status = os.waitpid(inner, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.close(ready_w)
+    os.close(go_r)
+    said = os.read(ready_r, 4096)
+    os.close(ready_r)
+    if said != b"1":
+        os.waitpid(pid, 0)
+        raise OSError(errno.EPERM, said.decode(errors="replace") or "the namespaces' child died")
+    try:
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(f"0 {NAMESPACE_ID_BASE} {NAMESPACE_IDS}\n")
+    except OSError as exc:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise OSError(exc.errno, f"writing the user namespace's {name}: {exc.strerror}") from None
+    os.write(go_w, b"1")
+    os.close(go_w)
+    # nothing more to do than wait: no privilege left (user nobody, no capabilities)
+    os.setgroups([])
+    os.setresgid(65534, 65534, 65534)
+    os.setresuid(65534, 65534, 65534)
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
 def enter_rootfs(export: str) -> None:
     """Make an exported image (``effbench sandbox export``: ``tree/``, ``empty/``) this mount
     namespace's root, laid out like the docker backend's container: the tree read-only, a tmpfs
     /dev holding the host's null, zero, full, random, urandom and tty, a fresh /proc for this PID
-    namespace, a private /tmp. Runs as (namespace) root, before exec.
+    namespace. Runs as (namespace) root, before exec; the set-up step then finishes it as it does
+    the container (a /proc with hidepid, an empty /sys, a private /tmp, a read-only /dev).
 
     The tree is mounted as a read-only overlay (its two lower layers on one file system, as a
     container's are), not bound: a bind mount keeps the disk's device number (254:0 is 65024), an
@@ -889,14 +979,7 @@ def enter_rootfs(export: str) -> None:
         _mount(tree, root, None, _MS_BIND | _MS_REC)
         _mount(None, root, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     populate_dev(root + "/dev")
-    # /proc as a container has it (the image's counts must be the container's: tests/test_conformance.py):
-    # no hidepid, and /proc/sys read-only, so that this runner, like the container's, cannot fix its
-    # pids (open_last_pid) and runs the same code paths. Its channels are the container's too.
-    proc_flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-    _mount("proc", root + "/proc", "proc", proc_flags)
-    _mount(root + "/proc/sys", root + "/proc/sys", None, _MS_BIND)
-    _mount(None, root + "/proc/sys", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | proc_flags)
-    _mount("tmpfs", root + "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=512m,mode=0755")
+    _mount("proc", root + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
     os.chroot(root)
     os.chdir("/")
 
@@ -2923,6 +3006,20 @@ _MOUNT_FLAGS = {
 }
 
 
+def _unescape_mount_field(field: str) -> str:
+    """A mountinfo path with its octal escapes (``\\040`` for a space) undone, without a codec
+    (after --rootfs's chroot the set-up's interpreter may find none to import)."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
 def remount_read_only(keep=("/proc", "/dev")) -> list:
     """Every mount of this (private) mount namespace read-only, but ``keep`` and what lies below
     it: a test child, even run as root, then cannot write anything of the host's (``/dev/shm``
@@ -2931,7 +3028,7 @@ def remount_read_only(keep=("/proc", "/dev")) -> list:
     with open("/proc/self/mountinfo") as f:
         points = [(line.split()[4], line.split()[5]) for line in f]
     for point, options in points:
-        point = point.encode().decode("unicode_escape")
+        point = _unescape_mount_field(point)
         if any(point == k or point.startswith(k + "/") for k in keep):
             continue
         flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
@@ -3088,17 +3185,22 @@ def _setup_and_exec(opts):
         if opts.preload and not opts.rootfs:  # read before anything is hidden
             with open(opts.preload, "rb") as src:
                 preload = src.read()
-        _hide(opts.hide)
         with open(os.path.abspath(__file__), "rb") as src:
             runner_source = src.read()
+        export = opts.rootfs
+        if opts.own_namespaces:
+            export = enter_own_namespaces(keep=export)
+        _hide(opts.hide)
         if opts.hostname and _LIBC.sethostname(opts.hostname.encode(), len(opts.hostname.encode())) != 0:
             raise OSError(ctypes.get_errno(), "sethostname (needs a UTS namespace)")
-        if opts.rootfs:
-            enter_rootfs(opts.rootfs)
+        if export:
+            enter_rootfs(export)
             if opts.preload:  # the image's own
                 with open(opts.preload, "rb") as src:
                     preload = src.read()
-        elif opts.private_tmp:
+        if opts.private_tmp:
+            # the same steps on this machine's files, in an exported image (--rootfs) and in the
+            # docker backend's container (--own-namespaces)
             keep_last_pid_for_the_runner()
             hide_other_processes()
             remount_read_only()
@@ -3108,9 +3210,10 @@ def _setup_and_exec(opts):
                 mount_tmpfs("/sys", "16k", readonly=True)
             # mode 0755: the runner's, not the children's; noatime: a child listing /tmp set its
             # access time (relatime), a bit and a time of its choosing for every later request
-            _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME, "size=512m,mode=0755")
-            if os.geteuid() == 0:
-                expose_to_children(sys.base_prefix)
+            tmp_options = f"size={opts.tmp_size},mode=0755"
+            _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME, tmp_options)
+            if os.geteuid() == 0 and not (opts.rootfs or opts.own_namespaces):
+                expose_to_children(sys.base_prefix)  # the machine's interpreter (an image's is in /usr)
             replace_dev()
             if os.path.isdir("/dev/shm"):
                 mount_tmpfs("/dev/shm", "16k", readonly=True)
@@ -3189,7 +3292,14 @@ def main(argv):
     )
     parser.add_argument("--hide", action="append", default=[], help="path to make empty (needs a mount namespace)")
     parser.add_argument("--rootfs", help="with --exec: chroot into this exported image, laid out like a container")
+    parser.add_argument(
+        "--own-namespaces",
+        action="store_true",
+        help="with --exec: make new user (ids 0-65535 unprivileged outside), mount, pid, uts and net namespaces "
+        "first (the docker backend's container, --rootfs run by root)",
+    )
     parser.add_argument("--hostname", help="with --exec: set the host name (needs a UTS namespace)")
+    parser.add_argument("--tmp-size", default="512m", help="with --private-tmp: the size of the private /tmp")
     parser.add_argument(
         "--preload",
         help="with --exec: the allocator (effalloc.so) to preload into the measured interpreter, with "

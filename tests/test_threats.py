@@ -767,19 +767,20 @@ def test_no_sample_passes_information_to_a_later_one_through_how_many_requests_i
     assert views[0] == views[1], views
 
 
-def views_after_spending(spender: str, view: str, donors: tuple[list[int], ...] = ([0], [37])) -> list:
+def views_after_spending(spender: str, view: str, donors: tuple[list[int], ...] = ([0], [37]), make_box=None) -> list:
     """What ``view``'s ``f()`` returns (measured: a count, no meter anomaly) in a fresh one-worker
     runner (valgrind) after one request of ``spender``'s ``f(n)`` per ``n`` of each of ``donors``
-    (default: ``f(0)`` in one runner, ``f(37)`` in another). Skips where the local sandbox has no
-    namespaces of its own (no fixed pids, no mounts of its own)."""
+    (default: ``f(0)`` in one runner, ``f(37)`` in another). ``make_box``: makes that runner's
+    sandbox (default: the local backend's, and skips where it has no namespaces of its own: no
+    fixed pids, no mounts of its own; another backend's is never skipped)."""
     from effbench.meters.valgrind import ValgrindMeter
     from effbench.sandboxes.local import LocalSandbox
 
     limits = Limits(wall_seconds=60, cpu_seconds=30)
     views = []
     for spent in donors:
-        with LocalSandbox(ValgrindMeter(), workers=1) as box:
-            if not box.facts["fixed_pids"]:
+        with make_box() if make_box else LocalSandbox(ValgrindMeter(), workers=1) as box:
+            if make_box is None and not box.facts["fixed_pids"]:
                 pytest.skip("the local sandbox has no namespaces of its own here")
             for n in spent:
                 assert box.run(TestRequest(textwrap.dedent(spender), "f", [n], limits)).result

@@ -5,8 +5,13 @@ network, a read-only root filesystem, a tmpfs ``/tmp`` (the runner's scratch), m
 pids limits, every capability dropped but RUNNER_CAPABILITIES (``PERFMON`` for the perf meter),
 ``no-new-privileges``, test children run as user 65533, and one CPU core of its own (``cpuset``).
 The set-up step is the container's main process (started once per container with stdin attached,
-``docker attach`` before ``start``): it relays the runner's socket stdio, so the runner speaks the
-same framed protocol as in the local backend over the attached socket; for the valgrind meter,
+``docker attach`` before ``start``). With the valgrind and time meters it first makes user, mount,
+PID, UTS and network namespaces of its own (ids 0-65535 inside are 100000 and up outside; see
+``namespaces_seccomp_profile`` and ``_create`` for what the container gets for it) and sets them
+up as the local backend's set-up step does: fixed pids, a /proc with hidepid and no machine-wide
+files, an empty /sys, a container's /dev, a private /tmp. It relays the runner's socket stdio,
+so the runner speaks the same framed protocol as in the local backend over the attached socket;
+for the valgrind meter,
 valgrind logs to the runner's stderr (``--log-fd=2``), which arrives demultiplexed on the same
 socket. Inside, every test child has the runner's own user switch, rlimits and seccomp filter.
 
@@ -54,6 +59,8 @@ DEFAULT_TMPFS = "1g"
 #: what the runner (root in the container, every other capability dropped) needs: to run each
 #: test child as another user (SETUID, SETGID), to stop it (KILL), and to give it and then empty
 #: its scratch folder whatever it did there (CHOWN, DAC_OVERRIDE, FOWNER). Children drop them all.
+#: Where the set-up step makes its own namespaces, SETUID and SETGID let the container's pid 1
+#: write the child's uid and gid maps (65536 ids); inside, the runner has a user namespace's own.
 RUNNER_CAPABILITIES = ("SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER")
 
 
@@ -75,6 +82,32 @@ def perf_seccomp_profile() -> dict:
     return {
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": list(BLOCKED_SYSCALLS), "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
+
+
+#: what the set-up step and the runner need of BLOCKED_SYSCALLS, and nothing else: new
+#: namespaces (unshare; clone's namespace flags, which the engine's default refuses too, are not
+#: needed: the set-up unshares, then forks), mounts in them (the fresh /proc, /sys, /dev, /tmp,
+#: and each test's scratch tmpfs) and the scratch's unmount
+NAMESPACE_SYSCALLS = ("unshare", "mount", "umount2")
+#: not needed either, refused too: the kernel's newer mount interface and the meter's counters
+NAMESPACE_PROFILE_EXTRA_DENIED = (
+    "open_tree move_mount fsopen fsconfig fsmount fspick mount_setattr perf_event_open".split()
+)
+
+
+def namespaces_seccomp_profile() -> dict:
+    """The seccomp profile (Docker's JSON format) of a container that makes its own namespaces.
+
+    BLOCKED_SYSCALLS less NAMESPACE_SYSCALLS, plus NAMESPACE_PROFILE_EXTRA_DENIED, refused with
+    EPERM (the set-up step: sandbox/runner.py enter_own_namespaces). Test children
+    have the runner's own filter on top (unshare, setns, mount, clone but for threads, ... refused).
+    """
+    denied = [name for name in BLOCKED_SYSCALLS if name not in NAMESPACE_SYSCALLS]
+    denied += NAMESPACE_PROFILE_EXTRA_DENIED
+    return {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": denied, "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
     }
 
 
@@ -201,6 +234,10 @@ class DockerWorker(RunnerClient):
         self.container: Any = None
         self._exec: _ExecStream | None = None
         self.generation = 0
+        #: whether this worker's container makes its own namespaces (see _create_container)
+        self.own_namespaces = sandbox.own_namespaces
+        #: the engine's refusal of them, when it refused
+        self.refused: str | None = None
 
     @property
     def running(self) -> bool:
@@ -210,6 +247,17 @@ class DockerWorker(RunnerClient):
     def _create_container(self) -> str:
         perf = self.meter.name == "perf"
         self.perf_access = "CAP_PERFMON" if perf else None
+        self.own_namespaces = self.sandbox.own_namespaces and not perf
+        if self.own_namespaces:
+            try:
+                return self._create(perf_by=None)
+            except Exception as exc:
+                if not any(word in str(exc) for word in ("seccomp", "MaskedPaths", "ReadonlyPaths")):
+                    raise
+                # an engine that does not know systempaths=unconfined or a custom profile:
+                # the container as before, its facts saying what is not closed
+                self.own_namespaces = False
+                self.refused = str(exc).splitlines()[0][:200]
         try:
             return self._create(perf_by="capability" if perf else None)
         except Exception as exc:
@@ -227,8 +275,14 @@ class DockerWorker(RunnerClient):
         security = ["no-new-privileges"]
         if perf_by == "seccomp":
             security.append("seccomp=" + json.dumps(perf_seccomp_profile()))
+        if self.own_namespaces:
+            # the set-up step's namespaces (see namespaces_seccomp_profile), and a /proc the
+            # kernel lets a new user namespace mount a fresh /proc beside: with the engine's
+            # masks (/proc/kcore, /proc/sys read-only, ...) no proc mount of the container is
+            # fully visible, and the kernel refuses any new one (mount_too_revealing, EPERM)
+            security.append("seccomp=" + json.dumps(namespaces_seccomp_profile()))
         tmpfs = {"/tmp": f"rw,nosuid,nodev,noexec,size={box.tmpfs_size},mode=755"}
-        if image_preload():
+        if image_preload() and not self.own_namespaces:
             # the runner's copy and the allocator it preloads (mapped executable): the set-up
             # step (root) writes them, the test children (another user) cannot
             tmpfs[posixpath.dirname(RUNNER_IN_SANDBOX)] = "rw,nosuid,nodev,exec,size=16m,mode=755"
@@ -247,6 +301,10 @@ class DockerWorker(RunnerClient):
             cpuset_cpus=self.cpu,
             ipc_mode="private",
         )
+        if self.own_namespaces:
+            # the command line's --security-opt systempaths=unconfined (see above)
+            host_config["MaskedPaths"] = []
+            host_config["ReadonlyPaths"] = []
         config = api.create_container_config(
             box.image,
             self.runner_command(),
@@ -271,7 +329,13 @@ class DockerWorker(RunnerClient):
             prefix[0] = os.path.basename(prefix[0])  # found on the image's PATH
         python, flags = self.sandbox.python, ["-S", "-s", "-P"]
         env = [f"{k}={v}" for k, v in RUNNER_ENV.items()]
-        setup = [python, *flags, RUNNER_IN_IMAGE, "--container-tmp", "--install-to", RUNNER_IN_SANDBOX]
+        setup = [python, *flags, RUNNER_IN_IMAGE, "--install-to", RUNNER_IN_SANDBOX]
+        if self.own_namespaces:
+            # as the local backend's and --rootfs's: see sandbox/runner.py enter_own_namespaces
+            setup += ["--own-namespaces", "--private-tmp", "--tmp-size", self.sandbox.tmpfs_size]
+            setup += ["--hostname", SANDBOX_HOSTNAME]
+        else:
+            setup += ["--container-tmp"]
         if self.meter.name != "valgrind":
             # installed as bytecode, as the local backend's (sandbox/runner.py runner_bytecode)
             setup += ["--compile-with", python]
@@ -304,7 +368,14 @@ class DockerWorker(RunnerClient):
         except BaseException:
             self.stop()
             raise
-        self.facts = {**facts, "container": self.container.name, "cpu": self.cpu, "perf_access": self.perf_access}
+        self.facts = {
+            **facts,
+            "container": self.container.name,
+            "cpu": self.cpu,
+            "perf_access": self.perf_access,
+            "own_namespaces": self.own_namespaces,
+            "namespaces_refused": self.refused,
+        }
 
     def stop(self) -> None:
         """Close the attach socket and remove the container; safe to call twice."""
@@ -354,8 +425,21 @@ class DockerSandbox(RunnerPool):
         pids: int = DEFAULT_PIDS,
         tmpfs_size: str = DEFAULT_TMPFS,
         cpus: list[int] | None = None,
+        own_namespaces: bool = True,
     ) -> None:
-        """``hide`` is accepted for symmetry with ``local``: nothing of the host is mounted here."""
+        """A pool of ``workers`` containers of ``image``, each pinned to one of ``cpus``.
+
+        ``hide`` is accepted for symmetry with ``local``: nothing of the host is mounted here.
+        ``own_namespaces``: the set-up step makes user, mount, PID, UTS and network namespaces of
+        its own in the container (a custom seccomp profile and ``systempaths=unconfined``; see
+        ``_create``), for fixed pids and a /proc that hides processes and machine-wide files;
+        False (and the perf meter, whose CAP_PERFMON counts only outside a user namespace, and an
+        engine that refuses those options) runs the container as before, with those facts false.
+
+        Raises:
+            DockerUnavailable: no engine, or the image is missing.
+            SandboxUnavailable: bad ``workers``, or a runner that cannot start.
+        """
         if workers < 1:
             raise SandboxUnavailable("docker sandbox: --workers must be at least 1")
         self.client = connect()
@@ -380,6 +464,7 @@ class DockerSandbox(RunnerPool):
         self.memory_bytes = memory_bytes
         self.pids = pids
         self.tmpfs_size = tmpfs_size
+        self.own_namespaces = own_namespaces
         self.owner = owner_label()
         self.stale_removed = remove_stale_containers(self.client)
         self._closed = False
@@ -401,10 +486,11 @@ class DockerSandbox(RunnerPool):
             "hidden": [],
             "seccomp": first.get("seccomp"),
             "perf_access": first.get("perf_access"),
-            # False here: the container has no CAP_SYS_ADMIN (nor CAP_CHECKPOINT_RESTORE) and a
-            # read-only /proc/sys, so its runner cannot set ns_last_pid (see the README's threats)
+            # true where the set-up step made namespaces of its own (own_namespaces): see the
+            # local backend's facts; false in a container without them (the perf meter's)
+            "own_namespaces": bool(first.get("own_namespaces")),
+            "namespaces_refused": first.get("namespaces_refused"),
             "fixed_pids": bool(first.get("fixed_pids")),
-            # False here: remounting /proc with hidepid needs CAP_SYS_ADMIN (see the README's threats)
             "hidden_processes": bool(first.get("hidden_processes")),
             "hidden_machine_files": bool(first.get("hidden_machine_files")),
             "python": first.get("python"),

@@ -102,6 +102,12 @@ class RunnerProcess(RunnerClient):
         prefix = list(namespace_prefix())
         if self.rootfs and not prefix:
             raise SandboxUnavailable("local sandbox: --rootfs needs namespaces (unshare), unavailable here")
+        # root in an exported image: the set-up step makes the namespaces itself, as in the docker
+        # backend's container (the same user namespace: ids that are nobody's outside), so that
+        # counts agree with the container's (tests/test_conformance.py)
+        own_namespaces = bool(self.rootfs) and os.geteuid() == 0
+        if own_namespaces:
+            prefix = []
         flags = ["-S", "-s", "-P"]
         # valgrind logs on the runner's stderr (a socket the set-up step relays to us)
         meter_prefix = self.meter.command_prefix(2)
@@ -114,11 +120,13 @@ class RunnerProcess(RunnerClient):
         # the allocator whose cost does not follow the heap's history (a root filesystem has the
         # image's copy): see effbench/sandboxes/allocator.py
         setup += preload_options(image_preload() if self.rootfs else host_preload())
+        if own_namespaces:
+            setup += ["--own-namespaces"]
         if prefix and not self.rootfs:
             # hidden before valgrind starts, which reads the debug symbols it finds (see
             # HOST_DEBUG_SYMBOLS); a root filesystem has its image's own
             setup += ["--hide", HOST_DEBUG_SYMBOLS]
-        self._private_tmp = bool(prefix) and not python.startswith("/tmp/")
+        self._private_tmp = (bool(prefix) or own_namespaces) and not python.startswith("/tmp/")
         if self._private_tmp:
             # the docker backend's argv, environment, paths, host name and pid
             setup += ["--private-tmp", "--install-to", RUNNER_IN_SANDBOX, "--hostname", SANDBOX_HOSTNAME]
@@ -155,7 +163,7 @@ class RunnerProcess(RunnerClient):
         facts = self.hello()
         self.facts = {
             **facts,
-            "isolation": ("namespaces+rootfs" if self.rootfs else "namespaces") if prefix else "none",
+            "isolation": ("namespaces+rootfs" if self.rootfs else "namespaces") if prefix or own_namespaces else "none",
             "private_tmp": self._private_tmp,
             "hidden": self.hide if prefix and not self.rootfs else [],
         }
