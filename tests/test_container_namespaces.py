@@ -175,3 +175,22 @@ def test_an_engine_that_refuses_the_namespaces_options_still_runs_with_the_facts
     assert value == 1
     assert not facts["own_namespaces"] and not facts["fixed_pids"] and not facts["hidden_processes"]
     assert "MaskedPaths" in facts["namespaces_refused"]
+
+
+def test_a_kernel_that_refuses_the_namespaces_in_the_container_still_runs_with_the_facts_false(
+    docker_image, monkeypatch
+):
+    """Invariant: where the set-up step cannot make its namespaces in the container (simulated
+    with a profile that refuses unshare, as the engine's default does; a kernel with user
+    namespaces off or an AppArmor profile that denies mount fail the same step), the worker runs
+    the container as before, once, its facts false and the refusal named."""
+    import effbench.sandboxes.docker as docker_backend
+    from effbench.meters.timing import TimeMeter
+
+    monkeypatch.setattr(docker_backend, "namespaces_seccomp_profile", docker_backend.perf_seccomp_profile)
+    with docker_backend.DockerSandbox(TimeMeter(), workers=1, image=docker_image) as refused:
+        facts = refused.facts
+        value = json.loads(run_f(refused, "def f():\n    return 1\n").result)["value"]
+    assert value == 1
+    assert not facts["own_namespaces"] and not facts["fixed_pids"] and not facts["hidden_processes"]
+    assert "unshare" in facts["namespaces_refused"], facts["namespaces_refused"]

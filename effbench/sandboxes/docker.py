@@ -247,7 +247,8 @@ class DockerWorker(RunnerClient):
     def _create_container(self) -> str:
         perf = self.meter.name == "perf"
         self.perf_access = "CAP_PERFMON" if perf else None
-        self.own_namespaces = self.sandbox.own_namespaces and not perf
+        # not again once refused (below, and in start): a restarted worker gets what worked
+        self.own_namespaces = self.sandbox.own_namespaces and not perf and self.refused is None
         if self.own_namespaces:
             try:
                 return self._create(perf_by=None)
@@ -347,6 +348,9 @@ class DockerWorker(RunnerClient):
     def start(self) -> None:
         """Create a fresh container, attach to it, start it and read the runner's hello.
 
+        Where the engine refuses the namespaces' options, or the set-up step fails to make them,
+        the container is made again as before (``own_namespaces`` false, ``refused`` the reason).
+
         Raises:
             docker.errors.APIError: when the engine refuses the container.
             SandboxUnavailable: when the runner reports that it failed to start.
@@ -365,6 +369,16 @@ class DockerWorker(RunnerClient):
         client.api.start(cid)
         try:
             facts = self.hello()
+        except SandboxUnavailable as exc:
+            self.stop()
+            if not (self.own_namespaces and "set-up:" in str(exc)):
+                raise
+            # the namespaces refused inside the container (user namespaces off in the kernel, a
+            # security profile that denies mount or unshare): the container as before, once,
+            # with the facts false and the refusal named
+            self.refused = str(exc)[:300]
+            self.start()
+            return
         except BaseException:
             self.stop()
             raise
