@@ -764,8 +764,8 @@ def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
     _mount("tmpfs", path, "tmpfs", flags, f"size={size},mode=0755")
 
 
-#: /proc's options in the local backend's PID namespace (not with --rootfs, which has /proc as a
-#: container does): a process sees no other process's /proc files
+#: /proc's options in the runner's PID namespace (the local backend's, --rootfs's and the docker
+#: backend's container's, see enter_own_namespaces): a process sees no other process's /proc files
 #: unless it may trace it. Test children (their own user, not dumpable, no capabilities) see
 #: only their own: the runner's and its workers' files told a later request what an earlier one
 #: did (a red team read the zygote's cminflt, the minor page faults of every worker it had
@@ -782,8 +782,8 @@ _PROC_OPTIONS = "hidepid=invisible,subset=pid"
 
 def hide_other_processes() -> None:
     """In the set-up step: mount a new /proc of this PID namespace, with _PROC_OPTIONS, over the
-    one there, where the mount is allowed (a container without CAP_SYS_ADMIN refuses it; the
-    runner's hello says whether it holds: processes_hidden, machine_files_hidden).
+    one there, where the mount is allowed (a container without namespaces of its own refuses it;
+    the runner's hello says whether it holds: processes_hidden, machine_files_hidden).
 
     A new mount, not a remount: each proc mount is its own instance with its own cache of
     names, and a remount with subset=pid still answered every name looked up before it (measured:
@@ -1793,9 +1793,9 @@ _RESULT_READ_CAP = MAX_RESULT_BYTES + 4096
 # before the first request (``warm_up_workers``). The worker is killed, not let exit: valgrind's
 # exit (its summary) took 14-27 ms of wall time that nothing overlapped, a kill 4.4-10.1 ms.
 #
-# Elsewhere (no PID namespace of its own, or no privilege: the docker backend has no
-# CAP_SYS_ADMIN nor CAP_CHECKPOINT_RESTORE and a read-only /proc/sys) pids stay the kernel's, and
-# the hello says so (``fixed_pids``).
+# Elsewhere (no PID namespace of its own, or no privilege: the docker backend's container with
+# the perf meter has no CAP_SYS_ADMIN nor CAP_CHECKPOINT_RESTORE and a read-only /proc/sys) pids
+# stay the kernel's, and the hello says so (``fixed_pids``).
 
 PID_BASE = 10000
 #: the block's size: the worker, its forks, and the test child's threads from THREAD_OFFSET
