@@ -942,6 +942,13 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
         )
     if not records:
         raise EffbenchError(f"{run_dir}: no scored samples yet")
+    if not rd.finished:
+        click.echo(
+            f"effbench: {run_dir}: the run has not finished (no summary.json: interrupted, failed or still "
+            f"running); these are its {len(records)} sample(s) scored so far: re-run the same "
+            "`effbench evaluate` command to finish it",
+            err=True,
+        )
     ks = _parse_ks(k_text) or config.get("k") or [1]
     summary = summarize(records, ks, alpha if alpha is not None else config["alpha"], config["alpha"])
     from effbench.models.selection import render_selection, selection_summary

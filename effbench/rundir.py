@@ -93,6 +93,15 @@ class RunDir:
         """True when the directory has a ``config.json``."""
         return (self.path / CONFIG).is_file()
 
+    @property
+    def finished(self) -> bool:
+        """True when the run that writes this directory ended normally (it has a ``summary.json``).
+
+        An interrupted, failed or still running evaluation has none yet: its records are a part of
+        its samples, and the same ``effbench evaluate`` command resumes it.
+        """
+        return (self.path / SUMMARY).is_file()
+
     def config(self) -> dict:
         """``config.json`` as a dict; raises EffbenchError when it is missing or unreadable."""
         from effbench.records import RunConfig

@@ -348,6 +348,29 @@ def test_score_refuses_a_run_dir_with_a_bad_line_naming_the_fix_and_changes_noth
     assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
 
 
+def test_score_of_an_unfinished_run_says_it_is_partial_and_how_to_finish_it(tmp_path, triangle):
+    """Invariant: `effbench score` on a run directory whose evaluation has not ended (no
+    summary.json: Ctrl-C, a failure, or still running) says so on stderr, with the count of
+    samples scored so far and the command that finishes it, and still prints their scores (exit
+    0); on a finished run it says nothing of the kind."""
+    import subprocess
+    import sys
+
+    (rec,) = run_all(triangle, [[Behaviour(1.0, "none")]], 2.0)
+    rd = RunDir(tmp_path / "run")
+    rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "k": [1]})
+    rd.append(rec)
+    command = [sys.executable, "-m", "effbench", "score", str(tmp_path / "run")]
+    partial = subprocess.run(command, capture_output=True, text=True)
+    assert partial.returncode == 0, partial.stderr
+    assert "has not finished" in partial.stderr and "1 sample(s) scored so far" in partial.stderr
+    assert "effbench evaluate" in partial.stderr and "triangle" in partial.stdout
+    rd.write_summary(summarize(rd.records(), [1], 2.0, 2.0))
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0 and finished.stdout == partial.stdout
+    assert "has not finished" not in finished.stderr, finished.stderr
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_fast_and_records_every_finished_sample(tmp_path):
     """Invariant (issue 12 item 12): SIGINT to a real `effbench evaluate` (mini set, valgrind) exits
