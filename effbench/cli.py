@@ -1118,7 +1118,7 @@ def sandbox_export(dest: Path | None, image: str | None) -> None:
 def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | None, as_json: bool) -> None:
     """Run the threat corpus against a backend: one line per threat, exit 1 on any breach."""
     from effbench.meters import choose_meter
-    from effbench.sandboxes import open_sandbox
+    from effbench.sandboxes import namespaces_refused_note, open_sandbox
     from effbench.sandboxes.probe import ProbeResult, run_probe, threats
 
     if rootfs is not None and sandbox != "local":
@@ -1146,6 +1146,9 @@ def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | Non
         # the defences that are facts of the machine, not threats of the corpus (README, "sandbox")
         shown = ("seccomp", "fixed_pids", "hidden_processes", "hidden_machine_files")
         click.echo("facts: " + ", ".join(f"{k}={box.facts.get(k)}" for k in shown if k in box.facts), err=True)
+        refused = namespaces_refused_note(box.facts)
+        if refused:
+            click.echo(refused, err=True)
         try:
             results = run_probe(box, choice.meter, names, log=show)
         except KeyError as exc:

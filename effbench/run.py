@@ -33,7 +33,7 @@ from effbench.problems import ProblemSet, new_input_seed
 from effbench.reference_cache import ReferenceCache
 from effbench.rundir import RunDir
 from effbench.samples import Sample
-from effbench.sandboxes import open_sandbox
+from effbench.sandboxes import namespaces_refused_note, open_sandbox
 
 #: how long an interrupted run waits for samples in progress to reach a test boundary, in seconds
 INTERRUPT_GRACE_SECONDS = 1.0
@@ -186,6 +186,9 @@ class EvaluationRun:
                 options["rootfs"] = self.rootfs
             self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, **options)
             facts = self._box.facts
+            refused = namespaces_refused_note(facts)
+            if refused:
+                self.log(refused)
         config = {**self.rundir.config(), **self.config, "sandbox_facts": facts}
         if done:
             config["created"] = self.rundir.config().get("created", config["created"])

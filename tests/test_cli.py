@@ -181,3 +181,74 @@ def test_rerun_in_same_dir_resumes_without_running_anything(two_runs):
     assert out.returncode == 0, out.stderr
     assert "4 sample(s) already scored" in out.stderr
     assert (run_dir / "samples.jsonl").read_text() == before
+
+
+REFUSAL = (
+    "docker sandbox: runner failed to start: set-up: [Errno 1] unshare(user, mount, pid, uts, net): "
+    "Operation not permitted"
+)
+
+
+class RefusedBox:
+    """A sandbox standing in for a docker pool whose set-up step could not make its namespaces."""
+
+    def __init__(self):
+        from effbench.sandboxes.scripted import ScriptedSandbox
+
+        self.inner = ScriptedSandbox(lambda request: None)
+        self.facts = {
+            "backend": "docker",
+            "isolation": "docker",
+            "seccomp": True,
+            "own_namespaces": False,
+            "namespaces_refused": REFUSAL,
+            "fixed_pids": False,
+            "hidden_processes": False,
+            "hidden_machine_files": False,
+        }
+
+    def run(self, request):
+        return self.inner.run(request)
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_a_refusal_of_the_containers_namespaces_is_told_to_the_user_by_probe_and_evaluate(
+    tmp_path, monkeypatch, mini_set
+):
+    """Invariant: where the docker backend ran its containers without their own namespaces (the
+    engine or the kernel refused them: facts' namespaces_refused), `effbench sandbox probe` and an
+    evaluation each print one line naming the refusal and the facts that are false, instead of
+    leaving it in config.json only; a sandbox with nothing refused prints no such line."""
+    from click.testing import CliRunner
+
+    import effbench.run
+    import effbench.sandboxes
+    import effbench.sandboxes.probe
+    from effbench.cli import main
+    from effbench.meters import MeterChoice
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes import namespaces_refused_note
+
+    monkeypatch.setattr(effbench.sandboxes, "open_sandbox", lambda *a, **k: RefusedBox())
+    monkeypatch.setattr(effbench.sandboxes.probe, "run_probe", lambda *a, **k: [])
+    probe = CliRunner().invoke(main, ["sandbox", "probe", "--sandbox", "docker", "--meter", "time"])
+    assert probe.exit_code == 0, probe.output
+    told = [line for line in probe.output.splitlines() if "namespaces were refused" in line]
+    assert len(told) == 1 and "unshare(user" in told[0] and "fixed_pids" in told[0], probe.output
+
+    said = []
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: RefusedBox())
+    choice = MeterChoice(TimeMeter(), "test")
+    with effbench.run.EvaluationRun(mini_set, choice, tmp_path / "run", "h", sandbox="docker", log=said.append):
+        pass
+    assert [line for line in said if "namespaces were refused" in line and "unshare(user" in line], said
+
+    assert namespaces_refused_note({"namespaces_refused": None, "fixed_pids": True}) is None
