@@ -79,8 +79,19 @@ def _parse_ks(text: str | None) -> list[int] | None:
     return ks
 
 
-def _ids(text: str | None) -> list[str] | None:
-    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+def _ids(text: str | None, option: str = "", omitted: str = "") -> list[str] | None:
+    """The names of a comma-separated option, or None when the option was not given.
+
+    An option given but naming nothing (``--problems ''``, an unset shell variable, ``,``) raises
+    EffbenchError naming ``option`` and what leaving it out means (``omitted``), rather than
+    meaning every name: a typo must not turn a run on a few problems into a run on all of them.
+    """
+    if text is None:
+        return None
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    if not names and option:
+        raise EffbenchError(f"{option} {text!r}: names nothing; give comma-separated names, or leave it out{omitted}")
+    return names or None
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -384,7 +395,7 @@ def evaluate(
 
     ks = _parse_ks(k_text)
     rootfs_dir = _checked_rootfs(rootfs, sandbox)
-    named = _ids(problem_ids)
+    named = _ids(problem_ids, "--problems", " for every problem")
     # a dataset's rows are parsed here; their inputs are generated once the samples are known good
     problems = _load_problems(problems_dir, dataset, named, generate=False)
     ids = _expand_ids(problems, named)
@@ -392,7 +403,10 @@ def evaluate(
         problems.select(ids)  # unknown ids fail here, before anything runs
     if input_seed is not None and not input_seed.strip():
         raise EffbenchError("--seed: must not be empty")
-    limit, categories = model_options.pop("limit"), _ids(model_options.pop("categories"))  # type: ignore[arg-type]
+    limit, categories = (
+        model_options.pop("limit"),
+        _ids(model_options.pop("categories"), "--category", " for every category"),
+    )  # type: ignore[arg-type]
     executor, executor_options = _executor_options(model_options, workers)
     if limit is not None or categories:
         ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
@@ -776,12 +790,12 @@ def sweep(
     plan.check()
     levels = _parse_levels(eff_levels)
     _check_facts(model_facts)
-    named = _ids(o.pop("problem_ids"))  # type: ignore[arg-type]
+    named = _ids(o.pop("problem_ids"), "--problems", " for every problem")  # type: ignore[arg-type]
     problems = _load_problems(o.pop("problems_dir"))  # type: ignore[arg-type]
     ids = named
     if ids:
         problems.select(ids)
-    limit, categories = o.pop("limit"), _ids(o.pop("categories"))  # type: ignore[arg-type]
+    limit, categories = o.pop("limit"), _ids(o.pop("categories"), "--category", " for every category")  # type: ignore[arg-type]
     if limit is not None or categories:
         ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
     out = out_dir or Path("runs") / time.strftime("sweep-%Y%m%d-%H%M%S")
@@ -981,7 +995,7 @@ _problems_option = click.option(
 @_problems_option
 def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: str | None) -> None:
     """Every problem with its category, levels and reference tiers."""
-    named = _ids(problem_ids)
+    named = _ids(problem_ids, "--problems", " for every problem")
     ps = _load_problems(problems_dir, dataset, named)
     selected = ps.select(named)
     # rows of a dataset that are not usable (each warned about)
@@ -1055,7 +1069,7 @@ def problems_check(
     from effbench.reference_cache import ReferenceCache
     from effbench.sandboxes import open_sandbox
 
-    named = list(problem_ids) + (_ids(problems_opt) or [])
+    named = list(problem_ids) + (_ids(problems_opt, "--problems", " for every problem") or [])
     ps = _load_problems(problems_dir, dataset, named or None)
     selected = ps.select(named or None)
     choice, workers = _meter_and_workers(meter, workers, f"{ps.name} {ps.version} (hash {ps.hash}); ")
@@ -1123,7 +1137,7 @@ def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | Non
 
     if rootfs is not None and sandbox != "local":
         raise EffbenchError("--rootfs is for --sandbox local (the docker backend runs the image itself)")
-    names = _ids(only)
+    names = _ids(only, "--only", " for the whole corpus")
     known = [t.name for t in threats()]
     unknown = [n for n in names or [] if n not in known]
     if unknown:

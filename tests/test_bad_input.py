@@ -158,6 +158,27 @@ def test_evaluate_refuses_non_finite_and_out_of_range_numbers(tmp_path, earlier,
     assert_refused(out, f"evaluate: Invalid value for '{option}'", earlier, before)
 
 
+EMPTY_LISTS = [
+    (["evaluate", "--problems-dir", str(MINI), "--references", "expert", "--problems", ""], "--problems ''"),
+    (["evaluate", "--problems-dir", str(MINI), "--references", "expert", "--problems", " , "], "--problems ' , '"),
+    (["evaluate", "--problems-dir", str(MINI), "--references", "expert", "--category", ""], "--category ''"),
+    (["problems", "list", "--problems-dir", str(MINI), "--problems", ""], "--problems ''"),
+    (["problems", "check", "--problems-dir", str(MINI), "--problems", ","], "--problems ','"),
+    (["sandbox", "probe", "--meter", "time", "--only", ""], "--only ''"),
+]
+
+
+@pytest.mark.parametrize("args,message", EMPTY_LISTS, ids=[" ".join(a[:1] + a[-2:]) for a, _ in EMPTY_LISTS])
+def test_a_list_option_that_names_nothing_is_refused_not_taken_as_all(earlier, env, args, message):
+    """Invariant: --problems, --category and --only given but naming nothing (an empty string, as
+    an unset shell variable gives, or only commas) are refused by name, exit 2, before anything
+    runs or is written; they once meant every problem (all 61 profiled) or the whole corpus."""
+    before = snapshot(earlier)
+    run_dir = ["--run-dir", str(earlier)] if args[0] == "evaluate" else []
+    out = effbench(*args, *run_dir, env=env)
+    assert_refused(out, f"{message}: names nothing", earlier, before)
+
+
 @pytest.mark.parametrize("value", ["0", "100000", "nan"])
 def test_model_concurrency_is_bounded(earlier, env, value):
     """--concurrency (a number or auto) is checked with the model options, before any request."""
