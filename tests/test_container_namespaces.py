@@ -194,3 +194,63 @@ def test_a_kernel_that_refuses_the_namespaces_in_the_container_still_runs_with_t
     assert value == 1
     assert not facts["own_namespaces"] and not facts["fixed_pids"] and not facts["hidden_processes"]
     assert "unshare" in facts["namespaces_refused"], facts["namespaces_refused"]
+
+
+def test_a_restarted_container_never_runs_without_the_namespaces_its_facts_promise(docker_image, monkeypatch):
+    """Invariant: every request a docker pool answers ran with what the pool's facts say: a
+    worker whose first start made the set-up step's namespaces (facts own_namespaces, fixed_pids,
+    hidden_processes true) never answers from a restarted container without them; such a restart
+    fails as the sandbox's (an infrastructure error, or SandboxUnavailable). Threat: a worker is
+    restarted after a candidate leaves files in its scratch folder or its runner dies; when that
+    restart's set-up could not make the namespaces (simulated: a profile that refuses unshare), the
+    worker fell back to the container as before, for the rest of the pool's life, while the facts
+    still said closed: later samples read the machine's /proc and other processes' pids, and the
+    pid channel across requests was open (measured on 27590f5: pids 319 then 323, /proc listing
+    '1', '302', ... and the machine's files)."""
+    import effbench.sandboxes.docker as docker_backend
+    from effbench.errors import SandboxUnavailable
+    from effbench.meters.timing import TimeMeter
+
+    with docker_backend.DockerSandbox(TimeMeter(), workers=1, image=docker_image) as box:
+        assert box.facts["own_namespaces"] and box.facts["fixed_pids"] and box.facts["hidden_processes"]
+        assert json.loads(run_f(box, PID_VIEW).result)["value"][0] == 10002
+        monkeypatch.setattr(docker_backend, "namespaces_seccomp_profile", docker_backend.perf_seccomp_profile)
+        box.containers()[0].kill()  # the runner dies: the next request restarts the worker
+        answered = []
+        for _ in range(3):
+            try:
+                run = run_f(box, PID_VIEW)
+            except SandboxUnavailable:
+                continue
+            if run.result:
+                answered.append(json.loads(run.result)["value"])
+        assert box.facts["own_namespaces"] and box.facts["fixed_pids"] and box.facts["hidden_processes"]
+    for pid, _ppid, _tid, _threads, _last, listed in answered:
+        assert listed == sorted([str(pid), "self", "thread-self"]), listed
+
+
+def test_the_pools_facts_say_closed_only_where_every_worker_made_its_namespaces(docker_image, monkeypatch):
+    """Invariant: a docker pool's facts (own_namespaces, fixed_pids, hidden_processes,
+    hidden_machine_files) are true only where they hold for every worker, and namespaces_refused
+    names a refusal by any worker. Threat: the facts were the first worker's: where the engine
+    or the set-up refused another worker's namespaces at its first start, the pool said pids
+    fixed and /proc hidden while that worker's samples ran with both channels open."""
+    import docker.errors
+
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes.docker import DockerSandbox, DockerWorker
+
+    real = DockerWorker._create
+
+    def refusing_the_second(self, perf_by):
+        if self.own_namespaces and self.index == 1:
+            raise docker.errors.APIError("invalid MaskedPaths")
+        return real(self, perf_by)
+
+    monkeypatch.setattr(DockerWorker, "_create", refusing_the_second)
+    with DockerSandbox(TimeMeter(), workers=2, image=docker_image) as pool:
+        facts = pool.facts
+        workers = [w.facts["own_namespaces"] for w in pool._workers]
+    assert workers == [True, False]
+    assert not facts["own_namespaces"] and not facts["fixed_pids"] and not facts["hidden_processes"]
+    assert "MaskedPaths" in facts["namespaces_refused"]

@@ -238,6 +238,9 @@ class DockerWorker(RunnerClient):
         self.own_namespaces = sandbox.own_namespaces
         #: the engine's refusal of them, when it refused
         self.refused: str | None = None
+        #: whether this worker's first start made its namespaces: the pool's facts say so from
+        #: then on, so a restarted container must make them again (see _without_namespaces)
+        self.promised = False
 
     @property
     def running(self) -> bool:
@@ -255,6 +258,7 @@ class DockerWorker(RunnerClient):
             except Exception as exc:
                 if not any(word in str(exc) for word in ("seccomp", "MaskedPaths", "ReadonlyPaths")):
                     raise
+                self._without_namespaces(str(exc))
                 # an engine that does not know systempaths=unconfined or a custom profile:
                 # the container as before, its facts saying what is not closed
                 self.own_namespaces = False
@@ -373,6 +377,7 @@ class DockerWorker(RunnerClient):
             self.stop()
             if not (self.own_namespaces and "set-up:" in str(exc)):
                 raise
+            self._without_namespaces(str(exc))
             # the namespaces refused inside the container (user namespaces off in the kernel, a
             # security profile that denies mount or unshare): the container as before, once,
             # with the facts false and the refusal named
@@ -382,6 +387,7 @@ class DockerWorker(RunnerClient):
         except BaseException:
             self.stop()
             raise
+        self.promised = self.promised or self.own_namespaces
         self.facts = {
             **facts,
             "container": self.container.name,
@@ -390,6 +396,24 @@ class DockerWorker(RunnerClient):
             "own_namespaces": self.own_namespaces,
             "namespaces_refused": self.refused,
         }
+
+    def _without_namespaces(self, why: str) -> None:
+        """Allow a fall-back to a container without the set-up's namespaces at a first start only.
+
+        Called before falling back; ``why``: the engine's or the set-up's refusal (a string).
+
+        Raises:
+            SandboxUnavailable: when this worker's first start made them. The pool's facts
+                (own_namespaces, fixed_pids, hidden_processes) promise them for every request; a
+                restarted container without them (a transient set-up failure, after a candidate
+                left files in its scratch folder or the runner died) ran later samples with the
+                pid and /proc channels open while the facts still said closed.
+        """
+        if self.promised:
+            raise SandboxUnavailable(
+                f"docker sandbox: worker {self.index} restarted without the namespaces its first start made "
+                f"(its facts promise them): {why.splitlines()[0][:200] if why else 'refused'}"
+            )
 
     def stop(self) -> None:
         """Close the attach socket and remove the container; safe to call twice."""
@@ -485,6 +509,11 @@ class DockerSandbox(RunnerPool):
         _LIVE.add(self)
         super().__init__(meter, [DockerWorker(self, i, str(cpus[i])) for i in range(workers)])
         first = self._workers[0].facts
+        refusals = [w.facts.get("namespaces_refused") for w in self._workers]  # type: ignore[attr-defined]
+
+        def every(fact: str) -> bool:
+            return all(bool(w.facts.get(fact)) for w in self._workers)  # type: ignore[attr-defined]
+
         self.facts = {
             "backend": "docker",
             "workers": workers,
@@ -502,11 +531,12 @@ class DockerSandbox(RunnerPool):
             "perf_access": first.get("perf_access"),
             # true where the set-up step made namespaces of its own (own_namespaces): see the
             # local backend's facts; false in a container without them (the perf meter's)
-            "own_namespaces": bool(first.get("own_namespaces")),
-            "namespaces_refused": first.get("namespaces_refused"),
-            "fixed_pids": bool(first.get("fixed_pids")),
-            "hidden_processes": bool(first.get("hidden_processes")),
-            "hidden_machine_files": bool(first.get("hidden_machine_files")),
+            # of every worker (each may have been refused on its own at its first start)
+            "own_namespaces": every("own_namespaces"),
+            "namespaces_refused": next((r for r in refusals if r), None),
+            "fixed_pids": every("fixed_pids"),
+            "hidden_processes": every("hidden_processes"),
+            "hidden_machine_files": every("hidden_machine_files"),
             "python": first.get("python"),
             "meter": meter.describe(),
         }
