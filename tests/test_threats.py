@@ -1090,3 +1090,45 @@ def test_the_cached_bytecode_allowance_takes_no_buffer_another_thread_could_chan
     run = run_f(valgrind_box, code)
     value = json.loads(run.result)["value"]
     assert value == ["RuntimeError", "RuntimeError", "code"], value
+
+
+def test_a_restarted_runner_never_runs_without_the_namespaces_its_facts_promise(monkeypatch):
+    """Invariant: every request a local pool answers ran with what the pool's facts say: a runner
+    whose first start had namespaces (isolation, hidden folders, private /tmp, fixed pids) never
+    answers from a restart without them; such a restart fails as the sandbox's (an
+    infrastructure error, or SandboxUnavailable). Threat: each start probes ``unshare`` anew (30 s
+    timeout); where the probe failed at a restart (a busy machine, no pids or user namespaces
+    left), the runner started with no namespaces for the rest of the pool's life while the facts
+    still said hidden: a candidate then listed the hidden problems and references folders."""
+    from effbench import paths
+    from effbench.errors import SandboxUnavailable
+    from effbench.meters.timing import TimeMeter
+    from effbench.sandboxes import local
+
+    secret = paths.references_dir()  # hidden by default (the expected answers' code)
+    assert os.listdir(secret)
+    code = f"""
+        import os
+        def f():
+            try:
+                return os.listdir({str(secret)!r})
+            except OSError as exc:
+                return type(exc).__name__
+    """
+    with local.LocalSandbox(TimeMeter(), workers=1) as box:
+        if box.facts["isolation"] != "namespaces":
+            pytest.skip("the local sandbox has no namespaces here")
+        assert str(secret) in box.facts["hidden"]
+        assert json.loads(run_f(box, code).result)["value"] == []
+        monkeypatch.setattr(local, "namespace_prefix", lambda: ())  # unshare fails from now on
+        box._workers[0].stop()  # as after a runner's death or files left in its scratch folder
+        seen = []
+        for _ in range(2):
+            try:
+                run = run_f(box, code)
+            except SandboxUnavailable:
+                continue
+            if run.result:
+                seen.append(json.loads(run.result)["value"])
+        assert box.facts["isolation"] == "namespaces" and str(secret) in box.facts["hidden"]
+    assert all(value == [] for value in seen), seen

@@ -82,12 +82,33 @@ class RunnerProcess(RunnerClient):
         self.proc: subprocess.Popen[bytes] | None = None
         self._host_workdir: str | None = None
         self._private_tmp = False
+        #: whether this runner's first start had namespaces: the pool's facts say so from then on,
+        #: so a restart must have them again (see start)
+        self.promised = False
 
     # -- life cycle ---------------------------------------------------------------------------
     @property
     def running(self) -> bool:
         """Whether the runner process is up (a request starts it when not)."""
         return self.proc is not None
+
+    def _namespace_prefix(self) -> list[str]:
+        """``namespace_prefix()`` as a list, for this start.
+
+        Raises:
+            SandboxUnavailable: when unshare fails now (a busy machine: its 30 s probe timed out,
+                no pids or user namespaces left) where this runner's first start had it (and not
+                the set-up step's own namespaces of ``--rootfs`` as root). Without them the runner
+                would serve the rest of the pool's life with no hidden folders (the references),
+                no private /tmp and no fixed pids, while the pool's facts still said so.
+        """
+        prefix = list(namespace_prefix())
+        if self.promised and not prefix and not (self.rootfs and os.geteuid() == 0):
+            raise SandboxUnavailable(
+                f"local sandbox: runner {self.index} restarted without the namespaces its first start had "
+                "(unshare failed); its facts promise them"
+            )
+        return prefix
 
     def start(self) -> None:
         """Start the runner (in its own namespaces where ``unshare`` works) and read its hello.
@@ -99,7 +120,7 @@ class RunnerProcess(RunnerClient):
                 before its hello.
         """
         python = self.python or sandbox_python()
-        prefix = list(namespace_prefix())
+        prefix = self._namespace_prefix()
         if self.rootfs and not prefix:
             raise SandboxUnavailable("local sandbox: --rootfs needs namespaces (unshare), unavailable here")
         # root in an exported image: the set-up step makes the namespaces itself, as in the docker
@@ -161,6 +182,7 @@ class RunnerProcess(RunnerClient):
         )
         threading.Thread(target=self._read_log, args=(self.proc.stderr,), daemon=True).start()
         facts = self.hello()
+        self.promised = self.promised or bool(prefix or own_namespaces)
         self.facts = {
             **facts,
             "isolation": ("namespaces+rootfs" if self.rootfs else "namespaces") if prefix or own_namespaces else "none",
@@ -272,19 +294,25 @@ class LocalSandbox(RunnerPool):
             check_rootfs(root)
         super().__init__(meter, [RunnerProcess(meter, self.hide, i, python, root) for i in range(workers)])
         first = self._workers[0].facts
+        # each runner probes unshare at its own start: the pool's facts are what every one has
+        isolations = {w.facts.get("isolation") for w in self._workers}  # type: ignore[attr-defined]
+
+        def every(fact: str) -> bool:
+            return all(bool(w.facts.get(fact)) for w in self._workers)  # type: ignore[attr-defined]
+
         self.facts = {
             "backend": "local",
             "workers": workers,
-            "isolation": first.get("isolation"),
-            "private_tmp": bool(first.get("private_tmp")),
-            "hidden": first.get("hidden", []),
+            "isolation": first.get("isolation") if len(isolations) == 1 else "none",
+            "private_tmp": every("private_tmp"),
+            "hidden": first.get("hidden", []) if every("hidden") else [],
             "seccomp": first.get("seccomp"),
             # whether every process of the runner gets a pid fixed by its place (sandbox/runner.py
             # open_last_pid): no pid carries anything from one request to a later one
-            "fixed_pids": bool(first.get("fixed_pids")),
+            "fixed_pids": every("fixed_pids"),
             # whether /proc hides the runner's own processes from the test children (hidepid)
-            "hidden_processes": bool(first.get("hidden_processes")),
-            "hidden_machine_files": bool(first.get("hidden_machine_files")),
+            "hidden_processes": every("hidden_processes"),
+            "hidden_machine_files": every("hidden_machine_files"),
             "python": first.get("python"),
             "rootfs": root,
             "meter": meter.describe(),
