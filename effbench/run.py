@@ -163,8 +163,19 @@ class EvaluationRun:
         self.skipped: dict[str, str] = {}
 
     def __enter__(self) -> EvaluationRun:
-        """Create or resume the run directory, start the sandbox and the evaluator."""
+        """Create or resume the run directory, start the sandbox and the evaluator.
+
+        The run directory is held by this run until it ends: a second run of it at the same time
+        is refused (EffbenchError), as RunDir.open says.
+        """
         done = self.rundir.open(self.config, log=self.log)
+        try:
+            return self._start(done)
+        except BaseException:
+            self._close_sandbox()
+            raise
+
+    def _start(self, done: set[tuple[str, str, int]]) -> EvaluationRun:
         if self.config.get("input_seed") is None:  # a new run, or a resumed run from before seeds
             self.config["input_seed"] = new_input_seed()
             self.config["input_seed_source"] = "fresh secret"
@@ -204,10 +215,17 @@ class EvaluationRun:
             if exc_type is None:
                 self.write_summary()
         finally:
+            self._close_sandbox()
+
+    def _close_sandbox(self) -> None:
+        # and let go of the run directory (RunDir.open held it)
+        try:
             if self._box is not None:
                 self._box.close()
             if self._executor is not None:
                 self._executor.close()
+        finally:
+            self.rundir.release()
 
     def summarize(self, ks: Sequence[int] | None = None, alpha: float | None = None) -> dict:
         """The summary of every record in the run directory (see :func:`effbench.summary.summarize`).

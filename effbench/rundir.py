@@ -4,11 +4,14 @@
 as each sample is scored, so an interrupted run resumes where it stopped. ``config.json`` and
 ``summary.json`` are replaced atomically (write a temporary file, then rename). A line that cannot be
 read is never skipped silently: resuming moves it to ``samples.rejected.jsonl`` and says so (that
-sample runs again); ``effbench score`` refuses and names that fix.
+sample runs again); ``effbench score`` refuses and names that fix. One process at a time writes a
+run directory: :meth:`RunDir.open` holds it (``flock`` on the directory itself, let go by
+:meth:`RunDir.release` or when the process ends, however it ends) and refuses a second writer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -87,6 +90,8 @@ class RunDir:
         """Args: path: the run directory (it need not exist yet)."""
         self.path = Path(path)
         self._lock = threading.Lock()
+        #: the descriptor of the directory while this process holds it (see open)
+        self._held: int | None = None
 
     @property
     def exists(self) -> bool:
@@ -119,8 +124,46 @@ class RunDir:
         On resume, ``config["input_seed"]`` of None takes the recorded seed (so the same inputs are
         generated again); a different seed is refused. Unreadable lines of ``samples.jsonl`` are
         moved to ``samples.rejected.jsonl`` (``log`` is told). Returns the keys of the samples
-        already scored. Raises EffbenchError when the directory cannot be resumed.
+        already scored. Raises EffbenchError when the directory cannot be resumed, or when another
+        process holds it (an evaluation writing it: two writers would run and record every sample
+        twice); this process then holds it until :meth:`release`.
         """
+        if self.path.exists() and not self.path.is_dir():
+            raise EffbenchError(f"{self.path}: exists and is not a directory")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EffbenchError(f"{self.path}: cannot create the run directory: {exc.strerror}") from None
+        took = self._held is None
+        self._hold()
+        try:
+            return self._open_held(config, log)
+        except BaseException:
+            if took:
+                self.release()
+            raise
+
+    def _hold(self) -> None:
+        if self._held is not None:
+            return
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise EffbenchError(
+                f"{self.path}: another effbench process is writing this run directory (an evaluation of it "
+                "still running); wait for it to end, then re-run to resume, or use another --run-dir"
+            ) from None
+        self._held = fd
+
+    def release(self) -> None:
+        """Let go of the directory taken by :meth:`open` (safe to call when not held)."""
+        fd, self._held = self._held, None
+        if fd is not None:
+            os.close(fd)
+
+    def _open_held(self, config: dict, log: Any) -> set[tuple[str, str, int]]:
         if self.exists:
             old = self.config()
             for key in RESUME_KEYS:
@@ -145,14 +188,8 @@ class RunDir:
                     "those samples run again"
                 )
             return {r.key for r in self.records()}
-        if self.path.exists() and not self.path.is_dir():
-            raise EffbenchError(f"{self.path}: exists and is not a directory")
-        if self.path.exists() and any(self.path.iterdir()):
+        if any(self.path.iterdir()):
             raise EffbenchError(f"{self.path}: exists and is not an effbench run directory")
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise EffbenchError(f"{self.path}: cannot create the run directory: {exc.strerror}") from None
         self.write_config(config)
         return set()
 

@@ -326,6 +326,51 @@ def test_resume_reuses_the_recorded_input_seed_and_refuses_another(tmp_path):
         rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "input_seed": "s2"})
 
 
+def test_a_run_directory_has_one_writer_at_a_time(tmp_path, triangle):
+    """Invariant: while one process (here one RunDir, as flock's locks are per open descriptor)
+    holds a run directory, a second writer is refused with one line naming what to do, and the
+    directory is unchanged; once the first lets go (release, or its process ends), the second
+    resumes it. Two `effbench evaluate` of one run directory at once used to run every sample
+    twice and record each twice (n doubled in every table)."""
+    (rec,) = run_all(triangle, [[Behaviour(1.0, "none")]], 2.0)
+    config = {"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0}
+    first = RunDir(tmp_path / "run")
+    assert first.open(dict(config)) == set()
+    first.append(rec)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    second = RunDir(tmp_path / "run")
+    with pytest.raises(
+        EffbenchError, match=r"another effbench process is writing this run directory.*re-run to resume"
+    ):
+        second.open(dict(config))
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+    first.release()
+    assert second.open(dict(config)) == {rec.key}
+    second.release()
+
+
+def test_an_evaluation_run_lets_go_of_its_directory_when_it_ends_or_fails_to_start(tmp_path, mini_set, monkeypatch):
+    """Invariant: an EvaluationRun holds its run directory only while it runs: after it ends, and
+    after a start that failed (the sandbox unavailable), the same process can open it again."""
+    import effbench.run
+    from effbench.errors import SandboxUnavailable
+    from effbench.meters import MeterChoice
+    from effbench.meters.timing import TimeMeter
+
+    def unavailable(*args, **kwargs):
+        raise SandboxUnavailable("no sandbox here")
+
+    choice = MeterChoice(TimeMeter(), "test")
+    monkeypatch.setattr(effbench.run, "open_sandbox", unavailable)
+    with pytest.raises(SandboxUnavailable):
+        with effbench.run.EvaluationRun(mini_set, choice, tmp_path / "run", "h"):
+            pass
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(lambda request: None))
+    for _ in range(2):
+        with effbench.run.EvaluationRun(mini_set, choice, tmp_path / "run", "h"):
+            pass
+
+
 def test_score_refuses_a_run_dir_with_a_bad_line_naming_the_fix_and_changes_nothing(tmp_path, triangle):
     """`effbench score` on a samples.jsonl with an unparseable complete line: one error line naming
     the line and the fix, exit 2, the directory byte-identical."""
