@@ -955,7 +955,10 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
             err=True,
         )
     if not records:
-        raise EffbenchError(f"{run_dir}: no scored samples yet")
+        raise EffbenchError(
+            f"{run_dir}: no scored samples yet"
+            + ("" if rd.finished else ": the run has not finished; re-run the same `effbench evaluate` command")
+        )
     if not rd.finished:
         click.echo(
             f"effbench: {run_dir}: the run has not finished (no summary.json: interrupted, failed or still "

@@ -326,6 +326,24 @@ def test_resume_reuses_the_recorded_input_seed_and_refuses_another(tmp_path):
         rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "input_seed": "s2"})
 
 
+def test_score_of_a_run_stopped_before_its_first_sample_names_the_command_that_goes_on(tmp_path):
+    """Invariant: `effbench score` on a run directory stopped before any sample was scored (Ctrl-C
+    while the experts are profiled: only config.json) is refused with one line that says the run
+    has not finished and how to go on, exit 2."""
+    import subprocess
+    import sys
+
+    rd = RunDir(tmp_path / "run")
+    rd.open({"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0, "k": [1]})
+    rd.release()
+    out = subprocess.run(
+        [sys.executable, "-m", "effbench", "score", str(tmp_path / "run")], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+    (line,) = out.stderr.strip().splitlines()
+    assert "no scored samples yet" in line and "has not finished" in line and "effbench evaluate" in line, line
+
+
 def test_a_run_directory_has_one_writer_at_a_time(tmp_path, triangle):
     """Invariant: while one process (here one RunDir, as flock's locks are per open descriptor)
     holds a run directory, a second writer is refused with one line naming what to do, and the
