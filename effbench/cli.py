@@ -724,10 +724,19 @@ def curves(
     each efficiency level.
     """
     from effbench.curves import write_curves
+    from effbench.rundir import RunDir
 
     levels = _parse_levels(eff_levels)
     _check_facts(model_facts)
     check_writable_dir(out_dir or run_dirs[0], "--out")
+    for run_dir in run_dirs:
+        rd = RunDir(run_dir)
+        if rd.exists and not rd.finished:
+            click.echo(
+                f"effbench: warning: {run_dir}: the run has not finished (no summary.json: interrupted, failed or "
+                "still running): its curves show the samples scored so far",
+                err=True,
+            )
     outputs = write_curves(
         list(run_dirs), out_dir or run_dirs[0], allow_mixed=allow_mixed_problems, cost=cost, model_facts=model_facts,
         levels=levels,
@@ -902,8 +911,20 @@ sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 @click.option(
     "--problems-dir", default=None, type=click.Path(file_okay=False), help="Categories of another problem set."
 )
+@click.option(
+    "--include-unfinished",
+    is_flag=True,
+    help="Rank runs that have not finished (no summary.json: interrupted, failed or still running) on the "
+    "samples scored so far, labelled '(unfinished)', instead of skipping them.",
+)
 def leaderboard(
-    run_dirs: tuple[Path, ...], out_dir: Path, allow_mixed: bool, lb_seed: int, resamples: int, problems_dir: str | None
+    run_dirs: tuple[Path, ...],
+    out_dir: Path,
+    allow_mixed: bool,
+    lb_seed: int,
+    resamples: int,
+    problems_dir: str | None,
+    include_unfinished: bool,
 ) -> None:
     """Rank run directories in Markdown, JSON and a self-contained HTML page.
 
@@ -913,7 +934,9 @@ def leaderboard(
     from effbench.leaderboard import Settings, write_leaderboard
 
     check_writable_dir(out_dir, "--out")
-    settings = Settings(seed=lb_seed, bootstrap_resamples=resamples, allow_mixed=allow_mixed)
+    settings = Settings(
+        seed=lb_seed, bootstrap_resamples=resamples, allow_mixed=allow_mixed, include_unfinished=include_unfinished
+    )
     doc = write_leaderboard(list(run_dirs), out_dir, settings, problems_dir)
     for err in doc["errors"]:
         click.echo(f"effbench: warning: skipped {err['error']}", err=True)

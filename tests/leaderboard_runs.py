@@ -20,6 +20,7 @@ from effbench.problems import load_problem_set
 from effbench.rundir import RunDir
 from effbench.sandboxes.base import TestRun
 from effbench.sandboxes.scripted import ScriptedSandbox, answer
+from effbench.summary import summarize
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 CATEGORIES = ("number_theory", "strings", "graphs")
@@ -76,8 +77,10 @@ def write_run(
     meter: str = "valgrind",
     input_seed: str | None = "seed-a",
     tiers: str | None = None,
+    finished: bool = True,
 ) -> Path:
-    """A run directory of ``(model, problem id, index, code, meta)`` samples, scored for real."""
+    """A run directory of ``(model, problem id, index, code, meta)`` samples, scored for real;
+    ``finished`` (as a run that ended normally) writes its ``summary.json``."""
     ps = load_problem_set(problems_root)
     box = ScriptedSandbox(_handler)
     settings = EngineSettings()
@@ -98,6 +101,10 @@ def write_run(
     rd.open(config)
     for model, pid, index, code, meta in samples:
         rd.append(ev.evaluate(ps.get(pid), code, model, index, meta))
+    if finished:
+        records = rd.records()
+        rd.write_summary(summarize(records, [1], settings.alpha, settings.alpha))
+    rd.release()
     return path
 
 

@@ -387,3 +387,48 @@ def test_eff_at_k_plot_has_whole_k_ticks_only(tmp_path, monkeypatch):
     write_leaderboard([run], tmp_path / "lb", FAST, str(problems))
     ticks = seen["table-1-eff-at-k"]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_an_unfinished_run_is_not_ranked_beside_finished_ones(tmp_path):
+    """Invariant: a run directory without summary.json (interrupted, failed or still running) is
+    not ranked beside finished runs unless asked for, and when asked for its rows say so. Threat:
+    a run stopped after a few samples was ranked on them as if complete (a newcomer's Ctrl-C'd
+    run beside a finished one, with no word of it in any output)."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    done = lr.write_run(tmp_path / "done", problems, lr.model_samples({"fast": 1.1}))
+    partial = [s for s in lr.model_samples({"mid": 1.4}) if s[1] in lr.PROBLEMS[:4]]
+    cut = lr.write_run(tmp_path / "cut", problems, partial, finished=False)
+    out = tmp_path / "out"
+    args = ["leaderboard", str(done), str(cut), "--out", str(out), "--resamples", "200"]
+    args += ["--problems-dir", str(problems)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert f"{cut}: the run has not finished" in result.stderr and "--include-unfinished" in result.stderr
+    doc = json.loads((out / "leaderboard.json").read_text())
+    assert [r["label"] for t in doc["tables"] for r in t["rows"]] == ["fast"]
+    assert any(e["path"] == str(cut) and "has not finished" in e["error"] for e in doc["errors"])
+    assert "has not finished" in (out / "leaderboard.md").read_text()
+    shutil.rmtree(out)
+    result = CliRunner().invoke(main, [*args, "--include-unfinished"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "leaderboard.json").read_text())
+    assert sorted(r["label"] for t in doc["tables"] for r in t["rows"]) == ["fast", "mid (unfinished)"]
+    assert doc["settings"]["include_unfinished"] is True and not doc["errors"]
+    # alone, an unfinished run is refused by name, not ranked
+    alone = CliRunner().invoke(main, ["leaderboard", str(cut), "--out", str(tmp_path / "alone")])
+    assert alone.exit_code == 2 and "has not finished" in alone.stderr
+
+
+def test_curves_of_an_unfinished_run_say_so(tmp_path):
+    """Invariant: effbench curves on a run without summary.json warns, naming the run, that its
+    curves show only the samples scored so far (they are still drawn: a sweep in progress is
+    worth a look)."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    cut = lr.write_run(tmp_path / "cut", problems, lr.model_samples({"mid": 1.4}, n=1), finished=False)
+    result = CliRunner().invoke(main, ["curves", str(cut), "--out", str(tmp_path / "curves")])
+    assert result.exit_code == 0, result.output
+    assert f"{cut}: the run has not finished" in result.stderr
+    done = lr.write_run(tmp_path / "done", problems, lr.model_samples({"mid": 1.4}, n=1))
+    result = CliRunner().invoke(main, ["curves", str(done), "--out", str(tmp_path / "curves2")])
+    assert result.exit_code == 0, result.output
+    assert "has not finished" not in result.stderr

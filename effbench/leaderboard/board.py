@@ -42,6 +42,8 @@ class Settings:
     confidence: float = 0.95
     significance: float = 0.05
     allow_mixed: bool = False
+    #: rank runs that have not finished (no summary.json) as they are, labelled "(unfinished)"
+    include_unfinished: bool = False
 
     def describe(self) -> dict:
         """The settings and the methods they drive, as recorded in leaderboard.json."""
@@ -52,6 +54,7 @@ class Settings:
             "confidence": self.confidence,
             "significance_level": self.significance,
             "allow_mixed": self.allow_mixed,
+            "include_unfinished": self.include_unfinished,
             "interval_method": "percentile bootstrap over problems (scipy.stats.bootstrap, problems resampled "
             "with replacement, numpy default_rng(seed))",
             "paired_test": "two-sided paired permutation (sign-flip) test of the mean per-problem eff@1 "
@@ -322,7 +325,7 @@ def build(run_dirs: Sequence[Path], settings: Settings, problems_dir: str | None
     Raises EffbenchError (exit 2) when no run directory is usable; the
     message names each directory and why.
     """
-    runs, errors = load_runs(list(run_dirs))
+    runs, errors = load_runs(list(run_dirs), settings.include_unfinished)
     if not runs:
         raise EffbenchError("no usable run directory: " + "; ".join(e.error for e in errors))
     tables, table_errors = build_tables(runs, settings, problems_dir)

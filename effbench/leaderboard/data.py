@@ -90,13 +90,19 @@ class Comparability:
 
 @dataclass
 class LoadedRun:
-    """One usable run directory: its config, comparability key, input seed and records."""
+    """One usable run directory: its config, comparability key, input seed and records.
+
+    ``finished`` is False for a run directory without ``summary.json`` (interrupted, failed or
+    still running: its records are a part of its samples), loaded only when asked for
+    (:func:`load_run`'s ``include_unfinished``).
+    """
 
     path: Path
     config: dict
     key: Comparability
     seed: str | None
     records: list  # list[effbench.engine.SampleRecord]
+    finished: bool = True
 
     @property
     def alpha(self) -> float:
@@ -170,9 +176,14 @@ class Entry:
     slug: str = ""
 
     def __post_init__(self) -> None:
-        """Default label: the model, and the round (counted from 1) for refinement rows."""
+        """Default label: the model, and the round (counted from 1) for refinement rows.
+
+        A row of a run that has not finished says so: "(unfinished)".
+        """
         if not self.label:
             self.label = self.model + (f" (round {self.round + 1})" if self.round is not None else "")
+            if not self.run.finished:
+                self.label += " (unfinished)"
 
 
 def _config_seed(config: dict) -> str | None:
@@ -182,12 +193,20 @@ def _config_seed(config: dict) -> str | None:
     return None
 
 
-def load_run(path: Path) -> LoadedRun:
+def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
     """Read one run directory.
+
+    Args:
+        path: the run directory.
+        include_unfinished: load a run that has not finished (no ``summary.json``) as it is,
+            marked ``finished=False``, instead of refusing it: its records are only the samples
+            scored before it stopped, so ranked beside finished runs it would be judged on part of
+            its work.
 
     Raises:
         EffbenchError: not a run directory, a config without the fields a run writes, a corrupt
-            record, or no scored sample; the message names the directory.
+            record, no scored sample, or (without ``include_unfinished``) a run that has not
+            finished; the message names the directory.
     """
     from effbench.rundir import RunDir
 
@@ -212,15 +231,24 @@ def load_run(path: Path) -> LoadedRun:
         raise EffbenchError(f"{path}: corrupt record: {exc}") from None
     if not records:
         raise EffbenchError(f"{path}: no scored samples yet")
-    return LoadedRun(Path(path), config, key, _config_seed(config), records)
+    if not rd.finished and not include_unfinished:
+        raise EffbenchError(
+            f"{path}: the run has not finished (no summary.json: interrupted, failed or still running; "
+            f"{len(records)} sample(s) scored so far): re-run its `effbench evaluate` command to finish it, "
+            "or pass --include-unfinished to rank it as it is"
+        )
+    return LoadedRun(Path(path), config, key, _config_seed(config), records, finished=rd.finished)
 
 
-def load_runs(paths: Sequence[Path]) -> tuple[list[LoadedRun], list[RunError]]:
-    """Every usable run and, for the others, why not. Never raises for one bad directory."""
+def load_runs(paths: Sequence[Path], include_unfinished: bool = False) -> tuple[list[LoadedRun], list[RunError]]:
+    """Every usable run and, for the others, why not (see :func:`load_run`).
+
+    Never raises for one bad directory.
+    """
     runs, errors = [], []
     for path in paths:
         try:
-            runs.append(load_run(Path(path)))
+            runs.append(load_run(Path(path), include_unfinished))
         except EffbenchError as exc:
             errors.append(RunError(str(path), str(exc)))
     return runs, errors
