@@ -14,7 +14,16 @@ import pytest
 
 from effbench.meters.valgrind import ValgrindMeter
 
-from .test_threats import FILE_SPENDER, INODE_VIEW, PID_SPENDER, PID_VIEW, run_f, views_after_spending
+from .test_threats import (
+    FILE_SPENDER,
+    INODE_VIEW,
+    PID_SPENDER,
+    PID_VIEW,
+    RUNNER_PROC_HIDDEN,
+    RUNNER_PROC_VIEW,
+    run_f,
+    views_after_spending,
+)
 
 BACKENDS = ("docker", "local-rootfs")
 
@@ -73,20 +82,8 @@ def test_no_container_candidate_reads_its_workers_or_zygotes_proc_stat(box):
     """Invariant: a test child in the container sees no other process's /proc files. Threat: the
     worker's and the zygote's /proc/PID/stat (page faults, CPU times, start times of every worker
     reaped) told a later request what earlier ones did; locally /proc has hidepid=invisible."""
-    code = """
-        import os
-        def f():
-            seen = []
-            for pid in (os.getppid(), 1):
-                try:
-                    with open(f"/proc/{pid}/stat") as fh:
-                        seen.append(fh.read()[:20])
-                except OSError as exc:
-                    seen.append(type(exc).__name__)
-            return [seen, sorted(p for p in os.listdir("/proc") if p.isdigit()) == [str(os.getpid())]]
-    """
-    value = json.loads(run_f(box, code).result)["value"]
-    assert value == [["FileNotFoundError", "FileNotFoundError"], True], value
+    value = json.loads(run_f(box, RUNNER_PROC_VIEW).result)["value"]
+    assert value == RUNNER_PROC_HIDDEN, value
     assert box.facts["hidden_processes"] and box.facts["fixed_pids"]
 
 
