@@ -7,7 +7,8 @@ Two sections, both on a local sandbox with one worker, runner already up:
   the median of each harness phase (``TestRun.phases``). A null test's wall time is all harness;
 - the spread of the time meter's cost of one expert test measured N times (count_inversions, its
   smallest and its largest level's first test, one repeat each): median, 10th and 90th
-  percentile, in microseconds. Costs below the baseline count as 0 (TimeMeter.pair_cost).
+  percentile, in microseconds. The raw costs (``TimeMeter(resolution_ns=0)``, never below 0): a
+  score counts a cost below ``TimeMeter.RESOLUTION_NS`` as that resolution.
 
     .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40]
     .venv/bin/python benchmarks/time_meter_cost.py --interleave OTHER/runner.py [--tests 150]
@@ -102,7 +103,7 @@ def interleaved(other: str, repeats: int, tests: int) -> None:
 def spread(runs: int) -> None:
     """Print the time meter's cost of count_inversions' first test at its smallest and largest level."""
     problem = load_problem_set().get("count_inversions")
-    with LocalSandbox(TimeMeter(repeats=1), workers=1) as box:
+    with LocalSandbox(TimeMeter(repeats=1, resolution_ns=0), workers=1) as box:
         for level in (0, len(problem.levels) - 1):
             test = problem.level_tests(level)[0]
             request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits(), 1)

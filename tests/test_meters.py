@@ -417,3 +417,21 @@ def test_a_runner_that_cannot_start_is_reported_at_once_in_its_own_words():
     with pytest.raises((InfrastructureError, SandboxUnavailable)) as caught:
         LocalSandbox(RefusedOption(), workers=1).close()
     assert "--no-such-option-for-effbench" in str(caught.value), caught.value
+
+
+def test_a_time_meter_budget_is_never_below_the_meters_resolution():
+    """Invariant: the time meter never reports a cost below its resolution (RESOLUTION_NS), so a
+    budget, alpha times the expert's largest level cost, is at least alpha times the resolution.
+    Threat: an expert whose work is a few µs read 0 on every test (the baseline child's noise is
+    larger), its budget became alpha x 1 ns, and the expert itself, measured again as a sample,
+    was censored whenever its noise read above that (test_importers' toy problem failed in CI)."""
+    meter = TimeMeter()
+    slower_baseline = {
+        "baseline": {"cpu_seconds": 0.004, "cpu_before_go": 0.001},
+        "test": {"cpu_seconds": 0.003, "cpu_before_go": 0.001},
+    }
+    assert meter.pair_cost(slower_baseline, lambda pid: None) == TimeMeter.RESOLUTION_NS
+    tiny = {"baseline": {"cpu_seconds": 0.001}, "test": {"cpu_seconds": 0.001 + 20e-6}}
+    assert meter.pair_cost(tiny, lambda pid: None) == TimeMeter.RESOLUTION_NS
+    assert TimeMeter(resolution_ns=0).pair_cost(tiny, lambda pid: None) == 20_000
+    assert meter.fingerprint()["resolution_ns"] == TimeMeter.RESOLUTION_NS
