@@ -94,6 +94,11 @@ def _ids(text: str | None, option: str = "", omitted: str = "") -> list[str] | N
     return names or None
 
 
+def _problem_ids(text: str | None) -> list[str] | None:
+    """The ids of a ``--problems`` option (see :func:`_ids`): None when not given."""
+    return _ids(text, "--problems", " for every problem")
+
+
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.version_option(package_name="effbench")
 def main() -> None:
@@ -395,7 +400,7 @@ def evaluate(
 
     ks = _parse_ks(k_text)
     rootfs_dir = _checked_rootfs(rootfs, sandbox)
-    named = _ids(problem_ids, "--problems", " for every problem")
+    named = _problem_ids(problem_ids)
     # a dataset's rows are parsed here; their inputs are generated once the samples are known good
     problems = _load_problems(problems_dir, dataset, named, generate=False)
     ids = _expand_ids(problems, named)
@@ -724,7 +729,7 @@ def curves(
     each efficiency level.
     """
     from effbench.curves import write_curves
-    from effbench.rundir import RunDir
+    from effbench.rundir import UNFINISHED, RunDir
 
     levels = _parse_levels(eff_levels)
     _check_facts(model_facts)
@@ -733,8 +738,7 @@ def curves(
         rd = RunDir(run_dir)
         if rd.exists and not rd.finished:
             click.echo(
-                f"effbench: warning: {run_dir}: the run has not finished (no summary.json: interrupted, failed or "
-                "still running): its curves show the samples scored so far",
+                f"effbench: warning: {run_dir}: {UNFINISHED}: its curves show the samples scored so far",
                 err=True,
             )
     outputs = write_curves(
@@ -799,7 +803,7 @@ def sweep(
     plan.check()
     levels = _parse_levels(eff_levels)
     _check_facts(model_facts)
-    named = _ids(o.pop("problem_ids"), "--problems", " for every problem")  # type: ignore[arg-type]
+    named = _problem_ids(o.pop("problem_ids"))  # type: ignore[arg-type]
     problems = _load_problems(o.pop("problems_dir"))  # type: ignore[arg-type]
     ids = named
     if ids:
@@ -962,7 +966,7 @@ def leaderboard(
 def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool) -> None:
     """Recompute metrics from a run directory's records, without running any code."""
     from effbench.report import render
-    from effbench.rundir import RunDir
+    from effbench.rundir import UNFINISHED, RunDir
     from effbench.summary import summarize
 
     rd = RunDir(run_dir)
@@ -984,8 +988,7 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
         )
     if not rd.finished:
         click.echo(
-            f"effbench: {run_dir}: the run has not finished (no summary.json: interrupted, failed or still "
-            f"running); these are its {len(records)} sample(s) scored so far: re-run the same "
+            f"effbench: {run_dir}: {UNFINISHED}; these are its {len(records)} sample(s) scored so far: re-run the same "
             "`effbench evaluate` command to finish it",
             err=True,
         )
@@ -1021,7 +1024,7 @@ _problems_option = click.option(
 @_problems_option
 def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: str | None) -> None:
     """Every problem with its category, levels and reference tiers."""
-    named = _ids(problem_ids, "--problems", " for every problem")
+    named = _problem_ids(problem_ids)
     ps = _load_problems(problems_dir, dataset, named)
     selected = ps.select(named)
     # rows of a dataset that are not usable (each warned about)
@@ -1095,7 +1098,7 @@ def problems_check(
     from effbench.reference_cache import ReferenceCache
     from effbench.sandboxes import open_sandbox
 
-    named = list(problem_ids) + (_ids(problems_opt, "--problems", " for every problem") or [])
+    named = list(problem_ids) + (_problem_ids(problems_opt) or [])
     ps = _load_problems(problems_dir, dataset, named or None)
     selected = ps.select(named or None)
     choice, workers = _meter_and_workers(meter, workers, f"{ps.name} {ps.version} (hash {ps.hash}); ")

@@ -23,6 +23,8 @@ from effbench.errors import EffbenchError
 from effbench.records import RecordFormatError, SampleRecord
 
 CONFIG, RECORDS, SUMMARY, REJECTED = "config.json", "samples.jsonl", "summary.json", "samples.rejected.jsonl"
+#: what every command says of a run directory that is not :attr:`RunDir.finished`
+UNFINISHED = "the run has not finished (no summary.json: interrupted, failed or still running)"
 #: config keys that must match for a run directory to be resumed
 RESUME_KEYS = ("problem_set_hash", "meter", "fingerprint", "alpha", "samples_hash")
 #: what a change of each resume key means, in the user's terms (said when a resume is refused)

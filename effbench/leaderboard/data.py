@@ -208,7 +208,7 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
             record, no scored sample, or (without ``include_unfinished``) a run that has not
             finished; the message names the directory.
     """
-    from effbench.rundir import RunDir
+    from effbench.rundir import UNFINISHED, RunDir
 
     rd = RunDir(Path(path))
     if not Path(path).is_dir():
@@ -233,8 +233,8 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
         raise EffbenchError(f"{path}: no scored samples yet")
     if not rd.finished and not include_unfinished:
         raise EffbenchError(
-            f"{path}: the run has not finished (no summary.json: interrupted, failed or still running; "
-            f"{len(records)} sample(s) scored so far): re-run its `effbench evaluate` command to finish it, "
+            f"{path}: {UNFINISHED}; {len(records)} sample(s) scored so far: re-run its `effbench evaluate` command "
+            "to finish it, "
             "or pass --include-unfinished to rank it as it is"
         )
     return LoadedRun(Path(path), config, key, _config_seed(config), records, finished=rd.finished)

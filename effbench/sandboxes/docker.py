@@ -509,11 +509,7 @@ class DockerSandbox(RunnerPool):
         _LIVE.add(self)
         super().__init__(meter, [DockerWorker(self, i, str(cpus[i])) for i in range(workers)])
         first = self._workers[0].facts
-        refusals = [w.facts.get("namespaces_refused") for w in self._workers]  # type: ignore[attr-defined]
-
-        def every(fact: str) -> bool:
-            return all(bool(w.facts.get(fact)) for w in self._workers)  # type: ignore[attr-defined]
-
+        refusals = [w.facts.get("namespaces_refused") for w in self._workers]
         self.facts = {
             "backend": "docker",
             "workers": workers,
@@ -532,11 +528,11 @@ class DockerSandbox(RunnerPool):
             # true where the set-up step made namespaces of its own (own_namespaces): see the
             # local backend's facts; false in a container without them (the perf meter's)
             # of every worker (each may have been refused on its own at its first start)
-            "own_namespaces": every("own_namespaces"),
+            "own_namespaces": self.every_worker("own_namespaces"),
             "namespaces_refused": next((r for r in refusals if r), None),
-            "fixed_pids": every("fixed_pids"),
-            "hidden_processes": every("hidden_processes"),
-            "hidden_machine_files": every("hidden_machine_files"),
+            "fixed_pids": self.every_worker("fixed_pids"),
+            "hidden_processes": self.every_worker("hidden_processes"),
+            "hidden_machine_files": self.every_worker("hidden_machine_files"),
             "python": first.get("python"),
             "meter": meter.describe(),
         }

@@ -295,24 +295,20 @@ class LocalSandbox(RunnerPool):
         super().__init__(meter, [RunnerProcess(meter, self.hide, i, python, root) for i in range(workers)])
         first = self._workers[0].facts
         # each runner probes unshare at its own start: the pool's facts are what every one has
-        isolations = {w.facts.get("isolation") for w in self._workers}  # type: ignore[attr-defined]
-
-        def every(fact: str) -> bool:
-            return all(bool(w.facts.get(fact)) for w in self._workers)  # type: ignore[attr-defined]
-
+        isolations = {w.facts.get("isolation") for w in self._workers}
         self.facts = {
             "backend": "local",
             "workers": workers,
             "isolation": first.get("isolation") if len(isolations) == 1 else "none",
-            "private_tmp": every("private_tmp"),
-            "hidden": first.get("hidden", []) if every("hidden") else [],
+            "private_tmp": self.every_worker("private_tmp"),
+            "hidden": first.get("hidden", []) if self.every_worker("hidden") else [],
             "seccomp": first.get("seccomp"),
             # whether every process of the runner gets a pid fixed by its place (sandbox/runner.py
             # open_last_pid): no pid carries anything from one request to a later one
-            "fixed_pids": every("fixed_pids"),
+            "fixed_pids": self.every_worker("fixed_pids"),
             # whether /proc hides the runner's own processes from the test children (hidepid)
-            "hidden_processes": every("hidden_processes"),
-            "hidden_machine_files": every("hidden_machine_files"),
+            "hidden_processes": self.every_worker("hidden_processes"),
+            "hidden_machine_files": self.every_worker("hidden_machine_files"),
             "python": first.get("python"),
             "rootfs": root,
             "meter": meter.describe(),

@@ -38,8 +38,8 @@ RUNNER_ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "LA
 HOST_DEBUG_SYMBOLS = "/usr/lib/debug"
 #: the runner's working folder (a private tmpfs in both backends)
 RUNNER_WORKDIR = "/tmp/effbench-runner"
-#: where the set-up step installs the runner (as bytecode: sandbox/runner.py runner_bytecode) before
-#: exec'ing it (same path, same argv everywhere)
+#: where the set-up step installs the runner before exec'ing it (same path, same argv everywhere):
+#: as bytecode for the time and perf meters, as source for valgrind (sandbox/runner.py runner_bytecode)
 RUNNER_IN_SANDBOX = "/tmp/effbench/runner.py"
 #: the host name the runner sees (a UTS namespace locally, the container's name in docker)
 SANDBOX_HOSTNAME = "sandbox"
@@ -530,6 +530,14 @@ class RunnerPool:
             raise errors[0]
         for w in workers:
             self._free.put(w)
+
+    def every_worker(self, fact: str) -> bool:
+        """Whether ``fact`` is true in every runner's facts.
+
+        Each runner starts, and restarts, on its own (namespaces, a docker engine's refusal): a
+        pool's isolation facts are what every one of its runners has, never the first one's alone.
+        """
+        return all(bool(w.facts.get(fact)) for w in self._workers)
 
     def run(self, request: TestRequest) -> TestRun:
         """Run one test on the next free runner.
