@@ -1,16 +1,19 @@
 """The time meter's own cost per test, and its noise, in one short run (issue 13 item 5).
 
-Two sections, both on a local sandbox with one worker, runner already up:
+Three sections, all on a local sandbox with one worker, runner already up:
 
-- null tests (a candidate that returns None at once) at 1 and 5 repeats: wall time per test as
+- null tests (a candidate that returns None at once) at 1 repeat (the time meter's default: one
+  run per test) and 5 (the opt-in for trusted code): wall time per test as
   the host sees it (median and mean), the CPU time of every process of the sandbox per test, and
   the median of each harness phase (``TestRun.phases``). A null test's wall time is all harness;
 - the spread of the time meter's cost of one expert test measured N times (count_inversions, its
   smallest and its largest level's first test, one repeat each): median, 10th and 90th
   percentile, in microseconds. The raw costs (``TimeMeter(resolution_ns=0)``, never below 0): a
-  score counts a cost below ``TimeMeter.RESOLUTION_NS`` as that resolution.
+  score counts a cost below ``TimeMeter.RESOLUTION_NS`` as that resolution;
+- a null test's cost at one run with no floor, over ``--null-costs`` requests: min, median, 90th,
+  95th and 99th percentile, max, in microseconds (what ``TimeMeter.RESOLUTION_NS`` is chosen from).
 
-    .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40]
+    .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40] [--null-costs 300]
     .venv/bin/python benchmarks/time_meter_cost.py --interleave OTHER/runner.py [--tests 150]
 
 To compare two versions of the runner, run this file with ``PYTHONPATH`` pointing at each
@@ -100,6 +103,27 @@ def interleaved(other: str, repeats: int, tests: int) -> None:
             box.close()
 
 
+def null_costs(requests: int) -> None:
+    """Print the distribution of a null test's cost at one run (``TimeMeter(resolution_ns=0)``):
+    the test child's CPU time beyond its baseline's, in µs, over ``requests`` requests. What
+    ``TimeMeter.RESOLUTION_NS`` is chosen from (about the 99th percentile)."""
+    with LocalSandbox(TimeMeter(repeats=1, resolution_ns=0), workers=1) as box:
+        request = TestRequest(NULL, "f", codec.encode([]), Limits(), 1)
+        for _ in range(3):  # the runner's first requests
+            box.run(request)
+        costs = []
+        for _ in range(requests):
+            run = box.run(request)
+            assert run.cost is not None, run
+            costs.append(run.cost.value / 1e3)
+    pct = statistics.quantiles(costs, n=100, method="inclusive")
+    print(
+        f"  {requests} requests: min {min(costs):.0f}, median {statistics.median(costs):.0f}, "
+        f"p90 {pct[89]:.0f}, p95 {pct[94]:.0f}, p99 {pct[98]:.0f}, max {max(costs):.0f} us; "
+        f"at 0: {sum(c == 0 for c in costs)}"
+    )
+
+
 def spread(runs: int) -> None:
     """Print the time meter's cost of count_inversions' first test at its smallest and largest level."""
     problem = load_problem_set().get("count_inversions")
@@ -125,13 +149,16 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=40, help="null tests per repeat count (default %(default)s)")
     parser.add_argument("--runs", type=int, default=40, help="runs of each expert test (default %(default)s)")
     parser.add_argument(
+        "--null-costs", type=int, default=300, help="null requests for the cost distribution (default %(default)s)"
+    )
+    parser.add_argument(
         "--interleave",
         metavar="RUNNER",
         help="instead: null tests on this checkout's runner (A) and on this runner file (B), in turn",
     )
     opts = parser.parse_args()
-    if opts.tests < 1 or opts.runs < 2:
-        parser.error("--tests must be at least 1 and --runs at least 2")
+    if opts.tests < 1 or opts.runs < 2 or opts.null_costs < 2:
+        parser.error("--tests must be at least 1, --runs and --null-costs at least 2")
     if opts.interleave:
         if not Path(opts.interleave).is_file():
             parser.error(f"--interleave: no such file: {opts.interleave}")
@@ -143,11 +170,15 @@ def main() -> None:
         print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
         return
     print(f"runner: {paths.runner_path()}")
+    print(f"load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     print(f"null tests under the time meter ({opts.tests} per line, one worker)")
     for repeats in (1, 5):
         null_tests(repeats, opts.tests)
     print(f"time meter cost of one expert test, {opts.runs} runs of 1 repeat")
     spread(opts.runs)
+    print("a null test's cost at 1 repeat, no resolution floor (TimeMeter(resolution_ns=0))")
+    null_costs(opts.null_costs)
+    print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 
 
 if __name__ == "__main__":
