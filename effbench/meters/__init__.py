@@ -42,6 +42,17 @@ def perf_selftest(event: str = "instructions") -> dict:
 
 
 def get_meter(name: str, **options: object) -> Meter:
+    """The meter called ``name`` (not ``auto``: see :func:`choose_meter`).
+
+    Args:
+        name: ``valgrind``, ``perf`` or ``time``.
+        options: ``perf_event`` (perf, default ``instructions``); ``repeats`` (time: runs of each
+            test input, default 1; more is forgeable by hostile code, for trusted code only).
+
+    Raises:
+        SandboxUnavailable: an unknown name, or a meter that cannot count here.
+        ValueError: a ``repeats`` that is not a positive int.
+    """
     if name == "valgrind":
         from effbench.meters.valgrind import ValgrindMeter, valgrind_version
 
@@ -59,7 +70,8 @@ def get_meter(name: str, **options: object) -> Meter:
     if name == "time":
         from effbench.meters.timing import TimeMeter
 
-        return TimeMeter(int(options.get("repeats", 5)))  # type: ignore[call-overload]
+        # one run per test input: repeats of one input can pass work between them (TimeMeter)
+        return TimeMeter(options.get("repeats", 1))  # type: ignore[arg-type]
     raise SandboxUnavailable(f"unknown meter {name!r}; choose one of {', '.join(METERS)}")
 
 

@@ -1,7 +1,9 @@
-"""time meter: CPU time of the child (user + system), repeated; the median is the cost.
+"""time meter: CPU time of the child (user + system) beyond a baseline child's; one run per test.
 
-Wall time is recorded beside it. Not deterministic: each test runs ``repeats`` times and the
-relative spread (max - min) / median is reported with the cost.
+Wall time is recorded beside it. Not deterministic. By default each test input runs once: repeats
+of one input (``TimeMeter(repeats=N)``, the median of N runs, with the relative spread
+(max - min) / median reported) are an opt-in for trusted code, because hostile code can pass its
+work from one repeat to the next (README, "One run per test under the time meter").
 """
 
 from __future__ import annotations
@@ -10,7 +12,17 @@ from effbench.meters.base import CountLookup, Meter
 
 
 class TimeMeter(Meter):
-    """The child's CPU time beyond its baseline's, in ns; noisy, so each test runs ``repeats`` times.
+    """The child's CPU time beyond its baseline's, in ns; one run per test unless asked otherwise.
+
+    Why one run: the repeats of one input run one after another on one machine, and a machine
+    always leaves a channel between them (the pipe inode counter, the wall clock a repeat may
+    sleep on for free, the page cache), so a candidate's first repeat can do the work and hand
+    the answer on (copy), or each repeat can do 1/R of it and hand the partial result on
+    (split). For every aggregate g that grows with each cost, g(C/R, ..., C/R) < g(C, ..., C):
+    neither the median, mean, minimum nor maximum of repeats resists both. A single run has no
+    earlier run of its input to learn from. ``repeats > 1`` is kept for trusted code and
+    comparisons; such a meter says so in :meth:`describe` and :meth:`fingerprint` (so in a run's
+    ``config.json``).
 
     Each child's CPU time is counted from the moment it is let go (the runner reads it from
     ``/proc/<pid>/schedstat`` just before, ``cpu_before_go``): what its set-up cost (fork, copied
@@ -24,23 +36,38 @@ class TimeMeter(Meter):
     censored whenever its noise read above that (a flaky CI test on a 4-level toy problem).
     """
 
-    #: the default floor of a cost, in ns: null candidates on this project's 2-core VM (load
-    #: 1.4, 200 requests) read 0-290 µs at 1 repeat (median 35, p90 143) and 0-31 µs as the
-    #: median of the default 5 repeats (98 of 100 at 0); the budget is at least alpha times it
-    RESOLUTION_NS = 100_000
+    #: the default floor of a cost, in ns, chosen as the 99th percentile of a null candidate's
+    #: cost at one run, rounded up to 50 µs (the largest of three runs of
+    #: ``benchmarks/time_meter_cost.py``, 300 and 500 requests each on this project's 2-core VM,
+    #: load 0.2-2.7: p99 262, 212 and 215 µs; median 0, p90 39-42, max 349-767); the budget is
+    #: at least alpha times it, so an expert whose work is below it, measured again as a sample,
+    #: is censored only where its noise reads above alpha x 300 µs
+    RESOLUTION_NS = 300_000
+
+    #: what a meter that repeats one input says of itself (describe, fingerprint)
+    FORGEABLE = "repeats of one input: hostile code can pass work between them (for trusted code only)"
 
     name = "time"
     unit = "ns"
 
-    def __init__(self, repeats: int = 5, shares_baseline: bool = True, resolution_ns: int = RESOLUTION_NS) -> None:
+    def __init__(self, repeats: int = 1, shares_baseline: bool = True, resolution_ns: int = RESOLUTION_NS) -> None:
         """A time meter.
 
         Args:
-            repeats: runs per test; the cost is their median.
+            repeats: runs of each test input, 1 by default; the cost is their median. More than
+                one is forgeable by hostile code (see the class): for trusted code and
+                comparisons only.
             shares_baseline: False forks a baseline child for every repeat, as before one per
                 request was shared (for comparisons: ``benchmarks/meter_overhead.py``).
             resolution_ns: the least cost, in ns (see :attr:`RESOLUTION_NS`); 0 for none.
+
+        Raises:
+            ValueError: ``repeats`` is not a positive int, or ``resolution_ns`` a negative one.
         """
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+            raise ValueError(f"TimeMeter: repeats must be a positive int, got {repeats!r}")
+        if isinstance(resolution_ns, bool) or not isinstance(resolution_ns, int) or resolution_ns < 0:
+            raise ValueError(f"TimeMeter: resolution_ns must be an int >= 0, got {resolution_ns!r}")
         self.repeats = repeats
         self.shares_baseline = shares_baseline
         self.resolution_ns = resolution_ns
@@ -63,14 +90,26 @@ class TimeMeter(Meter):
         return float(max(self.resolution_ns, round((test_cpu - base_cpu) * 1e9)))
 
     def fingerprint(self) -> dict:
-        """The base fingerprint, where CPU time is counted from, and the baseline children.
+        """The base fingerprint and how this meter defines a cost.
 
+        Where CPU time is counted from, the baseline children, the floor, the runs per test input
+        (``repeats``) and, when more than one, that they are forgeable (``repeats_forgeable``).
         Profiles measured with another definition of the cost are not reused.
         """
         baselines = "one per request" if self.shares_baseline else "one per repeat"
-        return {
+        facts = {
             **super().fingerprint(),
             "cpu_from": "release at the attach point",
             "baselines": baselines,
             "resolution_ns": self.resolution_ns,
+            "repeats": self.repeats,
         }
+        if self.repeats > 1:
+            facts["repeats_forgeable"] = self.FORGEABLE
+        return facts
+
+    def describe(self) -> str:
+        """One line for the user: ``time (ns)``, with the repeats and their warning when more than one."""
+        if self.repeats == 1:
+            return super().describe()
+        return f"{self.name} ({self.unit}; median of {self.repeats} runs per test: {self.FORGEABLE})"
