@@ -36,12 +36,12 @@ class TimeMeter(Meter):
     censored whenever its noise read above that (a flaky CI test on a 4-level toy problem).
     """
 
-    #: the default floor of a cost, in ns, chosen as the 99th percentile of a null candidate's
-    #: cost at one run, rounded up to 50 µs (the largest of three runs of
-    #: ``benchmarks/time_meter_cost.py``, 300 and 500 requests each on this project's 2-core VM,
-    #: load 0.2-2.7: p99 262, 212 and 215 µs; median 0, p90 39-42, max 349-767); the budget is
-    #: at least alpha times it, so an expert whose work is below it, measured again as a sample,
-    #: is censored only where its noise reads above alpha x 300 µs
+    #: the default floor of a cost, in ns: the median over runs of the 99th percentile of a null
+    #: candidate's cost at one run, rounded up to 50 µs (``benchmarks/time_meter_cost.py``, five
+    #: runs of 300-500 requests on this project's 2-core VM, load 0.2-5.8: p99 212-303 µs, median
+    #: of them 256; median cost 0, max 349-767). The budget is at least alpha times it, so an
+    #: expert whose work is below it, measured again as a sample, is censored only where its
+    #: noise reads above alpha x 300 µs (600 µs at alpha 2: above every run's maximum but one)
     RESOLUTION_NS = 300_000
 
     #: what a meter that repeats one input says of itself (describe, fingerprint)
