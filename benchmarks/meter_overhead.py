@@ -186,9 +186,10 @@ def main() -> None:
     print("fixed/test = every phase and the host's share, minus the candidate's own metered work")
     print("(the test child's time beyond the baseline child's); cpu/test = CPU time of every")
     print("process of the sandbox per test (the candidate's own work included): the harness's")
-    print("work, which a busy machine does not inflate the way it inflates wall time. 'time x5':")
-    print("the time meter's default of 5 repeats per test, sharing one baseline child; 'own bases':")
-    print("the same with a baseline child for every repeat (as before they shared one)\n")
+    print("work, which a busy machine does not inflate the way it inflates wall time. 'time': the")
+    print("time meter's default, one run per test; 'time x5': the opt-in of 5 repeats per test")
+    print("(forgeable by hostile code), sharing one baseline child; 'own bases': the same with a")
+    print("baseline child for every repeat (as before they shared one)\n")
 
     print("early stop: an endless loop under the valgrind meter (stopped by CPU time, censored)")
     with LocalSandbox(meter, workers=1) as box:

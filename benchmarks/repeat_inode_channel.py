@@ -1,15 +1,18 @@
 """A channel between the repeats of one test that no sandbox closes: the kernel's inode counter
-for pipes (README, "Known and not fixed").
+for pipes (README, "One run per test under the time meter").
 
-Under the time meter each test runs ``repeats`` children, one after another, and the cost is
-their median. A candidate's first repeat counts the primes below ``n`` honestly, then creates
+Under a time meter that repeats each test (``TimeMeter(repeats=N)``, an opt-in for trusted code
+since the default is one run) each test runs ``repeats`` children, one after another, and the cost
+is their median. A candidate's first repeat counts the primes below ``n`` honestly, then creates
 pipes until the machine-wide counter that numbers new pipes (and sockets, and /proc entries)
 is ``BIG + answer * STEP`` past its own result pipe's inode; every later repeat makes one pipe,
 reads how far the counter is past its own result pipe, and answers from that without working.
 Every repeat's answer is judged, so a misread fails the test. Prints, for the honest program and
-the candidate in turn, the test's cost (the median, ms) and each repeat's answer:
+the candidate in turn, the test's cost (the median, ms) and each repeat's answer. At the default
+of one run (``--repeats 1``, the meter's default) there is no later repeat: the candidate works,
+and moves the counter for nothing; ``--repeats 5`` shows what the opt-in lets hostile code forge:
 
-    .venv/bin/python benchmarks/repeat_inode_channel.py [--sandbox docker] [--rounds 3]
+    .venv/bin/python benchmarks/repeat_inode_channel.py [--sandbox docker] [--rounds 3] [--repeats 5]
 
 Exit 0 (figures only; nothing here is a pass or fail).
 """
@@ -85,7 +88,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sandbox", default="local", choices=["local", "docker"])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=TimeMeter().repeats, help="runs per test (default: the meter's)")
     parser.add_argument("--n", type=int, default=20000)
     args = parser.parse_args()
     seen = []
