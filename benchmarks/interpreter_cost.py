@@ -5,12 +5,13 @@ Candidates run on the interpreter effbench's virtual environment was made from
 it is there). Under the valgrind meter every test child's exit has cachegrind write one count per
 source line it knows, so an interpreter built with debug information (pyenv's, ~23 MB of
 ``libpython``) pays for a larger table in every child than a stripped one. This script measures
-that: for each interpreter, one local sandbox (one warm worker) runs the expert solution of each
-chosen problem on every test, rounds alternating between the interpreters so that a busy machine
-weighs on all of them alike, and prints per test the wall time, the fixed cost (everything but
-the candidate's own metered work) and the CPU time of every process of the sandbox, then each
-interpreter's CPU per test against the first one's. Counts differ between interpreters (each is
-its own environment, named by the fingerprint).
+that (since effbench/sandboxes/stripped.py, the valgrind meter loads a stripped copy of such a
+``libpython``: the script says so): for each interpreter, one local sandbox (one warm worker)
+runs the expert solution of each chosen problem on every test, rounds alternating between the
+interpreters so that a busy machine weighs on all of them alike, and prints per test the wall
+time, the fixed cost (everything but the candidate's own metered work) and the CPU time of every
+process of the sandbox, then each interpreter's CPU per test against the first one's. Counts
+differ between interpreters (each is its own environment, named by the fingerprint).
 
     .venv/bin/python benchmarks/interpreter_cost.py \
         --pythons /root/.pyenv/versions/3.11.7/bin/python3.11,/usr/bin/python3.11 \
@@ -31,6 +32,7 @@ from effbench.errors import EffbenchError
 from effbench.meters.timing import TimeMeter
 from effbench.meters.valgrind import ValgrindMeter
 from effbench.problems import load_problem_set
+from effbench.sandboxes import stripped
 from effbench.sandboxes.local import LocalSandbox
 
 
@@ -60,7 +62,9 @@ def interpreter_facts(python: str) -> str:
     shared = os.path.join(libdir, ldlibrary) if ldlibrary.endswith(".so") or ".so." in ldlibrary else ""
     binaries = [real] + ([shared] if shared and os.path.exists(shared) else [])
     debug = any(b".debug_line" in _section_names(b) for b in binaries)
-    return f"{version}, {'with' if debug else 'without'} debug line tables"
+    copy = stripped.stripped_library(real)
+    said = f"; the valgrind meter loads a copy without them ($EFFBENCH_STRIP={stripped.strip_choice()})" if copy else ""
+    return f"{version}, {'with' if debug else 'without'} debug line tables{said}"
 
 
 def _section_names(path: str) -> bytes:

@@ -10,6 +10,7 @@ import subprocess
 from effbench import codec
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
+from effbench.sandboxes import stripped
 from effbench.sandboxes.allocator import allocator_fingerprint
 
 
@@ -75,5 +76,6 @@ def environment_fingerprint(meter: Meter, backend: str, python: str | None = Non
         **_cpu(),
         "runner": codec.runner_hash(),
         "allocator": allocator_fingerprint(),
+        **stripped.fingerprint(meter.name, backend, python or sandbox_python(), rootfs),
         **meter.fingerprint(),
     }

@@ -764,6 +764,8 @@ _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_NOATIME = 1, 2, 
 _MS_BIND, _MS_MOVE, _MS_REC = 4096, 8192, 16384
 #: the preloaded allocator's name beside the runner's copy (see --preload)
 ALLOCATOR_NAME = "effalloc.so"
+#: the folder beside the runner's copy that holds the stripped libpython (see --library)
+LIBRARY_FOLDER = "lib"
 
 
 def mount_tmpfs(path: str, size: str, readonly: bool) -> None:
@@ -3230,6 +3232,10 @@ def _setup_and_exec(opts):
         if opts.preload and not opts.rootfs:  # read before anything is hidden
             with open(opts.preload, "rb") as src:
                 preload = src.read()
+        library = None
+        if opts.library and opts.install_to:  # read before anything is hidden (the cache folder)
+            with open(opts.library, "rb") as src:
+                library = src.read()
         with open(os.path.abspath(__file__), "rb") as src:
             runner_source = src.read()
         export = opts.rootfs
@@ -3272,9 +3278,10 @@ def _setup_and_exec(opts):
         if opts.install_to:
             folder = os.path.dirname(opts.install_to)
             os.makedirs(folder, mode=0o755, exist_ok=True)
-            own_mount = preload is not None and (opts.private_tmp or opts.rootfs)
+            own_mount = (preload is not None or library is not None) and (opts.private_tmp or opts.rootfs)
+            size = f"size={16384 + len(library or b'') // 1024}k,mode=0755"
             if own_mount:  # the private /tmp is noexec; the allocator is mapped executable
-                _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+                _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, size)
             if opts.compile_with:
                 runner_source = runner_bytecode(runner_source, opts.install_to, opts.compile_with, env)
             with open(opts.install_to, "wb") as dst:
@@ -3285,14 +3292,24 @@ def _setup_and_exec(opts):
                 with open(opts.preload, "wb") as dst:
                     dst.write(preload)
                 os.chmod(opts.preload, 0o444)
+            if library is not None:
+                opts.library = os.path.join(folder, LIBRARY_FOLDER, os.path.basename(opts.library))
+                os.mkdir(os.path.dirname(opts.library), 0o755)
+                with open(opts.library, "wb") as dst:
+                    dst.write(library)
+                os.chmod(opts.library, 0o555)
             if own_mount:
-                _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+                _mount(None, folder, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV, size)
         if opts.preload:
             # the allocator whose cost does not follow the heap's history, for every allocation
             # (see effbench/sandboxes/allocator.py); valgrind adds its own preloads to the list
             env["LD_PRELOAD"] = opts.preload
             if not opts.pymalloc:
                 env["PYTHONMALLOC"] = "malloc"
+        if opts.library:
+            # the interpreter's libpython without debug information, loaded instead of the one
+            # its binary names (effbench/sandboxes/stripped.py): cachegrind's dump at each exit
+            env["LD_LIBRARY_PATH"] = os.path.dirname(opts.library)
         os.chdir("/")
         set_not_dumpable()
         # a fixed environment: a container adds HOSTNAME and the like, and os.environ is part
@@ -3355,6 +3372,11 @@ def main(argv):
         action="store_true",
         help="with --preload: keep CPython's own allocator for small blocks (for comparisons: its pools' "
         "history then moves counts)",
+    )
+    parser.add_argument(
+        "--library",
+        help="with --exec: a copy of the measured interpreter's libpython without debug information, "
+        "loaded through LD_LIBRARY_PATH; with --install-to, copied beside the runner first (in lib/)",
     )
     parser.add_argument("--selftest", action="store_true")
     parser.add_argument("--install-to", help="with --exec: copy this file there first (read-only)")

@@ -5,6 +5,7 @@ count; the host sends the source without what is not code)."""
 from __future__ import annotations
 
 import json
+import os
 
 from effbench.sandboxes.base import Limits, TestRequest
 from effbench.sandboxes.probe import probe_problem
@@ -163,15 +164,29 @@ def test_counts_do_not_depend_on_the_hosts_debug_packages(valgrind_box):
     valgrind reads the symbols under /usr/lib/debug when it starts; installing ``valgrind-dbg``
     between two runners' starts moved an expert's counts by 6 to 11 instructions per test, so
     two executors of one run judged the same items against different counts (issue 14)."""
-    from effbench.sandboxes.protocol import RUNNER_ENV
+    from effbench.meters import sandbox_python
+    from effbench.sandboxes import stripped
+    from effbench.sandboxes.protocol import RUNNER_ENV, RUNNER_IN_SANDBOX
 
-    code = "import os\ndef f():\n    return [sorted(os.environ), os.listdir('/usr/lib/debug')]\n"
+    code = (
+        "import os\ndef f():\n"
+        "    return [sorted(os.environ), os.environ.get('LD_LIBRARY_PATH'), os.listdir('/usr/lib/debug')]\n"
+    )
     run = valgrind_box.run(TestRequest(code, "f", [], Limits(wall_seconds=60, cpu_seconds=30)))
-    names, debug_files = json.loads(run.result)["value"]
+    names, library_path, debug_files = json.loads(run.result)["value"]
     # LD_PRELOAD holds the allocator and valgrind's core's preload library, PYTHONMALLOC=malloc
-    # sends every allocation to the allocator (effbench/sandboxes/allocator.py); nothing else may
-    assert sorted(set(names) - {"LD_PRELOAD", "PYTHONMALLOC"}) == sorted(RUNNER_ENV), names
+    # sends every allocation to the allocator (effbench/sandboxes/allocator.py); LD_LIBRARY_PATH
+    # is the folder of the interpreter's stripped libpython (effbench/sandboxes/stripped.py),
+    # beside the runner, where there is one; nothing else may
+    extra = {"LD_PRELOAD", "PYTHONMALLOC", "LD_LIBRARY_PATH"}
+    assert sorted(set(names) - extra) == sorted(RUNNER_ENV), names
     assert "LD_PRELOAD" in names and "PYTHONMALLOC" in names, names
+    copy = stripped.stripped_library(sandbox_python())
+    beside_the_runner = os.path.join(os.path.dirname(RUNNER_IN_SANDBOX), "lib")
+    if valgrind_box.facts["private_tmp"]:
+        assert library_path == (beside_the_runner if copy else None)
+    else:
+        assert library_path == (os.path.dirname(copy) if copy else None)
     assert debug_files == []
 
 

@@ -26,6 +26,7 @@ from effbench import paths
 from effbench.errors import SandboxUnavailable
 from effbench.meters import sandbox_python
 from effbench.meters.base import Meter
+from effbench.sandboxes import stripped
 from effbench.sandboxes.allocator import host_preload, image_preload, preload_options
 from effbench.sandboxes.protocol import (
     HOST_DEBUG_SYMBOLS,
@@ -141,6 +142,8 @@ class RunnerProcess(RunnerClient):
         # the allocator whose cost does not follow the heap's history (a root filesystem has the
         # image's copy): see effbench/sandboxes/allocator.py
         setup += preload_options(image_preload() if self.rootfs else host_preload())
+        # valgrind: the interpreter's libpython without debug information (sandboxes/stripped.py)
+        setup += stripped.setup_options(self.meter.name, python, self.rootfs)
         if own_namespaces:
             setup += ["--own-namespaces"]
         if prefix and not self.rootfs:

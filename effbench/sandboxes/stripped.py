@@ -1,0 +1,311 @@
+"""The measured interpreter's libpython without debug information, under the valgrind meter.
+
+When a child exits, cachegrind writes one count per source line (or per function, or per
+object) of every piece of code it ran, including what the runner ran before forking it: with
+pyenv's libpython, which carries its debug line tables (23 MB, 42,000 lines run), that dump was
+about 40% of a null test's CPU time, and valgrind 3.19 cannot skip it (README, "Debian's
+interpreter"). So when the interpreter candidates run on loads a libpython that carries debug
+sections or a symbol table, the local backend loads a stripped copy of it instead
+(``strip --strip-all``: cachegrind's table then has one row per object), through
+``LD_LIBRARY_PATH`` (the set-up step installs the copy beside the runner: ``--library`` in
+sandbox/runner.py). The interpreter's binary, its prefixes, ``sys.path`` and standard library
+are the original's; only the library file differs, and its loaded segments (every byte the
+process maps) are checked to be byte-identical to the original's before the copy is used.
+
+The copy is made once per original (keyed by the SHA-256 of its bytes and the strip mode) in
+the cache folder, ``interpreters/<key>/<soname>``, with its digest recorded beside it
+(``<soname>.sha256``); a copy whose bytes do not match its record (truncated, overwritten, left
+by a build that did not finish) is made again. Concurrent builders agree (each writes a
+temporary file and renames it in place). Without ``strip`` (binutils) the original is used,
+said once.
+
+Counts move a little with the copy (the library's path and ``LD_LIBRARY_PATH`` are in the
+runner's environment and memory), as with any change of environment: the fingerprint records
+which library the measured interpreter loads (:func:`fingerprint`). The time and perf meters
+run the original (a native fork reads no line tables), and so do docker and ``--rootfs``, whose
+interpreter is Debian's stripped ``/usr/bin/python3.11``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+from effbench import paths
+
+log = logging.getLogger("effbench.sandboxes")
+
+#: the environment variable that chooses the copy: ``all`` (the default: ``strip --strip-all``,
+#: no symbol table, cachegrind's table per object), ``debug`` (``--strip-debug``: the symbol
+#: table stays, the table is per function) or ``none`` (the original library, for comparisons:
+#: benchmarks/meter_overhead.py before and after)
+CHOICE_VARIABLE = "EFFBENCH_STRIP"
+CHOICES = ("all", "debug", "none")
+
+_PT_LOAD = 1
+#: the ELF header's fields that locate the section table (e_shoff, then e_shnum and e_shstrndx),
+#: as file offsets: mapped with the first segment but never read when loading, and changed by
+#: every strip (the table moves); loaded_segments compares the rest
+_SECTION_TABLE_FIELDS = ((40, 48), (60, 64))
+
+
+class NotELF(ValueError):
+    """The file is not a 64-bit little-endian ELF object this module can read."""
+
+
+def _elf_header(data: bytes) -> tuple[int, int, int, int, int, int, int]:
+    """(e_phoff, e_shoff, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx) of a 64-bit LE ELF."""
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise NotELF("not a 64-bit little-endian ELF file")
+    phoff, shoff = struct.unpack_from("<QQ", data, 32)
+    phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from("<HHHHH", data, 54)
+    return phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx
+
+
+def section_names(data: bytes) -> list[str]:
+    """The section names of an ELF file's bytes (``.text``, ``.debug_line``, ``.symtab``, ...).
+
+    Raises:
+        NotELF: for anything but a 64-bit little-endian ELF file, or a malformed section table.
+    """
+    _, shoff, _, _, shentsize, shnum, shstrndx = _elf_header(data)
+    try:
+        headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize) for i in range(shnum)]
+        strtab_offset, strtab_size = headers[shstrndx][4], headers[shstrndx][5]
+    except (struct.error, IndexError) as exc:
+        raise NotELF(f"malformed section table: {exc}") from None
+    strtab = data[strtab_offset : strtab_offset + strtab_size]
+    names = []
+    for name_offset, *_ in headers:
+        end = strtab.find(b"\0", name_offset)
+        names.append(strtab[name_offset : end if end >= 0 else None].decode("latin-1"))
+    return names
+
+
+def has_debug_information(data: bytes) -> bool:
+    """Whether an ELF file's bytes carry debug sections (``.debug_*``, ``.zdebug_*``) or a ``.symtab``.
+
+    Raises:
+        NotELF: see section_names.
+    """
+    return any(n.startswith((".debug_", ".zdebug_")) or n == ".symtab" for n in section_names(data))
+
+
+def loaded_segments(data: bytes) -> list[tuple[tuple[int, ...], bytes]]:
+    """Every ``PT_LOAD`` segment of an ELF file: (its program header's fields, its file bytes).
+
+    What the dynamic loader maps: two files with the same list run the same code on the same data.
+    The ELF header's fields that locate the section table (in the first segment, never read
+    when loading; every strip moves the table) read as zeros.
+
+    Raises:
+        NotELF: see section_names.
+    """
+    phoff, _, phentsize, phnum, _, _, _ = _elf_header(data)
+    out = []
+    for i in range(phnum):
+        try:
+            header = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+        except struct.error as exc:
+            raise NotELF(f"malformed program header table: {exc}") from None
+        if header[0] == _PT_LOAD:
+            offset, filesz = header[2], header[5]
+            segment = bytearray(data[offset : offset + filesz])
+            for start, end in _SECTION_TABLE_FIELDS:
+                if offset <= start and end <= offset + filesz:
+                    segment[start - offset : end - offset] = bytes(end - start)
+            out.append((header, bytes(segment)))
+    return out
+
+
+def strip_choice() -> str:
+    """``all``, ``debug`` or ``none``, from ``$EFFBENCH_STRIP`` (default ``all``); anything else is ``all``."""
+    choice = os.environ.get(CHOICE_VARIABLE, "").strip()
+    return choice if choice in CHOICES else CHOICES[0]
+
+
+@functools.lru_cache(maxsize=8)
+def shared_library_of(python: str) -> str | None:
+    """The libpython shared object the interpreter ``python`` maps (its real path), or None.
+
+    None for an interpreter linked statically (Debian's), or one that does not start.
+    """
+    script = (
+        "import os\n"
+        "for line in open('/proc/self/maps'):\n"
+        "    f = line.split(None, 5)\n"
+        "    if len(f) == 6 and os.path.basename(f[5].strip()).startswith('libpython'):\n"
+        "        print(os.path.realpath(f[5].strip())); break\n"
+    )
+    try:
+        out = subprocess.run([python, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = out.stdout.strip()
+    return found if out.returncode == 0 and found else None
+
+
+def _binary_has_debug_information(python: str) -> bool:
+    try:
+        return has_debug_information(Path(python).read_bytes())
+    except (OSError, NotELF):
+        return False
+
+
+def _recorded(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def intact(target: Path) -> bool:
+    """True when ``target`` is an ELF file whose bytes are those recorded beside it when it was made.
+
+    The record (``<name>.sha256``) catches a copy that was truncated, overwritten or left by a
+    build that did not finish: the loader would refuse one (the runner would not start) or load
+    code that is not the original's.
+    """
+    try:
+        data = target.read_bytes()
+        recorded = _recorded(target).read_text().strip()
+    except OSError:
+        return False
+    return data[:4] == b"\x7fELF" and hashlib.sha256(data).hexdigest() == recorded
+
+
+_said: set[str] = set()
+
+
+def _fall_back(why: str) -> None:
+    """Say once per process (a warning on the ``effbench.sandboxes`` logger) why the original is used."""
+    if why not in _said:
+        _said.add(why)
+        log.warning("valgrind meter: the measured interpreter's own library is used (%s)", why)
+
+
+def _make_copy(original: Path, target: Path, mode: str, strip: str) -> None:
+    """Strip ``original`` into ``target`` (atomically: a temporary file, then a rename).
+
+    Raises:
+        OSError: the folder cannot be written, ``strip`` failed, or the copy's loaded segments
+            differ from the original's (then nothing is left at ``target``).
+    """
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".strip-", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        done = subprocess.run(
+            [strip, f"--strip-{mode}", "-o", tmp, str(original)], capture_output=True, text=True, timeout=300
+        )
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip()[-300:] or f"exit status {done.returncode}"
+            raise OSError(f"{strip} --strip-{mode} {original}: {said}")
+        copy = Path(tmp).read_bytes()
+        if loaded_segments(copy) != loaded_segments(original.read_bytes()):
+            raise OSError(f"{strip} changed the loaded segments of {original}")
+        os.chmod(tmp, 0o555)
+        record = folder / f".{target.name}.{os.getpid()}.sha256"
+        record.write_text(hashlib.sha256(copy).hexdigest())
+        os.replace(record, _recorded(target))
+        os.replace(tmp, target)
+    except NotELF as exc:
+        raise OSError(f"{original}: {exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def stripped_library(python: str) -> str | None:
+    """The path of the stripped copy of ``python``'s libpython to load instead, or None.
+
+    None (the original is loaded) when ``$EFFBENCH_STRIP`` is ``none``, the interpreter has no
+    shared libpython (a statically linked binary with debug information is said once: not
+    stripped, since a copy of the binary would need a prefix of its own), its libpython carries
+    neither debug sections nor a symbol table, or no copy can be made (no ``strip``, a cache
+    folder that cannot be written, a strip that changed the loaded code: said once).
+
+    Found (or made) once per process for each interpreter, strip mode and cache folder.
+
+    Args:
+        python: the interpreter's real path (``meters.sandbox_python()``).
+    """
+    return _stripped_library(python, strip_choice(), str(paths.cache_dir()))
+
+
+def forget() -> None:
+    """Forget the copies this process found (the next call looks in the cache folder again)."""
+    _stripped_library.cache_clear()
+
+
+@functools.lru_cache(maxsize=8)
+def _stripped_library(python: str, mode: str, cache: str) -> str | None:
+    if mode == "none":
+        return None
+    library = shared_library_of(python)
+    if library is None:
+        if _binary_has_debug_information(python):
+            _fall_back(
+                f"{python} is linked statically and carries debug information or symbols, which this "
+                "version does not strip: cachegrind's dump at each test's exit costs more; an "
+                "interpreter built with --enable-shared, or stripped, avoids it"
+            )
+        return None
+    original = Path(library)
+    try:
+        data = original.read_bytes()
+        if not has_debug_information(data):
+            return None
+    except (OSError, NotELF):
+        return None
+    key = f"{hashlib.sha256(data).hexdigest()[:16]}-{mode}"
+    target = Path(cache) / "interpreters" / key / original.name
+    if _usable(target, data):
+        return str(target)
+    strip = shutil.which("strip")
+    if strip is None:
+        _fall_back("strip is not installed: apt-get install binutils")
+        return None
+    try:
+        _make_copy(original, target, mode, strip)
+    except OSError as exc:
+        _fall_back(f"no stripped copy of {original} in {target.parent}: {exc}")
+        return None
+    return str(target) if _usable(target, data) else None
+
+
+def _usable(target: Path, original: bytes) -> bool:
+    """Whether ``target`` is intact and maps exactly the bytes ``original`` maps."""
+    try:
+        return intact(target) and loaded_segments(target.read_bytes()) == loaded_segments(original)
+    except (OSError, NotELF):
+        return False
+
+
+def setup_options(meter_name: str, python: str, rootfs: str | None) -> list[str]:
+    """The runner set-up step's options that load the stripped copy (``--library PATH``), or none.
+
+    Only under the valgrind meter on this machine's interpreter (not ``--rootfs``).
+    """
+    if meter_name != "valgrind" or rootfs is not None:
+        return []
+    copy = stripped_library(python)
+    return ["--library", copy] if copy else []
+
+
+def fingerprint(meter_name: str, backend: str, python: str, rootfs: str | None) -> dict[str, str]:
+    """``{"library": ...}`` for the environment fingerprint: what the measured interpreter loads.
+
+    ``original`` or ``strip-<mode> <soname>`` for the local backend under valgrind, nothing
+    otherwise (other backends and meters run the original). Counts differ between the two (the
+    library's path is in the runner's environment and memory).
+    """
+    if meter_name != "valgrind" or backend != "local" or rootfs is not None:
+        return {}
+    copy = stripped_library(python)
+    return {"library": f"strip-{strip_choice()} {os.path.basename(copy)}" if copy else "original"}

@@ -1,0 +1,245 @@
+"""The valgrind meter's interpreter without debug information (effbench/sandboxes/stripped.py):
+candidates run on a stripped copy of a libpython that carries line tables or a symbol table (what
+cachegrind writes at every child's exit), the copy runs exactly the original's code and standard
+library, is made once and atomically, and a damaged copy is never loaded."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from effbench.fingerprint import environment_fingerprint
+from effbench.meters import sandbox_python
+from effbench.meters.timing import TimeMeter
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.sandboxes import stripped
+from effbench.sandboxes.base import Limits, TestRequest
+from effbench.sandboxes.local import LocalSandbox
+
+
+def _with_debug_library() -> str | None:
+    """An interpreter here whose libpython carries debug sections or a symbol table (pyenv's)."""
+    for python in [sandbox_python(), *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.11*/bin/python3.11")))]:
+        library = stripped.shared_library_of(os.path.realpath(python))
+        if library and stripped.has_debug_information(Path(library).read_bytes()):
+            return os.path.realpath(python)
+    return None
+
+
+PYTHON = _with_debug_library()
+needs_debug_library = pytest.mark.skipif(
+    PYTHON is None, reason="no interpreter here loads a libpython with debug information"
+)
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty cache folder, and no copy remembered from before."""
+    monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(stripped.CHOICE_VARIABLE, raising=False)
+    stripped.forget()
+    yield tmp_path / "cache"
+    stripped.forget()
+
+
+#: what the candidate sees of its interpreter: the libpython it maps and that file's section
+#: names, its prefixes, path and where its standard library's modules come from
+SELF_VIEW = textwrap.dedent(
+    """
+    import json, math, os, struct, sys, _bisect
+    def f():
+        library = None
+        for line in open("/proc/self/maps"):
+            fields = line.split(None, 5)
+            if len(fields) == 6 and os.path.basename(fields[5].strip()).startswith("libpython"):
+                library = fields[5].strip()
+        with open(library, "rb") as fh:
+            data = fh.read()
+        shoff, = struct.unpack_from("<Q", data, 40)
+        size, count, index = struct.unpack_from("<HHH", data, 58)
+        headers = [struct.unpack_from("<IIQQQQ", data, shoff + i * size) for i in range(count)]
+        table = data[headers[index][4]: headers[index][4] + headers[index][5]]
+        names = [table[h[0]: table.index(b"\\0", h[0])].decode() for h in headers]
+        return {
+            "library": library,
+            "sections": names,
+            "executable": sys.executable,
+            "prefixes": [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],
+            "path": sys.path,
+            "modules": [json.__file__, math.__file__, _bisect.__file__],
+        }
+    """
+)
+
+#: the same view of the original interpreter, run natively (no sandbox, no copy)
+NATIVE_VIEW = (
+    "import json, math, sys, _bisect\n"
+    "print(json.dumps({'executable': sys.executable,"
+    " 'prefixes': [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix],"
+    " 'path': sys.path, 'modules': [json.__file__, math.__file__, _bisect.__file__]}))\n"
+)
+
+
+@needs_debug_library
+def test_valgrind_candidates_run_on_a_libpython_without_line_tables_or_symbols(fresh_cache):
+    """Invariant: under the valgrind meter, the libpython a candidate's process maps has no
+    ``.debug_*`` section and no ``.symtab`` when the interpreter's own has them, and that
+    process's prefixes, ``sys.path`` and standard library modules (extension modules included)
+    are exactly the original interpreter's."""
+    with LocalSandbox(ValgrindMeter(), workers=1, python=PYTHON) as box:
+        run = box.run(TestRequest(SELF_VIEW, "f", [], Limits(wall_seconds=120, cpu_seconds=60)))
+    assert run.result is not None, run.stderr_tail or run.infra_error
+    seen = json.loads(run.result)["value"]
+    debug = [n for n in seen["sections"] if n.startswith(".debug_") or n == ".symtab"]
+    assert debug == [], f"{seen['library']} still has {debug}"
+    assert seen["library"] != stripped.shared_library_of(PYTHON)
+    native = json.loads(subprocess.run([PYTHON, "-I", "-S", "-c", NATIVE_VIEW], capture_output=True, text=True).stdout)
+    # the runner runs with -P (no script folder on the path) and -s, the native check with -I
+    assert {k: seen[k] for k in native} == native
+
+
+@needs_debug_library
+def test_the_time_meter_runs_the_original_library():
+    """Invariant: only valgrind gets the copy (a native fork reads no line tables): the time
+    meter's runner is started with no ``--library`` and fingerprints no library."""
+    assert stripped.setup_options(TimeMeter().name, PYTHON, None) == []
+    assert stripped.fingerprint(TimeMeter().name, "local", PYTHON, None) == {}
+    assert stripped.setup_options("valgrind", PYTHON, "/some/rootfs") == []
+
+
+@needs_debug_library
+def test_the_copy_maps_the_same_bytes_as_the_original(fresh_cache):
+    """Invariant: the copy differs from the original only in what is not loaded: every
+    ``PT_LOAD`` segment (headers and bytes) is the original's, and the copy has no debug section
+    and no symbol table."""
+    copy = stripped.stripped_library(PYTHON)
+    assert copy is not None and Path(copy).is_relative_to(fresh_cache)
+    original = Path(stripped.shared_library_of(PYTHON)).read_bytes()
+    data = Path(copy).read_bytes()
+    assert stripped.has_debug_information(original) and not stripped.has_debug_information(data)
+    assert stripped.loaded_segments(data) == stripped.loaded_segments(original)
+    assert len(stripped.loaded_segments(data)) >= 2
+
+
+@needs_debug_library
+def test_a_second_sandbox_reuses_the_cached_copy(fresh_cache, monkeypatch):
+    """Invariant: the copy is made once per original: a later process (the remembered answer
+    forgotten) finds it in the cache folder and strips nothing."""
+    first = stripped.stripped_library(PYTHON)
+    inode = os.stat(first).st_ino
+    stripped.forget()
+
+    def no_strip(*args, **kwargs):
+        raise AssertionError("stripped again")
+
+    monkeypatch.setattr(stripped, "_make_copy", no_strip)
+    assert stripped.stripped_library(PYTHON) == first
+    assert os.stat(first).st_ino == inode
+
+
+@needs_debug_library
+@pytest.mark.parametrize("damage", ["truncated", "overwritten", "record missing", "code changed, record too"])
+def test_a_damaged_copy_is_never_loaded(fresh_cache, damage):
+    """Invariant: a copy whose bytes are not those recorded when it was made (truncated, as by a
+    build that did not finish; overwritten; no record), or whose loaded code is not the
+    original's even with a record that matches it, is made again, not used."""
+    copy = Path(stripped.stripped_library(PYTHON))
+    good = copy.read_bytes()
+    os.chmod(copy, 0o644)
+    record = copy.with_name(copy.name + ".sha256")
+    if damage == "truncated":
+        copy.write_bytes(good[: len(good) // 2])
+    elif damage == "overwritten":
+        copy.write_bytes(good[:1000] + b"\0" * 8 + good[1008:])
+    elif damage == "record missing":
+        record.unlink()
+    else:
+        header, _ = stripped.loaded_segments(good)[1]  # the code segment
+        forged = good[: header[2] + 64] + b"\xcc" * 8 + good[header[2] + 72 :]
+        copy.write_bytes(forged)
+        record.write_text(hashlib.sha256(forged).hexdigest())
+        assert stripped.intact(copy)
+        assert stripped.loaded_segments(forged) != stripped.loaded_segments(good)
+    if damage != "code changed, record too":
+        assert not stripped.intact(copy)
+    stripped.forget()
+    again = stripped.stripped_library(PYTHON)
+    assert again == str(copy) and stripped.intact(copy) and copy.read_bytes() == good
+
+
+@needs_debug_library
+def test_a_leftover_temporary_file_is_not_the_copy(fresh_cache):
+    """Invariant: what a builder killed mid-way leaves (its temporary file) never becomes the
+    copy: the copy appears under its name only by a rename of a complete, checked file."""
+    key_folder = Path(stripped.stripped_library(PYTHON)).parent
+    for entry in key_folder.iterdir():
+        entry.chmod(0o644)
+        entry.unlink()
+    (key_folder / ".strip-left.tmp").write_bytes(b"\x7fELF half")
+    stripped.forget()
+    copy = Path(stripped.stripped_library(PYTHON))
+    assert stripped.intact(copy) and not stripped.has_debug_information(copy.read_bytes())
+
+
+BUILD = "from effbench.sandboxes import stripped; import sys; print(stripped.stripped_library(sys.argv[1]))"
+
+
+@needs_debug_library
+def test_concurrent_builders_agree_on_one_intact_copy(fresh_cache):
+    """Invariant: two processes making the copy at once both get the same path to an intact
+    copy, and no temporary file is left beside it."""
+    env = {**os.environ, "EFFBENCH_CACHE_DIR": str(fresh_cache)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", BUILD, PYTHON], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(3)
+    ]
+    answers = {p.communicate(timeout=300)[0].strip() for p in procs}
+    assert len(answers) == 1
+    copy = Path(answers.pop())
+    assert stripped.intact(copy)
+    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name, copy.name + ".sha256"]
+
+
+@needs_debug_library
+def test_without_strip_the_original_is_used_and_said_once(fresh_cache, monkeypatch, caplog):
+    """Invariant: with no ``strip`` (binutils) the runner loads the original library (no
+    ``--library``), the fingerprint says so, and the user is told once, not per runner."""
+    monkeypatch.setattr(stripped.shutil, "which", lambda name: None)
+    monkeypatch.setattr(stripped, "_said", set())
+    with caplog.at_level(logging.WARNING, logger="effbench.sandboxes"):
+        for _ in range(3):
+            stripped.forget()
+            assert stripped.setup_options("valgrind", PYTHON, None) == []
+    assert stripped.fingerprint("valgrind", "local", PYTHON, None) == {"library": "original"}
+    said = [r for r in caplog.records if "strip is not installed" in r.getMessage()]
+    assert len(said) == 1
+
+
+@needs_debug_library
+def test_the_fingerprint_tells_the_copy_from_the_original(fresh_cache, monkeypatch):
+    """Invariant: profiles measured on the original library are not reused on the copy (their
+    counts differ a little: paths in the runner's memory), nor across strip modes."""
+    seen = set()
+    for mode in stripped.CHOICES:
+        monkeypatch.setenv(stripped.CHOICE_VARIABLE, mode)
+        stripped.forget()
+        seen.add(json.dumps(environment_fingerprint(ValgrindMeter(), "local", python=PYTHON), sort_keys=True))
+    assert len(seen) == len(stripped.CHOICES)
+
+
+def test_an_interpreter_without_debug_information_is_run_as_it_is(fresh_cache, tmp_path):
+    """Invariant: a libpython with neither debug sections nor a symbol table is not copied."""
+    stripped_python = "/usr/bin/python3.11"
+    if not os.path.exists(stripped_python):
+        pytest.skip("no Debian interpreter here")
+    assert stripped.stripped_library(stripped_python) is None
+    assert not fresh_cache.exists() or not any(fresh_cache.rglob("*.so*"))
