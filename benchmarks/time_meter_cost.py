@@ -31,7 +31,7 @@ import statistics
 import time
 from pathlib import Path
 
-from meter_overhead import PHASES, sandbox_cpu_seconds
+from meter_overhead import PHASES, sandbox_usage
 from script_exit import run_main
 
 from effbench import codec, paths
@@ -51,17 +51,19 @@ def null_tests(repeats: int, tests: int) -> None:
             box.run(request)
         walls: list[float] = []
         phases: dict[str, list[float]] = {name: [] for name in PHASES}
-        cpu_before = sandbox_cpu_seconds(box)
+        cpu_before, faults_before = sandbox_usage(box)
         for _ in range(tests):
             t0 = time.perf_counter()
             run = box.run(request)
             walls.append(time.perf_counter() - t0)
             for name in PHASES:
                 phases[name].append(run.phases.get(name, 0.0))
-        cpu = (sandbox_cpu_seconds(box) - cpu_before) / tests
+        cpu_after, faults_after = sandbox_usage(box)
+        cpu, faults = (cpu_after - cpu_before) / tests, (faults_after - faults_before) / tests
     print(
         f"  {repeats} repeat(s): wall/test median {1000 * statistics.median(walls):6.2f} ms, "
-        f"mean {1000 * statistics.mean(walls):6.2f} ms; cpu/test {1000 * cpu:6.2f} ms"
+        f"mean {1000 * statistics.mean(walls):6.2f} ms; cpu/test {1000 * cpu:6.2f} ms; "
+        f"page faults/test {faults:6.0f}"
     )
     print("    phases (median ms): " + " ".join(f"{n}={1000 * statistics.median(v):.2f}" for n, v in phases.items()))
 
@@ -85,18 +87,22 @@ def interleaved(other: str, repeats: int, tests: int) -> None:
                 box.run(request)
         walls: dict[str, list[float]] = {name: [] for name in boxes}
         cpu = dict.fromkeys(boxes, 0.0)
+        faults = dict.fromkeys(boxes, 0)
         for i in range(tests):
             for name in ("A", "B") if i % 2 == 0 else ("B", "A"):
-                before = sandbox_cpu_seconds(boxes[name])
+                cpu_before, faults_before = sandbox_usage(boxes[name])
                 t0 = time.perf_counter()
                 boxes[name].run(request)
                 walls[name].append(time.perf_counter() - t0)
-                cpu[name] += sandbox_cpu_seconds(boxes[name]) - before
+                cpu_after, faults_after = sandbox_usage(boxes[name])
+                cpu[name] += cpu_after - cpu_before
+                faults[name] += faults_after - faults_before
         for name, values in walls.items():
             q1, _, q3 = statistics.quantiles(values, n=4)
             print(
                 f"  {name} {repeats} repeat(s): wall/test median {1000 * statistics.median(values):6.2f} ms "
-                f"(q1 {1000 * q1:6.2f}, q3 {1000 * q3:6.2f}); cpu/test {1000 * cpu[name] / tests:6.2f} ms"
+                f"(q1 {1000 * q1:6.2f}, q3 {1000 * q3:6.2f}); cpu/test {1000 * cpu[name] / tests:6.2f} ms; "
+                f"page faults/test {faults[name] / tests:6.0f}"
             )
     finally:
         for box in boxes.values():
