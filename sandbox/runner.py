@@ -1255,10 +1255,16 @@ def _ffi_classes():
 def plan_ffi_removal():
     """In the zygote, once: what each child cuts after its own last use of ctypes.
 
-    Returns (links, dicts, names): (subclass dict, key) links from a class outside ctypes to one
-    of its classes; dictionaries to empty (ctypes's modules, its caches, the interpreter's cached
-    copy of ``_ctypes``'s namespace, which importing it again would restore); names of this
-    module's globals that hold ctypes objects. Raises OSError if a link is not found."""
+    Returns (links, dicts, names, modules): (subclass dict, key) links from a class outside
+    ctypes to one of its classes; dictionaries to empty (ctypes's modules, its caches, the
+    interpreter's cached copy of ``_ctypes``'s namespace, which importing it again would
+    restore); names of this module's globals that hold ctypes objects; the names of ctypes's
+    modules in ``sys.modules``, listed here once rather than looked for by every child: going
+    over ``sys.modules`` writes to each of its keys (a reference count), a copy-on-write page
+    fault for most of them (about 50 per child, of its ~620: ``perf record -e page-faults``).
+    Nothing imports a module of ctypes after this (the runner imports none in a function, and
+    the children's import guard refuses them); verify_ffi_removed checks, in a child, that none
+    is left in ``sys.modules``. Raises OSError if a link is not found."""
     import _ctypes  # the runner's own, already loaded
     import weakref
 
@@ -1289,7 +1295,8 @@ def plan_ffi_removal():
         or (isinstance(v, type) and id(v) in ids)
         or (type(v) is type(sys) and _is_ffi_module_name(getattr(v, "__name__", "")))
     ]
-    return links, dicts, names
+    modules = [n for n in sys.modules if _is_ffi_module_name(n)]
+    return links, dicts, names, modules
 
 
 #: see plan_ffi_removal (set in the zygote; each child drops it with the rest)
@@ -1300,18 +1307,18 @@ def remove_ffi():
     """In a child, after its last use of ctypes: cut every path to it (see plan_ffi_removal),
     then install the guard. Nothing may use ctypes in this process afterwards."""
     global _FFI_PLAN
-    links, dicts, names = _FFI_PLAN
+    links, dicts, names, modules = _FFI_PLAN
     _FFI_PLAN = None
     for mapping, key in links:
         mapping.pop(key, None)
-    for name in [n for n in sys.modules if _is_ffi_module_name(n)]:
-        del sys.modules[name]
+    for name in modules:
+        sys.modules.pop(name, None)
     for mapping in dicts:
         mapping.clear()
     own = globals()
     for name in names:
         own.pop(name, None)
-    del links, dicts, names, own
+    del links, dicts, names, modules, own
     sys.meta_path.insert(0, _NoFFI)
     sys.dont_write_bytecode = True
     sys.addaudithook(_make_guard())
