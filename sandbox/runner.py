@@ -1664,14 +1664,23 @@ def _discard_child(handle):
         os.close(fd)
 
 
-def _empty_scratch(scratch, test):
+def _empty_scratch(scratch, test, timed=False):
     """Empty the scratch folder after a test. What the candidate left that cannot be removed fails
     its test (``test["scratch_left"]``), and the host replaces this runner (a fresh private /tmp)
-    before anything else runs here."""
+    before anything else runs here.
+
+    ``timed`` (the time meter): this process's CPU time for it, in seconds, goes in the test's
+    record (``cleanup_cpu_seconds``), which the meter charges to the test. A candidate that kept
+    its memory in files of its scratch folder (a shared mapping of a tmpfs file) left the freeing of
+    those pages to this unlink instead of its own exit: 128 MiB cost 95.8 ms against 109.6 ms as
+    anonymous memory (a red team)."""
+    start = time.thread_time() if timed else 0.0
     try:
         empty_dir(scratch)
     except OSError as exc:
         test["scratch_left"] = f"{type(exc).__name__}: {exc}"[:300]
+    if timed:
+        test["cleanup_cpu_seconds"] = time.thread_time() - start
 
 
 def _with_start_up(limits, baseline):
@@ -2654,7 +2663,7 @@ class Runner:
             settle=settle,
             prepared=test_ready,
         )
-        _empty_scratch(scratch, test)
+        _empty_scratch(scratch, test, timed=self.meter == "time")
         return {"baseline": baseline, "test": test}
 
     def run_repeats(self, code, entry_point, args, limits, repeats, shared):
@@ -2711,7 +2720,7 @@ class Runner:
                     self.perf_event,
                     prepared=ready.get(test_child),
                 )
-                _empty_scratch(scratch, test)
+                _empty_scratch(scratch, test, timed=self.meter == "time")
                 runs.append({"baseline": baseline, "test": test, **({"baseline_shared": True} if base is None else {})})
                 if test.get("killed_for") or test.get("signal") or test.get("scratch_left"):
                     break  # one run past a limit decides the test: no repeat would pass it

@@ -76,12 +76,17 @@ class TimeMeter(Meter):
         """``cpu(test) - cpu(baseline)`` in whole ns, at least ``resolution_ns``; None if one is missing.
 
         Each child's CPU time counts from its release at the attach point where the runner read
-        it for both (``cpu_before_go``), else each child's whole CPU time.
+        it for both (``cpu_before_go``), else each child's whole CPU time. The test's side includes
+        the runner's CPU time emptying its scratch folder afterwards (``cleanup_cpu_seconds``).
         """
         test, base = pair["test"], pair["baseline"]
         if test.get("cpu_seconds") is None or base.get("cpu_seconds") is None:
             return None
-        test_cpu, base_cpu = test["cpu_seconds"], base["cpu_seconds"]
+        # the worker's CPU time emptying the test's scratch folder is the test's: what the
+        # candidate kept there (a shared mapping of a tmpfs file) is freed by that unlink, not by
+        # its own exit (the runner's _empty_scratch)
+        test_cpu = test["cpu_seconds"] + test.get("cleanup_cpu_seconds", 0.0)
+        base_cpu = base["cpu_seconds"]
         if test.get("cpu_before_go") is not None and base.get("cpu_before_go") is not None:
             test_cpu -= test["cpu_before_go"]
             base_cpu -= base["cpu_before_go"]
@@ -100,6 +105,7 @@ class TimeMeter(Meter):
         facts = {
             **super().fingerprint(),
             "cpu_from": "release at the attach point",
+            "cleanup": "the runner's CPU time emptying the test's scratch folder is the test's",
             "baselines": baselines,
             "resolution_ns": self.resolution_ns,
             "repeats": self.repeats,
