@@ -111,7 +111,11 @@ class RewardModel:
                 ``valgrind`` or ``time``.
             workers: parallel items (threads, and runners of the sandbox); default: the CPUs this
                 process may use (:func:`effbench.cpus.usable_cpus`, its affinity mask, which a
-                container's cpuset or ``taskset`` narrows), as ``effbench evaluate --workers``.
+                container's cpuset or ``taskset`` narrows), whatever the meter. ``effbench evaluate``
+                runs one worker by default under the time meter, whose CPU times parallel runners
+                disturb (a neighbour streaming memory raised an expert's cost about 12%: README,
+                "Known and not fixed", "Parallel runners under the time meter"); here throughput
+                comes first: pass ``workers=1`` for the quieter figures.
             shaping: ``binary``, ``efficiency``, ``speedup``, ``acecode`` or a :class:`Shaping` with
                 parameters (see :mod:`effbench.reward.shaping`).
             alpha: the budget factor ``T = alpha * max_l r_l``, > 1.
