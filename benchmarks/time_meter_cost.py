@@ -15,6 +15,10 @@ Three sections, all on a local sandbox with one worker, runner already up:
 
     .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40] [--null-costs 300]
     .venv/bin/python benchmarks/time_meter_cost.py --interleave OTHER/runner.py [--tests 150]
+    .venv/bin/python benchmarks/time_meter_cost.py --serve 200
+
+``--serve N`` only serves N null tests at one run (after 3 warm-up requests) and prints their
+mean wall time: the loop ``benchmarks/time_meter_profile.py`` runs under ``perf record``.
 
 To compare two versions of the runner, run this file with ``PYTHONPATH`` pointing at each
 checkout in turn (the sandbox runs the ``sandbox/runner.py`` of the ``effbench`` it imports).
@@ -66,6 +70,18 @@ def null_tests(repeats: int, tests: int) -> None:
         f"page faults/test {faults:6.0f}"
     )
     print("    phases (median ms): " + " ".join(f"{n}={1000 * statistics.median(v):.2f}" for n, v in phases.items()))
+
+
+def serve(tests: int) -> None:
+    """Serve ``tests`` null tests at one run after 3 warm-up requests; print the mean wall time."""
+    with LocalSandbox(TimeMeter(), workers=1) as box:
+        request = TestRequest(NULL, "f", codec.encode([]), Limits(), 1)
+        for _ in range(3):  # the runner's first requests
+            box.run(request)
+        t0 = time.perf_counter()
+        for _ in range(tests):
+            box.run(request)
+        print(f"{tests} null tests: wall/test mean {1000 * (time.perf_counter() - t0) / tests:.2f} ms")
 
 
 def interleaved(other: str, repeats: int, tests: int) -> None:
@@ -162,7 +178,13 @@ def main() -> None:
         metavar="RUNNER",
         help="instead: null tests on this checkout's runner (A) and on this runner file (B), in turn",
     )
+    parser.add_argument("--serve", type=int, metavar="N", help="instead: only serve N null tests (for a profiler)")
     opts = parser.parse_args()
+    if opts.serve is not None:
+        if opts.serve < 1:
+            parser.error("--serve must be at least 1")
+        serve(opts.serve)
+        return
     if opts.tests < 1 or opts.runs < 2 or opts.null_costs < 2:
         parser.error("--tests must be at least 1, --runs and --null-costs at least 2")
     if opts.interleave:
