@@ -243,3 +243,31 @@ def test_an_interpreter_without_debug_information_is_run_as_it_is(fresh_cache, t
         pytest.skip("no Debian interpreter here")
     assert stripped.stripped_library(stripped_python) is None
     assert not fresh_cache.exists() or not any(fresh_cache.rglob("*.so*"))
+
+
+@pytest.mark.parametrize("value", ["off", "non", "strip-all"])
+def test_a_mistyped_strip_choice_is_said_not_silently_replaced(monkeypatch, caplog, value):
+    """Invariant: an ``$EFFBENCH_STRIP`` that is not ``all``, ``debug`` or ``none`` falls back to
+    ``all`` with one warning naming the value and the choices (once per process and value), so a
+    mistyped comparison run (``off`` for ``none``) is not silently the default's."""
+    monkeypatch.setenv(stripped.CHOICE_VARIABLE, value)
+    monkeypatch.setattr(stripped, "_unknown_said", set())
+    with caplog.at_level(logging.WARNING, logger="effbench.sandboxes"):
+        assert stripped.strip_choice() == "all"
+        assert stripped.strip_choice() == "all"
+    said = [r.getMessage() for r in caplog.records if stripped.CHOICE_VARIABLE in r.getMessage()]
+    assert len(said) == 1
+    assert repr(value) in said[0] and "all, debug, none" in said[0]
+
+
+def test_the_strip_choices_are_read_in_any_case_without_a_warning(monkeypatch, caplog):
+    """Invariant: the three choices, in any case and with spaces around, are taken as they are
+    and say nothing; an unset variable is ``all``."""
+    monkeypatch.setattr(stripped, "_unknown_said", set())
+    with caplog.at_level(logging.WARNING, logger="effbench.sandboxes"):
+        for given, expected in [(" none ", "none"), ("DEBUG", "debug"), ("All", "all")]:
+            monkeypatch.setenv(stripped.CHOICE_VARIABLE, given)
+            assert stripped.strip_choice() == expected
+        monkeypatch.delenv(stripped.CHOICE_VARIABLE)
+        assert stripped.strip_choice() == "all"
+    assert not [r for r in caplog.records if stripped.CHOICE_VARIABLE in r.getMessage()]

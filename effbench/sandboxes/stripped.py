@@ -126,9 +126,30 @@ def loaded_segments(data: bytes) -> list[tuple[tuple[int, ...], bytes]]:
 
 
 def strip_choice() -> str:
-    """``all``, ``debug`` or ``none``, from ``$EFFBENCH_STRIP`` (default ``all``); anything else is ``all``."""
-    choice = os.environ.get(CHOICE_VARIABLE, "").strip()
-    return choice if choice in CHOICES else CHOICES[0]
+    """``all``, ``debug`` or ``none``, from ``$EFFBENCH_STRIP`` (default ``all``, any case).
+
+    Any other value is ``all``, and a warning on the ``effbench.sandboxes`` logger says so once
+    per process and value (a mistyped ``none`` would otherwise measure the copy silently, and a
+    comparison of the two would find no difference). Never raises.
+    """
+    given = os.environ.get(CHOICE_VARIABLE, "").strip()
+    choice = given.lower()
+    if choice in CHOICES:
+        return choice
+    if given and given not in _unknown_said:
+        _unknown_said.add(given)
+        log.warning(
+            "%s=%r is not one of %s: strip --strip-%s is used",
+            CHOICE_VARIABLE,
+            given,
+            ", ".join(CHOICES),
+            CHOICES[0],
+        )
+    return CHOICES[0]
+
+
+#: the unknown ``$EFFBENCH_STRIP`` values already warned about in this process
+_unknown_said: set[str] = set()
 
 
 @functools.lru_cache(maxsize=8)
