@@ -48,9 +48,14 @@ def samples_hash(samples: Sequence[Sample]) -> str:
 
 
 def _progress(total: int, desc: str, enabled: bool, unit: str = "sample"):  # noqa: ANN202 - tqdm or a no-op
+    """A progress bar on stderr for ``total`` items (a tqdm), a no-op when ``total`` is 0 or not ``enabled``.
+
+    A resumed run with nothing left to run draws no empty bar.
+    """
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled, dynamic_ncols=True)
+    disable = not enabled or total == 0
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True)
 
 
 @contextlib.contextmanager

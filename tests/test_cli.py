@@ -252,3 +252,24 @@ def test_a_refusal_of_the_containers_namespaces_is_told_to_the_user_by_probe_and
     assert [line for line in said if "namespaces were refused" in line and "unshare(user" in line], said
 
     assert namespaces_refused_note({"namespaces_refused": None, "fixed_pids": True}) is None
+
+
+def test_resuming_a_finished_run_draws_no_empty_progress_bar(two_runs):
+    """Invariant: re-running a finished run says how many samples are already scored and draws no
+    progress bar for the nothing left to run (it drew 'samples: 0sample [00:00, ?sample/s]' twice)."""
+    run_dir = two_runs[0][0]
+    samples_file = json.loads((run_dir / "config.json").read_text())["samples_files"][0]
+    out = effbench(
+        "evaluate",
+        "--problems-dir",
+        str(MINI),
+        "--samples",
+        samples_file,
+        "--meter",
+        "valgrind",
+        "--run-dir",
+        str(run_dir),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "already scored" in out.stderr
+    assert "0sample" not in out.stderr and "samples:" not in out.stderr, out.stderr
