@@ -1,10 +1,8 @@
-"""O(n log MOD): the same ratio recurrence, but each division by a pow() modular inverse."""
-
-MOD = 1_000_000_007
+"""O(n log p): the same ratio recurrence, but each division by a pow() modular inverse."""
 
 
-def catalan_numbers(n):
+def catalan_numbers(n, p):
     out = [1]
     for m in range(n):
-        out.append(out[-1] * (4 * m + 2) * pow(m + 2, MOD - 2, MOD) % MOD)
+        out.append(out[-1] * (4 * m + 2) * pow(m + 2, p - 2, p) % p)
     return out

@@ -1,9 +1,7 @@
-"""O(q * N): recompute the recurrence D(n) = (n-1) * (D(n-1) + D(n-2)) for every query."""
-
-MOD = 1_000_000_007
+"""O(q * N): recompute the recurrence D(n) = (n-1) * (D(n-1) + D(n-2)) mod p for every query."""
 
 
-def derangements(queries):
+def derangements(queries, p):
     out = []
     for n in queries:
         if n == 0:
@@ -11,6 +9,6 @@ def derangements(queries):
             continue
         a, b = 1, 0  # D(0), D(1)
         for i in range(2, n + 1):
-            a, b = b, (i - 1) * (a + b) % MOD
+            a, b = b, (i - 1) * (a + b) % p
         out.append(b)
     return out

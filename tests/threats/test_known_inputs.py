@@ -9,6 +9,14 @@ model knows by heart) and ran the expert otherwise scored eff@1 1.546 against th
 under ``--meter time`` (every test at the 300 µs floor); ``catalan_mod`` drew n from three values per
 level (1.297 against 1.000). A level's cost is its costliest test, so such a table pays off exactly
 when every test of a level can be listed in advance, as there.
+
+Drawing from many values is not enough when the answer is a function of one small integer: a
+source (up to ``MAX_SOURCE_CHARS``, compiled before the measured child forks, so its constants cost
+nothing to load) can hold the answer for every value the levels draw, or checkpoints every K values
+and a short computation from the nearest one. ``catalan_mod`` with C(0..3000) mod 1e9+7 tabled
+scored 1.475 under valgrind against the expert's 1.000 (README, "Answers tabled offline"). The
+problems whose answers were fixed sequences mod 1e9+7 (``catalan_mod``, ``derangements_mod``,
+``binomial_mod_queries``) now take a prime modulus drawn per test from the secret seed.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import random
 from collections import Counter
 
 from effbench.problems import load_problem_set
+from sandbox.runner import MAX_SOURCE_CHARS
 
 #: draws of one test slot per level (each from another secret seed), and the least number of
 #: different inputs among them
@@ -24,6 +33,19 @@ DRAWS = 40
 LEAST_DISTINCT = 20
 #: the share of draws the most common input may take
 MOST_COMMON_SHARE = 0.25
+#: a problem on a few integers must draw its top level's inputs from more values than a table with
+#: one entry every CHECKPOINT_STRIDE inputs can hold in a source of MAX_SOURCE_CHARS characters
+CHECKPOINT_STRIDE = 1000
+#: problems on a few integers known to be exposed to a checkpoint table and not fixed (README,
+#: "Answers tabled offline"); a problem fixed must leave this list (the test checks both ways)
+KNOWN_EXPOSED = {
+    # pi(n) tabled every K values of n (a few KB) and a short segment sieve from the nearest one
+    "count_primes_upto",
+    # J(n, k) tabled for every k <= 400 at every K-th n, the recurrence stepped from there
+    "josephus_order_last",
+}
+#: problems whose answer was a fixed sequence mod 1e9+7 and now depends on a prime drawn per test
+MODULUS_PER_TEST = ("catalan_mod", "derangements_mod", "binomial_mod_queries")
 
 
 def _draw(problem, level: int, seed: str) -> list:
@@ -41,7 +63,7 @@ def test_the_draws_here_are_the_harness_own():
     """Invariant: the draws this file checks are the inputs the harness generates (same seeding),
     so the test below looks at what candidates get."""
     problems = load_problem_set()
-    for pid in ("count_primes_upto", "catalan_mod"):
+    for pid in ("count_primes_upto", *MODULUS_PER_TEST):
         problem = problems.get(pid)
         generated = problem.generated_args("known-inputs")
         for level in range(1, len(problem.levels)):
@@ -67,3 +89,58 @@ def test_no_level_of_a_problem_on_a_few_integers_draws_from_a_handful_of_values(
                 weak.append((problem.id, level, len(seen), top))
     assert {"count_primes_upto", "catalan_mod"} <= set(checked), checked
     assert not weak, weak
+
+
+def _domain(problem, level: int) -> int:
+    """How many inputs the draws at ``level`` span: the product over arguments of (largest -
+    smallest + 1) among DRAWS secret seeds (the arguments are integers)."""
+    draws = [_draw(problem, level, f"seed-{i}") for i in range(DRAWS)]
+    product = 1
+    for values in zip(*draws):
+        product *= max(values) - min(values) + 1
+    return product
+
+
+def test_no_problem_on_a_few_integers_draws_from_fewer_inputs_than_a_source_can_table():
+    """Invariant: every bundled problem whose arguments are integers draws its top level's inputs
+    from a domain of more than MAX_SOURCE_CHARS * CHECKPOINT_STRIDE values (a table with one entry
+    every CHECKPOINT_STRIDE inputs does not fit a source), but for KNOWN_EXPOSED, which must be
+    exactly the ones that do not. Fault: catalan_mod drew n from [2250, 3000] under one modulus
+    (751 inputs), and C(0..3000) mod 1e9+7 in a candidate's source beat the expert."""
+    problems = load_problem_set()
+    small = {}
+    for problem in problems.problems.values():
+        if len(problem.levels) < 2 or not _integers_only(_draw(problem, 1, "probe")):
+            continue
+        domain = _domain(problem, len(problem.levels) - 1)
+        if domain <= MAX_SOURCE_CHARS * CHECKPOINT_STRIDE:
+            small[problem.id] = domain
+    assert "catalan_mod" not in small
+    assert set(small) == KNOWN_EXPOSED, small
+
+
+def _run_expert(problem, args: list):
+    namespace: dict = {}
+    exec(problem.expert_code, namespace)  # noqa: S102 - the bundled expert, trusted code
+    return namespace[problem.entry_point](*args)
+
+
+def test_an_answer_table_under_one_modulus_misses_every_test_of_the_fixed_problems():
+    """Invariant: in catalan_mod, derangements_mod and binomial_mod_queries the modulus is an
+    argument drawn per test from the secret seed, different in each of DRAWS seeds, so a table of
+    answers under any one modulus (here 1e9+7, the one fixed before, built from the expert at test
+    time) answers none of the top level's tests. Fault: with 1e9+7 fixed, a table of C(0..3000),
+    D(0..30000), or the factorials up to 7000 answered every test with no arithmetic."""
+    problems = load_problem_set()
+    for pid in MODULUS_PER_TEST:
+        problem = problems.get(pid)
+        top = len(problem.levels) - 1
+        moduli = [_draw(problem, top, f"seed-{i}")[-1] for i in range(DRAWS)]
+        assert all(type(p) is int and p > 10**8 for p in moduli), (pid, moduli[:3])
+        assert len(set(moduli)) == DRAWS, (pid, len(set(moduli)))
+        for i in range(3):
+            args = _draw(problem, top, f"table-{i}")
+            problem._generator().check_input(*args)
+            expected = _run_expert(problem, args)
+            tabled = _run_expert(problem, [*args[:-1], 1_000_000_007])
+            assert args[-1] != 1_000_000_007 and tabled != expected, (pid, i)
