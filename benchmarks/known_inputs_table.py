@@ -6,7 +6,8 @@ default time, ``--no-cache``): the expert as a sample, and the expert behind a t
 ``count_primes_upto`` the table holds the answers of the values its generator drew from before
 tests/threats/test_known_inputs.py (per level: the size, the largest prime not above it, a prime
 square below it, the size minus 1-9); for ``catalan_mod``, the whole sequence C(0..3000) mod
-1e9+7 (any n of the levels).
+1e9+7 (any n of the levels), used when the test's modulus is 1e9+7 (every test's before f28f548;
+since, a prime drawn per test), the expert otherwise.
 Prints the CLI's tables (eff@1 per model) and the load average before and after:
 
     .venv/bin/python benchmarks/known_inputs_table.py [--meter time]
@@ -27,6 +28,8 @@ from pathlib import Path
 from script_exit import run_main
 
 from effbench.problems import load_problem_set
+
+MOD = 1_000_000_007
 
 
 def _is_prime(x: int) -> bool:
@@ -65,9 +68,9 @@ def samples() -> list[dict]:
     guard = "def count_primes(n):\n    if n in _KNOWN:\n        return _KNOWN[n]\n"
     table_primes = f"_KNOWN = {table!r}\n" + primes.expert_code.replace("def count_primes(n):\n", guard, 1)
     top = catalan.levels[-1].size
-    sequence = tuple(_run(catalan.expert_code, "catalan_numbers", top))
-    guard = f"def catalan_numbers(n):\n    if n <= {top}:\n        return list(_C[:n + 1])\n"
-    table_catalan = f"_C = {sequence!r}\n" + catalan.expert_code.replace("def catalan_numbers(n):\n", guard, 1)
+    sequence = tuple(_run(catalan.expert_code, "catalan_numbers", top, MOD))
+    guard = f"def catalan_numbers(n, p):\n    if n <= {top} and p == {MOD}:\n        return list(_C[:n + 1])\n"
+    table_catalan = f"_C = {sequence!r}\n" + catalan.expert_code.replace("def catalan_numbers(n, p):\n", guard, 1)
     assert "_KNOWN[n]" in table_primes and "_C[:n + 1]" in table_catalan
     return [
         {"task_id": primes.id, "solution": primes.expert_code, "model": "expert-as-sample"},
