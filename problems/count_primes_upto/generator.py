@@ -1,41 +1,66 @@
-"""Stress inputs for count_primes: n in the top quarter of the level size (a point drawn from the
-run's secret seed, not one of a dozen values known in advance), sometimes exactly a prime or a
-prime square so off-by-one bounds are exercised.
+"""Stress inputs for count_primes: a window [lo, hi) of the level's width (its top quarter) at a
+point drawn from the run's secret seed up to min(10**9, 10**4 * size), sometimes with lo or hi - 1
+a prime so off-by-one bounds are exercised.
 
-Before, n was the level size, the largest prime not above it, a prime square just below it or the
-size minus 1-9: a dozen values per level, the same in every run, so a candidate answered every
-test from a table of them (78498 for 10**6 is widely known) and cost nothing."""
+Before, the window was [0, n] with n <= 10**6: however n was drawn, pi(n) for every n fits a
+source as checkpoints (pi tabled every K values, a few KB) with a short segment sieve from the
+nearest one, far less work than the expert's full sieve (README, "Answers tabled offline"). Up to
+10**9 a source fits at most one checkpoint every 1000 or so values, and sieving even a short segment
+there takes the pass over all the primes up to sqrt(hi) that the expert's window takes.
+"""
 
 import random
 
+LIMIT = 10**9
+MAX_WIDTH = 10**5
 
-def _is_prime(x):
+
+def _is_prime(x: int) -> bool:
+    """Deterministic Miller-Rabin for x < 3.4 * 10**14 (bases 2 to 17)."""
     if x < 2:
         return False
-    d = 2
-    while d * d <= x:
-        if x % d == 0:
+    bases = (2, 3, 5, 7, 11, 13, 17)
+    for q in bases:
+        if x % q == 0:
+            return x == q
+    d, s = x - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        s += 1
+    for a in bases:
+        y = pow(a, d, x)
+        if y in (1, x - 1):
+            continue
+        for _ in range(s - 1):
+            y = y * y % x
+            if y == x - 1:
+                break
+        else:
             return False
-        d += 1
     return True
 
 
+def _prime_at_or_below(x: int) -> int:
+    while x > 2 and not _is_prime(x):
+        x -= 1
+    return x
+
+
 def generate(size: int, rng: random.Random) -> list:
-    top = size - rng.randrange(size // 4 + 1) if size > 3 else size
+    width = size - rng.randrange(size // 4 + 1)
+    if size <= 100:  # level 0: near 0 half the time (0, 1 and 2 at the edges)
+        top = 50 if rng.random() < 0.5 else 10**6
+    else:
+        top = min(LIMIT, size * 10**4) - width
+    lo = rng.randrange(top + 1)
     kind = rng.randrange(3)
-    if kind == 0:
-        n = top
-    elif kind == 1:  # the largest prime not above top
-        n = top
-        while n > 2 and not _is_prime(n):
-            n -= 1
-    else:  # a square of a prime near top, or just below top
-        r = int(top**0.5)
-        while r > 2 and not _is_prime(r):
-            r -= 1
-        n = r * r if rng.random() < 0.5 else top - rng.randrange(1, 10)
-    return [max(0, n)]
+    if kind == 1:  # lo a prime: the inclusive lower bound
+        lo = _prime_at_or_below(lo)
+    elif kind == 2:  # hi - 1 a prime: the exclusive upper bound just past it
+        lo = max(0, _prime_at_or_below(lo + width - 1) + 1 - width)
+    return [lo, lo + width]
 
 
-def check_input(n) -> None:
-    assert isinstance(n, int) and 0 <= n <= 10**6
+def check_input(lo, hi) -> None:
+    assert isinstance(lo, int) and isinstance(hi, int)
+    assert 0 <= lo <= hi <= LIMIT and hi - lo <= MAX_WIDTH

@@ -1,21 +1,24 @@
-"""O(n log log n): sieve of Eratosthenes over odd numbers only, crossing off with bytearray
-slice assignment."""
+"""O(W log log W + sqrt(hi)): segmented sieve of Eratosthenes: the primes up to sqrt(hi) by a
+bytearray sieve, then each crosses off its multiples in the window [lo, hi) by slice assignment."""
+
+from itertools import compress
+from math import isqrt
 
 
-def count_primes(n):
-    if n < 2:
+def count_primes(lo, hi):
+    lo = max(lo, 2)
+    if lo >= hi:
         return 0
-    # index i stands for the odd number 2*i + 1; index 0 (the number 1) is not prime
-    half = (n + 1) // 2
-    sieve = bytearray([1]) * half
-    sieve[0] = 0
-    i = 1
-    while True:
-        p = 2 * i + 1
-        start = p * p // 2
-        if start >= half:
-            break
-        if sieve[i]:
-            sieve[start::p] = bytes(len(range(start, half, p)))
-        i += 1
-    return sieve.count(1) + 1  # + 1 for the prime 2
+    r = isqrt(hi - 1)
+    base = bytearray([1]) * (r + 1)
+    base[:2] = b"\0\0"
+    for i in range(2, isqrt(r) + 1):
+        if base[i]:
+            base[i * i :: i] = bytes(len(range(i * i, r + 1, i)))
+    width = hi - lo
+    window = bytearray([1]) * width
+    for p in compress(range(r + 1), base):
+        start = max(p * p, -(-lo // p) * p) - lo
+        if start < width:
+            window[start::p] = bytes((width - 1 - start) // p + 1)
+    return window.count(1)

@@ -1,16 +1,28 @@
-"""O(n log log n) with a Python-level inner loop: sieve of Eratosthenes over a list of
+"""O(W log log W + sqrt(hi)) with Python-level inner loops: the same segmented sieve over lists of
 booleans, crossing off one multiple at a time."""
 
 
-def count_primes(n):
-    if n < 2:
+def count_primes(lo, hi):
+    lo = max(lo, 2)
+    if lo >= hi:
         return 0
-    is_prime = [True] * (n + 1)
-    is_prime[0] = is_prime[1] = False
+    r = 1
+    while (r + 1) * (r + 1) <= hi - 1:
+        r += 1
+    base = [True] * (r + 1)
+    base[0] = False
+    if r >= 1:
+        base[1] = False
     p = 2
-    while p * p <= n:
-        if is_prime[p]:
-            for multiple in range(p * p, n + 1, p):
-                is_prime[multiple] = False
+    while p * p <= r:
+        if base[p]:
+            for m in range(p * p, r + 1, p):
+                base[m] = False
         p += 1
-    return sum(is_prime)
+    window = [True] * (hi - lo)
+    for p in range(2, r + 1):
+        if base[p]:
+            start = max(p * p, (lo + p - 1) // p * p)
+            for m in range(start, hi, p):
+                window[m - lo] = False
+    return sum(window)

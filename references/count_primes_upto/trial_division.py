@@ -1,10 +1,10 @@
-"""O(n sqrt(n) / log n): test every number by trial division with odd divisors up to its
-square root."""
+"""O(W sqrt(hi) / log hi): test every number of the window by trial division with odd divisors up
+to its square root."""
 
 
-def count_primes(n):
+def count_primes(lo, hi):
     count = 0
-    for x in range(2, n + 1):
+    for x in range(max(lo, 2), hi):
         if x < 4:
             count += 1
             continue

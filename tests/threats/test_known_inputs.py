@@ -16,7 +16,9 @@ nothing to load) can hold the answer for every value the levels draw, or checkpo
 and a short computation from the nearest one. ``catalan_mod`` with C(0..3000) mod 1e9+7 tabled
 scored 1.475 under valgrind against the expert's 1.000 (README, "Answers tabled offline"). The
 problems whose answers were fixed sequences mod 1e9+7 (``catalan_mod``, ``derangements_mod``,
-``binomial_mod_queries``) now take a prime modulus drawn per test from the secret seed.
+``binomial_mod_queries``) now take a prime modulus drawn per test from the secret seed, and
+``count_primes_upto`` counts the primes in a window [lo, hi) anywhere up to 10**9 (pi(n) for
+n <= 10**6 fitted a source as checkpoints every 1000 n, with a short segment sieve from there).
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ CHECKPOINT_STRIDE = 1000
 #: problems on a few integers known to be exposed to a checkpoint table and not fixed (README,
 #: "Answers tabled offline"); a problem fixed must leave this list (the test checks both ways)
 KNOWN_EXPOSED = {
-    # pi(n) tabled every K values of n (a few KB) and a short segment sieve from the nearest one
-    "count_primes_upto",
     # J(n, k) tabled for every k <= 400 at every K-th n, the recurrence stepped from there
     "josephus_order_last",
 }
@@ -106,7 +106,8 @@ def test_no_problem_on_a_few_integers_draws_from_fewer_inputs_than_a_source_can_
     from a domain of more than MAX_SOURCE_CHARS * CHECKPOINT_STRIDE values (a table with one entry
     every CHECKPOINT_STRIDE inputs does not fit a source), but for KNOWN_EXPOSED, which must be
     exactly the ones that do not. Fault: catalan_mod drew n from [2250, 3000] under one modulus
-    (751 inputs), and C(0..3000) mod 1e9+7 in a candidate's source beat the expert."""
+    (751 inputs), and C(0..3000) mod 1e9+7 in a candidate's source beat the expert;
+    count_primes_upto drew n from [750000, 10**6], where pi tabled every 1000 n fits a source."""
     problems = load_problem_set()
     small = {}
     for problem in problems.problems.values():
@@ -115,7 +116,7 @@ def test_no_problem_on_a_few_integers_draws_from_fewer_inputs_than_a_source_can_
         domain = _domain(problem, len(problem.levels) - 1)
         if domain <= MAX_SOURCE_CHARS * CHECKPOINT_STRIDE:
             small[problem.id] = domain
-    assert "catalan_mod" not in small
+    assert "catalan_mod" not in small and "count_primes_upto" not in small
     assert set(small) == KNOWN_EXPOSED, small
 
 
