@@ -3239,6 +3239,22 @@ def runner_bytecode(source, path, python, env):
     return done.stdout
 
 
+def _check_library(path, data, digest):
+    """The set-up step's check that the libpython copy it read (``--library``) has the SHA-256 the
+    host checked (``--library-sha256``: loaded segments equal to the original's, its record
+    matching): the host checks the copy once per process, and every later runner start reads
+    the file again, so a copy swapped in the cache folder after that check would otherwise be
+    installed and run. The bytes checked here are the bytes installed. Raises OSError."""
+    import hashlib
+
+    found = hashlib.sha256(data).hexdigest()
+    if digest is None or found != digest:
+        raise OSError(
+            f"--library {path}: its SHA-256 is {found}, not the {digest or '(none given)'} the host checked "
+            "(the copy changed after it was checked: a stale or tampered cache folder)"
+        )
+
+
 def _setup_and_exec(opts):
     """The set-up step, not measured: mounts, the runner's copy, then the runner (exec'd in a
     child, pid and argv the same in every backend) with socket stdio, and this process relays."""
@@ -3249,9 +3265,12 @@ def _setup_and_exec(opts):
             with open(opts.preload, "rb") as src:
                 preload = src.read()
         library = None
-        if opts.library and opts.install_to:  # read before anything is hidden (the cache folder)
+        if opts.library:  # read before anything is hidden (the cache folder)
             with open(opts.library, "rb") as src:
                 library = src.read()
+            _check_library(opts.library, library, opts.library_sha256)
+            if not opts.install_to:
+                library = None  # loaded where it is (no private /tmp: no isolation either)
         with open(os.path.abspath(__file__), "rb") as src:
             runner_source = src.read()
         export = opts.rootfs
@@ -3393,6 +3412,10 @@ def main(argv):
         "--library",
         help="with --exec: a copy of the measured interpreter's libpython without debug information, "
         "loaded through LD_LIBRARY_PATH; with --install-to, copied beside the runner first (in lib/)",
+    )
+    parser.add_argument(
+        "--library-sha256",
+        help="with --library: the SHA-256 of the copy the host checked; any other bytes are refused",
     )
     parser.add_argument("--selftest", action="store_true")
     parser.add_argument("--install-to", help="with --exec: copy this file there first (read-only)")

@@ -13,10 +13,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from effbench.errors import SandboxUnavailable
 from effbench.fingerprint import environment_fingerprint
 from effbench.meters import sandbox_python
 from effbench.meters.timing import TimeMeter
@@ -271,3 +274,106 @@ def test_the_strip_choices_are_read_in_any_case_without_a_warning(monkeypatch, c
         monkeypatch.delenv(stripped.CHOICE_VARIABLE)
         assert stripped.strip_choice() == "all"
     assert not [r for r in caplog.records if stripped.CHOICE_VARIABLE in r.getMessage()]
+
+
+#: the candidate that reads a docstring from its libpython's read-only data (what a swapped copy changes)
+LEN_DOC = "def f():\n    return len.__doc__\n"
+
+
+@needs_debug_library
+def test_a_copy_swapped_after_its_check_is_never_installed(fresh_cache):
+    """Invariant: the bytes the runner installs and loads are the bytes the host checked. The
+    host checks the copy once per process and every runner start (a pool's, a replacement's)
+    reads the file again: a copy swapped in the cache folder in between (another process, a
+    stale or shared cache) is refused at start-up with a clear error, never run."""
+    copy = stripped.stripped_library(PYTHON)
+    data = bytearray(Path(copy).read_bytes())
+    at = data.find(b"Return the number of items in a container.")
+    assert at > 0
+    data[at : at + 6] = b"SWAPPD"
+    swapped = copy + ".swap"
+    Path(swapped).write_bytes(bytes(data))
+    os.chmod(swapped, 0o555)
+    os.replace(swapped, copy)
+    request = TestRequest(LEN_DOC, "f", [], Limits(wall_seconds=120, cpu_seconds=60))
+    try:
+        with LocalSandbox(ValgrindMeter(), workers=1, python=PYTHON) as box:
+            run = box.run(request)
+    except SandboxUnavailable as exc:
+        assert "changed after it was checked" in str(exc)
+    else:
+        pytest.fail(f"the swapped copy was loaded: {run.result or run.infra_error}")
+
+
+@needs_debug_library
+def test_a_planted_copy_that_kept_its_debug_sections_is_remade(fresh_cache):
+    """Invariant: a copy in the cache folder whose loaded segments are the original's but which
+    still has the sections the strip removes (the original itself planted there, its record
+    matching) is made again, not loaded: cachegrind would read its line tables at every exit."""
+    copy = Path(stripped.stripped_library(PYTHON))
+    good = copy.read_bytes()
+    original = Path(stripped.shared_library_of(PYTHON)).read_bytes()
+    os.chmod(copy, 0o644)
+    copy.write_bytes(original)
+    copy.with_name(copy.name + ".sha256").write_text(hashlib.sha256(original).hexdigest())
+    assert stripped.intact(copy)
+    stripped.forget()
+    again = stripped.stripped_library(PYTHON)
+    assert again == str(copy) and copy.read_bytes() == good
+
+
+@needs_debug_library
+def test_a_strip_that_removes_nothing_is_said_and_the_original_used(fresh_cache, monkeypatch, tmp_path, caplog):
+    """Invariant: a ``strip`` that leaves the debug sections in (a wrapper, a broken binutils:
+    here one that copies its input) gives no copy to load: the original is used, the fingerprint
+    says ``original`` and the user is told, rather than a "stripped" copy that is the original."""
+    fake = tmp_path / "strip"
+    fake.write_text('#!/bin/sh\ncp "$4" "$3"\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(stripped.shutil, "which", lambda name: str(fake))
+    monkeypatch.setattr(stripped, "_said", set())
+    with caplog.at_level(logging.WARNING, logger="effbench.sandboxes"):
+        assert stripped.setup_options("valgrind", PYTHON, None) == []
+    assert stripped.fingerprint("valgrind", "local", PYTHON, None) == {"library": "original"}
+    assert any("not one to load" in r.getMessage() for r in caplog.records)
+
+
+@needs_debug_library
+def test_a_strip_that_hangs_is_said_and_the_original_used(fresh_cache, monkeypatch, tmp_path, caplog):
+    """Invariant: a ``strip`` that does not answer in time is a failure like any other (the
+    original is used, said once, no temporary file left), never a traceback out of the sandbox."""
+    fake = tmp_path / "strip"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(stripped.shutil, "which", lambda name: str(fake))
+    monkeypatch.setattr(stripped, "STRIP_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(stripped, "_said", set())
+    with caplog.at_level(logging.WARNING, logger="effbench.sandboxes"):
+        assert stripped.setup_options("valgrind", PYTHON, None) == []
+    assert any("no answer in 1 s" in r.getMessage() for r in caplog.records)
+    assert not any(fresh_cache.rglob(".strip-*"))
+
+
+@needs_debug_library
+def test_runners_started_at_once_in_one_process_all_load_the_copy(fresh_cache, monkeypatch):
+    """Invariant: a pool's runners, started from parallel threads of one process on a cache
+    folder with no copy yet, all get the same ``--library`` options: none falls back to the
+    original library (whose counts differ from the copy's) while the fingerprint says the copy."""
+    replace = os.replace
+
+    def slow_replace(src, dst):  # widens the window between a builder's record and its rename
+        time.sleep(0.2)
+        replace(src, dst)
+
+    monkeypatch.setattr(stripped.os, "replace", slow_replace)
+    stripped.shared_library_of(PYTHON)
+    answers: list[list[str]] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(stripped.setup_options("valgrind", PYTHON, None)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4 and all(a == answers[0] for a in answers) and answers[0][:1] == ["--library"]

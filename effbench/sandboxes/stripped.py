@@ -15,8 +15,11 @@ process maps) are checked to be byte-identical to the original's before the copy
 The copy is made once per original (keyed by the SHA-256 of its bytes and the strip mode) in
 the cache folder, ``interpreters/<key>/<soname>``, with its digest recorded beside it
 (``<soname>.sha256``); a copy whose bytes do not match its record (truncated, overwritten, left
-by a build that did not finish) is made again. Concurrent builders agree (each writes a
-temporary file and renames it in place). Without ``strip`` (binutils) the original is used,
+by a build that did not finish), or that still has the sections its mode removes, is made
+again. The runner's set-up step installs only the bytes checked here (their SHA-256 goes with
+``--library-sha256``): a copy swapped after the check stops the runner's start, never runs.
+Concurrent builders agree (each writes temporary files and renames them in place; one search at
+a time in a process). Without ``strip`` (binutils) the original is used,
 said once.
 
 Counts move a little with the copy (the library's path and ``LD_LIBRARY_PATH`` are in the
@@ -36,6 +39,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from effbench import paths
@@ -48,6 +52,10 @@ log = logging.getLogger("effbench.sandboxes")
 #: benchmarks/meter_overhead.py before and after)
 CHOICE_VARIABLE = "EFFBENCH_STRIP"
 CHOICES = ("all", "debug", "none")
+
+#: how long ``strip`` may take (seconds; pyenv's 23 MB library takes well under one): past it
+#: the original is used, said once
+STRIP_TIMEOUT_SECONDS = 300
 
 _PT_LOAD = 1
 #: the ELF header's fields that locate the section table (e_shoff, then e_shnum and e_shstrndx),
@@ -213,17 +221,24 @@ def _make_copy(original: Path, target: Path, mode: str, strip: str) -> None:
     """Strip ``original`` into ``target`` (atomically: a temporary file, then a rename).
 
     Raises:
-        OSError: the folder cannot be written, ``strip`` failed, or the copy's loaded segments
+        OSError: the folder cannot be written, ``strip`` failed or timed out, or the copy's loaded segments
             differ from the original's (then nothing is left at ``target``).
     """
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".strip-", suffix=".tmp", dir=folder)
     os.close(fd)
+    record = ""
     try:
-        done = subprocess.run(
-            [strip, f"--strip-{mode}", "-o", tmp, str(original)], capture_output=True, text=True, timeout=300
-        )
+        try:
+            done = subprocess.run(
+                [strip, f"--strip-{mode}", "-o", tmp, str(original)],
+                capture_output=True,
+                text=True,
+                timeout=STRIP_TIMEOUT_SECONDS,
+            )
+        except subprocess.TimeoutExpired:
+            raise OSError(f"{strip} --strip-{mode} {original}: no answer in {STRIP_TIMEOUT_SECONDS} s") from None
         if done.returncode != 0:
             said = (done.stderr or done.stdout).strip()[-300:] or f"exit status {done.returncode}"
             raise OSError(f"{strip} --strip-{mode} {original}: {said}")
@@ -231,15 +246,17 @@ def _make_copy(original: Path, target: Path, mode: str, strip: str) -> None:
         if loaded_segments(copy) != loaded_segments(original.read_bytes()):
             raise OSError(f"{strip} changed the loaded segments of {original}")
         os.chmod(tmp, 0o555)
-        record = folder / f".{target.name}.{os.getpid()}.sha256"
-        record.write_text(hashlib.sha256(copy).hexdigest())
+        fd, record = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".sha256.tmp", dir=folder)
+        with os.fdopen(fd, "w") as out:
+            out.write(hashlib.sha256(copy).hexdigest())
         os.replace(record, _recorded(target))
         os.replace(tmp, target)
     except NotELF as exc:
         raise OSError(f"{original}: {exc}") from None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for path in (tmp, record):
+            if path and os.path.exists(path):
+                os.unlink(path)
 
 
 def stripped_library(python: str) -> str | None:
@@ -256,16 +273,29 @@ def stripped_library(python: str) -> str | None:
     Args:
         python: the interpreter's real path (``meters.sandbox_python()``).
     """
-    return _stripped_library(python, strip_choice(), str(paths.cache_dir()))
+    found = _stripped_library(python, strip_choice(), str(paths.cache_dir()))
+    return found[0] if found else None
 
 
 def forget() -> None:
     """Forget the copies this process found (the next call looks in the cache folder again)."""
-    _stripped_library.cache_clear()
+    _find_or_make.cache_clear()
+
+
+#: one search (or build) at a time in this process: a pool starts its runners from parallel
+#: threads, and two builders here once shared a temporary record's name, one of them failing
+#: and starting its runner on the original library (counts 20-265 instructions apart)
+_lock = threading.Lock()
+
+
+def _stripped_library(python: str, mode: str, cache: str) -> tuple[str, str] | None:
+    """(the copy's path, the SHA-256 of the bytes checked there), or None (see stripped_library)."""
+    with _lock:
+        return _find_or_make(python, mode, cache)
 
 
 @functools.lru_cache(maxsize=8)
-def _stripped_library(python: str, mode: str, cache: str) -> str | None:
+def _find_or_make(python: str, mode: str, cache: str) -> tuple[str, str] | None:
     if mode == "none":
         return None
     library = shared_library_of(python)
@@ -286,8 +316,9 @@ def _stripped_library(python: str, mode: str, cache: str) -> str | None:
         return None
     key = f"{hashlib.sha256(data).hexdigest()[:16]}-{mode}"
     target = Path(cache) / "interpreters" / key / original.name
-    if _usable(target, data):
-        return str(target)
+    digest = _usable(target, data, mode)
+    if digest:
+        return str(target), digest
     strip = shutil.which("strip")
     if strip is None:
         _fall_back("strip is not installed: apt-get install binutils")
@@ -297,26 +328,51 @@ def _stripped_library(python: str, mode: str, cache: str) -> str | None:
     except OSError as exc:
         _fall_back(f"no stripped copy of {original} in {target.parent}: {exc}")
         return None
-    return str(target) if _usable(target, data) else None
+    digest = _usable(target, data, mode)
+    if not digest:
+        _fall_back(f"the copy {strip} made in {target.parent} is not one to load (sections left, or changed since)")
+        return None
+    return str(target), digest
 
 
-def _usable(target: Path, original: bytes) -> bool:
-    """Whether ``target`` is intact and maps exactly the bytes ``original`` maps."""
+def _usable(target: Path, original: bytes, mode: str) -> str | None:
+    """The SHA-256 (hex) of ``target``'s bytes if it is a copy to load, else None.
+
+    A copy to load is intact, maps exactly the bytes ``original`` maps and has none of the
+    sections ``strip --strip-<mode>`` removes.
+
+    The digest is of the bytes read here, once: the runner's set-up step refuses any other
+    bytes at that path (``--library-sha256``), so what is checked is what is installed.
+    """
     try:
-        return intact(target) and loaded_segments(target.read_bytes()) == loaded_segments(original)
-    except (OSError, NotELF):
-        return False
+        data = target.read_bytes()
+        recorded = _recorded(target).read_text().strip()
+        digest = hashlib.sha256(data).hexdigest()
+        if data[:4] != b"\x7fELF" or digest != recorded:
+            return None
+        if loaded_segments(data) != loaded_segments(original):
+            return None
+        removed = [
+            n
+            for n in section_names(data)
+            if n.startswith((".debug_", ".zdebug_")) or (mode == "all" and n == ".symtab")
+        ]
+        return None if removed else digest
+    except (OSError, NotELF, UnicodeDecodeError):
+        return None
 
 
 def setup_options(meter_name: str, python: str, rootfs: str | None) -> list[str]:
-    """The runner set-up step's options that load the stripped copy (``--library PATH``), or none.
+    """The runner set-up step's options that load the stripped copy, or none.
+
+    ``--library PATH --library-sha256 HEX``: the set-up step installs only the bytes checked here.
 
     Only under the valgrind meter on this machine's interpreter (not ``--rootfs``).
     """
     if meter_name != "valgrind" or rootfs is not None:
         return []
-    copy = stripped_library(python)
-    return ["--library", copy] if copy else []
+    found = _stripped_library(python, strip_choice(), str(paths.cache_dir()))
+    return ["--library", found[0], "--library-sha256", found[1]] if found else []
 
 
 def fingerprint(meter_name: str, backend: str, python: str, rootfs: str | None) -> dict[str, str]:
