@@ -13,7 +13,7 @@ import click
 
 from effbench.cpus import usable_cpus
 from effbench.errors import EffbenchError
-from effbench.options import FiniteFloatRange, check_readable_file, check_writable_dir
+from effbench.options import FiniteFloatRange, OutputDir, check_readable_file, check_writable_dir
 from effbench.registry import EXECUTORS, METERS, SANDBOXES
 
 if TYPE_CHECKING:
@@ -238,9 +238,7 @@ _dataset_option = click.option(
 @click.option(
     "--memory-mb", type=click.IntRange(16, 1 << 22), default=1024, show_default=True, help="Memory limit per test."
 )
-@click.option(
-    "--run-dir", type=click.Path(path_type=Path), default=None, help="Where to write results (resumes if it exists)."
-)
+@click.option("--run-dir", type=OutputDir(), default=None, help="Where to write results (resumes if it exists).")
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts instead of using cached profiles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
 @click.option("--model", default=None, help="Query this model through the OpenAI API (needs --base-url).")
@@ -703,7 +701,7 @@ def _check_facts(model_facts: Path | None) -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputDir(file_okay=False),
     default=None,
     help="Where to write curves.json, curves.png, curves.svg and cheapest.md (default: the first run directory).",
 )
@@ -768,7 +766,7 @@ def curves(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputDir(file_okay=False),
     default=None,
     help="The sweep's folder: a run directory per strategy, curves.*, cheapest.md (default: runs/sweep-<time>); "
     "resumes if it exists.",
@@ -897,7 +895,7 @@ sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutputDir(file_okay=False),
     default=Path("leaderboard"),
     show_default=True,
     help="Where to write leaderboard.md, leaderboard.json, index.html and plots/.",

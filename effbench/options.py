@@ -20,6 +20,27 @@ import click
 from effbench.errors import EffbenchError
 
 
+class OutputDir(click.Path):
+    """A folder a command writes into (``--run-dir``, ``--out``): a :class:`pathlib.Path`, never empty.
+
+    An empty or blank value (``--run-dir "$UNSET"``) is refused by name instead of meaning the
+    current folder, as ``--problems ''`` is; whether the folder can be written is checked later
+    (:func:`check_writable_dir`).
+    """
+
+    def __init__(self, file_okay: bool = True) -> None:
+        """``file_okay=False``: click refuses an existing file (``--out``); with True the command says so."""
+        super().__init__(file_okay=file_okay, path_type=Path)
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        """The value as a Path; fails (click's BadParameter) when it is empty or only blanks."""
+        if isinstance(value, str) and not value.strip():
+            self.fail(
+                f"{value!r} names no folder (an unset variable?); give a path, or leave the option out", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+
 class FiniteFloatRange(click.FloatRange):
     """A float option that must be finite and inside a range.
 

@@ -418,3 +418,30 @@ def test_two_sources_of_one_model_label_are_refused_not_merged(tmp_path, env):
         assert out.returncode == 2, out.stderr
         assert message in the_one_error_line(out.stderr), out.stderr
         assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+@pytest.mark.parametrize("command", ["evaluate", "curves"])
+def test_an_output_folder_that_names_nothing_is_refused_not_taken_as_the_current_one(
+    tmp_path, earlier, env, command, value
+):
+    """Invariant: ``--run-dir ''`` and ``--out ''`` (an unset shell variable) are refused by name,
+    one line and exit 2, and nothing is written in the current folder; ``--run-dir ''`` once meant
+    the current folder ('.: exists and is not an effbench run directory', or, run from an empty
+    folder, the run's files written straight into it)."""
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    here = tmp_path / "here"
+    here.mkdir()
+    if command == "evaluate":
+        args = ["evaluate", "--problems-dir", str(MINI), "--samples", str(good), "--meter", "time", "--run-dir", value]
+        option = "--run-dir"
+    else:
+        args = ["curves", str(earlier), "--out", value]
+        option = "--out"
+    before = snapshot(earlier)
+    cmd = [sys.executable, "-m", "effbench", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=here, timeout=300)
+    assert_refused(out, "names no folder", earlier, before)
+    assert f"Invalid value for '{option}'" in out.stderr
+    assert list(here.iterdir()) == []
