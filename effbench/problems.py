@@ -464,10 +464,17 @@ def load_problem_set(root: Path | str | None = None, references: Path | str | No
     A sub-folder of ``root`` with its own ``problemset.toml`` is another set (see
     :func:`bundled_problem_sets`), not a problem of this one. References default to
     ``<root>/../references`` (see :func:`_default_references` for nested sets).
+
+    Raises:
+        ProblemFormatError: ``root`` is not a folder, has no ``problemset.toml``, or a problem in it
+            is malformed.
     """
     root = Path(root) if root else paths.problems_dir()
     ref_root = Path(references) if references else _default_references(root)
     meta_path = root / "problemset.toml"
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "no such folder"
+        raise ProblemFormatError(f"{root}: {what} (a problem set is a folder holding problemset.toml)")
     if not meta_path.is_file():
         raise ProblemFormatError(f"{meta_path}: missing (a problem set needs a name and a version)")
     meta = tomllib.loads(meta_path.read_text())

@@ -78,3 +78,21 @@ def test_bundled_set_loads_with_its_categories():
     assert len({p.category for p in ps.problems.values()}) >= 4
     for p in ps.problems.values():
         assert "expert" in p.tiers and len(p.tiers) >= 2
+
+
+def test_a_problem_set_folder_that_does_not_exist_is_named_as_such(tmp_path):
+    """Invariant: a problem set path that is missing or is a file is refused as that (``no such
+    folder``, ``is not a folder``), not as a folder lacking its problemset.toml: a newcomer's
+    ``--problems-dir /nope`` said ``/nope/problemset.toml: missing``."""
+    missing = tmp_path / "nope"
+    with pytest.raises(ProblemFormatError, match=r"nope: no such folder") as caught:
+        load_problem_set(missing)
+    assert "problemset.toml: missing" not in str(caught.value)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(ProblemFormatError, match=r"a-file: is not a folder"):
+        load_problem_set(a_file)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ProblemFormatError, match=r"problemset.toml: missing"):
+        load_problem_set(empty)
