@@ -145,3 +145,16 @@ def test_an_answer_table_under_one_modulus_misses_every_test_of_the_fixed_proble
             expected = _run_expert(problem, args)
             tabled = _run_expert(problem, [*args[:-1], 1_000_000_007])
             assert args[-1] != 1_000_000_007 and tabled != expected, (pid, i)
+
+
+def test_the_queries_of_count_set_bits_upto_are_spread_wider_than_a_source_can_table():
+    """Invariant: count_set_bits_upto's answers are per query, so a table of them is per value:
+    at its top level, the ranges' lower ends over DRAWS secret seeds span more than
+    MAX_SOURCE_CHARS * CHECKPOINT_STRIDE values, and none lies where a table of every value
+    would fit (below MAX_SOURCE_CHARS). Fault: every query was one n <= 10**5,
+    and S(0..10**5) as a tuple is 783,115 characters: one look-up per query."""
+    problem = load_problem_set().get("count_set_bits_upto")
+    top = len(problem.levels) - 1
+    lows = [query[0] for i in range(DRAWS) for query in _draw(problem, top, f"seed-{i}")[0]]
+    assert max(lows) - min(lows) > MAX_SOURCE_CHARS * CHECKPOINT_STRIDE, (min(lows), max(lows))
+    assert min(lows) >= MAX_SOURCE_CHARS, min(lows)
