@@ -517,6 +517,8 @@ def _load_samples(
     """
     from effbench.samples import REFERENCE_TIERS, count_samples_file, load_samples_file, reference_samples
 
+    if tiers is not None:
+        _ids(tiers, "--references", "")  # given but naming nothing ('', ','): refused by name
     if not samples_files and not tiers:
         raise EffbenchError("nothing to evaluate: give --samples FILE, --references expert,slower or --model")
     # a dataset's skipped rows still name valid task ids: their samples are dropped later

@@ -162,6 +162,8 @@ EMPTY_LISTS = [
     (["evaluate", "--problems-dir", str(MINI), "--references", "expert", "--problems", ""], "--problems ''"),
     (["evaluate", "--problems-dir", str(MINI), "--references", "expert", "--problems", " , "], "--problems ' , '"),
     (["evaluate", "--problems-dir", str(MINI), "--references", "expert", "--category", ""], "--category ''"),
+    (["evaluate", "--problems-dir", str(MINI), "--references", ""], "--references ''"),
+    (["evaluate", "--problems-dir", str(MINI), "--references", " , "], "--references ' , '"),
     (["problems", "list", "--problems-dir", str(MINI), "--problems", ""], "--problems ''"),
     (["problems", "check", "--problems-dir", str(MINI), "--problems", ","], "--problems ','"),
     (["sandbox", "probe", "--meter", "time", "--only", ""], "--only ''"),
@@ -170,9 +172,10 @@ EMPTY_LISTS = [
 
 @pytest.mark.parametrize("args,message", EMPTY_LISTS, ids=[" ".join(a[:1] + a[-2:]) for a, _ in EMPTY_LISTS])
 def test_a_list_option_that_names_nothing_is_refused_not_taken_as_all(earlier, env, args, message):
-    """Invariant: --problems, --category and --only given but naming nothing (an empty string, as
-    an unset shell variable gives, or only commas) are refused by name, exit 2, before anything
-    runs or is written; they once meant every problem (all 61 profiled) or the whole corpus."""
+    """Invariant: --problems, --category, --only and --references given but naming nothing (an
+    empty string, as an unset shell variable gives, or only commas) are refused by name, exit 2,
+    before anything runs or is written; they once meant every problem (all 61 profiled) or the
+    whole corpus, and --references '' beside --samples was dropped without a word."""
     before = snapshot(earlier)
     run_dir = ["--run-dir", str(earlier)] if args[0] == "evaluate" else []
     out = effbench(*args, *run_dir, env=env)
