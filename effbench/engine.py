@@ -267,7 +267,7 @@ def _classify_one(
     except (ValueError, TypeError, RecursionError, MemoryError) as exc:
         return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, f"the answer cannot be checked: {exc}"[:500]
     if not accepted:
-        return Verdict.WRONG, answer, None, f"answer differs from the expected one ({_preview(answer)})"
+        return Verdict.WRONG, answer, None, f"answer differs from the expected one (got {_preview(answer)})"
     return Verdict.OK, answer, None, ""
 
 

@@ -51,6 +51,15 @@ def test_wrong_answer_stops_at_first_failing_test(triangle):
     assert len(candidate_requests) == 1
 
 
+def test_a_wrong_answer_is_named_as_the_candidates_not_as_the_expected_one(triangle):
+    """Invariant: a wrong test's detail says which value is the candidate's (``got -123``); it read
+    'answer differs from the expected one (-123)', which a newcomer took for the expected value."""
+    rec, _ = evaluate(triangle, lambda req, n: answer(-123, 10))
+    detail = rec.tests[-1].detail
+    assert rec.verdict == "wrong" and "differs from the expected one" in detail
+    assert "got -123" in detail, detail
+
+
 def test_over_budget_censors_that_level_only(triangle):
     top = triangle.levels[-1].size
 
