@@ -537,12 +537,29 @@ def _load_samples(
             _claim_model(source_of, tier, "--references")
     samples = []
     for path in samples_files:
-        samples += load_samples_file(path, readable, ids=ids)
+        kept = load_samples_file(path, readable, ids=ids)
+        if ids is not None:
+            _say_left_out(path, len(kept), sum(count_samples_file(path, readable).values()))
+        samples += kept
     if tiers:
         samples += reference_samples(problems, ids, _ids(tiers) or [])
     if not samples:
         raise EffbenchError("no samples left after --problems filtering")
     return samples
+
+
+def _say_left_out(path: Path, kept: int, total: int) -> None:
+    """Say on stderr how many of a samples file's ``total`` samples ``--problems`` left out (none: silent).
+
+    A selection that drops most of a file (a typo in one id of a list, a file of another problem
+    set) would otherwise show only in a smaller n in the tables.
+    """
+    if kept < total:
+        click.echo(
+            f"effbench: --samples {path}: {total - kept} of {total} samples are on problems --problems "
+            f"leaves out: not evaluated",
+            err=True,
+        )
 
 
 def _claim_model(source_of: dict[str, str], model: str, source: str) -> None:

@@ -273,3 +273,24 @@ def test_resuming_a_finished_run_draws_no_empty_progress_bar(two_runs):
     assert out.returncode == 0, out.stderr
     assert "already scored" in out.stderr
     assert "0sample" not in out.stderr and "samples:" not in out.stderr, out.stderr
+
+
+def test_samples_left_out_by_problems_are_counted_not_dropped_silently(tmp_path):
+    """Invariant: when --problems leaves out some of a samples file's samples, evaluate says how many
+    of how many, on stderr (they were dropped with no word: only a smaller n showed it); a
+    selection that keeps every sample says nothing."""
+    other = json.dumps({"task_id": "reverse_words", "solution": "def reverse_words(s):\n    return s\n"})
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("\n".join([GOOD, other, other]) + "\n")
+    out = effbench(
+        "evaluate", "--problems-dir", str(MINI), "--samples", str(samples), "--run-dir", str(tmp_path / "a"),
+        "--problems", "triangle", "--meter", "time",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert f"--samples {samples}: 2 of 3 samples are on problems --problems leaves out" in out.stderr
+    every = effbench(
+        "evaluate", "--problems-dir", str(MINI), "--samples", str(samples), "--run-dir", str(tmp_path / "b"),
+        "--problems", "triangle,reverse_words", "--meter", "time",
+    )  # fmt: skip
+    assert every.returncode == 0, every.stderr
+    assert "leaves out" not in every.stderr
