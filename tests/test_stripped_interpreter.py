@@ -24,7 +24,7 @@ from effbench.fingerprint import environment_fingerprint
 from effbench.meters import sandbox_python
 from effbench.meters.timing import TimeMeter
 from effbench.meters.valgrind import ValgrindMeter
-from effbench.sandboxes import stripped
+from effbench.sandboxes import cached_object, stripped
 from effbench.sandboxes.base import Limits, TestRequest
 from effbench.sandboxes.local import LocalSandbox
 
@@ -170,13 +170,13 @@ def test_a_damaged_copy_is_never_loaded(fresh_cache, damage):
         forged = good[: header[2] + 64] + b"\xcc" * 8 + good[header[2] + 72 :]
         copy.write_bytes(forged)
         record.write_text(hashlib.sha256(forged).hexdigest())
-        assert stripped.intact(copy)
+        assert cached_object.intact(copy)
         assert stripped.loaded_segments(forged) != stripped.loaded_segments(good)
     if damage != "code changed, record too":
-        assert not stripped.intact(copy)
+        assert not cached_object.intact(copy)
     stripped.forget()
     again = stripped.stripped_library(PYTHON)
-    assert again == str(copy) and stripped.intact(copy) and copy.read_bytes() == good
+    assert again == str(copy) and cached_object.intact(copy) and copy.read_bytes() == good
 
 
 @needs_debug_library
@@ -190,7 +190,7 @@ def test_a_leftover_temporary_file_is_not_the_copy(fresh_cache):
     (key_folder / ".strip-left.tmp").write_bytes(b"\x7fELF half")
     stripped.forget()
     copy = Path(stripped.stripped_library(PYTHON))
-    assert stripped.intact(copy) and not stripped.has_debug_information(copy.read_bytes())
+    assert cached_object.intact(copy) and not stripped.has_debug_information(copy.read_bytes())
 
 
 BUILD = "from effbench.sandboxes import stripped; import sys; print(stripped.stripped_library(sys.argv[1]))"
@@ -208,7 +208,7 @@ def test_concurrent_builders_agree_on_one_intact_copy(fresh_cache):
     answers = {p.communicate(timeout=300)[0].strip() for p in procs}
     assert len(answers) == 1
     copy = Path(answers.pop())
-    assert stripped.intact(copy)
+    assert cached_object.intact(copy)
     assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name, copy.name + ".sha256"]
 
 
@@ -316,7 +316,7 @@ def test_a_planted_copy_that_kept_its_debug_sections_is_remade(fresh_cache):
     os.chmod(copy, 0o644)
     copy.write_bytes(original)
     copy.with_name(copy.name + ".sha256").write_text(hashlib.sha256(original).hexdigest())
-    assert stripped.intact(copy)
+    assert cached_object.intact(copy)
     stripped.forget()
     again = stripped.stripped_library(PYTHON)
     assert again == str(copy) and copy.read_bytes() == good

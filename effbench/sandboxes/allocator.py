@@ -27,6 +27,7 @@ from pathlib import Path
 
 from effbench import paths
 from effbench.errors import SandboxUnavailable
+from effbench.sandboxes import cached_object
 
 #: the allocator's source, beside the runner
 SOURCE_NAME = "effalloc.c"
@@ -90,26 +91,12 @@ def _digest(path: Path) -> str | None:
         return None
 
 
-def _intact(target: Path) -> bool:
-    """True when ``target`` is an ELF file whose bytes are those recorded beside it at build time.
-
-    The record (``<name>.sha256``) catches a cached object that was truncated, overwritten or
-    left by a build that did not finish: the loader ignores a file that is not a shared object
-    (every allocation would silently be glibc's) and crashes on a truncated one.
-    """
-    try:
-        data = target.read_bytes()
-        recorded = target.with_name(target.name + ".sha256").read_text().strip()
-    except OSError:
-        return False
-    return data[:4] == b"\x7fELF" and hashlib.sha256(data).hexdigest() == recorded
-
-
 @functools.lru_cache(maxsize=1)
 def built_allocator() -> Path:
     """The built shared object, compiled on first use (an atomic rename: concurrent builders agree).
 
-    A cached object is used only if it is intact (see :func:`_intact`); otherwise it is built again.
+    A cached object is used only if it is intact (:func:`effbench.sandboxes.cached_object.intact`);
+    otherwise it is built again.
 
     Returns:
         the path of ``effalloc-<16 hex digits>.so`` in the cache folder, the digits a hash of the
@@ -125,7 +112,7 @@ def built_allocator() -> Path:
     key = hashlib.sha256(source + facts.encode()).hexdigest()[:16]
     folder = paths.cache_dir() / "allocator"
     target = folder / f"effalloc-{key}.so"
-    if target.is_file() and _intact(target):
+    if target.is_file() and cached_object.intact(target):
         return target
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -142,10 +129,7 @@ def built_allocator() -> Path:
             said = (out.stderr or out.stdout).strip()[-400:] or f"exit status {out.returncode}, no message"
             raise SandboxUnavailable(f"building {source_path()} with {cc} failed: {said}")
         os.chmod(tmp, 0o444)
-        record = folder / f".effalloc-{key}.{os.getpid()}.sha256"
-        record.write_text(_digest(Path(tmp)) or "")
-        os.replace(record, target.with_name(target.name + ".sha256"))
-        os.replace(tmp, target)
+        cached_object.publish(tmp, target, _digest(Path(tmp)) or "")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

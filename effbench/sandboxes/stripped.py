@@ -43,6 +43,7 @@ import threading
 from pathlib import Path
 
 from effbench import paths
+from effbench.sandboxes import cached_object
 
 log = logging.getLogger("effbench.sandboxes")
 
@@ -103,7 +104,12 @@ def has_debug_information(data: bytes) -> bool:
     Raises:
         NotELF: see section_names.
     """
-    return any(n.startswith((".debug_", ".zdebug_")) or n == ".symtab" for n in section_names(data))
+    return any(_removed_by("all", n) for n in section_names(data))
+
+
+def _removed_by(mode: str, name: str) -> bool:
+    """Whether ``strip --strip-<mode>`` (``all`` or ``debug``) removes the section called ``name``."""
+    return name.startswith((".debug_", ".zdebug_")) or (mode == "all" and name == ".symtab")
 
 
 def loaded_segments(data: bytes) -> list[tuple[tuple[int, ...], bytes]]:
@@ -188,25 +194,6 @@ def _binary_has_debug_information(python: str) -> bool:
         return False
 
 
-def _recorded(target: Path) -> Path:
-    return target.with_name(target.name + ".sha256")
-
-
-def intact(target: Path) -> bool:
-    """True when ``target`` is an ELF file whose bytes are those recorded beside it when it was made.
-
-    The record (``<name>.sha256``) catches a copy that was truncated, overwritten or left by a
-    build that did not finish: the loader would refuse one (the runner would not start) or load
-    code that is not the original's.
-    """
-    try:
-        data = target.read_bytes()
-        recorded = _recorded(target).read_text().strip()
-    except OSError:
-        return False
-    return data[:4] == b"\x7fELF" and hashlib.sha256(data).hexdigest() == recorded
-
-
 _said: set[str] = set()
 
 
@@ -217,8 +204,8 @@ def _fall_back(why: str) -> None:
         log.warning("valgrind meter: the measured interpreter's own library is used (%s)", why)
 
 
-def _make_copy(original: Path, target: Path, mode: str, strip: str) -> None:
-    """Strip ``original`` into ``target`` (atomically: a temporary file, then a rename).
+def _make_copy(original: Path, data: bytes, target: Path, mode: str, strip: str) -> None:
+    """Strip ``original`` (whose bytes are ``data``) into ``target``, atomically (``cached_object.publish``).
 
     Raises:
         OSError: the folder cannot be written, ``strip`` failed or timed out, or the copy's loaded segments
@@ -228,7 +215,6 @@ def _make_copy(original: Path, target: Path, mode: str, strip: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".strip-", suffix=".tmp", dir=folder)
     os.close(fd)
-    record = ""
     try:
         try:
             done = subprocess.run(
@@ -243,20 +229,15 @@ def _make_copy(original: Path, target: Path, mode: str, strip: str) -> None:
             said = (done.stderr or done.stdout).strip()[-300:] or f"exit status {done.returncode}"
             raise OSError(f"{strip} --strip-{mode} {original}: {said}")
         copy = Path(tmp).read_bytes()
-        if loaded_segments(copy) != loaded_segments(original.read_bytes()):
+        if loaded_segments(copy) != loaded_segments(data):
             raise OSError(f"{strip} changed the loaded segments of {original}")
         os.chmod(tmp, 0o555)
-        fd, record = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".sha256.tmp", dir=folder)
-        with os.fdopen(fd, "w") as out:
-            out.write(hashlib.sha256(copy).hexdigest())
-        os.replace(record, _recorded(target))
-        os.replace(tmp, target)
+        cached_object.publish(tmp, target, hashlib.sha256(copy).hexdigest())
     except NotELF as exc:
         raise OSError(f"{original}: {exc}") from None
     finally:
-        for path in (tmp, record):
-            if path and os.path.exists(path):
-                os.unlink(path)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def stripped_library(python: str) -> str | None:
@@ -324,7 +305,7 @@ def _find_or_make(python: str, mode: str, cache: str) -> tuple[str, str] | None:
         _fall_back("strip is not installed: apt-get install binutils")
         return None
     try:
-        _make_copy(original, target, mode, strip)
+        _make_copy(original, data, target, mode, strip)
     except OSError as exc:
         _fall_back(f"no stripped copy of {original} in {target.parent}: {exc}")
         return None
@@ -344,22 +325,17 @@ def _usable(target: Path, original: bytes, mode: str) -> str | None:
     The digest is of the bytes read here, once: the runner's set-up step refuses any other
     bytes at that path (``--library-sha256``), so what is checked is what is installed.
     """
+    found = cached_object.read_intact(target)
+    if found is None:
+        return None
+    data, digest = found
     try:
-        data = target.read_bytes()
-        recorded = _recorded(target).read_text().strip()
-        digest = hashlib.sha256(data).hexdigest()
-        if data[:4] != b"\x7fELF" or digest != recorded:
-            return None
         if loaded_segments(data) != loaded_segments(original):
             return None
-        removed = [
-            n
-            for n in section_names(data)
-            if n.startswith((".debug_", ".zdebug_")) or (mode == "all" and n == ".symtab")
-        ]
-        return None if removed else digest
-    except (OSError, NotELF, UnicodeDecodeError):
+        left = [n for n in section_names(data) if _removed_by(mode, n)]
+    except NotELF:
         return None
+    return None if left else digest
 
 
 def setup_options(meter_name: str, python: str, rootfs: str | None) -> list[str]:
