@@ -525,12 +525,16 @@ def _load_samples(
     readable = problems.with_skipped() if hasattr(problems, "with_skipped") else problems
     source_of: dict[str, str] = {}  # model label -> the file (or --references) it comes from
     seen_files: dict[Path, Path] = {}
+    wanted = set(ids) if ids else None  # as load_samples_file's ids
+    totals: dict[Path, int] = {}  # file -> its samples on every problem, kept or not
     for path in samples_files:
         real = path.resolve()
         if real in seen_files:
             raise EffbenchError(f"--samples {path}: the same file is given twice (as {seen_files[real]} too)")
         seen_files[real] = path
-        for model in sorted({m for m, _ in count_samples_file(path, readable, ids=ids)}):
+        counts = count_samples_file(path, readable)
+        totals[path] = sum(counts.values())
+        for model in sorted({m for m, pid in counts if wanted is None or pid in wanted}):
             _claim_model(source_of, model, f"--samples {path}")
     for tier in _ids(tiers) or []:
         if tier in REFERENCE_TIERS:  # their model labels (an unknown tier is refused below)
@@ -538,8 +542,7 @@ def _load_samples(
     samples = []
     for path in samples_files:
         kept = load_samples_file(path, readable, ids=ids)
-        if ids is not None:
-            _say_left_out(path, len(kept), sum(count_samples_file(path, readable).values()))
+        _say_left_out(path, len(kept), totals[path])
         samples += kept
     if tiers:
         samples += reference_samples(problems, ids, _ids(tiers) or [])
