@@ -125,19 +125,25 @@ def interleaved(other: str, repeats: int, tests: int) -> None:
             box.close()
 
 
+def _costs_us(box: LocalSandbox, request: TestRequest, runs: int, warm_up: int) -> list[float]:
+    """The cost of ``runs`` runs of ``request`` in ``box``, in µs, after ``warm_up`` runs not kept."""
+    for _ in range(warm_up):
+        box.run(request)
+    costs = []
+    for _ in range(runs):
+        run = box.run(request)
+        assert run.cost is not None, run
+        costs.append(run.cost.value / 1e3)
+    return costs
+
+
 def null_costs(requests: int) -> None:
     """Print the distribution of a null test's cost at one run (``TimeMeter(resolution_ns=0)``):
     the test child's CPU time beyond its baseline's, in µs, over ``requests`` requests. What
     ``TimeMeter.RESOLUTION_NS`` is chosen from (about the 99th percentile)."""
     with LocalSandbox(TimeMeter(repeats=1, resolution_ns=0), workers=1) as box:
         request = TestRequest(NULL, "f", codec.encode([]), Limits(), 1)
-        for _ in range(3):  # the runner's first requests
-            box.run(request)
-        costs = []
-        for _ in range(requests):
-            run = box.run(request)
-            assert run.cost is not None, run
-            costs.append(run.cost.value / 1e3)
+        costs = _costs_us(box, request, requests, warm_up=3)  # past the runner's first requests
     pct = statistics.quantiles(costs, n=100, method="inclusive")
     print(
         f"  {requests} requests: min {min(costs):.0f}, median {statistics.median(costs):.0f}, "
@@ -153,12 +159,7 @@ def spread(runs: int) -> None:
         for level in (0, len(problem.levels) - 1):
             test = problem.level_tests(level)[0]
             request = TestRequest(problem.expert_code, problem.entry_point, codec.encode(test.args), Limits(), 1)
-            box.run(request)
-            costs = []
-            for _ in range(runs):
-                run = box.run(request)
-                assert run.cost is not None, run
-                costs.append(run.cost.value / 1e3)
+            costs = _costs_us(box, request, runs, warm_up=1)
             deciles = statistics.quantiles(costs, n=10)
             print(
                 f"  {problem.id} {test.test_id}: median {statistics.median(costs):8.1f} us, "
