@@ -1,4 +1,4 @@
-"""A channel from one request to the next that no sandbox closes: the wall clock (README, "Known
+"""A channel from one request to the next that no sandbox closes: the wall clock (docs/threat-model.md, "Known
 and not fixed").
 
 A donor request sleeps (no instructions counted, little CPU) until the wall clock's fraction of a

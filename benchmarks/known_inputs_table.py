@@ -1,4 +1,4 @@
-"""Stress inputs known in advance: a candidate that answers them from a table (README, "A fourth
+"""Stress inputs known in advance: a candidate that answers them from a table (docs/threat-model.md, "A fourth
 red team on the one-run time meter").
 
 Writes two samples per problem to a JSONL file and runs ``effbench evaluate`` on them (``--meter``,

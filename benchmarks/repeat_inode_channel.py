@@ -1,5 +1,5 @@
 """A channel between the repeats of one test that no sandbox closes: the kernel's inode counter
-for pipes (README, "One run per test under the time meter").
+for pipes (docs/threat-model.md, "One run per test under the time meter").
 
 Under a time meter that repeats each test (``TimeMeter(repeats=N)``, an opt-in for trusted code
 since the default is one run) each test runs ``repeats`` children, one after another, and the cost

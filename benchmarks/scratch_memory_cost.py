@@ -1,5 +1,5 @@
 """Memory a candidate keeps in its scratch folder under the time meter: who pays for freeing it
-(README, "A fourth red team on the one-run time meter").
+(docs/threat-model.md, "A fourth red team on the one-run time meter").
 
 The same work, touching ``--files`` x 16 MiB once per page, on anonymous memory (freed by the
 child's own exit, inside the measured span) and on shared mappings of tmpfs files in the scratch

@@ -1,4 +1,4 @@
-"""An expert's time-meter cost beside a neighbour on the other runner (README, "Known and not
+"""An expert's time-meter cost beside a neighbour on the other runner (docs/threat-model.md, "Known and not
 fixed": parallel runners under the time meter in the reward API).
 
 ``LocalSandbox(TimeMeter(resolution_ns=0), workers=2)``: the expert of ``--problem`` on its top

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # The interpreter .venv is made from is the one candidates run on. Default: Debian's own
 # /usr/bin/python3.11 where it is there (stripped of debug information: under the valgrind meter a
 # test costs the sandbox about a third less CPU than on a build with debug line tables such as
-# pyenv's; README "Debian's interpreter"), else `python3` on the PATH. PYTHON=... chooses.
+# pyenv's; docs/performance.md "Debian's interpreter"), else `python3` on the PATH. PYTHON=... chooses.
 if [ -z "${PYTHON:-}" ]; then
   if [ -x /usr/bin/python3.11 ] && /usr/bin/python3.11 -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null; then
     PYTHON=/usr/bin/python3.11

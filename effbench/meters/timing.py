@@ -3,7 +3,7 @@
 Wall time is recorded beside it. Not deterministic. By default each test input runs once: repeats
 of one input (``TimeMeter(repeats=N)``, the median of N runs, with the relative spread
 (max - min) / median reported) are an opt-in for trusted code, because hostile code can pass its
-work from one repeat to the next (README, "One run per test under the time meter").
+work from one repeat to the next (docs/threat-model.md, "One run per test under the time meter").
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class RewardModel:
                 process may use (:func:`effbench.cpus.usable_cpus`, its affinity mask, which a
                 container's cpuset or ``taskset`` narrows), whatever the meter. ``effbench evaluate``
                 runs one worker by default under the time meter, whose CPU times parallel runners
-                disturb (a neighbour streaming memory raised an expert's cost about 12%: README,
+                disturb (a neighbour streaming memory raised an expert's cost about 12%: docs/threat-model.md,
                 "Known and not fixed", "Parallel runners under the time meter"); here throughput
                 comes first: pass ``workers=1`` for the quieter figures.
             shaping: ``binary``, ``efficiency``, ``speedup``, ``acecode`` or a :class:`Shaping` with

@@ -3,7 +3,7 @@
 When a child exits, cachegrind writes one count per source line (or per function, or per
 object) of every piece of code it ran, including what the runner ran before forking it: with
 pyenv's libpython, which carries its debug line tables (23 MB, 42,000 lines run), that dump was
-about 40% of a null test's CPU time, and valgrind 3.19 cannot skip it (README, "Debian's
+about 40% of a null test's CPU time, and valgrind 3.19 cannot skip it (docs/performance.md, "Debian's
 interpreter"). So when the interpreter candidates run on loads a libpython that carries debug
 sections or a symbol table, the local backend loads a stripped copy of it instead
 (``strip --strip-all``: cachegrind's table then has one row per object), through

@@ -14,7 +14,7 @@ Drawing from many values is not enough when the answer is a function of one smal
 source (up to ``MAX_SOURCE_CHARS``, compiled before the measured child forks, so its constants cost
 nothing to load) can hold the answer for every value the levels draw, or checkpoints every K values
 and a short computation from the nearest one. ``catalan_mod`` with C(0..3000) mod 1e9+7 tabled
-scored 1.475 under valgrind against the expert's 1.000 (README, "Answers tabled offline"). The
+scored 1.475 under valgrind against the expert's 1.000 (docs/threat-model.md, "Answers tabled offline"). The
 problems whose answers were fixed sequences mod 1e9+7 (``catalan_mod``, ``derangements_mod``,
 ``binomial_mod_queries``) now take a prime modulus drawn per test from the secret seed, and
 ``count_primes_upto`` counts the primes in a window [lo, hi) anywhere up to 10**9 (pi(n) for
@@ -38,7 +38,7 @@ MOST_COMMON_SHARE = 0.25
 #: a problem on a few integers must draw its top level's inputs from more values than a table with
 #: one entry every CHECKPOINT_STRIDE inputs can hold in a source of MAX_SOURCE_CHARS characters
 CHECKPOINT_STRIDE = 1000
-#: problems on a few integers known to be exposed to a checkpoint table and not fixed (README,
+#: problems on a few integers known to be exposed to a checkpoint table and not fixed (docs/threat-model.md,
 #: "Answers tabled offline"); a problem fixed must leave this list (the test checks both ways)
 KNOWN_EXPOSED = {
     # J(n, k) tabled for every k <= 400 at every K-th n, the recurrence stepped from there

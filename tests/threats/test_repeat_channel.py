@@ -1,4 +1,4 @@
-"""The time meter's repeats of one test input, a channel no sandbox closes (README, "One run per
+"""The time meter's repeats of one test input, a channel no sandbox closes (docs/threat-model.md, "One run per
 test under the time meter").
 
 Repeats of one input run one after another on one machine, and the machine always joins them: the
@@ -126,7 +126,7 @@ def test_the_clis_time_meter_runs_every_test_input_once(tmp_path, runs_per_reque
     """Invariant: ``effbench evaluate --meter time`` runs one test child per test request, for the
     references' profiles and the samples alike, and its config.json records one run per input.
     Fault: the CLI's time meter ran each test 5 times, and a hostile sample's first repeat passed
-    its answer to the other four (README: 0.1 ms against an honest 13 ms)."""
+    its answer to the other four (docs/threat-model.md: 0.1 ms against an honest 13 ms)."""
     from click.testing import CliRunner
 
     from effbench.cli import main
