@@ -29,6 +29,7 @@ from effbench.meters.timing import TimeMeter
 from effbench.sandboxes import protocol
 from effbench.sandboxes.base import Limits, TestRequest
 
+#: the honest program and the forger; tests/threats/test_repeat_channel.py runs these very two
 HONEST = """
 def f(n):
     count = 0

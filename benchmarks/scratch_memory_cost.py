@@ -24,6 +24,8 @@ from script_exit import run_main
 from effbench.meters.timing import TimeMeter
 from effbench.sandboxes.base import Limits, TestRequest
 
+#: the same work on anonymous memory and in scratch files (tests/threats/test_scratch_cleanup.py
+#: runs SCRATCH_FILES itself)
 ANONYMOUS = """
 import mmap
 

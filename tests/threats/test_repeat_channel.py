@@ -20,64 +20,15 @@ import pytest
 from effbench.sandboxes import protocol
 from effbench.sandboxes.base import Limits, TestRequest
 
-from ..conftest import MINI
+from ..conftest import MINI, load_benchmark
 
+_BENCHMARK = load_benchmark("repeat_inode_channel")
 #: primes below n, honestly: about 13 ms of CPU for n = 20,000 on this project's VM
-HONEST = """
-def f(n):
-    count = 0
-    for k in range(2, n):
-        d = 2
-        while d * d <= k:
-            if k % d == 0:
-                break
-            d += 1
-        else:
-            count += 1
-    return count
-"""
-
-#: the third red team's forger (benchmarks/repeat_inode_channel.py): a repeat that finds the
-#: machine-wide pipe inode counter moved past its own result pipe by an earlier repeat answers from
-#: it without working; otherwise it works and moves the counter to ``BIG + answer * STEP``
-FORGER = """
-import os, stat
-BIG, STEP = 2000, 64
-
-def _new_pipe_inode():
-    r, w = os.pipe()
-    ino = os.fstat(r).st_ino
-    os.close(r)
-    os.close(w)
-    return ino
-
-def _own_pipe_inode():
-    for fd in range(3, 64):
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            continue
-        if stat.S_ISFIFO(st.st_mode):
-            return st.st_ino
-
-def f(n):
-    mine = _own_pipe_inode()
-    moved = _new_pipe_inode() - mine
-    if moved > BIG // 2:
-        return round((moved - BIG) / STEP)
-    count = 0
-    for k in range(2, n):
-        d = 2
-        while d * d <= k:
-            if k % d == 0:
-                break
-            d += 1
-        else:
-            count += 1
-    while _new_pipe_inode() < mine + BIG + count * STEP:
-        pass
-    return count
-"""
+HONEST = _BENCHMARK.HONEST
+#: the third red team's forger, as benchmarks/repeat_inode_channel.py measures it: a repeat that
+#: finds the machine-wide pipe inode counter moved past its own result pipe by an earlier repeat
+#: answers from it without working; otherwise it works and moves the counter to ``BIG + answer * STEP``
+FORGER = _BENCHMARK.CANDIDATE
 
 PRIMES_BELOW_20000 = 2262
 

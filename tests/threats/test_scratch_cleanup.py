@@ -19,22 +19,11 @@ from effbench.meters.timing import TimeMeter
 from effbench.sandboxes import protocol
 from effbench.sandboxes.base import Limits, TestRequest
 
-#: 64 MiB in four tmpfs files of the scratch folder, each mapped shared and touched once per page
-KEEPS_MEMORY_IN_SCRATCH_FILES = """
-import mmap, os
+from ..conftest import load_benchmark
 
-def f(k, n):
-    maps, total = [], 0
-    for i in range(k):
-        fd = os.open("big%d" % i, os.O_RDWR | os.O_CREAT, 0o600)
-        os.ftruncate(fd, n)
-        b = mmap.mmap(fd, n)
-        os.close(fd)
-        b[::4096] = b"\\x01" * len(range(0, n, 4096))
-        total += b[::4096].count(1)
-        maps.append(b)
-    return total
-"""
+#: the red team's program (benchmarks/scratch_memory_cost.py measures it against the same work on
+#: anonymous memory): tmpfs files of the scratch folder, each mapped shared and touched once per page
+KEEPS_MEMORY_IN_SCRATCH_FILES = load_benchmark("scratch_memory_cost").SCRATCH_FILES
 
 
 def test_the_time_meter_charges_the_test_for_the_runner_emptying_its_scratch_folder():
