@@ -11,7 +11,7 @@ import importlib.util
 import json
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -279,8 +279,13 @@ class ProblemSet:
         return [self.get(i) for i in ids]
 
 
-def content_hash(*folders: Path | None) -> str:
-    """Hash of every file (path and bytes) under the folders: any edit changes it."""
+def content_hash(*folders: Path | None, modules: Sequence[Path] = ()) -> str:
+    """Hash of every file (path and bytes) under the folders, then of ``modules``: any edit changes it.
+
+    ``modules`` are files of the effbench package (named relative to it) that code in the folders
+    imports, such as :mod:`effbench.generator_kit`; without them the hash is that of the folders
+    alone. Returns 16 hex digits.
+    """
     digest = hashlib.sha256()
     for base in folders:
         if base is None or not base.is_dir():
@@ -288,7 +293,42 @@ def content_hash(*folders: Path | None) -> str:
         for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(base)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
+    for path in modules:
+        digest.update(b"effbench/" + str(path.relative_to(paths.PACKAGE_DIR)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _effbench_imports(source: Path, where: str) -> list[Path]:
+    """The files of the effbench modules that the Python file ``source`` imports, sorted, no repeats.
+
+    ``import effbench.x``, ``from effbench.x import f`` and ``from effbench import x`` (x a module)
+    count; names that are not a module file of the package are passed over. Raises
+    ProblemFormatError, naming ``where``, when ``source`` is not valid Python.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(source.read_bytes(), str(source))
+    except SyntaxError as exc:
+        raise ProblemFormatError(f"{where}: invalid Python: {exc.msg} (line {exc.lineno})") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        if parts[0] != "effbench" or len(parts) < 2:
+            continue
+        base = paths.PACKAGE_DIR.joinpath(*parts[1:])
+        for path in (base.with_suffix(".py"), base / "__init__.py"):
+            if path.is_file():
+                found.add(path)
+    return sorted(found)
 
 
 def _load_module(path: Path, name: str) -> ModuleType:
@@ -376,6 +416,8 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
         tests.append(TestCase(f"L0.t{i}", 0, item["args"], item["expected"], True))
 
     _require((directory / "generator.py").is_file(), f"problems/{pid}/generator.py", "missing")
+    # the effbench modules the generator imports (effbench.generator_kit) count in the version
+    imported = _effbench_imports(directory / "generator.py", f"problems/{pid}/generator.py")
     custom = None
     if checker == "custom":
         cpath = directory / "checker.py"
@@ -408,7 +450,7 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
         reference_dir=ref_dir,
         references=references,
         custom_check=custom,
-        version=content_hash(directory, ref_dir),
+        version=content_hash(directory, ref_dir, modules=imported),
     )
 
 

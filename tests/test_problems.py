@@ -72,6 +72,33 @@ def test_problem_set_hash_changes_when_any_file_changes(copy_set):
     assert before.get("triangle").version != after_ref.get("triangle").version
 
 
+def test_problem_version_covers_the_effbench_modules_its_generator_imports(copy_set, tmp_path, monkeypatch):
+    """Invariant: a problem's version changes when a shared module its generator imports changes.
+
+    Generators may import effbench.generator_kit (shared prime helpers); an edit there changes their
+    inputs as much as an edit of generator.py would, so cached profiles of the old version must not
+    be reused. A problem whose generator imports nothing of effbench keeps the folders-only hash.
+    """
+    from effbench import paths
+    from effbench.problems import content_hash
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    shutil.copy(paths.PACKAGE_DIR / "generator_kit.py", package / "generator_kit.py")
+    monkeypatch.setattr(paths, "PACKAGE_DIR", package)
+    plain = load_problem_set(copy_set / "problems").get("triangle")
+    assert plain.version == content_hash(copy_set / "problems/triangle", copy_set / "references/triangle")
+    _edit(
+        copy_set / "problems/triangle/generator.py",
+        "import random\n",
+        "import random\n\nfrom effbench.generator_kit import is_prime\n",
+    )
+    before = load_problem_set(copy_set / "problems").get("triangle").version
+    _edit(package / "generator_kit.py", "def is_prime(", "# edited\ndef is_prime(")
+    after = load_problem_set(copy_set / "problems").get("triangle").version
+    assert len({plain.version, before, after}) == 3
+
+
 def test_bundled_set_loads_with_its_categories():
     ps = load_problem_set()
     assert len(ps.problems) >= 8

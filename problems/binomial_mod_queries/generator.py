@@ -10,41 +10,11 @@ limit.
 
 import random
 
+from effbench.generator_kit import is_prime, random_prime
+
 MAX_Q = 20_000
 MAX_N = 10**5
 P_LOW, P_HIGH = 10**8, 2**30
-
-
-def _is_prime(x: int) -> bool:
-    """Deterministic Miller-Rabin for x < 3_215_031_751 (bases 2, 3, 5, 7)."""
-    if x < 2:
-        return False
-    for q in (2, 3, 5, 7):
-        if x % q == 0:
-            return x == q
-    d, s = x - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for a in (2, 3, 5, 7):
-        y = pow(a, d, x)
-        if y in (1, x - 1):
-            continue
-        for _ in range(s - 1):
-            y = y * y % x
-            if y == x - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _random_prime(rng: random.Random) -> int:
-    """A prime p with P_LOW < p < P_HIGH: the first prime at or above a uniform draw."""
-    p = rng.randrange(P_LOW + 1, P_HIGH - 1000)
-    while not _is_prime(p):
-        p += 1
-    return p
 
 
 def generate(size: int, rng: random.Random) -> list:
@@ -61,7 +31,7 @@ def generate(size: int, rng: random.Random) -> list:
         else:
             k = n + rng.randint(1, 5)  # larger than n
         queries.append([n, max(0, min(MAX_N, k))])
-    return [queries, _random_prime(rng)]
+    return [queries, random_prime(rng, P_LOW, P_HIGH)]
 
 
 def check_input(queries: list, p: int) -> None:
@@ -69,4 +39,4 @@ def check_input(queries: list, p: int) -> None:
     for pair in queries:
         assert len(pair) == 2
         assert all(isinstance(v, int) and 0 <= v <= MAX_N for v in pair)
-    assert isinstance(p, int) and P_LOW < p < P_HIGH and _is_prime(p)
+    assert isinstance(p, int) and P_LOW < p < P_HIGH and is_prime(p)

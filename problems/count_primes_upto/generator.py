@@ -11,39 +11,10 @@ there takes the pass over all the primes up to sqrt(hi) that the expert's window
 
 import random
 
+from effbench.generator_kit import prime_at_or_below
+
 LIMIT = 10**9
 MAX_WIDTH = 10**5
-
-
-def _is_prime(x: int) -> bool:
-    """Deterministic Miller-Rabin for x < 3.4 * 10**14 (bases 2 to 17)."""
-    if x < 2:
-        return False
-    bases = (2, 3, 5, 7, 11, 13, 17)
-    for q in bases:
-        if x % q == 0:
-            return x == q
-    d, s = x - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for a in bases:
-        y = pow(a, d, x)
-        if y in (1, x - 1):
-            continue
-        for _ in range(s - 1):
-            y = y * y % x
-            if y == x - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _prime_at_or_below(x: int) -> int:
-    while x > 2 and not _is_prime(x):
-        x -= 1
-    return x
 
 
 def generate(size: int, rng: random.Random) -> list:
@@ -55,9 +26,9 @@ def generate(size: int, rng: random.Random) -> list:
     lo = rng.randrange(top + 1)
     kind = rng.randrange(3)
     if kind == 1:  # lo a prime: the inclusive lower bound
-        lo = _prime_at_or_below(lo)
+        lo = prime_at_or_below(lo)
     elif kind == 2:  # hi - 1 a prime: the exclusive upper bound just past it
-        lo = max(0, _prime_at_or_below(lo + width - 1) + 1 - width)
+        lo = max(0, prime_at_or_below(lo + width - 1) + 1 - width)
     return [lo, lo + width]
 
 

@@ -10,51 +10,21 @@ source limit.
 
 import random
 
+from effbench.generator_kit import is_prime, random_prime
+
 MAX_Q = 1000
 MAX_N = 10**6
 P_LOW, P_HIGH = 10**8, 2**30
-
-
-def _is_prime(x: int) -> bool:
-    """Deterministic Miller-Rabin for x < 3_215_031_751 (bases 2, 3, 5, 7)."""
-    if x < 2:
-        return False
-    for q in (2, 3, 5, 7):
-        if x % q == 0:
-            return x == q
-    d, s = x - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for a in (2, 3, 5, 7):
-        y = pow(a, d, x)
-        if y in (1, x - 1):
-            continue
-        for _ in range(s - 1):
-            y = y * y % x
-            if y == x - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _random_prime(rng: random.Random) -> int:
-    """A prime p with P_LOW < p < P_HIGH: the first prime at or above a uniform draw."""
-    p = rng.randrange(P_LOW + 1, P_HIGH - 1000)
-    while not _is_prime(p):
-        p += 1
-    return p
 
 
 def generate(size: int, rng: random.Random) -> list:
     q = rng.randint(50, 200)
     queries = [rng.randint(size // 2, size) if rng.random() < 0.8 else rng.randint(0, size) for _ in range(q)]
     queries[rng.randrange(q)] = size
-    return [queries, _random_prime(rng)]
+    return [queries, random_prime(rng, P_LOW, P_HIGH)]
 
 
 def check_input(queries: list, p: int) -> None:
     assert len(queries) <= MAX_Q
     assert all(isinstance(n, int) and 0 <= n <= MAX_N for n in queries)
-    assert isinstance(p, int) and P_LOW < p < P_HIGH and _is_prime(p)
+    assert isinstance(p, int) and P_LOW < p < P_HIGH and is_prime(p)

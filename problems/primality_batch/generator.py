@@ -4,6 +4,8 @@ that fool weak tests, and a sprinkle of small and random numbers."""
 
 import random
 
+from effbench.generator_kit import prime_at_or_below
+
 LIMIT = 10**12
 
 # composites that pass some Fermat or strong-probable-prime tests
@@ -12,34 +14,9 @@ TRICKY = [561, 1105, 1729, 2047, 2465, 2821, 3277, 4033, 4681, 6601, 8321, 8911,
           1373653, 25326001, 3215031751, 4759123141, 48781 * 97561 * 3]
 
 
-def _is_prime(n):
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        if n % p == 0:
-            return n == p
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for a in (2, 3, 5, 7, 11, 13, 17):
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
 def _prime_near(x, rng):
-    x -= rng.randrange(0, x // 1000 + 1)
-    while not _is_prime(x):
-        x -= 1
-    return x
+    """The largest prime at or below a uniform draw from [x - x // 1000, x]."""
+    return prime_at_or_below(x - rng.randrange(0, x // 1000 + 1))
 
 
 def generate(size: int, rng: random.Random) -> list:
