@@ -350,6 +350,18 @@ def _html_board(t: dict) -> str:
     )
 
 
+#: the drill-downs' columns of one row's figures on one problem (see :func:`_figure_cells`)
+_FIGURE_HEAD = '<th>n</th><th>pass@1</th><th>eff@1</th><th>speedup</th><th class="text">verdict mix</th>'
+
+
+def _figure_cells(p: dict) -> str:
+    """The cells under :data:`_FIGURE_HEAD` for ``p``, a row's entry for one problem (``row["problems"][pid]``)."""
+    return (
+        f"<td>{p['n']}</td><td>{_f(p['pass@1'])}</td><td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
+        f'<td class="text">{_e(_verdict_mix(p))}</td>'
+    )
+
+
 def _html_row_details(t: dict) -> list[str]:
     """Per row: a drill-down with its figures on every problem (linked from the main table)."""
     parts = []
@@ -360,15 +372,12 @@ def _html_row_details(t: dict) -> list[str]:
             p = r["problems"][pid]
             lines.append(
                 f'<tr><td class="text"><a class="drill" href="#problem-{_e(t["id"])}-{_e(pid)}">{_e(pid)}</a></td>'
-                f'<td class="text">{_e(p["category"])}</td><td>{p["n"]}</td><td>{_f(p["pass@1"])}</td>'
-                f"<td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
-                f'<td class="text">{_e(_verdict_mix(p))}</td></tr>'
+                f'<td class="text">{_e(p["category"])}</td>{_figure_cells(p)}</tr>'
             )
         parts.append(
             f'<details class="row-detail" id="row-{_e(r["slug"])}"><summary>{_e(_label(r))} '
             f"({_e(r['strategy'])}, run <code>{_e(r['run'])}</code>, seed {_e(_seed(r['seed']))})</summary>"
-            '<table><thead><tr><th class="text">problem</th><th class="text">category</th><th>n</th><th>pass@1</th>'
-            '<th>eff@1</th><th>speedup</th><th class="text">verdict mix</th></tr></thead>'
+            f'<table><thead><tr><th class="text">problem</th><th class="text">category</th>{_FIGURE_HEAD}</tr></thead>'
             f"<tbody>{''.join(lines)}</tbody></table></details>"
         )
     return parts
@@ -383,15 +392,13 @@ def _html_problem_details(t: dict) -> list[str]:
         for r in t["rows"]:
             p = r["problems"][pid]
             lines.append(
-                f'<tr><td class="text"><a href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td><td>{p["n"]}</td>'
-                f"<td>{_f(p['pass@1'])}</td><td>{_f(p['eff@1'])}</td><td>{_speedup(p['speedup'])}</td>"
-                f'<td class="text">{_e(_verdict_mix(p))}</td></tr>'
+                f'<tr><td class="text"><a href="#row-{_e(r["slug"])}">{_e(_label(r))}</a></td>{_figure_cells(p)}</tr>'
             )
         parts.append(
             f'<details class="problem-detail" id="problem-{_e(t["id"])}-{_e(pid)}"><summary>{_e(pid)} '
             f'<span class="muted">({_e(t["categories"][pid])})</span></summary>'
-            '<table><thead><tr><th class="text">row</th><th>n</th><th>pass@1</th><th>eff@1</th><th>speedup</th>'
-            f'<th class="text">verdict mix</th></tr></thead><tbody>{"".join(lines)}</tbody></table>'
+            f'<table><thead><tr><th class="text">row</th>{_FIGURE_HEAD}</tr></thead>'
+            f"<tbody>{''.join(lines)}</tbody></table>"
             f"{_level_table(t, pid)}</details>"
         )
     return parts
