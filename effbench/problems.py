@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from effbench import paths
-from effbench.errors import ProblemFormatError
+from effbench.errors import EffbenchError, ProblemFormatError
 
 CATEGORIES = (
     "basics",
@@ -556,16 +556,31 @@ def _completion_prefix(meta_path: Path, name: object) -> str | None:
     path = (folder / name).resolve()
     if not path.is_relative_to(folder):
         raise ProblemFormatError(f"{where}: {name!r} is outside the set's folder")
+    return read_preamble(
+        path, f"{where}: {name!r}", "leave completion_prefix out to send no preamble", ProblemFormatError
+    )
+
+
+def read_preamble(path: Path, label: str, blank_hint: str, error: type[EffbenchError]) -> str:
+    """The UTF-8 text of the few-shot preamble file ``path`` (``completion_prefix``, ``--prompt-prefix``).
+
+    A file larger than :data:`MAX_PREFIX_BYTES` is refused before it is read. ``label`` names the
+    file in the messages, ``blank_hint`` says how to send no preamble instead of a blank file.
+
+    Raises:
+        error: (one line, starting with ``label``) the file is too large, cannot be read as UTF-8
+            text, or is empty or blank.
+    """
     try:
         size = path.stat().st_size
         if size > MAX_PREFIX_BYTES:
-            raise ProblemFormatError(
-                f"{where}: {name!r} has {size} bytes, more than the {MAX_PREFIX_BYTES} a preamble may have "
+            raise error(
+                f"{label}: {size} bytes, more than the {MAX_PREFIX_BYTES} a preamble may have "
                 "(it is sent before every prompt)"
             )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProblemFormatError(f"{where}: cannot read {name!r} ({exc})") from None
+        raise error(f"{label}: cannot read it ({exc})") from None
     if not text.strip():
-        raise ProblemFormatError(f"{where}: {name!r} is empty (leave completion_prefix out to send no preamble)")
+        raise error(f"{label}: the file is empty ({blank_hint})")
     return text

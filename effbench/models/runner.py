@@ -277,21 +277,10 @@ def prompt_prefix(
                 "--prompt-prefix is a few-shot preamble for --mode completion (a base model); "
                 "in chat mode use --prompt-template"
             )
-        from effbench.problems import MAX_PREFIX_BYTES
+        from effbench.problems import read_preamble
 
         path = Path(str(given))
-        try:
-            size = path.stat().st_size
-            if size > MAX_PREFIX_BYTES:
-                raise EffbenchError(
-                    f"--prompt-prefix {path}: {size} bytes, more than the {MAX_PREFIX_BYTES} a preamble may have "
-                    "(it is sent before every prompt)"
-                )
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise EffbenchError(f"--prompt-prefix {path}: cannot read it ({exc})") from None
-        if not text.strip():
-            raise EffbenchError(f"--prompt-prefix {path}: the file is empty (--prompt-prefix '' sends no preamble)")
+        text = read_preamble(path, f"--prompt-prefix {path}", "--prompt-prefix '' sends no preamble", EffbenchError)
         return text, f"--prompt-prefix {path}"
     declared = getattr(problems, "completion_prefix", None)
     if not declared or not declared.strip():
