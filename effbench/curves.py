@@ -401,6 +401,7 @@ class _Context:
     set_versions: dict[str, str] = field(default_factory=dict)
     unpriced: set[str] = field(default_factory=set)
     no_facts: set[str] = field(default_factory=set)
+    without_usage: set[str] = field(default_factory=set)
     architectures: dict[str, Architecture] = field(default_factory=dict)
 
     def arch(self, model: str) -> Architecture | None:
@@ -421,11 +422,15 @@ def _model_name(label: str, records: list[SampleRecord]) -> str:
     return label
 
 
-def _groups(path: Path, records: list[SampleRecord]) -> list[tuple[str, str, list[SampleRecord], Any]]:
+def _groups(
+    path: Path, records: list[SampleRecord], without_usage: set[str] | None = None
+) -> list[tuple[str, str, list[SampleRecord], Any]]:
     """(label, strategy, records, extra) of each series of a run directory's records.
 
     Parallel (and select when measured on the visible examples), refine (extra: the rounds), or
-    one per allocation policy (extra: its ``allocation.json``).
+    one per allocation policy (extra: its ``allocation.json``). The labels of models whose samples
+    carry no token usage (samples files, ``--references``: nothing was generated, so there is no
+    cost to plot against) are left out, and added to ``without_usage`` when it is given.
     """
     plain, refine = _split_rounds(records)
     allocation = path / "allocation.json"
@@ -439,6 +444,8 @@ def _groups(path: Path, records: list[SampleRecord]) -> list[tuple[str, str, lis
     else:
         for label, recs in plain.items():
             if not any("usage" in r.meta for r in recs):
+                if without_usage is not None:
+                    without_usage.add(label)
                 continue
             groups.append((label, "parallel", recs, None))
             if any("selection" in r.meta for r in recs):
@@ -463,7 +470,7 @@ def _series_of_run(path: Path, ctx: _Context) -> list[Point]:
         f"({config.get('problem_set_hash', '?')})"
     )
     records = rd.records()
-    groups = _groups(path, records)
+    groups = _groups(path, records, ctx.without_usage)
     points: list[Point] = []
     for label, strategy, recs, extra in groups:
         name = f"{label} ({strategy})"
@@ -548,7 +555,17 @@ def collect(
     for path in run_dirs:
         series += _series_of_run(path, ctx)
     if not series:
-        raise EffbenchError("no model samples with token usage in these run directories (curves need model runs)")
+        found = (
+            f" (the models here, {', '.join(sorted(ctx.without_usage))}, come from samples files or --references,"
+            " so nothing was generated)"
+            if ctx.without_usage
+            else ""
+        )
+        raise EffbenchError(
+            f"no model samples with token usage in these run directories{found}: curves plot eff@k and pass@k"
+            " against the cost of generating the samples, so they need runs of `effbench evaluate --model`"
+            " or `effbench sweep`; `effbench score RUN_DIR` gives the tables of any run"
+        )
     problem_sets = ctx.problem_sets
     mixed = len({tuple(v) for v in problem_sets.values()}) > 1
     if mixed and not allow_mixed:

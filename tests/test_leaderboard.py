@@ -419,6 +419,23 @@ def test_an_unfinished_run_is_not_ranked_beside_finished_ones(tmp_path):
     assert alone.exit_code == 2 and "has not finished" in alone.stderr
 
 
+def test_curves_of_a_run_without_generated_samples_name_its_models_and_what_curves_need(tmp_path):
+    """Invariant: effbench curves on a run whose samples were not generated (the main job's
+    references, a samples file) is one error line, exit 2, that names the models it found and says
+    which runs curves need and which command gives the tables of any run (a newcomer ran it on the
+    main job's run and read only 'curves need model runs'); no output folder is written."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    run = lr.write_run(tmp_path / "refs", problems, lr.reference_samples(problems))
+    out = tmp_path / "curves"
+    result = CliRunner().invoke(main, ["curves", str(run), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("effbench: error:")]
+    assert "the models here, expert, slower, come from samples files or --references" in line
+    assert "`effbench evaluate --model`" in line and "`effbench sweep`" in line
+    assert "`effbench score RUN_DIR`" in line
+    assert not out.exists()
+
+
 def test_curves_of_an_unfinished_run_say_so(tmp_path):
     """Invariant: effbench curves on a run without summary.json warns, naming the run, that its
     curves show only the samples scored so far (they are still drawn: a sweep in progress is
