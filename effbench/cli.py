@@ -1141,9 +1141,15 @@ def problems_check(
         sys.exit(1)
 
 
-@main.group("sandbox")
+@main.group(
+    "sandbox", short_help="Probe a backend against the threat corpus; build or export the docker backend's image."
+)
 def sandbox_group() -> None:
-    """The docker backend's image, and its files as a root filesystem for the local backend."""
+    """Probe a backend against the threat corpus; build or export the docker backend's image.
+
+    Run probe before trusting a number; export gives the image's files as a root filesystem for the
+    local backend (--rootfs).
+    """
 
 
 @sandbox_group.command("build")

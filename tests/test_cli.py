@@ -4,6 +4,7 @@ end to end on the mini problem set under valgrind: deterministic counts, re-scor
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -50,6 +51,27 @@ def test_problems_list_and_show():
     assert show.returncode == 0 and "def triangle(n: int) -> int:" in show.stdout and "L2: size 200000" in show.stdout
     missing = effbench("problems", "show", "nope", "--problems-dir", str(MINI))
     assert missing.returncode == 2 and "unknown problem id 'nope'" in missing.stderr
+
+
+def test_the_top_level_help_names_every_command_of_each_group():
+    """Invariant: `effbench --help` lists each command group with a summary that names every one of
+    its commands, so a newcomer told to run `effbench sandbox probe` finds it there (the sandbox
+    group's summary spoke of the docker image only, cut at 'as a root...')."""
+    import click
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+
+    out = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    assert out.exit_code == 0, out.output
+    listing = out.output.split("Commands:", 1)[1]
+    rows = re.split(r"\n  (?=\S)", "\n" + listing)
+    summaries = {row.split()[0]: " ".join(row.split()[1:]) for row in rows if row.strip()}
+    groups = {name: cmd for name, cmd in main.commands.items() if isinstance(cmd, click.Group)}
+    assert groups, "no command group found"
+    for name, group in groups.items():
+        for sub in group.commands:
+            assert sub in summaries[name].lower(), (name, sub, summaries[name])
 
 
 @pytest.fixture(scope="module")
