@@ -419,6 +419,25 @@ def test_an_unfinished_run_is_not_ranked_beside_finished_ones(tmp_path):
     assert alone.exit_code == 2 and "has not finished" in alone.stderr
 
 
+def test_a_samples_files_row_shows_no_cost_not_zero_tokens(tmp_path):
+    """Invariant: the cost column of a row whose samples came from a samples file (nothing was
+    generated, so no tokens were counted) reads '–' in the Markdown and the page, as a reference
+    row's does, never '0 tok' (a newcomer's samples file was shown as costing 0 tokens); a model
+    row's cost is still shown."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    filed = [("filed", pid, 0, lr.candidate_code(1.3), {}) for pid in lr.PROBLEMS]
+    run = lr.write_run(tmp_path / "run", problems, filed + lr.model_samples({"mid": 1.4}, n=1))
+    out = tmp_path / "board"
+    result = CliRunner().invoke(main, ["leaderboard", str(run), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("|")[2].strip(): line for line in (out / "leaderboard.md").read_text().splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}  # fmt: skip
+    assert "| samples |" in rows["filed"] and " tok" not in rows["filed"] and "| – |" in rows["filed"]
+    assert " tok" in rows["mid"]
+    page = (out / "index.html").read_text()
+    assert ">0 tok" not in page and " tok" in page
+
+
 def test_curves_of_a_run_without_generated_samples_name_its_models_and_what_curves_need(tmp_path):
     """Invariant: effbench curves on a run whose samples were not generated (the main job's
     references, a samples file) is one error line, exit 2, that names the models it found and says

@@ -9,6 +9,7 @@ import base64
 import html
 from pathlib import Path
 
+from effbench.leaderboard.data import REFERENCE, SAMPLES
 from effbench.samples import SLOWER
 
 MIXED_MARK = "†"
@@ -23,8 +24,13 @@ def _ci(ci: dict | None, digits: int = 3) -> str:
     return "" if not ci else f"[{ci['low']:.{digits}f}, {ci['high']:.{digits}f}]"
 
 
+def _has_cost(row: dict) -> bool:
+    """Whether the row's samples were generated, so have a cost: not references, not samples files."""
+    return row["strategy"] not in (REFERENCE, SAMPLES)
+
+
 def _cost(row: dict) -> str:
-    if row["strategy"] == "reference":
+    if not _has_cost(row):
         return "–"
     text = f"{row['tokens_per_problem']:.0f} tok"
     if row["usd_per_problem"] is not None:
@@ -338,7 +344,7 @@ def _html_board(t: dict) -> str:
             + _num_cell(r["rating"], f"{r['rating']:.0f}", f' <span class="ci">{_ci(r["rating_ci"], 0)}</span>')
             + (_num_cell(r["eff@k_shared"], _f(r["eff@k_shared"])) if t["k_shared"] > 1 else "")
             + _num_cell(r["speedup"], _speedup(r["speedup"]))
-            + _num_cell(None if r["strategy"] == "reference" else r["tokens_per_problem"], _e(_cost(r)))
+            + _num_cell(r["tokens_per_problem"] if _has_cost(r) else None, _e(_cost(r)))
             + f'<td class="text">{_e(r["meter"])}</td><td class="text">{_e(r["environment"])}</td>'
             + f'<td class="text" title="{_e(r["problem_set"])}">{_e(_short_set(r["problem_set"]))}</td>'
             + f'<td class="text">{_e(_seed(r["seed"]))}</td>'
