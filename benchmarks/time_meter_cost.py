@@ -15,6 +15,7 @@ Three sections, all on a local sandbox with one worker, runner already up:
 
     .venv/bin/python benchmarks/time_meter_cost.py [--tests 40] [--runs 40] [--null-costs 300]
     .venv/bin/python benchmarks/time_meter_cost.py --interleave OTHER/runner.py [--tests 150]
+    .venv/bin/python benchmarks/time_meter_cost.py --baseline-child [--tests 150]
     .venv/bin/python benchmarks/time_meter_cost.py --serve 200
 
 ``--serve N`` only serves N null tests at one run (after 3 warm-up requests) and prints their
@@ -26,6 +27,8 @@ checkout in turn (the sandbox runs the ``sandbox/runner.py`` of the ``effbench``
 one with the given runner file (B; started by this checkout's host code and allocator, so it
 must accept this checkout's command line), and runs null tests on each in turn, at 1 and 5
 repeats: both see the same load, which a shared machine moves more than most changes.
+``--baseline-child`` does the same at 1 repeat on this checkout's runner, A with the time
+meter's calibrated null cost, B with a baseline child per request (as before it).
 """
 
 from __future__ import annotations
@@ -84,17 +87,22 @@ def serve(tests: int) -> None:
         print(f"{tests} null tests: wall/test mean {1000 * (time.perf_counter() - t0) / tests:.2f} ms")
 
 
-def interleaved(other: str, repeats: int, tests: int) -> None:
+def interleaved(other: str | None, repeats: int, tests: int) -> None:
     """Print wall time (median, quartiles) and the sandbox's CPU time per null test at ``repeats``
     repeats, on this checkout's runner (A) and on the runner file ``other`` (B), one test on each
-    in turn (A first on even rounds, B first on odd ones)."""
+    in turn (A first on even rounds, B first on odd ones). ``other`` None: B is this checkout's
+    runner too, with a baseline child per request (``TimeMeter(calibrated_null=False)``)."""
     boxes = {}
     try:
-        for name, path in (("A", paths.runner_path()), ("B", Path(other).resolve())):
+        sides = (
+            ("A", paths.runner_path(), True),
+            ("B", Path(other).resolve() if other else paths.runner_path(), other is not None),
+        )
+        for name, path, calibrated in sides:
             original = paths.runner_path
             paths.runner_path = lambda path=path: path  # read by the sandbox's start only
             try:
-                boxes[name] = LocalSandbox(TimeMeter(repeats=repeats), workers=1)
+                boxes[name] = LocalSandbox(TimeMeter(repeats=repeats, calibrated_null=calibrated), workers=1)
             finally:
                 paths.runner_path = original
         request = TestRequest(NULL, "f", codec.encode([]), Limits(), repeats)
@@ -179,6 +187,12 @@ def main() -> None:
         metavar="RUNNER",
         help="instead: null tests on this checkout's runner (A) and on this runner file (B), in turn",
     )
+    parser.add_argument(
+        "--baseline-child",
+        action="store_true",
+        help="instead: null tests at 1 repeat with the calibrated null cost (A) and with a baseline child "
+        "per request (B, TimeMeter(calibrated_null=False)), in turn, on this checkout's runner",
+    )
     parser.add_argument("--serve", type=int, metavar="N", help="instead: only serve N null tests (for a profiler)")
     opts = parser.parse_args()
     if opts.serve is not None:
@@ -188,6 +202,13 @@ def main() -> None:
         return
     if opts.tests < 1 or opts.runs < 2 or opts.null_costs < 2:
         parser.error("--tests must be at least 1, --runs and --null-costs at least 2")
+    if opts.baseline_child:
+        print("A: calibrated null cost (no baseline child); B: a baseline child per request")
+        print(f"null tests under the time meter ({opts.tests} per line and way, one worker each, interleaved)")
+        print(f"load average before: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        interleaved(None, 1, opts.tests)
+        print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        return
     if opts.interleave:
         if not Path(opts.interleave).is_file():
             parser.error(f"--interleave: no such file: {opts.interleave}")

@@ -1,12 +1,15 @@
-"""The time meter's noise from request to request: one run per test (the default) against the
-median of 5 repeats (the opt-in for trusted code, which hostile code can forge).
+"""The time meter's noise from request to request: one run per test (the default, less the null
+cost calibrated per runner) against one run less a baseline child's per request (as before the
+calibrated null) and the median of 5 repeats (the opt-in for trusted code, which hostile code
+can forge).
 
 For each level of one bundled problem, the expert runs on the first ``--tests`` tests of that level
-``--rounds`` times under ``TimeMeter()`` (one run per test input, the default) and under
-``TimeMeter(repeats=5)`` (5 repeats sharing one baseline child, the default before one run),
-alternated round by round in one sandbox each. It prints, per level, the mean cost and the median
-over tests of the cost's relative standard deviation across rounds: how far one measurement of a
-test can be from the next, and so what a user gives up with one run. Costs are the meter's, floor
+``--rounds`` times under ``TimeMeter()`` (one run per test input, the default), under
+``TimeMeter(calibrated_null=False)`` and under ``TimeMeter(repeats=5)`` (5 repeats sharing one
+baseline child, the default before one run), alternated round by round in one sandbox each. It
+prints, per level, the mean cost, the median over tests of each test's median cost, and the
+median over tests of the cost's relative standard deviation across rounds: how far one
+measurement of a test can be from the next, and so what a user gives up with one run. Costs are the meter's, floor
 (``TimeMeter.RESOLUTION_NS``) included; the load average is printed before and after.
 
     .venv/bin/python benchmarks/time_meter_noise.py [--problem count_inversions] [--rounds 8] [--tests 4]
@@ -37,7 +40,11 @@ def main() -> int:
     if opts.rounds < 2 or opts.tests < 1:
         parser.error("--rounds must be at least 2 and --tests at least 1")
     problem = load_problem_set().get(opts.problem)
-    ways = {"1 run": TimeMeter(), "5 repeats": TimeMeter(repeats=5)}
+    ways = {
+        "1 run": TimeMeter(),
+        "1 run, baseline child": TimeMeter(calibrated_null=False),
+        "5 repeats": TimeMeter(repeats=5),
+    }
     boxes = {name: LocalSandbox(meter, workers=1) for name, meter in ways.items()}
     try:
         print(f"{problem.id}: expert, {opts.tests} tests per level, {opts.rounds} rounds")
@@ -60,8 +67,11 @@ def main() -> int:
             cells = []
             for name in ways:
                 mean = statistics.mean(statistics.mean(c) for c in costs[name])
+                median = statistics.median(statistics.median(c) for c in costs[name])
                 rel = statistics.median(statistics.stdev(c) / statistics.mean(c) for c in costs[name])
-                cells.append(f"{name}: mean cost {mean / 1e3:9.1f} us, relative std {rel:.2f}")
+                cells.append(
+                    f"{name}: mean cost {mean / 1e3:7.1f} us, median {median / 1e3:7.1f} us, relative std {rel:.2f}"
+                )
             print(f"  level {level}: " + " | ".join(cells), flush=True)
         print(f"load average after: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     finally:

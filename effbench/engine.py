@@ -84,7 +84,8 @@ class EngineSettings:
             budget's time.
         cpu_floor: see ``cpu_slack``, in seconds: a margin for the poll and for noise. The
             child's own start and exit are added by the runner, as the CPU time the baseline child
-            of the same request took (sandbox/runner.py ``_with_start_up``).
+            of the same request took (sandbox/runner.py ``_with_start_up``), or under the time
+            meter at one run by the host, as its calibrated null's (protocol.py ``request``).
         max_stop_factor: how far a candidate's own slower pace may move its CPU-time stop out: at
             most this many times the stop at the expert's pace (so a pace down to ``1 /
             max_stop_factor`` of the expert's still reaches the budget; the bundled experts' own

@@ -32,7 +32,9 @@ Meters: under valgrind the host reads each child's instruction count from valgri
 runner's stderr socket), accepting one total per process; the cost of a test is
 count(test child) - count(baseline child). For perf the runner opens a hardware counter on each
 child (user space, inherited by its threads) and reads it after the child exits. For time the
-runner measures the child's wall and CPU time. The runner enforces wall-clock, CPU, memory and
+runner measures the child's wall and CPU time; at one run a time-meter request may ask for no
+baseline child (``"baseline": "none"``, Runner.run_alone), the host subtracting a null cost it
+calibrated on this runner at start instead. The runner enforces wall-clock, CPU, memory and
 (perf) instruction limits from outside the child, and kills the child's whole process group.
 """
 
@@ -2085,6 +2087,9 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     if meter == "time":
         # the time meter counts the child's CPU time from here (its set-up is not its test's)
         record["cpu_before_go"] = _on_cpu_seconds(pid)
+        # and the memory it holds then (what it inherited: the exit tears it down), for the
+        # host's calibrated null cost (effbench/sandboxes/protocol.py calibrate_null)
+        record["rss_at_go_kb"] = _status_rss_kb(pid)
     _before_go()
     start = time.perf_counter()
     try:
@@ -2666,6 +2671,24 @@ class Runner:
         _empty_scratch(scratch, test, timed=self.meter == "time")
         return {"baseline": baseline, "test": test}
 
+    def run_alone(self, code, entry_point, args, limits):
+        """The test child alone, with no baseline child (``"baseline": "none"``, the time meter
+        only): the host subtracts a null cost it calibrated on this runner before any candidate
+        ran (effbench/sandboxes/protocol.py ``RunnerClient.calibrate_null``). Returns
+        ``{"test": ...}``; the host adds the calibrated ``"baseline"`` record. The test child's
+        CPU-time limit is the request's own: the host has added the calibrated start-up to it."""
+        scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
+        test_child = fork_child(code, entry_point, args, scratch, self.uid, early=True)
+        try:
+            (ready,) = prepare_children([(test_child, limits)], self.meter)
+        except BaseException:
+            _kill_group(test_child[0])
+            os.waitpid(test_child[0], 0)
+            raise
+        test = supervise_child(test_child, limits, scratch, self.meter, self.perf_event, prepared=ready)
+        _empty_scratch(scratch, test, timed=True)
+        return {"test": test}
+
     def run_repeats(self, code, entry_point, args, limits, repeats, shared):
         """The ``repeats`` (> 1) runs of one test: a baseline child and a test child per repeat,
         or with ``shared`` one baseline child for all (``"baseline": "once"``, the time meter).
@@ -2743,7 +2766,14 @@ class Runner:
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
         repeats = max(1, int(request.get("repeats", 1)))
-        if repeats == 1:
+        if repeats == 1 and request.get("baseline") == BASELINE_NONE and self.meter == "time":
+            # the host's calibration of the exit's cost per kB inherited (protocol.py
+            # calibrate_null): memory written here, which the test child inherits and its exit
+            # tears down, as it does a large request's decoded arguments
+            ballast = b"\x01" * (max(0, int(request.get("ballast_kb", 0))) << 10)
+            runs = [self.run_alone(code, request["entry_point"], args, limits)]
+            del ballast
+        elif repeats == 1:
             runs = [self.run_pair(code, request["entry_point"], args, limits)]
         else:
             shared = request.get("baseline") == BASELINE_ONCE
@@ -2755,6 +2785,10 @@ class Runner:
 #: a request's ``"baseline"`` value asking for one baseline child per request, shared by its
 #: repeats (Runner.run_repeats); without it, every repeat forks its own
 BASELINE_ONCE = "once"
+
+#: a request's ``"baseline"`` value asking for no baseline child at all (Runner.run_alone): the
+#: time meter at one run, whose host subtracts a null cost calibrated per runner instead
+BASELINE_NONE = "none"
 
 #: the harness's channel as a socket object (see main and _read_exact), or None
 _PROTO_SOCKET = None

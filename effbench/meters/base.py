@@ -37,6 +37,10 @@ class Meter(ABC):
     #: exact meter needs each test child forked back to back with its own baseline
     #: (sandbox/runner.py ``Runner.run_pair``).
     shares_baseline: bool = False
+    #: at one run per test, no baseline child: the cost subtracts a null cost calibrated once per
+    #: runner start instead (effbench/sandboxes/protocol.py ``RunnerClient.calibrate_null``). For
+    #: the time meter only: an exact meter's baseline is a child forked back to back with the test's
+    calibrated_null: bool = False
 
     def command_prefix(self, log_fd: int | None) -> list[str]:
         """Program and options that wrap the sandbox interpreter (e.g. valgrind)."""

@@ -29,6 +29,19 @@ class TimeMeter(Meter):
     pages, seccomp; noisy, and not the candidate's) is left out of both sides. One baseline child
     per request serves all its repeats (:attr:`shares_baseline`): the repeats cost one child each.
 
+    At one run (the default, ``calibrated_null``) a request forks no baseline child: what is
+    subtracted is a null cost the host measured on the runner when it started (the median, over
+    21 null tests served through the same path, of the test child's CPU time from its release to
+    its exit plus the cleanup; ``RunnerClient.calibrate_null``), before any candidate ran there.
+    A test then costs two forked processes instead of three, its cost is one noisy measurement
+    less a stable constant instead of the difference of two, and no candidate can inflate what is
+    subtracted from its own cost. What a baseline child also cancelled, the exit's tearing down
+    of what the test child inherited from its worker beyond a null request's (the decoded
+    arguments, the compiled module: 1.7 ms for a list of 10**6 ints), is subtracted at a CPU time
+    per kB held at the release, calibrated at the same time (a null child inheriting a written
+    ballast; 23-64 µs per MB here). What the candidate allocates after its release is never
+    subtracted: its teardown is the candidate's (README, "The time meter's own cost per test").
+
     Below :attr:`resolution_ns` the meter does not tell costs apart: a null candidate's cost
     (test child minus baseline child) reads 0 to a few hundred µs, so every cost is at least the
     resolution. Without that floor an expert whose work is a few µs was profiled at 0 on every
@@ -50,7 +63,13 @@ class TimeMeter(Meter):
     name = "time"
     unit = "ns"
 
-    def __init__(self, repeats: int = 1, shares_baseline: bool = True, resolution_ns: int = RESOLUTION_NS) -> None:
+    def __init__(
+        self,
+        repeats: int = 1,
+        shares_baseline: bool = True,
+        resolution_ns: int = RESOLUTION_NS,
+        calibrated_null: bool = True,
+    ) -> None:
         """A time meter.
 
         Args:
@@ -60,6 +79,10 @@ class TimeMeter(Meter):
             shares_baseline: False forks a baseline child for every repeat, as before one per
                 request was shared (for comparisons: ``benchmarks/meter_overhead.py``).
             resolution_ns: the least cost, in ns (see :attr:`RESOLUTION_NS`); 0 for none.
+            calibrated_null: at one run per test (``repeats`` 1), no baseline child per request:
+                the test child's CPU time less a null cost the host calibrated on the runner when
+                it started (see the class). False forks a baseline child per request, as before
+                (for comparisons: ``benchmarks/time_meter_noise.py``).
 
         Raises:
             ValueError: ``repeats`` is not a positive int, or ``resolution_ns`` a negative one.
@@ -71,6 +94,7 @@ class TimeMeter(Meter):
         self.repeats = repeats
         self.shares_baseline = shares_baseline
         self.resolution_ns = resolution_ns
+        self.calibrated_null = bool(calibrated_null)
 
     def pair_cost(self, pair: dict, lookup: CountLookup) -> float | None:
         """``cpu(test) - cpu(baseline)`` in whole ns, at least ``resolution_ns``; None if one is missing.
@@ -78,6 +102,9 @@ class TimeMeter(Meter):
         Each child's CPU time counts from its release at the attach point where the runner read
         it for both (``cpu_before_go``), else each child's whole CPU time. The test's side includes
         the runner's CPU time emptying its scratch folder afterwards (``cleanup_cpu_seconds``).
+        Against a calibrated null (``base["calibrated"]``, see the class), the baseline's side
+        also has the exit's cost of what the test child held at its release beyond the null's
+        (``rss_at_go_kb``), at the calibrated ``exit_seconds_per_kb``.
         """
         test, base = pair["test"], pair["baseline"]
         if test.get("cpu_seconds") is None or base.get("cpu_seconds") is None:
@@ -90,6 +117,13 @@ class TimeMeter(Meter):
         if test.get("cpu_before_go") is not None and base.get("cpu_before_go") is not None:
             test_cpu -= test["cpu_before_go"]
             base_cpu -= base["cpu_before_go"]
+        if base.get("calibrated"):
+            # a calibrated null (no baseline child): the exit's tearing down of what the test
+            # child held at its release beyond the null's (inherited from its worker: the decoded
+            # arguments, the compiled module) is the harness's, as a baseline child of the same
+            # request cancelled it; at the calibrated CPU seconds per kB
+            extra_kb = max(0, (test.get("rss_at_go_kb") or 0) - base["rss_at_go_kb"])
+            base_cpu += base["exit_seconds_per_kb"] * extra_kb
         # whole ns (the kernel's unit): the seconds' binary fractions would leave noise such as
         # 149999999.99999997 in costs and level costs
         return float(max(self.resolution_ns, round((test_cpu - base_cpu) * 1e9)))
@@ -102,6 +136,8 @@ class TimeMeter(Meter):
         Profiles measured with another definition of the cost are not reused.
         """
         baselines = "one per request" if self.shares_baseline else "one per repeat"
+        if self.calibrated_null and self.repeats == 1:
+            baselines = "a null cost calibrated per runner start"
         facts = {
             **super().fingerprint(),
             "cpu_from": "release at the attach point",

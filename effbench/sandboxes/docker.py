@@ -396,6 +396,7 @@ class DockerWorker(RunnerClient):
             "own_namespaces": self.own_namespaces,
             "namespaces_refused": self.refused,
         }
+        self.calibrate_null()  # the time meter's null cost, before any candidate runs here
 
     def _without_namespaces(self, why: str) -> None:
         """Allow a fall-back to a container without the set-up's namespaces at a first start only.

@@ -192,6 +192,7 @@ class RunnerProcess(RunnerClient):
             "private_tmp": self._private_tmp,
             "hidden": self.hide if prefix and not self.rootfs else [],
         }
+        self.calibrate_null()  # the time meter's null cost, before any candidate runs here
 
     def stop(self) -> None:
         """Kill the runner's process group (its test children too) and remove its host workdir.

@@ -11,9 +11,11 @@ retries an infrastructure failure once in a fresh runner and turns records into 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import queue
 import secrets
+import statistics
 import threading
 import time
 from typing import Any
@@ -22,9 +24,18 @@ from effbench.canonical import canonical_source
 from effbench.errors import InfrastructureError, SandboxUnavailable
 from effbench.meters.base import Cost, Meter
 from effbench.meters.valgrind import MAX_THREADS, parse_abort_line, parse_log_line
-from effbench.sandboxes.base import TestRequest, TestRun
+from effbench.sandboxes.base import Limits, TestRequest, TestRun
 
 HELLO_TIMEOUT = 180.0
+#: the null candidate a runner's null cost is calibrated on (RunnerClient.calibrate_null), and
+#: how many of its tests are served first and not kept, then kept (their median is the constant)
+NULL_CODE = "def f(*args):\n    return None\n"
+NULL_CALIBRATION_WARM_UP = 2
+NULL_CALIBRATION_KEPT = 21
+#: the memory the worker writes before forking the null test child of the exit's calibration
+#: (the runner's ``ballast_kb``), in kB, and how many such tests are kept (RunnerClient.calibrate_null)
+NULL_BALLAST_KB = 32 << 10
+NULL_BALLAST_KEPT = 5
 COUNT_WAIT = 15.0
 
 #: the environment the runner starts with, in every backend (counts must not depend on it)
@@ -101,6 +112,9 @@ class RunnerClient:
         self._want_fences: int | None = None
         self._cond = threading.Condition()
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=64)
+        #: under a meter with ``calibrated_null``: the baseline record this runner's one-run
+        #: requests are measured against (see :meth:`calibrate_null`), None until calibrated
+        self.null_baseline: dict[str, Any] | None = None
 
     # -- to implement --------------------------------------------------------------------------
     @property
@@ -317,13 +331,89 @@ class RunnerClient:
             raise SandboxUnavailable(f"{self.backend} sandbox: runner failed to start: {hello.get('error')}")
         return hello["facts"]
 
-    def request(self, req: TestRequest) -> dict:
+    def calibrate_null(self) -> None:
+        """Measure this runner's null cost, once per start, before any candidate's request.
+
+        Under a meter with ``calibrated_null`` (the time meter), a one-run request forks no
+        baseline child (sandbox/runner.py ``Runner.run_alone``): its cost is the test child's CPU
+        time from its release to its exit, plus the runner's cleanup, minus this constant, the
+        median of the same figure over NULL_CALIBRATION_KEPT null tests served through the same
+        path (after NULL_CALIBRATION_WARM_UP not kept). It is measured when the runner starts,
+        on our own null code only, so no candidate can move it. Each backend calls this at the
+        end of its ``start``; a no-op under any other meter.
+
+        Raises:
+            SandboxUnavailable: the runner failed a null test (an infrastructure failure).
+        """
+        self.null_baseline = None
+        if not getattr(self.meter, "calibrated_null", False):
+            return
+        null = TestRequest(NULL_CODE, "f", [], Limits(wall_seconds=10.0, cpu_seconds=5.0))
+        try:
+            small = self._null_tests(null, NULL_CALIBRATION_WARM_UP, NULL_CALIBRATION_KEPT, 0)
+            big = self._null_tests(null, 0, NULL_BALLAST_KEPT, NULL_BALLAST_KB)
+        except (InfrastructureError, OSError, ValueError, KeyError, TypeError) as exc:
+            self.stop()
+            raise SandboxUnavailable(f"{self.backend} sandbox: calibrating the null cost failed: {exc}") from None
+        span, whole, rss, rss_at_go = (statistics.median(column) for column in zip(*small))
+        big_span, _, _, big_rss_at_go = (statistics.median(column) for column in zip(*big))
+        # the exit's CPU time per kB the test child holds when it is let go beyond a null test's
+        # (what it inherited from its worker: a large request's decoded arguments, its compiled
+        # module), which a baseline child of the same request tore down too
+        per_kb = max(0.0, big_span - span) / (big_rss_at_go - rss_at_go) if big_rss_at_go > rss_at_go else 0.0
+        # the shape of a baseline child's record: what to_test_run and the meter read of it
+        self.null_baseline = {
+            "pid": 0,
+            "exit_code": 0,
+            "calibrated": True,
+            "cpu_seconds": whole,
+            "cpu_before_go": whole - span,
+            "rss_at_go_kb": rss_at_go,
+            "exit_seconds_per_kb": per_kb,
+            "wall_seconds": 0.0,
+            "max_rss_kb": int(rss),
+            "result": '{"ok":true,"value":null}',
+        }
+
+    def _null_tests(self, null: TestRequest, warm_up: int, kept: int, ballast_kb: int) -> list[tuple[float, ...]]:
+        """``kept`` null tests (after ``warm_up`` not kept) with no baseline child.
+
+        The worker holds ``ballast_kb`` more kB when it forks. For each test: (CPU seconds from
+        the release to the exit plus the cleanup, whole CPU seconds, peak RSS kB, RSS kB at the
+        release).
+
+        Raises:
+            InfrastructureError: a null test failed or its record lacks a figure.
+        """
+        out = []
+        for i in range(warm_up + kept):
+            test = self.request(null, ballast_kb)["runs"][0]["test"]
+            figures = (test.get("cpu_before_go"), test.get("rss_at_go_kb"))
+            if test.get("exit_code") != 0 or "infra_error" in test or None in figures:
+                raise InfrastructureError(f"null test failed: {str(test)[:300]}")
+            if i >= warm_up:
+                span = test["cpu_seconds"] - test["cpu_before_go"] + test.get("cleanup_cpu_seconds", 0.0)
+                out.append((span, test["cpu_seconds"], test["max_rss_kb"], test["rss_at_go_kb"]))
+        return out
+
+    def request(self, req: TestRequest, ballast_kb: int = 0) -> dict:
         """Send one test (its canonical source, arguments, limits) and return the runner's answer.
+
+        Under a meter with ``calibrated_null``, a one-run request asks for no baseline child and
+        each run's ``"baseline"`` is the calibrated record (:meth:`calibrate_null`; during the
+        calibration itself, no ``"baseline"``). ``ballast_kb``: for that calibration only (see
+        :meth:`_null_tests`).
 
         Raises InfrastructureError when the runner is gone, answers an error or out of order.
         """
         if not self.running:
             self.start()
+        alone = getattr(self.meter, "calibrated_null", False) and req.repeats == 1
+        limits = req.limits
+        if alone and self.null_baseline is not None and limits.cpu_seconds:
+            # the child's own set-up and exit, which a baseline child's CPU time gave the runner
+            # (sandbox/runner.py _with_start_up): the calibrated null's whole CPU time
+            limits = dataclasses.replace(limits, cpu_seconds=limits.cpu_seconds + self.null_baseline["cpu_seconds"])
         self._new_request()
         message = {
             "op": "run",
@@ -335,13 +425,17 @@ class RunnerClient:
             "code": canonical_source(req.code),
             "entry_point": req.entry_point,
             "args": req.args_json,
-            "limits": req.limits.for_runner(),
+            "limits": limits.for_runner(),
             "repeats": req.repeats,
         }
         if self.meter.shares_baseline and req.repeats > 1:
             # one baseline child for all repeats (sandbox/runner.py Runner.run_repeats); the key is
             # sent only then, so that every other meter's requests keep their bytes
             message["baseline"] = "once"
+        elif alone:
+            message["baseline"] = "none"  # no baseline child: see calibrate_null
+            if ballast_kb:
+                message["ballast_kb"] = int(ballast_kb)
         payload = json.dumps(message, separators=(",", ":")).encode()
         # padded to a multiple of 4 KiB (JSON ignores trailing blanks): requests for the same test
         # with other limits have the same size, so the runner's buffers are the same too
@@ -358,7 +452,22 @@ class RunnerClient:
         if response.get("id") != message["id"]:
             raise InfrastructureError("runner answered out of order")
         response["host_timing"] = {"sent": sent, "answered": time.monotonic()}
+        if alone:
+            self._with_null_baseline(response["runs"])
         return response
+
+    def _with_null_baseline(self, runs: list) -> None:
+        """Give each run of a request with no baseline child the calibrated null's record.
+
+        Raises:
+            InfrastructureError: the runner answered a baseline child anyway.
+        """
+        for pair in runs:
+            if not isinstance(pair, dict) or "baseline" in pair:
+                raise InfrastructureError("runner answered a baseline child it was not asked for")
+            if self.null_baseline is not None:
+                pair["baseline"] = dict(self.null_baseline)
+                pair["baseline_shared"] = True  # no child of this request: no wall time of its own
 
 
 def harness_phases(response: dict, counted: float) -> dict[str, float]:
