@@ -226,7 +226,8 @@ def main() -> None:
                 assert run.cost is not None, run
                 costs.append(run.cost.value)
         print(f"  {name:16} median {statistics.median(costs):14.6g} {m.unit:12} spread {100 * spread(costs):.4f}%")
-    print(f"\nauto meter here: {choose_meter('auto').reason}")
+    choice = choose_meter("auto")
+    print(f"\nauto meter here: {choice.meter.name} ({choice.reason})")
 
 
 if __name__ == "__main__":

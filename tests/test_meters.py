@@ -80,6 +80,17 @@ def test_auto_meter_prefers_perf_then_valgrind():
         assert "perf unavailable" in choice.reason
 
 
+def test_the_auto_meters_reason_reads_as_autos_choice_not_as_the_meters_error():
+    """Invariant: the reason `--meter auto` prints after the meter starts with 'auto:' and ends
+    with the meter it chose, so the line reads as auto's choice ('meter: valgrind (instructions) -
+    auto: perf unavailable (...), so valgrind'); it read 'meter: valgrind (instructions) -
+    valgrind: perf unavailable (...)', which a newcomer took for valgrind reporting an error."""
+    choice = choose_meter("auto")
+    assert choice.reason.startswith("auto: "), choice.reason
+    assert choice.reason.endswith(f", so {choice.meter.name}"), choice.reason
+    assert choose_meter("time").reason == "requested --meter time"
+
+
 def test_time_meter_repeats_and_reports_spread():
     box = LocalSandbox(TimeMeter(repeats=3), workers=1)
     try:

@@ -76,15 +76,20 @@ def get_meter(name: str, **options: object) -> Meter:
 
 
 def choose_meter(name: str = "auto", **options: object) -> MeterChoice:
-    """The meter to use and why. ``auto`` prefers perf, then valgrind, then time."""
+    """The meter to use and why. ``auto`` prefers perf, then valgrind, then time.
+
+    The reason is printed after the meter's description (``meter: valgrind (instructions) - auto:
+    perf unavailable (...), so valgrind``): for ``auto`` it says why perf was not taken and ends
+    with the meter chosen.
+    """
     if name != "auto":
         return MeterChoice(get_meter(name, **options), f"requested --meter {name}")
     probe = perf_selftest("instructions")
     if probe.get("ok"):
-        return MeterChoice(get_meter("perf"), "perf: the hardware instruction counter passed its self-test")
+        return MeterChoice(get_meter("perf"), "auto: the hardware instruction counter passed its self-test, so perf")
     why_not_perf = f"perf unavailable ({probe.get('reason')})"
     from effbench.meters.valgrind import valgrind_version
 
     if valgrind_version():
-        return MeterChoice(get_meter("valgrind"), f"valgrind: {why_not_perf}")
-    return MeterChoice(get_meter("time", **options), f"time: {why_not_perf}; valgrind not installed")
+        return MeterChoice(get_meter("valgrind"), f"auto: {why_not_perf}, so valgrind")
+    return MeterChoice(get_meter("time", **options), f"auto: {why_not_perf} and valgrind not installed, so time")
