@@ -7,16 +7,18 @@ process by perf's fork records:
 
 - host: the Python process perf started (``LocalSandbox.run``: framing, JSON, ``select``);
 - zygote: the process that forks a worker per request (the busiest parent among the last forks);
-- worker: a child of the zygote; baseline child and test child: a worker's first and second child;
+- worker: a child of the zygote; test child: a worker's only child (the time meter at one run
+  forks no baseline child), or with two, baseline child and test child: its first and second;
 - relay and the runner's other ancestors: every other process of the tree.
 
-Only samples after the ``--skip``-th worker's fork count (the runner's start and warm-up rounds
-are left out); per test means per worker forked in that window. Prints, per process: CPU ms per
-test, the kernel's share of its samples, page faults per test, and its three most sampled
-functions. Needs ``perf`` and permission for software events (``perf_event_paranoid`` <= 2 for
-one's own processes); hardware counters are not used.
+Only samples after the ``--skip``-th worker's fork count (the runner's start, its calibration of
+the null cost, 28 requests, and the warm-up rounds are left out); per test means per worker
+forked in that window. Prints, per process: CPU ms per test, the kernel's share of its samples,
+page faults per test, and its three most sampled functions. Needs ``perf`` and permission for
+software events (``perf_event_paranoid`` <= 2 for one's own processes); hardware counters are
+not used.
 
-    .venv/bin/python benchmarks/time_meter_profile.py [--tests 200] [--skip 10] [--frequency 4000]
+    .venv/bin/python benchmarks/time_meter_profile.py [--tests 200] [--skip 40] [--frequency 4000]
 """
 
 from __future__ import annotations
@@ -88,8 +90,10 @@ def attribute(data: Path, skip: int) -> tuple[dict[str, collections.Counter], di
     role = {}
     for worker in children[zygote]:
         role[worker] = "worker"
-        for i, child in enumerate(children.get(worker, [])):
-            role[child] = ("baseline child", "test child")[i] if i < 2 else "other child"
+        kids = children.get(worker, [])
+        names = ("test child",) if len(kids) == 1 else ("baseline child", "test child")
+        for i, child in enumerate(kids):
+            role[child] = names[i] if i < len(names) else "other child"
     role[zygote] = "zygote"
     role[root] = "host"
     totals: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -108,7 +112,7 @@ def attribute(data: Path, skip: int) -> tuple[dict[str, collections.Counter], di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tests", type=int, default=200, help="null tests to serve (default %(default)s)")
-    parser.add_argument("--skip", type=int, default=10, help="workers left out at the start (default %(default)s)")
+    parser.add_argument("--skip", type=int, default=40, help="workers left out at the start (default %(default)s)")
     parser.add_argument("--frequency", type=int, default=4000, help="cpu-clock samples/s (default %(default)s)")
     opts = parser.parse_args()
     if shutil.which("perf") is None:
