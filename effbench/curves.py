@@ -695,6 +695,33 @@ def _place_labels(fig: Any, axes: list[Any], labels: list[list[tuple[str, float,
                 ann.remove()
 
 
+def series_by_cost(points: list[Point]) -> dict[str, list[Point]]:
+    """The points of each series (series in the order they first appear), each list sorted by cost."""
+    by_series: dict[str, list[Point]] = defaultdict(list)
+    for p in points:
+        by_series[p.series].append(p)
+    return {name: sorted(pts, key=lambda p: p.cost) for name, pts in by_series.items()}
+
+
+def draw_pareto_front(ax: Any, points: list[Point], label: str) -> list[Point]:
+    """Draw the Pareto front on the matplotlib axes ``ax``; returns its points, sorted by cost.
+
+    A dashed black step through the points :func:`mark_pareto` marked, efficiency against cost,
+    with ``label`` in the legend: the curves figure and the leaderboard's cost plot draw it alike.
+    """
+    front = sorted((p for p in points if p.pareto), key=lambda p: p.cost)
+    ax.step(
+        [p.cost for p in front],
+        [p.eff for p in front],
+        where="post",
+        linestyle="--",
+        color="black",
+        linewidth=1,
+        label=label,
+    )
+    return front
+
+
 def build_figure(curves: Curves) -> Any:
     """The figure: efficiency (left) and pass rate (right) against mean cost per problem.
 
@@ -708,12 +735,9 @@ def build_figure(curves: Curves) -> Any:
 
     points = curves.points
     fig, (ax_eff, ax_pass) = plt.subplots(1, 2, figsize=(12, 5.5), dpi=120, layout="constrained")
-    by_series: dict[str, list[Point]] = defaultdict(list)
-    for p in points:
-        by_series[p.series].append(p)
+    by_series = series_by_cost(points)
     labels: list[list[tuple[str, float, float]]] = [[], []]
     for name, pts in by_series.items():
-        pts = sorted(pts, key=lambda p: p.cost)
         xs = [p.cost for p in pts]
         for ax, values, cis, slot in (
             (ax_eff, [p.eff for p in pts], [p.eff_ci for p in pts], 0),
@@ -723,16 +747,7 @@ def build_figure(curves: Curves) -> Any:
             high = [max(0.0, ci[1] - v) if ci else 0.0 for v, ci in zip(values, cis)]
             ax.errorbar(xs, values, yerr=[low, high], marker="o", capsize=3, label=name if slot == 0 else None)
             labels[slot] += [(p.label, x, v) for p, x, v in zip(pts, xs, values)]
-    front = sorted((p for p in points if p.pareto), key=lambda p: p.cost)
-    ax_eff.step(
-        [p.cost for p in front],
-        [p.eff for p in front],
-        where="post",
-        linestyle="--",
-        color="black",
-        linewidth=1,
-        label="Pareto front (efficiency)",
-    )
+    front = draw_pareto_front(ax_eff, points, "Pareto front (efficiency)")
     ax_eff.scatter([p.cost for p in front], [p.eff for p in front], s=90, facecolors="none", edgecolors="black")
     unit = _UNIT_NAMES.get(curves.unit, curves.unit)
     for ax, what, values in (

@@ -103,22 +103,9 @@ def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
     curves.mark_pareto(points)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    by_series: dict[str, list] = defaultdict(list)
-    for p in points:
-        by_series[p.series].append(p)
-    for name, pts in by_series.items():
-        pts = sorted(pts, key=lambda p: p.cost)
+    for name, pts in curves.series_by_cost(points).items():
         ax.plot([p.cost for p in pts], [p.eff for p in pts], marker="o", label=name)
-    front = sorted((p for p in points if p.pareto), key=lambda p: p.cost)
-    ax.step(
-        [p.cost for p in front],
-        [p.eff for p in front],
-        where="post",
-        ls="--",
-        color="black",
-        lw=1,
-        label="Pareto front",
-    )
+    curves.draw_pareto_front(ax, points, "Pareto front")
     for row in table.doc["rows"]:
         if row["strategy"] == REFERENCE:
             ax.axhline(row["eff@1"], color="grey", lw=0.8, ls=":")
