@@ -182,27 +182,26 @@ def problem_items(problem: Any, mix: dict[Kind, int] = MIX, offset: int = 0) -> 
     for i in range(mix.get(Kind.CORRECT_SLOW, 0)):
         note = f"# variant {i}\n" if i else ""
         out.append(WorkloadItem(Kind.CORRECT_SLOW, problem.id, _fenced(note + _slow_tier(problem))))
-    wrong = [
-        f"def {entry}(*args, **kwargs):\n    return 'not the answer'\n",
-        f"def {entry}(*args, **kwargs):\n    return None\n",
-        f"def {entry}(*args, **kwargs):\n    return [[[-1]]]\n",
-    ]
-    for i in range(mix.get(Kind.WRONG, 0)):
-        out.append(WorkloadItem(Kind.WRONG, problem.id, _fenced(wrong[i % len(wrong)])))
-    crash = [
-        f"def {entry}(*args, **kwargs):\n    return 1 // 0\n",
-        f"def {entry}(*args, **kwargs):\n    raise RuntimeError('no')\n",
-        f"def {entry}(*args, **kwargs):\n    return [][1]\n",
-    ]
-    for i in range(mix.get(Kind.CRASHING, 0)):
-        out.append(WorkloadItem(Kind.CRASHING, problem.id, _fenced(crash[i % len(crash)])))
-    loops = [
-        f"def {entry}(*args, **kwargs):\n    while True:\n        pass\n",
-        f"def {entry}(*args, **kwargs):\n    n = 0\n    while True:\n        try:\n            n += 1\n"
-        "        except BaseException:\n            pass\n",
-    ]
-    for i in range(mix.get(Kind.TIMING_OUT, 0)):
-        out.append(WorkloadItem(Kind.TIMING_OUT, problem.id, _fenced(loops[i % len(loops)])))
+    variants = {  # the programs of each failing kind, taken in turn
+        Kind.WRONG: [
+            f"def {entry}(*args, **kwargs):\n    return 'not the answer'\n",
+            f"def {entry}(*args, **kwargs):\n    return None\n",
+            f"def {entry}(*args, **kwargs):\n    return [[[-1]]]\n",
+        ],
+        Kind.CRASHING: [
+            f"def {entry}(*args, **kwargs):\n    return 1 // 0\n",
+            f"def {entry}(*args, **kwargs):\n    raise RuntimeError('no')\n",
+            f"def {entry}(*args, **kwargs):\n    return [][1]\n",
+        ],
+        Kind.TIMING_OUT: [
+            f"def {entry}(*args, **kwargs):\n    while True:\n        pass\n",
+            f"def {entry}(*args, **kwargs):\n    n = 0\n    while True:\n        try:\n            n += 1\n"
+            "        except BaseException:\n            pass\n",
+        ],
+    }
+    for kind, programs in variants.items():
+        for i in range(mix.get(kind, 0)):
+            out.append(WorkloadItem(kind, problem.id, _fenced(programs[i % len(programs)])))
     for i in range(mix.get(Kind.HOSTILE, 0)):
         name = HOSTILE[(offset + i) % len(HOSTILE)][0]
         out.append(WorkloadItem(Kind.HOSTILE, problem.id, _fenced(hostile_code(name, expert, entry)), name))
