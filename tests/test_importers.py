@@ -32,6 +32,14 @@ def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(tmp_path / "cache"))
 
 
+def _write_rows(path, rows):
+    """Write ``rows`` (dicts with the same keys, the first one's order) to ``path`` as CSV with a header."""
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def _load(spec, ids=None, **kw):
     warnings: list[str] = []
     ps = load_dataset_problems(spec, ids, warn=warnings.append, limits=kw.pop("limits", FAST), **kw)
@@ -103,10 +111,7 @@ def test_a_bad_row_named_explicitly_or_no_usable_row_fails(tmp_path):
         _load(f"enamel:{FORMATS / 'enamel_bad_rows.csv'}", ["Nope/1"])
     rows = list(csv.DictReader((FORMATS / "enamel_bad_rows.csv").open()))[1:3]
     bad = tmp_path / "all_bad.csv"
-    with bad.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_rows(bad, rows)
     with pytest.raises(ProblemFormatError, match=r"all_bad.csv: no usable row \(2 skipped\)"):
         _load(f"enamel:{bad}")
     result = CliRunner().invoke(main, ["problems", "list", "--dataset", f"enamel:{bad}"])
@@ -152,10 +157,7 @@ def test_generated_inputs_do_not_depend_on_the_host_hash_seed(tmp_path):
     row = next(csv.DictReader((FORMATS / "enamel_bad_rows.csv").open()))
     row["input_generator"] = "def generate_input(size, lid, cid):\n    return (list({f'w{i}' for i in range(40)}),)\n"
     path = tmp_path / "sets.csv"
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        w.writeheader()
-        w.writerow(row)
+    _write_rows(path, [row])
     code = (
         "import json,sys; from effbench.importers import load_dataset_problems as l; "
         f"print(json.dumps(l('enamel:{path}').get('Good/0').level_tests(0)[0].args))"
@@ -189,10 +191,7 @@ def test_generated_inputs_are_cached_by_row_content(tmp_path, monkeypatch):
     rows = list(csv.DictReader(ENAMEL.open()))
     rows[0]["input_levels"] = "4 100 1000 4000"
     changed = tmp_path / "changed.csv"
-    with changed.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_rows(changed, rows)
     with pytest.raises(AssertionError, match="generated again"):
         _load(f"enamel:{changed}", ["Toy/0"])
 
@@ -354,10 +353,7 @@ def test_samples_of_skipped_rows_are_dropped_not_refused(tmp_path):
     rows = list(csv.DictReader((FORMATS / "enamel_limits.csv").open()))[:2]  # Fine/0, Loop/0
     rows.append(dict(rows[0], task_id="Bad/levels", input_levels="a b c d"))
     path = tmp_path / "mixed.csv"
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_rows(path, rows)
     samples = tmp_path / "samples.jsonl"
     body = "    return sum(nums)\n"
     samples.write_text("".join(json.dumps({"task_id": r["task_id"], "completion": body}) + "\n" for r in rows))
@@ -377,10 +373,7 @@ def test_generated_inputs_may_hold_integers_of_any_length(tmp_path):
     row = next(csv.DictReader((FORMATS / "enamel_bad_rows.csv").open()))
     row["input_generator"] = "def generate_input(size, lid, cid):\n    return ([7 ** 9000 + size],)\n"
     path = tmp_path / "big.csv"
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(row))
-        w.writeheader()
-        w.writerow(row)
+    _write_rows(path, [row])
     for _ in range(2):  # generated, then from the cache
         args = _load(f"enamel:{path}")[0].get("Good/0").level_tests(1)[0].args
         assert args == [[7**9000 + 10]]
