@@ -6,8 +6,7 @@ Importing this package is cheap: the public API is resolved lazily on first use,
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from effbench.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -63,19 +62,4 @@ _LAZY = {
 }
 
 __all__ = ["__version__", *_LAZY]
-
-
-def __getattr__(name: str) -> Any:
-    """Resolve a public name on first use (PEP 562)."""
-    try:
-        module_name, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'effbench' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public names."""
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, globals(), _LAZY)

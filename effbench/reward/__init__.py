@@ -11,8 +11,7 @@ Names resolve lazily: importing this package loads none of the engine.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from effbench.lazy import lazy_names
 
 _LAZY = {
     "RewardModel": "effbench.reward.model",
@@ -26,19 +25,4 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    """Resolve a public name on first use (PEP 562)."""
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'effbench.reward' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public names."""
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, globals(), {name: (module, name) for name, module in _LAZY.items()})
