@@ -292,8 +292,16 @@ def probe_server(base_url: str, api_key: str | None = None, timeout: float = 5.0
 
 
 def _positive_int(value: Any) -> int | None:
-    """``value`` if it is a positive int (a count of slots or tokens a server reported), else None."""
-    return value if isinstance(value, int) and value > 0 else None
+    """``value`` if it is a positive int (a count of slots or tokens a server reported), else None.
+
+    A bool is not a count (``True`` is an int in Python).
+    """
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _mapping(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one (a server's body of another shape says nothing)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _read_props(props: Any, facts: ServerFacts) -> None:
@@ -303,7 +311,7 @@ def _read_props(props: Any, facts: ServerFacts) -> None:
     slots = _positive_int(props.get("total_slots"))
     if slots is not None:
         facts.slots, facts.source, facts.kind = slots, "/props total_slots", "llama.cpp"
-    n_ctx = _positive_int((props.get("default_generation_settings") or {}).get("n_ctx"))
+    n_ctx = _positive_int(_mapping(props.get("default_generation_settings")).get("n_ctx"))
     if n_ctx is not None:
         facts.context_length = n_ctx
 
@@ -326,11 +334,11 @@ def _read_models(models: Any, facts: ServerFacts) -> None:
     """
     if not (isinstance(models, dict) and isinstance(models.get("data"), list) and models["data"]):
         return
-    first = models["data"][0] if isinstance(models["data"][0], dict) else {}
+    first = _mapping(models["data"][0])
     owner = str(first.get("owned_by") or "")
     if owner in ("vllm", "sglang") and facts.kind is None:
         facts.kind = owner
-    ctx = _positive_int(first.get("max_model_len") or (first.get("meta") or {}).get("n_ctx_train"))
+    ctx = _positive_int(first.get("max_model_len") or _mapping(first.get("meta")).get("n_ctx_train"))
     if facts.context_length is None and ctx is not None:
         facts.context_length = ctx
 
