@@ -420,3 +420,19 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     marked = tmp_path / "enamel_bom.csv"
     marked.write_bytes(b"\xef\xbb\xbf" + ENAMEL.read_bytes())
     assert read_rows(str(marked)) == read_rows(str(ENAMEL))
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_dataset_path_that_is_not_a_regular_file_says_what_it_is(tmp_path, kind):
+    """--dataset FORMAT:PATH naming a folder or a named pipe says which, in one line, without
+    opening it (a FIFO would block). Before, both said 'no such file' while the path was there."""
+    path = tmp_path / "rows.jsonl"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(EffbenchError) as info:
+        load_dataset_problems(f"evalperf:{path}")
+    message = str(info.value)
+    assert message.startswith(f"{path}: is a ")
+    assert ("directory" if kind == "directory" else "named pipe (FIFO)") in message

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,6 +69,29 @@ def _read_json(path: Path) -> list[Any]:
     return rows
 
 
+def _check_regular_file(path: Path, source: str) -> None:
+    """Refuse ``path`` unless it is a regular file, saying what it is instead.
+
+    It is never opened: opening a FIFO with no writer would block.
+
+    Raises:
+        EffbenchError: one line naming ``source``: missing, a directory, a named pipe, other.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise EffbenchError(f"{source}: no such file") from None
+    except OSError as exc:
+        raise EffbenchError(f"{source}: cannot read: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise EffbenchError(f"{source}: is a directory, not a data file (give the file inside it)")
+    if stat.S_ISFIFO(mode):
+        raise EffbenchError(f"{source}: is a named pipe (FIFO), not a regular file: write the rows to a file first")
+    raise EffbenchError(f"{source}: is not a regular file")
+
+
 def read_rows(source: str) -> list[Any]:
     """Rows of a local file or a hub dataset: dicts, or a RowError for a line that is no row.
 
@@ -76,8 +100,7 @@ def read_rows(source: str) -> list[Any]:
     """
     path = Path(source)
     if path.suffix in (".csv", ".json", ".jsonl", ".parquet"):
-        if not path.is_file():
-            raise EffbenchError(f"{source}: no such file")
+        _check_regular_file(path, source)
         if path.suffix == ".csv":
             return _read_csv(path)
         if path.suffix != ".parquet":
