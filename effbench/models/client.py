@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import math
 import os
 import random
 import re
@@ -375,15 +376,28 @@ def server_down_message(spec: ModelSpec) -> str:
 
 
 def _retry_after(exc: Exception) -> float | None:
+    """The seconds an error response's Retry-After header asks to wait, at least 0.
+
+    None when there is none or it is not a finite number of seconds (an HTTP date, 'nan', 'inf':
+    the backoff decides then).
+    """
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     if not headers:
         return None
     value = headers.get("retry-after")
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
+
+
+def _token_count(value: Any) -> float | None:
+    """``value`` as a count of tokens if it is one (a finite number >= 0, not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
 
 
 @dataclass
@@ -396,6 +410,10 @@ class _Reply:
     response_id: str
     first_byte: float | None
     seconds: float
+
+
+class _MalformedChunk(ValueError):
+    """A streamed chunk (or a whole response) of the wrong shape; the message says what is wrong."""
 
 
 class _Abandoned(Exception):
@@ -412,6 +430,7 @@ class _Streamed:
     """What one attempt's stream delivered so far, per choice index."""
 
     start: float  # time.monotonic() when the request was sent
+    n: int = 1  # choices asked for: their indices are 0..n-1
     first_byte: float | None = None  # seconds from ``start`` to the first chunk
     pieces: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     chunks: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # content chunks
@@ -420,12 +439,20 @@ class _Streamed:
     response_id: str = ""
 
     def feed(self, chunk: Any, mode: str, stats: ClientStats) -> None:
-        """Take one chunk; each content piece counts one completion token in ``stats`` as it arrives."""
+        """Take one chunk; each content piece counts one completion token in ``stats`` as it arrives.
+
+        Raises _MalformedChunk for a choice of the wrong shape: an index that is not an int below
+        ``n`` (the choices asked for), a content or finish reason that is not text.
+        """
         if self.first_byte is None:
             self.first_byte = time.monotonic() - self.start
         self.response_id = self.response_id or str(getattr(chunk, "id", "") or "")
         for c in getattr(chunk, "choices", None) or []:
+            if type(c.index) is not int or not 0 <= c.index < self.n:
+                raise _MalformedChunk(f"choice index {c.index!r} of {self.n} asked")
             piece = (c.delta.content if c.delta else None) if mode == "chat" else c.text
+            if not isinstance(piece, (str, type(None))) or not isinstance(c.finish_reason, (str, type(None))):
+                raise _MalformedChunk("a choice's content or finish reason is not text")
             if piece:
                 self.pieces[c.index].append(piece)
                 self.chunks[c.index] += 1
@@ -511,6 +538,7 @@ class ModelClient:
         self.concurrency: int | None = None
         self._stream_usage = True  # asked with stream_options until a server refuses it
         self._said_no_usage = False
+        self._said_bad_usage = False
 
     # ---- the server ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -568,7 +596,7 @@ class ModelClient:
 
     async def _attempt(self, client: Any, query: Query, n: int, first_index: int) -> _Reply:
         """One HTTP attempt; raises _Abandoned (retryable), ContextOverflow or ModelError."""
-        got = _Streamed(start=time.monotonic())
+        got = _Streamed(start=time.monotonic(), n=n)
         self.stats.requests += 1
         try:
             async for chunk in await self._open(client, query, n, first_index):
@@ -609,6 +637,8 @@ class ModelClient:
             return _Abandoned(reason, streamed, first_byte, None)
         if isinstance(exc, openai.APIError):  # e.g. an error event in the middle of the stream
             return _Abandoned(f"server error ({exc.message})"[:200], streamed, first_byte, None)
+        if isinstance(exc, _MalformedChunk):
+            return _Abandoned(f"malformed response ({exc})"[:200], streamed, first_byte, None)
         if isinstance(exc, (ValueError, TypeError, AttributeError, KeyError)):
             return _Abandoned(f"malformed response ({type(exc).__name__})", streamed, first_byte, None)
         return None
@@ -658,13 +688,19 @@ class ModelClient:
         texts = ["".join(got.pieces.get(i, [])) for i in indices]
         finishes = [got.finishes.get(i) for i in indices]
         usage = got.usage
-        if usage is not None and getattr(usage, "completion_tokens", None) is not None:
-            prompt_tokens = float(getattr(usage, "prompt_tokens", 0) or 0)
-            completion_tokens = float(usage.completion_tokens or 0)
+        completion_tokens = _token_count(getattr(usage, "completion_tokens", None))
+        if completion_tokens is not None:
+            prompt_tokens = _token_count(getattr(usage, "prompt_tokens", None))  # None: estimated
             return _Reply(
                 texts, finishes, prompt_tokens, completion_tokens, True, got.response_id, got.first_byte, seconds
             )
-        if not self._said_no_usage:
+        if usage is not None and not self._said_bad_usage:
+            self._said_bad_usage = True
+            self.log(
+                f"{s.name}: the server's token usage is not a count ({str(usage)[:80]}): ignored; completion "
+                "tokens are counted as streamed chunks and prompt tokens estimated (usage_from_server: false)"
+            )
+        elif usage is None and not self._said_no_usage:
             self._said_no_usage = True
             self.log(
                 f"{s.name}: the server streams no token usage: completion tokens are counted as streamed chunks "
