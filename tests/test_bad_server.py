@@ -227,3 +227,24 @@ def test_a_retry_after_that_is_not_a_finite_number_of_seconds_leaves_the_wait_to
     exc = Exception()
     exc.response = SimpleNamespace(headers={"retry-after": header})  # type: ignore[attr-defined]
     assert _retry_after(exc) == seconds
+
+
+def test_an_answer_far_past_max_tokens_is_cut_never_held_whole(tmp_path, monkeypatch):
+    """A server that ignores max_tokens sends no more than MAX_ANSWER_CHARS characters of one
+    answer into effbench: the answer is cut there with finish reason 'length' (the cut is said)
+    and the rest of the stream is not read. Before, a server streaming 200 MiB per choice had
+    both answers held whole and written into the run directory's samples.jsonl (419 MB, 165 s
+    for two samples of the mini set)."""
+    from effbench.models import client
+
+    monkeypatch.setattr(client, "MAX_ANSWER_CHARS", 1000)
+    events = [chunk([delta("```python\ndef triangle(n):\n    return 0\n# ")])]
+    events += [chunk([delta("x" * 100)]) for _ in range(100)]
+    events += [chunk([delta("\n```", 0, "stop")]), chunk([], usage={"prompt_tokens": 1, "completion_tokens": 9})]
+    log: list[str] = []
+    with BadServer(lambda method, path, body: NOT_FOUND if method == "GET" else sse(*events)) as server:
+        answers = ask(server, tmp_path, n=1, log=log)
+    answer = answers[0]
+    assert len(answer.text) == 1000 and answer.text.startswith("```python")
+    assert answer.finish_reason == "length"
+    assert any("passed 1,000 characters" in line for line in log), log

@@ -53,6 +53,10 @@ from effbench.models.cache import CachedAnswer, ResponseCache, answer_key
 #: characters per token, for estimates only (prompts sent by abandoned attempts, cost estimates)
 CHARS_PER_TOKEN = 4.0
 
+#: an answer is cut at this many characters (finish reason "length"): a server that ignores
+#: max_tokens sends no more than a samples file may hold in one line (samples.MAX_LINE_BYTES)
+MAX_ANSWER_CHARS = 16 << 20
+
 
 class AttemptOutcome(StrEnum):
     """How one HTTP attempt ended."""
@@ -434,6 +438,8 @@ class _Streamed:
     first_byte: float | None = None  # seconds from ``start`` to the first chunk
     pieces: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     chunks: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # content chunks
+    chars: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # characters kept
+    cut: set[int] = field(default_factory=set)  # choices cut at MAX_ANSWER_CHARS
     finishes: dict[int, str | None] = field(default_factory=dict)
     usage: Any = None  # the final chunk's usage, when the server streams one
     response_id: str = ""
@@ -453,14 +459,26 @@ class _Streamed:
             piece = (c.delta.content if c.delta else None) if mode == "chat" else c.text
             if not isinstance(piece, (str, type(None))) or not isinstance(c.finish_reason, (str, type(None))):
                 raise _MalformedChunk("a choice's content or finish reason is not text")
+            if c.index in self.cut:
+                continue
             if piece:
+                piece = piece[: MAX_ANSWER_CHARS - self.chars[c.index]]
+                self.chars[c.index] += len(piece)
                 self.pieces[c.index].append(piece)
                 self.chunks[c.index] += 1
                 stats.completion_tokens += 1
+                if self.chars[c.index] >= MAX_ANSWER_CHARS:
+                    self.cut.add(c.index)
+                    self.finishes[c.index] = "length"
+                    continue
             if c.finish_reason:
                 self.finishes[c.index] = c.finish_reason
         if getattr(chunk, "usage", None) is not None:
             self.usage = chunk.usage
+
+    def all_seen_are_done(self) -> bool:
+        """True once a choice was cut and every choice seen so far has finished (read no further)."""
+        return bool(self.cut) and all(i in self.finishes for i in self.pieces)
 
     def streamed(self) -> float:
         """Content chunks streamed over every choice (completion tokens, one per chunk on llama.cpp)."""
@@ -599,8 +617,17 @@ class ModelClient:
         got = _Streamed(start=time.monotonic(), n=n)
         self.stats.requests += 1
         try:
-            async for chunk in await self._open(client, query, n, first_index):
+            stream = await self._open(client, query, n, first_index)
+            async for chunk in stream:
                 got.feed(chunk, self.spec.mode, self.stats)
+                if got.all_seen_are_done():  # past MAX_ANSWER_CHARS: the server ignores max_tokens
+                    self.log(
+                        f"{self.spec.name}: an answer passed {MAX_ANSWER_CHARS:,} characters (max_tokens is "
+                        f"{self.spec.max_tokens}): cut there, finish reason 'length'"
+                    )
+                    if hasattr(stream, "close"):
+                        await stream.close()
+                    break
         except Exception as exc:
             failure = self._failure(exc, got)
             if failure is None:
