@@ -85,6 +85,25 @@ def _parse_line(line: bytes, where: str) -> SampleRecord:
     return SampleRecord.from_json(data, where)
 
 
+def _check_first(record: SampleRecord, lineno: int, seen: dict[tuple[str, str, int], int], where: str) -> SampleRecord:
+    """``record`` (read at line ``lineno``) if no earlier line held its sample.
+
+    ``seen`` maps each sample's key to its line and is updated. A run directory holds one record
+    per sample (one writer, and a resume skips what is scored): a repeat (two files joined, a copy
+    appended) would count its sample twice in n, pass@k and eff@k.
+
+    Raises:
+        RecordFormatError: naming both lines.
+    """
+    first = seen.setdefault(record.key, lineno)
+    if first != lineno:
+        model, problem, index = record.key
+        raise RecordFormatError(
+            f"{where}:{lineno}: repeats sample {index} of {problem!r} (model {model!r}) recorded at line {first}"
+        )
+    return record
+
+
 class RunDir:
     """The files of one run directory. Thread-safe: every write goes through one lock."""
 
@@ -186,8 +205,8 @@ class RunDir:
             rejected = self.repair()
             if rejected and log:
                 log(
-                    f"{self.path / RECORDS}: {rejected} unreadable line(s) moved to {self.path / REJECTED}; "
-                    "those samples run again"
+                    f"{self.path / RECORDS}: {rejected} unreadable or repeated line(s) moved to "
+                    f"{self.path / REJECTED}; a sample left with no record runs again"
                 )
             return {r.key for r in self.records()}
         if any(self.path.iterdir()):
@@ -207,13 +226,14 @@ class RunDir:
                 return 0
             data = path.read_bytes()
             good, bad = [], []
+            seen: dict[tuple[str, str, int], int] = {}
             for lineno, line in enumerate(data.splitlines(keepends=True), 1):
                 if not line.strip():
                     continue
                 try:
                     if not line.endswith(b"\n"):
                         raise RecordFormatError("torn last line (no newline)")
-                    _parse_line(line, f"{path}:{lineno}")
+                    _check_first(_parse_line(line, f"{path}:{lineno}"), lineno, seen, str(path))
                     good.append(line)
                 except RecordFormatError:
                     bad.append(line if line.endswith(b"\n") else line + b"\n")
@@ -254,6 +274,7 @@ class RunDir:
         if not path.is_file():
             return []
         out = []
+        seen: dict[tuple[str, str, int], int] = {}
         lines = path.read_bytes().splitlines(keepends=True)
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
@@ -261,7 +282,7 @@ class RunDir:
             if lineno == len(lines) and not line.endswith(b"\n"):
                 break  # a line cut short by a crash: that sample simply runs again on resume
             try:
-                out.append(_parse_line(line, f"{path}:{lineno}"))
+                out.append(_check_first(_parse_line(line, f"{path}:{lineno}"), lineno, seen, str(path)))
             except RecordFormatError as exc:
                 raise EffbenchError(
                     f"{exc}; resume the run (`effbench evaluate` with the same options and --run-dir) "

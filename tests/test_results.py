@@ -4,6 +4,7 @@ bad lines. Everything here runs on the scripted sandbox (no code runs), except w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import threading
@@ -308,10 +309,31 @@ def test_resume_quarantines_an_unparseable_complete_line_and_loses_nothing(tmp_p
         rd.records()
     said = []
     assert rd.open(dict(config), log=said.append) == {rec.key}
-    assert said and "1 unreadable line(s) moved" in said[0]
+    assert said and "1 unreadable or repeated line(s) moved" in said[0]
     assert (tmp_path / "run" / REJECTED).read_text() == bad
-    rd.append(rec)  # appending after the repair keeps the file readable
+    rd.append(dataclasses.replace(rec, sample_index=rec.sample_index + 1))  # the file stays readable
     assert len(rd.records()) == 2
+
+
+def test_a_repeated_record_is_never_counted_twice(tmp_path, triangle):
+    """Invariant: a run directory holds one record per sample. A samples.jsonl line that repeats
+    an earlier line's sample (model, problem, index), as two files joined or a copy appended make,
+    is refused by `score` and `curves` (one line naming both lines and the fix) and moved aside on
+    resume, keeping the first. Before, it was read as one more sample: n 3 for a run of 2, its
+    efficiency counted twice in eff@k."""
+    (rec,) = run_all(triangle, [[Behaviour(1.0, "none")]], 2.0)
+    config = {"problem_set_hash": "h", "meter": "valgrind", "alpha": 2.0}
+    rd = RunDir(tmp_path / "run")
+    rd.open(dict(config))
+    rd.append(rec)
+    rd.append(rec)
+    with pytest.raises(EffbenchError, match=r"samples.jsonl:2: repeats sample 0 of 'triangle' .* at line 1.*resume"):
+        rd.records()
+    said: list[str] = []
+    assert rd.open(dict(config), log=said.append) == {rec.key}
+    assert said and "1 unreadable or repeated line(s) moved" in said[0]
+    assert [r.key for r in rd.records()] == [rec.key]
+    assert (tmp_path / "run" / REJECTED).read_text().count("\n") == 1
 
 
 def test_resume_reuses_the_recorded_input_seed_and_refuses_another(tmp_path):
