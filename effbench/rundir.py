@@ -185,6 +185,12 @@ class RunDir:
             os.close(fd)
 
     def _open_held(self, config: dict, log: Any) -> set[tuple[str, str, int]]:
+        for name in (RECORDS, REJECTED, SUMMARY):  # read or replaced by this run: none may be a folder
+            file = self.path / name
+            if file.exists() and not file.is_file():
+                raise EffbenchError(
+                    f"{file}: is not a regular file (a run directory's {name} is one): use another --run-dir"
+                )
         if self.exists:
             old = self.config()
             for key in RESUME_KEYS:

@@ -448,3 +448,27 @@ def test_an_output_folder_that_names_nothing_is_refused_not_taken_as_the_current
     assert_refused(out, "names no folder", earlier, before)
     assert f"Invalid value for '{option}'" in out.stderr
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["samples.jsonl", "summary.json", "samples.rejected.jsonl"])
+def test_a_run_directory_file_that_is_a_folder_is_refused_before_any_work(tmp_path, earlier, env, name):
+    """A run directory whose samples.jsonl, summary.json or samples.rejected.jsonl is a folder
+    (a careless mkdir, an unpacked archive) is refused on resume with one error line naming it
+    (after the meter's line), exit 2, nothing changed. Before, samples.jsonl ended the resume in
+    IsADirectoryError's traceback, summary.json let the whole run go on to end in one, and
+    samples.rejected.jsonl waited for the first unreadable line to do so."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    target = run / name
+    if target.exists():
+        target.unlink()
+    target.mkdir()
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    before = snapshot(run)
+    out = effbench(*evaluate_into(run, good, "--problems", "triangle", "--workers", "1"), env=env)
+    assert out.returncode == 2, out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("effbench: error: ")]
+    assert errors == [out.stderr.strip().splitlines()[-1]] and "Traceback" not in out.stderr, out.stderr
+    assert f"{target}: is not a regular file" in errors[0]
+    assert snapshot(run) == before
