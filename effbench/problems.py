@@ -260,17 +260,41 @@ class ProblemSet:
         """The problem with this id.
 
         Raises:
-            ProblemFormatError: an unknown id, named with the nearest known id if one is near,
-                else with where to list them.
+            ProblemFormatError: an unknown id, named with the other bundled set that has it (when
+                this set is a bundled one), else with the nearest known id if one is near, else
+                with where to list them.
         """
         try:
             return self.problems[problem_id]
         except KeyError:
             import difflib
 
+            elsewhere = self._bundled_set_with(str(problem_id))
             near = difflib.get_close_matches(str(problem_id), list(self.problems), n=1)
-            hint = f"did you mean {near[0]!r}?" if near else "see `effbench problems list`"
+            if elsewhere:
+                hint = f"it is in the bundled set {elsewhere!r}: add --problem-set {elsewhere}"
+            elif near:
+                hint = f"did you mean {near[0]!r}?"
+            else:
+                hint = "see `effbench problems list`"
             raise ProblemFormatError(f"unknown problem id {problem_id!r} in problem set {self.name} ({hint})") from None
+
+    def _bundled_set_with(self, problem_id: str) -> str | None:
+        """The name of another bundled set that has ``problem_id``, or None.
+
+        Only when this set is itself a bundled one (``sum_list`` asked of the core set: ``starter``);
+        an id that is not a plain name (letters, digits, ``_``) is never looked up on the disk.
+        """
+        if self.root is None or not problem_id or not problem_id.replace("_", "").isalnum():
+            return None
+        sets = bundled_problem_sets()
+        here = self.root.resolve()
+        if here not in {d.resolve() for d in sets.values()}:
+            return None
+        for name, folder in sets.items():
+            if folder.resolve() != here and (folder / problem_id / "problem.toml").is_file():
+                return name
+        return None
 
     def select(self, ids: list[str] | None) -> list[Problem]:
         """The problems with these ids (all, sorted by id, when None or empty)."""

@@ -75,6 +75,27 @@ def test_problem_set_option_selects_the_starter_set_by_name():
     assert both.exit_code == 2 and "give one of --problem-set, --problems-dir, --dataset" in both.output
 
 
+def test_an_id_of_the_other_bundled_set_names_that_set(tmp_path):
+    """Invariant: asking a bundled set for a problem that another bundled set has names that set
+    and its option in the one error line (a newcomer's `effbench problems show sum_list` said only
+    'unknown problem id ... see `effbench problems list`', whose core listing lacks it); a near
+    miss still gets 'did you mean', and a set outside the bundled ones never points elsewhere."""
+    runner = CliRunner()
+    out = runner.invoke(main, ["problems", "show", "sum_list"])
+    assert out.exit_code == 2
+    assert "it is in the bundled set 'starter': add --problem-set starter" in out.output
+    back = runner.invoke(main, ["problems", "show", "count_inversions", "--problem-set", "starter"])
+    assert back.exit_code == 2 and "add --problem-set core" in back.output
+    near = runner.invoke(main, ["problems", "show", "count_inversion"])
+    assert near.exit_code == 2 and "did you mean 'count_inversions'?" in near.output
+    copy = tmp_path / "problems"
+    shutil.copytree(paths.problems_dir() / "count_inversions", copy / "count_inversions")
+    shutil.copy(paths.problems_dir() / "problemset.toml", copy / "problemset.toml")
+    with pytest.raises(ProblemFormatError) as err:
+        load_problem_set(copy, paths.references_dir()).get("sum_list")
+    assert "--problem-set" not in str(err.value)
+
+
 def test_starter_problems_pass_the_static_checks(starter):
     """Invariant: for every starter problem, every reference tier agrees with the prompt's
     examples, the generator gives the same inputs in fresh interpreters under two hash seeds, and
