@@ -13,7 +13,7 @@ import click
 
 from effbench.cpus import usable_cpus
 from effbench.errors import EffbenchError
-from effbench.options import FiniteFloatRange, OutputDir, check_readable_file, check_writable_dir
+from effbench.options import FiniteFloatRange, OutputDir, check_readable_file, check_writable_dir, comma_numbers
 from effbench.registry import EXECUTORS, METERS, SANDBOXES
 
 if TYPE_CHECKING:
@@ -70,13 +70,9 @@ class _Group(click.Group):
 def _parse_ks(text: str | None) -> list[int] | None:
     if text is None:
         return None
-    try:
-        ks = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise EffbenchError(f"--k {text!r}: expected comma-separated integers like 1,5,10") from None
-    if not ks or ks[0] < 1:
-        raise EffbenchError(f"--k {text!r}: every k must be at least 1")
-    return ks
+    return comma_numbers(
+        text, "--k", int, 1, "expected comma-separated integers like 1,5,10", "every k must be at least 1"
+    )
 
 
 def _ids(text: str | None, option: str = "", omitted: str = "") -> list[str] | None:
@@ -701,13 +697,9 @@ _eff_levels_option = click.option(
 def _parse_levels(text: str | None) -> list[float] | None:
     if text is None:
         return None
-    try:
-        levels = sorted({float(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise EffbenchError(f"--eff-levels {text!r}: comma-separated numbers like 0.1,0.5,0.9") from None
-    if not levels or levels[0] < 0 or any(x != x or x == float("inf") for x in levels):
-        raise EffbenchError(f"--eff-levels {text!r}: finite levels of at least 0")
-    return levels
+    return comma_numbers(
+        text, "--eff-levels", float, 0, "comma-separated numbers like 0.1,0.5,0.9", "finite levels of at least 0"
+    )
 
 
 def _check_facts(model_facts: Path | None) -> None:

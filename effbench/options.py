@@ -58,6 +58,28 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+def comma_numbers(
+    text: str, option: str, kind: type[int] | type[float], least: float, malformed: str, out_of_range: str
+) -> list:
+    """The distinct numbers of a comma-separated option value (``--k 1,5,10``), sorted ascending.
+
+    ``kind`` (int or float) parses each item; blank items are passed over. Every number must be
+    finite and at least ``least``, and there must be one.
+
+    Raises:
+        EffbenchError: ``"<option> '<text>': <malformed>"`` when an item is not a ``kind``, and
+            ``"<option> '<text>': <out_of_range>"`` when there is none or one is below ``least``
+            or not finite.
+    """
+    try:
+        values = sorted({kind(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise EffbenchError(f"{option} {text!r}: {malformed}") from None
+    if not values or values[0] < least or not all(math.isfinite(x) for x in values):
+        raise EffbenchError(f"{option} {text!r}: {out_of_range}")
+    return values
+
+
 def check_writable_dir(path: Path, what: str) -> None:
     """Check that ``path`` is a directory this process can write in, or can be created as one.
 

@@ -67,13 +67,13 @@ class SweepPlan:
 
 def parse_budgets(text: str) -> tuple[int, ...]:
     """``--budgets 1,2,4``: sorted distinct positive integers; raises EffbenchError otherwise."""
-    try:
-        values = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise EffbenchError(f"--budgets {text!r}: comma-separated integers like 1,2,4,8") from None
-    if not values or values[0] < 1:
-        raise EffbenchError(f"--budgets {text!r}: every budget must be at least 1")
-    return tuple(values)
+    from effbench.options import comma_numbers
+
+    return tuple(
+        comma_numbers(
+            text, "--budgets", int, 1, "comma-separated integers like 1,2,4,8", "every budget must be at least 1"
+        )
+    )
 
 
 def sweep_jobs(base: ModelJob, sweep: SweepPlan) -> list[tuple[str, ModelJob]]:
