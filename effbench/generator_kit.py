@@ -75,3 +75,37 @@ def random_prime(rng: random.Random, low: int, high: int) -> int:
     while not is_prime(p):
         p += 1
     return p
+
+
+def _letters(rng: random.Random, k: int, alphabet: str) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(k))
+
+
+def palindrome_heavy_string(n: int, rng: random.Random) -> str:
+    """A string of ``n`` letters from ``abcd`` where palindromes are long and everywhere.
+
+    Pieces until there are at least ``n`` letters, each, with equal chances: a block of one letter
+    (up to n/3), a short period (2-3 letters) repeated (up to n/8 times), a planted palindrome (a
+    half of up to n/6 letters, its mirror, maybe a middle letter), or noise (up to n/10 letters);
+    then a window of ``n`` at a random start. Every centre then has a large radius, the slow path of
+    expand-around-centre (count_palindromic_substrings, longest_palindromic_substring_length).
+    """
+    parts = []
+    total = 0
+    while total < n:
+        kind = rng.randrange(4)
+        if kind == 0:  # a block of one letter
+            piece = rng.choice("ab") * rng.randint(1, max(1, n // 3))
+        elif kind == 1:  # a block with a short period
+            unit = _letters(rng, rng.randint(2, 3), "abc")
+            piece = unit * rng.randint(1, max(1, n // 8))
+        elif kind == 2:  # a planted palindrome
+            half = _letters(rng, rng.randint(1, max(1, n // 6)), "abc")
+            piece = half + _letters(rng, rng.randint(0, 1), "abc") + half[::-1]
+        else:  # noise
+            piece = _letters(rng, rng.randint(1, max(1, n // 10)), "abcd")
+        parts.append(piece)
+        total += len(piece)
+    s = "".join(parts)
+    start = rng.randint(0, len(s) - n)
+    return s[start : start + n]

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from effbench.generator_kit import IS_PRIME_LIMIT, is_prime, prime_at_or_below, random_prime
+from effbench.generator_kit import IS_PRIME_LIMIT, is_prime, palindrome_heavy_string, prime_at_or_below, random_prime
 
 
 def _sieve(n):
@@ -48,3 +48,22 @@ def test_prime_at_or_below_and_random_prime_stay_in_their_bounds():
         assert 10**8 < p < 2**30 and is_prime(p)
         twin.randrange(10**8 + 1, 2**30 - 1000)
         assert rng.getstate() == twin.getstate()
+
+
+def _expand(s, lo, hi):
+    while lo >= 0 and hi < len(s) and s[lo] == s[hi]:
+        lo, hi = lo - 1, hi + 1
+    return hi - lo - 1
+
+
+def test_palindrome_heavy_strings_have_the_asked_length_letters_and_long_palindromes():
+    """Invariant: palindrome_heavy_string(n, rng) is n letters of 'abcd', the same for the same rng
+    state, and rich in long palindromes (the slow path of expand-around-centre that the palindrome
+    problems' levels are sized for): on 2000 letters the longest is far above a random string's."""
+    for n in (0, 1, 7, 2000):
+        s = palindrome_heavy_string(n, random.Random(n))
+        assert len(s) == n and set(s) <= set("abcd")
+        assert s == palindrome_heavy_string(n, random.Random(n))
+    s = palindrome_heavy_string(2000, random.Random(5))
+    longest = max(_expand(s, c // 2, (c + 1) // 2) for c in range(2 * len(s) - 1))
+    assert longest >= 50, longest  # a uniform string over 4 letters has about 10
