@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,10 @@ class RewardModel:
         self._acquired = False
         self._remote: Any = None
         self._closed = False
+        # guards the lazily made pool, sandbox hold and Ray executor, and the closed flag: every
+        # item is handed to the pool under it, so close() (which sets the flag under it, then waits
+        # for the pool) never gives the sandbox back under an item still running
+        self._lock = threading.Lock()
         if warm and executor == "local":
             self.scorer.acquire()
             self._acquired = True
@@ -215,7 +220,14 @@ class RewardModel:
         return asdict(self._warm().evaluator.stats)
 
     def _warm(self) -> Any:
-        if not self._acquired and not self._closed:
+        with self._lock:
+            return self._warm_locked()
+
+    def _warm_locked(self) -> Any:
+        """This model's warm evaluator, held once (caller holds ``_lock``); raises EffbenchError when closed."""
+        if self._closed:
+            raise EffbenchError("reward: this RewardModel is closed")
+        if not self._acquired:
             self.scorer.acquire()
             self._acquired = True
         from effbench.reward.scorer import _warm
@@ -226,33 +238,42 @@ class RewardModel:
     def _item(self, value: Any) -> RewardItem:
         return RewardItem.of(value, self.mode)
 
-    def _threads(self) -> ThreadPoolExecutor:
-        if self._closed:
-            raise EffbenchError("reward: this RewardModel is closed")
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="effbench-reward")
-        return self._pool
+    def _submit(self, fn: Any, args: Sequence[Any]) -> list[Future]:
+        """``fn(arg)`` for each arg on the model's threads (sandbox held, pool made on first use).
+
+        Raises:
+            EffbenchError: the model is closed.
+        """
+        with self._lock:
+            self._warm_locked()
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="effbench-reward")
+            return [self._pool.submit(fn, a) for a in args]
 
     def _ray(self) -> Any:
-        if self._remote is None:
-            try:
-                from effbench.executors import get_executor  # type: ignore[import-not-found]
-            except ImportError as exc:
-                raise EffbenchError(
-                    "reward: executor='ray' needs effbench.executors (issue 14 item 4), not available here "
-                    f"({exc}); use executor='local'"
-                ) from None
-            self._remote = get_executor("ray", address=self.address)
-        return self._remote
+        with self._lock:  # one executor (one set of actors) however many threads make the first call
+            if self._closed:
+                raise EffbenchError("reward: this RewardModel is closed")
+            if self._remote is None:
+                try:
+                    from effbench.executors import get_executor  # type: ignore[import-not-found]
+                except ImportError as exc:
+                    raise EffbenchError(
+                        "reward: executor='ray' needs effbench.executors (issue 14 item 4), not available here "
+                        f"({exc}); use executor='local'"
+                    ) from None
+                self._remote = get_executor("ray", address=self.address)
+            return self._remote
 
     def score(self, problem_id: str, completion: Any) -> RewardResult:
-        """The reward of one completion for one problem (see :class:`RewardResult`). Never raises for bad input."""
+        """The reward of one completion for one problem (see :class:`RewardResult`).
+
+        Never raises for bad input. Raises EffbenchError when the model is closed.
+        """
         if self.executor == "ray":
             return self.score_batch([(problem_id, completion)])[0]
-        if self._closed:
-            raise EffbenchError("reward: this RewardModel is closed")
-        self._warm()
-        return self.scorer(self._item((problem_id, completion)))
+        (future,) = self._submit(self.scorer, [self._item((problem_id, completion))])
+        return future.result()
 
     def score_batch(self, items: Iterable[Any]) -> list[RewardResult]:
         """Rewards of many items, in their order.
@@ -273,27 +294,21 @@ class RewardModel:
             return []
         if self.executor == "ray":
             return list(self._ray().map(self.scorer, batch))
-        pool = self._threads()
-        self._warm()
-        return list(pool.map(self.scorer, batch))
+        return [f.result() for f in self._submit(self.scorer, batch)]
 
     async def ascore(self, problem_id: str, completion: Any) -> RewardResult:
         """:meth:`score` without blocking the event loop (runs on the model's threads)."""
-        if self.executor == "ray":
-            return (await self.ascore_batch([(problem_id, completion)]))[0]
-        loop = asyncio.get_running_loop()
-        pool = self._threads()
-        return await loop.run_in_executor(pool, self.score, problem_id, completion)
+        return (await self.ascore_batch([(problem_id, completion)]))[0]
 
     async def ascore_batch(self, items: Iterable[Any]) -> list[RewardResult]:
         """:meth:`score_batch` without blocking the event loop; results in the items' order."""
         batch = [self._item(x) for x in items]
         if self.executor == "ray":
             return await asyncio.to_thread(self.score_batch, batch)
-        loop = asyncio.get_running_loop()
-        pool = self._threads()
-        await loop.run_in_executor(pool, self._warm)
-        return list(await asyncio.gather(*(loop.run_in_executor(pool, self.scorer, it) for it in batch)))
+        if not batch:
+            return []
+        futures = await asyncio.to_thread(self._submit, self.scorer, batch)  # may start the sandbox
+        return list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
 
     def rewards(self, items: Iterable[Any]) -> list[float]:
         """Just the rewards of :meth:`score_batch` (floats, same order)."""
@@ -309,8 +324,6 @@ class RewardModel:
             ``{problem_id: why}`` for the problems whose profile could not be made (empty when all were).
         """
         ids = list(problem_ids) if problem_ids is not None else self.problem_ids()
-        pool = self._threads()
-        self._warm()
 
         def one(pid: str) -> str | None:
             try:
@@ -319,14 +332,15 @@ class RewardModel:
                 return f"{type(exc).__name__}: {exc}"
             return None
 
-        return {pid: why for pid, why in zip(ids, pool.map(one, ids)) if why is not None}
+        return {pid: why for pid, why in zip(ids, (f.result() for f in self._submit(one, ids))) if why is not None}
 
     # -- lifetime ----------------------------------------------------------------------------------
     def close(self) -> None:
         """Stop the threads and give back the warm sandbox (closed when no other model uses it). Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._acquired:

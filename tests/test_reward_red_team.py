@@ -1,0 +1,152 @@
+"""The reward API under a careless training loop and a hostile policy (issue 14, red team).
+
+Each test is one invariant a trainer relies on; the meter is not the subject (``time``, the mini
+problem set, two levels). Ray is replaced by a stand-in where only the reward model's own
+bookkeeping is tested (how many executors it starts, and when).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from effbench.errors import EffbenchError
+from effbench.reward import ItemStatus, RewardModel
+from effbench.reward import scorer as scorer_module
+
+MINI = Path(__file__).parent / "fixtures" / "mini" / "problems"
+EXPERT = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
+#: a bounded wait for anything that could hang (seconds)
+BOUND = 240
+
+
+def _code(body: str) -> str:
+    return "```python\n" + body + "\n```"
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("reward-red-team-cache")
+
+
+@pytest.fixture(scope="module")
+def model(cache_dir):
+    rm = RewardModel(problems=MINI, meter="time", workers=2, levels=2, seed="red-team", cache_dir=cache_dir)
+    yield rm
+    rm.close()
+
+
+def _bounded(fn, *args):
+    """fn(*args) on another thread, failing the test if it takes longer than BOUND seconds."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result(timeout=BOUND)
+
+
+# -- lifetime and threads ------------------------------------------------------------------------
+
+
+def test_threads_racing_the_first_call_take_the_sandbox_once_and_close_gives_it_back(cache_dir):
+    """Invariant: however many threads make a cold model's first call at once (``warm=False``), the
+    model holds its warm sandbox once, so that close() stops it (no runner processes left)."""
+    rm = RewardModel(
+        problems=MINI, meter="time", workers=2, levels=2, seed="red-team-race", cache_dir=cache_dir, warm=False
+    )
+    key = rm.config.engine_key
+    barrier = threading.Barrier(8)
+
+    def first_call() -> list:
+        barrier.wait(timeout=BOUND)
+        return rm.score_batch([("triangle", "no code here")])
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            results = [f.result(timeout=BOUND) for f in [pool.submit(first_call) for _ in range(8)]]
+        assert all(r[0].status is ItemStatus.NO_CODE for r in results)
+        assert scorer_module._WARM[key].refs == 1
+    finally:
+        rm.close()
+    assert key not in scorer_module._WARM, "close() left the warm sandbox (and its runners) open"
+
+
+def test_a_closed_model_starts_no_sandbox_again(cache_dir):
+    """Invariant: after close(), every call that needs the sandbox raises EffbenchError ('closed')
+    instead of opening a new sandbox that nothing would ever close."""
+    rm = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="red-team-closed", cache_dir=cache_dir)
+    key = rm.config.engine_key
+    rm.close()
+    for call in (
+        rm.problem_ids,
+        rm.stats,
+        lambda: rm.prepare(["triangle"]),
+        lambda: rm.score("triangle", EXPERT),
+        lambda: rm.score_batch([("triangle", EXPERT)]),
+        lambda: asyncio.run(rm.ascore("triangle", EXPERT)),
+        lambda: asyncio.run(rm.ascore_batch([("triangle", EXPERT)])),
+    ):
+        with pytest.raises(EffbenchError, match="closed"):
+            call()
+        assert key not in scorer_module._WARM, "a closed model opened a sandbox again"
+
+
+class _FakeRay:
+    """A stand-in Ray executor: slow to start, counts its instances, maps in this thread."""
+
+    made = 0
+    lock = threading.Lock()
+
+    def __init__(self, **options) -> None:
+        import time
+
+        with _FakeRay.lock:
+            _FakeRay.made += 1
+        time.sleep(0.3)  # a real one connects to a cluster and starts actors: seconds
+        self.closed = False
+
+    def map(self, fn, items):
+        if self.closed:
+            raise EffbenchError("executor ray: closed")
+        return [fn._failed(scorer_module.RewardItem.of(i), 0.0, ItemStatus.MALFORMED, "fake") for i in items]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_ray(monkeypatch):
+    import effbench.executors
+
+    _FakeRay.made = 0
+    monkeypatch.setattr(effbench.executors, "get_executor", lambda name, **options: _FakeRay(**options))
+    return _FakeRay
+
+
+def test_threads_racing_a_ray_models_first_call_start_one_executor(fake_ray):
+    """Invariant: a Ray reward model starts one executor (one set of actors on the cluster), however
+    many threads make its first call at once; a second would wait for CPUs the first holds."""
+    rm = RewardModel(problems=MINI, meter="time", executor="ray", seed="red-team-ray", warm=False)
+    barrier = threading.Barrier(6)
+
+    def first_call() -> int:
+        barrier.wait(timeout=BOUND)
+        return len(rm.score_batch([("triangle", EXPERT), ("triangle", "x")]))
+
+    with ThreadPoolExecutor(6) as pool:
+        assert [f.result(timeout=BOUND) for f in [pool.submit(first_call) for _ in range(6)]] == [2] * 6
+    rm.close()
+    assert fake_ray.made == 1
+
+
+def test_a_closed_ray_model_starts_no_executor(fake_ray):
+    """Invariant: a Ray reward model closed before its first call raises EffbenchError ('closed')
+    when called, and starts no Ray executor (which nothing would stop)."""
+    rm = RewardModel(problems=MINI, meter="time", executor="ray", seed="red-team-ray", warm=False)
+    rm.close()
+    with pytest.raises(EffbenchError, match="closed"):
+        rm.score_batch([("triangle", EXPERT)])
+    with pytest.raises(EffbenchError, match="closed"):
+        rm.score("triangle", EXPERT)
+    assert fake_ray.made == 0
