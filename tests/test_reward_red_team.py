@@ -150,3 +150,43 @@ def test_a_closed_ray_model_starts_no_executor(fake_ray):
     with pytest.raises(EffbenchError, match="closed"):
         rm.score("triangle", EXPERT)
     assert fake_ray.made == 0
+
+
+# -- what a hostile or broken policy writes --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        _code("def triangle(n):\n    return sum(range(1, n + 1))  # \ud800"),
+        _code("def triangle(n):\n    s = '\udcff'\n    return sum(range(1, n + 1))"),
+        [{"role": "assistant", "content": _code("def triangle(n):\n    return n  # \udfff")}],
+    ],
+    ids=["surrogate-in-comment", "surrogate-in-string", "surrogate-in-chat"],
+)
+def test_code_that_is_not_valid_unicode_is_the_policys_failure_never_a_harness_error(model, completion):
+    """Invariant: code holding a lone surrogate (no UTF-8 text can) fails as the candidate's own
+    failure (no code, with the reason), never as a harness error, which trainers are told to mask:
+    a policy must not escape its penalty by writing one."""
+    (r,) = _bounded(model.score_batch, [("triangle", completion)])
+    assert r.status is ItemStatus.NO_CODE, r
+    assert r.reward == model.shaping.failure and not r.passed
+    assert "lone surrogate \\ud" in r.reason and r.extraction == r.reason, r.reason
+
+
+@pytest.mark.parametrize(
+    "body, name",
+    [
+        ("class Quit(BaseException):\n    pass\ndef triangle(n):\n    raise Quit()", "Quit"),
+        ("def triangle(n):\n    raise KeyboardInterrupt", "KeyboardInterrupt"),
+        ("def triangle(n):\n    raise GeneratorExit", "GeneratorExit"),
+        ("def triangle(n):\n    x = bytearray(64 * 1024**3)\n    return 0", "MemoryError"),
+    ],
+)
+def test_a_failed_result_says_why_not_only_which_test(model, body, name):
+    """Invariant: a failure's reason names what happened (the exception), not only the test id, even
+    when the exception carries no message (a bare BaseException subclass, KeyboardInterrupt,
+    MemoryError)."""
+    (r,) = _bounded(model.score_batch, [("triangle", _code(body))])
+    assert r.status is ItemStatus.SCORED and not r.passed and r.reward == model.shaping.failure
+    assert name in r.reason, r.reason

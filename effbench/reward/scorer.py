@@ -117,6 +117,22 @@ def _plain(value: Any, depth: int = 0) -> bool:
     return isinstance(value, (int, float, bool))
 
 
+def _not_unicode(code: str) -> str | None:
+    """Why ``code`` is not Unicode text (a lone surrogate, which no UTF-8 file holds), or None.
+
+    Such code cannot be written as a source file, hashed or stored; it is the candidate's failure
+    (no code), never the harness's, so that a policy cannot escape its penalty with one.
+    """
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"the code holds a lone surrogate \\u{ord(code[exc.start]):04x} at character {exc.start}, "
+            "which is not valid Unicode"
+        )
+    return None
+
+
 def _content_text(content: Any) -> str | None:
     """A message's content as text: a string, or the text parts of a list of content parts."""
     if isinstance(content, str):
@@ -428,6 +444,8 @@ class ItemScorer:
             else:
                 found = extract_chat(text, problem.entry_point)
             found_code, extraction = found.code, found.reason
+        if found_code is not None and (bad := _not_unicode(found_code)):
+            found_code, extraction = None, bad
         ev = warm.evaluator
         if found_code is None:
             record = ev.unrunnable(problem, "reward", 0, extraction)
@@ -436,7 +454,9 @@ class ItemScorer:
             record = ev.evaluate(problem, found_code, "reward", 0)
             status = ItemStatus.HARNESS_ERROR if record.verdict == Verdict.INFRA else ItemStatus.SCORED
             stop = next((t for t in record.tests if t.verdict != Verdict.OK), None)
-            reason = (f"{stop.test_id}: {stop.detail}" if stop.detail else stop.test_id) if stop else ""
+            # a bare exception (raise KeyboardInterrupt, MemoryError) has no detail: name it
+            why = (stop.detail or stop.error_type or str(stop.verdict)) if stop else ""
+            reason = f"{stop.test_id}: {why}" if stop else ""
         shaping = self.config.shaping
         reward = (
             shaping.failure
