@@ -17,6 +17,8 @@ import pytest
 from effbench.errors import EffbenchError
 from effbench.reward import ItemStatus, RewardModel
 from effbench.reward import scorer as scorer_module
+from effbench.reward.trl import TRLReward
+from effbench.reward.verl import compute_score, compute_score_batch
 
 MINI = Path(__file__).parent / "fixtures" / "mini" / "problems"
 EXPERT = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
@@ -190,3 +192,63 @@ def test_a_failed_result_says_why_not_only_which_test(model, body, name):
     (r,) = _bounded(model.score_batch, [("triangle", _code(body))])
     assert r.status is ItemStatus.SCORED and not r.passed and r.reward == model.shaping.failure
     assert name in r.reason, r.reason
+
+
+# -- trainer adapters called carelessly -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cold_model(cache_dir):
+    rm = RewardModel(
+        problems=MINI, meter="time", workers=1, levels=2, seed="red-team-cold", cache_dir=cache_dir, warm=False
+    )
+    yield rm
+    rm.close()
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"task_id": ["triangle"] * 3, "extraction": ["chat"]},
+        {"task_id": ["triangle"] * 3, "extraction": ["chat"] * 4},
+        {"task_id": ["triangle"] * 2},
+        {"task_id": ["triangle"] * 4},
+    ],
+    ids=["short-extraction", "long-extraction", "short-task-id", "long-task-id"],
+)
+def test_trl_columns_of_another_length_than_the_completions_are_refused_not_cut(cold_model, columns):
+    """Invariant: the TRL reward function returns exactly one reward per completion or raises an
+    EffbenchError naming the column and both lengths; it never returns a shorter list (zip would
+    cut it silently, and the trainer would pair rewards with the wrong completions)."""
+    reward = TRLReward(cold_model)
+    with pytest.raises(EffbenchError, match=r"column .* has \d+ entries for 3 completions"):
+        reward(prompts=["p"] * 3, completions=[EXPERT, "no code", EXPERT], **columns)
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [
+        (["triangle"] * 2, [None] * 3),
+        (["triangle"] * 4, [None] * 3),
+        (["triangle"] * 3, [None] * 2),
+        (["triangle"] * 3, [None] * 5),
+    ],
+    ids=["short-ground-truths", "long-ground-truths", "short-extra-infos", "long-extra-infos"],
+)
+def test_verl_batch_lists_of_another_length_than_the_responses_are_refused_not_cut(lists):
+    """Invariant: verl's batched compute_score returns one reward per response or raises an
+    EffbenchError naming both lengths; it never returns a shorter list (verl indexes it per row)."""
+    truths, infos = lists
+    options = {"problems": str(MINI), "meter": "time", "workers": 1, "seed": "red-team-verl", "warm": False}
+    with pytest.raises(EffbenchError, match=r"\d+ .* for 3 responses"):
+        compute_score_batch(["effbench"] * 3, [EXPERT] * 3, truths, infos, **options)
+
+
+def test_verl_null_task_id_and_extraction_fall_back_to_ground_truth_and_chat():
+    """Invariant: a verl row whose extra_info holds task_id/extraction as None (a parquet struct
+    column fills keys some rows lack with null) is scored by its ground_truth, read as chat; it
+    is not a malformed item."""
+    options = {"problems": str(MINI), "meter": "time", "workers": 1, "seed": "red-team-verl", "shaping": "binary"}
+    info = {"task_id": None, "extraction": None, "index": 0}
+    assert compute_score("effbench", EXPERT, "triangle", info, **options) == 1.0
+    assert compute_score_batch(["effbench"], [EXPERT], ["triangle"], [info], **options) == [1.0]

@@ -68,17 +68,30 @@ class TRLReward:
             ``list[float]``, finite, one per completion.
 
         Raises:
-            EffbenchError: the ``task_id`` column is missing or of another length than the completions.
+            EffbenchError: the ``task_id`` column is missing, or it or ``extraction`` has another
+                length than the completions (never a shorter list of rewards).
         """
-        completions = list(completions or [])
+        completions = list(completions if completions is not None else [])
         ids = columns.get(self.task_id_column)
-        if ids is None or len(ids) != len(completions):
+        if ids is None:
             raise EffbenchError(
                 f"effbench TRL reward: the dataset needs a {self.task_id_column!r} column (one problem id per "
                 f"prompt; build it with effbench.reward.trl.grpo_dataset), got columns {sorted(columns)}"
             )
-        modes = columns.get("extraction") or [self.model.mode] * len(completions)
-        items = [RewardItem.of((pid, c, m)) for pid, c, m in zip(ids, completions, modes)]
+        modes = columns.get("extraction")
+        modes = [self.model.mode] * len(completions) if modes is None else modes
+        for name, column in ((self.task_id_column, ids), ("extraction", modes)):
+            n = len(column) if hasattr(column, "__len__") else None
+            if n != len(completions):  # zip would cut the rewards short: the trainer would misalign them
+                raise EffbenchError(
+                    f"effbench TRL reward: column {name!r} has {n if n is not None else 'no number of'} entries "
+                    f"for {len(completions)} completions (one per completion, as GRPOTrainer passes the "
+                    "dataset's columns)"
+                )
+        # a null extraction (a column some rows lack) reads the completion the model's default way
+        items = [
+            RewardItem.of((pid, c, self.model.mode if m is None else m)) for pid, c, m in zip(ids, completions, modes)
+        ]
         results = self.model.score_batch(items)
         self.last_results = results
         self.calls += 1

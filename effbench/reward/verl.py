@@ -27,6 +27,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from effbench.errors import EffbenchError
 from effbench.reward.model import RewardModel
 from effbench.reward.scorer import RewardItem
 
@@ -48,9 +49,10 @@ def reward_model(**options: Any) -> RewardModel:
 
 def _item(solution_str: Any, ground_truth: Any, extra_info: Any) -> RewardItem:
     info = extra_info if isinstance(extra_info, Mapping) else {}
-    pid = info.get("task_id", ground_truth)
-    mode = info.get("extraction", "chat")
-    return RewardItem.of((pid, solution_str, mode))
+    # a parquet struct column gives every row every key, None where a row had none: absent
+    pid = info.get("task_id")
+    mode = info.get("extraction")
+    return RewardItem.of((ground_truth if pid is None else pid, solution_str, "chat" if mode is None else mode))
 
 
 def compute_score(
@@ -79,10 +81,24 @@ def compute_score_batch(
     extra_infos: Sequence[Any] | None = None,
     **options: Any,
 ) -> list[float]:
-    """The rewards of a step's responses (verl's batch reward manager): lists (or arrays) in, list out, in order."""
+    """The rewards of a step's responses (verl's batch reward manager): lists (or arrays) in, list out, in order.
+
+    Returns:
+        One finite float per response, in order; bad responses get the shaping's failure reward.
+
+    Raises:
+        EffbenchError: ``ground_truths`` or ``extra_infos`` has another length than the responses
+            (never a shorter list of rewards, which verl would index past).
+    """
     solutions = list(solution_strs)
+    truths = list(ground_truths)
     infos = list(extra_infos) if extra_infos is not None else [None] * len(solutions)
-    items = [_item(s, g, i) for s, g, i in zip(solutions, list(ground_truths), infos)]
+    for name, column in (("ground_truths", truths), ("extra_infos", infos)):
+        if len(column) != len(solutions):
+            raise EffbenchError(
+                f"effbench verl reward: {len(column)} {name} for {len(solutions)} responses (one per response)"
+            )
+    items = [_item(s, g, i) for s, g, i in zip(solutions, truths, infos)]
     return [r.reward for r in reward_model(**options).score_batch(items)]
 
 
