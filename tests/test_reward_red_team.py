@@ -252,3 +252,82 @@ def test_verl_null_task_id_and_extraction_fall_back_to_ground_truth_and_chat():
     info = {"task_id": None, "extraction": None, "index": 0}
     assert compute_score("effbench", EXPERT, "triangle", info, **options) == 1.0
     assert compute_score_batch(["effbench"], [EXPERT], ["triangle"], [info], **options) == [1.0]
+
+
+# -- the harness's own cost of reading an answer ------------------------------------------------------
+
+#: answers built of one line (or lines) repeated: thousands of fences, definitions, class lines...
+HOSTILE_SHAPES = {
+    "empty-fences": "```\nx\n",
+    "tilde-lines": "~~~\n",
+    "python-fences-not-parsing": "```python\ndef triangle(n):\n  return (\n```\n",
+    "defs-not-parsing": "def triangle(n):\n    return (\n",
+    "class-lines": "class A:\n",
+    "imports-and-prose": "import os\nx y z\n",
+    "decorators": "@x\n",
+}
+
+
+def _extraction_steps(mode: str, text: str) -> int:
+    """Lines of effbench/models/extract.py executed while extracting ``text``: a count of work that,
+    unlike a time, the machine's load does not change."""
+    import sys
+
+    from effbench.models import extract
+
+    steps = 0
+
+    def local(frame, event, arg):
+        nonlocal steps
+        if event == "line":
+            steps += 1
+        return local
+
+    def trace(frame, event, arg):
+        return local if frame.f_code.co_filename == extract.__file__ else None
+
+    sys.settrace(trace)
+    try:
+        if mode == "chat":
+            extract.extract_chat(text, "triangle")
+        else:
+            extract.extract_completion('def triangle(n):\n    """Sum 1..n."""\n', text, "triangle")
+    finally:
+        sys.settrace(None)
+    return steps
+
+
+@pytest.mark.parametrize("mode", ["chat", "completion"])
+@pytest.mark.parametrize("shape", sorted(HOSTILE_SHAPES))
+def test_reading_a_hostile_answer_costs_work_linear_in_its_length(shape, mode):
+    """Invariant: extraction (on the host, outside every sandbox limit) does work linear in the
+    answer's length, whatever its shape: doubling a repetitive answer at most about doubles the
+    lines executed. Before, listing the fences or top-level lines after each opening fence or
+    ``class``/``import``/``@`` line was quadratic: 199 000 characters of ``class A:`` took 123 s
+    of the reward model's CPU, of fences ending in a ``(`` 92 s."""
+    unit = HOSTILE_SHAPES[shape]
+    reps = max(1, 6000 // len(unit))
+    small = _extraction_steps(mode, unit * reps)
+    large = _extraction_steps(mode, unit * (2 * reps))
+    assert large <= 2.5 * small + 2000, (shape, mode, small, large)
+
+
+def test_reading_an_answer_compiles_a_bounded_number_of_characters(monkeypatch):
+    """Invariant: one extraction compiles at most PARSE_BUDGET_CHARS characters of candidate
+    readings (plus one syntax check of the code it hands on), however many readings the answer
+    offers; the reason says when it gave up."""
+    from effbench.models import extract
+
+    compiled = 0
+    real = compile
+
+    def counting(source, *args, **kwargs):
+        nonlocal compiled
+        compiled += len(source)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(extract, "compile", counting, raising=False)
+    monkeypatch.setattr(extract, "PARSE_BUDGET_CHARS", 50_000)
+    found = extract.extract_completion("def triangle(n):\n", "    return 1\n" * 20_000, "triangle")
+    assert compiled <= 50_000 + 20_000 * 13 + 100, compiled
+    assert "gave up after compiling 50000 characters" in found.reason

@@ -33,6 +33,10 @@ What is read (the rules; README "Code extraction" explains them to users):
   A body indented differently from the prompt (one space too many, or a first line that lost its
   indentation) is re-indented to the prompt's level before giving up. An answer in chat style (a
   fenced block defining the entry point) is read as in chat mode.
+- **Cost**: reading is linear in the answer's length. Each extraction compiles at most
+  :data:`PARSE_BUDGET_CHARS` characters of candidate readings; past that no further reading is
+  tried and the reason ends with "gave up after compiling ..." (only answers of thousands of
+  fences or definitions reach it).
 - **Syntax errors** are not extraction failures: when the code that defines the entry point does
   not parse, it is handed on unchanged (:attr:`ExtractionKind.SYNTAX_ERROR`) so that the sandbox
   reports ``SyntaxError`` with the compiler's message, the same in chat mode, completion mode and
@@ -43,7 +47,7 @@ from __future__ import annotations
 
 import ast
 import bisect
-import itertools
+import contextvars
 import re
 import symtable
 import sys
@@ -104,6 +108,51 @@ class Extraction:
 
 
 _MAX_TRIES = 64  # top-level boundaries tried before giving up on a run of code (see _grow)
+_MAX_SCAN = 16 * _MAX_TRIES  # possible closing fences looked at for one opening fence
+#: characters of candidate code one extraction may compile (or build to compile) while it looks
+#: for the program. Each way of reading the answer (a longer fence, a longer run of bare code, a
+#: re-indented body) compiles a candidate, so an answer of thousands of fences, definitions or
+#: ``class`` lines cost time quadratic in its length: 92-127 s for 199 000 characters. Past the
+#: budget, no further reading is tried (the ones left count as not parsing) and the reason says so.
+PARSE_BUDGET_CHARS = 1_000_000
+#: what one compile costs the budget at least, in characters: a call has a fixed cost (about 60 us,
+#: the time of compiling a few hundred characters), so 33 000 one-line blocks cost seconds too
+_COMPILE_FLOOR_CHARS = 256
+#: [characters spent, 1 when a reading was refused] of the extraction running in this context
+_SPENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("effbench_extract_spent", default=None)
+
+
+def _afford(chars: int) -> bool:
+    """Spend ``chars`` of the running extraction's budget; False (nothing spent) when it would run out."""
+    spent = _SPENT.get()
+    if spent is None:
+        return True
+    if spent[0] + chars > PARSE_BUDGET_CHARS:
+        spent[1] = 1
+        return False
+    spent[0] += chars
+    return True
+
+
+def _exhausted() -> bool:
+    """Has the running extraction refused a reading for want of budget?"""
+    spent = _SPENT.get()
+    return spent is not None and spent[1] == 1
+
+
+def _budgeted(extract: Callable[..., Extraction], *args: str) -> Extraction:
+    """Run ``extract(*args)`` with a fresh parse budget; say in the reason when it ran out."""
+    token = _SPENT.set([0, 0])
+    try:
+        found = extract(*args)
+        if _exhausted():
+            note = f"; gave up after compiling {PARSE_BUDGET_CHARS} characters of candidate readings"
+            found = Extraction(found.code, found.reason + note, found.kind, found.reasoning_chars, found.dropped)
+        return found
+    finally:
+        _SPENT.reset(token)
+
+
 PYTHON_TAGS = {"", "python", "py", "python3", "py3", "python3.11", "ipython", "pycon"}
 _REASONING_TAG = re.compile(r"<(/?)(think|thinking|reasoning)>", re.I)
 _FENCE_LINE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
@@ -179,6 +228,8 @@ def _parses(code: str) -> bool:
 
     A full compile: ``return`` outside a function fails too.
     """
+    if not _afford(max(len(code), _COMPILE_FLOOR_CHARS)):
+        return False
     try:
         compile(code, "<candidate>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, MemoryError, RecursionError):  # the last two: nested too deeply
@@ -186,15 +237,32 @@ def _parses(code: str) -> bool:
     return True
 
 
+def _closers(same: list[tuple[int, int]], same_at: list[int], i: int, length: int) -> list[int]:
+    """The first lines after line ``i`` that can close its fence of ``length``, at most :data:`_MAX_TRIES`.
+
+    ``same`` is the (line, fence length) of the bare fences of the same character, ``same_at``
+    their lines: searched from the first after ``i`` by bisection, never walked from the start.
+    """
+    start = bisect.bisect_right(same_at, i)
+    closers: list[int] = []
+    for j, n in same[start : start + _MAX_SCAN]:
+        if n >= length:
+            closers.append(j)
+            if len(closers) == _MAX_TRIES:
+                break
+    return closers
+
+
 def fenced_blocks(text: str) -> tuple[list[Block], str]:
     """The fenced blocks of ``text`` and the text outside them (fence lines removed)."""
     lines = text.split("\n")
     blocks: list[Block] = []
     outside: list[str] = []
-    bare = [  # (line index, fence) of the lines that can close a block
-        (j, m.group(2)) for j, line in enumerate(lines) if (m := _FENCE_LINE.match(line)) and not m.group(3).strip()
-    ]
-    bare_at = [j for j, _ in bare]
+    bare: dict[str, list[tuple[int, int]]] = {"`": [], "~": []}  # (line index, length) of possible closers
+    for j, line in enumerate(lines):
+        if (m := _FENCE_LINE.match(line)) and not m.group(3).strip():
+            bare[m.group(2)[0]].append((j, len(m.group(2))))
+    bare_at = {c: [j for j, _ in v] for c, v in bare.items()}
     i = 0
     while i < len(lines):
         m = _FENCE_LINE.match(lines[i])
@@ -209,19 +277,12 @@ def fenced_blocks(text: str) -> tuple[list[Block], str]:
             i += 1
             continue
         tag = re.match(r"[\w.+-]*", info.lstrip("{.")).group(0).lower()  # type: ignore[union-attr]
-        closers = list(
-            itertools.islice(
-                (
-                    j
-                    for j, f in itertools.islice(bare, bisect.bisect_right(bare_at, i), None)
-                    if f[0] == fence[0] and len(f) >= len(fence)
-                ),
-                _MAX_TRIES,
-            )
-        )
+        closers = _closers(bare[fence[0]], bare_at[fence[0]], i, len(fence))
         end = closers[0] if closers else len(lines)
         if tag in PYTHON_TAGS and len(closers) > 1:
             for j in closers:
+                if _exhausted():  # building each longer reading costs its length too
+                    break
                 if _parses(textwrap.dedent("\n".join(lines[i + 1 : j]))):
                     end = j
                     break
@@ -545,22 +606,36 @@ def _is_usage_import(node: ast.stmt, entry: str, used: set[str], test_used: set[
 # --- chat -----------------------------------------------------------------------------------
 
 
-def _grow(lines: list[str], start: int, ok: Callable[[int], bool]) -> int | None:
+def _tops(lines: list[str]) -> list[int]:
+    """The top-level line boundaries of ``lines``: indices of lines at column 0, and the end."""
+    return [e for e in range(1, len(lines) + 1) if e == len(lines) or lines[e][:1].strip()]
+
+
+def _grow(lines: list[str], start: int, ok: Callable[[int], bool], tops: list[int] | None = None) -> int | None:
     """Find the end of the longest run of code from ``start`` (None if there is none).
 
     The top-level line boundaries after ``start`` (lines at column 0, and the end) are tried in
     order; the first one at which ``ok(end)`` holds is taken (at most :data:`_MAX_TRIES` are tried,
     so that an answer of prose costs linear time), then extended to the last boundary before the
     first one that fails (found by galloping and bisection: a logarithmic number of tries).
+    ``tops`` is :func:`_tops` of ``lines``, computed once by a caller that grows from many starts
+    (listing them anew from each start cost time quadratic in the number of lines). Past the
+    extraction's parse budget no end is tried.
     """
-    bounds = [e for e in range(start + 1, len(lines) + 1) if e == len(lines) or lines[e][:1].strip()]
-    first = next((i for i, e in enumerate(bounds[:_MAX_TRIES]) if ok(e)), None)
+    tops = _tops(lines) if tops is None else tops
+    lo = bisect.bisect_right(tops, start)
+    count = len(tops) - lo
+
+    def fits(k: int) -> bool:  # past the parse budget, no reading is built (building costs its length)
+        return not _exhausted() and ok(tops[lo + k])
+
+    first = next((k for k in range(min(count, _MAX_TRIES)) if fits(k)), None)
     if first is None:
         return None
     good, step = first, 1
-    bad = len(bounds)
-    while good + step < len(bounds):
-        if ok(bounds[good + step]):
+    bad = count
+    while good + step < count:
+        if fits(good + step):
             good += step
             step *= 2
         else:
@@ -568,11 +643,11 @@ def _grow(lines: list[str], start: int, ok: Callable[[int], bool]) -> int | None
             break
     while bad - good > 1:
         mid = (good + bad) // 2
-        if ok(bounds[mid]):
+        if fits(mid):
             good = mid
         else:
             bad = mid
-    return bounds[good]
+    return tops[lo + good]
 
 
 def _bare_chunks(text: str) -> list[str]:
@@ -582,13 +657,14 @@ def _bare_chunks(text: str) -> list[str]:
     boundary, as long as it goes on parsing.
     """
     lines = text.split("\n")
+    tops = _tops(lines)
     chunks: list[str] = []
     i = 0
     while i < len(lines):
         if not _CODE_START.match(lines[i]):
             i += 1
             continue
-        end = _grow(lines, i, lambda e, i=i: _parses("\n".join(lines[i:e])))
+        end = _grow(lines, i, lambda e, i=i: _parses("\n".join(lines[i:e])), tops)
         if end is None:
             i += 1
             continue
@@ -663,7 +739,7 @@ def _defines_by_text(code: str, entry: str) -> bool:
 def extract_chat(answer: str, entry_point: str) -> Extraction:
     """The program in a chat answer (see the module docstring for the rules). Never raises."""
     try:
-        return _extract_chat(answer, entry_point)
+        return _budgeted(_extract_chat, answer, entry_point)
     except (MemoryError, RecursionError):
         return Extraction(None, "the answer is nested too deeply to read", ExtractionKind.NO_CODE)
 
@@ -811,7 +887,7 @@ def extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction
         The extraction: the program or why there is none.
     """
     try:
-        return _extract_completion(prompt, answer, entry_point)
+        return _budgeted(_extract_completion, prompt, answer, entry_point)
     except (MemoryError, RecursionError):
         return Extraction(None, "the answer is nested too deeply to read", ExtractionKind.NO_CODE)
 
