@@ -331,3 +331,33 @@ def test_reading_an_answer_compiles_a_bounded_number_of_characters(monkeypatch):
     found = extract.extract_completion("def triangle(n):\n", "    return 1\n" * 20_000, "triangle")
     assert compiled <= 50_000 + 20_000 * 13 + 100, compiled
     assert "gave up after compiling 50000 characters" in found.reason
+
+
+def test_an_interrupted_batch_abandons_its_queued_items(cache_dir, monkeypatch):
+    """Invariant: when the caller's wait for score_batch is interrupted (Ctrl-C in the training
+    loop: KeyboardInterrupt), the batch's items not yet started are cancelled, not scored in the
+    background ahead of the next call's (as Executor.map did)."""
+    import concurrent.futures
+    import time
+
+    rm = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="red-team-interrupt", cache_dir=cache_dir)
+    calls = []
+
+    def slow_scorer(self, item):
+        calls.append(item)
+        time.sleep(0.2)
+
+    monkeypatch.setattr(scorer_module.ItemScorer, "__call__", slow_scorer)
+    real_result = concurrent.futures.Future.result
+
+    def interrupted(self, timeout=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(concurrent.futures.Future, "result", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rm.score_batch([("triangle", EXPERT)] * 20)
+    finally:
+        monkeypatch.setattr(concurrent.futures.Future, "result", real_result)
+        rm.close()  # waits for what still runs
+    assert len(calls) <= 2, f"{len(calls)} of 20 items were scored after the caller gave up"

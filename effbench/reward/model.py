@@ -68,6 +68,16 @@ def _problem_folders(problems: Any) -> tuple[str | None, str | None]:
     return str(Path(root).resolve()), (str(Path(refs).parent.resolve()) if refs is not None else None)
 
 
+def _results(futures: list[Future]) -> list[Any]:
+    """The futures' results in order; if the wait is interrupted (Ctrl-C), the ones not started are cancelled."""
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+
+
 #: the local executor's cap on ``workers`` per usable CPU: each worker is a warm sandbox runner
 #: process (a valgrind-hosted interpreter under that meter), so more than this only queues
 MAX_WORKERS_PER_CPU = 8
@@ -294,7 +304,7 @@ class RewardModel:
             return []
         if self.executor == "ray":
             return list(self._ray().map(self.scorer, batch))
-        return [f.result() for f in self._submit(self.scorer, batch)]
+        return _results(self._submit(self.scorer, batch))
 
     async def ascore(self, problem_id: str, completion: Any) -> RewardResult:
         """:meth:`score` without blocking the event loop (runs on the model's threads)."""
@@ -332,7 +342,7 @@ class RewardModel:
                 return f"{type(exc).__name__}: {exc}"
             return None
 
-        return {pid: why for pid, why in zip(ids, (f.result() for f in self._submit(one, ids))) if why is not None}
+        return {pid: why for pid, why in zip(ids, _results(self._submit(one, ids))) if why is not None}
 
     # -- lifetime ----------------------------------------------------------------------------------
     def close(self) -> None:
