@@ -188,6 +188,7 @@ _SYSCALLS = {
         "shmctl": 31,
         "socket": 41,
         "sendmsg": 46,
+        "setsockopt": 54,
         "bind": 49,
         "sendmmsg": 307,
         "clone": 56,
@@ -290,6 +291,7 @@ _SYSCALLS = {
         "shmdt": 197,
         "socket": 198,
         "bind": 200,
+        "setsockopt": 208,
         "sendmsg": 211,
         "sendmmsg": 269,
         "add_key": 217,
@@ -330,6 +332,11 @@ _PROT_WRITE, _PROT_EXEC, _MAP_SHARED, _MAP_ANONYMOUS = 2, 4, 0x01, 0x20
 #: prctl options a candidate may not use: PR_SET_DUMPABLE (would reopen /proc/self/mem to it),
 #: PR_TASK_PERF_EVENTS_DISABLE/ENABLE, PR_SET_MM, PR_SET_PTRACER
 _DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
+#: fcntl's F_SETPIPE_SZ; setsockopt's SOL_SOCKET and its buffer sizes (SO_SNDBUF, SO_RCVBUF,
+#: SO_SNDBUFFORCE, SO_RCVBUFFORCE), refused to the test child (see _seccomp_program)
+_F_SETPIPE_SZ = 1031
+_SOL_SOCKET = 1
+_SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: what the test child may not do at all: create processes or run programs, trace or read other
 #: processes, count events, load BPF, change namespaces or mounts, signal through pidfds, keep
 #: state beyond its own life (System V IPC, POSIX message queues, keyrings), reach around
@@ -450,9 +457,20 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
     # sent to another process of the same user (the kernel checks no more), a kill past the kill
     # rule above (a red team's candidate ended its own next repeat, waiting to be let go, and the
     # request failed as the harness's, unscored)
+    # Nor F_SETPIPE_SZ (1031): see setsockopt below
     prog += [("jeq", nr["fcntl"], None, "after_fcntl"), ("ld", _arg(1))]
-    prog += [("jeq", cmd, "eperm", None) for cmd in (8, 10, 15)]
+    prog += [("jeq", cmd, "eperm", None) for cmd in (8, 10, 15, _F_SETPIPE_SZ)]
     prog += [("ret", _RET_ALLOW), ("label", "after_fcntl"), ("ld", 0)]
+    # setsockopt: not the sizes of a socket's buffers (SOL_SOCKET's SO_SNDBUF, SO_RCVBUF and their
+    # FORCE variants). What a child queues in kernel buffers (sockets, pipes) is no part of its
+    # resident set, which the memory limit watches: a red team's child held 1.5 GB in 96 socket
+    # pairs with buffers raised to the machine's maximum (4 MiB here, doubled by the kernel),
+    # under a 1 GiB memory limit, peak 1.4 MB reported. With the buffers at the machine's
+    # default and at most 64 descriptors (child_rlimits), a child holds a few tens of MB there
+    prog += [("jeq", nr["setsockopt"], None, "after_setsockopt"), ("ld", _arg(1))]
+    prog += [("jeq", _SOL_SOCKET, None, "allow"), ("ld", _arg(2))]
+    prog += [("jeq", option, "eperm", None) for option in _SOCKET_BUFFER_OPTIONS]
+    prog += [("ret", _RET_ALLOW), ("label", "after_setsockopt"), ("ld", 0)]
     # prctl: not the options that would reopen the process to itself or others
     prog += [("jeq", nr["prctl"], None, "after_prctl"), ("ld", _arg(0))]
     prog += [("jeq", option, "eperm", None) for option in _DENIED_PRCTL]
@@ -1714,8 +1732,11 @@ def child_rlimits(limits, meter):
     if fsize:
         out.append((resource.RLIMIT_FSIZE, (int(fsize), int(fsize))))
     out.append((resource.RLIMIT_CORE, (0, 0)))
-    if meter != "valgrind":  # valgrind keeps descriptors of its own above the client's limit
-        out.append((resource.RLIMIT_NOFILE, (64, 64)))
+    # under valgrind too: its own descriptors, opened at its start above the client's limit,
+    # stay open, and the kernel gives the client no more than these 64 (the seccomp filter's
+    # buffer sizes times these bound what a child can hold in socket and pipe buffers, memory the
+    # memory limit does not see: under valgrind a child could open 19,988, see _seccomp_program)
+    out.append((resource.RLIMIT_NOFILE, (64, 64)))
     address_space = limits.get("address_space_bytes")
     if address_space and meter != "valgrind":  # valgrind needs its own address space
         out.append((resource.RLIMIT_AS, (int(address_space), int(address_space))))
@@ -1735,14 +1756,40 @@ def _child_write(fd, data):
 
 
 def _status_rss_kb(pid):
+    """Process ``pid``'s memory as ``(resident kB, resident + page tables kB)``, or (None, None).
+
+    The memory limit watches the second: a child that reads one byte in every 2 MiB of a large
+    read-only mapping is given the shared zero page (no resident memory) and a page table for
+    each (a red team, under valgrind, which sets no address-space limit: 128 MiB of page tables
+    with 62 MiB resident, none of it in VmRSS). The peak memory reported stays the resident set
+    (wait4's ``ru_maxrss`` is the same measure)."""
+    rss = None
     try:
         with open(f"/proc/{pid}/status", "rb") as f:
             for line in f:
                 if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1])
+                    rss = int(line.split()[1])
+                elif line.startswith(b"VmPTE:"):
+                    return rss, (rss or 0) + int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    return rss, rss
+
+
+def _scratch_used_kb(scratch):
+    """kB of files in the scratch folder's own tmpfs, or 0 where it has none (see _fresh_scratch).
+
+    Memory too, and not the child's resident set: a red team wrote 512 MB of files in its scratch
+    folder (the tmpfs's size) under a 256 MiB memory limit, verdict ok, peak memory 1.8 MB
+    reported. The memory limit watches it (a file the child also maps shared counts twice:
+    the limit errs on the side of stopping)."""
+    if _LAST_PID_FD is None:
+        return 0
+    try:
+        st = os.statvfs(scratch)
+    except OSError:
+        return 0
+    return (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
 
 
 def _cpu_seconds_of(pid):
@@ -2089,7 +2136,7 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
         record["cpu_before_go"] = _on_cpu_seconds(pid)
         # and the memory it holds then (what it inherited: the exit tears it down), for the
         # host's calibrated null cost (effbench/sandboxes/protocol.py calibrate_null)
-        record["rss_at_go_kb"] = _status_rss_kb(pid)
+        record["rss_at_go_kb"] = _status_rss_kb(pid)[0]
     _before_go()
     start = time.perf_counter()
     try:
@@ -2146,12 +2193,13 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             if elapsed > wall_limit:
                 killed_for = "wall"
             elif mem_limit_kb:
-                rss = _status_rss_kb(pid)
+                rss, held = _status_rss_kb(pid)
+                held = None if held is None else held + _scratch_used_kb(scratch)
                 if baseline_rss_kb is None:
-                    baseline_rss_kb = rss or 0  # what the child shares with this process at start
+                    baseline_rss_kb = held or 0  # what the child shares with this process at start
                 if rss is not None:
                     peak_rss_kb = max(peak_rss_kb, rss)
-                    if rss - baseline_rss_kb > mem_limit_kb:
+                    if held - baseline_rss_kb > mem_limit_kb:
                         killed_for = "memory"
             if killed_for is None and _threads_of(pid) > MAX_CHILD_THREADS:
                 # the thread limit from outside (the child's own refusal can be reached around:
@@ -2499,7 +2547,7 @@ class Runner:
         # a fixed text shaped like /proc's, parsed as the supervising loop parses /proc/PID/stat
         # and /proc/PID/status (bytes read, split, lines iterated): the same C paths, no value
         # read from the machine
-        os.write(fd, b"1 (x) S 0 0 0 0 0 0 0 0 0 0 12 3 0 0 0\nVmRSS:\t   1000 kB\n")
+        os.write(fd, b"1 (x) S 0 0 0 0 0 0 0 0 0 0 12 3 0 0 0\nVmRSS:\t   1000 kB\nVmPTE:\t     100 kB\n")
         os.close(fd)
         with open(os.path.join(scratch, "output.txt"), "rb") as f:
             head = f.readline()
@@ -2507,6 +2555,8 @@ class Runner:
             for line in f:
                 if line.startswith(b"VmRSS:"):
                     int(line.split()[1])
+                elif line.startswith(b"VmPTE:"):
+                    int(line.split()[1]) + 1000
         _tail(os.path.join(scratch, "output.txt"))
         time.sleep(0)  # the supervising loop's poll
         # the child's set-up calls, each a no-op here (this process's own values, ids left as

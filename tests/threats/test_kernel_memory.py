@@ -1,0 +1,155 @@
+"""Memory a candidate holds in the kernel, where a resident-set limit does not look.
+
+The runner's memory limit watches the test child's resident set (``VmRSS``, polled from outside).
+A red team held memory the kernel keeps for the process but does not count there:
+
+- socket buffers: 96 AF_UNIX socket pairs with their buffers raised to the machine's maximum
+  (``SO_SNDBUF``; 4 MiB here, which the kernel doubles) held 1.5 GB under a 1 GiB memory limit,
+  verdict ``ok``, peak memory 1.4 MB reported (valgrind meter, where the child could open 19,988
+  descriptors; the time meter's 64 still held 470 MB in 30 pairs). Fixed: the children's
+  seccomp filter refuses the buffer sizes (``SO_SNDBUF``, ``SO_RCVBUF``, their ``FORCE``
+  variants, and a pipe's ``F_SETPIPE_SZ``) and every meter's child gets 64 descriptors.
+- files in the scratch folder, a tmpfs (memory) of 512 MB of its own: 512 MB of files under a
+  256 MiB limit, verdict ``ok``, peak 1.8 MB reported. Fixed: the limit watches the scratch
+  tmpfs's used space too.
+- page tables: under valgrind (no address-space limit) reading one byte in every 2 MiB of two
+  32 GiB read-only mappings gave 128 MiB of page tables with 62 MiB resident. Fixed: the limit
+  watches resident memory plus page tables (``VmPTE``).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from effbench.meters.timing import TimeMeter
+from effbench.meters.valgrind import ValgrindMeter
+from effbench.sandboxes.base import Limits, TestRequest
+from effbench.sandboxes.local import LocalSandbox
+
+#: queues as many bytes as it can (up to ``want``) in socket pairs and pipes, raising their
+#: buffers where it may, and returns how many bytes it queued
+FILLS_KERNEL_BUFFERS = """
+import fcntl, os, socket
+
+def f(want):
+    keep, total, chunk = [], 0, b"x" * (1 << 16)
+
+    def fill(send):
+        nonlocal total
+        try:
+            while total < want:
+                total += send(chunk)
+        except (BlockingIOError, OSError):
+            pass
+
+    while total < want:
+        try:
+            a, b = socket.socketpair()
+        except OSError:
+            break
+        keep.append((a, b))
+        for s in (a, b):
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 26)
+            except OSError:
+                pass
+            s.setblocking(False)
+            fill(s.send)
+    for s in keep.pop():
+        s.close()  # room for the pipes
+    while total < want:
+        try:
+            r, w = os.pipe()
+        except OSError:
+            break
+        keep.append((r, w))
+        try:
+            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ
+        except OSError:
+            pass
+        os.set_blocking(w, False)
+        fill(lambda data: os.write(w, data))
+    return total
+"""
+
+#: reads one byte in every 2 MiB of ``k`` read-only private mappings of ``gib`` GiB each: the
+#: zero page (nothing resident) and a page table per 2 MiB
+SPARSE_READS = """
+import mmap
+
+def f(gib, k):
+    maps, total = [], 0
+    for _ in range(k):
+        m = mmap.mmap(-1, gib << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x4000, prot=mmap.PROT_READ)
+        maps.append(m)
+        for i in range(0, gib << 30, 2 << 20):
+            total += m[i]
+    return total
+"""
+
+#: writes files of 15 MiB (under the 16 MiB file-size limit) in its scratch folder until it has
+#: written ``want`` bytes or the folder is full; returns how many bytes it wrote
+FILLS_SCRATCH = """
+def f(want):
+    total, i, chunk = 0, 0, b"y" * (1 << 20)
+    try:
+        while total < want:
+            with open("f%d" % i, "wb") as fh:
+                for _ in range(15):
+                    fh.write(chunk)
+                    total += len(chunk)
+            i += 1
+    except OSError:
+        pass
+    return total
+"""
+
+MEMORY_LIMIT = 256 << 20
+
+
+@pytest.mark.parametrize("meter", [ValgrindMeter(), TimeMeter()], ids=["valgrind", "time"])
+def test_no_child_holds_more_kernel_buffer_memory_than_its_memory_limit(meter):
+    """Invariant: a test child that answers never held more in socket and pipe buffers than its
+    memory limit (it has 64 descriptors and cannot size their buffers); holding more is stopped
+    or refused. Fault: it held 2x its limit in socket buffers, verdict ok, a few MB reported."""
+    with LocalSandbox(meter, workers=1) as box:
+        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=MEMORY_LIMIT)
+        run = box.run(TestRequest(textwrap.dedent(FILLS_KERNEL_BUFFERS), "f", [2 * MEMORY_LIMIT], limits))
+    assert run.infra_error is None and run.meter_anomaly is None, run
+    if run.killed_for is None:
+        payload = json.loads(run.result)
+        assert payload["ok"], run
+        assert payload["value"] < MEMORY_LIMIT, f"held {payload['value'] >> 20} MiB in kernel buffers"
+
+
+def test_page_tables_count_toward_the_memory_limit():
+    """Invariant: the memory limit watches resident memory plus page tables: a child whose sparse
+    reads of a large mapping make 128 MiB of page tables is stopped at a 48 MiB limit (under
+    valgrind, which has no address-space limit). Fault: only VmRSS was watched, verdict ok."""
+    with LocalSandbox(ValgrindMeter(), workers=1) as box:
+        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=48 << 20)
+        run = box.run(TestRequest(textwrap.dedent(SPARSE_READS), "f", [32, 2], limits))
+    assert run.infra_error is None, run
+    assert run.killed_for == "memory", run
+
+
+@pytest.mark.parametrize("meter", [ValgrindMeter(), TimeMeter()], ids=["valgrind", "time"])
+def test_files_in_the_scratch_tmpfs_count_toward_the_memory_limit(meter):
+    """Invariant: where each scratch folder is a tmpfs of its own (memory), a test child that
+    answers never wrote more there than its memory limit: the limit watches the tmpfs's used
+    space. Fault: 512 MB of files under a 256 MiB limit, verdict ok."""
+    with LocalSandbox(meter, workers=1) as box:
+        if not box.facts["fixed_pids"]:  # the condition of a tmpfs per scratch folder (_fresh_scratch)
+            pytest.skip("no tmpfs per scratch folder here: scratch is on the runner's /tmp")
+        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=MEMORY_LIMIT)
+        run = box.run(TestRequest(textwrap.dedent(FILLS_SCRATCH), "f", [2 * MEMORY_LIMIT], limits))
+    assert run.infra_error is None and run.meter_anomaly is None, run
+    if run.killed_for is None:
+        payload = json.loads(run.result)
+        assert payload["ok"], run
+        assert payload["value"] < MEMORY_LIMIT, f"wrote {payload['value'] >> 20} MiB in its scratch tmpfs"
+    else:
+        assert run.killed_for == "memory", run
