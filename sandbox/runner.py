@@ -206,6 +206,8 @@ _SYSCALLS = {
         "msgctl": 71,
         "ptrace": 101,
         "setsid": 112,
+        "setpgid": 109,
+        "ioctl": 16,
         "capset": 126,
         "rt_sigqueueinfo": 129,
         "personality": 135,
@@ -267,6 +269,8 @@ _SYSCALLS = {
         "unshare": 97,
         "ptrace": 117,
         "kill": 129,
+        "setpgid": 154,
+        "ioctl": 29,
         "tkill": 130,
         "tgkill": 131,
         "rt_sigqueueinfo": 138,
@@ -335,6 +339,8 @@ _DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
 #: fcntl's F_SETPIPE_SZ; setsockopt's SOL_SOCKET and its buffer sizes (SO_SNDBUF, SO_RCVBUF,
 #: SO_SNDBUFFORCE, SO_RCVBUFFORCE), refused to the test child (see _seccomp_program)
 _F_SETPIPE_SZ = 1031
+#: ioctl requests that set who gets a descriptor's I/O signals (FIOSETOWN, SIOCSPGRP)
+_IOCTL_SET_OWNER = (0x8901, 0x8902)
 _SOL_SOCKET = 1
 _SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: what the test child may not do at all: create processes or run programs, trace or read other
@@ -437,6 +443,13 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
             # waits instead (see _end_leftover_threads)
             prog.append(("ret", _ret_errno(errno.EPERM)))
         prog += [("label", after), ("ld", 0)]
+    # setpgid: only a group of its own (setpgid(0, 0) or its pid). kill(0, ...) signals the caller's
+    # process group, allowed above as this process alone: a red team's child joined the group of a
+    # later repeat's child, waiting to be let go (same session, same user), blocked SIGTERM,
+    # sent it to its group, left again, and answered; the later repeats died before their set-up
+    # finished and the request failed as the harness's (infra, unscored; time meter, 3 repeats)
+    prog += [("jeq", nr["setpgid"], None, "after_setpgid"), ("ld", _arg(1)), ("jeq", 0, "allow", None)]
+    prog += [("jeq", own_pid, "allow", "eperm"), ("label", "after_setpgid"), ("ld", 0)]
     # calls that change another process of the same user (the kernel checks no more than the
     # uid): its resource limits, scheduling, priorities. A test's repeats are forked and set up
     # before the first is let go, with one uid and fixed pids: a red team's first repeat wrote its
@@ -471,6 +484,12 @@ def _seccomp_program(own_pid: int, exec_floor) -> list:
     prog += [("jeq", _SOL_SOCKET, None, "allow"), ("ld", _arg(2))]
     prog += [("jeq", option, "eperm", None) for option in _SOCKET_BUFFER_OPTIONS]
     prog += [("ret", _RET_ALLOW), ("label", "after_setsockopt"), ("ld", 0)]
+    # ioctl: not FIOSETOWN or SIOCSPGRP, F_SETOWN by another name: the red team's fcntl attack
+    # again (a socket's owner set to a later repeat's child, FIOASYNC, one byte sent: it died of
+    # SIGIO waiting to be let go, the request failed as the harness's, unscored)
+    prog += [("jeq", nr["ioctl"], None, "after_ioctl"), ("ld", _arg(1))]
+    prog += [("jeq", request, "eperm", None) for request in _IOCTL_SET_OWNER]
+    prog += [("ret", _RET_ALLOW), ("label", "after_ioctl"), ("ld", 0)]
     # prctl: not the options that would reopen the process to itself or others
     prog += [("jeq", nr["prctl"], None, "after_prctl"), ("ld", _arg(0))]
     prog += [("jeq", option, "eperm", None) for option in _DENIED_PRCTL]
