@@ -1,0 +1,58 @@
+"""The reward API on a real Ray head under a careless loop and a hostile policy (issue 14, red team).
+
+Garbage and hostile items travel to Ray workers (pickled) and back: each must come back in order,
+with the status and reward the local executor gives it, also when several threads call at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from effbench.reward import RewardModel
+
+from .conftest import MINI
+
+EXPERT = "```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```"
+ITEMS = [
+    ("triangle", EXPERT),
+    ("triangle", None),
+    ("triangle", b"bytes are not text"),
+    ("triangle", {"role": "assistant"}),
+    ("triangle", EXPERT + "x" * 10_000_000),  # a 10 MB runaway generation
+    ("triangle", [[[[[[[["deep"]]]]]]]]),
+    ("triangle", "```python\ndef triangle(n):\n    return n  # \ud800\n```"),
+    ("triangle", "```python\ndef triangle(n):\n    raise KeyboardInterrupt\n```"),
+    ("triangle", "```python\nimport os\ndef triangle(n):\n    os._exit(0)\n```"),
+    ("triangle", "<think>never closed " + EXPERT),
+    (None, EXPERT),
+    ("no_such_problem", EXPERT),
+    42,
+    ("triangle", EXPERT),
+]
+
+
+def _outcome(r):
+    return (r.problem_id, r.status, r.verdict, r.reward if not r.passed else "passed", r.reason.split(":")[0])
+
+
+def test_garbage_on_ray_from_threads_at_once_comes_back_in_order_as_locally(ray_head):
+    """Invariant: garbage and hostile items scored on Ray from 3 threads at once (the model's first
+    call among them) come back in order, each with the local executor's status, verdict and
+    failure reward; none raises, and one executor serves them all."""
+    options = {"problems": MINI, "meter": "time", "seed": "ray-red-team", "workers": 1, "cache": False, "levels": 2}
+    with RewardModel(**options) as local:
+        expected = [_outcome(r) for r in local.score_batch(ITEMS)]
+    with RewardModel(**options, executor="ray", address=ray_head.address, warm=False) as remote:
+        barrier = threading.Barrier(3)
+
+        def call():
+            barrier.wait(timeout=120)
+            return remote.score_batch(ITEMS)
+
+        with ThreadPoolExecutor(3) as pool:
+            batches = [f.result(timeout=600) for f in [pool.submit(call) for _ in range(3)]]
+        executor = remote._remote
+    for batch in batches:
+        assert [_outcome(r) for r in batch] == expected
+    assert executor is not None and not executor.retries
