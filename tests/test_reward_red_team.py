@@ -361,3 +361,15 @@ def test_an_interrupted_batch_abandons_its_queued_items(cache_dir, monkeypatch):
         monkeypatch.setattr(concurrent.futures.Future, "result", real_result)
         rm.close()  # waits for what still runs
     assert len(calls) <= 2, f"{len(calls)} of 20 items were scored after the caller gave up"
+
+
+def test_a_shaping_whose_failure_reward_overflows_is_refused_at_construction():
+    """Invariant: every Shaping that constructs has a finite failure reward; one whose constants
+    overflow (speedup_clip + speedup_fail_margin past the largest float) raises EffbenchError when
+    built, instead of every failed item raising ValueError (a non-finite reward) out of score_batch."""
+    from effbench.reward import Shaping, ShapingKind
+
+    with pytest.raises(EffbenchError, match="failure reward"):
+        Shaping(ShapingKind.SPEEDUP, speedup_clip=1e308, speedup_fail_margin=1e308)
+    ok = Shaping(ShapingKind.SPEEDUP, speedup_clip=1e300, speedup_fail_margin=1e300)
+    assert ok.failure == -2e300

@@ -89,6 +89,11 @@ class Shaping:
             raise EffbenchError(
                 f"shaping {self.kind}: steps must be finite with step_fail < step_slower < step_faster, got {steps}"
             )
+        if not math.isfinite(self.failure):  # -c - margin overflows for constants near the largest float
+            raise EffbenchError(
+                f"shaping {self.kind}: the failure reward -(speedup_clip + speedup_fail_margin) overflows "
+                f"({self.speedup_clip!r} + {self.speedup_fail_margin!r})"
+            )
 
     @classmethod
     def of(cls, value: str | ShapingKind | Shaping) -> Shaping:
