@@ -212,15 +212,74 @@ def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any,
         raise CheckerError(f"the checker raises {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
+_UNORDERED_TAGS = {"set": "set", "frozenset": "set", "dict": "dict"}
+
+
+def _unordered_kind(value: Any) -> str | None:
+    """``"set"`` for a tagged set or frozenset, ``"dict"`` for a tagged dict, else None."""
+    return _UNORDERED_TAGS.get(value.get(TAG)) if isinstance(value, dict) else None
+
+
+def same_unordered_kinds(expected: Any, actual: Any) -> bool:
+    """Whether every set or dict in ``actual`` stands where ``expected`` has one of its kind.
+
+    The lenient view (:func:`canonical`) sorts a set's items and a dict's pairs on the host. When
+    ``expected`` holds an ordered list there, a candidate that answers with a set instead would
+    have its answer sorted by the host, outside the measured span, for free (a red team's
+    finding: ``check('exact', [1, 2, 3], a set of 3, 1, 2)`` passed). Arguments are the answers as
+    decoded JSON (tagged values); returns False at the first set or dict facing anything else.
+    Iterative, so a deep answer cannot exhaust the stack.
+    """
+    stack = [(expected, actual)]
+    while stack:
+        exp, act = stack.pop()
+        kind = _unordered_kind(act)
+        if kind is not None:
+            if _unordered_kind(exp) != kind:
+                return False
+            continue  # both unordered: the lenient view compares them sorted, as documented
+        if isinstance(act, dict) and act.get(TAG) == "tuple":
+            act = act.get("items", [])
+        if isinstance(exp, dict) and exp.get(TAG) == "tuple":
+            exp = exp.get("items", [])
+        if isinstance(act, list) and isinstance(exp, list):
+            stack.extend(zip(exp, act))
+        elif isinstance(act, dict) and isinstance(exp, dict) and TAG not in act and TAG not in exp:
+            stack.extend((exp[k], act[k]) for k in act.keys() & exp.keys())
+    return True
+
+
 def check(
-    kind: str, expected: Any, actual: Any, tolerance: float = 1e-6, args: list | None = None, custom: Any = None
+    kind: str,
+    expected: Any,
+    actual: Any,
+    tolerance: float = 1e-6,
+    args: list | None = None,
+    custom: Any = None,
+    unordered_kinds: bool = False,
 ) -> bool:
     """Does ``actual`` answer the test whose answer is ``expected``, under checker ``kind``?
+
+    Args:
+        kind: ``exact``, ``float``, ``unordered``, ``unordered_inner`` or ``custom``.
+        expected: the expected answer as decoded JSON (tagged values, :mod:`effbench.codec`).
+        actual: the candidate's answer, likewise.
+        tolerance: relative tolerance of ``float``.
+        args: the call's arguments (``custom`` only).
+        custom: the problem's checker function (``custom`` only).
+        unordered_kinds: for ``exact`` and ``float``, a set or dict in ``actual`` passes only where
+            ``expected`` has a set or dict (:func:`same_unordered_kinds`). The engine asks for it
+            where the expected answer is the expert's own value (generated tests), so the host
+            never sorts a candidate's answer into the order the expert produced itself; an
+            author-written answer (a problem's fixed tests, plain JSON with no sets) keeps the
+            documented leniency.
 
     Raises CheckerError when a custom checker raises (see :func:`run_custom`).
     """
     if kind == "custom":
         return run_custom(custom, args, expected, actual)
+    if unordered_kinds and kind in ("exact", "float") and not same_unordered_kinds(expected, actual):
+        return False
     expected, actual = canonical(expected), canonical(actual)
     if kind == "exact":
         return equal(expected, actual)

@@ -259,6 +259,7 @@ def _classify_one(
             problem.tolerance,
             test.args,
             problem.custom_check,
+            unordered_kinds=not test.has_expected,
         )
     except CheckerError as exc:
         # the checker could not take this answer: for a candidate that is a failure it could have
