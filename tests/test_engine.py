@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 
@@ -145,7 +146,7 @@ def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
     assert len(rd.records()) == 1
     assert rd.torn_last_line() == 2  # said, never silent (effbench score prints it)
     assert rd.open(dict(CONFIG)) == {("", "triangle", 0)}
-    rd.append(rec)
+    rd.append(dataclasses.replace(rec, sample_index=1))  # the sample whose line was torn, run again
     assert len(rd.records()) == 2
     with pytest.raises(Exception, match="cannot resume: problem_set_hash differs"):
         rd.open({**CONFIG, "problem_set_hash": "other"})
