@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from effbench.reward import RewardModel
+from effbench.verdicts import Verdict
 
 from .conftest import MINI
 
@@ -33,7 +34,9 @@ ITEMS = [
 
 
 def _outcome(r):
-    return (r.problem_id, r.status, r.verdict, r.reward if not r.passed else "passed", r.reason.split(":")[0])
+    if r.verdict == Verdict.OK or r.verdict.censored:  # the expert: the time meter may censor it under load
+        return (r.problem_id, r.status, "ran")
+    return (r.problem_id, r.status, r.verdict, r.reward, r.reason.split(":")[0])
 
 
 def test_garbage_on_ray_from_threads_at_once_comes_back_in_order_as_locally(ray_head):
@@ -56,3 +59,40 @@ def test_garbage_on_ray_from_threads_at_once_comes_back_in_order_as_locally(ray_
     for batch in batches:
         assert [_outcome(r) for r in batch] == expected
     assert executor is not None and not executor.retries
+
+
+def test_a_reward_item_that_loses_every_worker_is_a_harness_error_not_an_exception(ray_head):
+    """Invariant: on Ray, a reward item whose workers all die (here max_attempts=1 and the worker
+    holding it is SIGKILLed) comes back as a harness_error result (the failure reward, the lost
+    worker in its reason and retries), in its place; the batch's other items are scored and
+    nothing is raised: score_batch never raises for one item."""
+    import os
+    import signal
+
+    from effbench.executors import get_executor
+    from effbench.reward import ItemStatus
+
+    from .ray_support import HEAD_CPUS
+
+    items = [("triangle", EXPERT), ("triangle", "no code"), ("no_such_problem", EXPERT)] * 4
+    options = {"problems": MINI, "meter": "time", "seed": "ray-give-up", "workers": 1, "cache": False, "levels": 2}
+    with RewardModel(**options, warm=False) as model:
+        scorer = model.scorer
+    killed: list[int] = []
+    with get_executor("ray", address=ray_head.address, workers=HEAD_CPUS, max_attempts=1) as ex:
+
+        def arrived(_index, _result):
+            if not killed:
+                killed.append(ex.worker_pids()[0])
+                os.kill(killed[0], signal.SIGKILL)
+
+        results = ex.map(scorer, items, on_result=arrived)
+        lost = {r.item for r in ex.retries}
+    assert lost, "no item was in flight on the killed worker"
+    assert [r.problem_id for r in results] == [pid for pid, _ in items]
+    for i, r in enumerate(results):
+        if i in lost:
+            assert r.status is ItemStatus.HARNESS_ERROR and r.reward == scorer.config.shaping.failure
+            assert f"pid {killed[0]} " in r.reason and len(r.retries) == 1, r
+        else:
+            assert r.status is not ItemStatus.HARNESS_ERROR and r.retries == (), r

@@ -18,6 +18,9 @@ Optional hooks an item function may define (both executors honour them):
   item whose worker died (the executor re-runs it elsewhere) in its result; without the hook a
   result that has a ``meta`` dict gets them under ``meta["retries"]``. Every retry is also logged
   and kept in the executor's ``retries`` list.
+- **Given up**: ``lost_result(item, retries) -> result`` is the result of an item that lost
+  ``max_attempts`` workers (the retries are then recorded in it as above); without the hook, such
+  an item fails the ``map`` call with :class:`ExecutorError`.
 - ``close()``: called in every worker process when the executor closes (stops the sandboxes).
 """
 
@@ -101,7 +104,8 @@ class Executor(Protocol):
 
         Raises:
             Whatever ``fn`` raised (the first failure; the other items are abandoned);
-            ExecutorError: an item lost its worker more times than allowed.
+            ExecutorError: an item lost its worker more times than allowed (unless ``fn`` has a
+                ``lost_result`` hook, whose result it then gets).
         """
         ...
 

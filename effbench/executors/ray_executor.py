@@ -296,17 +296,30 @@ class RayExecutor:
             if on_result is not None:
                 on_result(task.index, value)
 
+        hook = getattr(fn, "lost_result", None)
+
+        def give_up(task: _Task) -> None:  # the item function's result for an item lost for good
+            done(task, hook(items[task.index], list(task.lost)))  # type: ignore[misc]
+
         self._run(
             [_Task(i) for i in range(len(items))],
             lambda s, t: s.actor.call.remote(fn_key, fn_box, items[t.index], needs[t.index]),
             done,
+            give_up if callable(hook) else None,
         )
         return results
 
     def _run(
-        self, tasks: list[_Task], submit: Callable[[_Slot, _Task], Any], done: Callable[[_Task, Any], None]
+        self,
+        tasks: list[_Task],
+        submit: Callable[[_Slot, _Task], Any],
+        done: Callable[[_Task, Any], None],
+        give_up: Callable[[_Task], None] | None = None,
     ) -> None:
-        """Run every task on the actors, re-queueing the tasks of an actor that dies."""
+        """Run every task on the actors, re-queueing the tasks of an actor that dies.
+
+        ``give_up`` takes an item that lost ``max_attempts`` workers (else that fails the call).
+        """
         ray = self._ray
         queue: deque[_Task] = deque(tasks)
         pending: dict[Any, tuple[_Slot, _Task]] = {}
@@ -328,7 +341,7 @@ class RayExecutor:
                     try:
                         value = ray.get(ref)
                     except self._lost_types as exc:
-                        self._retry(slot, task, exc, queue)
+                        self._retry(slot, task, exc, queue, give_up)
                         continue
                     except ray.exceptions.RayTaskError as exc:  # the function raised: its own error
                         cause = getattr(exc, "cause", None)
@@ -342,13 +355,28 @@ class RayExecutor:
                     pass
             raise
 
-    def _retry(self, slot: _Slot, task: _Task, exc: BaseException, queue: deque[_Task]) -> None:
-        """Record the lost attempt, replace the actor, put the task first in the queue."""
+    def _retry(
+        self,
+        slot: _Slot,
+        task: _Task,
+        exc: BaseException,
+        queue: deque[_Task],
+        give_up: Callable[[_Task], None] | None = None,
+    ) -> None:
+        """Record the lost attempt, replace the actor, put the task first in the queue.
+
+        An item at its last attempt goes to ``give_up`` when there is one; else the call fails.
+        """
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
         retry = Retry(task.index, task.attempts, slot.label, reason, None if task.index >= 0 else repr(task.key))
         task.lost.append(retry)
         self.retries.append(retry)
         what = f"item {task.index}" if task.index >= 0 else f"shared fact {task.key!r}"
+        if task.attempts >= self.max_attempts and give_up is not None and task.index >= 0:
+            self.log(f"ray: {what} lost its worker {task.attempts} times (last: {slot.label}); given up")
+            self._lose(slot)
+            give_up(task)
+            return
         if task.attempts >= self.max_attempts:
             raise ExecutorError(
                 f"executor ray: {what} lost its worker {task.attempts} times (last: {slot.label}: {reason})"

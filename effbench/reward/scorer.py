@@ -388,6 +388,19 @@ class ItemScorer:
         """The result with the attempts lost with a dead Ray worker (``RewardResult.retries``)."""
         return dataclasses.replace(result, retries=result.retries + tuple(r.to_json() for r in retries))
 
+    def lost_result(self, item: Any, retries: list[Any]) -> RewardResult:
+        """The result of an item that lost every Ray worker it was sent to (a harness error).
+
+        The Ray executor's hook (:mod:`effbench.executors.base`): a reward batch goes on without
+        it instead of failing, as ``score_batch`` never raises for one item. ``retries`` are the
+        lost attempts (:class:`~effbench.executors.base.Retry`), recorded in the result by the
+        executor through :meth:`record_retries`.
+        """
+        last = retries[-1] if retries else None
+        where = f" (last: {last.worker}: {last.reason})" if last is not None else ""
+        reason = f"lost its Ray worker {len(retries)} time{'s' if len(retries) != 1 else ''}{where}"
+        return self._failed(RewardItem.of(item), time.perf_counter(), ItemStatus.HARNESS_ERROR, reason[:500])
+
     def __call__(self, item: Any) -> RewardResult:
         """Score one item (anything :meth:`RewardItem.of` reads). Never raises an Exception."""
         start = time.perf_counter()
