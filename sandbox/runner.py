@@ -2831,17 +2831,26 @@ class Runner:
         if not isinstance(args, list):
             return {"id": request.get("id"), "error": "args must be a list"}
         limits = limits_of(request.get("limits", {}))
+        repeats = max(1, int(request.get("repeats", 1)))
+        alone = repeats == 1 and request.get("baseline") == BASELINE_NONE and self.meter == "time"
+        # what this worker holds before the candidate's code is compiled (the decoded arguments,
+        # the harness's), less its source text: the host credits the exit's teardown of no more
+        # than this beyond its null's (effbench/meters/timing.py TimeMeter.pair_cost); what
+        # compiling adds (folded constants: a 110 kB source held 100 MB at its release) is the candidate's
+        held_kb = _status_rss_kb(os.getpid())[0] if alone else None
+        if held_kb is not None and isinstance(request["code"], str):
+            held_kb = max(0, held_kb - sys.getsizeof(request["code"]) // 1024)
         code = compile_candidate(request["code"])
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
-        repeats = max(1, int(request.get("repeats", 1)))
-        if repeats == 1 and request.get("baseline") == BASELINE_NONE and self.meter == "time":
+        if alone:
             # the host's calibration of the exit's cost per kB inherited (protocol.py
             # calibrate_null): memory written here, which the test child inherits and its exit
             # tears down, as it does a large request's decoded arguments
             ballast = b"\x01" * (max(0, int(request.get("ballast_kb", 0))) << 10)
             runs = [self.run_alone(code, request["entry_point"], args, limits)]
             del ballast
+            runs[0]["test"]["rss_before_code_kb"] = held_kb
         elif repeats == 1:
             runs = [self.run_pair(code, request["entry_point"], args, limits)]
         else:

@@ -355,8 +355,8 @@ class RunnerClient:
         except (InfrastructureError, OSError, ValueError, KeyError, TypeError) as exc:
             self.stop()
             raise SandboxUnavailable(f"{self.backend} sandbox: calibrating the null cost failed: {exc}") from None
-        span, whole, rss, rss_at_go = (statistics.median(column) for column in zip(*small))
-        big_span, _, _, big_rss_at_go = (statistics.median(column) for column in zip(*big))
+        span, whole, rss, rss_at_go, before_code = (statistics.median(column) for column in zip(*small))
+        big_span, _, _, big_rss_at_go, _ = (statistics.median(column) for column in zip(*big))
         # the exit's CPU time per kB the test child holds when it is let go beyond a null test's
         # (what it inherited from its worker: a large request's decoded arguments, its compiled
         # module), which a baseline child of the same request tore down too
@@ -370,6 +370,10 @@ class RunnerClient:
             "cpu_before_go": whole - span,
             "rss_at_go_kb": rss_at_go,
             "exit_seconds_per_kb": per_kb,
+            # what the worker held before compiling the null's code: the meter credits a test the
+            # exit's teardown of what it held at its release beyond the null's only as far as its
+            # worker held more before compiling its code (its arguments, not its constants)
+            "rss_before_code_kb": before_code,
             "wall_seconds": 0.0,
             "max_rss_kb": int(rss),
             "result": '{"ok":true,"value":null}',
@@ -380,7 +384,7 @@ class RunnerClient:
 
         The worker holds ``ballast_kb`` more kB when it forks. For each test: (CPU seconds from
         the release to the exit plus the cleanup, whole CPU seconds, peak RSS kB, RSS kB at the
-        release).
+        release, the worker's RSS kB before compiling the code).
 
         Raises:
             InfrastructureError: a null test failed or its record lacks a figure.
@@ -388,12 +392,13 @@ class RunnerClient:
         out = []
         for i in range(warm_up + kept):
             test = self.request(null, ballast_kb)["runs"][0]["test"]
-            figures = (test.get("cpu_before_go"), test.get("rss_at_go_kb"))
+            figures = (test.get("cpu_before_go"), test.get("rss_at_go_kb"), test.get("rss_before_code_kb"))
             if test.get("exit_code") != 0 or "infra_error" in test or None in figures:
                 raise InfrastructureError(f"null test failed: {str(test)[:300]}")
             if i >= warm_up:
                 span = test["cpu_seconds"] - test["cpu_before_go"] + test.get("cleanup_cpu_seconds", 0.0)
-                out.append((span, test["cpu_seconds"], test["max_rss_kb"], test["rss_at_go_kb"]))
+                figures = (test["max_rss_kb"], test["rss_at_go_kb"], test["rss_before_code_kb"])
+                out.append((span, test["cpu_seconds"], *figures))
         return out
 
     def request(self, req: TestRequest, ballast_kb: int = 0) -> dict:
