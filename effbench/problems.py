@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
@@ -46,6 +47,9 @@ GENERATOR_HASH_SEED = 0
 #: is sent before every prompt, and 256 KiB (about 64k tokens at 4 bytes a token) already fills the
 #: context of most models; a larger file is a mistake, refused before it is read.
 MAX_PREFIX_BYTES = 256 * 1024
+#: The most tests a level of a problem folder may ask for: each is generated, profiled and run on
+#: every sample (the bundled sets ask for at most 8); a typo such as 100000000 is refused up front.
+MAX_TESTS_PER_LEVEL = 1000
 
 
 def new_input_seed() -> str:
@@ -364,6 +368,26 @@ def _load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
+def _read_text(path: Path, where: str) -> str:
+    """A problem folder's text file; ProblemFormatError naming ``where`` when it is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProblemFormatError(
+            f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ProblemFormatError(f"{where}: cannot read: {exc.strerror or exc}") from None
+
+
+def _read_toml(path: Path, where: str) -> dict:
+    """A problem set's TOML file -> its table; ProblemFormatError naming ``where`` if unreadable."""
+    try:
+        return tomllib.loads(_read_text(path, where))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemFormatError(f"{where}: invalid TOML: {exc}") from None
+
+
 def _require(cond: bool, where: str, message: str) -> None:
     if not cond:
         raise ProblemFormatError(f"{where}: {message}")
@@ -378,13 +402,21 @@ def _load_levels(raw: Any, where: str) -> list[Level]:
         unknown = set(item) - {"size", "weight", "tests"}
         _require(not unknown, here, f"unknown keys {sorted(unknown)}")
         size, weight, tests = item.get("size"), item.get("weight"), item.get("tests")
-        _require(isinstance(size, int) and size >= 0, f"{here}.size", "must be a non-negative integer")
         _require(
-            isinstance(weight, (int, float)) and not isinstance(weight, bool) and weight >= 0,
-            f"{here}.weight",
-            "must be a non-negative number",
+            isinstance(size, int) and not isinstance(size, bool) and size >= 0,
+            f"{here}.size",
+            "must be a non-negative integer",
         )
-        _require(isinstance(tests, int) and tests >= 1, f"{here}.tests", "must be a positive integer")
+        _require(
+            isinstance(weight, (int, float)) and not isinstance(weight, bool) and math.isfinite(weight) and weight >= 0,
+            f"{here}.weight",
+            "must be a finite non-negative number",
+        )
+        _require(
+            isinstance(tests, int) and not isinstance(tests, bool) and 1 <= tests <= MAX_TESTS_PER_LEVEL,
+            f"{here}.tests",
+            f"must be an integer from 1 to {MAX_TESTS_PER_LEVEL}",
+        )
         if levels:
             _require(size > levels[-1].size, f"{here}.size", "must be greater than the previous level's size")
         levels.append(Level(i, size, float(weight), tests))
@@ -399,10 +431,7 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
     toml_path = directory / "problem.toml"
     where = f"problems/{pid}/problem.toml"
     _require(toml_path.is_file(), where, "missing")
-    try:
-        meta = tomllib.loads(toml_path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ProblemFormatError(f"{where}: invalid TOML: {exc}") from None
+    meta = _read_toml(toml_path, where)
     known = {"id", "title", "category", "complexity", "entry_point", "prompt", "checker", "tolerance", "levels"}
     unknown = set(meta) - known
     _require(not unknown, where, f"unknown fields {sorted(unknown)}")
@@ -425,7 +454,7 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
     twhere = f"problems/{pid}/tests.json"
     _require(tests_path.is_file(), twhere, "missing")
     try:
-        raw_tests = json.loads(tests_path.read_text())
+        raw_tests = json.loads(_read_text(tests_path, twhere))
     except json.JSONDecodeError as exc:
         raise ProblemFormatError(f"{twhere}: invalid JSON: {exc}") from None
     _require(isinstance(raw_tests, list) and raw_tests, twhere, "must be a non-empty list")
@@ -452,7 +481,7 @@ def load_problem(directory: Path, reference_root: Path) -> Problem:
     ref_dir = reference_root / pid
     rwhere = f"references/{pid}"
     _require(ref_dir.is_dir(), rwhere, "missing")
-    references = {p.stem: p.read_text() for p in sorted(ref_dir.glob("*.py"))}
+    references = {p.stem: _read_text(p, f"{rwhere}/{p.name}") for p in sorted(ref_dir.glob("*.py"))}
     _require(EXPERT in references, f"{rwhere}/expert.py", "missing")
     _require(len(references) >= 2, rwhere, "needs at least one slower tier besides expert.py")
     for tier, code in references.items():
@@ -543,7 +572,7 @@ def load_problem_set(root: Path | str | None = None, references: Path | str | No
         raise ProblemFormatError(f"{root}: {what} (a problem set is a folder holding problemset.toml)")
     if not meta_path.is_file():
         raise ProblemFormatError(f"{meta_path}: missing (a problem set needs a name and a version)")
-    meta = tomllib.loads(meta_path.read_text())
+    meta = _read_toml(meta_path, str(meta_path))
     for key in ("name", "version"):
         _require(isinstance(meta.get(key), str) and meta[key], f"{meta_path.name}: {key}", "missing or empty")
     problems = {}

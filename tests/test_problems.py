@@ -123,3 +123,44 @@ def test_a_problem_set_folder_that_does_not_exist_is_named_as_such(tmp_path):
     empty.mkdir()
     with pytest.raises(ProblemFormatError, match=r"problemset.toml: missing"):
         load_problem_set(empty)
+
+
+@pytest.mark.parametrize(
+    "path,content,message",
+    [
+        ("problems/problemset.toml", b"name = \n", r"problemset.toml: invalid TOML"),
+        ("problems/problemset.toml", b'name = "\xe9"\nversion = "1"\n', r"problemset.toml: not UTF-8 text"),
+        ("problems/triangle/problem.toml", None, r"problems/triangle/problem.toml: not UTF-8 text"),
+        ("problems/triangle/tests.json", b'[{"args": [1], "expected": "\xe9"}]', r"tests.json: not UTF-8 text"),
+        ("references/triangle/expert.py", b"# \xe9\n", r"references/triangle/expert.py: not UTF-8 text"),
+    ],
+)
+def test_an_unreadable_problem_set_file_is_named_never_a_traceback(copy_set, path, content, message):
+    """A problem set file that is not TOML or not UTF-8 is a ProblemFormatError naming the file.
+
+    Before, problemset.toml's TOML error and every UnicodeDecodeError escaped as a traceback.
+    """
+    target = copy_set / path
+    target.write_bytes(content if content is not None else target.read_bytes() + b"\n# \xe9\n")
+    with pytest.raises(ProblemFormatError, match=message):
+        load_problem_set(copy_set / "problems")
+
+
+@pytest.mark.parametrize(
+    "new,message",
+    [
+        ("{ size = 20000, weight = inf, tests = 1 }", r"levels\[1\].weight: must be a finite"),
+        ("{ size = 20000, weight = 1, tests = 100000000 }", r"levels\[1\].tests: must be an integer from 1 to"),
+        ("{ size = 20000, weight = 1, tests = true }", r"levels\[1\].tests: must be an integer"),
+        ("{ size = 20000, weight = 1, tests = 1 }".replace("20000", "true"), r"levels\[1\].size"),
+    ],
+)
+def test_a_level_that_cannot_be_scored_or_run_is_refused_by_name(copy_set, new, message):
+    """A level's weight must be finite and its test count bounded: never a NaN eff nor a run that never ends.
+
+    Before, weight = inf passed `problems check` with eff nan for every tier (1/1 problems pass), and
+    tests = 100000000 generated inputs until killed.
+    """
+    _edit(copy_set / "problems/triangle/problem.toml", "{ size = 20000, weight = 1, tests = 1 }", new)
+    with pytest.raises(ProblemFormatError, match=message):
+        load_problem_set(copy_set / "problems")
