@@ -220,6 +220,18 @@ def _unordered_kind(value: Any) -> str | None:
     return _UNORDERED_TAGS.get(value.get(TAG)) if isinstance(value, dict) else None
 
 
+def _members_in_lenient_order(value: dict) -> list:
+    """A tagged set's members (a tagged dict's ``[key, value]`` pairs) in :func:`canonical`'s order.
+
+    Two answers the lenient view finds equal have their members paired one to one in this order
+    (equal members in the view are interchangeable). Returns [] where the tag has no item list.
+    """
+    items = value.get("items")
+    if not isinstance(items, list):
+        return []
+    return sorted(items, key=lambda item: _sort_key(canonical(item)))
+
+
 def same_unordered_kinds(expected: Any, actual: Any) -> bool:
     """Whether every set or dict in ``actual`` stands where ``expected`` has one of its kind.
 
@@ -227,8 +239,9 @@ def same_unordered_kinds(expected: Any, actual: Any) -> bool:
     ``expected`` holds an ordered list there, a candidate that answers with a set instead would
     have its answer sorted by the host, outside the measured span, for free (a red team's
     finding: ``check('exact', [1, 2, 3], a set of 3, 1, 2)`` passed). Arguments are the answers as
-    decoded JSON (tagged values); returns False at the first set or dict facing anything else.
-    Iterative, so a deep answer cannot exhaust the stack.
+    decoded JSON (tagged values); returns False at the first set or dict facing anything else,
+    at any depth (inside a set's members and a dict's keys and values too). Iterative, so a deep
+    answer cannot exhaust the stack.
     """
     stack = [(expected, actual)]
     while stack:
@@ -237,7 +250,13 @@ def same_unordered_kinds(expected: Any, actual: Any) -> bool:
         if kind is not None:
             if _unordered_kind(exp) != kind:
                 return False
-            continue  # both unordered: the lenient view compares them sorted, as documented
+            # both unordered: the lenient view compares them sorted, as documented; their
+            # members (a dict's keys and values) are walked too, paired in that sorted order
+            # (a set or dict nested in a dict's values or in a set's members would otherwise
+            # be sorted by the host where the expert has a list or tuple: {1: {3, 1, 2}} passed
+            # for {1: [1, 2, 3]}, a set of frozensets for a set of sorted tuples)
+            stack.extend(zip(_members_in_lenient_order(exp), _members_in_lenient_order(act)))
+            continue
         if isinstance(act, dict) and act.get(TAG) == "tuple":
             act = act.get("items", [])
         if isinstance(exp, dict) and exp.get(TAG) == "tuple":

@@ -74,6 +74,25 @@ def test_a_set_never_answers_an_expected_ordered_list_on_a_generated_test():
     assert check("exact", {"k": [1, 2]}, {"k": [1, 2]}, unordered_kinds=True)
 
 
+def test_a_set_nested_in_a_set_or_a_dict_never_answers_an_expected_ordered_list():
+    """Invariant: the refusal holds at every depth, inside a set's members and a tagged dict's
+    keys and values too: a candidate's set (or dict) in there, where the expert's answer has a
+    list or tuple, is never sorted by the host for free. Equal unordered answers still match."""
+    from effbench.codec import encode
+
+    def strict(expected, actual):
+        return check("exact", encode(expected), encode(actual), unordered_kinds=True)
+
+    assert not strict({1: [1, 2, 3], 2: [4, 5]}, {1: {3, 1, 2}, 2: {5, 4}})  # in a dict's values
+    assert not strict({(1, 2), (3, 4)}, {frozenset({2, 1}), frozenset({4, 3})})  # in a set's members
+    assert not strict({(1, 2): "a"}, {frozenset({2, 1}): "a"})  # in a dict's keys
+    assert not strict([{5: [(1, 2)]}], [{5: [{2: 1}]}])  # a dict deeper down
+    assert strict({1: {3, 1, 2}, 2: {5, 4}}, {2: {4, 5}, 1: {2, 3, 1}})
+    assert strict({frozenset({1, 2}), frozenset({3})}, {frozenset({3}), frozenset({2, 1})})
+    assert strict({(1, 2): [1], (0, 5): [2]}, {(0, 5): [2], (1, 2): [1]})
+    assert check("exact", encode({1: [1, 2, 3]}), encode({1: {3, 1, 2}}))  # author-written: lenient
+
+
 def test_a_candidate_answering_a_set_is_wrong_where_the_expert_sorts(valgrind_box, tmp_path):
     """Invariant, end to end: a candidate returning ``set(xs)`` for a problem whose expert returns
     the sorted distinct values (same-width ints, where the host's sort of a set agrees with the
