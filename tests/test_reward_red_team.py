@@ -333,6 +333,36 @@ def test_reading_an_answer_compiles_a_bounded_number_of_characters(monkeypatch):
     assert "gave up after compiling 50000 characters" in found.reason
 
 
+def _honest_answer_with_examples(examples: int, steps: int) -> str:
+    """An explanation: ``>>>`` examples in python fences (which do not compile), short fenced
+    steps, then the solution, which needs a helper."""
+    parts = ["Let's look at how it behaves first:"]
+    parts += [f"```python\n>>> triangle({r})\n{r * (r + 1) // 2}\n```" for r in range(examples)]
+    for k in range(steps):
+        parts.append(f"Step {k}: " + "we add the next number and keep the running total. " * 3)
+        parts.append(f"```python\ntotal += {k}\n```")
+    parts.append(
+        "Putting it together:\n```python\ndef step(total, k):\n    return total + k\n\n\n"
+        "def triangle(n):\n    total = 0\n    for k in range(1, n + 1):\n        total = step(total, k)\n"
+        "    return total\n```\nThis is O(n)."
+    )
+    return "\n\n".join(parts)
+
+
+@pytest.mark.parametrize("examples", [1, 3, 6])
+def test_a_fences_longer_readings_never_starve_the_reading_of_the_program(examples):
+    """Invariant: the budget spent on a python fence's longer readings (tried when its code does
+    not compile, as a ``>>>`` example's does not) is not the budget of the program's own checks:
+    an honest answer of a few such examples, 70 short fenced steps and the solution is read as
+    fenced, helper included. With one budget, three examples in 14 000 characters spent it all and
+    the solution was refused its compile: a syntax error, the policy's failure."""
+    from effbench.models import extract
+
+    found = extract.extract_chat(_honest_answer_with_examples(examples, 70), "triangle")
+    assert found.kind == extract.ExtractionKind.FENCED, found.reason
+    assert "def step(" in found.code and "def triangle(" in found.code, found.code
+
+
 def test_an_interrupted_batch_abandons_its_queued_items(cache_dir, monkeypatch):
     """Invariant: when the caller's wait for score_batch is interrupted (Ctrl-C in the training
     loop: KeyboardInterrupt), the batch's items not yet started are cancelled, not scored in the

@@ -34,9 +34,10 @@ What is read (the rules; README "Code extraction" explains them to users):
   indentation) is re-indented to the prompt's level before giving up. An answer in chat style (a
   fenced block defining the entry point) is read as in chat mode.
 - **Cost**: reading is linear in the answer's length. Each extraction compiles at most
-  :data:`PARSE_BUDGET_CHARS` characters of candidate readings; past that no further reading is
-  tried and the reason ends with "gave up after compiling ..." (only answers of thousands of
-  fences or definitions reach it).
+  :data:`PARSE_BUDGET_CHARS` characters of a python fence's longer readings and as many of
+  everything else (so the fences' readings never starve the program's own checks); past that no
+  further reading is tried and the reason ends with "gave up after compiling ..." (only answers
+  of many fences that do not compile, or of thousands of definitions, reach it).
 - **Syntax errors** are not extraction failures: when the code that defines the entry point does
   not parse, it is handed on unchanged (:attr:`ExtractionKind.SYNTAX_ERROR`) so that the sandbox
   reports ``SyntaxError`` with the compiler's message, the same in chat mode, completion mode and
@@ -118,34 +119,42 @@ PARSE_BUDGET_CHARS = 1_000_000
 #: what one compile costs the budget at least, in characters: a call has a fixed cost (about 60 us,
 #: the time of compiling a few hundred characters), so 33 000 one-line blocks cost seconds too
 _COMPILE_FLOOR_CHARS = 256
-#: [characters spent, 1 when a reading was refused] of the extraction running in this context
+#: the budget's two pools, each of PARSE_BUDGET_CHARS: the readings of a python fence (which
+#: closing fence ends it) and everything else (bare code, the program's own checks). One pool
+#: starved both: an honest 14 000-character answer with three ``>>>`` examples in ```python fences
+#: (which do not compile, so each tried up to 64 longer readings) and 70 short fenced steps spent
+#: the whole budget on those readings; the solution's own compile was then refused and the answer
+#: came out as a syntax error (it was read as fenced, with its helper, before the budget)
+_MAIN, _FENCE = 0, 2
+#: [characters spent, 1 when a reading was refused] per pool (main, then fence readings) of the
+#: extraction running in this context
 _SPENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("effbench_extract_spent", default=None)
 
 
-def _afford(chars: int) -> bool:
-    """Spend ``chars`` of the running extraction's budget; False (nothing spent) when it would run out."""
+def _afford(chars: int, pool: int = _MAIN) -> bool:
+    """Spend ``chars`` of the running extraction's budget ``pool``; False (nothing spent) when it would run out."""
     spent = _SPENT.get()
     if spent is None:
         return True
-    if spent[0] + chars > PARSE_BUDGET_CHARS:
-        spent[1] = 1
+    if spent[pool] + chars > PARSE_BUDGET_CHARS:
+        spent[pool + 1] = 1
         return False
-    spent[0] += chars
+    spent[pool] += chars
     return True
 
 
-def _exhausted() -> bool:
-    """Has the running extraction refused a reading for want of budget?"""
+def _exhausted(pool: int = _MAIN) -> bool:
+    """Has the running extraction refused a reading of ``pool`` for want of budget?"""
     spent = _SPENT.get()
-    return spent is not None and spent[1] == 1
+    return spent is not None and spent[pool + 1] == 1
 
 
 def _budgeted(extract: Callable[..., Extraction], *args: str) -> Extraction:
     """Run ``extract(*args)`` with a fresh parse budget; say in the reason when it ran out."""
-    token = _SPENT.set([0, 0])
+    token = _SPENT.set([0, 0, 0, 0])
     try:
         found = extract(*args)
-        if _exhausted():
+        if _exhausted(_MAIN) or _exhausted(_FENCE):
             note = f"; gave up after compiling {PARSE_BUDGET_CHARS} characters of candidate readings"
             found = Extraction(found.code, found.reason + note, found.kind, found.reasoning_chars, found.dropped)
         return found
@@ -223,12 +232,13 @@ class Block:
         return self.tag in PYTHON_TAGS
 
 
-def _parses(code: str) -> bool:
+def _parses(code: str, pool: int = _MAIN) -> bool:
     """Say whether ``code`` compiles, with no compile flags inherited from this module.
 
-    A full compile: ``return`` outside a function fails too.
+    A full compile: ``return`` outside a function fails too. Its cost is spent from the parse
+    budget's ``pool`` (False, nothing compiled, when the pool is spent).
     """
-    if not _afford(max(len(code), _COMPILE_FLOOR_CHARS)):
+    if not _afford(max(len(code), _COMPILE_FLOOR_CHARS), pool):
         return False
     try:
         compile(code, "<candidate>", "exec", dont_inherit=True)
@@ -281,9 +291,9 @@ def fenced_blocks(text: str) -> tuple[list[Block], str]:
         end = closers[0] if closers else len(lines)
         if tag in PYTHON_TAGS and len(closers) > 1:
             for j in closers:
-                if _exhausted():  # building each longer reading costs its length too
-                    break
-                if _parses(textwrap.dedent("\n".join(lines[i + 1 : j]))):
+                if _exhausted(_FENCE):  # building each longer reading costs its length too
+                    break  # the first closer, as when no reading parses
+                if _parses(textwrap.dedent("\n".join(lines[i + 1 : j])), _FENCE):
                     end = j
                     break
         body = textwrap.dedent("\n".join(lines[i + 1 : end]))
