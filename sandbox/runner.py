@@ -2324,6 +2324,12 @@ def _tail(path):
         os.close(fd)
 
 
+#: inodes of a scratch tmpfs (see _fresh_scratch): the kernel charges 1 KiB of this space per file
+#: or folder and an extended attribute's bytes, so a child holds at most 4 MiB of kernel memory there
+#: beyond its files' data (which the memory limit watches, _scratch_used_kb)
+SCRATCH_INODES = 4096
+
+
 def _fresh_scratch(root, name, uid):
     """A new, empty scratch folder for the next child, owned by the child's user. Its parent (the
     runner's working folder) is the runner's: a child can fill its scratch but never replace it.
@@ -2349,10 +2355,15 @@ def _fresh_scratch(root, name, uid):
         # the same number in every test, and do not count the files earlier candidates made
         # (measured on a shared tmpfs: the folder's inode 19 after a request that made no file,
         # 56 after one that made 37)
+        # nr_inodes: the kernel memory of its files and extended attributes, which its size (data
+        # pages) does not bound and statvfs's used blocks do not show. A red team's child made
+        # 400,000 empty files with 255-character names (595 MiB more slab on the host) or 4,000
+        # files with a 60 KB user.* attribute each (252 MiB of unreclaimable slab), 0 blocks used,
+        # under a 256 MiB memory limit, verdict ok. The kernel charges an inode 1 KiB of this
+        # space and an attribute its size, and refuses past it (ENOSPC): at most 4 MiB here
         owner = os.geteuid() if uid is None else uid
-        _mount(
-            "tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, f"size=512m,mode=0700,uid={owner},gid={owner}"
-        )
+        options = f"size=512m,nr_inodes={SCRATCH_INODES},mode=0700,uid={owner},gid={owner}"
+        _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options)
     return path
 
 

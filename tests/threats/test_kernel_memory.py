@@ -12,6 +12,11 @@ A red team held memory the kernel keeps for the process but does not count there
 - files in the scratch folder, a tmpfs (memory) of 512 MB of its own: 512 MB of files under a
   256 MiB limit, verdict ``ok``, peak 1.8 MB reported. Fixed: the limit watches the scratch
   tmpfs's used space too.
+- inodes and extended attributes in that tmpfs, which its size (data pages) does not bound and
+  its used blocks do not show: 400,000 empty files with 255-character names (595 MiB more slab)
+  or 4,000 files with a 60 KB ``user.*`` attribute each (252 MiB), 0 blocks used, under a 256 MiB
+  limit, verdict ``ok``. Fixed: the tmpfs has 4,096 inodes (``nr_inodes``), whose space the
+  kernel also charges attributes against (ENOSPC past it).
 - page tables: under valgrind (no address-space limit) reading one byte in every 2 MiB of two
   32 GiB read-only mappings gave 128 MiB of page tables with 62 MiB resident. Fixed: the limit
   watches resident memory plus page tables (``VmPTE``).
@@ -107,6 +112,28 @@ def f(want):
     return total
 """
 
+#: makes up to ``n`` files in its scratch folder, with names of ``name_length`` characters and a
+#: ``user.*`` attribute of ``attribute_bytes`` each, until refused; returns the bytes of inode space
+#: the tmpfs reports used (the kernel's own charge: 1 KiB per inode, an attribute's size)
+FILLS_SCRATCH_INODES = """
+import os
+
+def f(n, name_length, attribute_bytes):
+    pad = "n" * (name_length - 8)
+    try:
+        for i in range(n):
+            fd = os.open("%s%08d" % (pad, i), os.O_CREAT | os.O_WRONLY, 0o600)
+            try:
+                if attribute_bytes:
+                    os.setxattr(fd, "user.k", b"v" * attribute_bytes)
+            finally:
+                os.close(fd)
+    except OSError:
+        pass
+    st = os.statvfs(".")
+    return (st.f_files - st.f_ffree) * 1024
+"""
+
 MEMORY_LIMIT = 256 << 20
 
 
@@ -151,5 +178,26 @@ def test_files_in_the_scratch_tmpfs_count_toward_the_memory_limit(meter):
         payload = json.loads(run.result)
         assert payload["ok"], run
         assert payload["value"] < MEMORY_LIMIT, f"wrote {payload['value'] >> 20} MiB in its scratch tmpfs"
+    else:
+        assert run.killed_for == "memory", run
+
+
+@pytest.mark.parametrize("shape", [[400_000, 255, 0], [6_000, 8, 60_000]], ids=["empty-files", "attributes"])
+def test_inodes_and_attributes_in_the_scratch_tmpfs_stay_under_the_memory_limit(shape):
+    """Invariant: where each scratch folder is a tmpfs of its own, the kernel memory a child's
+    files and extended attributes take there (the tmpfs's inode space: 1 KiB per inode, an
+    attribute's bytes), which neither its used blocks nor the child's resident set show, stays
+    far under its memory limit: the kernel refuses more. Fault: 400,000 empty files (390 MiB of
+    inode space, 595 MiB more slab on the host) or 6,000 attributes of 60 KB, verdict ok."""
+    with LocalSandbox(TimeMeter(), workers=1) as box:
+        if not box.facts["fixed_pids"]:  # the condition of a tmpfs per scratch folder (_fresh_scratch)
+            pytest.skip("no tmpfs per scratch folder here: scratch is on the runner's /tmp")
+        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=MEMORY_LIMIT)
+        run = box.run(TestRequest(textwrap.dedent(FILLS_SCRATCH_INODES), "f", shape, limits))
+    assert run.infra_error is None and run.meter_anomaly is None, run
+    if run.killed_for is None:
+        payload = json.loads(run.result)
+        assert payload["ok"], run
+        assert payload["value"] <= 8 << 20, f"held {payload['value'] >> 20} MiB of inodes and attributes"
     else:
         assert run.killed_for == "memory", run
