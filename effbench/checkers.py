@@ -196,8 +196,9 @@ def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any,
     test's fixed answer) and ``actual`` the candidate's, both given to the checker as real Python
     values (:func:`to_python`) if it was marked with :func:`wants_python_values`, else in the
     lenient view (:func:`canonical`).
-    Raises CheckerError (a problem error, never the candidate's fault) when the checker raises,
-    or when it is called without the arguments of the call.
+    Raises CheckerError (a problem error, never the candidate's fault) when the checker raises
+    (SystemExit too), runs past :data:`effbench.hostcode.HOST_CODE_SECONDS`, or is called
+    without the arguments of the call.
     """
     if args is None:
         raise CheckerError("a custom checker needs the arguments of the call (got none)")
@@ -206,9 +207,13 @@ def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any,
         exp, act = view(expected), view(actual)
     except (ValueError, TypeError) as exc:
         raise CheckerError(f"cannot decode an answer for the checker: {exc}") from None
+    from effbench.hostcode import HostCodeTimeout, call_bounded
+
     try:
-        return bool(custom(list(args), exp, act))
-    except Exception as exc:  # noqa: BLE001 - benchmark code: any failure is the checker's
+        return bool(call_bounded(lambda: custom(list(args), exp, act)))
+    except HostCodeTimeout as exc:
+        raise CheckerError(f"the checker {exc} on one answer (it must return True or False)") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - benchmark code: any failure is the checker's
         raise CheckerError(f"the checker raises {type(exc).__name__}: {str(exc)[:200]}") from None
 
 

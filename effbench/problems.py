@@ -229,12 +229,18 @@ class Problem:
             yield from self.level_tests(level, seed)
 
     def check_input(self, args: list) -> None:
-        """Run the generator's ``check_input(*args)`` if it has one; raises what it raises."""
+        """Run the generator's ``check_input(*args)`` if it has one; raises what it raises.
+
+        Also HostCodeTimeout when it runs past :data:`effbench.hostcode.HOST_CODE_SECONDS`, and
+        ProblemFormatError when generator.py does not load.
+        """
         if self.directory is None:  # imported problems come with their inputs already generated
             return
+        from effbench.hostcode import call_bounded
+
         gen = self._generator()
         if hasattr(gen, "check_input"):
-            gen.check_input(*args)
+            call_bounded(lambda: gen.check_input(*args))
 
 
 @dataclass
@@ -360,11 +366,25 @@ def _effbench_imports(source: Path, where: str) -> list[Path]:
 
 
 def _load_module(path: Path, name: str) -> ModuleType:
+    """Load a problem folder's Python file (checker.py, generator.py) in this process.
+
+    Raises:
+        ProblemFormatError: naming ``path``, when loading it raises (SystemExit too) or runs past
+            :data:`effbench.hostcode.HOST_CODE_SECONDS`.
+    """
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ProblemFormatError(f"{path}: cannot be loaded as a Python module")
+    from effbench.hostcode import HostCodeTimeout, call_bounded
+
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    loader = spec.loader
+    try:
+        call_bounded(lambda: loader.exec_module(module))
+    except HostCodeTimeout as exc:
+        raise ProblemFormatError(f"{path}: loading it {exc} (module-level code must only define names)") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the problem's code: any failure is its own
+        raise ProblemFormatError(f"{path}: fails when loaded: {type(exc).__name__}: {str(exc)[:200]}") from None
     return module
 
 

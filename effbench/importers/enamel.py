@@ -95,9 +95,14 @@ def _checker(prompt: str, code: str, where: str):  # noqa: ANN202 - a callable (
     if not defines(tree, "__check"):
         raise RowError(f"{where}: checker must define __check(__input, __answer, __output)")
     scope: dict[str, Any] = {}
+    from effbench.hostcode import HostCodeTimeout, call_bounded
+
+    code = compile(tree, f"{where}:checker", "exec")
     try:
-        exec(compile(tree, f"{where}:checker", "exec"), scope)  # noqa: S102 - benchmark code
-    except Exception as exc:  # noqa: BLE001
+        call_bounded(lambda: exec(code, scope))  # noqa: S102 - benchmark code
+    except HostCodeTimeout as exc:
+        raise RowError(f"{where}: checker does not load: its module-level code {exc}") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001
         raise RowError(f"{where}: checker does not load: {type(exc).__name__}: {exc}") from None
     check = scope["__check"]
 

@@ -1,0 +1,74 @@
+"""Problem code that runs in effbench's own process, bounded in time.
+
+A custom checker (a problem folder's ``checker.py``, an ENAMEL row's ``__check``) runs on the host
+on real Python values, never in the candidate's sandbox, and a problem folder's ``generator.py``
+is loaded on the host for its ``check_input``. Such code comes with the problem set, which a user
+may have written carelessly: a loop that never ends must not hang a run. :func:`call_bounded`
+stops it after :data:`HOST_CODE_SECONDS` by raising an exception in the thread running it (any
+thread: ``--workers`` checks answers in a pool), at its next Python instruction.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+#: The longest a problem's host-side code may run for one call (loading a checker, checking one
+#: answer), in seconds: far above what a checker needs (microseconds to milliseconds).
+HOST_CODE_SECONDS = 20.0
+#: How often the stop is raised again while the code still runs (it may catch it), in seconds.
+_AGAIN_SECONDS = 0.5
+
+T = TypeVar("T")
+
+
+class HostCodeTimeout(Exception):  # noqa: N818 - reads as what happened
+    """A problem's host-side code ran past its time limit; the message says how long."""
+
+
+class _Stop(BaseException):
+    """Raised inside the code that runs too long (a BaseException: `except Exception` keeps it out)."""
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None)
+
+
+def call_bounded(fn: Callable[[], T], seconds: float | None = None) -> T:
+    """``fn()``, stopped if it runs longer than ``seconds`` (default :data:`HOST_CODE_SECONDS`).
+
+    Returns what ``fn`` returns and raises what it raises. Code stuck in one C call (a huge
+    ``sum(range(...))``) is stopped only when that call returns.
+
+    Raises:
+        HostCodeTimeout: ``fn`` still ran after ``seconds``.
+    """
+    limit = HOST_CODE_SECONDS if seconds is None else seconds
+    target = threading.get_ident()
+    lock = threading.Lock()
+    done = threading.Event()
+    inside = [True]
+
+    def watch() -> None:
+        wait = limit
+        while not done.wait(wait):
+            with lock:
+                if not inside[0]:
+                    return
+                _raise_in(target, _Stop)
+            wait = _AGAIN_SECONDS
+
+    watcher = threading.Thread(target=watch, name="effbench-host-code-limit", daemon=True)
+    watcher.start()
+    try:
+        try:
+            return fn()
+        finally:
+            with lock:
+                inside[0] = False
+                _raise_in(target, None)  # a stop raised but not yet delivered is dropped
+            done.set()
+    except _Stop:
+        raise HostCodeTimeout(f"runs past {limit:g} s") from None
