@@ -468,3 +468,20 @@ def test_curves_of_an_unfinished_run_say_so(tmp_path):
     result = CliRunner().invoke(main, ["curves", str(done), "--out", str(tmp_path / "curves2")])
     assert result.exit_code == 0, result.output
     assert "has not finished" not in result.stderr
+
+
+def test_a_run_whose_last_sample_line_is_cut_short_is_not_ranked_as_complete(tmp_path):
+    """Invariant: a run whose samples.jsonl ends in a torn line (a crash, a partial copy) is not
+    ranked as complete, even with summary.json: its sample is not counted. Threat: the leaderboard
+    ranked such a run silently on one problem fewer (exit 0, no word), where `score` warns."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    run = lr.write_run(tmp_path / "run", problems, lr.model_samples({"fast": 1.1}))
+    samples = run / "samples.jsonl"
+    samples.write_bytes(samples.read_bytes()[:-40])
+    args = ["leaderboard", str(run), "--out", str(tmp_path / "out"), "--problems-dir", str(problems)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "is cut short" in result.stderr and "--include-unfinished" in result.stderr
+    result = CliRunner().invoke(main, [*args, "--include-unfinished"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
+    assert [r["label"] for t in doc["tables"] for r in t["rows"]] == ["fast (unfinished)"]

@@ -206,7 +206,8 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
     Raises:
         EffbenchError: not a run directory, a config without the fields a run writes, a corrupt
             record, no scored sample, or (without ``include_unfinished``) a run that has not
-            finished; the message names the directory.
+            finished, or one whose samples.jsonl ends in a line cut short (a sample not counted);
+            the message names the directory.
     """
     from effbench.rundir import UNFINISHED, RunDir
 
@@ -231,13 +232,20 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
         raise EffbenchError(f"{path}: corrupt record: {exc}") from None
     if not records:
         raise EffbenchError(f"{path}: no scored samples yet")
+    torn = rd.torn_last_line()
+    if torn is not None and not include_unfinished:
+        raise EffbenchError(
+            f"{path}: samples.jsonl line {torn} is cut short (a crash or a partial copy), so its sample is not "
+            "counted: re-run its `effbench evaluate` command to score it again, "
+            "or pass --include-unfinished to rank it as it is"
+        )
     if not rd.finished and not include_unfinished:
         raise EffbenchError(
             f"{path}: {UNFINISHED}; {len(records)} sample(s) scored so far: re-run its `effbench evaluate` command "
             "to finish it, "
             "or pass --include-unfinished to rank it as it is"
         )
-    return LoadedRun(Path(path), config, key, _config_seed(config), records, finished=rd.finished)
+    return LoadedRun(Path(path), config, key, _config_seed(config), records, finished=rd.finished and torn is None)
 
 
 def load_runs(paths: Sequence[Path], include_unfinished: bool = False) -> tuple[list[LoadedRun], list[RunError]]:
