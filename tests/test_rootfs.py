@@ -108,3 +108,33 @@ def test_evaluate_with_rootfs_records_the_image_in_the_fingerprint(tmp_path, ima
     assert "python" not in config["fingerprint"]
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["models"]["expert"]["overall"]["pass@k"]["1"] == 1.0
+
+
+def test_another_checkouts_export_in_use_is_never_removed(tmp_path, monkeypatch):
+    """Invariant: exporting one image removes another image's export from the cache only once it
+    has gone unused for STALE_AFTER_SECONDS (its marker's time, refreshed by every use), and
+    always an interrupted export whose process is gone. Threat: two checkouts of effbench with
+    different runners (so different image tags) share the cache; the cache kept one export and
+    the second checkout's export removed the first's while its tests ran on it."""
+    import time
+
+    from effbench.sandboxes import rootfs
+
+    monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(tmp_path))
+    exports = tmp_path / "rootfs"
+
+    def fake_export(name: str) -> os.PathLike:
+        folder = exports / name
+        (folder / "tree").mkdir(parents=True)
+        (folder / rootfs.MARKER).write_text(json.dumps({"image": f"effbench-sandbox:{name}"}) + "\n")
+        return folder
+
+    in_use, forgotten = fake_export("a" * 16), fake_export("b" * 16)
+    old = time.time() - rootfs.STALE_AFTER_SECONDS - 60
+    os.utime(forgotten / rootfs.MARKER, (old, old))
+    os.utime(in_use / rootfs.MARKER, (old, old))
+    rootfs.mark_used(in_use)  # what export_rootfs and check_rootfs do on every use
+    interrupted = exports / ("c" * 16 + ".partial-999999999")  # no such process
+    interrupted.mkdir()
+    rootfs._remove_stale_exports(rootfs.default_dir("effbench-sandbox:" + "d" * 16))
+    assert in_use.is_dir() and not forgotten.exists() and not interrupted.exists()

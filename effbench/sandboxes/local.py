@@ -253,6 +253,9 @@ def check_rootfs(root: str) -> None:
             f"local sandbox: {root} is not an exported image (no tree{SANDBOX_PYTHON}): "
             "make one with `effbench sandbox export`"
         )
+    from effbench.sandboxes.rootfs import mark_used
+
+    mark_used(root)  # in use: another checkout's export leaves it in the cache
 
 
 class LocalSandbox(RunnerPool):

@@ -19,10 +19,12 @@ nobody when started by root), and counts agree with the docker backend to the in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tarfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -83,16 +85,42 @@ def _members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
             yield member
 
 
+#: an export of another image is removed from the cache once unused for this long (seconds)
+STALE_AFTER_SECONDS = 24 * 3600
+
+
+def mark_used(root: str | os.PathLike[str]) -> None:
+    """Record that the export ``root`` is in use now (its marker's modification time).
+
+    :func:`export_rootfs` (when it finds the export there) and the local backend's ``rootfs``
+    (:func:`effbench.sandboxes.local.check_rootfs`) call it, so that another checkout exporting
+    another image (a runner change moves the image's tag) never removes an export in use.
+    A folder without a marker is left as it is.
+    """
+    with contextlib.suppress(OSError):
+        os.utime(Path(root) / MARKER)
+
+
 def _remove_stale_exports(keep: Path) -> None:
-    """The cache keeps one export: older images' folders (and interrupted ones) go."""
+    """Remove other images' exports unused for STALE_AFTER_SECONDS, and interrupted exports.
+
+    The cache kept one export and removed every other at once: a second checkout of effbench
+    (another runner, so another image tag) exporting its own image removed the first one's
+    export while its tests ran on it (a CI run's 31 rootfs tests failed so, 2026-12-01).
+    """
     if not keep.parent.is_dir():
         return
+    now = time.time()
     for folder in keep.parent.iterdir():
         if folder == keep or not folder.is_dir():
             continue
         _, _, pid = folder.name.partition(".partial-")
         abandoned = bool(pid) and pid.isdigit() and not os.path.exists(f"/proc/{pid}")
-        if describe(folder) is not None or abandoned:
+        try:
+            unused = now - (folder / MARKER).stat().st_mtime > STALE_AFTER_SECONDS
+        except OSError:
+            unused = False
+        if (describe(folder) is not None and unused) or abandoned:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -147,6 +175,7 @@ def export_rootfs(
     facts = describe(root)
     if facts is not None and facts.get("image") == tag:
         log(f"{root} holds {tag}: nothing to export")
+        mark_used(root)
         return root
     if root.exists() and any(root.iterdir()):
         raise SandboxUnavailable(f"{root} exists and is not an export of {tag}: remove it or pick another folder")
