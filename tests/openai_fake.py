@@ -34,7 +34,31 @@ def tokens_of(text: str) -> list[str]:
     return re.findall(r"\s+|\S+\s*", text) if text else []
 
 
-class FakeOpenAI:
+class LocalHTTPServer:
+    """An HTTP server on 127.0.0.1 (a free port) serving ``handler`` on a daemon thread while
+    used as a context manager; the handler reaches this object as ``self.server.owner``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.owner = self  # type: ignore[attr-defined]
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL, ``http://127.0.0.1:PORT/v1``."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class FakeOpenAI(LocalHTTPServer):
     def __init__(
         self,
         answer: Callable[[str, int], str],
@@ -67,14 +91,7 @@ class FakeOpenAI:
         self.max_active = 0
         self._counters: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.fake = self  # type: ignore[attr-defined]
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        super().__init__(_Handler)
 
     @property
     def answered_prompt_tokens(self) -> int:
@@ -84,21 +101,13 @@ class FakeOpenAI:
     def answered_completion_tokens(self) -> int:
         return sum(u["completion_tokens"] for u in self.answered)
 
-    def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
 
 class _Handler(BaseHTTPRequestHandler):
-    """The fake's request handler; the server carries the :class:`FakeOpenAI` it serves (``server.fake``)."""
+    """The fake's request handler; the server carries the :class:`FakeOpenAI` it serves (``server.owner``)."""
 
     @property
     def fake(self) -> FakeOpenAI:
-        return self.server.fake  # type: ignore[attr-defined]
+        return self.server.owner  # type: ignore[attr-defined]
 
     def log_message(self, *args):  # quiet
         pass

@@ -5,39 +5,25 @@ server made up, and never ends in a traceback or holds an unbounded answer."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from effbench.models.client import probe_server
 
+from .openai_fake import LocalHTTPServer
+
 Reply = tuple[int, str, bytes]  # status, content type, body
 
 
-class BadServer:
+class BadServer(LocalHTTPServer):
     """An HTTP server on 127.0.0.1 answering every GET and POST with ``reply(method, path, body)``."""
 
     def __init__(self, reply: Callable[[str, str, dict], Reply]) -> None:
         self.reply = reply
         self.posts: list[dict] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.bad = self  # type: ignore[attr-defined]
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> BadServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -45,7 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, method: str, body: dict) -> None:
-        status, ctype, data = self.server.bad.reply(method, self.path, body)  # type: ignore[attr-defined]
+        status, ctype, data = self.server.owner.reply(method, self.path, body)  # type: ignore[attr-defined]
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -59,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        self.server.bad.posts.append(body)  # type: ignore[attr-defined]
+        self.server.owner.posts.append(body)  # type: ignore[attr-defined]
         self._answer("POST", body)
 
 
