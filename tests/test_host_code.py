@@ -102,3 +102,45 @@ def test_an_enamel_checker_whose_module_code_never_ends_or_exits_skips_its_row(c
     problems, skipped, anonymous = _parse_rows("enamel", [dict(ROW, checker=checker)], "x.jsonl")
     assert not problems and not anonymous
     assert message in skipped["T/0"] and "x.jsonl: row 0 (T/0): skipped" in skipped["T/0"]
+
+
+TRACED_AFTER_BOUNDED_CALLS = """
+import sys
+from effbench import hostcode
+
+hostcode.call_bounded(lambda: 1)  # returns at once: no stop raised
+try:
+    hostcode.call_bounded(lambda: [0 for _ in iter(int, 1)], seconds=0.2)  # stopped
+except hostcode.HostCodeTimeout:
+    pass
+lines = 0
+
+def trace(frame, event, arg):
+    global lines
+    lines += event == "line"
+    return trace
+
+def work():
+    total = 0
+    for i in range(1000):
+        total += i
+    return total
+
+sys.settrace(trace)
+total = work()
+sys.settrace(None)
+print(total, lines > 1000)
+"""
+
+
+def test_code_traced_after_a_bounded_call_runs_as_before():
+    """Invariant: a bounded call leaves the interpreter as it found it: code run later, even
+    traced with sys.settrace (a debugger, coverage, a test counting lines), runs and ends.
+    Before, the call cleared its stop with PyThreadState_SetAsyncExc(id, NULL), which on CPython
+    3.11 signals pending events that nothing unsignals: the next traced line looped forever (the
+    CI hung 13 minutes in test_reward_red_team's line-counting test after test_host_code)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", TRACED_AFTER_BOUNDED_CALLS], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.split() == ["499500", "True"], (out.stdout, out.stderr[-500:])
