@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,23 @@ def _stop(head: RayHead, log_path: Path) -> None:
         except OSError:
             pass
     assert not left, f"processes left after the Ray head stopped: {sorted(left)}"
+
+
+def map_killing_a_worker(address: str, scorer: Any, items: list, **options: Any) -> tuple[list, set[int], int]:
+    """Map ``scorer`` over ``items`` on the Ray executor at ``address`` (HEAD_CPUS workers, the
+    executor's ``options``) and SIGKILL one Ray worker process as soon as the first result arrives,
+    while others are in flight: (results in item order, indices of the items the executor
+    retried, the killed worker's pid)."""
+    from effbench.executors import get_executor
+
+    killed: list[int] = []
+    with get_executor("ray", address=address, workers=HEAD_CPUS, **options) as ex:
+
+        def arrived(_index: int, _result: Any) -> None:
+            if not killed:
+                killed.append(ex.worker_pids()[0])
+                os.kill(killed[0], signal.SIGKILL)
+
+        results = ex.map(scorer, items, on_result=arrived)
+        lost = {r.item for r in ex.retries}
+    return results, lost, killed[0]

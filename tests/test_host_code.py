@@ -12,17 +12,10 @@ from effbench.errors import CheckerError, ProblemFormatError
 from effbench.importers import _parse_rows
 from effbench.problems import _load_module
 
+from .importer_rows import sound_rows
+
 LOOP = "while True:\n    try:\n        pass\n    except BaseException:\n        pass\n"
-PROMPT = 'def f(x):\n    """Return x."""\n'
-ROW = {
-    "task_id": "T/0",
-    "prompt": PROMPT,
-    "entry_point": "f",
-    "input_generator": "def generate_input(size, lid, cid):\n    return (size,)\n",
-    "input_levels": "1 2 3 4",
-    "reference_solution": "def f(x):\n    return x\n",
-    "checker": "def __check(__input, __answer, __output):\n    return __answer == __output\n",
-}
+ROW = sound_rows('def f(x):\n    """Return x."""\n')["enamel"]
 
 
 @pytest.fixture(autouse=True)

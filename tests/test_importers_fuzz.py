@@ -12,25 +12,9 @@ from effbench.importers import _parse_rows, load_dataset_problems
 from effbench.importers.enamel import COLUMNS as ENAMEL_COLUMNS
 from effbench.importers.evalperf import COLUMNS as EVALPERF_COLUMNS
 
-PROMPT = 'def f(x):\n    """Return x.\n    >>> f(1)\n    1\n    """\n'
-SOUND = {
-    "enamel": {
-        "task_id": "T/0",
-        "prompt": PROMPT,
-        "entry_point": "f",
-        "input_generator": "def generate_input(size, lid, cid):\n    return (size,)\n",
-        "input_levels": "1 2 3 4",
-        "reference_solution": "def f(x):\n    return x\n",
-        "checker": "def __check(__input, __answer, __output):\n    return __answer == __output\n",
-    },
-    "evalperf": {
-        "task_id": "T/0",
-        "prompt": PROMPT,
-        "entry_point": "f",
-        "reference": ["def f(x):\n    return x\n"],
-        "pe_input": "[[1]]",
-    },
-}
+from .importer_rows import sound_rows
+
+SOUND = sound_rows()
 COLUMNS = {"enamel": ENAMEL_COLUMNS, "evalperf": EVALPERF_COLUMNS}
 scalars = st.one_of(
     st.none(),

@@ -66,33 +66,20 @@ def test_a_reward_item_that_loses_every_worker_is_a_harness_error_not_an_excepti
     holding it is SIGKILLed) comes back as a harness_error result (the failure reward, the lost
     worker in its reason and retries), in its place; the batch's other items are scored and
     nothing is raised: score_batch never raises for one item."""
-    import os
-    import signal
-
-    from effbench.executors import get_executor
     from effbench.reward import ItemStatus
 
-    from .ray_support import HEAD_CPUS
+    from .ray_support import map_killing_a_worker
 
     items = [("triangle", EXPERT), ("triangle", "no code"), ("no_such_problem", EXPERT)] * 4
     options = {"problems": MINI, "meter": "time", "seed": "ray-give-up", "workers": 1, "cache": False, "levels": 2}
     with RewardModel(**options, warm=False) as model:
         scorer = model.scorer
-    killed: list[int] = []
-    with get_executor("ray", address=ray_head.address, workers=HEAD_CPUS, max_attempts=1) as ex:
-
-        def arrived(_index, _result):
-            if not killed:
-                killed.append(ex.worker_pids()[0])
-                os.kill(killed[0], signal.SIGKILL)
-
-        results = ex.map(scorer, items, on_result=arrived)
-        lost = {r.item for r in ex.retries}
+    results, lost, killed = map_killing_a_worker(ray_head.address, scorer, items, max_attempts=1)
     assert lost, "no item was in flight on the killed worker"
     assert [r.problem_id for r in results] == [pid for pid, _ in items]
     for i, r in enumerate(results):
         if i in lost:
             assert r.status is ItemStatus.HARNESS_ERROR and r.reward == scorer.config.shaping.failure
-            assert f"pid {killed[0]} " in r.reason and len(r.retries) == 1, r
+            assert f"pid {killed} " in r.reason and len(r.retries) == 1, r
         else:
             assert r.status is not ItemStatus.HARNESS_ERROR and r.retries == (), r

@@ -8,15 +8,13 @@ for correct, slow, wrong, crashing, garbage and unknown-problem items alike.
 from __future__ import annotations
 
 import os
-import signal
 
-from effbench.executors import get_executor
 from effbench.reward import RewardModel
 from effbench.verdicts import Verdict
 
 from .conftest import MINI
 from .other_node import other_node_path
-from .ray_support import HEAD_CPUS, another_head
+from .ray_support import another_head, map_killing_a_worker
 
 EXPERT = "```python\ndef triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n```"
 LOOP = "```python\ndef triangle(n):\n    t = 0\n    for i in range(n + 1):\n        t += i\n    return t\n```"
@@ -86,23 +84,14 @@ def test_a_killed_worker_loses_no_reward_and_the_retry_is_in_the_result(ray_head
     options = {"problems": MINI, "meter": "time", "seed": "kill-reward", "workers": 1, "cache": False}
     with RewardModel(**options, warm=False) as model:
         scorer = model.scorer  # the picklable item function RewardModel(executor="ray") maps
-    killed = []
-    with get_executor("ray", address=ray_head.address, workers=HEAD_CPUS) as ex:
-
-        def arrived(_index, _result):
-            if not killed:
-                killed.append(ex.worker_pids()[0])
-                os.kill(killed[0], signal.SIGKILL)
-
-        results = ex.map(scorer, items, on_result=arrived)
-        lost = {r.item for r in ex.retries}
+    results, lost, killed = map_killing_a_worker(ray_head.address, scorer, items)
     assert [r.problem_id for r in results] == [pid for pid, _ in items]
     for (_pid, code), r in zip(items, results, strict=True):  # time meter: censoring under load
         assert (not r.passed and r.verdict == Verdict.WRONG) if code == WRONG else (r.passed or r.verdict.censored)
     assert lost, "no item was in flight on the killed worker"
     for i, result in enumerate(results):
         if i in lost:
-            assert result.retries and all(f"pid {killed[0]} " in r["worker"] for r in result.retries)
+            assert result.retries and all(f"pid {killed} " in r["worker"] for r in result.retries)
         else:
             assert result.retries == ()
 

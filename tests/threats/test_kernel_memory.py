@@ -137,15 +137,25 @@ def f(n, name_length, attribute_bytes):
 MEMORY_LIMIT = 256 << 20
 
 
+def _holding(meter, program: str, scratch_tmpfs: bool = False):
+    """Run ``program``'s f(2 * MEMORY_LIMIT) alone in a fresh local sandbox under MEMORY_LIMIT;
+    check the run is the harness's success (no infra error, no meter anomaly); return it.
+    ``scratch_tmpfs``: skip where the scratch folder is not a tmpfs of its own."""
+    with LocalSandbox(meter, workers=1) as box:
+        if scratch_tmpfs and not box.facts["fixed_pids"]:  # a tmpfs per scratch folder (_fresh_scratch)
+            pytest.skip("no tmpfs per scratch folder here: scratch is on the runner's /tmp")
+        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=MEMORY_LIMIT)
+        run = box.run(TestRequest(textwrap.dedent(program), "f", [2 * MEMORY_LIMIT], limits))
+    assert run.infra_error is None and run.meter_anomaly is None, run
+    return run
+
+
 @pytest.mark.parametrize("meter", [ValgrindMeter(), TimeMeter()], ids=["valgrind", "time"])
 def test_no_child_holds_more_kernel_buffer_memory_than_its_memory_limit(meter):
     """Invariant: a test child that answers never held more in socket and pipe buffers than its
     memory limit (it has 64 descriptors and cannot size their buffers); holding more is stopped
     or refused. Fault: it held 2x its limit in socket buffers, verdict ok, a few MB reported."""
-    with LocalSandbox(meter, workers=1) as box:
-        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=MEMORY_LIMIT)
-        run = box.run(TestRequest(textwrap.dedent(FILLS_KERNEL_BUFFERS), "f", [2 * MEMORY_LIMIT], limits))
-    assert run.infra_error is None and run.meter_anomaly is None, run
+    run = _holding(meter, FILLS_KERNEL_BUFFERS)
     if run.killed_for is None:
         payload = json.loads(run.result)
         assert payload["ok"], run
@@ -168,12 +178,7 @@ def test_files_in_the_scratch_tmpfs_count_toward_the_memory_limit(meter):
     """Invariant: where each scratch folder is a tmpfs of its own (memory), a test child that
     answers never wrote more there than its memory limit: the limit watches the tmpfs's used
     space. Fault: 512 MB of files under a 256 MiB limit, verdict ok."""
-    with LocalSandbox(meter, workers=1) as box:
-        if not box.facts["fixed_pids"]:  # the condition of a tmpfs per scratch folder (_fresh_scratch)
-            pytest.skip("no tmpfs per scratch folder here: scratch is on the runner's /tmp")
-        limits = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=MEMORY_LIMIT)
-        run = box.run(TestRequest(textwrap.dedent(FILLS_SCRATCH), "f", [2 * MEMORY_LIMIT], limits))
-    assert run.infra_error is None and run.meter_anomaly is None, run
+    run = _holding(meter, FILLS_SCRATCH, scratch_tmpfs=True)
     if run.killed_for is None:
         payload = json.loads(run.result)
         assert payload["ok"], run

@@ -55,17 +55,22 @@ def f():
 """
 
 
-def test_no_repeat_ends_another_through_its_process_group():
-    """Invariant: under the time meter with repeats, a repeat's child can join no other process
-    group, so no later repeat dies by its hand and the request is never the harness's failure
-    (infra): every repeat answers. Fault: the later repeats died, the sample was unscored."""
+def _every_repeat_answers_and_reached_none(program: str) -> None:
+    """Run ``program``'s f() under the time meter with 3 repeats: no infra error, no signal or
+    limit, and every repeat answered that it reached no other process (``[]``)."""
     with LocalSandbox(TimeMeter(repeats=3), workers=1) as box:
-        code = textwrap.dedent(SIGNALS_ITS_SIBLINGS_THROUGH_THEIR_GROUP)
-        run = box.run(TestRequest(code, "f", [], Limits(wall_seconds=10, cpu_seconds=5), 3))
+        run = box.run(TestRequest(textwrap.dedent(program), "f", [], Limits(wall_seconds=10, cpu_seconds=5), 3))
     assert run.infra_error is None, run
     assert run.signal is None and run.killed_for is None, run
     assert json.loads(run.result) == {"ok": True, "value": []}, run
     assert run.other_results == [], run
+
+
+def test_no_repeat_ends_another_through_its_process_group():
+    """Invariant: under the time meter with repeats, a repeat's child can join no other process
+    group, so no later repeat dies by its hand and the request is never the harness's failure
+    (infra): every repeat answers. Fault: the later repeats died, the sample was unscored."""
+    _every_repeat_answers_and_reached_none(SIGNALS_ITS_SIBLINGS_THROUGH_THEIR_GROUP)
 
 
 #: makes each of the next two pids the owner of a socket's I/O signals and sends on it (SIGIO,
@@ -96,13 +101,7 @@ def test_no_repeat_ends_another_through_a_sockets_io_signal():
     of its descriptors' I/O signals (FIOSETOWN, SIOCSPGRP), so no later repeat dies by its hand
     and the request is never the harness's failure. Fault: the later repeats died of SIGIO, the
     sample was unscored (infra)."""
-    with LocalSandbox(TimeMeter(repeats=3), workers=1) as box:
-        code = textwrap.dedent(SIGNALS_ITS_SIBLINGS_THROUGH_A_SOCKETS_OWNER)
-        run = box.run(TestRequest(code, "f", [], Limits(wall_seconds=10, cpu_seconds=5), 3))
-    assert run.infra_error is None, run
-    assert run.signal is None and run.killed_for is None, run
-    assert json.loads(run.result) == {"ok": True, "value": []}, run
-    assert run.other_results == [], run
+    _every_repeat_answers_and_reached_none(SIGNALS_ITS_SIBLINGS_THROUGH_A_SOCKETS_OWNER)
 
 
 def test_a_child_cannot_join_its_workers_process_group():
