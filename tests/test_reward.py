@@ -159,9 +159,64 @@ def test_completion_mode_continues_the_prompt(cache_dir):
 def test_score_batch_keeps_order_under_concurrency(model):
     """Invariant: results come back in the items' order, whatever order the threads finish in."""
     items = [("triangle", EXPERT), ("reverse_words", REVERSE), ("triangle", WRONG), ("nope", EXPERT)] * 3
+    items = [(pid, f"{code}\n# copy {i}") for i, (pid, code) in enumerate(items)]  # 12 distinct items
     results = model.score_batch(items)
     assert [r.problem_id for r in results] == [i[0] for i in items]
     assert [r.passed for r in results] == [True, True, False, False] * 3
+
+
+class _CountingScorer:
+    """Wraps a RewardModel's item scorer and records the items it was given."""
+
+    def __init__(self, scorer):
+        self.scorer, self.items, self.lock = scorer, [], threading.Lock()
+
+    def __call__(self, item):
+        with self.lock:
+            self.items.append(item)
+        return self.scorer(item)
+
+    def __getattr__(self, name):
+        return getattr(self.scorer, name)
+
+
+@pytest.mark.parametrize("deduplicate", [True, False])
+def test_a_completion_repeated_in_a_batch_is_run_once_and_its_copies_say_so(cache_dir, deduplicate):
+    """Invariant: with deduplicate (the default) an item that repeats an earlier item of its batch
+    exactly (problem id, mode, completion: strings or chat messages) is not sent to the sandbox
+    again; its result is the earlier one's, with copy_of its index and no tests or time of its own.
+    Items that differ in any of the three, and items that could not be read, are each scored.
+    deduplicate=False scores every item."""
+    chat = [{"role": "user", "content": "sum 1..n"}, {"role": "assistant", "content": EXPERT}]
+    items = [
+        ("triangle", EXPERT),
+        ("triangle", WRONG),
+        ("triangle", EXPERT),  # repeats 0
+        ("triangle", EXPERT, "completion"),  # another mode
+        ("reverse_words", EXPERT),  # another problem
+        ("triangle", chat),
+        ("triangle", [dict(m) for m in chat]),  # repeats 5
+        ("triangle", WRONG),  # repeats 1
+        ("triangle", object()),  # unreadable: never a repeat
+        ("triangle", object()),
+    ]
+    with RewardModel(
+        problems=MINI, meter="time", workers=2, seed="reward-tests", cache_dir=cache_dir, deduplicate=deduplicate
+    ) as rm:
+        rm.scorer = counting = _CountingScorer(rm.scorer)
+        results = rm.score_batch(items)
+        again = asyncio.run(rm.ascore_batch(items))
+    copies = {2: 0, 6: 5, 7: 1} if deduplicate else {}
+    assert len(counting.items) == 2 * (len(items) - len(copies))
+    assert [r.copy_of for r in results] == [copies.get(i) for i in range(len(items))]
+    assert [r.copy_of for r in again] == [r.copy_of for r in results]
+    for i, first in copies.items():
+        copy, original = results[i].to_json(), results[first].to_json()
+        assert copy.pop("copy_of") == first and original.pop("copy_of") is None
+        assert (copy.pop("tests_run"), copy.pop("elapsed_seconds"), copy.pop("run_seconds")) == (0, 0.0, 0.0)
+        assert original.pop("tests_run") > 0
+        original.pop("elapsed_seconds"), original.pop("run_seconds")
+        assert copy == original
 
 
 def test_threads_calling_score_at_once_get_their_own_results(model):

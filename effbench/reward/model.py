@@ -13,10 +13,12 @@ open across calls until :meth:`RewardModel.close`.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,31 @@ def _results(futures: list[Future]) -> list[Any]:
         raise
 
 
+def _item_key(item: RewardItem, index: int) -> str:
+    """What makes two items of a batch the same item to score (a string key).
+
+    Their problem id, mode and completion, as canonical JSON (chat messages included); an item
+    that was not read (malformed, unreadable) is only ever itself.
+    """
+    if item.malformed is None and item.unreadable is None:
+        try:
+            return json.dumps([item.problem_id, item.mode, item.completion], sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError):  # keys JSON cannot order or hold: never the same as another
+            pass
+    return f"#{index}"
+
+
+def _with_copies(scored: list[RewardResult], firsts: list[int]) -> list[RewardResult]:
+    """The batch's results in order, from ``scored`` (one per first item, in order).
+
+    Each repeat gets its first item's result with ``copy_of`` set and no time, tests or lost
+    attempts of its own.
+    """
+    by_first = dict(zip(sorted(set(firsts)), scored, strict=True))
+    own = {"elapsed_seconds": 0.0, "run_seconds": 0.0, "tests_run": 0, "retries": ()}
+    return [by_first[f] if f == i else replace(by_first[f], copy_of=f, **own) for i, f in enumerate(firsts)]
+
+
 #: the local executor's cap on ``workers`` per usable CPU: each worker is a warm sandbox runner
 #: process (a valgrind-hosted interpreter under that meter), so more than this only queues
 MAX_WORKERS_PER_CPU = 8
@@ -111,6 +138,7 @@ class RewardModel:
         cache_dir: str | os.PathLike[str] | None = None,
         warm: bool = True,
         problem_set: str | None = None,
+        deduplicate: bool = True,
     ) -> None:
         """Configure the reward and (with ``warm``) start its sandbox now.
 
@@ -146,6 +174,13 @@ class RewardModel:
                 here (local executor).
             problem_set: a bundled problem set by name instead of ``problems`` (``core``, the main set;
                 ``starter``, short problems small models can solve), as ``--problem-set`` selects it.
+            deduplicate: in :meth:`score_batch` (and the TRL/verl adapters, which call it), score
+                items that repeat an earlier item of the same batch exactly (same problem id, mode
+                and completion: a GRPO group often holds identical answers) once, and give each
+                repeat a copy of that result with ``copy_of`` set to the first one's index and no
+                tests of its own. Under valgrind a repeat would count the same instructions again
+                (DESIGN.md "Meters"); under the time meter it gets the same reward instead of another
+                noisy reading of the same program. False: every item is run.
 
         Raises:
             EffbenchError: a bad option (named in the message), or with ``warm`` a sandbox or meter
@@ -191,6 +226,7 @@ class RewardModel:
             cache_dir=str(cache_dir) if cache_dir is not None else None,
         )
         self.scorer = ItemScorer(self.config)
+        self.deduplicate = bool(deduplicate)
         self._pool: ThreadPoolExecutor | None = None
         self._acquired = False
         self._remote: Any = None
@@ -302,9 +338,22 @@ class RewardModel:
         batch = [self._item(x) for x in items]
         if not batch:
             return []
+        firsts, unique = self._unique(batch)
         if self.executor == "ray":
-            return list(self._ray().map(self.scorer, batch))
-        return _results(self._submit(self.scorer, batch))
+            return _with_copies(list(self._ray().map(self.scorer, unique)), firsts)
+        return _with_copies(_results(self._submit(self.scorer, unique)), firsts)
+
+    def _unique(self, batch: list[RewardItem]) -> tuple[list[int], list[RewardItem]]:
+        """Which items of ``batch`` to score: (firsts, items).
+
+        ``firsts[i]``: the index of the first item that item ``i`` repeats exactly (``i`` if none);
+        items: the first of each. Without ``deduplicate``, every item is a first.
+        """
+        if not self.deduplicate:
+            return list(range(len(batch))), batch
+        seen: dict[str, int] = {}
+        firsts = [seen.setdefault(_item_key(item, i), i) for i, item in enumerate(batch)]
+        return firsts, [item for i, item in enumerate(batch) if firsts[i] == i]
 
     async def ascore(self, problem_id: str, completion: Any) -> RewardResult:
         """:meth:`score` without blocking the event loop (runs on the model's threads)."""
@@ -317,8 +366,9 @@ class RewardModel:
             return await asyncio.to_thread(self.score_batch, batch)
         if not batch:
             return []
-        futures = await asyncio.to_thread(self._submit, self.scorer, batch)  # may start the sandbox
-        return list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures)))
+        firsts, unique = self._unique(batch)
+        futures = await asyncio.to_thread(self._submit, self.scorer, unique)  # may start the sandbox
+        return _with_copies(list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))), firsts)
 
     def rewards(self, items: Iterable[Any]) -> list[float]:
         """Just the rewards of :meth:`score_batch` (floats, same order)."""

@@ -69,6 +69,9 @@ class RewardResult:
         retries: with the Ray executor, the attempts lost with a worker that died while scoring
             this item (each ``{"item", "attempt", "worker", "reason"}``; it was then scored on
             another worker); empty otherwise.
+        copy_of: in a batch, the index of the earlier item (same problem id, mode and completion)
+            whose result this is a copy of, not scored again (``RewardModel(deduplicate=True)``,
+            the default): its times and ``tests_run`` are then 0. None: scored itself.
     """
 
     problem_id: str
@@ -91,6 +94,7 @@ class RewardResult:
     run_seconds: float = 0.0
     tests_run: int = 0
     retries: tuple[dict[str, Any], ...] = ()
+    copy_of: int | None = None
 
     def __post_init__(self) -> None:
         """Refuse a non-finite reward: every shaping must return a finite float."""
