@@ -6,14 +6,15 @@ after 3 warm-up requests) under ``perf record`` (software events: ``cpu-clock`` 
 process by perf's fork records:
 
 - host: the Python process perf started (``LocalSandbox.run``: framing, JSON, ``select``);
-- zygote: the process that forks a worker per request (the busiest parent among the last forks);
-- worker: a child of the zygote; test child: a worker's only child (the time meter at one run
-  forks no baseline child), or with two, baseline child and test child: its first and second;
+- zygote: the process that forks the workers (one per request, or under the time meter since
+  helper-73 one per many requests);
+- worker: a child of the zygote; test child: a worker's child (the time meter at one run forks no
+  baseline child), or where a worker has two, baseline child and test child: its first and second;
 - relay and the runner's other ancestors: every other process of the tree.
 
-Only samples after the ``--skip``-th worker's fork count (the runner's start, its calibration of
-the null cost, 28 requests, and the warm-up rounds are left out); per test means per worker
-forked in that window. Prints, per process: CPU ms per test, the kernel's share of its samples,
+Only samples after the ``--skip``-th fork of a worker's child count (the runner's start, its
+calibration of the null cost, 28 requests, and the warm-up rounds are left out); per test means
+per test child forked in that window. Prints, per process: CPU ms per test, the kernel's share of its samples,
 page faults per test, and its three most sampled functions. Needs ``perf`` and permission for
 software events (``perf_event_paranoid`` <= 2 for one's own processes); hardware counters are
 not used.
@@ -79,21 +80,26 @@ def attribute(data: Path, skip: int) -> tuple[dict[str, collections.Counter], di
     children: dict[int, list[int]] = collections.defaultdict(list)
     for _, child, par in forks:
         children[par].append(child)
-    # the zygote forks a worker per request, to the end (its parent forked throwaway children
-    # at start, the runner's checks): the busiest parent among the last forks
-    zygote = max({par for _, _, par in forks[-60:]}, key=lambda p: len(children[p]))
-    worker_forks = [t for t, _, par in forks if par == zygote]
-    if len(worker_forks) <= skip + 1:
-        raise SystemExit(f"time_meter_profile: only {len(worker_forks)} workers forked; lower --skip")
-    start = worker_forks[skip]
-    tests = len(worker_forks) - skip
+    # the busiest parent among the last forks: the zygote, where it forks a worker per request
+    # (its parent forked throwaway children at start, the runner's checks), or a worker that
+    # serves many requests (the time meter since helper-73), whose parent is then the zygote
+    busiest = max({par for _, _, par in forks[-60:]}, key=lambda p: len(children[p]))
+    forking = sum(1 for c in children[busiest] if children.get(c))
+    zygote = busiest if 2 * forking >= len(children[busiest]) else parent[busiest]
+    workers = set(children[zygote])
+    # one test child per request (the time meter at one run forks no baseline child)
+    test_forks = [t for t, _, par in forks if par in workers]
+    if len(test_forks) <= skip + 1:
+        raise SystemExit(f"time_meter_profile: only {len(test_forks)} test children forked; lower --skip")
+    start = test_forks[skip]
+    tests = len(test_forks) - skip
     role = {}
-    for worker in children[zygote]:
+    for worker in workers:
         role[worker] = "worker"
         kids = children.get(worker, [])
-        names = ("test child",) if len(kids) == 1 else ("baseline child", "test child")
+        names = ("baseline child", "test child") if len(kids) == 2 else ("test child",) * len(kids)
         for i, child in enumerate(kids):
-            role[child] = names[i] if i < len(names) else "other child"
+            role[child] = names[i]
     role[zygote] = "zygote"
     role[root] = "host"
     totals: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -112,7 +118,7 @@ def attribute(data: Path, skip: int) -> tuple[dict[str, collections.Counter], di
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tests", type=int, default=200, help="null tests to serve (default %(default)s)")
-    parser.add_argument("--skip", type=int, default=40, help="workers left out at the start (default %(default)s)")
+    parser.add_argument("--skip", type=int, default=40, help="test children left out first (default %(default)s)")
     parser.add_argument("--frequency", type=int, default=4000, help="cpu-clock samples/s (default %(default)s)")
     opts = parser.parse_args()
     if shutil.which("perf") is None:

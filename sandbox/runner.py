@@ -16,8 +16,11 @@ The runner speaks framed JSON on its stdin/stdout:
     runner -> host  {"id": ..., "runs": [<one (baseline, test) record pair per repeat>]}
 
 The runner is a zygote (not dumpable, so its /proc files are root's) that never reads a request:
-for each one it forks a worker, which forks a *baseline* child (the same child routine on a null
-candidate) and then the *test* child, each in its own session. A child closes every inherited
+for each one (valgrind, perf) it forks a worker, which forks a *baseline* child (the same child
+routine on a null candidate) and then the *test* child, each in its own session. Under the time
+meter a worker serves many requests (at most WORKER_REQUESTS, and none once it holds more than
+WORKER_SLACK_KB beyond its start: _serve_requests), forking each request's children the same way;
+the candidate only ever runs in a child forked for its own request. A child closes every inherited
 descriptor, redirects stdout/stderr to a capped scratch file, gets its rlimits from the parent,
 becomes user 65533 when the runner is root, drops capabilities, takes execute permission off any
 writable memory and installs a seccomp filter (no processes, exec, tracing, counters, foreign
@@ -2003,11 +2006,14 @@ def _before_go():
         _set_last_pid(_BLOCK + THREAD_OFFSET - 1)
 
 
-def fork_child(code, entry_point, args, scratch, uid, early=False):
+def fork_child(code, entry_point, args, scratch, uid, early=False, collect=True):
     """Fork one child, which sets itself up as far as its attach point and waits there for
     :func:`supervise_child`. Returns its handle ``(pid, result_r, status_r, go_w)``. ``early``:
     the child waits first for its limits (see :func:`prepare_children`) and does most of its
-    set-up before the attach point (see _child).
+    set-up before the attach point (see _child). ``collect`` False (a worker that serves many
+    requests, the time meter: see _serve_requests): no collection before the fork, whose
+    counters (gc.get_stats, which the child can read) would tell it how many requests its worker
+    had served.
 
     Nothing here depends on the request but the child's code and arguments, so that a test's two
     children (see Runner.run_pair) are forked back to back from the same state."""
@@ -2016,7 +2022,8 @@ def fork_child(code, entry_point, args, scratch, uid, early=False):
     go_r, go_w = os.pipe()
     # the same collector state before every fork: a child's garbage collections (part of its
     # count) must not depend on what the runner allocated before it
-    gc.collect()
+    if collect:
+        gc.collect()
     gc.freeze()
     pid = os.fork()
     if pid == 0:
@@ -2555,6 +2562,12 @@ class Runner:
         # the child anyway) nor perf's (whose counter must be attached while the child is
         # still dumpable, before its set-up)
         self.early_setup = meter == "time"
+        # the time meter's worker serves many requests (see _serve_requests); valgrind's and
+        # perf's serve one each, every child forked from the same state whatever ran before
+        self.serves_many = meter == "time"
+        # the last source compiled, its code and the kB of resident memory compiling it added
+        # (serving many requests only: a sample's tests share one source)
+        self._last_compiled = None
         self.warm_up()
 
     def warm_up(self):
@@ -2725,10 +2738,10 @@ class Runner:
         base_limits = dict(limits)
         base_limits.pop("instructions", None)
         early = self.early_setup
-        base_child = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid, early)
+        base_child = fork_child(self.null_code, "_effbench_null", [], scratch, self.uid, early, not self.serves_many)
         # the same scratch folder: the baseline only creates an empty output file, which the
         # test child truncates once it goes on
-        test_child = fork_child(code, entry_point, args, scratch, self.uid, early)
+        test_child = fork_child(code, entry_point, args, scratch, self.uid, early, not self.serves_many)
         try:
             children = [(base_child, base_limits), (test_child, limits)]
             base_ready, test_ready = prepare_children(children, self.meter) if early else (None, None)
@@ -2758,7 +2771,7 @@ class Runner:
         ``{"test": ...}``; the host adds the calibrated ``"baseline"`` record. The test child's
         CPU-time limit is the request's own: the host has added the calibrated start-up to it."""
         scratch = _fresh_scratch(self.workdir, "scratch", self.uid)
-        test_child = fork_child(code, entry_point, args, scratch, self.uid, early=True)
+        test_child = fork_child(code, entry_point, args, scratch, self.uid, True, not self.serves_many)
         try:
             (ready,) = prepare_children([(test_child, limits)], self.meter)
         except BaseException:
@@ -2788,11 +2801,11 @@ class Runner:
         plan = []
         for i in range(repeats):
             base = (
-                fork_child(self.null_code, "_effbench_null", [], scratch, self.uid, early)
+                fork_child(self.null_code, "_effbench_null", [], scratch, self.uid, early, not self.serves_many)
                 if i == 0 or not shared
                 else None
             )
-            plan.append((base, fork_child(code, entry_point, args, scratch, self.uid, early)))
+            plan.append((base, fork_child(code, entry_point, args, scratch, self.uid, early, not self.serves_many)))
         pending = [h for pair in plan for h in pair if h is not None]
         runs, baseline = [], None
         try:
@@ -2832,6 +2845,29 @@ class Runner:
                 _discard_child(handle)
         return runs
 
+    def _compile_once(self, source):
+        """The candidate's code (compile_candidate), compiled again only when ``source`` differs
+        from the last one this worker compiled: ``(code, kB)``, kB the resident memory that
+        compiling it added to this worker when it was compiled for an earlier request (0 when it
+        is compiled now).
+
+        On a repeat, this worker still holds that code (and what compiling it left) before the
+        request's "compile": the caller takes those kB off what it reports held before compiling,
+        so the time meter's exit credit (TimeMeter.pair_cost) never covers compiled constants
+        (tests/threats/test_padded_source_exit_credit.py). Only the last source is kept: a sample's
+        tests share one."""
+        last = self._last_compiled
+        if last is not None and type(source) is str and last[0] == source:
+            return last[1], last[2]
+        self._last_compiled = None  # the previous code goes before this one is compiled
+        before = _status_rss_kb(os.getpid())[0]
+        code = compile_candidate(source)
+        after = _status_rss_kb(os.getpid())[0]
+        if type(source) is str:
+            grown = max(0, after - before) if None not in (before, after) else 0
+            self._last_compiled = (source, code, grown)
+        return code, 0
+
     def handle(self, request):
         if request.get("op") == "ping":
             return {"id": request.get("id"), "pong": True}
@@ -2851,7 +2887,12 @@ class Runner:
         held_kb = _status_rss_kb(os.getpid())[0] if alone else None
         if held_kb is not None and isinstance(request["code"], str):
             held_kb = max(0, held_kb - sys.getsizeof(request["code"]) // 1024)
-        code = compile_candidate(request["code"])
+        if self.serves_many:
+            code, code_kb = self._compile_once(request["code"])
+            if held_kb is not None:
+                held_kb = max(0, held_kb - code_kb)
+        else:
+            code = compile_candidate(request["code"])
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
         if alone:
@@ -2976,8 +3017,9 @@ ANSWERED = b"a"
 
 
 def _worker(runner, proto_in, proto_out, turn_r, done_w):
-    """One request, in a process forked from the pristine zygote: set up, wait for its turn,
-    read, run, answer, tell the zygote, exit. Its set-up overlaps the previous worker's request."""
+    """One request (valgrind, perf), or many (the time meter: see _serve_requests), in a process
+    forked from the pristine zygote: set up, wait for its turn, read, run, answer, tell the
+    zygote, exit. Its set-up overlaps the previous worker's request."""
     set_parent_death_signal()
     turn = os.read(turn_r, 1)
     if turn == TURN_WARM_UP:
@@ -2986,10 +3028,73 @@ def _worker(runner, proto_in, proto_out, turn_r, done_w):
         return 0
     if turn != TURN_SERVE:
         return EXIT_EOF  # the zygote is closing
+    if runner.serves_many:
+        return _serve_requests(runner, proto_in, proto_out, done_w)
     code = _serve_request(runner, proto_in, proto_out)
     if code == 0:
         _done(done_w)
     return code
+
+
+#: under the time meter, the most requests one worker serves before a fresh one takes over
+WORKER_REQUESTS = 64
+#: under the time meter, the resident memory (kB) a worker may hold beyond what it held before
+#: its first request; past it, it serves no more (a fresh one from the zygote takes over)
+WORKER_SLACK_KB = 1024
+
+
+def _serve_requests(runner, proto_in, proto_out, done_w):
+    """The time meter's worker: serve requests one after another, each as _serve_request does
+    (the candidate only ever runs in a child forked for its request, from this process), until
+    WORKER_REQUESTS are served or this process holds more than WORKER_SLACK_KB of resident
+    anonymous memory beyond what it held before its first (a large request's arguments or source, which
+    the allocator keeps: the next request's child would inherit them and its exit tear them
+    down); then tell the zygote, which forks a fresh worker, as after a single request. Returns
+    0, or EXIT_EOF when the harness closed the channel.
+
+    The time meter needs no worker per request: it reads CPU time, not a count that depends on
+    the heap a child starts from (valgrind and perf keep one worker per request). What a
+    child can still read of its worker's age is kept from following the requests: every request
+    makes its test child the block's first pid again, no collection runs before the forks
+    (fork_child's ``collect``), the number of requests served is counted in a pipe's contents,
+    not in this frame (which a child can walk up to), and no figure of an earlier request stays
+    in it. Its own resident memory at its start follows what the worker holds: at most
+    WORKER_SLACK_KB more than a fresh worker's."""
+    start_kb = _anon_kb()
+    left_r, left_w = os.pipe()
+    os.write(left_w, b"r" * WORKER_REQUESTS)
+    os.close(left_w)
+    while os.read(left_r, 1):
+        if _BLOCK is not None:
+            _set_last_pid(_BLOCK)  # this request's children take the pids a fresh worker's take
+        if _serve_request(runner, proto_in, proto_out):
+            return EXIT_EOF
+        if _grown_past(start_kb, WORKER_SLACK_KB):
+            break
+    os.close(left_r)
+    _done(done_w)
+    return 0
+
+
+def _anon_kb():
+    """This process's resident anonymous memory (RssAnon) in kB, or None: what a forked child
+    inherits and its exit tears down (its file pages, the interpreter's code, are shared and
+    are faulted in as they are first run, which VmRSS would count as growth)."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"RssAnon:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _grown_past(start_kb, slack_kb):
+    """Whether this process's resident anonymous memory is above ``start_kb`` + ``slack_kb`` kB
+    (True where either cannot be read)."""
+    now = _anon_kb()
+    return start_kb is None or now is None or now > start_kb + slack_kb
 
 
 def _done(done_w):
