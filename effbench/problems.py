@@ -70,9 +70,11 @@ def input_hash(encoded_args: Any) -> str:
 
 
 _GENERATE_SCRIPT = """
-import importlib.util, json, random, sys
+import importlib.util, json, random, signal, sys
 from effbench import codec
 job = json.load(sys.stdin)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a call past its time ends this process: nothing catches it
+signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
 spec = importlib.util.spec_from_file_location("effbench_generator", job["path"])
 gen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gen)
@@ -80,8 +82,12 @@ out = []
 for level, (size, count) in enumerate(job["levels"]):
     tests = []
     for i in range(count):
+        sys.stderr.write(job["mark"] + str(level) + " " + str(i) + "\\n")
+        sys.stderr.flush()
         prefix = "" if level == 0 or job["seed"] is None else job["seed"] + "/"
+        signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
         args = gen.generate(size, random.Random(prefix + job["id"] + "/" + str(level) + "/" + str(i)))
+        signal.setitimer(signal.ITIMER_REAL, 0)
         if not isinstance(args, list):
             sys.stderr.write("generate() must return a list of arguments, got " + type(args).__name__)
             sys.exit(3)
@@ -89,11 +95,25 @@ for level, (size, count) in enumerate(job["levels"]):
     out.append(tests)
 json.dump(out, sys.stdout)
 """
+#: How long one ``generate(size, rng)`` call of a problem folder's generator may run, in wall
+#: seconds (the bundled generators take well under a second a call): past it the generator is
+#: stopped and the problem refused, naming the level and test, instead of the run waiting forever.
+GENERATE_CALL_SECONDS = 60.0
+#: How long a problem's whole generator process may run, in wall seconds (every level's tests).
+GENERATOR_TOTAL_SECONDS = 600.0
+#: Marks the start of each ``generate`` call on the generator's stderr (``<mark><level> <test>``).
+_CALL_MARK = "\x00effbench-generate "
 
 
 def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[list[list]]:
-    """Run ``problem``'s generator in a fresh interpreter (see :meth:`Problem.generated_args`)."""
+    """Run ``problem``'s generator in a fresh interpreter (see :meth:`Problem.generated_args`).
+
+    Raises ProblemFormatError naming generator.py when it fails, returns no JSON, or runs past
+    :data:`GENERATE_CALL_SECONDS` in one ``generate`` call (or :data:`GENERATOR_TOTAL_SECONDS` in
+    all): the message then names the level, its size and the test that was being generated.
+    """
     import os
+    import signal
     import subprocess
     import sys
 
@@ -103,8 +123,21 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
         "id": problem.id,
         "seed": seed,
         "levels": [[lv.size, lv.tests] for lv in problem.levels],
+        "call_seconds": GENERATE_CALL_SECONDS,
+        "mark": _CALL_MARK,
     }
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": str(paths.PACKAGE_DIR.parent)}
+
+    def running(stderr: str | bytes | None) -> str:
+        """Which call the generator was in, from its marks on stderr: 'level L (size S), test I'."""
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode("utf-8", "replace")
+        marks = [line[len(_CALL_MARK) :].split() for line in (stderr or "").splitlines() if line.startswith(_CALL_MARK)]
+        if not marks:
+            return "loading generator.py"
+        level, test = (int(x) for x in marks[-1])
+        return f"generate() at level {level} (size {problem.levels[level].size}), test {test}"
+
     try:
         proc = subprocess.run(
             [sys.executable, "-c", _GENERATE_SCRIPT],
@@ -112,12 +145,23 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
             capture_output=True,
             text=True,
             env=env,
-            timeout=600,
+            timeout=GENERATOR_TOTAL_SECONDS,
         )
+    except subprocess.TimeoutExpired as exc:
+        raise ProblemFormatError(
+            f"{where}: problem {problem.id!r}: the generator runs past {GENERATOR_TOTAL_SECONDS:g} s in all "
+            f"(stopped in {running(exc.stderr)}): make it faster or ask for fewer tests"
+        ) from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise ProblemFormatError(f"{where}: cannot run the generator: {exc}") from None
+    if proc.returncode == -signal.SIGALRM:
+        raise ProblemFormatError(
+            f"{where}: problem {problem.id!r}: {running(proc.stderr)} runs past {GENERATE_CALL_SECONDS:g} s "
+            "(a loop that never ends?): the generator was stopped"
+        )
     if proc.returncode != 0:
-        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith(_CALL_MARK)]
+        tail = lines[-1:] or [f"exit code {proc.returncode}"]
         raise ProblemFormatError(f"{where}: {tail[0]}")
     try:
         return json.loads(proc.stdout)

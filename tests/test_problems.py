@@ -164,3 +164,32 @@ def test_a_level_that_cannot_be_scored_or_run_is_refused_by_name(copy_set, new, 
     _edit(copy_set / "problems/triangle/problem.toml", "{ size = 20000, weight = 1, tests = 1 }", new)
     with pytest.raises(ProblemFormatError, match=message):
         load_problem_set(copy_set / "problems")
+
+
+@pytest.mark.parametrize(
+    "generator,where",
+    [
+        (  # a size-dependent loop: level 0 is generated, level 1 never ends
+            "import random\n\ndef generate(size, rng):\n    while size > 100:\n        pass\n    return [size]\n",
+            "generate() at level 1 (size 20000), test 0",
+        ),
+        ("while True:\n    pass\n\ndef generate(size, rng):\n    return [size]\n", "loading generator.py"),
+    ],
+    ids=["generate_loops", "module_loops"],
+)
+def test_a_generator_that_never_ends_is_stopped_naming_its_level(copy_set, monkeypatch, generator, where):
+    """A problem folder's generator that loops forever (in a ``generate`` call or when loaded) is
+    stopped after GENERATE_CALL_SECONDS and refused in one line naming the problem, the level, its
+    size and the test: the user never waits on it without end (before: 600 s of silence, then a
+    message naming neither the level nor the test)."""
+    import effbench.problems as problems_module
+
+    monkeypatch.setattr(problems_module, "GENERATE_CALL_SECONDS", 1.0)
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(generator)
+    problem = load_problem_set(copy_set / "problems").get("triangle")
+    with pytest.raises(ProblemFormatError) as err:
+        problem.generated_args("seed")
+    message = str(err.value)
+    assert "\n" not in message
+    assert "problems/triangle/generator.py" in message and "'triangle'" in message
+    assert f"{where} runs past 1 s" in message
