@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ALPHA_MAX = 1000.0  # a budget beyond 1000x the expert's cost would only make runs endless
+
+
+#: OSError numbers that say something of the place written, not of effbench: one line, never a traceback
+_PLACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO})
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -55,6 +60,12 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except EffbenchError as exc:
             _fail(str(exc), exc.exit_code)
+        except OSError as exc:
+            if exc.errno not in _PLACE_ERRNOS:
+                raise
+            # a full disk, a read-only or forbidden place met where no caller names the file itself
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror}: make room or fix the place, then re-run the same command (runs resume)")
         except KeyboardInterrupt:
             # every finished sample is already on disk (fsynced); do not wait for threads still
             # inside a sandbox call: leave now

@@ -39,11 +39,22 @@ class ReferenceCache:
             return None
         return data.get("value")
 
-    def put(self, key: dict, value: dict[str, Any]) -> None:
-        """Store ``value`` under ``key`` (JSON-able dicts), atomically."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self._path(key)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump({"key": key, "value": value}, f)
-        os.replace(tmp, path)
+    def put(self, key: dict, value: dict[str, Any]) -> bool:
+        """Store ``value`` under ``key`` (JSON-able dicts), atomically.
+
+        Returns False, storing nothing and leaving no temporary file, when the folder cannot be
+        written (a full disk, a read-only or missing place): a cache that cannot be written only
+        costs the time of measuring again, it never fails the run that measured.
+        """
+        tmp = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+            with os.fdopen(fd, "w") as f:
+                json.dump({"key": key, "value": value}, f)
+            os.replace(tmp, self._path(key))
+        except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            return False
+        return True

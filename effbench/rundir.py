@@ -56,6 +56,19 @@ def atomic_write_json(path: Path, data: Any) -> None:
         raise
 
 
+def write_failed(path: Path, exc: OSError) -> EffbenchError:
+    """The one-line error for a run directory file that cannot be written (full disk, read-only...).
+
+    Returns an EffbenchError naming ``path``, the system's reason and the fix; every record
+    appended before stays (each one is fsynced), so the same command resumes once there is room.
+    """
+    reason = exc.strerror or type(exc).__name__
+    return EffbenchError(
+        f"{path}: cannot write: {reason}: make room (or fix the folder), then re-run the same command "
+        "to resume; every sample recorded before is kept"
+    )
+
+
 def _fields_that_differ(recorded: Any, now: Any, most: int = 3) -> str:
     """What differs between two dicts, for a refused resume.
 
@@ -245,30 +258,63 @@ class RunDir:
                     bad.append(line if line.endswith(b"\n") else line + b"\n")
             if not bad:
                 return 0
-            with (self.path / REJECTED).open("ab") as f:
-                f.writelines(bad)
-                f.flush()
-                os.fsync(f.fileno())
-            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{RECORDS}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.writelines(good)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            try:
+                with (self.path / REJECTED).open("ab") as f:
+                    f.writelines(bad)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as exc:
+                raise write_failed(self.path / REJECTED, exc) from None
+            tmp = None
+            try:
+                fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{RECORDS}.", suffix=".tmp")
+                with os.fdopen(fd, "wb") as f:
+                    f.writelines(good)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except OSError as exc:
+                if tmp is not None:
+                    Path(tmp).unlink(missing_ok=True)
+                raise write_failed(path, exc) from None
             return len(bad)
 
     def write_config(self, config: dict) -> None:
-        """Replace ``config.json`` atomically."""
+        """Replace ``config.json`` atomically; raises EffbenchError when it cannot be written."""
         with self._lock:
-            atomic_write_json(self.path / CONFIG, config)
+            try:
+                atomic_write_json(self.path / CONFIG, config)
+            except OSError as exc:
+                raise write_failed(self.path / CONFIG, exc) from None
 
     def append(self, record: SampleRecord) -> None:
-        """Append one record to ``samples.jsonl`` and fsync it."""
-        line = json.dumps(record.to_json(), separators=(",", ":"), allow_nan=False) + "\n"
-        with self._lock, (self.path / RECORDS).open("a") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        """Append one record to ``samples.jsonl`` and fsync it.
+
+        Raises EffbenchError (:func:`write_failed`) when it cannot be written whole (a full disk):
+        the part written is cut off again, so the file ends with the last whole record.
+        """
+        line = json.dumps(record.to_json(), separators=(",", ":"), allow_nan=False).encode() + b"\n"
+        path = self.path / RECORDS
+        with self._lock:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                raise write_failed(path, exc) from None
+            try:
+                start = os.fstat(fd).st_size
+                try:
+                    view = memoryview(line)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                except OSError as exc:
+                    try:
+                        os.ftruncate(fd, start)
+                    except OSError:
+                        pass  # left torn: readers skip a torn last line and a resume moves it aside
+                    raise write_failed(path, exc) from None
+            finally:
+                os.close(fd)
 
     def records(self) -> list[SampleRecord]:
         """Every record, validated; derived fields as written (use ``rescored`` to recompute).
@@ -310,6 +356,9 @@ class RunDir:
         return None
 
     def write_summary(self, summary: dict) -> None:
-        """Replace ``summary.json`` atomically."""
+        """Replace ``summary.json`` atomically; raises EffbenchError when it cannot be written."""
         with self._lock:
-            atomic_write_json(self.path / SUMMARY, summary)
+            try:
+                atomic_write_json(self.path / SUMMARY, summary)
+            except OSError as exc:
+                raise write_failed(self.path / SUMMARY, exc) from None

@@ -472,3 +472,58 @@ def test_a_run_directory_file_that_is_a_folder_is_refused_before_any_work(tmp_pa
     assert errors == [out.stderr.strip().splitlines()[-1]] and "Traceback" not in out.stderr, out.stderr
     assert f"{target}: is not a regular file" in errors[0]
     assert snapshot(run) == before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 12 KiB tmpfs (root only; skipped where mounts are not allowed), unmounted after."""
+    place = tmp_path / "small"
+    place.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "none", str(place)]).returncode:
+        pytest.skip("needs root and mount(8) to make a small file system")
+    try:
+        yield place
+    finally:
+        subprocess.run(["umount", str(place)], check=False)
+
+
+def test_a_full_disk_during_a_run_is_one_line_and_the_run_resumes(tmp_path, env, small_disk):
+    """Invariant: a disk that fills up while `effbench evaluate` records samples ends it with one
+    line naming samples.jsonl and the reason (exit 2, never a traceback); the file keeps only
+    whole records, and the same command resumes it elsewhere to exactly one record per sample
+    (before: an OSError traceback, exit 1, a torn last line)."""
+    samples = tmp_path / "many.jsonl"
+    samples.write_text(
+        "".join(json.dumps({**GOOD, "solution": GOOD["solution"] + f"# {i}\n"}) + "\n" for i in range(12))
+    )
+    run_dir = small_disk / "run"
+    args = ["evaluate", "--problems-dir", str(MINI), "--problems", "triangle", "--samples", str(samples)]
+    args += ["--meter", "time", "--workers", "1", "--seed", "s"]
+    out = effbench(*args, "--run-dir", str(run_dir), env=env)
+    assert out.returncode == 2, out.stderr
+    line = [x for x in out.stderr.splitlines() if x.startswith("effbench: error: ")]
+    assert line == out.stderr.strip().splitlines()[-1:] and "Traceback" not in out.stderr, out.stderr
+    assert "No space left on device" in line[0], line
+    data = (run_dir / "samples.jsonl").read_bytes()
+    assert data and data.endswith(b"\n")
+    moved = tmp_path / "run"
+    shutil.copytree(run_dir, moved)
+    out = effbench(*args, "--run-dir", str(moved), env=env)
+    assert out.returncode == 0, out.stderr
+    keys = [
+        (r["model"], r["sample_index"]) for r in map(json.loads, (moved / "samples.jsonl").read_text().splitlines())
+    ]
+    assert sorted(keys) == [("many", i) for i in range(12)]
+
+
+def test_a_response_cache_that_is_not_a_database_is_named(tmp_path):
+    """Invariant: a responses.sqlite that is not an SQLite database (a careless copy, another
+    file) is refused in one EffbenchError naming it and the way out, never a sqlite3 traceback."""
+    from effbench.errors import EffbenchError
+    from effbench.models.cache import ResponseCache
+
+    path = tmp_path / "responses.sqlite"
+    path.write_bytes(b"not a database, " * 512)
+    with pytest.raises(EffbenchError) as info:
+        ResponseCache(path)
+    assert str(path) in str(info.value) and "move the file aside" in str(info.value)

@@ -190,3 +190,51 @@ def test_two_problems_with_one_id_never_share_answers_or_a_profile(triangle):
     assert first.efficiency == second.efficiency == again.efficiency == 1.0
     assert second.reference_level_costs != first.reference_level_costs
     assert ev.profile(edited).level_costs != ev.profile(triangle).level_costs
+
+
+def test_a_record_that_does_not_fit_on_the_disk_is_cut_off_and_named(tmp_path, triangle, monkeypatch):
+    """Invariant: a record that cannot be written whole (a full disk) raises one EffbenchError
+    naming samples.jsonl and the system's reason, and the file is left ending with the last whole
+    record: nothing torn, nothing lost (before: OSError out of RunDir.append, a traceback from
+    `effbench evaluate`, and a torn line left behind)."""
+    import errno
+    import os
+
+    from effbench.errors import EffbenchError
+
+    rec, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), n + 100))
+    rd = RunDir(tmp_path / "run")
+    rd.open(CONFIG)
+    rd.append(rec)
+    before = (tmp_path / "run" / "samples.jsonl").read_bytes()
+    real_write = os.write
+
+    def half_then_full(fd, data):  # the disk fills up in the middle of the line
+        if len(data) > 20:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(EffbenchError) as info:
+        rd.append(dataclasses.replace(rec, sample_index=1))
+    monkeypatch.undo()
+    message = str(info.value)
+    assert "samples.jsonl: cannot write: No space left on device" in message and "\n" not in message
+    assert (tmp_path / "run" / "samples.jsonl").read_bytes() == before
+    assert rd.torn_last_line() is None and [r.key for r in rd.records()] == [rec.key]
+
+
+def test_a_reference_cache_that_cannot_be_written_never_fails_the_run(tmp_path):
+    """Invariant: the expert-profile cache is only a cache: a folder that cannot be written (a full
+    disk, a file in its place) makes put() return False and leave no temporary file, never raise
+    (before: OSError out of put, so `effbench evaluate` ended in a traceback with a full cache
+    disk)."""
+    from effbench.reference_cache import ReferenceCache
+
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    assert ReferenceCache(blocker / "references").put({"problem": "p"}, {"x": 1}) is False
+    folder = tmp_path / "ok"
+    cache = ReferenceCache(folder)
+    assert cache.put({"problem": "p"}, {"x": 1}) is True and cache.get({"problem": "p"}) == {"x": 1}
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")] == []

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from effbench.errors import EffbenchError
+
 
 @dataclass
 class CachedAnswer:
@@ -51,17 +53,32 @@ def answer_key(identity: dict[str, Any], sample_index: int) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _unusable(path: Path, exc: BaseException) -> EffbenchError:
+    """One line for a response cache that cannot be opened or written (not a database, full disk)."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return EffbenchError(
+        f"{path}: the response cache cannot be used: {reason}: make room, or move the file aside (answers it held "
+        "are requested again; EFFBENCH_CACHE_DIR picks another folder)"
+    )
+
+
 class ResponseCache:
     """A thread-safe SQLite table of :class:`CachedAnswer` by :func:`answer_key`."""
 
     def __init__(self, path: Path) -> None:
-        """Open (or create) the cache database at ``path``, in WAL mode; its folder is created too."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (or create) the cache database at ``path``, in WAL mode; its folder is created too.
+
+        Raises EffbenchError naming ``path`` when it cannot be opened (not a database, no room...).
+        """
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        except (OSError, sqlite3.Error) as exc:
+            raise _unusable(path, exc) from None
 
     def get(self, key: str) -> CachedAnswer | None:
         """The answer stored under ``key``, or None."""
@@ -75,7 +92,10 @@ class ResponseCache:
     def put(self, key: str, answer: CachedAnswer) -> None:
         """Store (or replace) one answer, committed at once."""
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (key, json.dumps(asdict(answer))))
+            try:
+                self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (key, json.dumps(asdict(answer))))
+            except sqlite3.Error as exc:
+                raise _unusable(self.path, exc) from None
 
     def close(self) -> None:
         """Close the database."""
