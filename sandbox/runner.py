@@ -66,6 +66,10 @@ PROTOCOL = 1
 MAX_RESULT_BYTES = 16 * 1024 * 1024
 STDERR_TAIL_BYTES = 2048
 POLL_SECONDS = 0.005
+#: the same under valgrind, where a child runs tens of times slower than natively and one pass
+#: over its limits (reading /proc) costs the supervising worker about 2 ms of CPU; the CPU-time
+#: limit is read at every pass there, so the stop's granularity stays about 20 ms
+VALGRIND_POLL_SECONDS = 0.02
 
 # --------------------------------------------------------------------------------------------
 # Plain-data codec: the only format in which values cross the sandbox boundary.
@@ -2064,14 +2068,27 @@ def prepare_children(children, meter):
     return [(error, os.read(handle[2], 1) == ATTACH_NOW) for (handle, _), error in zip(children, errors)]
 
 
+#: whether pidfd_open works here: not before Linux 5.3, nor where a container's filter refuses it,
+#: nor under valgrind 3.19, which does not know the call (and logs five lines of warning at each
+#: try). Found out once, by the zygote's warm-up (Runner.warm_up_serving), which every worker
+#: inherits
+_PIDFD_WORKS = True
+#: the signal set the supervising loop waits on where it has no pidfd (see supervise_child)
+_CHILD_EXIT = frozenset({signal.SIGCHLD})
+
+
 def _exit_watch(pid):
     """A descriptor that becomes readable when child ``pid`` has exited (a pidfd), or None where
-    the kernel has none (before Linux 5.3, or a container's filter refuses it): the parent then
-    notices an exit at its next poll, up to POLL_SECONDS later, instead of at once. Opened after
-    both children are forked: nothing a child inherits depends on it."""
+    pidfd_open does not work (_PIDFD_WORKS): the parent then waits for the child's SIGCHLD
+    instead (see supervise_child). Opened after both children are forked: nothing a child
+    inherits depends on it."""
+    global _PIDFD_WORKS
+    if not _PIDFD_WORKS:
+        return None
     try:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
+        _PIDFD_WORKS = False
         return None
 
 
@@ -2157,6 +2174,14 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     exiting_polls = 0 if meter == "valgrind" and _SYSCALLS is not None else None
     chunks, size, killed_for = [], 0, None
     exited = _exit_watch(pid) if supervise else None
+    # without a pidfd, the child's SIGCHLD (blocked here, so that it stays pending) ends the wait
+    # once it has answered: a sleep of POLL_SECONDS found its exit up to that late
+    by_signal = supervise and exited is None
+    if by_signal:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _CHILD_EXIT)
+    next_check = 0.0
+    poll = VALGRIND_POLL_SECONDS if meter == "valgrind" else POLL_SECONDS
+    cpu_every = 1 if meter == "valgrind" else CPU_POLL_EVERY
     if meter == "time":
         # the time meter counts the child's CPU time from here (its set-up is not its test's)
         record["cpu_before_go"] = _on_cpu_seconds(pid)
@@ -2182,10 +2207,13 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     while supervise:
         watched = ([result_r] if fd_open else []) + ([exited] if exited is not None else [])
         if watched:
-            ready, _, _ = select.select(watched, [], [], POLL_SECONDS)
+            ready, _, _ = select.select(watched, [], [], poll)
+        elif by_signal:
+            ready = ()
+            signal.sigtimedwait(_CHILD_EXIT, poll)
         else:
             ready = ()
-            time.sleep(POLL_SECONDS)
+            time.sleep(poll)
         if fd_open:
             if result_r in ready:
                 data = os.read(result_r, 1 << 20)
@@ -2215,10 +2243,14 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             if exiting_polls > 1:
                 _end_leftover_threads(pid)
         elapsed = time.perf_counter() - start
-        if killed_for is None:
-            if elapsed > wall_limit:
-                killed_for = "wall"
-            elif mem_limit_kb:
+        if killed_for is None and elapsed > wall_limit:
+            killed_for = "wall"
+            _kill_group(pid)
+        # the other limits every ``poll`` seconds, not at every wake-up (the child's answer, its
+        # end of file, its exit)
+        if killed_for is None and elapsed >= next_check:
+            next_check = elapsed + poll
+            if mem_limit_kb:
                 rss, held = _status_rss_kb(pid)
                 held = None if held is None else held + _scratch_used_kb(scratch)
                 if baseline_rss_kb is None:
@@ -2235,7 +2267,7 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
                 if perf_read(counter)[0] > instr_limit:
                     killed_for = "instructions"
             polls += 1
-            if killed_for is None and cpu_limit and polls % CPU_POLL_EVERY == 0:
+            if killed_for is None and cpu_limit and polls % cpu_every == 0:
                 used = _cpu_seconds_of(pid)
                 if used is not None and used > cpu_limit:
                     killed_for = "cpu"  # this process's own measurement, to the poll
@@ -2244,6 +2276,9 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     wall = time.perf_counter() - start
     if exited is not None:
         os.close(exited)
+    if by_signal:
+        # a SIGCHLD still pending is dropped as it is unblocked (ignored by default)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _CHILD_EXIT)
     _kill_group(pid)  # leftovers of the session (threads die with the process; no forks allowed)
     if fd_open:
         while True:
@@ -2602,6 +2637,11 @@ class Runner:
                     int(line.split()[1]) + 1000
         _tail(os.path.join(scratch, "output.txt"))
         time.sleep(0)  # the supervising loop's poll
+        # and its wait for a child's exit: a SIGCHLD of its own, blocked, pending, then taken
+        signal.pthread_sigmask(signal.SIG_BLOCK, _CHILD_EXIT)
+        signal.raise_signal(signal.SIGCHLD)
+        signal.sigtimedwait(_CHILD_EXIT, VALGRIND_POLL_SECONDS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _CHILD_EXIT)
         # the child's set-up calls, each a no-op here (this process's own values, ids left as
         # they are, a descriptor of its own closed): translated once here instead of in every
         # child (measured with valgrind's --trace-flags: each child translated them again)
