@@ -14,6 +14,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -217,6 +218,35 @@ def test_a_completion_repeated_in_a_batch_is_run_once_and_its_copies_say_so(cach
         assert original.pop("tests_run") > 0
         original.pop("elapsed_seconds"), original.pop("run_seconds")
         assert copy == original
+
+
+def test_finding_a_batchs_repeats_holds_no_copy_of_its_completions():
+    """Invariant: finding the repeats of a batch (RewardModel(deduplicate=True)) holds a key of
+    fixed size per item, never a copy of its completion, so it needs less memory than the batch
+    itself whatever the completions hold; items the same as canonical JSON (another dict key
+    order, a tuple for a list) are still one item, items that differ (in one lone surrogate, 1
+    against True) are still two. Fault it blocks (red team, helper-78): the key was the item's
+    canonical JSON, up to 6 characters per character of completion (a control character escapes
+    as \\u0001): 64 completions of a million such characters made 390 MB of keys at once."""
+    rm = RewardModel(problems=MINI, meter="time", warm=False)
+    try:
+        batch = [rm._item(("triangle", "\x01" * 200_000 + str(i))) for i in range(16)]
+        batch_chars = sum(len(item.completion) for item in batch)
+        tracemalloc.start()
+        try:
+            firsts, unique = rm._unique(batch)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert firsts == list(range(16)) and len(unique) == 16
+        assert peak < batch_chars, peak
+        chat = [{"role": "assistant", "content": EXPERT}]
+        same = [("triangle", chat), ("triangle", ({"content": EXPERT, "role": "assistant"},))]
+        differ = [("triangle", "a\ud800"), ("triangle", "a\ud801"), ("triangle", [1]), ("triangle", [True])]
+        assert rm._unique([rm._item(x) for x in same])[0] == [0, 0]
+        assert rm._unique([rm._item(x) for x in differ])[0] == [0, 1, 2, 3]
+    finally:
+        rm.close()
 
 
 def test_threads_calling_score_at_once_get_their_own_results(model):
