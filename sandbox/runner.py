@@ -2933,6 +2933,12 @@ class Runner:
                 held_kb = max(0, held_kb - code_kb)
         else:
             code = compile_candidate(request["code"])
+        if self.serves_many and _BLOCK is not None:
+            # this request's children take the block's first pids whatever this worker forked
+            # before them: compiling a long source forks a child (_compile_in_a_child), on the
+            # request that compiles it and on none that finds it cached, so without this a test
+            # child's pid told the first test of its source on this worker from the later ones
+            _set_last_pid(_BLOCK)
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from
         if alone:

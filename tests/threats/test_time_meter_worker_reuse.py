@@ -164,6 +164,24 @@ def test_a_test_child_cannot_read_how_many_requests_its_worker_served(box):
     assert max(anon) - min(anon) <= runner.WORKER_SLACK_KB, anon
 
 
+#: PROBE made longer than the runner compiles inline, so that compiling it forks a child
+LONG_PROBE = PROBE + "\n_PAD = " + repr("p" * (runner.INLINE_COMPILE_CHARS + 1000)) + "\n"
+
+
+def test_a_child_cannot_tell_whether_its_worker_compiled_its_source_for_it(box):
+    """Invariant: a test child's pid (and what PROBE reads) is the same whether its worker compiled
+    its source for this request or found it cached from an earlier one, for a long source, whose
+    compile runs in a child of its own (_compile_in_a_child), as for a short one. Fault it blocks
+    (red team, helper-78): that compile child took the block's first pid on the compiling request
+    only, so the first test of a long source on a worker saw pid 10002 and its later tests 10001:
+    a child could tell its sample's first test on this worker from the later ones."""
+    reference = _value(_run(box, PROBE, []))
+    for _ in range(3):
+        assert _value(_run(box, LONG_PROBE, []))[:3] == reference[:3]
+    _run(box, PROBE, [])  # another source in between: the long one is compiled again
+    assert _value(_run(box, LONG_PROBE, []))[:3] == reference[:3]
+
+
 LARGE_ARGUMENTS = [list(range(400_000))]
 #: a source whose folded constants hold about 16 MiB once compiled (see test_padded_source_exit_credit)
 PADDED = (
