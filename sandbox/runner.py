@@ -2486,6 +2486,24 @@ INLINE_COMPILE_CHARS = 16384
 COMPILE_CPU_SECONDS = 20
 
 
+#: what compile() raised in a compiling child, by name -> the class the worker raises again (the
+#: test child reports its name and message: a short source's error reads the same compiled here
+#: or apart, see Runner._compile_once)
+_COMPILE_ERRORS = {
+    cls.__name__: cls
+    for cls in (
+        SyntaxError,
+        IndentationError,
+        TabError,
+        ValueError,
+        TypeError,
+        RecursionError,
+        MemoryError,
+        OverflowError,
+    )
+}
+
+
 def _compile_in_a_child(source):
     """compile() in a forked child under RLIMIT_CPU; the code object comes back marshalled (made
     by the compiler from the source, never by the candidate). Returns it or the exception."""
@@ -2506,12 +2524,11 @@ def _compile_in_a_child(source):
         return marshal.loads(data[1:])
     if data[:1] == b"e":
         kind, message = json.loads(data[1:])
-        error = {"ValueError": ValueError, "TypeError": TypeError, "RecursionError": RecursionError}.get(kind)
-        return (error or SyntaxError)(message)
+        return _COMPILE_ERRORS.get(kind, SyntaxError)(message)
     return SyntaxError(f"the compiler failed on this source (wait status {status})")
 
 
-def compile_candidate(source):
+def compile_candidate(source, apart=False):
     """The candidate's module as a code object, or the exception compiling it raised.
 
     Compiled here in the worker, before the baseline and the test children are forked, so that
@@ -2521,13 +2538,15 @@ def compile_candidate(source):
     effbench/canonical.py). No inherited compiler
     flags: the candidate gets the semantics it wrote (this file's ``from __future__ import
     annotations`` is not theirs). The test child raises a returned exception as the candidate's
-    own error (a SyntaxError is the candidate's, not the harness's)."""
+    own error (a SyntaxError is the candidate's, not the harness's). ``apart``: compile in a child
+    of its own (_compile_in_a_child) whatever the source's length, so that nothing compiling does
+    stays in this process (see Runner._compile_once)."""
     try:
         if not isinstance(source, str):
             raise TypeError("the candidate's source must be text")
         if len(source) > MAX_SOURCE_CHARS:
             raise SourceTooLarge(f"the source has {len(source)} characters, more than {MAX_SOURCE_CHARS}")
-        if len(source) > INLINE_COMPILE_CHARS:
+        if apart or len(source) > INLINE_COMPILE_CHARS:
             return _compile_in_a_child(source)
         return compile(source, "solution.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
@@ -2895,13 +2914,20 @@ class Runner:
         request's "compile": the caller takes those kB off what it reports held before compiling,
         so the time meter's exit credit (TimeMeter.pair_cost) never covers compiled constants
         (tests/threats/test_padded_source_exit_credit.py). Only the last source is kept: a sample's
-        tests share one."""
+        tests share one.
+
+        Compiled in a child of its own (compile_candidate's ``apart``), whose code comes back
+        marshalled: what compiling does besides making the code stays out of this process, which
+        serves later samples. Compiled here, a source with a compile-time warning ("1 is 1", an
+        invalid escape) made this process import linecache, token and tokenize to show it, and
+        every later child of this worker, another sample's, saw 99 modules in sys.modules
+        instead of 96 (red team, helper-78)."""
         last = self._last_compiled
         if last is not None and type(source) is str and last[0] == source:
             return last[1], last[2]
         self._last_compiled = None  # the previous code goes before this one is compiled
         before = _status_rss_kb(os.getpid())[0]
-        code = compile_candidate(source)
+        code = compile_candidate(source, apart=True)
         after = _status_rss_kb(os.getpid())[0]
         if type(source) is str:
             grown = max(0, after - before) if None not in (before, after) else 0
@@ -2935,9 +2961,9 @@ class Runner:
             code = compile_candidate(request["code"])
         if self.serves_many and _BLOCK is not None:
             # this request's children take the block's first pids whatever this worker forked
-            # before them: compiling a long source forks a child (_compile_in_a_child), on the
-            # request that compiles it and on none that finds it cached, so without this a test
-            # child's pid told the first test of its source on this worker from the later ones
+            # before them: compiling forks a child (_compile_once), on the request that compiles
+            # its source and on none that finds it cached, so without this a test child's pid
+            # told the first test of its source on this worker from the later ones
             _set_last_pid(_BLOCK)
         compiled = time.monotonic()
         gc.freeze()  # the arguments and the code are part of the state every child starts from

@@ -182,6 +182,41 @@ def test_a_child_cannot_tell_whether_its_worker_compiled_its_source_for_it(box):
     assert _value(_run(box, LONG_PROBE, []))[:3] == reference[:3]
 
 
+#: what a child can read of the modules its worker imported and the lines it cached
+MODULES_PROBE = textwrap.dedent(
+    """
+    import sys
+
+    def f(*args):
+        lines = sys.modules.get("linecache")
+        return [sorted(sys.modules), sorted(lines.cache) if lines else None]
+    """
+)
+
+#: sources whose compile warns (SyntaxWarning for "is" with a literal, DeprecationWarning for an
+#: invalid escape), and one that does not compile
+COMPILE_SIDE_EFFECTS = (
+    "def f(*args):\n    return 1 is 1\n",
+    "def f(*args):\n    return '\\d'\n",
+    "def f(*args):\n    return (\n",
+)
+
+
+def test_compiling_one_samples_source_leaves_nothing_for_the_next_samples_child(box):
+    """Invariant: what compiling a source does in its worker besides making its code (showing a
+    compile-time warning, raising a SyntaxError) leaves no trace another sample's child on the
+    same worker can read: the modules in its sys.modules and linecache's cache are those after
+    null requests. Fault it blocks (red team, helper-78): the worker compiled in its own process,
+    and showing a SyntaxWarning imported linecache, token and tokenize there; every later child of
+    that worker saw 99 modules instead of 96, a bit one sample sets for every later one."""
+    reference = _value(_run(box, MODULES_PROBE, []))
+    before = _workers_retired(box)
+    for code in COMPILE_SIDE_EFFECTS:
+        _run(box, code, [])
+        assert _value(_run(box, MODULES_PROBE, [])) == reference, code
+    assert _workers_retired(box) == before  # all on one worker
+
+
 LARGE_ARGUMENTS = [list(range(400_000))]
 #: a source whose folded constants hold about 16 MiB once compiled (see test_padded_source_exit_credit)
 PADDED = (
