@@ -378,7 +378,8 @@ class RewardModel:
             return await asyncio.to_thread(self.score_batch, batch)
         if not batch:
             return []
-        firsts, unique = self._unique(batch)
+        # finding the repeats hashes every completion (512 of 200,000 control characters: 5.3 s)
+        firsts, unique = await asyncio.to_thread(self._unique, batch)
         futures = await asyncio.to_thread(self._submit, self.scorer, unique)  # may start the sandbox
         return _with_copies(list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))), firsts)
 
