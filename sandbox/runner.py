@@ -2515,7 +2515,9 @@ def _compile_in_a_child(source):
         try:
             return b"c" + marshal.dumps(compile(source, "solution.py", "exec", dont_inherit=True))
         except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
-            return b"e" + json.dumps([type(exc).__name__, str(exc)[:500]]).encode()
+            # the nearest class the worker raises again (a UnicodeEncodeError as a ValueError)
+            kind = next(c.__name__ for c in type(exc).__mro__ if c.__name__ in _COMPILE_ERRORS)
+            return b"e" + json.dumps([kind, str(exc)[:500]]).encode()
 
     data, status = _in_a_throwaway_child(compile_it)
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):

@@ -217,6 +217,30 @@ def test_compiling_one_samples_source_leaves_nothing_for_the_next_samples_child(
     assert _workers_retired(box) == before  # all on one worker
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["def f(:\n", "if 1:\n  x\n y\n", "if 1:\n\tx\n        y\n", "x = 1\x00\n", "(" * 300 + ")" * 300],
+)
+def test_a_source_compiled_apart_fails_as_it_does_compiled_in_the_worker(source):
+    """Invariant: a source that does not compile fails with the same error class and message
+    compiled in a child of its own (the time meter's worker, compile_candidate's ``apart``) as
+    compiled in the worker itself (valgrind, perf): the test child reports both as the
+    candidate's error. Fault it blocks: the compiling child's errors came back as SyntaxError
+    whatever they were (an IndentationError, a TabError)."""
+    here, apart = runner.compile_candidate(source), runner.compile_candidate(source, apart=True)
+    assert (type(apart), str(apart)) == (type(here), str(here))
+
+
+def test_an_error_compiling_apart_has_no_class_of_its_own_comes_back_as_its_nearest():
+    """Invariant: an error the worker cannot raise again by its own class (compile() raised a
+    UnicodeEncodeError for a lone surrogate) comes back compiled apart as its nearest base class
+    the worker knows (ValueError), never as a SyntaxError, which it is not."""
+    source = 'x = "\ud800"\n'
+    here, apart = runner.compile_candidate(source), runner.compile_candidate(source, apart=True)
+    assert type(here) is UnicodeEncodeError
+    assert type(apart) is ValueError and str(apart) == str(here)
+
+
 LARGE_ARGUMENTS = [list(range(400_000))]
 #: a source whose folded constants hold about 16 MiB once compiled (see test_padded_source_exit_credit)
 PADDED = (
