@@ -5,6 +5,8 @@ must come out, or the kind of failure."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -525,3 +527,20 @@ def test_reasoning_tags_inside_string_literals_are_code(answer):
     namespace: dict = {}
     exec(got.code, namespace)
     assert namespace["f"](1) in (8, 9)
+
+
+def test_a_candidates_compile_warnings_never_reach_the_users_stderr():
+    """Invariant: extracting code whose compile warns (``"is" with a literal``, once per
+    occurrence) prints nothing on the stderr of the process doing it (effbench, or a trainer
+    scoring rewards), under Python's default warning filters; the code is still found. Fault it
+    blocks (red team, helper-78): a completion of 3,000 such lines printed 3,000 warning lines."""
+    script = (
+        "from effbench.models.extract import extract_chat\n"
+        "code = 'def triangle(n):\\n    return n\\n' + ''.join('x%d = %d is %d\\n' % (i, i, i) for i in range(300))\n"
+        "found = extract_chat('```python\\n' + code + '```', 'triangle')\n"
+        "print(found.kind)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "fenced"
+    assert done.stderr == ""

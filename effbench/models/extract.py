@@ -53,9 +53,19 @@ import re
 import symtable
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+#: the file name compile() and symtable() are given for a candidate's code here
+_CANDIDATE_FILE = "<candidate>"
+
+# the compiler's warnings about a candidate's code ("is" with a literal, one per occurrence) are
+# the candidate's, not this process's user's: never shown (a 3,000-line completion of `x = 1 is 1`
+# printed 3,000 lines on the stderr of effbench or of the trainer scoring it). Only warnings
+# attributed to that file name (the compiler names it as the module): the user's own are untouched
+warnings.filterwarnings("ignore", module=re.escape(_CANDIDATE_FILE) + r"\Z")
 
 
 class ExtractionKind(StrEnum):
@@ -241,7 +251,7 @@ def _parses(code: str, pool: int = _MAIN) -> bool:
     if not _afford(max(len(code), _COMPILE_FLOOR_CHARS), pool):
         return False
     try:
-        compile(code, "<candidate>", "exec", dont_inherit=True)
+        compile(code, _CANDIDATE_FILE, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, MemoryError, RecursionError):  # the last two: nested too deeply
         return False
     return True
@@ -313,7 +323,7 @@ def _source(node: ast.stmt) -> str:
 def _globals_used(node: ast.stmt) -> set[str]:
     """Module-level names a top-level statement reads (in its own code or nested functions)."""
     try:
-        table = symtable.symtable(_source(node), "<candidate>", "exec")
+        table = symtable.symtable(_source(node), _CANDIDATE_FILE, "exec")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     out: set[str] = set()
@@ -794,7 +804,7 @@ def _extract_chat(answer: str, entry_point: str) -> Extraction:
 def syntax_error_of(code: str) -> str:
     """The compiler's complaint about ``code``, as ``SyntaxError: <msg> (line N)``; '' if it parses."""
     try:
-        compile(code, "<candidate>", "exec", dont_inherit=True)
+        compile(code, _CANDIDATE_FILE, "exec", dont_inherit=True)
     except SyntaxError as exc:
         return f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
     except ValueError as exc:
