@@ -436,3 +436,59 @@ def test_a_dataset_path_that_is_not_a_regular_file_says_what_it_is(tmp_path, kin
     message = str(info.value)
     assert message.startswith(f"{path}: is a ")
     assert ("directory" if kind == "directory" else "named pipe (FIFO)") in message
+
+
+def _ids(source: str) -> list[str]:
+    return sorted(load_dataset_problems(source, generate=False, warn=lambda m: None).problems)
+
+
+@pytest.mark.parametrize(
+    "name,source,content",
+    [
+        ("toy.jsonl.gz", "evalperf_toy.jsonl", "gzip"),
+        ("toy.csv.gz", "enamel_toy.csv", "gzip"),
+        ("gzip_named_plain.jsonl", "evalperf_toy.jsonl", "gzip"),  # decompressed by its bytes, not its name
+    ],
+)
+def test_a_gzip_compressed_file_reads_as_its_rows(tmp_path, name, source, content):
+    """Invariant: a published file kept gzip-compressed (rows.jsonl.gz, rows.csv.gz, or gzip bytes
+    under a plain name) gives the same problems as the plain file (before: a .gz name was sent to
+    the hub as a dataset id, 26 s of retries offline ending in "Couldn't reach 'x.jsonl.gz' on the
+    Hub"; gzip bytes in a .jsonl were 'not UTF-8 text')."""
+    import gzip
+
+    fmt = "evalperf" if source.startswith("evalperf") else "enamel"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress((FORMATS / source).read_bytes()))
+    assert _ids(f"{fmt}:{path}") == _ids(f"{fmt}:{FORMATS / source}")
+
+
+@pytest.mark.parametrize(
+    "name,make,message",
+    [
+        ("cut.jsonl.gz", lambda b: __import__("gzip").compress(b)[:100], "a truncated or corrupt gzip file (EOFError"),
+        ("cut.csv.gz", lambda b: __import__("gzip").compress(b)[:100], "a truncated or corrupt gzip file (EOFError"),
+        ("bad.jsonl.gz", lambda b: b"\x1f\x8b" + b"\x00" * 50, "a truncated or corrupt gzip file"),
+        ("rows.gz", lambda b: __import__("gzip").compress(b), "not a kind of file effbench reads (.gz)"),
+        ("rows.txt", lambda b: b, "not a kind of file effbench reads (.txt)"),
+        ("missing.jsonl.gz", None, "missing.jsonl.gz: no such file"),
+        ("wide.jsonl", lambda b: b.decode().encode("utf-16"), "UTF-16 text (it starts with a UTF-16 byte-order mark)"),
+        ("wide.csv", lambda b: b.decode().encode("utf-16"), "UTF-16 text (it starts with a UTF-16 byte-order mark)"),
+    ],
+)
+def test_a_damaged_or_unknown_local_file_is_one_line_naming_it_never_a_hub_lookup(
+    tmp_path, monkeypatch, name, make, message
+):
+    """Invariant: a local file that is cut short (a truncated .gz), corrupt, of a kind effbench does
+    not read, or UTF-16 is refused with one line naming it and what is wrong, and is never looked
+    up on the hub as a dataset id (the datasets package is made unimportable here: reaching it
+    would say 'needs the datasets package')."""
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    source = "enamel_toy.csv" if ".csv" in name else "evalperf_toy.jsonl"
+    path = tmp_path / name
+    if make is not None:
+        path.write_bytes(make((FORMATS / source).read_bytes()))
+    with pytest.raises(EffbenchError) as info:
+        _ids(f"{'enamel' if '.csv' in name else 'evalperf'}:{path}")
+    text = str(info.value)
+    assert "\n" not in text and str(path) in text and message in text, text

@@ -3,8 +3,10 @@
 Importers for published benchmark formats: ``--dataset enamel:PATH_OR_HUB_ID`` or
 ``--dataset evalperf:PATH_OR_HUB_ID``.
 
-A local ``.csv``, ``.json`` or ``.jsonl`` file is read with the standard library, row by row (a
-malformed line is one skipped row, not a refused file); ``.parquet`` files and hub ids go through
+A local ``.csv``, ``.json`` or ``.jsonl`` file (each also gzip-compressed, ``.jsonl.gz``) is read
+with the standard library, row by row (a malformed line is one skipped row, not a refused file); a
+local file of another kind is refused by name, never looked up on the hub; ``.parquet`` files and
+hub ids go through
 the ``datasets`` package. Imported problems run through the same runner, meters and scorer as the
 bundled ones. effbench ships none of these benchmarks' content: only the code that reads their
 formats (README: "Published benchmarks").
@@ -35,21 +37,69 @@ FORMATS = IMPORTERS.names
 __all__ = ["FORMATS", "ImportedSet", "load_dataset_problems", "read_rows"]
 
 
+#: the kinds of local file read with the standard library, each also gzip-compressed (``.jsonl.gz``)
+TEXT_KINDS = (".csv", ".json", ".jsonl")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _kind(path: Path) -> str:
+    """A local file's kind by its name: ``.csv``, ``.json``, ``.jsonl``, ``.parquet``, or another suffix.
+
+    A ``.gz`` ending is the compression, not the kind: ``rows.jsonl.gz`` is ``.jsonl``.
+    """
+    return path.with_suffix("").suffix if path.suffix == ".gz" else path.suffix
+
+
+def _open_text(path: Path, newline: str | None = None) -> Any:
+    """``path`` opened as UTF-8 text (a BOM dropped), decompressed when its bytes are gzip's.
+
+    gzip is told by the file's first bytes, not its name, so ``rows.jsonl`` that holds gzip data
+    reads too. Raises OSError like :func:`open`.
+    """
+    with path.open("rb") as f:
+        gzipped = f.read(2) == _GZIP_MAGIC
+    if gzipped:
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline=newline)
+    return path.open(encoding="utf-8-sig", newline=newline)
+
+
+def _unreadable(path: Path, exc: BaseException) -> EffbenchError:
+    """One line for a file that cannot be read as text: not UTF-8, or a truncated or corrupt gzip stream."""
+    import gzip
+
+    if isinstance(exc, UnicodeDecodeError):
+        if exc.start == 0 and exc.object[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return EffbenchError(f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8")
+        return EffbenchError(f"{path}: not UTF-8 text: {exc}")
+    if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile):
+        return EffbenchError(f"{path}: cannot read: {exc.strerror or exc}")
+    return EffbenchError(f"{path}: a truncated or corrupt gzip file ({type(exc).__name__}: {exc}): copy it again")
+
+
 def _read_csv(path: Path) -> list[Any]:
+    import zlib
+
     csv.field_size_limit(sys.maxsize)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:  # a BOM (as Excel writes) is no column
+        with _open_text(path, newline="") as f:  # a BOM (as Excel writes) is no column
             return [dict(row) for row in csv.DictReader(f)]
-    except (csv.Error, UnicodeDecodeError, ValueError) as exc:
+    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc) from None
+    except (csv.Error, ValueError) as exc:
         raise EffbenchError(f"{path}: not a readable CSV file: {exc}") from None
 
 
 def _read_json(path: Path) -> list[Any]:
+    import zlib
+
     try:
-        content = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise EffbenchError(f"{path}: not UTF-8 text: {exc}") from None
-    if path.suffix == ".json":
+        with _open_text(path) as f:
+            content = f.read()
+    except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+        raise _unreadable(path, exc) from None
+    if _kind(path) == ".json":
         try:
             data = json.loads(content)
         except (ValueError, RecursionError):
@@ -99,12 +149,19 @@ def read_rows(source: str) -> list[Any]:
     as ``SOURCE#SPLIT`` (e.g. ``evalplus/evalperf#test``).
     """
     path = Path(source)
-    if path.suffix in (".csv", ".json", ".jsonl", ".parquet"):
+    kind = _kind(path)
+    if kind in TEXT_KINDS or path.suffix == ".parquet":
         _check_regular_file(path, source)
-        if path.suffix == ".csv":
+        if kind == ".csv":
             return _read_csv(path)
         if path.suffix != ".parquet":
             return _read_json(path)
+    elif path.suffix == ".gz" or path.is_file():  # a local file: never looked up on the hub as an id
+        _check_regular_file(path, source)
+        raise EffbenchError(
+            f"{source}: not a kind of file effbench reads ({''.join(path.suffixes[-2:]) or 'no suffix'}): "
+            f"name it {', '.join(TEXT_KINDS)} (each also .gz-compressed) or .parquet by what it holds"
+        )
     try:
         import datasets
     except ImportError:
