@@ -240,6 +240,36 @@ def test_a_late_valgrind_total_of_an_earlier_request_is_never_taken_for_a_reused
     assert client.count_of(base + 3, True) == 333 and not client.duplicated(base + 3)
 
 
+def test_a_total_that_can_no_longer_arrive_is_not_waited_for():
+    """Invariant: where the runner fixes pids, once the fence closing the request in progress is
+    read (the runner writes it after every total of the request's children), count_of answers at
+    once: the total read before the fence, or None for a process valgrind wrote none for (a child
+    killed by SIGKILL at its CPU limit), never a wait of 0.5 s (or COUNT_WAIT) on an idle runner.
+    Totals read before the fence are still taken, and a request whose fence is not read yet is
+    still waited for."""
+    runner, client, total, fence = _fixed_pid_client()
+    base = runner.PID_BASE
+    for _ in range(runner.WARM_UP_WORKERS):
+        fence()
+    waits: list[float | None] = []
+    real_wait = client._cond.wait
+    client._cond.wait = lambda timeout=None: waits.append(timeout) or real_wait(0)  # type: ignore[method-assign]
+    client._new_request()
+    total(base + 1, 100)  # the baseline child's total; the test child was killed: none
+    fence()  # its worker is gone
+    assert client.count_of(base + 2, False) is None and client.count_of(base + 2, True) is None
+    assert client.count_of(base + 1, True) == 100
+    assert waits == []
+    # the next request: its processes are waited for until its own fence
+    client._new_request()
+    total(base + 2, 222)
+    assert client.count_of(base + 2, True) == 222
+    assert client.count_of(base + 3, False) is None and waits  # no fence yet: waited (0.5 s)
+    waits.clear()
+    fence()
+    assert client.count_of(base + 3, True) is None and waits == []
+
+
 def _runner_module():
     import importlib.util
 
