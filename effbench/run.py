@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import signal
 import sys
 import threading
@@ -47,15 +48,40 @@ def samples_hash(samples: Sequence[Sample]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _progress(total: int, desc: str, enabled: bool, unit: str = "sample"):  # noqa: ANN202 - tqdm or a no-op
+def _progress(total: int, desc: str, enabled: bool, unit: str = "sample", position: int = 0):  # noqa: ANN202 - tqdm or a no-op
     """A progress bar on stderr for ``total`` items (a tqdm), a no-op when ``total`` is 0 or not ``enabled``.
 
-    A resumed run with nothing left to run draws no empty bar.
+    A resumed run with nothing left to run draws no empty bar. ``position``: the bar's line
+    (0 the first), for two bars drawn at once.
     """
     from tqdm import tqdm
 
     disable = not enabled or total == 0
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True)
+    return tqdm(
+        total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True, position=position
+    )
+
+
+#: the harness's own wall time per test beside the child's CPU time, in seconds (valgrind meter,
+#: measured on the main job: 0.1-0.2 s), for :func:`expected_seconds`
+FIXED_SECONDS_PER_TEST = 0.15
+
+
+def expected_seconds(tests: Sequence[Sequence[Any]], profile: Any) -> float:
+    """A rough guess of a sample's wall time, to hand out long samples first, in seconds.
+
+    Args:
+        tests: the problem's tests per level (:meth:`Evaluator.tests_of`).
+        profile: its expert profile (``level_cpu_seconds``: each level's largest test CPU time).
+
+    Returns:
+        ``sum over levels of n_tests * (FIXED_SECONDS_PER_TEST + level CPU seconds)``: the
+        expert's pace; only the order of the guesses is used, never a limit.
+    """
+    cpu = list(getattr(profile, "level_cpu_seconds", None) or [])
+    return sum(
+        len(level) * (FIXED_SECONDS_PER_TEST + (cpu[i] if i < len(cpu) else 0.0)) for i, level in enumerate(tests)
+    )
 
 
 @contextlib.contextmanager
@@ -75,6 +101,47 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, old)
     if pending:
         raise KeyboardInterrupt
+
+
+class _Schedule:
+    """What :meth:`EvaluationRun.evaluate` hands to its next free thread.
+
+    Every needed expert profile first (in the problems' order), then the samples whose problem's
+    profile is ready, longest expected first (``estimate``, in seconds; ties in the given order).
+    A problem's samples are never handed out before its profile is ready (they would hold a
+    thread waiting on the profile's lock), nor at all once it is skipped. Samples with no code
+    need no profile measured first (their record says why they cannot run) and are ready at once.
+    """
+
+    def __init__(self, todo: Sequence[Sample], estimate: Callable[[Sample], float]) -> None:
+        """Plan ``todo`` (samples not yet recorded); ``estimate`` is called once a sample is ready."""
+        #: problems whose profile is measured before any of their samples run, in order
+        self.needed = sorted({s.problem_id for s in todo if s.code is not None})
+        self._profiles = list(self.needed)
+        self._waiting: dict[str, list[tuple[int, Sample]]] = {}
+        for i, s in enumerate(todo):
+            self._waiting.setdefault(s.problem_id, []).append((i, s))
+        self._estimate = estimate
+        self._ready: list[tuple[float, int, Sample]] = []  # a heap
+        for pid in [p for p in self._waiting if p not in self.needed]:
+            self.profile_ready(pid)
+
+    def next(self) -> str | Sample | None:
+        """The next job: a problem id (measure its profile), a ready sample, or None (nothing ready now)."""
+        if self._profiles:
+            return self._profiles.pop(0)
+        if self._ready:
+            return heapq.heappop(self._ready)[2]
+        return None
+
+    def profile_ready(self, problem_id: str) -> None:
+        """The problem's profile is ready: its samples may run."""
+        for i, s in self._waiting.pop(problem_id, []):
+            heapq.heappush(self._ready, (-self._estimate(s), i, s))
+
+    def skip(self, problem_id: str) -> int:
+        """The problem cannot be evaluated: its samples never run. Returns how many were dropped."""
+        return len(self._waiting.pop(problem_id, []))
 
 
 class EvaluationRun:
@@ -274,6 +341,13 @@ class EvaluationRun:
     def evaluate(self, samples: Sequence[Sample], desc: str = "samples") -> list[SampleRecord]:
         """Records for the samples, in order: finished ones from the run directory, others run now.
 
+        The expert profiles the samples need are measured first, and a problem's samples may
+        start as soon as its own profile is ready, while other profiles are still measured (no
+        barrier between the two phases). Work is handed to the threads one item at a time as
+        they free up: profiles first, then the ready samples longest first
+        (:func:`expected_seconds`), so that the run does not end on one long sample keeping one
+        runner busy while the others idle. A sample's record does not depend on this order.
+
         Raises KeyboardInterrupt after recording every finished sample when interrupted.
         """
         if self._executor is not None:
@@ -283,40 +357,41 @@ class EvaluationRun:
         assert self.evaluator is not None, "use EvaluationRun as a context manager"
         ev = self.evaluator
         todo = [s for s in samples if (s.model, s.problem_id, s.index) not in self._done]
-        needed = sorted({s.problem_id for s in todo if s.code is not None})
+
+        def estimate(s: Sample) -> float:
+            problem = self.problems.get(s.problem_id)
+            return expected_seconds(ev.tests_of(problem), ev.profile(problem)) if s.code is not None else 0.0
+
+        plan = _Schedule(todo, estimate)
+
+        def one(s: Sample) -> SampleRecord:
+            problem = self.problems.get(s.problem_id)
+            if s.code is None:
+                return ev.unrunnable(problem, s.model, s.index, s.meta.get("extraction", "no code"), s.meta)
+            return ev.evaluate(problem, s.code, s.model, s.index, s.meta)
+
         pool = ThreadPoolExecutor(max_workers=self.workers)
         outstanding: set[Future] = set()
+        profile_of: dict[Future, str] = {}
         try:
-            if needed:
-                with _progress(len(needed), "expert profiles", self.progress, "problem") as bar:
-                    futures = {pool.submit(ev.profile, self.problems.get(pid)): pid for pid in needed}
-                    outstanding = set(futures)
-                    while outstanding:
-                        finished, _ = wait(outstanding, return_when=FIRST_COMPLETED)
-                        for fut in finished:
-                            outstanding.discard(fut)
-                            try:
-                                fut.result()
-                            except ProblemError as exc:  # e.g. its checker raises: skip that problem, go on
-                                self.log(f"warning: {exc}")
-                                self.skipped[futures[fut]] = str(exc)
-                            bar.update(1)
-            todo = [s for s in todo if s.problem_id not in self.skipped]
-            with _progress(len(todo), desc, self.progress) as bar:
-
-                def one(s: Sample) -> SampleRecord:
-                    problem = self.problems.get(s.problem_id)
-                    if s.code is None:
-                        return ev.unrunnable(problem, s.model, s.index, s.meta.get("extraction", "no code"), s.meta)
-                    return ev.evaluate(problem, s.code, s.model, s.index, s.meta)
-
-                outstanding = {pool.submit(one, s) for s in todo}
-                while outstanding:
+            with (
+                _progress(len(plan.needed), "expert profiles", self.progress, "problem") as profile_bar,
+                _progress(len(todo), desc, self.progress, position=1 if plan.needed else 0) as bar,
+            ):
+                while True:
+                    while len(outstanding) < self.workers and (job := plan.next()) is not None:
+                        if isinstance(job, str):
+                            fut = pool.submit(ev.profile, self.problems.get(job))
+                            profile_of[fut] = job
+                        else:
+                            fut = pool.submit(one, job)
+                        outstanding.add(fut)
+                    if not outstanding:
+                        break
                     finished, _ = wait(outstanding, return_when=FIRST_COMPLETED)
                     for fut in finished:
-                        self._record(fut.result())
                         outstanding.discard(fut)
-                        bar.update(1)
+                        self._settle(fut, profile_of.pop(fut, None), plan, bar, profile_bar)
         except KeyboardInterrupt:
             self._stop(pool, outstanding)
             raise
@@ -326,6 +401,28 @@ class EvaluationRun:
             raise
         pool.shutdown(wait=True)
         return [self._done[k] for k in ((s.model, s.problem_id, s.index) for s in samples) if k in self._done]
+
+    def _settle(self, fut: Future, problem_id: str | None, plan: _Schedule, bar: Any, profile_bar: Any) -> None:
+        """A finished job of :meth:`evaluate`: record a sample, or let a profiled problem's samples run.
+
+        ``problem_id`` is the problem whose profile ``fut`` measured, None for a sample. A problem
+        whose profile raised ProblemError (e.g. its checker raises) is skipped, with a warning;
+        any other exception propagates.
+        """
+        if problem_id is None:
+            self._record(fut.result())
+            bar.update(1)
+            return
+        try:
+            fut.result()
+        except ProblemError as exc:  # e.g. its checker raises: skip that problem, go on
+            self.log(f"warning: {exc}")
+            self.skipped[problem_id] = str(exc)
+            bar.total -= plan.skip(problem_id)
+            bar.refresh()
+        else:
+            plan.profile_ready(problem_id)
+        profile_bar.update(1)
 
     def _stop(self, pool: ThreadPoolExecutor, outstanding: set[Future]) -> None:
         """On Ctrl-C: cancel what has not started and record every sample that finished.

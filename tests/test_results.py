@@ -527,3 +527,83 @@ def test_registries_answer_unknown_names_with_the_known_ones_and_accept_new_back
     finally:
         SANDBOXES._targets.pop("scripted-test")
     assert callable(IMPORTERS.get("enamel").problem_from_row)
+
+
+def test_a_problems_samples_wait_for_its_profile_only_and_go_out_longest_first():
+    """Invariant (issue 13, dispatch of EvaluationRun.evaluate): every needed profile is handed out
+    first; a problem's samples are never handed out before its own profile is ready (a thread
+    would wait on the profile's lock), are handed out as soon as it is, whatever other profiles
+    are still measured, and never once the problem is skipped; ready samples go out longest
+    expected first (ties in the given order); samples with no code need no profile first."""
+    from effbench.run import _Schedule
+    from effbench.samples import Sample
+
+    est = {"a": 1.0, "b": 5.0, "c": 3.0}
+    todo = [Sample("m", p, i, f"code {p}{i}") for p in "abc" for i in range(2)]
+    todo.append(Sample("m", "d", 0, None, meta={"extraction": "no code"}))
+    plan = _Schedule(todo, lambda s: est.get(s.problem_id, 0.0))
+    assert plan.needed == ["a", "b", "c"]
+    assert [plan.next(), plan.next(), plan.next()] == ["a", "b", "c"]
+    first = plan.next()
+    assert isinstance(first, Sample) and first.problem_id == "d"  # no profile needed
+    assert plan.next() is None  # no profile ready: nothing to run
+    plan.profile_ready("a")  # b and c still measured
+    assert [(s.problem_id, s.index) for s in (plan.next(), plan.next())] == [("a", 0), ("a", 1)]
+    assert plan.next() is None
+    plan.profile_ready("c")
+    plan.profile_ready("b")
+    order = [plan.next() for _ in range(4)]
+    assert [(s.problem_id, s.index) for s in order] == [("b", 0), ("b", 1), ("c", 0), ("c", 1)]
+    assert plan.next() is None
+    again = _Schedule(todo, lambda s: 1.0)
+    assert again.skip("b") == 2
+    again.profile_ready("b")  # never: it was skipped
+    assert [again.next() for _ in range(3)] == ["a", "b", "c"] and again.next().problem_id == "d"
+    assert again.next() is None
+
+
+def test_samples_of_a_profiled_problem_run_while_another_profile_is_measured(tmp_path, mini_set, monkeypatch):
+    """Invariant (issue 13): there is no barrier between the profile phase and the sample phase:
+    with 2 workers and 2 problems, a sample of the problem whose profile is ready runs while the
+    other problem's profile is still being measured (before: every sample waited for every
+    profile, so the second worker idled through the first one's last profile). Every sample is
+    still recorded once, with the same costs as with one worker."""
+    import effbench.run
+    from effbench import codec
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+
+    sample_ran = threading.Event()
+    overlapped: list[bool] = []
+
+    def handler(request):
+        args = codec.decode(request.args_json)
+        ns: dict = {}
+        exec(request.code, ns)  # noqa: S102 - the fixtures' own references
+        name = "triangle" if "def triangle" in request.code else "reverse_words"
+        if "# sample" in request.code:
+            sample_ran.set()
+        elif name == "triangle":  # the other profile holds on until a sample has run (bounded)
+            overlapped.append(sample_ran.wait(20))
+        return answer(ns[name](*args), 100 + len(json.dumps(request.args_json)))
+
+    samples = [
+        Sample(tier, pid, 0, mini_set.get(pid).expert_code + "\n# sample\n")
+        for pid in ("reverse_words", "triangle")
+        for tier in ("x", "y")
+    ]
+    choice = MeterChoice(ValgrindMeter(), "test")
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(handler))
+    costs = []
+    for workers in (2, 1):
+        run_dir = tmp_path / f"run{workers}"
+        settings = EngineSettings(input_seed=SEED)
+        records = effbench.run.evaluate_samples(
+            samples, mini_set, choice, run_dir, workers=workers, settings=settings, use_cache=False, progress=False
+        )
+        assert sorted((r.model, r.problem_id) for r in records) == sorted((s.model, s.problem_id) for s in samples)
+        costs.append(sorted((r.model, r.problem_id, [t.cost for t in r.tests]) for r in records))
+        if workers == 2:
+            assert overlapped and all(overlapped), "a sample waited for every profile"
+            sample_ran.set()  # the one-worker run must not wait
+    assert costs[0] == costs[1]
