@@ -168,6 +168,7 @@ class EvaluationRun:
         log: Callable[[str], None] = lambda s: None,
         executor: str = "local",
         executor_options: dict[str, Any] | None = None,
+        pending: Sequence[tuple[str, str, int]] | None = None,
     ) -> None:
         """Describe a run; nothing is written or started before ``__enter__``.
 
@@ -188,6 +189,10 @@ class EvaluationRun:
             executor: ``local`` (threads here), or a name in :data:`effbench.registry.EXECUTORS`
                 (``ray``) whose workers each run their own ``sandbox``.
             executor_options: the executor's options (``address``, ``workers``...).
+            pending: the keys ``(model, problem_id, index)`` of every sample the run will be asked
+                to evaluate, when known: a resumed run that has already scored all of them starts
+                no sandbox (starting one takes seconds: its runners and the meter's calibration).
+                None (the default): the sandbox is always started.
         """
         self.problems = problems
         self.choice = choice
@@ -204,6 +209,7 @@ class EvaluationRun:
         self.executor_name = executor
         self.executor_options = dict(executor_options or {})
         self._executor: Any = None
+        self.pending = None if pending is None else set(pending)
         #: paths hidden from candidates (set when the run starts)
         self.hidden: list[str] = []
         self.fingerprint = environment_fingerprint(choice.meter, sandbox, rootfs=rootfs)
@@ -258,7 +264,10 @@ class EvaluationRun:
         # candidates must not read the run directory (other samples' records) or the samples files
         hidden = sorted({str(self.run_dir.resolve()), *(str(Path(h).resolve()) for h in self.hide)})
         self.hidden = hidden
-        if self.executor_name != "local":  # the executor's workers run the sandboxes (effbench.executors)
+        if done and self.pending is not None and self.pending <= done:
+            # nothing left to run: the sandbox (seconds of runners starting and calibrating) is not needed
+            facts = self.rundir.config().get("sandbox_facts")
+        elif self.executor_name != "local":  # the executor's workers run the sandboxes (effbench.executors)
             from effbench.executors import get_executor
 
             self._executor = get_executor(self.executor_name, log=self.log, **self.executor_options)
@@ -267,6 +276,8 @@ class EvaluationRun:
             options: dict[str, Any] = {"hide": hidden}
             if self.rootfs is not None:
                 options["rootfs"] = self.rootfs
+            meter = self.choice.meter.name
+            self.log(f"starting the {self.sandbox_name} sandbox: {self.workers} runner(s), {meter} meter")
             self._box = open_sandbox(self.sandbox_name, self.choice.meter, workers=self.workers, **options)
             facts = self._box.facts
             refused = namespaces_refused_note(facts)
@@ -350,13 +361,20 @@ class EvaluationRun:
 
         Raises KeyboardInterrupt after recording every finished sample when interrupted.
         """
+        todo = [s for s in samples if (s.model, s.problem_id, s.index) not in self._done]
+        if not todo:  # a resumed run with nothing left (it may have started no sandbox: `pending`)
+            return self._recorded(samples)
         if self._executor is not None:
             from effbench.executors.evaluation import evaluate_on_executor
 
             return evaluate_on_executor(self, self._executor, samples, desc)
+        self._run_here(todo, desc)
+        return self._recorded(samples)
+
+    def _run_here(self, todo: list[Sample], desc: str) -> None:
+        """Profile the experts ``todo`` needs, then run and record ``todo`` in this process's sandbox."""
         assert self.evaluator is not None, "use EvaluationRun as a context manager"
         ev = self.evaluator
-        todo = [s for s in samples if (s.model, s.problem_id, s.index) not in self._done]
 
         def estimate(s: Sample) -> float:
             problem = self.problems.get(s.problem_id)
@@ -400,6 +418,9 @@ class EvaluationRun:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
+
+    def _recorded(self, samples: Sequence[Sample]) -> list[SampleRecord]:
+        """The records of those of ``samples`` already scored, in the samples' order."""
         return [self._done[k] for k in ((s.model, s.problem_id, s.index) for s in samples) if k in self._done]
 
     def _settle(self, fut: Future, problem_id: str | None, plan: _Schedule, bar: Any, profile_bar: Any) -> None:
@@ -458,6 +479,7 @@ def evaluate_samples(
     Writes the run directory (config, records, summary) and returns every record in it.
     ``options`` are those of :class:`EvaluationRun`.
     """
+    options.setdefault("pending", [(s.model, s.problem_id, s.index) for s in samples])
     with EvaluationRun(problems, choice, run_dir, samples_hash(samples), **options) as run:
         run.evaluate(samples)
         return run.records()

@@ -411,6 +411,43 @@ def test_an_evaluation_run_lets_go_of_its_directory_when_it_ends_or_fails_to_sta
             pass
 
 
+def test_resuming_a_run_with_every_sample_scored_starts_no_sandbox(tmp_path, mini_set, monkeypatch):
+    """Invariant: evaluate_samples on a run directory that already holds a record of every sample
+    starts no sandbox (no runner, no meter calibration), returns the recorded records and still
+    writes summary.json; a resumed run with a sample left starts one, and says so before it does. Fault it
+    blocks (newcomer, helper-79): re-running a finished `effbench evaluate --meter time` sat 10-13 s
+    with nothing printed, starting two runners and calibrating the meter for nothing to run."""
+    import effbench.run
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+
+    opened = []
+
+    def scripted(*args, **kwargs):
+        opened.append(args)
+        return ScriptedSandbox(lambda request: answer(triangle_value(request.args_json[0]), 100))
+
+    monkeypatch.setattr(effbench.run, "open_sandbox", scripted)
+    choice = MeterChoice(ValgrindMeter(), "test")
+    code = "def triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n"
+    samples = [Sample("m", "triangle", i, code) for i in range(2)]
+    said: list[str] = []
+    first = effbench.run.evaluate_samples(samples, mini_set, choice, tmp_path / "run", log=said.append, progress=False)
+    assert len(opened) == 1 and len(first) == 2
+    assert any("starting the local sandbox" in line for line in said), said
+    (tmp_path / "run" / "summary.json").unlink()
+    said.clear()
+    again = effbench.run.evaluate_samples(samples, mini_set, choice, tmp_path / "run", log=said.append, progress=False)
+    assert len(opened) == 1, "a finished run started a sandbox again"
+    assert [r.key for r in again] == [r.key for r in first]
+    assert (tmp_path / "run" / "summary.json").is_file()
+    assert not any("starting" in line for line in said) and any("2 sample(s) already scored" in s for s in said)
+    records = tmp_path / "run" / "samples.jsonl"
+    records.write_text(records.read_text().splitlines(keepends=True)[0])  # one sample left to run
+    effbench.run.evaluate_samples(samples, mini_set, choice, tmp_path / "run", log=said.append, progress=False)
+    assert len(opened) == 2 and len(records.read_text().splitlines()) == 2
+
+
 def test_score_refuses_a_run_dir_with_a_bad_line_naming_the_fix_and_changes_nothing(tmp_path, triangle):
     """`effbench score` on a samples.jsonl with an unparseable complete line: one error line naming
     the line and the fix, exit 2, the directory byte-identical."""
