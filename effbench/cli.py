@@ -192,6 +192,16 @@ def _problem_set_option(command):  # noqa: ANN001, ANN202 - a click command func
     return wrapper
 
 
+#: help of every command's --problems-dir
+_PROBLEMS_DIR_HELP = "Another problem set folder (one sub-folder per problem; the references in ../references)."
+#: help of every command's --sandbox
+_SANDBOX_HELP = "Where candidates run: local (this host, in namespaces) or docker (a container of the sandbox image)."
+#: help of every command's --meter that runs code
+_METER_HELP = (
+    "What counts a run's cost: perf (hardware instructions), valgrind (instructions, exact), time "
+    "(CPU time, noisy); auto: perf if it works here, else valgrind, else time (said on stderr, with why)."
+)
+
 _dataset_option = click.option(
     "--dataset",
     default=None,
@@ -214,11 +224,15 @@ _dataset_option = click.option(
     help="Evaluate the bundled references as models: 'expert', 'slower' or 'expert,slower'.",
 )
 @click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
-@click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help="Another problem set folder.")
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help=_PROBLEMS_DIR_HELP)
 @_problem_set_option
 @_dataset_option
-@click.option("--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True)
-@click.option("--sandbox", type=click.Choice(list(SANDBOXES.names)), default="local", show_default=True)
+@click.option(
+    "--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True, help=_METER_HELP
+)
+@click.option(
+    "--sandbox", type=click.Choice(list(SANDBOXES.names)), default="local", show_default=True, help=_SANDBOX_HELP
+)
 @click.option(
     "--rootfs",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -251,7 +265,14 @@ _dataset_option = click.option(
 @click.option("--model", default=None, help="Query this model through the OpenAI API (needs --base-url).")
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
 @click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="Environment variable with the key.")
-@click.option("--mode", type=click.Choice(["chat", "completion"]), default="chat", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["chat", "completion"]),
+    default="chat",
+    show_default=True,
+    help="chat: the model answers a chat message and the code is extracted from its answer; "
+    "completion: it continues the prompt (a function's signature and docstring).",
+)
 @click.option(
     "--strategy",
     type=click.Choice(["parallel", "refine", "select"]),
@@ -284,9 +305,13 @@ _dataset_option = click.option(
     "problem before the difficulty is estimated.",
 )
 @click.option("--rounds", type=click.IntRange(1, 50), default=3, show_default=True, help="Rounds of --strategy refine.")
-@click.option("--temperature", type=FiniteFloatRange(0, 2), default=0.8, show_default=True)
-@click.option("--top-p", type=FiniteFloatRange(0, 1), default=0.95, show_default=True)
-@click.option("--max-tokens", type=click.IntRange(1, 1 << 24), default=1024, show_default=True)
+@click.option(
+    "--temperature", type=FiniteFloatRange(0, 2), default=0.8, show_default=True, help="Sampling temperature."
+)
+@click.option("--top-p", type=FiniteFloatRange(0, 1), default=0.95, show_default=True, help="Nucleus sampling's top_p.")
+@click.option(
+    "--max-tokens", type=click.IntRange(1, 1 << 24), default=1024, show_default=True, help="Most tokens per answer."
+)
 @click.option(
     "--seed",
     "input_seed",
@@ -329,7 +354,13 @@ _dataset_option = click.option(
     show_default=True,
     help="Abandon (and retry) a request after this many seconds without a byte from the server (streaming).",
 )
-@click.option("--max-retries", type=click.IntRange(0, 50), default=5, show_default=True)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0, 50),
+    default=5,
+    show_default=True,
+    help="Retries of a failed request (with back-off) before the run stops.",
+)
 @click.option("--prices", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Price table overrides.")
 @click.option(
     "--top-k", type=click.IntRange(1, 1 << 20), default=None, help="top_k sampling (servers that support it)."
@@ -1041,7 +1072,7 @@ _problems_option = click.option(
 
 
 @problems.command("list")
-@click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help=_PROBLEMS_DIR_HELP)
 @_problem_set_option
 @_dataset_option
 @_problems_option
@@ -1066,7 +1097,7 @@ def problems_list(problems_dir: str | None, dataset: str | None, problem_ids: st
 
 @problems.command("show")
 @click.argument("problem_id")
-@click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help=_PROBLEMS_DIR_HELP)
 @_problem_set_option
 @_dataset_option
 def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None) -> None:
@@ -1082,7 +1113,7 @@ def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None
 
 @problems.command("check")
 @click.argument("problem_ids", nargs=-1)
-@click.option("--problems-dir", default=None, type=click.Path(file_okay=False))
+@click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help=_PROBLEMS_DIR_HELP)
 @_problem_set_option
 @_dataset_option
 @click.option(
@@ -1091,8 +1122,15 @@ def problems_show(problem_id: str, problems_dir: str | None, dataset: str | None
     default=None,
     help="Comma-separated problem ids or a named selection (e.g. @enamel); adds to the positional ids.",
 )
-@click.option("--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True)
-@click.option("--workers", type=click.IntRange(1, 256), default=None)
+@click.option(
+    "--meter", type=click.Choice(["auto", *METERS.names]), default="auto", show_default=True, help=_METER_HELP
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Parallel runners (default: the CPUs this process may use; 1 for --meter time).",
+)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts.")
 @click.option(
     "--seed",
@@ -1177,14 +1215,22 @@ def sandbox_export(dest: Path | None, image: str | None) -> None:
 
 
 @sandbox_group.command("probe")
-@click.option("--sandbox", type=click.Choice(["local", "docker"]), default="local", show_default=True)
+@click.option(
+    "--sandbox", type=click.Choice(["local", "docker"]), default="local", show_default=True, help=_SANDBOX_HELP
+)
 @click.option(
     "--rootfs",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
     help="With --sandbox local: run in this exported image (`effbench sandbox export`).",
 )
-@click.option("--meter", type=click.Choice(["auto", "perf", "valgrind", "time"]), default="auto", show_default=True)
+@click.option(
+    "--meter",
+    type=click.Choice(["auto", "perf", "valgrind", "time"]),
+    default="auto",
+    show_default=True,
+    help=_METER_HELP,
+)
 @click.option("--only", default=None, help="Comma-separated threat names (default: the whole corpus).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | None, as_json: bool) -> None:

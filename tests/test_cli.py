@@ -316,3 +316,27 @@ def test_samples_left_out_by_problems_are_counted_not_dropped_silently(tmp_path)
     )  # fmt: skip
     assert every.returncode == 0, every.stderr
     assert "leaves out" not in every.stderr
+
+
+def test_every_option_of_every_command_says_what_it_does_in_its_help():
+    """Invariant: every option of every `effbench` command (sub-commands included) has a help text,
+    so `--help` never shows a bare option. Fault it blocks (newcomer, helper-79): `problems
+    list/show/check --problems-dir`, `--meter`, `--sandbox`, `problems check --workers`, `--mode`,
+    `--temperature`, `--top-p`, `--max-tokens` and `--max-retries` were listed with no word on them."""
+    import click
+
+    from effbench.cli import main
+
+    bare = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+            return
+        bare.extend(
+            f"{' '.join(path)} {p.opts[0]}" for p in command.params if isinstance(p, click.Option) and not p.help
+        )
+
+    walk(main, ["effbench"])
+    assert not bare, bare
