@@ -4,6 +4,15 @@
 # cannot be read are named and skipped; options after `--` go to `effbench leaderboard`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  echo "usage: bash scripts/leaderboard.sh [RUN_DIR...] [-- OPTIONS of effbench leaderboard]"
+  echo "  RUN_DIR: run directories (default: every runs/*); output in \$LEADERBOARD_OUT (default: leaderboard/)"
+  echo "  e.g. bash scripts/leaderboard.sh runs/a runs/b -- --seed 3 --include-unfinished"
+  echo
+  [ -x .venv/bin/effbench ] && exec .venv/bin/effbench leaderboard --help
+  echo "(effbench leaderboard's own options: run scripts/setup.sh, then .venv/bin/effbench leaderboard --help)"
+  exit 0
+fi
 bash scripts/setup.sh
 out="${LEADERBOARD_OUT:-leaderboard}"
 dirs=()

@@ -4,9 +4,11 @@ end to end on the mini problem set under valgrind: deterministic counts, re-scor
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -340,3 +342,19 @@ def test_every_option_of_every_command_says_what_it_does_in_its_help():
 
     walk(main, ["effbench"])
     assert not bare, bare
+
+
+def test_the_leaderboard_script_answers_help_with_its_own_usage(tmp_path):
+    """Invariant: `bash scripts/leaderboard.sh --help` (and -h) prints the script's own usage (run
+    folders, `--` before effbench leaderboard's options, LEADERBOARD_OUT), exits 0 and writes
+    nothing, without running the set-up. Fault it blocks (newcomer, helper-79): it ran
+    scripts/setup.sh, then showed only `effbench leaderboard`'s help, which never says that its
+    options go after `--` (`scripts/leaderboard.sh --seed 3` took `--seed` and `3` as run folders)."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "leaderboard.sh"
+    for flag in ("--help", "-h"):
+        env = {**os.environ, "LEADERBOARD_OUT": str(tmp_path / "out")}
+        done = subprocess.run(["bash", str(script), flag], capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("usage: bash scripts/leaderboard.sh"), done.stdout
+        assert "-- OPTIONS" in done.stdout and "LEADERBOARD_OUT" in done.stdout
+        assert "setup:" not in done.stderr and not (tmp_path / "out").exists()
