@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from effbench import checkers, codec
-from effbench.errors import CheckerError, EffbenchError
+from effbench.errors import CheckerError, EffbenchError, ProblemError
 from effbench.meters.base import Meter
 from effbench.meters.valgrind import MAX_THREADS
 from effbench.problems import Problem, TestCase, input_hash, new_input_seed
@@ -401,7 +401,8 @@ class Evaluator:
 
         Measured once per problem and evaluator, whatever the number of threads asking. The cache
         key includes a digest of every test input, so a profile is only reused for the very same
-        inputs. Raises EffbenchError when the expert fails one of its own tests.
+        inputs. Raises ProblemError when the expert fails one of its own tests (EffbenchError when
+        the harness failed on it).
         """
         state = self._state(problem)
         with state.lock:
@@ -611,7 +612,10 @@ class Evaluator:
                 if not test.has_expected and verdict == Verdict.WRONG:
                     verdict = Verdict.OK  # generated tests: the expert defines the answer
                 if verdict != Verdict.OK or run.cost is None:
-                    raise EffbenchError(
+                    # the problem's own fault (its expert or tests), not the harness's: that
+                    # problem is skipped and the run goes on (other problems' samples may be
+                    # running by now); a harness failure still ends the run
+                    raise (EffbenchError if verdict == Verdict.INFRA else ProblemError)(
                         f"problem {problem.id}: the expert reference fails test {test.test_id}: "
                         f"{verdict} {etype or ''} {detail}".strip()
                     )
@@ -733,7 +737,8 @@ class Evaluator:
             The sample's record, scored by :func:`effbench.scoring.score_sample`.
 
         Raises:
-            EffbenchError: the expert fails its own tests (while profiling).
+            ProblemError: the expert fails its own tests (while profiling); EffbenchError when the
+                harness failed on it.
             Interrupted: :meth:`cancel` was called.
         """
         from effbench.scoring import at_budget

@@ -644,3 +644,46 @@ def test_samples_of_a_profiled_problem_run_while_another_profile_is_measured(tmp
             assert overlapped and all(overlapped), "a sample waited for every profile"
             sample_ran.set()  # the one-worker run must not wait
     assert costs[0] == costs[1]
+
+
+def test_an_expert_wrong_on_its_own_tests_skips_its_problem_while_other_samples_run(tmp_path, mini_set, monkeypatch):
+    """Invariant (red team of issue 13's schedule): a problem whose expert is wrong on one of its
+    own fixed tests cannot be evaluated; it is skipped with a warning like a problem whose checker
+    raises (a ProblemError), its samples get no record, and every other problem's samples finish
+    and are recorded once. Before, the expert's failure was a plain EffbenchError: now that other
+    problems' samples run while profiles are measured, it ended the run with some of them recorded
+    and the ones in flight abandoned (half a run), with 1 worker or 2."""
+    import effbench.run
+    from effbench import codec
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+
+    def handler(request):
+        args = codec.decode(request.args_json)
+        ns: dict = {}
+        exec(request.code, ns)  # noqa: S102 - the fixtures' own references
+        name = "triangle" if "def triangle" in request.code else "reverse_words"
+        value = ns[name](*args)
+        if name == "triangle" and "# sample" not in request.code and args == [1]:
+            value += 1  # the expert is wrong on its own fixed test triangle(1) == 1
+        return answer(value, 100 + len(json.dumps(request.args_json)))
+
+    samples = [
+        Sample(tier, pid, 0, mini_set.get(pid).expert_code + "\n# sample\n")
+        for pid in ("reverse_words", "triangle")
+        for tier in ("x", "y")
+    ]
+    choice = MeterChoice(ValgrindMeter(), "test")
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(handler))
+    for workers in (1, 2):
+        run_dir = tmp_path / f"run{workers}"
+        logged: list[str] = []
+        settings = EngineSettings(input_seed=SEED)
+        with effbench.run.EvaluationRun(
+            mini_set, choice, run_dir, effbench.run.samples_hash(samples),
+            workers=workers, settings=settings, use_cache=False, progress=False, log=logged.append,
+        ) as run:  # fmt: skip
+            records = run.evaluate(samples)
+            assert "triangle" in run.skipped and "expert reference fails" in run.skipped["triangle"]
+        assert sorted((r.model, r.problem_id) for r in records) == [("x", "reverse_words"), ("y", "reverse_words")]
+        assert any("warning: problem triangle" in line for line in logged)
