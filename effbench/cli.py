@@ -783,16 +783,30 @@ def curves(
     each efficiency level.
     """
     from effbench.curves import write_curves
-    from effbench.rundir import UNFINISHED, RunDir
+    from effbench.rundir import UNFINISHED, RunDir, same_run_as
 
     levels = _parse_levels(eff_levels)
     _check_facts(model_facts)
     check_writable_dir(out_dir or run_dirs[0], "--out")
+    repeats = same_run_as(list(run_dirs))
+    for i, first in repeats.items():
+        click.echo(
+            f"effbench: warning: {run_dirs[i]}: the same run as {first} (another path to it, or a copy): drawn once",
+            err=True,
+        )
+    run_dirs = tuple(r for i, r in enumerate(run_dirs) if i not in repeats)
     for run_dir in run_dirs:
         rd = RunDir(run_dir)
         if rd.exists and not rd.finished:
             click.echo(
                 f"effbench: warning: {run_dir}: {UNFINISHED}: its curves show the samples scored so far",
+                err=True,
+            )
+        torn = rd.torn_last_line()
+        if rd.exists and torn is not None:
+            click.echo(
+                f"effbench: warning: {run_dir / 'samples.jsonl'}:{torn}: a line cut short (a crash or a partial "
+                "copy) is not counted: its curves leave that sample out; re-run its `effbench evaluate` command",
                 err=True,
             )
     outputs = write_curves(
@@ -1035,6 +1049,9 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
             "(resuming the run scores that sample again)",
             err=True,
         )
+    disagreement = rd.disagreement(records, config)
+    if disagreement:  # scored all the same: score is how a user looks into a run
+        click.echo(f"effbench: warning: {disagreement}", err=True)
     if not records:
         raise EffbenchError(
             f"{run_dir}: no scored samples yet"
@@ -1047,6 +1064,19 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
             err=True,
         )
     ks = _parse_ks(k_text) or config.get("k") or [1]
+    if k_text is None:  # the run's k: an interrupted or cut run may have fewer samples than it asked for
+        counts: dict[tuple[str, str], int] = {}
+        for r in records:
+            if r.verdict != "infra":
+                counts[(r.model, r.problem_id)] = counts.get((r.model, r.problem_id), 0) + 1
+        n_min = min(counts.values(), default=1)
+        if any(k > n_min for k in ks):
+            click.echo(
+                f"effbench: note: k={','.join(str(k) for k in ks if k > n_min)} of the run is larger than the "
+                f"n={n_min} samples scored of some problem: left out (--k chooses)",
+                err=True,
+            )
+            ks = [k for k in ks if k <= n_min] or [1]
     summary = summarize(records, ks, alpha if alpha is not None else config["alpha"], config["alpha"])
     from effbench.models.selection import render_selection, selection_summary
 

@@ -470,6 +470,9 @@ def _series_of_run(path: Path, ctx: _Context) -> list[Point]:
         f"({config.get('problem_set_hash', '?')})"
     )
     records = rd.records()
+    disagreement = rd.disagreement(records, config)
+    if disagreement:  # another run's records, or some lost: its points would not be its own
+        raise EffbenchError(disagreement)
     groups = _groups(path, records, ctx.without_usage)
     points: list[Point] = []
     for label, strategy, recs, extra in groups:

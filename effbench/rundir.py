@@ -12,6 +12,7 @@ run directory: :meth:`RunDir.open` holds it (``flock`` on the directory itself, 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -21,8 +22,11 @@ from typing import Any
 
 from effbench.errors import EffbenchError
 from effbench.records import RecordFormatError, SampleRecord
+from effbench.verdicts import Verdict
 
 CONFIG, RECORDS, SUMMARY, REJECTED = "config.json", "samples.jsonl", "summary.json", "samples.rejected.jsonl"
+#: where :meth:`RunDir.disagreement` counts a model's samples that the harness failed to run
+INFRA_KEY = "(harness failures)"
 #: what every command says of a run directory that is not :attr:`RunDir.finished`
 UNFINISHED = "the run has not finished (no summary.json: interrupted, failed or still running)"
 #: config keys that must match for a run directory to be resumed
@@ -117,6 +121,54 @@ def _check_first(record: SampleRecord, lineno: int, seen: dict[tuple[str, str, i
     return record
 
 
+def _lock_holder(fd: int) -> str:
+    """Who holds the ``flock`` on the directory open as ``fd``: ``": pid 123, effbench evaluate ..."``.
+
+    Read from ``/proc/locks`` (the lock's device and inode) and the holder's ``/proc/PID/cmdline``
+    (cut to 80 characters); "" when it cannot be told (no /proc, the lock just let go).
+    """
+    try:
+        st = os.fstat(fd)
+        dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+        with open("/proc/locks") as f:
+            pids = [line.split()[4] for line in f if line.split()[1:2] == ["FLOCK"] and dev in line.split()]
+        if not pids:
+            return ""
+        pid = pids[0]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            words = f.read().split(b"\0")
+    except (OSError, IndexError):
+        return ""
+    command = " ".join(" ".join(w.decode("utf-8", "replace").split()) for w in words if w)  # one line
+    command = command if len(command) <= 80 else command[:77] + "..."
+    return f": pid {pid}, {command}" if command else f": pid {pid}"
+
+
+def same_run_as(paths: list[Path]) -> dict[int, Path]:
+    """Which of ``paths`` repeat a run directory named earlier in the list: ``{index: earlier path}``.
+
+    A repeat is the same folder by another spelling (``runs/a`` and ``runs/a/``, a symlink) or a
+    copy of it (the same ``config.json`` and ``samples.jsonl`` bytes: a run's config holds its
+    creation time, its secret input seed and its own path). A reader given both would count every
+    sample of that run twice: two curves, two leaderboard rows of one run.
+    """
+    seen: dict[object, Path] = {}
+    repeats: dict[int, Path] = {}
+    for i, path in enumerate(paths):
+        keys: list[object] = [("path", os.path.realpath(path))]
+        try:  # a copy: the same config and the same records
+            digest = hashlib.sha256((Path(path) / RECORDS).read_bytes()).hexdigest()
+            keys.append(("copy", (Path(path) / CONFIG).read_bytes(), digest))
+        except OSError:
+            pass
+        first = next((seen[k] for k in keys if k in seen), None)
+        if first is not None:
+            repeats[i] = first
+        for k in keys:
+            seen.setdefault(k, Path(path))
+    return repeats
+
+
 class RunDir:
     """The files of one run directory. Thread-safe: every write goes through one lock."""
 
@@ -184,10 +236,11 @@ class RunDir:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _lock_holder(fd)
             os.close(fd)
             raise EffbenchError(
                 f"{self.path}: another effbench process is writing this run directory (an evaluation of it "
-                "still running); wait for it to end, then re-run to resume, or use another --run-dir"
+                f"still running{holder}); wait for it to end, then re-run to resume, or use another --run-dir"
             ) from None
         self._held = fd
 
@@ -354,6 +407,62 @@ class RunDir:
         if lines and lines[-1].strip() and not lines[-1].endswith(b"\n"):
             return len(lines)
         return None
+
+    def disagreement(self, records: list[SampleRecord], config: dict) -> str | None:
+        """Why ``records`` (this directory's, from :meth:`records`) are not this run's work, or None.
+
+        Two facts of the run say what its records must be: ``config`` (every record is judged at
+        the run's alpha, its costs in the meter's unit) and, once it has finished, ``summary.json``
+        (how many samples of each model on each problem it scored, written from the records when
+        it ended). ``samples.jsonl`` cut, emptied, edited or joined with another run's records
+        after that disagrees with them; a reader that counted it would report another run's
+        samples or lose some. Returns one clause naming the file, what differs (at most three
+        model/problem pairs) and the fix; a torn last line is :meth:`torn_last_line`'s, not this.
+        """
+        fingerprint = config.get("fingerprint")
+        unit = fingerprint.get("unit") if isinstance(fingerprint, dict) else None
+        for lineno, r in enumerate(records, 1):
+            other = []
+            if r.alpha is not None and config.get("alpha") is not None and r.alpha != config["alpha"]:
+                other.append(f"alpha {r.alpha:g}, the run's is {config['alpha']:g}")
+            if r.unit and unit and r.unit != unit:
+                other.append(f"costs in {r.unit}, the run's are in {unit}")
+            if other:
+                model, problem, index = r.key
+                return (
+                    f"{self.path / RECORDS}: record {lineno} (sample {index} of {problem!r}, model {model!r}) is "
+                    f"another run's: {'; '.join(other)}: remove it, or restore the file from a copy"
+                )
+        if not self.finished or self.torn_last_line() is not None:  # a torn line's sample is said apart
+            return None
+        try:
+            summary = json.loads((self.path / SUMMARY).read_text())
+            expected = {
+                (str(model), str(pid)): int(row["n"])
+                for model, entry in summary["models"].items()
+                for pid, row in entry["problems"].items()
+            }
+            for model, entry in summary["models"].items():  # counted apart, never in a problem's n
+                if entry.get("overall", {}).get("infra_failures"):
+                    expected[(str(model), INFRA_KEY)] = int(entry["overall"]["infra_failures"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return f"{self.path / SUMMARY}: unreadable (not what a run writes): re-run its `effbench evaluate` command"
+        counts: dict[tuple[str, str], int] = {}
+        for r in records:  # as effbench.summary.summarize counts them
+            key = (r.model, INFRA_KEY if r.verdict == Verdict.INFRA else r.problem_id)
+            counts[key] = counts.get(key, 0) + 1
+        differ = sorted(k for k in expected.keys() | counts.keys() if expected.get(k, 0) != counts.get(k, 0))
+        if not differ:
+            return None
+        said = "; ".join(
+            f"{model!r} on {pid}: {counts.get((model, pid), 0)} record(s), {expected.get((model, pid), 0)} in {SUMMARY}"
+            for model, pid in differ[:3]
+        ) + (f" and {len(differ) - 3} more" if len(differ) > 3 else "")
+        return (
+            f"{self.path / RECORDS} does not hold the samples the finished run scored ({said}): it was cut, emptied, "
+            "edited or joined with another run's records after the run ended; restore it from a copy, or re-run "
+            "its `effbench evaluate` command into a new --run-dir"
+        )
 
     def write_summary(self, summary: dict) -> None:
         """Replace ``summary.json`` atomically; raises EffbenchError when it cannot be written."""

@@ -358,3 +358,27 @@ def test_the_leaderboard_script_answers_help_with_its_own_usage(tmp_path):
         assert done.stdout.startswith("usage: bash scripts/leaderboard.sh"), done.stdout
         assert "-- OPTIONS" in done.stdout and "LEADERBOARD_OUT" in done.stdout
         assert "setup:" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_score_of_an_interrupted_run_scores_what_it_has_at_the_ks_it_allows(tmp_path):
+    """Invariant: `effbench score` on a run stopped before every sample was scored (Ctrl-C, a
+    crash, a full disk) gives its tables at the run's k values that its samples allow, and says
+    which were left out; a --k given by hand is still checked. Before: 'error: k=10 is larger
+    than n=7 samples', so an interrupted run of --samples 25 could not be looked at."""
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+
+    from . import leaderboard_runs as lr
+
+    problems = lr.make_problem_set(tmp_path / "set")
+    run = lr.write_run(tmp_path / "run", problems, lr.model_samples({"fast": 1.1}, n=2), finished=False)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "k": [1, 2, 5]}))
+    result = CliRunner().invoke(main, ["score", str(run), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "k=5 of the run is larger than the n=2 samples scored" in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["k"] == [1, 2]
+    result = CliRunner().invoke(main, ["score", str(run), "--k", "5"])
+    assert result.exit_code == 2 and "k=5 is larger than n=2" in result.stderr

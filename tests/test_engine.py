@@ -238,3 +238,41 @@ def test_a_reference_cache_that_cannot_be_written_never_fails_the_run(tmp_path):
     cache = ReferenceCache(folder)
     assert cache.put({"problem": "p"}, {"x": 1}) is True and cache.get({"problem": "p"}) == {"x": 1}
     assert [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_a_second_writer_of_a_run_directory_is_told_which_process_holds_it(tmp_path):
+    """Invariant: a run directory held by a running evaluation refuses a second writer with one
+    line naming the holder's pid and command, so the user can find it (before: 'another effbench
+    process' and nothing to tell which of several)."""
+    import subprocess
+    import sys
+    import time
+
+    from effbench.errors import EffbenchError
+
+    path = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom effbench.rundir import RunDir\n"
+         f"RunDir({str(path)!r}).open({CONFIG!r})\nprint('held', flush=True)\ntime.sleep(120)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(EffbenchError) as info:
+            RunDir(path).open(dict(CONFIG))
+        message = str(info.value)
+        assert "another effbench process is writing this run directory" in message
+        assert f"pid {holder.pid}, " in message and "-c import sys, time from effbench" in message, message
+        assert "\n" not in message
+    finally:
+        holder.kill()
+        holder.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the lock goes with its process
+        try:
+            RunDir(path).open(dict(CONFIG))
+            break
+        except EffbenchError:
+            time.sleep(0.1)
+    else:
+        pytest.fail("the lock outlived its process")

@@ -485,3 +485,83 @@ def test_a_run_whose_last_sample_line_is_cut_short_is_not_ranked_as_complete(tmp
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "out" / "leaderboard.json").read_text())
     assert [r["label"] for t in doc["tables"] for r in t["rows"]] == ["fast (unfinished)"]
+
+
+def _damaged(tmp_path, problems, how):
+    """A finished model run, then its samples.jsonl damaged ``how`` after it ended."""
+    run = lr.write_run(tmp_path / how, problems, lr.model_samples({"fast": 1.1, "mid": 1.4}, n=2))
+    samples = run / "samples.jsonl"
+    lines = samples.read_bytes().splitlines(keepends=True)
+    if how == "emptied":
+        samples.write_bytes(b"")
+    elif how == "cut_at_a_line":
+        samples.write_bytes(b"".join(lines[: len(lines) // 2]))
+    elif how == "joined_with_another_run":
+        other = lr.write_run(tmp_path / "other", problems, lr.model_samples({"slow": 1.8}, n=1))
+        samples.write_bytes(samples.read_bytes() + (other / "samples.jsonl").read_bytes())
+    elif how == "a_record_of_another_alpha":
+        record = json.loads(lines[0])
+        record.update(alpha=3.0, sample_index=99)
+        samples.write_bytes(samples.read_bytes() + json.dumps(record).encode() + b"\n")
+    return run
+
+
+@pytest.mark.parametrize("how", ["emptied", "cut_at_a_line", "joined_with_another_run", "a_record_of_another_alpha"])
+def test_records_that_are_not_the_runs_are_never_plotted_or_ranked(tmp_path, how):
+    """Invariant: a run whose samples.jsonl no longer holds what the run scored (emptied, cut at a
+    line boundary, joined with another run's records, a record judged at another alpha) is refused
+    by name by `effbench curves` and never ranked by the leaderboard (not even with
+    --include-unfinished); `effbench score` warns in one line. Before: curves plotted the other
+    run's samples, or fewer, with exit 0 and no word; the leaderboard ranked them; an emptied file
+    was called 'no scored samples yet'."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    run = _damaged(tmp_path, problems, how)
+    result = CliRunner().invoke(main, ["curves", str(run), "--out", str(tmp_path / "curves")])
+    assert result.exit_code == 2, result.output
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("effbench: error:")]
+    assert f"{run / 'samples.jsonl'}" in line
+    assert ("another run's" in line) if how == "a_record_of_another_alpha" else ("in summary.json" in line)
+    for extra in ([], ["--include-unfinished"]):
+        args = ["leaderboard", str(run), "--out", str(tmp_path / "lb"), "--problems-dir", str(problems), *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "no usable run directory" in result.stderr, result.output
+        assert f"{run / 'samples.jsonl'}" in result.stderr
+    result = CliRunner().invoke(main, ["score", str(run)])
+    assert f"effbench: warning: {run / 'samples.jsonl'}" in result.stderr
+
+
+def test_curves_of_a_run_whose_last_line_is_cut_short_say_so(tmp_path):
+    """Invariant: effbench curves on a run whose samples.jsonl ends in a torn line (a crash, a
+    partial copy) warns, naming the file and line, that the sample is left out (before: the
+    curves silently left it out, where score and the leaderboard say so)."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    run = lr.write_run(tmp_path / "run", problems, lr.model_samples({"fast": 1.1}, n=2))
+    samples = run / "samples.jsonl"
+    samples.write_bytes(samples.read_bytes()[:-40])
+    result = CliRunner().invoke(main, ["curves", str(run), "--out", str(tmp_path / "curves")])
+    assert result.exit_code == 0, result.output
+    assert f"{samples}:{len(samples.read_bytes().splitlines())}: a line cut short" in result.stderr
+
+
+def test_one_run_named_twice_is_drawn_and_ranked_once(tmp_path):
+    """Invariant: a run directory given twice to curves or the leaderboard (another spelling of
+    its path, a symlink, a copy of the folder) counts once, and the repeat is named on stderr.
+    Before: two curves and two leaderboard rows of one run (`effbench leaderboard runs/a runs/a/`
+    ranked 'fast [a]' beside itself)."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    run = lr.write_run(tmp_path / "a", problems, lr.model_samples({"fast": 1.1}, n=1))
+    (tmp_path / "link").symlink_to(run)
+    shutil.copytree(run, tmp_path / "copy")
+    names = [str(run), f"{run}/", str(tmp_path / "link"), str(tmp_path / "copy")]
+    result = CliRunner().invoke(main, ["curves", *names, "--out", str(tmp_path / "curves")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count(f"the same run as {run} (another path to it, or a copy): drawn once") == 3
+    doc = json.loads((tmp_path / "curves" / "curves.json").read_text())
+    assert {p["series"] for p in doc["points"]} == {"fast (parallel)"}
+    result = CliRunner().invoke(
+        main, ["leaderboard", *names, "--out", str(tmp_path / "lb"), "--problems-dir", str(problems)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("ranked once") == 3
+    board = json.loads((tmp_path / "lb" / "leaderboard.json").read_text())
+    assert [r["label"] for t in board["tables"] for r in t["rows"]] == ["fast"]

@@ -207,7 +207,8 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
         EffbenchError: not a run directory, a config without the fields a run writes, a corrupt
             record, no scored sample, or (without ``include_unfinished``) a run that has not
             finished, or one whose samples.jsonl ends in a line cut short (a sample not counted);
-            the message names the directory.
+            records that disagree with the run's config or summary (:meth:`RunDir.disagreement`:
+            another run's records, or some lost); the message names the directory.
     """
     from effbench.rundir import UNFINISHED, RunDir
 
@@ -230,6 +231,9 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
         records = rd.records()
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise EffbenchError(f"{path}: corrupt record: {exc}") from None
+    disagreement = rd.disagreement(records, config)
+    if disagreement:  # never ranked, even with include_unfinished: these are not the run's samples
+        raise EffbenchError(disagreement)
     if not records:
         raise EffbenchError(f"{path}: no scored samples yet")
     torn = rd.torn_last_line()
@@ -251,10 +255,21 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
 def load_runs(paths: Sequence[Path], include_unfinished: bool = False) -> tuple[list[LoadedRun], list[RunError]]:
     """Every usable run and, for the others, why not (see :func:`load_run`).
 
-    Never raises for one bad directory.
+    A run directory named twice (another spelling, a symlink, a copy: :func:`effbench.rundir.same_run_as`)
+    is loaded once, its repeats listed as errors. Never raises for one bad directory.
     """
+    from effbench.rundir import same_run_as
+
     runs, errors = [], []
-    for path in paths:
+    repeats = same_run_as([Path(p) for p in paths])
+    for i, path in enumerate(paths):
+        if i in repeats:  # one run given twice would be ranked twice
+            errors.append(
+                RunError(
+                    str(path), f"{path}: the same run as {repeats[i]} (another path to it, or a copy): ranked once"
+                )
+            )
+            continue
         try:
             runs.append(load_run(Path(path), include_unfinished))
         except EffbenchError as exc:
