@@ -341,9 +341,8 @@ class DockerWorker(RunnerClient):
             setup += ["--hostname", SANDBOX_HOSTNAME]
         else:
             setup += ["--container-tmp"]
-        if self.meter.name != "valgrind":
-            # installed as bytecode, as the local backend's (sandbox/runner.py runner_bytecode)
-            setup += ["--compile-with", python]
+        # installed as bytecode, as the local backend's (sandbox/runner.py runner_bytecode)
+        setup += ["--compile-with", python]
         # the allocator, copied beside the runner: see effbench/sandboxes/allocator.py
         setup += [*preload_options(image_preload()), "--exec"]
         measured = [*prefix, python, *flags, RUNNER_IN_SANDBOX, *self.meter.runner_options()]

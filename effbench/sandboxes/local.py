@@ -154,12 +154,10 @@ class RunnerProcess(RunnerClient):
         if self._private_tmp:
             # the docker backend's argv, environment, paths, host name and pid
             setup += ["--private-tmp", "--install-to", RUNNER_IN_SANDBOX, "--hostname", SANDBOX_HOSTNAME]
-            if self.meter.name != "valgrind":
-                # installed as bytecode compiled by the measured interpreter (sandbox/runner.py
-                # runner_bytecode): the runner does not compile itself at start. Not under
-                # valgrind, where that compilation warms the translations of the compiler that
-                # every worker's compile of the candidate reuses
-                setup += ["--compile-with", SANDBOX_PYTHON if self.rootfs else python]
+            # installed as bytecode compiled by the measured interpreter (sandbox/runner.py
+            # runner_bytecode): the runner does not compile itself at start (under valgrind the
+            # compiler's translations come from the warm-up's COMPILER_WARM_UP instead)
+            setup += ["--compile-with", SANDBOX_PYTHON if self.rootfs else python]
             if self.rootfs:
                 setup += ["--rootfs", self.rootfs]  # none of this machine's files is visible there
             else:

@@ -50,7 +50,7 @@ HOST_DEBUG_SYMBOLS = "/usr/lib/debug"
 #: the runner's working folder (a private tmpfs in both backends)
 RUNNER_WORKDIR = "/tmp/effbench-runner"
 #: where the set-up step installs the runner before exec'ing it (same path, same argv everywhere):
-#: as bytecode for the time and perf meters, as source for valgrind (sandbox/runner.py runner_bytecode)
+#: as bytecode under every meter (sandbox/runner.py runner_bytecode)
 RUNNER_IN_SANDBOX = "/tmp/effbench/runner.py"
 #: the host name the runner sees (a UTS namespace locally, the container's name in docker)
 SANDBOX_HOSTNAME = "sandbox"
