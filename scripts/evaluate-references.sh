@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: evaluate the bundled expert and slower-tier solutions
 # as two models, in the local sandbox, with the auto meter. Extra arguments go to `effbench evaluate`.
+# Paths (the run directory it prints, a --run-dir given) are the caller's: only the set-up runs in
+# the repository.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-exec .venv/bin/effbench evaluate --references expert,slower "$@"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+(cd "$root" && bash scripts/setup.sh)
+exec "$root/.venv/bin/effbench" evaluate --references expert,slower "$@"

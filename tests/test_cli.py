@@ -356,8 +356,40 @@ def test_the_leaderboard_script_answers_help_with_its_own_usage(tmp_path):
         done = subprocess.run(["bash", str(script), flag], capture_output=True, text=True, timeout=120, env=env)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("usage: bash scripts/leaderboard.sh"), done.stdout
-        assert "-- OPTIONS" in done.stdout and "LEADERBOARD_OUT" in done.stdout
+        assert "OPTIONS of effbench leaderboard" in done.stdout and "LEADERBOARD_OUT" in done.stdout
         assert "setup:" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_the_scripts_use_the_callers_paths_and_pass_options_on(tmp_path):
+    """Invariant: scripts/leaderboard.sh run from another folder reads that folder's runs/ (and
+    the run folders named, relative to it) and writes its output there; the arguments from its
+    first option on go to `effbench leaderboard` whether or not `--` comes first (`runs/a --seed
+    3` ranks runs/a with seed 3). Faults (newcomer, helper-79): `leaderboard.sh --seed 3` took
+    `--seed` and `3` as run folders, and both scripts went into the repository first, so a
+    relative run folder (and evaluate-references.sh's printed or given --run-dir) named a path
+    under the repository, not the caller's."""
+    from . import leaderboard_runs as lr
+
+    repo = Path(__file__).resolve().parent.parent
+    if not (repo / ".venv" / "bin" / "effbench").exists():
+        pytest.skip("scripts/setup.sh has not made .venv in this checkout")
+    runs = lr.standard_runs(tmp_path)
+    here = tmp_path / "elsewhere"
+    (here / "runs").mkdir(parents=True)
+    runs[0].rename(here / "runs" / "references")
+    env = {k: v for k, v in os.environ.items() if k != "LEADERBOARD_OUT"}
+    script = ["bash", str(repo / "scripts" / "leaderboard.sh")]
+    for args, out in (([], "leaderboard"), (["runs/references", "--seed", "3", "--out", "lb3"], "lb3")):
+        done = subprocess.run(script + args, cwd=here, capture_output=True, text=True, timeout=600, env=env)
+        assert done.returncode == 0, done.stderr
+        doc = json.loads((here / out / "leaderboard.json").read_text())
+        assert doc["settings"]["seed"] == (3 if args else 0), doc["settings"]
+    assert not (repo / "lb3").exists() and not (repo / "runs" / "references").exists()
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run(
+        script + ["--seed", "3"], cwd=tmp_path / "empty", capture_output=True, text=True, timeout=600, env=env
+    )
+    assert done.returncode == 2 and "no run directories under" in done.stderr, done.stderr
 
 
 def test_score_of_an_interrupted_run_scores_what_it_has_at_the_ks_it_allows(tmp_path):
