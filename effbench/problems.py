@@ -70,9 +70,10 @@ def input_hash(encoded_args: Any) -> str:
 
 
 _GENERATE_SCRIPT = """
-import importlib.util, json, random, signal, sys
+import importlib.util, json, random, resource, signal, sys
 from effbench import codec
 job = json.load(sys.stdin)
+resource.setrlimit(resource.RLIMIT_AS, (job["memory_bytes"], job["memory_bytes"]))  # MemoryError past it
 signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a call past its time ends this process: nothing catches it
 signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
 spec = importlib.util.spec_from_file_location("effbench_generator", job["path"])
@@ -99,6 +100,9 @@ json.dump(out, sys.stdout)
 #: seconds (the bundled generators take well under a second a call): past it the generator is
 #: stopped and the problem refused, naming the level and test, instead of the run waiting forever.
 GENERATE_CALL_SECONDS = 60.0
+#: The address space a problem folder's generator process may take, in bytes: past it an allocation
+#: fails (MemoryError, named with the level and test) instead of the host running out of memory.
+GENERATOR_MEMORY_BYTES = 4 << 30
 #: How long a problem's whole generator process may run, in wall seconds (every level's tests).
 GENERATOR_TOTAL_SECONDS = 600.0
 #: Marks the start of each ``generate`` call on the generator's stderr (``<mark><level> <test>``).
@@ -108,9 +112,10 @@ _CALL_MARK = "\x00effbench-generate "
 def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[list[list]]:
     """Run ``problem``'s generator in a fresh interpreter (see :meth:`Problem.generated_args`).
 
-    Raises ProblemFormatError naming generator.py when it fails, returns no JSON, or runs past
+    Raises ProblemFormatError naming generator.py when it fails (a MemoryError past
+    :data:`GENERATOR_MEMORY_BYTES` too), returns no JSON, or runs past
     :data:`GENERATE_CALL_SECONDS` in one ``generate`` call (or :data:`GENERATOR_TOTAL_SECONDS` in
-    all): the message then names the level, its size and the test that was being generated.
+    all): the message names the level, its size and the test that was being generated.
     """
     import os
     import signal
@@ -124,6 +129,7 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
         "seed": seed,
         "levels": [[lv.size, lv.tests] for lv in problem.levels],
         "call_seconds": GENERATE_CALL_SECONDS,
+        "memory_bytes": GENERATOR_MEMORY_BYTES,
         "mark": _CALL_MARK,
     }
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": str(paths.PACKAGE_DIR.parent)}
@@ -162,7 +168,7 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.strip().splitlines() if not line.startswith(_CALL_MARK)]
         tail = lines[-1:] or [f"exit code {proc.returncode}"]
-        raise ProblemFormatError(f"{where}: {tail[0]}")
+        raise ProblemFormatError(f"{where}: {tail[0]} (in {running(proc.stderr)})")
     try:
         return json.loads(proc.stdout)
     except ValueError:

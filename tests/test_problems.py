@@ -193,3 +193,21 @@ def test_a_generator_that_never_ends_is_stopped_naming_its_level(copy_set, monke
     assert "\n" not in message
     assert "problems/triangle/generator.py" in message and "'triangle'" in message
     assert f"{where} runs past 1 s" in message
+
+
+def test_a_generator_that_takes_all_memory_is_stopped_naming_its_level(copy_set, monkeypatch):
+    """A problem folder's generator that allocates without bound fails at GENERATOR_MEMORY_BYTES
+    (its own MemoryError) and is refused in one line naming the level, size and test, instead of
+    taking the host's memory (before: no limit on the generator process)."""
+    import effbench.problems as problems_module
+
+    monkeypatch.setattr(problems_module, "GENERATOR_MEMORY_BYTES", 512 << 20)
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(
+        "def generate(size, rng):\n    if size > 100:\n        bytearray(1 << 30)\n    return [size]\n"
+    )
+    problem = load_problem_set(copy_set / "problems").get("triangle")
+    with pytest.raises(ProblemFormatError) as err:
+        problem.generated_args("seed")
+    message = str(err.value)
+    assert "\n" not in message and "MemoryError" in message, message
+    assert "(in generate() at level 1 (size 20000), test 0)" in message, message
