@@ -599,6 +599,18 @@ def test_a_problems_samples_wait_for_its_profile_only_and_go_out_longest_first()
     assert again.next() is None
 
 
+def _two_tiers_of_experts(mini_set):
+    """Samples of two tiers ("x", "y") for reverse_words and triangle: each the expert's code
+    marked ``# sample`` (so that a scripted handler tells them from the profile's runs)."""
+    from effbench.samples import Sample
+
+    return [
+        Sample(tier, pid, 0, mini_set.get(pid).expert_code + "\n# sample\n")
+        for pid in ("reverse_words", "triangle")
+        for tier in ("x", "y")
+    ]
+
+
 def test_samples_of_a_profiled_problem_run_while_another_profile_is_measured(tmp_path, mini_set, monkeypatch):
     """Invariant (issue 13): there is no barrier between the profile phase and the sample phase:
     with 2 workers and 2 problems, a sample of the problem whose profile is ready runs while the
@@ -608,7 +620,6 @@ def test_samples_of_a_profiled_problem_run_while_another_profile_is_measured(tmp
     import effbench.run
     from effbench import codec
     from effbench.meters import MeterChoice
-    from effbench.samples import Sample
 
     sample_ran = threading.Event()
     overlapped: list[bool] = []
@@ -624,11 +635,7 @@ def test_samples_of_a_profiled_problem_run_while_another_profile_is_measured(tmp
             overlapped.append(sample_ran.wait(20))
         return answer(ns[name](*args), 100 + len(json.dumps(request.args_json)))
 
-    samples = [
-        Sample(tier, pid, 0, mini_set.get(pid).expert_code + "\n# sample\n")
-        for pid in ("reverse_words", "triangle")
-        for tier in ("x", "y")
-    ]
+    samples = _two_tiers_of_experts(mini_set)
     choice = MeterChoice(ValgrindMeter(), "test")
     monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(handler))
     costs = []
@@ -656,7 +663,6 @@ def test_an_expert_wrong_on_its_own_tests_skips_its_problem_while_other_samples_
     import effbench.run
     from effbench import codec
     from effbench.meters import MeterChoice
-    from effbench.samples import Sample
 
     def handler(request):
         args = codec.decode(request.args_json)
@@ -668,11 +674,7 @@ def test_an_expert_wrong_on_its_own_tests_skips_its_problem_while_other_samples_
             value += 1  # the expert is wrong on its own fixed test triangle(1) == 1
         return answer(value, 100 + len(json.dumps(request.args_json)))
 
-    samples = [
-        Sample(tier, pid, 0, mini_set.get(pid).expert_code + "\n# sample\n")
-        for pid in ("reverse_words", "triangle")
-        for tier in ("x", "y")
-    ]
+    samples = _two_tiers_of_experts(mini_set)
     choice = MeterChoice(ValgrindMeter(), "test")
     monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(handler))
     for workers in (1, 2):
