@@ -3693,6 +3693,15 @@ def _check_library(path, data, digest):
         )
 
 
+def _copies_beside(opts):
+    """Whether the set-up step copies the allocator and libpython beside the installed runner
+    (``opts``: the parsed options; a bool): in a private /tmp, a root filesystem or a container.
+    Without namespaces (the host's /tmp, perhaps noexec) only the runner's bytecode is installed,
+    so that the runner runs from bytecode there too (its counts are the namespaced runner's:
+    tests/threats/test_runner_bytecode.py), and the libraries load where they are."""
+    return bool(opts.private_tmp or opts.rootfs or opts.container_tmp or opts.own_namespaces)
+
+
 def _setup_and_exec(opts):
     """The set-up step, not measured: mounts, the runner's copy, then the runner (exec'd in a
     child, pid and argv the same in every backend) with socket stdio, and this process relays."""
@@ -3707,7 +3716,7 @@ def _setup_and_exec(opts):
             with open(opts.library, "rb") as src:
                 library = src.read()
             _check_library(opts.library, library, opts.library_sha256)
-            if not opts.install_to:
+            if not (opts.install_to and _copies_beside(opts)):
                 library = None  # loaded where it is (no private /tmp: no isolation either)
         with open(os.path.abspath(__file__), "rb") as src:
             runner_source = src.read()
@@ -3756,11 +3765,12 @@ def _setup_and_exec(opts):
             if own_mount:  # the private /tmp is noexec; the allocator is mapped executable
                 _mount("tmpfs", folder, "tmpfs", _MS_NOSUID | _MS_NODEV, size)
             if opts.compile_with:
-                runner_source = runner_bytecode(runner_source, opts.install_to, opts.compile_with, env)
+                name = opts.code_name or opts.install_to
+                runner_source = runner_bytecode(runner_source, name, opts.compile_with, env)
             with open(opts.install_to, "wb") as dst:
                 dst.write(runner_source)
             os.chmod(opts.install_to, 0o444)
-            if preload is not None:
+            if preload is not None and _copies_beside(opts):
                 opts.preload = os.path.join(folder, ALLOCATOR_NAME)
                 with open(opts.preload, "wb") as dst:
                     dst.write(preload)
@@ -3860,6 +3870,10 @@ def main(argv):
     parser.add_argument(
         "--compile-with",
         help="with --install-to: install this file compiled by this interpreter (the measured one) instead",
+    )
+    parser.add_argument(
+        "--code-name",
+        help="with --compile-with: the file name the bytecode's code carries (default: --install-to's)",
     )
     parser.add_argument(
         "--exec",

@@ -167,7 +167,14 @@ class RunnerProcess(RunnerClient):
         else:
             self._host_workdir = tempfile.mkdtemp(prefix="effbench-worker-")
             os.chmod(self._host_workdir, 0o711)
-            measured += [str(paths.runner_path()), *self.meter.runner_options(), "--workdir", self._host_workdir]
+            # the runner from bytecode here too (installed in a folder of its own, the allocator
+            # and libpython loaded where they are): from source its counts differed from the
+            # namespaced runner's under the same fingerprint (a null test's 17,619 instructions
+            # against 17,887; tests/threats/test_runner_bytecode.py)
+            installed = os.path.join(self._host_workdir, "runner", "runner.py")
+            # the code named as the namespaced runner's (its file name is hashed and kept)
+            setup += ["--install-to", installed, "--compile-with", python, "--code-name", RUNNER_IN_SANDBOX]
+            measured += [installed, *self.meter.runner_options(), "--workdir", self._host_workdir]
             if prefix:
                 for path in self.hide:
                     measured += ["--hide", path]
