@@ -240,12 +240,11 @@ def test_curves_say_when_their_runs_were_made_on_different_versions_of_a_set(tmp
     edited prompt preamble, a reworded statement) plotted as if comparable, silently. The
     invariant: curves names each series' set version in curves.json and says on stderr when they
     differ; runs on one version get no such note."""
-    import shutil
-
     with FakeOpenAI(lambda p, i: UNPARSEABLE) as server:
-        out = effbench(*model_args(server, tmp_path / "a", "--samples", "1", *FAST_METER), cache_dir=tmp_path / "c")
-        assert out.returncode == 0, out.stderr
-    shutil.copytree(tmp_path / "a", tmp_path / "b")
+        for name in ("a", "b"):  # two runs (a copy of one run is drawn once: rundir.same_run_as)
+            args = model_args(server, tmp_path / name, "--samples", "1", *FAST_METER)
+            out = effbench(*args, cache_dir=tmp_path / "c")
+            assert out.returncode == 0, out.stderr
     runs = [str(tmp_path / "a"), str(tmp_path / "b")]
     same = effbench("curves", *runs, "--out", str(tmp_path / "same"), cache_dir=tmp_path / "c")
     assert same.returncode == 0, same.stderr
