@@ -22,8 +22,9 @@ from effbench.sandboxes.probe import EXPERT
 
 LIMITS = Limits(wall_seconds=120, cpu_seconds=60, memory_bytes=512 << 20)
 NULL = "def triangle(n):\n    return 0\n"
-#: instructions: what the two runners' different paths may move a count by
-SLACK = 20
+#: instructions: what the two runners' different paths may move a count by (measured: 5-9 on
+#: pyenv's 3.11.7, 20 and 40 on Debian's 3.11.2 in the CI of 939755d; 268 from source)
+SLACK = 100
 
 
 def _counts(monkeypatch, namespaces):
@@ -45,8 +46,10 @@ def test_a_runner_without_namespaces_counts_as_a_namespaced_one(monkeypatch):
     ``SLACK``, in a runner with namespaces and in one without (both run the runner from its
     bytecode), since the fingerprint that keys the profile cache does not tell them apart. The
     paths differ (the runner's argv, the allocator's), which moved the expert's count by 2
-    before 4f67567 and moves these by 5-9 now; from source the runner without namespaces was
-    268 instructions off on the null test."""
+    before 4f67567 and moves these by 5-9 (pyenv's interpreter) or 20-40 (Debian's) now; from
+    source the runner without namespaces was 268 instructions off on the null test. What is left
+    never judges a candidate: a cached profile is used only where its check test's count
+    reproduces to the instruction (Evaluator.reproduces), else it is measured again."""
     if shutil.which("valgrind") is None:
         pytest.fail("valgrind is required for the sandbox tests (scripts/setup.sh installs it)")
     if not local.namespace_prefix():
