@@ -334,11 +334,18 @@ class RunDir:
 
     def write_config(self, config: dict) -> None:
         """Replace ``config.json`` atomically; raises EffbenchError when it cannot be written."""
+        self._replace_json(CONFIG, config)
+
+    def _replace_json(self, name: str, data: Any) -> None:
+        """Replace the file ``name`` of this directory with ``data`` as JSON, atomically, under the lock.
+
+        Raises EffbenchError (:func:`write_failed`) when it cannot be written.
+        """
         with self._lock:
             try:
-                atomic_write_json(self.path / CONFIG, config)
+                atomic_write_json(self.path / name, data)
             except OSError as exc:
-                raise write_failed(self.path / CONFIG, exc) from None
+                raise write_failed(self.path / name, exc) from None
 
     def append(self, record: SampleRecord) -> None:
         """Append one record to ``samples.jsonl`` and fsync it.
@@ -466,8 +473,4 @@ class RunDir:
 
     def write_summary(self, summary: dict) -> None:
         """Replace ``summary.json`` atomically; raises EffbenchError when it cannot be written."""
-        with self._lock:
-            try:
-                atomic_write_json(self.path / SUMMARY, summary)
-            except OSError as exc:
-                raise write_failed(self.path / SUMMARY, exc) from None
+        self._replace_json(SUMMARY, summary)
