@@ -5,15 +5,19 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shlex
+import signal
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from effbench.cpus import usable_cpus
-from effbench.errors import EffbenchError
+from effbench.errors import EffbenchError, Terminated
 from effbench.options import FiniteFloatRange, OutputDir, check_readable_file, check_writable_dir, comma_numbers
 from effbench.registry import EXECUTORS, METERS, SANDBOXES
 
@@ -34,15 +38,99 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+#: ``ctx.meta`` key of what a command that writes a run can be resumed from (:class:`_Resumable`)
+_RESUMABLE = "effbench.resumable"
+
+
+@dataclass(frozen=True)
+class _Resumable:
+    """What an interrupted command leaves, for the line that says how to resume it.
+
+    ``place``: the run directory (or sweep folder) it writes; ``option``: the option naming it
+    (``--run-dir``), added to the resume command when the user did not give it (``given`` False:
+    the default place is a new one every time); ``records``: the files of finished samples under
+    ``place`` whose lines are counted (a glob).
+    """
+
+    place: Path
+    option: str
+    given: bool
+    records: str = "samples.jsonl"
+
+
+def _resumable(place: Path, option: str, given: bool, records: str = "samples.jsonl") -> None:
+    """Say that the running command writes ``place``, for :func:`_stopped_line` if it is stopped."""
+    click.get_current_context().meta[_RESUMABLE] = _Resumable(place, option, given, records)
+
+
+def _count_lines(paths: list[Path]) -> int:
+    """Newlines in the files (finished records; a line cut short has none), 0 for a missing file."""
+    total = 0
+    for path in paths:
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    total += chunk.count(b"\n")
+        except OSError:
+            continue
+    return total
+
+
+def _stopped_line(ctx: click.Context, argv: list[str], terminated: bool) -> str:
+    """The one line printed when Ctrl-C or SIGTERM stops a command: what stopped it, what was saved, how to resume.
+
+    Args:
+        ctx: the group's context (its ``meta`` holds the command's :class:`_Resumable`, if any).
+        argv: the command line's arguments after the program name.
+        terminated: True for SIGTERM, False for Ctrl-C.
+    """
+    why = "stopped by SIGTERM" if terminated else "interrupted (Ctrl-C)"
+    resumable: _Resumable | None = ctx.meta.get(_RESUMABLE)
+    if resumable is None:
+        return f"effbench: {why}"
+    again = list(argv) + ([] if resumable.given else [resumable.option, str(resumable.place)])
+    finished = _count_lines(sorted(resumable.place.glob(resumable.records)))
+    return (
+        f"effbench: {why}; {resumable.place} keeps its {finished} finished sample(s); "
+        f"resume with: effbench {shlex.join(again)}"
+    )
+
+
+def _stop_on_sigterm() -> signal.Handlers | None:
+    """Make SIGTERM raise :class:`Terminated` (a KeyboardInterrupt): a run stops as on Ctrl-C.
+
+    Only from the main thread and only where SIGTERM has its default action (an ignored SIGTERM
+    stays ignored; an embedding program's handler is kept).
+
+    Returns:
+        The handler replaced (``SIG_DFL``), to put back when the command returns; None when
+        nothing was changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        return None
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, stop)
+    return signal.SIG_DFL
+
+
 class _Group(click.Group):
     """The command group: errors become one line on stderr and exit code 2, never a traceback.
 
     That is EffbenchError and click's usage errors (a bad option value, an unknown option); Ctrl-C
-    exits at once with code 130, the run directory keeping every finished sample.
+    exits at once with code 130 and SIGTERM with 143, the run directory keeping every finished
+    sample, after one line saying what stopped it, what was kept and the command that resumes it.
     """
 
     def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         kwargs.pop("standalone_mode", None)
+        given = kwargs.get("args", args[0] if args else None)
+        self.argv = [str(a) for a in given] if given is not None else sys.argv[1:]  # type: ignore[attr-defined]
+        before = _stop_on_sigterm()
         try:
             return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[arg-type]
         except click.ClickException as exc:
@@ -53,6 +141,9 @@ class _Group(click.Group):
             _fail(message, exc.exit_code)
         except click.Abort:
             _fail("aborted", 1)
+        finally:
+            if before is not None:  # called from Python (tests, an embedding program): leave SIGTERM as it was
+                signal.signal(signal.SIGTERM, before)
         return None
 
     def invoke(self, ctx: click.Context) -> object:
@@ -66,15 +157,14 @@ class _Group(click.Group):
             # a full disk, a read-only or forbidden place met where no caller names the file itself
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"{where}{exc.strerror}: make room or fix the place, then re-run the same command (runs resume)")
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             # every finished sample is already on disk (fsynced); do not wait for threads still
             # inside a sandbox call: leave now
-            click.echo(
-                "effbench: interrupted; the run directory keeps every finished sample (re-run to resume)", err=True
-            )
+            terminated = isinstance(exc, Terminated)
+            click.echo(_stopped_line(ctx, getattr(self, "argv", sys.argv[1:]), terminated), err=True)
             sys.stdout.flush()
             sys.stderr.flush()
-            os._exit(130)
+            os._exit(143 if terminated else 130)
         return None
 
 
@@ -453,9 +543,11 @@ def evaluate(
         ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
     assume_yes = bool(model_options.pop("yes"))
     settings = EngineSettings(alpha=alpha, memory_bytes=memory_mb << 20, input_seed=input_seed)
+    given_dir = run_dir is not None
     if run_dir is None:
         run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     check_writable_dir(run_dir, "--run-dir")  # before anything runs
+    _resumable(run_dir, "--run-dir", given_dir)
     _check_model_options(model_options)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
     if model_options.get("model"):
@@ -881,6 +973,7 @@ def sweep(
         ids = _narrow(problems, ids, categories, limit)  # type: ignore[arg-type]
     out = out_dir or Path("runs") / time.strftime("sweep-%Y%m%d-%H%M%S")
     check_writable_dir(out, "--out")
+    _resumable(out, "--out", out_dir is not None, "*/samples.jsonl")
     for option in ("prompt_template", "prices"):
         if o.get(option):
             check_readable_file(Path(str(o[option])), "--" + option.replace("_", "-"))

@@ -34,3 +34,11 @@ class SandboxUnavailable(EffbenchError):
 
 class InfrastructureError(Exception):
     """The harness failed (not the candidate): the test is recorded as an infrastructure failure."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the command line: it stops the run exactly as Ctrl-C does.
+
+    A KeyboardInterrupt, so every path that stops a run on Ctrl-C (cancel queued samples, record
+    every finished one) stops it the same on SIGTERM; the CLI then exits with 143 (128 + 15).
+    """

@@ -7,7 +7,8 @@ scored and writes ``summary.json`` when it ends, each atomically, through one :c
 
 Ctrl-C (KeyboardInterrupt) stops a run at once: queued samples are cancelled, samples in progress
 are abandoned at their next test, every sample that finished is recorded, and the interrupt is
-re-raised (the CLI exits with 130).
+re-raised (the CLI exits with 130). The CLI turns SIGTERM into :class:`effbench.errors.Terminated`,
+a KeyboardInterrupt, so it stops a run the same way (exit code 143).
 """
 
 from __future__ import annotations
@@ -84,23 +85,32 @@ def expected_seconds(tests: Sequence[Sequence[Any]], profile: Any) -> float:
     )
 
 
+#: the signals that stop a run (Ctrl-C, and SIGTERM once the CLI turns it into an exception)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) back for the block (main thread only); it is raised right after."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) in (
-        signal.SIG_IGN,
-        None,
-    ):
+def _stop_signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back for the block (main thread only); acted on right after.
+
+    Only a signal whose handler is Python code is held (SIGINT's KeyboardInterrupt, the CLI's
+    SIGTERM handler): one left to the kernel (default, ignored) is not touched. After the block,
+    the signal's own handler is called, so it raises what it would have raised.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    held = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+    held = {sig: handler for sig, handler in held.items() if callable(handler)}
     pending: list[int] = []
-    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    old = {sig: signal.signal(sig, lambda signum, frame: pending.append(signum)) for sig in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
     if pending:
-        raise KeyboardInterrupt
+        held[pending[0]](pending[0], None)
 
 
 class _Schedule:
@@ -338,9 +348,9 @@ class EvaluationRun:
         return summary
 
     def _record(self, record: SampleRecord) -> None:
-        # Ctrl-C is held back while a record is written and marked done, so a sample is recorded
+        # Ctrl-C (and SIGTERM) is held back while a record is written and marked done, so a sample is recorded
         # exactly once: never half, never twice
-        with _sigint_deferred():
+        with _stop_signals_deferred():
             if record.key not in self._done:
                 self.rundir.append(record)
                 self._done[record.key] = record

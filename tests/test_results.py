@@ -494,54 +494,125 @@ def test_score_of_an_unfinished_run_says_it_is_partial_and_how_to_finish_it(tmp_
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_fast_and_records_every_finished_sample(tmp_path):
-    """Invariant (issue 12 item 12): SIGINT to a real `effbench evaluate` (mini set, valgrind) exits
-    130 promptly (generous bound: 10 s), every line of samples.jsonl is a valid record of a sample
-    that finished (no infra records from the shutdown), and resuming completes the run with each
-    sample exactly once."""
+@pytest.mark.parametrize(
+    ("stop", "code", "said", "given_dir"),
+    [("SIGINT", 130, "interrupted", True), ("SIGTERM", 143, "stopped by SIGTERM", False)],
+)
+def test_ctrl_c_or_sigterm_stops_fast_records_every_finished_sample_and_says_how_to_resume(
+    tmp_path, stop, code, said, given_dir
+):
+    """Invariant (issue 12 item 12): SIGINT (Ctrl-C) or SIGTERM to a real `effbench evaluate` (mini
+    set, valgrind) exits 130 or 143 promptly (generous bound: 10 s), after one line on stderr
+    saying what stopped it, how many finished samples the run directory keeps and the command
+    that resumes it (with --run-dir when the run had the default, new-every-time one); every line
+    of samples.jsonl is a valid record of a sample that finished (no infra records from the
+    shutdown); no process the run started outlives it; and that command completes the run with
+    each sample exactly once."""
     import os
+    import shlex
     import signal
     import subprocess
     import sys
     import time
 
+    import psutil
+
     from .conftest import MINI
 
     samples = tmp_path / "s.jsonl"
-    code = "def triangle(n):\n    return sum(range(1, n + 1))  # a candidate\n"
-    samples.write_text("".join(json.dumps({"task_id": "triangle", "solution": code}) + "\n" for _ in range(16)))
-    run_dir = tmp_path / "run"
-    args = [sys.executable, "-m", "effbench", "evaluate", "--problems-dir", str(MINI), "--samples", str(samples)]
-    args += ["--meter", "valgrind", "--workers", "2", "--no-cache", "--run-dir", str(run_dir), "--k", "1"]
+    code_text = "def triangle(n):\n    return sum(range(1, n + 1))  # a candidate\n"
+    samples.write_text("".join(json.dumps({"task_id": "triangle", "solution": code_text}) + "\n" for _ in range(16)))
+    args = ["evaluate", "--problems-dir", str(MINI), "--samples", str(samples)]
+    args += ["--meter", "valgrind", "--workers", "2", "--no-cache", "--k", "1"]
+    if given_dir:
+        args += ["--run-dir", str(tmp_path / "run")]
     # SIGINT as an interactive shell leaves it: a test run started in the background by a shell
     # without job control ignores it, and the run would inherit that (and ignore Ctrl-C)
     restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=restore)
-    records = run_dir / "samples.jsonl"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "effbench", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=restore,
+        cwd=tmp_path,
+        env=env,
+    )
     deadline = time.monotonic() + 300
+    records = None
     while time.monotonic() < deadline and proc.poll() is None:
-        if records.is_file() and records.read_text().count("\n") >= 2:
+        found = list(tmp_path.glob("**/samples.jsonl"))
+        if found and found[0].read_text().count("\n") >= 2:
+            records = found[0]
             break
         time.sleep(0.05)
-    assert proc.poll() is None, "the run ended before it could be interrupted"
+    assert proc.poll() is None and records is not None, "the run ended before it could be interrupted"
+    started = psutil.Process(proc.pid).children(recursive=True)
+    assert started, "the run has no runner processes to leave behind"
     sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, stop))
     _, err = proc.communicate(timeout=60)
     took = time.monotonic() - sent
-    assert proc.returncode == 130, err[-500:]
+    assert proc.returncode == code, err[-500:]
     assert took < 10, f"took {took:.1f}s to stop"
-    assert "interrupted" in err, err[-500:]
     lines = records.read_text().splitlines()
+    (last,) = [line for line in err.splitlines() if line.startswith("effbench: ")][-1:]
+    assert said in last and f"keeps its {len(lines)} finished sample(s)" in last, last
+    resume = shlex.split(last.partition("resume with: ")[2])
+    assert resume[0] == "effbench" and resume[resume.index("--run-dir") + 1] == str(
+        records.parent.relative_to(tmp_path) if not given_dir else records.parent
+    )
+    gone = lambda p: not p.is_running() or p.status() == psutil.STATUS_ZOMBIE  # noqa: E731
+    while time.monotonic() < deadline and not all(gone(p) for p in started):
+        time.sleep(0.1)
+    assert [p.pid for p in started if not gone(p)] == []
     assert 2 <= len(lines) < 16, err[-500:]
     recs = [SampleRecord.from_json(json.loads(line)) for line in lines]
     assert all(r.verdict != Verdict.INFRA for r in recs) and len({r.key for r in recs}) == len(recs)
-    env = {**os.environ}
-    again = subprocess.run(args, capture_output=True, text=True, env=env)
+    again = subprocess.run([sys.executable, "-m", *resume], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr[-500:]
     assert f"{len(lines)} sample(s) already scored" in again.stderr, again.stderr[-500:]
     final = [json.loads(line) for line in records.read_text().splitlines()]
     assert sorted(r["sample_index"] for r in final) == list(range(16))
-    assert (run_dir / "summary.json").is_file()
+    assert (records.parent / "summary.json").is_file()
+
+
+def test_a_record_being_written_holds_sigterm_back_as_it_holds_ctrl_c():
+    """Invariant: a stop signal with a Python handler (Ctrl-C, the CLI's SIGTERM) that arrives while
+    a record is written is held until the block ends, then raises what its handler raises
+    (Terminated for SIGTERM), so a sample is never recorded half; one left to the kernel is not
+    touched."""
+    import os
+    import signal
+
+    from effbench.errors import Terminated
+    from effbench.run import _stop_signals_deferred
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    old = signal.signal(signal.SIGTERM, terminate)
+    reached = []
+    try:
+        with pytest.raises(Terminated):
+            with _stop_signals_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                reached.append("end of block")
+        assert reached == ["end of block"] and signal.getsignal(signal.SIGTERM) is terminate
+        with pytest.raises(KeyboardInterrupt):
+            with _stop_signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                reached.append("again")
+        assert reached[-1] == "again" and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with _stop_signals_deferred():
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def test_registries_answer_unknown_names_with_the_known_ones_and_accept_new_backends():
