@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import doctest
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from effbench import checkers, codec
@@ -186,8 +187,20 @@ def check_growth(problem: Problem, evaluator: Evaluator) -> list[str]:
     return errors
 
 
-def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
+def check_steps(problem: Problem) -> int:
+    """How many steps :func:`check_problem` announces for ``problem`` (a progress bar's total).
+
+    The static checks, the expert's profile, and one run per tier.
+    """
+    return 2 + len(problem.tiers)
+
+
+def check_problem(problem: Problem, evaluator: Evaluator, step: Callable[[str], None] | None = None) -> ProblemCheck:
     """Every check of one problem: the static ones, then the expert's profile and every tier's run.
+
+    ``step`` (if given) is called with what the check starts doing, before each of its
+    :func:`check_steps` steps (``"static checks"``, ``"expert profile"``, ``"tier NAME"``); a
+    check that fails early announces fewer.
 
     The rules: the prompt's examples hold for every tier; the generator is deterministic across
     processes and respects the input constraints; the expert scores eff 1 (within
@@ -196,9 +209,12 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
     most :data:`SLOWER_MAX_EFF`; the expert's top level costs at most :data:`EXPERT_TOP_BUDGET`
     instructions; no weighted level is flat (:data:`MIN_LEVEL_GROWTH`).
     """
+    announce = step or (lambda what: None)
+    announce("static checks (inputs, generator determinism, examples)")
     result = ProblemCheck(problem.id, check_static(problem))
     if result.errors:
         return result
+    announce("expert profile")
     try:
         profile = evaluator.profile(problem)
     except EffbenchError as exc:
@@ -212,6 +228,7 @@ def check_problem(problem: Problem, evaluator: Evaluator) -> ProblemCheck:
             f"(limit {EXPERT_TOP_BUDGET:.0e})"
         )
     for tier in problem.tiers:
+        announce(f"tier {tier}")
         record = evaluator.evaluate(problem, problem.references[tier], model=tier)
         result.tier_costs[tier] = record.level_costs
         result.tier_eff[tier] = record.efficiency

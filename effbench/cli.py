@@ -1276,10 +1276,11 @@ def problems_check(
     from concurrent.futures import ThreadPoolExecutor
 
     from effbench import paths
-    from effbench.check import check_problem, render_check
+    from effbench.check import check_problem, check_steps, render_check
     from effbench.engine import EngineSettings, Evaluator
     from effbench.fingerprint import environment_fingerprint
     from effbench.reference_cache import ReferenceCache
+    from effbench.run import _progress
     from effbench.sandboxes import open_sandbox
 
     named = list(problem_ids) + (_problem_ids(problems_opt) or [])
@@ -1296,9 +1297,27 @@ def problems_check(
             cache,
             environment_fingerprint(choice.meter, "local"),
         )
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for result in pool.map(lambda p: check_problem(p, evaluator), selected):
-                click.echo(render_check(result))
+        with (
+            _progress(sum(check_steps(p) for p in selected), "checking", True, "step") as bar,
+            ThreadPoolExecutor(max_workers=workers) as pool,
+        ):
+
+            def one(problem):  # noqa: ANN001, ANN202 - a Problem, its ProblemCheck
+                announced = 0
+
+                def step(what: str) -> None:
+                    nonlocal announced
+                    bar.update(1 if announced else 0)  # the step before this one is done
+                    announced += 1
+                    bar.set_postfix_str(f"{problem.id}: {what}")
+
+                result = check_problem(problem, evaluator, step)
+                bar.update(check_steps(problem) - max(announced - 1, 0))  # its last step, and any skipped
+                return result
+
+            for result in pool.map(one, selected):
+                with bar.external_write_mode(file=sys.stdout):
+                    click.echo(render_check(result))
                 failures += not result.ok
     click.echo(f"\n{len(selected) - failures}/{len(selected)} problems pass", err=True)
     if failures:

@@ -414,3 +414,23 @@ def test_score_of_an_interrupted_run_scores_what_it_has_at_the_ks_it_allows(tmp_
     assert summary["k"] == [1, 2]
     result = CliRunner().invoke(main, ["score", str(run), "--k", "5"])
     assert result.exit_code == 2 and "k=5 is larger than n=2" in result.stderr
+
+
+@pytest.mark.slow
+def test_problems_check_shows_progress_and_what_it_is_doing():
+    """Invariant: `effbench problems check PROBLEM` is never silent while it works: a progress bar
+    on stderr counts the check's steps (static checks, expert profile, one run per tier) and
+    names the problem and the step it is on, in order; the results stay on stdout."""
+    from effbench.check import check_steps
+    from effbench.problems import load_problem_set
+
+    triangle = load_problem_set(MINI).get("triangle")
+    out = effbench("problems", "check", "triangle", "--problems-dir", str(MINI), "--no-cache", "--workers", "1")
+    assert out.returncode == 0, out.stderr[-800:]
+    assert out.stdout.startswith("triangle: ok") and "checking" not in out.stdout
+    steps = ["static checks", "expert profile", *(f"tier {tier}" for tier in triangle.tiers)]
+    assert len(steps) == check_steps(triangle)
+    shown = [m.group(1) for m in re.finditer(r"triangle: (static checks|expert profile|tier \w+)", out.stderr)]
+    assert list(dict.fromkeys(shown)) == steps, out.stderr[-800:]
+    total = check_steps(triangle)
+    assert "checking: 100%" in out.stderr and f"{total}/{total}" in out.stderr, out.stderr[-800:]
