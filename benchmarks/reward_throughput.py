@@ -15,14 +15,23 @@ too when ``effbench.executors`` provides it), it prints:
   per test, as the sandbox does);
 - seconds per candidate test: the latency of the items that ran over the tests they ran;
 - per-item overhead: latency minus the candidate's own runs in the sandbox (``run_seconds`` times the
-  meter's repeats), p50/p95, for items that ran;
+  meter's repeats), p50/p95, for items that ran; and its p50 over the items that ran one test (a
+  wrong, crashing, timing-out answer) and over those that ran more, apart: about half the workload's
+  items stop at their first test, so the p50 of all falls between two groups of overheads about ten
+  times apart and moves from one to the other with a few items;
+- with ``--phases`` (local executor), where each test's harness time went: the median per test of
+  each phase of ``effbench.sandboxes.protocol.harness_phases`` (``request``: the host's send to the
+  worker's start; ``decode_compile``; ``test_child``: the candidate's run; ``worker_other``: the
+  worker's forks, the child's set-up, the scratch folder; ``reply``: the answer back; ``counts``)
+  and each phase's sum as a share of the items' summed latency;
 - the invariants: results in order, and no hostile completion above the honest correct completion
   of the same problem (its twin: the expert, which it wraps). Either fails the script (exit 1),
   but a hostile above its twin only under an exact meter: under the time meter the same program
   lands above its own twin about as often (its efficiency on small tests moves by tens of
   percent from run to run), so that line is printed for information.
 
-    .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20] [--twice]
+    .venv/bin/python benchmarks/reward_throughput.py [--meters time,valgrind] [--workers 2] [--problems 20]
+        [--twice] [--phases]
 
 With ``--twice`` it scores the workload a second time on the same warm model and compares every
 item (verdict, reward, efficiency, per-level costs). When both executors run, it compares them item
@@ -34,6 +43,7 @@ never identical, so its comparison is printed for information only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -50,6 +60,7 @@ from effbench.problems import load_problem_set
 from effbench.reward import RewardModel
 from effbench.reward.scorer import _warm
 from effbench.reward.workload import MIX, Kind, mixed_workload
+from effbench.sandboxes import protocol
 
 NATIVE = r"""
 import json, sys, time
@@ -133,6 +144,47 @@ def check_invariants(items, results) -> list[str]:
     return problems
 
 
+#: the harness phases of one test (effbench/sandboxes/protocol.py harness_phases), in print order
+PHASES = ("request", "decode_compile", "test_child", "worker_other", "reply", "counts")
+
+
+@contextlib.contextmanager
+def collected_phases(on: bool):
+    """While in the block (``on``), every test the local sandbox runs in this process appends its
+    harness phases (``TestRun.phases``: seconds per phase, see harness_phases) to the list yielded."""
+    seen: list[dict[str, float]] = []
+    if not on:
+        yield seen
+        return
+    original = protocol.RunnerPool.run
+
+    def run(pool, request):
+        test = original(pool, request)
+        seen.append(dict(test.phases or {}))  # list.append is atomic: the model's threads share it
+        return test
+
+    protocol.RunnerPool.run = run
+    try:
+        yield seen
+    finally:
+        protocol.RunnerPool.run = original
+
+
+def phase_figures(seen: list[dict[str, float]], latency_s: float) -> dict:
+    """Per phase: its median per test (ms) and its sum over the batch as a share of the summed
+    latency of the items that ran (``test_child`` is the candidate's runs; the other phases and
+    what is in none of them, the host's own work, are the overhead)."""
+    out = {}
+    for name in PHASES:
+        values = [p[name] for p in seen if name in p]
+        if values:
+            out[name] = {
+                "median_ms": 1000 * statistics.median(values),
+                "share": sum(values) / latency_s if latency_s > 0 else float("nan"),
+            }
+    return out
+
+
 def run(meter: str, executor: str, args, items, problem_ids) -> dict:
     with tempfile.TemporaryDirectory(prefix="effbench-reward-bench-") as cache:
         rm = RewardModel(
@@ -153,7 +205,8 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
                 failed = {}
             profile_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            results = rm.score_batch([it.item for it in items])
+            with collected_phases(args.phases and executor == "local") as seen:
+                results = rm.score_batch([it.item for it in items])
             wall = time.perf_counter() - t0
             again = rm.score_batch([it.item for it in items]) if args.twice else None
             native = native_seconds(rm, items, results) if executor == "local" else {}
@@ -163,6 +216,8 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
     lat = [r.elapsed_seconds for r in results]
     ran = [r for r in results if r.tests_run]
     overhead = [r.elapsed_seconds - repeats * r.run_seconds for r in ran]
+    one = [o for o, r in zip(overhead, ran) if r.tests_run == 1]
+    many = [o for o, r in zip(overhead, ran) if r.tests_run > 1]
     ratios = [results[i].elapsed_seconds / s for i, s in native.items() if s > 0]
     tests = sum(r.tests_run for r in ran)
     by_kind: dict[str, Counter] = defaultdict(Counter)
@@ -182,6 +237,9 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
         "tests": tests,
         "overhead_p50_ms": 1000 * pct(overhead, 0.5),
         "overhead_p95_ms": 1000 * pct(overhead, 0.95),
+        "overhead_one_test": (len(one), 1000 * pct(one, 0.5) if one else float("nan")),
+        "overhead_many_tests": (len(many), 1000 * pct(many, 0.5) if many else float("nan")),
+        "phases": phase_figures(seen, sum(r.elapsed_seconds for r in ran)) if seen else {},
         "harness_native_median": statistics.median(ratios) if ratios else float("nan"),
         "harness_native_total": (
             sum(results[i].elapsed_seconds for i in native) / sum(native.values()) if native else float("nan")
@@ -246,6 +304,12 @@ def parse_options() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser.add_argument("--seed", default="reward-throughput")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--extraction-only", action="store_true", help="only time the reward layer's extraction")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="local executor: also print where each test's harness time went (each phase's median ms per test, "
+        "and its share of the items' summed latency)",
+    )
     parser.add_argument(
         "--twice",
         action="store_true",
@@ -323,6 +387,13 @@ def print_row(row: dict, items) -> None:
         f"profiles {row['profile_s']:.1f} s",
         flush=True,
     )
+    (n1, o1), (n2, o2) = row["overhead_one_test"], row["overhead_many_tests"]
+    print(f"{'':16}overhead p50: {o1:.0f} ms over the {n1} items that ran one test, {o2:.0f} ms over the {n2} others")
+    if row["phases"]:
+        print(
+            f"{'':16}per test, median ms (share of the items' summed latency): "
+            + ", ".join(f"{k} {v['median_ms']:.2f} ({100 * v['share']:.0f}%)" for k, v in row["phases"].items())
+        )
     for kind, counts in row["by_kind"].items():
         print(f"{'':16}{kind:>13}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     if row["profile_failures"]:

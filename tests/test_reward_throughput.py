@@ -86,3 +86,32 @@ def test_no_hostile_completion_out_scores_its_honest_twin(scored):
         for it, r in zip(items, results):
             if it.kind is Kind.HOSTILE:
                 assert r.reward <= honest[it.problem_id] + 1e-9, (it.name, r.reward, honest[it.problem_id], r.reason)
+
+
+def test_the_phase_breakdown_sees_every_test_and_splits_each_item_latency(tmp_path):
+    """benchmarks/reward_throughput.py --phases: while collecting, every test the local sandbox runs
+    gives one entry with every phase of harness_phases; the candidate's runs (``run_seconds``) are
+    exactly the ``test_child`` phases of its tests; the sandbox's ``run`` is restored afterwards."""
+    from effbench.sandboxes import protocol
+
+    from .conftest import MINI, load_benchmark
+
+    bench = load_benchmark("reward_throughput")
+    original = protocol.RunnerPool.run
+    expert = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
+    crash = "```python\ndef triangle(n):\n    return 1 // 0\n```"
+    with RewardModel(problems=MINI, meter="time", workers=1, seed="phases-test", cache_dir=tmp_path) as rm:
+        rm.prepare(["triangle"])
+        with bench.collected_phases(True) as seen:
+            results = rm.score_batch([("triangle", expert), ("triangle", crash)])
+        after = rm.score_batch([("triangle", expert + "\n")])
+    assert protocol.RunnerPool.run is original
+    assert [r.status for r in results] == ["scored", "scored"] and results[0].passed and not results[1].passed
+    assert results[0].tests_run > 1 and results[1].tests_run == 1
+    assert len(seen) == sum(r.tests_run for r in results)  # nothing of the later call
+    assert all(set(bench.PHASES) <= set(p) for p in seen)
+    assert sum(p["test_child"] for p in seen) == pytest.approx(sum(r.run_seconds for r in results), rel=1e-9)
+    figures = bench.phase_figures(seen, sum(r.elapsed_seconds for r in results))
+    assert list(figures) == list(bench.PHASES)
+    assert all(v["median_ms"] >= 0 and 0 <= v["share"] <= 1 for v in figures.values())
+    assert after[0].tests_run > 0
