@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from effbench.errors import EffbenchError
+from effbench.lines import MAX_RECORD_LINE_BYTES, LineTooLong, bounded_lines
 from effbench.records import RecordFormatError, SampleRecord
 from effbench.verdicts import Verdict
 
@@ -157,7 +158,8 @@ def same_run_as(paths: list[Path]) -> dict[int, Path]:
     for i, path in enumerate(paths):
         keys: list[object] = [("path", os.path.realpath(path))]
         try:  # a copy: the same config and the same records
-            digest = hashlib.sha256((Path(path) / RECORDS).read_bytes()).hexdigest()
+            with (Path(path) / RECORDS).open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
             keys.append(("copy", (Path(path) / CONFIG).read_bytes(), digest))
         except OSError:
             pass
@@ -167,6 +169,73 @@ def same_run_as(paths: list[Path]) -> dict[int, Path]:
         for k in keys:
             seen.setdefault(k, Path(path))
     return repeats
+
+
+def _record_line(data: dict[str, Any]) -> bytes:
+    """A record's ``samples.jsonl`` line, at most :data:`MAX_RECORD_LINE_BYTES` long plus its newline.
+
+    Only a model's raw answer (``meta.answer``: at most 16 Mi characters, which JSON escapes up
+    to 12 bytes each) can make a record longer; it is then left out (``None``, and
+    ``meta.answer_left_out`` says its length), as the readers refuse longer lines. The answer
+    is still in the run's response cache, and nothing scored depends on it.
+    """
+    line = json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+    meta = data.get("meta")
+    if len(line) > MAX_RECORD_LINE_BYTES and isinstance(meta, dict) and isinstance(meta.get("answer"), str):
+        meta = {**meta, "answer": None, "answer_left_out": f"{len(meta['answer'])} characters: the record's line limit"}
+        line = json.dumps({**data, "meta": meta}, separators=(",", ":"), allow_nan=False).encode()
+    return line + b"\n"
+
+
+class _Aside:
+    """Lines moved out of ``samples.jsonl`` by :meth:`RunDir.repair`, appended to ``path`` as they come.
+
+    The file is opened at the first piece; an over-long line arrives in pieces and is never held
+    whole. ``lines`` counts the lines ended (:meth:`end_line` adds a newline to one that had none).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines = 0
+        self._file: Any = None
+        self._last = b"\n"
+
+    def write(self, piece: bytes) -> None:
+        """Append a piece of the current line; raises EffbenchError (:func:`write_failed`) if it cannot."""
+        try:
+            if self._file is None:
+                self._file = self.path.open("ab")
+            self._file.write(piece)
+        except OSError as exc:
+            self.close(failed=True)
+            raise write_failed(self.path, exc) from None
+        self._last = piece[-1:] or self._last
+
+    def end_line(self) -> None:
+        """End the current line (with a newline if its last piece had none)."""
+        if self._last != b"\n":
+            self.write(b"\n")
+        self.lines += 1
+
+    def close(self, failed: bool = False) -> None:
+        """Flush and fsync what was written (unless ``failed``), and close the file.
+
+        Raises EffbenchError (:func:`write_failed`) when what was written cannot be made durable.
+        """
+        if self._file is None:
+            return
+        f, self._file = self._file, None
+        try:
+            if not failed:
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise write_failed(self.path, exc) from None
+        finally:
+            try:
+                f.close()
+            except OSError:
+                pass  # already failed, or nothing left to flush
 
 
 class RunDir:
@@ -296,28 +365,27 @@ class RunDir:
         with self._lock:
             if not path.is_file():
                 return 0
-            data = path.read_bytes()
-            good, bad = [], []
+            good: list[bytes] = []
             seen: dict[tuple[str, str, int], int] = {}
-            for lineno, line in enumerate(data.splitlines(keepends=True), 1):
-                if not line.strip():
-                    continue
-                try:
-                    if not line.endswith(b"\n"):
-                        raise RecordFormatError("torn last line (no newline)")
-                    _check_first(_parse_line(line, f"{path}:{lineno}"), lineno, seen, str(path))
-                    good.append(line)
-                except RecordFormatError:
-                    bad.append(line if line.endswith(b"\n") else line + b"\n")
-            if not bad:
+            aside = _Aside(self.path / REJECTED)  # lines over the limit go there piece by piece
+            with path.open("rb") as records:
+                for lineno, line in bounded_lines(records, MAX_RECORD_LINE_BYTES, str(path), overflow=aside.write):
+                    if line is None:
+                        aside.end_line()
+                        continue
+                    if not line.strip():
+                        continue
+                    try:
+                        if not line.endswith(b"\n"):
+                            raise RecordFormatError("torn last line (no newline)")
+                        _check_first(_parse_line(line, f"{path}:{lineno}"), lineno, seen, str(path))
+                        good.append(line)
+                    except RecordFormatError:
+                        aside.write(line)
+                        aside.end_line()
+            aside.close()
+            if not aside.lines:
                 return 0
-            try:
-                with (self.path / REJECTED).open("ab") as f:
-                    f.writelines(bad)
-                    f.flush()
-                    os.fsync(f.fileno())
-            except OSError as exc:
-                raise write_failed(self.path / REJECTED, exc) from None
             tmp = None
             try:
                 fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{RECORDS}.", suffix=".tmp")
@@ -330,7 +398,7 @@ class RunDir:
                 if tmp is not None:
                     Path(tmp).unlink(missing_ok=True)
                 raise write_failed(path, exc) from None
-            return len(bad)
+            return aside.lines
 
     def write_config(self, config: dict) -> None:
         """Replace ``config.json`` atomically; raises EffbenchError when it cannot be written."""
@@ -353,7 +421,7 @@ class RunDir:
         Raises EffbenchError (:func:`write_failed`) when it cannot be written whole (a full disk):
         the part written is cut off again, so the file ends with the last whole record.
         """
-        line = json.dumps(record.to_json(), separators=(",", ":"), allow_nan=False).encode() + b"\n"
+        line = _record_line(record.to_json())
         path = self.path / RECORDS
         with self._lock:
             try:
@@ -387,19 +455,24 @@ class RunDir:
             return []
         out = []
         seen: dict[tuple[str, str, int], int] = {}
-        lines = path.read_bytes().splitlines(keepends=True)
-        for lineno, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            if lineno == len(lines) and not line.endswith(b"\n"):
-                break  # a line cut short by a crash: that sample simply runs again on resume
+        fix = (
+            f"resume the run (`effbench evaluate` with the same options and --run-dir) to move unreadable lines "
+            f"to {REJECTED}"
+        )
+        with path.open("rb") as f:
             try:
-                out.append(_check_first(_parse_line(line, f"{path}:{lineno}"), lineno, seen, str(path)))
-            except RecordFormatError as exc:
-                raise EffbenchError(
-                    f"{exc}; resume the run (`effbench evaluate` with the same options and --run-dir) "
-                    f"to move unreadable lines to {REJECTED}"
-                ) from None
+                for lineno, line in bounded_lines(f, MAX_RECORD_LINE_BYTES, str(path)):
+                    assert line is not None  # no overflow: a longer line raises
+                    if not line.strip():
+                        continue
+                    if not line.endswith(b"\n"):
+                        break  # a line cut short by a crash (only the last can be): it runs again on resume
+                    try:
+                        out.append(_check_first(_parse_line(line, f"{path}:{lineno}"), lineno, seen, str(path)))
+                    except RecordFormatError as exc:
+                        raise EffbenchError(f"{exc}; {fix}") from None
+            except LineTooLong as exc:
+                raise EffbenchError(f"{exc} (no record is); {fix}") from None
         return out
 
     def torn_last_line(self) -> int | None:
@@ -410,10 +483,15 @@ class RunDir:
         path = self.path / RECORDS
         if not path.is_file():
             return None
-        lines = path.read_bytes().splitlines(keepends=True)
-        if lines and lines[-1].strip() and not lines[-1].endswith(b"\n"):
-            return len(lines)
-        return None
+        newlines, torn = 0, False  # torn: something other than white space after the last newline
+        with path.open("rb") as f:  # counted piece by piece: never the whole file in memory
+            while piece := f.read(1 << 20):
+                newlines += piece.count(b"\n")
+                if b"\n" in piece:
+                    torn = bool(piece.rpartition(b"\n")[2].strip())
+                else:
+                    torn = torn or bool(piece.strip())
+        return newlines + 1 if torn else None
 
     def disagreement(self, records: list[SampleRecord], config: dict) -> str | None:
         """Why ``records`` (this directory's, from :meth:`records`) are not this run's work, or None.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from effbench.errors import SampleFileError
+from effbench.lines import bounded_lines
 from effbench.problems import EXPERT, ProblemSet
 
 
@@ -42,7 +43,7 @@ class Sample:
     meta: dict = field(default_factory=dict, compare=False)
 
 
-MAX_LINE_BYTES = 16 << 20  # a longer line is refused before it is held in memory (bytes)
+MAX_LINE_BYTES = 16 << 20  # a longer line is refused before it is held in memory (bytes, newline not counted)
 _FIELDS = ("task_id", "model", "solution", "completion")
 
 
@@ -101,8 +102,6 @@ def _check_unicode(entry: dict, where: str) -> None:
 
 def _entry(raw: bytes, first: bool, where: str) -> dict | None:
     """Decode and parse one line of a samples file: its JSON object, or None for a blank line."""
-    if len(raw) > MAX_LINE_BYTES:
-        raise SampleFileError(f"{where}: line longer than {MAX_LINE_BYTES >> 20} MiB")
     try:
         line = raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError as exc:
@@ -165,9 +164,8 @@ def iter_samples_file(
     except OSError as exc:
         raise SampleFileError(f"{path}: cannot read: {exc.strerror}") from None
     with f:
-        lineno = 0
-        while raw := f.readline(MAX_LINE_BYTES + 1):
-            lineno += 1
+        for lineno, raw in bounded_lines(f, MAX_LINE_BYTES, str(path), SampleFileError):
+            assert raw is not None  # no overflow: a longer line raises
             where = f"{path}:{lineno}"
             entry = _entry(raw, lineno == 1, where)
             if entry is None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from effbench.rundir import REJECTED, RunDir
+
 from .conftest import MINI
 
 GOOD = {"task_id": "triangle", "solution": "def triangle(n):\n    return n * (n + 1) // 2\n"}
@@ -527,3 +529,102 @@ def test_a_response_cache_that_is_not_a_database_is_named(tmp_path):
     with pytest.raises(EffbenchError) as info:
         ResponseCache(path)
     assert str(path) in str(info.value) and "move the file aside" in str(info.value)
+
+
+# --- one huge line in a run directory or an imported file ------------------------------------------
+
+
+def _one_huge_line(path: Path, size: int, head: bytes = b"") -> None:
+    """Write ``head`` then one JSON line of about ``size`` bytes: a list of small integers (the
+    costliest kind to parse: 8 bytes of list per 2 bytes of text), with its newline."""
+    with path.open("ab") as f:
+        f.write(head + b'{"model": "m", "levels": [')
+        piece = b"1," * (1 << 20)
+        for _ in range(size // len(piece)):
+            f.write(piece)
+        f.write(b"1]}\n")
+
+
+def test_a_run_directory_with_a_120_mb_line_is_refused_by_that_line_in_bounded_memory(tmp_path, earlier, env):
+    """Invariant: `effbench score` on a run directory whose samples.jsonl holds one 120 MB line is
+    refused with one line naming the file, the line and the limit (lines.MAX_RECORD_LINE_BYTES),
+    and its peak memory stays within that limit plus 64 MiB of the same command on the run without
+    it (before: 743 MB at 120 MB, the file held twice and the line parsed); the resume's repair
+    moves the line aside whole to samples.rejected.jsonl, never holding it, and keeps every record."""
+    from effbench.lines import MAX_RECORD_LINE_BYTES
+
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    (run / "summary.json").unlink()  # an unfinished run: score reads the records all the same
+    records = run / "samples.jsonl"
+    good = records.read_bytes()
+    code, err, small = _peak_rss_kib(["score", str(run)], env)
+    assert code == 0, err
+    _one_huge_line(records, 120 << 20)
+    huge = records.stat().st_size - len(good)
+    code, err, big = _peak_rss_kib(["score", str(run)], env)
+    assert code == 2, err
+    line = the_one_error_line(err)
+    lineno = good.count(b"\n") + 1
+    assert f"{records}:{lineno}: line longer than {MAX_RECORD_LINE_BYTES >> 20} MiB" in line
+    assert (big - small) << 10 < MAX_RECORD_LINE_BYTES + (64 << 20), (big, small)
+    rd = RunDir(run)
+    assert rd.torn_last_line() is None
+    assert rd.repair() == 1
+    assert records.read_bytes() == good
+    rejected = run / REJECTED
+    assert rejected.stat().st_size == huge
+    with rejected.open("rb") as f:
+        assert f.read(12) == b'{"model": "m'
+    assert [r.key for r in rd.records()] == [r.key for r in RunDir(earlier).records()]
+
+
+def test_a_torn_huge_last_line_is_found_without_reading_the_file_whole(tmp_path, earlier):
+    """Invariant: torn_last_line counts lines piece by piece; a huge last line with no newline
+    (a crash mid-write) is named by its number, a huge white-space tail is not a line."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    records = run / "samples.jsonl"
+    n = records.read_bytes().count(b"\n")
+    with records.open("ab") as f:
+        f.write(b" " * (3 << 20))
+    assert RunDir(run).torn_last_line() is None
+    with records.open("ab") as f:
+        f.write(b'{"model": "m"' + b" " * (3 << 20))
+    assert RunDir(run).torn_last_line() == n + 1
+
+
+def test_an_imported_jsonl_with_a_huge_line_is_refused_by_that_line_in_bounded_memory(tmp_path, env):
+    """Invariant: a dataset .jsonl (EvalPerf) with one 120 MB line is refused with one line naming
+    the file, the line and the limit, in memory within that limit plus 64 MiB of the same command
+    on the toy file (before: 1.9 GB for 160 MB of floats, the file read whole then split)."""
+    from effbench.lines import MAX_RECORD_LINE_BYTES
+
+    from .conftest import FIXTURES
+
+    toy = FIXTURES / "formats" / "evalperf_toy.jsonl"
+    code, err, small = _peak_rss_kib(["problems", "list", "--dataset", f"evalperf:{toy}"], env)
+    assert code == 0, err
+    big = tmp_path / "rows.jsonl"
+    _one_huge_line(big, 120 << 20, head=toy.read_bytes().splitlines(keepends=True)[0])
+    code, err, peak = _peak_rss_kib(["problems", "list", "--dataset", f"evalperf:{big}"], env)
+    assert code == 2, err
+    assert f"{big}:2: line longer than {MAX_RECORD_LINE_BYTES >> 20} MiB" in the_one_error_line(err)
+    assert (peak - small) << 10 < MAX_RECORD_LINE_BYTES + (64 << 20), (peak, small)
+
+
+def test_a_record_is_never_written_longer_than_the_readers_take():
+    """Invariant: a record whose model answer would make its line longer than
+    MAX_RECORD_LINE_BYTES is written without the answer (meta.answer None, answer_left_out its
+    length), so the run directory stays readable; a normal record is written as it is."""
+    from effbench.lines import MAX_RECORD_LINE_BYTES
+    from effbench.rundir import _record_line
+
+    small = {"model": "m", "meta": {"answer": "short", "extraction": "fenced"}}
+    assert json.loads(_record_line(small)) == small
+    answer = "\u00e9" * (MAX_RECORD_LINE_BYTES // 6 + 1)  # 6 bytes each, escaped
+    line = _record_line({"model": "m", "meta": {"answer": answer, "extraction": "fenced"}})
+    assert len(line) <= MAX_RECORD_LINE_BYTES + 1 and line.endswith(b"\n")
+    meta = json.loads(line)["meta"]
+    assert meta["answer"] is None and meta["answer_left_out"].startswith(f"{len(answer)} characters")
+    assert meta["extraction"] == "fenced"

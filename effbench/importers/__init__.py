@@ -20,6 +20,7 @@ subprocess, under limits, cached by row content).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import stat
 import sys
@@ -30,6 +31,7 @@ from typing import Any
 from effbench.errors import EffbenchError, ProblemFormatError
 from effbench.importers.common import ImportedProblem, ImportedSet, RowError, Warn, _stderr
 from effbench.importers.generate import GeneratorLimits
+from effbench.lines import MAX_RECORD_LINE_BYTES, bounded_lines
 from effbench.registry import IMPORTERS
 
 FORMATS = IMPORTERS.names
@@ -92,14 +94,20 @@ def _read_csv(path: Path) -> list[Any]:
 
 
 def _read_json(path: Path) -> list[Any]:
+    """The rows of a ``.json`` list (or JSON lines in a ``.json`` file) or of a ``.jsonl`` file.
+
+    A ``.jsonl`` file is read one line at a time: a line over :data:`MAX_RECORD_LINE_BYTES`
+    characters is refused (EffbenchError naming the file and line) before it is held in memory.
+    A ``.json`` file is one document and is read whole. An unparsable line is a :class:`RowError`.
+    """
     import zlib
 
-    try:
-        with _open_text(path) as f:
-            content = f.read()
-    except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
-        raise _unreadable(path, exc) from None
     if _kind(path) == ".json":
+        try:
+            with _open_text(path) as f:
+                content = f.read()
+        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+            raise _unreadable(path, exc) from None
         try:
             data = json.loads(content)
         except (ValueError, RecursionError):
@@ -108,9 +116,23 @@ def _read_json(path: Path) -> list[Any]:
             return data
         if isinstance(data, dict):
             raise EffbenchError(f"{path}: expected a JSON list of rows (or JSON lines), found an object")
+        return _json_lines(path, io.StringIO(content))
+    try:
+        with _open_text(path) as f:
+            return _json_lines(path, f)
+    except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _json_lines(path: Path, f: Any) -> list[Any]:
+    """The rows of the JSON lines of text stream ``f`` (of ``path``), each a value or a RowError.
+
+    Raises:
+        EffbenchError: a line over :data:`MAX_RECORD_LINE_BYTES` characters.
+    """
     rows: list[Any] = []
-    for lineno, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
+    for lineno, line in bounded_lines(f, MAX_RECORD_LINE_BYTES, str(path)):
+        if line is None or not line.strip():
             continue
         try:
             rows.append(json.loads(line))
