@@ -142,7 +142,10 @@ def check_generator_determinism(problem: Problem) -> list[str]:
     """Errors when the generator does not give the same inputs for a seed in every process.
 
     It runs in three fresh interpreters (two with the fixed hash seed, one with another) and the
-    outputs are compared.
+    outputs are compared. Fresh interpreters, not children of one generator server (which is how
+    an evaluation runs it, :mod:`effbench.generator_server`): two children forked from one process
+    start from the same heap, so a generator whose output follows object addresses (a set of
+    objects hashed by identity) would give the same inputs twice there, and differ from run to run.
 
     A generator that reads the clock or ``os.urandom``, or iterates a set of strings (whose order
     follows the string-hash seed), fails. Imported problems (inputs already generated) pass.
@@ -153,9 +156,9 @@ def check_generator_determinism(problem: Problem) -> list[str]:
 
     try:
         runs = [
-            _run_generator(problem, CHECK_INPUT_SEED, GENERATOR_HASH_SEED),
-            _run_generator(problem, CHECK_INPUT_SEED, GENERATOR_HASH_SEED),
-            _run_generator(problem, CHECK_INPUT_SEED, OTHER_HASH_SEED),
+            _run_generator(problem, CHECK_INPUT_SEED, GENERATOR_HASH_SEED, fresh=True),
+            _run_generator(problem, CHECK_INPUT_SEED, GENERATOR_HASH_SEED, fresh=True),
+            _run_generator(problem, CHECK_INPUT_SEED, OTHER_HASH_SEED, fresh=True),
         ]
     except EffbenchError as exc:
         return [f"generator fails: {exc}"]

@@ -1,6 +1,6 @@
 """Helpers that problem generators share (``problems/*/generator.py``).
 
-A generator runs in a fresh interpreter with the effbench package on its path (see
+A generator runs in a process of its own with the effbench package on its path (see
 :func:`effbench.problems._run_generator`), and in the harness's own process for ``check_input``,
 so it may import this module: ``from effbench.generator_kit import is_prime``. A problem's version
 covers the effbench modules its generator imports (:func:`effbench.problems.load_problem`), so an

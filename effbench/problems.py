@@ -69,10 +69,12 @@ def input_hash(encoded_args: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-_GENERATE_SCRIPT = """
+#: The script that generates a problem's tests from ``job`` (the job of :func:`_run_generator`):
+#: run in a child of a generator server (:mod:`effbench.generator_server`), or after
+#: :data:`_GENERATE_SCRIPT`'s line that reads ``job`` in a fresh interpreter.
+GENERATE_BODY = """
 import importlib.util, json, random, resource, signal, sys
 from effbench import codec
-job = json.load(sys.stdin)
 resource.setrlimit(resource.RLIMIT_AS, (job["memory_bytes"], job["memory_bytes"]))  # MemoryError past it
 signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a call past its time ends this process: nothing catches it
 signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
@@ -96,6 +98,8 @@ for level, (size, count) in enumerate(job["levels"]):
     out.append(tests)
 json.dump(out, sys.stdout)
 """
+#: :data:`GENERATE_BODY` in a fresh interpreter, its job read from stdin
+_GENERATE_SCRIPT = "import json, sys\njob = json.load(sys.stdin)\n" + GENERATE_BODY
 #: How long one ``generate(size, rng)`` call of a problem folder's generator may run, in wall
 #: seconds (the bundled generators take well under a second a call): past it the generator is
 #: stopped and the problem refused, naming the level and test, instead of the run waiting forever.
@@ -109,8 +113,13 @@ GENERATOR_TOTAL_SECONDS = 600.0
 _CALL_MARK = "\x00effbench-generate "
 
 
-def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[list[list]]:
-    """Run ``problem``'s generator in a fresh interpreter (see :meth:`Problem.generated_args`).
+def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bool = False) -> list[list[list]]:
+    """Run ``problem``'s generator in a process of its own (see :meth:`Problem.generated_args`).
+
+    The process is a child forked from a generator server that has imported the script's modules
+    once (:mod:`effbench.generator_server`), or with ``fresh`` (and when the server itself fails)
+    a fresh interpreter; either way it runs :data:`GENERATE_BODY` with the environment, limits and
+    messages below, and gives the same output.
 
     Raises ProblemFormatError naming generator.py when it fails (a MemoryError past
     :data:`GENERATOR_MEMORY_BYTES` too), returns no JSON, or runs past
@@ -119,8 +128,6 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
     """
     import os
     import signal
-    import subprocess
-    import sys
 
     where = f"problems/{problem.id}/generator.py"
     job = {
@@ -144,22 +151,13 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
         level, test = (int(x) for x in marks[-1])
         return f"generate() at level {level} (size {problem.levels[level].size}), test {test}"
 
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _GENERATE_SCRIPT],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=GENERATOR_TOTAL_SECONDS,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ProblemFormatError(
+    def past_total(stderr: str | None) -> ProblemFormatError:
+        return ProblemFormatError(
             f"{where}: problem {problem.id!r}: the generator runs past {GENERATOR_TOTAL_SECONDS:g} s in all "
-            f"(stopped in {running(exc.stderr)}): make it faster or ask for fewer tests"
-        ) from None
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ProblemFormatError(f"{where}: cannot run the generator: {exc}") from None
+            f"(stopped in {running(stderr)}): make it faster or ask for fewer tests"
+        )
+
+    proc = _generator_process(env, job, fresh, where, past_total)
     if proc.returncode == -signal.SIGALRM:
         raise ProblemFormatError(
             f"{where}: problem {problem.id!r}: {running(proc.stderr)} runs past {GENERATE_CALL_SECONDS:g} s "
@@ -173,6 +171,44 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int) -> list[l
         return json.loads(proc.stdout)
     except ValueError:
         raise ProblemFormatError(f"{where}: the generator's output is not valid JSON") from None
+
+
+def _generator_process(
+    env: dict[str, str], job: dict, fresh: bool, where: str, past_total: Callable[[str | None], Exception]
+) -> Any:
+    """Run :data:`GENERATE_BODY` on ``job``; its process's ``returncode``, ``stdout`` and ``stderr``.
+
+    In a child of a generator server (:mod:`effbench.generator_server`), or in a fresh interpreter
+    with ``fresh`` or when the server itself fails. Raises ``past_total(stderr)`` when it runs past
+    :data:`GENERATOR_TOTAL_SECONDS`, ProblemFormatError naming ``where`` when it cannot start.
+    """
+    import subprocess
+    import sys
+
+    from effbench import generator_server
+
+    if not fresh:
+        try:
+            proc = generator_server.run_generator_job(env, job, GENERATE_BODY, GENERATOR_TOTAL_SECONDS)
+        except generator_server.ServerFailed:
+            pass  # the server's own failure, not the generator's: a fresh interpreter, as before
+        else:
+            if proc.timeout:
+                raise past_total(proc.stderr)
+            return proc
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", _GENERATE_SCRIPT],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=GENERATOR_TOTAL_SECONDS,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise past_total(exc.stderr) from None
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ProblemFormatError(f"{where}: cannot run the generator: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -211,3 +211,62 @@ def test_a_generator_that_takes_all_memory_is_stopped_naming_its_level(copy_set,
     message = str(err.value)
     assert "\n" not in message and "MemoryError" in message, message
     assert "(in generate() at level 1 (size 20000), test 0)" in message, message
+
+
+def test_a_generator_server_child_gives_what_a_fresh_interpreter_gives(mini_set):
+    """Invariant: a problem's tests are the same whether its generator runs in a child of the
+    generator server (the default since issue 13: one interpreter imports the script's modules
+    once) or in a fresh interpreter (before), for public and secret seeds, bundled and fixture
+    problems, under either hash seed."""
+    from effbench.problems import GENERATOR_HASH_SEED, _run_generator
+
+    bundled = load_problem_set()
+    problems = [mini_set.get("triangle"), bundled.get("median_two_sorted"), bundled.get(sorted(bundled.problems)[0])]
+    for problem in problems:
+        for seed, hash_seed in ((None, GENERATOR_HASH_SEED), ("s1", GENERATOR_HASH_SEED), ("s1", 1)):
+            served = _run_generator(problem, seed, hash_seed)
+            assert served == _run_generator(problem, seed, hash_seed, fresh=True), (problem.id, seed, hash_seed)
+
+
+def test_each_problem_generator_runs_in_a_child_of_its_own_that_imports_nothing_again(copy_set):
+    """Invariant: each problem's generator runs in its own process, forked from one long-lived
+    server per environment: what one generator does to the modules it shares with the server
+    (effbench, random's global state) never reaches the next problem's, and the second problem's
+    child comes from the same server (the import is paid once: issue 13's 61 interpreter starts).
+    """
+    import os
+
+    gen = copy_set / "problems" / "triangle" / "generator.py"
+    gen.write_text(
+        "import os, random, effbench\n"
+        "def generate(size, rng):\n"
+        "    leaked = hasattr(effbench, 'h83_leak')\n"
+        "    effbench.h83_leak = True\n"
+        "    return [leaked, os.getpid(), os.getppid(), random.random()]\n"
+    )
+    first = load_problem_set(copy_set / "problems").get("triangle").generated_args("seed")
+    again = load_problem_set(copy_set / "problems").get("triangle").generated_args("seed")
+    for run in (first, again):
+        assert [level[0][0] for level in run] == [False, True, True]  # set in this child only
+    children = {level[0][1] for run in (first, again) for level in run}
+    servers = {level[0][2] for run in (first, again) for level in run}
+    assert len(children) == 2 and len(servers) == 1 and os.getpid() not in servers
+    assert first[0][0][3] != again[0][0][3]  # the global random state is drawn afresh, as a new interpreter's
+
+
+def test_a_generator_that_runs_past_its_total_time_is_stopped_naming_where(copy_set, monkeypatch):
+    """A generator whose calls each end in time but run past GENERATOR_TOTAL_SECONDS in all is
+    stopped there (by the generator server, which kills its child) and refused in one line naming
+    the call it was in."""
+    import effbench.problems as problems_module
+
+    monkeypatch.setattr(problems_module, "GENERATOR_TOTAL_SECONDS", 1.0)
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(
+        "import time\n\ndef generate(size, rng):\n    time.sleep(0.4 if size < 100000 else 60)\n    return [size]\n"
+    )
+    problem = load_problem_set(copy_set / "problems").get("triangle")
+    with pytest.raises(ProblemFormatError) as err:
+        problem.generated_args("seed")
+    message = str(err.value)
+    assert "\n" not in message and "runs past 1 s in all" in message, message
+    assert "(stopped in generate() at level 2 (size 200000), test 0)" in message, message
