@@ -1128,7 +1128,7 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
     """Recompute metrics from a run directory's records, without running any code."""
     from effbench.report import render
     from effbench.rundir import UNFINISHED, RunDir
-    from effbench.summary import summarize
+    from effbench.summary import fewest_scored, scorable_ks, summarize
 
     rd = RunDir(run_dir)
     if not rd.exists:
@@ -1158,18 +1158,13 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
         )
     ks = _parse_ks(k_text) or config.get("k") or [1]
     if k_text is None:  # the run's k: an interrupted or cut run may have fewer samples than it asked for
-        counts: dict[tuple[str, str], int] = {}
-        for r in records:
-            if r.verdict != "infra":
-                counts[(r.model, r.problem_id)] = counts.get((r.model, r.problem_id), 0) + 1
-        n_min = min(counts.values(), default=1)
-        if any(k > n_min for k in ks):
+        ks, left_out = scorable_ks(ks, records)
+        if left_out:
             click.echo(
-                f"effbench: note: k={','.join(str(k) for k in ks if k > n_min)} of the run is larger than the "
-                f"n={n_min} samples scored of some problem: left out (--k chooses)",
+                f"effbench: note: k={','.join(map(str, left_out))} of the run is larger than the "
+                f"n={fewest_scored(records)} samples scored of some problem: left out (--k chooses)",
                 err=True,
             )
-            ks = [k for k in ks if k <= n_min] or [1]
     summary = summarize(records, ks, alpha if alpha is not None else config["alpha"], config["alpha"])
     from effbench.models.selection import render_selection, selection_summary
 

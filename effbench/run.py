@@ -324,19 +324,22 @@ class EvaluationRun:
         """The summary of every record in the run directory (see :func:`effbench.summary.summarize`).
 
         ``ks`` defaults to the config's ``k``, else to :func:`effbench.scoring.default_ks` of the
-        smallest n; ``alpha`` to the run's.
+        smallest n (:func:`effbench.summary.fewest_scored`), without the k larger than that n
+        (said in the log); ``alpha`` to the run's.
         """
         from effbench.scoring import default_ks
-        from effbench.summary import summarize
+        from effbench.summary import fewest_scored, scorable_ks, summarize
 
         records = self.rundir.records()
-        if ks is None:
-            ks = self.config.get("k")
-        if not ks:
-            counts: dict[tuple[str, str], int] = {}
-            for r in records:
-                counts[(r.model, r.problem_id)] = counts.get((r.model, r.problem_id), 0) + 1
-            ks = default_ks(min(counts.values(), default=1))
+        if ks is None:  # the run's own k: only those its scored samples allow (infra ones are not)
+            ks = self.config.get("k") or default_ks(max(fewest_scored(records), 1))
+            ks, left_out = scorable_ks(ks, records)
+            if left_out:
+                self.log(
+                    f"note: k={','.join(map(str, left_out))} is larger than the n={fewest_scored(records)} samples "
+                    "scored of some problem (a sample lost to an infrastructure failure is not the model's): "
+                    "left out of the summary"
+                )
         return summarize(records, ks, self.settings.alpha if alpha is None else alpha, self.settings.alpha)
 
     def write_summary(self) -> dict | None:

@@ -8,7 +8,7 @@ honoured: runs stopped at the old budget cannot be un-stopped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from effbench.errors import EffbenchError
 from effbench.records import SCHEMA_VERSION, SampleRecord
@@ -20,6 +20,32 @@ def rescore(record: SampleRecord, alpha: float) -> tuple[float, bool]:
     """(efficiency, passed) of a record at ``alpha`` (see :meth:`SampleRecord.rescored`)."""
     scored = record.rescored(alpha)
     return scored.efficiency, scored.passed
+
+
+def fewest_scored(records: Iterable[SampleRecord]) -> int:
+    """The n of pass@k and eff@k: the fewest samples scored of any (model, problem), 0 when none is.
+
+    A sample lost to an infrastructure failure (:attr:`Verdict.INFRA`: the harness failed, not the
+    candidate) is not the model's sample (DESIGN.md: such failures are "never [recorded] as slow or
+    wrong code"): it is not counted here, as :func:`summarize` leaves it out of n and only counts
+    it (``infra_failures``). So a k up to this n can always be summarized.
+    """
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for r in records:
+        if r.verdict != Verdict.INFRA:
+            counts[(r.model, r.problem_id)] += 1
+    return min(counts.values(), default=0)
+
+
+def scorable_ks(ks: Sequence[int], records: Sequence[SampleRecord]) -> tuple[list[int], list[int]]:
+    """``(kept, left_out)``: the k of ``ks`` at most :func:`fewest_scored` (``[1]`` if none is), and the others.
+
+    A run's k may be larger than the samples it scored of some problem: it was interrupted or
+    cut, or samples were lost to infrastructure failures. ``ks`` in, order kept.
+    """
+    n = fewest_scored(records)
+    kept = [k for k in ks if k <= n]
+    return kept or [1], [k for k in ks if k > n]
 
 
 def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, run_alpha: float) -> dict:

@@ -615,6 +615,54 @@ def test_a_record_being_written_holds_sigterm_back_as_it_holds_ctrl_c():
         signal.signal(signal.SIGTERM, old)
 
 
+def test_a_sample_lost_to_the_harness_is_not_counted_in_n_by_the_run_or_by_score(tmp_path, monkeypatch, mini_set):
+    """Invariant (DESIGN.md: infrastructure failures are never the candidate's): the fewest samples
+    per (model, problem), the n that bounds k, has one definition (summary.fewest_scored), which
+    leaves out samples whose verdict is Verdict.INFRA, and the run's summary and `effbench score`
+    both use it. A run of 5 samples asked for k=1,5 with one sample lost to the harness ends with
+    a summary at k=1 (n=4) and says k=5 is left out (before: the run counted 5, summarize refused
+    'k=5 is larger than n=4' and the run ended with no summary.json); `effbench score` agrees."""
+    import subprocess
+    import sys
+
+    import effbench.run
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+    from effbench.summary import fewest_scored, scorable_ks
+
+    def handler(request):
+        if request.code.startswith("# lost"):
+            return TestRun(infra_error="runner lost")
+        return answer(triangle_value(request.args_json[0]), 100)
+
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(handler))
+    code = "def triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n"
+    samples = [Sample("m", "triangle", i, ("# lost\n" if i == 4 else "") + code) for i in range(5)]
+    said: list[str] = []
+    run_dir = tmp_path / "run"
+    records = effbench.run.evaluate_samples(
+        samples,
+        mini_set,
+        MeterChoice(ValgrindMeter(), "test"),
+        run_dir,
+        log=said.append,
+        progress=False,
+        extra_config={"k": [1, 5]},
+    )
+    assert [r.verdict == Verdict.INFRA for r in records] == [False] * 4 + [True]
+    assert fewest_scored(records) == 4 and fewest_scored(records[:4]) == 4 and fewest_scored(records[4:]) == 0
+    assert scorable_ks([1, 5], records) == ([1], [5]) and fewest_scored([]) == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["k"] == [1] and summary["models"]["m"]["problems"]["triangle"]["n"] == 4
+    assert summary["models"]["m"]["overall"]["infra_failures"] == 1
+    assert any("k=5 is larger than the n=4" in line for line in said), said
+    scored = subprocess.run(
+        [sys.executable, "-m", "effbench", "score", str(run_dir), "--json"], capture_output=True, text=True
+    )
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["k"] == [1] and "k=5 of the run is larger than the n=4" in scored.stderr
+
+
 def test_registries_answer_unknown_names_with_the_known_ones_and_accept_new_backends():
     """A sandbox, meter or format name that is not registered gets one error line listing the
     known ones; a backend registered at run time (e.g. a Ray executor) is opened by name."""
