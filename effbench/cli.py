@@ -134,9 +134,12 @@ class _Group(click.Group):
         try:
             return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[arg-type]
         except click.ClickException as exc:
-            message = " ".join(exc.format_message().split())
+            message = " ".join(_usage_message(exc).split())
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                command = exc.ctx.command_path.partition(" ")[2]
+                # the subcommand's path below the program's name, however the program was
+                # started ('effbench', 'python -m effbench')
+                program = exc.ctx.find_root().info_name or ""
+                command = exc.ctx.command_path.removeprefix(program).strip()
                 message = f"{command + ': ' if command else ''}{message} (see '{exc.ctx.command_path} --help')"
             _fail(message, exc.exit_code)
         except click.Abort:
@@ -166,6 +169,25 @@ class _Group(click.Group):
             sys.stderr.flush()
             os._exit(143 if terminated else 130)
         return None
+
+
+def _usage_message(exc: click.ClickException) -> str:
+    """Click's message, with a mistyped option's suggestions narrowed to the closest.
+
+    Click lists every close option in alphabetical order (``--refrences``: '--prices',
+    '--references', '--workers'); this keeps those within 0.1 of the closest one's similarity
+    (``difflib``'s ratio), closest first.
+    """
+    if not isinstance(exc, click.NoSuchOption) or not exc.possibilities or len(exc.possibilities) < 2:
+        return exc.format_message()
+    import difflib
+
+    ratio = {p: difflib.SequenceMatcher(None, exc.option_name, p).ratio() for p in exc.possibilities}
+    best = max(ratio.values())
+    closest = sorted((p for p in ratio if ratio[p] >= best - 0.1), key=lambda p: (-ratio[p], p))
+    if len(closest) == 1:
+        return f"{exc.message} Did you mean {closest[0]!r}?"
+    return f"{exc.message} (Did you mean one of: {', '.join(map(repr, closest))}?)"
 
 
 def _parse_ks(text: str | None) -> list[int] | None:
@@ -1284,6 +1306,8 @@ def problems_check(
     choice, workers = _meter_and_workers(meter, workers, f"{ps.name} {ps.version} (hash {ps.hash}); ")
     cache = None if no_cache else ReferenceCache(paths.cache_dir() / "references")
     failures = 0
+    # the runners' start and the meter's calibration take seconds before the first step
+    click.echo(f"starting the local sandbox: {workers} runner(s), {choice.meter.name} meter", err=True)
     with open_sandbox("local", choice.meter, workers=workers) as box:
         evaluator = Evaluator(
             box,
@@ -1396,6 +1420,7 @@ def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | Non
             state = "contained" if result.contained else "BREACHED "
             click.echo(f"{state}  {result.name:<40} [{result.kind}] {result.evidence}")
 
+    click.echo(f"starting the {sandbox} sandbox: 1 runner, {choice.meter.name} meter", err=True)
     with open_sandbox(sandbox, choice.meter, workers=1, **options) as box:
         click.echo(f"sandbox: {sandbox}, isolation {box.facts.get('isolation')}", err=True)
         # the defences that are facts of the machine, not threats of the corpus (README, "sandbox")

@@ -434,3 +434,49 @@ def test_problems_check_shows_progress_and_what_it_is_doing():
     assert list(dict.fromkeys(shown)) == steps, out.stderr[-800:]
     total = check_steps(triangle)
     assert "checking: 100%" in out.stderr and f"{total}/{total}" in out.stderr, out.stderr[-800:]
+
+
+def test_a_mistyped_option_is_answered_with_the_closest_and_the_command_by_its_name():
+    """Invariant: a usage error names the subcommand as a user typed it, however the program was
+    started (`python -m effbench` printed 'evaluate: ' as '-m effbench evaluate: '), and a mistyped
+    option is answered with the closest option only, not click's alphabetical list of every close
+    one ('--refrences': '--prices', '--references', '--workers')."""
+    out = effbench("evaluate", "--refrences", "expert")
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "effbench: error: evaluate: No such option '--refrences'. Did you mean '--references'? "
+        "(see 'python -m effbench evaluate --help')"
+    ], out.stderr
+    missing = effbench("score")
+    assert missing.stderr.startswith("effbench: error: score: Missing argument 'RUN_DIR'."), missing.stderr
+    command = effbench("evalute")
+    assert command.stderr.startswith("effbench: error: No such command 'evalute'. Did you mean 'evaluate'?")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["problems", "check", "triangle", "--problems-dir", str(MINI), "--meter", "time"],
+        ["sandbox", "probe", "--meter", "time"],
+    ],
+)
+def test_problems_check_and_probe_say_the_sandbox_is_starting_before_it_starts(monkeypatch, args):
+    """Invariant: `problems check` and `sandbox probe` say on stderr that the sandbox is starting
+    before they start it (its runners and the meter's calibration took 13-18 s at load 6-8 with
+    nothing on the screen after the meter line), so a sandbox that fails to start fails after that line."""
+    from click.testing import CliRunner
+
+    import effbench.sandboxes
+    from effbench.cli import main
+    from effbench.errors import SandboxUnavailable
+
+    def refuse(*args, **kwargs):
+        raise SandboxUnavailable("local sandbox: refused by the test")
+
+    monkeypatch.setattr(effbench.sandboxes, "open_sandbox", refuse)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    starting = [i for i, line in enumerate(lines) if line.startswith("starting the local sandbox")]
+    assert len(starting) == 1 and "time meter" in lines[starting[0]], result.stderr
+    assert lines[-1] == "effbench: error: local sandbox: refused by the test", result.stderr
