@@ -9,12 +9,15 @@ memory-writing primitive would make: the second line of defence must hold on its
 from __future__ import annotations
 
 import json
+import random
+import struct
 import subprocess
 import sys
 
 import pytest
 
 from effbench import paths
+from effbench.codec import runner_module
 
 PROBE = r"""
 import ctypes, errno, importlib.util, json, os, socket, sys
@@ -101,3 +104,50 @@ def test_raw_call_with_ctypes_is_refused_by_the_child_filter(refused, attempt):
 def test_the_filter_still_lets_a_child_signal_itself(refused):
     """Invariant: the filter is not a blanket refusal: a child may signal itself."""
     assert refused["own_pid_signal_0"] == "allowed"
+
+
+def _run_filter(code: bytes, data: bytes) -> tuple[int, int]:
+    """Classic BPF as the kernel runs a seccomp filter (the instructions the runner emits: load a
+    word of seccomp_data, jeq/jgt/jge/jset with a constant, return): (return value, instructions
+    run). ``data``: struct seccomp_data (nr, arch, ip, six 64-bit arguments)."""
+    program = [struct.unpack_from("HBBI", code, off) for off in range(0, len(code), 8)]
+    pc = acc = steps = 0
+    while True:
+        op, jt, jf, k = program[pc]
+        steps += 1
+        if op == 0x20:  # BPF_LD | BPF_W | BPF_ABS
+            acc = struct.unpack_from("I", data, k)[0]
+            pc += 1
+        elif op == 0x06:  # BPF_RET | BPF_K
+            return k, steps
+        else:
+            taken = {0x15: acc == k, 0x25: acc > k, 0x35: acc >= k, 0x45: bool(acc & k)}[op]
+            pc += 1 + (jt if taken else jf)
+
+
+@pytest.mark.parametrize("exec_floor", [None, 0x58000000, 0x7F0012345000])
+def test_the_filter_s_search_tree_decides_every_call_as_the_chain_of_rules_does(exec_floor):
+    """Invariant: the installed filter (a search tree over the call numbers, cheaper for the kernel
+    to install) returns, for every call number and the argument values its rules test, what the
+    plain chain of the same rules returns; and it decides a call with no rule in a few
+    instructions (the kernel runs the filter for every call number at each install, to cache the
+    calls it always allows: 94 per number with the chain)."""
+    runner = runner_module()
+    pid = 4242
+    tree = runner._assemble(runner._seccomp_program(pid, exec_floor))
+    chain = runner._assemble(runner._seccomp_program(pid, exec_floor, chain=True))
+    arch = runner._SYSCALLS["arch"]
+    floor = exec_floor or 0
+    values = [0, 1, 2, 4, 6, 7, 8, 10, 15, 31, 32, 33, 35, 0x20, 0x21, 0x22, 1031, 0x8901, 0x8902]
+    values += [0x59616D61, 0x10000, 0x10011, pid, -pid, 0xFFFFFFFF, pid + 1]
+    values += [floor >> 32, (floor >> 32) + 1, (floor >> 32) - 1, floor, floor - 1]
+    values = [v & 0xFFFFFFFF for v in values]
+    ruled = {number for number, _ in runner._syscall_rules(pid, exec_floor)[0]}
+    rng = random.Random(13)
+    for number in [*range(1024), runner._X32_SYSCALL_BIT, runner._X32_SYSCALL_BIT + 1, 0xFFFFFFFF]:
+        for i in range(200 if number in ruled else 3):
+            words = [rng.choice(values) for _ in range(12)]
+            data = struct.pack("IIQ12I", number, arch if i % 40 else rng.choice([0, 0x40000003]), 0, *words)
+            assert _run_filter(tree, data)[0] == _run_filter(chain, data)[0], (number, words)
+        if number < 1024 and number not in ruled:
+            assert _run_filter(tree, struct.pack("IIQ", number, arch, 0) + bytes(48))[1] <= 16
