@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import secrets
 import select
 import shutil
 import subprocess
@@ -36,12 +37,17 @@ from typing import Any
 
 #: the server: imports what every generator's child needs once, then serves one job per line of
 #: stdin (``{"job": <the generator's job>, "body": <script>, "out": path, "err": path,
-#: "cwd": path, "total_seconds": float}``) with one line on stdout (``{"returncode": int, "timeout": bool}``)
+#: "cwd": path, "total_seconds": float, "token": str}``) with one line on stdout
+#: (``{"returncode": int, "timeout": bool, "token": <the job's>}``). The child runs in a process
+#: group of its own; once it ends, the server (a subreaper) kills and reaps every process left
+#: under it, and when the host goes (its stdin closes) mid-job it ends the child's and exits.
 _SERVER_SCRIPT = r"""
 import ctypes, json, os, random, select, signal, sys, time, traceback
 import importlib.util, resource
 from effbench import codec
 codec.runner_module()
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: what a generator leaves behind becomes ours to end
 requests = os.fdopen(os.dup(0), "r")
 replies = os.fdopen(os.dup(1), "w")
 null = os.open(os.devnull, os.O_RDONLY)
@@ -53,9 +59,10 @@ def child(req, body):
     code = 1
     try:
         try:  # dies with the server, as a fresh interpreter dies with the caller that kills it
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+        os.setpgid(0, 0)  # a group of its own: kill(0, ...) in a generator reaches no one else
         out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         err = os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
@@ -85,6 +92,28 @@ def child(req, body):
         finally:
             os._exit(code & 0xFF)
 
+def end_descendants():
+    # every process left under the server (the child's group, what it forked, what those forked:
+    # orphans come to the server, a subreaper) is killed and reaped
+    me = os.getpid()
+    while True:
+        try:
+            with open(f"/proc/{me}/task/{me}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            kids = []
+        for kid in kids:
+            try:
+                os.kill(kid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            done, _ = os.waitpid(-1, 0 if kids else os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not kids and not done:
+            return
+
 for line in requests:
     req = json.loads(line)
     body = compiled.get(req["body"])
@@ -104,28 +133,36 @@ for line in requests:
     except (AttributeError, OSError):
         fd = None
     while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
+        # waited for, not reaped: its process group is still its own until it is
+        if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
             break
         left = deadline - time.monotonic()
         if left <= 0:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            timeout, status = True, 0
+            timeout = True
             break
-        if fd is not None:
-            select.select([fd], [], [], left)
-        else:
-            time.sleep(min(left, 0.005))
+        watched = [requests] + ([fd] if fd is not None else [])
+        ready, _, _ = select.select(watched, [], [], left if fd is not None else min(left, 0.005))
+        if requests in ready:  # the host has gone (no job is sent while one runs): end it all
+            end_descendants()
+            sys.exit(0)
     if fd is not None:
         os.close(fd)
-    replies.write(json.dumps({"returncode": os.waitstatus_to_exitcode(status), "timeout": timeout}) + "\n")
+    try:
+        os.killpg(pid, signal.SIGKILL)  # what is left of its group (the child itself on a timeout)
+    except OSError:
+        pass
+    _, status = os.waitpid(pid, 0)
+    end_descendants()
+    code = 0 if timeout else os.waitstatus_to_exitcode(status)
+    replies.write(json.dumps({"returncode": code, "timeout": timeout, "token": req["token"]}) + "\n")
     replies.flush()
 """
 
 #: how long past a job's own ``total_seconds`` the host waits for the server's answer before it
 #: calls the server broken, in seconds (the server kills the child at ``total_seconds`` itself)
 ANSWER_MARGIN_SECONDS = 30.0
+#: how long :meth:`GeneratorServer.stop` waits for the server to end on its own, then after killing it
+STOP_SECONDS = 5.0
 
 
 #: idle servers kept in all (a run uses one per thread that generates at once, under one environment)
@@ -142,13 +179,13 @@ class GeneratorResult:
 
     Attributes:
         returncode: its exit code, ``-N`` when signal N ended it (None after a timeout).
-        stdout: what it wrote on stdout.
-        stderr: what it wrote on stderr.
+        stdout: what it wrote on stdout; None when that is longer than the caller's limit.
+        stderr: what it wrote on stderr, summed up by :func:`stderr_summary`.
         timeout: it ran past ``total_seconds`` and was killed.
     """
 
     returncode: int | None
-    stdout: str
+    stdout: str | None
     stderr: str
     timeout: bool
 
@@ -168,8 +205,10 @@ class GeneratorServer:
         )
         self._buf = ""
 
-    def run(self, job: dict[str, Any], body: str, total_seconds: float) -> GeneratorResult:
+    def run(self, job: dict[str, Any], body: str, total_seconds: float, output_bytes: int) -> GeneratorResult:
         """Run ``body`` (a script that reads ``job``) in a forked child; its outcome.
+
+        ``output_bytes``: the most of its stdout that is read (see :func:`read_output`).
 
         Raises:
             ServerFailed: the server died or did not answer within ``total_seconds`` plus
@@ -178,7 +217,9 @@ class GeneratorServer:
         folder = tempfile.mkdtemp(prefix="effbench-gen-")
         out, err = os.path.join(folder, "out"), os.path.join(folder, "err")
         try:
+            token = secrets.token_hex(16)
             request = {
+                "token": token,
                 "job": job,
                 "body": body,
                 "out": out,
@@ -197,10 +238,17 @@ class GeneratorServer:
             try:
                 answer = json.loads(line)
                 returncode, timeout = int(answer["returncode"]), bool(answer["timeout"])
+                if answer["token"] != token:  # not the server's answer to this job: out of step
+                    raise ValueError
             except (ValueError, KeyError, TypeError):
                 self.stop()
                 raise ServerFailed(f"the generator server answered {line[:100]!r}") from None
-            return GeneratorResult(None if timeout else returncode, _read(out), _read(err), timeout)
+            return GeneratorResult(
+                None if timeout else returncode,
+                read_output(out, output_bytes),
+                stderr_summary(err, job.get("mark", "\x00")),
+                timeout,
+            )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -219,13 +267,24 @@ class GeneratorServer:
         return line
 
     def stop(self) -> None:
-        """Stop the server (its child, if one runs, ends at its own limits); safe to call twice."""
-        if self.proc.poll() is None:
-            self.proc.kill()
+        """Stop the server and every process under it; safe to call twice.
+
+        Its stdin is closed first: the server then kills what a running job left and exits (it is
+        killed if it has not within :data:`STOP_SECONDS`; its child dies with it, PR_SET_PDEATHSIG).
+        """
         try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
             pass
+        try:
+            self.proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream is not None:
@@ -234,12 +293,78 @@ class GeneratorServer:
                 pass
 
 
-def _read(path: str) -> str:
+def read_output(path: str, limit: int) -> str | None:
+    """The text of the file at ``path`` (a generator's stdout), at most ``limit`` bytes read.
+
+    Returns None when the file is longer than ``limit`` bytes, "" when it cannot be read.
+    """
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > limit:
+                return None
+            data = f.read(limit + 1)
     except OSError:
         return ""
+    return None if len(data) > limit else data.decode("utf-8", "replace")
+
+
+#: the most of one stderr line that :func:`stderr_summary` keeps, in characters
+STDERR_LINE_CHARS = 2000
+
+
+def stderr_summary(path: str, mark: str = "\x00") -> str:
+    """What the caller needs of a generator's stderr, read in bounded memory however much it wrote.
+
+    Returns the last line that starts with ``mark`` (the call marks) and then the last other line
+    that is not blank, each cut to :data:`STDERR_LINE_CHARS`, joined by newlines ("" when none).
+    """
+    last: dict[bool, str] = {}
+    line, cut = "", False  # the line so far (cut to STDERR_LINE_CHARS), and whether it was cut
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:
+            while chunk := f.read(1 << 20):
+                for piece in chunk.splitlines(keepends=True):
+                    body = piece.splitlines()[0]
+                    if not cut:
+                        line += body[: STDERR_LINE_CHARS - len(line)]
+                        cut = len(line) >= STDERR_LINE_CHARS
+                    if len(body) < len(piece):  # the line ends here
+                        if line.strip():
+                            last[line.startswith(mark)] = line
+                        line, cut = "", False
+    except OSError:
+        pass
+    if line.strip():
+        last[line.startswith(mark)] = line
+    return "\n".join(last[k] for k in (True, False) if k in last)
+
+
+def wait_unreaped(pid: int, seconds: float) -> bool:
+    """Wait up to ``seconds`` for child ``pid`` to end, without reaping it; True when it has ended.
+
+    Not reaped, the child keeps its pid and its process group id until the caller waits for it, so
+    the caller can kill what is left of its group without reaching a stranger that took the number.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        fd = None
+    try:
+        while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if fd is not None:
+                select.select([fd], [], [], left)
+            else:
+                time.sleep(min(left, 0.005))
+        return True
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 class _Pool:
@@ -285,7 +410,9 @@ _POOL = _Pool()
 atexit.register(_POOL.close)
 
 
-def run_generator_job(env: dict[str, str], job: dict[str, Any], body: str, total_seconds: float) -> GeneratorResult:
+def run_generator_job(
+    env: dict[str, str], job: dict[str, Any], body: str, total_seconds: float, output_bytes: int
+) -> GeneratorResult:
     """Run ``body`` with ``job`` in a child of an idle server for ``env`` (one is started if none).
 
     Raises:
@@ -296,7 +423,7 @@ def run_generator_job(env: dict[str, str], job: dict[str, Any], body: str, total
     except OSError as exc:
         raise ServerFailed(f"the generator server cannot start: {exc}") from None
     try:
-        result = server.run(job, body, total_seconds)
+        result = server.run(job, body, total_seconds, output_bytes)
     except BaseException:
         server.stop()  # mid-job (Ctrl-C): its state is unknown
         raise

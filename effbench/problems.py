@@ -76,6 +76,8 @@ GENERATE_BODY = """
 import importlib.util, json, random, resource, signal, sys
 from effbench import codec
 resource.setrlimit(resource.RLIMIT_AS, (job["memory_bytes"], job["memory_bytes"]))  # MemoryError past it
+resource.setrlimit(resource.RLIMIT_FSIZE, (job["output_bytes"] + 1, job["output_bytes"] + 1))
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # a write past it ends this process (Python ignores it)
 signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a call past its time ends this process: nothing catches it
 signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
 spec = importlib.util.spec_from_file_location("effbench_generator", job["path"])
@@ -109,6 +111,11 @@ GENERATE_CALL_SECONDS = 60.0
 GENERATOR_MEMORY_BYTES = 4 << 30
 #: How long a problem's whole generator process may run, in wall seconds (every level's tests).
 GENERATOR_TOTAL_SECONDS = 600.0
+#: The most a problem folder's generator process may write to any one file, its stdout (the tests'
+#: JSON) and stderr included, in bytes: past it the process ends (SIGXFSZ) and the problem is
+#: refused, instead of a print loop filling the disk and the host's memory (the bundled generators'
+#: largest output is 7.2 MB, median_two_sorted).
+GENERATOR_OUTPUT_BYTES = 256 << 20
 #: Marks the start of each ``generate`` call on the generator's stderr (``<mark><level> <test>``).
 _CALL_MARK = "\x00effbench-generate "
 
@@ -137,6 +144,7 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bo
         "levels": [[lv.size, lv.tests] for lv in problem.levels],
         "call_seconds": GENERATE_CALL_SECONDS,
         "memory_bytes": GENERATOR_MEMORY_BYTES,
+        "output_bytes": GENERATOR_OUTPUT_BYTES,
         "mark": _CALL_MARK,
     }
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed), "PYTHONPATH": str(paths.PACKAGE_DIR.parent)}
@@ -158,6 +166,11 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bo
         )
 
     proc = _generator_process(env, job, fresh, where, past_total)
+    if proc.returncode == -signal.SIGXFSZ or (proc.returncode == 0 and proc.stdout is None):
+        raise ProblemFormatError(
+            f"{where}: problem {problem.id!r}: the generator writes more than {GENERATOR_OUTPUT_BYTES >> 20} MiB "
+            f"(in {running(proc.stderr)}; print() loop?): it was stopped"
+        )
     if proc.returncode == -signal.SIGALRM:
         raise ProblemFormatError(
             f"{where}: problem {problem.id!r}: {running(proc.stderr)} runs past {GENERATE_CALL_SECONDS:g} s "
@@ -168,7 +181,7 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bo
         tail = lines[-1:] or [f"exit code {proc.returncode}"]
         raise ProblemFormatError(f"{where}: {tail[0]} (in {running(proc.stderr)})")
     try:
-        return json.loads(proc.stdout)
+        return json.loads(proc.stdout or "")
     except ValueError:
         raise ProblemFormatError(f"{where}: the generator's output is not valid JSON") from None
 
@@ -176,39 +189,73 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bo
 def _generator_process(
     env: dict[str, str], job: dict, fresh: bool, where: str, past_total: Callable[[str | None], Exception]
 ) -> Any:
-    """Run :data:`GENERATE_BODY` on ``job``; its process's ``returncode``, ``stdout`` and ``stderr``.
+    """Run :data:`GENERATE_BODY` on ``job``: a :class:`effbench.generator_server.GeneratorResult`.
 
     In a child of a generator server (:mod:`effbench.generator_server`), or in a fresh interpreter
-    with ``fresh`` or when the server itself fails. Raises ``past_total(stderr)`` when it runs past
+    with ``fresh`` or when the server itself fails. Either way the process runs in a process group
+    of its own (a generator's ``kill(0, ...)`` reaches no one else), its stdout and stderr go to
+    files read in bounded memory (:func:`~effbench.generator_server.read_output`, at most
+    :data:`GENERATOR_OUTPUT_BYTES`; :func:`~effbench.generator_server.stderr_summary`), and what is
+    left of its group when it ends is killed. Raises ``past_total(stderr)`` when it runs past
     :data:`GENERATOR_TOTAL_SECONDS`, ProblemFormatError naming ``where`` when it cannot start.
     """
+    import os
+    import shutil
+    import signal
     import subprocess
     import sys
+    import tempfile
 
     from effbench import generator_server
 
     if not fresh:
         try:
-            proc = generator_server.run_generator_job(env, job, GENERATE_BODY, GENERATOR_TOTAL_SECONDS)
+            proc = generator_server.run_generator_job(
+                env, job, GENERATE_BODY, GENERATOR_TOTAL_SECONDS, GENERATOR_OUTPUT_BYTES
+            )
         except generator_server.ServerFailed:
             pass  # the server's own failure, not the generator's: a fresh interpreter, as before
         else:
             if proc.timeout:
                 raise past_total(proc.stderr)
             return proc
+    folder = tempfile.mkdtemp(prefix="effbench-gen-")
+    out_path, err_path = os.path.join(folder, "out"), os.path.join(folder, "err")
     try:
-        return subprocess.run(
-            [sys.executable, "-c", _GENERATE_SCRIPT],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=GENERATOR_TOTAL_SECONDS,
+        try:
+            with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                child = subprocess.Popen(
+                    [sys.executable, "-c", _GENERATE_SCRIPT],
+                    stdin=subprocess.PIPE,
+                    stdout=out,
+                    stderr=err,
+                    env=env,
+                    process_group=0,
+                )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ProblemFormatError(f"{where}: cannot run the generator: {exc}") from None
+        try:
+            assert child.stdin is not None
+            try:
+                child.stdin.write(json.dumps(job).encode())
+                child.stdin.close()
+            except OSError:
+                pass  # it ended before reading its job: its exit code says why
+            ended = generator_server.wait_unreaped(child.pid, GENERATOR_TOTAL_SECONDS)
+        finally:
+            try:  # not reaped yet, so the group is still the child's: the child and all it left
+                os.killpg(child.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            child.wait()
+        stderr = generator_server.stderr_summary(err_path, _CALL_MARK)
+        if not ended:
+            raise past_total(stderr)
+        return generator_server.GeneratorResult(
+            child.returncode, generator_server.read_output(out_path, GENERATOR_OUTPUT_BYTES), stderr, False
         )
-    except subprocess.TimeoutExpired as exc:
-        raise past_total(exc.stderr) from None
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ProblemFormatError(f"{where}: cannot run the generator: {exc}") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

@@ -270,3 +270,187 @@ def test_a_generator_that_runs_past_its_total_time_is_stopped_naming_where(copy_
     message = str(err.value)
     assert "\n" not in message and "runs past 1 s in all" in message, message
     assert "(stopped in generate() at level 2 (size 200000), test 0)" in message, message
+
+
+def _generate(copy_set, source, fresh):
+    """triangle's tests from ``source`` as its generator.py, in a server's child or a fresh interpreter."""
+    from effbench.problems import GENERATOR_HASH_SEED, _run_generator
+
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(source)
+    return _run_generator(load_problem_set(copy_set / "problems").get("triangle"), "s", GENERATOR_HASH_SEED, fresh)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["server", "fresh"])
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_generator_that_floods_its_output_is_stopped_at_the_output_limit(copy_set, monkeypatch, stream, fresh):
+    """Invariant: what a problem folder's generator writes is bounded by GENERATOR_OUTPUT_BYTES (each
+    file it writes, its stdout and stderr included), and the host never holds more of it than that:
+    a print loop is refused in one line naming the call it was in. Before, the host took in all of
+    it (a 5 s print loop: 4.5 GB of host memory, and the file on disk in the server path)."""
+    import effbench.problems as problems_module
+
+    monkeypatch.setattr(problems_module, "GENERATOR_OUTPUT_BYTES", 8 << 20)
+    flood = (
+        "import sys\ndef generate(size, rng):\n    while size > 100:\n"
+        f"        sys.{stream}.write('x' * 65536 + '\\n')\n    return [size]\n"
+    )
+    with pytest.raises(ProblemFormatError) as err:
+        _generate(copy_set, flood, fresh)
+    message = str(err.value)
+    assert "\n" not in message and "writes more than 8 MiB" in message, message
+    assert "(in generate() at level 1 (size 20000), test 0;" in message, message
+
+
+def test_a_generator_stderr_is_summed_up_in_bounded_memory(tmp_path):
+    """The host reads a generator's stderr as the last call mark and the last other line (each cut to
+    STDERR_LINE_CHARS), whatever its size and however its lines end."""
+    from effbench.generator_server import STDERR_LINE_CHARS, stderr_summary
+
+    err = tmp_path / "err"
+    err.write_text("\x00m 0 0\nTraceback\n" + "y" * (3 * STDERR_LINE_CHARS) + "\r\n\x00m 1 2\nValueError: bad\n\n  \n")
+    assert stderr_summary(str(err), "\x00") == "\x00m 1 2\nValueError: bad"
+    err.write_text("\x00m 0 0\n" + "z" * (5 << 20))  # one huge line, no newline
+    assert stderr_summary(str(err), "\x00") == "\x00m 0 0\n" + "z" * STDERR_LINE_CHARS
+
+
+_LEAVES_PROCESSES = (
+    "import os, time\n"
+    "def generate(size, rng):\n"
+    "    if size == 5:\n"
+    "        for new_session in (0, 1):\n"
+    "            if os.fork() == 0:\n"
+    "                if new_session:\n"
+    "                    os.setsid()\n"
+    "                grandchild = os.fork()\n"
+    "                if grandchild == 0:\n"
+    "                    time.sleep(600)\n"
+    "                with open(PIDS, 'a') as f:\n"
+    "                    f.write(f'{grandchild} {new_session}\\n')\n"
+    "                os._exit(0)\n"
+    "            os.wait()\n"
+    "    return [size]\n"
+)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["server", "fresh"])
+def test_no_process_a_generator_starts_outlives_its_generation(copy_set, tmp_path, fresh):
+    """Invariant: once a problem's tests are generated, no process its generator forked is left
+    running (before: they outlived the run, and in a fresh interpreter one that held the output pipe
+    made the generation wait GENERATOR_TOTAL_SECONDS). In a server's child none escapes (the server
+    is a subreaper and ends all it has left); in a fresh interpreter, none that stays in its group."""
+    import psutil
+
+    pids = tmp_path / "pids"
+    source = f"PIDS = {str(pids)!r}\n" + _LEAVES_PROCESSES
+    assert _generate(copy_set, source, fresh) == [[[5]], [[20000]], [[200000]]]
+    left = {}
+    for line in pids.read_text().splitlines():
+        pid, new_session = (int(x) for x in line.split())
+        try:  # a SIGKILL sent is not yet a process ended: a few seconds for it to die
+            psutil.wait_procs([psutil.Process(pid)], timeout=0 if new_session and fresh else 5)
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                left[pid] = new_session
+        except psutil.NoSuchProcess:
+            pass
+    for pid in left:
+        psutil.Process(pid).kill()
+    assert len(pids.read_text().splitlines()) == 2
+    assert left == ({p: 1 for p, s in left.items() if s} if fresh else {})
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["server", "fresh"])
+def test_a_generator_that_signals_its_process_group_reaches_no_one_else(copy_set, fresh):
+    """Invariant: a generator's process is alone in its process group: ``os.kill(0, sig)`` or
+    ``os.killpg(0, sig)`` in a generator reaches neither the host nor the generator server (before:
+    SIGTERM to the group stopped the host)."""
+    import os
+    import signal
+
+    got = []
+    old = signal.signal(signal.SIGUSR2, lambda *_: got.append(True))
+    try:
+        with pytest.raises(ProblemFormatError) as err:
+            _generate(
+                copy_set,
+                "import os, signal\nos.kill(0, signal.SIGUSR2)\ndef generate(size, rng):\n    return [size]\n",
+                fresh,
+            )
+    finally:
+        signal.signal(signal.SIGUSR2, old)
+    assert got == [] and f"exit code -{int(signal.SIGUSR2)}" in str(err.value)
+    assert os.getpgid(0) == os.getpgid(0)  # the host is still here
+
+
+def test_an_answer_forged_by_a_generator_never_reaches_another_problem(copy_set):
+    """Invariant: the host takes the generator server's answer to this job only (a token per job):
+    a generator that writes an answer into its server's reply pipe (/proc/PPID/fd) cannot put the
+    server out of step, so the next problem's tests are its own (before: the next problem was
+    answered with the previous one's answer and read an empty output)."""
+    from effbench.problems import GENERATOR_HASH_SEED, _run_generator
+
+    forger = (
+        "import glob, os\n"
+        "parent = open('/proc/%d/cmdline' % os.getppid()).read()\n"
+        "if 'codec.runner_module' in parent:  # only into a generator server, never into the host\n"
+        "    for path in glob.glob('/proc/%d/fd/*' % os.getppid()):\n"
+        "        try:\n"
+        "            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)\n"
+        '            os.write(fd, b\'{"returncode": 0, "timeout": false}\\n\')\n'
+        "            os.close(fd)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "def generate(size, rng):\n"
+        "    return [size]\n"
+    )
+    assert _generate(copy_set, forger, False) == [[[5]], [[20000]], [[200000]]]
+    clean = load_problem_set(MINI)
+    for problem_id in ("triangle", "reverse_words"):
+        problem = clean.get(problem_id)
+        expected = _run_generator(problem, "s", GENERATOR_HASH_SEED, fresh=True)
+        assert _run_generator(problem, "s", GENERATOR_HASH_SEED) == expected, problem_id
+
+
+def test_a_host_killed_mid_generation_leaves_no_generator_process(copy_set, tmp_path):
+    """Invariant: when the host is killed with SIGKILL (no atexit, no cleanup) while a generator
+    runs in a server's child, the server sees its stdin close, kills the child and all under it,
+    and exits: nothing outlives the host (before: the child ran on to its own limits, up to
+    GENERATE_CALL_SECONDS a call and GENERATOR_TOTAL_SECONDS in all, and the server with it)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    pids = tmp_path / "pids"
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(
+        f"import os, time\nPIDS = {str(pids)!r}\n"
+        "def generate(size, rng):\n"
+        "    if os.fork() == 0:\n"
+        "        time.sleep(600)\n"
+        "    with open(PIDS, 'w') as f:\n"
+        "        f.write(f'{os.getpid()} {os.getppid()}')\n"
+        "    time.sleep(600)\n"
+    )
+    host = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from effbench.problems import load_problem_set; "
+            "load_problem_set(sys.argv[1]).get('triangle').generated_args('s')",
+            str(copy_set / "problems"),
+        ],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    deadline = time.monotonic() + 60
+    while not (pids.exists() and pids.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child, server = (psutil.Process(int(x)) for x in pids.read_text().split())
+    grandchildren = child.children()
+    host.send_signal(signal.SIGKILL)
+    host.wait()
+    gone, alive = psutil.wait_procs([child, server, *grandchildren], timeout=30)
+    for p in alive:
+        p.kill()
+    assert alive == [] and len(grandchildren) == 1
