@@ -96,7 +96,7 @@ def _item_key(item: RewardItem, index: int) -> str:
             for chunk in _KEY_ENCODER.iterencode([item.problem_id, item.mode, item.completion]):
                 digest.update(chunk.encode("utf-8", "surrogatepass"))  # a lone surrogate is its own
         except (TypeError, ValueError):  # keys JSON cannot order or hold: never the same as another
-            pass
+            pass  # (the item holds plain data only, RewardItem.of: nothing of the caller's runs here)
         else:
             return digest.hexdigest()
     return f"#{index}"

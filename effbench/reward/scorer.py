@@ -70,12 +70,32 @@ class RewardItem:
         ``task_id``) and ``completion`` keys. Anything else is a malformed item (scored as such,
         :attr:`~effbench.reward.result.ItemStatus.MALFORMED`): the caller's fault, never the
         model's, so a mapping without a ``completion`` key (a dataset column named otherwise) is
-        malformed, not a completion with no code.
+        malformed, not a completion with no code; so is a mapping that is not a ``dict`` and raises
+        when it is read.
+
+        What is kept is plain built-in data (:func:`_plain_copy`): a subclass of ``str``, ``dict``,
+        ``list`` or ``tuple`` (numpy's ``str_``, a string enum, a named tuple) is read through the
+        built-in's own methods and kept as the built-in value it holds, so that no method of the
+        caller's classes runs, now or later (hashing the problem id, reading or hashing the
+        completion, pickling it to a Ray worker), where its exception would be a harness error or
+        escape ``score_batch``.
         """
+        try:
+            return cls._read(value, mode)
+        except Exception as exc:  # noqa: BLE001 - the caller's object raised while read: malformed
+            return cls("", None, "chat", f"the item could not be read: {_describe(exc)}")
+
+    @classmethod
+    def _read(cls, value: Any, mode: Any) -> RewardItem:
+        """:meth:`of`, which may raise what the caller's objects raise."""
         if isinstance(value, RewardItem):
             if value.malformed is not None or value.unreadable is not None:
-                return value
+                pid = _text(value.problem_id) or ""
+                malformed = None if value.malformed is None else str(_text(value.malformed))
+                unreadable = None if value.unreadable is None else str(_text(value.unreadable))
+                return cls(pid, None, _text(value.mode) or "chat", malformed, unreadable)
             value = (value.problem_id, value.completion, value.mode)
+        value = _builtin(value)
         pid: Any
         completion: Any = None
         if isinstance(value, Mapping):
@@ -93,28 +113,89 @@ class RewardItem:
                 mode = value[2]
         else:
             return cls("", None, "chat", f"an item must be (problem_id, completion), got {type(value).__name__}")
-        if not isinstance(pid, str):
+        if (text := _text(pid)) is None:
             return cls("", None, "chat", f"the problem id must be a string, got {type(pid).__name__}")
-        if mode not in MODES:
-            return cls(pid, None, "chat", f"unknown extraction mode {mode!r}; choose one of {', '.join(MODES)}")
-        if not _plain(completion):
+        pid = text
+        if (name := _text(mode)) not in MODES:
+            return cls(pid, None, "chat", f"unknown extraction mode {mode!r}; choose one of {', '.join(MODES)}"[:300])
+        mode = name
+        try:
+            completion = _plain_copy(completion)
+        except _NotPlain:
             return cls(
                 pid, None, mode, None, f"the completion is not text or chat messages ({type(completion).__name__})"
             )
         return cls(pid, completion, mode)
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
-    """Text, chat messages or None: what can be pickled to a worker and read as a completion."""
-    if value is None or isinstance(value, str):
-        return True
+def _builtin(value: Any) -> Any:
+    """A subclass of dict, list or tuple as the built-in it is, read through the built-in's own methods."""
+    if isinstance(value, dict) and type(value) is not dict:
+        return dict(dict.items(value))
+    if isinstance(value, list) and type(value) is not list:
+        return list(list.__iter__(value))
+    if isinstance(value, tuple) and type(value) is not tuple:
+        return tuple(tuple.__iter__(value))
+    return value
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, bounded; never raises (its ``__str__`` may)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        text = ""
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+def _text(value: Any) -> str | None:
+    """``value`` as an exact ``str`` if it is text (a subclass's own methods never run), else None."""
+    if isinstance(value, str):
+        return value if type(value) is str else str.__str__(value)
+    return None
+
+
+class _NotPlain(Exception):  # noqa: N818 - a control-flow signal of _plain_copy
+    """The value is not plain data (see :func:`_plain_copy`)."""
+
+
+def _plain_copy(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain built-in data: text, chat messages, numbers or None, copied.
+
+    What can be pickled to a worker and read as a completion: ``str``, ``int``, ``float``, ``bool``,
+    None, and lists (from lists or tuples) and ``str``-keyed dicts (from any mapping) of them, at
+    most 5 deep. Subclasses become their base type, read through the base type's own methods (a
+    ``dict`` subclass's overridden ``items``, a ``list``'s ``__iter__`` never run).
+
+    Raises:
+        _NotPlain: anything else (bytes, objects, deeper nesting, a mapping with a non-text key).
+    """
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
     if depth > 4:
-        return False
+        raise _NotPlain
     if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v, depth + 1) for v in value)
-    return isinstance(value, (int, float, bool))
+        pairs = dict.items(value) if isinstance(value, dict) else value.items()
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            key = _text(k)
+            if key is None:
+                raise _NotPlain
+            out[key] = _plain_copy(v, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_plain_copy(v, depth + 1) for v in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return [_plain_copy(v, depth + 1) for v in tuple.__iter__(value)]
+    raise _NotPlain
 
 
 def _not_unicode(code: str) -> str | None:
@@ -404,7 +485,7 @@ class ItemScorer:
     def __call__(self, item: Any) -> RewardResult:
         """Score one item (anything :meth:`RewardItem.of` reads). Never raises an Exception."""
         start = time.perf_counter()
-        it = RewardItem.of(item)
+        it = RewardItem.of(item)  # never raises: an object that raises when read is malformed
         try:
             return self._score(it, start)
         except Exception as exc:  # noqa: BLE001 - a harness failure is a result, never an exception out

@@ -48,10 +48,14 @@ def reward_model(**options: Any) -> RewardModel:
 
 
 def _item(solution_str: Any, ground_truth: Any, extra_info: Any) -> RewardItem:
+    """One response's item; never raises (an ``extra_info`` that raises when read makes it malformed)."""
     info = extra_info if isinstance(extra_info, Mapping) else {}
-    # a parquet struct column gives every row every key, None where a row had none: absent
-    pid = info.get("task_id")
-    mode = info.get("extraction")
+    try:
+        # a parquet struct column gives every row every key, None where a row had none: absent
+        pid = info.get("task_id")
+        mode = info.get("extraction")
+    except Exception as exc:  # noqa: BLE001 - the caller's object: a malformed item, never an exception out
+        return RewardItem("", None, "chat", f"the extra_info could not be read ({type(exc).__name__})")
     return RewardItem.of((ground_truth if pid is None else pid, solution_str, "chat" if mode is None else mode))
 
 

@@ -1,0 +1,132 @@
+"""The reward API called by a careless RL engineer (issue 14, second red team).
+
+Each test is one invariant a training loop relies on when what it passes is not what the API
+expects: objects of its own classes, odd options. The meter is not the subject (``time``, the mini
+problem set, two levels).
+"""
+
+from __future__ import annotations
+
+from collections import UserDict
+from pathlib import Path
+
+import pytest
+
+from effbench.reward import ItemStatus, RewardModel
+from effbench.reward.verl import compute_score_batch
+
+MINI = Path(__file__).parent / "fixtures" / "mini" / "problems"
+EXPERT = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("careless-cache")
+    rm = RewardModel(problems=MINI, meter="time", workers=2, levels=2, seed="careless", cache_dir=cache)
+    yield rm
+    rm.close()
+
+
+class _ItemsRaise(dict):
+    def items(self):
+        raise RuntimeError("items")
+
+
+class _LenRaises(list):
+    def __len__(self):
+        raise RuntimeError("len")
+
+
+class _ContainsRaises(dict):
+    def __contains__(self, key):
+        raise RuntimeError("contains")
+
+
+class _UserMapping(UserDict):
+    def __getitem__(self, key):
+        raise RuntimeError("getitem")
+
+
+class _Text(str):
+    """Text whose own methods all raise: only its characters may be used."""
+
+    def __hash__(self):
+        raise RuntimeError("hash")
+
+    def __eq__(self, other):
+        raise RuntimeError("eq")
+
+    def splitlines(self, *args):
+        raise RuntimeError("splitlines")
+
+    def encode(self, *args, **kwargs):
+        raise RuntimeError("encode")
+
+    def __reduce__(self):
+        raise RuntimeError("reduce")
+
+
+#: items of built-in containers' subclasses whose own methods raise: read through the built-in's
+RAISING_BUILTINS = {
+    "completion-dict-items-raise": ("triangle", _ItemsRaise(role="assistant", content=EXPERT)),
+    "completion-list-len-raises": ("triangle", _LenRaises([{"role": "assistant", "content": EXPERT}])),
+    "item-dict-contains-raises": _ContainsRaises(problem_id="triangle", completion=EXPERT),
+    "item-dict-items-raise": _ItemsRaise(problem_id="triangle", completion=EXPERT),
+    "item-list-len-raises": _LenRaises(["triangle", EXPERT]),
+}
+#: items of other classes that raise when read: the caller's fault, never the policy's
+RAISING_OTHERS = {
+    "item-user-mapping-getitem-raises": _UserMapping(problem_id="triangle", completion=EXPERT),
+    "completion-user-mapping-getitem-raises": ("triangle", _UserMapping(role="assistant", content=EXPERT)),
+}
+
+
+def test_an_item_that_raises_when_read_is_malformed_and_never_escapes_score_batch(model):
+    """Invariant: score_batch returns one result per item, in order, and raises nothing, whatever
+    objects the caller's items are made of. A subclass of dict, list or tuple is read through the
+    built-in's own methods (scored as the plain value it holds, whatever its ``items``,
+    ``__contains__`` or ``len`` do); another object that raises while it is read (a mapping whose
+    ``__getitem__`` raises) gets the failure reward with status MALFORMED (the caller's fault, not
+    the policy's, not a harness error, which trainers mask); the honest items of the same batch are
+    scored as without them. Before, such an item's exception came out of score_batch and the whole
+    batch was lost."""
+    batch = [("triangle", EXPERT), *RAISING_BUILTINS.values(), *RAISING_OTHERS.values(), ("triangle", EXPERT + "\n")]
+    results = model.score_batch(batch)
+    assert len(results) == len(batch)
+    assert results[0].passed and results[-1].passed
+    builtins, others = results[1 : 1 + len(RAISING_BUILTINS)], results[1 + len(RAISING_BUILTINS) : -1]
+    for name, r in zip(RAISING_BUILTINS, builtins, strict=True):
+        assert r.status is ItemStatus.SCORED and r.passed, (name, r.status, r.reason)
+    for name, r in zip(RAISING_OTHERS, others, strict=True):
+        assert r.status is ItemStatus.MALFORMED, (name, r.status, r.reason)
+        assert r.reward == model.shaping.failure and not r.passed, name
+        assert "could not be read" in r.reason, (name, r.reason)
+
+
+def test_text_of_the_callers_own_str_class_is_read_as_its_characters(model):
+    """Invariant: a problem id or completion of a ``str`` subclass (numpy's ``str_``, a string enum,
+    or one whose methods raise) is scored exactly as the plain string it holds: none of its own
+    methods runs (hashing the id, splitting or encoding the completion, pickling it), so it is
+    neither a harness error (a sample trainers mask) nor an exception out of score_batch."""
+    plain, odd = model.score_batch([("triangle", EXPERT), (_Text("triangle"), _Text(EXPERT))])
+    assert odd.status is ItemStatus.SCORED and odd.passed, (odd.status, odd.reason)
+    assert odd.problem_id == "triangle" and type(odd.problem_id) is str
+    messages = [{"role": _Text("assistant"), "content": _Text(EXPERT)}]
+    (chat,) = model.score_batch([("triangle", messages, _Text("chat"))])
+    assert chat.status is ItemStatus.SCORED and chat.passed, (chat.status, chat.reason)
+
+
+def test_verl_extra_info_that_raises_when_read_is_one_failure_reward_not_an_exception(model, monkeypatch):
+    """Invariant: compute_score_batch returns one finite float per response, whatever the rows'
+    ``extra_info`` objects do when read: one whose ``get`` raises is a malformed item with the
+    failure reward; the other responses keep their rewards."""
+    from effbench.reward import verl
+
+    monkeypatch.setattr(verl, "reward_model", lambda **options: model)
+
+    class Info(dict):
+        def get(self, *args):
+            raise RuntimeError("get")
+
+    rewards = compute_score_batch(["effbench"] * 2, [EXPERT, EXPERT], ["triangle"] * 2, [None, Info()])
+    assert len(rewards) == 2 and rewards[0] > 0 and rewards[1] == model.shaping.failure
