@@ -193,7 +193,7 @@ def run(meter: str, executor: str, args, items, problem_ids) -> dict:
             levels=args.levels,
             seed=args.seed,
             executor=executor,
-            address=args.ray_address,
+            address=args.ray_address if executor == "ray" else None,
             cache_dir=cache,
             warm=executor == "local",
         )

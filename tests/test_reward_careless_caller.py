@@ -130,3 +130,33 @@ def test_verl_extra_info_that_raises_when_read_is_one_failure_reward_not_an_exce
 
     rewards = compute_score_batch(["effbench"] * 2, [EXPERT, EXPERT], ["triangle"] * 2, [None, Info()])
     assert len(rewards) == 2 and rewards[0] > 0 and rewards[1] == model.shaping.failure
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        ({"sandbox": "nope", "warm": False}, "sandbox"),
+        ({"sandbox": "nope", "executor": "ray"}, "sandbox"),
+        ({"problems": "/nonexistent/problems", "warm": False}, "no such folder"),
+        ({"problems": "/nonexistent/problems", "executor": "ray"}, "no such folder"),
+        ({"address": "ray://127.0.0.1:10001"}, "executor='ray'"),
+        ({"seed": ""}, "seed"),
+        ({"deduplicate": "false"}, "deduplicate"),
+        ({"cache": "no"}, "cache"),
+        ({"warm": "no"}, "warm"),
+        ({"cache_dir": 5}, "cache_dir"),
+    ],
+    ids=lambda v: "-".join(f"{k}" for k in v) if isinstance(v, dict) else None,
+)
+def test_an_option_that_cannot_work_is_refused_at_construction_whatever_warm_and_the_executor(options, named):
+    """Invariant: RewardModel(...) raises an EffbenchError naming the option when the option cannot
+    work, without starting anything, with ``warm=False`` and with ``executor="ray"`` too. Before,
+    these constructed: an unknown sandbox or a missing problems folder failed at the first call
+    (warm=False) or, on Ray, made every item a harness error with the failure reward, silently; an
+    ``address`` without ``executor="ray"`` scored on this machine, the cluster unused; ``seed=""``
+    drew a fresh secret in each process; ``deduplicate="false"`` deduplicated."""
+    from effbench.errors import EffbenchError
+
+    kwargs = {"problems": MINI, "meter": "time", "workers": 1, "seed": "careless", "warm": False, **options}
+    with pytest.raises(EffbenchError, match=named):
+        RewardModel(**kwargs)

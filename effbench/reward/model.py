@@ -117,6 +117,37 @@ def _with_copies(scored: list[RewardResult], firsts: list[int]) -> list[RewardRe
     return [by_first[f] if f == i else replace(by_first[f], copy_of=f, **own) for i, f in enumerate(firsts)]
 
 
+def _check_options(sandbox: Any, executor: str, address: Any, seed: Any, cache_dir: Any, **flags: Any) -> None:
+    """Refuse, at construction, the options that cannot work, whatever ``warm`` and the executor.
+
+    Checked without starting anything: the sandbox's name (in :data:`effbench.registry.SANDBOXES`),
+    an ``address`` only with ``executor="ray"`` (else the caller's cluster would be silently unused,
+    as ``effbench evaluate --ray-address`` without ``--executor ray`` is refused), a seed that is
+    None or a non-empty string (``""``, an empty environment variable, would draw a fresh secret in
+    each process: verl's workers would score on different stress inputs), flags that are bools
+    (``"false"`` is true), and a ``cache_dir`` that is a path.
+
+    Raises:
+        EffbenchError: naming the option and what it takes.
+    """
+    from effbench.registry import SANDBOXES
+
+    if sandbox not in SANDBOXES.names:
+        raise EffbenchError(f"reward: unknown sandbox {sandbox!r}; choose one of {', '.join(SANDBOXES.names)}")
+    if address is not None and executor != "ray":
+        raise EffbenchError(
+            f"reward: address={address!r} is a Ray cluster's address; it needs executor='ray' "
+            f"(executor is {executor!r})"
+        )
+    if seed is not None and (not isinstance(seed, str) or not seed):
+        raise EffbenchError(f"reward: seed must be None (a fresh secret) or a non-empty string, got {seed!r}")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise EffbenchError(f"reward: {name} must be True or False, got {value!r}")
+    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+        raise EffbenchError(f"reward: cache_dir must be a folder's path, got {type(cache_dir).__name__}")
+
+
 #: the local executor's cap on ``workers`` per usable CPU: each worker is a warm sandbox runner
 #: process (a valgrind-hosted interpreter under that meter), so more than this only queues
 MAX_WORKERS_PER_CPU = 8
@@ -195,8 +226,10 @@ class RewardModel:
                 noisy reading of the same program. False: every item is run.
 
         Raises:
-            EffbenchError: a bad option (named in the message), or with ``warm`` a sandbox or meter
-                that cannot run here (SandboxUnavailable) or a malformed problem set.
+            EffbenchError: a bad option (named in the message; whatever ``warm`` and the executor:
+                see :func:`_check_options`), a problems folder that does not exist
+                (ProblemFormatError), or with ``warm`` a sandbox or meter that cannot run here
+                (SandboxUnavailable) or a malformed problem set.
         """
         from effbench.meters import METERS, choose_meter
         from effbench.problems import new_input_seed
@@ -207,6 +240,7 @@ class RewardModel:
             raise EffbenchError(f"reward: unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         if meter not in METERS:
             raise EffbenchError(f"reward: unknown meter {meter!r}; choose one of {', '.join(METERS)}")
+        _check_options(sandbox, executor, address, seed, cache_dir, cache=cache, warm=warm, deduplicate=deduplicate)
         n = usable_cpus() if workers is None else workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise EffbenchError(f"reward: workers must be a positive integer, got {workers!r}")
@@ -224,8 +258,12 @@ class RewardModel:
             choice = choose_meter("auto")
             meter, self.meter_reason = choice.meter.name, choice.reason
         problems_dir, references_dir = _problem_folders(select_problems(problems, problem_set))
+        if problems_dir is not None and not (Path(problems_dir) / "problemset.toml").is_file():
+            from effbench.problems import load_problem_set
+
+            load_problem_set(problems_dir)  # raises ProblemFormatError saying what is missing
         self.config = ScorerConfig(
-            seed=seed or new_input_seed(),
+            seed=seed if seed is not None else new_input_seed(),
             problems=problems_dir,
             references=references_dir,
             sandbox=sandbox,
@@ -238,7 +276,7 @@ class RewardModel:
             cache_dir=str(cache_dir) if cache_dir is not None else None,
         )
         self.scorer = ItemScorer(self.config)
-        self.deduplicate = bool(deduplicate)
+        self.deduplicate = deduplicate
         self._pool: ThreadPoolExecutor | None = None
         self._acquired = False
         self._remote: Any = None
