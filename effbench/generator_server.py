@@ -14,6 +14,14 @@ problem's generator is loaded in its own child: nothing a generator does (its mo
 globals, the global ``random`` state, which the child draws afresh as a new interpreter does)
 reaches another problem's.
 
+Where the kernel allows it, each server (and each fresh interpreter a generator runs in, see
+:func:`fresh_command`) starts in a PID namespace of its own (:data:`PID_NAMESPACE`): the server
+is that namespace's init, so no generator can signal it (the kernel drops a signal sent to a
+namespace's init from inside it unless the init handles it) nor the host (outside it, it has no
+pid there), and when the namespace's init ends, the kernel kills every process left in it, one in
+a session of its own included. Where the kernel refuses the namespace (no unprivileged user
+namespaces, a container without them), the server is a subreaper as before.
+
 Servers are kept per environment (hash seed, package path, interpreter), one per concurrent
 caller, and stopped when the process exits. A server that fails (it died, it answered nothing) is
 stopped and the call says so (:class:`ServerFailed`): the caller then runs the generator in a
@@ -35,6 +43,130 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+#: Run first in a generator server and in a fresh generator interpreter (:func:`fresh_command`):
+#: the process dies with its parent (PR_SET_PDEATHSIG), then, where the kernel allows it, enters a
+#: PID namespace of its own (CLONE_NEWPID, as root; with CLONE_NEWUSER otherwise, mapping only its
+#: own uid and gid) and forks its first process, the namespace's init (pid 1), which goes on with
+#: the script; the process that forked it stays outside, waits for it and ends as it ended (by the
+#: same signal, or the same exit code). With ``_EFFBENCH_INIT_FORKS`` true (a fresh interpreter),
+#: the init forks once more and the generator runs in that child (pid 2: signals such as SIGALRM
+#: and SIGXFSZ act on it as on any process, which they would not on an init), the init waits for
+#: it, kills every other process of the namespace and ends as the child did. Without the namespace
+#: (the kernel refused it) the script runs on in this process, as before.
+#: ``_EFFBENCH_PID_NAMESPACE`` says which.
+PID_NAMESPACE = r"""
+import ctypes as _c, os as _os, signal as _signal
+
+_EFFBENCH_PID_NAMESPACE = False
+
+def _effbench_pid_namespace(init_forks):
+    global _EFFBENCH_PID_NAMESPACE
+    libc = _c.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, int(_signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG: dies with the host
+    uid, gid = _os.getuid(), _os.getgid()
+    for flags in ((0x20000000, 0x30000000) if uid == 0 else (0x30000000,)):  # NEWPID [| NEWUSER]
+        if libc.unshare(flags) == 0:
+            break
+    else:
+        return
+    _EFFBENCH_PID_NAMESPACE = True
+    if flags & 0x10000000:  # a user namespace: this uid and gid only, as they were
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open("/proc/self/" + name, "w") as f:
+                f.write(text)
+    ended_by_r, ended_by_w = _os.pipe()  # the signal that ended the generator, written by the init
+    init = _os.fork()
+    if init:  # outside the namespace: end as its init ends
+        _os.close(ended_by_w)
+        null = _os.open(_os.devnull, _os.O_RDWR)
+        _os.dup2(null, 0)
+        _os.dup2(null, 1)
+        _, status = _os.waitpid(init, 0)
+        _effbench_end_as(status, _os.read(ended_by_r, 16))
+    libc.prctl(1, int(_signal.SIGKILL), 0, 0, 0)  # the init (and with it the namespace) dies with it
+    _os.close(ended_by_r)
+    # a generator's SIGINT to its init would raise KeyboardInterrupt here: the init takes none
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    if not init_forks:
+        _os.close(ended_by_w)
+        return
+    child = _os.fork()
+    if child == 0:
+        _os.close(ended_by_w)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)  # a fresh interpreter's
+        _os.setpgid(0, 0)  # alone in its group: its kill(0, ...) reaches neither its init nor the host
+        return
+    while True:  # reap what comes (orphans come here) until the generator has ended
+        try:
+            pid, status = _os.waitpid(-1, 0)
+        except ChildProcessError:
+            _os._exit(70)
+        if pid == child:
+            break
+    _effbench_end_namespace()
+    if _os.WIFSIGNALED(status):
+        _os.write(ended_by_w, b"%d" % _os.WTERMSIG(status))
+        _os._exit(1)
+    _os._exit(_os.waitstatus_to_exitcode(status) & 0xFF)
+
+def _effbench_end_as(status, signal_text):
+    import resource
+    number = int(signal_text) if signal_text else (_os.WTERMSIG(status) if _os.WIFSIGNALED(status) else 0)
+    if number:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _signal.signal(number, _signal.SIG_DFL)
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, [number])
+        _os.kill(_os.getpid(), number)
+        number = 128 + number
+    _os._exit(number or (_os.waitstatus_to_exitcode(status) & 0xFF))
+
+def _effbench_end_namespace():
+    # the namespace's init only (kill(-1) anywhere else would reach every process of the user):
+    # every other process of the namespace is killed and, once re-parented here, reaped
+    if not (_EFFBENCH_PID_NAMESPACE and _os.getpid() == 1):
+        raise RuntimeError("not a PID namespace's init")
+    while True:
+        try:
+            _os.kill(-1, _signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            _os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+_effbench_pid_namespace(_EFFBENCH_INIT_FORKS)
+"""
+
+
+def fresh_command(script: str) -> list[str]:
+    """The command that runs ``script`` (a generator's, reading its job) in a fresh interpreter.
+
+    In a PID namespace of its own where the kernel allows it (:data:`PID_NAMESPACE`).
+    """
+    return [sys.executable, "-c", "_EFFBENCH_INIT_FORKS = True\n" + PID_NAMESPACE + script]
+
+
+_PID_NAMESPACES: bool | None = None
+
+
+def pid_namespaces_work() -> bool:
+    """Whether generators here run in PID namespaces of their own (:data:`PID_NAMESPACE`).
+
+    Asked once per process, of a fresh interpreter. False where the kernel refuses them (the
+    generator then runs as before: a process of its own group, under a subreaper server).
+    """
+    global _PID_NAMESPACES
+    if _PID_NAMESPACES is None:
+        script = "import sys\nsys.stdout.write(str(_EFFBENCH_PID_NAMESPACE and _os.getpid() == 2))\n"
+        try:
+            done = subprocess.run(fresh_command(script), capture_output=True, text=True, timeout=60)
+            _PID_NAMESPACES = done.stdout == "True"
+        except (OSError, subprocess.SubprocessError):
+            _PID_NAMESPACES = False
+    return _PID_NAMESPACES
+
+
 #: the server: imports what every generator's child needs once, then serves one job per line of
 #: stdin (``{"job": <the generator's job>, "body": <script>, "out": path, "err": path,
 #: "cwd": path, "total_seconds": float, "token": str}``) with one line on stdout
@@ -47,7 +179,9 @@ import importlib.util, resource
 from effbench import codec
 codec.runner_module()
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
-libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: what a generator leaves behind becomes ours to end
+# PR_SET_CHILD_SUBREAPER: what a generator leaves behind becomes ours to end (in a PID namespace,
+# its init, the server is that already)
+libc.prctl(36, 1, 0, 0, 0)
 requests = os.fdopen(os.dup(0), "r")
 replies = os.fdopen(os.dup(1), "w")
 null = os.open(os.devnull, os.O_RDONLY)
@@ -63,6 +197,7 @@ def child(req, body):
         except (OSError, AttributeError):
             pass
         os.setpgid(0, 0)  # a group of its own: kill(0, ...) in a generator reaches no one else
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a fresh interpreter's (the init ignores it)
         out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         err = os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
@@ -94,7 +229,11 @@ def child(req, body):
 
 def end_descendants():
     # every process left under the server (the child's group, what it forked, what those forked:
-    # orphans come to the server, a subreaper) is killed and reaped
+    # orphans come to the server, a subreaper) is killed and reaped; in a PID namespace, every
+    # process of the namespace but the server, its init (one in a session of its own too)
+    if _EFFBENCH_PID_NAMESPACE:
+        _effbench_end_namespace()
+        return
     me = os.getpid()
     while True:
         try:
@@ -196,7 +335,7 @@ class GeneratorServer:
     def __init__(self, env: dict[str, str]) -> None:
         """Start the server with ``env`` (its children inherit it). Raises OSError if it cannot start."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVER_SCRIPT],
+            [sys.executable, "-c", "_EFFBENCH_INIT_FORKS = False\n" + PID_NAMESPACE + _SERVER_SCRIPT],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

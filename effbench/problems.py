@@ -196,14 +196,15 @@ def _generator_process(
     of its own (a generator's ``kill(0, ...)`` reaches no one else), its stdout and stderr go to
     files read in bounded memory (:func:`~effbench.generator_server.read_output`, at most
     :data:`GENERATOR_OUTPUT_BYTES`; :func:`~effbench.generator_server.stderr_summary`), and what is
-    left of its group when it ends is killed. Raises ``past_total(stderr)`` when it runs past
+    left of its group when it ends is killed; where the kernel allows it, in a PID namespace of its
+    own whose init ends every process left in it (:data:`effbench.generator_server.PID_NAMESPACE`).
+    Raises ``past_total(stderr)`` when it runs past
     :data:`GENERATOR_TOTAL_SECONDS`, ProblemFormatError naming ``where`` when it cannot start.
     """
     import os
     import shutil
     import signal
     import subprocess
-    import sys
     import tempfile
 
     from effbench import generator_server
@@ -225,7 +226,7 @@ def _generator_process(
         try:
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
                 child = subprocess.Popen(
-                    [sys.executable, "-c", _GENERATE_SCRIPT],
+                    generator_server.fresh_command(_GENERATE_SCRIPT),
                     stdin=subprocess.PIPE,
                     stdout=out,
                     stderr=err,

@@ -1,0 +1,95 @@
+"""A problem's generator (problem-author code, trusted-ish) reaches no process but its own.
+
+README ("generators"): a generator runs alone in its process group and no process it starts
+outlives its generation. The red team of 7e33803 left two holes open (db86c4b): a generator that
+kills its parent (the generator server; then, in the fresh interpreter the host falls back to,
+the host itself), and in a fresh interpreter a process in a session of its own, out of reach of
+the group kill. Both are closed where the kernel allows PID namespaces
+(effbench/generator_server.py, PID_NAMESPACE); elsewhere these tests are skipped.
+"""
+
+import shutil
+
+import pytest
+
+from ..conftest import MINI
+
+
+@pytest.fixture
+def copy_set(tmp_path):
+    root = tmp_path / "set"
+    shutil.copytree(MINI.parent, root)
+    return root
+
+
+#: a generator that starts a process in a session of its own (out of reach of any process-group
+#: kill), then kills its parent (the generator server, or in a fresh interpreter the host itself),
+#: then generates as usual. Pids are written as the machine's /proc numbers them.
+_KILLS_ITS_PARENT = (
+    "import os, signal, time\n"
+    "def generate(size, rng):\n"
+    "    if size == 5:\n"
+    "        if os.fork() == 0:\n"
+    "            os.setsid()\n"
+    "            with open(PIDS, 'a') as f:\n"
+    "                f.write(os.readlink('/proc/self') + '\\n')\n"
+    "            time.sleep(600)\n"
+    "            os._exit(0)\n"
+    "        os.kill(os.getppid(), signal.SIGKILL)\n"
+    "        time.sleep(0.5)\n"
+    "    return [size]\n"
+)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["server", "fresh"])
+def test_a_generator_that_kills_its_parent_reaches_no_one_and_leaves_no_process(copy_set, tmp_path, fresh):
+    """Invariant: a generator reaches neither the generator server nor the host with a signal, even
+    by pid (its parent's), and no process it starts outlives its generation, even one in a session
+    of its own: the generation ends as an honest one does. Before: the generator killed its server
+    (a ServerFailed), the process it had put in a new session was left running (re-parented past
+    the dead subreaper), and the fallback's fresh interpreter then killed its own parent, the host
+    (exit -9); with ``fresh``, the host at once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import psutil
+
+    from effbench.generator_server import pid_namespaces_work
+
+    if not pid_namespaces_work():
+        pytest.skip("the kernel refuses PID namespaces here: a generator can signal its parent")
+    pids = tmp_path / "pids"
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(f"PIDS = {str(pids)!r}\n" + _KILLS_ITS_PARENT)
+    host = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys\n"
+            "from effbench.problems import GENERATOR_HASH_SEED, _run_generator, load_problem_set\n"
+            "problem = load_problem_set(sys.argv[1]).get('triangle')\n"
+            "print(json.dumps(_run_generator(problem, 's', GENERATOR_HASH_SEED, sys.argv[2] == 'fresh')))\n",
+            str(copy_set / "problems"),
+            "fresh" if fresh else "server",
+        ],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    started = pids.read_text().split() if pids.exists() else []
+    alive = []
+    for pid in started:
+        try:
+            process = psutil.Process(int(pid))
+            process.wait(5)
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.TimeoutExpired:
+            if process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
+                process.kill()
+    assert host.returncode == 0, (host.returncode, host.stderr[-2000:])
+    assert json.loads(host.stdout) == [[[5]], [[20000]], [[200000]]]
+    assert len(started) >= 1 and alive == []
