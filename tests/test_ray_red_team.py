@@ -7,6 +7,7 @@ with the status and reward the local executor gives it, also when several thread
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from effbench.reward import RewardModel
@@ -83,3 +84,40 @@ def test_a_reward_item_that_loses_every_worker_is_a_harness_error_not_an_excepti
             assert f"pid {killed} " in r.reason and len(r.retries) == 1, r
         else:
             assert r.status is not ItemStatus.HARNESS_ERROR and r.retries == (), r
+
+
+def test_closing_a_ray_model_lets_the_batch_in_flight_finish_and_stops_every_worker(ray_head):
+    """Invariant: close() called while another thread's score_batch runs on Ray lets that batch
+    finish (one result per item, in order, nothing raised), as the local executor's close() waits
+    for its pool, and then stops every actor. Before, close() killed the actors under the running
+    map and shut Ray down: the batch raised ExecutorError ('every worker was lost and none could
+    be started') out of score_batch, its finished items lost."""
+    from effbench.reward import ItemStatus
+
+    loop = "```python\ndef triangle(n):\n    while True:\n        pass\n```"
+    items = [("triangle", f"{loop}\n# {i}") for i in range(40)]
+    options = {"problems": MINI, "meter": "time", "seed": "ray-close", "workers": 1, "cache": False, "levels": 2}
+    model = RewardModel(**options, executor="ray", address=ray_head.address)
+    model.score_batch([("triangle", EXPERT)])  # actors started, profile measured
+    executor = model._remote
+    started = executor.stats["items"]
+    out: dict = {}
+
+    def batch() -> None:
+        try:
+            out["results"] = model.score_batch(items)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            out["error"] = exc
+
+    thread = threading.Thread(target=batch)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while executor.stats["items"] <= started and time.monotonic() < deadline:  # the batch is under way
+        time.sleep(0.02)
+    model.close()
+    thread.join(timeout=600)
+    assert "error" not in out, out.get("error")
+    results = out["results"]
+    assert len(results) == len(items) and all(r.status is ItemStatus.SCORED for r in results)
+    assert all(r.verdict.censored for r in results), [r.verdict for r in results]
+    assert executor.worker_pids() == []

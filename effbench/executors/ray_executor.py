@@ -179,7 +179,9 @@ class RayExecutor:
         #: ``shared_computed``: shared facts computed (once each); ``items``: items finished
         self.stats = {"shared_computed": 0, "items": 0}
         self._slots: list[_Slot] = []
-        self._lock = threading.Lock()  # one map at a time (a RewardModel may be called from many threads)
+        # one map at a time (a RewardModel may be called from many threads), and close() waits for
+        # the one running; re-entrant so that an on_result callback that closes cannot deadlock
+        self._lock = threading.RLock()
         self._fn_refs: dict[str, Any] = {}  # fn key -> its ObjectRef (the configuration, put once)
         self._shared: dict[tuple[str, Hashable], Any] = {}  # (fn key, key) -> ObjectRef of the fact
         self._ray = ray = _import_ray(local=address is None or _is_loopback(address))
@@ -389,8 +391,14 @@ class RayExecutor:
     def close(self) -> None:
         """Stop the actors (closing their item functions: their sandboxes) and the Ray runtime.
 
-        The runtime only when this executor started or connected to it. Idempotent.
+        The runtime only when this executor started or connected to it. Idempotent. A ``map``
+        running in another thread is let finish first (as the local executor's threads are):
+        stopping the actors under it lost its items and failed it with "every worker was lost".
         """
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         ray = self._ray
         slots, self._slots = [s for s in self._slots if s.alive], []
         if slots:
