@@ -63,6 +63,19 @@ def _progress(total: int, desc: str, enabled: bool, unit: str = "sample", positi
     )
 
 
+def _start_clock(bar: Any) -> None:
+    """Start a bar's clock now: its elapsed time, rate and estimate count from this moment.
+
+    The samples' bar is drawn from the start, beside the profiles' bar, but no sample runs until
+    the profiles are handed out: without this its clock ran through the profiles, so the first
+    sample's line of a newcomer's main job read '1/156 [01:51<4:47:31, 111.30s/sample]' and its
+    last '156/156 [07:29, 2.88s/sample]' for samples that took 5:48 (2.23 s/sample). Call it
+    before the first item is counted (``tqdm.reset`` sets the count back to 0).
+    """
+    if bar.n == 0:
+        bar.reset()
+
+
 def _stop_clock(bar: Any) -> None:
     """Freeze a finished bar's elapsed time and rate at their values now.
 
@@ -417,6 +430,7 @@ class EvaluationRun:
         pool = ThreadPoolExecutor(max_workers=self.workers)
         outstanding: set[Future] = set()
         profile_of: dict[Future, str] = {}
+        sample_started = False
         try:
             with (
                 _progress(len(plan.needed), "expert profiles", self.progress, "problem") as profile_bar,
@@ -428,6 +442,9 @@ class EvaluationRun:
                             fut = pool.submit(ev.profile, self.problems.get(job))
                             profile_of[fut] = job
                         else:
+                            if not sample_started:  # its elapsed time and rate are the samples', not the profiles'
+                                _start_clock(bar)
+                                sample_started = True
                             fut = pool.submit(one, job)
                         outstanding.add(fut)
                     if not outstanding:

@@ -492,3 +492,33 @@ def test_a_damaged_or_unknown_local_file_is_one_line_naming_it_never_a_hub_looku
         _ids(f"{'enamel' if '.csv' in name else 'evalperf'}:{path}")
     text = str(info.value)
     assert "\n" not in text and str(path) in text and message in text, text
+
+
+class _ProfileOnly:
+    """An evaluator that only answers ``profile`` (what :func:`effbench.check.check_growth` asks)."""
+
+    def __init__(self, test_costs, level_costs):
+        from types import SimpleNamespace
+
+        self._profile = SimpleNamespace(test_costs=test_costs, level_costs=level_costs)
+
+    def profile(self, problem):
+        return self._profile
+
+
+def test_problems_check_does_not_call_an_evalperf_rows_only_level_flat():
+    """Invariant: the growth rule (each weighted level costs the expert at least 2x its cheapest
+    test) judges a level against a smaller one; a problem of one level has none and is not refused
+    by it. Fault it blocks (newcomer): every EvalPerf row, whose performance-exercising inputs form
+    one level, failed ``problems check`` with "level 0 (size 0) is flat ... (raise its size)": the
+    project's own evalperf_toy.jsonl (expert 2.03e+06 against its cheapest test 1.47e+06, valgrind).
+    A flat level of a problem with levels of growing size is still refused."""
+    from effbench.check import check_growth
+
+    ps, _ = _load(f"evalperf:{EVALPERF}")
+    row = ps.get("Toy/vowels")
+    assert len(row.levels) == 1
+    assert check_growth(row, _ProfileOnly({"a": 1.47e6, "b": 2.03e6}, [2.03e6])) == []
+    sized = _load(f"enamel:{ENAMEL}")[0].get("Toy/0")
+    errors = check_growth(sized, _ProfileOnly({"a": 1e4}, [1e4, 1.5e4, 1e6, 1e7]))
+    assert len(errors) == 1 and errors[0].startswith("level 1 (size 100) is flat"), errors

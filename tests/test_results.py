@@ -841,3 +841,48 @@ def test_the_profiles_bar_keeps_the_time_the_profiles_took_not_the_whole_runs(tm
         return int(minutes) * 60 + int(seconds)
 
     assert elapsed("expert profiles") < elapsed("samples"), err.getvalue()[-1000:]
+
+
+def test_the_samples_bar_counts_its_time_from_the_first_sample_not_from_the_profiles(tmp_path, mini_set, monkeypatch):
+    """Invariant: the 'samples' bar's elapsed time, rate and estimate are the samples' own: its clock
+    starts when the first sample is handed out, after the expert profiles. Fault it blocks
+    (newcomer, db86c4b's main job at load 7-9): the bar, drawn from the start, counted the 1:41 of
+    profiles as the samples', so its first line read '1/156 [01:51<4:47:31, 111.30s/sample]' and
+    its last '156/156 [07:29, 2.88s/sample]' for samples that took 5:48. tqdm's clock moves 1 s a
+    reading, and 1000 s more for every test of the expert's profile."""
+    import io
+
+    import tqdm.std
+
+    import effbench.run
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+
+    now = [0.0]
+
+    def clock():
+        now[0] += 1
+        return now[0]
+
+    code = "def triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n"
+
+    def handler(request):
+        if request.code != code:  # the expert's profile: long
+            now[0] += 1000
+        return answer(triangle_value(request.args_json[0]), 100)
+
+    monkeypatch.setattr(tqdm.std, "time", clock)
+    err = io.StringIO()
+    monkeypatch.setattr(effbench.run.sys, "stderr", err)
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: ScriptedSandbox(handler))
+    samples = [Sample("m", "triangle", i, code) for i in range(4)]
+    effbench.run.evaluate_samples(samples, mini_set, MeterChoice(ValgrindMeter(), "test"), tmp_path / "run", workers=1)
+    lines = err.getvalue().replace("\r", "\n").splitlines()
+
+    def elapsed(desc):
+        last = [line for line in lines if line.startswith(desc) and "100%" in line][-1]
+        hours, minutes, seconds = re.search(r"\[(?:(\d+):)?(\d+):(\d+)<", last).groups()
+        return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+
+    assert elapsed("expert profiles") >= 1000, err.getvalue()[-1000:]  # the profile's tests ran
+    assert elapsed("samples") < 1000, err.getvalue()[-1000:]
