@@ -45,15 +45,17 @@ from typing import Any
 
 #: Run first in a generator server and in a fresh generator interpreter (:func:`fresh_command`):
 #: the process dies with its parent (PR_SET_PDEATHSIG), then, where the kernel allows it, enters a
-#: PID namespace of its own (CLONE_NEWPID, as root; with CLONE_NEWUSER otherwise, mapping only its
-#: own uid and gid) and forks its first process, the namespace's init (pid 1), which goes on with
-#: the script; the process that forked it stays outside, waits for it and ends as it ended (by the
-#: same signal, or the same exit code). With ``_EFFBENCH_INIT_FORKS`` true (a fresh interpreter),
-#: the init forks once more and the generator runs in that child (pid 2: signals such as SIGALRM
-#: and SIGXFSZ act on it as on any process, which they would not on an init), the init waits for
-#: it, kills every other process of the namespace and ends as the child did. Without the namespace
-#: (the kernel refused it) the script runs on in this process, as before.
-#: ``_EFFBENCH_PID_NAMESPACE`` says which.
+#: PID namespace of its own, in a user namespace of its own that maps only its own uid and gid
+#: (CLONE_NEWPID | CLONE_NEWUSER: even a generator run as root holds no capability outside, so it
+#: can neither re-enter the host's PID namespace nor trace or write a host process; as root where
+#: user namespaces are refused, CLONE_NEWPID alone), and forks its first process, the namespace's
+#: init (pid 1), which goes on with the script; the process that forked it stays outside, waits
+#: for it and ends as it ended (by the same signal, or the same exit code). With
+#: ``_EFFBENCH_INIT_FORKS`` true (a fresh interpreter), the init forks once more and the generator
+#: runs in that child (pid 2: signals such as SIGALRM and SIGXFSZ act on it as on any process,
+#: which they would not on an init); the init waits for it, kills every other process of the
+#: namespace and ends as the child did. Without the namespace (the kernel refused it) the script
+#: runs on in this process, as before. ``_EFFBENCH_PID_NAMESPACE`` says which.
 PID_NAMESPACE = r"""
 import ctypes as _c, os as _os, signal as _signal
 
@@ -64,7 +66,7 @@ def _effbench_pid_namespace(init_forks):
     libc = _c.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, int(_signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG: dies with the host
     uid, gid = _os.getuid(), _os.getgid()
-    for flags in ((0x20000000, 0x30000000) if uid == 0 else (0x30000000,)):  # NEWPID [| NEWUSER]
+    for flags in ((0x30000000, 0x20000000) if uid == 0 else (0x30000000,)):  # NEWPID | NEWUSER, or NEWPID
         if libc.unshare(flags) == 0:
             break
     else:

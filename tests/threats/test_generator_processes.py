@@ -93,3 +93,37 @@ def test_a_generator_that_kills_its_parent_reaches_no_one_and_leaves_no_process(
     assert host.returncode == 0, (host.returncode, host.stderr[-2000:])
     assert json.loads(host.stdout) == [[[5]], [[20000]], [[200000]]]
     assert len(started) >= 1 and alive == []
+
+
+def test_a_generator_cannot_reenter_the_hosts_pid_namespace_or_write_a_host_process(copy_set):
+    """Invariant: a generator holds no capability outside its namespaces, even when the host runs as
+    root: it can neither enter the PID namespace of the machine's init (setns, to signal the host
+    by its pid from there) nor open the host's memory for writing (the first process up its
+    parents that is not a generator server or interpreter). Before the user namespace (a root host
+    in a PID namespace alone), a root generator opened the host's /proc/PID/mem for writing."""
+    from effbench.generator_server import pid_namespaces_work
+    from effbench.problems import GENERATOR_HASH_SEED, _run_generator, load_problem_set
+
+    if not pid_namespaces_work():
+        pytest.skip("the kernel refuses PID namespaces here")
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(
+        "import ctypes, os\n"
+        "def generate(size, rng):\n"
+        "    libc = ctypes.CDLL('libc.so.6', use_errno=True)\n"
+        "    host = 'self'\n"
+        "    while host == 'self' or b'_EFFBENCH_INIT_FORKS' in open(f'/proc/{host}/cmdline', 'rb').read():\n"
+        "        host = [x.split()[1] for x in open(f'/proc/{host}/status') if x.startswith('PPid:')][0]\n"
+        "    try:\n"
+        "        entered = libc.setns(os.open('/proc/1/ns/pid', os.O_RDONLY), 0x20000000) == 0\n"
+        "    except OSError:\n"
+        "        entered = False\n"
+        "    try:\n"
+        "        os.close(os.open(f'/proc/{host}/mem', os.O_WRONLY))\n"
+        "        wrote = True\n"
+        "    except OSError:\n"
+        "        wrote = False\n"
+        "    return [entered, wrote]\n"
+    )
+    problem = load_problem_set(copy_set / "problems").get("triangle")
+    for fresh in (False, True):
+        assert _run_generator(problem, "s", GENERATOR_HASH_SEED, fresh) == [[[False, False]]] * 3, fresh
