@@ -21,7 +21,7 @@ if ! command -v g++ >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
 fi
 [ -x "$V/bin/python" ] || "$PYTHON" -m venv "$V"
 if ! "$V/bin/python" -c 'import llama_cpp.server' >/dev/null 2>&1; then
-  echo "setup-llm: building llama-cpp-python (several minutes the first time)" >&2
+  echo "setup-llm: building llama-cpp-python from source (several minutes the first time, more on a loaded machine; pip prints nothing until it ends)" >&2
   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
     "$V/bin/python" -m pip install -q 'llama-cpp-python[server]>=0.3,<0.4'
 fi
