@@ -61,5 +61,24 @@ def render(summary: dict, per_problem: bool = True) -> str:
             )
         if o.get("infra_failures"):
             title += f"   WARNING: {o['infra_failures']} sample(s) hit infrastructure failures and are not scored"
-        out.append(title + "\n" + _table(rows))
+        out.append(title + "\n" + _table(rows) + _speedup_note(data))
     return "\n\n".join(out)
+
+
+def _speedup_note(data: dict) -> str:
+    """A line under a model's table when its OVERALL speedup covers only some of its problems.
+
+    The speedup is a geometric mean over the samples that passed uncensored (a sample stopped at
+    the budget has none), so the main job's slower tiers read ``OVERALL ... 0.103  0.56x`` from 2
+    of their 61 problems, stopped at the budget on most of the others: read alone, the figure
+    said they were about half as fast as the expert everywhere. Empty when every problem (or
+    none) has a speedup.
+    """
+    problems = data.get("problems") or {}
+    measured = sum(1 for p in problems.values() if p.get("speedup"))
+    if not measured or measured == len(problems):
+        return ""
+    return (
+        f"\nspeedup: over {measured} of {len(problems)} problems, those with a sample that passed within the "
+        "budget (a sample stopped at the budget has none)"
+    )
