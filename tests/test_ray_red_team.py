@@ -121,3 +121,38 @@ def test_closing_a_ray_model_lets_the_batch_in_flight_finish_and_stops_every_wor
     assert len(results) == len(items) and all(r.status is ItemStatus.SCORED for r in results)
     assert all(r.verdict.censored for r in results), [r.verdict for r in results]
     assert executor.worker_pids() == []
+
+
+def test_an_address_where_no_ray_cluster_listens_is_refused_in_seconds_not_waited_for_forever():
+    """Invariant: a reward model (or any Ray executor) given an address where nothing listens (a
+    typo, a head not started) fails its first call with an ExecutorError naming the address,
+    within seconds. Before, ray.init retried in C++ forever (every ~40 s, deaf to SIGTERM): the
+    first score_batch never returned (killed after 5 minutes). Run in a child process bounded by
+    a timeout, so that the old hang fails the test instead of hanging it."""
+    import socket
+    import subprocess
+    import sys
+
+    from .ray_support import _require_ray
+
+    _require_ray()
+    with socket.socket() as s:  # a port nothing listens on (bound, never listening)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        code = (
+            "from effbench.errors import EffbenchError\n"
+            "from effbench.reward import RewardModel\n"
+            f"rm = RewardModel(problems={str(MINI)!r}, meter='time', executor='ray', "
+            f"address='127.0.0.1:{port}', seed='s', workers=1)\n"
+            "try:\n"
+            "    rm.score_batch([('triangle', 'x')])\n"
+            "except EffbenchError as exc:\n"
+            "    print('refused:', exc)\n"
+        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, start_new_session=True
+            )
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the first call on an address where nothing listens did not return in 90 s") from None
+    assert f"refused: executor ray: nothing answers at 127.0.0.1:{port}" in done.stdout, done.stdout + done.stderr

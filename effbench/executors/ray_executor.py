@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import sys
 import threading
 from collections import deque
@@ -39,6 +40,8 @@ log_ = logging.getLogger("effbench.executors")
 DEPTH = 2
 #: seconds a new actor may take to start before the cluster is said to lack room for it
 START_TIMEOUT = 120.0
+#: seconds to wait for a TCP connection to a cluster's address before ``ray.init`` (see _check_reachable)
+CONNECT_TIMEOUT = 10.0
 #: seconds the actors get to close their sandboxes before they are killed (an item still running
 #: is not waited for: Ctrl-C stays quick)
 CLOSE_TIMEOUT = 5.0
@@ -59,6 +62,34 @@ def _import_ray(local: bool) -> Any:
     except ImportError:
         raise ExecutorError("executor ray: Ray is not installed: pip install 'effbench[ray]'") from None
     return ray
+
+
+def _check_reachable(address: str | None, timeout: float) -> None:
+    """Refuse a cluster address where nothing accepts a TCP connection, within ``timeout`` seconds.
+
+    ``ray.init`` given such an address (a typo, a head not started or gone) retries in its C++
+    client forever, every ~40 s, deaf to SIGTERM and Ctrl-C: the caller's first ``map`` (a
+    reward model's first ``score_batch``, ``effbench evaluate --executor ray``) never returned
+    (killed after 5 minutes). Addresses that are not ``[ray://]HOST:PORT`` (``auto``, ``local``)
+    are left to Ray.
+
+    Raises:
+        ExecutorError: nothing accepted a connection at HOST:PORT within ``timeout``.
+    """
+    if address is None:
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise ExecutorError(
+            f"executor ray: nothing answers at {address} ({why}, waited up to {timeout:.0f} s): "
+            "is the cluster's head running there? ('ray start --head' prints the address to give)"
+        ) from None
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -195,6 +226,7 @@ class RayExecutor:
             }
             if address is None:
                 options["num_cpus"] = workers or os.cpu_count() or 1
+            _check_reachable(address, CONNECT_TIMEOUT)
             try:
                 ray.init(address=address, **options)
             except (ConnectionError, RuntimeError, ValueError) as exc:
