@@ -11,7 +11,7 @@ how many of the machine's CPUs were busy during each batch (all processes: a san
 already keeps more than one busy part of the time, so 2 workers on 2 CPUs cannot double it).
 With valgrind every round's results are checked against the first's: the same verdicts, and
 counts equal or within 1e-4 (a runner's count drifts by a few instructions with its history, the
-same between two local runs; the README's issue-10 drift).
+same between two local runs; docs/performance.md's issue-10 drift).
 
     .venv/bin/python benchmarks/ray_scaling.py [--problems 6] [--copies 2] [--meter valgrind] [--rounds 1]
 """
@@ -58,7 +58,7 @@ def facts(records):
 
 def compare(a, b) -> str:
     """'' when the verdicts are equal and the counts agree; else what differs. Counts may drift by a
-    few instructions with a runner's history (README, issue 10's drift: 32 instructions seen), the
+    few instructions with a runner's history (docs/performance.md, issue 10's drift: 32 instructions seen), the
     same between two local runs: a relative gap above 1e-4 is an error, smaller ones are counted."""
     if [x[:5] for x in a] != [y[:5] for y in b]:
         return "verdicts differ between configurations"

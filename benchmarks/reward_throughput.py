@@ -369,7 +369,7 @@ def main() -> None:
     exact = {m for m in meters if choose_meter(m).meter.exact}
     differ = any(r["second_call_differs"] for r in rows if r["meter"] in exact) or bool(exact & set(executors_differ))
     # a noisy meter's hostile-above-twin lines are for information: under it an honest program
-    # scores above its own twin as often (README, "Reward throughput")
+    # scores above its own twin as often (docs/performance.md, "Reward throughput: the time meter's runs")
     broken = any(r["invariant_failures"] for r in rows if r["meter"] in exact or r["order_broken"])
     if broken or differ:
         sys.exit(1)

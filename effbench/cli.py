@@ -1423,7 +1423,8 @@ def sandbox_probe(sandbox: str, rootfs: Path | None, meter: str, only: str | Non
     click.echo(f"starting the {sandbox} sandbox: 1 runner, {choice.meter.name} meter", err=True)
     with open_sandbox(sandbox, choice.meter, workers=1, **options) as box:
         click.echo(f"sandbox: {sandbox}, isolation {box.facts.get('isolation')}", err=True)
-        # the defences that are facts of the machine, not threats of the corpus (README, "sandbox")
+        # the defences that are facts of the machine, not threats of the corpus
+        # (README, "The local sandbox and the threat model")
         shown = ("seccomp", "fixed_pids", "hidden_processes", "hidden_machine_files")
         click.echo("facts: " + ", ".join(f"{k}={box.facts.get(k)}" for k in shown if k in box.facts), err=True)
         refused = namespaces_refused_note(box.facts)

@@ -9,7 +9,7 @@ local file of another kind is refused by name, never looked up on the hub; ``.pa
 hub ids go through
 the ``datasets`` package. Imported problems run through the same runner, meters and scorer as the
 bundled ones. effbench ships none of these benchmarks' content: only the code that reads their
-formats (README: "Published benchmarks").
+formats (README: "Published formats").
 
 Loading is in two steps so that bad input is refused before anything expensive runs:
 :func:`load_dataset_problems` with ``generate=False`` parses and checks every row (cheap), and

@@ -40,7 +40,7 @@ class TimeMeter(Meter):
     arguments, the compiled module: 1.7 ms for a list of 10**6 ints), is subtracted at a CPU time
     per kB held at the release, calibrated at the same time (a null child inheriting a written
     ballast; 23-64 µs per MB here). What the candidate allocates after its release is never
-    subtracted: its teardown is the candidate's (README, "The time meter's own cost per test").
+    subtracted: its teardown is the candidate's (docs/performance.md, "The time meter's own cost per test").
 
     Below :attr:`resolution_ns` the meter does not tell costs apart: a null candidate's cost
     (test child minus baseline child) reads 0 to a few hundred µs, so every cost is at least the
