@@ -160,3 +160,29 @@ def test_an_option_that_cannot_work_is_refused_at_construction_whatever_warm_and
     kwargs = {"problems": MINI, "meter": "time", "workers": 1, "seed": "careless", "warm": False, **options}
     with pytest.raises(EffbenchError, match=named):
         RewardModel(**kwargs)
+
+
+def test_a_model_dropped_without_close_gives_its_sandbox_back(tmp_path):
+    """Invariant: a local RewardModel garbage-collected without close() (a helper that makes one
+    per call, never closing it) gives its warm sandbox back at the process's next use of the
+    reward API, so a loop of such calls holds one sandbox, not one per call. Before, each dropped
+    model kept its sandbox and runner processes until the process exited (5 calls: 5 sandboxes,
+    51 processes under this process). A model still referenced keeps its sandbox."""
+    import gc
+
+    from effbench.reward import scorer as scorer_module
+
+    def careless_reward(seed: str):  # -> the dropped model's configuration
+        rm = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed=seed, cache_dir=tmp_path)
+        assert rm.score("triangle", EXPERT).status is ItemStatus.SCORED
+        return rm.config
+
+    keys = []
+    for i in range(3):
+        keys.append(careless_reward(f"dropped-{i}"))
+        gc.collect()
+    with RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="kept", cache_dir=tmp_path) as kept:
+        kept.score("triangle", EXPERT)
+        held = [k.engine_key for k in keys if k.engine_key in scorer_module._WARM]
+        assert held == [], f"{len(held)} dropped model(s) still hold a sandbox"
+        assert kept.config.engine_key in scorer_module._WARM

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -156,7 +157,9 @@ MAX_WORKERS_PER_CPU = 8
 class RewardModel:
     """Rewards for (problem id, completion) items, scored in sandboxes. Thread-safe.
 
-    Use it as a context manager (or call :meth:`close`) to stop its sandbox.
+    Use it as a context manager (or call :meth:`close`) to stop its sandbox. A local model
+    garbage-collected without close() gives its sandbox back at the process's next use of the
+    reward API (another model made, scored or closed).
 
     Example::
 
@@ -285,9 +288,9 @@ class RewardModel:
         # item is handed to the pool under it, so close() (which sets the flag under it, then waits
         # for the pool) never gives the sandbox back under an item still running
         self._lock = threading.Lock()
+        self._finalizer: weakref.finalize | None = None
         if warm and executor == "local":
-            self.scorer.acquire()
-            self._acquired = True
+            self._hold()
 
     # -- properties --------------------------------------------------------------------------------
     @property
@@ -324,11 +327,22 @@ class RewardModel:
         if self._closed:
             raise EffbenchError("reward: this RewardModel is closed")
         if not self._acquired:
-            self.scorer.acquire()
-            self._acquired = True
+            self._hold()
         from effbench.reward.scorer import _warm
 
         return _warm(self.config)
+
+    def _hold(self) -> None:
+        """Take the warm sandbox; if this model is garbage-collected unclosed, it is given back.
+
+        (At the process's next use of the reward API: see :func:`effbench.reward.scorer.release_dropped`.)
+        """
+        from effbench.reward.scorer import release_dropped
+
+        self.scorer.acquire()
+        self._acquired = True
+        self._finalizer = weakref.finalize(self, release_dropped, self.config)
+        self._finalizer.atexit = False  # at exit, scorer.close_all closes every sandbox
 
     # -- scoring -----------------------------------------------------------------------------------
     def _item(self, value: Any) -> RewardItem:
@@ -455,6 +469,8 @@ class RewardModel:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         if self._acquired:
+            if self._finalizer is not None:
+                self._finalizer.detach()
             self.scorer.release()
             self._acquired = False
         close = getattr(self._remote, "close", None)
