@@ -186,3 +186,26 @@ def test_a_model_dropped_without_close_gives_its_sandbox_back(tmp_path):
         held = [k.engine_key for k in keys if k.engine_key in scorer_module._WARM]
         assert held == [], f"{len(held)} dropped model(s) still hold a sandbox"
         assert kept.config.engine_key in scorer_module._WARM
+
+
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        ({"task_id": ["sum_list", "triangle"]}, r"not problems of the reward model's set .*'sum_list'"),
+        ({"task_id": ["triangle", "triangle"], "extraction": ["Chat", None]}, r"column 'extraction' holds 'Chat'"),
+    ],
+    ids=["task-id-of-another-set", "unknown-extraction"],
+)
+def test_trl_dataset_values_the_model_cannot_score_are_refused_not_rewarded_zero(model, columns, message):
+    """Invariant: the TRL reward function raises an EffbenchError naming the value when the
+    dataset's columns hold a task id the reward model's problem set does not have (a dataset of
+    the starter set given to a model of another set) or an unknown extraction mode. Before, every
+    such row got the failure reward (unknown_problem, malformed) and training went on with no
+    signal, silently."""
+    from effbench.errors import EffbenchError
+    from effbench.reward.trl import TRLReward
+
+    reward = TRLReward(model)
+    with pytest.raises(EffbenchError, match=message):
+        reward(prompts=["p", "p"], completions=[EXPERT, EXPERT], **columns)
+    assert reward(prompts=["p"], completions=[EXPERT], task_id=["triangle"], extraction=[None]) != [None]

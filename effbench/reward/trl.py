@@ -43,6 +43,40 @@ class TRLReward:
         self.__name__ = name or f"effbench_{model.shaping.kind.value}"
         self.last_results: list[RewardResult] = []
         self.calls = 0
+        self._known: frozenset[str] | None = None  # the model's problem ids, read once
+
+    def _check_dataset_values(self, ids: Sequence[Any], modes: Sequence[Any]) -> None:
+        """Refuse task ids the model's problem set does not hold and unknown extraction modes.
+
+        Both come from the dataset, not the policy: scored, every such row would get the failure
+        reward with status unknown_problem or malformed, and training would go on silently with
+        no signal (a dataset of the starter set given to a model of the main set, the default:
+        every reward 0). Null entries are left to score_batch (malformed).
+
+        Raises:
+            EffbenchError: naming up to 3 such values, the problem set, and how to choose it.
+        """
+        from effbench.problems import load_problem_set
+        from effbench.reward.scorer import MODES, _text
+
+        if self._known is None:  # the set's ids without a sandbox (a Ray model starts none here)
+            config = self.model.config
+            self._known = frozenset(load_problem_set(config.problems, config.references).problems)
+        texts = (_text(p) for p in ids)
+        unknown = sorted({p for p in texts if p is not None and p not in self._known})
+        if unknown:
+            where = self.model.config.problems or "effbench's bundled main set"
+            raise EffbenchError(
+                f"effbench TRL reward: {len(unknown)} task id(s) of the dataset are not problems of the reward "
+                f"model's set ({where}): {', '.join(repr(u) for u in unknown[:3])}; give the model the set the "
+                "dataset was built from (RewardModel(problem_set=...) or problems=...)"
+            )
+        bad = sorted({repr(_text(m) or m)[:40] for m in modes if m is not None and _text(m) not in MODES})
+        if bad:
+            raise EffbenchError(
+                f"effbench TRL reward: column 'extraction' holds {', '.join(bad[:3])}; each entry must be one of "
+                f"{', '.join(MODES)} (or null: the model's mode, {self.model.mode!r})"
+            )
 
     def __call__(
         self,
@@ -69,7 +103,9 @@ class TRLReward:
 
         Raises:
             EffbenchError: the ``task_id`` column is missing, or it or ``extraction`` has another
-                length than the completions (never a shorter list of rewards).
+                length than the completions (never a shorter list of rewards), or they hold task
+                ids the model's problem set does not have or unknown extraction modes (every such
+                row would get the failure reward: training without signal).
         """
         completions = list(completions if completions is not None else [])
         ids = columns.get(self.task_id_column)
@@ -88,6 +124,7 @@ class TRLReward:
                     f"for {len(completions)} completions (one per completion, as GRPOTrainer passes the "
                     "dataset's columns)"
                 )
+        self._check_dataset_values(ids, modes)
         # a null extraction (a column some rows lack) reads the completion the model's default way
         items = [
             RewardItem.of((pid, c, self.model.mode if m is None else m)) for pid, c, m in zip(ids, completions, modes)
