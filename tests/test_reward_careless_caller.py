@@ -209,3 +209,47 @@ def test_trl_dataset_values_the_model_cannot_score_are_refused_not_rewarded_zero
     with pytest.raises(EffbenchError, match=message):
         reward(prompts=["p", "p"], completions=[EXPERT, EXPERT], **columns)
     assert reward(prompts=["p"], completions=[EXPERT], task_id=["triangle"], extraction=[None]) != [None]
+
+
+def test_an_async_batch_cancelled_while_its_sandbox_starts_scores_none_of_its_items(tmp_path, monkeypatch):
+    """Invariant: an ascore_batch cancelled at any point (here while a cold model starts its
+    sandbox, before its items are handed to the threads: asyncio.wait_for's timeout) leaves at
+    most ``workers`` of its items scored: the others are cancelled, not run in the background
+    ahead of the next call's. Before, the items handed over after the cancellation all ran."""
+    import asyncio
+    import threading
+    import time
+
+    from effbench.reward import scorer as scorer_module
+
+    calls = []
+    real_acquire = scorer_module.ItemScorer.acquire
+    started = threading.Event()
+
+    def slow_acquire(self):
+        started.set()
+        time.sleep(0.6)  # a sandbox starting (seconds under valgrind)
+        return real_acquire(self)
+
+    def slow_scorer(self, item):
+        calls.append(item)
+        time.sleep(0.1)
+
+    monkeypatch.setattr(scorer_module.ItemScorer, "acquire", slow_acquire)
+    monkeypatch.setattr(scorer_module.ItemScorer, "__call__", slow_scorer)
+    rm = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="cancel", cache_dir=tmp_path, warm=False)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(rm.ascore_batch([("triangle", f"{EXPERT}\n# {i}") for i in range(20)]))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(main())
+        time.sleep(1.5)  # what would still run in the background has had time to
+    finally:
+        rm.close()
+    assert len(calls) <= 1, f"{len(calls)} of 20 items were scored after the caller cancelled"

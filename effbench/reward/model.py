@@ -82,6 +82,38 @@ def _results(futures: list[Future]) -> list[Any]:
         raise
 
 
+class _Handover:
+    """Items handed to the threads by another thread, cancellable before, during or after.
+
+    :meth:`cancel` (the awaiting coroutine was cancelled) cancels the items' futures if they are
+    handed over already, else as soon as they are: those already running finish, the others are
+    never scored. Without it, an async batch cancelled while a cold model started its sandbox ran
+    every item in the background after the caller had gone (20 of 20).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._futures: list[Future] = []
+
+    def run(self, submit: Any, fn: Any, args: Sequence[Any]) -> list[Future]:
+        """``submit(fn, args)``, its futures cancelled at once if :meth:`cancel` came first."""
+        futures = submit(fn, args)
+        with self._lock:
+            self._futures = futures
+            if self._cancelled:
+                for future in futures:
+                    future.cancel()
+        return futures
+
+    def cancel(self) -> None:
+        """Cancel the items, now or when handed over."""
+        with self._lock:
+            self._cancelled = True
+            for future in self._futures:
+                future.cancel()
+
+
 def _item_key(item: RewardItem, index: int) -> str:
     """What makes two items of a batch the same item to score: 64 hex digits, or ``#index``.
 
@@ -432,7 +464,14 @@ class RewardModel:
             return []
         # finding the repeats hashes every completion (512 of 200,000 control characters: 5.3 s)
         firsts, unique = await asyncio.to_thread(self._unique, batch)
-        futures = await asyncio.to_thread(self._submit, self.scorer, unique)  # may start the sandbox
+        # handing the items over may start the sandbox (seconds): a cancellation then must still
+        # reach the items, whenever they are handed over (gather cancels them after that)
+        handover = _Handover()
+        try:
+            futures = await asyncio.to_thread(handover.run, self._submit, self.scorer, unique)
+        except asyncio.CancelledError:
+            handover.cancel()
+            raise
         return _with_copies(list(await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))), firsts)
 
     def rewards(self, items: Iterable[Any]) -> list[float]:
