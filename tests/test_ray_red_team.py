@@ -156,3 +156,18 @@ def test_an_address_where_no_ray_cluster_listens_is_refused_in_seconds_not_waite
         except subprocess.TimeoutExpired:
             raise AssertionError("the first call on an address where nothing listens did not return in 90 s") from None
     assert f"refused: executor ray: nothing answers at 127.0.0.1:{port}" in done.stdout, done.stdout + done.stderr
+
+
+def test_on_ray_workers_is_the_number_of_actors_and_each_runs_one_sandbox_runner(ray_head):
+    """Invariant: RewardModel(executor="ray", workers=N) scores on N Ray actors (all the cluster's
+    CPUs when N is not given), and each actor's sandbox has one runner, as an actor scores one item
+    at a time. Before, workers was the runners of every actor's sandbox (default: the driver's
+    CPUs), all but one idle, and the actors were always one per cluster CPU: workers=4 on this
+    2-CPU head started 2 actors with 4 runners each."""
+    options = {"problems": MINI, "meter": "time", "seed": "ray-workers", "cache": False, "levels": 2}
+    for workers, actors in ((1, 1), (None, 2)):
+        extra = {} if workers is None else {"workers": workers}
+        with RewardModel(**options, **extra, executor="ray", address=ray_head.address) as model:
+            assert len(model.score_batch([("triangle", EXPERT), ("triangle", "no code")])) == 2
+            assert len(model._remote.worker_pids()) == actors
+            assert model.scorer.config.sandbox_workers == 1

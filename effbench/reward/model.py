@@ -226,9 +226,11 @@ class RewardModel:
             sandbox: ``local`` or ``docker`` (DESIGN.md "Sandbox backends").
             meter: ``auto`` (resolved once, here: perf, else valgrind, else time), ``perf``,
                 ``valgrind`` or ``time``.
-            workers: parallel items (threads, and runners of the sandbox); default: the CPUs this
-                process may use (:func:`effbench.cpus.usable_cpus`, its affinity mask, which a
-                container's cpuset or ``taskset`` narrows), whatever the meter. ``effbench evaluate``
+            workers: parallel items. Ray executor: the Ray actors (one CPU and one sandbox runner
+                each, as an actor scores one item at a time; default: one per CPU of the cluster).
+                Local executor: threads, and runners of the sandbox; default: the CPUs this process
+                may use (:func:`effbench.cpus.usable_cpus`, its affinity mask, which a container's
+                cpuset or ``taskset`` narrows), whatever the meter. ``effbench evaluate``
                 runs one worker by default under the time meter, whose CPU times parallel runners
                 disturb (a neighbour streaming memory raised an expert's cost about 12%: docs/threat-model.md,
                 "Known and not fixed", "Parallel runners under the time meter"); here throughput
@@ -285,6 +287,9 @@ class RewardModel:
                 f"process may use; at most {MAX_WORKERS_PER_CPU} per CPU ({MAX_WORKERS_PER_CPU * usable_cpus()})"
             )
         self.workers = n
+        #: Ray actors (one CPU and one sandbox runner each: an actor scores one item at a time);
+        #: None: one per CPU of the cluster
+        self._ray_workers = workers if executor == "ray" else None
         self.executor = executor
         self.address = address
         self.mode = mode
@@ -306,7 +311,7 @@ class RewardModel:
             shaping=Shaping.of(shaping),
             alpha=alpha,
             levels=levels,
-            sandbox_workers=n,
+            sandbox_workers=n if executor == "local" else 1,
             cache=cache,
             cache_dir=str(cache_dir) if cache_dir is not None else None,
         )
@@ -404,7 +409,7 @@ class RewardModel:
                         "reward: executor='ray' needs effbench.executors (issue 14 item 4), not available here "
                         f"({exc}); use executor='local'"
                     ) from None
-                self._remote = get_executor("ray", address=self.address)
+                self._remote = get_executor("ray", address=self.address, workers=self._ray_workers)
             return self._remote
 
     def score(self, problem_id: str, completion: Any) -> RewardResult:
