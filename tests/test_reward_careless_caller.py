@@ -253,3 +253,23 @@ def test_an_async_batch_cancelled_while_its_sandbox_starts_scores_none_of_its_it
     finally:
         rm.close()
     assert len(calls) <= 1, f"{len(calls)} of 20 items were scored after the caller cancelled"
+
+
+@pytest.mark.parametrize(
+    "parameters, named",
+    [
+        ({"kind": "speed"}, "unknown reward shaping 'speed'"),
+        ({"kind": "speedup", "speedup_clip": True}, "speedup_clip"),
+        ({"kind": "acecode", "step_faster": True}, "steps"),
+    ],
+    ids=["unknown-kind", "bool-clip", "bool-step"],
+)
+def test_a_shaping_built_with_bad_parameters_raises_effbench_error_naming_them(parameters, named):
+    """Invariant: Shaping(...) with an unknown kind or a bool where a number is meant raises one
+    EffbenchError naming it, as RewardModel(shaping=...) does for a name. Before, an unknown kind
+    raised a bare ValueError ("'speed' is not a valid ShapingKind") and True was taken as 1."""
+    from effbench.errors import EffbenchError
+    from effbench.reward import Shaping
+
+    with pytest.raises(EffbenchError, match=named):
+        Shaping(**parameters)

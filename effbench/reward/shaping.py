@@ -77,13 +77,17 @@ class Shaping:
 
     def __post_init__(self) -> None:
         """Validate the parameters; raises EffbenchError naming the bad one."""
-        object.__setattr__(self, "kind", ShapingKind(self.kind))
+        try:
+            object.__setattr__(self, "kind", ShapingKind(self.kind))
+        except ValueError:
+            names = ", ".join(k.value for k in ShapingKind)
+            raise EffbenchError(f"unknown reward shaping {self.kind!r}; choose one of {names}") from None
         for name in ("speedup_clip", "speedup_fail_margin", "step_threshold"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise EffbenchError(f"shaping {self.kind}: {name} must be a positive finite number, got {value!r}")
         steps = (self.step_fail, self.step_slower, self.step_faster)
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in steps) or not (
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in steps) or not (
             self.step_fail < self.step_slower < self.step_faster
         ):
             raise EffbenchError(
