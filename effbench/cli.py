@@ -680,7 +680,10 @@ def _load_samples(
     wanted = set(ids) if ids else None  # as load_samples_file's ids
     totals: dict[Path, int] = {}  # file -> its samples on every problem, kept or not
     for path in samples_files:
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError on Python < 3.13): named below
+            real = path.absolute()
         if real in seen_files:
             raise EffbenchError(f"--samples {path}: the same file is given twice (as {seen_files[real]} too)")
         seen_files[real] = path

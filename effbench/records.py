@@ -107,7 +107,11 @@ class TestOutcome:
         _check(isinstance(data["test_id"], str), f"{what}.test_id", "must be a string")
         _check(isinstance(data["level"], int), f"{what}.level", "must be an integer")
         cost = data.get("cost")
-        _check(cost is None or _is_number(cost), f"{what}.cost", "must be a number or null")
+        _check(
+            cost is None or (_is_number(cost) and math.isfinite(cost) and cost >= 0),
+            f"{what}.cost",
+            "must be a finite number at least 0, or null",
+        )
         return cls(**data)
 
 
@@ -245,12 +249,21 @@ class SampleRecord:
             "must be a non-empty list of positive numbers",
         )
         _check(
-            isinstance(weights, list) and len(weights) == len(refs) and all(_is_number(x) for x in weights),
+            isinstance(weights, list)
+            and len(weights) == len(refs)
+            and all(_is_number(x) and math.isfinite(x) and x >= 0 for x in weights)
+            and sum(weights) > 0,
             f"{what}.weights",
-            "must be a list of numbers, one per level",
+            "must be a list of finite numbers at least 0, one per level, not all 0",
         )
         _check(isinstance(data["tests"], list), f"{what}.tests", "must be a list")
         data["tests"] = [TestOutcome.from_json(t, f"{what}.tests[{i}]") for i, t in enumerate(data["tests"])]
+        for i, test in enumerate(data["tests"]):
+            _check(
+                0 <= test.level < len(refs),
+                f"{what}.tests[{i}].level",
+                f"must be a level of the problem (0..{len(refs) - 1})",
+            )
         alpha = data.get("alpha")
         _check(
             alpha is None or (_is_number(alpha) and math.isfinite(alpha) and alpha > 1),
@@ -261,6 +274,17 @@ class SampleRecord:
         _check(isinstance(data["meta"], dict), f"{what}.meta", "must be an object")
         if version == 1 and not data["tests"] and data.get("error_type") == "NoCode":
             data["unrunnable"] = data["meta"].get("reason", "no code")
+        _check(
+            data.get("unrunnable") is None or isinstance(data["unrunnable"], str),
+            f"{what}.unrunnable",
+            "must be a string or null",
+        )
+        # a sample with code ran at least one test; with none it would pass with nothing measured
+        _check(
+            bool(data["tests"]) or data.get("unrunnable") is not None,
+            f"{what}.tests",
+            "is empty for a sample that had code to run (no test ran, so there is nothing to score)",
+        )
         data["schema"] = SCHEMA_VERSION
         for name, default in (
             ("code_sha256", ""),
@@ -359,6 +383,11 @@ class RunConfig:
         alpha = data["alpha"]
         _check(_is_number(alpha) and math.isfinite(alpha) and alpha > 1, f"{what}: alpha", "must be a number above 1")
         _check(isinstance(data["meter"], str), f"{what}: meter", "must be a string")
+        _check(isinstance(data["problem_set_hash"], str), f"{what}: problem_set_hash", "must be a string")
+        fingerprint = data.get("fingerprint")
+        _check(fingerprint is None or isinstance(fingerprint, dict), f"{what}: fingerprint", "must be an object")
+        samples_hash = data.get("samples_hash")
+        _check(samples_hash is None or isinstance(samples_hash, str), f"{what}: samples_hash", "must be a string")
         k = data.get("k")
         _check(
             k is None or (isinstance(k, list) and all(isinstance(x, int) and x >= 1 for x in k)),

@@ -31,13 +31,14 @@ INFRA_KEY = "(harness failures)"
 #: what every command says of a run directory that is not :attr:`RunDir.finished`
 UNFINISHED = "the run has not finished (no summary.json: interrupted, failed or still running)"
 #: config keys that must match for a run directory to be resumed
-RESUME_KEYS = ("problem_set_hash", "meter", "fingerprint", "alpha", "samples_hash")
+RESUME_KEYS = ("problem_set_hash", "meter", "fingerprint", "alpha", "memory_bytes", "samples_hash")
 #: what a change of each resume key means, in the user's terms (said when a resume is refused)
 RESUME_MEANING = {
     "problem_set_hash": "the problems (prompts, tests, generators or references) changed",
     "meter": "another meter was chosen (--meter)",
     "fingerprint": "the environment changed (interpreter, sandbox, meter or runner version)",
     "alpha": "another --alpha was given",
+    "memory_bytes": "another --memory-mb was given (the limit decides which samples stop at it)",
     "samples_hash": "what is evaluated changed: the samples files or --references tiers, or for a model run "
     "the model, its generation options (temperature, max tokens, stop, seed...), the prompts or preamble, "
     "the strategy or the problems selected",

@@ -357,6 +357,20 @@ def test_a_fifo_as_samples_file_says_so_without_blocking(tmp_path, earlier, env)
     assert_refused(out, f"{fifo}: is a named pipe (FIFO)", earlier, before)
 
 
+def test_a_symlink_loop_as_samples_file_says_so_not_a_traceback(tmp_path, earlier, env):
+    """Invariant: a samples file that is a symbolic link loop (a -> b -> a) is refused with one
+    line naming it and the system's reason, exit 2, the run directory unchanged. Before: a
+    RuntimeError traceback ('Symlink loop from ...', exit 1) from Path.resolve in the CLI's check
+    that a file is not given twice."""
+    loop = tmp_path / "samples.jsonl"
+    other = tmp_path / "other.jsonl"
+    loop.symlink_to(other)
+    other.symlink_to(loop)
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, loop), env=env)
+    assert_refused(out, f"{loop}: cannot read: Too many levels of symbolic links", earlier, before)
+
+
 def test_a_missing_samples_file_says_no_such_file(tmp_path, earlier, env):
     before = snapshot(earlier)
     out = effbench(*evaluate_into(earlier, tmp_path / "nope.jsonl"), env=env)
@@ -628,3 +642,108 @@ def test_a_record_is_never_written_longer_than_the_readers_take():
     meta = json.loads(line)["meta"]
     assert meta["answer"] is None and meta["answer_left_out"].startswith(f"{len(answer)} characters")
     assert meta["extraction"] == "fenced"
+
+
+# --- a run directory edited by hand between runs ---------------------------------------------------
+
+
+def _set_weights(record: dict, value: list) -> None:
+    record["weights"] = value
+
+
+def _set_costs(record: dict, value: float) -> None:
+    for test in record["tests"]:
+        test["cost"] = value
+
+
+def _set_last_level(record: dict, value: int) -> None:
+    record["tests"][-1]["level"] = value
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "message"),
+    [
+        (lambda r: _set_weights(r, [0, 0, 0]), "weights", "not all 0"),
+        (lambda r: _set_weights(r, [0, -1, 3]), "weights", "at least 0"),
+        (lambda r: _set_costs(r, -5.0), "tests[0].cost", "at least 0"),
+        (lambda r: _set_costs(r, float("nan")), "tests[0].cost", "finite"),
+        (lambda r: _set_costs(r, float("inf")), "tests[0].cost", "finite"),
+        (lambda r: _set_last_level(r, 7), "tests[{last}].level", "must be a level of the problem (0..2)"),
+        (lambda r: _set_last_level(r, -1), "tests[{last}].level", "must be a level of the problem (0..2)"),
+        (lambda r: r.update(tests=[]), "tests", "is empty for a sample that had code to run"),
+    ],
+    ids=[
+        "zero-weights",
+        "negative-weight",
+        "negative-cost",
+        "nan-cost",
+        "inf-cost",
+        "level-7",
+        "level-minus-1",
+        "no-tests",
+    ],
+)
+def test_a_hand_edited_record_the_scorer_cannot_honour_is_refused_by_its_line(
+    tmp_path, earlier, env, edit, field, message
+):
+    """Invariant: a record of samples.jsonl whose raw facts the scoring function cannot honour
+    (weights all 0 or negative, a test cost that is negative, NaN or infinite, a test on a level
+    the problem does not have, no test at all for a sample that had code) is refused by `effbench
+    score` with one line naming the file, the line and the field, exit 2: never a traceback, never
+    a score. Before: zero weights ended in ZeroDivisionError's traceback, a level past the last in
+    IndexError's, a NaN or negative cost scored above the honest record (eff 1.765 for 1.550), and
+    a record with no tests passed (verdict ok). The writer never writes such a record (costs are
+    measured >= 0 and written with allow_nan=False; a problem's weights are >= 0, not all 0)."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    records = run / "samples.jsonl"
+    lines = records.read_text().splitlines()
+    record = json.loads(lines[0])
+    edit(record)
+    records.write_text("\n".join([json.dumps(record)] + lines[1:]) + "\n")  # NaN/Infinity as Python writes them
+    before = snapshot(run)
+    out = effbench("score", str(run), env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    where = f"{records}:1.{field.format(last=len(record['tests']) - 1)}"
+    assert where in line and message in line, line
+    assert snapshot(run) == before
+
+
+@pytest.mark.parametrize("value", ["x", 5, [1], True])
+def test_a_hand_edited_config_fingerprint_that_is_no_object_is_named_not_a_traceback(tmp_path, earlier, env, value):
+    """Invariant: a run directory whose config.json ``fingerprint`` is not a JSON object (a hand
+    edit, a merge gone wrong) is refused by `effbench leaderboard` with one line naming the file and
+    the field, exit 2, and nothing is written. Before: AttributeError's traceback ('str' object has
+    no attribute 'items'), exit 1, from leaderboard.data.Comparability."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    config = json.loads((run / "config.json").read_text())
+    config["fingerprint"] = value
+    (run / "config.json").write_text(json.dumps(config))
+    out = effbench("leaderboard", str(run), "--out", str(tmp_path / "board"), env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert f"{run / 'config.json'}: fingerprint: must be an object" in line, line
+    assert not (tmp_path / "board").exists()
+
+
+def test_resuming_with_another_memory_limit_is_refused_not_mixed(tmp_path, earlier, env):
+    """Invariant: a run directory is resumed only under the memory limit its samples ran with: a
+    resume with another --memory-mb is refused with one line naming the run directory and the
+    option, exit 2, the run directory unchanged. Before: the resume ran the remaining samples at the
+    new limit and rewrote config.json's memory_bytes, so a run whose first samples ran at 1024 MiB
+    said all of them ran at 16 MiB (a sample censored at one limit and not the other, unmarked)."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    (run / "summary.json").unlink()
+    (run / "samples.jsonl").write_text("")  # every sample left to run
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    before = snapshot(run)
+    out = effbench(*evaluate_into(run, good, "--problems", "triangle", "--memory-mb", "16"), env=env)
+    assert out.returncode == 2, out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("effbench: error: ")]
+    assert len(errors) == 1 and "Traceback" not in out.stderr, out.stderr
+    assert f"{run}: cannot resume: memory_bytes differs" in errors[0] and "--memory-mb" in errors[0], errors
+    assert snapshot(run) == before
