@@ -1094,7 +1094,14 @@ sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
     help="Rank runs with different problem sets, meters, environments "
     "or alpha in one table (marked in every output) instead of one table each.",
 )
-@click.option("--seed", "lb_seed", type=int, default=0, show_default=True, help="Seed of bootstraps and permutations.")
+@click.option(
+    "--seed",
+    "lb_seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of bootstraps and permutations (numpy's default_rng: an integer at least 0).",
+)
 @click.option(
     "--resamples", type=click.IntRange(100, 1_000_000), default=2000, show_default=True, help="Bootstrap resamples."
 )

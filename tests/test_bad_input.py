@@ -218,6 +218,17 @@ def test_leaderboard_refuses_out_of_range_resamples(tmp_path, earlier, env, valu
     assert not (tmp_path / "lb").exists()
 
 
+def test_leaderboard_refuses_a_negative_seed_by_name(tmp_path, earlier, env):
+    """Invariant: leaderboard --seed below 0 (numpy's default_rng takes no negative seed) is refused
+    as a usage error naming the option, exit 2, nothing written. Before: it was taken as an int,
+    the leaderboard computed and numpy's ValueError ('expected non-negative integer') ended it in a
+    traceback, exit 1."""
+    before = snapshot(earlier)
+    out = effbench("leaderboard", str(earlier), "--out", str(tmp_path / "lb"), "--seed", "-5", env=env)
+    assert_refused(out, "leaderboard: Invalid value for '--seed': -5 is not in the range x>=0", earlier, before)
+    assert not (tmp_path / "lb").exists()
+
+
 # --- item 10: a run directory that cannot be written ----------------------------------------------
 
 
@@ -747,3 +758,75 @@ def test_resuming_with_another_memory_limit_is_refused_not_mixed(tmp_path, earli
     assert len(errors) == 1 and "Traceback" not in out.stderr, out.stderr
     assert f"{run}: cannot resume: memory_bytes differs" in errors[0] and "--memory-mb" in errors[0], errors
     assert snapshot(run) == before
+
+
+# --- a malformed price table or model-facts table ------------------------------------------------
+
+_ARCH = "params = 1e9\nlayers = 24\nheads = 16\nkv_heads = 4\nhead_dim = 64\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"\xff\xfe[models]\n", "not UTF-8 text"),
+        (b"models = 5\n", "models: must be a table"),
+        (b'[models."m"]\ninput = nan\noutput = 1.0\n', "input is nan"),
+        (b'[models."m"]\ninput = 1.0\noutput = inf\n', "output is inf"),
+        (b'[models."m"]\ninput = -1.0\noutput = 1.0\n', "input is -1.0"),
+        (b'[models."m"]\ninput = true\noutput = 1.0\n', "input is True"),
+        (b'[models."m"]\ninput = "1e400"\noutput = 1.0\n', "input is '1e400'"),
+    ],
+    ids=["utf16", "models-not-a-table", "nan", "inf", "negative", "boolean", "string-overflowing"],
+)
+def test_a_malformed_price_table_is_named_not_a_traceback_or_a_cost(tmp_path, text, message):
+    """Invariant: a --prices table that is not UTF-8, whose ``models`` is not a table, or whose
+    price is not a finite number >= 0 (NaN, inf, negative, a boolean) is refused by load_prices with
+    one EffbenchError naming the file and the entry. Before: UnicodeDecodeError's and
+    AttributeError's tracebacks, and NaN, inf, -1 and true taken as prices (a cost axis of NaN or
+    running backwards, silently)."""
+    from effbench.errors import EffbenchError
+    from effbench.models.pricing import load_prices
+
+    path = tmp_path / "prices.toml"
+    path.write_bytes(text)
+    with pytest.raises(EffbenchError) as info:
+        load_prices(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value), info.value
+
+
+def test_a_price_table_that_is_not_utf8_is_one_line_from_evaluate(tmp_path, earlier, env):
+    """Invariant: `effbench evaluate --model ... --prices FILE` with a UTF-16 FILE ends in one line
+    naming it, exit 2, before any request (before: UnicodeDecodeError's traceback, exit 1)."""
+    prices = tmp_path / "prices.toml"
+    prices.write_bytes(b"\xff\xfe[models]\n")
+    args = ["evaluate", "--problems-dir", str(MINI), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    before = snapshot(earlier)
+    out = effbench(*args, "--run-dir", str(earlier), "--prices", str(prices), env=env)
+    assert_refused(out, f"{prices}: cannot read the price table: not UTF-8 text", earlier, before)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"\xff\xfe[models]\n", "not UTF-8 text"),
+        (b"models = 5\n", "models: must be a table"),
+        (f'[models."m"]\n{_ARCH.replace("24", "inf")}'.encode(), "needs numeric"),
+        (f'[models."m"]\n{_ARCH.replace("1e9", "nan")}'.encode(), "finite number above 0"),
+        (f'[models."m"]\n{_ARCH}bytes_per_param = -2.0\n'.encode(), "finite number above 0"),
+        (f'[models."m"]\n{_ARCH.replace("24", "true")}'.encode(), "finite number above 0"),
+    ],
+    ids=["utf16", "models-not-a-table", "inf-layers", "nan-params", "negative-bytes", "boolean"],
+)
+def test_a_malformed_model_facts_table_is_named_not_a_traceback_or_a_cost(tmp_path, text, message):
+    """Invariant: a --model-facts table that is not UTF-8, whose ``models`` is not a table, or with a
+    figure that is not a finite number above 0 is refused by load_architectures with one
+    EffbenchError naming the file (and entry). Before: UnicodeDecodeError's, AttributeError's and
+    OverflowError's (layers = inf) tracebacks, and NaN params or negative bytes taken as facts."""
+    from effbench.errors import EffbenchError
+    from effbench.models.costs import load_architectures
+
+    path = tmp_path / "facts.toml"
+    path.write_bytes(text)
+    with pytest.raises(EffbenchError) as info:
+        load_architectures(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value), info.value

@@ -38,6 +38,7 @@ out (``curves.json`` gives it per point, ``selection_instructions``).
 from __future__ import annotations
 
 import fnmatch
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,10 +113,15 @@ def load_architectures(extra: Path | None = None) -> dict[str, Architecture]:
     table: dict[str, Architecture] = {}
     for path in [BUNDLED, *([extra] if extra else [])]:
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise EffbenchError(f"{path}: cannot read the model facts: not UTF-8 text ({exc.reason})") from None
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise EffbenchError(f"{path}: cannot read the model facts: {exc}") from None
-        for model, entry in data.get("models", {}).items():
+        models = data.get("models", {})
+        if not isinstance(models, dict):
+            raise EffbenchError(f'{path}: models: must be a table of [models."<name or glob>"] entries')
+        for model, entry in models.items():
             try:
                 values = {k: float(entry[k]) for k in _FIELDS if k in entry}
                 arch = Architecture(
@@ -127,13 +133,24 @@ def load_architectures(extra: Path | None = None) -> dict[str, Architecture]:
                     bytes_per_param=values.get("bytes_per_param", 2.0),
                     kv_bytes=values.get("kv_bytes", 2.0),
                 )
-            except (KeyError, TypeError, ValueError, AttributeError):
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
                 raise EffbenchError(
                     f"{path}: models.{model}: needs numeric params, layers, heads, kv_heads and head_dim "
                     "(bytes_per_param and kv_bytes optional, default 2)"
                 ) from None
-            if min(arch.params, arch.layers, arch.heads, arch.kv_heads, arch.head_dim) <= 0:
-                raise EffbenchError(f"{path}: models.{model}: every figure must be positive")
+            figures = (
+                arch.params,
+                arch.layers,
+                arch.heads,
+                arch.kv_heads,
+                arch.head_dim,
+                arch.bytes_per_param,
+                arch.kv_bytes,
+            )
+            if any(isinstance(entry.get(k), bool) for k in _FIELDS) or not all(
+                math.isfinite(x) and x > 0 for x in figures
+            ):
+                raise EffbenchError(f"{path}: models.{model}: every figure must be a finite number above 0")
             table[model] = arch
     return table
 

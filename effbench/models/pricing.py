@@ -7,6 +7,7 @@ hosted models there or pass ``--prices FILE``. A model without a price is report
 from __future__ import annotations
 
 import fnmatch
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,17 +43,37 @@ def load_prices(extra: Path | None = None) -> dict[str, Price]:
     table: dict[str, Price] = {}
     for path in [BUNDLED, *([extra] if extra else [])]:
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise EffbenchError(f"{path}: cannot read the price table: not UTF-8 text ({exc.reason})") from None
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise EffbenchError(f"{path}: cannot read the price table: {exc}") from None
-        for model, entry in data.get("models", {}).items():
-            try:
-                table[model] = Price(float(entry["input"]), float(entry["output"]))
-            except (KeyError, TypeError, ValueError):
-                raise EffbenchError(
-                    f"{path}: models.{model}: needs numeric 'input' and 'output' (USD per 1M tokens)"
-                ) from None
+        models = data.get("models", {})
+        if not isinstance(models, dict):
+            raise EffbenchError(f'{path}: models: must be a table of [models."<name or glob>"] entries')
+        for model, entry in models.items():
+            table[model] = Price(*(_usd(path, model, entry, side) for side in ("input", "output")))
     return table
+
+
+def _usd(path: Path, model: str, entry: object, side: str) -> float:
+    """``entry[side]`` of ``models.<model>`` in ``path``: a finite price >= 0, in USD per 1M tokens.
+
+    Raises:
+        EffbenchError: naming the file and entry, when the value is missing, not a number (a
+            boolean is none), not finite or negative (a cost axis must not run backwards).
+    """
+    value = entry.get(side) if isinstance(entry, dict) else None
+    try:
+        usd = float(value) if value is not None and not isinstance(value, bool) else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        usd = None
+    if usd is None or not math.isfinite(usd) or usd < 0:
+        raise EffbenchError(
+            f"{path}: models.{model}: needs numeric 'input' and 'output' (USD per 1M tokens, finite, at least 0)"
+            f"{'' if value is None else f'; {side} is {value!r}'}"
+        )
+    return usd
 
 
 def price_of(model: str, table: dict[str, Price]) -> Price | None:
