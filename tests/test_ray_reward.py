@@ -52,7 +52,8 @@ def test_reward_model_on_ray_gives_the_local_rewards_and_counts(ray_head):
     options = {"problems": MINI, "meter": "valgrind", "seed": "ray-reward", "workers": 1, "cache": False}
     with RewardModel(**options) as local:
         expected = local.score_batch(ITEMS)
-    with RewardModel(**options, executor="ray", address=ray_head.address) as remote:
+    # workers=None: an actor on every CPU of the head (two); the options' workers=1 would be one actor
+    with RewardModel(**{**options, "workers": None}, executor="ray", address=ray_head.address) as remote:
         got = remote.score_batch(ITEMS)
         again = remote.score_batch(ITEMS[:3])  # warm actors, a second call
     assert [r.problem_id for r in got] == [pid for pid, _ in ITEMS]
@@ -68,7 +69,8 @@ def test_reward_profiles_are_measured_once_for_the_whole_cluster(ray_head):
     with the other through the object store (not re-measured by each worker)."""
     items = [("triangle", EXPERT)] * 6 + [("reverse_words", REVERSE)] * 6
     options = {"problems": MINI, "meter": "time", "seed": "one-profile", "workers": 1, "cache": False}
-    with RewardModel(**options, executor="ray", address=ray_head.address) as remote:
+    # workers=None: an actor on every CPU of the head (two); the options' workers=1 would be one actor
+    with RewardModel(**{**options, "workers": None}, executor="ray", address=ray_head.address) as remote:
         results = remote.score_batch(items)
     # the time meter on a loaded machine may censor an expert item (over twice its profile): the
     # answers are what is judged exactly here

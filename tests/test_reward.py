@@ -435,6 +435,23 @@ def test_default_workers_follow_the_affinity_mask_not_the_machines_cpu_count(mon
     assert RewardModel(problems=MINI, meter="time", warm=False).workers == 64
 
 
+def test_a_closed_model_refuses_an_empty_batch_too():
+    """Invariant: every call on a closed model raises EffbenchError ('closed') (README, "Never an
+    exception for bad input"), an empty batch included: a training loop that closed its reward
+    model by mistake learns it at its next call, whatever that batch holds. Before, score_batch([]),
+    rewards([]) and ascore_batch([]) answered [] on a closed model."""
+    for executor in ("local", "ray"):
+        rm = RewardModel(problems=MINI, meter="time", executor=executor, warm=False)
+        rm.close()
+        for call in (rm.score_batch, rm.rewards):
+            with pytest.raises(EffbenchError, match="closed"):
+                call([])
+        with pytest.raises(EffbenchError, match="closed"):
+            asyncio.run(rm.ascore_batch([]))
+    with RewardModel(problems=MINI, meter="time", warm=False) as rm:
+        assert rm.score_batch([]) == [] and rm.rewards([]) == []  # open: an empty batch is empty
+
+
 def test_starter_set_is_selected_by_name_and_scored_with_its_own_references(cache_dir):
     """Invariant: RewardModel(problem_set="starter") scores the bundled starter set's problems against
     the expert of references/starter (a nested set); an unknown name or a second source of problems

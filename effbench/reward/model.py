@@ -244,8 +244,10 @@ class RewardModel:
                 measured once per RewardModel; pass a fixed seed to reuse them across processes
                 and restarts from the cache on disk).
             executor: ``local`` (threads here) or ``ray`` (:func:`effbench.executors.get_executor`).
-            address: the Ray cluster's address (``executor="ray"``), e.g. ``ray://head:10001`` or
-                ``auto``; None starts or joins a local one as Ray does.
+            address: the Ray cluster's address (``executor="ray"``): its head's ``HOST:PORT``, as
+                ``ray start --head`` prints it (e.g. ``127.0.0.1:6379``), or ``auto``; None starts or
+                joins a local one as Ray does. A Ray Client address (``ray://HOST:10001``) needs
+                ``pip install 'ray[client]'``, which effbench's ``ray`` extra does not install.
             mode: how string completions are read: ``chat`` or ``completion`` (see
                 :class:`~effbench.reward.scorer.RewardItem`).
             cache: keep expert profiles on disk (``$EFFBENCH_CACHE_DIR/references``).
@@ -350,7 +352,13 @@ class RewardModel:
         return sorted(self._warm().problem_set.problems)
 
     def stats(self) -> dict[str, int]:
-        """This process's evaluator counters: profiles measured and read from cache, samples, tests."""
+        """This process's evaluator counters (see :class:`~effbench.engine.EngineStats`).
+
+        ``profiles_measured``, ``profiles_cached`` (read from the cache), ``profiles_rejected``,
+        ``samples``, ``tests``. With ``executor="ray"`` the items are scored in the cluster's
+        workers, whose counters are not here (zeros, unless :meth:`prepare` measured profiles in
+        this process); calling it starts this process's local sandbox.
+        """
         from dataclasses import asdict
 
         return asdict(self._warm().evaluator.stats)
@@ -397,6 +405,12 @@ class RewardModel:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="effbench-reward")
             return [self._pool.submit(fn, a) for a in args]
 
+    def _check_open(self) -> None:
+        """Raises EffbenchError when the model is closed (for calls that start nothing otherwise)."""
+        with self._lock:
+            if self._closed:
+                raise EffbenchError("reward: this RewardModel is closed")
+
     def _ray(self) -> Any:
         with self._lock:  # one executor (one set of actors) however many threads make the first call
             if self._closed:
@@ -413,9 +427,22 @@ class RewardModel:
             return self._remote
 
     def score(self, problem_id: str, completion: Any) -> RewardResult:
-        """The reward of one completion for one problem (see :class:`RewardResult`).
+        """The reward of one completion for one problem.
 
-        Never raises for bad input. Raises EffbenchError when the model is closed.
+        Args:
+            problem_id: a problem id of the model's set (an unknown one gives a failure result).
+            completion: the model's answer: a string (read as ``mode`` says), or chat messages
+                (a list of ``{"role", "content"}`` dicts; the last assistant message is read).
+
+        Returns:
+            A :class:`RewardResult`: ``reward`` (a finite float, per the shaping), the verdict,
+            and the costs per level in ``unit`` (instructions, or ns under the time meter).
+            Never raises for bad input: it is a result with a reason.
+
+        Raises:
+            EffbenchError: the model is closed; with ``warm=False`` (first call), what starting
+                the sandbox raises (SandboxUnavailable: e.g. ``meter="perf"`` without a PMU);
+                with ``executor="ray"``, an unreachable cluster (ExecutorError).
         """
         if self.executor == "ray":
             return self.score_batch([(problem_id, completion)])[0]
@@ -434,10 +461,13 @@ class RewardModel:
             never an exception.
 
         Raises:
-            EffbenchError: the model is closed, or the Ray executor is unavailable.
+            EffbenchError: as :meth:`score`: the model is closed (even for an empty batch), a
+                sandbox that cannot start (first call with ``warm=False``), or the Ray executor is
+                unavailable.
         """
         batch = [self._item(x) for x in items]
         if not batch:
+            self._check_open()
             return []
         firsts, unique = self._unique(batch)
         if self.executor == "ray":
@@ -466,6 +496,7 @@ class RewardModel:
         if self.executor == "ray":
             return await asyncio.to_thread(self.score_batch, batch)
         if not batch:
+            self._check_open()
             return []
         # finding the repeats hashes every completion (512 of 200,000 control characters: 5.3 s)
         firsts, unique = await asyncio.to_thread(self._unique, batch)
@@ -484,7 +515,12 @@ class RewardModel:
         return [r.reward for r in self.score_batch(items)]
 
     def prepare(self, problem_ids: Sequence[str] | None = None) -> dict[str, str]:
-        """Measure (or read from the cache) the expert profiles now, in parallel (local executor).
+        """Measure (or read from the cache) the expert profiles now, in parallel, in this process.
+
+        With ``executor="ray"`` this measures them here, one at a time (a local sandbox of one
+        runner, as each actor has), not on the cluster: its workers read them only from a cache
+        folder they share with this process (same machine, same ``seed``); otherwise the cluster
+        measures each problem once, at its first batch.
 
         Args:
             problem_ids: the problems (default: all).
