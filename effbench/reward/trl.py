@@ -148,6 +148,14 @@ def trl_reward_function(model: RewardModel | None = None, task_id_column: str = 
         model: a reward model to use (None: one is made from ``options``).
         task_id_column: the dataset column with the problem ids.
         **options: :class:`RewardModel` options (``shaping``, ``meter``, ``workers``, ``levels``...).
+
+    Returns:
+        A :class:`TRLReward`: called as the trainer calls it, a ``list[float]`` (one finite reward
+        per completion); TRL logs it under its ``__name__``, ``effbench_<shaping>``.
+
+    Raises:
+        EffbenchError: a bad option, or a sandbox or meter that cannot run here, as
+            :class:`RewardModel` raises them at construction (before training starts).
     """
     return TRLReward(model if model is not None else RewardModel(**options), task_id_column)
 

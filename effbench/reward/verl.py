@@ -74,6 +74,14 @@ def compute_score(
         ground_truth: the problem id (``reward_model.ground_truth`` of the row).
         extra_info: the row's ``extra_info`` (``task_id`` and ``extraction`` are read when present).
         **options: :class:`RewardModel` options (verl's ``reward_kwargs``).
+
+    Returns:
+        The shaped reward (see :mod:`effbench.reward.shaping`), a finite float; a bad response
+        gets the shaping's failure reward.
+
+    Raises:
+        EffbenchError: a bad option in ``options``, or a sandbox or meter that cannot run here, at
+            the first call with those options (the model is made then; see :func:`reward_model`).
     """
     return reward_model(**options).score_batch([_item(solution_str, ground_truth, extra_info)])[0].reward
 
@@ -92,7 +100,8 @@ def compute_score_batch(
 
     Raises:
         EffbenchError: ``ground_truths`` or ``extra_infos`` has another length than the responses
-            (never a shorter list of rewards, which verl would index past).
+            (never a shorter list of rewards, which verl would index past); a bad option, as
+            :func:`compute_score`.
     """
     solutions = list(solution_strs)
     truths = list(ground_truths)
