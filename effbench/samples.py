@@ -131,9 +131,16 @@ def _sample_fields(entry: dict, problems: ProblemSet, model: str, where: str) ->
         raise SampleFileError(f"{where}: missing field 'task_id'")
     if task_id not in problems.problems:
         raise SampleFileError(f"{where}: unknown task_id {task_id!r} (see `effbench problems list`)")
-    name = entry.get("model") or model
+    name = entry.get("model")
+    if name is None or name == "":
+        name = model
     if not isinstance(name, str):
         raise SampleFileError(f"{where}: 'model' must be a string")
+    if not name.isprintable() or not name.strip():
+        # the label is a row of every table, Markdown and HTML page: a newline or a control
+        # character would split or garble it there
+        source = "'model'" if entry.get("model") else "the file's name (the default label; give 'model')"
+        raise SampleFileError(f"{where}: model label {name!r} from {source} is not one line of printable text")
     return name, task_id, _code_of(entry, problems.problems[task_id].prompt, where)
 
 

@@ -830,3 +830,28 @@ def test_a_malformed_model_facts_table_is_named_not_a_traceback_or_a_cost(tmp_pa
     with pytest.raises(EffbenchError) as info:
         load_architectures(path)
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value), info.value
+
+
+@pytest.mark.parametrize(
+    ("label", "file_name", "message"),
+    [
+        ("a|b\nc", "good.jsonl", "model label 'a|b\\nc' from 'model' is not one line of printable text"),
+        ("x\x1b[2Jy", "good.jsonl", "model label 'x\\x1b[2Jy' from 'model' is not one line of printable text"),
+        (None, "tab\there.jsonl", "model label 'tab\\there' from the file's name"),
+        (0, "good.jsonl", "'model' must be a string"),
+    ],
+    ids=["newline", "escape-sequence", "file-name-with-a-tab", "zero"],
+)
+def test_a_model_label_that_is_not_one_printable_line_is_refused_by_its_line(
+    tmp_path, earlier, env, label, file_name, message
+):
+    """Invariant: a samples file's model label (its 'model' field, else the file's stem) that holds
+    a newline or another control character, or a 'model' that is not a string, is refused with one
+    line naming the file and line, exit 2, the run directory unchanged. Before: the label was taken
+    as written, and its newline split the run's table (two lines 'model: a|b' / 'c') and the
+    leaderboard.md row in two; 0 silently became the file's stem."""
+    samples = tmp_path / file_name
+    samples.write_text(json.dumps({**GOOD, **({} if label is None else {"model": label})}) + "\n")
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, samples), env=env)
+    assert_refused(out, f"{samples}:1: {message}", earlier, before)
