@@ -1202,6 +1202,29 @@ def _json_writes_as_encode(value):
     return False
 
 
+_TUPLE_ONLY = {tuple}
+#: how encode writes a tuple (its items follow, then "]}")
+_TUPLE_OPEN = '{"' + TAG + '":"tuple","items":['
+
+
+def _dumps_tuples(value):
+    """The JSON text ``_dumps_result(encode(value))`` of a list of tuples of scalars (pairs, edges:
+    a common answer), from the JSON encoder's text with every inner bracket replaced at C speed
+    by encode's tag; None for any other value, or when a string item holds a bracket. Written by
+    encode, 50,000 pairs cost 674 M instructions under valgrind against 189 M written by hand as
+    lists, which the built-in checkers take for tuples."""
+    if set(map(type, value)) != _TUPLE_ONLY or not _SCALARS.issuperset(map(type, itertools.chain.from_iterable(value))):
+        return None
+    try:
+        text = _RESULT_ENCODER.encode(value)
+    except (TypeError, ValueError, RecursionError):
+        return None  # an int too long for decimal digits: encode tags it
+    brackets = len(value) + 1
+    if text.count("[") != brackets or text.count("]") != brackets:
+        return None
+    return "[" + text[1:-1].replace("[", _TUPLE_OPEN).replace("]", "]}") + "]"
+
+
 def _dumps_answer(value):
     """JSON text of the candidate's answer ``value``: ``_dumps_result(encode(value))``, as cheaply
     as a candidate could write the same text itself.
@@ -1221,6 +1244,10 @@ def _dumps_answer(value):
     written by its value here, as a hand-written answer would be, where encode refuses it: its own
     methods (a forged ``__eq__``) never cross the boundary either way."""
     t = type(value)
+    if t is list and value and type(value[0]) is tuple:
+        text = _dumps_tuples(value)
+        if text is not None:
+            return text
     # a list that starts with a scalar is most likely flat: its text is tried first; anything else
     # is checked first, so that a value encode must tag (a list of tuples) pays one look at a
     # level, not the encoder's text as well
