@@ -1225,6 +1225,25 @@ def _dumps_tuples(value):
     return "[" + text[1:-1].replace("[", _TUPLE_OPEN).replace("]", "]}") + "]"
 
 
+_DICT_OPEN = '{"' + TAG + '":"dict","items":'
+
+
+def _dumps_tagged_dict(value):
+    """The JSON text ``_dumps_result(encode(value))`` of a dict of scalar keys and values of which
+    some key is not a ``str`` (or is the tag), which encode writes as a tagged list of pairs: from
+    the JSON encoder's text of its items (tuples, written as arrays); None for any other value.
+    Written by encode, a dict of 50,000 int keys cost 336 M instructions under valgrind against
+    156 M written by hand with str keys."""
+    if not (_SCALARS.issuperset(map(type, value)) and _SCALARS.issuperset(map(type, value.values()))):
+        return None
+    if _STR_ONLY.issuperset(map(type, value)) and TAG not in value:
+        return None  # a plain dict: the way of any other
+    try:
+        return _DICT_OPEN + _RESULT_ENCODER.encode(list(value.items())) + "}"
+    except (TypeError, ValueError, RecursionError):
+        return None  # an int too long for decimal digits: encode tags it
+
+
 def _dumps_answer(value):
     """JSON text of the candidate's answer ``value``: ``_dumps_result(encode(value))``, as cheaply
     as a candidate could write the same text itself.
@@ -1246,6 +1265,10 @@ def _dumps_answer(value):
     t = type(value)
     if t is list and value and type(value[0]) is tuple:
         text = _dumps_tuples(value)
+        if text is not None:
+            return text
+    if t is dict and value and type(next(iter(value))) is not str:
+        text = _dumps_tagged_dict(value)
         if text is not None:
             return text
     # a list that starts with a scalar is most likely flat: its text is tried first; anything else
