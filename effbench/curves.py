@@ -816,7 +816,7 @@ def write_curves(
     }
     from effbench.rundir import atomic_write_json
 
-    atomic_write_json(out_dir / "curves.json", data)
+    _write_whole(out_dir / "curves.json", lambda path: atomic_write_json(path, data), atomic=True)
     import matplotlib.pyplot as plt
 
     fig = build_figure(curves)
@@ -826,13 +826,36 @@ def write_curves(
         "svg": out_dir / "curves.svg",
         "table": out_dir / "cheapest.md",
     }
-    fig.savefig(outputs["png"])
-    fig.savefig(outputs["svg"])
-    plt.close(fig)
     unit = _UNIT_NAMES.get(curves.unit, curves.unit)
-    outputs["table"].write_text(
+    text = (
         f"Cheapest point reaching each mean efficiency (cost: mean {unit} per problem; {curves.unit_reason})\n\n"
         + render_cheapest(table, curves.unit)
         + "\n"
     )
+    try:
+        for name, write in (
+            ("png", lambda path: fig.savefig(path)),
+            ("svg", lambda path: fig.savefig(path)),
+            ("table", lambda path: path.write_text(text)),
+        ):
+            _write_whole(outputs[name], write)
+    finally:
+        plt.close(fig)
     return outputs
+
+
+def _write_whole(path: Path, write: Any, atomic: bool = False) -> None:
+    """``write(path)``, with no partial file left when it fails (``atomic``: ``write`` leaves none).
+
+    Raises:
+        EffbenchError: naming ``path`` and the system's reason (a full disk, a quota: matplotlib
+            and PIL raise OSError without a file name).
+    """
+    try:
+        write(path)
+    except OSError as exc:
+        if not atomic:
+            path.unlink(missing_ok=True)
+        raise EffbenchError(
+            f"{path}: cannot write: {exc.strerror or exc}: make room (or fix the folder), then re-run the same command"
+        ) from None

@@ -39,6 +39,43 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_amount(value: Any) -> bool:
+    """A finite number >= 0 (a time, a memory size, a spread)."""
+    return _is_number(value) and math.isfinite(value) and value >= 0
+
+
+def _check_derived(data: dict, levels: int, what: str) -> None:
+    """The derived fields as written are of their types (readers show them before any rescoring).
+
+    Raises:
+        RecordFormatError: naming the field.
+    """
+    if data.get("level_costs", 0) is None:
+        del data["level_costs"]  # as if absent: filled with nulls below
+    costs = data.get("level_costs")
+    _check(
+        costs is None
+        or (isinstance(costs, list) and len(costs) == levels and all(c is None or _is_amount(c) for c in costs)),
+        f"{what}.level_costs",
+        "must be a list of finite numbers at least 0 or nulls, one per level",
+    )
+    for name in ("efficiency", "wall_seconds", "cpu_seconds", "peak_memory_kb"):
+        _check(name not in data or _is_amount(data[name]), f"{what}.{name}", "must be a finite number at least 0")
+    speedup = data.get("speedup")
+    _check(speedup is None or _is_amount(speedup), f"{what}.speedup", "must be a finite number at least 0, or null")
+    for name in ("failed", "passed"):
+        _check(name not in data or isinstance(data[name], bool), f"{what}.{name}", "must be true or false")
+    level = data.get("censored_level")
+    _check(
+        level is None or (isinstance(level, int) and not isinstance(level, bool) and 0 <= level < levels),
+        f"{what}.censored_level",
+        "must be a level of the problem, or null",
+    )
+    for name in ("failed_test", "error_type", "code_sha256"):
+        value = data.get(name)
+        _check(value is None or isinstance(value, str), f"{what}.{name}", "must be a string or null")
+
+
 def _schema_of(data: Any, what: str) -> int:
     _check(isinstance(data, dict), what, "must be a JSON object")
     version = data.get("schema", 1)
@@ -112,6 +149,11 @@ class TestOutcome:
             f"{what}.cost",
             "must be a finite number at least 0, or null",
         )
+        for name in ("spread", "wall_seconds", "cpu_seconds", "peak_memory_kb"):
+            _check(name not in data or _is_amount(data[name]), f"{what}.{name}", "must be a finite number at least 0")
+        for name in ("error_type", "detail"):
+            value = data.get(name)
+            _check(value is None or isinstance(value, str), f"{what}.{name}", "must be a string or null")
         return cls(**data)
 
 
@@ -256,6 +298,7 @@ class SampleRecord:
             f"{what}.weights",
             "must be a list of finite numbers at least 0, one per level, not all 0",
         )
+        _check_derived(data, len(refs), what)
         _check(isinstance(data["tests"], list), f"{what}.tests", "must be a list")
         data["tests"] = [TestOutcome.from_json(t, f"{what}.tests[{i}]") for i, t in enumerate(data["tests"])]
         for i, test in enumerate(data["tests"]):

@@ -855,3 +855,78 @@ def test_a_model_label_that_is_not_one_printable_line_is_refused_by_its_line(
     before = snapshot(earlier)
     out = effbench(*evaluate_into(earlier, samples), env=env)
     assert_refused(out, f"{samples}:1: {message}", earlier, before)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("level_costs",), 5, "level_costs"),
+        (("level_costs", 0), "x", "level_costs"),
+        (("efficiency",), "x", "efficiency"),
+        (("passed",), "yes", "passed"),
+        (("tests", 0, "wall_seconds"), "x", "tests[0].wall_seconds"),
+        (("tests", 0, "cpu_seconds"), None, "tests[0].cpu_seconds"),
+        (("tests", -1, "peak_memory_kb"), [1], "tests[{last}].peak_memory_kb"),
+        (("tests", 0, "detail"), 5, "tests[0].detail"),
+    ],
+    ids=["level-costs-int", "level-cost-string", "efficiency", "passed", "wall", "cpu-null", "memory-list", "detail"],
+)
+@pytest.mark.parametrize("command", ["score", "leaderboard"])
+def test_a_hand_edited_record_field_of_the_wrong_type_is_refused_by_its_line(
+    tmp_path, earlier, env, path, value, field, command
+):
+    """Invariant: a record whose fields, raw or derived, are not of their type (level_costs an int or
+    holding a string, a test's wall_seconds a string or null, its peak memory a list) is refused by
+    `effbench score` and `effbench leaderboard` with one line naming the file, the line and the
+    field, exit 2. Before: TypeError's traceback from summing the tests' times (score and
+    leaderboard) or from the leaderboard's level-cost view (level_costs is shown as written), exit
+    1 (found by setting every field of a record to 12 wrong values: 1,344 commands)."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    records = run / "samples.jsonl"
+    lines = records.read_text().splitlines()
+    record = json.loads(lines[0])
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    records.write_text("\n".join([json.dumps(record)] + lines[1:]) + "\n")
+    args = [command, str(run)] + (["--out", str(tmp_path / "board")] if command == "leaderboard" else [])
+    out = effbench(*args, env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert f"{records}:1.{field.format(last=len(record['tests']) - 1)}: must be" in line, line
+
+
+def test_a_leaderboard_on_a_full_disk_is_one_line_naming_out_and_leaves_nothing(tmp_path, earlier, env, small_disk):
+    """Invariant: `effbench leaderboard --out DIR` on a disk that fills up while it writes (its PNG
+    plots) ends in one line naming --out DIR and the reason, exit 2, with no DIR and no scratch
+    folder left. Before: 'No space left on device: make room or fix the place, then re-run the same
+    command (runs resume)': no file or option named (PIL raises OSError without a file name)."""
+    out_dir = small_disk / "board"
+    out = effbench("leaderboard", str(earlier), "--out", str(out_dir), "--resamples", "100", env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert f"--out {out_dir}: cannot write the leaderboard" in line and "No space left on device" in line, line
+    assert list(small_disk.iterdir()) == []
+
+
+def test_curves_on_a_full_disk_name_the_file_and_leave_no_partial_one(tmp_path, small_disk):
+    """Invariant: write_curves (`effbench curves`, `effbench sweep`) on a disk that fills up while
+    it writes raises one EffbenchError naming the file it was writing and the reason, and leaves no
+    partial file of that name. Before: matplotlib/PIL's OSError without a file name reached the
+    CLI's generic 'No space left on device: make room or fix the place' and a truncated curves.png
+    stayed."""
+    from effbench.curves import write_curves
+    from effbench.errors import EffbenchError
+
+    from .leaderboard_runs import make_problem_set, model_samples, write_run
+
+    run = write_run(tmp_path / "run", make_problem_set(tmp_path / "set"), model_samples())
+    with pytest.raises(EffbenchError) as info:
+        write_curves([run], small_disk)
+    message = str(info.value)
+    assert "No space left on device" in message, message
+    named = Path(message.split(": ", 1)[0])
+    assert named.parent == small_disk and named.name in {"curves.json", "curves.png", "curves.svg", "cheapest.md"}
+    assert not named.exists()

@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from effbench.errors import EffbenchError
 from effbench.leaderboard.board import SCHEMA, SCHEMA_VERSION, Settings, build
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "Settings", "build", "write_leaderboard"]
@@ -58,6 +59,12 @@ def write_leaderboard(
             shutil.rmtree(out_dir / "plots")
         for name in OUTPUTS:
             os.replace(scratch / name, out_dir / name)
+    except OSError as exc:  # a full disk, a quota: the writer (PIL, matplotlib) may not name the file
+        where = exc.filename or scratch
+        raise EffbenchError(
+            f"--out {out_dir}: cannot write the leaderboard ({where}): {exc.strerror or exc}: "
+            "make room (or fix the folder), then re-run the same command"
+        ) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return doc
