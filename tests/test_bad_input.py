@@ -930,3 +930,34 @@ def test_curves_on_a_full_disk_name_the_file_and_leave_no_partial_one(tmp_path, 
     named = Path(message.split(": ", 1)[0])
     assert named.parent == small_disk and named.name in {"curves.json", "curves.png", "curves.svg", "cheapest.md"}
     assert not named.exists()
+
+
+@pytest.mark.parametrize("kind", ["absolute", "dot-relative", "three-parts", "broken-link"])
+def test_a_dataset_path_that_names_nothing_is_refused_locally_not_sent_to_the_hub(tmp_path, env, kind):
+    """Invariant: --dataset FORMAT:SOURCE where SOURCE is a local path naming nothing (absolute,
+    ./-relative, more than OWNER/NAME, or a broken symbolic link), without a suffix effbench reads,
+    is refused at once with one line saying so, exit 2: never handed to the datasets package.
+    Before: 'cannot load with datasets: FileNotFoundError: Couldn't find any data file at ...', and a
+    broken link or a missing folder named like a hub id ('rows', 'nonexist_dir/x') was looked up on
+    the hub: 24 s of retries (no network here) and 11 lines of 'Retrying in 8s [Retry 4/5]' before
+    'ConnectionError: Couldn't reach 'z2' on the Hub'."""
+    link = tmp_path / "rows"
+    link.symlink_to(tmp_path / "gone")
+    source = {
+        "absolute": str(tmp_path / "missing" / "rows"),
+        "dot-relative": "./no-such-rows",
+        "three-parts": "a/b/c",
+        "broken-link": str(link),
+    }[kind]
+    out = subprocess.run(
+        [sys.executable, "-m", "effbench", "problems", "list", "--dataset", f"evalperf:{source}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    what = "a broken link" if kind == "broken-link" else "no such file or folder"
+    assert line == f"effbench: error: {source}: {what} (and not a hub dataset id, OWNER/NAME[#SPLIT])", line

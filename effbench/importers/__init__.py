@@ -164,6 +164,16 @@ def _check_regular_file(path: Path, source: str) -> None:
     raise EffbenchError(f"{source}: is not a regular file")
 
 
+def _could_be_a_hub_id(source: str) -> bool:
+    """Whether ``source`` has the shape of a hub dataset id: ``NAME`` or ``OWNER/NAME``, ``#SPLIT`` optional.
+
+    A path that is absolute, relative to ``.``/``..``/``~``, or has more than two parts is no id.
+    """
+    name = source.partition("#")[0]
+    parts = name.split("/")
+    return 1 <= len(parts) <= 2 and all(p and p not in (".", "..") and not p.startswith("~") for p in parts)
+
+
 def read_rows(source: str) -> list[Any]:
     """Rows of a local file or a hub dataset: dicts, or a RowError for a line that is no row.
 
@@ -184,6 +194,11 @@ def read_rows(source: str) -> list[Any]:
             f"{source}: not a kind of file effbench reads ({''.join(path.suffixes[-2:]) or 'no suffix'}): "
             f"name it {', '.join(TEXT_KINDS)} (each also .gz-compressed) or .parquet by what it holds"
         )
+    elif not Path(source.partition("#")[0]).is_dir() and (path.is_symlink() or not _could_be_a_hub_id(source)):
+        # a local path that names nothing (a typo, a broken link): never sent to the hub, whose
+        # client would retry it for about 25 s, logging each retry, before failing
+        what = "a broken link" if path.is_symlink() else "no such file or folder"
+        raise EffbenchError(f"{source}: {what} (and not a hub dataset id, OWNER/NAME[#SPLIT])")
     try:
         import datasets
     except ImportError:
