@@ -273,3 +273,71 @@ def test_a_shaping_built_with_bad_parameters_raises_effbench_error_naming_them(p
 
     with pytest.raises(EffbenchError, match=named):
         Shaping(**parameters)
+
+
+def test_a_dropped_model_keeps_its_sandbox_until_its_handed_over_items_end(tmp_path):
+    """Invariant: a RewardModel dropped without close() gives its sandbox back only once no item it
+    handed to its threads is still queued or running. An interrupted ``score_batch`` (Ctrl-C in a
+    notebook, then the cell re-run, which makes a new model) or a cancelled ``ascore_batch`` leaves
+    items in the dropped model's threads; the items reference the scorer, not the model. Before,
+    the next use of the API closed the sandbox under them (tests in flight ended as infrastructure
+    failures) and each queued item then built a new warm sandbox that no one held: leaked, with its
+    runners, until the process exited."""
+    import gc
+    import threading
+    import time
+
+    from effbench.reward import scorer as scorer_module
+
+    rm = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="in-flight", cache_dir=tmp_path)
+    key = rm.config.engine_key
+    started, go = threading.Event(), threading.Event()
+
+    def in_flight(_: object) -> None:  # an item still running (it holds no reference to the model)
+        started.set()
+        go.wait(60)
+
+    futures = rm._submit(in_flight, [0])
+    assert started.wait(60)
+    del rm
+    gc.collect()
+    other = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="other", cache_dir=tmp_path)
+    try:
+        assert key in scorer_module._WARM, "the dropped model's sandbox was closed under an item still running"
+        go.set()
+        futures[0].result(60)
+        del futures
+        deadline = time.monotonic() + 60  # the pool's thread lets go of the item just after its result
+        while key in scorer_module._WARM and time.monotonic() < deadline:
+            gc.collect()
+            other.problem_ids()  # a use of the API: gives back the holds of dropped models
+            time.sleep(0.05)
+        assert key not in scorer_module._WARM, "the dropped model kept its sandbox after its items ended"
+    finally:
+        go.set()
+        other.close()
+
+
+def test_a_dropped_models_sandbox_failing_to_close_does_not_fail_another_call(tmp_path, monkeypatch):
+    """Invariant: the sandbox of a model dropped without close() is closed by whichever call of the
+    reward API comes next (another model made, an item scored, a model closed); that closing
+    failing (a docker daemon gone away, a runner that will not die) is not that call's error.
+    Before, its exception escaped from an unrelated RewardModel() (or from inside an item's scoring,
+    which then became a harness error)."""
+    import gc
+
+    from effbench.reward import scorer as scorer_module
+
+    rm = RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="fails-to-close", cache_dir=tmp_path)
+    warm = scorer_module._WARM[rm.config.engine_key]
+    really_close = warm.close
+
+    def close_fails() -> None:
+        really_close()
+        raise OSError("the sandbox would not close")
+
+    monkeypatch.setattr(warm, "close", close_fails)
+    del rm
+    gc.collect()
+    with RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="innocent", cache_dir=tmp_path) as other:
+        assert other.score("triangle", EXPERT).status is ItemStatus.SCORED

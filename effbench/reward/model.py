@@ -181,6 +181,15 @@ def _check_options(sandbox: Any, executor: str, address: Any, seed: Any, cache_d
         raise EffbenchError(f"reward: cache_dir must be a folder's path, got {type(cache_dir).__name__}")
 
 
+class _HoldToken:
+    """A model's hold of its warm sandbox, kept alive by the model and by each item it hands over."""
+
+
+def _held(token: _HoldToken | None, fn: Any, arg: Any) -> Any:
+    """``fn(arg)``, run on a model's thread while ``token`` (its sandbox hold) is referenced."""
+    return fn(arg)
+
+
 #: the local executor's cap on ``workers`` per usable CPU: each worker is a warm sandbox runner
 #: process (a valgrind-hosted interpreter under that meter), so more than this only queues
 MAX_WORKERS_PER_CPU = 8
@@ -328,6 +337,9 @@ class RewardModel:
         # for the pool) never gives the sandbox back under an item still running
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize | None = None
+        #: referenced by this model and by every item handed to its threads: the sandbox hold of a
+        #: model dropped unclosed is given back when this is collected (see :meth:`_hold`)
+        self._hold_token: _HoldToken | None = None
         if warm and executor == "local":
             self._hold()
 
@@ -380,13 +392,19 @@ class RewardModel:
     def _hold(self) -> None:
         """Take the warm sandbox; if this model is garbage-collected unclosed, it is given back.
 
-        (At the process's next use of the reward API: see :func:`effbench.reward.scorer.release_dropped`.)
+        Given back (at the process's next use of the reward API: see
+        :func:`effbench.reward.scorer.release_dropped`) when neither the model nor any item it
+        handed to its threads is left: the finalizer watches a token that both reference, not the
+        model. Items of an interrupted ``score_batch`` or a cancelled ``ascore_batch`` go on in the
+        threads after the model is dropped; before, the sandbox was closed under them and each
+        queued item built a new warm sandbox no one held (leaked until the process exited).
         """
         from effbench.reward.scorer import release_dropped
 
         self.scorer.acquire()
         self._acquired = True
-        self._finalizer = weakref.finalize(self, release_dropped, self.config)
+        self._hold_token = _HoldToken()
+        self._finalizer = weakref.finalize(self._hold_token, release_dropped, self.config)
         self._finalizer.atexit = False  # at exit, scorer.close_all closes every sandbox
 
     # -- scoring -----------------------------------------------------------------------------------
@@ -403,7 +421,7 @@ class RewardModel:
             self._warm_locked()
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="effbench-reward")
-            return [self._pool.submit(fn, a) for a in args]
+            return [self._pool.submit(_held, self._hold_token, fn, a) for a in args]
 
     def _check_open(self) -> None:
         """Raises EffbenchError when the model is closed (for calls that start nothing otherwise)."""

@@ -372,15 +372,17 @@ def _warm(config: ScorerConfig, acquire: bool = False) -> _Warm:
             warm = _WARM[key] = _Warm(key)
         if acquire:
             warm.refs += 1
-        closing = _take_dropped_locked()
-    _close(closing)
+        dropped = _take_dropped_locked()
+    _close_dropped(dropped)
     return warm
 
 
 def release(config: ScorerConfig) -> None:
     """Give back a warm evaluator taken by :meth:`ItemScorer.acquire`; the last one out closes its sandbox."""
     with _WARM_LOCK:
-        closing = _release_locked(config.engine_key) + _take_dropped_locked()
+        closing = _release_locked(config.engine_key)
+        dropped = _take_dropped_locked()
+    _close_dropped(dropped)
     _close(closing)
 
 
@@ -419,6 +421,19 @@ def _close(warms: list[_Warm]) -> None:
     """Close these warm evaluators' sandboxes (outside the lock: it waits for their runners)."""
     for warm in warms:
         warm.close()
+
+
+def _close_dropped(warms: list[_Warm]) -> None:
+    """Close the sandboxes of models dropped without close(); a failure is not the caller's error.
+
+    The caller is whichever use of the API came next (another model made, an item scored): before,
+    a dropped sandbox that failed to close (a docker daemon gone) failed that unrelated call.
+    """
+    for warm in warms:
+        try:
+            warm.close()
+        except Exception:  # noqa: BLE001, S110 - no one is left to tell; the caller's call goes on
+            pass
 
 
 @atexit.register
