@@ -632,12 +632,16 @@ def _checked_rootfs(rootfs: Path | None, sandbox: str) -> str | None:
 def _executor_options(model_options: dict[str, object], workers: int | None) -> tuple[str, dict[str, object]]:
     """(executor name, its options) from ``--executor`` and ``--ray-address``, popped from ``model_options``.
 
-    Raises EffbenchError for ``--ray-address`` without ``--executor ray``, or a remote executor with
-    ``--model``.
+    Raises EffbenchError for ``--ray-address`` without ``--executor ray`` or not of the form
+    ``[ray://]HOST:PORT``/``auto``/``local``, or a remote executor with ``--model``.
     """
     executor, ray_address = str(model_options.pop("executor")), model_options.pop("ray_address")
     if ray_address is not None and executor != "ray":
         raise EffbenchError("--ray-address is for --executor ray")
+    if ray_address is not None:  # its form, before any work (a malformed one made ray.init wait forever)
+        from effbench.executors.ray_executor import address_host_port
+
+        address_host_port(str(ray_address))
     if executor != "local" and model_options.get("model"):
         raise EffbenchError(f"--executor {executor}: for --samples and --references; use --executor local with --model")
     return executor, ({"address": ray_address, "workers": workers} if executor == "ray" else {})

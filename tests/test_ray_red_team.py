@@ -6,6 +6,8 @@ with the status and reward the local executor gives it, also when several thread
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -171,3 +173,52 @@ def test_on_ray_workers_is_the_number_of_actors_and_each_runs_one_sandbox_runner
             assert len(model.score_batch([("triangle", EXPERT), ("triangle", "no code")])) == 2
             assert len(model._remote.worker_pids()) == actors
             assert model.scorer.config.sandbox_workers == 1
+
+
+MALFORMED_ADDRESSES = [
+    "127.0.0.1:1\n",  # read from a file or $(cat ...): ray.init waited forever (killed after 50 s)
+    " 127.0.0.1:1",
+    "ray://127.0.0.1:1/",
+    "127.0.0.1:-1",
+    "127.0.0.1:0",
+    "127.0.0.1:70000",
+    "127.0.0.1:99999999999999999999",  # OverflowError before
+    "127.0.0.1:²",  # ValueError before
+    "",
+    "127.0.0.1",
+]
+
+
+def test_a_malformed_ray_address_is_refused_at_construction_not_waited_for_forever(tmp_path):
+    """Invariant: a Ray address that is not [ray://]HOST:PORT (PORT 1-65535), 'auto' or 'local' is
+    refused with an EffbenchError naming it (repr: whitespace shows) before anything starts: at
+    RewardModel(...), at `effbench evaluate --ray-address`, and by the executor's own check. Before,
+    only well-formed addresses were checked for a listener: an address with a trailing newline
+    went to ray.init, which waited forever (the first score_batch killed after 50 s), and a port of
+    20 digits or '²' raised OverflowError/ValueError. IPv6 ([::1]:P, ::1:P), hostnames and ray://
+    forms of a closed port still end as 'nothing answers' (no hang)."""
+    import pytest
+
+    from effbench.errors import EffbenchError
+    from effbench.executors.ray_executor import _check_reachable
+
+    for address in MALFORMED_ADDRESSES:
+        with pytest.raises(EffbenchError, match="is not a Ray cluster's address"):
+            RewardModel(problems=MINI, meter="time", executor="ray", address=address, seed="s", warm=False)
+        with pytest.raises(EffbenchError, match="is not a Ray cluster's address"):
+            _check_reachable(address, 1.0)
+    for address in ("auto", "local", None):
+        _check_reachable(address, 1.0)  # left to Ray
+    for address in ("ray://127.0.0.1:1", "[::1]:1", "ray://[::1]:1", "localhost:1"):
+        with pytest.raises(EffbenchError, match="nothing answers"):
+            _check_reachable(address, 5.0)
+    run = tmp_path / "run"
+    out = subprocess.run(
+        [sys.executable, "-m", "effbench", "evaluate", "--problems-dir", str(MINI), "--references", "expert"]
+        + ["--executor", "ray", "--ray-address", "127.0.0.1:1\n", "--run-dir", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2 and "is not a Ray cluster's address" in out.stderr, out.stderr[-2000:]
+    assert not run.exists()

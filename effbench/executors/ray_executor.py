@@ -64,25 +64,60 @@ def _import_ray(local: bool) -> Any:
     return ray
 
 
+def address_host_port(address: str | None) -> tuple[str, int] | None:
+    """The ``(host, port)`` of a cluster address; None for one left to Ray.
+
+    Left to Ray: None, ``auto``, ``local``, another client scheme's ``scheme://...``. Else
+    ``[ray://]HOST:PORT`` only, HOST without whitespace or ``/`` (IPv6 in brackets or bare), PORT
+    1-65535 in ASCII digits. Before, anything else was handed to ``ray.init``: an address read
+    from a file or ``$(cat ...)`` with its trailing newline (``127.0.0.1:1`` and a newline) skipped the
+    reachability check and ``ray.init`` waited forever (killed after 50 s); a port of 20 digits
+    raised OverflowError, ``:²`` ValueError, instead of an ExecutorError.
+
+    Raises:
+        ExecutorError: naming the address (``repr``, so whitespace shows) and the forms accepted.
+    """
+    if address is None or address in ("auto", "local"):
+        return None
+    if isinstance(address, str):
+        rest = address.removeprefix("ray://")
+        if "://" in rest and not address.startswith("ray://") and rest.split("://", 1)[0].isidentifier():
+            return None  # another Ray client scheme: left to Ray
+        host, sep, port = rest.rpartition(":")
+        bare = host.strip("[]") if host.startswith("[") and host.endswith("]") else host
+        if (
+            sep
+            and bare
+            and not any(c.isspace() or c in "/[]" for c in bare)
+            and port.isascii()
+            and port.isdigit()
+            and 1 <= int(port) <= 65535
+        ):
+            return bare, int(port)
+    raise ExecutorError(
+        f"executor ray: address {address!r} is not a Ray cluster's address: give [ray://]HOST:PORT "
+        "(PORT 1-65535, IPv6 in brackets), 'auto' or 'local', or no address to start a local cluster"
+    )
+
+
 def _check_reachable(address: str | None, timeout: float) -> None:
     """Refuse a cluster address where nothing accepts a TCP connection, within ``timeout`` seconds.
 
     ``ray.init`` given such an address (a typo, a head not started or gone) retries in its C++
     client forever, every ~40 s, deaf to SIGTERM and Ctrl-C: the caller's first ``map`` (a
     reward model's first ``score_batch``, ``effbench evaluate --executor ray``) never returned
-    (killed after 5 minutes). Addresses that are not ``[ray://]HOST:PORT`` (``auto``, ``local``)
-    are left to Ray.
+    (killed after 5 minutes). Addresses left to Ray by :func:`address_host_port` (``auto``,
+    ``local``) are not checked.
 
     Raises:
-        ExecutorError: nothing accepted a connection at HOST:PORT within ``timeout``.
+        ExecutorError: a malformed address (:func:`address_host_port`), or nothing accepted a
+            connection at HOST:PORT within ``timeout``.
     """
-    if address is None:
-        return
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not host or not port.isdigit():
+    where = address_host_port(address)
+    if where is None:
         return
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+        with socket.create_connection(where, timeout=timeout):
             pass
     except OSError as exc:
         why = exc.strerror or type(exc).__name__

@@ -155,7 +155,8 @@ def _check_options(sandbox: Any, executor: str, address: Any, seed: Any, cache_d
 
     Checked without starting anything: the sandbox's name (in :data:`effbench.registry.SANDBOXES`),
     an ``address`` only with ``executor="ray"`` (else the caller's cluster would be silently unused,
-    as ``effbench evaluate --ray-address`` without ``--executor ray`` is refused), a seed that is
+    as ``effbench evaluate --ray-address`` without ``--executor ray`` is refused) and in the form
+    ``[ray://]HOST:PORT``, ``auto`` or ``local`` (``ray_executor.address_host_port``), a seed that is
     None or a non-empty string (``""``, an empty environment variable, would draw a fresh secret in
     each process: verl's workers would score on different stress inputs), flags that are bools
     (``"false"`` is true), and a ``cache_dir`` that is a path.
@@ -172,6 +173,10 @@ def _check_options(sandbox: Any, executor: str, address: Any, seed: Any, cache_d
             f"reward: address={address!r} is a Ray cluster's address; it needs executor='ray' "
             f"(executor is {executor!r})"
         )
+    if address is not None:  # its form only (a trailing newline made ray.init wait forever); no network
+        from effbench.executors.ray_executor import address_host_port
+
+        address_host_port(address)
     if seed is not None and (not isinstance(seed, str) or not seed):
         raise EffbenchError(f"reward: seed must be None (a fresh secret) or a non-empty string, got {seed!r}")
     for name, value in flags.items():
