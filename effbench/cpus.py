@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import os
 
+#: the cap on parallel workers per usable CPU of the local reward executor and of a local Ray
+#: runtime: each worker is a warm sandbox runner process (a valgrind-hosted interpreter under that
+#: meter; on Ray also an actor process), so more than this only queues
+MAX_WORKERS_PER_CPU = 8
+
 
 def usable_cpus() -> int:
     """How many CPUs this process may run on: its affinity mask's size, >= 1.
@@ -24,4 +29,4 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-__all__ = ["usable_cpus"]
+__all__ = ["MAX_WORKERS_PER_CPU", "usable_cpus"]

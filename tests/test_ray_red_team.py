@@ -222,3 +222,43 @@ def test_a_malformed_ray_address_is_refused_at_construction_not_waited_for_forev
     )
     assert out.returncode == 2 and "is not a Ray cluster's address" in out.stderr, out.stderr[-2000:]
     assert not run.exists()
+
+
+def test_a_local_ray_runtime_gets_the_cpus_this_process_may_use_and_no_runaway_worker_count(monkeypatch):
+    """Invariant: without an address, the Ray runtime effbench starts has the CPUs this process may
+    use (its affinity mask: a container's cpuset, taskset), not os.cpu_count() (the host's), and a
+    worker count above MAX_WORKERS_PER_CPU per such CPU is refused before Ray starts (RewardModel:
+    at construction), as the local executor refuses it. Before, num_cpus was os.cpu_count() (a
+    2-CPU container on a 64-CPU host: 64 actors, each a sandbox runner), and workers=N gave the
+    local runtime N CPUs that are not there: N actor processes started whatever N."""
+    import pytest
+
+    from effbench.cpus import MAX_WORKERS_PER_CPU, usable_cpus
+    from effbench.errors import EffbenchError
+    from effbench.executors import ray_executor
+
+    too_many = MAX_WORKERS_PER_CPU * usable_cpus() + 1
+    with pytest.raises(EffbenchError, match=f"workers={too_many} would start"):
+        RewardModel(problems=MINI, meter="time", executor="ray", workers=too_many, seed="s", warm=False)
+
+    started: list[dict] = []
+
+    class _FakeRay:  # records ray.init's options; refuses to start anything
+        @staticmethod
+        def is_initialized() -> bool:
+            return False
+
+        @staticmethod
+        def init(**options) -> None:
+            started.append(options)
+            raise RuntimeError("not started in this test")
+
+    monkeypatch.setattr(ray_executor, "_import_ray", lambda local: _FakeRay)
+    with pytest.raises(EffbenchError, match=f"workers={too_many} would start"):
+        ray_executor.RayExecutor(workers=too_many)
+    assert started == [], "Ray was started for a refused worker count"
+    monkeypatch.setattr(ray_executor, "usable_cpus", lambda: 1)  # a process allowed one CPU of the host's
+    monkeypatch.setattr(ray_executor.os, "cpu_count", lambda: 64)
+    with pytest.raises(EffbenchError, match="cannot connect"):
+        ray_executor.RayExecutor()
+    assert started[-1]["num_cpus"] == 1, f"a local runtime of {started[-1]['num_cpus']} CPUs for a 1-CPU process"

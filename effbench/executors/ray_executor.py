@@ -32,6 +32,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from effbench.cpus import MAX_WORKERS_PER_CPU, usable_cpus
 from effbench.executors.base import ExecutorError, ResultCallback, Retry, shared_keys_in_order, with_retries
 
 log_ = logging.getLogger("effbench.executors")
@@ -224,20 +225,29 @@ class RayExecutor:
         Args:
             address: a Ray cluster's address (``HOST:PORT`` of its head, or ``auto``); None
                 starts a local Ray runtime with ``workers`` CPUs on 127.0.0.1.
-            workers: actors (one CPU each); default: every CPU of the cluster (the CPU count
-                here for a local runtime).
+            workers: actors (one CPU each); default: every CPU of the cluster (for a local
+                runtime: the CPUs this process may use, :func:`effbench.cpus.usable_cpus`; at most
+                :data:`~effbench.cpus.MAX_WORKERS_PER_CPU` per such CPU).
             max_attempts: attempts of one item before its loss fails the call (>= 1).
             log: where one-line messages go (retries); default: the ``effbench.executors`` logger.
             ray_options: more keyword arguments for ``ray.init`` (e.g. ``runtime_env``).
 
         Raises:
             ExecutorError: Ray is missing, the cluster cannot be reached, or it has fewer CPUs
-                than ``workers``.
+                than ``workers``, or (local runtime) ``workers`` is above the cap.
         """
         if max_attempts < 1:
             raise ExecutorError(f"executor ray: max_attempts must be at least 1 (got {max_attempts})")
         if workers is not None and workers < 1:
             raise ExecutorError(f"executor ray: workers must be at least 1 (got {workers})")
+        usable = usable_cpus()
+        if address is None and workers is not None and workers > MAX_WORKERS_PER_CPU * usable:
+            # a local runtime is given ``workers`` CPUs, so it would start them all, one actor each
+            raise ExecutorError(
+                f"executor ray: workers={workers} would start {workers} actors (each a sandbox runner) in a local "
+                f"Ray runtime on the {usable} CPU(s) this process may use; at most {MAX_WORKERS_PER_CPU} per CPU "
+                f"({MAX_WORKERS_PER_CPU * usable}), or give a cluster's address"
+            )
         self.address = address
         self.max_attempts = max_attempts
         self.log = log or log_.warning
@@ -260,7 +270,9 @@ class RayExecutor:
                 **(ray_options or {}),
             }
             if address is None:
-                options["num_cpus"] = workers or os.cpu_count() or 1
+                # the CPUs this process may use (its affinity mask: a container's cpuset, taskset),
+                # not os.cpu_count(), the host's (a 2-CPU container on a 64-CPU host: 64 actors)
+                options["num_cpus"] = workers or usable
             _check_reachable(address, CONNECT_TIMEOUT)
             try:
                 ray.init(address=address, **options)

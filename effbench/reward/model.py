@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from effbench.cpus import usable_cpus
+from effbench.cpus import MAX_WORKERS_PER_CPU, usable_cpus
 from effbench.errors import EffbenchError
 from effbench.reward.result import RewardResult
 from effbench.reward.scorer import MODES, ItemScorer, RewardItem, ScorerConfig
@@ -195,11 +195,6 @@ def _held(token: _HoldToken | None, fn: Any, arg: Any) -> Any:
     return fn(arg)
 
 
-#: the local executor's cap on ``workers`` per usable CPU: each worker is a warm sandbox runner
-#: process (a valgrind-hosted interpreter under that meter), so more than this only queues
-MAX_WORKERS_PER_CPU = 8
-
-
 class RewardModel:
     """Rewards for (problem id, completion) items, scored in sandboxes. Thread-safe.
 
@@ -241,7 +236,10 @@ class RewardModel:
             meter: ``auto`` (resolved once, here: perf, else valgrind, else time), ``perf``,
                 ``valgrind`` or ``time``.
             workers: parallel items. Ray executor: the Ray actors (one CPU and one sandbox runner
-                each, as an actor scores one item at a time; default: one per CPU of the cluster).
+                each, as an actor scores one item at a time; default: one per CPU of the cluster;
+                without ``address``, the local runtime started has the CPUs this process may use,
+                and at most :data:`~effbench.cpus.MAX_WORKERS_PER_CPU` workers per such CPU are
+                accepted, as for the local executor).
                 Local executor: threads, and runners of the sandbox; default: the CPUs this process
                 may use (:func:`effbench.cpus.usable_cpus`, its affinity mask, which a container's
                 cpuset or ``taskset`` narrows), whatever the meter. ``effbench evaluate``
@@ -297,7 +295,8 @@ class RewardModel:
         n = usable_cpus() if workers is None else workers
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise EffbenchError(f"reward: workers must be a positive integer, got {workers!r}")
-        if executor == "local" and n > MAX_WORKERS_PER_CPU * usable_cpus():
+        if (executor == "local" or address is None) and n > MAX_WORKERS_PER_CPU * usable_cpus():
+            # a local Ray runtime too: it would get n CPUs that are not there, one actor each
             raise EffbenchError(
                 f"reward: workers={n} would start {n} sandbox runners on the {usable_cpus()} CPU(s) this "
                 f"process may use; at most {MAX_WORKERS_PER_CPU} per CPU ({MAX_WORKERS_PER_CPU * usable_cpus()})"
