@@ -961,3 +961,37 @@ def test_a_dataset_path_that_names_nothing_is_refused_locally_not_sent_to_the_hu
     line = the_one_error_line(out.stderr)
     what = "a broken link" if kind == "broken-link" else "no such file or folder"
     assert line == f"effbench: error: {source}: {what} (and not a hub dataset id, OWNER/NAME[#SPLIT])", line
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--samples", "99999999999"], "--samples 99999999999: at most 10,000 samples per problem"),
+        (["--strategy", "refine", "--samples", "99999999"], "--samples 99999999: at most 10,000 samples per problem"),
+        (["--allocation", "uniform", "--budget", "99999999999"], "--budget 99999999999: at most 10,000 samples"),
+        (["--allocation", "adaptive", "--budget", "99999999999"], "--budget 99999999999: at most 10,000 samples"),
+    ],
+    ids=["samples", "refine-samples", "uniform-budget", "adaptive-budget"],
+)
+def test_a_sample_count_past_the_limit_is_refused_before_it_is_planned(tmp_path, earlier, env, options, message):
+    """Invariant: a model run's sample count (--samples N, --budget of an allocation) above
+    allocation.MAX_SAMPLES_PER_PROBLEM per problem is refused with one line naming the option, exit
+    2, before any sample is planned or a request sent, the run directory unchanged. Before: 99999999999
+    ended in a MemoryError traceback (exit 1) while the run planned every sample, and refine with
+    --samples 99999999 was still planning after 60 s."""
+    args = ["evaluate", "--problems-dir", str(MINI), "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "-y"]
+    before = snapshot(earlier)
+    out = effbench(*args, "--meter", "time", "--run-dir", str(earlier), *options, env=env)
+    assert_refused(out, message, earlier, before)
+
+
+def test_a_sweep_budget_past_the_limit_is_refused_before_it_is_planned(tmp_path, env):
+    """Invariant: sweep --budgets with a budget above allocation.MAX_SAMPLES_PER_PROBLEM is refused
+    with one line naming the option, exit 2, and no sweep folder. Before: MemoryError's traceback."""
+    out_dir = tmp_path / "sweep"
+    args = ["sweep", "--problems-dir", str(MINI), "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "-y"]
+    out = effbench(*args, "--meter", "time", "--out", str(out_dir), "--budgets", "1,99999999999", env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert "--budgets '1,99999999999': at most 10,000 model answers per problem" in line, line
+    assert not out_dir.exists()

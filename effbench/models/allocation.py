@@ -62,6 +62,13 @@ RULE = (
 )
 
 
+#: the most samples (model answers) per problem a run may ask for: ``--samples N`` with --model,
+#: each of sweep's ``--budgets``, and ``--budget`` divided by the problems (samples unit). A run
+#: plans every sample up front, so a mistyped 99999999999 would exhaust memory (or spend minutes
+#: planning) before the first request
+MAX_SAMPLES_PER_PROBLEM = 10_000
+
+
 @dataclass(frozen=True)
 class AllocationPlan:
     """What an allocation run compares.
@@ -89,6 +96,11 @@ class AllocationPlan:
         if self.unit == "tokens":
             return  # every policy starts with the first round; the budget then bounds the rest
         for b in self.budgets:
+            if b > MAX_SAMPLES_PER_PROBLEM * problems:
+                raise EffbenchError(
+                    f"--budget {b}: at most {MAX_SAMPLES_PER_PROBLEM:,} samples per problem "
+                    f"({MAX_SAMPLES_PER_PROBLEM * problems:,} for {problems} problems)"
+                )
             if b < problems:
                 raise EffbenchError(f"--budget {b}: at least one sample per problem ({problems} problems)")
             if "adaptive" in self.policies and b < self.first_round * problems:

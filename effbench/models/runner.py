@@ -16,7 +16,7 @@ from effbench import paths
 from effbench.engine import EngineSettings, SampleRecord
 from effbench.errors import EffbenchError
 from effbench.meters import MeterChoice
-from effbench.models.allocation import AllocationPlan
+from effbench.models.allocation import MAX_SAMPLES_PER_PROBLEM, AllocationPlan
 from effbench.models.client import ModelSpec, extra_body_of
 from effbench.models.prompts import COMPLETION_STOP
 from effbench.models.strategies import CostEstimate, SamplingPlan
@@ -199,6 +199,8 @@ def plan_from_options(
         raise EffbenchError(f"with --model, --samples takes a number of samples, not {samples_opt[0]!r}") from None
     if n < 1:
         raise EffbenchError("--samples must be at least 1")
+    if n > MAX_SAMPLES_PER_PROBLEM:
+        raise EffbenchError(f"--samples {n}: at most {MAX_SAMPLES_PER_PROBLEM:,} samples per problem")
     if ks and ks[-1] > n and allocation is None:
         raise EffbenchError(f"--k {ks[-1]} is larger than n={n} samples per problem")
     template = _read_template(o.get("prompt_template"))

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from effbench.errors import EffbenchError
-from effbench.models.allocation import AllocationPlan
+from effbench.models.allocation import MAX_SAMPLES_PER_PROBLEM, AllocationPlan
 from effbench.models.runner import ModelJob
 
 SWEEP_STRATEGIES = ("parallel", "select", "refine", "uniform", "adaptive")
@@ -69,11 +69,16 @@ def parse_budgets(text: str) -> tuple[int, ...]:
     """``--budgets 1,2,4``: sorted distinct positive integers; raises EffbenchError otherwise."""
     from effbench.options import comma_numbers
 
-    return tuple(
+    budgets = tuple(
         comma_numbers(
             text, "--budgets", int, 1, "comma-separated integers like 1,2,4,8", "every budget must be at least 1"
         )
     )
+    if budgets and budgets[-1] > MAX_SAMPLES_PER_PROBLEM:
+        raise EffbenchError(
+            f"--budgets {text!r}: at most {MAX_SAMPLES_PER_PROBLEM:,} model answers per problem, not {budgets[-1]}"
+        )
+    return budgets
 
 
 def sweep_jobs(base: ModelJob, sweep: SweepPlan) -> list[tuple[str, ModelJob]]:
