@@ -341,3 +341,16 @@ def test_a_dropped_models_sandbox_failing_to_close_does_not_fail_another_call(tm
     gc.collect()
     with RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="innocent", cache_dir=tmp_path) as other:
         assert other.score("triangle", EXPERT).status is ItemStatus.SCORED
+
+
+@pytest.mark.parametrize("cache_dir", ["", "  "])
+def test_an_empty_cache_dir_is_refused_not_read_as_the_default_cache(cache_dir):
+    """Invariant: RewardModel(cache_dir="") (``os.environ.get("MY_CACHE", "")`` unset) raises an
+    EffbenchError naming cache_dir at construction. Before, it constructed and the empty string,
+    being false, silently meant the default cache ($EFFBENCH_CACHE_DIR or ~/.cache), whose time-meter
+    profiles another run may have measured under other load (and ``"  "`` a folder named by spaces
+    in the working directory): as ``seed=""`` is refused."""
+    from effbench.errors import EffbenchError
+
+    with pytest.raises(EffbenchError, match="cache_dir"):
+        RewardModel(problems=MINI, meter="time", workers=1, seed="careless", warm=False, cache_dir=cache_dir)

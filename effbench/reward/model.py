@@ -159,7 +159,8 @@ def _check_options(sandbox: Any, executor: str, address: Any, seed: Any, cache_d
     ``[ray://]HOST:PORT``, ``auto`` or ``local`` (``ray_executor.address_host_port``), a seed that is
     None or a non-empty string (``""``, an empty environment variable, would draw a fresh secret in
     each process: verl's workers would score on different stress inputs), flags that are bools
-    (``"false"`` is true), and a ``cache_dir`` that is a path.
+    (``"false"`` is true), and a ``cache_dir`` that is a path (not ``""``: it silently meant the
+    default cache).
 
     Raises:
         EffbenchError: naming the option and what it takes.
@@ -184,6 +185,8 @@ def _check_options(sandbox: Any, executor: str, address: Any, seed: Any, cache_d
             raise EffbenchError(f"reward: {name} must be True or False, got {value!r}")
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise EffbenchError(f"reward: cache_dir must be a folder's path, got {type(cache_dir).__name__}")
+    if isinstance(cache_dir, str) and not cache_dir.strip():  # an empty environment variable
+        raise EffbenchError(f"reward: cache_dir={cache_dir!r} names no folder; give a path or None (the default cache)")
 
 
 class _HoldToken:
