@@ -37,14 +37,13 @@ out (``curves.json`` gives it per point, ``selection_instructions``).
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from effbench.errors import EffbenchError
+from effbench.models.model_tables import entry_for, model_entries
 
 BUNDLED = Path(__file__).with_name("architectures.toml")
 #: the cost axes of ``effbench curves --cost`` (``auto``: USD when every model has a price, else tokens)
@@ -111,56 +110,41 @@ def load_architectures(extra: Path | None = None) -> dict[str, Architecture]:
             naming the file and the model).
     """
     table: dict[str, Architecture] = {}
-    for path in [BUNDLED, *([extra] if extra else [])]:
+    for path, model, entry in model_entries(BUNDLED, extra, "the model facts"):
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise EffbenchError(f"{path}: cannot read the model facts: not UTF-8 text ({exc.reason})") from None
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise EffbenchError(f"{path}: cannot read the model facts: {exc}") from None
-        models = data.get("models", {})
-        if not isinstance(models, dict):
-            raise EffbenchError(f'{path}: models: must be a table of [models."<name or glob>"] entries')
-        for model, entry in models.items():
-            try:
-                values = {k: float(entry[k]) for k in _FIELDS if k in entry}
-                arch = Architecture(
-                    params=values["params"],
-                    layers=int(values["layers"]),
-                    heads=int(values["heads"]),
-                    kv_heads=int(values["kv_heads"]),
-                    head_dim=int(values["head_dim"]),
-                    bytes_per_param=values.get("bytes_per_param", 2.0),
-                    kv_bytes=values.get("kv_bytes", 2.0),
-                )
-            except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
-                raise EffbenchError(
-                    f"{path}: models.{model}: needs numeric params, layers, heads, kv_heads and head_dim "
-                    "(bytes_per_param and kv_bytes optional, default 2)"
-                ) from None
-            figures = (
-                arch.params,
-                arch.layers,
-                arch.heads,
-                arch.kv_heads,
-                arch.head_dim,
-                arch.bytes_per_param,
-                arch.kv_bytes,
+            values = {k: float(entry[k]) for k in _FIELDS if k in entry}
+            arch = Architecture(
+                params=values["params"],
+                layers=int(values["layers"]),
+                heads=int(values["heads"]),
+                kv_heads=int(values["kv_heads"]),
+                head_dim=int(values["head_dim"]),
+                bytes_per_param=values.get("bytes_per_param", 2.0),
+                kv_bytes=values.get("kv_bytes", 2.0),
             )
-            if any(isinstance(entry.get(k), bool) for k in _FIELDS) or not all(
-                math.isfinite(x) and x > 0 for x in figures
-            ):
-                raise EffbenchError(f"{path}: models.{model}: every figure must be a finite number above 0")
-            table[model] = arch
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            raise EffbenchError(
+                f"{path}: models.{model}: needs numeric params, layers, heads, kv_heads and head_dim "
+                "(bytes_per_param and kv_bytes optional, default 2)"
+            ) from None
+        figures = (
+            arch.params,
+            arch.layers,
+            arch.heads,
+            arch.kv_heads,
+            arch.head_dim,
+            arch.bytes_per_param,
+            arch.kv_bytes,
+        )
+        if any(isinstance(entry.get(k), bool) for k in _FIELDS) or not all(math.isfinite(x) and x > 0 for x in figures):
+            raise EffbenchError(f"{path}: models.{model}: every figure must be a finite number above 0")
+        table[model] = arch
     return table
 
 
 def architecture_of(model: str, table: dict[str, Architecture]) -> Architecture | None:
     """The exact name first, then the longest glob pattern that matches; None if none does."""
-    if model in table:
-        return table[model]
-    matches = [p for p in table if fnmatch.fnmatch(model, p)]
-    return table[max(matches, key=len)] if matches else None
+    return entry_for(model, table)
 
 
 @dataclass(frozen=True)

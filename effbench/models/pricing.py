@@ -6,13 +6,12 @@ hosted models there or pass ``--prices FILE``. A model without a price is report
 
 from __future__ import annotations
 
-import fnmatch
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from effbench.errors import EffbenchError
+from effbench.models.model_tables import entry_for, model_entries
 
 BUNDLED = Path(__file__).with_name("prices.toml")
 
@@ -41,18 +40,8 @@ def load_prices(extra: Path | None = None) -> dict[str, Price]:
         EffbenchError: naming the file (and entry) that cannot be read or lacks a numeric price.
     """
     table: dict[str, Price] = {}
-    for path in [BUNDLED, *([extra] if extra else [])]:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise EffbenchError(f"{path}: cannot read the price table: not UTF-8 text ({exc.reason})") from None
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise EffbenchError(f"{path}: cannot read the price table: {exc}") from None
-        models = data.get("models", {})
-        if not isinstance(models, dict):
-            raise EffbenchError(f'{path}: models: must be a table of [models."<name or glob>"] entries')
-        for model, entry in models.items():
-            table[model] = Price(*(_usd(path, model, entry, side) for side in ("input", "output")))
+    for path, model, entry in model_entries(BUNDLED, extra, "the price table"):
+        table[model] = Price(*(_usd(path, model, entry, side) for side in ("input", "output")))
     return table
 
 
@@ -81,7 +70,4 @@ def price_of(model: str, table: dict[str, Price]) -> Price | None:
 
     Returns None when nothing matches (the run is then reported in tokens only).
     """
-    if model in table:
-        return table[model]
-    matches = [p for p in table if fnmatch.fnmatch(model, p)]
-    return table[max(matches, key=len)] if matches else None
+    return entry_for(model, table)
