@@ -141,12 +141,21 @@ _effbench_pid_namespace(_EFFBENCH_INIT_FORKS)
 """
 
 
+def _namespaced_command(script: str, init_forks: bool) -> list[str]:
+    """The interpreter command that runs :data:`PID_NAMESPACE`, then ``script``.
+
+    ``init_forks``: the namespace's init forks the process that runs ``script`` (a fresh
+    generator interpreter) instead of running it itself (the server).
+    """
+    return [sys.executable, "-c", f"_EFFBENCH_INIT_FORKS = {init_forks}\n" + PID_NAMESPACE + script]
+
+
 def fresh_command(script: str) -> list[str]:
     """The command that runs ``script`` (a generator's, reading its job) in a fresh interpreter.
 
     In a PID namespace of its own where the kernel allows it (:data:`PID_NAMESPACE`).
     """
-    return [sys.executable, "-c", "_EFFBENCH_INIT_FORKS = True\n" + PID_NAMESPACE + script]
+    return _namespaced_command(script, init_forks=True)
 
 
 _PID_NAMESPACES: bool | None = None
@@ -337,7 +346,7 @@ class GeneratorServer:
     def __init__(self, env: dict[str, str]) -> None:
         """Start the server with ``env`` (its children inherit it). Raises OSError if it cannot start."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "_EFFBENCH_INIT_FORKS = False\n" + PID_NAMESPACE + _SERVER_SCRIPT],
+            _namespaced_command(_SERVER_SCRIPT, init_forks=False),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -145,7 +145,7 @@ class TestOutcome:
         _check(isinstance(data["level"], int), f"{what}.level", "must be an integer")
         cost = data.get("cost")
         _check(
-            cost is None or (_is_number(cost) and math.isfinite(cost) and cost >= 0),
+            cost is None or _is_amount(cost),
             f"{what}.cost",
             "must be a finite number at least 0, or null",
         )
@@ -293,7 +293,7 @@ class SampleRecord:
         _check(
             isinstance(weights, list)
             and len(weights) == len(refs)
-            and all(_is_number(x) and math.isfinite(x) and x >= 0 for x in weights)
+            and all(_is_amount(x) for x in weights)
             and sum(weights) > 0,
             f"{what}.weights",
             "must be a list of finite numbers at least 0, one per level, not all 0",

@@ -129,8 +129,15 @@ def _check_reachable(address: str | None, timeout: float) -> None:
 
 
 def _is_loopback(address: str | None) -> bool:
-    host = (address or "").removeprefix("ray://").rsplit(":", 1)[0]
-    return host in ("127.0.0.1", "localhost", "::1", "[::1]")
+    """Whether ``address`` is a head on this machine's loopback.
+
+    Read by :func:`address_host_port`; a malformed address is not, and is refused where it is checked.
+    """
+    try:
+        where = address_host_port(address)
+    except ExecutorError:
+        return False
+    return where is not None and where[0] in ("127.0.0.1", "localhost", "::1")
 
 
 class _Worker:
