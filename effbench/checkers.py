@@ -198,17 +198,24 @@ def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any,
     lenient view (:func:`canonical`).
     Raises CheckerError (a problem error, never the candidate's fault) when the checker raises
     (SystemExit too), runs past :data:`effbench.hostcode.HOST_CODE_SECONDS`, or is called
-    without the arguments of the call.
+    without the arguments of the call; also when turning the answers into the checker's view
+    fails or runs past that limit (a hand-written set of ints that all hash alike).
     """
     if args is None:
         raise CheckerError("a custom checker needs the arguments of the call (got none)")
     view = to_python if getattr(custom, "effbench_python_values", False) else canonical
-    try:
-        exp, act = view(expected), view(actual)
-    except (ValueError, TypeError) as exc:
-        raise CheckerError(f"cannot decode an answer for the checker: {exc}") from None
     from effbench.hostcode import HostCodeTimeout, call_bounded
 
+    # the answer is turned into the checker's view inside the time bound too: to_python builds
+    # sets and dicts of the candidate's values, and ints (floats, tuples of them) hash to values
+    # anyone can choose, so a set of 650,000 multiples of 2**61 - 1 written by hand on the result
+    # pipe (16 MiB) took the host quadratic time to build, about an hour (a red team, rt-cand)
+    try:
+        exp, act = call_bounded(lambda: (view(expected), view(actual)))
+    except HostCodeTimeout as exc:
+        raise CheckerError(f"turning an answer into the checker's values {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise CheckerError(f"cannot decode an answer for the checker: {exc}") from None
     try:
         return bool(call_bounded(lambda: custom(list(args), exp, act)))
     except HostCodeTimeout as exc:
