@@ -149,9 +149,28 @@ def _killed(run: TestRun, limits: Limits) -> tuple[Verdict, Any, str | None, str
     return Verdict.KILLED, None, kind, f"killed by {name}; {run.stderr_tail[-300:]}"
 
 
+#: the longest exception class name kept as a candidate's error type (characters)
+MAX_ERROR_TYPE_CHARS = 100
+
+
+def _exception_name(value: Any) -> str:
+    """A candidate's exception type name as recorded, or ``Exception``.
+
+    The name the child reported is kept when it is an identifier of at most
+    :data:`MAX_ERROR_TYPE_CHARS` characters. It is the candidate's: a class may be named with a
+    newline and a table row in its name, and a result written by hand can say anything. Taken as
+    it came, a newline split the CLI's table and leaderboard.md's rows, and a 300,000-character
+    name made a 600 kB sample record (16 MiB fit in a result: 32 MB per failing sample, in every
+    record and summary that names it).
+    """
+    if type(value) is str and len(value) <= MAX_ERROR_TYPE_CHARS and value.isidentifier():
+        return value
+    return ErrorKind.EXCEPTION.value
+
+
 def _failed_call(payload: dict) -> tuple[Verdict, Any, str | None, str]:
     """The verdict of a call that raised in the child (``payload["ok"]`` is false)."""
-    etype = str(payload.get("error_type", ErrorKind.EXCEPTION.value))
+    etype = _exception_name(payload.get("error_type", ErrorKind.EXCEPTION.value))
     message = str(payload.get("message", ""))
     if etype in (ErrorKind.NOT_PLAIN_DATA, ErrorKind.RESULT_TOO_DEEP, ErrorKind.RESULT_TOO_LARGE):
         # an object whose __eq__ always says yes, or a result too deep or too large to cross the
