@@ -32,6 +32,13 @@ RECOVER_CTYPES = [
 SLEEPY = "import time\ndef f(n):\n    time.sleep(n)\n    return n\n"
 
 
+def _labelled_containers() -> set[str]:
+    """The ids of every effbench-labelled container the engine has, running or not."""
+    from effbench.sandboxes.docker import LABEL, connect
+
+    return {c.id for c in connect().containers.list(all=True, filters={"label": f"{LABEL}=1"})}
+
+
 @pytest.fixture(scope="module")
 def time_box(docker_image):
     from effbench.sandboxes.docker import DockerSandbox
@@ -58,6 +65,43 @@ def test_unreachable_engine_gives_one_clear_error_and_exit_code_2(tmp_path, monk
     )
     assert result.exit_code == 2
     assert "cannot reach the Docker engine" in result.output and "dockerd &" in result.output
+
+
+def test_no_permission_to_the_engines_socket_names_that_fix_not_starting_the_engine(tmp_path):
+    """Invariant: a user who may not use the engine's socket gets one line saying so and how to
+    get access (the socket's group, or root). Threat: the message said the engine was not
+    running and to start it (`dockerd &`), which was wrong: the engine ran, and starting a second
+    one does not help."""
+    import socket as sockets
+
+    if shutil.which("setpriv") is None or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv (util-linux) to run a check as another user")
+    folder = tmp_path / "engine"
+    folder.mkdir()
+    listening = sockets.socket(sockets.AF_UNIX)
+    listening.bind(str(folder / "docker.sock"))
+    listening.listen()
+    os.chmod(folder / "docker.sock", 0o600)  # root's only, as the engine's is root:docker 0660
+    code = (
+        "from effbench.sandboxes.docker_engine import DockerUnavailable, connect\n"
+        "try:\n    connect(timeout=5)\nexcept DockerUnavailable as exc:\n    print(exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "DOCKER_HOST": f"unix://{folder}/docker.sock"}
+    try:
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        listening.close()
+    if "ModuleNotFoundError" in done.stderr or "PermissionError" in done.stderr and "Traceback" in done.stderr:
+        pytest.skip(f"user 65534 cannot run this checkout's code here: {done.stderr[-300:]}")
+    assert "no permission to the Docker engine's socket" in done.stdout, (done.stdout, done.stderr)
+    assert "docker group" in done.stdout or "usermod -aG docker" in done.stdout
+    assert "dockerd &" not in done.stdout
 
 
 def test_containers_are_locked_down(time_box):
@@ -277,3 +321,120 @@ def test_evaluate_cli_with_docker_workers(tmp_path, docker_image):
     )
     assert result.exit_code == 0, result.output
     assert '"backend": "docker"' in (tmp_path / "run" / "config.json").read_text()
+
+
+def test_nothing_a_candidate_returns_is_written_to_the_engines_disk(time_box):
+    """Invariant: what crosses a container's attach stream (every answer, up to 16 MiB a test,
+    and valgrind's log) is never also written to the machine's disk by the engine. Threat: the
+    engine's default log driver (json-file) kept a copy of all of it under /var/lib/docker, without
+    a bound, for the container's life (a whole run): a candidate returning 15 MB on every test
+    filled the machine's disk (a 15 MB answer left a 15 MB log)."""
+    code = "def f(n):\n    return 'x' * n\n"
+    run = time_box.run(TestRequest(code, "f", [2_000_000]))
+    assert run.infra_error is None and run.result and len(run.result) > 2_000_000
+    for container in time_box.containers():
+        container.reload()
+        assert container.attrs["HostConfig"]["LogConfig"]["Type"] == "none"
+        log = container.attrs.get("LogPath") or ""
+        assert not log or not os.path.exists(log) or os.path.getsize(log) < 65536, log
+
+
+def test_a_live_run_in_another_pid_namespace_keeps_its_containers(docker_image):
+    """Invariant: a sandbox's start removes a labelled container only when its owner is known to
+    be gone; an owner in another PID namespace (another container sharing the machine's engine,
+    as CI jobs with the engine's socket mounted do) is not judged by a pid that means another
+    process here. Threat: every start removed the live containers of a run in another PID
+    namespace (its pid, e.g. 1, named another process here), whose tests then failed as the
+    harness's."""
+    from effbench.sandboxes.docker import LABEL, OWNER_LABEL, connect, remove_stale_containers
+
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to make a PID namespace")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    other = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c"]
+        + ["from effbench.sandboxes.docker import owner_label; print(owner_label(), flush=True); input()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    client = connect()
+    container = None
+    try:
+        label = other.stdout.readline().strip()
+        assert label and other.poll() is None
+        container = client.containers.create(
+            docker_image, ["/usr/bin/sleep", "600"], labels={LABEL: "1", OWNER_LABEL: label}, network_mode="none"
+        )
+        container.start()
+        removed = remove_stale_containers(client)
+        assert container.name not in removed
+        assert client.containers.list(all=True, filters={"id": container.id})
+    finally:
+        other.kill()
+        other.wait()
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except Exception:
+                pass
+
+
+def test_an_engine_that_refuses_a_container_at_start_is_one_clear_line(tmp_path, monkeypatch, docker_image):
+    """Invariant: an engine that refuses a worker's container when the sandbox starts (a core it
+    may not use, a full disk, an image removed meanwhile) gives one line naming the engine's
+    reason and exit code 2, and leaves no container. Threat: the Docker SDK's APIError went
+    through as a traceback (an engine reporting more CPUs than the cores it may pin: 'Requested
+    CPUs are not available')."""
+    import docker.api.client
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+    from effbench.sandboxes.docker import connect
+
+    real_info = docker.api.client.APIClient.info
+
+    def more_cpus(self, *args, **kwargs):
+        info = real_info(self, *args, **kwargs)
+        return {**info, "NCPU": int(info["NCPU"]) + 2}
+
+    monkeypatch.setattr(docker.api.client.APIClient, "info", more_cpus)
+    workers = int(real_info(connect().api)["NCPU"]) + 1
+    before = _labelled_containers()
+    result = CliRunner().invoke(
+        main,
+        ["evaluate", "--references", "expert", "--problems-dir", str(MINI), "--problems", "triangle"]
+        + ["--sandbox", "docker", "--workers", str(workers), "--meter", "time"]
+        + ["--run-dir", str(tmp_path / "run"), "--no-cache"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "the engine could not start the containers" in result.output and "Requested CPUs" in result.output
+    assert "Traceback" not in result.output
+    assert _labelled_containers() <= before
+
+
+def test_an_image_that_is_not_the_sandboxs_is_a_clear_error(docker_image):
+    """Invariant: a pool given an image whose runner cannot start (not effbench's sandbox image,
+    or a broken one) raises SandboxUnavailable naming the image and the runner's words, and
+    leaves no container. Threat: the runner's exit before its hello went through as an
+    InfrastructureError (a traceback on the command line), not the documented error."""
+    from effbench.errors import SandboxUnavailable
+    from effbench.sandboxes.docker import DockerSandbox, connect
+
+    client = connect()
+    # the sandbox's image with its runner taken out
+    maker = client.containers.create(docker_image, ["/bin/rm", "/opt/effbench/runner.py"], network_mode="none")
+    try:
+        maker.start()
+        assert maker.wait(timeout=60)["StatusCode"] == 0
+        other = maker.commit("effbench-test-no-runner", os.urandom(4).hex()).id
+    finally:
+        maker.remove(force=True)
+    before = _labelled_containers()
+    try:
+        with pytest.raises(SandboxUnavailable, match=r"runner in image .* failed to start .*runner\.py"):
+            DockerSandbox(TimeMeter(repeats=1), workers=1, image=other)
+    finally:
+        client.images.remove(other, force=True)
+    assert _labelled_containers() <= before

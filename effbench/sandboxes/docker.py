@@ -15,7 +15,8 @@ for the valgrind meter,
 valgrind logs to the runner's stderr (``--log-fd=2``), which arrives demultiplexed on the same
 socket. Inside, every test child has the runner's own user switch, rlimits and seccomp filter.
 
-Containers carry the labels ``effbench.sandbox=1`` and their owner (host, pid, start time). They
+Containers carry the labels ``effbench.sandbox=1`` and their owner (boot, pid, start time, PID
+namespace), and the engine keeps no log of their output (log driver ``none``). They
 are removed on ``close()``, at exit and on Ctrl-C; if the harness dies without cleaning up, the
 runner's stdin (the harness's attach socket, ``StdinOnce``) reaches end-of-file and the runner
 exits, which stops and removes the container (``auto_remove``); and every start removes labelled
@@ -37,7 +38,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from effbench.errors import SandboxUnavailable
+from effbench.errors import InfrastructureError, SandboxUnavailable
 from effbench.meters.base import Meter
 from effbench.sandboxes.allocator import image_preload, preload_options
 from effbench.sandboxes.docker_engine import DockerUnavailable, connect
@@ -111,6 +112,20 @@ def namespaces_seccomp_profile() -> dict:
     }
 
 
+def _engine_errors() -> tuple[type[BaseException], ...]:
+    """What the Docker SDK raises when the engine refuses or does not answer (after ``connect``)."""
+    import docker.errors
+    import requests.exceptions
+
+    return (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+def _engine_reason(exc: BaseException) -> str:
+    """The engine's own words for ``exc`` (its explanation, else the message), on one line."""
+    text = str(getattr(exc, "explanation", None) or exc or type(exc).__name__)
+    return " ".join(text.split())[:300]
+
+
 def _start_time(pid: int) -> str | None:
     """The kernel's start time of a process (tells a live owner from a reused pid)."""
     try:
@@ -130,18 +145,40 @@ def _boot_id() -> str:
         return socket.gethostname()
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace: the inode number of ``/proc/self/ns/pid`` ("" if unknown).
+
+    A pid and a start time name a process only within one PID namespace: two effbench runs in
+    two containers that share the machine's engine (CI jobs with the engine's socket mounted)
+    see each other's pids as other processes, or as none.
+    """
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
+
+
 def owner_label() -> str:
-    """``<boot id>:<pid>:<start time>`` of this process."""
+    """``<boot id>:<pid>:<start time>:<PID namespace>`` of this process (see ``_owner_gone``)."""
     pid = os.getpid()
-    return f"{_boot_id()}:{pid}:{_start_time(pid)}"
+    return f"{_boot_id()}:{pid}:{_start_time(pid)}:{_pid_namespace()}"
 
 
 def _owner_gone(label: str) -> bool:
-    """Whether the process an ``owner_label`` names (on this boot) has exited."""
+    """Whether the process an ``owner_label`` names has exited, as far as this process can tell.
+
+    False (not ours to judge) for an owner on another boot or machine, or in another PID
+    namespace, whose pid names another process here, or none: removing its containers would fail
+    a live run's tests. A label of an older effbench (no PID namespace) is judged by its pid and
+    start time alone.
+    """
     boot, _, rest = label.partition(":")
-    pid_text, _, started = rest.partition(":")
+    pid_text, _, rest = rest.partition(":")
+    started, _, namespace = rest.partition(":")
     if boot != _boot_id():
         return False  # another machine's (or a previous boot's engine): not ours to judge
+    if namespace and namespace != _pid_namespace():
+        return False  # another PID namespace's process: its pid means nothing here
     try:
         pid = int(pid_text)
     except ValueError:
@@ -305,6 +342,12 @@ class DockerWorker(RunnerClient):
             security_opt=security,
             cpuset_cpus=self.cpu,
             ipc_mode="private",
+            # no copy of the container's output on the engine's disk: every request's answer (up
+            # to 16 MiB a test) and valgrind's log cross the attach stream, and the engine's
+            # default json-file driver also wrote all of it, without a bound, under
+            # /var/lib/docker for the container's life (a whole run): a candidate returning
+            # 15 MB per test filled the machine's disk (test_docker.py)
+            log_config={"Type": "none", "Config": {}},
         )
         if self.own_namespaces:
             # the command line's --security-opt systempaths=unconfined (see above)
@@ -475,8 +518,11 @@ class DockerSandbox(RunnerPool):
         engine that refuses those options) runs the container as before, with those facts false.
 
         Raises:
-            DockerUnavailable: no engine, or the image is missing.
-            SandboxUnavailable: bad ``workers``, or a runner that cannot start.
+            DockerUnavailable: no engine (or no permission to it), the image is missing, or the
+                engine fails a query.
+            SandboxUnavailable: bad ``workers``, the engine refusing a container (a core it may
+                not use, a full disk) or not answering, or a runner that cannot start (an image
+                that is not effbench's sandbox).
         """
         if workers < 1:
             raise SandboxUnavailable("docker sandbox: --workers must be at least 1")
@@ -486,13 +532,15 @@ class DockerSandbox(RunnerPool):
 
         try:
             self.client.images.get(self.image)
+            if cpus is None:
+                ncpu = int(self.client.info().get("NCPU") or os.cpu_count() or 1)
+                cpus = list(range(ncpu))
         except docker.errors.ImageNotFound:
             raise DockerUnavailable(
                 f"docker backend: image {self.image} is missing: build it with `effbench sandbox build`"
             ) from None
-        if cpus is None:
-            ncpu = int(self.client.info().get("NCPU") or os.cpu_count() or 1)
-            cpus = list(range(ncpu))
+        except _engine_errors() as exc:
+            raise DockerUnavailable(f"docker backend: the engine failed: {_engine_reason(exc)}") from None
         if workers > len(cpus):
             raise SandboxUnavailable(
                 f"docker sandbox: --workers {workers} is more than the {len(cpus)} core(s) to pin workers to"
@@ -504,10 +552,29 @@ class DockerSandbox(RunnerPool):
         self.tmpfs_size = tmpfs_size
         self.own_namespaces = own_namespaces
         self.owner = owner_label()
-        self.stale_removed = remove_stale_containers(self.client)
+        try:
+            self.stale_removed = remove_stale_containers(self.client)
+        except _engine_errors() as exc:
+            raise DockerUnavailable(f"docker backend: the engine failed: {_engine_reason(exc)}") from None
         self._closed = False
         _LIVE.add(self)
-        super().__init__(meter, [DockerWorker(self, i, str(cpus[i])) for i in range(workers)])
+        try:
+            super().__init__(meter, [DockerWorker(self, i, str(cpus[i])) for i in range(workers)])
+        except _engine_errors() as exc:
+            # the engine refused a container (a core it may not use, a full disk, an image
+            # removed meanwhile) or did not answer in time: one line, not the SDK's traceback
+            self.close()
+            raise SandboxUnavailable(
+                f"docker sandbox: the engine could not start the containers: {_engine_reason(exc)}"
+            ) from None
+        except InfrastructureError as exc:
+            # the runner in the container exited or was silent before its hello: not an image
+            # of effbench's sandbox, or a broken one
+            self.close()
+            raise SandboxUnavailable(
+                f"docker sandbox: the runner in image {self.image} failed to start ({str(exc)[:300]}); "
+                "is it effbench's sandbox image? `effbench sandbox build` builds it"
+            ) from None
         first = self._workers[0].facts
         refusals = [w.facts.get("namespaces_refused") for w in self._workers]
         self.facts = {

@@ -6,6 +6,7 @@ import it, not each other.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from effbench.errors import SandboxUnavailable
@@ -22,7 +23,8 @@ def connect(timeout: float = 60.0) -> Any:
         timeout: seconds for each call to the engine.
 
     Raises:
-        DockerUnavailable: the SDK is missing or no engine answers (the message names the fix).
+        DockerUnavailable: the SDK is missing, no engine answers, or this user may not use the
+            engine's socket (the message names the fix for each).
     """
     try:
         import docker
@@ -33,8 +35,34 @@ def connect(timeout: float = 60.0) -> Any:
         client.ping()
     except Exception as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        if _denied(exc):
+            # the engine runs, but this user may not use its socket: starting it is not the fix
+            where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+            raise DockerUnavailable(
+                f"docker backend: no permission to the Docker engine's socket {where} ({reason}): run as a "
+                "user of the socket's group (`usermod -aG docker $USER`, then log in again) or as root"
+            ) from None
         raise DockerUnavailable(
             f"docker backend: cannot reach the Docker engine ({reason}): "
             "start it with `dockerd &` or `systemctl start docker`"
         ) from None
     return client
+
+
+def _denied(exc: BaseException) -> bool:
+    """Whether ``exc`` (what the SDK raised) comes from a refused permission on the socket.
+
+    The SDK wraps the ``PermissionError`` of the socket's ``connect`` in its own exceptions, as a
+    cause or as an argument (``('Connection aborted.', PermissionError(13, ...))``).
+    """
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or not isinstance(item, BaseException):
+            continue
+        seen.add(id(item))
+        if isinstance(item, PermissionError):
+            return True
+        stack += [item.__cause__, item.__context__, *item.args]
+    return False
