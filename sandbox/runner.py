@@ -220,6 +220,7 @@ _SYSCALLS = {
         "rt_sigqueueinfo": 129,
         "personality": 135,
         "fcntl": 72,
+        "flock": 73,
         "setpriority": 141,
         "sched_setparam": 142,
         "sched_setscheduler": 144,
@@ -265,6 +266,7 @@ _SYSCALLS = {
     "aarch64": {
         "arch": 0xC00000B7,
         "fcntl": 25,
+        "flock": 32,
         "ioprio_set": 30,
         "mount": 40,
         "personality": 92,
@@ -347,6 +349,10 @@ _DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
 #: fcntl's F_SETPIPE_SZ; setsockopt's SOL_SOCKET and its buffer sizes (SO_SNDBUF, SO_RCVBUF,
 #: SO_SNDBUFFORCE, SO_RCVBUFFORCE), refused to the test child (see _seccomp_program)
 _F_SETPIPE_SZ = 1031
+#: fcntl's file locks and leases (F_GETLK, F_SETLK, F_SETLKW, their OFD forms F_OFD_GETLK,
+#: F_OFD_SETLK, F_OFD_SETLKW, and F_SETLEASE, F_GETLEASE), refused to the test child with flock
+#: (see _syscall_rules)
+_FCNTL_LOCKS = (5, 6, 7, 36, 37, 38, 1024, 1025)
 #: ioctl requests that set who gets a descriptor's I/O signals (FIOSETOWN, SIOCSPGRP)
 _IOCTL_SET_OWNER = (0x8901, 0x8902)
 _SOL_SOCKET = 1
@@ -355,6 +361,8 @@ _SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: processes, count events, load BPF, change namespaces or mounts, signal through pidfds, keep
 #: state beyond its own life (System V IPC, POSIX message queues, keyrings), reach around
 #: seccomp (io_uring, userfaultfd), or make a file it can map executable (memfd).
+#: Nor lock files (flock; fcntl's locks, see _syscall_rules): a lock is seen by every process that
+#: opens the file, another runner's children too.
 #: Nor name a socket (bind) or send descriptors over one (sendmsg, sendmmsg): a red team bound
 #: an AF_UNIX socket to an abstract name holding data and put it, with a socket pair, in flight
 #: to itself (SCM_RIGHTS), a cycle that outlived the child until the kernel's collector ran
@@ -369,7 +377,7 @@ _DENIED_SYSCALLS = (
     "rt_sigqueueinfo rt_tgsigqueueinfo kcmp shmget shmat shmctl shmdt semget semop semctl "
     "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
     "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
-    "io_uring_register userfaultfd memfd_create"
+    "io_uring_register userfaultfd memfd_create flock"
 ).split()
 
 
@@ -479,7 +487,15 @@ def _syscall_rules(own_pid: int, exec_floor) -> tuple:
     # rule above (a red team's candidate ended its own next repeat, waiting to be let go, and the
     # request failed as the harness's, unscored)
     # Nor F_SETPIPE_SZ (1031): see setsockopt below
-    body = [("ld", _arg(1))] + [("jeq", cmd, "eperm", None) for cmd in (8, 10, 15, _F_SETPIPE_SZ)]
+    # Nor file locks or leases (_FCNTL_LOCKS; flock is refused above): a lock lives on the inode,
+    # and every runner sees the machine's files (read-only, but a read lock needs no more, nor does
+    # flock), so two test children running at the same time in two runners passed data through
+    # locks on one file: a read lock at an offset of the writer's choosing, 2**63 values in its
+    # length, read back by the other with F_GETLK (a red team, rt-cand: 123456789 read across,
+    # time meter, two workers). A sample that waits (free: sleeping costs no instructions and no
+    # CPU) for another sample on the same input to publish its answer would answer without working
+    body = [("ld", _arg(1))]
+    body += [("jeq", cmd, "eperm", None) for cmd in (8, 10, 15, _F_SETPIPE_SZ, *_FCNTL_LOCKS)]
     bodies.append(("fcntl", body + [("ret", _RET_ALLOW)]))
     # setsockopt: not the sizes of a socket's buffers (SOL_SOCKET's SO_SNDBUF, SO_RCVBUF and their
     # FORCE variants). What a child queues in kernel buffers (sockets, pipes) is no part of its
