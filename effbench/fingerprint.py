@@ -54,9 +54,9 @@ def _userland(backend: str, rootfs: str | None) -> dict:
         facts = describe(rootfs) or {}
         return {"userland": facts.get("image_id") or f"folder {rootfs}"}
     if backend == "docker":
-        from effbench.sandboxes.docker_image import image_tag
+        from effbench.sandboxes.docker_image import image_identity
 
-        return {"userland": image_tag()}
+        return {"userland": image_identity()}
     return {"python": _sandbox_python_version(sandbox_python()), "libc": " ".join(platform.libc_ver())}
 
 

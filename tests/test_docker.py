@@ -33,10 +33,14 @@ SLEEPY = "import time\ndef f(n):\n    time.sleep(n)\n    return n\n"
 
 
 def _labelled_containers() -> set[str]:
-    """The ids of every effbench-labelled container the engine has, running or not."""
-    from effbench.sandboxes.docker import LABEL, connect
+    """The ids of the effbench-labelled containers of this process the engine has, running or not."""
+    from effbench.sandboxes.docker import LABEL, OWNER_LABEL, connect
 
-    return {c.id for c in connect().containers.list(all=True, filters={"label": f"{LABEL}=1"})}
+    return {
+        c.id
+        for c in connect().containers.list(all=True, filters={"label": f"{LABEL}=1"})
+        if f":{os.getpid()}:" in c.labels.get(OWNER_LABEL, "")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -414,27 +418,71 @@ def test_an_engine_that_refuses_a_container_at_start_is_one_clear_line(tmp_path,
     assert _labelled_containers() <= before
 
 
-def test_an_image_that_is_not_the_sandboxs_is_a_clear_error(docker_image):
-    """Invariant: a pool given an image whose runner cannot start (not effbench's sandbox image,
-    or a broken one) raises SandboxUnavailable naming the image and the runner's words, and
+def _image_changed_by(docker_image: str, command: list[str]) -> str:
+    """The id of a new image: ``docker_image`` after ``command`` ran in it (remove it after use)."""
+    from effbench.sandboxes.docker import connect
+
+    client = connect()
+    maker = client.containers.create(docker_image, command, network_mode="none")
+    try:
+        maker.start()
+        assert maker.wait(timeout=60)["StatusCode"] == 0
+        return maker.commit("effbench-test-changed", os.urandom(4).hex()).id
+    finally:
+        maker.remove(force=True)
+
+
+def test_an_image_whose_runner_cannot_start_is_a_clear_error(docker_image):
+    """Invariant: a pool given an image whose runner cannot start (a broken image: here, without
+    its interpreter) raises SandboxUnavailable naming the image and the runner's words, and
     leaves no container. Threat: the runner's exit before its hello went through as an
     InfrastructureError (a traceback on the command line), not the documented error."""
     from effbench.errors import SandboxUnavailable
     from effbench.sandboxes.docker import DockerSandbox, connect
 
-    client = connect()
-    # the sandbox's image with its runner taken out
-    maker = client.containers.create(docker_image, ["/bin/rm", "/opt/effbench/runner.py"], network_mode="none")
-    try:
-        maker.start()
-        assert maker.wait(timeout=60)["StatusCode"] == 0
-        other = maker.commit("effbench-test-no-runner", os.urandom(4).hex()).id
-    finally:
-        maker.remove(force=True)
+    broken = _image_changed_by(docker_image, ["/bin/rm", "/usr/bin/python3.11"])
     before = _labelled_containers()
     try:
-        with pytest.raises(SandboxUnavailable, match=r"runner in image .* failed to start .*runner\.py"):
-            DockerSandbox(TimeMeter(repeats=1), workers=1, image=other)
+        with pytest.raises(SandboxUnavailable, match=r"runner in image .* failed to start .*python3\.11"):
+            DockerSandbox(TimeMeter(repeats=1), workers=1, image=broken).close()  # closed if it starts
     finally:
-        client.images.remove(other, force=True)
+        connect().images.remove(broken, force=True)
     assert _labelled_containers() <= before
+
+
+def test_an_image_built_by_another_effbench_is_refused(docker_image):
+    """Invariant: the docker backend runs only an image whose runner is this effbench's, byte for
+    byte; any other (an image built by an older effbench, named by its tag) is refused with one
+    line naming the current image, and an image without a runner likewise; no container is left.
+    Threat: DockerSandbox(image=<an older build's tag>) ran that build's older runner (older
+    defences, other counts: 17,115 instructions for a test the current runner counts 17,177)
+    as if it were this one, its facts and the cached profiles none the wiser."""
+    from effbench.sandboxes.docker import DockerSandbox, DockerUnavailable, connect
+
+    older = _image_changed_by(docker_image, ["/bin/sh", "-c", "echo '# an older runner' >> /opt/effbench/runner.py"])
+    empty = _image_changed_by(docker_image, ["/bin/rm", "/opt/effbench/runner.py"])
+    before = _labelled_containers()
+    try:
+        with pytest.raises(
+            DockerUnavailable, match=r"holds another runner than this effbench's .*effbench sandbox build"
+        ):
+            DockerSandbox(TimeMeter(repeats=1), workers=1, image=older).close()  # closed if it starts
+        with pytest.raises(DockerUnavailable, match=r"has no /opt/effbench/runner\.py"):
+            DockerSandbox(TimeMeter(repeats=1), workers=1, image=empty).close()  # closed if it starts
+    finally:
+        for image in (older, empty):
+            connect().images.remove(image, force=True)
+    assert _labelled_containers() <= before
+
+
+def test_profiles_of_one_build_of_the_image_are_not_keyed_as_anothers(docker_image):
+    """Invariant: the docker backend's environment fingerprint (the key of cached expert
+    profiles) names the image's content (its id), not only its recipe (the tag). Threat: two
+    builds of one recipe hold different files (the Debian packages of the day, the registry base
+    or debootstrap, a rebuild after the images were pruned), whose counts differ; keyed by the tag,
+    profiles measured on one build were reused as the references of a run on the other."""
+    from effbench.fingerprint import environment_fingerprint
+    from effbench.sandboxes.docker import connect
+
+    fingerprint = environment_fingerprint(TimeMeter(repeats=1), "docker")
+    assert fingerprint["userland"] == connect().images.get(docker_image).id

@@ -126,6 +126,73 @@ def _engine_reason(exc: BaseException) -> str:
     return " ".join(text.split())[:300]
 
 
+#: the largest archive of the image's runner read back (the runner is about 200 kB)
+MAX_RUNNER_ARCHIVE = 16 << 20
+#: image ids whose runner was found to be this effbench's (checked once per process)
+_CHECKED_IMAGES: set[str] = set()
+
+
+def check_image_runner(client: Any, image: str, owner: str) -> None:
+    """Refuse an image whose runner is not byte for byte this effbench's ``sandbox/runner.py``.
+
+    The image's tag is content-addressed (``image_tag``), but a caller may name any image: one
+    built by an older effbench ran its older runner (older defences, other counts) as if it were
+    this one, the run's facts and cached profiles none the wiser. The runner is read from a
+    created, never started, container of the image (labelled as the workers are, so a harness
+    killed meanwhile leaves nothing the next start keeps). Once per image id and process.
+
+    Raises:
+        DockerUnavailable: the image holds no runner, or another one.
+        docker.errors.DockerException: the engine failed.
+    """
+    import hashlib
+    import io
+    import tarfile
+
+    from effbench import paths
+
+    image_id = client.images.get(image).id
+    if image_id in _CHECKED_IMAGES:
+        return
+    created = client.api.create_container(
+        image, ["/nonexistent"], network_disabled=True, labels={LABEL: "1", OWNER_LABEL: owner}
+    )["Id"]
+    try:
+        import docker.errors
+
+        try:
+            stream, _ = client.api.get_archive(created, RUNNER_IN_IMAGE)
+        except docker.errors.NotFound:
+            raise DockerUnavailable(
+                f"docker backend: image {image} has no {RUNNER_IN_IMAGE}: it is not effbench's sandbox image "
+                "(`effbench sandbox build` prints the current one's tag)"
+            ) from None
+        data = bytearray()
+        for chunk in stream:
+            data += chunk
+            if len(data) > MAX_RUNNER_ARCHIVE:
+                break
+    finally:
+        client.api.remove_container(created, force=True)
+    found = b""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(bytes(data))) as archive:
+            member = archive.next()
+            handle = archive.extractfile(member) if member is not None else None
+            found = handle.read() if handle is not None else b""
+    except (tarfile.TarError, OSError):
+        pass
+    ours = paths.runner_path().read_bytes()
+    if found != ours:
+        digest = hashlib.sha256(found).hexdigest()[:16]
+        raise DockerUnavailable(
+            f"docker backend: image {image} holds another runner than this effbench's ({RUNNER_IN_IMAGE} "
+            f"sha256 {digest}..., here {hashlib.sha256(ours).hexdigest()[:16]}...): an image built by another "
+            f"effbench version; use the current one ({image_tag()}, `effbench sandbox build` makes it)"
+        )
+    _CHECKED_IMAGES.add(image_id)
+
+
 def _start_time(pid: int) -> str | None:
     """The kernel's start time of a process (tells a live owner from a reused pid)."""
     try:
@@ -518,8 +585,9 @@ class DockerSandbox(RunnerPool):
         engine that refuses those options) runs the container as before, with those facts false.
 
         Raises:
-            DockerUnavailable: no engine (or no permission to it), the image is missing, or the
-                engine fails a query.
+            DockerUnavailable: no engine (or no permission to it), the image is missing or holds
+                another runner than this effbench's (``check_image_runner``), or the engine fails
+                a query.
             SandboxUnavailable: bad ``workers``, the engine refusing a container (a core it may
                 not use, a full disk) or not answering, or a runner that cannot start (an image
                 that is not effbench's sandbox).
@@ -530,8 +598,10 @@ class DockerSandbox(RunnerPool):
         self.image = image or image_tag()
         import docker.errors
 
+        owner = owner_label()
         try:
             self.client.images.get(self.image)
+            check_image_runner(self.client, self.image, owner)
             if cpus is None:
                 ncpu = int(self.client.info().get("NCPU") or os.cpu_count() or 1)
                 cpus = list(range(ncpu))
@@ -551,7 +621,7 @@ class DockerSandbox(RunnerPool):
         self.pids = pids
         self.tmpfs_size = tmpfs_size
         self.own_namespaces = own_namespaces
-        self.owner = owner_label()
+        self.owner = owner
         try:
             self.stale_removed = remove_stale_containers(self.client)
         except _engine_errors() as exc:

@@ -62,6 +62,24 @@ def image_tag() -> str:
     return f"{IMAGE_REPO}:{digest}"
 
 
+def image_identity(tag: str | None = None) -> str:
+    """The id of the image ``tag`` (default: :func:`image_tag`) in the engine, else the tag itself.
+
+    The id (``sha256:...``) names the image's content; the tag names its recipe only, and two
+    builds of one recipe differ (the Debian packages of the day, the registry base or debootstrap,
+    a rebuild after ``docker image prune``): the counts of one are not the other's, so the profile
+    cache's fingerprint takes the id. Where no engine answers or the image is missing (a run that
+    needs no sandbox), the tag.
+    """
+    tag = tag or image_tag()
+    try:
+        from effbench.sandboxes.docker_engine import connect
+
+        return str(connect(timeout=10).images.get(tag).id)
+    except Exception:  # no SDK, no engine, no image: nothing measured with it can be cached either
+        return tag
+
+
 def base_tag() -> str:
     """The offline base (the debootstrapped root filesystem), keyed by its recipe only."""
     return f"{BASE_REPO}:{_digest(('rootfs.sh',))}"
