@@ -486,3 +486,36 @@ def test_profiles_of_one_build_of_the_image_are_not_keyed_as_anothers(docker_ima
 
     fingerprint = environment_fingerprint(TimeMeter(repeats=1), "docker")
     assert fingerprint["userland"] == connect().images.get(docker_image).id
+
+
+def test_pools_started_together_on_one_engine_take_different_cores(docker_image):
+    """Invariant: a docker pool pins its workers to the cores other live effbench containers on
+    the engine use least, so pools started at once (the Ray executor's actors, one sandbox each;
+    two runs on one machine) do not share a core while another is idle. Threat: every pool took
+    cores 0, 1, ... in order: two one-worker pools both ran on core 0 (each at half speed, and
+    each disturbing the other's time-meter figures) beside an idle core 1."""
+    from effbench.sandboxes.docker import DockerSandbox, connect
+
+    if int(connect().info()["NCPU"]) < 2:
+        pytest.skip("needs an engine with two cores")
+    boxes: list = []
+    errors: list = []
+
+    def start() -> None:
+        try:
+            boxes.append(DockerSandbox(TimeMeter(repeats=1), workers=1, image=docker_image))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(300)
+        assert not errors, errors
+        cores = sorted(box.facts["cpus"][0] for box in boxes)
+        assert len(set(cores)) == 2, cores
+    finally:
+        for box in boxes:
+            box.close()

@@ -267,6 +267,84 @@ def remove_stale_containers(client: Any) -> list[str]:
     return removed
 
 
+#: how long a pool waits for another pool of this user on this machine to place its containers
+#: before it places its own regardless (seconds)
+PLACEMENT_WAIT = 120.0
+
+
+def cores_in_use(client: Any) -> dict[int, int]:
+    """How many live effbench containers on the engine (any owner) are pinned to each core.
+
+    Live: created (a pool starting) or running. Returns {core: containers}.
+    """
+    used: dict[int, int] = {}
+    listed = client.containers.list(all=True, filters={"label": f"{LABEL}=1", "status": ["created", "running"]})
+    for container in listed:
+        cpuset = str((container.attrs.get("HostConfig") or {}).get("CpusetCpus") or "")
+        for part in cpuset.split(","):
+            if part.strip().isdigit():
+                used[int(part)] = used.get(int(part), 0) + 1
+    return used
+
+
+def least_used_cores(cpus: list[int], used: dict[int, int], workers: int) -> list[int]:
+    """``workers`` distinct cores of ``cpus``, the least used first.
+
+    ``used``: {core: live containers pinned to it}; ties go in ``cpus``' order.
+    """
+    return sorted(cpus, key=lambda core: (used.get(core, 0), cpus.index(core)))[:workers]
+
+
+class _PlacementLock:
+    """This user's machine-wide lock on placing containers on cores (a file in the cache folder).
+
+    Held from the listing of the cores in use until the pool's last container is created (by the
+    worker threads that create them, or the pool's failure): pools started at once (the Ray
+    executor's actors, one sandbox each) then see each other's containers and take other cores.
+    Waits at most PLACEMENT_WAIT seconds; without a usable lock file, places without one.
+    """
+
+    def __init__(self, pending: int) -> None:
+        import fcntl
+        import time
+
+        from effbench import paths
+
+        self._pending = pending
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+        try:
+            folder = paths.cache_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / "docker-placement.lock", os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError:
+            return
+        deadline = time.monotonic() + PLACEMENT_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._fd = fd
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    return
+                time.sleep(0.05)
+
+    def placed(self) -> None:
+        """One container is created (or failed to be): the last one releases the lock."""
+        with self._mutex:
+            self._pending -= 1
+            if self._pending <= 0:
+                self.release()
+
+    def release(self) -> None:
+        """Release the lock now (safe to call again)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor of the open file releases its flock
+
+
 class _ExecStream:
     """The attached socket of ``docker exec``: stdin out, stdout/stderr demultiplexed in."""
 
@@ -473,7 +551,12 @@ class DockerWorker(RunnerClient):
         client = self.sandbox.client
         self.generation += 1
         self._reset_streams()
-        cid = self._create_container()
+        try:
+            cid = self._create_container()
+        finally:
+            placing = self.sandbox.placing
+            if placing is not None:
+                placing.placed()
         self.container = client.containers.get(cid)
         # attached before the start: the runner's stdin is this socket (closed when the harness
         # goes away, whatever the way, and then the runner and its container end)
@@ -628,8 +711,17 @@ class DockerSandbox(RunnerPool):
             raise DockerUnavailable(f"docker backend: the engine failed: {_engine_reason(exc)}") from None
         self._closed = False
         _LIVE.add(self)
+        #: held while this pool's containers are placed (see _PlacementLock), then None
+        self.placing: _PlacementLock | None = _PlacementLock(workers)
         try:
-            super().__init__(meter, [DockerWorker(self, i, str(cpus[i])) for i in range(workers)])
+            # the cores other live effbench containers use least (other pools: the Ray executor's
+            # actors, another run): every pool took cores 0, 1, ... and shared them, idle cores
+            # beside them
+            try:
+                cores = least_used_cores(list(cpus), cores_in_use(self.client), workers)
+            except _engine_errors():
+                cores = list(cpus)[:workers]
+            super().__init__(meter, [DockerWorker(self, i, str(cores[i])) for i in range(workers)])
         except _engine_errors() as exc:
             # the engine refused a container (a core it may not use, a full disk, an image
             # removed meanwhile) or did not answer in time: one line, not the SDK's traceback
@@ -645,6 +737,10 @@ class DockerSandbox(RunnerPool):
                 f"docker sandbox: the runner in image {self.image} failed to start ({str(exc)[:300]}); "
                 "is it effbench's sandbox image? `effbench sandbox build` builds it"
             ) from None
+        finally:
+            placing, self.placing = self.placing, None
+            if placing is not None:
+                placing.release()
         first = self._workers[0].facts
         refusals = [w.facts.get("namespaces_refused") for w in self._workers]
         self.facts = {
