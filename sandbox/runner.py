@@ -221,6 +221,7 @@ _SYSCALLS = {
         "personality": 135,
         "fcntl": 72,
         "flock": 73,
+        "sysinfo": 99,
         "setpriority": 141,
         "sched_setparam": 142,
         "sched_setscheduler": 144,
@@ -267,6 +268,7 @@ _SYSCALLS = {
         "arch": 0xC00000B7,
         "fcntl": 25,
         "flock": 32,
+        "sysinfo": 179,
         "ioprio_set": 30,
         "mount": 40,
         "personality": 92,
@@ -350,9 +352,9 @@ _DENIED_PRCTL = (4, 31, 32, 35, 0x59616D61)
 #: SO_SNDBUFFORCE, SO_RCVBUFFORCE), refused to the test child (see _seccomp_program)
 _F_SETPIPE_SZ = 1031
 #: fcntl's file locks and leases (F_GETLK, F_SETLK, F_SETLKW, their OFD forms F_OFD_GETLK,
-#: F_OFD_SETLK, F_OFD_SETLKW, and F_SETLEASE, F_GETLEASE), refused to the test child with flock
-#: (see _syscall_rules)
-_FCNTL_LOCKS = (5, 6, 7, 36, 37, 38, 1024, 1025)
+#: F_OFD_SETLK, F_OFD_SETLKW, and F_SETLEASE, F_GETLEASE) and directory notifications (F_NOTIFY),
+#: refused to the test child with flock (see _syscall_rules)
+_FCNTL_LOCKS = (5, 6, 7, 36, 37, 38, 1024, 1025, 1026)
 #: ioctl requests that set who gets a descriptor's I/O signals (FIOSETOWN, SIOCSPGRP)
 _IOCTL_SET_OWNER = (0x8901, 0x8902)
 _SOL_SOCKET = 1
@@ -362,7 +364,9 @@ _SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: state beyond its own life (System V IPC, POSIX message queues, keyrings), reach around
 #: seccomp (io_uring, userfaultfd), or make a file it can map executable (memfd).
 #: Nor lock files (flock; fcntl's locks, see _syscall_rules): a lock is seen by every process that
-#: opens the file, another runner's children too.
+#: opens the file, another runner's children too. Nor read the machine's memory counters (sysinfo:
+#: free, shared and buffer memory, the number of processes, the load; os.sysconf("SC_AVPHYS_PAGES")
+#: reads it), the /proc/meminfo that the set-up step hides, by a system call.
 #: Nor name a socket (bind) or send descriptors over one (sendmsg, sendmmsg): a red team bound
 #: an AF_UNIX socket to an abstract name holding data and put it, with a socket pair, in flight
 #: to itself (SCM_RIGHTS), a cycle that outlived the child until the kernel's collector ran
@@ -377,7 +381,7 @@ _DENIED_SYSCALLS = (
     "rt_sigqueueinfo rt_tgsigqueueinfo kcmp shmget shmat shmctl shmdt semget semop semctl "
     "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
     "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
-    "io_uring_register userfaultfd memfd_create flock"
+    "io_uring_register userfaultfd memfd_create flock sysinfo"
 ).split()
 
 
@@ -487,7 +491,9 @@ def _syscall_rules(own_pid: int, exec_floor) -> tuple:
     # rule above (a red team's candidate ended its own next repeat, waiting to be let go, and the
     # request failed as the harness's, unscored)
     # Nor F_SETPIPE_SZ (1031): see setsockopt below
-    # Nor file locks or leases (_FCNTL_LOCKS; flock is refused above): a lock lives on the inode,
+    # Nor file locks, leases or directory notifications (_FCNTL_LOCKS; flock is refused above;
+    # F_NOTIFY's DN_ACCESS signals a child whenever any process reads a file of a directory every
+    # runner sees: another runner's child sent bits by reading or not): a lock lives on the inode,
     # and every runner sees the machine's files (read-only, but a read lock needs no more, nor does
     # flock), so two test children running at the same time in two runners passed data through
     # locks on one file: a read lock at an offset of the writer's choosing, 2**63 values in its

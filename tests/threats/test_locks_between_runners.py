@@ -112,3 +112,61 @@ def test_no_lock_a_child_takes_is_seen_by_a_child_of_another_runner(meter):
     refused = _value(out["holder"])
     assert _value(out["seeker"]) == [], f"seen from another runner; the holder's calls: {refused}"
     assert all(outcome != "allowed" for outcome in refused.values()), refused
+
+
+#: reads a file of the json package's folder (every runner sees it) in the slots whose bit is 1
+READER_OF_FILES = r"""
+import json, os, time
+
+def f(bits):
+    folder = os.path.dirname(json.__file__)
+    for bit in bits:
+        start = time.monotonic()
+        while time.monotonic() - start < 0.3:
+            if bit:
+                with open(os.path.join(folder, "decoder.py"), "rb") as fh:
+                    fh.read(1)
+            time.sleep(0.01)
+    return "read"
+"""
+
+#: asks to be told (SIGIO) whenever a file of that folder is read, and counts per slot
+WATCHER = r"""
+import fcntl, json, os, signal, time
+
+def f():
+    hits = [0]
+    signal.signal(signal.SIGIO, lambda *_: hits.__setitem__(0, hits[0] + 1))
+    fd = os.open(os.path.dirname(json.__file__), os.O_RDONLY)
+    try:
+        fcntl.fcntl(fd, fcntl.F_NOTIFY, fcntl.DN_ACCESS | fcntl.DN_MULTISHOT)
+    except OSError as exc:
+        return ["refused", exc.errno]
+    counts = []
+    for _ in range(10):
+        hits[0] = 0
+        time.sleep(0.3)
+        counts.append(hits[0])
+    return counts
+"""
+
+
+@pytest.mark.parametrize("meter", [TimeMeter()], ids=["time"])
+def test_no_child_learns_which_files_a_child_of_another_runner_reads(meter):
+    """A directory notification (fcntl F_NOTIFY, DN_ACCESS) on a folder every runner sees told a
+    child of every read another runner's child made there (bits sent by reading or not, in time
+    slots): refused to the child, so the watcher is told nothing."""
+    limits = Limits(wall_seconds=30, cpu_seconds=10)
+    out = {}
+    with LocalSandbox(meter, workers=2) as box:
+
+        def read():
+            out["reader"] = box.run(TestRequest(READER_OF_FILES, "f", [[1, 1, 0, 1, 1, 0, 1, 1, 1, 1]], limits))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        out["watcher"] = box.run(TestRequest(WATCHER, "f", [], limits))
+        reader.join()
+    assert _value(out["reader"]) == "read"
+    watched = _value(out["watcher"])
+    assert watched[0] == "refused", f"told of another runner's reads: {watched}"
