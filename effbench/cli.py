@@ -1163,7 +1163,7 @@ def leaderboard(
 def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool) -> None:
     """Recompute metrics from a run directory's records, without running any code."""
     from effbench.report import render
-    from effbench.rundir import UNFINISHED, RunDir
+    from effbench.rundir import UNFINISHED, RunDir, how_to_finish
     from effbench.summary import fewest_scored, scorable_ks, summarize
 
     rd = RunDir(run_dir)
@@ -1184,12 +1184,12 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
     if not records:
         raise EffbenchError(
             f"{run_dir}: no scored samples yet"
-            + ("" if rd.finished else ": the run has not finished; re-run the same `effbench evaluate` command")
+            + ("" if rd.finished else f": the run has not finished; to finish it: {how_to_finish(run_dir)}")
         )
     if not rd.finished:
         click.echo(
-            f"effbench: {run_dir}: {UNFINISHED}; these are its {len(records)} sample(s) scored so far: re-run the same "
-            "`effbench evaluate` command to finish it",
+            f"effbench: {run_dir}: {UNFINISHED}; these are its {len(records)} sample(s) scored so far; "
+            f"to finish it: {how_to_finish(run_dir)}",
             err=True,
         )
     ks = _parse_ks(k_text) or config.get("k") or [1]

@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shlex
 import tempfile
 import threading
 from pathlib import Path
@@ -72,6 +73,28 @@ def write_failed(path: Path, exc: OSError) -> EffbenchError:
     return EffbenchError(
         f"{path}: cannot write: {reason}: make room (or fix the folder), then re-run the same command "
         "to resume; every sample recorded before is kept"
+    )
+
+
+def how_to_finish(path: Path) -> str:
+    """The command that goes on with an unfinished run directory, as the messages about it say it.
+
+    A run started without ``--run-dir`` got a new folder of its own (``runs/<date>-<time>``), so
+    "re-run the same command" alone would start another run beside it, the interrupted one never
+    finished: the hint names ``--run-dir`` and the folder. A run of a sweep (its parent holds
+    ``sweep.json``) is finished by the same ``effbench sweep`` with that ``--out``.
+
+    Args:
+        path: the run directory, as the user named it.
+
+    Returns:
+        A phrase to put after "to finish it: " (no trailing punctuation).
+    """
+    if (path.parent / "sweep.json").is_file():
+        return f"re-run the same `effbench sweep` command with --out {shlex.quote(str(path.parent))}"
+    return (
+        f"re-run the same `effbench evaluate` command with --run-dir {shlex.quote(str(path))} "
+        "(without --run-dir it would start a new run)"
     )
 
 
@@ -456,10 +479,7 @@ class RunDir:
             return []
         out = []
         seen: dict[tuple[str, str, int], int] = {}
-        fix = (
-            f"resume the run (`effbench evaluate` with the same options and --run-dir) to move unreadable lines "
-            f"to {REJECTED}"
-        )
+        fix = f"to move unreadable lines to {REJECTED}, resume the run: {how_to_finish(self.path)}"
         with path.open("rb") as f:
             try:
                 for lineno, line in bounded_lines(f, MAX_RECORD_LINE_BYTES, str(path)):

@@ -565,3 +565,51 @@ def test_one_run_named_twice_is_drawn_and_ranked_once(tmp_path):
     assert result.stderr.count("ranked once") == 3
     board = json.loads((tmp_path / "lb" / "leaderboard.json").read_text())
     assert [r["label"] for t in board["tables"] for r in t["rows"]] == ["fast"]
+
+
+@pytest.mark.parametrize("layout", ["default_run_dir", "sweep_run"])
+def test_an_unfinished_run_is_finished_by_the_command_its_messages_name_not_a_new_run(tmp_path, layout):
+    """Invariant: every message about an unfinished run directory (`effbench score` with records
+    or with none yet, `effbench leaderboard` on it, a line cut short, an unreadable line) names
+    the command that finishes that very folder: `--run-dir DIR` for an `evaluate` run, the
+    sweep's `--out` for a run of a sweep. Threat: the messages said "re-run the same `effbench
+    evaluate` command"; a newcomer's run started without --run-dir (a new runs/<date>-<time>
+    each time) and stopped by SIGTERM was then "finished" by a second, fresh run beside it, the
+    first never finished and still refused by the leaderboard."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    place = tmp_path / "runs" / "20261202-033334"
+    if layout == "sweep_run":
+        place = tmp_path / "sweep-out" / "parallel-n4"
+        place.parent.mkdir(parents=True)
+        (place.parent / "sweep.json").write_text("{}")
+        wanted = f"effbench sweep` command with --out {place.parent}"
+    else:
+        wanted = f"--run-dir {place}"
+    samples = [s for s in lr.model_samples({"mid": 1.4}) if s[1] in lr.PROBLEMS[:2]]
+    run = lr.write_run(place, problems, samples, finished=False)
+    said = []
+    scored = CliRunner().invoke(main, ["score", str(run)])
+    assert scored.exit_code == 0, scored.output
+    said.append(scored.stderr)
+    ranked = CliRunner().invoke(main, ["leaderboard", str(run), "--out", str(tmp_path / "lb"), "--resamples", "200"])
+    assert ranked.exit_code == 2
+    said.append(ranked.stderr)
+    with (run / "samples.jsonl").open("a") as f:
+        f.write('{"cut short')  # a crash mid-write: no newline
+    torn = CliRunner().invoke(main, ["leaderboard", str(run), "--out", str(tmp_path / "lb2"), "--resamples", "200"])
+    assert torn.exit_code == 2
+    said.append(torn.stderr)
+    with (run / "samples.jsonl").open("a") as f:
+        f.write("\n{not json}\n")  # now an unreadable line, not a torn one
+    unreadable = CliRunner().invoke(main, ["score", str(run)])
+    assert unreadable.exit_code == 2
+    said.append(unreadable.stderr)
+    (run / "samples.jsonl").write_text("")  # stopped before its first sample
+    empty = CliRunner().invoke(main, ["score", str(run)])
+    assert empty.exit_code == 2
+    said.append(empty.stderr)
+    empty_ranked = CliRunner().invoke(main, ["leaderboard", str(run), "--out", str(tmp_path / "lb3")])
+    assert empty_ranked.exit_code == 2
+    said.append(empty_ranked.stderr)
+    for text in said:
+        assert wanted in text, text

@@ -210,7 +210,7 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
             records that disagree with the run's config or summary (:meth:`RunDir.disagreement`:
             another run's records, or some lost); the message names the directory.
     """
-    from effbench.rundir import UNFINISHED, RunDir
+    from effbench.rundir import UNFINISHED, RunDir, how_to_finish
 
     rd = RunDir(Path(path))
     if not Path(path).is_dir():
@@ -235,18 +235,20 @@ def load_run(path: Path, include_unfinished: bool = False) -> LoadedRun:
     if disagreement:  # never ranked, even with include_unfinished: these are not the run's samples
         raise EffbenchError(disagreement)
     if not records:
-        raise EffbenchError(f"{path}: no scored samples yet")
+        raise EffbenchError(
+            f"{path}: no scored samples yet"
+            + ("" if rd.finished else f"; {UNFINISHED}; to finish it: {how_to_finish(Path(path))}")
+        )
     torn = rd.torn_last_line()
     if torn is not None and not include_unfinished:
         raise EffbenchError(
             f"{path}: samples.jsonl line {torn} is cut short (a crash or a partial copy), so its sample is not "
-            "counted: re-run its `effbench evaluate` command to score it again, "
+            f"counted: to score it again, {how_to_finish(Path(path))}, "
             "or pass --include-unfinished to rank it as it is"
         )
     if not rd.finished and not include_unfinished:
         raise EffbenchError(
-            f"{path}: {UNFINISHED}; {len(records)} sample(s) scored so far: re-run its `effbench evaluate` command "
-            "to finish it, "
+            f"{path}: {UNFINISHED}; {len(records)} sample(s) scored so far; to finish it: {how_to_finish(Path(path))}, "
             "or pass --include-unfinished to rank it as it is"
         )
     return LoadedRun(Path(path), config, key, _config_seed(config), records, finished=rd.finished and torn is None)
