@@ -6,10 +6,13 @@ module it loads (about 0.1 s of CPU each, from source). A :class:`GeneratorServe
 interpreter started with the generator's environment (``PYTHONHASHSEED``, ``PYTHONPATH``) that
 imports those modules once; for each problem it forks a child that runs the same script as
 before (:data:`effbench.problems.GENERATE_BODY`) under the same bounds, each set in the child:
-its address space (``memory_bytes``), a wall-clock alarm per ``generate`` call (``call_seconds``,
-SIGALRM ends the child) and a wall-clock limit on the whole child (``total_seconds``: the server
-kills it with SIGKILL). The child's stdout and stderr go to files the host reads once it ends, and
-the server answers with its exit code as :mod:`subprocess` gives it (``-N`` for signal N). Each
+its address space (``memory_bytes``), a CPU-time and a wall-clock alarm per ``generate`` call
+(``call_seconds``: SIGPROF or SIGALRM ends the child), a CPU-time limit on the whole child and a
+wall-clock one (``total_seconds``: the server kills it with SIGKILL). Neither wall-clock limit
+counts the time the child waited, runnable, for a CPU (:func:`held_left`): a busy machine's doing,
+which must not stop a generator within its limits. The child's stdout and stderr go to files the
+host reads once it ends, and the server answers with its exit code as :mod:`subprocess` gives it
+(``-N`` for signal N). Each
 problem's generator is loaded in its own child: nothing a generator does (its module, its
 globals, the global ``random`` state, which the child draws afresh as a new interpreter does)
 reaches another problem's.
@@ -188,6 +191,7 @@ _SERVER_SCRIPT = r"""
 import ctypes, json, os, random, select, signal, sys, time, traceback
 import importlib.util, resource
 from effbench import codec
+from effbench.generator_server import held_left
 codec.runner_module()
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
 # PR_SET_CHILD_SUBREAPER: what a generator leaves behind becomes ours to end (in a PID namespace,
@@ -277,7 +281,7 @@ for line in requests:
         replies.close()
         child(req, body)
     timeout = False
-    deadline = time.monotonic() + req["total_seconds"]
+    started = time.monotonic()
     try:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -286,7 +290,7 @@ for line in requests:
         # waited for, not reaped: its process group is still its own until it is
         if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
             break
-        left = deadline - time.monotonic()
+        left = held_left(pid, started, req["total_seconds"])
         if left <= 0:
             timeout = True
             break
@@ -361,8 +365,8 @@ class GeneratorServer:
         ``output_bytes``: the most of its stdout that is read (see :func:`read_output`).
 
         Raises:
-            ServerFailed: the server died or did not answer within ``total_seconds`` plus
-                :data:`ANSWER_MARGIN_SECONDS` (it is stopped).
+            ServerFailed: the server died or did not answer within ``total_seconds`` times
+                :data:`BUSY_MACHINE_FACTOR` plus :data:`ANSWER_MARGIN_SECONDS` (it is stopped).
         """
         folder = tempfile.mkdtemp(prefix="effbench-gen-")
         out, err = os.path.join(folder, "out"), os.path.join(folder, "err")
@@ -384,7 +388,7 @@ class GeneratorServer:
             except (OSError, ValueError) as exc:
                 self.stop()
                 raise ServerFailed(f"the generator server cannot take a job: {exc}") from None
-            line = self._answer(total_seconds + ANSWER_MARGIN_SECONDS)
+            line = self._answer(BUSY_MACHINE_FACTOR * total_seconds + ANSWER_MARGIN_SECONDS)
             try:
                 answer = json.loads(line)
                 returncode, timeout = int(answer["returncode"]), bool(answer["timeout"])
@@ -489,22 +493,102 @@ def stderr_summary(path: str, mark: str = "\x00") -> str:
     return "\n".join(last[k] for k in (True, False) if k in last)
 
 
+#: the least share of a CPU a runnable generator is assumed to get on a busy machine, as the
+#: inverse: the host waits for a server's answer as if a job's ``total_seconds`` of CPU time took
+#: this many times as long (the server's own limit does not count the child's waits for a CPU)
+BUSY_MACHINE_FACTOR = 16
+
+
+def _proc_pid(pid: int) -> int | None:
+    """``pid`` (a child of this process, in this process's PID namespace) as ``/proc`` numbers it.
+
+    A generator server in a PID namespace of its own sees the machine's ``/proc``, where its
+    child has another number: found among this process's children by its ``NSpid``.
+    """
+    try:
+        me = int(os.readlink("/proc/self"))
+    except (OSError, ValueError):
+        return None
+    if me == os.getpid():
+        return pid
+    try:
+        with open(f"/proc/{me}/task/{me}/children") as f:
+            children = f.read().split()
+    except OSError:
+        return None
+    for child in children:
+        try:
+            with open(f"/proc/{child}/status") as f:
+                nspids = next((line.split()[1:] for line in f if line.startswith("NSpid:")), [])
+        except OSError:
+            continue
+        if nspids and nspids[-1] == str(pid):
+            return int(child)
+    return None
+
+
+def held_left(pid: int, started: float, seconds: float) -> float:
+    """How much of ``seconds`` of wall time process ``pid`` has left, not counting its CPU waits.
+
+    ``pid``: a child of this process; ``started``: when it started, a ``time.monotonic()``
+    reading. The result is > 0 while it has time left. The wait is the largest run-queue delay
+    among the threads of ``pid`` and of the processes under it (``/proc/<p>/task/<t>/schedstat``,
+    the scheduler's own sum; under it: a fresh interpreter runs under ``unshare``), which the
+    scheduler adds up only when a thread gets a CPU: while one of them is runnable (state ``R``)
+    the wait in progress is in no sum yet, so the time left is then at least a second more (CPU
+    time is bounded by the generator's own CPU-time limit). Where ``/proc`` cannot be read, the
+    wall time alone, as before. A busy machine's waits are not the generator's: they must not
+    stop a generator that is within its limits.
+    """
+    import time
+
+    elapsed = time.monotonic() - started
+    if elapsed < seconds:
+        return seconds - elapsed
+    waited, runnable = 0, False
+    root = _proc_pid(pid)
+    todo, seen = ([root] if root is not None else []), set()
+    while todo:
+        proc = todo.pop()
+        if proc in seen:
+            continue
+        seen.add(proc)
+        try:
+            tids = os.listdir(f"/proc/{proc}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{proc}/task/{tid}/schedstat", "rb") as f:
+                    waited = max(waited, int(f.read().split()[1]))
+                with open(f"/proc/{proc}/task/{tid}/stat", "rb") as f:
+                    runnable = runnable or f.read().rsplit(b")", 1)[1].split()[0] == b"R"
+                with open(f"/proc/{proc}/task/{tid}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+            except (OSError, ValueError, IndexError):
+                pass
+    left = seconds - (elapsed - waited / 1e9)
+    return max(left, 1.0) if runnable else left
+
+
 def wait_unreaped(pid: int, seconds: float) -> bool:
-    """Wait up to ``seconds`` for child ``pid`` to end, without reaping it; True when it has ended.
+    """Wait for child ``pid`` to end, without reaping it; True when it has ended.
+
+    It may hold ``seconds`` of wall time, not counting its waits for a CPU (:func:`held_left`).
 
     Not reaped, the child keeps its pid and its process group id until the caller waits for it, so
     the caller can kill what is left of its group without reaching a stranger that took the number.
     """
     import time
 
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
     try:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         fd = None
     try:
         while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
-            left = deadline - time.monotonic()
+            left = held_left(pid, started, seconds)
             if left <= 0:
                 return False
             if fd is not None:

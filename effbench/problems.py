@@ -78,8 +78,32 @@ from effbench import codec
 resource.setrlimit(resource.RLIMIT_AS, (job["memory_bytes"], job["memory_bytes"]))  # MemoryError past it
 resource.setrlimit(resource.RLIMIT_FSIZE, (job["output_bytes"] + 1, job["output_bytes"] + 1))
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # a write past it ends this process (Python ignores it)
-signal.signal(signal.SIGALRM, signal.SIG_DFL)  # a call past its time ends this process: nothing catches it
-signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
+import os, time
+def _waited():  # how long this process has waited, runnable, for a CPU (the scheduler's sum), in s
+    try:
+        with open("/proc/self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+_call = [time.monotonic(), _waited()]
+def _time(call_seconds):  # a call's limits from now: CPU time (SIGPROF), and wall time (SIGALRM)
+    _call[:] = [time.monotonic(), _waited()]
+    signal.setitimer(signal.ITIMER_PROF, call_seconds)
+    signal.setitimer(signal.ITIMER_REAL, call_seconds)
+def _alarm(signum, frame):
+    # wall time counts only what the call held without waiting for a CPU: a busy machine's waits
+    # are not the generator's. Past the limit, SIGALRM's default action ends this process
+    held = time.monotonic() - _call[0] - (_waited() - _call[1])
+    if held >= job["call_seconds"]:
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGALRM)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, job["call_seconds"] - held))
+# a call past its time ends this process, nothing catches it: SIGPROF (its CPU time, even in a long
+# C call) by its default action, SIGALRM (its wall time less its waits for a CPU) from _alarm
+signal.signal(signal.SIGPROF, signal.SIG_DFL)
+signal.signal(signal.SIGALRM, _alarm)
+resource.setrlimit(resource.RLIMIT_CPU, (job["total_cpu_seconds"], job["total_cpu_seconds"] + 1))
+_time(job["call_seconds"])
 spec = importlib.util.spec_from_file_location("effbench_generator", job["path"])
 gen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gen)
@@ -90,9 +114,9 @@ for level, (size, count) in enumerate(job["levels"]):
         sys.stderr.write(job["mark"] + str(level) + " " + str(i) + "\\n")
         sys.stderr.flush()
         prefix = "" if level == 0 or job["seed"] is None else job["seed"] + "/"
-        signal.setitimer(signal.ITIMER_REAL, job["call_seconds"])
+        _time(job["call_seconds"])
         args = gen.generate(size, random.Random(prefix + job["id"] + "/" + str(level) + "/" + str(i)))
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _time(0)
         if not isinstance(args, list):
             sys.stderr.write("generate() must return a list of arguments, got " + type(args).__name__)
             sys.exit(3)
@@ -102,14 +126,17 @@ json.dump(out, sys.stdout)
 """
 #: :data:`GENERATE_BODY` in a fresh interpreter, its job read from stdin
 _GENERATE_SCRIPT = "import json, sys\njob = json.load(sys.stdin)\n" + GENERATE_BODY
-#: How long one ``generate(size, rng)`` call of a problem folder's generator may run, in wall
-#: seconds (the bundled generators take well under a second a call): past it the generator is
-#: stopped and the problem refused, naming the level and test, instead of the run waiting forever.
+#: How long one ``generate(size, rng)`` call of a problem folder's generator may run, in seconds
+#: (the bundled generators take well under a second a call): of CPU time, and of wall time less the
+#: time the process waited, runnable, for a CPU (a busy machine's doing, not the generator's).
+#: Past it the generator is stopped and the problem refused, naming the level and test, instead
+#: of the run waiting forever.
 GENERATE_CALL_SECONDS = 60.0
 #: The address space a problem folder's generator process may take, in bytes: past it an allocation
 #: fails (MemoryError, named with the level and test) instead of the host running out of memory.
 GENERATOR_MEMORY_BYTES = 4 << 30
-#: How long a problem's whole generator process may run, in wall seconds (every level's tests).
+#: How long a problem's whole generator process may run (every level's tests), in seconds: of CPU
+#: time (RLIMIT_CPU), and of wall time less its waits for a CPU (the generator server's watch).
 GENERATOR_TOTAL_SECONDS = 600.0
 #: The most a problem folder's generator process may write to any one file, its stdout (the tests'
 #: JSON) and stderr included, in bytes: past it the process ends (SIGXFSZ) and the problem is
@@ -143,6 +170,7 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bo
         "seed": seed,
         "levels": [[lv.size, lv.tests] for lv in problem.levels],
         "call_seconds": GENERATE_CALL_SECONDS,
+        "total_cpu_seconds": int(GENERATOR_TOTAL_SECONDS + 0.999),
         "memory_bytes": GENERATOR_MEMORY_BYTES,
         "output_bytes": GENERATOR_OUTPUT_BYTES,
         "mark": _CALL_MARK,
@@ -171,7 +199,9 @@ def _run_generator(problem: Problem, seed: str | None, hash_seed: int, fresh: bo
             f"{where}: problem {problem.id!r}: the generator writes more than {GENERATOR_OUTPUT_BYTES >> 20} MiB "
             f"(in {running(proc.stderr)}; print() loop?): it was stopped"
         )
-    if proc.returncode == -signal.SIGALRM:
+    if proc.returncode == -signal.SIGXCPU:
+        raise past_total(proc.stderr)
+    if proc.returncode in (-signal.SIGALRM, -signal.SIGPROF):
         raise ProblemFormatError(
             f"{where}: problem {problem.id!r}: {running(proc.stderr)} runs past {GENERATE_CALL_SECONDS:g} s "
             "(a loop that never ends?): the generator was stopped"

@@ -2064,6 +2064,45 @@ def _on_cpu_seconds(pid):
         return None
 
 
+#: the least share of a CPU a runnable test child is given on a busy machine, as the inverse: a
+#: child that keeps its scheduling as given and waits for a CPU past ``wall + BUSY_MACHINE_FACTOR
+#: * cpu`` seconds (its limits) is stopped as the harness's failure (``infra_error``), not the
+#: candidate's (the host waits that long for an answer: effbench/sandboxes/protocol.py)
+BUSY_MACHINE_FACTOR = 16
+
+
+def _cpu_wait_of(pid):
+    """``(waited, runnable, scheduling)`` of process ``pid``: how long its threads have waited,
+    runnable, for a CPU, in seconds (the largest run-queue delay of its threads: the second field
+    of ``/proc/<pid>/task/<tid>/schedstat``, the scheduler's own sum in nanoseconds; 0.0 where it
+    cannot be read), whether one of its threads is runnable now (state ``R``: running, or waiting
+    for a CPU), and the set of its threads' ``(nice, policy)``.
+
+    Time a busy machine made the child wait: the wall-time limit does not count it (see
+    supervise_child). The largest over threads, because a thread that waits for another's work
+    (a join) is blocked, not runnable, while the thread doing the work waits its turns. A
+    thread's delay is added up by the scheduler only when it gets a CPU: while one is runnable,
+    the wait in progress is in no sum yet, so the caller decides only when none is. A child that
+    lowered its own priority (``setpriority``, ``SCHED_IDLE``: its filter allows both on itself)
+    waits by its own doing: its scheduling differs from the one it was let go with."""
+    waited, runnable, scheduling = 0, False, set()
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0, False, scheduling
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as f:
+                waited = max(waited, int(f.read().split()[1]))
+            with open(f"/proc/{pid}/task/{tid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            runnable = runnable or fields[0] == b"R"
+            scheduling.add((int(fields[16]), int(fields[38])))
+        except (OSError, ValueError, IndexError):
+            pass
+    return waited / 1e9, runnable, scheduling
+
+
 #: how often the parent reads a child's CPU time (every this many polls: 10 ms, the stop's granularity)
 CPU_POLL_EVERY = 2
 
@@ -2406,6 +2445,8 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
         # and the memory it holds then (what it inherited: the exit tears it down), for the
         # host's calibrated null cost (effbench/sandboxes/protocol.py calibrate_null)
         record["rss_at_go_kb"] = _status_rss_kb(pid)[0]
+    # what the child waited for a CPU during its set-up is not in its wall time (below)
+    waited_at_go, _, scheduling_at_go = _cpu_wait_of(pid) if supervise else (0.0, False, set())
     _before_go()
     start = time.perf_counter()
     try:
@@ -2462,8 +2503,24 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
                 _end_leftover_threads(pid)
         elapsed = time.perf_counter() - start
         if killed_for is None and elapsed > wall_limit:
-            killed_for = "wall"
-            _kill_group(pid)
+            # the wall limit is for time the child held the worker (asleep, blocked or running),
+            # never for time it waited, runnable, for a CPU others had: a busy machine must not
+            # censor a CPU-bound candidate whose own work is within its limits (the CPU-time limit
+            # bounds that work, the kernel's RLIMIT_CPU its system time). Decided while no thread
+            # of it is runnable (its waits are all summed then); read only past the limit.
+            waited, runnable, scheduling = _cpu_wait_of(pid)
+            if scheduling != scheduling_at_go:
+                waited, runnable = waited_at_go, False  # its waits are its own doing
+            if not runnable and elapsed - (waited - waited_at_go) > wall_limit:
+                killed_for = "wall"
+                _kill_group(pid)
+            elif "infra_error" not in record and elapsed > wall_limit + BUSY_MACHINE_FACTOR * (cpu_limit or wall_limit):
+                record["infra_error"] = (
+                    f"busy machine: the test child waited {waited - waited_at_go:.1f} s for a CPU in "
+                    f"{elapsed:.1f} s, past its limits' {wall_limit:g} s + {BUSY_MACHINE_FACTOR} x "
+                    f"{cpu_limit or wall_limit:g} s"
+                )
+                _kill_group(pid)
         # the other limits every ``poll`` seconds, not at every wake-up (the child's answer, its
         # end of file, its exit)
         if killed_for is None and elapsed >= next_check:

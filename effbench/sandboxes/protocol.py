@@ -27,6 +27,26 @@ from effbench.meters.valgrind import MAX_THREADS, parse_abort_line, parse_log_li
 from effbench.sandboxes.base import Limits, TestRequest, TestRun
 
 HELLO_TIMEOUT = 180.0
+
+
+def request_deadline_seconds(req: TestRequest) -> float:
+    """How long the host waits for a request's answer before it calls the runner hung, in seconds.
+
+    Each child's wall limit (time it held the worker) plus its CPU-time limit at a 1 /
+    ``BUSY_MACHINE_FACTOR`` share of a CPU (time a busy machine may make it wait: the runner's
+    constant, past which it stops the child as a busy machine's infrastructure failure), with a
+    margin, for the baseline and the test child of each repeat. Before, ``(wall + 30) * 2 + 60``:
+    a within-limits test child waiting for a CPU on a busy machine could outlast it, and its
+    request end as an infrastructure failure.
+    """
+    from effbench import codec
+
+    limits = req.limits
+    factor = codec.runner_module().BUSY_MACHINE_FACTOR
+    child = limits.wall_seconds + factor * (limits.cpu_seconds or limits.wall_seconds) + 30.0
+    return child * 2 * max(1, req.repeats) + 60.0
+
+
 #: the null candidate a runner's null cost is calibrated on (RunnerClient.calibrate_null), and
 #: how many of its tests are served first and not kept, then kept (their median is the constant)
 NULL_CODE = "def f(*args):\n    return None\n"
@@ -467,7 +487,7 @@ class RunnerClient:
             self._send(b"%d\n" % len(payload) + payload)
         except OSError as exc:
             raise InfrastructureError(f"runner is gone: {exc}") from None
-        budget = (req.limits.wall_seconds + 30.0) * 2 * max(1, req.repeats) + 60.0
+        budget = request_deadline_seconds(req)
         response = self._read_response(time.monotonic() + budget)
         if "error" in response or "runs" not in response:
             raise InfrastructureError(f"runner error: {response.get('error')}")
