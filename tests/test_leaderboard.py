@@ -613,3 +613,23 @@ def test_an_unfinished_run_is_finished_by_the_command_its_messages_name_not_a_ne
     said.append(empty_ranked.stderr)
     for text in said:
         assert wanted in text, text
+
+
+def test_rows_that_leave_out_the_same_problems_are_named_together_once(tmp_path):
+    """Invariant: in leaderboard.md and index.html, each distinct list of problems left out of the
+    ranking is written once, naming every row that lacks them. Threat: a newcomer ranked the main
+    job's run (expert and slower, 61 problems) beside his one-problem samples run, and the page
+    listed the same 60 problem ids twice, once per reference row, burying the table."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    both = lr.write_run(tmp_path / "both", problems, lr.model_samples({"fast": 1.1, "slow": 2.5}))
+    one = [s for s in lr.model_samples({"mid": 1.4}) if s[1] == lr.PROBLEMS[0]]
+    alone = lr.write_run(tmp_path / "one", problems, one)
+    out = tmp_path / "lb"
+    args = ["leaderboard", str(both), str(alone), "--out", str(out), "--resamples", "200"]
+    result = CliRunner().invoke(main, [*args, "--problems-dir", str(problems)])
+    assert result.exit_code == 0, result.output
+    left_out = ", ".join(lr.PROBLEMS[1:])
+    for text in ((out / "leaderboard.md").read_text(), (out / "index.html").read_text()):
+        assert text.count("not ranked on") == 1, text
+        (line,) = [part for part in text.splitlines() if "not ranked on" in part]
+        assert "fast" in line and "slow" in line and "mid" not in line and left_out in line, line

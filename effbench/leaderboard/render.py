@@ -168,13 +168,32 @@ def render_markdown(doc: dict) -> str:
                 + ", ".join(r["label"] for r in t["rows"] if r["slug"] in t["order_disagreements"])
                 + ".",
             ]
-        excluded = [(r["label"], r["excluded_problems"]) for r in t["rows"] if r["excluded_problems"]]
-        for label, probs in excluded:
-            out.append(f"\n{label}: not ranked on {', '.join(probs)} (not every row has them).")
+        for labels, probs in _excluded_groups(t["rows"]):
+            out.append(f"\n{', '.join(labels)}: not ranked on {', '.join(probs)} (not every row has them).")
         for name, plot in t["plots"].items():
             if plot["files"]:
                 out += ["", f"![{name}]({plot['files']['png']})", "", plot["caption"]]
     return "\n".join(out) + "\n"
+
+
+def _excluded_groups(rows: list[dict]) -> list[tuple[list[str], list[str]]]:
+    """The rows' problems left out of the ranking, one entry per distinct list of problems.
+
+    Rows of one run (a references run's expert and slower rows) leave out the same problems: a
+    61-problem run ranked beside a 1-problem one listed the same 60 ids once per row. Each list is
+    said once, with every row it belongs to.
+
+    Args:
+        rows: a table's rows (``label`` and ``excluded_problems``, problem ids).
+
+    Returns:
+        ``(labels, problem ids)`` per distinct non-empty list, in the order of its first row.
+    """
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for r in rows:
+        if r["excluded_problems"]:
+            groups.setdefault(tuple(r["excluded_problems"]), []).append(r["label"])
+    return [(labels, list(probs)) for probs, labels in groups.items()]
 
 
 CSS = """
@@ -451,12 +470,11 @@ def render_html(doc: dict, out_dir: Path) -> str:
             parts.append(
                 f'<p class="banner">The Bradley-Terry order differs from the eff@1 order for: {_e(names)}.</p>'
             )
-        for r in t["rows"]:
-            if r["excluded_problems"]:
-                parts.append(
-                    f'<p class="muted">{_e(r["label"])}: not ranked on {_e(", ".join(r["excluded_problems"]))} '
-                    "(not every row has them).</p>"
-                )
+        for labels, probs in _excluded_groups(t["rows"]):
+            parts.append(
+                f'<p class="muted">{_e(", ".join(labels))}: not ranked on {_e(", ".join(probs))} '
+                "(not every row has them).</p>"
+            )
         for name, plot in t["plots"].items():
             parts.append(_img(out_dir, plot["files"], f"{t['id']} {name}", plot["caption"]))
         parts += _html_row_details(t)
