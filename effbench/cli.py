@@ -335,7 +335,12 @@ _dataset_option = click.option(
     default=None,
     help="Evaluate the bundled references as models: 'expert', 'slower' or 'expert,slower'.",
 )
-@click.option("--problems", "problem_ids", default=None, help="Comma-separated problem ids (default: all).")
+@click.option(
+    "--problems",
+    "problem_ids",
+    default=None,
+    help="Comma-separated problem ids, or a named selection of a dataset's format (e.g. @enamel); default: all.",
+)
 @click.option("--problems-dir", default=None, type=click.Path(file_okay=False), help=_PROBLEMS_DIR_HELP)
 @_problem_set_option
 @_dataset_option
@@ -371,7 +376,13 @@ _dataset_option = click.option(
 @click.option(
     "--memory-mb", type=click.IntRange(16, 1 << 22), default=1024, show_default=True, help="Memory limit per test."
 )
-@click.option("--run-dir", type=OutputDir(), default=None, help="Where to write results (resumes if it exists).")
+@click.option(
+    "--run-dir",
+    type=OutputDir(),
+    default=None,
+    help="Where to write results (default: runs/<date>-<time>, a new folder each time); "
+    "an existing run directory is resumed.",
+)
 @click.option("--no-cache", is_flag=True, help="Re-measure the experts instead of using cached profiles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
 @click.option("--model", default=None, help="Query this model through the OpenAI API (needs --base-url).")
