@@ -519,3 +519,23 @@ def test_pools_started_together_on_one_engine_take_different_cores(docker_image)
     finally:
         for box in boxes:
             box.close()
+
+
+def test_a_test_within_its_memory_limit_is_never_killed_by_its_containers_limit(docker_image):
+    """Invariant: a test is stopped at its own memory limit by the runner's watch (verdict
+    censored_memory), never by its container's: a container holds at least a test's limit plus
+    the runner's own (CONTAINER_MEMORY_HEADROOM), raised where a test's limit asks for more, so a
+    program within its limit answers as in the local backend. Threat: the container's limit was
+    fixed (4 GiB) whatever the test's (`--memory-mb` goes to 4 TiB): with --memory-mb 6000 a
+    program holding 4.5 GB, within its limit, was killed by the container's OOM killer (verdict
+    'killed', as if it had brought it on itself) where the local backend said ok; here a pool
+    whose containers hold 512 MiB and a 640 MB program under a 1 GiB limit."""
+    from effbench.sandboxes.base import Limits
+    from effbench.sandboxes.docker import DockerSandbox
+
+    code = "def f(n):\n    xs = [bytearray(b'\\x01') * (64 << 20) for _ in range(n)]\n    return len(xs)\n"
+    with DockerSandbox(TimeMeter(repeats=1), workers=1, image=docker_image, memory_bytes=512 << 20) as box:
+        run = box.run(TestRequest(code, "f", [10], Limits(memory_bytes=1 << 30)))
+        over = box.run(TestRequest(code, "f", [20], Limits(memory_bytes=1 << 30)))
+    assert run.infra_error is None and run.signal is None and run.result == '{"ok":true,"value":10}', run
+    assert over.killed_for == "memory", over  # past its own limit: the runner's watch stops it

@@ -41,6 +41,7 @@ from typing import Any
 from effbench.errors import InfrastructureError, SandboxUnavailable
 from effbench.meters.base import Meter
 from effbench.sandboxes.allocator import image_preload, preload_options
+from effbench.sandboxes.base import TestRequest
 from effbench.sandboxes.docker_engine import DockerUnavailable, connect
 from effbench.sandboxes.docker_image import PYTHON_IN_IMAGE, RUNNER_IN_IMAGE, SANDBOX_USER, image_tag
 from effbench.sandboxes.protocol import (
@@ -57,6 +58,9 @@ OWNER_LABEL = "effbench.owner"
 DEFAULT_MEMORY_BYTES = 4 << 30
 DEFAULT_PIDS = 256
 DEFAULT_TMPFS = "1g"
+#: what a container holds beside a test child within its memory limit (the runner, its zygote and
+#: worker, valgrind's own, the page cache it reads): its limit is at least a test's limit plus this
+CONTAINER_MEMORY_HEADROOM = 1 << 30
 #: what the runner (root in the container, every other capability dropped) needs: to run each
 #: test child as another user (SETUID, SETGID), to stop it (KILL), and to give it and then empty
 #: its scratch folder whatever it did there (CHOWN, DAC_OVERRIDE, FOWNER). Children drop them all.
@@ -423,6 +427,8 @@ class DockerWorker(RunnerClient):
         #: whether this worker's first start made its namespaces: the pool's facts say so from
         #: then on, so a restarted container must make them again (see _without_namespaces)
         self.promised = False
+        #: the memory limit of this worker's container, in bytes (see _fit_memory)
+        self.memory_limit = sandbox.memory_bytes
 
     @property
     def running(self) -> bool:
@@ -473,6 +479,7 @@ class DockerWorker(RunnerClient):
             # the runner's copy and the allocator it preloads (mapped executable): the set-up
             # step (root) writes them, the test children (another user) cannot
             tmpfs[posixpath.dirname(RUNNER_IN_SANDBOX)] = "rw,nosuid,nodev,exec,size=16m,mode=755"
+        self.memory_limit = box.memory_bytes
         host_config = api.create_host_config(
             auto_remove=True,
             network_mode="none",
@@ -619,6 +626,33 @@ class DockerWorker(RunnerClient):
                 container.remove(force=True)
             except Exception:
                 pass  # already gone (auto_remove) or being removed
+
+    def request(self, req: TestRequest, ballast_kb: int = 0) -> dict:
+        """Run one test (see :meth:`RunnerClient.request`) in a container with room for its limit.
+
+        The container's memory limit is raised first, where the test's own limit (its
+        ``memory_bytes``) plus CONTAINER_MEMORY_HEADROOM exceeds it: the runner's watch, not the
+        container's OOM killer, must stop a test at its limit. Raises InfrastructureError when the
+        engine refuses (the pool then retries in a fresh container, made with the new limit).
+        """
+        if not self.running:
+            self.start()
+        self._fit_memory(int(req.limits.memory_bytes))
+        return super().request(req, ballast_kb)
+
+    def _fit_memory(self, test_bytes: int) -> None:
+        box = self.sandbox
+        box.memory_bytes = max(box.memory_bytes, test_bytes + CONTAINER_MEMORY_HEADROOM)
+        if self.container is None or self.memory_limit >= box.memory_bytes:
+            return
+        try:
+            self.container.update(mem_limit=box.memory_bytes, memswap_limit=box.memory_bytes)
+        except _engine_errors() as exc:
+            raise InfrastructureError(
+                f"docker sandbox: the engine refused to raise the container's memory limit to "
+                f"{box.memory_bytes} bytes: {_engine_reason(exc)}"
+            ) from None
+        self.memory_limit = box.memory_bytes
 
     def _send(self, data: bytes) -> None:
         if self._exec is None:
