@@ -113,7 +113,9 @@ def check_examples(problem: Problem, tier: str, examples: list[doctest.Example])
     """Errors of one reference tier on the prompt's ``>>>`` examples (it must load and agree)."""
     namespace: dict = {"__name__": "solution"}
     try:
-        exec(compile(problem.references[tier], f"references/{problem.id}/{tier}.py", "exec"), namespace)
+        exec(
+            compile(problem.runnable(problem.references[tier]), f"references/{problem.id}/{tier}.py", "exec"), namespace
+        )
     except Exception as exc:
         return [f"{tier}: does not load: {type(exc).__name__}: {exc}"]
     errors: list[str] = []

@@ -412,7 +412,7 @@ class Evaluator:
 
     def _request(self, problem: Problem, code: str, test: TestCase, limits: Limits) -> TestRequest:
         args = self._state(problem).args[test.test_id]
-        return TestRequest(code, problem.entry_point, args, limits, self.meter.repeats)
+        return TestRequest(problem.runnable(code), problem.entry_point, args, limits, self.meter.repeats)
 
     # -- the expert ------------------------------------------------------------------------------
     def profile(self, problem: Problem) -> ReferenceProfile:

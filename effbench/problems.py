@@ -341,6 +341,9 @@ class Problem:
     version: str = ""
     generated_tests: list[list[TestCase]] | None = field(default=None, repr=False)
     custom_check: Callable[[list, Any, Any], bool] | None = field(default=None, repr=False)
+    #: code every program of this problem runs after (a format that runs each solution after its
+    #: prompt, as ENAMEL does, so that the prompt's imports and helpers are defined); "" for none
+    code_prefix: str = field(default="", repr=False)
     _generated_cache: dict[tuple[str | None, int], list[list[list]]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -349,6 +352,17 @@ class Problem:
     def expert_code(self) -> str:
         """The expert (fastest known) reference's source."""
         return self.references[EXPERT]
+
+    def runnable(self, code: str) -> str:
+        """``code`` as it runs in the sandbox: after :attr:`code_prefix` and a newline.
+
+        Code that already begins with the prefix (a reference completed with the prompt, a
+        completion that continues it) is returned as it is, so the prefix never runs twice.
+        """
+        prefix = self.code_prefix
+        if not prefix or code.startswith(prefix):
+            return code
+        return prefix + "\n" + code
 
     @property
     def tiers(self) -> list[str]:

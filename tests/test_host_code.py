@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from effbench import hostcode
 from effbench.checkers import run_custom
 from effbench.errors import CheckerError, ProblemFormatError
-from effbench.importers import _parse_rows
+from effbench.importers import _parse_rows, load_dataset_problems
 from effbench.problems import _load_module
 
 from .importer_rows import sound_rows
@@ -86,15 +87,22 @@ def test_a_problem_file_loaded_on_the_host_that_loops_raises_or_exits_is_named(t
         ("import sys\nsys.exit(3)\n" + ROW["checker"], "checker does not load: SystemExit"),
     ],
 )
-def test_an_enamel_checker_whose_module_code_never_ends_or_exits_skips_its_row(checker, message):
+def test_an_enamel_checker_whose_module_code_never_ends_or_exits_skips_its_row(tmp_path, monkeypatch, checker, message):
     """An ENAMEL row whose checker's module-level code loops or exits is one skipped row naming it.
 
     Before, parsing the file (any command given --dataset) hung forever on the loop, and
-    sys.exit ended effbench itself.
+    sys.exit ended effbench itself. Parsing now runs none of it: it runs first in the generator's
+    limited child (tests/test_importers_red_team.py), where it fails.
     """
+    monkeypatch.setenv("EFFBENCH_CACHE_DIR", str(tmp_path / "cache"))
     problems, skipped, anonymous = _parse_rows("enamel", [dict(ROW, checker=checker)], "x.jsonl")
-    assert not problems and not anonymous
-    assert message in skipped["T/0"] and "x.jsonl: row 0 (T/0): skipped" in skipped["T/0"]
+    assert list(problems) == ["T/0"] and not skipped and not anonymous  # nothing of it ran
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps(dict(ROW, checker=checker)) + "\n")
+    warnings: list[str] = []
+    with pytest.raises(ProblemFormatError, match="no usable problem"):
+        load_dataset_problems(f"enamel:{path}", warn=warnings.append)
+    assert len(warnings) == 1 and message in warnings[0] and "x.jsonl: row 0 (T/0): skipped" in warnings[0]
 
 
 TRACED_AFTER_BOUNDED_CALLS = """

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import stat
 import sys
 from collections.abc import Sequence
@@ -29,7 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from effbench.errors import EffbenchError, ProblemFormatError
-from effbench.importers.common import ImportedProblem, ImportedSet, RowError, Warn, _stderr
+from effbench.importers.common import (
+    ImportedProblem,
+    ImportedSet,
+    RowError,
+    Warn,
+    _stderr,
+    id_text,
+    json_loads,
+    one_line,
+)
 from effbench.importers.generate import GeneratorLimits
 from effbench.lines import MAX_RECORD_LINE_BYTES, bounded_lines
 from effbench.registry import IMPORTERS
@@ -109,7 +117,7 @@ def _read_json(path: Path) -> list[Any]:
         except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
             raise _unreadable(path, exc) from None
         try:
-            data = json.loads(content)
+            data = json_loads(content)
         except (ValueError, RecursionError):
             data = None  # maybe JSON lines in a .json file
         if isinstance(data, list):
@@ -135,9 +143,9 @@ def _json_lines(path: Path, f: Any) -> list[Any]:
         if line is None or not line.strip():
             continue
         try:
-            rows.append(json.loads(line))
+            rows.append(json_loads(line))
         except (ValueError, RecursionError) as exc:
-            rows.append(RowError(f"{path.name}: line {lineno}: skipped: invalid JSON: {exc}"))
+            rows.append(RowError(one_line(f"{path.name}: line {lineno}: skipped: invalid JSON: {exc}")))
     return rows
 
 
@@ -244,14 +252,16 @@ def _parse_rows(
             anonymous.append(str(row))
             continue
         task_id = row.get("task_id") if isinstance(row, dict) else None
-        label = f" ({str(task_id)[:60]})" if isinstance(task_id, str | int) and not isinstance(task_id, bool) else ""
-        where = f"{name}: row {index}{label}"
+        tid = id_text(task_id)
+        # an id that is not printable is shown escaped, and no row can be asked for by it
+        label = f" ({one_line(tid[:60])})" if tid else ""
+        tid = tid if tid.isprintable() else ""
+        where = f"{one_line(name)}: row {index}{label}"
         try:
             problem = problem_from_row(row, index, where)
         except RowError as exc:
             reason = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
-            reason = reason.replace(f"{where}: ", f"{where}: skipped: ", 1)
-            tid = str(task_id).strip() if label else ""
+            reason = one_line(reason.replace(f"{where}: ", f"{where}: skipped: ", 1))
             if tid and tid not in problems and tid not in skipped:
                 skipped[tid] = reason
                 if isinstance(row.get("prompt"), str):

@@ -11,11 +11,14 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from effbench.errors import ProblemError, ProblemFormatError
+from effbench.hostcode import HostCodeTimeout, call_bounded
 from effbench.importers.generate import GeneratorJob, GeneratorLimits, GeneratorOutcome, run_generators
 from effbench.problems import Level, Problem, ProblemSet, TestCase
 
@@ -38,12 +41,62 @@ def text(row: dict, column: str, where: str, *, required: bool = True) -> str:
     return value
 
 
-def task_id_of(row: dict, where: str) -> str:
-    """The row's published task id, as text; RowError when missing."""
-    value = row.get("task_id")
-    if isinstance(value, bool) or value is None or not isinstance(value, (str, int)) or not str(value).strip():
-        raise RowError(f"{where}: missing column task_id")
+def one_line(text: str) -> str:
+    r"""``text`` as one line of printable text: every other character as its Python escape.
+
+    A newline, an escape sequence or another control or format character becomes ``\n``,
+    ``\x1b``...: it can neither move the cursor, colour or clear a terminal, nor split a message
+    or a table row.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def json_loads(text: str) -> Any:
+    """``json.loads(text)``, integers of any length included (Python's int() stops at 4300 digits).
+
+    Raises ValueError (or RecursionError) as :func:`json.loads` does for text that is not JSON.
+    """
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+    from effbench.checkers import big_int
+
+    return json.loads(text, parse_int=big_int)
+
+
+#: the most digits of a task id given as a number (a longer one is no id: it is refused, not printed)
+MAX_ID_DIGITS = 60
+
+
+def id_text(value: Any) -> str:
+    """A task id column's value as text, stripped; "" when it is no id.
+
+    No id: missing, neither text nor an int, a bool, or a number of more than
+    :data:`MAX_ID_DIGITS` digits.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return ""
+    if isinstance(value, int) and abs(value) >= 10**MAX_ID_DIGITS:
+        return ""
     return str(value).strip()
+
+
+def task_id_of(row: dict, where: str) -> str:
+    """The row's published task id, as text; RowError when missing or not one line of printable text.
+
+    The id is a row of every table, Markdown and HTML page and of every message: a control or
+    format character (newline, escape, a bidirectional override) would split or garble them.
+    """
+    pid = id_text(row.get("task_id"))
+    if not pid:
+        raise RowError(f"{where}: missing column task_id")
+    if not pid.isprintable():
+        raise RowError(f"{where}: task_id {pid[:60]!r} is not one line of printable text")
+    return pid
 
 
 def parse_module(code: str, where: str, what: str) -> ast.Module:
@@ -62,8 +115,97 @@ def defines(tree: ast.Module, name: str) -> bool:
 
 def row_hash(row: dict, extra: Any = None) -> str:
     """Content hash of a row (and settings that change its problem): the problem's version."""
-    data = json.dumps({"row": row, "extra": extra}, sort_keys=True, default=repr)
+    try:
+        data = json.dumps({"row": row, "extra": extra}, sort_keys=True, default=repr)
+    except ValueError:  # an integer past int()'s 4300 digits: written in hex, which has no limit
+        data = json.dumps({"row": _hex_ints(row), "extra": extra}, sort_keys=True, default=repr)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def _hex_ints(value: Any) -> Any:
+    """``value`` with every int written as a hex string tagged ``int`` (lists, tuples and dicts walked)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"int": hex(value)}
+    if isinstance(value, list | tuple):
+        return [_hex_ints(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _hex_ints(v) for k, v in value.items()}
+    return value
+
+
+class CheckerNotLoaded(Exception):  # noqa: N818 - reads as what happened
+    """A format's checker that cannot be loaded; the message says why (a problem error when raised)."""
+
+
+class HostChecker:
+    """A format's checker module, loaded into this process on first use: ``(args, expected, actual) -> bool``.
+
+    A format's checker judges answers on the host, on real Python values (:func:`checkers.wants_python_values`).
+    Its module-level code is never run here before it ran in the generator's limited child
+    (``probe``: the row's checker-only :class:`GeneratorJob`, whose outcome is cached): a checker
+    that loops, allocates without bound, calls ``os._exit`` or forks is refused there, so parsing a
+    file never runs a row's code in effbench's process. Here it then runs bounded in time
+    (:func:`effbench.hostcode.call_bounded`); a process it forks ends as soon as the fork returns to
+    effbench's code. ``__check`` is called with the call's arguments as a tuple, as the format does.
+
+    Raises (when called) :class:`CheckerNotLoaded` when the checker failed in the child or here,
+    and what ``__check`` raises.
+    """
+
+    effbench_python_values = True
+
+    def __init__(self, source: str, filename: str, probe: GeneratorJob) -> None:
+        """``source``: the checker's module (the prompt, ``pass``, the checker); ``filename``: for tracebacks."""
+        self.source, self.filename, self.probe = source, filename, probe
+        self._lock = threading.Lock()
+        self._check: Callable[..., Any] | None = None
+        self._error = ""
+
+    def __getstate__(self) -> dict:
+        """What travels to another process (a Ray worker): the source, never the loaded module."""
+        return {"source": self.source, "filename": self.filename, "probe": self.probe}
+
+    def __setstate__(self, state: dict) -> None:
+        """Rebuilt from :meth:`__getstate__`: loaded again on first use."""
+        self.__init__(**state)  # type: ignore[misc]
+
+    def _load(self) -> Callable[..., Any]:
+        with self._lock:
+            if self._check is None and not self._error:
+                outcome = run_generators([self.probe])[0]
+                if not outcome.ok:
+                    self._error = f"the checker does not load: {outcome.why or outcome.kind}"
+                else:
+                    try:
+                        scope: dict[str, Any] = {}
+                        code = compile(self.source, self.filename, "exec")
+                        _in_this_process(lambda: call_bounded(lambda: exec(code, scope)))  # noqa: S102
+                        if not callable(scope.get("__check")):
+                            raise TypeError("__check is not a function")
+                        self._check = scope["__check"]
+                    except HostCodeTimeout as exc:
+                        self._error = f"the checker does not load: its module-level code {exc}"
+                    except (Exception, SystemExit) as exc:  # noqa: BLE001 - benchmark code
+                        self._error = f"the checker does not load: {type(exc).__name__}: {str(exc)[:200]}"
+            if self._error:
+                raise CheckerNotLoaded(one_line(self._error))
+            assert self._check is not None
+            return self._check
+
+    def __call__(self, args: list, expected: Any, actual: Any) -> bool:
+        """The checker's verdict on ``actual`` (the expert's answer ``expected``, the call's ``args``)."""
+        check = self._load()
+        return bool(_in_this_process(lambda: check(tuple(args), expected, actual)))
+
+
+def _in_this_process(fn: Callable[[], Any]) -> Any:
+    """``fn()``; a process it forked, once back here, ends at once (it never runs effbench's code)."""
+    pid = os.getpid()
+    try:
+        return fn()
+    finally:
+        if os.getpid() != pid:
+            os._exit(0)
 
 
 @dataclass
@@ -123,7 +265,9 @@ class ImportedProblem(Problem):
                     raise ValueError(f"{_KINDS.get(outcome.kind, 'fails')}: {outcome.why or 'no inputs'}")
                 self.seeded_tests[seed] = _as_tests(outcome.load(), self.counts)
             except (OSError, ValueError) as exc:
-                raise ProblemError(f"{self.where}: skipped: its input_generator, with this run's seed, {exc}") from None
+                raise ProblemError(
+                    one_line(f"{self.where}: skipped: its input_generator, with this run's seed, {exc}")
+                ) from None
         return self.seeded_tests[seed]
 
     def check_input(self, args: list) -> None:
@@ -160,6 +304,7 @@ def make_problem(
     custom_check: Any = None,
     job: GeneratorJob | None = None,
     make_job: Callable[[str], GeneratorJob] | None = None,
+    code_prefix: str = "",
 ) -> ImportedProblem:
     """An ImportedProblem with the fields every imported problem shares."""
     return ImportedProblem(
@@ -179,6 +324,7 @@ def make_problem(
         source=source,
         generated_tests=generated,
         custom_check=custom_check,
+        code_prefix=code_prefix,
         version=version,
         job=job,
         make_job=make_job,
@@ -199,14 +345,21 @@ def generate_tests(
     cached). Returns ``{problem id: one-line reason}`` for those whose generator failed.
     """
     todo = [p for p in problems if p.needs_inputs]
+    probed = [p for p in problems if isinstance(p.custom_check, HostChecker)]
     failures: dict[str, str] = {}
 
-    def done(_job: GeneratorJob, _outcome: object) -> None:
-        if progress:
+    def done(job: GeneratorJob, _outcome: object) -> None:
+        if progress and job.counts:  # a checker's probe is no problem of the bar
             progress()
 
-    outcomes = run_generators([p.job for p in todo], limits, progress=done)  # type: ignore[misc]
+    jobs = [p.job for p in todo] + [p.custom_check.probe for p in probed]  # type: ignore[union-attr]
+    outcomes = run_generators(jobs, limits, progress=done)  # type: ignore[arg-type]
+    for p, outcome in zip(probed, outcomes[len(todo) :]):
+        if not outcome.ok:
+            failures[p.id] = one_line(f"{p.where}: skipped: its checker does not load: {outcome.why or outcome.kind}")
     for p, outcome in zip(todo, outcomes):
+        if p.id in failures:
+            continue
         if outcome.ok and outcome.levels is not None:
             try:
                 p.generated_tests = _as_tests(outcome.levels, p.counts)
@@ -217,7 +370,7 @@ def generate_tests(
             p.inputs = outcome  # in the cache: read on first use
         else:
             kind = _KINDS.get(outcome.kind, "fails")
-            failures[p.id] = f"{p.where}: skipped: its input_generator {kind}: {outcome.why or 'no inputs'}"
+            failures[p.id] = one_line(f"{p.where}: skipped: its input_generator {kind}: {outcome.why or 'no inputs'}")
     return failures
 
 

@@ -14,12 +14,14 @@ The ENAMEL format: one row per problem with the columns
   (``n_j`` tests at level ``j``; ``base`` is :data:`BASE_SEED` unless given). Generators run in a
   subprocess under limits, cached (:mod:`effbench.importers.generate`).
 - ``input_levels`` is a space-separated list of sizes, one per level.
-- ``reference_solution`` is the expert's code (with the prompt prepended when it does not define
-  the entry point itself).
+- ``reference_solution`` is the expert's code, a body or a whole function. As the format's evaluator
+  does, every solution runs after the prompt (its imports and helpers): the expert is the prompt
+  and the reference, and a candidate's code runs after the prompt too (``Problem.code_prefix``).
 - ``checker`` is code that defines ``__check(__input, __answer, __output) -> bool``, run with the
   prompt and a ``pass`` before it (the format's template). It runs on the host on real Python
   values (tuples stay tuples), never in the candidate's process; ``__input`` is the argument
-  tuple, ``__answer`` the expert's output on it.
+  tuple, ``__answer`` the expert's output on it. Its module-level code first runs in the
+  generator's limited child, never while the file is parsed (:class:`HostChecker`).
 
 Defaults follow the format's published evaluation: hardness weights 0, 3, 3, 4 and 8, 4, 4, 4
 tests per level.
@@ -31,10 +33,9 @@ import ast
 import dataclasses
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
-from effbench import checkers
 from effbench.importers.common import (
+    HostChecker,
     ImportedProblem,
     RowError,
     defines,
@@ -59,6 +60,11 @@ PUBLISHED_EXCLUDED = frozenset(
     {2, 23, 41, 45, 53, 60, 71, 92, 97, 99, 102, 123, 124, 135, 137, 138, 144, 148, 156, 157, 159, 160}
 )
 PUBLISHED_ROWS = 164
+#: the largest input size of a level
+MAX_SIZE = 10**12
+#: bumped when the meaning of a row changes (a problem's version, so cached expert profiles of the
+#: old meaning are not reused): 2, every solution runs after the prompt, the expert too
+SEMANTICS = 2
 
 
 def selections(ids: Sequence[str]) -> dict[str, list[str]]:
@@ -89,43 +95,36 @@ def secret_base(seed: str) -> int:
     return int(hashlib.sha256(f"enamel/{seed}".encode()).hexdigest()[:16], 16) >> 1
 
 
-def _checker(prompt: str, code: str, where: str):  # noqa: ANN202 - a callable (args, expected, actual) -> bool
+def _checker(prompt: str, code: str, where: str, pid: str) -> HostChecker:
+    """The row's checker: the prompt, ``pass`` and the checker's code, which must define ``__check``.
+
+    Nothing of it runs here (parsing a file runs no row's code in effbench's process): it is
+    tried in the generator's limited child, then loaded on first use (:class:`HostChecker`).
+    """
     source = prompt + "\n    pass\n" + code
     tree = parse_module(source, where, "checker (after the prompt)")
     if not defines(tree, "__check"):
         raise RowError(f"{where}: checker must define __check(__input, __answer, __output)")
-    scope: dict[str, Any] = {}
-    from effbench.hostcode import HostCodeTimeout, call_bounded
-
-    code = compile(tree, f"{where}:checker", "exec")
-    try:
-        call_bounded(lambda: exec(code, scope))  # noqa: S102 - benchmark code
-    except HostCodeTimeout as exc:
-        raise RowError(f"{where}: checker does not load: its module-level code {exc}") from None
-    except (Exception, SystemExit) as exc:  # noqa: BLE001
-        raise RowError(f"{where}: checker does not load: {type(exc).__name__}: {exc}") from None
-    check = scope["__check"]
-
-    def custom(args: list, expected: Any, actual: Any) -> bool:
-        return bool(check(tuple(args), expected, actual))
-
-    return checkers.wants_python_values(custom)
+    probe = GeneratorJob(name=pid, code="", sizes=(), counts=(), seeds=(), helper_module=HELPER_PACKAGE, checker=source)
+    return HostChecker(source, f"{where}:checker", probe)
 
 
 def _sizes(row: dict, where: str, n_weights: int, n_counts: int) -> list[int]:
     """The row's ``input_levels``: one size per level; RowError if malformed."""
     levels_text = row.get("input_levels")
     if isinstance(levels_text, int) and not isinstance(levels_text, bool):
+        if not 0 <= levels_text <= MAX_SIZE:
+            raise RowError(f"{where}: input_levels must be sizes between 0 and 1e12")
         levels_text = str(levels_text)
     if not isinstance(levels_text, str) or not levels_text.strip():
         raise RowError(f"{where}: missing column input_levels")
     try:
-        sizes = [int(x) for x in levels_text.split()]
+        sizes = [int(x) if len(x) <= 20 else MAX_SIZE + 1 for x in levels_text.split()]
     except ValueError:
         raise RowError(f"{where}: input_levels must be space-separated integers, not {levels_text[:40]!r}") from None
     if len(sizes) != n_weights or n_counts != n_weights:
         raise RowError(f"{where}: {len(sizes)} input levels but {n_weights} hardness weights")
-    if any(s < 0 or s > 10**12 for s in sizes):
+    if any(s < 0 or s > MAX_SIZE for s in sizes):
         raise RowError(f"{where}: input_levels must be sizes between 0 and 1e12")
     return sizes
 
@@ -157,14 +156,12 @@ def problem_from_row(
         tree = ast.parse(reference)
     except (SyntaxError, ValueError):  # a body that continues the prompt (the format allows both)
         tree = None
-    if tree is not None:
-        if not defines(tree, entry):
-            raise RowError(f"{where}: reference_solution does not define {entry}()")
-        expert = reference
-    else:
-        expert = prompt + "\n" + reference
-        parse_module(expert, where, "prompt + reference_solution")
-    custom = _checker(prompt, checker_code, where)
+    if tree is not None and not defines(tree, entry):
+        raise RowError(f"{where}: reference_solution does not define {entry}()")
+    # the format runs every solution after the prompt (its imports and helpers), the expert too
+    expert = prompt + "\n" + reference
+    parse_module(expert, where, "prompt + reference_solution")
+    custom = _checker(prompt, checker_code, where, pid)
     job = GeneratorJob(
         name=pid,
         code=prompt + "\n" + generator,
@@ -187,7 +184,8 @@ def problem_from_row(
         generated=None,
         checker="custom",
         custom_check=custom,
-        version=row_hash({c: row.get(c) for c in COLUMNS}, [list(hardness), list(counts), index, base_seed]),
+        code_prefix=prompt,
+        version=row_hash({c: row.get(c) for c in COLUMNS}, [list(hardness), list(counts), index, base_seed, SEMANTICS]),
         row_index=index,
         where=where,
         job=job,

@@ -9,8 +9,13 @@ raises, comes back as a failed :class:`GeneratorOutcome` with the reason; the ca
 
 Generated inputs are cached on disk (``$EFFBENCH_CACHE_DIR/inputs``) by a key over everything they
 depend on (the row's code and levels, the seeds, the helper module's source, the Python version):
-a second command on the same file generates nothing. Rows that fail with an exception are cached
-as failures too; time-outs and memory failures are not (they depend on the machine's load).
+a second command on the same file generates nothing. Rows that fail with an exception (or whose
+checker fails to load) are cached as failures too; time-outs and memory failures are not (they
+depend on the machine's load).
+
+A format's checker, which the host loads into its own process to judge answers, is tried first
+in such a child (``GeneratorJob.checker``): one that loops, allocates without bound, exits or
+forks there is refused before the host runs any of it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from effbench import codec, paths
+from effbench import codec, hostcode, paths
 
 #: cache entries carry this; bump it when the worker's semantics change
 CACHE_FORMAT = 1
@@ -69,6 +74,8 @@ class GeneratorJob:
 
     One row: ``code`` defines ``generate_input(size, lid, cid)``; level ``l`` has ``counts[l]``
     tests of size ``sizes[l]``, test ``c`` seeded with ``seeds[l][c]``. ``name`` is for messages.
+    ``checker``, when not empty, is a checker module the host will load into its own process: it
+    is run first in the same limited child (a job with no levels only tries the checker).
     """
 
     name: str
@@ -77,6 +84,7 @@ class GeneratorJob:
     counts: tuple[int, ...]
     seeds: tuple[tuple[int, ...], ...]
     helper_module: str = ""
+    checker: str = ""
 
     @property
     def key(self) -> str:
@@ -89,6 +97,7 @@ class GeneratorJob:
                 "counts": self.counts,
                 "seeds": self.seeds,
                 "helper": helper_identity(self.helper_module),
+                "checker": self.checker,
                 "python": list(sys.version_info[:2]),
                 "worker": _worker_hash(),
             },
@@ -253,7 +262,7 @@ def run_generators(
                 if data.get("ok"):
                     outcome = _adopt(key, Path(data["file"]))
                 else:
-                    if data.get("kind") == "error":
+                    if data.get("kind") in ("error", "checker") and not data.get("transient"):
                         _write_failure(key, data)
                     outcome = GeneratorOutcome(False, None, str(data.get("kind", "error")), str(data.get("why", "")))
                 for i in todo[key]:
@@ -283,6 +292,8 @@ def _run_worker(
                 "sizes": list(job.sizes),
                 "counts": list(job.counts),
                 "seeds": [list(s) for s in job.seeds],
+                "checker": job.checker,
+                "checker_seconds": min(hostcode.HOST_CODE_SECONDS, limits.seconds),
             }
         )
     base = paths.cache_dir() / "inputs"
@@ -320,8 +331,12 @@ def _talk(
 ) -> Iterator[tuple[str, dict]]:
     done: set[str] = set()
     with tempfile.TemporaryFile() as err:
+        from effbench.generator_server import _namespaced_command
+
+        # in a PID namespace of its own where the kernel allows it: what a row starts ends with it
+        command = _namespaced_command("from effbench.importers.genworker import main\nmain()\n", init_forks=False)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "effbench.importers.genworker"],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=err,

@@ -6,14 +6,24 @@ each row finishes::
 
     job  = {"helper_module": "enam", "seconds": 60.0, "memory_bytes": 2147483648, "parallel": 2,
             "out_dir": str, "rows": [{"key": str, "code": str, "sizes": [int], "counts": [int],
-                                      "seeds": [[int]]}]}
+                                      "seeds": [[int]], "checker": str, "checker_seconds": float}]}
     line = {"key": str, "ok": true, "file": str}     (the file holds {"ok": true, "levels":
                                                       [[args, ...], ...]}, args encoded by the codec)
-         | {"key": str, "ok": false, "kind": "timeout"|"memory"|"error", "why": str}
+         | {"key": str, "ok": false, "kind": "timeout"|"memory"|"error"|"checker", "why": str}
+
+A row with a ``checker`` (a format's checker module, which the host loads into its own process to
+judge answers) has that module's code run first in the same limited child, in a fresh scope, as
+the host will load it, stopped after ``checker_seconds``: a checker that loops, allocates without
+bound, exits, or defines no callable ``__check`` fails here (kind ``checker``), before the host
+ever runs it.
 
 Each row runs in a child forked from this process (the helper module is imported once, here) with
-an address-space and a CPU-time limit, its own process group, no stdin/stdout; the parent kills it
-at the wall-clock limit. Each call runs in a fresh scope, like the format's own evaluator: the
+an address-space and a CPU-time limit, its own process group, no stdin/stdout, and an empty
+scratch folder as its working directory (removed after); the parent kills it at the wall-clock
+limit, and what is left of its process group when it ends. This worker runs in a PID namespace of
+its own where the kernel allows it (:data:`effbench.generator_server.PID_NAMESPACE`, as the
+bundled problems' generators do): when it ends, every process a row started ends with it, one in
+a session of its own too. Each call runs in a fresh scope, like the format's own evaluator: the
 helper module's names plus ``time`` (and ``random``, ``string``, ``math`` when the helper module is
 absent), then ``random.seed(seed)`` and ``generate_input(size=..., lid=..., cid=...)``.
 """
@@ -23,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -75,36 +86,111 @@ def _scope(helpers: dict[str, Any] | None) -> dict[str, Any]:
     return scope
 
 
+class _CheckerTimeout(BaseException):
+    """The checker's module-level code ran past its limit (a BaseException: it may catch Exception)."""
+
+
+def _write_status(out_path: str, status: dict) -> None:
+    with open(out_path, "w") as f:
+        json.dump(status, f)
+
+
+def _children() -> list[str]:
+    """This process's child processes (running or not yet reaped), from /proc; [] where unreadable."""
+    try:  # thread-self: right in a PID namespace of its own too (its ids are not the host's)
+        with open("/proc/thread-self/children") as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
+def _load_checker(row: dict, out_path: str) -> dict | None:
+    """Run the row's checker module as the host would load it; None when it loads, else the failure.
+
+    Before it runs, the status file says that the checker ended the process: a checker that calls
+    ``os._exit`` leaves that behind as its failure.
+    """
+    seconds = float(row.get("checker_seconds") or 20.0)
+    why = ""
+    _write_status(out_path, {"ok": False, "kind": "checker", "why": "its module-level code ended the process"})
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise _CheckerTimeout
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    me = os.getpid()
+    try:
+        try:
+            scope: dict[str, Any] = {}
+            exec(compile(row["checker"], f"{row['key']}:checker", "exec"), scope)  # noqa: S102 - limited child
+        finally:
+            if os.getpid() != me:  # a process the checker forked: it ends here, and says nothing
+                os._exit(0)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if _children():
+            why = "its module-level code starts processes (the host would run them in effbench's own process)"
+        elif not callable(scope.get("__check")):
+            why = f"__check is not a function ({type(scope.get('__check')).__name__})"
+    except _CheckerTimeout:  # not cached: it depends on the machine's load
+        return {
+            "ok": False,
+            "kind": "checker",
+            "why": f"its module-level code runs past {seconds:g} s",
+            "transient": True,
+        }
+    except MemoryError:
+        why = "MemoryError at the memory limit"
+    except BaseException as exc:  # noqa: BLE001 - benchmark code may raise anything, SystemExit too
+        why = f"{type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    return {"ok": False, "kind": "checker", "why": why} if why else None
+
+
+def _generate(row: dict, helpers: dict[str, Any] | None) -> list[list]:
+    """Every test's encoded arguments, per level, from the row's ``generate_input`` (raises what it raises)."""
+    import random
+
+    from effbench import codec
+
+    code = compile(row["code"], f"{row['key']}:input_generator", "exec")
+    levels = []
+    for lid, (size, count) in enumerate(zip(row["sizes"], row["counts"])):
+        tests = []
+        for cid in range(count):
+            scope = _scope(helpers)
+            exec(code, scope)  # noqa: S102 - benchmark code, in this limited child
+            random.seed(row["seeds"][lid][cid])
+            args = scope["generate_input"](size=size, lid=lid, cid=cid)
+            if not isinstance(args, (tuple, list)):
+                raise TypeError(f"generate_input returned {type(args).__name__}, not a tuple of arguments")
+            tests.append(codec.encode(list(args)))
+        levels.append(tests)
+    return levels
+
+
 def _child(
     row: dict, helpers: dict[str, Any] | None, helper_error: str, helper_name: str, out_path: str, data_path: str
 ) -> None:
     """Generate one row's inputs, in the forked child.
 
-    Runs in the forked child: generate every test of the row; write the inputs to ``data_path``
-    (``{"ok": true, "levels": ...}``), then the status (``{"ok": ...}`` with why) to ``out_path``.
+    Runs in the forked child: load the row's checker (if any, :func:`_load_checker`), generate
+    every test of the row; write the inputs to ``data_path`` (``{"ok": true, "levels": ...}``),
+    then the status (``{"ok": ...}`` with why) to ``out_path``.
     """
-    import random
-
-    from effbench import codec
-
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)  # this child only: inputs may hold integers of any length
 
+    if row.get("checker"):
+        failure = _load_checker(row, out_path)
+        if failure is not None:
+            _write_status(out_path, failure)
+            return
+    _write_status(out_path, {"ok": False, "kind": "error", "why": "the input_generator ended the process"})
     result: dict[str, Any]
     try:
-        code = compile(row["code"], f"{row['key']}:input_generator", "exec")
-        levels = []
-        for lid, (size, count) in enumerate(zip(row["sizes"], row["counts"])):
-            tests = []
-            for cid in range(count):
-                scope = _scope(helpers)
-                exec(code, scope)  # noqa: S102 - benchmark code, in this limited child
-                random.seed(row["seeds"][lid][cid])
-                args = scope["generate_input"](size=size, lid=lid, cid=cid)
-                if not isinstance(args, (tuple, list)):
-                    raise TypeError(f"generate_input returned {type(args).__name__}, not a tuple of arguments")
-                tests.append(codec.encode(list(args)))
-            levels.append(tests)
+        levels = _generate(row, helpers)
         with open(data_path, "w") as f:
             json.dump({"ok": True, "levels": levels}, f)
         result = {"ok": True}
@@ -148,6 +234,7 @@ def _die_with_parent() -> None:
 
 
 def _start(row: dict, job: dict, helpers: Any, helper_error: str, out_path: str) -> tuple[int, str, float]:
+    os.mkdir(out_path + ".cwd")
     pid = os.fork()
     if pid == 0:  # child
         code = 0
@@ -157,6 +244,7 @@ def _start(row: dict, job: dict, helpers: Any, helper_error: str, out_path: str)
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
+            os.chdir(out_path + ".cwd")  # files it writes by a relative name land in scratch, removed after
             mem = int(job["memory_bytes"])
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             cpu = int(job["seconds"]) + 1
@@ -235,6 +323,11 @@ def main() -> None:
                 elif not done:
                     continue
                 del running[pid]
+                try:  # what the row's code forked and left behind in its group
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                shutil.rmtree(out_path + ".cwd", ignore_errors=True)
                 line = _finish(row, status, out_path, timed_out, job)
                 sys.stdout.write(json.dumps(line) + "\n")
                 sys.stdout.flush()

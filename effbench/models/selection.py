@@ -123,7 +123,9 @@ def measure_visible(evaluator: Evaluator, problem: Problem, code: str | None) ->
     limits = evaluator.candidate_limits(evaluator.profile(problem))
     cost = seconds = 0.0
     for i, ex in enumerate(examples):
-        request = TestRequest(code, problem.entry_point, codec.encode_args(ex.args), limits, evaluator.meter.repeats)
+        request = TestRequest(
+            problem.runnable(code), problem.entry_point, codec.encode_args(ex.args), limits, evaluator.meter.repeats
+        )
         run = evaluator.sandbox.run(request)
         cost += run.cost.value if run.cost is not None else 0.0
         seconds += run.wall_seconds
