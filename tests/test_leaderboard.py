@@ -633,3 +633,22 @@ def test_rows_that_leave_out_the_same_problems_are_named_together_once(tmp_path)
         assert text.count("not ranked on") == 1, text
         (line,) = [part for part in text.splitlines() if "not ranked on" in part]
         assert "fast" in line and "slow" in line and "mid" not in line and left_out in line, line
+
+
+def test_a_table_of_one_problem_says_why_its_intervals_are_blank(tmp_path):
+    """Invariant: a table ranked on a single problem says, in leaderboard.md and index.html, that
+    it has no intervals and no significant difference because it has one problem; a table of two
+    or more problems says nothing of the kind. Threat: a newcomer's leaderboard of one-problem runs
+    (the README's own example is one problem) showed empty `[95% CI]` cells and p=1 everywhere
+    with no word of why."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    one = [s for s in lr.model_samples({"fast": 1.1, "slow": 2.5}) if s[1] == lr.PROBLEMS[0]]
+    two = [s for s in lr.model_samples({"fast": 1.1, "slow": 2.5}) if s[1] in lr.PROBLEMS[:2]]
+    for name, samples, said in (("one", one, True), ("two", two, False)):
+        run = lr.write_run(tmp_path / name, problems, samples)
+        out = tmp_path / f"lb-{name}"
+        args = ["leaderboard", str(run), "--out", str(out), "--resamples", "200", "--problems-dir", str(problems)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        for text in ((out / "leaderboard.md").read_text(), (out / "index.html").read_text()):
+            assert ("Ranked on 1 problem: no 95% interval" in text) is said, text

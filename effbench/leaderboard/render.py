@@ -168,12 +168,28 @@ def render_markdown(doc: dict) -> str:
                 + ", ".join(r["label"] for r in t["rows"] if r["slug"] in t["order_disagreements"])
                 + ".",
             ]
+        if _one_problem_note(t):
+            out += ["", _one_problem_note(t)]
         for labels, probs in _excluded_groups(t["rows"]):
             out.append(f"\n{', '.join(labels)}: not ranked on {', '.join(probs)} (not every row has them).")
         for name, plot in t["plots"].items():
             if plot["files"]:
                 out += ["", f"![{name}]({plot['files']['png']})", "", plot["caption"]]
     return "\n".join(out) + "\n"
+
+
+def _one_problem_note(table: dict) -> str:
+    """Why a table ranked on one problem shows no interval: empty for two problems or more.
+
+    The intervals are bootstraps over problems and the adjacent rows' test pairs problems: with
+    one, neither exists, and the blank brackets of the table's columns said nothing of why.
+    """
+    if len(table["problems"]) >= 2:
+        return ""
+    return (
+        "Ranked on 1 problem: no 95% interval (they resample problems: at least 2 are needed), "
+        "and the paired test cannot call two rows different (p=1)."
+    )
 
 
 def _excluded_groups(rows: list[dict]) -> list[tuple[list[str], list[str]]]:
@@ -470,6 +486,8 @@ def render_html(doc: dict, out_dir: Path) -> str:
             parts.append(
                 f'<p class="banner">The Bradley-Terry order differs from the eff@1 order for: {_e(names)}.</p>'
             )
+        if _one_problem_note(t):
+            parts.append(f'<p class="muted">{_e(_one_problem_note(t))}</p>')
         for labels, probs in _excluded_groups(t["rows"]):
             parts.append(
                 f'<p class="muted">{_e(", ".join(labels))}: not ranked on {_e(", ".join(probs))} '
