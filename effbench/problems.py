@@ -450,7 +450,8 @@ class ProblemSet:
         Raises:
             ProblemFormatError: an unknown id, named with the other bundled set that has it (when
                 this set is a bundled one), else with the nearest known id if one is near, else
-                with where to list them.
+                with where to list them; a named selection (``@enamel``) asked of a set that has
+                none, with the option that reads a published format's file.
         """
         try:
             return self.problems[problem_id]
@@ -459,7 +460,12 @@ class ProblemSet:
 
             elsewhere = self._bundled_set_with(str(problem_id))
             near = difflib.get_close_matches(str(problem_id), list(self.problems), n=1)
-            if elsewhere:
+            if str(problem_id).startswith("@"):
+                hint = (
+                    f"{problem_id} names a selection of a published format's rows, read with its file: "
+                    f"--dataset enamel:FILE --problems {problem_id}; this set has no named selection"
+                )
+            elif elsewhere:
                 hint = f"it is in the bundled set {elsewhere!r}: add --problem-set {elsewhere}"
             elif near:
                 hint = f"did you mean {near[0]!r}?"

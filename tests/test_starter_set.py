@@ -172,3 +172,16 @@ def test_dev_probe_scores_the_code_the_harness_would_run_in_both_modes():
     assert not scored("completion", "    return len(nums)\n")
     assert scored("chat", "Here it is:\n```python\n" + text + body + "```\nDone.")
     assert not scored("chat", text)  # the prompt repeated, no body: a base model's chat answer
+
+
+@pytest.mark.parametrize("command", [["problems", "list"], ["problems", "check"]])
+def test_a_named_selection_asked_of_the_bundled_set_names_the_option_that_has_it(command):
+    """Invariant: `--problems @enamel` on the bundled set (which has no named selection; the help
+    of --problems offers `@enamel`) is refused in one line that says the selection belongs to a
+    published format's file and gives the --dataset option, before any sandbox starts. Threat: a
+    newcomer following the help got "unknown problem id '@enamel' ... (see `effbench problems
+    list`)", whose listing has no such thing."""
+    out = CliRunner().invoke(main, [*command, "--problems", "@enamel"])
+    assert out.exit_code == 2
+    assert "--dataset enamel:FILE --problems @enamel" in out.output, out.output
+    assert "starting the local sandbox" not in out.output
