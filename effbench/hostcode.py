@@ -5,13 +5,16 @@ on real Python values, never in the candidate's sandbox, and a problem folder's 
 is loaded on the host for its ``check_input``. Such code comes with the problem set, which a user
 may have written carelessly: a loop that never ends must not hang a run. :func:`call_bounded`
 stops it after :data:`HOST_CODE_SECONDS` by raising an exception in the thread running it (any
-thread: ``--workers`` checks answers in a pool), at its next Python instruction.
+thread: ``--workers`` checks answers in a pool), at its next Python instruction. The limit is
+on that thread's CPU time (a busy machine must not stop code within it), with a wall-time backstop
+of :data:`BLOCKED_FACTOR` times it for code that blocks.
 """
 
 from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,6 +23,10 @@ from typing import TypeVar
 HOST_CODE_SECONDS = 20.0
 #: How often the stop is raised again while the code still runs (it may catch it), in seconds.
 _AGAIN_SECONDS = 0.5
+#: The limit is on the CPU time of the thread running the code, so that a busy machine (which
+#: makes it wait for a CPU) or the host's other threads (the GIL) do not stop code within it; code
+#: that blocks instead (a sleep, a read) is stopped at this many times the limit in wall time.
+BLOCKED_FACTOR = 16
 
 T = TypeVar("T")
 
@@ -53,8 +60,29 @@ def _deliver_stray_stop() -> None:
         pass
 
 
+def _thread_clock(ident: int) -> int | None:
+    """The CPU-time clock of thread ``ident`` (a ``threading.get_ident()``), or None where there is none."""
+    try:
+        return time.pthread_getcpuclockid(ident)
+    except (AttributeError, OSError):
+        return None
+
+
+def _cpu(clock: int | None) -> float:
+    """Seconds of CPU time on ``clock`` (0.0 without one)."""
+    if clock is None:
+        return 0.0
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return 0.0
+
+
 def call_bounded(fn: Callable[[], T], seconds: float | None = None) -> T:
-    """``fn()``, stopped if it runs longer than ``seconds`` (default :data:`HOST_CODE_SECONDS`).
+    """``fn()``, stopped past ``seconds`` of its thread's CPU time (default :data:`HOST_CODE_SECONDS`).
+
+    Or past :data:`BLOCKED_FACTOR` times ``seconds`` of wall time (code that sleeps or blocks);
+    where the thread's CPU clock cannot be read, past ``seconds`` of wall time, as before.
 
     Returns what ``fn`` returns and raises what it raises. Code stuck in one C call (a huge
     ``sum(range(...))``) is stopped only when that call returns.
@@ -68,6 +96,8 @@ def call_bounded(fn: Callable[[], T], seconds: float | None = None) -> T:
     done = threading.Event()
     inside = [True]
     raised = [False]
+    clock = _thread_clock(target)
+    cpu_start, started = _cpu(clock), time.monotonic()
 
     def watch() -> None:
         wait = limit
@@ -75,9 +105,13 @@ def call_bounded(fn: Callable[[], T], seconds: float | None = None) -> T:
             with lock:
                 if not inside[0]:
                     return
-                raised[0] = True
-                _raise_in(target, _Stop)
-            wait = _AGAIN_SECONDS
+                used = _cpu(clock) - cpu_start if clock is not None else limit
+                if raised[0] or used >= limit or time.monotonic() - started >= BLOCKED_FACTOR * limit:
+                    raised[0] = True
+                    _raise_in(target, _Stop)
+                    wait = _AGAIN_SECONDS
+                else:
+                    wait = max(0.05, min(limit - used, BLOCKED_FACTOR * limit - (time.monotonic() - started)))
 
     watcher = threading.Thread(target=watch, name="effbench-host-code-limit", daemon=True)
     watcher.start()

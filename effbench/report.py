@@ -61,8 +61,26 @@ def render(summary: dict, per_problem: bool = True) -> str:
             )
         if o.get("infra_failures"):
             title += f"   WARNING: {o['infra_failures']} sample(s) hit infrastructure failures and are not scored"
-        out.append(title + "\n" + _table(rows) + _speedup_note(data))
+        out.append(title + "\n" + _table(rows) + _speedup_note(data) + _load_note(o))
     return "\n\n".join(out)
+
+
+def _load_note(overall: dict) -> str:
+    """A line under a model's table when its figures depend on the machine's load.
+
+    Under the time meter (costs in ``ns`` of CPU time) the expert's costs, the budget, which runs
+    are censored at it, every efficiency and speedup follow how busy the machine was while each
+    test ran: the same samples give other figures on a busier machine. Instruction counts
+    (valgrind, perf) do not. Empty for them.
+    """
+    unit = overall.get("unit")
+    if unit not in ("ns", "mixed"):
+        return ""
+    return (
+        "\nload-dependent: costs are CPU times (time meter), so budgets, censoring, pass@k, eff@k and "
+        "speedups follow this machine's load while the run went; compare within one run, or use "
+        "--meter valgrind for exact counts"
+    )
 
 
 def _speedup_note(data: dict) -> str:

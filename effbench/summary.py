@@ -117,6 +117,7 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
             "speedup": geometric_mean([p["speedup"] for p in problems.values() if p["speedup"]]),
             "infra_failures": infra.get(model, 0),
         }
+        overall.update(_unit([r for recs in grouped[model].values() for r in recs]))
         if usage:
             overall["usage"] = usage
         models[model] = {"overall": overall, "problems": problems}
@@ -124,6 +125,18 @@ def summarize(records: Sequence[SampleRecord], ks: Sequence[int], alpha: float, 
         if model not in models:
             models[model] = {"overall": {"problems": 0, "infra_failures": count}, "problems": {}}
     return {"schema": SCHEMA_VERSION, "alpha": alpha, "k": list(ks), "models": models, **_refinement(records, alpha)}
+
+
+def _unit(records: Sequence[SampleRecord]) -> dict:
+    """``{"unit": ...}`` of a model's scored records (``"mixed"`` when they differ), or nothing.
+
+    ``"ns"`` (the time meter): every cost, budget, censoring and efficiency is a CPU time, which
+    depends on the machine's load (report.py says so under the table).
+    """
+    units = {r.unit for r in records if r.unit}
+    if not units:
+        return {}
+    return {"unit": units.pop() if len(units) == 1 else "mixed"}
 
 
 def _problem_usage(records: Sequence[SampleRecord]) -> dict:

@@ -229,3 +229,68 @@ def test_a_generator_waiting_for_a_cpu_is_not_stopped_for_time(tmp_path, fresh):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("meter_name", ["time", "valgrind"])
+def test_a_runs_table_says_when_its_figures_depend_on_the_load(triangle, meter_name):
+    """Invariant: a run's printed table says when its figures depend on how busy the machine was:
+    under the time meter (costs in CPU ns) the budget, censoring, pass@k, eff@k and speedups all
+    follow the load, and the table says so under each such model; under valgrind (exact counts)
+    it says nothing of the kind. Before, a time-meter table looked exactly like a valgrind one."""
+    from effbench.engine import EngineSettings, Evaluator
+    from effbench.meters.timing import TimeMeter
+    from effbench.report import render
+    from effbench.sandboxes.scripted import ScriptedSandbox, answer
+    from effbench.summary import summarize
+
+    def handler(request):
+        n = request.args_json[0]
+        return answer(n * (n + 1) // 2 if n > 0 else 0, 1000.0 + n, cpu_seconds=0.01, user_cpu_seconds=0.01)
+
+    meter = TimeMeter() if meter_name == "time" else ValgrindMeter()
+    ev = Evaluator(ScriptedSandbox(handler), meter, EngineSettings(input_seed="load"), fingerprint={"t": 1})
+    records = [ev.evaluate(triangle, "def triangle(n): ...\n", "m", i) for i in range(2)]
+    text = render(summarize(records, [1], 2.0, 2.0))
+    assert ("load-dependent" in text) == (meter_name == "time"), text
+
+
+#: a custom checker's bounded call (1 s) that burns about 0.3 s of CPU time; once its imports are
+#: done it says so and waits for a line (the crowd comes then). Prints "ok" or what stopped it.
+_CHECK_CROWDED = """
+import sys
+from effbench.hostcode import HostCodeTimeout, call_bounded
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    call_bounded(lambda: sum(i * i % 7 for i in range(1_500_000)), 1.0)
+    print("ok", flush=True)
+except HostCodeTimeout as exc:
+    print(exc, flush=True)
+"""
+
+
+def test_problem_code_on_the_host_waiting_for_a_cpu_is_not_stopped():
+    """Invariant: a problem's code run on the host (a custom checker, a generator's check_input)
+    is bounded by the CPU time of the thread running it, never stopped for the time a busy machine
+    kept it waiting: code well within HOST_CODE_SECONDS on an idle machine is not a CheckerError
+    (which fails the candidate's test, or skips the problem when it is the expert's) because the
+    machine is busy. Before, the bound was wall time (20 s), so a checker taking 2 s idle failed
+    on a machine giving the host a tenth of a CPU."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHECK_CROWDED],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(paths.PACKAGE_DIR.parent)},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        with crowded([proc.pid], nice=10):
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            said = proc.stdout.readline().strip()
+        assert said == "ok", said
+    finally:
+        proc.kill()
+        proc.wait()
