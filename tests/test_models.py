@@ -294,7 +294,7 @@ def test_single_slot_server_every_attempt_recorded_and_tokens_match_the_server(t
     assert sum(1 / a["share"] for a in abandoned) == pytest.approx(len(faults))
     reasons = sorted({(a["reason"], a["seconds"]) for a in abandoned})  # one per request
     reasons = [reason for reason, _ in reasons]
-    assert sum("time-out: no byte for 1 s" in x for x in reasons) == 2, reasons  # stall and hang
+    assert sum("time-out: no token for 1 s" in x for x in reasons) == 2, reasons  # stall and hang
     assert "HTTP 500" in reasons and "HTTP 429" in reasons
     assert sum(x.startswith("connection dropped") for x in reasons) == 2, reasons
     assert all(a["seconds"] >= 1.0 for a in abandoned if a["reason"].startswith("time-out"))

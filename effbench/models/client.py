@@ -2,28 +2,45 @@
 
 Hosted APIs, vLLM, SGLang, llama.cpp and Ollama are all reached the same way.
 
-- Requests are streamed. An attempt is abandoned when the server sends no byte for
-  ``ModelSpec.timeout`` seconds (a time-out on silence, not on total length: a long answer that
-  keeps streaming is never cut), and its latency runs from when it was sent, not queued.
+- Requests are streamed. An attempt is abandoned when ``ModelSpec.timeout`` seconds pass
+  without progress: no token, reasoning, finish reason or usage, whatever else the server sends
+  (keep-alive comments, empty chunks, a body trickled byte by byte). A long answer that keeps
+  streaming tokens is never cut; its latency runs from when it was sent, not queued.
 - How many requests run at once: ``ModelSpec.concurrency``, or, when it is None (``--concurrency
   auto``), what the server says (llama.cpp's ``/props`` ``total_slots`` or ``/slots``); a local
   server that says nothing gets 1 (llama-cpp-python serves one request at a time: more would
   only queue until they time out), vLLM and SGLang 8, a remote host 4 (:func:`probe_server`).
-- 429 (honouring Retry-After), 5xx, time-outs, dropped connections and malformed bodies are
-  retried with exponential backoff and jitter, a bounded number of times; 401/403/404/400 stop
-  the run with one clear line; a 400 that says the prompt exceeds the context is a
-  :class:`ContextOverflow` for that query only (a refinement chain ends there).
-- Every attempt is accounted: an answered one with the server's usage, an abandoned one
-  (time-out, dropped connection, error) with the prompt tokens sent (the server's count for the
-  same prompt when one of its attempts was answered, else an estimate of 4 characters per
-  token), the completion tokens streamed before it broke, the time spent and the reason. A
-  hosted API may bill abandoned attempts, so the cost axes count them.
+- 429 (honouring Retry-After, at most 60 s), 5xx, time-outs, dropped connections, malformed
+  bodies and bodies past :data:`MAX_RESPONSE_BYTES` are retried with exponential backoff and
+  jitter, a bounded number of times (``max_retries``; the openai client's own retries are off, so
+  that every attempt is accounted here); 401/403/404/400 stop the run with one clear line, and so
+  does a redirect (never followed: the request would be answered by another server); a 400 that
+  says the prompt exceeds the context is a :class:`ContextOverflow` for that query only (a
+  refinement chain ends there). A server that accepts no connection (refused, no such host, or
+  no answer to connect) is said before any request.
+- Every attempt is accounted: an answered one with its usage, an abandoned one (time-out,
+  dropped connection, error, a response rejected as malformed) with the prompt tokens sent (the
+  server's count for the same prompt when one of its attempts was answered, else an estimate of
+  4 characters per token), the completion tokens it delivered (or the server's count, when a
+  rejected response said one), the time spent and the reason. A hosted API may bill abandoned
+  attempts, so the cost axes count them. Abandoned attempts are committed to the cache as they
+  happen: a run resumed after a crash counts those of the run that died.
+- Which token count is trusted: the server's usage (a hosted API bills by it), as long as the
+  client cannot prove it wrong (``ModelClient._trusted_usage``): completion tokens no fewer than
+  were delivered (a streamed chunk of content or reasoning holds one at least; a token is at most
+  :data:`MAX_BYTES_PER_TOKEN` bytes of text) and no more than the request allowed (``max_tokens``
+  per choice, or a token per byte delivered by a server that ignores it); prompt tokens between
+  the prompt's bytes / 32 and its bytes + :data:`PROMPT_OVERHEAD_TOKENS`. A usage outside is not
+  used (said once, its figures kept in the attempt as ``server_usage``), as if there were none:
+  a lying count can neither hide what was delivered (so a token budget is spent on it) nor charge
+  what cannot have been.
 - Usage comes from the stream's final chunk (``stream_options.include_usage``); a server that
-  streams none (llama-cpp-python) has its completion tokens counted as content chunks (one token
-  each on llama.cpp), said once on stderr; ``stream=False`` (``--no-stream``) asks for whole
-  responses instead, with the server's exact usage and a time-out on the whole answer. Without
-  the server's usage, prompt tokens are estimated and the answer is marked
-  ``usage_from_server: false``.
+  streams none (llama-cpp-python) has its completion tokens counted as streamed chunks (one token
+  each on llama.cpp; reasoning streamed in its own field counts too), said once on stderr;
+  ``stream=False`` (``--no-stream``) asks for whole responses instead, with the server's exact
+  usage and a time-out on the whole answer (a whole response without usage is counted at 4
+  characters a token). Without the server's usage, prompt tokens are estimated and the answer is
+  marked ``usage_from_server: false``.
 - Servers that return fewer choices than ``n`` (llama.cpp serves one) are asked again for the
   missing samples; every answer is cached with its share of the response's token usage, so
   nothing is counted twice.
@@ -50,8 +67,19 @@ from urllib.parse import urlparse
 from effbench.errors import EffbenchError
 from effbench.models.cache import CachedAnswer, ResponseCache, answer_key
 
-#: characters per token, for estimates only (prompts sent by abandoned attempts, cost estimates)
+#: characters per token, for estimates only (prompts sent by abandoned attempts, cost estimates,
+#: a whole response that carries no usage)
 CHARS_PER_TOKEN = 4.0
+
+#: a token decodes to at most this many UTF-8 bytes, on average over a text: the floor of the
+#: tokens a text holds is its bytes / 32 (code and prose average 3 to 5 bytes a token; the longest
+#: tokens of common vocabularies are runs of spaces or punctuation). A server's usage below the
+#: floor is not believed (see ``ModelClient._trusted_usage``)
+MAX_BYTES_PER_TOKEN = 32
+
+#: tokens a server may add to a prompt's own text (its chat template, a system prompt of its own):
+#: a prompt of B bytes costs at most B + this many tokens (a token is a byte at least)
+PROMPT_OVERHEAD_TOKENS = 8192
 
 #: an answer is cut at this many characters (finish reason "length"): a server that ignores
 #: max_tokens sends no more than a samples file may hold in one line (samples.MAX_LINE_BYTES)
@@ -184,6 +212,12 @@ class Query:
             return sum(len(m.get("content") or "") for m in self.messages)
         return len(self.prompt or "")
 
+    def text_bytes(self) -> int:
+        """UTF-8 bytes of prompt text (the bounds of a server's prompt token count)."""
+        if self.messages is not None:
+            return sum(len((m.get("content") or "").encode("utf-8", "replace")) for m in self.messages)
+        return len((self.prompt or "").encode("utf-8", "replace"))
+
 
 @dataclass
 class Refused:
@@ -232,7 +266,8 @@ class ServerFacts:
 
     ``slots``: requests it serves at once; ``context_length``: in tokens; ``kind``: llama.cpp,
     vllm or sglang; ``source``: where ``slots`` came from; ``reachable``: False when no connection
-    could be made at all; ``notes``: free-form remarks (unused by the probe today).
+    could be made at all; ``notes``: free-form remarks (unused by the probe today); ``models``:
+    the model ids ``GET /v1/models`` lists (at most 1,000).
     """
 
     slots: int | None = None
@@ -241,6 +276,7 @@ class ServerFacts:
     source: str = ""
     reachable: bool = True
     notes: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)  # the model ids ``GET /v1/models`` lists
 
 
 def _is_local(base_url: str) -> bool:
@@ -260,7 +296,8 @@ def probe_server(base_url: str, api_key: str | None = None, timeout: float = 5.0
     Reads llama.cpp's ``GET /props`` (``total_slots``, ``default_generation_settings.n_ctx``) and
     ``GET /slots``, and ``GET /v1/models`` (``owned_by`` names vLLM and SGLang; ``max_model_len``,
     llama.cpp's ``meta.n_ctx_train``). Every probe is optional; ``reachable`` is False when no
-    connection could be made at all (the server is not running). Never raises.
+    connection could be made (refused, no such host, or none made within ``timeout`` seconds: a
+    host that drops the packets), said after the first probe, within ``timeout``. Never raises.
     """
     import httpx
 
@@ -272,9 +309,12 @@ def probe_server(base_url: str, api_key: str | None = None, timeout: float = 5.0
 
     def get(path: str) -> Any:
         nonlocal refused
+        if refused:  # the same host and port: one connection that cannot be made says it for all
+            refused += 1
+            return None
         try:
             resp = httpx.get(path, headers=headers, timeout=timeout)
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ConnectTimeout):  # refused, no such host, or no answer at all
             refused += 1
             return None
         except httpx.HTTPError:
@@ -339,6 +379,7 @@ def _read_models(models: Any, facts: ServerFacts) -> None:
     """
     if not (isinstance(models, dict) and isinstance(models.get("data"), list) and models["data"]):
         return
+    facts.models = [str(m["id"]) for m in models["data"][:1000] if isinstance(m, dict) and isinstance(m.get("id"), str)]
     first = _mapping(models["data"][0])
     owner = str(first.get("owned_by") or "")
     if owner in ("vllm", "sglang") and facts.kind is None:
@@ -380,21 +421,35 @@ def server_down_message(spec: ModelSpec) -> str:
 
 
 def _retry_after(exc: Exception) -> float | None:
-    """The seconds an error response's Retry-After header asks to wait, at least 0.
+    """The seconds an error response asks to wait, at least 0, as the openai client reads them.
 
-    None when there is none or it is not a finite number of seconds (an HTTP date, 'nan', 'inf':
-    the backoff decides then).
+    ``retry-after-ms`` (milliseconds: OpenAI's, Azure's) first, then ``Retry-After`` (seconds).
+    None when there is neither or neither is a finite number (an HTTP date, 'nan', 'inf': the
+    backoff decides then).
     """
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     if not headers:
         return None
-    value = headers.get("retry-after")
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
+    for name, per_second in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        try:
+            seconds = float(value) / per_second if value is not None else None
+        except ValueError:
+            continue
+        if seconds is not None and math.isfinite(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _cause(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of type ``kind`` in ``exc``'s chain of causes, or None."""
+    seen = 0
+    while exc is not None and seen < 16:
+        if isinstance(exc, kind):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 def _token_count(value: Any) -> float | None:
@@ -414,6 +469,7 @@ class _Reply:
     response_id: str
     first_byte: float | None
     seconds: float
+    server_usage: dict | None = None  # the server's figures, when they were not taken as they are
 
 
 class _MalformedChunk(ValueError):
@@ -443,9 +499,20 @@ class _Streamed:
     finishes: dict[int, str | None] = field(default_factory=dict)
     usage: Any = None  # the final chunk's usage, when the server streams one
     response_id: str = ""
+    reasoning_chunks: int = 0  # chunks of reasoning streamed apart from the content
+    delivered_bytes: int = 0  # UTF-8 bytes of content and reasoning kept (tokens at least / MAX_BYTES_PER_TOKEN)
 
-    def feed(self, chunk: Any, mode: str, stats: ClientStats) -> None:
+    def feed(self, chunk: Any, mode: str, stats: ClientStats) -> bool:
         """Take one chunk; each content piece counts one completion token in ``stats`` as it arrives.
+
+        The chunk's usage is kept first, so that a response rejected below still says what the
+        server counted for it. Reasoning streamed apart from the content (``reasoning_content`` or
+        ``reasoning``, as vLLM, SGLang, DeepSeek and Ollama send it) is not part of the answer but
+        counts as delivered tokens (``reasoning_chunks``, ``delivered_bytes``).
+
+        Returns:
+            Whether the chunk made progress: content, reasoning, a finish reason or usage (a
+            chunk of none of these, like a keep-alive, does not hold the attempt open).
 
         Raises _MalformedChunk for a choice of the wrong shape: an index that is not an int below
         ``n`` (the choices asked for), a content or finish reason that is not text.
@@ -453,17 +520,28 @@ class _Streamed:
         if self.first_byte is None:
             self.first_byte = time.monotonic() - self.start
         self.response_id = self.response_id or str(getattr(chunk, "id", "") or "")
+        progress = False
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = chunk.usage
+            progress = True
         for c in getattr(chunk, "choices", None) or []:
             if type(c.index) is not int or not 0 <= c.index < self.n:
                 raise _MalformedChunk(f"choice index {c.index!r} of {self.n} asked")
             piece = (c.delta.content if c.delta else None) if mode == "chat" else c.text
             if not isinstance(piece, (str, type(None))) or not isinstance(c.finish_reason, (str, type(None))):
                 raise _MalformedChunk("a choice's content or finish reason is not text")
+            thought = _reasoning_piece(c.delta if mode == "chat" else c)
+            if thought:
+                self.reasoning_chunks += 1
+                self.delivered_bytes += len(thought.encode("utf-8", "replace"))
+                progress = True
             if c.index in self.cut:
                 continue
             if piece:
+                progress = True
                 piece = piece[: MAX_ANSWER_CHARS - self.chars[c.index]]
                 self.chars[c.index] += len(piece)
+                self.delivered_bytes += len(piece.encode("utf-8", "replace"))
                 self.pieces[c.index].append(piece)
                 self.chunks[c.index] += 1
                 stats.completion_tokens += 1
@@ -473,8 +551,8 @@ class _Streamed:
                     continue
             if c.finish_reason:
                 self.finishes[c.index] = c.finish_reason
-        if getattr(chunk, "usage", None) is not None:
-            self.usage = chunk.usage
+                progress = True
+        return progress
 
     def all_seen_are_done(self) -> bool:
         """True once a choice was cut and every choice seen so far has finished (read no further)."""
@@ -483,6 +561,25 @@ class _Streamed:
     def streamed(self) -> float:
         """Content chunks streamed over every choice (completion tokens, one per chunk on llama.cpp)."""
         return float(sum(self.chunks.values()))
+
+    def bounds(self, max_tokens: int) -> tuple[float, float]:
+        """The completion tokens this attempt can have cost, as the client can tell: (floor, ceiling).
+
+        The floor is what was delivered: every content or reasoning chunk holds a token at least,
+        and a token decodes to at most :data:`MAX_BYTES_PER_TOKEN` bytes. The ceiling is what the
+        request allowed, ``max_tokens`` per choice asked, or more when the server sent more (one
+        token per byte delivered at most: it ignored ``max_tokens``).
+        """
+        by_bytes = float(math.ceil(self.delivered_bytes / MAX_BYTES_PER_TOKEN))
+        floor = max(self.streamed() + self.reasoning_chunks, by_bytes)
+        ceiling = max(float(max_tokens * self.n), float(self.delivered_bytes + self.n))
+        return floor, ceiling
+
+    def spent(self, max_tokens: int) -> float:
+        """Completion tokens this attempt cost: the server's count within :meth:`bounds`, else the floor."""
+        floor, ceiling = self.bounds(max_tokens)
+        server = _token_count(getattr(self.usage, "completion_tokens", None))
+        return floor if server is None else min(max(server, floor), ceiling)
 
 
 class _AttemptHistory:
@@ -509,14 +606,36 @@ class _AttemptHistory:
         ]
 
 
+#: fields where servers send reasoning apart from the answer (vLLM and SGLang's reasoning parsers,
+#: DeepSeek: ``reasoning_content``; Ollama, OpenRouter: ``reasoning``)
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def _reasoning_piece(part: Any) -> str | None:
+    """The reasoning text a chunk's delta (or a completion choice) carries apart from its content, if any."""
+    for name in _REASONING_FIELDS:
+        value = getattr(part, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 async def _as_chunks(response: Any, mode: str) -> Any:
     """A whole (non-streamed) response as one chunk of the stream's shape, usage included."""
     from types import SimpleNamespace
 
+    if isinstance(response, (str, bytes)):  # openai hands back the text of a body that is not JSON
+        text = response if isinstance(response, str) else response.decode("utf-8", "replace")
+        what = "a stream (data: lines)" if text.lstrip().startswith("data:") else f"{text.strip()[:60]!r}"
+        raise _MalformedChunk(f"not a JSON response: {what}")
     choices = []
+    indices = [repr(getattr(c, "index", None)) for c in response.choices or []]
+    if len(set(indices)) < len(indices):  # two answers of one index would be read as one
+        raise _MalformedChunk(f"choice index {next(i for i in indices if indices.count(i) > 1)} twice")
     for c in response.choices or []:
         text = (c.message.content if c.message else None) if mode == "chat" else c.text
-        delta = SimpleNamespace(content=text)
+        message = c.message if mode == "chat" else None
+        delta = SimpleNamespace(content=text, **{k: getattr(message, k, None) for k in _REASONING_FIELDS})
         choices.append(SimpleNamespace(index=c.index, delta=delta, text=text, finish_reason=c.finish_reason or "stop"))
     yield SimpleNamespace(id=response.id, choices=choices, usage=response.usage)
 
@@ -534,6 +653,54 @@ def _abandoned_entry(
         "usage_from_server": False,
         "share": share,
     }
+
+
+#: bytes one response may hold: a whole (non-streamed) body, or one line of a stream (one event).
+#: An answer is cut at MAX_ANSWER_CHARS characters as it streams; this bounds what is held before
+#: that cut can apply (a server sending a 100 MB body, or a stream event with no end)
+MAX_RESPONSE_BYTES = 2 * MAX_ANSWER_CHARS
+
+
+class ResponseTooLarge(Exception):
+    """A response's body (or one line of a stream) passed :data:`MAX_RESPONSE_BYTES`."""
+
+
+def _bounded_transport() -> Any:
+    """An httpx transport that reads no response past :data:`MAX_RESPONSE_BYTES`.
+
+    A whole body, or one line of a ``text/event-stream``; past it, reading raises an httpx
+    ReadError caused by :class:`ResponseTooLarge`.
+    """
+    import httpx
+
+    class Bounded(httpx.AsyncByteStream):
+        def __init__(self, inner: Any, streamed: bool) -> None:
+            self.inner, self.streamed = inner, streamed
+
+        async def __aiter__(self) -> Any:
+            held = 0
+            async for part in self.inner:
+                if self.streamed and b"\n" in part:
+                    held = len(part) - part.rindex(b"\n") - 1
+                else:
+                    held += len(part)
+                if held > MAX_RESPONSE_BYTES:
+                    what = "one line of the stream" if self.streamed else "the response"
+                    cause = ResponseTooLarge(f"{what} passed {MAX_RESPONSE_BYTES:,} bytes")
+                    raise httpx.ReadError(str(cause)) from cause
+                yield part
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    class Transport(httpx.AsyncHTTPTransport):
+        async def handle_async_request(self, request: Any) -> Any:
+            response = await super().handle_async_request(request)
+            streamed = "text/event-stream" in response.headers.get("content-type", "")
+            response.stream = Bounded(response.stream, streamed)
+            return response
+
+    return Transport(limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
 
 
 class ModelClient:
@@ -557,6 +724,7 @@ class ModelClient:
         self._stream_usage = True  # asked with stream_options until a server refuses it
         self._said_no_usage = False
         self._said_bad_usage = False
+        self._said_lying_usage = False
 
     # ---- the server ------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -568,11 +736,18 @@ class ModelClient:
         if self.concurrency is not None:
             return
         key = os.environ.get(self.spec.api_key_env)
-        self.facts = probe_server(self.spec.base_url, key)
+        self.facts = probe_server(self.spec.base_url, key, timeout=min(5.0, self.spec.timeout))
         if not self.facts.reachable:
             raise ModelError(server_down_message(self.spec))
         self.concurrency, why = choose_concurrency(self.spec, self.facts)
         self.log(f"{self.spec.name}: {self.concurrency} request(s) at once: {why}")
+        listed = self.facts.models
+        if listed and self.spec.name not in listed:  # llama.cpp answers any name with the model it serves
+            self.log(
+                f"{self.spec.name}: the server lists {', '.join(map(repr, listed[:5]))}"
+                f"{' ...' if len(listed) > 5 else ''}, not {self.spec.name!r}: a server that answers any name "
+                "(llama.cpp) has its answers cached under --model; check it names the model served"
+            )
 
     def context_length(self) -> int | None:
         """The model's context in tokens, if the user or the server said."""
@@ -581,12 +756,24 @@ class ModelClient:
         return self.facts.context_length if self.facts else None
 
     def _client(self):  # noqa: ANN202 - openai.AsyncOpenAI
+        """The openai client for one run.
+
+        No retries of its own (each attempt is accounted here), no redirects followed (a redirect
+        is refused by name), responses bounded (:func:`_bounded_transport`).
+        """
         import httpx
         import openai
 
         key = os.environ.get(self.spec.api_key_env) or "effbench-no-key"
         timeout = httpx.Timeout(self.spec.timeout, connect=min(10.0, self.spec.timeout), pool=None)
-        return openai.AsyncOpenAI(base_url=self.spec.base_url, api_key=key, timeout=timeout, max_retries=0)
+        http = openai.DefaultAsyncHttpxClient(transport=_bounded_transport(), timeout=timeout, follow_redirects=False)
+        client = openai.AsyncOpenAI(
+            base_url=self.spec.base_url, api_key=key, timeout=timeout, max_retries=0, http_client=http
+        )
+        # the resources are imported on first use (seconds on a loaded machine): now, not inside
+        # the first attempt's time-out
+        _ = client.chat.completions if self.spec.mode == "chat" else client.completions
+        return client
 
     def _params(self, n: int, first_index: int) -> dict[str, Any]:
         s = self.spec
@@ -613,27 +800,44 @@ class ModelClient:
         return params
 
     async def _attempt(self, client: Any, query: Query, n: int, first_index: int) -> _Reply:
-        """One HTTP attempt; raises _Abandoned (retryable), ContextOverflow or ModelError."""
+        """One HTTP attempt; raises _Abandoned (retryable), ContextOverflow or ModelError.
+
+        The attempt is abandoned once ``spec.timeout`` seconds pass without progress (no token,
+        reasoning, finish reason or usage), whatever the server sends meanwhile (SSE comments or
+        empty chunks to keep the connection alive); a whole (non-streamed) response must come in
+        full within ``spec.timeout`` (its body trickled byte by byte does not hold it open).
+        """
         got = _Streamed(start=time.monotonic(), n=n)
         self.stats.requests += 1
+        stream: Any = None
         try:
-            stream = await self._open(client, query, n, first_index)
-            async for chunk in stream:
-                got.feed(chunk, self.spec.mode, self.stats)
-                if got.all_seen_are_done():  # past MAX_ANSWER_CHARS: the server ignores max_tokens
-                    self.log(
-                        f"{self.spec.name}: an answer passed {MAX_ANSWER_CHARS:,} characters (max_tokens is "
-                        f"{self.spec.max_tokens}): cut there, finish reason 'length'"
-                    )
-                    if hasattr(stream, "close"):
-                        await stream.close()
-                    break
+            opening = self._open(client, query, n, first_index)
+            # a streamed response's headers come within httpx's time-out on silence; a whole one
+            # within spec.timeout in all (bytes trickled one at a time do not hold it open)
+            stream = await (opening if self.spec.stream else asyncio.wait_for(opening, self.spec.timeout))
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(self.spec.timeout) as deadline:  # moved on by every progress
+                async for chunk in stream:
+                    if got.feed(chunk, self.spec.mode, self.stats):
+                        deadline.reschedule(loop.time() + self.spec.timeout)
+                    if got.all_seen_are_done():  # past MAX_ANSWER_CHARS: the server ignores max_tokens
+                        self.log(
+                            f"{self.spec.name}: an answer passed {MAX_ANSWER_CHARS:,} characters (max_tokens is "
+                            f"{self.spec.max_tokens}): cut there, finish reason 'length'"
+                        )
+                        break
         except Exception as exc:
             failure = self._failure(exc, got)
             if failure is None:
                 raise
             raise failure from None
-        return self._reply(got, time.monotonic() - got.start)
+        finally:
+            if stream is not None and hasattr(stream, "close"):
+                try:  # the connection is released, whatever the server goes on sending
+                    await stream.close()
+                except Exception:  # noqa: BLE001 - already broken: nothing left to release
+                    pass
+        return self._reply(got, time.monotonic() - got.start, query)
 
     async def _open(self, client: Any, query: Query, n: int, first_index: int) -> Any:
         """Send the request for ``n`` choices; return its stream of chunks (a whole response as one chunk)."""
@@ -653,11 +857,16 @@ class ModelClient:
         import httpx
         import openai
 
-        streamed, first_byte = got.streamed(), got.first_byte
+        streamed, first_byte = got.spent(self.spec.max_tokens), got.first_byte
         if isinstance(exc, openai.APIStatusError):
             return self._status_failure(exc, streamed, first_byte)
-        if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
-            return _Abandoned(f"time-out: no byte for {self.spec.timeout:g} s", streamed, first_byte, None)
+        if _cause(exc, httpx.ConnectTimeout) is not None:  # a host that drops the packets: as good as down
+            return _Abandoned("connection refused (no answer to connect)", streamed, first_byte, None)
+        if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException, TimeoutError)):
+            return _Abandoned(f"time-out: no token for {self.spec.timeout:g} s", streamed, first_byte, None)
+        too_large = _cause(exc, ResponseTooLarge)
+        if too_large is not None:
+            return _Abandoned(f"response too large ({too_large})", streamed, first_byte, None)
         if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
             refused = isinstance(exc, httpx.ConnectError) or isinstance(exc.__cause__, httpx.ConnectError)
             reason = "connection refused" if refused else "connection dropped"
@@ -687,7 +896,10 @@ class ModelClient:
         if isinstance(exc, openai.PermissionDeniedError):
             return ModelError(f"{where}: 403 forbidden ({exc.message})")
         if isinstance(exc, openai.NotFoundError):
-            return ModelError(f"{where}: 404 not found; check --model and --base-url ({exc.message})")
+            hint = ""
+            if not urlparse(s.base_url).path.rstrip("/").endswith("/v1"):
+                hint = f"; OpenAI-compatible servers answer under /v1: try --base-url {s.base_url.rstrip('/')}/v1"
+            return ModelError(f"{where}: 404 not found; check --model and --base-url{hint} ({exc.message})")
         if isinstance(exc, openai.BadRequestError):
             if "stream_options" in str(exc.message) and self._stream_usage:
                 self._stream_usage = False  # an older server: count the stream ourselves
@@ -696,44 +908,91 @@ class ModelClient:
                 return ContextOverflow(str(exc.message))
             return ModelError(f"{where}: 400 bad request ({exc.message})")
         status = exc.status_code
+        if 300 <= status < 400:
+            location = exc.response.headers.get("location") or "nowhere said"
+            return ModelError(
+                f"{where}: HTTP {status}: the server redirects to {location[:200]}; redirects are not followed "
+                "(a request sent elsewhere may not be answered by this model): give the address to use as --base-url"
+            )
         if status < 500 and status not in (408, 429):
             return ModelError(f"{where}: HTTP {status} ({exc.message})")
         return _Abandoned(f"HTTP {status}", streamed, first_byte, _retry_after(exc))
 
-    def _reply(self, got: _Streamed, seconds: float) -> _Reply:
-        """The answer of a finished stream (``seconds`` since it was sent).
+    def _reply(self, got: _Streamed, seconds: float, query: Query) -> _Reply:
+        """The answer of a finished stream (``seconds`` since it was sent) to ``query``.
 
         Raises _Abandoned when the stream held no choice or ended before some choice's finish.
-        Without the server's usage, completion tokens are the content chunks streamed (said once).
+        The tokens recorded are :meth:`_trusted_usage`'s.
         """
-        s = self.spec
         if not got.pieces and not got.finishes:
-            raise _Abandoned("malformed response (no choices)", 0, got.first_byte, None)
+            raise _Abandoned("malformed response (no choices)", got.spent(self.spec.max_tokens), got.first_byte, None)
         indices = sorted(set(got.pieces) | set(got.finishes))
         if any(i not in got.finishes for i in indices):  # the stream ended before the answer did
-            raise _Abandoned("connection dropped mid-answer", got.streamed(), got.first_byte, None)
+            raise _Abandoned("connection dropped mid-answer", got.spent(self.spec.max_tokens), got.first_byte, None)
         texts = ["".join(got.pieces.get(i, [])) for i in indices]
         finishes = [got.finishes.get(i) for i in indices]
+        prompt_tokens, completion_tokens, trusted, server = self._trusted_usage(got, query)
+        return _Reply(
+            texts, finishes, prompt_tokens, completion_tokens, trusted, got.response_id, got.first_byte, seconds, server
+        )
+
+    def _trusted_usage(self, got: _Streamed, query: Query) -> tuple[float | None, float, bool, dict | None]:
+        """The tokens an answered attempt is recorded with, and whether they are the server's.
+
+        The server's usage is the figure trusted (a hosted API bills by it) as long as the client
+        cannot prove it wrong: completion tokens no fewer than were delivered and no more than the
+        request allowed (:meth:`_Streamed.bounds`), prompt tokens no fewer than the prompt's bytes
+        / :data:`MAX_BYTES_PER_TOKEN` and no more than its bytes + :data:`PROMPT_OVERHEAD_TOKENS`.
+        A usage outside its bounds is a lie or a bug: it is not used at all (said once, its
+        figures kept in the attempt as ``server_usage``), as a usage that is not a count or none.
+        The tokens are then the client's own: completion tokens the delivered floor (a streamed
+        answer: one per chunk of content or reasoning, exact on llama.cpp), or 4 characters a token
+        for a whole response if that is more; prompt tokens None (estimated by the caller). So a
+        lying count can neither hide tokens that were delivered (a token budget is spent on them)
+        nor charge tokens that cannot have been.
+
+        Returns:
+            (prompt tokens or None, completion tokens, whether they are the server's figures, the
+            server's figures when they were given but not used, else None).
+        """
+        s = self.spec
         usage = got.usage
-        completion_tokens = _token_count(getattr(usage, "completion_tokens", None))
-        if completion_tokens is not None:
-            prompt_tokens = _token_count(getattr(usage, "prompt_tokens", None))  # None: estimated
-            return _Reply(
-                texts, finishes, prompt_tokens, completion_tokens, True, got.response_id, got.first_byte, seconds
-            )
+        floor, ceiling = got.bounds(s.max_tokens)
+        completion = _token_count(getattr(usage, "completion_tokens", None))
+        prompt = _token_count(getattr(usage, "prompt_tokens", None))  # None: estimated
+        size = query.text_bytes()
+        p_floor, p_ceiling = float(math.ceil(size / MAX_BYTES_PER_TOKEN)), float(size + PROMPT_OVERHEAD_TOKENS)
+        if completion is not None and floor <= completion <= ceiling:
+            if prompt is None or p_floor <= prompt <= p_ceiling:
+                return prompt, completion, True, None
+        own = max(floor, got.delivered_bytes / CHARS_PER_TOKEN) if not s.stream else floor
+        if completion is not None:  # counts, but not of this request
+            if not self._said_lying_usage:
+                self._said_lying_usage = True
+                self.log(
+                    f"{s.name}: the server's usage ({prompt} prompt, {completion:g} completion tokens) is outside "
+                    f"what the request can have cost ({p_floor:g}-{p_ceiling:g} prompt, {floor:g}-{ceiling:g} "
+                    f"completion tokens: delivered, and allowed by max_tokens {s.max_tokens}): not used; completion "
+                    "tokens are counted from the answer and prompt tokens estimated (usage_from_server: false)"
+                )
+            return None, own, False, {"prompt_tokens": prompt, "completion_tokens": completion}
         if usage is not None and not self._said_bad_usage:
             self._said_bad_usage = True
             self.log(
                 f"{s.name}: the server's token usage is not a count ({str(usage)[:80]}): ignored; completion "
-                "tokens are counted as streamed chunks and prompt tokens estimated (usage_from_server: false)"
+                "tokens are counted from the answer and prompt tokens estimated (usage_from_server: false)"
             )
         elif usage is None and not self._said_no_usage:
             self._said_no_usage = True
-            self.log(
-                f"{s.name}: the server streams no token usage: completion tokens are counted as streamed chunks "
-                "and prompt tokens estimated (usage_from_server: false); --no-stream for its exact count"
+            how = (
+                "the server streams no token usage: completion tokens are counted as streamed chunks"
+                if s.stream
+                else "the server's responses carry no token usage: completion tokens are estimated at "
+                f"{CHARS_PER_TOKEN:g} characters a token"
             )
-        return _Reply(texts, finishes, None, got.streamed(), False, got.response_id, got.first_byte, seconds)
+            more = "; --no-stream for its exact count" if s.stream else ""
+            self.log(f"{s.name}: {how} and prompt tokens estimated (usage_from_server: false){more}")
+        return None, own, False, None
 
     async def _fill(
         self, client: Any, query: Query, sem: asyncio.Semaphore, bar: Any
@@ -742,13 +1001,17 @@ class ModelClient:
 
         Failed attempts are retried with backoff (at most ``max_retries`` times); a prompt the
         server refuses (context overflow) gives a :class:`Refused` for each missing sample. Each
-        answer is committed to the cache as it arrives. Raises ModelError when retries run out.
+        answer is committed to the cache as it arrives, each abandoned attempt too (pending, with
+        those of earlier runs that died first: they are part of the answer's attempts when it
+        comes). Raises ModelError when retries run out.
         """
         s = self.spec
         identity = query.identity(s)
         out = self._cached(identity, query.indices)
         missing = [i for i in query.indices if i not in out]
         history = _AttemptHistory(query)
+        for i in missing:  # attempts abandoned by an earlier run that died before the answer came
+            history.abandoned += [([i], entry) for entry in self.cache.pending(answer_key(identity, i))]
         failures = 0
         empty_rounds = 0
         while missing:
@@ -762,6 +1025,8 @@ class ModelClient:
                         exc.reason, exc.completion_tokens, time.monotonic() - sent_at, exc.first_byte, len(missing)
                     )
                     history.abandoned.append((list(missing), entry))
+                    for i in missing:  # committed now: a run resumed after a crash still counts it
+                        self.cache.add_pending(answer_key(identity, i), entry)
                     failures += 1
                     delay = self._retry_delay(exc, failures)
                     self._note(bar, f"{s.name}: {exc.reason}; retry {failures}/{s.max_retries} in {delay:.1f}s")
@@ -801,7 +1066,7 @@ class ModelClient:
         """
         s = self.spec
         if failures > s.max_retries:
-            if exc.reason == "connection refused":
+            if exc.reason.startswith("connection refused"):
                 raise ModelError(server_down_message(s)) from None
             raise ModelError(
                 f"model {s.name!r} at {s.base_url}: giving up after {failures} attempts "
@@ -855,6 +1120,8 @@ class ModelClient:
                 "usage_from_server": reply.usage_from_server,
                 "share": share,
             }
+            if reply.server_usage is not None:  # the server's figures for the whole request, as given
+                answered["server_usage"] = reply.server_usage
             answer = CachedAnswer(
                 text=text or "",
                 prompt_tokens=prompt_total / share,

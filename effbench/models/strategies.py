@@ -148,6 +148,9 @@ def _to_sample(
     else:
         found = extract_completion(problem.prompt, answer.text, problem.entry_point)
     meta["extraction"] = found.reason
+    if found.code is None and answer.finish_reason not in (None, "stop"):
+        # why the answer holds no code: cut at max_tokens, filtered, or tool calls instead of text
+        meta["extraction"] += f" (finish reason {answer.finish_reason})"
     meta["extraction_dropped"] = list(found.dropped)
     meta["answer"] = answer.text
     meta["usage"]["reasoning_chars"] = found.reasoning_chars
@@ -310,6 +313,9 @@ class CostEstimate:
         )
         if self.later_rounds:
             text += f"; refinement rounds after the first add up to {self.later_rounds} answer(s) (included)"
+        if self.answers and spec.max_retries:
+            # an attempt abandoned after the server began may be billed: each retry can cost again
+            text += f" (before retries: up to {spec.max_retries} per request, each of which a hosted API may bill)"
         return text
 
 
