@@ -544,3 +544,50 @@ def test_a_candidates_compile_warnings_never_reach_the_users_stderr():
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "fenced"
     assert done.stderr == ""
+
+
+# --- red team rt-models: line ends, fences left open, answers with nothing in them ----------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FENCED.replace("\n", "\r\n"),
+        FENCED.replace("\n", "\r"),
+        "Here it is:\r```python\r" + DEF.replace("\n", "\r") + "```\rO(1).",
+        DEF.replace("\n", "\r"),
+    ],
+    ids=["crlf-fenced", "cr-fenced", "cr-with-prose", "cr-bare"],
+)
+def test_line_ends_of_any_kind_are_read_as_python_reads_them(answer):
+    """An answer whose lines end in CRLF (Windows) or CR alone (old Mac) gives the same program as
+    with LF: Python reads a source file with universal newlines, so extraction does too. Before,
+    CR-only answers were 'no code defining triangle()' (no fence or def line was ever seen), and
+    CRLF code kept its carriage returns into the program."""
+    found = extract_chat(answer, ENTRY)
+    assert found.code == DEF, found
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        f"```python\n{DEF}\nThis runs in O(1): Gauss's formula.",
+        f"Sure:\n```python\n{DEF}\nprint(triangle(4))\nThat prints 10, which is right.\n",
+    ],
+    ids=["prose-after", "usage-then-prose"],
+)
+def test_an_unclosed_fence_followed_by_prose_gives_its_code(answer):
+    """A fence left open with prose after the code (no closing fence) gives the code up to its
+    last top-level line that parses, not the prose: the sample runs. Before, the whole rest of the
+    answer was the block, which did not parse, and a correct solution was run as a SyntaxError."""
+    found = extract_chat(answer, ENTRY)
+    assert found.kind is K.FENCED and found.code == DEF, found
+
+
+@pytest.mark.parametrize("answer", ["", "  \n\t\r\n"])
+def test_an_empty_chat_answer_is_said_to_be_empty(answer):
+    """A chat answer with no text (tool calls instead of content, a content filter, reasoning sent
+    in its own field only) is the typed verdict EMPTY, 'empty answer', as in completion mode; not
+    'no code defining triangle()', which reads as if the model had written something else."""
+    found = extract_chat(answer, ENTRY)
+    assert found.code is None and found.kind is K.EMPTY and found.reason == "empty answer"

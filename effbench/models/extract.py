@@ -764,21 +764,51 @@ def extract_chat(answer: str, entry_point: str) -> Extraction:
         return Extraction(None, "the answer is nested too deeply to read", ExtractionKind.NO_CODE)
 
 
+def _newlines(text: str) -> str:
+    """``text`` with Windows (CRLF) and old Mac (CR) line ends as LF, as Python reads a source file."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _unclosed_prefix(block: Block) -> str | None:
+    """The longest start of an unclosed fenced block that parses, ending at a top-level line.
+
+    A fence left open (the answer was cut off, or prose follows the code without a closing
+    fence) runs to the end of the answer; the code is its start. None if no start parses.
+    """
+    lines = block.code.split("\n")
+    end = _grow(lines, 0, lambda e: _parses("\n".join(lines[:e])))
+    return None if end is None else "\n".join(lines[:end]).strip("\n") + "\n"
+
+
+def _from_fences(python: list[Block], parses: list[bool], entry_point: str, reasoning: int) -> Extraction | None:
+    """The program from the python fenced blocks (``parses``: whether each compiles), or None.
+
+    An unclosed block that does not compile contributes its longest start that does.
+    """
+    parsing = [b.code for b, ok in zip(python, parses) if ok]
+    cut = [p for b, ok in zip(python, parses) if not ok and not b.closed and (p := _unclosed_prefix(b))]
+    if not (parsing or cut):
+        return None
+    label = _label(len(python), "fenced block")
+    if cut:
+        label += " (an unclosed fence read up to its last line that parses)"
+    return _from_blocks(parsing + cut, entry_point, ExtractionKind.FENCED, label, reasoning)
+
+
 def _extract_chat(answer: str, entry_point: str) -> Extraction:
-    text, reasoning, unclosed = split_reasoning(answer)
+    text, reasoning, unclosed = split_reasoning(_newlines(answer))
     if reasoning and not text.strip():
         why = "the reasoning block is not closed (cut off?)" if unclosed else "nothing follows the reasoning"
         return Extraction(None, f"no answer after the reasoning: {why}", ExtractionKind.REASONING_ONLY, reasoning)
+    if not text.strip():
+        return Extraction(None, "empty answer", ExtractionKind.EMPTY, reasoning)
     blocks, outside = fenced_blocks(text)
     python = [b for b in blocks if b.python]
-    parsing = [b.code for b in python if _parses(b.code)]
-    if parsing:
-        found = _from_blocks(
-            parsing, entry_point, ExtractionKind.FENCED, _label(len(python), "fenced block"), reasoning
-        )
-        if found is not None:
-            return found
-    broken = [b.code for b in python if not _parses(b.code) and _defines_by_text(b.code, entry_point)]
+    parses = [_parses(b.code) for b in python]
+    found = _from_fences(python, parses, entry_point, reasoning)
+    if found is not None:
+        return found
+    broken = [b.code for b, ok in zip(python, parses) if not ok and _defines_by_text(b.code, entry_point)]
     if broken:
         return _syntax_error(broken[-1], entry_point, reasoning)
     # no fenced block defines it: bare code (also after a lone closing fence, or around blocks)
@@ -913,7 +943,7 @@ def extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction
 
 
 def _extract_completion(prompt: str, answer: str, entry_point: str) -> Extraction:
-    text, reasoning, unclosed = split_reasoning(answer)
+    text, reasoning, unclosed = split_reasoning(_newlines(answer))
     if reasoning and not text.strip():
         why = "the reasoning block is not closed (cut off?)" if unclosed else "nothing follows the reasoning"
         return Extraction(None, f"no answer after the reasoning: {why}", ExtractionKind.REASONING_ONLY, reasoning)
