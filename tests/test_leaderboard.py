@@ -652,3 +652,37 @@ def test_a_table_of_one_problem_says_why_its_intervals_are_blank(tmp_path):
         assert result.exit_code == 0, result.output
         for text in ((out / "leaderboard.md").read_text(), (out / "index.html").read_text()):
             assert ("Ranked on 1 problem: no 95% interval" in text) is said, text
+
+
+@pytest.mark.parametrize("n_problems", [1, 3])
+def test_the_category_heat_map_keeps_every_label_inside_the_picture(tmp_path, monkeypatch, n_problems):
+    """Invariant: every text of the per-category heat map (category and row labels, title, colour
+    bar) lies inside the saved figure, however few categories the table has. Threat: a newcomer's
+    leaderboard of a one-problem run drew a figure 2.1 inches wide, whose one rotated category
+    label ran off its left edge ('ynamic programming')."""
+    from effbench.leaderboard import plots
+
+    monkeypatch.setattr(lr, "CATEGORIES", ("dynamic_programming", "bit_manipulation", "graphs"))
+    problems = lr.make_problem_set(tmp_path / "set")
+    samples = [s for s in lr.model_samples({"fast": 1.1, "slow": 2.5}) if s[1] in lr.PROBLEMS[:n_problems]]
+    run = lr.write_run(tmp_path / "run", problems, [(f"{m} with a longer label", *rest) for m, *rest in samples])
+    outside = {}
+    save = plots._save
+
+    def capture(fig, out_dir, name):  # noqa: ANN001, ANN202
+        if name.endswith("-categories"):
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            box = fig.bbox
+            outside[name] = [
+                t.get_text()
+                for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_window_extent"))
+                if t.get_visible() and t.get_text()
+                for e in [t.get_window_extent(renderer)]
+                if e.x0 < box.x0 - 1 or e.y0 < box.y0 - 1 or e.x1 > box.x1 + 1 or e.y1 > box.y1 + 1
+            ]
+        return save(fig, out_dir, name)
+
+    monkeypatch.setattr(plots, "_save", capture)
+    write_leaderboard([run], tmp_path / "lb", FAST, str(problems))
+    assert outside == {"table-1-categories": []}, outside

@@ -145,7 +145,9 @@ def plot_heatmap(table: Table, out_dir: Path) -> dict[str, str]:
             vals = [p["eff@1"] for pid, p in row["problems"].items() if table.doc["categories"][pid] == cat]
             if vals:
                 grid[i, j] = float(np.mean(vals))
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(cats), 1.0 + 0.45 * len(rows)))
+    # at least 3.6 in wide: the first category's label, rotated, runs left of its column by most
+    # of its length, and tight_layout can only make room for it inside the figure
+    fig, ax = plt.subplots(figsize=(max(3.6, 1.2 + 0.9 * len(cats)), 1.0 + 0.45 * len(rows)))
     im = ax.imshow(
         grid, cmap="viridis", vmin=0, vmax=max(1.0, float(np.nanmax(grid)) if grid.size else 1.0), aspect="auto"
     )
