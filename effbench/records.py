@@ -44,6 +44,89 @@ def _is_amount(value: Any) -> bool:
     return _is_number(value) and math.isfinite(value) and value >= 0
 
 
+def _is_line(value: Any) -> bool:
+    """One line of printable text, not blank: a label every table, page and terminal shows as it is."""
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+
+
+def _is_count(value: Any) -> bool:
+    """An integer at least 0 (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+#: the figures of ``meta.usage`` (tokens, seconds, USD) that summaries, curves and the leaderboard add up
+_USAGE_AMOUNTS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "abandoned_attempts",
+    "abandoned_prompt_tokens",
+    "abandoned_completion_tokens",
+    "abandoned_seconds",
+    "latency_seconds",
+    "first_byte_seconds",
+    "reasoning_tokens",
+    "reasoning_chars",
+    "cost_usd",
+)
+#: the figures of each ``meta.attempts`` entry (tokens, seconds) that the cost axes add up
+_ATTEMPT_AMOUNTS = ("prompt_tokens", "completion_tokens", "seconds", "first_byte_seconds")
+
+
+def _check_labels(data: dict, what: str) -> None:
+    """``model_name``/``strategy`` (one printable line) and ``chain``/``round`` (counts) of a record or its meta."""
+    for name in ("model_name", "strategy"):
+        value = data.get(name)
+        _check(value is None or _is_line(value), f"{what}.{name}", "must be one line of printable text, or null")
+    for name in ("chain", "round"):
+        value = data.get(name)
+        _check(value is None or _is_count(value), f"{what}.{name}", "must be an integer at least 0, or null")
+
+
+def _check_meta(meta: dict, what: str) -> None:
+    """The parts of a record's ``meta`` that readers count are of their types.
+
+    ``usage`` (tokens, seconds and money a summary, the curves and the leaderboard add up),
+    ``attempts`` (the cost axes' tokens and seconds), ``selection`` (sel@k's pass and cost), and
+    the series fields: each figure a finite number >= 0 or null. Raises RecordFormatError naming
+    the field: a NaN or a negative count written by hand made `effbench score` print
+    "spent -999999999800 prompt + nan completion tokens", `--json` and leaderboard.json invalid
+    JSON (NaN), and `effbench curves` a traceback.
+    """
+    _check_labels(meta, what)
+    if "usage" in meta:
+        usage = meta["usage"]
+        _check(isinstance(usage, dict), f"{what}.usage", "must be an object")
+        for name in _USAGE_AMOUNTS:
+            value = usage.get(name)
+            _check(
+                value is None or _is_amount(value),
+                f"{what}.usage.{name}",
+                "must be a finite number at least 0, or null",
+            )
+    if "attempts" in meta:
+        attempts = meta["attempts"]
+        _check(isinstance(attempts, list), f"{what}.attempts", "must be a list")
+        for i, attempt in enumerate(attempts):
+            where = f"{what}.attempts[{i}]"
+            _check(isinstance(attempt, dict), where, "must be an object")
+            for name in _ATTEMPT_AMOUNTS:
+                value = attempt.get(name)
+                _check(
+                    value is None or _is_amount(value), f"{where}.{name}", "must be a finite number at least 0, or null"
+                )
+            share = attempt.get("share")
+            _check(
+                share is None or (_is_count(share) and share >= 1), f"{where}.share", "must be an integer at least 1"
+            )
+    if "selection" in meta:
+        sel = meta["selection"]
+        _check(isinstance(sel, dict), f"{what}.selection", "must be an object")
+        _check(isinstance(sel.get("passed"), bool), f"{what}.selection.passed", "must be true or false")
+        for name in ("cost", "seconds"):
+            _check(_is_amount(sel.get(name)), f"{what}.selection.{name}", "must be a finite number at least 0")
+        _check(_is_count(sel.get("examples", 0)), f"{what}.selection.examples", "must be an integer at least 0")
+
+
 def _check_derived(data: dict, levels: int, what: str) -> None:
     """The derived fields as written are of their types (readers show them before any rescoring).
 
@@ -281,8 +364,12 @@ class SampleRecord:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         _check(not unknown, what, f"unknown field(s) {', '.join(sorted(unknown))}")
+        # the series label and the problem id are rows of every table, Markdown file, page and terminal
         _check(isinstance(data["model"], str), f"{what}.model", "must be a string")
+        _check(_is_line(data["model"]), f"{what}.model", "must be one line of printable text")
         _check(isinstance(data["problem_id"], str), f"{what}.problem_id", "must be a string")
+        _check(_is_line(data["problem_id"]), f"{what}.problem_id", "must be one line of printable text")
+        _check_labels(data, what)
         _check(isinstance(data["sample_index"], int), f"{what}.sample_index", "must be an integer")
         refs, weights = data["reference_level_costs"], data["weights"]
         _check(
@@ -315,6 +402,7 @@ class SampleRecord:
         )
         data.setdefault("meta", {})
         _check(isinstance(data["meta"], dict), f"{what}.meta", "must be an object")
+        _check_meta(data["meta"], f"{what}.meta")
         if version == 1 and not data["tests"] and data.get("error_type") == "NoCode":
             data["unrunnable"] = data["meta"].get("reason", "no code")
         _check(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import shlex
 import tempfile
@@ -119,11 +120,41 @@ def _fields_that_differ(recorded: Any, now: Any, most: int = 3) -> str:
     return "; " + "; ".join(parts) + more
 
 
+def _non_finite(data: Any) -> tuple[str, float] | None:
+    """The first NaN or infinite number in ``data`` (parsed JSON), as ``(".tests[0].cost", nan)``; None if none.
+
+    Walked without recursion (a record may be nested as deep as the parser allows).
+    """
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, value
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return None
+
+
 def _parse_line(line: bytes, where: str) -> SampleRecord:
+    """One ``samples.jsonl`` line as a validated record; raises RecordFormatError naming ``where``.
+
+    Refused, never read: a line nested too deeply for the parser (before: RecursionError's
+    traceback from score, resume, curves and the leaderboard), and a NaN or an infinity anywhere
+    in the record, its meta too (Python's json reads them; the run writes with ``allow_nan=False``;
+    read back, one ended in invalid JSON in ``summary.json`` and ``leaderboard.json``, or a
+    traceback from the curves).
+    """
     try:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordFormatError(f"{where}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RecordFormatError(f"{where}: not valid JSON (nested too deeply)") from None
+    bad = _non_finite(data)
+    if bad is not None:
+        raise RecordFormatError(f"{where}{bad[0]}: must be a finite number, not {bad[1]!r}")
     return SampleRecord.from_json(data, where)
 
 
@@ -294,6 +325,8 @@ class RunDir:
             data = json.loads((self.path / CONFIG).read_text())
         except (OSError, ValueError) as exc:
             raise EffbenchError(f"{self.path}: not a run directory ({CONFIG} unreadable: {exc})") from None
+        except RecursionError:
+            raise EffbenchError(f"{self.path}: not a run directory ({CONFIG} unreadable: nested too deeply)") from None
         RunConfig.from_json(data, str(self.path / CONFIG))  # validates
         return data
 
@@ -551,7 +584,7 @@ class RunDir:
             for model, entry in summary["models"].items():  # counted apart, never in a problem's n
                 if entry.get("overall", {}).get("infra_failures"):
                     expected[(str(model), INFRA_KEY)] = int(entry["overall"]["infra_failures"])
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return f"{self.path / SUMMARY}: unreadable (not what a run writes): re-run its `effbench evaluate` command"
         counts: dict[tuple[str, str], int] = {}
         for r in records:  # as effbench.summary.summarize counts them

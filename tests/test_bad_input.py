@@ -898,6 +898,110 @@ def test_a_hand_edited_record_field_of_the_wrong_type_is_refused_by_its_line(
     assert f"{records}:1.{field.format(last=len(record['tests']) - 1)}: must be" in line, line
 
 
+def _meta(record: dict, **parts: object) -> None:
+    record["meta"] = {**record.get("meta", {}), **parts}
+
+
+_USAGE = {"prompt_tokens": 100, "completion_tokens": 50, "cost_usd": None}
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "message"),
+    [
+        (
+            lambda r: _meta(r, usage={**_USAGE, "completion_tokens": float("nan")}),
+            "meta.usage.completion_tokens",
+            "finite",
+        ),
+        (lambda r: _meta(r, usage={**_USAGE, "prompt_tokens": -1e12}), "meta.usage.prompt_tokens", "at least 0"),
+        (lambda r: _meta(r, usage={**_USAGE, "cost_usd": -3.0}), "meta.usage.cost_usd", "at least 0"),
+        (lambda r: _meta(r, usage={**_USAGE, "cost_usd": "free"}), "meta.usage.cost_usd", "finite number"),
+        (lambda r: _meta(r, usage="lots"), "meta.usage", "must be an object"),
+        (lambda r: _meta(r, attempts=[{"seconds": float("inf")}]), "meta.attempts[0].seconds", "finite"),
+        (lambda r: _meta(r, attempts=[{"seconds": 1.0, "share": 0}]), "meta.attempts[0].share", "at least 1"),
+        (
+            lambda r: _meta(r, selection={"passed": True, "cost": -5.0, "seconds": 0.1}),
+            "meta.selection.cost",
+            "at least 0",
+        ),
+        (lambda r: _meta(r, note=float("nan")), "meta.note", "finite"),
+        (lambda r: r.update(model="a\x1b[2Jb"), "model", "one line of printable text"),
+        (lambda r: r.update(problem_id="tri\nangle"), "problem_id", "one line of printable text"),
+        (lambda r: r.update(model_name=5), "model_name", "one line of printable text"),
+        (lambda r: r.update(strategy=["x"]), "strategy", "one line of printable text"),
+        (lambda r: r.update(round=1.5), "round", "integer at least 0"),
+        (lambda r: _meta(r, chain="a"), "meta.chain", "integer at least 0"),
+    ],
+    ids=[
+        "usage-nan",
+        "usage-negative-tokens",
+        "usage-negative-money",
+        "usage-money-string",
+        "usage-string",
+        "attempt-inf-seconds",
+        "attempt-share-0",
+        "selection-negative-cost",
+        "nan-anywhere",
+        "label-escape-sequence",
+        "problem-id-newline",
+        "model-name-int",
+        "strategy-list",
+        "round-float",
+        "meta-chain-string",
+    ],
+)
+def test_a_hand_edited_record_no_reader_can_show_or_add_up_is_refused_by_its_line(
+    tmp_path, earlier, env, edit, field, message
+):
+    """Invariant: a record whose token usage, attempts or selection figures are not finite numbers
+    >= 0 (NaN, infinite, negative, a string), that holds a NaN anywhere, whose label or problem id
+    is not one printable line (an escape sequence reaches the terminal) or whose model_name,
+    strategy, chain or round is not of its type is refused by `effbench score` with one line naming
+    the file, the line and the field, exit 2. Before: each was read; a NaN or a negative usage made
+    score print 'spent -999999999800 prompt + nan completion tokens', `score --json` and
+    leaderboard.json invalid JSON (NaN), `effbench curves` a traceback; the label's escape
+    sequence was printed to the terminal as it was."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    records = run / "samples.jsonl"
+    lines = records.read_text().splitlines()
+    record = json.loads(lines[0])
+    edit(record)
+    records.write_text("\n".join([json.dumps(record)] + lines[1:]) + "\n")  # NaN/Infinity as Python writes them
+    out = effbench("score", str(run), env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert f"{records}:1.{field}: " in line and message in line, line
+
+
+@pytest.mark.parametrize("name", ["gpt\n<b>x</b>", "m\x1b[2J", "  "], ids=["newline", "escape", "blank"])
+def test_a_model_name_that_is_not_one_printable_line_is_refused_before_anything_runs(tmp_path, earlier, env, name):
+    """Invariant: `effbench evaluate --model NAME` whose NAME holds a newline or a control character,
+    or is blank, is refused with one line naming --model, exit 2, before any request, the run
+    directory unchanged: the name labels every record (as a samples file's label must be one
+    printable line). Before: it was taken, and its newline split the tables and leaderboard rows."""
+    args = ["evaluate", "--problems-dir", str(MINI), "--model", name, "--base-url", "http://127.0.0.1:9/v1"]
+    before = snapshot(earlier)
+    out = effbench(*args, "--run-dir", str(earlier), env=env)
+    assert_refused(out, f"--model {name!r}: not one line of printable text", earlier, before)
+
+
+def test_a_record_nested_too_deeply_is_refused_by_its_line_not_a_recursion_traceback(tmp_path, earlier, env):
+    """Invariant: a samples.jsonl line nested deeper than the JSON parser can go (a hand edit, a
+    damaged file) is refused by `effbench score` with one line naming the file and the line, exit
+    2; resuming moves it aside. Before: RecursionError's traceback, exit 1, from score, resume,
+    curves and the leaderboard alike."""
+    run = tmp_path / "run"
+    shutil.copytree(earlier, run)
+    records = run / "samples.jsonl"
+    with records.open("a") as f:
+        f.write("[" * 100_000 + "]" * 100_000 + "\n")
+    out = effbench("score", str(run), env=env)
+    assert out.returncode == 2, out.stderr
+    line = the_one_error_line(out.stderr)
+    assert f"{records}:2: not valid JSON (nested too deeply)" in line, line
+
+
 def test_a_leaderboard_on_a_full_disk_is_one_line_naming_out_and_leaves_nothing(tmp_path, earlier, env, small_disk):
     """Invariant: `effbench leaderboard --out DIR` on a disk that fills up while it writes (its PNG
     plots) ends in one line naming --out DIR and the reason, exit 2, with no DIR and no scratch

@@ -188,6 +188,10 @@ def plan_from_options(
     Raises:
         EffbenchError: one line naming the option that is missing, malformed or inconsistent.
     """
+    name = str(o["model"])
+    if not name.isprintable() or not name.strip():
+        # the model's name labels its records: every table, leaderboard.md row and terminal line shows it
+        raise EffbenchError(f"--model {name!r}: not one line of printable text (it labels the run's records)")
     if not o.get("base_url"):
         raise EffbenchError("--model needs --base-url (e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1)")
     if len(samples_opt) > 1:
@@ -207,7 +211,7 @@ def plan_from_options(
     mode = str(o.get("mode") or "chat")
     prefix, prefix_source = prompt_prefix(problems, mode, o.get("prompt_prefix"), log)
     spec = ModelSpec(
-        name=str(o["model"]),
+        name=name,
         base_url=str(o["base_url"]),
         mode=mode,
         api_key_env=str(o.get("api_key_env") or "OPENAI_API_KEY"),
