@@ -943,7 +943,7 @@ def curves(
             )
     outputs = write_curves(
         list(run_dirs), out_dir or run_dirs[0], allow_mixed=allow_mixed_problems, cost=cost, model_facts=model_facts,
-        levels=levels,
+        levels=levels, log=lambda m: click.echo(f"effbench: {m}", err=True),
     )  # fmt: skip
     for kind, path in outputs.items():
         click.echo(f"{kind}: {path}")
@@ -1057,7 +1057,14 @@ def sweep(
     click.echo(f"sweep: {sent} model request(s) sent in all, {cached} answer(s) reused from the cache", err=True)
     from effbench.curves import write_curves
 
-    outputs = write_curves(dirs, out, cost=cost, model_facts=model_facts, levels=levels)
+    outputs = write_curves(
+        dirs,
+        out,
+        cost=cost,
+        model_facts=model_facts,
+        levels=levels,
+        log=lambda m: click.echo(f"effbench: {m}", err=True),
+    )
     click.echo(outputs["table"].read_text())
     for kind, path in outputs.items():
         click.echo(f"{kind}: {path}")

@@ -32,13 +32,16 @@ The definitions are DESIGN.md's, "Models, budgets, cost curves".
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from effbench.engine import INFRA, SampleRecord
 from effbench.errors import EffbenchError
+from effbench.markdown import md_text
 from effbench.models.costs import COST_AXES, Architecture, SampleCost, sample_cost
 from effbench.rundir import RunDir
 from effbench.summary import rescore, summarize
@@ -375,6 +378,32 @@ def mark_pareto(points: list[Point]) -> None:
             best = p.eff
 
 
+def flat_notes(points: list[Point], unit: str) -> list[str]:
+    """Why a cost-vs-efficiency figure of ``points`` is empty or flat, one sentence each ([] when it is not).
+
+    ``unit`` is the cost axis (``tokens``, ``usd``...; each point's ``cost`` is in it). A figure of
+    one point, of points that all cost the same (0 when nothing was counted) or of efficiencies
+    that are all 0 is drawn all the same, with these sentences beside it, so that it is never
+    read as a broken plot or as a curve.
+    """
+    if not points:
+        return []
+    name = _UNIT_NAMES.get(unit, unit)
+    notes = []
+    costs = {p.cost for p in points}
+    if costs == {0}:
+        notes.append(f"every point costs 0 {name}: the runs counted no {name} spent, so the cost axis is flat")
+    elif len(costs) == 1:
+        notes.append(f"every point costs the same ({next(iter(costs)):.4g} {name} per problem)")
+    if len(points) == 1:
+        notes.append("one point: one sample per problem and no refinement round, so there is no curve to draw")
+    if all(p.pass_rate == 0 for p in points):
+        notes.append("no sample passed: every pass rate and efficiency is 0")
+    elif all(p.eff == 0 for p in points):
+        notes.append("every efficiency is 0: samples passed, but none within the budget on a weighted level")
+    return notes
+
+
 @dataclass
 class Curves:
     """Every point, the cost unit and why, and the problem sets' agreement."""
@@ -386,6 +415,11 @@ class Curves:
     problems: dict[str, list[str]] = field(default_factory=dict)
     #: series -> "name version (content hash)" of the problem set its run was made on
     problem_set_versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """Why the figure is empty or flat, if it is (:func:`flat_notes`)."""
+        return flat_notes(self.points, self.unit)
 
     @property
     def versions_differ(self) -> bool:
@@ -626,14 +660,17 @@ def render_cheapest(rows: list[dict[str, Any]], unit: str) -> str:
         return ""
     names = list(rows[0]["by_series"])
     unit_name = _UNIT_NAMES.get(unit, unit)
-    head = ["eff level", f"cheapest (cost in {unit_name})", *names]
+    head = ["eff level", f"cheapest (cost in {unit_name})", *(md_text(n) for n in names)]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for row in rows:
+    for row in rows:  # series names are model labels from the run directories: md_text keeps them text
         c = row["cheapest"]
-        cells = [f"{row['level']:g}", "-" if c is None else f"{c['series']} {c['label']}: {c['cost']:.4g}"]
+        cells = [
+            f"{row['level']:g}",
+            "-" if c is None else f"{md_text(c['series'])} {md_text(c['label'])}: {c['cost']:.4g}",
+        ]
         for name in names:
             b = row["by_series"][name]
-            cells.append("-" if b is None else f"{b['label']} ({b['cost']:.4g})")
+            cells.append("-" if b is None else f"{md_text(b['label'])} ({b['cost']:.4g})")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -725,12 +762,31 @@ def draw_pareto_front(ax: Any, points: list[Point], label: str) -> list[Point]:
     return front
 
 
+@contextlib.contextmanager
+def plain_text() -> Iterator[None]:
+    r"""Within the block, every matplotlib text made is drawn as the text it is, never as mathtext.
+
+    Labels come from run directories: a model named ``$5 model`` or ``$\foo$`` was read as
+    mathtext, drawn in italics or raising ``ValueError: Unknown symbol`` at ``savefig`` (a traceback
+    instead of the curves or the leaderboard). No text of effbench's figures is mathtext.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
 def build_figure(curves: Curves) -> Any:
     """The figure: efficiency (left) and pass rate (right) against mean cost per problem.
 
     With 95% intervals over problems, the Pareto front (on efficiency), non-overlapping labels,
-    the cost unit and why, and a legend below the panels.
+    the cost unit and why, and a legend below the panels. Labels are plain text (:func:`plain_text`).
     """
+    with plain_text():
+        return _build_figure(curves)
+
+
+def _build_figure(curves: Curves) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -759,13 +815,16 @@ def build_figure(curves: Curves) -> Any:
     ):
         top = max([1.0, *values])
         ax.set_ylim(0.0, top * 1.12)  # never below 0, even when every value is 0
-        ax.set_xlim(left=0.0, right=max([p.cost for p in points] + [1e-9]) * 1.15)
+        right = max(p.cost for p in points)
+        ax.set_xlim(left=0.0, right=right * 1.15 if right > 0 else 1.0)  # every cost 0: an axis of 0..1, not 1e-9
         ax.set_xlabel(f"mean cost per problem ({unit}: {curves.unit_reason})", fontsize=8)
         ax.set_ylabel(what)
         ax.grid(alpha=0.3)
     title = "Efficiency and correctness against test-time cost (error bars: 95% bootstrap over problems)"
     if curves.mixed:
         title += "\nWARNING: series cover different problems (counts in brackets): not comparable"
+    for note in curves.notes:  # a flat or empty figure says why
+        title += f"\nNote: {note}"
     fig.suptitle(title, fontsize=10)
     fig.legend(loc="outside lower center", ncols=min(3, len(by_series) + 1), fontsize=8)
     _place_labels(fig, [ax_eff, ax_pass], labels)
@@ -779,11 +838,13 @@ def write_curves(
     cost: str = "auto",
     model_facts: Path | None = None,
     levels: list[float] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
     """Write curves.json, curves.png, curves.svg and cheapest.md into ``out_dir``.
 
     ``levels``: the efficiency levels of the cheapest-budget table (default :data:`EFF_LEVELS`);
-    the other arguments are :func:`collect`'s.
+    ``log``: told each note on a flat or empty figure (:func:`flat_notes`; default: a warning of
+    this module's logger); the other arguments are :func:`collect`'s.
 
     Returns:
         File kind -> the path written.
@@ -802,6 +863,12 @@ def write_curves(
             "compare only as far as those versions' problems and prompts agree (curves.json: problem_set_versions)",
             listed,
         )
+    if log is None:
+        import logging
+
+        log = logging.getLogger(__name__).warning
+    for note in curves.notes:
+        log(f"note: {note}")
     table = cheapest_table(curves, list(levels or EFF_LEVELS))
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {
@@ -811,6 +878,7 @@ def write_curves(
         "mixed_problem_sets": curves.mixed,
         "problems": curves.problems,
         "problem_set_versions": curves.problem_set_versions,
+        "notes": curves.notes,
         "points": [asdict(p) for p in curves.points],
         "cheapest": table,
     }
@@ -828,9 +896,8 @@ def write_curves(
     }
     unit = _UNIT_NAMES.get(curves.unit, curves.unit)
     text = (
-        f"Cheapest point reaching each mean efficiency (cost: mean {unit} per problem; {curves.unit_reason})\n\n"
-        + render_cheapest(table, curves.unit)
-        + "\n"
+        f"Cheapest point reaching each mean efficiency (cost: mean {unit} per problem; {md_text(curves.unit_reason)})"
+        "\n\n" + render_cheapest(table, curves.unit) + "\n"
     )
     try:
         for name, write in (

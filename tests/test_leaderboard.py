@@ -686,3 +686,160 @@ def test_the_category_heat_map_keeps_every_label_inside_the_picture(tmp_path, mo
     monkeypatch.setattr(plots, "_save", capture)
     write_leaderboard([run], tmp_path / "lb", FAST, str(problems))
     assert outside == {"table-1-categories": []}, outside
+
+
+#: model labels a careless or hostile user can give (a samples file's "model", --model, a record
+#: edited by hand): HTML, an HTML comment, a link, emphasis, code, a heading, a list marker, an
+#: escaped and an unescaped cell separator, and mathtext (valid and not) for matplotlib
+HOSTILE_LABELS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<!-- swallow",
+    "[link](javascript:alert(1))",
+    "**bold** _it_ ~~x~~",
+    "`tick",
+    "# head",
+    "1. first",
+    "a|b\\|c\\",
+    "$\\foo$ bad math",
+    "costs $5 or $10",
+]
+
+
+def _hostile_run(tmp_path):
+    problems = lr.make_problem_set(tmp_path / "set")
+    samples = [
+        (
+            label,
+            pid,
+            0,
+            lr.candidate_code(1.1 + 0.05 * j),
+            {"strategy": "parallel", "model_name": label, **lr.usage(200 + j)},
+        )
+        for pid in lr.PROBLEMS[:3]
+        for j, label in enumerate(HOSTILE_LABELS)
+    ]
+    return problems, lr.write_run(tmp_path / "run", problems, samples)
+
+
+def _markdown_tokens(text: str) -> list:
+    """The CommonMark + GFM-table tokens of ``text``, nested tokens flattened."""
+    markdown_it = pytest.importorskip("markdown_it")
+    tokens = []
+    for token in markdown_it.MarkdownIt("commonmark").enable("table").parse(text):
+        tokens.append(token)
+        tokens += token.children or []
+    return tokens
+
+
+def _assert_plain_markdown(text: str, labels: list[str]) -> None:
+    """No HTML and no link in ``text``; every table row has its header's cells; each label is a cell's text."""
+    tokens = _markdown_tokens(text)
+    kinds = {t.type for t in tokens}
+    assert not kinds & {"html_inline", "html_block", "link_open", "code_inline", "em_open", "strong_open"}, kinds
+    cells, rows, texts = 0, [], []
+    for t in tokens:
+        if t.type == "tr_open":
+            cells = 0
+        elif t.type in ("th_open", "td_open"):
+            cells += 1
+        elif t.type == "tr_close":
+            rows.append(cells)
+        elif t.type == "inline":
+            texts.append("".join(c.content for c in t.children or [] if c.type in ("text", "softbreak")))
+    assert rows and len(set(rows)) == 1, rows  # a split or merged cell changes a row's count
+    for label in labels:
+        assert any(label in x for x in texts), label
+
+
+def test_hostile_labels_stay_text_in_leaderboard_md_and_the_page_and_the_plots_render(tmp_path):
+    """Invariant: whatever a model label holds, the leaderboard is written (exit 0); in
+    leaderboard.md it renders as exactly that text (no raw HTML, comment, link or emphasis; every
+    table row keeps its cells), and index.html shows it escaped (the page's one script is its
+    own). Before: leaderboard.md kept the label's raw HTML ('<!--' hid the rest of the page),
+    'a|b\\|c' split the row, and a label with '$...$' crashed the plots (matplotlib mathtext:
+    'Unknown symbol')."""
+    problems, run = _hostile_run(tmp_path)
+    out = tmp_path / "board"
+    result = CliRunner().invoke(main, ["leaderboard", str(run), "--out", str(out), "--problems-dir", str(problems)])
+    assert result.exit_code == 0, result.output
+    _assert_plain_markdown((out / "leaderboard.md").read_text(), HOSTILE_LABELS)
+    page = (out / "index.html").read_text()
+    assert page.count("<script") == 1 and "<img src=x" not in page and "<!-- swallow" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_hostile_labels_stay_text_in_cheapest_md_and_the_curves_render(tmp_path):
+    """Invariant: whatever a model label holds, `effbench curves` writes its figure (no mathtext:
+    a '$\\foo$' label crashed savefig with a traceback) and cheapest.md renders every label as
+    exactly that text, its table rows keeping their cells (labels were written raw)."""
+    _, run = _hostile_run(tmp_path)
+    out = tmp_path / "curves"
+    result = CliRunner().invoke(main, ["curves", str(run), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "curves.png").stat().st_size > 0 and (out / "curves.svg").stat().st_size > 0
+    _assert_plain_markdown((out / "cheapest.md").read_text(), HOSTILE_LABELS)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "wrong", "n", "models", "note"),
+    [
+        (200, False, 1, ("m",), "one point: one sample per problem"),
+        (0, False, 2, ("m",), "every point costs 0 tokens"),
+        (100, True, 2, ("m",), "no sample passed: every pass rate and efficiency is 0"),
+        (100, False, 1, ("a", "b"), "every point costs the same (100 tokens per problem)"),
+    ],
+    ids=["single-point", "zero-cost", "all-wrong", "identical-costs"],
+)
+def test_a_flat_or_empty_curve_is_still_drawn_and_says_why(tmp_path, tokens, wrong, n, models, note):
+    """Invariant: `effbench curves` and the leaderboard's cost plot of runs whose figure is flat or
+    empty (one point, every cost 0, every score 0, every cost the same) still write their plots,
+    and say why in the figure's title, curves.json's ``notes``, on stderr and in the leaderboard's
+    caption. Before: they drew a lone dot or a flat line on an axis of 0..1e-9 with no word, read
+    as a broken plot."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    samples = [
+        (m, pid, s, lr.candidate_code(1.1, wrong), {"strategy": "parallel", "model_name": m, **lr.usage(tokens)})
+        for pid in lr.PROBLEMS[:3]
+        for m in models
+        for s in range(n)
+    ]
+    run = lr.write_run(tmp_path / "run", problems, samples)
+    out = tmp_path / "curves"
+    result = CliRunner().invoke(main, ["curves", str(run), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"note: {note}" in result.stderr
+    assert any(note in x for x in json.loads((out / "curves.json").read_text())["notes"])
+    assert (out / "curves.png").stat().st_size > 0 and f"Note: {note}" in (out / "curves.svg").read_text()
+    board = tmp_path / "board"
+    result = CliRunner().invoke(main, ["leaderboard", str(run), "--out", str(board), "--problems-dir", str(problems)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((board / "leaderboard.json").read_text())
+    assert note in doc["tables"][0]["plots"]["cost"]["caption"]
+
+
+def test_two_leaderboards_written_into_one_folder_at_once_both_end_whole(synthetic, tmp_path, monkeypatch):
+    """Invariant: a second `effbench leaderboard --out DIR` that starts and ends while a first one
+    of the same DIR is writing leaves the first one able to finish: each writes in a scratch folder
+    of its own, and DIR ends with whole files (the last writer's). Before: both used one scratch
+    folder, '.DIR.partial'; the second deleted the first one's plots and scratch, and the first
+    ended in 'cannot write the leaderboard ... No such file or directory', exit 2."""
+    from effbench.leaderboard import plots
+
+    _, runs, problems = synthetic
+    out = tmp_path / "board"
+    real, calls = plots.write_plots, []
+
+    def racing(table, out_dir):  # noqa: ANN001, ANN202
+        written = real(table, out_dir)
+        calls.append(out_dir)
+        if len(calls) == 1:  # the second leaderboard, from start to end, between the first one's writes
+            write_leaderboard(runs[:1], out, FAST, problems)
+        return written
+
+    monkeypatch.setattr(plots, "write_plots", racing)
+    doc = write_leaderboard(runs, out, FAST, problems)
+    assert json.loads((out / "leaderboard.json").read_text())["tables"][0]["problems"] == doc["tables"][0]["problems"]
+    page = (out / "index.html").read_text()
+    assert page.rstrip().endswith("</html>") and "data:image/png;base64," in page
+    assert [p.name for p in out.parent.iterdir() if p.name.endswith(".partial")] == []

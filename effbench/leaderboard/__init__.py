@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def write_leaderboard(
 
     Outputs: ``leaderboard.md``, ``leaderboard.json``, ``index.html`` and ``plots/`` (PNG + SVG).
 
-    Everything is written to a scratch folder beside ``out_dir`` first and moved in at the end, so
-    an error leaves no half-written leaderboard.
+    Everything is written to a scratch folder of this call's own beside ``out_dir`` first and moved
+    in at the end, so an error leaves no half-written leaderboard, and two leaderboards written
+    into one ``out_dir`` at once never delete or fill each other's scratch (each file ends whole,
+    the last one moved in).
 
     Raises:
         EffbenchError: no run directory is usable, or no table can be ranked (the message names
@@ -44,9 +47,10 @@ def write_leaderboard(
     tables, doc = build(run_dirs, settings, problems_dir)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    scratch = out_dir.parent / f".{out_dir.name}.partial"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
+    try:  # this call's own: a fixed name was deleted and refilled by a second leaderboard of out_dir
+        scratch = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.", suffix=".partial"))
+    except OSError as exc:
+        raise EffbenchError(f"--out {out_dir}: cannot write the leaderboard: {exc.strerror or exc}") from None
     try:
         for table in tables:
             write_plots(table, scratch / "plots")
@@ -55,9 +59,10 @@ def write_leaderboard(
         (scratch / "leaderboard.md").write_text(render_markdown(doc))
         (scratch / "index.html").write_text(render_html(doc, scratch))
         out_dir.mkdir(exist_ok=True)
-        if (out_dir / "plots").exists():
-            shutil.rmtree(out_dir / "plots")
         for name in OUTPUTS:
+            if name == "plots" and (out_dir / name).is_dir():  # a directory is not replaced by rename
+                old = Path(tempfile.mkdtemp(dir=scratch, prefix="old-plots."))
+                os.replace(out_dir / name, old / name)
             os.replace(scratch / name, out_dir / name)
     except OSError as exc:  # a full disk, a quota: the writer (PIL, matplotlib) may not name the file
         where = exc.filename or scratch

@@ -125,12 +125,17 @@ def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    why = "every model has a price" if unit == "usd" else "at least one model has no price"
+    if unit == "usd":
+        why = "every model has a price"
+    else:
+        why = "at least one model has no price" if any(p.usd is None for p in points) else "every price is 0"
     caption = (
         f"Cost in {'USD' if unit == 'usd' else 'tokens'} ({why}). Parallel sampling: a point per k "
         "(k samples cost k times the mean sample); refinement: a point per round (cumulative cost, best so "
         "far). Dashed: the Pareto front. Dotted: reference rows (no tokens)."
     )
+    for note in curves.flat_notes(points, unit):  # a flat or empty plot says why
+        caption += f" Note: {note}."
     return _save(fig, out_dir, f"{table.id}-cost"), caption
 
 
@@ -202,7 +207,15 @@ def write_plots(table: Table, out_dir: Path) -> dict:
     """Write every plot of a table into ``out_dir``.
 
     Records their paths (relative to the output folder) in ``table.doc['plots']`` and returns it.
+    Labels are drawn as plain text, never as mathtext (:func:`effbench.curves.plain_text`).
     """
+    from effbench.curves import plain_text
+
+    with plain_text():
+        return _write_plots(table, out_dir)
+
+
+def _write_plots(table: Table, out_dir: Path) -> dict:
     plots: dict = {
         "eff_at_k": {
             "files": plot_eff_at_k(table, out_dir),

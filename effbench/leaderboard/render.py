@@ -10,6 +10,7 @@ import html
 from pathlib import Path
 
 from effbench.leaderboard.data import REFERENCE, SAMPLES
+from effbench.markdown import md_code, md_text, one_line
 from effbench.samples import SLOWER
 
 MIXED_MARK = "†"
@@ -112,7 +113,13 @@ def _columns(table: dict) -> list[str]:
 
 
 def render_markdown(doc: dict) -> str:
-    """The leaderboard as Markdown: one table per group of comparable runs."""
+    """The leaderboard as Markdown: one table per group of comparable runs.
+
+    Every text that comes from a run directory (labels, strategies, problem ids, problem set
+    names, seeds, paths, error messages) goes through :func:`effbench.markdown.md_text` (or
+    :func:`~effbench.markdown.md_code` for paths): it renders as that text, never as HTML, a
+    link or a broken table row.
+    """
     s = doc["settings"]
     out = [
         "# effbench leaderboard",
@@ -124,7 +131,7 @@ def render_markdown(doc: dict) -> str:
     ]
     if doc["errors"]:
         out += ["", "**Run directories not used:**", ""]
-        out += [f"- `{e['path']}`: {e['error']}" for e in doc["errors"]]
+        out += [f"- {md_code(e['path'])}: {md_text(e['error'])}" for e in doc["errors"]]
     if len(doc["tables"]) > 1:
         out += [
             "",
@@ -132,21 +139,21 @@ def render_markdown(doc: dict) -> str:
             "never ranked together (`--allow-mixed` ranks them in one table, marked).",
         ]
     for t in doc["tables"]:
-        out += ["", f"## {t['id']}: {_table_title(t)}", ""]
+        out += ["", f"## {md_text(t['id'])}: {md_text(_table_title(t))}", ""]
         if t["differences"] and not t["mixed"]:
-            out += [f"Differs from table-1 in: {'; '.join(t['differences'])}.", ""]
+            out += [f"Differs from table-1 in: {md_text('; '.join(t['differences']))}.", ""]
         out += [
-            f"{_count(len(t['problems']), 'problem')}: {', '.join(t['problems'])}. {_seeds_line(t)}",
+            f"{_count(len(t['problems']), 'problem')}: {md_text(', '.join(t['problems']))}. {md_text(_seeds_line(t))}",
             "",
         ]
         cols = _columns(t)
         out.append("| " + " | ".join(cols) + " |")
         out.append("|" + "|".join("---:" if c in ("#", "n") else "---" for c in cols) + "|")
         for i, r in enumerate(t["rows"]):
-            cells = [
+            cells = [  # figures as formatted here; text from the run directories through md_text
                 str(r["rank"]),
-                _label(r),
-                r["strategy"],
+                md_text(_label(r)),
+                md_text(r["strategy"]),
                 _n(r),
                 f"{_f(r['pass@1'])} {_ci(r['pass@1_ci'])}",
                 f"{_f(r['eff@1'])} {_ci(r['eff@1_ci'])}",
@@ -154,27 +161,29 @@ def render_markdown(doc: dict) -> str:
                 *([_f(r["eff@k_shared"])] if t["k_shared"] > 1 else []),
                 _speedup(r["speedup"]),
                 _cost(r),
-                r["meter"],
-                r["environment"],
-                _short_set(r["problem_set"]),
-                _seed(r["seed"]),
+                md_text(r["meter"]),
+                md_text(r["environment"]),
+                md_text(_short_set(r["problem_set"])),
+                md_text(_seed(r["seed"])),
                 _vs_next(t, i),
             ]
-            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            out.append("| " + " | ".join(cells) + " |")
         if t["order_disagreements"]:
             out += [
                 "",
                 "The Bradley-Terry order differs from the eff@1 order for: "
-                + ", ".join(r["label"] for r in t["rows"] if r["slug"] in t["order_disagreements"])
+                + md_text(", ".join(r["label"] for r in t["rows"] if r["slug"] in t["order_disagreements"]))
                 + ".",
             ]
         if _one_problem_note(t):
             out += ["", _one_problem_note(t)]
         for labels, probs in _excluded_groups(t["rows"]):
-            out.append(f"\n{', '.join(labels)}: not ranked on {', '.join(probs)} (not every row has them).")
+            out.append(
+                f"\n{md_text(', '.join(labels))}: not ranked on {md_text(', '.join(probs))} (not every row has them)."
+            )
         for name, plot in t["plots"].items():
             if plot["files"]:
-                out += ["", f"![{name}]({plot['files']['png']})", "", plot["caption"]]
+                out += ["", f"![{md_text(name)}]({_md_link(plot['files']['png'])})", "", md_text(plot["caption"])]
     return "\n".join(out) + "\n"
 
 
@@ -210,6 +219,16 @@ def _excluded_groups(rows: list[dict]) -> list[tuple[list[str], list[str]]]:
         if r["excluded_problems"]:
             groups.setdefault(tuple(r["excluded_problems"]), []).append(r["label"])
     return [(labels, list(probs)) for probs, labels in groups.items()]
+
+
+def _md_link(target: str) -> str:
+    """A relative file path as a Markdown link destination.
+
+    Percent-encoded (spaces, parentheses, ``<``, ``>``...): no path can end the link or add a title.
+    """
+    from urllib.parse import quote
+
+    return quote(one_line(target), safe="/._-")
 
 
 CSS = """
