@@ -41,9 +41,12 @@ def md_text(text: object) -> str:
     emphasis, code span, heading or cell separator can come out of it.
     """
     out = []
-    for ch in one_line(text):
+    line = one_line(text)
+    for i, ch in enumerate(line):
         if ch in _ENTITIES:
             out.append(_ENTITIES[ch])
+        elif ch == "_" and line[i - 1 : i].isalnum() and line[i + 1 : i + 2].isalnum():
+            out.append(ch)  # between two letters or digits (tri_01) it can neither open nor close emphasis
         elif ch in _ESCAPED:
             out.append("\\" + ch)
         else:

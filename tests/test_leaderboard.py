@@ -697,6 +697,7 @@ HOSTILE_LABELS = [
     "<!-- swallow",
     "[link](javascript:alert(1))",
     "**bold** _it_ ~~x~~",
+    "__dunder__ snake_case",
     "`tick",
     "# head",
     "1. first",
