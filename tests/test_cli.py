@@ -480,3 +480,31 @@ def test_problems_check_and_probe_say_the_sandbox_is_starting_before_it_starts(m
     starting = [i for i, line in enumerate(lines) if line.startswith("starting the local sandbox")]
     assert len(starting) == 1 and "time meter" in lines[starting[0]], result.stderr
     assert lines[-1] == "effbench: error: local sandbox: refused by the test", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "passes_to"), [("evaluate-references.sh", "effbench evaluate"), ("test.sh", "pytest")]
+)
+def test_the_main_scripts_answer_help_with_their_usage_before_any_set_up(tmp_path, name, passes_to):
+    """Invariant: `bash scripts/evaluate-references.sh --help` and `bash scripts/test.sh --help`
+    (and -h) print the script's own usage (what it runs, where the other arguments go), exit 0 and
+    run no set-up. Fault (a newcomer's): test.sh --help ran scripts/setup.sh and then started
+    building llama-cpp-python from source (minutes of both cores, before pytest ever saw --help);
+    evaluate-references.sh --help ran the set-up (2 GB, minutes on a fresh clone) first. A `bash`
+    placed first on PATH records any set-up script it is asked to run and refuses it, so the check
+    itself never installs anything."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / name
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    ran = tmp_path / "setup-ran"
+    (shim / "bash").write_text(
+        f'#!/bin/sh\ncase "$*" in *setup*) echo "$*" >> {ran}; exit 97;; esac\nexec /bin/bash "$@"\n'
+    )
+    (shim / "bash").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim}:{os.environ['PATH']}"}
+    for flag in ("--help", "-h"):
+        done = subprocess.run(["/bin/bash", str(script), flag], capture_output=True, text=True, timeout=120, env=env)
+        assert not ran.exists(), ran.read_text()
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"usage: bash scripts/{name}"), done.stdout
+        assert passes_to in done.stdout, done.stdout
