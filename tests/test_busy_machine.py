@@ -294,3 +294,26 @@ def test_problem_code_on_the_host_waiting_for_a_cpu_is_not_stopped():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_slow_namespace_probe_never_starts_a_sandbox_without_namespaces(monkeypatch):
+    """Invariant: whether the local sandbox has namespaces (hidden references, a private /tmp,
+    fixed pids and with them exact counts) never depends on how busy the machine was when it
+    started: a probe that does not finish in time is an error naming it, not "no namespaces".
+    Before, an ``unshare ... true`` past its 30 s timeout read as namespaces being unavailable,
+    and that answer was kept for the process's life. The slow probe is simulated (no clock)."""
+    import effbench.sandboxes.local as local
+    from effbench.errors import SandboxUnavailable
+
+    def slow(cmd, **kwargs):
+        raise subprocess.TimeoutExpired(cmd, kwargs.get("timeout", 0))
+
+    local.namespace_prefix.cache_clear()
+    monkeypatch.setattr(local.subprocess, "run", slow)
+    monkeypatch.setattr(local.shutil, "which", lambda name: "/usr/bin/unshare")
+    try:
+        with pytest.raises(SandboxUnavailable, match="namespace probe"):
+            local.namespace_prefix()
+    finally:
+        monkeypatch.undo()
+        local.namespace_prefix.cache_clear()

@@ -40,10 +40,21 @@ from effbench.sandboxes.protocol import (
 )
 from effbench.sandboxes.rootfs import python_in
 
+#: how long the namespace probe (``unshare ... true``, milliseconds of work) may take, in seconds
+NAMESPACE_PROBE_SECONDS = 300
+
 
 @functools.lru_cache(maxsize=1)
 def namespace_prefix() -> tuple[str, ...]:
-    """``unshare`` options that work here, or () when namespaces are not available."""
+    """``unshare`` options that work here, or () when namespaces are not available.
+
+    Raises:
+        SandboxUnavailable: the probe did not finish within :data:`NAMESPACE_PROBE_SECONDS` (a
+            machine too busy to start it). Not cached: the next call probes again. Before, a
+            probe past its 30 s read as "no namespaces", and the sandbox ran without them (no
+            hidden references, no private /tmp, no fixed pids) for the process's life because
+            the machine was busy when it started.
+    """
     exe = shutil.which("unshare")
     if not exe:
         return ()
@@ -51,7 +62,12 @@ def namespace_prefix() -> tuple[str, ...]:
     candidates = [common] if os.geteuid() == 0 else [["--user", "--map-root-user", *common]]
     for flags in candidates:
         try:
-            done = subprocess.run([exe, *flags, "true"], capture_output=True, timeout=30)
+            done = subprocess.run([exe, *flags, "true"], capture_output=True, timeout=NAMESPACE_PROBE_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise SandboxUnavailable(
+                f"local sandbox: the namespace probe ({exe} {' '.join(flags)} true) did not finish in "
+                f"{NAMESPACE_PROBE_SECONDS} s: the machine is too busy to start a sandbox now"
+            ) from None
         except (OSError, subprocess.SubprocessError):
             continue
         if done.returncode == 0:
@@ -97,7 +113,7 @@ class RunnerProcess(RunnerClient):
         """``namespace_prefix()`` as a list, for this start.
 
         Raises:
-            SandboxUnavailable: when unshare fails now (a busy machine: its 30 s probe timed out,
+            SandboxUnavailable: when unshare fails now (its probe past NAMESPACE_PROBE_SECONDS,
                 no pids or user namespaces left) where this runner's first start had it (and not
                 the set-up step's own namespaces of ``--rootfs`` as root). Without them the runner
                 would serve the rest of the pool's life with no hidden folders (the references),
