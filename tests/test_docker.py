@@ -539,3 +539,23 @@ def test_a_test_within_its_memory_limit_is_never_killed_by_its_containers_limit(
         over = box.run(TestRequest(code, "f", [20], Limits(memory_bytes=1 << 30)))
     assert run.infra_error is None and run.signal is None and run.result == '{"ok":true,"value":10}', run
     assert over.killed_for == "memory", over  # past its own limit: the runner's watch stops it
+
+
+def test_a_test_the_containers_oom_killer_stops_is_censored_by_memory_not_killed(docker_image, monkeypatch):
+    """Invariant: a test child killed by its container's OOM killer (the engine's 'oom' event of
+    that container during the request) is recorded as stopped at the memory limit (verdict
+    censored_memory), never as 'killed' by a signal it brought on itself. Threat: where the
+    container's limit was reached before the test's own (here forced: a container smaller than
+    the test's limit), the kernel's SIGKILL was read as the candidate's own doing."""
+    import effbench.sandboxes.docker as docker_backend
+    from effbench.sandboxes.base import Limits
+
+    monkeypatch.setattr(docker_backend, "CONTAINER_MEMORY_HEADROOM", -(512 << 20))  # 512 MiB under 1 GiB
+    code = "def f(n):\n    xs = [bytearray(b'\\x01') * (64 << 20) for _ in range(n)]\n    return len(xs)\n"
+    with docker_backend.DockerSandbox(
+        TimeMeter(repeats=1), workers=1, image=docker_image, memory_bytes=256 << 20
+    ) as box:
+        run = box.run(TestRequest(code, "f", [10], Limits(memory_bytes=1 << 30)))
+        own = box.run(TestRequest("import os\ndef f(n):\n    os.kill(os.getpid(), 9)\n", "f", [0]))
+    assert run.signal == 9 and run.killed_for == "memory", run
+    assert own.signal == 9 and own.killed_for is None, own  # its own SIGKILL: still its own doing

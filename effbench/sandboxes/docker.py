@@ -34,6 +34,7 @@ import queue
 import socket
 import struct
 import threading
+import time
 import weakref
 from collections.abc import Iterable
 from typing import Any
@@ -61,6 +62,9 @@ DEFAULT_TMPFS = "1g"
 #: what a container holds beside a test child within its memory limit (the runner, its zygote and
 #: worker, valgrind's own, the page cache it reads): its limit is at least a test's limit plus this
 CONTAINER_MEMORY_HEADROOM = 1 << 30
+#: how many times (about a second each) the engine is asked for an ``oom`` event of a container
+#: whose test child died of SIGKILL with no limit of the runner's named (see _oom_is_memory)
+OOM_EVENT_WAITS = 3
 #: what the runner (root in the container, every other capability dropped) needs: to run each
 #: test child as another user (SETUID, SETGID), to stop it (KILL), and to give it and then empty
 #: its scratch folder whatever it did there (CHOWN, DAC_OVERRIDE, FOWNER). Children drop them all.
@@ -310,7 +314,6 @@ class _PlacementLock:
 
     def __init__(self, pending: int) -> None:
         import fcntl
-        import time
 
         from effbench import paths
 
@@ -638,7 +641,47 @@ class DockerWorker(RunnerClient):
         if not self.running:
             self.start()
         self._fit_memory(int(req.limits.memory_bytes))
-        return super().request(req, ballast_kb)
+        started = time.time_ns()
+        response = super().request(req, ballast_kb)
+        self._oom_is_memory(response, started)
+        return response
+
+    def _oom_is_memory(self, response: dict, started_ns: int) -> None:
+        """Record a test child the container's OOM killer stopped as stopped at the memory limit.
+
+        A child killed by SIGKILL with no limit of the runner's named (``killed_for``) was, if
+        the engine reported an ``oom`` event of this container since ``started_ns`` (ns since
+        the epoch), stopped by the container's memory limit, not by a signal it brought on
+        itself: ``killed_for`` becomes ``memory`` (verdict censored_memory). The runner cannot
+        see that limit's kills itself (its /sys is empty). Looked up only for such children.
+        """
+        killed = [
+            pair["test"]
+            for pair in response.get("runs", [])
+            if isinstance(pair, dict)
+            and isinstance(pair.get("test"), dict)
+            and pair["test"].get("signal") == 9
+            and not pair["test"].get("killed_for")
+        ]
+        if not killed or self.container is None:
+            return
+        oom = False
+        for _attempt in range(OOM_EVENT_WAITS):  # the engine's event may trail the child's death
+            try:
+                events = self.sandbox.client.api.events(
+                    since=started_ns // 10**9,
+                    until=int(time.time()) + 1,
+                    filters={"container": self.container.id, "event": "oom"},
+                    decode=True,
+                )
+                oom = any(int(event.get("timeNano") or 0) >= started_ns for event in events)
+            except _engine_errors():
+                return
+            if oom:
+                break
+        if oom:
+            for record in killed:
+                record["killed_for"] = "memory"
 
     def _fit_memory(self, test_bytes: int) -> None:
         box = self.sandbox
