@@ -753,3 +753,32 @@ def test_a_whole_response_with_two_choices_of_one_index_is_malformed_not_one_ans
     with BadServer(reply) as server:
         with pytest.raises(ModelError, match="choice index 0 twice"):
             ask(server, tmp_path, n=2, stream=False)
+
+
+def test_a_stream_that_ends_with_its_usage_but_no_finish_reason_is_answered(tmp_path):
+    """A server that never sends a finish reason but ends its stream with the usage chunk (which
+    the protocol sends once every choice is done) has its answers kept, finish reason None; a
+    stream cut before its usage is still a dropped connection. Before, every attempt was
+    'connection dropped mid-answer' and the run ended after its retries with no answer."""
+    from effbench.models.client import ModelError
+
+    def reply(method, path, body):
+        if method == "GET":
+            return NOT_FOUND
+        return sse(
+            *[chunk([delta(CODE, i)]) for i in range(body["n"])],
+            chunk([], usage={"prompt_tokens": 5, "completion_tokens": 40}),
+        )
+
+    with BadServer(reply) as server:
+        answers = ask(server, tmp_path)
+    assert [(a.text, a.finish_reason) for a in answers.values()] == [(CODE, None)] * 2
+
+    def cut(method, path, body):
+        if method == "GET":
+            return NOT_FOUND
+        return sse(chunk([], usage={"prompt_tokens": 5, "completion_tokens": 40}), chunk([delta(CODE, 0)]))
+
+    with BadServer(cut) as server:
+        with pytest.raises(ModelError, match="connection dropped mid-answer"):
+            ask(server, tmp_path / "b", n=1)

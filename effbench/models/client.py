@@ -41,6 +41,9 @@ Hosted APIs, vLLM, SGLang, llama.cpp and Ollama are all reached the same way.
   usage and a time-out on the whole answer (a whole response without usage is counted at 4
   characters a token). Without the server's usage, prompt tokens are estimated and the answer is
   marked ``usage_from_server: false``.
+- A streamed choice is finished by its finish reason, or by the usage chunk that ends the stream
+  (a server that sends no finish reasons: finish reason None); a stream that stops before either
+  is a dropped connection, retried, and nothing of it is cached.
 - Servers that return fewer choices than ``n`` (llama.cpp serves one) are asked again for the
   missing samples; every answer is cached with its share of the response's token usage, so
   nothing is counted twice.
@@ -501,6 +504,7 @@ class _Streamed:
     response_id: str = ""
     reasoning_chunks: int = 0  # chunks of reasoning streamed apart from the content
     delivered_bytes: int = 0  # UTF-8 bytes of content and reasoning kept (tokens at least / MAX_BYTES_PER_TOKEN)
+    usage_last: bool = False  # the last chunk carried the usage (the stream's end, by the protocol)
 
     def feed(self, chunk: Any, mode: str, stats: ClientStats) -> bool:
         """Take one chunk; each content piece counts one completion token in ``stats`` as it arrives.
@@ -524,6 +528,7 @@ class _Streamed:
         if getattr(chunk, "usage", None) is not None:
             self.usage = chunk.usage
             progress = True
+        self.usage_last = getattr(chunk, "usage", None) is not None  # a later chunk with choices clears it
         for c in getattr(chunk, "choices", None) or []:
             if type(c.index) is not int or not 0 <= c.index < self.n:
                 raise _MalformedChunk(f"choice index {c.index!r} of {self.n} asked")
@@ -552,6 +557,8 @@ class _Streamed:
             if c.finish_reason:
                 self.finishes[c.index] = c.finish_reason
                 progress = True
+            if piece or thought:
+                self.usage_last = False
         return progress
 
     def all_seen_are_done(self) -> bool:
@@ -927,7 +934,10 @@ class ModelClient:
         if not got.pieces and not got.finishes:
             raise _Abandoned("malformed response (no choices)", got.spent(self.spec.max_tokens), got.first_byte, None)
         indices = sorted(set(got.pieces) | set(got.finishes))
-        if any(i not in got.finishes for i in indices):  # the stream ended before the answer did
+        # a choice without a finish reason: the stream ended before the answer did, unless the
+        # usage came last, which the protocol sends once every choice is done (a server that
+        # never sends finish reasons: its answers are kept, their finish reason None)
+        if any(i not in got.finishes for i in indices) and not got.usage_last:
             raise _Abandoned("connection dropped mid-answer", got.spent(self.spec.max_tokens), got.first_byte, None)
         texts = ["".join(got.pieces.get(i, [])) for i in indices]
         finishes = [got.finishes.get(i) for i in indices]
