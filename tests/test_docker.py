@@ -108,6 +108,29 @@ def test_no_permission_to_the_engines_socket_names_that_fix_not_starting_the_eng
     assert "dockerd &" not in done.stdout
 
 
+def test_an_engine_that_takes_the_connection_but_never_answers_is_named_busy_or_hung(monkeypatch):
+    """Invariant: an engine that accepts the connection but does not answer in time (busy, or
+    hung) is said to be so, in one line, after the client's timeout; never a hang, never the
+    wrong fix. Threat: the message said the engine was not running and to start it."""
+    import socket as sockets
+    import tempfile
+
+    from effbench.sandboxes.docker_engine import DockerUnavailable, connect
+
+    folder = tempfile.mkdtemp(prefix="eb-hung-")  # short: a socket's path has 107 bytes at most
+    listening = sockets.socket(sockets.AF_UNIX)
+    try:
+        listening.bind(os.path.join(folder, "docker.sock"))
+        listening.listen()  # takes connections, answers nothing
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{folder}/docker.sock")
+        with pytest.raises(DockerUnavailable, match=r"did not answer within 2 s .*busy or hung") as raised:
+            connect(timeout=2)
+        assert "dockerd &" not in str(raised.value)
+    finally:
+        listening.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_containers_are_locked_down(time_box):
     """No network, read-only root, every capability dropped but the runner's few (children drop
     them all and run as another user), no-new-privileges, memory and pids limits, one core per

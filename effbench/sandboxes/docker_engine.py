@@ -23,7 +23,8 @@ def connect(timeout: float = 60.0) -> Any:
         timeout: seconds for each call to the engine.
 
     Raises:
-        DockerUnavailable: the SDK is missing, no engine answers, or this user may not use the
+        DockerUnavailable: the SDK is missing, no engine answers, one takes the connection but
+            does not answer within ``timeout`` (busy or hung), or this user may not use the
             engine's socket (the message names the fix for each).
     """
     try:
@@ -42,6 +43,13 @@ def connect(timeout: float = 60.0) -> Any:
                 f"docker backend: no permission to the Docker engine's socket {where} ({reason}): run as a "
                 "user of the socket's group (`usermod -aG docker $USER`, then log in again) or as root"
             ) from None
+        if _found(exc, (TimeoutError,)) or "timed out" in reason.lower():
+            # it took the connection and said nothing: running, but busy or hung
+            where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+            raise DockerUnavailable(
+                f"docker backend: the Docker engine at {where} did not answer within {timeout:g} s ({reason}): "
+                "it is busy or hung; retry later, or restart it (`systemctl restart docker`)"
+            ) from None
         raise DockerUnavailable(
             f"docker backend: cannot reach the Docker engine ({reason}): "
             "start it with `dockerd &` or `systemctl start docker`"
@@ -55,6 +63,11 @@ def _denied(exc: BaseException) -> bool:
     The SDK wraps the ``PermissionError`` of the socket's ``connect`` in its own exceptions, as a
     cause or as an argument (``('Connection aborted.', PermissionError(13, ...))``).
     """
+    return _found(exc, (PermissionError,))
+
+
+def _found(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc`` or an exception it wraps (cause, context, argument) is one of ``kinds``."""
     seen: set[int] = set()
     stack: list[object] = [exc]
     while stack:
@@ -62,7 +75,7 @@ def _denied(exc: BaseException) -> bool:
         if id(item) in seen or not isinstance(item, BaseException):
             continue
         seen.add(id(item))
-        if isinstance(item, PermissionError):
+        if isinstance(item, kinds):
             return True
         stack += [item.__cause__, item.__context__, *item.args]
     return False
