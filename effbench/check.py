@@ -135,7 +135,13 @@ def check_examples(problem: Problem, tier: str, examples: list[doctest.Example])
         except CheckerError as exc:
             errors.append(f"{tier}: example {ex.source.strip()!r}: {exc}")
             continue
-        if not accepted:
+        if not accepted and kind == "custom":  # the values may well be equal: say who refused
+            errors.append(
+                f"{tier}: example {ex.source.strip()!r} gives {got!r} (the prompt says {ex.want.strip()}), "
+                "which the problem's checker does not accept: it returned a false value (a format's "
+                "`__check` returns True for a right answer; one that only asserts returns None)"
+            )
+        elif not accepted:
             errors.append(f"{tier}: example {ex.source.strip()!r} gives {got!r}, the prompt says {ex.want.strip()}")
     return errors
 

@@ -787,6 +787,11 @@ def _print_results(records: list[SampleRecord], ks: list[int], alpha: float, run
     from effbench.report import render
     from effbench.summary import summarize
 
+    if not records:  # every problem the samples are on was skipped at run time (its checker, its generator)
+        raise EffbenchError(
+            f"no sample was scored: every problem of the run was skipped (the warnings above say why), "
+            f"so {run_dir} holds no result"
+        )
     summary = summarize(records, ks, alpha, alpha)  # the run wrote the same to summary.json
     refinement = summary.get("refinement")  # refine runs: best so far and cumulative cost per round
     selection = selection_summary(records, ks, alpha)  # --strategy select: sel@k beside eff@k

@@ -522,3 +522,45 @@ def test_problems_check_does_not_call_an_evalperf_rows_only_level_flat():
     sized = _load(f"enamel:{ENAMEL}")[0].get("Toy/0")
     errors = check_growth(sized, _ProfileOnly({"a": 1e4}, [1e4, 1.5e4, 1e6, 1e7]))
     assert len(errors) == 1 and errors[0].startswith("level 1 (size 100) is flat"), errors
+
+
+def test_a_checker_that_accepts_nothing_is_named_as_the_one_that_refused(tmp_path):
+    """Invariant: when a row's checker refuses the expert's answer to a prompt example, `problems
+    check` says the checker refused it and that a `__check` returns True for a right answer, not
+    only the two values (which are equal). Threat: a newcomer's own ENAMEL-format row, whose
+    `__check` asserted instead of returning True, failed with "example 'biggest([3, 1, 2])' gives
+    3, the prompt says 3", which reads as a harness bug."""
+    from effbench.check import check_static
+
+    from .importer_rows import sound_rows
+
+    row = sound_rows()["enamel"]
+    row["checker"] = "def __check(__input, __answer, __output):\n    assert __answer == __output\n"
+    path = tmp_path / "mine.csv"
+    _write_rows(path, [row])
+    ps, _ = _load(f"enamel:{path}")
+    errors = check_static(ps.get("T/0"))
+    assert errors and "gives 1 (the prompt says 1), which the problem's checker does not accept" in errors[0], errors
+    assert "returns True for a right answer" in errors[0], errors
+
+
+def test_a_run_whose_every_problem_is_skipped_fails_instead_of_printing_nothing(tmp_path):
+    """Invariant: an evaluation whose every problem is skipped at run time (here the row's checker
+    refuses the expert's own answer, a problem error) ends with exit code 2 and one error line
+    saying no sample was scored, after the warning naming the problem. Threat: a newcomer's
+    one-row ENAMEL file ran, warned inside the progress bars, printed no table and exited 0, as a
+    successful run would."""
+    from .importer_rows import sound_rows
+
+    row = sound_rows()["enamel"]
+    row["checker"] = "def __check(__input, __answer, __output):\n    assert __answer == __output\n"
+    path = tmp_path / "mine.csv"
+    _write_rows(path, [row])
+    env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
+    cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", f"enamel:{path}", "--references", "expert"]
+    cmd += ["--meter", "time", "--alpha", "100", "--run-dir", str(tmp_path / "run")]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "problem T/0: skipped" in done.stderr, done.stderr
+    assert "effbench: error: no sample was scored: every problem of the run was skipped" in done.stderr, done.stderr
+    assert not done.stdout.strip(), done.stdout
