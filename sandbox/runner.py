@@ -2084,7 +2084,7 @@ def _cpu_wait_of(pid):
     thread's delay is added up by the scheduler only when it gets a CPU: while one is runnable,
     the wait in progress is in no sum yet, so the caller decides only when none is. A child that
     lowered its own priority (``setpriority``, ``SCHED_IDLE``: its filter allows both on itself)
-    waits by its own doing: its scheduling differs from the one it was let go with."""
+    waits by its own doing: its scheduling differs from its parent's (:func:`_own_scheduling`)."""
     waited, runnable, scheduling = 0, False, set()
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -2101,6 +2101,16 @@ def _cpu_wait_of(pid):
         except (OSError, ValueError, IndexError):
             pass
     return waited / 1e9, runnable, scheduling
+
+
+def _own_scheduling():
+    """This process's ``{(nice, policy)}``, what a child it forks is let go with (the child's
+    :func:`_cpu_wait_of` set when it has not changed its own), or None where it cannot be read
+    (then no child's wait is credited)."""
+    try:
+        return {(os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0))}
+    except (OSError, AttributeError):
+        return None
 
 
 #: how often the parent reads a child's CPU time (every this many polls: 10 ms, the stop's granularity)
@@ -2445,8 +2455,6 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
         # and the memory it holds then (what it inherited: the exit tears it down), for the
         # host's calibrated null cost (effbench/sandboxes/protocol.py calibrate_null)
         record["rss_at_go_kb"] = _status_rss_kb(pid)[0]
-    # what the child waited for a CPU during its set-up is not in its wall time (below)
-    waited_at_go, _, scheduling_at_go = _cpu_wait_of(pid) if supervise else (0.0, False, set())
     _before_go()
     start = time.perf_counter()
     try:
@@ -2508,15 +2516,16 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             # censor a CPU-bound candidate whose own work is within its limits (the CPU-time limit
             # bounds that work, the kernel's RLIMIT_CPU its system time). Decided while no thread
             # of it is runnable (its waits are all summed then); read only past the limit.
+            # (its waits during its set-up, before it was let go, are credited too: harness work)
             waited, runnable, scheduling = _cpu_wait_of(pid)
-            if scheduling != scheduling_at_go:
-                waited, runnable = waited_at_go, False  # its waits are its own doing
-            if not runnable and elapsed - (waited - waited_at_go) > wall_limit:
+            if scheduling != _own_scheduling():
+                waited, runnable = 0.0, False  # its waits are its own doing
+            if not runnable and elapsed - waited > wall_limit:
                 killed_for = "wall"
                 _kill_group(pid)
             elif "infra_error" not in record and elapsed > wall_limit + BUSY_MACHINE_FACTOR * (cpu_limit or wall_limit):
                 record["infra_error"] = (
-                    f"busy machine: the test child waited {waited - waited_at_go:.1f} s for a CPU in "
+                    f"busy machine: the test child waited {waited:.1f} s for a CPU in "
                     f"{elapsed:.1f} s, past its limits' {wall_limit:g} s + {BUSY_MACHINE_FACTOR} x "
                     f"{cpu_limit or wall_limit:g} s"
                 )
