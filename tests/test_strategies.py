@@ -462,3 +462,28 @@ def test_adaptive_token_budget_beats_uniform_on_uneven_difficulty(tmp_path):
     points = {p["series"]: p for p in json.loads((tmp_path / "uniform" / "curves.json").read_text())["points"]}
     assert points["scripted-model (adaptive)"]["eff"] > points["scripted-model (uniform)"]["eff"]
     assert points["scripted-model (adaptive)"]["label"] == f"B={budget} tok"
+
+
+def short_then_long(prompt: str, index: int) -> str:
+    """The first answer to each prompt is short, every later one carries a long explanation."""
+    return FAST if index == 0 else FAST + "\n" + "Because the sum of 1..n is n(n+1)/2. " * 40
+
+
+def test_a_token_budget_its_samples_overspent_is_said_and_recorded(tmp_path):
+    """A --budget-unit tokens allocation is planned on the first round's mean tokens per sample;
+    when the later samples cost more, the tokens its samples really cost are recorded per policy
+    and budget (allocation.json realized_tokens, every attempt counted) and a budget they passed is
+    said on stderr. Before, allocation.json held only the estimates, and a run whose samples cost
+    several times its budget said nothing."""
+    with FakeOpenAI(short_then_long) as server:
+        args = ["--allocation", "uniform", "--budget", "2000", "--budget-unit", "tokens", "--first-round", "1"]
+        out = effbench(*model_args(server, tmp_path / "a", *args), *FAST_METER, cache_dir=tmp_path / "c")
+        assert out.returncode == 0, out.stderr
+    doc = json.loads((tmp_path / "a" / "allocation.json").read_text())
+    realized = doc["realized_tokens"]["uniform"]["2000"]
+    spent = sum(
+        r["meta"]["usage"]["prompt_tokens"] + r["meta"]["usage"]["completion_tokens"]
+        for r in records_of(tmp_path / "a")
+    )
+    assert realized == pytest.approx(spent) and realized > 2000
+    assert "allocation uniform, budget 2,000 tokens: its samples cost" in out.stderr

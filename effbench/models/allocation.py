@@ -35,8 +35,9 @@ tokens cost axis counts them) starts both policies with the first round, whose m
 sample stand for each problem's later samples: ``uniform`` gives every problem an equal share of
 the tokens, as many samples as fit; ``adaptive`` gives each next sample to the problem with the
 largest expected gain per token whose sample still fits (:func:`token_allocation`). Tokens are
-known only once generated, so the spend is the estimate's, not exact: ``allocation.json`` keeps
-the estimates and the records the realized tokens.
+known only once generated, so the spend is the estimate's, not exact, and not a hard cap:
+``allocation.json`` keeps the estimates and, per policy and budget, the tokens its samples
+really cost (``realized_tokens``); a budget they passed is said on stderr.
 
 A policy's outcome is measured, not modelled: per problem, the efficiency of the best of the
 samples it was given (their first ``n_i`` by sample index), at their summed cost.
@@ -288,6 +289,41 @@ def _sum(costs: list[Any]) -> Any:
     return _sum_costs(costs)
 
 
+def _realized_tokens(
+    run: Any, model: str, policies: dict[str, dict[str, dict[str, int]]]
+) -> dict[str, dict[str, float]]:
+    """Tokens the samples of each policy and budget cost (their first ``n_i`` per problem).
+
+    Prompt and completion tokens of every attempt, abandoned ones included, as
+    :func:`effbench.curves.record_cost` counts them.
+    """
+    from effbench.curves import record_cost
+
+    cost: dict[tuple[str, int], float] = {}
+    for r in run.records():
+        if r.model == model:
+            cost[(r.problem_id, r.sample_index)] = record_cost(r)[0]
+    return {
+        policy: {
+            budget: sum(cost.get((pid, i), 0.0) for pid, n in counts.items() for i in range(n))
+            for budget, counts in by_budget.items()
+        }
+        for policy, by_budget in policies.items()
+    }
+
+
+def _say_overspent(run: Any, realized: dict[str, dict[str, float]]) -> None:
+    """One line on ``run``'s log per policy and budget (tokens) whose samples cost more than it."""
+    for policy, by_budget in realized.items():
+        for budget, tokens in by_budget.items():
+            if tokens > int(budget):
+                run.log(
+                    f"allocation {policy}, budget {int(budget):,} tokens: its samples cost {tokens:,.0f} tokens "
+                    f"({tokens / int(budget):.0%} of the budget): tokens are known once generated, and the "
+                    "first round's mean per sample was an underestimate (allocation.json: realized_tokens)"
+                )
+
+
 def run_allocation(
     plan: Any,
     alloc: AllocationPlan,
@@ -361,6 +397,9 @@ def run_allocation(
             policies[policy][str(budget)] = counts
     needed = {pid: max([have[pid], *(c.get(pid, 0) for b in policies.values() for c in b.values())]) for pid in ids}
     fetch({pid: needed[pid] if pid in kept else have[pid] for pid in ids}, "allocated")
+    realized = _realized_tokens(run, spec.name, policies)
+    if by_tokens:
+        _say_overspent(run, realized)
     est = estimate({pid: first[pid] for pid in kept}) if first_round else {}
     doc = {
         "first_round": first_round,
@@ -371,6 +410,8 @@ def run_allocation(
         "problems": kept,
         "policies": policies,
         "estimates": {pid: {"p": e.p, "passes": e.passes, "samples": e.samples} for pid, e in est.items()},
+        # what each policy's samples cost, every attempt counted (the tokens cost axis), per budget
+        "realized_tokens": realized,
     }
     atomic_write_json(run.run_dir / "allocation.json", doc)
     return doc
