@@ -104,6 +104,7 @@ class ResponseCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db.execute("CREATE TABLE IF NOT EXISTS pending (key TEXT NOT NULL, value TEXT NOT NULL)")
+            self._db.execute("CREATE INDEX IF NOT EXISTS pending_by_key ON pending (key)")
         except (OSError, sqlite3.Error) as exc:
             raise _unusable(path, exc) from None
 
