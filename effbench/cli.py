@@ -1027,7 +1027,7 @@ def sweep(
     assume_yes, given_seed = bool(o.pop("yes")), o.pop("input_seed")
     base = plan_from_options(problems, ids, [str(plan.budgets[-1])], None, o, log=lambda m: click.echo(m, err=True))
     jobs = sweep_jobs(base, plan)
-    if _confirm_sweep([job for _, job in jobs], assume_yes):  # answers to ask: is the server up?
+    if _confirm_sweep(jobs, plan.strategies, assume_yes):  # answers to ask: is the server up?
         from effbench.models.client import ModelError, probe_server, server_down_message
 
         if not probe_server(base.spec.base_url).reachable:
@@ -1075,14 +1075,27 @@ def sweep(
         click.echo(f"{kind}: {path}")
 
 
-def _confirm_sweep(jobs: list, assume_yes: bool) -> bool:
+def _confirm_sweep(jobs: list, strategies: tuple[str, ...], assume_yes: bool) -> bool:
     """Print each run's cost estimate, then ask one question for all (see :func:`_confirm_cost`).
+
+    Args:
+        jobs: ``(run folder name, ModelJob)`` of every run (:func:`effbench.models.sweep.sweep_jobs`).
+        strategies: the sweep's ``--strategies``; each line names the run's folder and the
+            strategies it serves (one run of samples serves both parallel and select; one of
+            allocation both uniform and adaptive), so none asked for seems left out.
+        assume_yes: ``--yes``: no question.
 
     Returns True when some answer is to be asked of the server.
     """
-    estimates = [job.estimate() for job in jobs]
-    for job, estimate in zip(jobs, estimates):
-        click.echo(f"{job.plan.strategy}: {estimate.describe(job.spec)}", err=True)
+    estimates = [job.estimate() for _, job in jobs]
+    for (name, job), estimate in zip(jobs, estimates):
+        if job.allocation is not None:
+            serves = [s for s in ("uniform", "adaptive") if s in strategies]
+        elif job.plan.strategy in ("parallel", "select"):
+            serves = [s for s in ("parallel", "select") if s in strategies]
+        else:
+            serves = [job.plan.strategy]
+        click.echo(f"{name} ({', '.join(serves) or job.plan.strategy}): {estimate.describe(job.spec)}", err=True)
     click.echo("(the runs share the response cache: what one asks, the next reads; an upper bound)", err=True)
     asking = any(e.answers for e in estimates)
     if not asking or assume_yes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import tempfile
 from math import comb
 
 import matplotlib.text
@@ -487,3 +488,28 @@ def test_a_token_budget_its_samples_overspent_is_said_and_recorded(tmp_path):
     )
     assert realized == pytest.approx(spent) and realized > 2000
     assert "allocation uniform, budget 2,000 tokens: its samples cost" in out.stderr
+
+
+def test_the_sweeps_cost_estimate_names_every_strategy_asked_for():
+    """Invariant: the cost estimate a sweep prints before anything is sent has one line per run,
+    naming its folder and every strategy of --strategies it serves, so no strategy asked for
+    seems left out. Threat: a newcomer's default sweep (parallel,select,refine) printed only
+    `select: ...` and `refine: ...`, as if parallel would not run (the one run of samples serves
+    both); `--strategies uniform,adaptive` printed `parallel: ...`."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = ["sweep", "--problems-dir", str(MINI), "--model", "m", "--base-url", f"http://127.0.0.1:{port}/v1"]
+    for strategies, lines in (
+        ("parallel,select,refine", ["select-n2 (parallel, select): ", "refine-c2-r2 (refine): "]),
+        ("parallel,uniform,adaptive", ["parallel-n2 (parallel): ", "allocation-f1-b1-2 (uniform, adaptive): "]),
+    ):
+        with tempfile.TemporaryDirectory(prefix="effbench-sweep-") as tmp:
+            out = effbench(
+                *down, "--strategies", strategies, "--budgets", "1,2", "--yes", "--out", f"{tmp}/o", cache_dir=tmp
+            )
+        assert out.returncode == 2 and "is the model server running?" in out.stderr, out.stderr
+        estimates = [line for line in out.stderr.splitlines() if "cost estimate for 'm'" in line]
+        assert [line.split("cost estimate")[0] for line in estimates] == lines, out.stderr
