@@ -480,7 +480,10 @@ class EvaluationRun:
         try:
             fut.result()
         except ProblemError as exc:  # e.g. its checker raises: skip that problem, go on
-            self.log(f"warning: {exc}")
+            from tqdm import tqdm
+
+            with tqdm.external_write_mode(file=sys.stderr):  # bars cleared: a line of its own, not inside one
+                self.log(f"warning: {exc}")
             self.skipped[problem_id] = str(exc)
             bar.total -= plan.skip(problem_id)
             bar.refresh()

@@ -564,3 +564,20 @@ def test_a_run_whose_every_problem_is_skipped_fails_instead_of_printing_nothing(
     assert "problem T/0: skipped" in done.stderr, done.stderr
     assert "effbench: error: no sample was scored: every problem of the run was skipped" in done.stderr, done.stderr
     assert not done.stdout.strip(), done.stdout
+
+
+def test_a_skipped_problems_warning_is_a_line_of_its_own_on_a_terminal(tmp_path):
+    """Invariant: on a terminal, the warning that a problem is skipped during a run (its checker
+    raises on the expert's answer) is a line of its own, starting with 'warning:', not text
+    appended to a progress bar's line. Threat: a newcomer's one-row file's warning was written
+    where the cursor stood, at the end of the 'expert profiles' bar, and read as part of it."""
+    from .terminal_screen import screen_of
+
+    env = dict(os.environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
+    spec = f"enamel:{FORMATS / 'enamel_checkers.csv'}"
+    cmd = [sys.executable, "-m", "effbench", "evaluate", "--dataset", spec, "--problems", "Close/0,Raise/0"]
+    cmd += ["--references", "expert", "--meter", "time", "--alpha", "100", "--run-dir", str(tmp_path / "run")]
+    code, lines = screen_of(cmd, env)
+    assert code == 0, lines
+    said = [line for line in lines if "problem Raise/0: skipped" in line]
+    assert said and all(line.startswith("warning: problem Raise/0: skipped") for line in said), lines
