@@ -782,3 +782,51 @@ def test_a_stream_that_ends_with_its_usage_but_no_finish_reason_is_answered(tmp_
     with BadServer(cut) as server:
         with pytest.raises(ModelError, match="connection dropped mid-answer"):
             ask(server, tmp_path / "b", n=1)
+
+
+def _forever(event: dict, seconds: float = 8.0):
+    """A streamed response that sends one token, then ``event`` every 0.01 s for ``seconds``, then closes."""
+    import time
+
+    def write(handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+        handler.wfile.write(b"data: " + json.dumps(chunk([delta("```python\n")])).encode() + b"\n\n")
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            handler.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+            handler.wfile.flush()
+            time.sleep(0.01)
+
+    return write
+
+
+def test_a_usage_repeated_forever_is_no_progress(tmp_path):
+    """A server that repeats its usage chunk without end (and never a token) is abandoned after
+    --request-timeout seconds: the usage counts as progress once. Before, each usage chunk moved
+    the time-out on: the attempt lasted the 8 s the server went on (forever for one that never
+    stops), and its one token was then kept as an answer."""
+    from effbench.models.client import ModelError
+
+    writer = _forever(chunk([], usage={"prompt_tokens": 1, "completion_tokens": 1}))
+    with BadServer(lambda method, path, body: NOT_FOUND if method == "GET" else writer) as server:
+        with pytest.raises(ModelError, match="time-out: no token for 1 s"):
+            ask(server, tmp_path, n=1, timeout=1.0)
+
+
+def test_reasoning_without_end_is_cut_as_an_answer_is(tmp_path, monkeypatch):
+    """Reasoning streamed in its own field without end (a model that never stops thinking, a
+    server that ignores max_tokens) is cut at MAX_ANSWER_CHARS characters a choice, as content is:
+    the choice ends with finish reason 'length' and an empty answer, the cut is said, and the rest
+    of the stream is not read. Before, reasoning chunks were neither bounded nor (as progress) timed
+    out: the attempt lasted as long as the server went on (8 s here, then a dropped connection)."""
+    from effbench.models import client
+
+    monkeypatch.setattr(client, "MAX_ANSWER_CHARS", 1000)
+    writer = _forever(chunk([{"index": 0, "delta": {"reasoning_content": "hmm " * 10}, "finish_reason": None}]))
+    log: list[str] = []
+    with BadServer(lambda method, path, body: NOT_FOUND if method == "GET" else writer) as server:
+        answers = ask(server, tmp_path, n=1, timeout=1.0, log=log)
+    assert answers[0].finish_reason == "length" and answers[0].text == "```python\n"
+    assert any("(or its reasoning) passed 1,000 characters" in line for line in log), log

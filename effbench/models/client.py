@@ -498,6 +498,7 @@ class _Streamed:
     pieces: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     chunks: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # content chunks
     chars: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # characters kept
+    thought_chars: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # reasoning characters seen
     cut: set[int] = field(default_factory=set)  # choices cut at MAX_ANSWER_CHARS
     finishes: dict[int, str | None] = field(default_factory=dict)
     usage: Any = None  # the final chunk's usage, when the server streams one
@@ -515,8 +516,9 @@ class _Streamed:
         counts as delivered tokens (``reasoning_chunks``, ``delivered_bytes``).
 
         Returns:
-            Whether the chunk made progress: content, reasoning, a finish reason or usage (a
-            chunk of none of these, like a keep-alive, does not hold the attempt open).
+            Whether the chunk made progress: content, reasoning, a finish reason, or the usage the
+            first time (a chunk of none of these, like a keep-alive, does not hold the attempt
+            open). Reasoning is cut at MAX_ANSWER_CHARS characters a choice, as content is.
 
         Raises _MalformedChunk for a choice of the wrong shape: an index that is not an int below
         ``n`` (the choices asked for), a content or finish reason that is not text.
@@ -526,8 +528,8 @@ class _Streamed:
         self.response_id = self.response_id or str(getattr(chunk, "id", "") or "")
         progress = False
         if getattr(chunk, "usage", None) is not None:
+            progress = self.usage is None  # once: a server repeating its usage forever makes no progress
             self.usage = chunk.usage
-            progress = True
         self.usage_last = getattr(chunk, "usage", None) is not None  # a later chunk with choices clears it
         for c in getattr(chunk, "choices", None) or []:
             if type(c.index) is not int or not 0 <= c.index < self.n:
@@ -536,30 +538,39 @@ class _Streamed:
             if not isinstance(piece, (str, type(None))) or not isinstance(c.finish_reason, (str, type(None))):
                 raise _MalformedChunk("a choice's content or finish reason is not text")
             thought = _reasoning_piece(c.delta if mode == "chat" else c)
-            if thought:
-                self.reasoning_chunks += 1
-                self.delivered_bytes += len(thought.encode("utf-8", "replace"))
+            if c.index not in self.cut and self._take(c.index, piece, thought, c.finish_reason, stats):
                 progress = True
-            if c.index in self.cut:
-                continue
-            if piece:
-                progress = True
-                piece = piece[: MAX_ANSWER_CHARS - self.chars[c.index]]
-                self.chars[c.index] += len(piece)
-                self.delivered_bytes += len(piece.encode("utf-8", "replace"))
-                self.pieces[c.index].append(piece)
-                self.chunks[c.index] += 1
-                stats.completion_tokens += 1
-                if self.chars[c.index] >= MAX_ANSWER_CHARS:
-                    self.cut.add(c.index)
-                    self.finishes[c.index] = "length"
-                    continue
-            if c.finish_reason:
-                self.finishes[c.index] = c.finish_reason
-                progress = True
-            if piece or thought:
-                self.usage_last = False
         return progress
+
+    def _take(self, index: int, piece: str | None, thought: str | None, finish: str | None, stats: ClientStats) -> bool:
+        """Take one choice's content ``piece``, reasoning ``thought`` and ``finish`` reason; True if any came.
+
+        Either is cut at MAX_ANSWER_CHARS characters, finishing the choice with 'length'.
+        """
+        if thought:
+            self.reasoning_chunks += 1
+            self.delivered_bytes += len(thought.encode("utf-8", "replace"))
+            self.thought_chars[index] += len(thought)
+            self.usage_last = False
+            if self.thought_chars[index] >= MAX_ANSWER_CHARS:  # reasoning without end: cut as an answer is
+                self.cut.add(index)
+                self.finishes[index] = "length"
+                return True
+        if piece:
+            piece = piece[: MAX_ANSWER_CHARS - self.chars[index]]
+            self.chars[index] += len(piece)
+            self.delivered_bytes += len(piece.encode("utf-8", "replace"))
+            self.pieces[index].append(piece)
+            self.chunks[index] += 1
+            stats.completion_tokens += 1
+            self.usage_last = False
+            if self.chars[index] >= MAX_ANSWER_CHARS:
+                self.cut.add(index)
+                self.finishes[index] = "length"
+                return True
+        if finish:
+            self.finishes[index] = finish
+        return bool(piece or thought or finish)
 
     def all_seen_are_done(self) -> bool:
         """True once a choice was cut and every choice seen so far has finished (read no further)."""
@@ -829,8 +840,8 @@ class ModelClient:
                         deadline.reschedule(loop.time() + self.spec.timeout)
                     if got.all_seen_are_done():  # past MAX_ANSWER_CHARS: the server ignores max_tokens
                         self.log(
-                            f"{self.spec.name}: an answer passed {MAX_ANSWER_CHARS:,} characters (max_tokens is "
-                            f"{self.spec.max_tokens}): cut there, finish reason 'length'"
+                            f"{self.spec.name}: an answer (or its reasoning) passed {MAX_ANSWER_CHARS:,} characters "
+                            f"(max_tokens is {self.spec.max_tokens}): cut there, finish reason 'length'"
                         )
                         break
         except Exception as exc:
