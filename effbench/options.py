@@ -99,6 +99,10 @@ def check_writable_dir(path: Path, what: str) -> None:
         _check_dir(path, path, what)
         return
     for parent in path.absolute().parents:
+        if parent.is_symlink() and not parent.exists():  # a dangling link, or a loop of links (ELOOP)
+            raise EffbenchError(
+                f"{what} {path}: {parent} is a broken link (or a loop of links), so no directory can be made below it"
+            )
         if parent.exists():
             if not parent.is_dir():
                 raise EffbenchError(f"{what} {path}: {parent} is a file, so no directory can be made below it")

@@ -278,6 +278,27 @@ def test_run_dir_below_a_file(tmp_path, earlier, env):
     assert_refused(out, f"--run-dir {target}: {blocker} is a file", earlier, before)
 
 
+@pytest.mark.parametrize("link", ["loop", "dangling"])
+def test_run_dir_below_a_loop_of_links_or_a_dangling_link_is_refused_before_anything_runs(tmp_path, earlier, env, link):
+    """Invariant: a --run-dir below a symbolic link that loops (a -> b -> a) or points nowhere is
+    refused with one line naming the link, exit 2, before the meter is chosen or anything runs.
+    Before: the check skipped the link (it does not 'exist') and passed; the run chose its meter,
+    then failed at mkdir with 'Too many levels of symbolic links'."""
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    first = tmp_path / "a"
+    if link == "loop":
+        (tmp_path / "b").symlink_to(first)
+        first.symlink_to(tmp_path / "b")
+    else:
+        first.symlink_to(tmp_path / "nowhere")
+    target = first / "sub" / "run"
+    before = snapshot(earlier)
+    out = effbench(*evaluate_into(earlier, good, "--run-dir", str(target)), env=env)
+    assert_refused(out, f"--run-dir {target}: {first} is a broken link (or a loop of links)", earlier, before)
+    assert "meter:" not in out.stderr
+
+
 def test_run_dir_in_a_read_only_location(tmp_path, earlier, env, read_only_dir):
     """Checked before anything runs: no meter line, no traceback, nothing created."""
     location, message = read_only_dir
