@@ -264,7 +264,9 @@ def _owner_gone(label: str) -> bool:
 def remove_stale_containers(client: Any) -> list[str]:
     """Remove labelled containers whose owning effbench process is gone; return their names."""
     removed = []
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+    # ignore_removed: a container listed, then removed before its inspection (other runs' end by
+    # themselves, auto_remove) is skipped, not an engine failure that stops this start
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True):
         owner = container.labels.get(OWNER_LABEL, "")
         if _owner_gone(owner):
             try:
@@ -286,7 +288,8 @@ def cores_in_use(client: Any) -> dict[int, int]:
     Live: created (a pool starting) or running. Returns {core: containers}.
     """
     used: dict[int, int] = {}
-    listed = client.containers.list(all=True, filters={"label": f"{LABEL}=1", "status": ["created", "running"]})
+    live = {"label": f"{LABEL}=1", "status": ["created", "running"]}
+    listed = client.containers.list(all=True, filters=live, ignore_removed=True)  # see remove_stale_containers
     for container in listed:
         cpuset = str((container.attrs.get("HostConfig") or {}).get("CpusetCpus") or "")
         for part in cpuset.split(","):
