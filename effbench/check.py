@@ -110,22 +110,21 @@ def check_inputs(problem: Problem) -> list[str]:
 
 
 def check_examples(problem: Problem, tier: str, examples: list[doctest.Example]) -> list[str]:
-    """Errors of one reference tier on the prompt's ``>>>`` examples (it must load and agree)."""
-    namespace: dict = {"__name__": "solution"}
-    try:
-        exec(
-            compile(problem.runnable(problem.references[tier]), f"references/{problem.id}/{tier}.py", "exec"), namespace
-        )
-    except Exception as exc:
-        return [f"{tier}: does not load: {type(exc).__name__}: {exc}"]
+    """Errors of one reference tier on the prompt's ``>>>`` examples (it must load and agree).
+
+    A problem imported from a published file (no folder of its own) has its reference run in a
+    limited interpreter of its own (:func:`_examples_in_child`), never in effbench's process: the
+    row's code is the file's, not the team's. A bundled problem's reference runs here.
+    """
+    outcome = _examples_in_child(problem, tier, examples) if problem.directory is None else None
+    if outcome is None:
+        outcome = _examples_here(problem, tier, examples)
+    if isinstance(outcome, str):
+        return [f"{tier}: does not load: {outcome}"]
     errors: list[str] = []
-    for ex in examples:
-        try:
-            got = codec.encode(eval(ex.source, namespace))
-            want = codec.encode(eval(ex.want, {}))
-            args = example_args(ex.source, problem.entry_point, namespace)
-        except Exception as exc:
-            errors.append(f"{tier}: example {ex.source.strip()!r} raises {type(exc).__name__}: {exc}")
+    for ex, (error, got, want, args) in zip(examples, outcome):
+        if error:
+            errors.append(f"{tier}: example {ex.source.strip()!r} raises {error}")
             continue
         # a custom checker needs the call's arguments: an example that is not a plain call of
         # the entry point is compared exactly instead (a checker never gets args=None)
@@ -144,6 +143,134 @@ def check_examples(problem: Problem, tier: str, examples: list[doctest.Example])
         elif not accepted:
             errors.append(f"{tier}: example {ex.source.strip()!r} gives {got!r}, the prompt says {ex.want.strip()}")
     return errors
+
+
+#: one example's outcome: (error, the tier's answer, the prompt's, the call's arguments or None);
+#: answers as the codec encodes them
+ExampleOutcome = tuple[str, object, object, "list | None"]
+
+
+def _examples_here(problem: Problem, tier: str, examples: list[doctest.Example]) -> list[ExampleOutcome] | str:
+    """Each example's outcome with the tier loaded in this process; why it does not load, as text."""
+    namespace: dict = {"__name__": "solution"}
+    try:
+        exec(
+            compile(problem.runnable(problem.references[tier]), f"references/{problem.id}/{tier}.py", "exec"), namespace
+        )
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    out: list[ExampleOutcome] = []
+    for ex in examples:
+        try:
+            got = codec.encode(eval(ex.source, namespace))
+            want = codec.encode(eval(ex.want, {}))
+            args = example_args(ex.source, problem.entry_point, namespace)
+        except Exception as exc:
+            out.append((f"{type(exc).__name__}: {exc}", None, None, None))
+            continue
+        out.append(("", got, want, args))
+    return out
+
+
+#: run in the interpreter of :func:`_examples_in_child`: the job on stdin, the outcome to a file
+_EXAMPLES_SCRIPT = r"""
+import json, os, resource, sys
+sys.set_int_max_str_digits(0) if hasattr(sys, "set_int_max_str_digits") else None
+job = json.loads(sys.stdin.read())
+resource.setrlimit(resource.RLIMIT_AS, (job["memory"], job["memory"]))
+resource.setrlimit(resource.RLIMIT_CPU, (job["cpu"], job["cpu"] + 1))
+out = open(job["out"], "w")
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 0)
+os.dup2(null, 1)
+os.dup2(null, 2)
+from effbench import codec
+from effbench.check import example_args
+namespace = {"__name__": "solution"}
+try:
+    exec(compile(job["code"], job["file"], "exec"), namespace)
+except BaseException as exc:
+    result = f"{type(exc).__name__}: {str(exc)[:300]}"
+else:
+    result = []
+    for source, want in job["examples"]:
+        try:
+            got = codec.encode(eval(source, namespace))
+            expected = codec.encode(eval(want, {}))
+            args = example_args(source, job["entry"], namespace)
+            result.append(["", got, expected, None if args is None else codec.encode(list(args))])
+        except BaseException as exc:
+            result.append([f"{type(exc).__name__}: {str(exc)[:300]}", None, None, None])
+json.dump({"result": result}, out)
+out.close()
+os._exit(0)
+"""
+
+
+def _examples_in_child(problem: Problem, tier: str, examples: list[doctest.Example]) -> list[ExampleOutcome] | str:
+    """Each example's outcome with the tier loaded in a limited interpreter of its own.
+
+    In a PID namespace of its own where the kernel allows it (what it starts ends with it), an
+    address space of the generators' limit, ended after twice
+    :data:`effbench.hostcode.HOST_CODE_SECONDS`; it cannot end, fork or hang effbench. Returns why
+    it does not load (or gives no outcome) as text.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    from effbench import hostcode, paths
+    from effbench.generator_server import fresh_command
+    from effbench.importers.generate import GeneratorLimits
+
+    limits = GeneratorLimits.from_env()
+    seconds = 2 * hostcode.HOST_CODE_SECONDS
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(paths.PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
+    with tempfile.TemporaryDirectory(prefix="effbench-examples-") as scratch:
+        out = os.path.join(scratch, "out.json")
+        job = {
+            "code": problem.runnable(problem.references[tier]),
+            "file": f"references/{problem.id}/{tier}.py",
+            "entry": problem.entry_point,
+            "examples": [[ex.source, ex.want] for ex in examples],
+            "out": out,
+            "memory": limits.memory_bytes,
+            "cpu": int(seconds) + 1,
+        }
+        try:
+            subprocess.run(
+                fresh_command(_EXAMPLES_SCRIPT),
+                input=json.dumps(job),
+                text=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                cwd=scratch,
+                timeout=seconds,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"loading it and running its examples runs past {seconds:g} s"
+        try:
+            with open(out, "rb") as f:
+                data = json.loads(f.read(16 << 20))
+            result = data["result"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return "it ended its interpreter without an outcome (os._exit, a signal, or the memory limit)"
+    if isinstance(result, str):
+        return result
+    try:
+        return [
+            (str(e), got, want, None if args is None else checkers.to_python(args)) for e, got, want, args in result
+        ]
+    except (TypeError, ValueError):
+        return "its outcome cannot be read"
 
 
 def check_generator_determinism(problem: Problem) -> list[str]:

@@ -298,3 +298,47 @@ def test_a_huge_number_in_any_column_is_a_skipped_row_not_a_traceback(tmp_path, 
     assert sorted(ps.problems) == (["T/1", "T/ok"] if fmt == "evalperf" else ["T/ok"])  # no input_levels there
     assert all(line.isprintable() and len(line) < 400 for line in warnings)
     assert any("row 0: skipped: missing column task_id" in line for line in warnings)
+
+
+#: run by the test below in an interpreter of its own: `problems check`'s static checks of a row
+_STATIC_CHECK = """
+import sys
+from effbench.check import check_static
+from effbench.importers import load_dataset_problems
+ps = load_dataset_problems(sys.argv[1], warn=lambda m: None)
+print("ERRORS", check_static(ps.get("T/0")))
+"""
+
+
+def test_problems_check_never_runs_a_rows_reference_in_effbench(tmp_path, monkeypatch):
+    """`problems check` runs a row's reference on the prompt's examples in a limited interpreter
+    of its own, never in effbench's process: a reference whose module code exits there is an
+    error of that row (before, os._exit(0) ended `problems check` with exit 0 and no verdict), one
+    that sleeps is stopped (before, it hung), a sound one still passes."""
+    import subprocess
+    import sys
+
+    from effbench import hostcode
+    from effbench.check import check_static
+
+    exits = dict(
+        sound_rows()["enamel"],
+        reference_solution=("import os\nif __name__ == 'solution':\n    os._exit(0)\ndef f(x):\n    return x\n"),
+    )
+    path = _write_jsonl(tmp_path / "exit.jsonl", [exits])
+    env = dict(__import__("os").environ, EFFBENCH_CACHE_DIR=str(tmp_path / "c"))
+    done = subprocess.run(
+        [sys.executable, "-c", _STATIC_CHECK, f"enamel:{path}"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert "ERRORS ['expert: does not load: it ended its interpreter without an outcome" in done.stdout, done
+    monkeypatch.setattr(hostcode, "HOST_CODE_SECONDS", 5.0)
+    sleeps = dict(
+        exits,
+        task_id="T/1",
+        reference_solution=(
+            "import time\nif __name__ == 'solution':\n    time.sleep(10 ** 6)\ndef f(x):\n    return x\n"
+        ),
+    )
+    ps = _load(f"enamel:{_write_jsonl(tmp_path / 'rows.jsonl', [sound_rows()['enamel'], sleeps])}")[0]
+    assert check_static(ps.get("T/0")) == []
+    assert check_static(ps.get("T/1")) == ["expert: does not load: loading it and running its examples runs past 10 s"]
