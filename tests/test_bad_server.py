@@ -453,8 +453,10 @@ def test_a_server_that_keeps_the_connection_alive_without_tokens_is_timed_out(tm
 def test_a_response_larger_than_the_bound_is_refused_never_held(tmp_path, monkeypatch, stream):
     """No response body (whole) and no line of a stream larger than MAX_RESPONSE_BYTES is held in
     memory: reading stops there and the attempt is abandoned as 'response too large' (retried,
-    then one ModelError line). Before, a 100 MB body or stream event was read whole (405 MB of
-    resident memory for one; eight choices of it could exhaust the host) before any cut applied."""
+    then one ModelError line). Before, a 100 MB body or stream event was read whole before any cut
+    applied: the client's peak resident memory was 383 MB (whole body) and 583 MB (one stream
+    line) for one such response, 123 and 147 MB with the bound (server in another process, load
+    ~10); a few of them at once could exhaust the host."""
     from effbench.models import client
     from effbench.models.client import ModelError
 
