@@ -2113,6 +2113,29 @@ def _own_scheduling():
         return None
 
 
+def past_wall_limit(elapsed, waited, runnable, wall_limit, cpu_limit):
+    """What a test child past its wall limit has earned: None (go on: its waits for a CPU cover
+    the excess, or one of its threads is runnable now, its wait in progress not summed yet),
+    ``"wall"`` (stopped: the candidate's) or ``"busy"`` (stopped: the harness's, a machine that
+    gave it less than 1 / BUSY_MACHINE_FACTOR of a CPU).
+
+    ``elapsed``, ``waited`` (its threads' largest summed run-queue delay), ``wall_limit``,
+    ``cpu_limit``: seconds; ``runnable``: one of its threads was in state R when read.
+
+    "Runnable" is a snapshot the candidate controls: a child asleep nearly all the time that
+    wakes (its result pipe's drain wakes it) just as the parent looks, is runnable at every look
+    while its summed waits stay near nothing. So past ``wall + BUSY_MACHINE_FACTOR * cpu`` the
+    snapshot no longer defers anything: the verdict is the harness's only if the child's summed
+    waits cover all but ``cpu_limit`` of the excess (a wait still in progress, at most that long,
+    is not counted against it), and the candidate's otherwise (red team rt-fixes)."""
+    over = elapsed - waited - wall_limit
+    if elapsed > wall_limit + BUSY_MACHINE_FACTOR * cpu_limit:
+        return "wall" if over > cpu_limit else "busy"
+    if over > 0 and not runnable:
+        return "wall"
+    return None
+
+
 #: how often the parent reads a child's CPU time (every this many polls: 10 ms, the stop's granularity)
 CPU_POLL_EVERY = 2
 
@@ -2520,10 +2543,11 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             waited, runnable, scheduling = _cpu_wait_of(pid)
             if scheduling != _own_scheduling():
                 waited, runnable = 0.0, False  # its waits are its own doing
-            if not runnable and elapsed - waited > wall_limit:
+            past = past_wall_limit(elapsed, waited, runnable, wall_limit, cpu_limit or wall_limit)
+            if past == "wall":
                 killed_for = "wall"
                 _kill_group(pid)
-            elif "infra_error" not in record and elapsed > wall_limit + BUSY_MACHINE_FACTOR * (cpu_limit or wall_limit):
+            elif past == "busy" and "infra_error" not in record:
                 record["infra_error"] = (
                     f"busy machine: the test child waited {waited:.1f} s for a CPU in "
                     f"{elapsed:.1f} s, past its limits' {wall_limit:g} s + {BUSY_MACHINE_FACTOR} x "
