@@ -150,8 +150,13 @@ class _Group(click.Group):
         return None
 
     def invoke(self, ctx: click.Context) -> object:
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
         try:
-            return super().invoke(ctx)
+            # a warning logged while progress bars are drawn (a Ray retry, a profile measured
+            # again) is written by tqdm, bars cleared: a line of its own, not text inside a bar's
+            with logging_redirect_tqdm():
+                return super().invoke(ctx)
         except EffbenchError as exc:
             _fail(str(exc), exc.exit_code)
         except OSError as exc:

@@ -1,54 +1,43 @@
 """What a terminal shows of a command's stderr: the command runs on a pseudo-terminal (so tqdm
-draws its bars as on a user's screen), and its bytes are played on a minimal screen model that
-knows what tqdm writes: text, carriage return, newline, cursor up (``ESC[nA``) and erase to the
-end of the line (``ESC[K``); other escapes are ignored."""
+draws its bars as on a user's screen), and its bytes are played on pyte's VT100 screen."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import pty
-import re
 import struct
 import subprocess
 import termios
+
+import pyte
+
+ROWS = 1000  # tall enough that no line of a test's command scrolls off the screen
 
 
 def screen_of(cmd: list[str], env: dict[str, str], cols: int = 150, timeout: float = 300) -> tuple[int, list[str]]:
     """Run ``cmd`` with stderr on a pseudo-terminal ``cols`` wide; (exit code, the screen's lines).
 
-    stdout goes to /dev/null. Raises subprocess.TimeoutExpired past ``timeout`` seconds.
+    stdout goes to /dev/null. The lines are the screen's rows up to its last non-blank one, each
+    without trailing blanks. Raises subprocess.TimeoutExpired past ``timeout`` seconds.
     """
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, cols, 0, 0))
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)
-    data = b""
+    screen = pyte.Screen(cols, ROWS)
+    screen.set_mode(pyte.modes.LNM)  # a newline also returns the carriage, as the terminal's onlcr does
+    stream = pyte.ByteStream(screen)
     try:
         while chunk := _read(master):
-            data += chunk
+            stream.feed(chunk)
     finally:
         os.close(master)
     code = proc.wait(timeout=timeout)
-    lines: list[list[str]] = [[]]
-    row = col = 0
-    for tok in re.findall(rb"\x1b\[\d*[A-Za-z]|\r|\n|[^\x1b\r\n]+", data):
-        if tok == b"\r":
-            col = 0
-        elif tok == b"\n":
-            row, col = row + 1, 0
-        elif tok.startswith(b"\x1b["):
-            if tok.endswith(b"A"):
-                row = max(0, row - int(tok[2:-1] or 1))
-            elif tok.endswith(b"K"):
-                del lines[row][col:]
-        else:
-            text = tok.decode(errors="replace")
-            lines[row][col : col + len(text)] = list(text)
-            col += len(text)
-        while len(lines) <= row:
-            lines.append([])
-    return code, ["".join(line).rstrip() for line in lines]
+    lines = [line.rstrip() for line in screen.display]
+    while lines and not lines[-1]:
+        lines.pop()
+    return code, lines
 
 
 def _read(fd: int) -> bytes:

@@ -508,3 +508,34 @@ def test_the_main_scripts_answer_help_with_their_usage_before_any_set_up(tmp_pat
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith(f"usage: bash scripts/{name}"), done.stdout
         assert passes_to in done.stdout, done.stdout
+
+
+def test_a_warning_logged_while_progress_bars_are_drawn_is_a_line_of_its_own_on_a_terminal(tmp_path):
+    """Invariant: on a terminal, a warning that effbench's code logs while a command's progress
+    bar is drawn (the Ray executor's retry of a lost item, an expert profile measured again) is a
+    line of its own, not text appended to the bar's line. Threat: a newcomer read the skip warning
+    as part of the 'expert profiles' bar; af4147b fixed that one message, while every message that
+    goes through `logging` still landed where the cursor stood."""
+    from .terminal_screen import screen_of
+
+    script = tmp_path / "cmd.py"
+    script.write_text(
+        "import logging, sys, time\n"
+        "from effbench.cli import main\n"
+        "from effbench.run import _progress\n"
+        "@main.command('bars')\n"
+        "def bars():\n"
+        "    bar = _progress(4, 'expert profiles', True, unit='problem')\n"
+        "    for i in range(4):\n"
+        "        bar.update(1)\n"
+        "        if i == 1:\n"
+        "            logging.getLogger('effbench.executors').warning('ray: item 3 lost with worker pid 1234')\n"
+        "        time.sleep(0.05)\n"
+        "    bar.close()\n"
+        "main(['bars'])\n"
+    )
+    code, lines = screen_of([sys.executable, str(script)], dict(os.environ))
+    assert code == 0, lines
+    said = [line for line in lines if "item 3 lost" in line]
+    assert said == ["ray: item 3 lost with worker pid 1234"], lines
+    assert any(line.startswith("expert profiles: 100%") for line in lines), lines
