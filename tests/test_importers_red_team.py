@@ -342,3 +342,22 @@ def test_problems_check_never_runs_a_rows_reference_in_effbench(tmp_path, monkey
     ps = _load(f"enamel:{_write_jsonl(tmp_path / 'rows.jsonl', [sound_rows()['enamel'], sleeps])}")[0]
     assert check_static(ps.get("T/0")) == []
     assert check_static(ps.get("T/1")) == ["expert: does not load: loading it and running its examples runs past 10 s"]
+
+
+@pytest.mark.parametrize("fmt", ["enamel", "evalperf"])
+def test_two_rows_with_one_task_id_and_other_content_are_neither_used(tmp_path, fmt):
+    """A task id names one problem: two rows with that id and different content make it ambiguous
+    (a sample of that id would be scored against whichever came first), so neither is used, the
+    id says why, and naming it fails; a repeated identical row is the same problem, used once."""
+    from effbench.errors import ProblemFormatError
+
+    first = dict(sound_rows()[fmt])
+    other = dict(first, prompt=first["prompt"].replace("Return x.", "Return x, again."))
+    ok = dict(first, task_id="T/ok")
+    path = _write_jsonl(tmp_path / "dup.jsonl", [first, ok, other, ok])
+    ps, warnings = _load(f"{fmt}:{path}")
+    assert list(ps.problems) == ["T/ok"]
+    assert any("row 2 (T/0): skipped: task_id 'T/0' is also row 0, with other content" in w for w in warnings)
+    assert any("row 3 (T/ok): skipped: duplicate task_id 'T/ok' (the same row as row 1" in w for w in warnings)
+    with pytest.raises(ProblemFormatError, match="is also row 0, with other content"):
+        _load(f"{fmt}:{path}", ["T/0"])

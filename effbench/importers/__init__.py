@@ -244,6 +244,7 @@ def _parse_rows(
     """
     prompts = {} if prompts is None else prompts
     problem_from_row = IMPORTERS.get(fmt).problem_from_row
+    columns = getattr(IMPORTERS.get(fmt), "COLUMNS", ())
     problems: dict[str, ImportedProblem] = {}
     skipped: dict[str, str] = {}
     anonymous: list[str] = []
@@ -272,11 +273,32 @@ def _parse_rows(
         except (RecursionError, MemoryError) as exc:
             anonymous.append(f"{where}: skipped: {type(exc).__name__}")
             continue
-        if problem.id in problems or problem.id in skipped:
+        if problem.id in problems and _same_row(rows[problems[problem.id].row_index], row, columns):
+            anonymous.append(
+                f"{where}: skipped: duplicate task_id {problem.id!r} (the same row as row "
+                f"{problems[problem.id].row_index}, which is used)"
+            )
+            continue
+        if problem.id in problems:
+            # two rows, one id, other content: a sample of that id would be scored against
+            # whichever came first; neither is used, and naming the id says why
+            first = problems.pop(problem.id).row_index
+            skipped[problem.id] = (
+                f"{where}: skipped: task_id {problem.id!r} is also row {first}, with other content: "
+                "neither row is used (which one would a sample of that id answer?)"
+            )
+            prompts.pop(problem.id, None)
+            continue
+        if problem.id in skipped:
             anonymous.append(f"{where}: skipped: duplicate task_id {problem.id!r}")
             continue
         problems[problem.id] = problem
     return problems, skipped, anonymous
+
+
+def _same_row(a: Any, b: Any, columns: Sequence[str]) -> bool:
+    """Do rows ``a`` and ``b`` hold the same values in the format's ``columns``?"""
+    return all(a.get(c) == b.get(c) for c in columns) if columns else a == b
 
 
 def load_dataset_problems(
