@@ -370,23 +370,29 @@ def test_one_row_at_k_1_is_told_in_the_singular_with_one_eff1_column(tmp_path):
     assert page.count('scope="col">eff@1') == 1
 
 
-def test_eff_at_k_plot_has_whole_k_ticks_only(tmp_path, monkeypatch):
-    """k counts samples: the eff@k-vs-k plot's x ticks are whole numbers (no 1.2, 1.4, ...)."""
+@pytest.mark.parametrize("n", [1, 2])
+def test_eff_at_k_plot_has_whole_k_ticks_only(tmp_path, monkeypatch, n):
+    """k counts samples: the eff@k-vs-k plot's x ticks are whole numbers (no 1.2, 1.4, ...), also
+    when every row has one sample per problem (a leaderboard of references: k = 1 only, where
+    matplotlib's integer locator found one whole number in view and fell back to 0.945 ... 1.05)."""
     from effbench.leaderboard import plots
 
-    run, problems = _one_model_run(tmp_path, 2)
+    run, problems = _one_model_run(tmp_path, n)
     seen = {}
     save = plots._save
 
     def capture(fig, out_dir, name):  # noqa: ANN001, ANN202
         fig.canvas.draw()
-        seen[name] = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+        ax = fig.axes[0]
+        low, high = ax.get_xlim()
+        seen[name] = [t for t in ax.get_xticks() if low <= t <= high]
         return save(fig, out_dir, name)
 
     monkeypatch.setattr(plots, "_save", capture)
     write_leaderboard([run], tmp_path / "lb", FAST, str(problems))
     ticks = seen["table-1-eff-at-k"]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    assert set(range(1, n + 1)) <= {int(t) for t in ticks}, ticks
 
 
 def test_an_unfinished_run_is_not_ranked_beside_finished_ones(tmp_path):

@@ -42,10 +42,18 @@ def plot_eff_at_k(table: Table, out_dir: Path) -> dict[str, str]:
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    k_max = 1
     for row in table.doc["rows"]:
         ks = sorted(int(k) for k in row["eff@k"])
+        k_max = max(k_max, ks[-1])
         ax.plot(ks, [row["eff@k"][str(k)] for k in ks], marker="o", label=row["label"])
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # k counts samples: no 1.2, 1.4, ...
+    # k counts samples: no 1.2, 1.4, ...; the locator keeps whole numbers only when it finds at
+    # least two in view, so half a step of margin each side (and every k when there are few)
+    ax.set_xlim(0.5, k_max + 0.5)
+    if k_max <= 10:
+        ax.set_xticks(range(1, k_max + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("k (samples per problem)")
     ax.set_ylabel("eff@k (mean over problems)")
     ax.set_ylim(bottom=0)
