@@ -20,20 +20,20 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from effbench import __version__, paths
-from effbench.engine import EngineSettings, Evaluator, SampleRecord
-from effbench.errors import ProblemError
+from effbench.engine import EngineSettings, Evaluator, SampleRecord, code_hash
+from effbench.errors import EffbenchError, ProblemError
 from effbench.fingerprint import environment_fingerprint
 from effbench.meters import MeterChoice
 from effbench.problems import ProblemSet, new_input_seed
 from effbench.reference_cache import ReferenceCache
-from effbench.rundir import RunDir
+from effbench.rundir import RECORDS, RunDir
 from effbench.samples import Sample
 from effbench.sandboxes import namespaces_refused_note, open_sandbox
 
@@ -47,6 +47,43 @@ def samples_hash(samples: Sequence[Sample]) -> str:
     for s in samples:
         digest.update(f"{s.model}\0{s.problem_id}\0{s.index}\0".encode() + (s.code or "").encode() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def check_recorded_code(
+    run_dir: Path, records: Iterable[SampleRecord], codes: Mapping[tuple[str, str, int], str]
+) -> None:
+    """Refuse to resume a run whose records are not the measurements of the code it is given.
+
+    A resume reuses a sample's record by its key (model, problem, sample index). A record of
+    another run's line (prepended, joined) or of a sample whose code changed since would then
+    be reported for code this run was never given; a record of a key not among the samples
+    (a foreign line) would be counted in the summary beside them. Both are refused, as a
+    changed option is (:data:`effbench.rundir.RESUME_KEYS`): the fix is a new ``--run-dir``.
+
+    Args:
+        run_dir: the run directory (named in the message).
+        records: its records (:meth:`effbench.rundir.RunDir.records`).
+        codes: the ``code_sha256`` every record must hold, by key (see :class:`EvaluationRun`).
+
+    Raises:
+        EffbenchError: one line naming ``samples.jsonl``, the first record that differs and the fix.
+    """
+    where = Path(run_dir) / RECORDS
+    for r in records:
+        model, problem, index = r.key
+        sample = f"sample {index} of {problem!r} (model {model!r})"
+        if r.key not in codes:
+            raise EffbenchError(
+                f"{where}: cannot resume: it holds a record of {sample}, which is not among the samples given "
+                "(another run's line, or the samples changed since): use another --run-dir"
+            )
+        if r.code_sha256 != codes[r.key]:
+            said = (r.code_sha256 or "no code")[:12], (codes[r.key] or "no code")[:12]
+            raise EffbenchError(
+                f"{where}: cannot resume: its record of {sample} is of other code than that sample's (sha256 "
+                f"{said[0]} recorded, {said[1]} given: another run's line, or the sample changed since): "
+                "use another --run-dir"
+            )
 
 
 def _progress(total: int, desc: str, enabled: bool, unit: str = "sample", position: int = 0):  # noqa: ANN202 - tqdm or a no-op
@@ -205,6 +242,7 @@ class EvaluationRun:
         executor: str = "local",
         executor_options: dict[str, Any] | None = None,
         pending: Sequence[tuple[str, str, int]] | None = None,
+        codes: Mapping[tuple[str, str, int], str] | None = None,
     ) -> None:
         """Describe a run; nothing is written or started before ``__enter__``.
 
@@ -229,6 +267,12 @@ class EvaluationRun:
                 to evaluate, when known: a resumed run that has already scored all of them starts
                 no sandbox (starting one takes seconds: its runners and the meter's calibration).
                 None (the default): the sandbox is always started.
+            codes: for a run given its code (samples files, references): the ``code_sha256`` each
+                sample's record must hold (:func:`effbench.engine.code_hash` of its code, "" for a
+                sample with no code), by key. A resume refuses (EffbenchError, before any sandbox
+                starts) a record whose key is not among them or whose code differs
+                (:func:`check_recorded_code`). None (a model run): not checked, the recorded answer
+                is the sample's code.
         """
         self.problems = problems
         self.choice = choice
@@ -246,6 +290,7 @@ class EvaluationRun:
         self.executor_options = dict(executor_options or {})
         self._executor: Any = None
         self.pending = None if pending is None else set(pending)
+        self.codes = None if codes is None else dict(codes)
         #: paths hidden from candidates (set when the run starts)
         self.hidden: list[str] = []
         self.fingerprint = environment_fingerprint(choice.meter, sandbox, rootfs=rootfs)
@@ -296,6 +341,8 @@ class EvaluationRun:
         self.settings = replace(self.settings, input_seed=self.config["input_seed"])
         if done:
             self._done = {r.key: r for r in self.rundir.records()}
+            if self.codes is not None:
+                check_recorded_code(self.run_dir, self._done.values(), self.codes)
             self.log(f"resuming {self.run_dir}: {len(done)} sample(s) already scored")
         # candidates must not read the run directory (other samples' records) or the samples files
         hidden = sorted({str(self.run_dir.resolve()), *(str(Path(h).resolve()) for h in self.hide)})
@@ -528,6 +575,9 @@ def evaluate_samples(
     ``options`` are those of :class:`EvaluationRun`.
     """
     options.setdefault("pending", [(s.model, s.problem_id, s.index) for s in samples])
+    options.setdefault(
+        "codes", {(s.model, s.problem_id, s.index): code_hash(s.code) if s.code is not None else "" for s in samples}
+    )
     with EvaluationRun(problems, choice, run_dir, samples_hash(samples), **options) as run:
         run.evaluate(samples)
         return run.records()

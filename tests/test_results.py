@@ -886,3 +886,90 @@ def test_the_samples_bar_counts_its_time_from_the_first_sample_not_from_the_prof
 
     assert elapsed("expert profiles") >= 1000, err.getvalue()[-1000:]  # the profile's tests ran
     assert elapsed("samples") < 1000, err.getvalue()[-1000:]
+
+
+_TRIANGLE_CODE = "def triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n"
+
+
+def _resumable_run(tmp_path, mini_set, monkeypatch):
+    """Two samples of 'triangle' evaluated into tmp_path/run, summary.json removed (an interrupted run).
+
+    Returns (evaluate: samples -> records, the samples, the run's samples.jsonl path).
+    """
+    import effbench.run
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+
+    monkeypatch.setattr(
+        effbench.run,
+        "open_sandbox",
+        lambda *a, **k: ScriptedSandbox(lambda request: answer(triangle_value(request.args_json[0]), 100)),
+    )
+    choice = MeterChoice(ValgrindMeter(), "test")
+
+    def evaluate(samples):
+        return effbench.run.evaluate_samples(samples, mini_set, choice, tmp_path / "run", progress=False)
+
+    samples = [Sample("m", "triangle", i, _TRIANGLE_CODE) for i in range(2)]
+    evaluate(samples)
+    (tmp_path / "run" / "summary.json").unlink()
+    return evaluate, samples, tmp_path / "run" / "samples.jsonl"
+
+
+def test_a_resume_never_reports_a_record_of_other_code_than_the_sample_given(tmp_path, mini_set, monkeypatch):
+    """Invariant: every record a run of given code (samples files, references) reports is the
+    measurement of exactly that sample's code. A record of the sample's key (model, problem,
+    index) whose code_sha256 differs (another run's line prepended to samples.jsonl, or a line
+    of it edited) is never reused: the resume is refused with one line naming samples.jsonl,
+    the sample and the fix (another --run-dir), before any sandbox starts. A samples file edited
+    since the run started is refused too (the run's samples_hash). Fault it blocks (red team):
+    a prepended line of another run's code was kept as the sample's record and the run's own
+    moved aside as a repeat, so the run reported scores of code it was never given."""
+    from effbench.engine import code_hash
+    from effbench.samples import Sample
+
+    evaluate, samples, records = _resumable_run(tmp_path, mini_set, monkeypatch)
+    original = records.read_text()
+    first = json.loads(original.splitlines()[0])
+    foreign = json.dumps({**first, "code_sha256": code_hash("def triangle(n):\n    return 0\n"), "efficiency": 0.5})
+    refused = (
+        r"samples.jsonl: cannot resume: its record of sample 0 of 'triangle' \(model 'm'\) is of other code.*--run-dir"
+    )
+    for text in (foreign + "\n" + original, foreign + "\n" + original.splitlines(keepends=True)[1]):
+        records.write_text(text)  # prepended (a repeat of the key), or the line replaced
+        with pytest.raises(EffbenchError, match=refused):
+            evaluate(samples)
+        assert not (tmp_path / "run" / "summary.json").exists()
+    edited = [samples[0], Sample("m", "triangle", 1, _TRIANGLE_CODE + "# edited\n")]
+    records.write_text(original)
+    with pytest.raises(EffbenchError, match="cannot resume: samples_hash differs"):
+        evaluate(edited)
+    assert [r.code_sha256 for r in evaluate(samples)] == [code_hash(_TRIANGLE_CODE)] * 2
+
+
+def test_a_resume_never_reports_a_record_of_a_sample_it_was_not_given(tmp_path, mini_set, monkeypatch):
+    """Invariant: a run of given code reports records of those samples only. A samples.jsonl
+    record of a key that is not among them (another run's line appended or prepended: another
+    model, problem or sample index) refuses the resume with one line naming the file, the sample
+    and the fix (another --run-dir). Fault it blocks (red team): the foreign record was counted
+    in the resumed run's summary beside the run's own (n 3 for a run of 2)."""
+    evaluate, samples, records = _resumable_run(tmp_path, mini_set, monkeypatch)
+    original = records.read_text()
+    first = json.loads(original.splitlines()[0])
+    for other in ({"sample_index": 5}, {"model": "other", "model_name": "other"}):
+        records.write_text(original + json.dumps({**first, **other}) + "\n")
+        with pytest.raises(
+            EffbenchError, match=r"samples.jsonl: cannot resume: .* not among the samples given.*--run-dir"
+        ):
+            evaluate(samples)
+        assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_a_record_appended_twice_is_used_once_on_resume(tmp_path, mini_set, monkeypatch):
+    """Invariant (documented behaviour): a samples.jsonl line repeated whole (appended twice) is
+    moved to samples.rejected.jsonl on resume, the first kept: the run reports that sample once."""
+    evaluate, samples, records = _resumable_run(tmp_path, mini_set, monkeypatch)
+    lines = records.read_text().splitlines(keepends=True)
+    records.write_text("".join(lines) + lines[0])
+    assert [r.key for r in evaluate(samples)] == [(s.model, s.problem_id, s.index) for s in samples]
+    assert (tmp_path / "run" / REJECTED).read_text() == lines[0]
