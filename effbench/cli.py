@@ -1123,6 +1123,10 @@ _SWEEP_SHARED = (
 sweep.params.extend(p for p in evaluate.params if p.name in _SWEEP_SHARED)
 
 
+#: rows of each table the leaderboard command prints (the top ones by eff@1); the rest are counted
+_SUMMARY_ROWS = 10
+
+
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -1183,11 +1187,15 @@ def leaderboard(
     for err in doc["errors"]:
         click.echo(f"effbench: warning: skipped {err['error']}", err=True)
     for table in doc["tables"]:
-        rows = ", ".join(f"{r['label']} {r['eff@1']:.3f}" for r in table["rows"])
+        # the top rows only: a sweep of hundreds of rows on one line is unreadable
+        shown = table["rows"][:_SUMMARY_ROWS]
+        rows = ", ".join(f"{r['label']} {r['eff@1']:.3f}" for r in shown)
         n_rows, n_problems = len(table["rows"]), len(table["problems"])
         click.echo(
             f"{table['id']}: {n_rows} row{'s' * (n_rows != 1)} on {n_problems} problem{'s' * (n_problems != 1)}: {rows}"
         )
+        if n_rows > len(shown):
+            click.echo(f"  ({n_rows - len(shown)} more rows of {table['id']} in {out_dir / 'leaderboard.md'})")
     click.echo(f"leaderboard: {out_dir / 'index.html'}, {out_dir / 'leaderboard.md'}, {out_dir / 'leaderboard.json'}")
 
 

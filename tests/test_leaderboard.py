@@ -850,3 +850,83 @@ def test_two_leaderboards_written_into_one_folder_at_once_both_end_whole(synthet
     page = (out / "index.html").read_text()
     assert page.rstrip().endswith("</html>") and "data:image/png;base64," in page
     assert [p.name for p in out.parent.iterdir() if p.name.endswith(".partial")] == []
+
+
+def _many_rows_run(tmp_path: Path, n_rows: int) -> tuple[Path, Path]:
+    """One run of ``n_rows`` models (one sample each on two problems), distinct cost factors."""
+    problems = lr.make_problem_set(tmp_path / "set")
+    samples = [
+        (f"ckpt-{m:03d}", pid, 0, lr.candidate_code(1.05 + 0.8 * m / n_rows + 0.01 * i),
+         {"strategy": "parallel", "model_name": f"ckpt-{m:03d}", **lr.usage(100)})
+        for m in range(n_rows)
+        for i, pid in enumerate(lr.PROBLEMS[:2])
+    ]  # fmt: skip
+    return lr.write_run(tmp_path / "run", problems, samples), problems
+
+
+def test_many_rows_board_names_every_row_and_its_plots_say_how_many_were_drawn(tmp_path):
+    """A board of 300 rows (a sweep, an RL run's checkpoints), fault "the leaderboard's time grows steeply
+    with rows" (200 rows took 175 s, 500 did not finish): per-row plots draw the top PLOT_ROWS rows and every
+    caption names how many of how many (and where the rest are), leaderboard.md and leaderboard.json still
+    name every row, the terminal prints the top rows and counts the rest, and the rating bootstrap uses the
+    documented number of resamples (recorded). Nothing is dropped silently."""
+    from effbench.leaderboard.plots import PLOT_ROWS
+
+    n = 300
+    run, problems = _many_rows_run(tmp_path, n)
+    out = tmp_path / "lb"
+    result = CliRunner().invoke(
+        main, ["leaderboard", str(run), "--out", str(out), "--resamples", "2000", "--problems-dir", str(problems)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "leaderboard.json").read_text())
+    table = doc["tables"][0]
+    labels = [f"ckpt-{m:03d}" for m in range(n)]
+    assert [r["label"] for r in table["rows"]] == labels  # ranked by eff@1: the cost factor's order
+    md = (out / "leaderboard.md").read_text()
+    assert all(f"| {label} " in md or f"{label}" in md for label in labels)
+    assert table["rating_resamples"] == stats.rating_resamples(n, 2000) == stats.BT_MIN_RESAMPLES
+    assert all(r["rating_ci"] and r["rating_ci"]["low"] <= r["rating"] + 1e-9 for r in table["rows"])
+    for name in ("eff_at_k", "categories", "problems", "cost"):
+        plot = table["plots"][name]
+        assert plot["files"], name
+        assert (plot["rows_drawn"], plot["rows_total"]) == (PLOT_ROWS, n), name
+        assert f"the top {PLOT_ROWS} of {n} rows by eff@1" in plot["caption"], name
+        assert f"the other {n - PLOT_ROWS} (ranks {PLOT_ROWS + 1}-{n}) are in leaderboard.md" in plot["caption"]
+    first = next(line for line in result.output.splitlines() if line.startswith("table-1:"))
+    assert first.startswith(f"table-1: {n} rows on 2 problems: ckpt-000 ") and "ckpt-010" not in first
+    assert f"({n - 10} more rows of table-1 in {out / 'leaderboard.md'})" in result.output
+
+
+def test_few_rows_plots_draw_every_row_with_no_word_of_a_cap(written):
+    """A board within PLOT_ROWS draws every row, and no caption speaks of rows left out."""
+    for t in written[1]["tables"]:
+        for name, plot in t["plots"].items():
+            assert plot["rows_drawn"] == plot["rows_total"] == len(t["rows"]), name
+            assert "Drawn: the top" not in plot["caption"], name
+
+
+def test_rating_bootstrap_cap_rule_and_fit_match_a_general_optimiser():
+    """The rating bootstrap's resamples follow the documented rule (every asked one for few rows; at
+    least BT_MIN_RESAMPLES; never more than asked), and the Newton fit is the maximum a posteriori point
+    of the general-purpose optimiser (scipy.optimize.minimize) it replaced, on many rows and a dominating
+    row; the intervals are the same for the same seed."""
+    from scipy.optimize import minimize
+    from scipy.special import log_expit
+
+    assert stats.rating_resamples(7, 2000) == 2000
+    assert stats.rating_resamples(200, 2000) == 250
+    assert stats.rating_resamples(500, 2000) == stats.BT_MIN_RESAMPLES
+    assert stats.rating_resamples(500, 150) == 150
+    rng = np.random.default_rng(3)
+    for scores in (rng.uniform(0, 1, (12, 60)) + np.linspace(0, 1.5, 60), np.array([[1.0, 0.2], [0.9, 0.1]])):
+        w = stats.win_matrices(scores).sum(axis=0)
+
+        def nll(t, w=w):
+            return -np.sum(w * log_expit(t[:, None] - t[None, :])) + 0.5 * t @ t
+
+        ref = minimize(nll, np.zeros(w.shape[0]), method="BFGS", options={"gtol": 1e-10}).x
+        assert np.allclose(stats.bradley_terry(w), ref - ref.mean(), atol=1e-5)
+    scores = rng.uniform(0, 1, (8, 5))
+    a, b = stats.bradley_terry_intervals(scores, 7, 300), stats.bradley_terry_intervals(scores, 7, 300)
+    assert np.array_equal(a[0], b[0]) and a[1] == b[1]

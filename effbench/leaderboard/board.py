@@ -61,8 +61,9 @@ class Settings:
             "difference between adjacent rows (scipy.stats.permutation_test, permutation_type='samples'; "
             "exact when 2^problems <= permutation_resamples)",
             "ratings": "Bradley-Terry from per-problem eff@1 comparisons (a win to the higher, ties within "
-            "1e-4 split), MAP under a N(0, 1) prior on log-strengths (scipy.optimize.minimize), Elo scale "
-            "1000 + 400*theta/ln(10), percentile bootstrap over problems",
+            "1e-4 split), MAP under a N(0, 1) prior on log-strengths (Newton's method, exact gradient and Hessian), "
+            "Elo scale 1000 + 400*theta/ln(10), percentile bootstrap over problems with "
+            "min(bootstrap_resamples, max(200, 2e9 // rows^3)) resamples (each table's rating_resamples)",
         }
 
 
@@ -253,6 +254,9 @@ def rank_table(table: Table, settings: Settings) -> dict:
         "seeds_shared": len(set(seeds)) == 1 and seeds[0] is not None,
         "rows": out_rows,
         "comparisons": comparisons,
+        "rating_resamples": stats.rating_resamples(len(out_rows), settings.bootstrap_resamples)
+        if len(problems) >= 2 and len(out_rows) >= 2
+        else 0,
         "order_disagreements": [r["slug"] for r in out_rows if r["rating_rank"] != r["rank"]],
         "plots": {},
     }

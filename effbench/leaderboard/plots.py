@@ -3,6 +3,10 @@
 eff@k against k, eff against mean cost per problem with the Pareto front (the points and front of
 :mod:`effbench.curves`), a per-category heat map of eff@1, and each problem's distribution of
 sample efficiencies.
+
+A plot with one series (or one line of labels) per row draws at most :data:`PLOT_ROWS` rows: the
+first by rank (eff@1); its caption says how many were drawn and that the rest are in
+``leaderboard.md`` and ``leaderboard.json`` (``plots[name]["rows_drawn"]`` and ``["rows_total"]``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,26 @@ import numpy as np
 
 from effbench.leaderboard.board import Table
 from effbench.leaderboard.data import REFERENCE, Entry, is_infra
+
+#: the most rows a per-row plot draws (the top ones by eff@1); hundreds of lines or labels are
+#: unreadable and slow to draw
+PLOT_ROWS = 30
+
+
+def _drawn_rows(table: Table) -> list[dict]:
+    """The rows a per-row plot draws: the first :data:`PLOT_ROWS` by rank."""
+    return table.doc["rows"][:PLOT_ROWS]
+
+
+def _drawn_note(table: Table) -> str:
+    """The caption's words on the rows left out of a per-row plot ('' when none is)."""
+    total = len(table.doc["rows"])
+    if total <= PLOT_ROWS:
+        return ""
+    return (
+        f" Drawn: the top {PLOT_ROWS} of {total} rows by eff@1 (ranks 1-{PLOT_ROWS}); the other "
+        f"{total - PLOT_ROWS} (ranks {PLOT_ROWS + 1}-{total}) are in leaderboard.md and leaderboard.json."
+    )
 
 
 def _pyplot():  # noqa: ANN202 - matplotlib.pyplot, headless
@@ -43,7 +67,7 @@ def plot_eff_at_k(table: Table, out_dir: Path) -> dict[str, str]:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     k_max = 1
-    for row in table.doc["rows"]:
+    for row in _drawn_rows(table):
         ks = sorted(int(k) for k in row["eff@k"])
         k_max = max(k_max, ks[-1])
         ax.plot(ks, [row["eff@k"][str(k)] for k in ks], marker="o", label=row["label"])
@@ -77,7 +101,10 @@ def _cost_points(table: Table) -> list:
     problems = set(table.problems)
     points: list[curves.Point] = []
     refine_seen: set[tuple[str, str]] = set()
+    drawn = {row["slug"] for row in _drawn_rows(table)}
     for e in table.entries:
+        if e.slug not in drawn:
+            continue
         if e.strategy == "parallel":
             recs = [r for r in _restricted(e, problems) if row_key(r)[:2] == (e.model, e.strategy)]
             if recs and any("usage" in (r.meta or {}) for r in recs):
@@ -114,7 +141,7 @@ def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
     for name, pts in curves.series_by_cost(points).items():
         ax.plot([p.cost for p in pts], [p.eff for p in pts], marker="o", label=name)
     curves.draw_pareto_front(ax, points, "Pareto front")
-    for row in table.doc["rows"]:
+    for row in _drawn_rows(table):
         if row["strategy"] == REFERENCE:
             ax.axhline(row["eff@1"], color="grey", lw=0.8, ls=":")
             ax.annotate(
@@ -144,6 +171,7 @@ def plot_cost(table: Table, out_dir: Path) -> tuple[dict[str, str] | None, str]:
     )
     for note in curves.flat_notes(points, unit):  # a flat or empty plot says why
         caption += f" Note: {note}."
+    caption += _drawn_note(table)
     return _save(fig, out_dir, f"{table.id}-cost"), caption
 
 
@@ -151,7 +179,7 @@ def plot_heatmap(table: Table, out_dir: Path) -> dict[str, str]:
     """Mean eff@1 per category (columns) and row (rows)."""
     plt = _pyplot()
     cats = sorted(set(table.doc["categories"].values()))
-    rows = table.doc["rows"]
+    rows = _drawn_rows(table)
     grid = np.full((len(rows), len(cats)), np.nan)
     for i, row in enumerate(rows):
         for j, cat in enumerate(cats):
@@ -187,7 +215,7 @@ def plot_heatmap(table: Table, out_dir: Path) -> dict[str, str]:
 def plot_distributions(table: Table, out_dir: Path) -> dict[str, str]:
     """Per problem, each row's sample efficiencies as points (jittered vertically)."""
     plt = _pyplot()
-    rows = table.doc["rows"]
+    rows = _drawn_rows(table)
     problems = table.problems
     ncols = min(4, len(problems))
     nrows = -(-len(problems) // ncols)
@@ -224,18 +252,25 @@ def write_plots(table: Table, out_dir: Path) -> dict:
 
 
 def _write_plots(table: Table, out_dir: Path) -> dict:
+    note = _drawn_note(table)
     plots: dict = {
         "eff_at_k": {
             "files": plot_eff_at_k(table, out_dir),
-            "caption": "eff@k against k, mean over the table's problems.",
+            "caption": "eff@k against k, mean over the table's problems." + note,
         },
     }
     cost, caption = plot_cost(table, out_dir)
     plots["cost"] = {"files": cost, "caption": caption}
-    plots["categories"] = {"files": plot_heatmap(table, out_dir), "caption": "Mean eff@1 per problem category."}
+    plots["categories"] = {
+        "files": plot_heatmap(table, out_dir),
+        "caption": "Mean eff@1 per problem category." + note,
+    }
     plots["problems"] = {
         "files": plot_distributions(table, out_dir),
-        "caption": "Each sample's efficiency (refinement: each chain's best so far), per problem and row.",
+        "caption": "Each sample's efficiency (refinement: each chain's best so far), per problem and row." + note,
     }
+    drawn, total = len(_drawn_rows(table)), len(table.doc["rows"])
+    for plot in plots.values():
+        plot["rows_drawn"], plot["rows_total"] = drawn, total
     table.doc["plots"] = plots
     return plots
