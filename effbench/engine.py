@@ -737,7 +737,7 @@ class Evaluator:
         self,
         problem: Problem,
         code: str,
-        model: str = "",
+        model: str = "candidate",
         sample_index: int = 0,
         meta: dict | None = None,
         on_test: Callable[[TestOutcome], None] | None = None,
@@ -747,7 +747,8 @@ class Evaluator:
         Args:
             problem: the problem.
             code: the candidate's full source.
-            model: the series label of the record (see :class:`SampleRecord`).
+            model: the series label of the record (see :class:`SampleRecord`): one line of
+                printable text, not blank, as the run dir's readers require.
             sample_index: the sample's index within (model, problem).
             meta: stored with the record (usage, strategy, chain, round...).
             on_test: called with each test's outcome as it is judged.

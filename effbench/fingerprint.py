@@ -64,11 +64,22 @@ def environment_fingerprint(meter: Meter, backend: str, python: str | None = Non
     """Facts that can change an instruction count, as a dict (the profile cache's key).
 
     The interpreter and libraries (this machine's, or the image's for docker and an exported root
-    filesystem), CPU features, the meter, the runner and the measured interpreter's allocator.
+    filesystem), CPU features, the meter, the runner and the measured interpreter's allocator;
+    for the local backend, whether its runners have namespaces (``isolation``): a runner without
+    them runs from other paths (its argv, its code's and the allocator's), which moves a count
+    by tens to hundreds of instructions, so profiles of one never judge candidates of the other.
+
+    Raises:
+        SandboxUnavailable: (local backend) the namespace probe did not finish, as the sandbox's
+            own start would (:func:`effbench.sandboxes.local.namespace_prefix`).
     """
     userland = _userland(backend, rootfs)
     if python is not None:
         userland["python"] = _sandbox_python_version(python)
+    if backend == "local":
+        from effbench.sandboxes.local import namespace_prefix
+
+        userland["isolation"] = "namespaces" if namespace_prefix() else "none"
     return {
         "backend": backend,
         **userland,

@@ -476,10 +476,17 @@ class RunDir:
         """Append one record to ``samples.jsonl`` and fsync it.
 
         Raises EffbenchError (:func:`write_failed`) when it cannot be written whole (a full disk):
-        the part written is cut off again, so the file ends with the last whole record.
+        the part written is cut off again, so the file ends with the last whole record; and
+        EffbenchError, writing nothing, for a record the readers would refuse (a blank model
+        label, a field of the wrong type): the line is read back as :meth:`records` reads it
+        before it is written, so the run dir never holds a line that stops its own resume.
         """
         line = _record_line(record.to_json())
         path = self.path / RECORDS
+        try:
+            _parse_line(line, f"{path}: the record of {record.problem_id!r} sample {record.sample_index}")
+        except RecordFormatError as exc:
+            raise EffbenchError(f"{exc}; the record was not written") from None
         with self._lock:
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)

@@ -579,11 +579,22 @@ def test_a_test_the_containers_oom_killer_stops_is_censored_by_memory_not_killed
     that container during the request) is recorded as stopped at the memory limit (verdict
     censored_memory), never as 'killed' by a signal it brought on itself. Threat: where the
     container's limit was reached before the test's own (here forced: a container smaller than
-    the test's limit), the kernel's SIGKILL was read as the candidate's own doing."""
+    the test's limit), the kernel's SIGKILL was read as the candidate's own doing. And each event
+    is one kill: an engine that stamps the event late (here 10 s, as a busy CI's did by chance)
+    gave the OOM-killed test's event to the next test too, whose own SIGKILL was censored."""
+    import docker.api.client
+
     import effbench.sandboxes.docker as docker_backend
     from effbench.sandboxes.base import Limits
 
     monkeypatch.setattr(docker_backend, "CONTAINER_MEMORY_HEADROOM", -(512 << 20))  # 512 MiB under 1 GiB
+    real_events = docker.api.client.APIClient.events
+
+    def stamped_late(self, *args, **kwargs):
+        for event in real_events(self, *args, **kwargs):
+            yield {**event, "timeNano": int(event.get("timeNano") or 0) + 10 * 10**9}
+
+    monkeypatch.setattr(docker.api.client.APIClient, "events", stamped_late)
     code = "def f(n):\n    xs = [bytearray(b'\\x01') * (64 << 20) for _ in range(n)]\n    return len(xs)\n"
     with docker_backend.DockerSandbox(
         TimeMeter(repeats=1), workers=1, image=docker_image, memory_bytes=256 << 20

@@ -130,7 +130,7 @@ def test_infrastructure_failures_are_not_scored_as_wrong(triangle):
     infra, _ = evaluate(triangle, lambda req, n: TestRun(infra_error="engine down"))
     good, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), n + 100))
     summary = summarize([infra, good], [1], 2.0, 2.0)
-    model = summary["models"][""]
+    model = summary["models"]["candidate"]
     assert model["overall"]["infra_failures"] == 1
     assert model["problems"]["triangle"]["n"] == 1
 
@@ -145,7 +145,7 @@ def test_run_dir_survives_a_torn_last_line(tmp_path, triangle):
         f.write('{"model": "x", "problem_')
     assert len(rd.records()) == 1
     assert rd.torn_last_line() == 2  # said, never silent (effbench score prints it)
-    assert rd.open(dict(CONFIG)) == {("", "triangle", 0)}
+    assert rd.open(dict(CONFIG)) == {("candidate", "triangle", 0)}
     rd.append(dataclasses.replace(rec, sample_index=1))  # the sample whose line was torn, run again
     assert len(rd.records()) == 2
     with pytest.raises(Exception, match="cannot resume: problem_set_hash differs"):
@@ -190,6 +190,25 @@ def test_two_problems_with_one_id_never_share_answers_or_a_profile(triangle):
     assert first.efficiency == second.efficiency == again.efficiency == 1.0
     assert second.reference_level_costs != first.reference_level_costs
     assert ev.profile(edited).level_costs != ev.profile(triangle).level_costs
+
+
+def test_a_record_the_readers_refuse_is_never_written(tmp_path, triangle):
+    """Invariant: RunDir.append writes only a line RunDir.records reads back; a record the readers
+    refuse (here a blank model label) raises EffbenchError and leaves the file as it was. Threat:
+    the readers' checks (669111a) refused a blank label that the Evaluator's default wrote, so a
+    run dir held a line that stopped its own score and resume."""
+    from effbench.errors import EffbenchError
+
+    rec, _ = evaluate(triangle, lambda req, n: answer(triangle_value(req), n + 100))
+    assert rec.model == "candidate"  # the Evaluator's default label is one the readers take
+    rd = RunDir(tmp_path / "run")
+    rd.open(CONFIG)
+    rd.append(rec)
+    before = (tmp_path / "run" / "samples.jsonl").read_bytes()
+    with pytest.raises(EffbenchError, match="model: must be one line of printable text; the record was not written"):
+        rd.append(dataclasses.replace(rec, model="", sample_index=1))
+    assert (tmp_path / "run" / "samples.jsonl").read_bytes() == before
+    assert [r.key for r in rd.records()] == [rec.key]
 
 
 def test_a_record_that_does_not_fit_on_the_disk_is_cut_off_and_named(tmp_path, triangle, monkeypatch):

@@ -435,6 +435,9 @@ class DockerWorker(RunnerClient):
         self.promised = False
         #: the memory limit of this worker's container, in bytes (see _fit_memory)
         self.memory_limit = sandbox.memory_bytes
+        #: the engine's ``oom`` events of this worker's containers already read (their timeNano,
+        #: ns since the epoch): each is one kill, given to one test (see _oom_is_memory)
+        self._ooms_read: set[int] = set()
 
     @property
     def running(self) -> bool:
@@ -654,9 +657,13 @@ class DockerWorker(RunnerClient):
 
         A child killed by SIGKILL with no limit of the runner's named (``killed_for``) was, if
         the engine reported an ``oom`` event of this container since ``started_ns`` (ns since
-        the epoch), stopped by the container's memory limit, not by a signal it brought on
-        itself: ``killed_for`` becomes ``memory`` (verdict censored_memory). The runner cannot
-        see that limit's kills itself (its /sys is empty). Looked up only for such children.
+        the epoch) that no earlier test was given, stopped by the container's memory limit, not
+        by a signal it brought on itself: ``killed_for`` becomes ``memory`` (verdict
+        censored_memory). Each event is given once: the engine stamps an event when it hears of
+        it, which can be after the next test started, so an earlier test's kill must not be read
+        as the next one's (a child that killed itself after an OOM-killed one was censored). The
+        runner cannot see that limit's kills itself (its /sys is empty). Looked up only for
+        such children.
         """
         killed = [
             pair["test"]
@@ -677,9 +684,11 @@ class DockerWorker(RunnerClient):
                     filters={"container": self.container.id, "event": "oom"},
                     decode=True,
                 )
-                oom = any(int(event.get("timeNano") or 0) >= started_ns for event in events)
+                stamps = {int(event.get("timeNano") or 0) for event in events}
             except _engine_errors():
                 return
+            fresh, self._ooms_read = stamps - self._ooms_read, self._ooms_read | stamps
+            oom = any(stamp >= started_ns for stamp in fresh)
             if oom:
                 break
         if oom:
