@@ -222,6 +222,11 @@ _SYSCALLS = {
         "fcntl": 72,
         "flock": 73,
         "sysinfo": 99,
+        "ustat": 136,
+        "statfs": 137,
+        "fstatfs": 138,
+        "quotactl": 179,
+        "quotactl_fd": 443,
         "setpriority": 141,
         "sched_setparam": 142,
         "sched_setscheduler": 144,
@@ -269,6 +274,10 @@ _SYSCALLS = {
         "fcntl": 25,
         "flock": 32,
         "sysinfo": 179,
+        "statfs": 43,
+        "fstatfs": 44,
+        "quotactl": 60,
+        "quotactl_fd": 443,
         "ioprio_set": 30,
         "mount": 40,
         "personality": 92,
@@ -366,7 +375,13 @@ _SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: Nor lock files (flock; fcntl's locks, see _syscall_rules): a lock is seen by every process that
 #: opens the file, another runner's children too. Nor read the machine's memory counters (sysinfo:
 #: free, shared and buffer memory, the number of processes, the load; os.sysconf("SC_AVPHYS_PAGES")
-#: reads it), the /proc/meminfo that the set-up step hides, by a system call.
+#: reads it), the /proc/meminfo that the set-up step hides, by a system call. Nor read how full a
+#: filesystem is (statfs, fstatfs: os.statvfs, shutil.disk_usage; ustat; quotactl): free and used
+#: blocks and inodes that every writer moves. Where the runner has no namespaces, every runner's
+#: scratch folders share the machine's /tmp: a red team's child polling os.statvfs(".") saw its
+#: free inodes drop by 64 and its free blocks by about 16,000 while a child of another runner,
+#: running at the same time, wrote 64 files of 1 MiB (a channel between samples); with them, the
+#: machine's disk still moves with every other run and user (tests/threats/test_filesystem_usage.py).
 #: Nor name a socket (bind) or send descriptors over one (sendmsg, sendmmsg): a red team bound
 #: an AF_UNIX socket to an abstract name holding data and put it, with a socket pair, in flight
 #: to itself (SCM_RIGHTS), a cycle that outlived the child until the kernel's collector ran
@@ -381,7 +396,7 @@ _DENIED_SYSCALLS = (
     "rt_sigqueueinfo rt_tgsigqueueinfo kcmp shmget shmat shmctl shmdt semget semop semctl "
     "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
     "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
-    "io_uring_register userfaultfd memfd_create flock sysinfo"
+    "io_uring_register userfaultfd memfd_create flock sysinfo statfs fstatfs ustat quotactl quotactl_fd"
 ).split()
 
 
