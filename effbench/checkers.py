@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -121,32 +122,118 @@ def canonical(value: Any) -> Any:
     """The lenient view of a value, for the built-in checkers.
 
     The lenient view: tuples become lists, sets and frozensets sorted lists, tagged dicts
-    sorted pair lists, big ints ints (while short enough to print); the rest is unchanged.
+    sorted pair lists, big ints ints (while short enough to print); the rest is unchanged. A set's
+    members (a tagged dict's ``[key, value]`` pairs) are sorted by their JSON text
+    (``json.dumps(member_view, sort_keys=True)``), computed once per member, bottom-up
+    (:func:`_keyed`): the work is linear in the answer's size times the depth of its nested sets,
+    not in the size times the depth squared.
+
+    Raises ValueError or TypeError on a malformed tagged value (a dict's item that is no pair).
+    """
+    return _lenient(value, None)
+
+
+#: types whose lenient view is the value itself and whose JSON text ``json.dumps`` gives at once
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+
+
+def _lenient(value: Any, marks: dict[int, tuple[str, list]] | None) -> Any:
+    """:func:`canonical`, noting in ``marks`` (when given) each list that stands for a set or dict.
+
+    ``marks[id(view)] = (kind, view)`` with kind ``"set"`` or ``"dict"`` (see
+    :func:`_same_marks`); the view is kept there so that its id stays its own.
     """
     if isinstance(value, list | tuple):
-        return [canonical(v) for v in value]
-    if isinstance(value, dict):
-        tag = value.get(TAG)
-        if tag == "tuple":
-            return [canonical(v) for v in value.get("items", [])]
-        if tag in ("set", "frozenset"):
-            return sorted((canonical(v) for v in value.get("items", [])), key=_sort_key)
-        if tag == "dict":
-            return sorted(([canonical(k), canonical(v)] for k, v in value.get("items", [])), key=_sort_key)
-        if tag == "bytes":
-            return {TAG: "bytes", "hex": value.get("hex")}
-        if tag == "int":  # an int while short enough to print, else one normal form
-            try:
-                number = _tagged_int(value)
-            except ValueError:
-                return {k: canonical(v) for k, v in value.items()}
-            return number if number.bit_length() <= _INT_CHUNK * 3 else {TAG: "int", "hex": hex(number)}
-        return {k: canonical(v) for k, v in value.items()}
-    return value
+        return [_lenient(v, marks) for v in value]
+    if not isinstance(value, dict):
+        return value
+    tag = value.get(TAG)
+    if tag == "tuple":
+        return [_lenient(v, marks) for v in value.get("items", [])]
+    if tag in ("set", "frozenset", "dict"):
+        return _sorted_members(value, tag, marks)[0]
+    if tag == "bytes":
+        return {TAG: "bytes", "hex": value.get("hex")}
+    if tag == "int":
+        number = _lenient_int(value)
+        if number is not None:
+            return number
+    return {k: _lenient(v, marks) for k, v in value.items()}
+
+
+def _lenient_int(value: dict) -> Any:
+    """A tagged int's lenient view: an int while short enough to print, else one hex normal form.
+
+    None when the tag does not hold an integer (the dict is then kept as it is, walked).
+    """
+    try:
+        number = _tagged_int(value)
+    except ValueError:
+        return None
+    return number if number.bit_length() <= _INT_CHUNK * 3 else {TAG: "int", "hex": hex(number)}
+
+
+def _sorted_members(value: dict, tag: str, marks: dict[int, tuple[str, list]] | None) -> tuple[list, list[str]]:
+    """A tagged set's (or dict's) lenient view, a sorted list, and its members' JSON texts in order."""
+    if tag == "dict":
+        members = []
+        for k, v in value.get("items", []):
+            (key_view, key_text), (val_view, val_text) = _keyed(k, marks), _keyed(v, marks)
+            members.append(([key_view, val_view], f"[{key_text}, {val_text}]"))
+    else:
+        members = [_keyed(v, marks) for v in value.get("items", [])]
+    members.sort(key=_SECOND)
+    view = list(map(_FIRST, members))
+    if marks is not None:
+        marks[id(view)] = ("dict" if tag == "dict" else "set", view)
+    return view, list(map(_SECOND, members))
+
+
+def _keyed(value: Any, marks: dict[int, tuple[str, list]] | None) -> tuple[Any, str]:
+    """``(view, text)``: :func:`_lenient`'s view of ``value`` and ``json.dumps(view, sort_keys=True)``.
+
+    The text is built from the members' texts, each computed once (a set's sort key): before, every
+    set re-serialized its whole subtree, and every set above it again (a red team, rt-host: 1 MB of
+    frozensets nested 50 deep took 48 s of host CPU to check).
+    """
+    if type(value) in _SCALAR_TYPES:
+        return value, json.dumps(value)
+    if isinstance(value, list | tuple) or (isinstance(value, dict) and value.get(TAG) == "tuple"):
+        items = value if not isinstance(value, dict) else value.get("items", [])
+        if isinstance(items, list | tuple) and _SCALAR_TYPES.issuperset(map(type, items)):
+            view = list(items)
+            return view, json.dumps(view)
+        pairs = [_keyed(v, marks) for v in items]
+        return list(map(_FIRST, pairs)), "[" + ", ".join(map(_SECOND, pairs)) + "]"
+    if not isinstance(value, dict):
+        view = _lenient(value, marks)
+        return view, json.dumps(view, sort_keys=True)
+    tag = value.get(TAG)
+    if tag in ("set", "frozenset", "dict"):
+        view, texts = _sorted_members(value, tag, marks)
+        return view, "[" + ", ".join(texts) + "]"
+    if tag == "bytes":
+        view = {TAG: "bytes", "hex": value.get("hex")}
+        return view, json.dumps(view, sort_keys=True)
+    if tag == "int":
+        number = _lenient_int(value)
+        if number is not None:
+            return number, json.dumps(number, sort_keys=True)
+    entries = {k: _keyed(v, marks) for k, v in value.items()}
+    view = {k: entry[0] for k, entry in entries.items()}
+    text = "{" + ", ".join(f"{json.dumps(k)}: {entries[k][1]}" for k in sorted(entries)) + "}"
+    return view, text
 
 
 def _sort_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+#: scalar types on which :func:`equal` is Python's ``==`` (no bool, which equals only a bool; no
+#: float, whose NaN is never equal, nor close under a tolerance)
+_EXACT_BY_EQ = frozenset({str, int, type(None)})
 
 
 def _number(x: Any) -> bool:
@@ -169,7 +256,11 @@ def equal(expected: Any, actual: Any, tolerance: float | None = None) -> bool:
             return expected == actual
         return abs(actual - expected) <= tolerance * max(1.0, abs(expected))
     if isinstance(expected, list) and isinstance(actual, list):
-        return len(expected) == len(actual) and all(equal(e, a, tolerance) for e, a in zip(expected, actual))
+        if len(expected) != len(actual):
+            return False
+        if _EXACT_BY_EQ.issuperset(map(type, expected)) and _EXACT_BY_EQ.issuperset(map(type, actual)):
+            return expected == actual  # ints, strs and None: Python's == is this function's, at C speed
+        return all(equal(e, a, tolerance) for e, a in zip(expected, actual))
     if isinstance(expected, dict) and isinstance(actual, dict):
         return expected.keys() == actual.keys() and all(equal(expected[k], actual[k], tolerance) for k in expected)
     return type(expected) is type(actual) and expected == actual
@@ -224,36 +315,6 @@ def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any,
         raise CheckerError(f"the checker raises {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
-_UNORDERED_TAGS = {"set": "set", "frozenset": "set", "dict": "dict"}
-
-
-def _unordered_kind(value: Any) -> str | None:
-    """``"set"`` for a tagged set or frozenset, ``"dict"`` for a tagged dict, else None."""
-    return _UNORDERED_TAGS.get(value.get(TAG)) if isinstance(value, dict) else None
-
-
-def _members_in_lenient_order(value: dict) -> list:
-    """A tagged set's members (a tagged dict's ``[key, value]`` pairs) in :func:`canonical`'s order.
-
-    Two answers the lenient view finds equal have their members paired one to one in this order
-    (equal members in the view are interchangeable). Returns [] where the tag has no item list.
-    """
-    items = value.get("items")
-    if not isinstance(items, list):
-        return []
-    return sorted(items, key=lambda item: _sort_key(canonical(item)))
-
-
-def _holds_containers(value: dict) -> bool:
-    """Whether a tagged set's members (a tagged dict's keys or values) include a list or dict."""
-    items = value.get("items")
-    if not isinstance(items, list):
-        return False
-    if value.get(TAG) == "dict":
-        return any(isinstance(x, list | dict) for pair in items if isinstance(pair, list) for x in pair)
-    return any(isinstance(x, list | dict) for x in items)
-
-
 def same_unordered_kinds(expected: Any, actual: Any) -> bool:
     """Whether every set or dict in ``actual`` stands where ``expected`` has one of its kind.
 
@@ -262,30 +323,38 @@ def same_unordered_kinds(expected: Any, actual: Any) -> bool:
     have its answer sorted by the host, outside the measured span, for free (a red team's
     finding: ``check('exact', [1, 2, 3], a set of 3, 1, 2)`` passed). Arguments are the answers as
     decoded JSON (tagged values); returns False at the first set or dict facing anything else,
-    at any depth (inside a set's members and a dict's keys and values too). Iterative, so a deep
-    answer cannot exhaust the stack.
+    at any depth (inside a set's members and a dict's keys and values too, paired in the lenient
+    view's sorted order). Linear in the answers' size (see :func:`canonical`).
+    """
+    marks: dict[int, tuple[str, list]] = {}
+    return _same_marks(_lenient(expected, marks), _lenient(actual, marks), marks)
+
+
+def _same_marks(expected: Any, actual: Any, marks: dict[int, tuple[str, list]]) -> bool:
+    """:func:`same_unordered_kinds` on two lenient views whose set and dict lists are in ``marks``.
+
+    Iterative, so a deep answer cannot exhaust the stack.
     """
     stack = [(expected, actual)]
     while stack:
         exp, act = stack.pop()
-        kind = _unordered_kind(act)
-        if kind is not None:
-            if _unordered_kind(exp) != kind:
+        act_kind = marks.get(id(act), (None,))[0] if isinstance(act, list) else None
+        exp_kind = marks.get(id(exp), (None,))[0] if isinstance(exp, list) else None
+        if act_kind is not None:
+            if exp_kind != act_kind:
                 return False
             # both unordered: the lenient view compares them sorted, as documented; their
             # members (a dict's keys and values) are walked too, paired in that sorted order
             # (a set or dict nested in a dict's values or in a set's members would otherwise
             # be sorted by the host where the expert has a list or tuple: {1: {3, 1, 2}} passed
             # for {1: [1, 2, 3]}, a set of frozensets for a set of sorted tuples)
-            if _holds_containers(act):  # scalar members hold no set: no sort, no walk
-                stack.extend(zip(_members_in_lenient_order(exp), _members_in_lenient_order(act)))
-            continue
-        if isinstance(act, dict) and act.get(TAG) == "tuple":
-            act = act.get("items", [])
-        if isinstance(exp, dict) and exp.get(TAG) == "tuple":
-            exp = exp.get("items", [])
-        if isinstance(act, list) and isinstance(exp, list):
-            stack.extend(zip(exp, act))
+            if not _SCALAR_TYPES.issuperset(map(type, act)):  # scalar members hold no set: no walk
+                stack.extend(zip(exp, act))
+        elif exp_kind is not None:
+            continue  # the candidate's own list facing a set: compared in the set's sorted order
+        elif isinstance(act, list) and isinstance(exp, list):
+            if not _SCALAR_TYPES.issuperset(map(type, act)):
+                stack.extend(zip(exp, act))
         elif isinstance(act, dict) and isinstance(exp, dict) and TAG not in act and TAG not in exp:
             stack.extend((exp[k], act[k]) for k in act.keys() & exp.keys())
     return True
@@ -316,24 +385,54 @@ def check(
             author-written answer (a problem's fixed tests, plain JSON with no sets) keeps the
             documented leniency.
 
-    Raises CheckerError when a custom checker raises (see :func:`run_custom`).
+    Raises:
+        CheckerError: a custom checker raises (see :func:`run_custom`), or turning the answers
+            into the lenient view and comparing them runs past the host-code bound
+            (:data:`effbench.hostcode.HOST_CODE_SECONDS` of CPU time, :func:`~effbench.hostcode.call_bounded`):
+            whatever shape a candidate returns, the host's work on it is bounded, and the
+            verdict says so (the engine fails the answer, ``wrong``/``CheckerError``).
+        ValueError, TypeError: a malformed tagged value; ValueError for an unknown ``kind``.
     """
     if kind == "custom":
         return run_custom(custom, args, expected, actual)
-    if unordered_kinds and kind in ("exact", "float") and not same_unordered_kinds(expected, actual):
+    if kind not in _BUILT_IN_KINDS:
+        raise ValueError(f"unknown checker {kind!r}")
+    if _flat(expected) and _flat(actual):  # the common answer: one linear pass, no nesting to sort
+        return _check_built_in(kind, expected, actual, tolerance, unordered_kinds)
+    from effbench.hostcode import HostCodeTimeout, call_bounded
+
+    try:
+        return call_bounded(lambda: _check_built_in(kind, expected, actual, tolerance, unordered_kinds))
+    except HostCodeTimeout as exc:
+        raise CheckerError(f"comparing the answers (the {kind} checker) {exc}") from None
+
+
+_BUILT_IN_KINDS = ("exact", "float", "unordered", "unordered_inner")
+
+
+def _flat(value: Any) -> bool:
+    """Whether ``value`` is a scalar or a list of scalars (checked in one linear pass, unbounded).
+
+    Checked at C speed: a bound (a watcher thread) costs a few hundred microseconds per call.
+    """
+    return type(value) in _SCALAR_TYPES or (type(value) is list and _SCALAR_TYPES.issuperset(map(type, value)))
+
+
+def _check_built_in(kind: str, expected: Any, actual: Any, tolerance: float, unordered_kinds: bool) -> bool:
+    """:func:`check` for a built-in ``kind``, unbounded (linear in the answers' size, see :func:`canonical`)."""
+    marks: dict[int, tuple[str, list]] | None = {} if unordered_kinds and kind in ("exact", "float") else None
+    expected, actual = _lenient(expected, marks), _lenient(actual, marks)
+    if marks is not None and not _same_marks(expected, actual, marks):
         return False
-    expected, actual = canonical(expected), canonical(actual)
     if kind == "exact":
         return equal(expected, actual)
     if kind == "float":
         return equal(expected, actual, tolerance)
     if kind == "unordered":
         return isinstance(actual, list) and isinstance(expected, list) and _multiset(expected) == _multiset(actual)
-    if kind == "unordered_inner":
-        if not (isinstance(actual, list) and isinstance(expected, list)):
-            return False
-        if not all(isinstance(x, list) for x in actual):
-            return False
-        norm = lambda outer: _multiset([sorted(inner, key=_sort_key) for inner in outer])  # noqa: E731
-        return norm(expected) == norm(actual)
-    raise ValueError(f"unknown checker {kind!r}")
+    if not (isinstance(actual, list) and isinstance(expected, list)):
+        return False
+    if not all(isinstance(x, list) for x in actual):
+        return False
+    norm = lambda outer: _multiset([sorted(inner, key=_sort_key) for inner in outer])  # noqa: E731
+    return norm(expected) == norm(actual)
