@@ -24,6 +24,7 @@ import math
 import operator
 from collections import Counter
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 from effbench.errors import CheckerError
@@ -236,6 +237,30 @@ def _sort_key(value: Any) -> str:
 _EXACT_BY_EQ = frozenset({str, int, type(None)})
 
 
+def _nan(x: int | float) -> bool:
+    """Whether ``x`` is a float NaN (``math.isnan`` of an int past the float range overflows)."""
+    return isinstance(x, float) and math.isnan(x)
+
+
+def _inf(x: int | float) -> bool:
+    """Whether ``x`` is a float infinity (an int is never one, however large)."""
+    return isinstance(x, float) and math.isinf(x)
+
+
+def _within(expected: int | float, actual: int | float, tolerance: float) -> bool:
+    """``|actual - expected| <= tolerance * max(1, |expected|)``, for finite numbers of any size.
+
+    In floats where they reach; exactly, in fractions, where an int is past the float range (an
+    answer of ``10**400`` where a float is due: OverflowError escaped the check and stopped the
+    run, a red team, rt-host).
+    """
+    try:
+        return abs(actual - expected) <= tolerance * max(1.0, abs(expected))
+    except OverflowError:
+        exp, act = Fraction(expected), Fraction(actual)
+        return abs(act - exp) <= Fraction(tolerance) * max(Fraction(1), abs(exp))
+
+
 def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
@@ -250,11 +275,11 @@ def equal(expected: Any, actual: Any, tolerance: float | None = None) -> bool:
     if _number(expected) and _number(actual):
         if tolerance is None:
             return expected == actual
-        if math.isnan(expected) or math.isnan(actual):
-            return math.isnan(expected) and math.isnan(actual)
-        if math.isinf(expected) or math.isinf(actual):
+        if _nan(expected) or _nan(actual):
+            return _nan(expected) and _nan(actual)
+        if _inf(expected) or _inf(actual):
             return expected == actual
-        return abs(actual - expected) <= tolerance * max(1.0, abs(expected))
+        return _within(expected, actual, tolerance)
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return False
@@ -305,7 +330,7 @@ def run_custom(custom: Callable[[Any, Any, Any], Any], args: Any, expected: Any,
         exp, act = call_bounded(lambda: (view(expected), view(actual)))
     except HostCodeTimeout as exc:
         raise CheckerError(f"turning an answer into the checker's values {exc}") from None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:  # the last: a complex part past the float range
         raise CheckerError(f"cannot decode an answer for the checker: {exc}") from None
     try:
         return bool(call_bounded(lambda: custom(list(args), exp, act)))

@@ -285,7 +285,8 @@ def _classify_one(
         # caused (a result written by hand on its own pipe), never a reason to drop the sample;
         # on the expert's own answer, profiling stops the problem (see Evaluator.profile)
         return Verdict.WRONG, answer, ErrorKind.CHECKER_ERROR.value, str(exc)[:500]
-    except (ValueError, TypeError, RecursionError, MemoryError) as exc:
+    except (ValueError, TypeError, ArithmeticError, RecursionError, MemoryError) as exc:
+        # ArithmeticError: a number past the float range (an OverflowError once stopped the run)
         return Verdict.ERROR, None, ErrorKind.BAD_RESULT.value, f"the answer cannot be checked: {exc}"[:500]
     if not accepted:
         return Verdict.WRONG, answer, None, f"answer differs from the expected one (got {_preview(answer)})"
