@@ -140,19 +140,26 @@ _FIRST = operator.itemgetter(0)
 _SECOND = operator.itemgetter(1)
 
 
-def _lenient(value: Any, marks: dict[int, tuple[str, list]] | None) -> Any:
+def _lenient(value: Any, marks: dict[int, tuple[str, list]] | None, share: bool = False) -> Any:
     """:func:`canonical`, noting in ``marks`` (when given) each list that stands for a set or dict.
 
     ``marks[id(view)] = (kind, view)`` with kind ``"set"`` or ``"dict"`` (see
-    :func:`_same_marks`); the view is kept there so that its id stays its own.
+    :func:`_same_marks`); the view is kept there so that its id stays its own. With ``share``, a
+    list or dict whose view would be an equal copy is its own view (the built-in checkers, which
+    never change a view: a 16 MiB answer of millions of small lists is not copied on the host);
+    without, every list and dict of the view is new (a custom checker may change its arguments).
     """
     if isinstance(value, list | tuple):
-        return [_lenient(v, marks) for v in value]
+        if share and type(value) is list and _SCALAR_TYPES.issuperset(map(type, value)):
+            return value
+        view = [_lenient(v, marks, share) for v in value]
+        return value if share and type(value) is list and all(map(operator.is_, view, value)) else view
     if not isinstance(value, dict):
         return value
     tag = value.get(TAG)
     if tag == "tuple":
-        return [_lenient(v, marks) for v in value.get("items", [])]
+        items = value.get("items", [])
+        return _lenient(items if type(items) is list else list(items), marks, share)
     if tag in ("set", "frozenset", "dict"):
         return _sorted_members(value, tag, marks)[0]
     if tag == "bytes":
@@ -161,7 +168,8 @@ def _lenient(value: Any, marks: dict[int, tuple[str, list]] | None) -> Any:
         number = _lenient_int(value)
         if number is not None:
             return number
-    return {k: _lenient(v, marks) for k, v in value.items()}
+    view_dict = {k: _lenient(v, marks, share) for k, v in value.items()}
+    return value if share and all(view_dict[k] is v for k, v in value.items()) else view_dict
 
 
 def _lenient_int(value: dict) -> Any:
@@ -352,7 +360,7 @@ def same_unordered_kinds(expected: Any, actual: Any) -> bool:
     view's sorted order). Linear in the answers' size (see :func:`canonical`).
     """
     marks: dict[int, tuple[str, list]] = {}
-    return _same_marks(_lenient(expected, marks), _lenient(actual, marks), marks)
+    return _same_marks(_lenient(expected, marks, share=True), _lenient(actual, marks, share=True), marks)
 
 
 def _same_marks(expected: Any, actual: Any, marks: dict[int, tuple[str, list]]) -> bool:
@@ -446,7 +454,7 @@ def _flat(value: Any) -> bool:
 def _check_built_in(kind: str, expected: Any, actual: Any, tolerance: float, unordered_kinds: bool) -> bool:
     """:func:`check` for a built-in ``kind``, unbounded (linear in the answers' size, see :func:`canonical`)."""
     marks: dict[int, tuple[str, list]] | None = {} if unordered_kinds and kind in ("exact", "float") else None
-    expected, actual = _lenient(expected, marks), _lenient(actual, marks)
+    expected, actual = _lenient(expected, marks, share=True), _lenient(actual, marks, share=True)
     if marks is not None and not _same_marks(expected, actual, marks):
         return False
     if kind == "exact":
