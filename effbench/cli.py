@@ -118,7 +118,30 @@ def _stop_on_sigterm() -> signal.Handlers | None:
     return signal.SIG_DFL
 
 
-class _Group(click.Group):
+class _Listing(click.Group):
+    """A command group whose ``--help`` gives each command's whole summary, wrapped.
+
+    click cuts a summary to the line's width with '...' (a newcomer's `effbench --help` read
+    'evaluate  Run samples (from files, the bundled references or a...'): here a command's summary
+    is its ``short_help``, else the first sentence of its help, never cut.
+    """
+
+    #: the longest summary a listing shows (characters): a first sentence, never this long
+    SUMMARY_LIMIT = 10_000
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the 'Commands' section: each visible command and its whole summary."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(self.SUMMARY_LIMIT)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Group(_Listing):
     """The command group: errors become one line on stderr and exit code 2, never a traceback.
 
     That is EffbenchError and click's usage errors (a bad option value, an unknown option); Ctrl-C
@@ -1192,7 +1215,8 @@ def leaderboard(
         rows = ", ".join(f"{r['label']} {r['eff@1']:.3f}" for r in shown)
         n_rows, n_problems = len(table["rows"]), len(table["problems"])
         click.echo(
-            f"{table['id']}: {n_rows} row{'s' * (n_rows != 1)} on {n_problems} problem{'s' * (n_problems != 1)}: {rows}"
+            f"{table['id']}: {n_rows} row{'s' * (n_rows != 1)} on {n_problems} "
+            f"problem{'s' * (n_problems != 1)}, eff@1: {rows}"
         )
         if n_rows > len(shown):
             click.echo(f"  ({n_rows - len(shown)} more rows of {table['id']} in {out_dir / 'leaderboard.md'})")
@@ -1261,7 +1285,7 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
         click.echo("\n" + render_selection(selection))
 
 
-@main.group()
+@main.group(cls=_Listing)
 def problems() -> None:
     """List, show and check problems."""
 
@@ -1407,7 +1431,9 @@ def problems_check(
 
 
 @main.group(
-    "sandbox", short_help="Probe a backend against the threat corpus; build or export the docker backend's image."
+    "sandbox",
+    cls=_Listing,
+    short_help="Probe a backend against the threat corpus; build or export the docker backend's image.",
 )
 def sandbox_group() -> None:
     """Probe a backend against the threat corpus; build or export the docker backend's image.

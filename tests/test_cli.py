@@ -76,6 +76,33 @@ def test_the_top_level_help_names_every_command_of_each_group():
             assert sub in summaries[name].lower(), (name, sub, summaries[name])
 
 
+def test_no_command_summary_in_a_help_listing_is_cut_short():
+    """Invariant: every command's summary in `effbench --help` and in each group's `--help` is whole
+    at a terminal 80 columns wide (click cuts a long one with '...'). Fault it blocks (newcomer on
+    ac48d24): five of the seven commands a newcomer first reads were cut mid-phrase ('evaluate  Run
+    samples (from files, the bundled references or a...', 'curves  Plot efficiency and pass rate
+    against mean cost per...'), so the listing did not say what `evaluate` prints or what `curves`
+    plots against."""
+    import click
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+
+    cut = []
+
+    def walk(command: click.Group, path: list[str]) -> None:
+        out = CliRunner().invoke(main, [*path, "--help"], terminal_width=80)
+        assert out.exit_code == 0, out.output
+        listing = out.output.split("Commands:", 1)[1]
+        cut.extend(f"{' '.join(path)}: {line.strip()}" for line in listing.splitlines() if "..." in line)
+        for name, sub in command.commands.items():
+            if isinstance(sub, click.Group):
+                walk(sub, [*path, name])
+
+    walk(main, [])
+    assert not cut, cut
+
+
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     """The same evaluation twice (same --seed), without the profile cache: valgrind counts must be identical."""

@@ -352,6 +352,22 @@ def _one_model_run(tmp_path: Path, n: int) -> tuple[Path, Path]:
     return lr.write_run(tmp_path / "run", problems, samples), problems
 
 
+def test_the_terminal_summary_names_the_figure_beside_each_label(tmp_path):
+    """Invariant: the line `effbench leaderboard` prints per table names the figure it gives beside
+    each row's label (eff@1), and that figure is the row's eff@1 in leaderboard.json. Fault it
+    blocks (newcomer on ac48d24): the main job's leaderboard printed 'table-1: 2 rows on 61
+    problems: expert 1.000, slower 0.099', a bare number a newcomer could not tell from pass@1
+    (the slower tiers' pass@1 was 0.951), the rating or the speedup."""
+    run, problems = _one_model_run(tmp_path, 2)
+    out = tmp_path / "lb"
+    result = CliRunner().invoke(
+        main, ["leaderboard", str(run), "--out", str(out), "--resamples", "200", "--problems-dir", str(problems)]
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads((out / "leaderboard.json").read_text())["tables"][0]["rows"][0]
+    assert f"table-1: 1 row on 2 problems, eff@1: fast {row['eff@1']:.3f}" in result.output, result.output
+
+
 def test_one_row_at_k_1_is_told_in_the_singular_with_one_eff1_column(tmp_path):
     """One row of one sample per problem: the CLI says "1 row on 2 problems", and the tables (Markdown,
     HTML) show eff@1 once, not again as the eff@k column (k_shared = 1)."""
@@ -361,7 +377,7 @@ def test_one_row_at_k_1_is_told_in_the_singular_with_one_eff1_column(tmp_path):
         main, ["leaderboard", str(run), "--out", str(out), "--resamples", "200", "--problems-dir", str(problems)]
     )
     assert result.exit_code == 0, result.output
-    assert "table-1: 1 row on 2 problems: fast" in result.output
+    assert "table-1: 1 row on 2 problems, eff@1: fast " in result.output
     assert json.loads((out / "leaderboard.json").read_text())["tables"][0]["k_shared"] == 1
     header = next(line for line in (out / "leaderboard.md").read_text().splitlines() if line.startswith("| #"))
     assert [c.strip() for c in header.strip("|").split("|")].count("eff@1") == 0
@@ -894,7 +910,7 @@ def test_many_rows_board_names_every_row_and_its_plots_say_how_many_were_drawn(t
         assert f"the top {PLOT_ROWS} of {n} rows by eff@1" in plot["caption"], name
         assert f"the other {n - PLOT_ROWS} (ranks {PLOT_ROWS + 1}-{n}) are in leaderboard.md" in plot["caption"]
     first = next(line for line in result.output.splitlines() if line.startswith("table-1:"))
-    assert first.startswith(f"table-1: {n} rows on 2 problems: ckpt-000 ") and "ckpt-010" not in first
+    assert first.startswith(f"table-1: {n} rows on 2 problems, eff@1: ckpt-000 ") and "ckpt-010" not in first
     assert f"({n - 10} more rows of table-1 in {out / 'leaderboard.md'})" in result.output
 
 
