@@ -1963,18 +1963,23 @@ def _empty_scratch(scratch, test, timed=False):
 
 
 def _with_start_up(limits, baseline):
-    """The test child's limits: its CPU-time limit counts from where the baseline child's ended.
+    """The test child's limits: its CPU-time limit counts from where the baseline child's ended,
+    and its memory limit from what the baseline child held at most (``"start_up_kb"``, kB beyond
+    what it held when let go: the set-up that valgrind's and perf's children run after their
+    release, its null run, its exit; see supervise_child).
 
     The host's ``cpu_seconds`` is for the candidate's own work; the child's start and exit (its
     set-up, the interpreter's share of an exit, valgrind's summary) cost what the baseline child,
     forked from the same state just before it, measured in this very request, on this machine at
     this load. Adding it here (after the test child's fork: nothing it inherits depends on it)
     lets the host's margin for start-up be small (EngineSettings.cpu_floor)."""
-    cpu = limits.get("cpu_seconds")
-    if not cpu:
-        return limits
     out = dict(limits)
-    out["cpu_seconds"] = cpu + max(0.0, baseline.get("cpu_seconds", 0.0))
+    cpu = limits.get("cpu_seconds")
+    if cpu:
+        out["cpu_seconds"] = cpu + max(0.0, baseline.get("cpu_seconds", 0.0))
+    grown = baseline.get("start_up_kb")
+    if grown:
+        out["start_up_kb"] = int(grown)
     return out
 
 
@@ -2471,7 +2476,6 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             _kill_group(pid)
     wall_limit = limits.get("wall_seconds") or 3600.0
     mem_limit_kb = (limits.get("memory_bytes") or 0) // 1024
-    baseline_rss_kb = None
     instr_limit = limits.get("instructions") if meter == "perf" else None
     cpu_limit = limits.get("cpu_seconds") if supervise else None
     polls = 0
@@ -2487,12 +2491,24 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
     next_check = 0.0
     poll = VALGRIND_POLL_SECONDS if meter == "valgrind" else POLL_SECONDS
     cpu_every = 1 if meter == "valgrind" else CPU_POLL_EVERY
+    # what the child holds as it is let go (what it shares with this process, inherited at the
+    # fork): the memory limit's zero, read here, before the release. Read at the first poll
+    # instead (5 ms after it, 20 ms under valgrind, later on a busy machine: 77-86 ms measured
+    # under valgrind at load 8), it counted what the candidate had allocated by then as
+    # inherited: a child that mapped memory with MAP_POPULATE at import had its limit raised by
+    # up to 10 MB under the time meter (load 7). What the child's own set-up adds after the
+    # release (valgrind's and perf's children set up after it) is the baseline child's, forked
+    # from the same state and measured in the same request (_with_start_up: "start_up_kb")
+    at_go_kb, at_go_held_kb = _status_rss_kb(pid)
+    baseline_rss_kb = None
+    if mem_limit_kb:
+        baseline_rss_kb = (at_go_held_kb or 0) + _scratch_used_kb(scratch) + int(limits.get("start_up_kb") or 0)
     if meter == "time":
         # the time meter counts the child's CPU time from here (its set-up is not its test's)
         record["cpu_before_go"] = _on_cpu_seconds(pid)
         # and the memory it holds then (what it inherited: the exit tears it down), for the
         # host's calibrated null cost (effbench/sandboxes/protocol.py calibrate_null)
-        record["rss_at_go_kb"] = _status_rss_kb(pid)[0]
+        record["rss_at_go_kb"] = at_go_kb
     _before_go()
     start = time.perf_counter()
     try:
@@ -2509,6 +2525,9 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
         # the baseline (our own null candidate): a blocking wait, so that the runner's work
         # between the baseline's fork and the test's fork does not depend on timing
         _, status, rusage = os.wait4(pid, 0)
+        # the most memory its own set-up, null run and exit added to what it held at the
+        # release: the test child's memory limit counts from there (_with_start_up)
+        record["start_up_kb"] = max(0, rusage.ru_maxrss - at_go_kb) if at_go_kb is not None else 0
     while supervise:
         watched = ([result_r] if fd_open else []) + ([exited] if exited is not None else [])
         if watched:
@@ -2576,8 +2595,6 @@ def supervise_child(handle, limits, scratch, meter, perf_event, supervise=True, 
             if mem_limit_kb:
                 rss, held = _status_rss_kb(pid)
                 held = None if held is None else held + _scratch_used_kb(scratch)
-                if baseline_rss_kb is None:
-                    baseline_rss_kb = held or 0  # what the child shares with this process at start
                 if rss is not None:
                     peak_rss_kb = max(peak_rss_kb, rss)
                     if held - baseline_rss_kb > mem_limit_kb:
