@@ -527,6 +527,159 @@ def _proc_pid(pid: int) -> int | None:
     return None
 
 
+#: where a confined generator may write (:func:`confine_writes`): a fresh tmpfs each, of this size,
+#: gone with the generator's process
+SCRATCH_MOUNTS = ("/tmp", "/var/tmp", "/dev/shm")
+SCRATCH_SIZE = "256m"
+
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+_MOUNT_OPTIONS = {"nosuid": 2, "nodev": 4, "noexec": 8, "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21}
+_CLONE_NEWNS = 0x00020000
+
+
+def _unescape_mount_field(field: str) -> str:
+    r"""A mountinfo path with its octal escapes (``\040`` for a space) undone."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def _mounter() -> Any:
+    """``mount(source, target, fstype, flags, data=None)`` through libc; raises OSError."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+        encoded = [None if v is None else v.encode() for v in (source, target, fstype, data)]
+        if libc.mount(encoded[0], encoded[1], encoded[2], ctypes.c_ulong(flags), encoded[3]) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"mount {target}: {os.strerror(err)}")
+
+    return mount
+
+
+def _remount_read_only(mount: Any, kept: list[str]) -> list[str]:
+    """Every mount of this (private) mount namespace read-only, but ``kept`` and what lies below.
+
+    Returns the writable ones it could not reach (hidden under another mount).
+    """
+    with open("/proc/self/mountinfo") as f:
+        mounts = [line.split() for line in f.read().splitlines()]
+    left = []
+    for fields in mounts:
+        target, options = _unescape_mount_field(fields[4]), fields[5].split(",")
+        if any(target == path or target.startswith(path.rstrip("/") + "/") for path in kept):
+            continue
+        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+        for option in options:
+            flags |= _MOUNT_OPTIONS.get(option, 0)
+        try:
+            mount(None, target, None, flags)
+        except OSError:
+            if "ro" not in options:
+                left.append(target)
+    return left
+
+
+def _drop_privileges() -> None:
+    """No capability left, no new privileges; raises OSError.
+
+    The bounding set first: no capability to gain back by running a program as root.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    cap = 0
+    while libc.prctl(24, cap, 0, 0, 0) == 0:  # PR_CAPBSET_DROP, up to the kernel's last capability
+        cap += 1
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        raise OSError(ctypes.get_errno(), "PR_SET_NO_NEW_PRIVS failed")
+    header = ctypes.create_string_buffer((0x20080522).to_bytes(4, sys.byteorder) + bytes(4), 8)  # version 3, self
+    data = ctypes.create_string_buffer(bytes(24), 24)
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+def _scratch_over(mount: Any, path: str) -> None:
+    """Writes to ``path`` (read-only by now) land in a fresh tmpfs, gone with this process.
+
+    An overlay: its files stay readable as they were (a problem set may lie in /tmp), what is
+    written goes to a tmpfs of :data:`SCRATCH_SIZE`. Where the kernel refuses the overlay (user
+    namespaces before Linux 5.11), ``path`` stays read-only.
+    """
+    lower = os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={SCRATCH_SIZE},mode=0755")
+        for name in ("upper", "work"):
+            os.mkdir(os.path.join(path, name), 0o755)
+        os.chmod(os.path.join(path, "upper"), os.stat(f"/proc/self/fd/{lower}").st_mode & 0o7777)
+        options = f"lowerdir=/proc/self/fd/{lower},upperdir={path}/upper,workdir={path}/work"
+        try:
+            mount("overlay", path, "overlay", _MS_NOSUID | _MS_NODEV, options)
+        except OSError:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).umount2(path.encode(), 2)  # MNT_DETACH: the tmpfs goes
+    finally:
+        os.close(lower)
+
+
+def confine_writes(keep: tuple[str, ...] = ()) -> list[str] | None:
+    """Confine this process's writes to ``keep`` and to files that die with it.
+
+    In a mount namespace of its own: every mount read-only but ``keep``, a fresh tmpfs
+    (:data:`SCRATCH_SIZE`) on each of :data:`SCRATCH_MOUNTS`, and no capability left to undo it
+    (bounding, effective, permitted and inheritable sets cleared, no new privileges).
+
+    For a generator's process (bundled or imported), before any of its code runs. A generator runs
+    on this machine as the user who runs effbench, and its files outlived it: a red team's
+    generator wrote each stress input it drew (the run's secret seed's) to ``/var/tmp``, ``/tmp``,
+    ``$HOME``, ``/dev/shm`` and its working folder, and a test child of the local sandbox read
+    them back from ``/var/tmp`` (the sandbox hides only its own ``/tmp``, the problems, references
+    and cache). Descriptors opened before (stdout, stderr, the caller's result files) stay
+    writable: they belong to the mounts of the caller's namespace.
+
+    Args:
+        keep: folders that stay writable (the caller's result folders), as they are.
+
+    Returns:
+        the mount points left writable because they could not be reached (hidden under another
+        mount), or None where this process may not have a mount namespace of its own (no user
+        namespace and not root): it is then not confined.
+
+    Raises:
+        OSError: a step after the namespace was made failed (the process must not go on).
+    """
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).unshare(_CLONE_NEWNS) != 0:
+        return None
+    mount = _mounter()
+    mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing below propagates to the machine
+    kept = [os.path.realpath(path) for path in keep]
+    for path in kept:
+        mount(path, path, None, _MS_BIND | _MS_REC)
+    held = [os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in kept]
+    left = _remount_read_only(mount, kept)
+    for path in SCRATCH_MOUNTS:
+        if os.path.isdir(path) and not os.path.islink(path):
+            _scratch_over(mount, path)
+    for path, fd in zip(kept, held):
+        if any(path.startswith(scratch + "/") for scratch in SCRATCH_MOUNTS):  # under a new mount now
+            os.makedirs(path, exist_ok=True)
+            mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        os.close(fd)
+    _drop_privileges()
+    return left
+
+
 def held_left(pid: int, started: float, seconds: float) -> float:
     """How much of ``seconds`` of wall time process ``pid`` has left, not counting its CPU waits.
 

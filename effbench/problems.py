@@ -75,6 +75,10 @@ def input_hash(encoded_args: Any) -> str:
 GENERATE_BODY = """
 import importlib.util, json, random, resource, signal, sys
 from effbench import codec
+from effbench.generator_server import confine_writes
+# nothing the generator writes outlives it (a fresh tmpfs on /tmp, /var/tmp and /dev/shm, every
+# other mount read-only): its stdout and stderr, open already, are where its tests go
+confine_writes()
 resource.setrlimit(resource.RLIMIT_AS, (job["memory_bytes"], job["memory_bytes"]))  # MemoryError past it
 resource.setrlimit(resource.RLIMIT_FSIZE, (job["output_bytes"] + 1, job["output_bytes"] + 1))
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # a write past it ends this process (Python ignores it)

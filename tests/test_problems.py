@@ -315,8 +315,35 @@ def test_a_generator_stderr_is_summed_up_in_bounded_memory(tmp_path):
     assert stderr_summary(str(err), "\x00") == "\x00m 0 0\n" + "z" * STDERR_LINE_CHARS
 
 
+def _pid_socket():
+    """``(socket, name)``: an abstract AF_UNIX datagram socket a generator reports pids to (its
+    files do not outlive it: tests/threats/test_generator_writes.py)."""
+    import secrets
+    import socket
+
+    name = b"\0effbench-test-pids-" + secrets.token_hex(8).encode()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(name)
+    return sock, name
+
+
+def _received(sock, timeout=0.0):
+    """The datagrams waiting on ``sock`` (after ``timeout`` s at most for the first), as text."""
+    out = []
+    if timeout:
+        sock.settimeout(timeout)
+    else:
+        sock.setblocking(False)
+    try:
+        while True:
+            out.append(sock.recv(256).decode())
+            sock.setblocking(False)
+    except (BlockingIOError, TimeoutError):
+        return out
+
+
 _LEAVES_PROCESSES = (
-    "import os, time\n"
+    "import os, socket, time\n"
     "def generate(size, rng):\n"
     "    if size == 5:\n"
     "        for new_session in (0, 1):\n"
@@ -324,8 +351,8 @@ _LEAVES_PROCESSES = (
     "                if new_session:\n"
     "                    os.setsid()\n"
     "                if os.fork() == 0:\n"
-    "                    with open(PIDS, 'a') as f:  # its pid as the machine's /proc numbers it\n"
-    "                        f.write(f'{os.readlink(\"/proc/self\")} {new_session}\\n')\n"
+    "                    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:  # its pid, the machine's\n"
+    "                        s.sendto(f'{os.readlink(\"/proc/self\")} {new_session}'.encode(), PIDS)\n"
     "                    time.sleep(600)\n"
     "                time.sleep(0.5)\n"
     "                os._exit(0)\n"
@@ -347,11 +374,13 @@ def test_no_process_a_generator_starts_outlives_its_generation(copy_set, tmp_pat
 
     if fresh and not pid_namespaces_work():
         pytest.skip("the kernel refuses PID namespaces here: a fresh interpreter's new session escapes")
-    pids = tmp_path / "pids"
-    source = f"PIDS = {str(pids)!r}\n" + _LEAVES_PROCESSES
+    pids, name = _pid_socket()
+    source = f"PIDS = {name!r}\n" + _LEAVES_PROCESSES
     assert _generate(copy_set, source, fresh) == [[[5]], [[20000]], [[200000]]]
+    lines = _received(pids)
+    pids.close()
     left = {}
-    for line in pids.read_text().splitlines():
+    for line in lines:
         pid, new_session = (int(x) for x in line.split())
         try:  # a SIGKILL sent is not yet a process ended: a few seconds for it to die
             psutil.wait_procs([psutil.Process(pid)], timeout=5)
@@ -361,7 +390,7 @@ def test_no_process_a_generator_starts_outlives_its_generation(copy_set, tmp_pat
             pass
     for pid in left:
         psutil.Process(pid).kill()
-    assert len(pids.read_text().splitlines()) == 2
+    assert len(lines) == 2
     assert left == {}
 
 
@@ -427,20 +456,19 @@ def test_a_host_killed_mid_generation_leaves_no_generator_process(copy_set, tmp_
     import signal
     import subprocess
     import sys
-    import time
 
     import psutil
 
-    pids = tmp_path / "pids"
+    pids, name = _pid_socket()
     (copy_set / "problems" / "triangle" / "generator.py").write_text(
-        f"import os, time\nPIDS = {str(pids)!r}\n"
+        f"import os, socket, time\nPIDS = {name!r}\n"
         "def generate(size, rng):\n"
         "    if os.fork() == 0:\n"
         "        time.sleep(600)\n"
         "    with open('/proc/self/status') as f:  # pids as the machine's /proc numbers them\n"
         "        parent = [line.split()[1] for line in f if line.startswith('PPid:')][0]\n"
-        "    with open(PIDS, 'w') as f:\n"
-        "        f.write(f'{os.readlink(\"/proc/self\")} {parent}')\n"
+        "    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:\n"
+        "        s.sendto(f'{os.readlink(\"/proc/self\")} {parent}'.encode(), PIDS)\n"
         "    time.sleep(600)\n"
     )
     host = subprocess.Popen(
@@ -453,10 +481,9 @@ def test_a_host_killed_mid_generation_leaves_no_generator_process(copy_set, tmp_
         ],
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
-    deadline = time.monotonic() + 60
-    while not (pids.exists() and pids.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    child, server = (psutil.Process(int(x)) for x in pids.read_text().split())
+    (sent,) = _received(pids, timeout=60)
+    pids.close()
+    child, server = (psutil.Process(int(x)) for x in sent.split())
     grandchildren = child.children()
     outer = [server.parent()] if server.ppid() != host.pid else []  # outside its PID namespace
     host.send_signal(signal.SIGKILL)

@@ -40,6 +40,8 @@ import tempfile
 import time
 from typing import Any
 
+from effbench.generator_server import confine_writes
+
 POLL_SECONDS = 0.02
 
 
@@ -245,6 +247,10 @@ def _start(row: dict, job: dict, helpers: Any, helper_error: str, out_path: str)
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
             os.chdir(out_path + ".cwd")  # files it writes by a relative name land in scratch, removed after
+            # nothing else it writes outlives it: its result folders stay writable, every other
+            # mount read-only, a fresh tmpfs on /tmp, /var/tmp and /dev/shm
+            confine_writes(keep=(os.path.dirname(out_path), job["out_dir"]))
+            os.chdir(out_path + ".cwd")  # through the kept mount (the one it was in is read-only now)
             mem = int(job["memory_bytes"])
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             cpu = int(job["seconds"]) + 1

@@ -24,15 +24,16 @@ def copy_set(tmp_path):
 
 #: a generator that starts a process in a session of its own (out of reach of any process-group
 #: kill), then kills its parent (the generator server, or in a fresh interpreter the host itself),
-#: then generates as usual. Pids are written as the machine's /proc numbers them.
+#: then generates as usual. Pids are sent as the machine's /proc numbers them, in a datagram to the
+#: abstract socket PIDS (a generator's files do not outlive it: see test_generator_writes.py)
 _KILLS_ITS_PARENT = (
-    "import os, signal, time\n"
+    "import os, signal, socket, time\n"
     "def generate(size, rng):\n"
     "    if size == 5:\n"
     "        if os.fork() == 0:\n"
     "            os.setsid()\n"
-    "            with open(PIDS, 'a') as f:\n"
-    "                f.write(os.readlink('/proc/self') + '\\n')\n"
+    "            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:\n"
+    "                s.sendto(os.readlink('/proc/self').encode(), PIDS)\n"
     "            time.sleep(600)\n"
     "            os._exit(0)\n"
     "        os.kill(os.getppid(), signal.SIGKILL)\n"
@@ -60,8 +61,14 @@ def test_a_generator_that_kills_its_parent_reaches_no_one_and_leaves_no_process(
 
     if not pid_namespaces_work():
         pytest.skip("the kernel refuses PID namespaces here: a generator can signal its parent")
-    pids = tmp_path / "pids"
-    (copy_set / "problems" / "triangle" / "generator.py").write_text(f"PIDS = {str(pids)!r}\n" + _KILLS_ITS_PARENT)
+    import secrets
+    import socket
+
+    name = b"\0effbench-test-pids-" + secrets.token_hex(8).encode()
+    pids = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    pids.bind(name)
+    pids.setblocking(False)
+    (copy_set / "problems" / "triangle" / "generator.py").write_text(f"PIDS = {name!r}\n" + _KILLS_ITS_PARENT)
     host = subprocess.run(
         [
             sys.executable,
@@ -78,7 +85,13 @@ def test_a_generator_that_kills_its_parent_reaches_no_one_and_leaves_no_process(
         text=True,
         timeout=120,
     )
-    started = pids.read_text().split() if pids.exists() else []
+    started = []
+    while True:
+        try:
+            started.append(pids.recv(64).decode())
+        except BlockingIOError:
+            break
+    pids.close()
     alive = []
     for pid in started:
         try:
