@@ -293,8 +293,13 @@ def _classify_one(
     return Verdict.OK, answer, None, ""
 
 
-#: deepest nesting of a result the runner writes: its MAX_DEPTH, the envelope and a tag's items
-_MAX_RESULT_DEPTH = 104
+#: deepest nesting of a JSON value in a result the runner writes: below the envelope (1), each of
+#: the runner's MAX_DEPTH (100) levels of a value takes up to 3 (a tagged dict's value: the tag's
+#: dict, its items, the pair), and the deepest level up to 3 more (a tuple of big ints: items, the
+#: int's tag, its hex). Before, 104: a tuple nested 60 deep, which the runner writes, was refused
+#: as a forged result (BadResult) from a candidate or an expert that returned it (rt-host's red
+#: team); tests/threats/test_host_result_depth.py checks this figure against the runner's encoder
+_MAX_RESULT_DEPTH = 1 + 3 * 100 + 3
 #: longest decimal integer a result may carry (Python's default limit; the runner writes longer
 #: ones as hex, which parses in linear time)
 _MAX_DECIMAL_DIGITS = 4300

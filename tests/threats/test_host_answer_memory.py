@@ -18,7 +18,7 @@ from __future__ import annotations
 import tracemalloc
 
 from effbench import checkers
-from effbench.engine import _not_what_the_runner_writes
+from effbench.engine import _MAX_RESULT_DEPTH, _not_what_the_runner_writes
 
 #: small containers in the answers below
 COUNT = 200_000
@@ -43,9 +43,11 @@ def test_validating_a_result_of_many_small_containers_holds_memory_in_its_depth(
     peak = _peak_bytes(lambda: _not_what_the_runner_writes(payload))
     assert peak < 64 << 10, f"{peak} bytes to validate {COUNT} containers"
     deep: list = [1]
-    for _ in range(103):  # 104 lists: the 1 inside at depth 105 (the envelope is depth 0)
+    for _ in range(_MAX_RESULT_DEPTH - 1):  # the 1 inside one level past the bound (the envelope is depth 0)
         deep = [deep]
-    assert _not_what_the_runner_writes({"ok": True, "value": deep}) == "is nested deeper than 104 levels"
+    assert (
+        _not_what_the_runner_writes({"ok": True, "value": deep}) == f"is nested deeper than {_MAX_RESULT_DEPTH} levels"
+    )
     assert _not_what_the_runner_writes({"ok": True, "value": deep[0]}) is None
 
 
