@@ -243,12 +243,25 @@ def classify(
     """
     verdict = _classify_one(run, test, expected, problem, limits)
     if verdict[0] is not Verdict.OK:
-        return verdict
+        return verdict[0], verdict[1], verdict[2], _printable(verdict[3])
     for other in run.other_results:
         again = _classify_one(replace(run, result=other, other_results=[]), test, expected, problem, limits)
         if again[0] is not Verdict.OK:
-            return again[0], again[1], again[2], f"a repeat answered otherwise: {again[3]}"[:500]
+            return again[0], again[1], again[2], _printable(f"a repeat answered otherwise: {again[3]}"[:500])
     return verdict
+
+
+def _printable(detail: str) -> str:
+    r"""A test's detail as one line of printable text: every other character as its escape.
+
+    The detail quotes the candidate (its exception's message, its stderr's tail), which can hold
+    a newline, a terminal's escape sequence, or a lone surrogate (``raise ValueError("\ud800")``
+    crosses as JSON's ``"\ud800"``): a reward's ``reason`` printed by a trainer raised
+    UnicodeEncodeError (rt-host's red team).
+    """
+    if detail.isprintable():
+        return detail
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in detail)
 
 
 def _classify_one(
