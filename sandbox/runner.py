@@ -227,6 +227,8 @@ _SYSCALLS = {
         "fstatfs": 138,
         "quotactl": 179,
         "quotactl_fd": 443,
+        "madvise": 28,
+        "fadvise64": 221,
         "setpriority": 141,
         "sched_setparam": 142,
         "sched_setscheduler": 144,
@@ -278,6 +280,8 @@ _SYSCALLS = {
         "fstatfs": 44,
         "quotactl": 60,
         "quotactl_fd": 443,
+        "madvise": 233,
+        "fadvise64": 223,
         "ioprio_set": 30,
         "mount": 40,
         "personality": 92,
@@ -382,6 +386,11 @@ _SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: free inodes drop by 64 and its free blocks by about 16,000 while a child of another runner,
 #: running at the same time, wrote 64 files of 1 MiB (a channel between samples); with them, the
 #: machine's disk still moves with every other run and user (tests/threats/test_filesystem_usage.py).
+#: Nor drop a file's pages from the machine's page cache (fadvise64: POSIX_FADV_DONTNEED on a file
+#: it may only read; madvise's MADV_COLD and MADV_PAGEOUT, see _syscall_rules): the cache is
+#: every process's, and a red team's child emptied it of a file the host had just read, which
+#: made the page-cache channel one a sample can clear as well as set
+#: (tests/threats/test_page_cache_eviction.py).
 #: Nor name a socket (bind) or send descriptors over one (sendmsg, sendmmsg): a red team bound
 #: an AF_UNIX socket to an abstract name holding data and put it, with a socket pair, in flight
 #: to itself (SCM_RIGHTS), a cycle that outlived the child until the kernel's collector ran
@@ -396,8 +405,12 @@ _DENIED_SYSCALLS = (
     "rt_sigqueueinfo rt_tgsigqueueinfo kcmp shmget shmat shmctl shmdt semget semop semctl "
     "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
     "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
-    "io_uring_register userfaultfd memfd_create flock sysinfo statfs fstatfs ustat quotactl quotactl_fd"
+    "io_uring_register userfaultfd memfd_create flock sysinfo statfs fstatfs ustat quotactl quotactl_fd "
+    "fadvise64"
 ).split()
+#: madvise's advices that push a mapped file's pages out of the page cache, which every process
+#: shares: MADV_COLD, MADV_PAGEOUT
+_MADVISE_EVICT = (20, 21)
 
 
 def _ret_errno(code):
@@ -535,6 +548,10 @@ def _syscall_rules(own_pid: int, exec_floor) -> tuple:
     # prctl: not the options that would reopen the process to itself or others
     body = [("ld", _arg(0))] + [("jeq", option, "eperm", None) for option in _DENIED_PRCTL]
     bodies.append(("prctl", body + [("ret", _RET_ALLOW)]))
+    # madvise: not MADV_COLD or MADV_PAGEOUT (_MADVISE_EVICT): on a mapping of a file it may only
+    # read, they drop or queue to drop its pages from the machine's page cache
+    body = [("ld", _arg(2))] + [("jeq", advice, "eperm", None) for advice in _MADVISE_EVICT]
+    bodies.append(("madvise", body + [("ret", _RET_ALLOW)]))
     # personality: queries only (READ_IMPLIES_EXEC would make readable memory executable)
     bodies.append(("personality", [("ld", _arg(0)), ("jeq", 0xFFFFFFFF, "allow", "eperm")]))
     bodies += _exec_memory_bodies(exec_floor)
