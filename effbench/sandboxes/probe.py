@@ -557,6 +557,41 @@ def _attack(n):
     return False
 """
 
+_FILESYSTEM_AND_CACHE = """
+def _attack(n):
+    import mmap
+    took = False
+    for path in ("/", "."):
+        try:
+            os.statvfs(path)
+            took = True
+        except OSError:
+            pass
+    try:
+        os.fstatvfs(0)
+        took = True
+    except OSError:
+        pass
+    fd = os.open(os.__file__, os.O_RDONLY)
+    try:
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            took = True
+        except OSError:
+            pass
+        m = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+        for advice in (20, 21):  # MADV_COLD, MADV_PAGEOUT
+            try:
+                m.madvise(advice)
+                took = True
+            except OSError:
+                pass
+        m.close()
+    finally:
+        os.close(fd)
+    return took
+"""
+
 _WRITES = """
 def _attack(n):
     import sysconfig
@@ -789,6 +824,14 @@ def threats() -> list[Threat]:
             "shared state",
             "System V shared memory, message queues and semaphores, POSIX message queues, the user keyring",
             _candidate(_IPC),
+            capability,
+        ),
+        Threat(
+            "filesystem_usage_and_page_cache_eviction",
+            "shared state",
+            "reads how full a filesystem is (statvfs, fstatvfs) and drops a file's pages from the "
+            "machine's page cache (posix_fadvise DONTNEED, madvise MADV_COLD and MADV_PAGEOUT)",
+            _candidate(_FILESYSTEM_AND_CACHE),
             capability,
         ),
         Threat(
