@@ -90,14 +90,12 @@ def _progress(total: int, desc: str, enabled: bool, unit: str = "sample", positi
     """A progress bar on stderr for ``total`` items (a tqdm), a no-op when ``total`` is 0 or not ``enabled``.
 
     A resumed run with nothing left to run draws no empty bar. ``position``: the bar's line
-    (0 the first), for two bars drawn at once.
+    (0 the first), for two bars drawn at once. In a log (stderr not a terminal) each refresh is
+    a whole line (:func:`effbench.progress.progress_bar`).
     """
-    from tqdm import tqdm
+    from effbench.progress import progress_bar
 
-    disable = not enabled or total == 0
-    return tqdm(
-        total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, dynamic_ncols=True, position=position
-    )
+    return progress_bar(total, desc, unit, enabled, position)
 
 
 def _start_clock(bar: Any) -> None:

@@ -888,6 +888,32 @@ def test_the_samples_bar_counts_its_time_from_the_first_sample_not_from_the_prof
     assert elapsed("samples") < 1000, err.getvalue()[-1000:]
 
 
+def test_progress_in_a_log_file_is_whole_lines_not_a_redrawn_bar(tmp_path, mini_set, monkeypatch):
+    """Invariant: where stderr is not a terminal (``2> log``, nohup, a CI's log), a run's two bars
+    are written as whole lines: no carriage return, no terminal control sequence, each line a
+    bar's state, the last one its 100% line. Fault it blocks (newcomer, helper-111): the bars were
+    drawn as on a terminal, so a log held one line of carriage returns and cursor-up sequences
+    (``ESC [ A``) that less and editors show garbled."""
+    import io
+
+    import effbench.run
+    from effbench.meters import MeterChoice
+    from effbench.samples import Sample
+
+    err = io.StringIO()
+    monkeypatch.setattr(effbench.run.sys, "stderr", err)
+    box = ScriptedSandbox(lambda request: answer(triangle_value(request.args_json[0]), 100))
+    monkeypatch.setattr(effbench.run, "open_sandbox", lambda *a, **k: box)
+    samples = [Sample("m", "triangle", i, _TRIANGLE_CODE) for i in range(3)]
+    effbench.run.evaluate_samples(samples, mini_set, MeterChoice(ValgrindMeter(), "test"), tmp_path / "run", workers=1)
+    text = err.getvalue()
+    assert "\r" not in text and "\x1b" not in text, repr(text[-500:])
+    lines = text.splitlines()
+    assert all(line.strip() for line in lines), lines
+    assert any(line.startswith("samples") and "100%" in line and "3/3" in line for line in lines), lines
+    assert any(line.startswith("expert profiles") and "100%" in line for line in lines), lines
+
+
 _TRIANGLE_CODE = "def triangle(n):\n    return n * (n + 1) // 2 if n > 0 else 0\n"
 
 

@@ -1214,19 +1214,12 @@ class ModelClient:
             self.prepare()
 
         async def main() -> list[dict[int, CachedAnswer | Refused]]:
-            from tqdm import tqdm
+            from effbench.progress import progress_bar
 
             client = self._client()
             sem = asyncio.Semaphore(max(1, self.concurrency or 1))
             self._started = time.monotonic()
-            bar = tqdm(
-                total=todo,
-                desc=desc,
-                unit="answer",
-                file=sys.stderr,
-                disable=not (self.progress and todo),
-                dynamic_ncols=True,
-            )
+            bar = progress_bar(todo, desc, "answer", bool(self.progress))
             try:
                 parts = [self._split(q) for q in queries]
                 flat = [sub for subs in parts for sub in subs]

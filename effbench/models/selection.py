@@ -179,12 +179,10 @@ def measure_selection(run: Any, samples: Sequence[Any], problems: dict[str, Prob
     ``meta.selection``, in parallel over the run's workers, with a progress bar. A problem whose
     expert cannot be profiled is left unmeasured (the run skips it, and says why).
     """
-    import sys
     from concurrent.futures import ThreadPoolExecutor
 
-    from tqdm import tqdm
-
     from effbench.errors import ProblemError
+    from effbench.progress import progress_bar
 
     evaluator = run.evaluator
     todo = [s for s in samples if not run.is_done(s)]
@@ -196,14 +194,7 @@ def measure_selection(run: Any, samples: Sequence[Any], problems: dict[str, Prob
             return
         sample.meta["selection"] = got.to_meta()
 
-    bar = tqdm(
-        total=len(todo),
-        desc="visible examples (selection)",
-        unit="sample",
-        file=sys.stderr,
-        disable=not (run.progress and todo),
-        dynamic_ncols=True,
-    )
+    bar = progress_bar(len(todo), "visible examples (selection)", "sample", bool(run.progress))
     with bar, ThreadPoolExecutor(max_workers=max(1, run.workers)) as pool:
         for _ in pool.map(one, todo):
             bar.update(1)
