@@ -1,6 +1,7 @@
 """What judging one hostile answer costs the host: CPU seconds and peak memory of effbench's
 process, from the result's text to the verdict (``engine.classify``: parsing, the check that the
-runner could have written it, the built-in checker, the preview of a wrong answer).
+runner could have written it, the built-in checker, the preview of a wrong answer), on a generated
+test (the expected answer is the expert's own value).
 
 Each shape is a result a candidate can write by hand on its result pipe (or return), built to
 the size asked:
@@ -30,7 +31,7 @@ import time
 from script_exit import run_main
 
 from effbench.engine import classify
-from effbench.problems import load_problem_set
+from effbench.problems import TestCase, load_problem_set
 from effbench.sandboxes.base import Limits, TestRun
 
 TAG = "__effbench__"
@@ -61,7 +62,9 @@ def main() -> int:
     expected = [[1, 2]] if args.small_expected else json.loads(text)["value"]
     del value
     problem = load_problem_set().get("count_inversions")  # checker "exact"
-    test = problem.level_tests(0)[0]
+    # a generated test (no fixed expected answer): the engine judges it as the expert's own value,
+    # with the check that a set stands where the expert has one (checkers.same_unordered_kinds)
+    test = TestCase("L1.g0", 1, problem.level_tests(0)[0].args)
     start = time.thread_time()
     verdict, _answer, etype, _detail = classify(
         TestRun(result=text, exit_code=0), test, expected, problem, Limits(wall_seconds=60)
