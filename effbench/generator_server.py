@@ -612,11 +612,14 @@ def _scratch_over(mount: Any, path: str) -> None:
 
     An overlay: its files stay readable as they were (a problem set may lie in /tmp), what is
     written goes to a tmpfs of :data:`SCRATCH_SIZE`. Where the kernel refuses the overlay (user
-    namespaces before Linux 5.11), ``path`` stays read-only.
+    namespaces before Linux 5.11) or the tmpfs, ``path`` stays read-only.
     """
     lower = os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={SCRATCH_SIZE},mode=0755")
+        try:
+            mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={SCRATCH_SIZE},mode=0755")
+        except OSError:
+            return
         for name in ("upper", "work"):
             os.mkdir(os.path.join(path, name), 0o755)
         os.chmod(os.path.join(path, "upper"), os.stat(f"/proc/self/fd/{lower}").st_mode & 0o7777)
@@ -652,7 +655,7 @@ def confine_writes(keep: tuple[str, ...] = ()) -> list[str] | None:
     Returns:
         the mount points left writable because they could not be reached (hidden under another
         mount), or None where this process may not have a mount namespace of its own (no user
-        namespace and not root): it is then not confined.
+        namespace and not root) or may not mount in it: it is then not confined.
 
     Raises:
         OSError: a step after the namespace was made failed (the process must not go on).
@@ -662,7 +665,10 @@ def confine_writes(keep: tuple[str, ...] = ()) -> list[str] | None:
     if ctypes.CDLL(None, use_errno=True).unshare(_CLONE_NEWNS) != 0:
         return None
     mount = _mounter()
-    mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing below propagates to the machine
+    try:
+        mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing below propagates to the machine
+    except OSError:
+        return None  # mounts refused here (a security module's policy): nothing changed yet
     kept = [os.path.realpath(path) for path in keep]
     for path in kept:
         mount(path, path, None, _MS_BIND | _MS_REC)
