@@ -619,7 +619,7 @@ def evaluate(
         _generate_inputs(problems, ids, named)
         ids = ids and [i for i in ids if i in problems.problems]
         job = plan_from_options(problems, ids, samples_opt, ks, model_options, log=log)
-        _confirm_cost(job, assume_yes)
+        _confirm_cost(job, assume_yes, run_dir)
         choice, workers = _meter_and_workers(meter, workers)
         records = job.run(choice, run_dir, sandbox, workers, settings, not no_cache, rootfs=rootfs_dir, log=log)
         ks = job.ks
@@ -861,13 +861,14 @@ def _narrow(problems, ids: list[str] | None, categories: list[str] | None, limit
     return [p.id for p in chosen]
 
 
-def _confirm_cost(job, assume_yes: bool) -> None:  # noqa: ANN001 - effbench.models.runner.ModelJob
+def _confirm_cost(job, assume_yes: bool, run_dir: Path | None = None) -> None:  # noqa: ANN001 - effbench.models.runner.ModelJob
     """Print the cost estimate, then ask before sending anything.
 
     Unless --yes, or stdin is not a terminal: then go ahead and say so (a script never hangs on
-    the question). Raises EffbenchError when the user says no.
+    the question). ``run_dir``: the run directory, whose recorded samples are never asked for
+    again (not counted). Raises EffbenchError when the user says no.
     """
-    estimate = job.estimate()
+    estimate = job.estimate(run_dir)
     click.echo(estimate.describe(job.spec), err=True)
     if not estimate.answers or assume_yes:
         return
@@ -1055,7 +1056,7 @@ def sweep(
     assume_yes, given_seed = bool(o.pop("yes")), o.pop("input_seed")
     base = plan_from_options(problems, ids, [str(plan.budgets[-1])], None, o, log=lambda m: click.echo(m, err=True))
     jobs = sweep_jobs(base, plan)
-    if _confirm_sweep(jobs, plan.strategies, assume_yes):  # answers to ask: is the server up?
+    if _confirm_sweep(jobs, plan.strategies, assume_yes, out):  # answers to ask: is the server up?
         from effbench.models.client import ModelError, probe_server, server_down_message
 
         if not probe_server(base.spec.base_url).reachable:
@@ -1103,7 +1104,7 @@ def sweep(
         click.echo(f"{kind}: {path}")
 
 
-def _confirm_sweep(jobs: list, strategies: tuple[str, ...], assume_yes: bool) -> bool:
+def _confirm_sweep(jobs: list, strategies: tuple[str, ...], assume_yes: bool, out: Path | None = None) -> bool:
     """Print each run's cost estimate, then ask one question for all (see :func:`_confirm_cost`).
 
     Args:
@@ -1112,10 +1113,12 @@ def _confirm_sweep(jobs: list, strategies: tuple[str, ...], assume_yes: bool) ->
             strategies it serves (one run of samples serves both parallel and select; one of
             allocation both uniform and adaptive), so none asked for seems left out.
         assume_yes: ``--yes``: no question.
+        out: the sweep's ``--out``: each run's folder in it may be resumed, and the samples it
+            records are never asked for again (not counted).
 
     Returns True when some answer is to be asked of the server.
     """
-    estimates = [job.estimate() for _, job in jobs]
+    estimates = [job.estimate(None if out is None else out / name) for name, job in jobs]
     for (name, job), estimate in zip(jobs, estimates):
         if job.allocation is not None:
             serves = [s for s in ("uniform", "adaptive") if s in strategies]
@@ -1243,6 +1246,12 @@ def score(run_dir: Path, k_text: str | None, alpha: float | None, as_json: bool)
     if not rd.exists:
         raise EffbenchError(f"{run_dir}: not a run directory (no config.json)")
     config = rd.config()
+    foreign = rd.not_asked_for(config)
+    if foreign is not None:  # never scored as the run's: it would count samples the run never asked for
+        raise EffbenchError(
+            f"{foreign[0]}: not a record this run asked for: {foreign[1]} (another run's line, or an edit): "
+            "remove that line, or restore samples.jsonl from a copy"
+        )
     records = rd.records()
     torn = rd.torn_last_line()
     if torn is not None:

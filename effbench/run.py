@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
@@ -28,12 +28,12 @@ from typing import Any
 
 from effbench import __version__, paths
 from effbench.engine import EngineSettings, Evaluator, SampleRecord, code_hash
-from effbench.errors import EffbenchError, ProblemError
+from effbench.errors import ProblemError
 from effbench.fingerprint import environment_fingerprint
 from effbench.meters import MeterChoice
 from effbench.problems import ProblemSet, new_input_seed
 from effbench.reference_cache import ReferenceCache
-from effbench.rundir import RECORDS, RunDir
+from effbench.rundir import RunDir
 from effbench.samples import Sample
 from effbench.sandboxes import namespaces_refused_note, open_sandbox
 
@@ -49,41 +49,35 @@ def samples_hash(samples: Sequence[Sample]) -> str:
     return digest.hexdigest()[:16]
 
 
-def check_recorded_code(
-    run_dir: Path, records: Iterable[SampleRecord], codes: Mapping[tuple[str, str, int], str]
-) -> None:
-    """Refuse to resume a run whose records are not the measurements of the code it is given.
+def recorded_code_admits(codes: Mapping[tuple[str, str, int], str]) -> Callable[[SampleRecord], str | None]:
+    """The judge of a resumed run given its code: a record is reused only as that sample's measurement.
 
     A resume reuses a sample's record by its key (model, problem, sample index). A record of
     another run's line (prepended, joined) or of a sample whose code changed since would then
     be reported for code this run was never given; a record of a key not among the samples
-    (a foreign line) would be counted in the summary beside them. Both are refused, as a
-    changed option is (:data:`effbench.rundir.RESUME_KEYS`): the fix is a new ``--run-dir``.
+    (a foreign line) would be counted in the summary beside them. :meth:`RunDir.open` refuses
+    both, naming the line, before it changes anything, as a changed option is
+    (:data:`effbench.rundir.RESUME_KEYS`): the fix is a new ``--run-dir``.
 
     Args:
-        run_dir: the run directory (named in the message).
-        records: its records (:meth:`effbench.rundir.RunDir.records`).
         codes: the ``code_sha256`` every record must hold, by key (see :class:`EvaluationRun`).
 
-    Raises:
-        EffbenchError: one line naming ``samples.jsonl``, the first record that differs and the fix.
+    Returns:
+        ``judge(record) -> None`` (the sample's measurement) or one clause saying why not.
     """
-    where = Path(run_dir) / RECORDS
-    for r in records:
-        model, problem, index = r.key
-        sample = f"sample {index} of {problem!r} (model {model!r})"
+
+    def judge(r: SampleRecord) -> str | None:
         if r.key not in codes:
-            raise EffbenchError(
-                f"{where}: cannot resume: it holds a record of {sample}, which is not among the samples given "
-                "(another run's line, or the samples changed since): use another --run-dir"
-            )
+            return "not among the samples given (another run's line, or the samples changed since)"
         if r.code_sha256 != codes[r.key]:
             said = (r.code_sha256 or "no code")[:12], (codes[r.key] or "no code")[:12]
-            raise EffbenchError(
-                f"{where}: cannot resume: its record of {sample} is of other code than that sample's (sha256 "
-                f"{said[0]} recorded, {said[1]} given: another run's line, or the sample changed since): "
-                "use another --run-dir"
+            return (
+                f"its record is of other code than that sample's (sha256 {said[0]} recorded, {said[1]} given: "
+                "another run's line, or the sample changed since)"
             )
+        return None
+
+    return judge
 
 
 def _progress(total: int, desc: str, enabled: bool, unit: str = "sample", position: int = 0):  # noqa: ANN202 - tqdm or a no-op
@@ -267,10 +261,11 @@ class EvaluationRun:
                 None (the default): the sandbox is always started.
             codes: for a run given its code (samples files, references): the ``code_sha256`` each
                 sample's record must hold (:func:`effbench.engine.code_hash` of its code, "" for a
-                sample with no code), by key. A resume refuses (EffbenchError, before any sandbox
-                starts) a record whose key is not among them or whose code differs
-                (:func:`check_recorded_code`). None (a model run): not checked, the recorded answer
-                is the sample's code.
+                sample with no code), by key. A resume refuses (EffbenchError, before anything in
+                the run directory changes or any sandbox starts) a record whose key is not among
+                them or whose code differs (:func:`recorded_code_admits`). None (a model run): the
+                records are judged by the run's config instead
+                (:func:`effbench.rundir.model_run_admits`).
         """
         self.problems = problems
         self.choice = choice
@@ -325,7 +320,8 @@ class EvaluationRun:
         The run directory is held by this run until it ends: a second run of it at the same time
         is refused (EffbenchError), as RunDir.open says.
         """
-        done = self.rundir.open(self.config, log=self.log)
+        admits = None if self.codes is None else recorded_code_admits(self.codes)
+        done = self.rundir.open(self.config, log=self.log, admits=admits)
         try:
             return self._start(done)
         except BaseException:
@@ -339,8 +335,6 @@ class EvaluationRun:
         self.settings = replace(self.settings, input_seed=self.config["input_seed"])
         if done:
             self._done = {r.key: r for r in self.rundir.records()}
-            if self.codes is not None:
-                check_recorded_code(self.run_dir, self._done.values(), self.codes)
             self.log(f"resuming {self.run_dir}: {len(done)} sample(s) already scored")
         # candidates must not read the run directory (other samples' records) or the samples files
         hidden = sorted({str(self.run_dir.resolve()), *(str(Path(h).resolve()) for h in self.hide)})
@@ -428,6 +422,13 @@ class EvaluationRun:
             if record.key not in self._done:
                 self.rundir.append(record)
                 self._done[record.key] = record
+
+    def record_of(self, key: tuple[str, str, int]) -> SampleRecord | None:
+        """The record of the sample ``key`` = (model label, problem id, index) if this run holds one, else None.
+
+        A resumed run holds its recorded samples from the start: a model run asks nothing for them.
+        """
+        return self._done.get(key)
 
     def is_done(self, sample: Sample) -> bool:
         """True when the sample's record is already in the run directory (a resumed run)."""

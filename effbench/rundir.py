@@ -19,6 +19,7 @@ import os
 import shlex
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,64 @@ def _check_first(record: SampleRecord, lineno: int, seen: dict[tuple[str, str, i
     return record
 
 
+#: why a record is not one a run asked for (one clause), or None when it is: see :func:`model_run_admits`
+Admits = Callable[[SampleRecord], "str | None"]
+
+
+def model_run_admits(config: dict) -> Admits | None:
+    """For a model run's ``config``: the judge of which records that run asked for; None for other runs.
+
+    A model run asks for one record per (model label, problem, sample index) its config names:
+    the labels of its model (``<name>`` or, for refine, ``<name>+refine:round<r>`` for r up to
+    ``plan.rounds``), its strategy (``parallel`` for select), sample indices below ``plan.samples``
+    (an allocation run: below its largest budget and first round), each round's record of its own
+    round, and its problems (``problems``, in configs written since it exists). A record of
+    another label, model, strategy, round, problem or a larger index is another run's line (joined,
+    prepended) or an edit: counting it would report samples the run never asked for. A config
+    that does not say (not a model run, or keys of another shape) gives None: nothing is judged.
+
+    Returns:
+        ``judge(record) -> None`` (asked for) or one clause saying why not (``"its sample index 5
+        is beyond the run's --samples 2"``).
+    """
+    model, plan = config.get("model"), config.get("plan")
+    if not isinstance(model, dict) or not isinstance(plan, dict) or not isinstance(model.get("name"), str):
+        return None
+    name, strategy = model["name"], plan.get("strategy")
+    samples, rounds = plan.get("samples"), plan.get("rounds")
+    if strategy not in ("parallel", "refine", "select") or not isinstance(samples, int) or not isinstance(rounds, int):
+        return None
+    bound, bound_said = samples, f"--samples {samples}"
+    allocation = config.get("allocation")
+    if isinstance(allocation, dict):
+        budgets = [b for b in allocation.get("budgets") or [] if isinstance(b, int)]
+        first = allocation.get("first_round") if isinstance(allocation.get("first_round"), int) else 0
+        bound, bound_said = max([first, *budgets]), "--budget (the most samples a problem may get)"
+    refine = strategy == "refine"
+    labels = {f"{name}+refine:round{r}": r - 1 for r in range(1, rounds + 1)} if refine else {name: 0}
+    recorded_strategy = "refine" if refine else "parallel"
+    problems = config.get("problems")
+    problems = set(problems) if isinstance(problems, list) else None
+
+    def judge(r: SampleRecord) -> str | None:
+        if r.model not in labels:
+            said = f"{name}+refine:round1..{rounds}" if refine else name
+            return f"its model label {r.model!r} is not this run's ({said!r})"
+        if r.model_name != name:
+            return f"it is of model {r.model_name!r}, this run's is {name!r}"
+        if r.strategy != recorded_strategy:
+            return f"it is of strategy {r.strategy!r}, this run's records are {recorded_strategy!r}"
+        if refine and r.round != labels[r.model]:
+            return f"it holds round {r.round}, its label round {labels[r.model]} (rounds counted from 0)"
+        if r.sample_index >= bound:
+            return f"its sample index {r.sample_index} is beyond the run's {bound_said}"
+        if problems is not None and r.problem_id not in problems:
+            return f"its problem {r.problem_id!r} is not among the run's problems"
+        return None
+
+    return judge
+
+
 def _lock_holder(fd: int) -> str:
     """Who holds the ``flock`` on the directory open as ``fd``: ``": pid 123, effbench evaluate ..."``.
 
@@ -330,15 +389,19 @@ class RunDir:
         RunConfig.from_json(data, str(self.path / CONFIG))  # validates
         return data
 
-    def open(self, config: dict, log: Any = None) -> set[tuple[str, str, int]]:
+    def open(self, config: dict, log: Any = None, admits: Admits | None = None) -> set[tuple[str, str, int]]:
         """Create the directory, or check it can be resumed and repair its records.
 
         On resume, ``config["input_seed"]`` of None takes the recorded seed (so the same inputs are
-        generated again); a different seed is refused. Unreadable lines of ``samples.jsonl`` are
-        moved to ``samples.rejected.jsonl`` (``log`` is told). Returns the keys of the samples
-        already scored. Raises EffbenchError when the directory cannot be resumed, or when another
-        process holds it (an evaluation writing it: two writers would run and record every sample
-        twice); this process then holds it until :meth:`release`.
+        generated again); a different seed is refused. Every readable record must be one the run
+        asks for: ``admits`` (the caller's judge, e.g. the code each sample must be of) and, for a
+        model run, :func:`model_run_admits` of ``config`` say why one is not, and the resume is
+        refused naming its line. Every check comes before anything is changed: a refused resume
+        leaves the directory as it was. Then unreadable lines of ``samples.jsonl`` are moved to
+        ``samples.rejected.jsonl`` (``log`` is told). Returns the keys of the samples already
+        scored. Raises EffbenchError when the directory cannot be resumed, or when another process
+        holds it (an evaluation writing it: two writers would run and record every sample twice);
+        this process then holds it until :meth:`release`.
         """
         if self.path.exists() and not self.path.is_dir():
             raise EffbenchError(f"{self.path}: exists and is not a directory")
@@ -349,7 +412,7 @@ class RunDir:
         took = self._held is None
         self._hold()
         try:
-            return self._open_held(config, log)
+            return self._open_held(config, log, admits)
         except BaseException:
             if took:
                 self.release()
@@ -376,7 +439,7 @@ class RunDir:
         if fd is not None:
             os.close(fd)
 
-    def _open_held(self, config: dict, log: Any) -> set[tuple[str, str, int]]:
+    def _open_held(self, config: dict, log: Any, admits: Admits | None) -> set[tuple[str, str, int]]:
         for name in (RECORDS, REJECTED, SUMMARY):  # read or replaced by this run: none may be a folder
             file = self.path / name
             if file.exists() and not file.is_file():
@@ -400,6 +463,11 @@ class RunDir:
                     f"{self.path}: cannot resume: --seed differs from the run's input seed "
                     "(omit --seed to reuse it, or use another --run-dir)"
                 )
+            foreign = self.not_asked_for(config, admits)
+            if foreign is not None:  # refused before anything below moves a line
+                raise EffbenchError(
+                    f"{foreign[0]}: cannot resume: {foreign[1]}: remove that line, or use another --run-dir"
+                )
             rejected = self.repair()
             if rejected and log:
                 log(
@@ -411,6 +479,45 @@ class RunDir:
             raise EffbenchError(f"{self.path}: exists and is not an effbench run directory")
         self.write_config(config)
         return set()
+
+    def scan(self) -> Iterator[tuple[int, SampleRecord]]:
+        """``(line number, record)`` for every readable line of ``samples.jsonl``, changing nothing.
+
+        Unlike :meth:`records`, a line that cannot be read (torn, too long, not a record) is passed
+        over, and a repeated sample is yielded again: this is what :meth:`repair` would keep or
+        move, seen before it does. Raises OSError when the file cannot be read.
+        """
+        path = self.path / RECORDS
+        if not path.is_file():
+            return
+        with path.open("rb") as f:
+            for lineno, line in bounded_lines(f, MAX_RECORD_LINE_BYTES, str(path), overflow=lambda piece: None):
+                if line is None or not line.strip() or not line.endswith(b"\n"):
+                    continue
+                try:
+                    yield lineno, _parse_line(line, f"{path}:{lineno}")
+                except RecordFormatError:
+                    continue
+
+    def not_asked_for(self, config: dict, admits: Admits | None = None) -> tuple[str, str] | None:
+        """The first record of ``samples.jsonl`` the run of ``config`` did not ask for, or None.
+
+        Judged by ``admits`` and, for a model run, by :func:`model_run_admits` of ``config``.
+
+        Returns:
+            ``("runs/x/samples.jsonl:3", "a record of sample 5 of 'triangle' (model 'm') the run did
+            not ask for: its sample index 5 is beyond the run's --samples 2")``: where and why.
+        """
+        judges = [j for j in (model_run_admits(config), admits) if j is not None]
+        if not judges:
+            return None
+        for lineno, record in self.scan():
+            for judge in judges:
+                why = judge(record)
+                if why is not None:
+                    model, problem, index = record.key
+                    return f"{self.path / RECORDS}:{lineno}", f"sample {index} of {problem!r} (model {model!r}): {why}"
+        return None
 
     def repair(self) -> int:
         """Move every unreadable line of ``samples.jsonl`` (a torn last line too) aside.
@@ -558,16 +665,26 @@ class RunDir:
         """Why ``records`` (this directory's, from :meth:`records`) are not this run's work, or None.
 
         Two facts of the run say what its records must be: ``config`` (every record is judged at
-        the run's alpha, its costs in the meter's unit) and, once it has finished, ``summary.json``
-        (how many samples of each model on each problem it scored, written from the records when
-        it ended). ``samples.jsonl`` cut, emptied, edited or joined with another run's records
-        after that disagrees with them; a reader that counted it would report another run's
-        samples or lose some. Returns one clause naming the file, what differs (at most three
-        model/problem pairs) and the fix; a torn last line is :meth:`torn_last_line`'s, not this.
+        the run's alpha, its costs in the meter's unit; a model run's records are of the labels,
+        strategy, sample indices and problems it asked for: :func:`model_run_admits`) and, once
+        it has finished, ``summary.json`` (how many samples of each model on each problem it
+        scored, written from the records when it ended). ``samples.jsonl`` cut, emptied, edited
+        or joined with another run's records after that disagrees with them; a reader that
+        counted it would report another run's samples or lose some. Returns one clause naming
+        the file, what differs (at most three model/problem pairs) and the fix; a torn last
+        line is :meth:`torn_last_line`'s, not this.
         """
         fingerprint = config.get("fingerprint")
         unit = fingerprint.get("unit") if isinstance(fingerprint, dict) else None
+        judge = model_run_admits(config)
         for lineno, r in enumerate(records, 1):
+            why = None if judge is None else judge(r)
+            if why is not None:
+                model, problem, index = r.key
+                return (
+                    f"{self.path / RECORDS}: record {lineno} (sample {index} of {problem!r}, model {model!r}) is not "
+                    f"one the run asked for: {why}: remove it, or restore the file from a copy"
+                )
             other = []
             if r.alpha is not None and config.get("alpha") is not None and r.alpha != config["alpha"]:
                 other.append(f"alpha {r.alpha:g}, the run's is {config['alpha']:g}")

@@ -959,7 +959,7 @@ def test_a_resume_never_reports_a_record_of_other_code_than_the_sample_given(tmp
     first = json.loads(original.splitlines()[0])
     foreign = json.dumps({**first, "code_sha256": code_hash("def triangle(n):\n    return 0\n"), "efficiency": 0.5})
     refused = (
-        r"samples.jsonl: cannot resume: its record of sample 0 of 'triangle' \(model 'm'\) is of other code.*--run-dir"
+        r"samples.jsonl:1: cannot resume: sample 0 of 'triangle' \(model 'm'\): its record is of other code.*--run-dir"
     )
     for text in (foreign + "\n" + original, foreign + "\n" + original.splitlines(keepends=True)[1]):
         records.write_text(text)  # prepended (a repeat of the key), or the line replaced
@@ -985,7 +985,7 @@ def test_a_resume_never_reports_a_record_of_a_sample_it_was_not_given(tmp_path, 
     for other in ({"sample_index": 5}, {"model": "other", "model_name": "other"}):
         records.write_text(original + json.dumps({**first, **other}) + "\n")
         with pytest.raises(
-            EffbenchError, match=r"samples.jsonl: cannot resume: .* not among the samples given.*--run-dir"
+            EffbenchError, match=r"samples.jsonl:\d: cannot resume: .* not among the samples given.*--run-dir"
         ):
             evaluate(samples)
         assert not (tmp_path / "run" / "summary.json").exists()

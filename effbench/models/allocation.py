@@ -324,6 +324,28 @@ def _say_overspent(run: Any, realized: dict[str, dict[str, float]]) -> None:
                 )
 
 
+def _samples_of(
+    queries: list[Any], got: dict[Any, Any], run: Any, spec: Any, by_id: dict[str, Any], price: Any
+) -> list[Any]:
+    """The parallel samples of ``queries``: rebuilt from ``run``'s record when it holds one, else from ``got``.
+
+    ``got`` maps (problem id, index) to the answer asked for now (a sample ``run`` has not recorded).
+    """
+    from effbench.models.strategies import _to_sample, recorded_sample
+
+    samples = []
+    for q in queries:
+        pid = q.tag[0]
+        for c in q.indices:
+            old = run.record_of((spec.name, pid, c))
+            if old is not None:
+                samples.append(recorded_sample(by_id[pid], spec, old))
+                continue
+            extra = {"strategy": "parallel", "chain": c, "round": 0, "model_name": spec.name}
+            samples.append(_to_sample(by_id[pid], spec, spec.name, c, got[(pid, c)], price, extra))
+    return samples
+
+
 def run_allocation(
     plan: Any,
     alloc: AllocationPlan,
@@ -347,7 +369,7 @@ def run_allocation(
     """
     from dataclasses import replace
 
-    from effbench.models.strategies import _to_sample, first_queries
+    from effbench.models.strategies import first_queries, unrecorded
     from effbench.rundir import atomic_write_json
 
     ids = [p.id for p in problems]
@@ -362,14 +384,12 @@ def run_allocation(
         ]
         if not queries:
             return
-        answers = client.run(queries, desc=f"model answers, {desc}")
-        samples = []
-        for q, got in zip(queries, answers):
-            pid = q.tag[0]
-            for c in q.indices:
-                extra = {"strategy": "parallel", "chain": c, "round": 0, "model_name": spec.name}
-                samples.append(_to_sample(by_id[pid], spec, spec.name, c, got[c], price, extra))
-            have[pid] = upto[pid]
+        asked = unrecorded(queries, run, spec.name)  # a resumed run's recorded samples are never asked again
+        answers = client.run(asked, desc=f"model answers, {desc}") if asked else []
+        got = {(q.tag[0], c): a for q, one in zip(asked, answers) for c, a in one.items()}
+        samples = _samples_of(queries, got, run, spec, by_id, price)
+        for q in queries:
+            have[q.tag[0]] = upto[q.tag[0]]
         run.evaluate(samples, desc=f"samples, {desc}")
 
     by_tokens = alloc.unit == "tokens"

@@ -49,8 +49,28 @@ class ModelJob:
         data = json.dumps([base, self.allocation.__dict__], sort_keys=True, default=list)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
-    def estimate(self) -> CostEstimate:
-        """Answers, tokens and money the run will ask for (nothing is sent)."""
+    def recorded(self, run_dir: Path | None) -> set[tuple[str, str, int]]:
+        """The keys (model label, problem id, index) ``run_dir`` already records for this job; empty otherwise.
+
+        Read without changing anything (:meth:`effbench.rundir.RunDir.scan`), and only from a run
+        directory of this very job (its ``samples_hash``): a resume never asks for them again.
+        """
+        from effbench.rundir import RunDir
+
+        rd = RunDir(run_dir) if run_dir is not None else None
+        try:
+            if rd is None or not rd.exists or rd.config().get("samples_hash") != self.job_hash():
+                return set()
+            return {r.key for _, r in rd.scan()}
+        except (EffbenchError, OSError):
+            return set()  # said by the run itself when it opens the directory
+
+    def estimate(self, run_dir: Path | None = None) -> CostEstimate:
+        """Answers, tokens and money the run will ask for (nothing is sent).
+
+        ``run_dir``: the run directory, when it may be resumed: the samples it records are not
+        asked for again, so they are not counted.
+        """
         from effbench.models.cache import ResponseCache
         from effbench.models.client import ModelClient
         from effbench.models.pricing import load_prices, price_of
@@ -66,7 +86,8 @@ class ModelJob:
                 if self.allocation.unit == "tokens":  # tokens: the first round, the rest said per run
                     top = self.allocation.first_round * len(self.ids)
                 plan = replace(plan, samples=max(plan.samples, -(-top // len(self.ids))))
-            return estimate_cost(plan, self.spec, client, [self.problems.get(i) for i in self.ids], price)
+            problems = [self.problems.get(i) for i in self.ids]
+            return estimate_cost(plan, self.spec, client, problems, price, self.recorded(run_dir))
         finally:
             cache.close()
 
@@ -117,6 +138,8 @@ class ModelJob:
             "k": self.ks,
             "model": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.spec.__dict__.items()},
             "plan": self.plan.__dict__,
+            # the problems asked about: a record of another is not this run's (effbench.rundir.model_run_admits)
+            "problems": list(self.ids),
             "price": None if price is None else price.__dict__,
             "prompt_prefix": None
             if self.plan.prefix is None
@@ -128,11 +151,14 @@ class ModelJob:
         }
         if self.allocation is not None:
             config["allocation"] = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.allocation).items()}
-        from effbench.models.strategies import first_queries
+        from effbench.models.strategies import first_queries, round_label
 
         problems = [self.problems.get(i) for i in self.ids]
         try:
-            if client.missing(first_queries(self.plan, self.spec, problems)):
+            first = first_queries(self.plan, self.spec, problems)
+            label, recorded = round_label(self.spec.name, self.plan.strategy, 1), self.recorded(run_dir)
+            first = [replace(q, indices=[c for c in q.indices if (label, q.tag[0], c) not in recorded]) for q in first]
+            if client.missing(first):
                 client.prepare()  # a server that is down is said now, before the run directory exists
             with EvaluationRun(
                 self.problems,

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Collection
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from effbench.engine import SampleRecord
+from effbench.engine import SampleRecord, code_hash
 from effbench.models.cache import CachedAnswer
 from effbench.models.client import CHARS_PER_TOKEN, AttemptOutcome, ModelClient, ModelSpec, Query, Refused
 from effbench.models.extract import extract_chat, extract_completion
@@ -222,8 +223,11 @@ def run_plan(
         if not queries:
             break
         where = f"round {r}/{rounds}" if rounds > 1 else ""
-        answers = client.run(queries, desc=f"model answers, {where}" if where else "model answers")
-        samples = _round_samples(plan, spec, queries, answers, by_problem, state, r, price)
+        label = round_label(spec.name, plan.strategy, r)
+        asked = unrecorded(queries, run, label)
+        answers = client.run(asked, desc=f"model answers, {where}" if where else "model answers") if asked else []
+        got = {(q.tag[0], c): a for q, one in zip(asked, answers) for c, a in one.items()}
+        samples = _round_samples(plan, spec, queries, got, run, by_problem, state, r, price)
         if plan.strategy == "select":
             measure_selection(run, samples, by_problem)
         done = run.evaluate(samples, desc=f"samples, {where}" if where else "samples")
@@ -237,33 +241,90 @@ def run_plan(
     return records
 
 
+def unrecorded(queries: list[Query], run: EvaluationRun, label: str) -> list[Query]:
+    """``queries`` without the sample indices whose record ``run`` already holds (a resumed run).
+
+    A recorded sample's answer is never asked for again, whether or not the response cache
+    still holds it (deleted, another machine): the run has paid for it once. Queries left with
+    no index are dropped.
+
+    Args:
+        queries: one per problem (``tag[0]`` its id) with the sample or chain indices wanted.
+        run: the open run (its records are looked up by ``(label, problem id, index)``).
+        label: the model label of these samples' records (:func:`round_label`).
+
+    Returns:
+        The queries still to ask, each with only its unrecorded indices, in the order given.
+    """
+    out = []
+    for q in queries:
+        left = [c for c in q.indices if run.record_of((label, q.tag[0], c)) is None]
+        if left:
+            out.append(replace(q, indices=left))
+    return out
+
+
+def recorded_sample(problem: Problem, spec: ModelSpec, record: SampleRecord) -> Sample:
+    """The sample a resumed run's ``record`` measured, rebuilt from the record alone.
+
+    Its code is extracted again from the recorded answer (``meta.answer``) as :func:`_to_sample`
+    did, and kept only when its SHA-256 is the record's ``code_sha256``; a sample with no code,
+    or whose answer was left out of the record (``meta.answer_left_out``), has code None. The
+    meta is the record's. Nothing is asked of the model.
+    """
+    meta = dict(record.meta)
+    code = None
+    text = meta.get("answer")
+    if record.code_sha256 and isinstance(text, str):
+        if spec.mode == "chat":
+            found = extract_chat(text, problem.entry_point)
+        else:
+            found = extract_completion(problem.prompt, text, problem.entry_point)
+        if found.code is not None and code_hash(found.code) == record.code_sha256:
+            code = found.code
+    return Sample(
+        record.model, problem.id, record.sample_index, code, f"{spec.name}:{problem.id}:{record.sample_index}", meta
+    )
+
+
 def _round_samples(
     plan: SamplingPlan,
     spec: ModelSpec,
     queries: list[Query],
-    answers: list[dict[int, CachedAnswer | Refused]],
+    got: dict[tuple[str, int], CachedAnswer | Refused],
+    run: EvaluationRun,
     by_problem: dict[str, Problem],
     state: dict[tuple[str, int], _Chain],
     r: int,
     price: Price | None,
 ) -> list[Sample]:
-    """The samples of round ``r`` (from 1), one per chain or sample index of each query's answers.
+    """The samples of round ``r`` (from 1), one per chain or sample index of each query.
 
-    A refinement chain whose prompt the server refused (context overflow) ends here: its sample
-    carries ``meta.chain_end`` and its chain in ``state`` is marked ended.
+    A sample ``run`` has already recorded (a resumed run) is rebuilt from its record
+    (:func:`recorded_sample`); the others come from their answer in ``got``, by (problem id,
+    index). A refinement chain whose prompt the server refused (context overflow) ends here: its
+    sample carries ``meta.chain_end`` and its chain in ``state`` is marked ended.
     """
     samples: list[Sample] = []
     label = round_label(spec.name, plan.strategy, r)
     # a selection run's samples are parallel samples (eff@k) measured on the visible examples too
     recorded = "parallel" if plan.strategy == "select" else plan.strategy
-    for q, got in zip(queries, answers):
+    for q in queries:
         problem = by_problem[q.tag[0]]
         for c in q.indices:
+            old = run.record_of((label, problem.id, c))
+            if old is not None:
+                sample = recorded_sample(problem, spec, old)
+                if isinstance(sample.meta.get("chain_end"), str) and plan.strategy == "refine":
+                    state[(problem.id, c)].ended = sample.meta["chain_end"]
+                samples.append(sample)
+                continue
+            answer = got[(problem.id, c)]
             extra = {"strategy": recorded, "chain": c, "round": r - 1, "model_name": spec.name}
-            if isinstance(got[c], Refused) and plan.strategy == "refine":
-                extra["chain_end"] = got[c].reason
-                state[(problem.id, c)].ended = got[c].reason
-            samples.append(_to_sample(problem, spec, label, c, got[c], price, extra))
+            if isinstance(answer, Refused) and plan.strategy == "refine":
+                extra["chain_end"] = answer.reason
+                state[(problem.id, c)].ended = answer.reason
+            samples.append(_to_sample(problem, spec, label, c, answer, price, extra))
     return samples
 
 
@@ -275,10 +336,19 @@ def _feed_back(
     r: int,
     alpha: float,
 ) -> None:
-    """Give each chain still running its round-``r`` code, the feedback on it and a line for the round."""
-    for s, rec in zip(samples, records):
+    """Give each chain still running its round-``r`` code, the feedback on it and a line for the round.
+
+    Each sample is paired with its own record by key (model label, problem, index): a sample
+    with none (its problem was skipped) ends its chain.
+    """
+    by_key = {rec.key: rec for rec in records}
+    for s in samples:
         chain = state[(s.problem_id, s.index)]
         if chain.ended is not None:
+            continue
+        rec = by_key.get((s.model, s.problem_id, s.index))
+        if rec is None:
+            chain.ended = "its problem was skipped"
             continue
         problem = by_problem[s.problem_id]
         chain.code = s.code
@@ -320,24 +390,38 @@ class CostEstimate:
 
 
 def estimate_cost(
-    plan: SamplingPlan, spec: ModelSpec, client: ModelClient, problems: list[Problem], price: Price | None
+    plan: SamplingPlan,
+    spec: ModelSpec,
+    client: ModelClient,
+    problems: list[Problem],
+    price: Price | None,
+    recorded: Collection[tuple[str, str, int]] = (),
 ) -> CostEstimate:
     """Requests, tokens and money of a run, from the cache and the prompts (no request sent).
 
     Later refinement rounds are counted as if every chain ran every round, with a prompt of the
-    task, a previous answer of ``max_tokens`` and the feedback.
+    task, a previous answer of ``max_tokens`` and the feedback. ``recorded``: the keys (model
+    label, problem id, index) a resumed run directory already holds; they are never asked for
+    (:func:`unrecorded`), so they are not counted, cached or not.
     """
     queries = first_queries(plan, spec, problems)
+    first = round_label(spec.name, plan.strategy, 1)
     answers = prompt_tokens = 0.0
     cached = 0
     for q in queries:
+        q = replace(q, indices=[c for c in q.indices if (first, q.tag[0], c) not in recorded])
         missing = client.missing([q])
         cached += len(q.indices) - missing
         answers += missing
         prompt_tokens += missing * q.text_length() / CHARS_PER_TOKEN
     later = 0
     if plan.strategy == "refine" and plan.rounds > 1:
-        later = len(problems) * plan.samples * (plan.rounds - 1)
+        later = sum(
+            (round_label(spec.name, plan.strategy, r), p.id, c) not in recorded
+            for r in range(2, plan.rounds + 1)
+            for p in problems
+            for c in range(plan.samples)
+        )
         mean_prompt = sum(q.text_length() for q in queries) / max(1, len(queries)) / CHARS_PER_TOKEN
         prompt_tokens += later * (mean_prompt + spec.max_tokens + 150)
         answers += later
