@@ -229,6 +229,8 @@ _SYSCALLS = {
         "quotactl_fd": 443,
         "madvise": 28,
         "fadvise64": 221,
+        "sync": 162,
+        "syncfs": 306,
         "setpriority": 141,
         "sched_setparam": 142,
         "sched_setscheduler": 144,
@@ -282,6 +284,8 @@ _SYSCALLS = {
         "quotactl_fd": 443,
         "madvise": 233,
         "fadvise64": 223,
+        "sync": 81,
+        "syncfs": 267,
         "ioprio_set": 30,
         "mount": 40,
         "personality": 92,
@@ -391,6 +395,8 @@ _SOCKET_BUFFER_OPTIONS = (7, 8, 32, 33)
 #: every process's, and a red team's child emptied it of a file the host had just read, which
 #: made the page-cache channel one a sample can clear as well as set
 #: (tests/threats/test_page_cache_eviction.py).
+#: Nor start the machine's writeback (sync, syncfs: every dirty page of other processes' files,
+#: written at a candidate's call, which costs it almost no CPU; tests/threats/test_machine_wide_sync.py).
 #: Nor name a socket (bind) or send descriptors over one (sendmsg, sendmmsg): a red team bound
 #: an AF_UNIX socket to an abstract name holding data and put it, with a socket pair, in flight
 #: to itself (SCM_RIGHTS), a cycle that outlived the child until the kernel's collector ran
@@ -406,7 +412,7 @@ _DENIED_SYSCALLS = (
     "semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
     "mq_notify mq_getsetattr add_key request_key keyctl io_uring_setup io_uring_enter "
     "io_uring_register userfaultfd memfd_create flock sysinfo statfs fstatfs ustat quotactl quotactl_fd "
-    "fadvise64"
+    "fadvise64 sync syncfs"
 ).split()
 #: madvise's advices that push a mapped file's pages out of the page cache, which every process
 #: shares: MADV_COLD, MADV_PAGEOUT
