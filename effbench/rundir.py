@@ -187,9 +187,10 @@ def model_run_admits(config: dict) -> Admits | None:
 
     A model run asks for one record per (model label, problem, sample index) its config names:
     the labels of its model (``<name>`` or, for refine, ``<name>+refine:round<r>`` for r up to
-    ``plan.rounds``), its strategy (``parallel`` for select), sample indices below ``plan.samples``
-    (an allocation run: below its largest budget and first round), each round's record of its own
-    round, and its problems (``problems``, in configs written since it exists). A record of
+    ``plan.rounds``, or the older runs' ``<name>+refine:r<r-1>``), its strategy (``parallel`` for
+    select), sample indices below ``plan.samples`` (an allocation run: below its largest budget
+    and first round), each round's record of its own round, and its problems (``problems``, in
+    configs written since it exists). A record of
     another label, model, strategy, round, problem or a larger index is another run's line (joined,
     prepended) or an edit: counting it would report samples the run never asked for. A config
     that does not say (not a model run, or keys of another shape) gives None: nothing is judged.
@@ -213,6 +214,8 @@ def model_run_admits(config: dict) -> Admits | None:
         bound, bound_said = max([first, *budgets]), "--budget (the most samples a problem may get)"
     refine = strategy == "refine"
     labels = {f"{name}+refine:round{r}": r - 1 for r in range(1, rounds + 1)} if refine else {name: 0}
+    if refine:  # the label form of runs made before c878d10: name+refine:r<round counted from 0>
+        labels.update({f"{name}+refine:r{r - 1}": r - 1 for r in range(1, rounds + 1)})
     recorded_strategy = "refine" if refine else "parallel"
     problems = config.get("problems")
     problems = set(problems) if isinstance(problems, list) else None

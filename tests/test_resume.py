@@ -225,3 +225,36 @@ def test_a_refused_resume_changes_nothing_on_disk(tmp_path, mini_set, monkeypatc
         assert files_of(run) == before, refused
     records.write_text(own + unreadable)  # not refused: the unreadable line is moved aside, and said
     assert len(evaluate(samples)) == 2 and (run / "samples.rejected.jsonl").read_text() == unreadable
+
+
+def test_score_never_refuses_an_older_refine_runs_own_labels(tmp_path, model_run):
+    """Invariant: a refine run made before its labels read ``<name>+refine:round<r>`` (the
+    ``<name>+refine:r<r-1>`` form of 75f542b..c878d10, rounds counted from 0, which the records'
+    readers still read) is its own run's work: `effbench score` and `effbench curves` count it,
+    never refusing it as a record the run did not ask for. Fault it blocks (red team rt-resume):
+    cc2b357's model_run_admits knew only the new labels, so score refused every line of such a
+    run and told the user to remove it."""
+    from click.testing import CliRunner
+
+    from effbench.cli import main
+    from effbench.curves import collect
+
+    with FakeOpenAI(refining) as server:
+        model_run(server, samples=1, strategy="refine", rounds=2)
+    run = tmp_path / "run"
+    for name in ("samples.jsonl", "summary.json"):  # the older run's files: the old label form
+        text = (run / name).read_text()
+        for r in (1, 2):
+            text = text.replace(f"scripted-model+refine:round{r}", f"scripted-model+refine:r{r - 1}")
+        (run / name).write_text(text)
+    scored = CliRunner().invoke(main, ["score", str(run)])
+    assert scored.exit_code == 0, scored.stderr
+    assert "not a record this run asked for" not in scored.stderr
+    collect([run])  # the curves read it too
+
+    lines = (run / "samples.jsonl").read_text().splitlines(keepends=True)
+    wrong_round = json.loads(lines[1])  # round 2's line claims round 1's old label: still refused
+    wrong_round["model"] = "scripted-model+refine:r0"
+    (run / "samples.jsonl").write_text(lines[0] + json.dumps(wrong_round) + "\n")
+    scored = CliRunner().invoke(main, ["score", str(run)])
+    assert scored.exit_code == 2 and "not a record this run asked for" in scored.stderr, scored.stderr
