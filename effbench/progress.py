@@ -76,6 +76,13 @@ def progress_bar(total: int, desc: str, unit: str, enabled: bool = True, positio
         return tqdm(
             total=total, desc=desc, unit=unit, file=stream, disable=disable, dynamic_ncols=True, position=position
         )
+    # maxinterval: tqdm's monitor thread would otherwise force a line of a fast bar every 10 s
     return tqdm(
-        total=total, desc=desc, unit=unit, file=LogLines(stream), disable=disable, mininterval=LOG_INTERVAL_SECONDS
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=LogLines(stream),
+        disable=disable,
+        mininterval=LOG_INTERVAL_SECONDS,
+        maxinterval=LOG_INTERVAL_SECONDS,
     )
