@@ -120,13 +120,22 @@ def encode(value, _depth=0):
         return {TAG: "dict", "items": [[encode(k, _depth + 1), encode(v, _depth + 1)] for k, v in value.items()]}
     if t is set or t is frozenset:
         items = [encode(v, _depth + 1) for v in value]
-        items.sort(key=lambda v: json.dumps(v, sort_keys=True))
+        items.sort(key=_set_order)
         return {TAG: "set" if t is set else "frozenset", "items": items}
     if t is bytes or t is bytearray:
         return {TAG: "bytes", "hex": bytes(value).hex()}
     if t is complex:
         return {TAG: "complex", "re": value.real, "im": value.imag}
     raise NotPlainData(f"result of type {t.__module__}.{t.__qualname__} is not plain data")
+
+
+def _set_order(item):
+    """A set member's place in its encoding: its JSON text, an int too long for decimal digits
+    (Python's default limit, which candidates run under) as its hex tag (see _tag_long_ints)."""
+    try:
+        return json.dumps(item, sort_keys=True)
+    except ValueError:
+        return json.dumps(_tag_long_ints(item), sort_keys=True)
 
 
 def decode(data):

@@ -52,6 +52,27 @@ def test_integers_longer_than_4300_digits_cross_both_ways():
         loads('{"ok":true,"value":[' + "9" * 6000 + "]}")
 
 
+def test_a_set_of_integers_longer_than_4300_digits_is_an_answer_not_an_error():
+    """Invariant: a set or frozenset holding an int past Python's default digit limit (which
+    candidates run under) is encoded and crosses to the host whole, as the same int in a list
+    does. Threat (red team rt-host): the runner ordered a set's members by their decimal JSON
+    text, which raised ValueError, so an honest answer was judged error/ValueError (and the
+    same answer from an expert skipped the problem)."""
+    import sys
+
+    runner = runner_module()
+    big = 7**6000  # 5,071 decimal digits
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(4300)  # a test child's limit
+    try:
+        encoded = [runner.encode({big, 2}), runner.encode(frozenset({(big, 1), (3, 4)}))]
+        texts = [runner._dumps_result(e) for e in encoded]
+    finally:
+        sys.set_int_max_str_digits(before)
+    assert decode(loads(texts[0])) == {big, 2}
+    assert decode(loads(texts[1])) == frozenset({(big, 1), (3, 4)})
+
+
 def test_objects_are_not_plain_data():
     class Liar:
         def __eq__(self, other):
