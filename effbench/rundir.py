@@ -466,11 +466,7 @@ class RunDir:
                     f"{self.path}: cannot resume: --seed differs from the run's input seed "
                     "(omit --seed to reuse it, or use another --run-dir)"
                 )
-            foreign = self.not_asked_for(config, admits)
-            if foreign is not None:  # refused before anything below moves a line
-                raise EffbenchError(
-                    f"{foreign[0]}: cannot resume: {foreign[1]}: remove that line, or use another --run-dir"
-                )
+            self._refuse_lines_not_the_runs(config, admits)  # before anything below moves a line
             rejected = self.repair()
             if rejected and log:
                 log(
@@ -482,6 +478,24 @@ class RunDir:
             raise EffbenchError(f"{self.path}: exists and is not an effbench run directory")
         self.write_config(config)
         return set()
+
+    def _refuse_lines_not_the_runs(self, config: dict, admits: Admits | None) -> None:
+        """Raise EffbenchError naming the first line of ``samples.jsonl`` a resume must not keep.
+
+        A record the run did not ask for (:meth:`not_asked_for`), or a second, different record
+        of a sample (:meth:`differing_repeat`: :meth:`repair` would keep the first of the two,
+        whichever run's it is). Changes nothing.
+        """
+        foreign = self.not_asked_for(config, admits)
+        if foreign is not None:
+            fix = "remove that line, or use another --run-dir"
+            raise EffbenchError(f"{foreign[0]}: cannot resume: {foreign[1]}: {fix}")
+        twice = self.differing_repeat()
+        if twice is not None:
+            raise EffbenchError(
+                f"{twice[0]}: cannot resume: {twice[1]}: remove the line that is not this run's, "
+                "or use another --run-dir"
+            )
 
     def scan(self) -> Iterator[tuple[int, SampleRecord]]:
         """``(line number, record)`` for every readable line of ``samples.jsonl``, changing nothing.
@@ -520,6 +534,31 @@ class RunDir:
                 if why is not None:
                     model, problem, index = record.key
                     return f"{self.path / RECORDS}:{lineno}", f"sample {index} of {problem!r} (model {model!r}): {why}"
+        return None
+
+    def differing_repeat(self) -> tuple[str, str] | None:
+        """The first line of ``samples.jsonl`` that records a sample an earlier line records otherwise, or None.
+
+        A run writes one record per sample: two different records of one (model label, problem,
+        index) are another run's line joined or prepended, or an edit, and which is the run's
+        cannot be told (:meth:`repair` would keep the first and move the other aside). A line
+        repeated whole (the same record) is not one: it is moved aside as a repeat. Reads without
+        changing anything (:meth:`scan`).
+
+        Returns:
+            ``("runs/x/samples.jsonl:3", "it records sample 0 of 'triangle' (model 'm') otherwise
+            than line 1 (...)")``: where and why.
+        """
+        first: dict[tuple[str, str, int], tuple[int, bytes]] = {}  # a digest, not the record: a run may be large
+        for lineno, record in self.scan():
+            digest = hashlib.sha256(json.dumps(record.to_json(), sort_keys=True).encode()).digest()
+            earlier = first.setdefault(record.key, (lineno, digest))
+            if earlier[0] != lineno and earlier[1] != digest:
+                model, problem, index = record.key
+                return f"{self.path / RECORDS}:{lineno}", (
+                    f"it records sample {index} of {problem!r} (model {model!r}) otherwise than line {earlier[0]} "
+                    "(one of the two is another run's line, or an edit)"
+                )
         return None
 
     def repair(self) -> int:

@@ -258,3 +258,37 @@ def test_score_never_refuses_an_older_refine_runs_own_labels(tmp_path, model_run
     (run / "samples.jsonl").write_text(lines[0] + json.dumps(wrong_round) + "\n")
     scored = CliRunner().invoke(main, ["score", str(run)])
     assert scored.exit_code == 2 and "not a record this run asked for" in scored.stderr, scored.stderr
+
+
+def test_a_resume_never_keeps_another_runs_record_of_a_sample_over_its_own(tmp_path, model_run):
+    """Invariant: when samples.jsonl holds two different records of one sample (model label,
+    problem, index) (another run's line of the same model and options joined or prepended, or an
+    edit), a resume refuses, naming both lines, and changes nothing on disk: it never keeps the
+    first of the two as the sample's record and moves the other aside. A line repeated whole is
+    still moved aside and counted once. Fault it blocks (red team rt-resume): cc2b357 refused
+    such a pair only for runs given their code; a model run's resume kept the first line (the
+    other run's answer, verdict and cost) as the sample's and moved the run's own record to
+    samples.rejected.jsonl, and `effbench score` told the user to resume to fix it."""
+    from effbench.engine import code_hash
+
+    with FakeOpenAI(lambda prompt, i: FAST) as server:
+        model_run(server, samples=2)
+    run = tmp_path / "run"
+    records = run / "samples.jsonl"
+    own = records.read_text()
+    first = json.loads(own.splitlines()[0])
+    other = {**first, "code_sha256": code_hash(SLOW), "verdict": "wrong", "meta": {**first["meta"], "answer": SLOW}}
+    (run / "summary.json").unlink()  # interrupted: the same command resumes
+    for text, lines in ((json.dumps(other) + "\n" + own, (1, 2)), (own + json.dumps(other) + "\n", (1, 3))):
+        records.write_text(text)
+        before = files_of(run)
+        with FakeOpenAI(lambda prompt, i: FAST) as server:
+            refused = rf"samples\.jsonl:{lines[1]}: cannot resume: .*line {lines[0]}.*another --run-dir"
+            with pytest.raises(EffbenchError, match=refused):
+                model_run(server, samples=2)
+            assert posts(server) == []
+        assert files_of(run) == before
+    records.write_text(own + own.splitlines(keepends=True)[0])  # a line repeated whole: moved aside
+    with FakeOpenAI(lambda prompt, i: FAST) as server:
+        assert len(model_run(server, samples=2)) == 2
+    assert (run / "samples.rejected.jsonl").read_text() == own.splitlines(keepends=True)[0]
