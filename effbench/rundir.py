@@ -44,7 +44,7 @@ RESUME_MEANING = {
     "memory_bytes": "another --memory-mb was given (the limit decides which samples stop at it)",
     "samples_hash": "what is evaluated changed: the samples files or --references tiers, or for a model run "
     "the model, its generation options (temperature, max tokens, stop, seed...), the prompts or preamble, "
-    "the strategy or the problems selected",
+    "the strategy, --samples, --rounds, the allocation and its budgets, or the problems selected",
 }
 
 
@@ -119,6 +119,37 @@ def _fields_that_differ(recorded: Any, now: Any, most: int = 3) -> str:
     parts = [f"{k}: {cut(recorded.get(k))} in the run, {cut(now.get(k))} now" for k in keys[:most]]
     more = f" and {len(keys) - most} more" if len(keys) > most else ""
     return "; " + "; ".join(parts) + more
+
+
+#: the fields of a model run's ``config.json["model"]`` its ``samples_hash`` covers (the answers'
+#: identity, :meth:`effbench.models.client.ModelSpec.identity`): not the address, key, time-outs
+_MODEL_IDENTITY = ("name", "mode", "temperature", "top_p", "top_k", "max_tokens", "seed", "stop", "extra_body")
+
+
+def _model_run_options(config: dict) -> dict[str, Any]:
+    """A model run's options its ``samples_hash`` covers, by dotted name (``plan.samples``), from ``config``.
+
+    ``plan`` and ``allocation`` whole, ``model``'s identity fields, and ``problems`` (when both
+    configs say it: an older one does not). Empty for a config of another run.
+    """
+    out: dict[str, Any] = {}
+    for part in ("plan", "allocation", "model"):
+        value = config.get(part)
+        if isinstance(value, dict):
+            names = _MODEL_IDENTITY if part == "model" else value.keys()
+            out.update({f"{part}.{k}": value.get(k) for k in names})
+    if isinstance(config.get("problems"), list):
+        out["problems"] = config["problems"]
+    return out
+
+
+def _samples_hash_differs(recorded: dict, now: dict) -> str:
+    """What differs between two model runs' options (:func:`_model_run_options`), for a refused resume; "" else."""
+    old, new = _model_run_options(recorded), _model_run_options(now)
+    if "problems" not in old or "problems" not in new:
+        old.pop("problems", None)
+        new.pop("problems", None)
+    return _fields_that_differ(old, new) if old and new else ""
 
 
 def _non_finite(data: Any) -> tuple[str, float] | None:
@@ -453,9 +484,12 @@ class RunDir:
             old = self.config()
             for key in RESUME_KEYS:
                 if old.get(key) != config.get(key):
+                    said = _fields_that_differ(old.get(key), config.get(key))
+                    if key == "samples_hash":  # a hash: name the model run's options that differ
+                        said = _samples_hash_differs(old, config)
                     raise EffbenchError(
                         f"{self.path}: cannot resume: {key} differs from this run's: {RESUME_MEANING[key]}"
-                        f"{_fields_that_differ(old.get(key), config.get(key))} (use another --run-dir)"
+                        f"{said} (use another --run-dir)"
                     )
             if config.get("input_seed") is None or "input_seed" not in old:
                 config["input_seed"] = old.get("input_seed")

@@ -292,3 +292,23 @@ def test_a_resume_never_keeps_another_runs_record_of_a_sample_over_its_own(tmp_p
     with FakeOpenAI(lambda prompt, i: FAST) as server:
         assert len(model_run(server, samples=2)) == 2
     assert (run / "samples.rejected.jsonl").read_text() == own.splitlines(keepends=True)[0]
+
+
+def test_a_resume_refused_for_another_model_option_names_the_option(tmp_path, model_run):
+    """Invariant: a model run resumed with another --samples (or --rounds, --budget, --temperature,
+    another strategy...) is refused naming what differs, the run's value and the one given now,
+    so the user knows to give the run's own options back or choose another --run-dir; an option
+    outside the run's identity (the server's address, time-outs) is never named. Fault it blocks
+    (red team rt-resume): the refusal said only 'samples_hash differs ... the model, its
+    generation options, the prompts or preamble, the strategy or the problems selected': a user
+    who raised --samples to add samples was not told that --samples was the cause (it is not
+    in that list)."""
+    with FakeOpenAI(lambda prompt, i: FAST) as server:
+        model_run(server, samples=1)
+    with FakeOpenAI(lambda prompt, i: FAST) as server:
+        with pytest.raises(EffbenchError, match=r"plan\.samples: 1 in the run, 2 now") as refused:
+            model_run(server, samples=2, request_timeout=9.0)
+        assert "timeout" not in str(refused.value) and "base_url" not in str(refused.value)
+        with pytest.raises(EffbenchError, match=r"model\.temperature: 0\.8 in the run, 0\.1 now"):
+            model_run(server, samples=1, temperature=0.1)
+        assert posts(server) == []
