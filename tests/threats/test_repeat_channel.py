@@ -99,13 +99,17 @@ def test_the_clis_time_meter_runs_every_test_input_once(tmp_path, runs_per_reque
 def test_the_reward_apis_time_meter_runs_every_test_input_once(tmp_path, runs_per_request):
     """Invariant: ``RewardModel(meter="time")`` runs one test child per test request (the expert's
     profile and the completion's tests). Fault: it took the CLI's default of 5 repeats, so a
-    completion could forge a reward through the repeats' channel."""
+    completion could forge a reward through the repeats' channel. The completion is the expert's
+    own code, so its answers are right; whether it passes is the time meter's noise at one run
+    (the same code twice can be 2x apart on microsecond tests: the CI of 1017088 censored it at
+    the budget), so the test asks only that its tests ran and were judged on their cost."""
     from effbench.reward.model import RewardModel
+    from effbench.verdicts import Verdict
 
     completion = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
     with RewardModel(problems=MINI, meter="time", workers=1, levels=2, seed="one-run", cache_dir=tmp_path) as rm:
         result = rm.score("triangle", completion)
-    assert result.passed, result
+    assert result.tests_run > 0 and result.verdict in (Verdict.OK, Verdict.CENSORED_BUDGET), result
     assert runs_per_request and set(runs_per_request) == {1}, runs_per_request
 
 
