@@ -22,7 +22,10 @@ EXPERT = "```python\ndef triangle(n):\n    return sum(range(1, n + 1))\n```"
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     cache = tmp_path_factory.mktemp("careless-cache")
-    rm = RewardModel(problems=MINI, meter="time", workers=2, levels=2, seed="careless", cache_dir=cache)
+    # alpha 50: these tests are about careless input, and the expert's own code must pass whatever
+    # the time meter's noise at one run (the same code twice can be 2x apart on microsecond tests;
+    # at alpha 2 a busy CI censored it at the budget)
+    rm = RewardModel(problems=MINI, meter="time", workers=2, levels=2, seed="careless", cache_dir=cache, alpha=50.0)
     yield rm
     rm.close()
 
